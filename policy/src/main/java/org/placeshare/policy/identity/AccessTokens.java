@@ -1,0 +1,127 @@
+package org.placeshare.policy.identity;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.Set;
+import java.util.UUID;
+import org.placeshare.policy.OdsCode;
+import org.placeshare.policy.PolicyException;
+
+/**
+ * Issues and verifies the gateway's access tokens: JWTs with {@code typ} {@value #TYPE} (RFC 9068),
+ * signed with the gateway key, naming the client's organisation, the end user, role and purpose of
+ * use.
+ */
+public final class AccessTokens {
+
+  public static final String TYPE = "at+jwt";
+  public static final Duration LIFETIME = Duration.ofMinutes(5);
+
+  static final String ORGANISATION_CLAIM = "organisation";
+  static final String CLIENT_CLAIM = "client_id";
+
+  private static final Set<String> REQUIRED =
+      Set.of(
+          "iss",
+          "sub",
+          "aud",
+          "exp",
+          "iat",
+          "jti",
+          ORGANISATION_CLAIM,
+          CLIENT_CLAIM,
+          ClientAssertionVerifier.USER_CLAIM,
+          ClientAssertionVerifier.ROLE_CLAIM,
+          ClientAssertionVerifier.PURPOSE_CLAIM);
+
+  private final SigningKey key;
+  private final String issuer;
+  private final Clock clock;
+
+  /**
+   * @param issuer the gateway's base URL, which is also the tokens' audience
+   */
+  public AccessTokens(SigningKey key, String issuer, Clock clock) {
+    this.key = key;
+    this.issuer = issuer;
+    this.clock = clock;
+  }
+
+  /** An access token issued to a client on a verified assertion. */
+  public record Issued(String token, Duration lifetime) {}
+
+  public Issued issue(VerifiedClientAssertion assertion) {
+    Instant now = clock.instant();
+    JWTClaimsSet claims =
+        new JWTClaimsSet.Builder()
+            .issuer(issuer)
+            .audience(issuer)
+            .subject(assertion.client().id())
+            .issueTime(Date.from(now))
+            .expirationTime(Date.from(now.plus(LIFETIME)))
+            .jwtID(UUID.randomUUID().toString())
+            .claim(CLIENT_CLAIM, assertion.client().id())
+            .claim(ORGANISATION_CLAIM, assertion.client().organisation().value())
+            .claim(ClientAssertionVerifier.USER_CLAIM, assertion.userId())
+            .claim(ClientAssertionVerifier.ROLE_CLAIM, assertion.role())
+            .claim(ClientAssertionVerifier.PURPOSE_CLAIM, assertion.purpose().code())
+            .build();
+    return new Issued(sign(key, new JOSEObjectType(TYPE), claims), LIFETIME);
+  }
+
+  /** Verifies a bearer access token and returns who it proves the caller to be. */
+  public Caller verify(String token) {
+    Jwts.checkLength(token, "access token");
+    JWTClaimsSet exact = new JWTClaimsSet.Builder().issuer(issuer).audience(issuer).build();
+    JWTClaimsSet claims;
+    try {
+      claims =
+          Jwts.process(
+              Jwts.processor(
+                  new JOSEObjectType(TYPE),
+                  key.publicJwk().toECPublicKey(),
+                  exact,
+                  REQUIRED,
+                  clock),
+              token,
+              "access token");
+    } catch (JOSEException e) {
+      throw new IllegalStateException("the gateway key cannot verify", e);
+    }
+    OdsCode organisation;
+    try {
+      organisation = OdsCode.of((String) claims.getClaim(ORGANISATION_CLAIM));
+    } catch (PolicyException | ClassCastException e) {
+      throw new TokenException("claim organisation: expected an ODS code", e);
+    }
+    return new Caller(
+        organisation,
+        Jwts.id(claims, CLIENT_CLAIM),
+        Jwts.id(claims, ClientAssertionVerifier.USER_CLAIM),
+        Jwts.role(claims, ClientAssertionVerifier.ROLE_CLAIM),
+        Jwts.purpose(claims, ClientAssertionVerifier.PURPOSE_CLAIM));
+  }
+
+  /** Signs claims with ES256 under a key, naming the key by its id. */
+  public static String sign(SigningKey key, JOSEObjectType type, JWTClaimsSet claims) {
+    ECKey jwk = key.privateJwk();
+    JWSHeader header =
+        new JWSHeader.Builder(SigningKey.ALGORITHM).type(type).keyID(jwk.getKeyID()).build();
+    SignedJWT jwt = new SignedJWT(header, claims);
+    try {
+      jwt.sign(new ECDSASigner(jwk));
+    } catch (JOSEException e) {
+      throw new IllegalStateException("ES256 signing failed", e);
+    }
+    return jwt.serialize();
+  }
+}

@@ -1,0 +1,108 @@
+package org.placeshare.policy.identity;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Verifies a client assertion: a JWT a client signs with its registered key to obtain an access
+ * token (RFC 7523 section 2.2, the NHS "signed JWT" pattern). It must carry {@code typ} {@value
+ * #TYPE}, {@code iss} = {@code sub} = the client id, {@code aud} exactly the token URL, an {@code
+ * exp} at most {@link #MAX_LIFETIME} ahead, a {@code jti}, and the user, role and purpose of use
+ * the client vouches for.
+ */
+public final class ClientAssertionVerifier {
+
+  public static final String TYPE = "client-authentication+jwt";
+  public static final Duration MAX_LIFETIME = Duration.ofMinutes(5);
+
+  public static final String USER_CLAIM = "user_id";
+  public static final String ROLE_CLAIM = "user_role";
+  public static final String PURPOSE_CLAIM = "purpose_of_use";
+
+  private static final Set<String> REQUIRED =
+      Set.of("iss", "sub", "aud", "exp", "jti", USER_CLAIM, ROLE_CLAIM, PURPOSE_CLAIM);
+
+  private final Map<String, RegisteredClient> clients;
+  private final String tokenUrl;
+  private final Clock clock;
+
+  public ClientAssertionVerifier(
+      Map<String, RegisteredClient> clients, String tokenUrl, Clock clock) {
+    this.clients = Map.copyOf(clients);
+    this.tokenUrl = tokenUrl;
+    this.clock = clock;
+  }
+
+  public VerifiedClientAssertion verify(String assertion) {
+    Jwts.checkLength(assertion, "client assertion");
+    RegisteredClient client = clients.get(unverifiedIssuer(assertion));
+    if (client == null) {
+      throw new TokenException("client assertion refused: issuer is not a registered client");
+    }
+    JWTClaimsSet exact =
+        new JWTClaimsSet.Builder()
+            .issuer(client.id())
+            .subject(client.id())
+            .audience(tokenUrl)
+            .build();
+    JWTClaimsSet claims;
+    try {
+      claims =
+          Jwts.process(
+              Jwts.processor(
+                  new JOSEObjectType(TYPE),
+                  client.publicKey().toECPublicKey(),
+                  exact,
+                  REQUIRED,
+                  clock),
+              assertion,
+              "client assertion");
+    } catch (JOSEException e) {
+      throw new TokenException("client key cannot verify: " + e.getMessage(), e);
+    }
+    if (claims.getAudience().size() != 1) {
+      throw new TokenException("client assertion refused: expected one audience, " + tokenUrl);
+    }
+    Instant expires = claims.getExpirationTime().toInstant();
+    Instant latest = clock.instant().plus(MAX_LIFETIME).plusSeconds(Jwts.MAX_CLOCK_SKEW_SECONDS);
+    if (expires.isAfter(latest)) {
+      throw new TokenException(
+          "client assertion refused: exp must be at most "
+              + MAX_LIFETIME.toMinutes()
+              + " minutes ahead");
+    }
+    var purpose = Jwts.purpose(claims, PURPOSE_CLAIM);
+    if (!client.purposes().contains(purpose)) {
+      throw new TokenException(
+          "client assertion refused: purpose " + purpose + " is not registered for this client");
+    }
+    return new VerifiedClientAssertion(
+        client,
+        Jwts.id(claims, USER_CLAIM),
+        Jwts.role(claims, ROLE_CLAIM),
+        purpose,
+        Jwts.id(claims, "jti"),
+        expires);
+  }
+
+  /** Reads {@code iss} before verification, only to pick the key; nothing else is trusted. */
+  private static String unverifiedIssuer(String assertion) {
+    try {
+      String issuer = SignedJWT.parse(assertion).getJWTClaimsSet().getIssuer();
+      if (issuer == null) {
+        throw new TokenException("client assertion refused: iss is missing");
+      }
+      return issuer;
+    } catch (ParseException e) {
+      throw new TokenException("client assertion is not a well-formed signed JWT", e);
+    }
+  }
+}

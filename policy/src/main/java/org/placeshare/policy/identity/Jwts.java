@@ -1,0 +1,114 @@
+package org.placeshare.policy.identity;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.proc.BadJOSEException;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jose.proc.SingleKeyJWSKeySelector;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import java.security.interfaces.ECPublicKey;
+import java.text.ParseException;
+import java.time.Clock;
+import java.util.Date;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.placeshare.policy.PolicyException;
+import org.placeshare.policy.PurposeOfUse;
+
+/** What every JWT kind here shares: size cap, one algorithm, exact typ, injected clock. */
+final class Jwts {
+
+  /** Tokens longer than this are refused before parsing. */
+  static final int MAX_TOKEN_LENGTH = 8 * 1024;
+
+  /** Clocks of honest parties agree within this. */
+  static final int MAX_CLOCK_SKEW_SECONDS = 30;
+
+  private static final Pattern ROLE_FORM = Pattern.compile("[a-z][a-z0-9-]{1,63}");
+  private static final Pattern ID_FORM = Pattern.compile("[A-Za-z0-9._@:-]{1,128}");
+
+  private Jwts() {}
+
+  /** A processor accepting only ES256 under one key, one typ, and the given claims. */
+  static DefaultJWTProcessor<SecurityContext> processor(
+      JOSEObjectType type,
+      ECPublicKey key,
+      JWTClaimsSet exactMatch,
+      Set<String> requiredClaims,
+      Clock clock) {
+    DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+    processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(type));
+    processor.setJWSKeySelector(new SingleKeyJWSKeySelector<>(SigningKey.ALGORITHM, key));
+    DefaultJWTClaimsVerifier<SecurityContext> claims =
+        new DefaultJWTClaimsVerifier<>(exactMatch, requiredClaims) {
+          @Override
+          protected Date currentTime() {
+            return Date.from(clock.instant());
+          }
+        };
+    claims.setMaxClockSkew(MAX_CLOCK_SKEW_SECONDS);
+    processor.setJWTClaimsSetVerifier(claims);
+    return processor;
+  }
+
+  static JWTClaimsSet process(
+      DefaultJWTProcessor<SecurityContext> processor, String token, String kind) {
+    try {
+      return processor.process(token, null);
+    } catch (ParseException e) {
+      throw new TokenException(kind + " is not a well-formed signed JWT", e);
+    } catch (BadJOSEException e) {
+      throw new TokenException(kind + " refused: " + e.getMessage(), e);
+    } catch (com.nimbusds.jose.JOSEException e) {
+      throw new TokenException(kind + " could not be verified: " + e.getMessage(), e);
+    }
+  }
+
+  static void checkLength(String token, String kind) {
+    if (token == null || token.isEmpty()) {
+      throw new TokenException(kind + " is missing");
+    }
+    if (token.length() > MAX_TOKEN_LENGTH) {
+      throw new TokenException(
+          kind + " must be at most " + MAX_TOKEN_LENGTH + " characters, got " + token.length());
+    }
+  }
+
+  static String role(JWTClaimsSet claims, String claim) {
+    return matching(claims, claim, ROLE_FORM, "a lower-case role name");
+  }
+
+  static String id(JWTClaimsSet claims, String claim) {
+    return matching(claims, claim, ID_FORM, "an identifier of letters, digits and ._@:-");
+  }
+
+  static PurposeOfUse purpose(JWTClaimsSet claims, String claim) {
+    try {
+      return PurposeOfUse.of(string(claims, claim));
+    } catch (PolicyException e) {
+      throw new TokenException("claim " + claim + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String matching(JWTClaimsSet claims, String claim, Pattern form, String what) {
+    String value = string(claims, claim);
+    if (!form.matcher(value).matches()) {
+      throw new TokenException("claim " + claim + ": expected " + what);
+    }
+    return value;
+  }
+
+  private static String string(JWTClaimsSet claims, String claim) {
+    try {
+      String value = claims.getStringClaim(claim);
+      if (value == null) {
+        throw new TokenException("claim " + claim + " is missing");
+      }
+      return value;
+    } catch (ParseException e) {
+      throw new TokenException("claim " + claim + ": expected a string", e);
+    }
+  }
+}
