@@ -1,0 +1,34 @@
+package org.placeshare.fhir;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.parser.IParser;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+/**
+ * The one {@link FhirContext} of the process (building one scans every R4 model class, so it is
+ * made once) and the JSON media type FHIR R4 uses.
+ */
+public final class Fhir {
+
+  public static final String JSON = "application/fhir+json";
+
+  /** The system of NHS numbers in FHIR identifiers (UK Core). */
+  public static final String NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number";
+
+  private static final FhirContext CONTEXT = FhirContext.forR4();
+
+  private Fhir() {}
+
+  public static FhirContext context() {
+    return CONTEXT;
+  }
+
+  /** A new JSON parser; parsers are cheap and not thread-safe, so each use takes its own. */
+  public static IParser json() {
+    return CONTEXT.newJsonParser();
+  }
+
+  public static String encode(IBaseResource resource) {
+    return json().encodeResourceToString(resource);
+  }
+}

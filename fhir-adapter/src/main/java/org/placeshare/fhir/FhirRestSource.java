@@ -1,0 +1,226 @@
+package org.placeshare.fhir;
+
+import ca.uhn.fhir.parser.DataFormatException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Resource;
+import org.placeshare.policy.NhsNumber;
+
+/**
+ * A source that speaks FHIR R4 over REST: finds the patient by NHS number identifier, then searches
+ * each resource type in scope by patient. Non-blocking; bodies are capped while they arrive and
+ * parsed off the event loop; the whole fetch has one deadline. The upstream is untrusted input.
+ */
+public final class FhirRestSource implements RecordSource {
+
+  /** Largest body read from an upstream; a longer one is cut off and the fetch fails. */
+  public static final int MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+  /** Most resources of one type taken from one source for one person. */
+  public static final int MAX_RESOURCES_PER_TYPE = 500;
+
+  private static final int MAX_CONNECTIONS = 16;
+
+  private final Vertx vertx;
+  private final SourceDescriptor descriptor;
+  private final HttpClientAgent client;
+
+  public FhirRestSource(Vertx vertx, SourceDescriptor descriptor) {
+    this.vertx = vertx;
+    this.descriptor = descriptor;
+    int deadlineMillis = (int) descriptor.deadline().toMillis();
+    this.client =
+        vertx.createHttpClient(
+            new HttpClientOptions()
+                .setConnectTimeout(deadlineMillis)
+                .setIdleTimeout(deadlineMillis)
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                .setMaxHeaderSize(16 * 1024),
+            new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
+  }
+
+  @Override
+  public SourceDescriptor descriptor() {
+    return descriptor;
+  }
+
+  @Override
+  public Future<SourceRecords> fetch(NhsNumber patient, Set<String> resourceTypes) {
+    Promise<SourceRecords> result = Promise.promise();
+    long timer =
+        vertx.setTimer(
+            descriptor.deadline().toMillis(),
+            id ->
+                result.tryComplete(
+                    new SourceRecords.Failed(
+                        descriptor,
+                        "did not answer within " + descriptor.deadline().toMillis() + " ms")));
+    findPatient(patient)
+        .compose(
+            found ->
+                found == null ? Future.succeededFuture(notFound()) : records(found, resourceTypes))
+        .recover(e -> Future.succeededFuture(new SourceRecords.Failed(descriptor, reason(e))))
+        .onComplete(
+            done -> {
+              vertx.cancelTimer(timer);
+              result.tryComplete(done.result());
+            });
+    return result.future();
+  }
+
+  private SourceRecords notFound() {
+    return new SourceRecords.NotFound(descriptor);
+  }
+
+  private Future<Patient> findPatient(NhsNumber nhsNumber) {
+    String identifier = Fhir.NHS_NUMBER_SYSTEM + "|" + nhsNumber;
+    return search("Patient?identifier=" + URLEncoder.encode(identifier, StandardCharsets.UTF_8))
+        .map(
+            bundle -> {
+              List<Patient> matches = new ArrayList<>();
+              for (Resource r : resources(bundle, "Patient")) {
+                if (hasNhsNumber((Patient) r, nhsNumber)) {
+                  matches.add((Patient) r);
+                }
+              }
+              if (matches.size() > 1) {
+                throw new UpstreamException("returned more than one patient for one NHS number");
+              }
+              return matches.isEmpty() ? null : matches.get(0);
+            });
+  }
+
+  private Future<SourceRecords> records(Patient patient, Set<String> resourceTypes) {
+    String patientId = patient.getIdElement().getIdPart();
+    if (patientId == null) {
+      return Future.failedFuture(new UpstreamException("returned a Patient without an id"));
+    }
+    List<Future<List<Resource>>> searches = new ArrayList<>();
+    for (String type : descriptor.resourceTypes()) {
+      if (!type.equals("Patient") && resourceTypes.contains(type)) {
+        String query = type + "?patient=" + URLEncoder.encode(patientId, StandardCharsets.UTF_8);
+        searches.add(
+            search(query + "&_count=" + MAX_RESOURCES_PER_TYPE).map(b -> resources(b, type)));
+      }
+    }
+    return Future.all(searches)
+        .map(
+            all -> {
+              List<Resource> resources = new ArrayList<>();
+              for (int i = 0; i < searches.size(); i++) {
+                resources.addAll(all.<List<Resource>>resultAt(i));
+              }
+              return new SourceRecords.Found(descriptor, patient, resources);
+            });
+  }
+
+  /** Entries of the wanted type; an upstream's stray types or an oversized page are refused. */
+  private static List<Resource> resources(Bundle bundle, String type) {
+    List<Resource> out = new ArrayList<>();
+    for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
+      Resource resource = entry.getResource();
+      if (resource == null || !resource.fhirType().equals(type)) {
+        continue; // OperationOutcome entries, _include extras: not asked for, not released.
+      }
+      if (out.size() == MAX_RESOURCES_PER_TYPE) {
+        throw new UpstreamException(
+            "returned more than " + MAX_RESOURCES_PER_TYPE + " " + type + " resources");
+      }
+      out.add(resource);
+    }
+    return out;
+  }
+
+  private static boolean hasNhsNumber(Patient patient, NhsNumber nhsNumber) {
+    for (Identifier id : patient.getIdentifier()) {
+      if (Fhir.NHS_NUMBER_SYSTEM.equals(id.getSystem())
+          && nhsNumber.toString().equals(id.getValue())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private Future<Bundle> search(String relative) {
+    RequestOptions options =
+        new RequestOptions()
+            .setMethod(HttpMethod.GET)
+            .setAbsoluteURI(descriptor.base() + "/" + relative)
+            .putHeader(HttpHeaders.ACCEPT, Fhir.JSON);
+    return client
+        .request(options)
+        .compose(request -> request.send())
+        .compose(this::cappedBody)
+        .compose(body -> vertx.executeBlocking(() -> parseBundle(body), false));
+  }
+
+  private Future<Buffer> cappedBody(HttpClientResponse response) {
+    if (response.statusCode() != 200) {
+      response.request().reset();
+      return Future.failedFuture(new UpstreamException("answered HTTP " + response.statusCode()));
+    }
+    Promise<Buffer> promise = Promise.promise();
+    Buffer body = Buffer.buffer();
+    response.handler(
+        chunk -> {
+          if (body.length() + chunk.length() > MAX_RESPONSE_BYTES) {
+            response.request().reset();
+            promise.tryFail(
+                new UpstreamException("sent more than " + MAX_RESPONSE_BYTES + " bytes"));
+          } else {
+            body.appendBuffer(chunk);
+          }
+        });
+    response.exceptionHandler(promise::tryFail);
+    response.endHandler(v -> promise.tryComplete(body));
+    return promise.future();
+  }
+
+  private static Bundle parseBundle(Buffer body) {
+    try {
+      return Fhir.json().parseResource(Bundle.class, body.toString(StandardCharsets.UTF_8));
+    } catch (DataFormatException | ClassCastException e) {
+      throw new UpstreamException("sent a reply that is not a FHIR R4 Bundle");
+    }
+  }
+
+  private static String reason(Throwable e) {
+    if (e instanceof UpstreamException) {
+      return e.getMessage();
+    }
+    // Connection trouble: name its kind, not its details (which may quote hosts or payloads).
+    return "could not be reached (" + e.getClass().getSimpleName() + ")";
+  }
+
+  @Override
+  public Future<Void> close() {
+    return client.close();
+  }
+
+  /** An upstream misbehaved; the message is safe to show the caller. */
+  static final class UpstreamException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    UpstreamException(String message) {
+      super(message, null, false, false);
+    }
+  }
+}

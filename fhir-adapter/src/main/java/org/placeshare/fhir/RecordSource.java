@@ -1,0 +1,20 @@
+package org.placeshare.fhir;
+
+import io.vertx.core.Future;
+import java.util.Set;
+import org.placeshare.policy.NhsNumber;
+
+/** A system holding records, reached through the adapter. A fetch never fails its future. */
+public interface RecordSource {
+
+  SourceDescriptor descriptor();
+
+  /**
+   * Fetches one person's records of the given types. Upstream trouble is reported as {@link
+   * SourceRecords.Failed}, never as a failed future, so one source cannot sink a view.
+   */
+  Future<SourceRecords> fetch(NhsNumber patient, Set<String> resourceTypes);
+
+  /** Releases connections. */
+  Future<Void> close();
+}

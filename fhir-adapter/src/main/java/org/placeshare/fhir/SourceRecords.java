@@ -1,0 +1,28 @@
+package org.placeshare.fhir;
+
+import java.util.List;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Resource;
+
+/** What one source gave for one person: records, no such person, or a failure. */
+public sealed interface SourceRecords {
+
+  SourceDescriptor source();
+
+  /** The person was found: their Patient and the resources of the types asked for. */
+  record Found(SourceDescriptor source, Patient patient, List<Resource> resources)
+      implements SourceRecords {
+    public Found {
+      resources = List.copyOf(resources);
+    }
+  }
+
+  /** The source answered and holds nobody with this NHS number. */
+  record NotFound(SourceDescriptor source) implements SourceRecords {}
+
+  /**
+   * The source could not be read: timeout, refused connection, an error status or a reply that is
+   * not valid FHIR. The reason is safe to show the caller: it never quotes the upstream's body.
+   */
+  record Failed(SourceDescriptor source, String reason) implements SourceRecords {}
+}

@@ -1,0 +1,128 @@
+package org.placeshare.fhir.synthetic;
+
+import ca.uhn.fhir.rest.annotation.OptionalParam;
+import ca.uhn.fhir.rest.annotation.Search;
+import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.param.ReferenceParam;
+import ca.uhn.fhir.rest.param.TokenParam;
+import ca.uhn.fhir.rest.server.IResourceProvider;
+import ca.uhn.fhir.rest.server.RestfulServer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Resource;
+import org.placeshare.fhir.Fhir;
+
+/**
+ * A read-only FHIR R4 server (HAPI {@link RestfulServer} in Jetty) over a fixed list of resources,
+ * answering the searches the adapter makes: {@code Patient?identifier=system|value} and {@code
+ * Type?patient=id}. The demo's sources and the tests' upstreams are real servers of this kind.
+ */
+public final class FhirSourceServer implements AutoCloseable {
+
+  private final Server jetty;
+  private final URI baseUrl;
+
+  private FhirSourceServer(Server jetty, URI baseUrl) {
+    this.jetty = jetty;
+    this.baseUrl = baseUrl;
+  }
+
+  /** Starts on 127.0.0.1 at the given port (0 for any free one). */
+  public static FhirSourceServer start(int port, List<Resource> resources) throws Exception {
+    Map<String, List<Resource>> byType = new LinkedHashMap<>();
+    for (Resource r : resources) {
+      byType.computeIfAbsent(r.fhirType(), t -> new ArrayList<>()).add(r);
+    }
+    RestfulServer fhir = new RestfulServer(Fhir.context());
+    fhir.setDefaultResponseEncoding(EncodingEnum.JSON);
+    List<IResourceProvider> providers = new ArrayList<>();
+    byType.forEach((type, list) -> providers.add(new ListProvider(list)));
+    if (!byType.containsKey("Patient")) {
+      providers.add(new ListProvider(List.of(new Patient())));
+    }
+    fhir.setResourceProviders(providers);
+
+    Server jetty = new Server(new InetSocketAddress("127.0.0.1", port));
+    ServletContextHandler context = new ServletContextHandler();
+    context.setContextPath("/");
+    context.addServlet(new ServletHolder(fhir), "/fhir/*");
+    jetty.setHandler(context);
+    jetty.start();
+    int actual = ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
+    return new FhirSourceServer(jetty, URI.create("http://127.0.0.1:" + actual + "/fhir"));
+  }
+
+  public URI baseUrl() {
+    return baseUrl;
+  }
+
+  @Override
+  public void close() throws Exception {
+    jetty.stop();
+  }
+
+  /** Serves one resource type from a list. */
+  public static final class ListProvider implements IResourceProvider {
+    private final Class<? extends IBaseResource> type;
+    private final List<Resource> resources;
+
+    ListProvider(List<Resource> resources) {
+      this.type = resources.get(0).getClass();
+      this.resources = List.copyOf(resources);
+    }
+
+    @Override
+    public Class<? extends IBaseResource> getResourceType() {
+      return type;
+    }
+
+    @Search(allowUnknownParams = true)
+    public List<IBaseResource> search(
+        @OptionalParam(name = "identifier") TokenParam identifier,
+        @OptionalParam(name = "patient") ReferenceParam patient) {
+      List<IBaseResource> out = new ArrayList<>();
+      for (Resource r : resources) {
+        if (r.getIdElement().getIdPart() == null) {
+          continue;
+        }
+        if (identifier != null && !(r instanceof Patient p && hasIdentifier(p, identifier))) {
+          continue;
+        }
+        if (patient != null && !mentions(r, "Patient/" + patient.getIdPart())) {
+          continue;
+        }
+        out.add(r);
+      }
+      return out;
+    }
+
+    private static boolean hasIdentifier(Patient p, TokenParam token) {
+      for (Identifier id : p.getIdentifier()) {
+        if (token.getValue().equals(id.getValue())
+            && (token.getSystem() == null || token.getSystem().equals(id.getSystem()))) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private static boolean mentions(Resource r, String reference) {
+      return Fhir.context()
+          .newTerser()
+          .getAllPopulatedChildElementsOfType(r, org.hl7.fhir.r4.model.Reference.class)
+          .stream()
+          .anyMatch(ref -> reference.equals(ref.getReference()));
+    }
+  }
+}

@@ -1,0 +1,153 @@
+package org.placeshare.gateway;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import java.net.URI;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.logging.Logger;
+import java.util.stream.Collectors;
+import org.placeshare.fhir.FhirRestSource;
+import org.placeshare.fhir.RecordSource;
+import org.placeshare.fhir.SourceDescriptor;
+import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.http.GatewayRoutes;
+import org.placeshare.gateway.storage.Database;
+import org.placeshare.policy.OdsCode;
+import org.placeshare.policy.PolicySet;
+import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.identity.AccessTokens;
+import org.placeshare.policy.identity.ClientAssertionVerifier;
+import org.placeshare.policy.identity.RegisteredClient;
+import org.placeshare.policy.identity.SigningKey;
+
+/**
+ * A running gateway: database (embedded or external) migrated, agreements loaded, keys read,
+ * sources connected, HTTP listening. Start-up fails, and nothing listens, if any of these fails.
+ */
+public final class Gateway {
+
+  private static final Logger LOG = Logger.getLogger(Gateway.class.getName());
+
+  /** Request lines, headers and bodies beyond these are refused before any handler runs. */
+  static final int MAX_URL_LENGTH = 4096;
+
+  static final int MAX_HEADER_BYTES = 16 * 1024;
+
+  private final HttpServer server;
+  private final Database database;
+  private final List<RecordSource> sources;
+
+  private Gateway(HttpServer server, Database database, List<RecordSource> sources) {
+    this.server = server;
+    this.database = database;
+    this.sources = sources;
+  }
+
+  public static Future<Gateway> start(Vertx vertx, GatewayConfig config, Clock clock) {
+    PolicySet policy;
+    SigningKey signingKey;
+    Map<String, RegisteredClient> clients;
+    List<RecordSource> sources;
+    try {
+      policy = PolicySet.load(config.agreements(), clock);
+      signingKey = SigningKey.readPrivatePem(config.signingKey());
+      clients = clients(config);
+      sources = sources(vertx, config);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    AccessTokens tokens = new AccessTokens(signingKey, config.publicUrl(), clock);
+    ClientAssertionVerifier assertions =
+        new ClientAssertionVerifier(clients, config.tokenUrl(), clock);
+    return Database.open(
+            vertx, config.databaseUrl().orElse(null), config.dataDir().resolve("postgres"))
+        .compose(
+            db -> {
+              var router =
+                  GatewayRoutes.create(
+                      vertx,
+                      policy,
+                      sources,
+                      new AuditLog(db.pool()),
+                      signingKey,
+                      assertions,
+                      tokens,
+                      clock);
+              return vertx
+                  .createHttpServer(
+                      new HttpServerOptions()
+                          .setHost(config.host())
+                          .setPort(config.port())
+                          .setMaxInitialLineLength(MAX_URL_LENGTH)
+                          .setMaxHeaderSize(MAX_HEADER_BYTES))
+                  .requestHandler(router)
+                  .listen()
+                  .map(server -> new Gateway(server, db, sources))
+                  .recover(e -> db.close().transform(x -> Future.failedFuture(e)));
+            })
+        .onSuccess(
+            g ->
+                LOG.info(
+                    "gateway listening on "
+                        + config.host()
+                        + ":"
+                        + g.port()
+                        + " with "
+                        + policy.agreements().size()
+                        + " agreements and "
+                        + sources.size()
+                        + " sources"));
+  }
+
+  private static Map<String, RegisteredClient> clients(GatewayConfig config) {
+    Map<String, RegisteredClient> clients = new HashMap<>();
+    for (GatewayConfig.Client c : config.clients()) {
+      Set<PurposeOfUse> purposes =
+          c.purposes().stream().map(PurposeOfUse::of).collect(Collectors.toSet());
+      clients.put(
+          c.id(),
+          new RegisteredClient(
+              c.id(),
+              OdsCode.of(c.organisation()),
+              SigningKey.readPublicPem(c.publicKey()),
+              purposes));
+    }
+    return clients;
+  }
+
+  private static List<RecordSource> sources(Vertx vertx, GatewayConfig config) {
+    List<RecordSource> sources = new ArrayList<>();
+    for (GatewayConfig.Source s : config.sources()) {
+      sources.add(
+          new FhirRestSource(
+              vertx,
+              new SourceDescriptor(
+                  s.id(),
+                  OdsCode.of(s.organisation()),
+                  URI.create(s.baseUrl()),
+                  s.deadline(),
+                  s.resourceTypes())));
+    }
+    return sources;
+  }
+
+  /** The port actually bound (the configured one, or the one chosen for port 0). */
+  public int port() {
+    return server.actualPort();
+  }
+
+  /** Stops listening, lets sources go, closes the database (stopping an embedded server). */
+  public Future<Void> stop() {
+    List<Future<Void>> closing = new ArrayList<>();
+    closing.add(server.close());
+    sources.forEach(s -> closing.add(s.close()));
+    return Future.join(closing).eventually(database::close).mapEmpty();
+  }
+}

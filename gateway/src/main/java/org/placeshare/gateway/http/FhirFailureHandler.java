@@ -1,0 +1,92 @@
+package org.placeshare.gateway.http;
+
+import io.vertx.ext.web.RoutingContext;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.placeshare.gateway.audit.AuditEvent;
+import org.placeshare.gateway.audit.AuditLog;
+
+/**
+ * The one door for errors on FHIR routes: audits the failed request with everything known about it,
+ * then answers with an OperationOutcome. If the audit cannot be written, the answer is 503.
+ */
+final class FhirFailureHandler {
+
+  private static final Logger LOG = Logger.getLogger(FhirFailureHandler.class.getName());
+
+  private final AuditLog audit;
+  private final Clock clock;
+
+  FhirFailureHandler(AuditLog audit, Clock clock) {
+    this.audit = audit;
+    this.clock = clock;
+  }
+
+  void handle(RoutingContext ctx) {
+    int status = ctx.statusCode() == -1 ? 500 : ctx.statusCode();
+    Throwable failure = ctx.failure();
+    if (AuditUnavailable.is(failure)) {
+      Outcomes.send(ctx.response(), 503, IssueType.TRANSIENT, AuditUnavailable.MESSAGE);
+      return;
+    }
+    GatewayException known =
+        failure instanceof GatewayException g ? g : unexpected(status, failure, ctx);
+    if (status == 500 && !(failure instanceof GatewayException)) {
+      LOG.log(Level.SEVERE, "request " + requestId(ctx) + " failed", failure);
+    }
+    Optional<RequestState> state = RequestState.of(ctx);
+    if (state.isEmpty()) {
+      Outcomes.send(ctx.response(), status, known.code(), known.getMessage());
+      return;
+    }
+    RequestState s = state.get();
+    AuditEvent event =
+        new AuditEvent(
+            UUID.randomUUID(),
+            clock.instant(),
+            s.requestId,
+            s.action,
+            status == 401 || status == 403 ? AuditEvent.Outcome.REFUSED : AuditEvent.Outcome.FAILED,
+            status,
+            Optional.ofNullable(s.patient),
+            Optional.ofNullable(s.caller),
+            Optional.ofNullable(s.emergencyReason),
+            s.decisions,
+            Map.of(),
+            List.of(),
+            known.auditDetail(),
+            clock.millis() - s.started.toEpochMilli());
+    audit
+        .append(event)
+        .onSuccess(seq -> Outcomes.send(ctx.response(), status, known.code(), known.getMessage()))
+        .onFailure(
+            e -> {
+              LOG.log(Level.SEVERE, "audit append failed for request " + s.requestId, e);
+              Outcomes.send(ctx.response(), 503, IssueType.TRANSIENT, AuditUnavailable.MESSAGE);
+            });
+  }
+
+  private static GatewayException unexpected(int status, Throwable failure, RoutingContext ctx) {
+    return switch (status) {
+      case 404 -> new GatewayException(IssueType.NOTFOUND, "no such resource or operation");
+      case 405 -> new GatewayException(IssueType.NOTSUPPORTED, "method not allowed here");
+      case 413 -> new GatewayException(IssueType.TOOLONG, "the request is too large");
+      case 400 -> new GatewayException(IssueType.INVALID, "the request is malformed");
+      default ->
+          new GatewayException(
+              IssueType.EXCEPTION,
+              "internal error; quote request id " + requestId(ctx),
+              failure == null ? "status " + status : failure.getClass().getName());
+    };
+  }
+
+  private static String requestId(RoutingContext ctx) {
+    return RequestState.of(ctx).map(s -> s.requestId).orElse("(none)");
+  }
+}

@@ -1,0 +1,48 @@
+package org.placeshare.gateway.http;
+
+import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.placeshare.gateway.audit.AuditEvent;
+import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.identity.Caller;
+
+/**
+ * What one audited request has learnt so far, kept on its routing context so that whichever step
+ * ends it, success or failure, audits everything known.
+ */
+final class RequestState {
+
+  private static final String KEY = "placeshare.request";
+
+  final String requestId = UUID.randomUUID().toString();
+  final Instant started;
+  String action;
+  Caller caller;
+  NhsNumber patient;
+  String emergencyReason;
+  final List<AuditEvent.SourceDecision> decisions = new ArrayList<>();
+
+  private RequestState(Instant started, String action) {
+    this.started = started;
+    this.action = action;
+  }
+
+  static RequestState begin(RoutingContext ctx, Instant now, String action) {
+    RequestState state = new RequestState(now, action);
+    ctx.put(KEY, state);
+    ctx.response().putHeader("X-Request-ID", state.requestId);
+    return state;
+  }
+
+  static Optional<RequestState> of(RoutingContext ctx) {
+    return Optional.ofNullable(ctx.get(KEY));
+  }
+
+  static RequestState get(RoutingContext ctx) {
+    return of(ctx).orElseThrow(() -> new IllegalStateException("request state not begun"));
+  }
+}

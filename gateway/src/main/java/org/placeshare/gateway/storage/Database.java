@@ -1,0 +1,136 @@
+package org.placeshare.gateway.storage;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * The gateway's PostgreSQL: an external server named by URL, or the embedded one in the data
+ * folder. Either way one code path, the reactive vert.x client, and the schema migrated at start.
+ */
+public final class Database {
+
+  private static final Logger LOG = Logger.getLogger(Database.class.getName());
+
+  private static final int POOL_SIZE = 8;
+  // An arbitrary constant that names the migration lock among the server's advisory locks.
+  private static final long MIGRATION_LOCK = 0x706c616365L;
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final EmbeddedPostgres embedded;
+
+  private Database(Vertx vertx, Pool pool, EmbeddedPostgres embedded) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.embedded = embedded;
+  }
+
+  /**
+   * Opens the database at {@code url}, or when it is null starts the embedded server in {@code
+   * folder}; then applies pending migrations.
+   */
+  public static Future<Database> open(Vertx vertx, String url, Path folder) {
+    Future<EmbeddedPostgres> server =
+        url == null
+            ? vertx.executeBlocking(() -> EmbeddedPostgres.start(folder))
+            : Future.succeededFuture(null);
+    return server.compose(
+        embedded -> {
+          String target = embedded == null ? url : embedded.url();
+          Pool pool =
+              PgBuilder.pool()
+                  .with(new PoolOptions().setMaxSize(POOL_SIZE))
+                  .connectingTo(PgConnectOptions.fromUri(target))
+                  .using(vertx)
+                  .build();
+          Database db = new Database(vertx, pool, embedded);
+          return db.migrate()
+              .map(db)
+              .recover(e -> db.close().transform(closed -> Future.failedFuture(e)));
+        });
+  }
+
+  public Pool pool() {
+    return pool;
+  }
+
+  /**
+   * Applies, in order and once each, the scripts listed in {@code db/migrations.txt}. An advisory
+   * lock keeps two gateways starting together from applying the same script twice.
+   */
+  private Future<Void> migrate() {
+    List<String> scripts = resource("db/migrations.txt").lines().filter(l -> !l.isBlank()).toList();
+    return pool.withTransaction(
+        conn ->
+            conn.query("SELECT pg_advisory_xact_lock(" + MIGRATION_LOCK + ")")
+                .execute()
+                .compose(
+                    v ->
+                        conn.query(
+                                "CREATE TABLE IF NOT EXISTS schema_migration ("
+                                    + "script text PRIMARY KEY, applied_at timestamptz NOT NULL)")
+                            .execute())
+                .compose(v -> conn.query("SELECT script FROM schema_migration").execute())
+                .compose(
+                    applied -> {
+                      java.util.Set<String> done = new java.util.HashSet<>();
+                      applied.forEach(row -> done.add(row.getString(0)));
+                      Future<Void> chain = Future.succeededFuture();
+                      for (String script : scripts) {
+                        if (done.contains(script)) {
+                          continue;
+                        }
+                        chain =
+                            chain
+                                .compose(x -> conn.query(resource("db/" + script)).execute())
+                                .compose(
+                                    x ->
+                                        conn.preparedQuery(
+                                                "INSERT INTO schema_migration VALUES ($1, now())")
+                                            .execute(Tuple.of(script)))
+                                .map(
+                                    x -> {
+                                      LOG.info("applied migration " + script);
+                                      return null;
+                                    });
+                      }
+                      return chain;
+                    }));
+  }
+
+  private static String resource(String name) {
+    try (InputStream in = Database.class.getClassLoader().getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + name);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read resource " + name, e);
+    }
+  }
+
+  /** Closes the pool, then stops the embedded server if there is one. */
+  public Future<Void> close() {
+    return pool.close()
+        .eventually(
+            () ->
+                embedded == null
+                    ? Future.succeededFuture()
+                    : vertx.executeBlocking(
+                        () -> {
+                          embedded.close();
+                          return null;
+                        }));
+  }
+}
