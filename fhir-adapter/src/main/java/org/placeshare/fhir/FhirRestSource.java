@@ -207,6 +207,9 @@ public final class FhirRestSource implements RecordSource {
       return e.getMessage();
     }
     // Connection trouble: name its kind, not its details (which may quote hosts or payloads).
+    if (e instanceof java.net.ConnectException) {
+      return "could not be reached (connection refused)";
+    }
     return "could not be reached (" + e.getClass().getSimpleName() + ")";
   }
 

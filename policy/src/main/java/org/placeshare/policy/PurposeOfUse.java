@@ -9,13 +9,14 @@ import java.util.regex.Pattern;
  */
 public record PurposeOfUse(String code) {
 
+  // Declared first: the constants below are checked against it as the class initialises.
+  private static final Pattern FORM = Pattern.compile("[A-Z][A-Z0-9_-]{1,31}");
+
   public static final PurposeOfUse TREAT = new PurposeOfUse("TREAT");
   public static final PurposeOfUse EMERGENCY_TREATMENT = new PurposeOfUse("ETREAT");
 
   /** Purposes that are an individual's own care, where the national data opt-out does not apply. */
   private static final Set<String> DIRECT_CARE = Set.of("TREAT", "ETREAT", "COC", "CAREMGT");
-
-  private static final Pattern FORM = Pattern.compile("[A-Z][A-Z0-9_-]{1,31}");
 
   public PurposeOfUse {
     if (code == null || !FORM.matcher(code).matches()) {

@@ -109,9 +109,14 @@ public final class EmbeddedPostgres implements AutoCloseable {
     return server;
   }
 
-  /** A connection URI for the vert.x PostgreSQL client. */
+  /** A connection URI for the vert.x PostgreSQL client, to the default database. */
   public String url() {
-    return "postgresql://postgres:" + password + "@127.0.0.1:" + port + "/postgres";
+    return url("postgres");
+  }
+
+  /** A connection URI to one database of this server. */
+  public String url(String database) {
+    return "postgresql://postgres:" + password + "@127.0.0.1:" + port + "/" + database;
   }
 
   public int port() {

@@ -25,6 +25,7 @@ import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.placeshare.policy.PolicyException;
 
 /**
@@ -120,7 +121,7 @@ public final class SigningKey {
   public void writePem(Path privateFile, Path publicFile) {
     try {
       Files.createDirectories(privateFile.toAbsolutePath().getParent());
-      Files.writeString(privateFile, pem(jwk.toECPrivateKey()));
+      Files.writeString(privateFile, pem(new JcaPKCS8Generator(jwk.toECPrivateKey(), null)));
       try {
         Files.setPosixFilePermissions(privateFile, PosixFilePermissions.fromString("rw-------"));
       } catch (UnsupportedOperationException e) {

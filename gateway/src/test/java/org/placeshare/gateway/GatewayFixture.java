@@ -1,0 +1,209 @@
+package org.placeshare.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.placeshare.fhir.synthetic.FhirSourceServer;
+import org.placeshare.fhir.synthetic.SyntheticPerson;
+import org.placeshare.fhir.synthetic.SyntheticPopulation;
+import org.placeshare.fhir.synthetic.SyntheticRecords;
+import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.identity.ClientAssertions;
+import org.placeshare.policy.identity.SigningKey;
+
+/**
+ * A real gateway on port 0 in front of real FHIR servers (a GP practice and an acute trust holding
+ * synthetic people, and one source that is down), with the model agreements and two registered
+ * clients: an A&E system ({@code R9A}) and a council intelligence service ({@code E08000026}).
+ */
+final class GatewayFixture implements AutoCloseable {
+
+  static final String PUBLIC_URL = "https://gateway.placeshare.test";
+  static final String AE_CLIENT = "coventry-ae";
+  static final String COUNCIL_CLIENT = "council-intel";
+
+  /** Agreements are dated; the tests run on a day inside them, whatever the machine's date. */
+  static final Clock CLOCK =
+      Clock.offset(
+          Clock.systemUTC(),
+          Duration.between(Instant.now(), Instant.parse("2026-11-22T10:00:00Z")));
+
+  final Vertx vertx;
+  final Gateway gateway;
+  final List<SyntheticPerson> people = SyntheticPopulation.generate(20, 42);
+  final Map<String, SigningKey> clientKeys;
+  private final List<FhirSourceServer> upstreams;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private GatewayFixture(
+      Vertx vertx,
+      Gateway gateway,
+      Map<String, SigningKey> keys,
+      List<FhirSourceServer> upstreams) {
+    this.vertx = vertx;
+    this.gateway = gateway;
+    this.clientKeys = keys;
+    this.upstreams = upstreams;
+  }
+
+  static GatewayFixture start(Path dir, String databaseUrl) throws Exception {
+    Vertx vertx = Vertx.vertx();
+    List<SyntheticPerson> people = SyntheticPopulation.generate(20, 42);
+    FhirSourceServer gp =
+        FhirSourceServer.start(
+            0, SyntheticRecords.forSource(SyntheticRecords.Kind.GP, "gp", people));
+    FhirSourceServer acute =
+        FhirSourceServer.start(
+            0, SyntheticRecords.forSource(SyntheticRecords.Kind.ACUTE, "acute", people));
+
+    Path agreements = copyAgreements(dir.resolve("agreements"));
+    SigningKey gatewayKey = SigningKey.generate();
+    gatewayKey.writePem(dir.resolve("gateway.key.pem"), dir.resolve("gateway.pub.pem"));
+    SigningKey ae = SigningKey.generate();
+    ae.writePem(dir.resolve("ae.key.pem"), dir.resolve("ae.pub.pem"));
+    SigningKey council = SigningKey.generate();
+    council.writePem(dir.resolve("council.key.pem"), dir.resolve("council.pub.pem"));
+
+    GatewayConfig config =
+        new GatewayConfig(
+            "127.0.0.1",
+            0,
+            PUBLIC_URL,
+            dir.resolve("data"),
+            Optional.ofNullable(databaseUrl),
+            dir.resolve("gateway.key.pem"),
+            agreements,
+            List.of(
+                new GatewayConfig.Client(
+                    AE_CLIENT, "R9A", dir.resolve("ae.pub.pem"), Set.of("TREAT", "ETREAT")),
+                new GatewayConfig.Client(
+                    COUNCIL_CLIENT,
+                    "E08000026",
+                    dir.resolve("council.pub.pem"),
+                    Set.of("HOPERAT", "PUBHLTH"))),
+            List.of(
+                source(
+                    "gp-y90001",
+                    "Y90001",
+                    gp,
+                    List.of("Patient", "Condition", "MedicationStatement", "AllergyIntolerance")),
+                source("acute-r9a", "R9A", acute, List.of("Patient", "Encounter")),
+                new GatewayConfig.Source(
+                    "council-asc",
+                    "E08000026",
+                    "http://127.0.0.1:" + closedPort() + "/fhir",
+                    Duration.ofSeconds(2),
+                    List.of("Patient", "EpisodeOfCare"))));
+    Gateway gateway = Gateway.start(vertx, config, CLOCK).await();
+    return new GatewayFixture(
+        vertx, gateway, Map.of(AE_CLIENT, ae, COUNCIL_CLIENT, council), List.of(gp, acute));
+  }
+
+  private static GatewayConfig.Source source(
+      String id, String ods, FhirSourceServer server, List<String> types) {
+    return new GatewayConfig.Source(
+        id, ods, server.baseUrl().toString(), Duration.ofSeconds(5), types);
+  }
+
+  private static int closedPort() throws IOException {
+    try (var socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private static Path copyAgreements(Path folder) throws IOException {
+    Files.createDirectories(folder);
+    for (String name :
+        List.of("coventry-direct-care.yaml", "gm-connect-council-intelligence.yaml")) {
+      try (InputStream in = GatewayFixture.class.getResourceAsStream("/agreements/" + name)) {
+        Files.copy(in, folder.resolve(name));
+      }
+    }
+    return folder;
+  }
+
+  URI url(String path) {
+    return URI.create("http://127.0.0.1:" + gateway.port() + path);
+  }
+
+  /** The person every source holds. */
+  SyntheticPerson firstPerson() {
+    return people.get(0);
+  }
+
+  /** Asks the token endpoint, as the client would, with an assertion signed by its key. */
+  String token(String client, String role, String purpose) throws Exception {
+    HttpResponse<String> response =
+        tokenRequest(assertion(client, clientKeys.get(client), role, purpose));
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    return new JsonObject(response.body()).getString("access_token");
+  }
+
+  String assertion(String client, SigningKey key, String role, String purpose) {
+    return ClientAssertions.sign(
+        key, client, PUBLIC_URL + "/oauth2/token", "user-1", role, PurposeOfUse.of(purpose), CLOCK);
+  }
+
+  HttpResponse<String> tokenRequest(String assertion) throws Exception {
+    return tokenForm(
+        "grant_type=client_credentials&client_assertion_type="
+            + URLEncoder.encode(
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", StandardCharsets.UTF_8)
+            + "&client_assertion="
+            + assertion);
+  }
+
+  HttpResponse<String> tokenForm(String form) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(url("/oauth2/token"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(HttpRequest.BodyPublishers.ofString(form))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> everything(String nhsNumber, String token, String... headers)
+      throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(url("/fhir/Patient/" + nhsNumber + "/$everything")).GET();
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> get(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(url(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Override
+  public void close() throws Exception {
+    gateway.stop().await();
+    for (FhirSourceServer upstream : upstreams) {
+      upstream.close();
+    }
+    vertx.close().await();
+  }
+}
