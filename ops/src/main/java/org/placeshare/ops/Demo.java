@@ -1,0 +1,192 @@
+package org.placeshare.ops;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.vertx.core.Vertx;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.placeshare.fhir.synthetic.FhirSourceServer;
+import org.placeshare.fhir.synthetic.SyntheticPerson;
+import org.placeshare.fhir.synthetic.SyntheticPopulation;
+import org.placeshare.fhir.synthetic.SyntheticRecords;
+import org.placeshare.gateway.Gateway;
+import org.placeshare.gateway.GatewayConfig;
+
+/**
+ * The demo: three synthetic sources (a GP practice, an acute trust, a council adult social care
+ * service) served as real FHIR servers, the two model agreements, two registered clients, and the
+ * gateway in front of them with its embedded PostgreSQL.
+ */
+final class Demo implements AutoCloseable {
+
+  static final int PEOPLE = 50;
+  static final long SEED = 2026;
+
+  final Vertx vertx;
+  final Gateway gateway;
+  final DemoFolder folder;
+  final List<SyntheticPerson> people;
+  private final List<FhirSourceServer> sources;
+
+  private Demo(
+      Vertx vertx,
+      Gateway gateway,
+      DemoFolder folder,
+      List<SyntheticPerson> people,
+      List<FhirSourceServer> sources) {
+    this.vertx = vertx;
+    this.gateway = gateway;
+    this.folder = folder;
+    this.people = people;
+    this.sources = sources;
+  }
+
+  static Demo start(DemoFolder folder, String host, int port, Clock clock) throws Exception {
+    folder.prepare();
+    List<SyntheticPerson> people = SyntheticPopulation.generate(PEOPLE, SEED);
+    List<FhirSourceServer> servers = new ArrayList<>();
+    Vertx vertx = Vertx.vertx();
+    try {
+      FhirSourceServer gp = serve(servers, SyntheticRecords.Kind.GP, "gp", people);
+      FhirSourceServer acute = serve(servers, SyntheticRecords.Kind.ACUTE, "acute", people);
+      FhirSourceServer council = serve(servers, SyntheticRecords.Kind.COUNCIL, "asc", people);
+      writeConfig(folder, host, port, gp, acute, council);
+      Gateway gateway = Gateway.start(vertx, GatewayConfig.load(folder.config()), clock).await();
+      return new Demo(vertx, gateway, folder, people, servers);
+    } catch (Exception e) {
+      for (FhirSourceServer s : servers) {
+        s.close();
+      }
+      vertx.close().await();
+      throw e;
+    }
+  }
+
+  private static FhirSourceServer serve(
+      List<FhirSourceServer> servers,
+      SyntheticRecords.Kind kind,
+      String prefix,
+      List<SyntheticPerson> people)
+      throws Exception {
+    FhirSourceServer server =
+        FhirSourceServer.start(0, SyntheticRecords.forSource(kind, prefix, people));
+    servers.add(server);
+    return server;
+  }
+
+  private static void writeConfig(
+      DemoFolder folder,
+      String host,
+      int port,
+      FhirSourceServer gp,
+      FhirSourceServer acute,
+      FhirSourceServer council)
+      throws Exception {
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put("host", host);
+    config.put("port", port);
+    config.put("publicUrl", "http://" + host + ":" + port);
+    config.put("dataDir", "data");
+    config.put("signingKey", folder.root.relativize(folder.gatewayKey()).toString());
+    config.put("agreements", "agreements");
+    List<Map<String, Object>> clients = new ArrayList<>();
+    for (DemoClient c : DemoClient.values()) {
+      clients.add(
+          Map.of(
+              "id", c.id,
+              "organisation", c.organisation,
+              "publicKey", folder.root.relativize(folder.clientPublicKey(c.id)).toString(),
+              "purposes", c.purposes));
+    }
+    config.put("clients", clients);
+    config.put(
+        "sources",
+        List.of(
+            source(
+                "gp-y90001",
+                "Y90001",
+                gp,
+                "Patient",
+                "Condition",
+                "MedicationStatement",
+                "AllergyIntolerance"),
+            source("acute-r9a", "R9A", acute, "Patient", "Encounter"),
+            source("council-asc", "E08000026", council, "Patient", "EpisodeOfCare")));
+    new ObjectMapper(new YAMLFactory()).writeValue(folder.config().toFile(), config);
+  }
+
+  private static Map<String, Object> source(
+      String id, String ods, FhirSourceServer server, String... types) {
+    Map<String, Object> source = new LinkedHashMap<>();
+    source.put("id", id);
+    source.put("organisation", ods);
+    source.put("baseUrl", server.baseUrl().toString());
+    source.put("deadlineMillis", 5000);
+    source.put("resourceTypes", List.of(types));
+    return source;
+  }
+
+  /** The gateway's base URL as clients reach it. */
+  String baseUrl() {
+    return "http://127.0.0.1:" + gateway.port();
+  }
+
+  /** Prints what a newcomer needs: who is who, and curl lines with fresh tokens. */
+  void printWelcome(PrintStream out, Clock clock) throws Exception {
+    String person = people.get(0).nhsNumber().toString();
+    String url = baseUrl() + "/fhir/Patient/" + person + "/\\$everything";
+    String council =
+        TokenCommand.fetch(folder, baseUrl(), DemoClient.COUNCIL_INTEL, "HOPERAT", clock);
+    String ae = TokenCommand.fetch(folder, baseUrl(), DemoClient.COVENTRY_AE, "TREAT", clock);
+    String aeEmergency =
+        TokenCommand.fetch(folder, baseUrl(), DemoClient.COVENTRY_AE, "ETREAT", clock);
+    out.println();
+    out.println("Placeshare demo gateway on " + baseUrl() + " (folder " + folder.root + ")");
+    out.println(
+        PEOPLE
+            + " synthetic people, NHS numbers "
+            + people.get(0).nhsNumber().formatted()
+            + " to "
+            + people.get(PEOPLE - 1).nhsNumber().formatted()
+            + "; three sources: GP Y90001,"
+            + " acute trust R9A, council adult social care E08000026.");
+    out.println();
+    out.println(
+        "# 200: council intelligence (E08000026, analyst) for case coordination (HOPERAT),");
+    out.println(
+        "# permitted by gm-connect-council-intelligence: conditions and A&E visits, no medication");
+    out.println("curl -s -H 'Authorization: Bearer " + council + "' " + url);
+    out.println();
+    out.println(
+        "# 403: A&E clinician (R9A) for treatment (TREAT) with no consent and no emergency:");
+    out.println("# coventry-direct-care needs one or the other");
+    out.println("curl -s -H 'Authorization: Bearer " + ae + "' " + url);
+    out.println();
+    out.println(
+        "# 200: the same clinician in an emergency (ETREAT) with a stated reason, flagged for IG review");
+    out.println(
+        "curl -s -H 'Authorization: Bearer "
+            + aeEmergency
+            + "' -H 'X-Emergency-Reason: unconscious on arrival' "
+            + url);
+    out.println();
+    out.println(
+        "Tokens last "
+            + org.placeshare.policy.identity.AccessTokens.LIFETIME.toMinutes()
+            + " minutes. A fresh one: java -jar ops/target/placeshare.jar token --client council-intel --purpose HOPERAT");
+    out.println("Stop with Ctrl-C; audit events and keys are kept in " + folder.root + ".");
+  }
+
+  @Override
+  public void close() throws Exception {
+    gateway.stop().await();
+    for (FhirSourceServer s : sources) {
+      s.close();
+    }
+    vertx.close().await();
+  }
+}

@@ -1,0 +1,30 @@
+package org.placeshare.ops;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/** The client systems the demo registers, each acting for one organisation in one role. */
+enum DemoClient {
+  COUNCIL_INTEL(
+      "council-intel", "E08000026", "analyst", "a.analyst", List.of("HOPERAT", "PUBHLTH")),
+  COVENTRY_AE("coventry-ae", "R9A", "clinician", "dr.jones", List.of("TREAT", "ETREAT"));
+
+  final String id;
+  final String organisation;
+  final String role;
+  final String user;
+  final List<String> purposes;
+
+  DemoClient(String id, String organisation, String role, String user, List<String> purposes) {
+    this.id = id;
+    this.organisation = organisation;
+    this.role = role;
+    this.user = user;
+    this.purposes = purposes;
+  }
+
+  static Optional<DemoClient> byId(String id) {
+    return Stream.of(values()).filter(c -> c.id.equals(id)).findFirst();
+  }
+}

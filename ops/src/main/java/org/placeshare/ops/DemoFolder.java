@@ -1,0 +1,68 @@
+package org.placeshare.ops;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.placeshare.policy.identity.SigningKey;
+
+/**
+ * The demo's folder: generated keys, the model agreements, the gateway configuration and the data
+ * (the embedded PostgreSQL). Keys and data are kept across runs; the configuration is rewritten at
+ * each start because the synthetic sources take new ports.
+ */
+final class DemoFolder {
+
+  static final String DEFAULT = "placeshare-demo";
+  static final List<String> AGREEMENTS =
+      List.of("coventry-direct-care.yaml", "gm-connect-council-intelligence.yaml");
+
+  final Path root;
+
+  DemoFolder(Path root) {
+    this.root = root.toAbsolutePath().normalize();
+  }
+
+  Path config() {
+    return root.resolve("gateway.yaml");
+  }
+
+  Path agreements() {
+    return root.resolve("agreements");
+  }
+
+  Path gatewayKey() {
+    return root.resolve("keys/gateway.key.pem");
+  }
+
+  Path clientKey(String client) {
+    return root.resolve("keys/clients/" + client + ".key.pem");
+  }
+
+  Path clientPublicKey(String client) {
+    return root.resolve("keys/clients/" + client + ".pub.pem");
+  }
+
+  /** Creates what is missing: keys for the gateway and each demo client, the agreements. */
+  void prepare() throws IOException {
+    Files.createDirectories(root);
+    if (!Files.exists(gatewayKey())) {
+      SigningKey.generate().writePem(gatewayKey(), root.resolve("keys/gateway.pub.pem"));
+    }
+    for (DemoClient client : DemoClient.values()) {
+      if (!Files.exists(clientKey(client.id))) {
+        SigningKey.generate().writePem(clientKey(client.id), clientPublicKey(client.id));
+      }
+    }
+    Files.createDirectories(agreements());
+    for (String name : AGREEMENTS) {
+      Path target = agreements().resolve(name);
+      if (!Files.exists(target)) {
+        try (InputStream in = DemoFolder.class.getResourceAsStream("/agreements/" + name)) {
+          Files.copy(in, target);
+        }
+      }
+    }
+  }
+}

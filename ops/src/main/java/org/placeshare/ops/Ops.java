@@ -1,0 +1,90 @@
+package org.placeshare.ops;
+
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.placeshare.gateway.Gateway;
+import org.placeshare.gateway.GatewayConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The operator's command line: {@code java -jar ops/target/placeshare.jar COMMAND}. */
+@Command(
+    name = "placeshare",
+    mixinStandardHelpOptions = true,
+    subcommands = {Ops.DemoCommand.class, Ops.GatewayCommand.class, TokenCommand.class},
+    description = "Placeshare: a cross-agency data-sharing gateway keyed on the NHS number.")
+public final class Ops {
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Ops()).execute(args));
+  }
+
+  @Command(
+      name = "demo",
+      mixinStandardHelpOptions = true,
+      description = "Run the demo: synthetic sources, model agreements, the gateway.")
+  static final class DemoCommand implements Callable<Integer> {
+    @Option(
+        names = "--folder",
+        defaultValue = DemoFolder.DEFAULT,
+        description = "demo folder (default ${DEFAULT-VALUE})")
+    Path folder;
+
+    @Option(
+        names = "--port",
+        defaultValue = "8080",
+        description = "gateway port (default ${DEFAULT-VALUE})")
+    int port;
+
+    @Override
+    public Integer call() throws Exception {
+      Clock clock = Clock.systemUTC();
+      Demo demo = Demo.start(new DemoFolder(folder), "127.0.0.1", port, clock);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> close(demo)));
+      demo.printWelcome(System.out, clock);
+      new CountDownLatch(1).await();
+      return 0;
+    }
+
+    private static void close(Demo demo) {
+      try {
+        demo.close();
+      } catch (Exception e) {
+        System.err.println("demo did not stop cleanly: " + e.getMessage());
+      }
+    }
+  }
+
+  @Command(
+      name = "gateway",
+      mixinStandardHelpOptions = true,
+      description = "Run the gateway from a configuration file.")
+  static final class GatewayCommand implements Callable<Integer> {
+    @Parameters(index = "0", description = "the gateway configuration (YAML)")
+    Path config;
+
+    @Override
+    public Integer call() throws Exception {
+      Vertx vertx = Vertx.vertx();
+      Gateway gateway;
+      try {
+        gateway =
+            Gateway.start(vertx, GatewayConfig.load(config), Clock.systemUTC())
+                .await(120, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("gateway did not start: " + e.getMessage());
+        vertx.close();
+        return 1;
+      }
+      org.placeshare.gateway.Main.stopOnExit(vertx, gateway);
+      new CountDownLatch(1).await();
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package org.placeshare.ops;
+
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.identity.ClientAssertions;
+import org.placeshare.policy.identity.SigningKey;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Gets an access token for a demo client the way a client system does: signs a client assertion
+ * with the client's key and exchanges it at the gateway's token endpoint.
+ */
+@Command(
+    name = "token",
+    mixinStandardHelpOptions = true,
+    description = "Print a fresh access token for a demo client (the gateway must be running).")
+final class TokenCommand implements Callable<Integer> {
+
+  @Option(names = "--client", required = true, description = "council-intel or coventry-ae")
+  String client;
+
+  @Option(
+      names = "--purpose",
+      required = true,
+      description = "purpose of use, e.g. HOPERAT, TREAT, ETREAT")
+  String purpose;
+
+  @Option(
+      names = "--folder",
+      defaultValue = DemoFolder.DEFAULT,
+      description = "demo folder (default ${DEFAULT-VALUE})")
+  Path folder;
+
+  @Option(
+      names = "--gateway",
+      defaultValue = "http://127.0.0.1:8080",
+      description = "gateway URL (default ${DEFAULT-VALUE})")
+  String gateway;
+
+  @Override
+  public Integer call() throws Exception {
+    DemoClient demoClient = DemoClient.byId(client).orElse(null);
+    if (demoClient == null) {
+      System.err.println("unknown client '" + client + "': expected council-intel or coventry-ae");
+      return 2;
+    }
+    System.out.println(
+        fetch(new DemoFolder(folder), gateway, demoClient, purpose, Clock.systemUTC()));
+    return 0;
+  }
+
+  static String fetch(
+      DemoFolder folder, String gateway, DemoClient client, String purpose, Clock clock)
+      throws Exception {
+    String assertion =
+        ClientAssertions.sign(
+            SigningKey.readPrivatePem(folder.clientKey(client.id)),
+            client.id,
+            gateway + "/oauth2/token",
+            client.user,
+            client.role,
+            PurposeOfUse.of(purpose),
+            clock);
+    String form =
+        "grant_type=client_credentials&client_assertion_type="
+            + URLEncoder.encode(
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", StandardCharsets.UTF_8)
+            + "&client_assertion="
+            + assertion;
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(gateway + "/oauth2/token"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(form))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    JsonObject body = new JsonObject(response.body());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException(
+          "token endpoint answered "
+              + response.statusCode()
+              + ": "
+              + body.getString("error_description"));
+    }
+    return body.getString("access_token");
+  }
+}
