@@ -138,6 +138,11 @@ public final class Gateway {
     return sources;
   }
 
+  /** For tests in this package: the database the gateway writes to. */
+  Database database() {
+    return database;
+  }
+
   /** The port actually bound (the configured one, or the one chosen for port 0). */
   public int port() {
     return server.actualPort();

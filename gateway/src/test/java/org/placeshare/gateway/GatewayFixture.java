@@ -134,7 +134,7 @@ final class GatewayFixture implements AutoCloseable {
     for (String name :
         List.of("coventry-direct-care.yaml", "gm-connect-council-intelligence.yaml")) {
       try (InputStream in = GatewayFixture.class.getResourceAsStream("/agreements/" + name)) {
-        Files.copy(in, folder.resolve(name));
+        Files.copy(in, folder.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
     }
     return folder;
