@@ -73,6 +73,9 @@ public final class AgreementFile {
       throw new PolicyException(
           name + ": expected at most " + MAX_FILE_BYTES + " bytes, got " + bytes.length);
     }
+    if (new String(bytes, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
+      throw new PolicyException(name + ": the file is empty");
+    }
     Raw raw;
     try {
       raw = YAML.readValue(bytes, Raw.class);
@@ -93,7 +96,9 @@ public final class AgreementFile {
 
   private static String path(UnrecognizedPropertyException e) {
     StringBuilder sb = new StringBuilder();
-    for (var ref : e.getPath()) {
+    var refs = e.getPath();
+    // The last reference is the unknown key itself; the path is where it was found.
+    for (var ref : refs.subList(0, refs.size() - 1)) {
       if (ref.getFieldName() != null) {
         if (sb.length() > 0) {
           sb.append('.');
