@@ -141,7 +141,7 @@ class AccessTokensTest {
 
     assertThatThrownBy(() -> tokens.verify(token))
         .isInstanceOf(TokenException.class)
-        .hasMessageContaining("aud");
+        .hasMessage("access token refused: JWT iss claim value rejected");
   }
 
   @Test
