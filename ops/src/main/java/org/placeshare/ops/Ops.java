@@ -82,7 +82,17 @@ public final class Ops {
         vertx.close();
         return 1;
       }
-      org.placeshare.gateway.Main.stopOnExit(vertx, gateway);
+      // On Ctrl-C or SIGTERM: stop listening, close the database, stop an embedded server.
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      gateway.stop().eventually(vertx::close).await(30, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                      System.err.println("gateway did not stop cleanly: " + e.getMessage());
+                    }
+                  }));
       new CountDownLatch(1).await();
       return 0;
     }

@@ -1,6 +1,5 @@
 package org.placeshare.policy.identity;
 
-import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
@@ -53,21 +52,15 @@ public final class ClientAssertionVerifier {
             .subject(client.id())
             .audience(tokenUrl)
             .build();
-    JWTClaimsSet claims;
-    try {
-      claims =
-          Jwts.process(
-              Jwts.processor(
-                  new JOSEObjectType(TYPE),
-                  client.publicKey().toECPublicKey(),
-                  exact,
-                  REQUIRED,
-                  clock),
-              assertion,
-              "client assertion");
-    } catch (JOSEException e) {
-      throw new TokenException("client key cannot verify: " + e.getMessage(), e);
-    }
+    JWTClaimsSet claims =
+        Jwts.verify(
+            assertion,
+            "client assertion",
+            new JOSEObjectType(TYPE),
+            client.publicKey(),
+            exact,
+            REQUIRED,
+            clock);
     if (claims.getAudience().size() != 1) {
       throw new TokenException("client assertion refused: expected one audience, " + tokenUrl);
     }

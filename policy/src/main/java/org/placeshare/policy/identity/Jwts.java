@@ -1,6 +1,8 @@
 package org.placeshare.policy.identity;
 
+import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
 import com.nimbusds.jose.proc.SecurityContext;
@@ -8,7 +10,6 @@ import com.nimbusds.jose.proc.SingleKeyJWSKeySelector;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
-import java.security.interfaces.ECPublicKey;
 import java.text.ParseException;
 import java.time.Clock;
 import java.util.Date;
@@ -31,16 +32,23 @@ final class Jwts {
 
   private Jwts() {}
 
-  /** A processor accepting only ES256 under one key, one typ, and the given claims. */
-  static DefaultJWTProcessor<SecurityContext> processor(
+  /**
+   * Verifies a signed JWT of one kind: ES256 under one key, exactly one {@code typ}, the given
+   * claims matching exactly, the required ones present, times checked against the clock.
+   *
+   * @param kind names the token in messages, e.g. "access token"
+   */
+  static JWTClaimsSet verify(
+      String token,
+      String kind,
       JOSEObjectType type,
-      ECPublicKey key,
+      ECKey key,
       JWTClaimsSet exactMatch,
       Set<String> requiredClaims,
       Clock clock) {
+    checkLength(token, kind);
     DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
     processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(type));
-    processor.setJWSKeySelector(new SingleKeyJWSKeySelector<>(SigningKey.ALGORITHM, key));
     DefaultJWTClaimsVerifier<SecurityContext> claims =
         new DefaultJWTClaimsVerifier<>(exactMatch, requiredClaims) {
           @Override
@@ -50,18 +58,15 @@ final class Jwts {
         };
     claims.setMaxClockSkew(MAX_CLOCK_SKEW_SECONDS);
     processor.setJWTClaimsSetVerifier(claims);
-    return processor;
-  }
-
-  static JWTClaimsSet process(
-      DefaultJWTProcessor<SecurityContext> processor, String token, String kind) {
     try {
+      processor.setJWSKeySelector(
+          new SingleKeyJWSKeySelector<>(SigningKey.ALGORITHM, key.toECPublicKey()));
       return processor.process(token, null);
     } catch (ParseException e) {
       throw new TokenException(kind + " is not a well-formed signed JWT", e);
     } catch (BadJOSEException e) {
       throw new TokenException(kind + " refused: " + e.getMessage(), e);
-    } catch (com.nimbusds.jose.JOSEException e) {
+    } catch (JOSEException e) {
       throw new TokenException(kind + " could not be verified: " + e.getMessage(), e);
     }
   }
