@@ -177,14 +177,18 @@ public final class FhirRestSource implements RecordSource {
       response.request().reset();
       return Future.failedFuture(new UpstreamException("answered HTTP " + response.statusCode()));
     }
+    if (declaresTooMuch(response.getHeader(HttpHeaders.CONTENT_LENGTH))) {
+      response.request().reset();
+      return Future.failedFuture(tooLarge());
+    }
     Promise<Buffer> promise = Promise.promise();
     Buffer body = Buffer.buffer();
     response.handler(
         chunk -> {
           if (body.length() + chunk.length() > MAX_RESPONSE_BYTES) {
+            // Fail before the reset, whose own error would otherwise be reported first.
+            promise.tryFail(tooLarge());
             response.request().reset();
-            promise.tryFail(
-                new UpstreamException("sent more than " + MAX_RESPONSE_BYTES + " bytes"));
           } else {
             body.appendBuffer(chunk);
           }
@@ -192,6 +196,19 @@ public final class FhirRestSource implements RecordSource {
     response.exceptionHandler(promise::tryFail);
     response.endHandler(v -> promise.tryComplete(body));
     return promise.future();
+  }
+
+  /** A declared length over the cap is refused before a byte is read; the cap still holds after. */
+  private static boolean declaresTooMuch(String contentLength) {
+    try {
+      return contentLength != null && Long.parseLong(contentLength.strip()) > MAX_RESPONSE_BYTES;
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  private static UpstreamException tooLarge() {
+    return new UpstreamException("sent more than " + MAX_RESPONSE_BYTES + " bytes");
   }
 
   private static Bundle parseBundle(Buffer body) {

@@ -1,0 +1,206 @@
+package org.placeshare.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.placeshare.fhir.synthetic.FhirSourceServer;
+import org.placeshare.fhir.synthetic.SyntheticPerson;
+import org.placeshare.fhir.synthetic.SyntheticPopulation;
+import org.placeshare.fhir.synthetic.SyntheticRecords;
+import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.OdsCode;
+
+/**
+ * The adapter against a real HAPI FHIR server, and against upstreams that misbehave (served by a
+ * plain HTTP server, since a well-behaved FHIR server cannot be made to send garbage).
+ */
+class FhirRestSourceTest {
+
+  static Vertx vertx;
+  static FhirSourceServer gp;
+  static List<SyntheticPerson> people = SyntheticPopulation.generate(10, 7);
+
+  @BeforeAll
+  static void start() throws Exception {
+    vertx = Vertx.vertx();
+    gp =
+        FhirSourceServer.start(
+            0, SyntheticRecords.forSource(SyntheticRecords.Kind.GP, "gp", people));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    gp.close();
+    vertx.close().await();
+  }
+
+  private static FhirRestSource source(URI base, Duration deadline) {
+    return new FhirRestSource(
+        vertx,
+        new SourceDescriptor(
+            "gp",
+            OdsCode.of("Y90001"),
+            base,
+            deadline,
+            List.of("Patient", "Condition", "MedicationStatement")));
+  }
+
+  private static SourceRecords fetch(
+      URI base, Duration deadline, NhsNumber nhs, Set<String> types) {
+    FhirRestSource source = source(base, deadline);
+    try {
+      return source.fetch(nhs, types).await();
+    } finally {
+      source.close().await();
+    }
+  }
+
+  @Test
+  void fetch_knownPerson_returnsTheirPatientAndOnlyTheTypesAsked() {
+    SyntheticPerson person = people.get(0);
+
+    SourceRecords result =
+        fetch(
+            gp.baseUrl(),
+            Duration.ofSeconds(5),
+            person.nhsNumber(),
+            Set.of("Patient", "Condition"));
+
+    assertThat(result).isInstanceOf(SourceRecords.Found.class);
+    SourceRecords.Found found = (SourceRecords.Found) result;
+    assertThat(found.patient().getIdentifierFirstRep().getValue())
+        .isEqualTo(person.nhsNumber().toString());
+    assertThat(found.resources())
+        .isNotEmpty()
+        .allSatisfy(r -> assertThat(r.fhirType()).isEqualTo("Condition"));
+  }
+
+  @Test
+  void fetch_unknownPerson_isNotFound() {
+    NhsNumber stranger = SyntheticPopulation.generate(11, 7).get(10).nhsNumber();
+
+    assertThat(fetch(gp.baseUrl(), Duration.ofSeconds(5), stranger, Set.of("Patient")))
+        .isInstanceOf(SourceRecords.NotFound.class);
+  }
+
+  @Test
+  void fetch_upstreamAnswersAnotherPersonsPatient_isNotFound() throws Exception {
+    // A careless or hostile upstream ignores the identifier: its Patient must not be taken as ours.
+    Patient other = new Patient();
+    other.setId("p1");
+    other
+        .addIdentifier()
+        .setSystem(Fhir.NHS_NUMBER_SYSTEM)
+        .setValue(people.get(1).nhsNumber().toString());
+    String bundle =
+        Fhir.encode(
+            new Bundle()
+                .setType(Bundle.BundleType.SEARCHSET)
+                .addEntry(new Bundle.BundleEntryComponent().setResource(other)));
+
+    SourceRecords result =
+        withUpstream(
+            req -> req.response().end(bundle),
+            base ->
+                fetch(base, Duration.ofSeconds(5), people.get(0).nhsNumber(), Set.of("Patient")));
+
+    assertThat(result).isInstanceOf(SourceRecords.NotFound.class);
+  }
+
+  @Test
+  void fetch_upstreamError_isAFailureNamingTheStatus() throws Exception {
+    SourceRecords result =
+        withUpstream(
+            req -> req.response().setStatusCode(500).end("stack trace with secrets"),
+            base ->
+                fetch(base, Duration.ofSeconds(5), people.get(0).nhsNumber(), Set.of("Patient")));
+
+    assertThat(result)
+        .isEqualTo(
+            new SourceRecords.Failed(
+                ((SourceRecords.Failed) result).source(), "answered HTTP 500"));
+  }
+
+  @Test
+  void fetch_upstreamSendsNonFhir_isAFailure() throws Exception {
+    SourceRecords result =
+        withUpstream(
+            req -> req.response().end("<html>maintenance</html>"),
+            base ->
+                fetch(base, Duration.ofSeconds(5), people.get(0).nhsNumber(), Set.of("Patient")));
+
+    assertThat(((SourceRecords.Failed) result).reason())
+        .isEqualTo("sent a reply that is not a FHIR R4 Bundle");
+  }
+
+  @Test
+  void fetch_upstreamSendsTooMuch_isCutOff() throws Exception {
+    String huge =
+        "{\"resourceType\":\"Bundle\",\"x\":\""
+            + "a".repeat(FhirRestSource.MAX_RESPONSE_BYTES)
+            + "\"}";
+
+    SourceRecords result =
+        withUpstream(
+            req -> req.response().end(huge),
+            base ->
+                fetch(base, Duration.ofSeconds(10), people.get(0).nhsNumber(), Set.of("Patient")));
+
+    assertThat(((SourceRecords.Failed) result).reason()).isEqualTo("sent more than 8388608 bytes");
+  }
+
+  @Test
+  void fetch_upstreamStreamsTooMuchWithoutALength_isCutOffWhileArriving() throws Exception {
+    String chunk = "a".repeat(1024 * 1024);
+
+    SourceRecords result =
+        withUpstream(
+            req -> {
+              var response = req.response().setChunked(true);
+              response.write("{\"resourceType\":\"Bundle\",\"x\":\"");
+              for (int i = 0; i < 9; i++) {
+                response.write(chunk);
+              }
+              response.end("\"}");
+            },
+            base ->
+                fetch(base, Duration.ofSeconds(10), people.get(0).nhsNumber(), Set.of("Patient")));
+
+    assertThat(((SourceRecords.Failed) result).reason()).isEqualTo("sent more than 8388608 bytes");
+  }
+
+  @Test
+  void fetch_upstreamNeverAnswers_failsAtTheDeadline() throws Exception {
+    SourceRecords result =
+        withUpstream(
+            req -> {},
+            base ->
+                fetch(base, Duration.ofMillis(300), people.get(0).nhsNumber(), Set.of("Patient")));
+
+    assertThat(((SourceRecords.Failed) result).reason()).isEqualTo("did not answer within 300 ms");
+  }
+
+  private static <T> T withUpstream(
+      Consumer<HttpServerRequest> handler, java.util.function.Function<URI, T> use)
+      throws Exception {
+    HttpServer server =
+        vertx.createHttpServer().requestHandler(handler::accept).listen(0, "127.0.0.1").await();
+    try {
+      return use.apply(URI.create("http://127.0.0.1:" + server.actualPort() + "/fhir"));
+    } finally {
+      server.close().await();
+    }
+  }
+}
