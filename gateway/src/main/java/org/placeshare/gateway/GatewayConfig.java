@@ -54,24 +54,6 @@ public record GatewayConfig(
     return publicUrl + "/oauth2/token";
   }
 
-  public GatewayConfig withPort(int newPort) {
-    return new GatewayConfig(
-        host, newPort, publicUrl, dataDir, databaseUrl, signingKey, agreements, clients, sources);
-  }
-
-  public GatewayConfig withDatabaseUrl(String url) {
-    return new GatewayConfig(
-        host,
-        port,
-        publicUrl,
-        dataDir,
-        Optional.ofNullable(url),
-        signingKey,
-        agreements,
-        clients,
-        sources);
-  }
-
   record Raw(
       String host,
       Integer port,

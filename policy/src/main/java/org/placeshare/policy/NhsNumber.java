@@ -71,6 +71,18 @@ public final class NhsNumber {
   }
 
   /**
+   * Completes nine digits with their check digit, or returns empty when those nine have none (a
+   * remainder of 10). Used to make synthetic numbers; it never invents a number from bad input.
+   */
+  public static Optional<NhsNumber> withCheckDigit(String nineDigits) {
+    if (nineDigits == null || !nineDigits.matches("[0-9]{9}")) {
+      throw new InvalidNhsNumberException("expected nine digits to complete");
+    }
+    int check = checkDigit(nineDigits);
+    return check == 10 ? Optional.empty() : tryParse(nineDigits + check);
+  }
+
+  /**
    * The Modulus 11 check digit of the first nine digits: weights 10 down to 2, remainder subtracted
    * from 11; 11 becomes 0 and 10 means the number is invalid.
    */

@@ -52,6 +52,16 @@ class NhsNumberTest {
   }
 
   @Test
+  void withCheckDigit_completesNineDigits_orSaysThereIsNone() {
+    assertThat(NhsNumber.withCheckDigit("943476591"))
+        .map(NhsNumber::toString)
+        .hasValue("9434765919");
+    assertThat(NhsNumber.withCheckDigit("123456789")).isEmpty();
+    assertThatThrownBy(() -> NhsNumber.withCheckDigit("12345678x"))
+        .isInstanceOf(InvalidNhsNumberException.class);
+  }
+
+  @Test
   void parse_wrongCheckDigit_isRejected() {
     assertThatThrownBy(() -> NhsNumber.parse("9434765918"))
         .isInstanceOf(InvalidNhsNumberException.class)

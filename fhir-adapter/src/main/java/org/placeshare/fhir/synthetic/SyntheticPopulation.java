@@ -50,8 +50,7 @@ public final class SyntheticPopulation {
     List<SyntheticPerson> people = new ArrayList<>(size);
     long candidate = 999_000_000L;
     while (people.size() < size) {
-      String nine = Long.toString(candidate++);
-      NhsNumber number = NhsNumber.tryParse(nine + checkDigit(nine)).orElse(null);
+      NhsNumber number = NhsNumber.withCheckDigit(Long.toString(candidate++)).orElse(null);
       if (number == null) {
         continue;
       }
@@ -68,15 +67,5 @@ public final class SyntheticPopulation {
               POSTCODES[random.nextInt(POSTCODES.length)]));
     }
     return people;
-  }
-
-  /** The Modulus 11 check digit of nine digits, or 'X' when there is none (remainder 10). */
-  private static char checkDigit(String nine) {
-    int sum = 0;
-    for (int i = 0; i < 9; i++) {
-      sum += (nine.charAt(i) - '0') * (10 - i);
-    }
-    int check = 11 - (sum % 11);
-    return check == 11 ? '0' : check == 10 ? 'X' : (char) ('0' + check);
   }
 }
