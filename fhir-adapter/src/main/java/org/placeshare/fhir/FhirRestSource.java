@@ -125,9 +125,7 @@ public final class FhirRestSource implements RecordSource {
         .map(
             all -> {
               List<Resource> resources = new ArrayList<>();
-              for (int i = 0; i < searches.size(); i++) {
-                resources.addAll(all.<List<Resource>>resultAt(i));
-              }
+              all.<List<Resource>>list().forEach(resources::addAll);
               return new SourceRecords.Found(descriptor, patient, resources);
             });
   }

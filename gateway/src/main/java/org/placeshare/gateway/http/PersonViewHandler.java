@@ -92,7 +92,6 @@ final class PersonViewHandler {
     RequestState state = RequestState.get(ctx);
     Caller caller = state.caller;
     Map<String, Set<String>> allowed = new HashMap<>();
-    List<RecordSource> permitted = new ArrayList<>();
     List<String> refusals = new ArrayList<>();
     for (RecordSource source : sources) {
       var descriptor = source.descriptor();
@@ -107,13 +106,12 @@ final class PersonViewHandler {
                   Optional.ofNullable(state.emergencyReason)));
       state.decisions.add(audited(descriptor.id(), decision));
       if (decision.permitted()) {
-        permitted.add(source);
         allowed.put(descriptor.id(), decision.resourceTypes());
       } else {
         refusals.add(descriptor.id() + ": " + String.join("; ", decision.reasons()));
       }
     }
-    if (permitted.isEmpty()) {
+    if (allowed.isEmpty()) {
       ctx.fail(
           403,
           new GatewayException(
@@ -123,16 +121,16 @@ final class PersonViewHandler {
       return;
     }
     List<Future<SourceRecords>> fetches = new ArrayList<>();
-    for (RecordSource source : permitted) {
-      fetches.add(source.fetch(state.patient, allowed.get(source.descriptor().id())));
+    for (RecordSource source : sources) {
+      Set<String> types = allowed.get(source.descriptor().id());
+      if (types != null) {
+        fetches.add(source.fetch(state.patient, types));
+      }
     }
-    Future.join(fetches)
-        .onComplete(
-            done -> {
-              List<SourceRecords> results = new ArrayList<>();
-              fetches.forEach(f -> results.add(f.result()));
-              release(ctx, state, results, allowed);
-            });
+    // A fetch reports upstream trouble in its result and never fails, so all() waits for every one.
+    Future.all(fetches)
+        .onSuccess(all -> release(ctx, state, all.list(), allowed))
+        .onFailure(ctx::fail);
   }
 
   private void release(

@@ -6,12 +6,15 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.logging.Logger;
 
 /**
@@ -84,29 +87,33 @@ public final class Database {
                 .compose(v -> conn.query("SELECT script FROM schema_migration").execute())
                 .compose(
                     applied -> {
-                      java.util.Set<String> done = new java.util.HashSet<>();
+                      Set<String> done = new HashSet<>();
                       applied.forEach(row -> done.add(row.getString(0)));
-                      Future<Void> chain = Future.succeededFuture();
-                      for (String script : scripts) {
-                        if (done.contains(script)) {
-                          continue;
-                        }
-                        chain =
-                            chain
-                                .compose(x -> conn.query(resource("db/" + script)).execute())
-                                .compose(
-                                    x ->
-                                        conn.preparedQuery(
-                                                "INSERT INTO schema_migration VALUES ($1, now())")
-                                            .execute(Tuple.of(script)))
-                                .map(
-                                    x -> {
-                                      LOG.info("applied migration " + script);
-                                      return null;
-                                    });
-                      }
-                      return chain;
+                      return applyPending(conn, scripts, done);
                     }));
+  }
+
+  /** Applies, one after another, the scripts not yet recorded as applied. */
+  private static Future<Void> applyPending(
+      SqlConnection conn, List<String> scripts, Set<String> done) {
+    Future<Void> chain = Future.succeededFuture();
+    for (String script : scripts) {
+      if (!done.contains(script)) {
+        chain = chain.compose(x -> apply(conn, script));
+      }
+    }
+    return chain;
+  }
+
+  private static Future<Void> apply(SqlConnection conn, String script) {
+    return conn.query(resource("db/" + script))
+        .execute()
+        .compose(
+            x ->
+                conn.preparedQuery("INSERT INTO schema_migration VALUES ($1, now())")
+                    .execute(Tuple.of(script)))
+        .onSuccess(x -> LOG.info("applied migration " + script))
+        .mapEmpty();
   }
 
   private static String resource(String name) {

@@ -72,6 +72,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
     if (Files.exists(data.resolve("postmaster.pid"))) {
       // A previous gateway died without stopping its server: stop it so this one can start.
       run(
+          "pg_ctl",
           runAs.command(
               binaries.resolve("bin/pg_ctl").toString(),
               "-D",
@@ -98,12 +99,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
             "unix_socket_directories=",
             "-c",
             "max_connections=100");
-    Process process =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
-            .start();
-    EmbeddedPostgres server = new EmbeddedPostgres(process, port, password, log);
+    EmbeddedPostgres server = new EmbeddedPostgres(launch(command, log), port, password, log);
     server.awaitReady();
     LOG.info("embedded PostgreSQL ready on 127.0.0.1:" + port);
     return server;
@@ -117,10 +113,6 @@ public final class EmbeddedPostgres implements AutoCloseable {
   /** A connection URI to one database of this server. */
   public String url(String database) {
     return "postgresql://postgres:" + password + "@127.0.0.1:" + port + "/" + database;
-  }
-
-  public int port() {
-    return port;
   }
 
   private void awaitReady() throws IOException {
@@ -165,6 +157,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
       runAs.own(data);
       Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
       run(
+          "initdb",
           runAs.command(
               binaries.resolve("bin/initdb").toString(),
               "-D",
@@ -190,25 +183,26 @@ public final class EmbeddedPostgres implements AutoCloseable {
     return out;
   }
 
-  private static void run(List<String> command, Path log, boolean mayFail) throws IOException {
-    Process process =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
-            .start();
+  /** Starts a command with its output, stdout and stderr together, in a log file. */
+  private static Process launch(List<String> command, Path log) throws IOException {
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
+        .start();
+  }
+
+  /** Runs one of the server's programs to its end; its failure names it and quotes its log. */
+  private static void run(String program, List<String> command, Path log, boolean mayFail)
+      throws IOException {
+    Process process = launch(command, log);
     try {
       int code = process.waitFor();
       if (code != 0 && !mayFail) {
-        throw new IOException(
-            Path.of(command.get(command.size() - 1)).getFileName()
-                + " failed (exit "
-                + code
-                + "): "
-                + tail(log));
+        throw new IOException(program + " failed (exit " + code + "): " + tail(log));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IOException("interrupted while running " + command.get(0), e);
+      throw new IOException("interrupted while running " + program, e);
     }
   }
 
