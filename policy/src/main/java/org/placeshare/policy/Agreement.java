@@ -3,14 +3,24 @@ package org.placeshare.policy;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
- * One data-sharing agreement, as loaded from its policy file: who may share what with whom, why,
- * and on which terms. Immutable; {@link AgreementFile} is the only way to make one from outside.
+ * One data-sharing agreement, as loaded from its policy file: who may share what with whom, why, on
+ * which lawful basis and on which terms. Immutable; {@link AgreementFile} is the only way to make
+ * one from outside. Every key is explained in docs/agreements.md.
  *
+ * @param review the date by which the parties review it; overdue reviews are reported
  * @param recipients organisations that may receive records, each with the roles allowed to ask
- * @param resourceTypes the FHIR resource types in scope; nothing else is released
+ * @param localPurposes purpose-of-use codes this agreement defines, with their meaning
+ * @param sensitive the sensitive categories this agreement names, and so releases
+ * @param obligations what is done to records released under it
+ * @param optOutApplies whether the national data opt-out is honoured for purposes other than direct
+ *     care (it never applies to direct care)
+ * @param releasesRestricted whether restricted-record (S-flag) patients may be released, for direct
+ *     care only
+ * @param auditRetentionYears how long audit events of this agreement are kept
  * @param sha256 hex SHA-256 of the policy file's bytes, so an audit event names the exact text
  */
 public record Agreement(
@@ -20,28 +30,58 @@ public record Agreement(
     AgreementStatus status,
     LocalDate effective,
     LocalDate expires,
+    LocalDate review,
+    List<Signatory> signatories,
     Purpose purpose,
     Set<OdsCode> providers,
     Map<OdsCode, Set<String>> recipients,
     Set<PurposeOfUse> purposesOfUse,
-    Set<String> resourceTypes,
-    ConsentRule consent,
+    Map<String, String> localPurposes,
+    LawfulBasis lawfulBasis,
+    Set<SensitiveCategory> sensitive,
+    Obligations obligations,
+    ConsentTerms consent,
+    boolean optOutApplies,
+    boolean releasesRestricted,
     boolean emergencyAllowed,
+    RelationshipRule relationship,
+    Optional<Pilot> pilot,
+    int auditRetentionYears,
     String sha256) {
 
   /** Step 1 of the sharing model: the problem, what sharing resolves, the expected benefit. */
   public record Purpose(String problem, String resolves, String benefit) {}
 
   public Agreement {
+    signatories = List.copyOf(signatories);
     providers = Set.copyOf(providers);
     recipients = Map.copyOf(recipients);
     purposesOfUse = Set.copyOf(purposesOfUse);
-    resourceTypes = Set.copyOf(resourceTypes);
+    localPurposes = Map.copyOf(localPurposes);
+    sensitive = Set.copyOf(sensitive);
+  }
+
+  /** The FHIR resource types in scope; nothing else is released. */
+  public Set<String> resourceTypes() {
+    return obligations.resourceTypes();
   }
 
   /** True when the agreement is in a sharing status and {@code day} lies within its dates. */
   public boolean inForceOn(LocalDate day) {
-    return status.permitsSharing() && !day.isBefore(effective) && !day.isAfter(expires);
+    return status.permitsSharing() && datesCover(day);
+  }
+
+  boolean datesCover(LocalDate day) {
+    return !day.isBefore(effective) && !day.isAfter(expires);
+  }
+
+  /** True when every purpose it allows is an individual's own care. */
+  public boolean directCareOnly() {
+    return purposesOfUse.stream().allMatch(PurposeOfUse::isDirectCare);
+  }
+
+  public boolean monitorOnly() {
+    return pilot.map(Pilot::monitorOnly).orElse(false);
   }
 
   /**
@@ -52,6 +92,6 @@ public record Agreement(
   }
 
   List<String> sortedResourceTypes() {
-    return resourceTypes.stream().sorted().toList();
+    return resourceTypes().stream().sorted().toList();
   }
 }

@@ -1,28 +1,30 @@
 package org.placeshare.policy;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Pattern;
-import org.yaml.snakeyaml.LoaderOptions;
+import org.placeshare.policy.StrictYaml.Fields;
+import org.placeshare.policy.StrictYaml.Problems;
+import org.yaml.snakeyaml.nodes.Node;
 
 /**
  * Reads one agreement policy file (YAML, documented in docs/agreements.md). Strict: unknown keys,
- * missing fields and contradictions are refused, every problem listed with its key path.
+ * wrong types, bad dates, unknown codes and contradictions are refused, every problem listed as
+ * {@code file:line:column: key: expected X, got Y (hint: ...)}.
  */
 public final class AgreementFile {
 
@@ -30,37 +32,48 @@ public final class AgreementFile {
   public static final int MAX_FILE_BYTES = 64 * 1024;
 
   private static final int MAX_LIST_ENTRIES = 200;
-  private static final Pattern ID_FORM = Pattern.compile("[a-z0-9][a-z0-9-]{1,63}");
-  private static final Pattern RESOURCE_TYPE_FORM = Pattern.compile("[A-Z][A-Za-z]{1,63}");
-  private static final Pattern ROLE_FORM = Pattern.compile("[a-z][a-z0-9-]{1,63}");
 
-  private static final ObjectMapper YAML = strictYamlMapper();
+  /** A pilot cohort is small by definition; a larger one is a live service. */
+  static final int MAX_PILOT_COHORT = 10_000;
+
+  private static final Pattern ID_FORM = Pattern.compile("[a-z0-9][a-z0-9-]{1,63}");
+  private static final Pattern ROLE_FORM = Pattern.compile("[a-z][a-z0-9-]{1,63}");
+  private static final Pattern ELEMENT_FORM =
+      Pattern.compile("[A-Z][A-Za-z]{1,63}(\\.[a-z][A-Za-z0-9]{0,63}){1,4}");
+  private static final Pattern SYSTEM_FORM = Pattern.compile("(https?|urn):[\\x21-\\x7e]{1,250}");
+  private static final Pattern CODE_FORM = Pattern.compile("[\\x21-\\x7e]{1,64}");
+  private static final Pattern DISTRICT_FORM = Pattern.compile("[A-Z]{1,2}[0-9][0-9A-Z]?");
+  private static final Set<String> ARTICLE_6 = lettered("6(1)(", 'a', 'f');
+  private static final Set<String> ARTICLE_9 = lettered("9(2)(", 'a', 'j');
+  private static final Set<String> CONFIDENTIALITY = Set.of("L", "M", "N", "R", "U", "V");
+
+  private static final Set<String> TOP_KEYS =
+      Set.of(
+          "id",
+          "version",
+          "title",
+          "status",
+          "effective",
+          "expires",
+          "review",
+          "signatories",
+          "purpose",
+          "providers",
+          "recipients",
+          "purposesOfUse",
+          "localPurposes",
+          "lawfulBasis",
+          "data",
+          "obligations",
+          "consent",
+          "nationalOptOut",
+          "restrictedRecords",
+          "emergency",
+          "relationship",
+          "pilot",
+          "audit");
 
   private AgreementFile() {}
-
-  /** The raw shape of the file; every key here is documented, every other key is refused. */
-  record Raw(
-      String id,
-      Integer version,
-      String title,
-      String status,
-      String effective,
-      String expires,
-      RawPurpose purpose,
-      List<String> providers,
-      List<RawRecipient> recipients,
-      List<String> purposesOfUse,
-      RawData data,
-      String consent,
-      RawEmergency emergency) {}
-
-  record RawPurpose(String problem, String resolves, String benefit) {}
-
-  record RawRecipient(String organisation, List<String> roles) {}
-
-  record RawData(List<String> resourceTypes) {}
-
-  record RawEmergency(Boolean allowed) {}
 
   /**
    * Parses and validates one policy file.
@@ -69,89 +82,93 @@ public final class AgreementFile {
    * @throws PolicyException listing every problem found, one per line
    */
   public static Agreement parse(String name, byte[] bytes) {
-    if (bytes.length > MAX_FILE_BYTES) {
-      throw new PolicyException(
-          name + ": expected at most " + MAX_FILE_BYTES + " bytes, got " + bytes.length);
-    }
-    if (new String(bytes, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
-      throw new PolicyException(name + ": the file is empty");
-    }
-    Raw raw;
-    try {
-      raw = YAML.readValue(bytes, Raw.class);
-    } catch (UnrecognizedPropertyException e) {
-      throw new PolicyException(
-          name + ": unknown key '" + e.getPropertyName() + "' at " + path(e), e);
-    } catch (JsonProcessingException e) {
-      throw new PolicyException(
-          name + ": not a valid agreement file: " + e.getOriginalMessage(), e);
-    } catch (java.io.IOException e) {
-      throw new PolicyException(name + ": cannot be read: " + e.getMessage(), e);
-    }
-    if (raw == null) {
-      throw new PolicyException(name + ": the file is empty");
-    }
-    return new Validation(name).agreement(raw, sha256(bytes));
+    Node root = StrictYaml.parse(name, bytes, MAX_FILE_BYTES);
+    Problems problems = new Problems(name);
+    Optional<Fields> top = Fields.open(root, "", problems, TOP_KEYS);
+    Agreement agreement =
+        top.map(f -> new Reading(f, problems).agreement(sha256(bytes))).orElse(null);
+    problems.throwIfAny();
+    return agreement;
   }
 
-  private static String path(UnrecognizedPropertyException e) {
-    StringBuilder sb = new StringBuilder();
-    var refs = e.getPath();
-    // The last reference is the unknown key itself; the path is where it was found.
-    for (var ref : refs.subList(0, refs.size() - 1)) {
-      if (ref.getFieldName() != null) {
-        if (sb.length() > 0) {
-          sb.append('.');
-        }
-        sb.append(ref.getFieldName());
-      } else if (ref.getIndex() >= 0) {
-        sb.append('[').append(ref.getIndex()).append(']');
-      }
-    }
-    return sb.length() == 0 ? "the top level" : sb.toString();
-  }
+  /** Reads one file's fields, collecting every problem so an IG lead can fix them in one pass. */
+  private static final class Reading {
+    private final Fields top;
+    private final Problems problems;
 
-  /** Collects every problem in one file so an IG lead can fix them in one pass. */
-  private static final class Validation {
-    private final String name;
-    private final List<String> problems = new ArrayList<>();
-
-    Validation(String name) {
-      this.name = name;
+    Reading(Fields top, Problems problems) {
+      this.top = top;
+      this.problems = problems;
     }
 
-    Agreement agreement(Raw raw, String sha256) {
-      String id = matching("id", raw.id(), ID_FORM, "lower-case letters, digits and hyphens");
-      int version = raw.version() == null ? 0 : raw.version();
-      if (version < 1) {
-        problem("version", "a whole number >= 1", raw.version() == null ? null : "" + version);
-      }
-      String title = required("title", raw.title());
-      AgreementStatus status = status(raw.status());
-      LocalDate effective = date("effective", raw.effective());
-      LocalDate expires = date("expires", raw.expires());
+    Agreement agreement(String sha256) {
+      String id = matching(top, "id", ID_FORM, "lower-case letters, digits and hyphens");
+      int version = whole(top, "version", 1, 100_000);
+      String title = top.text("title");
+      AgreementStatus status =
+          code(
+              top,
+              "status",
+              s -> enumOf(AgreementStatus.class, s),
+              "draft, pilot, active, suspended, expired");
+      LocalDate effective = date(top, "effective");
+      LocalDate expires = date(top, "expires");
+      LocalDate review = date(top, "review");
       if (effective != null && expires != null && !expires.isAfter(effective)) {
-        problem("expires", "a date after effective (" + effective + ")", expires.toString());
+        problems.add(
+            top.get("expires"),
+            "expires",
+            "a date after effective (" + effective + ")",
+            "'" + expires + "'");
       }
-      Agreement.Purpose purpose = purpose(raw.purpose());
-      Set<OdsCode> providers = odsCodes("providers", raw.providers());
-      Map<OdsCode, Set<String>> recipients = recipients(raw.recipients());
-      Set<PurposeOfUse> purposes = purposes(raw.purposesOfUse());
-      Set<String> types = resourceTypes(raw.data());
-      ConsentRule consent = consent(raw.consent());
-      boolean emergency = raw.emergency() != null && Boolean.TRUE.equals(raw.emergency().allowed());
-      if (emergency && consent == ConsentRule.NONE) {
-        problem("emergency.allowed", "false when consent is none (no consent to break)", "true");
+      if (review != null && expires != null && review.isAfter(expires)) {
+        problems.add(
+            top.get("review"),
+            "review",
+            "a date on or before expires (" + expires + ")",
+            "'" + review + "'");
       }
-      if (emergency && !purposes.contains(PurposeOfUse.EMERGENCY_TREATMENT)) {
-        problem(
-            "emergency.allowed", "ETREAT among purposesOfUse when emergency is allowed", "true");
+      List<Signatory> signatories = signatories();
+      if (signatories.isEmpty()
+          && status != null
+          && status.permitsSharing()
+          && !top.has("signatories")) {
+        problems.add(
+            top.node(),
+            "signatories",
+            "at least one signatory when status is " + lower(status),
+            "none",
+            "an agreement shares nothing until its parties have signed it");
       }
-      if (consent == ConsentRule.REQUIRED_OR_EMERGENCY && !emergency) {
-        problem("emergency.allowed", "true when consent is required-or-emergency", "false");
+      Agreement.Purpose purpose = purpose();
+      Set<OdsCode> providers = odsCodes(top, "providers");
+      Map<OdsCode, Set<String>> recipients = recipients();
+      Map<String, String> localPurposes = localPurposes();
+      Set<PurposeOfUse> purposes = purposes(localPurposes);
+      LawfulBasis lawfulBasis = lawfulBasis(purposes);
+      Set<String> types = new LinkedHashSet<>();
+      List<CodeNarrowing> narrowing = new ArrayList<>();
+      Set<SensitiveCategory> sensitive = EnumSet.noneOf(SensitiveCategory.class);
+      data(types, narrowing, sensitive);
+      ConsentTerms consent = consent();
+      boolean directCareOnly =
+          !purposes.isEmpty() && purposes.stream().allMatch(PurposeOfUse::isDirectCare);
+      boolean anyDirectCare = purposes.stream().anyMatch(PurposeOfUse::isDirectCare);
+      boolean optOutApplies = optOut(lawfulBasis, anyDirectCare);
+      boolean releasesRestricted = restricted(directCareOnly);
+      boolean emergency = emergency(consent, purposes);
+      RelationshipRule relationship = relationship();
+      Optional<Pilot> pilot = pilot(status);
+      int retainYears =
+          top.map("audit", Set.of("retainYears"))
+              .map(a -> whole(a, "retainYears", 1, 100))
+              .orElse(0);
+      if (lawfulBasis != null && consent != null) {
+        crossCheck(lawfulBasis, consent, directCareOnly);
       }
+      Obligations obligations = obligations(types, narrowing, sensitive, id);
       if (!problems.isEmpty()) {
-        throw new PolicyException(String.join("\n", problems));
+        return null;
       }
       return new Agreement(
           id,
@@ -160,190 +177,717 @@ public final class AgreementFile {
           status,
           effective,
           expires,
+          review,
+          signatories,
           purpose,
           providers,
           recipients,
           purposes,
-          types,
+          localPurposes,
+          lawfulBasis,
+          sensitive,
+          obligations,
           consent,
+          optOutApplies,
+          releasesRestricted,
           emergency,
+          relationship,
+          pilot,
+          retainYears,
           sha256);
     }
 
-    private AgreementStatus status(String value) {
-      String text = required("status", value);
-      if (text == null) {
-        return null;
+    private List<Signatory> signatories() {
+      List<Signatory> signatories = new ArrayList<>();
+      List<Node> nodes = top.optionalList("signatories", MAX_LIST_ENTRIES);
+      for (int i = 0; i < nodes.size(); i++) {
+        Fields.open(
+                nodes.get(i),
+                "signatories[" + i + "]",
+                problems,
+                Set.of("organisation", "name", "role", "date"))
+            .ifPresent(
+                f -> {
+                  OdsCode org = odsCode(f, "organisation");
+                  String name = f.text("name");
+                  String role = f.text("role");
+                  LocalDate date = date(f, "date");
+                  if (org != null && name != null && role != null && date != null) {
+                    signatories.add(new Signatory(org, name, role, date));
+                  }
+                });
       }
-      try {
-        return AgreementStatus.valueOf(text.toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        problem("status", "one of draft, pilot, active, suspended, expired", text);
-        return null;
-      }
+      return signatories;
     }
 
-    private ConsentRule consent(String value) {
-      String text = required("consent", value);
-      if (text == null) {
-        return null;
-      }
-      return switch (text) {
-        case "none" -> ConsentRule.NONE;
-        case "required" -> ConsentRule.REQUIRED;
-        case "required-or-emergency" -> ConsentRule.REQUIRED_OR_EMERGENCY;
-        default -> {
-          problem("consent", "one of none, required, required-or-emergency", text);
-          yield null;
-        }
-      };
+    private Agreement.Purpose purpose() {
+      return top.map("purpose", Set.of("problem", "resolves", "benefit"))
+          .map(f -> new Agreement.Purpose(f.text("problem"), f.text("resolves"), f.text("benefit")))
+          .orElse(null);
     }
 
-    private Agreement.Purpose purpose(RawPurpose raw) {
-      if (raw == null) {
-        problems.add(name + ": purpose: expected problem, resolves and benefit, got nothing");
-        return null;
-      }
-      return new Agreement.Purpose(
-          required("purpose.problem", raw.problem()),
-          required("purpose.resolves", raw.resolves()),
-          required("purpose.benefit", raw.benefit()));
-    }
-
-    private Map<OdsCode, Set<String>> recipients(List<RawRecipient> raw) {
+    private Map<OdsCode, Set<String>> recipients() {
       Map<OdsCode, Set<String>> recipients = new LinkedHashMap<>();
-      if (nonEmpty("recipients", raw)) {
-        for (int i = 0; i < raw.size(); i++) {
-          String key = "recipients[" + i + "]";
-          RawRecipient r = raw.get(i);
-          OdsCode org = odsCode(key + ".organisation", r == null ? null : r.organisation());
-          Set<String> roles = new LinkedHashSet<>();
-          if (r != null && nonEmpty(key + ".roles", r.roles())) {
-            for (String role : r.roles()) {
-              roles.add(matching(key + ".roles", role, ROLE_FORM, "a lower-case role name"));
-            }
-          }
-          if (org != null && recipients.put(org, Set.copyOf(roles)) != null) {
-            problem(key + ".organisation", "each organisation once", org.value());
-          }
-        }
+      List<Node> nodes = top.list("recipients", MAX_LIST_ENTRIES);
+      for (int i = 0; i < nodes.size(); i++) {
+        Fields.open(
+                nodes.get(i), "recipients[" + i + "]", problems, Set.of("organisation", "roles"))
+            .ifPresent(
+                f -> {
+                  OdsCode org = odsCode(f, "organisation");
+                  Set<String> roles = new LinkedHashSet<>();
+                  for (Node role : f.list("roles", MAX_LIST_ENTRIES)) {
+                    String text = StrictYaml.scalar(role, f.path("roles"), problems);
+                    if (text != null && !ROLE_FORM.matcher(text).matches()) {
+                      problems.add(
+                          role,
+                          f.path("roles"),
+                          "a lower-case role name such as clinician",
+                          StrictYaml.shown(role));
+                    } else if (text != null) {
+                      roles.add(text);
+                    }
+                  }
+                  if (org != null && recipients.put(org, Set.copyOf(roles)) != null) {
+                    problems.add(
+                        f.get("organisation"),
+                        f.path("organisation"),
+                        "each organisation once",
+                        "'" + org + "' again",
+                        "list all of an organisation's roles in one entry");
+                  }
+                });
       }
       return recipients;
     }
 
-    private Set<PurposeOfUse> purposes(List<String> raw) {
+    private Map<String, String> localPurposes() {
+      Map<String, String> local = new LinkedHashMap<>();
+      List<Node> nodes = top.optionalList("localPurposes", MAX_LIST_ENTRIES);
+      for (int i = 0; i < nodes.size(); i++) {
+        Fields.open(nodes.get(i), "localPurposes[" + i + "]", problems, Set.of("code", "display"))
+            .ifPresent(
+                f -> {
+                  String code = f.text("code");
+                  String display = f.text("display");
+                  if (code == null || display == null) {
+                    return;
+                  }
+                  try {
+                    PurposeOfUse p = PurposeOfUse.of(code);
+                    if (p.isHl7()) {
+                      problems.add(
+                          f.get("code"),
+                          f.path("code"),
+                          "a code that is not already an HL7 purpose of use",
+                          "'" + code + "'",
+                          "use " + code + " in purposesOfUse directly");
+                    } else {
+                      local.put(code, display);
+                    }
+                  } catch (PolicyException e) {
+                    problems.add(
+                        f.get("code"),
+                        f.path("code"),
+                        "an upper-case code of 2 to 32 characters",
+                        "'" + code + "'");
+                  }
+                });
+      }
+      return local;
+    }
+
+    private Set<PurposeOfUse> purposes(Map<String, String> local) {
       Set<PurposeOfUse> purposes = new LinkedHashSet<>();
-      if (nonEmpty("purposesOfUse", raw)) {
-        for (String code : raw) {
-          try {
-            purposes.add(PurposeOfUse.of(code));
-          } catch (PolicyException e) {
-            problems.add(name + ": purposesOfUse: " + e.getMessage());
-          }
+      for (Node node : top.list("purposesOfUse", MAX_LIST_ENTRIES)) {
+        String code = StrictYaml.scalar(node, "purposesOfUse", problems);
+        if (code == null) {
+          continue;
+        }
+        if (PurposeOfUse.HL7.contains(code) || local.containsKey(code)) {
+          purposes.add(PurposeOfUse.of(code));
+        } else {
+          problems.add(
+              node,
+              "purposesOfUse",
+              "an HL7 PurposeOfUse code (TREAT, ETREAT, COC, PUBHLTH, HOPERAT, ...) or a code under localPurposes",
+              "'" + code + "'",
+              StrictYaml.nearest(code, PurposeOfUse.HL7)
+                  .map(k -> "did you mean " + k + "?")
+                  .orElse("define a local code under localPurposes"));
         }
       }
       return purposes;
     }
 
-    private Set<String> resourceTypes(RawData raw) {
-      Set<String> types = new LinkedHashSet<>();
-      List<String> list = raw == null ? null : raw.resourceTypes();
-      if (nonEmpty("data.resourceTypes", list)) {
-        for (String type : list) {
-          types.add(matching("data.resourceTypes", type, RESOURCE_TYPE_FORM, "a FHIR type name"));
-        }
-      }
-      return types;
+    private LawfulBasis lawfulBasis(Set<PurposeOfUse> purposes) {
+      return top.map("lawfulBasis", Set.of("article6", "article9", "commonLaw"))
+          .map(
+              f -> {
+                String a6 =
+                    code(
+                        f,
+                        "article6",
+                        s -> ARTICLE_6.contains(s) ? s : null,
+                        "one of 6(1)(a) to 6(1)(f)");
+                String a9 =
+                    code(
+                        f,
+                        "article9",
+                        s -> ARTICLE_9.contains(s) ? s : null,
+                        "one of 9(2)(a) to 9(2)(j), since health data is special category data");
+                LawfulBasis.CommonLaw cl =
+                    code(
+                        f,
+                        "commonLaw",
+                        s -> LawfulBasis.CommonLaw.of(s).orElse(null),
+                        "consent, implied-consent-direct-care, legal-obligation, s251-support or overriding-public-interest");
+                if (cl == LawfulBasis.CommonLaw.IMPLIED_CONSENT_DIRECT_CARE
+                    && !purposes.stream().allMatch(PurposeOfUse::isDirectCare)) {
+                  problems.add(
+                      f.get("commonLaw"),
+                      f.path("commonLaw"),
+                      "a basis other than implied consent when a purpose is not direct care",
+                      "'implied-consent-direct-care'",
+                      "implied consent covers an individual's own care only");
+                }
+                return a6 == null || a9 == null || cl == null ? null : new LawfulBasis(a6, a9, cl);
+              })
+          .orElse(null);
     }
 
-    private Set<OdsCode> odsCodes(String key, List<String> raw) {
-      Set<OdsCode> codes = new LinkedHashSet<>();
-      if (nonEmpty(key, raw)) {
-        for (String value : raw) {
-          OdsCode code = odsCode(key, value);
-          if (code != null) {
-            codes.add(code);
-          }
-        }
-      }
-      return codes;
+    private void data(
+        Set<String> types, List<CodeNarrowing> narrowing, Set<SensitiveCategory> sensitive) {
+      top.map("data", Set.of("resourceTypes", "codes", "sensitive"))
+          .ifPresent(
+              f -> {
+                for (Node node : f.list("resourceTypes", MAX_LIST_ENTRIES)) {
+                  String type = StrictYaml.scalar(node, f.path("resourceTypes"), problems);
+                  if (type != null && !FhirResourceTypes.R4.contains(type)) {
+                    problems.add(
+                        node,
+                        f.path("resourceTypes"),
+                        "a FHIR R4 resource type",
+                        "'" + type + "'",
+                        StrictYaml.nearest(type, FhirResourceTypes.R4)
+                            .map(k -> "did you mean " + k + "?")
+                            .orElse(null));
+                  } else if (type != null) {
+                    types.add(type);
+                  }
+                }
+                List<Node> codes = f.optionalList("codes", MAX_LIST_ENTRIES);
+                for (int i = 0; i < codes.size(); i++) {
+                  Fields.open(
+                          codes.get(i),
+                          f.path("codes") + "[" + i + "]",
+                          problems,
+                          Set.of("resourceType", "system", "codes"))
+                      .ifPresent(
+                          c -> {
+                            String type = c.text("resourceType");
+                            if (type != null && !types.contains(type)) {
+                              problems.add(
+                                  c.get("resourceType"),
+                                  c.path("resourceType"),
+                                  "a type listed in data.resourceTypes",
+                                  "'" + type + "'");
+                            }
+                            String system =
+                                matching(
+                                    c,
+                                    "system",
+                                    SYSTEM_FORM,
+                                    "a code system URI such as http://snomed.info/sct");
+                            Set<String> values = new LinkedHashSet<>();
+                            for (Node v : c.list("codes", 5_000)) {
+                              String code = StrictYaml.scalar(v, c.path("codes"), problems);
+                              if (code != null && !CODE_FORM.matcher(code).matches()) {
+                                problems.add(
+                                    v,
+                                    c.path("codes"),
+                                    "a code of printable characters without spaces",
+                                    StrictYaml.shown(v));
+                              } else if (code != null) {
+                                values.add(code);
+                              }
+                            }
+                            if (type != null && system != null && !values.isEmpty()) {
+                              narrowing.add(new CodeNarrowing(type, system, values));
+                            }
+                          });
+                }
+                for (Node node : f.optionalList("sensitive", SensitiveCategory.values().length)) {
+                  code(
+                          node,
+                          f.path("sensitive"),
+                          s -> SensitiveCategory.of(s).orElse(null),
+                          "sexual-health, fertility, gender-reassignment or termination-of-pregnancy")
+                      .ifPresent(sensitive::add);
+                }
+              });
     }
 
-    private OdsCode odsCode(String key, String value) {
-      try {
-        return OdsCode.of(value);
-      } catch (PolicyException e) {
-        problems.add(name + ": " + key + ": " + e.getMessage());
+    private Obligations obligations(
+        Set<String> types,
+        List<CodeNarrowing> narrowing,
+        Set<SensitiveCategory> sensitive,
+        String id) {
+      Set<String> remove = new LinkedHashSet<>();
+      Map<String, Generalisation> generalise = new LinkedHashMap<>();
+      boolean[] pseudonymise = {false};
+      String[] confidentiality = {null};
+      top.optionalMap(
+              "obligations", Set.of("remove", "generalise", "pseudonymise", "confidentiality"))
+          .ifPresent(
+              f -> {
+                for (Node node : f.optionalList("remove", MAX_LIST_ENTRIES)) {
+                  element(node, f.path("remove"), types).ifPresent(remove::add);
+                }
+                List<Node> gen = f.optionalList("generalise", MAX_LIST_ENTRIES);
+                for (int i = 0; i < gen.size(); i++) {
+                  Fields.open(
+                          gen.get(i),
+                          f.path("generalise") + "[" + i + "]",
+                          problems,
+                          Set.of("element", "to"))
+                      .ifPresent(
+                          g -> {
+                            Optional<String> element =
+                                g.get("element") == null
+                                    ? Optional.ofNullable(g.text("element"))
+                                    : element(g.get("element"), g.path("element"), types);
+                            Generalisation to =
+                                code(
+                                    g,
+                                    "to",
+                                    s -> Generalisation.of(s).orElse(null),
+                                    "year or district");
+                            if (to == Generalisation.DISTRICT
+                                && element.isPresent()
+                                && !element.get().endsWith("postalCode")) {
+                              problems.add(
+                                  g.get("to"),
+                                  g.path("to"),
+                                  "district only on a postalCode element",
+                                  "'district' for " + element.get());
+                            }
+                            if (element.isPresent() && to != null) {
+                              generalise.put(element.get(), to);
+                            }
+                          });
+                }
+                pseudonymise[0] = bool(f, "pseudonymise", false);
+                confidentiality[0] =
+                    f.has("confidentiality")
+                        ? code(
+                            f,
+                            "confidentiality",
+                            s -> CONFIDENTIALITY.contains(s) ? s : null,
+                            "an HL7 Confidentiality code: L, M, N, R, U or V")
+                        : null;
+              });
+      SensitiveCodes codes = SensitiveCodes.bundled();
+      return new Obligations(
+          types,
+          narrowing,
+          codes.excludedUnless(sensitive),
+          codes.version(),
+          remove,
+          generalise,
+          pseudonymise[0] ? Optional.ofNullable(id) : Optional.empty(),
+          Optional.ofNullable(confidentiality[0]));
+    }
+
+    private Optional<String> element(Node node, String path, Set<String> types) {
+      String text = StrictYaml.scalar(node, path, problems);
+      if (text == null) {
+        return Optional.empty();
+      }
+      if (!ELEMENT_FORM.matcher(text).matches()) {
+        problems.add(
+            node, path, "an element path such as Patient.birthDate", StrictYaml.shown(node));
+        return Optional.empty();
+      }
+      String type = text.substring(0, text.indexOf('.'));
+      if (!types.contains(type)) {
+        problems.add(node, path, "an element of a type in data.resourceTypes", "'" + text + "'");
+        return Optional.empty();
+      }
+      return Optional.of(text);
+    }
+
+    private ConsentTerms consent() {
+      return top.map("consent", Set.of("rule", "issuers"))
+          .map(
+              f -> {
+                ConsentRule rule =
+                    code(
+                        f,
+                        "rule",
+                        s ->
+                            switch (s) {
+                              case "none" -> ConsentRule.NONE;
+                              case "required" -> ConsentRule.REQUIRED;
+                              case "required-or-emergency" -> ConsentRule.REQUIRED_OR_EMERGENCY;
+                              default -> null;
+                            },
+                        "none, required or required-or-emergency");
+                Set<OdsCode> issuers = f.has("issuers") ? odsCodes(f, "issuers") : Set.of();
+                if (rule != null
+                    && rule != ConsentRule.NONE
+                    && issuers.isEmpty()
+                    && !f.has("issuers")) {
+                  problems.add(
+                      f.node(),
+                      f.path("issuers"),
+                      "the consent recorders trusted (ODS codes) when consent is "
+                          + rule.name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                      "none");
+                }
+                if (rule == ConsentRule.NONE && !issuers.isEmpty()) {
+                  problems.add(
+                      f.get("issuers"),
+                      f.path("issuers"),
+                      "no issuers when consent is none",
+                      issuers.size() + " issuers");
+                }
+                return rule == null ? null : new ConsentTerms(rule, issuers);
+              })
+          .orElse(null);
+    }
+
+    private boolean optOut(LawfulBasis basis, boolean anyDirectCare) {
+      Boolean applied =
+          code(
+              top,
+              "nationalOptOut",
+              s ->
+                  switch (s) {
+                    case "applied" -> Boolean.TRUE;
+                    case "not-applied" -> Boolean.FALSE;
+                    default -> null;
+                  },
+              "applied or not-applied",
+              true);
+      if (applied == null) {
+        return true;
+      }
+      if (!applied
+          && !anyDirectCare
+          && basis != null
+          && basis.commonLaw() != LawfulBasis.CommonLaw.LEGAL_OBLIGATION
+          && basis.commonLaw() != LawfulBasis.CommonLaw.S251_SUPPORT) {
+        problems.add(
+            top.get("nationalOptOut"),
+            "nationalOptOut",
+            "applied, since no purpose is direct care and the basis is not a legal obligation or s251 support",
+            "'not-applied'",
+            "the national data opt-out must be honoured for planning and research");
+      }
+      return applied;
+    }
+
+    private boolean restricted(boolean directCareOnly) {
+      Boolean release =
+          code(
+              top,
+              "restrictedRecords",
+              s ->
+                  switch (s) {
+                    case "withhold" -> Boolean.FALSE;
+                    case "release" -> Boolean.TRUE;
+                    default -> null;
+                  },
+              "withhold or release",
+              true);
+      if (Boolean.TRUE.equals(release) && !directCareOnly) {
+        problems.add(
+            top.get("restrictedRecords"),
+            "restrictedRecords",
+            "withhold unless every purpose is direct care",
+            "'release'",
+            "restricted (S-flag) records may only be released for a person's own care");
+        return false;
+      }
+      return Boolean.TRUE.equals(release);
+    }
+
+    private boolean emergency(ConsentTerms consent, Set<PurposeOfUse> purposes) {
+      boolean allowed =
+          top.optionalMap("emergency", Set.of("allowed"))
+              .map(f -> bool(f, "allowed", false))
+              .orElse(false);
+      if (consent == null) {
+        return allowed;
+      }
+      if (allowed && consent.rule() != ConsentRule.REQUIRED_OR_EMERGENCY) {
+        problems.add(
+            top.get("emergency"),
+            "emergency.allowed",
+            "false unless consent.rule is required-or-emergency",
+            "true");
+      }
+      if (allowed && !purposes.contains(PurposeOfUse.EMERGENCY_TREATMENT)) {
+        problems.add(
+            top.get("emergency"),
+            "emergency.allowed",
+            "ETREAT among purposesOfUse when emergency is allowed",
+            "true");
+      }
+      if (consent.rule() == ConsentRule.REQUIRED_OR_EMERGENCY && !allowed && top.has("emergency")) {
+        problems.add(
+            top.get("emergency"),
+            "emergency.allowed",
+            "true when consent.rule is required-or-emergency",
+            "false");
+      }
+      return allowed;
+    }
+
+    private RelationshipRule relationship() {
+      return top.optionalMap("relationship", Set.of("required", "accepted", "selfClaim"))
+          .map(
+              f -> {
+                boolean required = bool(f, "required", true);
+                Set<RelationshipKind> accepted = EnumSet.noneOf(RelationshipKind.class);
+                List<Node> kinds =
+                    required
+                        ? f.list("accepted", RelationshipKind.values().length)
+                        : f.optionalList("accepted", 3);
+                for (Node node : kinds) {
+                  code(
+                          node,
+                          f.path("accepted"),
+                          s -> RelationshipKind.of(s).orElse(null),
+                          "registered-gp, episode-of-care or encounter")
+                      .ifPresent(accepted::add);
+                }
+                Boolean selfClaim =
+                    code(
+                        f,
+                        "selfClaim",
+                        s ->
+                            switch (s) {
+                              case "allowed" -> Boolean.TRUE;
+                              case "refused" -> Boolean.FALSE;
+                              default -> null;
+                            },
+                        "allowed or refused",
+                        true);
+                return new RelationshipRule(required, accepted, Boolean.TRUE.equals(selfClaim));
+              })
+          .orElse(RelationshipRule.NOT_REQUIRED);
+    }
+
+    private Optional<Pilot> pilot(AgreementStatus status) {
+      return top.optionalMap(
+              "pilot", Set.of("cohort", "postcodeDistricts", "dailyVolume", "monitorOnly"))
+          .map(
+              f -> {
+                if (status != null && status != AgreementStatus.PILOT) {
+                  problems.add(
+                      top.get("pilot"),
+                      "pilot",
+                      "no pilot limits unless status is pilot",
+                      "status " + lower(status),
+                      "remove the pilot block when the agreement goes live");
+                }
+                Set<NhsNumber> cohort = new LinkedHashSet<>();
+                for (Node node : f.optionalList("cohort", MAX_PILOT_COHORT)) {
+                  String text = StrictYaml.scalar(node, f.path("cohort"), problems);
+                  if (text != null) {
+                    try {
+                      cohort.add(NhsNumber.parse(text));
+                    } catch (InvalidNhsNumberException e) {
+                      problems.add(
+                          node, f.path("cohort"), "a valid NHS number", StrictYaml.shown(node));
+                    }
+                  }
+                }
+                Set<String> districts = new LinkedHashSet<>();
+                for (Node node : f.optionalList("postcodeDistricts", MAX_LIST_ENTRIES)) {
+                  String text = StrictYaml.scalar(node, f.path("postcodeDistricts"), problems);
+                  if (text != null && !DISTRICT_FORM.matcher(text).matches()) {
+                    problems.add(
+                        node,
+                        f.path("postcodeDistricts"),
+                        "a postcode district such as CV1",
+                        StrictYaml.shown(node));
+                  } else if (text != null) {
+                    districts.add(text);
+                  }
+                }
+                OptionalInt volume =
+                    f.has("dailyVolume")
+                        ? OptionalInt.of(whole(f, "dailyVolume", 1, 1_000_000))
+                        : OptionalInt.empty();
+                return new Pilot(cohort, districts, volume, bool(f, "monitorOnly", false));
+              });
+    }
+
+    private void crossCheck(LawfulBasis basis, ConsentTerms consent, boolean directCareOnly) {
+      if (basis.commonLaw() == LawfulBasis.CommonLaw.CONSENT
+          && consent.rule() == ConsentRule.NONE) {
+        problems.add(
+            top.get("consent"),
+            "consent.rule",
+            "required or required-or-emergency when the common-law basis is consent",
+            "'none'");
+      }
+    }
+
+    // --- small readers ---
+
+    private String matching(Fields f, String key, Pattern form, String expected) {
+      String text = f.text(key);
+      if (text != null && !form.matcher(text).matches()) {
+        problems.add(f.get(key), f.path(key), expected, StrictYaml.shown(f.get(key)));
         return null;
       }
+      return text;
     }
 
-    private LocalDate date(String key, String value) {
-      String text = required(key, value);
+    private int whole(Fields f, String key, int min, int max) {
+      String text = f.text(key);
+      if (text == null) {
+        return 0;
+      }
+      try {
+        int value = Integer.parseInt(text);
+        if (value >= min && value <= max) {
+          return value;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      problems.add(
+          f.get(key), f.path(key), "a whole number from " + min + " to " + max, "'" + text + "'");
+      return 0;
+    }
+
+    private boolean bool(Fields f, String key, boolean absent) {
+      String text = f.optionalText(key);
+      if (text == null) {
+        return absent;
+      }
+      if (!text.equals("true") && !text.equals("false")) {
+        problems.add(f.get(key), f.path(key), "true or false", "'" + text + "'");
+        return absent;
+      }
+      return Boolean.parseBoolean(text);
+    }
+
+    private LocalDate date(Fields f, String key) {
+      String text = f.text(key);
       if (text == null) {
         return null;
       }
       try {
         return LocalDate.parse(text);
       } catch (DateTimeParseException e) {
-        problem(key, "a date as YYYY-MM-DD", text);
+        problems.add(f.get(key), f.path(key), "a date as YYYY-MM-DD", "'" + text + "'");
         return null;
       }
     }
 
-    private boolean nonEmpty(String key, List<?> list) {
-      if (list == null || list.isEmpty()) {
-        problems.add(name + ": " + key + ": expected at least one entry, got none");
-        return false;
-      }
-      if (list.size() > MAX_LIST_ENTRIES) {
-        problem(key, "at most " + MAX_LIST_ENTRIES + " entries", list.size() + " entries");
-        return false;
-      }
-      return true;
+    private <T> T code(Fields f, String key, Function<String, T> lookup, String expected) {
+      return code(f, key, lookup, expected, false);
     }
 
-    private String matching(String key, String value, Pattern form, String expected) {
-      String text = required(key, value);
-      if (text != null && !form.matcher(text).matches()) {
-        problem(key, expected, text);
+    private <T> T code(
+        Fields f, String key, Function<String, T> lookup, String expected, boolean optional) {
+      String text = optional ? f.optionalText(key) : f.text(key);
+      if (text == null) {
         return null;
       }
-      return text;
+      T value = lookup.apply(text);
+      if (value == null) {
+        problems.add(f.get(key), f.path(key), "one of " + expected, "'" + text + "'");
+      }
+      return value;
     }
 
-    private String required(String key, String value) {
-      if (value == null || value.isBlank()) {
-        problems.add(name + ": " + key + ": expected a value, got nothing");
+    private <T> Optional<T> code(
+        Node node, String path, Function<String, T> lookup, String expected) {
+      String text = StrictYaml.scalar(node, path, problems);
+      if (text == null) {
+        return Optional.empty();
+      }
+      T value = lookup.apply(text);
+      if (value == null) {
+        problems.add(node, path, "one of " + expected, "'" + text + "'");
+      }
+      return Optional.ofNullable(value);
+    }
+
+    private Set<OdsCode> odsCodes(Fields f, String key) {
+      Set<OdsCode> codes = new LinkedHashSet<>();
+      for (Node node : f.list(key, MAX_LIST_ENTRIES)) {
+        OdsCode code = odsCode(node, f.path(key));
+        if (code != null) {
+          codes.add(code);
+        }
+      }
+      return codes;
+    }
+
+    private OdsCode odsCode(Fields f, String key) {
+      Node node = f.get(key);
+      if (node == null) {
+        f.text(key);
         return null;
       }
-      return value.strip();
+      return odsCode(node, f.path(key));
     }
 
-    private void problem(String key, String expected, String got) {
-      problems.add(name + ": " + key + ": expected " + expected + ", got " + OdsCode.describe(got));
+    private OdsCode odsCode(Node node, String path) {
+      String text = StrictYaml.scalar(node, path, problems);
+      if (text == null) {
+        return null;
+      }
+      try {
+        return OdsCode.of(text);
+      } catch (PolicyException e) {
+        problems.add(
+            node,
+            path,
+            "an ODS code of 3 to 10 upper-case letters or digits",
+            StrictYaml.shown(node),
+            text.toUpperCase(Locale.ROOT).equals(text)
+                ? null
+                : "ODS codes are upper case: " + text.toUpperCase(Locale.ROOT));
+        return null;
+      }
     }
   }
 
-  private static String sha256(byte[] bytes) {
+  private static <E extends Enum<E>> E enumOf(Class<E> type, String text) {
+    for (E e : type.getEnumConstants()) {
+      if (e.name().toLowerCase(Locale.ROOT).equals(text)) {
+        return e;
+      }
+    }
+    return null;
+  }
+
+  private static String lower(AgreementStatus status) {
+    return status.name().toLowerCase(Locale.ROOT);
+  }
+
+  private static Set<String> lettered(String prefix, char first, char last) {
+    Set<String> codes = new LinkedHashSet<>();
+    for (char c = first; c <= last; c++) {
+      codes.add(prefix + c + ")");
+    }
+    return Set.copyOf(codes);
+  }
+
+  static String sha256(byte[] bytes) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required of every Java platform", e);
     }
-  }
-
-  private static ObjectMapper strictYamlMapper() {
-    LoaderOptions options = new LoaderOptions();
-    // Anchors and aliases have no place in an agreement; refusing them stops "billion laughs".
-    options.setMaxAliasesForCollections(0);
-    options.setCodePointLimit(MAX_FILE_BYTES);
-    options.setNestingDepthLimit(20);
-    YAMLFactory factory = YAMLFactory.builder().loaderOptions(options).build();
-    return new ObjectMapper(factory)
-        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
-        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-        .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
   }
 }

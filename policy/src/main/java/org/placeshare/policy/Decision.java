@@ -19,27 +19,60 @@ public final class Decision {
   private final OdsCode provider;
   private final Agreement agreement;
   private final List<String> reasons;
+  private final Set<Refusal> refusals;
+  private final List<Agreement> considered;
   private final boolean emergency;
+  private final boolean selfClaimedRelationship;
 
   private Decision(
       Effect effect,
       OdsCode provider,
       Agreement agreement,
       List<String> reasons,
-      boolean emergency) {
+      Set<Refusal> refusals,
+      List<Agreement> considered,
+      boolean emergency,
+      boolean selfClaimedRelationship) {
     this.effect = effect;
     this.provider = provider;
     this.agreement = agreement;
     this.reasons = List.copyOf(reasons);
+    this.refusals = Set.copyOf(refusals);
+    this.considered = List.copyOf(considered);
     this.emergency = emergency;
+    this.selfClaimedRelationship = selfClaimedRelationship;
   }
 
-  static Decision permit(OdsCode provider, Agreement agreement, String reason, boolean emergency) {
-    return new Decision(Effect.PERMIT, provider, agreement, List.of(reason), emergency);
+  static Decision permit(
+      OdsCode provider,
+      Agreement agreement,
+      List<String> reasons,
+      List<Agreement> considered,
+      boolean emergency,
+      boolean selfClaimedRelationship) {
+    return new Decision(
+        Effect.PERMIT,
+        provider,
+        agreement,
+        reasons,
+        Set.of(),
+        considered,
+        emergency,
+        selfClaimedRelationship);
   }
 
-  static Decision deny(OdsCode provider, List<String> reasons) {
-    return new Decision(Effect.DENY, provider, null, reasons, false);
+  /**
+   * A deny. {@code monitored} is the monitor-only pilot that would have permitted, named so the
+   * audit shows what the pilot would have done.
+   */
+  static Decision deny(
+      OdsCode provider,
+      Agreement monitored,
+      List<String> reasons,
+      Set<Refusal> refusals,
+      List<Agreement> considered) {
+    return new Decision(
+        Effect.DENY, provider, monitored, reasons, refusals, considered, false, false);
   }
 
   public Effect effect() {
@@ -55,23 +88,59 @@ public final class Decision {
     return provider;
   }
 
-  /** The agreement that permitted; empty for a deny. */
+  /**
+   * The agreement that permitted; for a deny, the monitor-only pilot that would have permitted, if
+   * any.
+   */
   public Optional<Agreement> agreement() {
     return Optional.ofNullable(agreement);
   }
 
-  /** Why, in words an IG lead reads in the audit; a deny lists each agreement's refusal. */
+  /** Every agreement that could apply to this provider and recipient, as the audit names them. */
+  public List<Agreement> considered() {
+    return considered;
+  }
+
+  /**
+   * Why, in words an IG lead reads in the audit: for a permit, every check passed; for a deny, each
+   * agreement's refusal.
+   */
   public List<String> reasons() {
     return reasons;
   }
 
+  /** The kinds of refusal behind a deny; empty for a permit. */
+  public Set<Refusal> refusals() {
+    return refusals;
+  }
+
+  /** True when a monitor-only pilot would have permitted: nothing released, but recorded. */
+  public boolean monitored() {
+    return effect == Effect.DENY && agreement != null;
+  }
+
+  /** What must be done to the released records; {@link Obligations#NONE} on deny. */
+  public Obligations obligations() {
+    return permitted() ? agreement.obligations() : Obligations.NONE;
+  }
+
   /** The obligation on released data: keep only these resource types. Empty on deny. */
   public Set<String> resourceTypes() {
-    return agreement == null ? Set.of() : agreement.resourceTypes();
+    return obligations().resourceTypes();
   }
 
   /** True for break-glass access, which IG reviews afterwards. */
   public boolean emergency() {
     return emergency;
+  }
+
+  /** True when access rests on a care relationship the user declared, which IG reviews. */
+  public boolean selfClaimedRelationship() {
+    return selfClaimedRelationship;
+  }
+
+  /** True when IG must review this access afterwards. */
+  public boolean reviewRequired() {
+    return emergency || selfClaimedRelationship;
   }
 }

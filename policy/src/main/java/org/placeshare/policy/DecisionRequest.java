@@ -1,13 +1,19 @@
 package org.placeshare.policy;
 
+import java.time.Instant;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
  * One question for the policy: may this recipient, in this role, for this purpose, have this
- * person's records from this provider?
+ * person's records from this provider, now? Everything the answer depends on is here, so deciding
+ * is a pure function and a what-if or a dry run asks exactly what a live request asks.
  *
+ * @param consent a consent whose signature was verified, if one was presented or registered
  * @param emergencyReason the break-glass reason the caller stated, if any
+ * @param relationshipClaim the reason a user gave for a self-claimed care relationship, if any
+ * @param releasedToday releases so far today to this recipient, by agreement id (pilot caps)
  */
 public record DecisionRequest(
     OdsCode recipient,
@@ -15,7 +21,12 @@ public record DecisionRequest(
     PurposeOfUse purpose,
     NhsNumber patient,
     OdsCode provider,
-    Optional<String> emergencyReason) {
+    Optional<Consent> consent,
+    Optional<String> emergencyReason,
+    Optional<String> relationshipClaim,
+    PatientFacts facts,
+    Map<String, Integer> releasedToday,
+    Instant at) {
 
   public DecisionRequest {
     Objects.requireNonNull(recipient, "recipient");
@@ -23,6 +34,123 @@ public record DecisionRequest(
     Objects.requireNonNull(purpose, "purpose");
     Objects.requireNonNull(patient, "patient");
     Objects.requireNonNull(provider, "provider");
+    Objects.requireNonNull(consent, "consent");
     Objects.requireNonNull(emergencyReason, "emergencyReason");
+    Objects.requireNonNull(relationshipClaim, "relationshipClaim");
+    Objects.requireNonNull(facts, "facts");
+    releasedToday = Map.copyOf(releasedToday);
+    Objects.requireNonNull(at, "at");
+  }
+
+  /** A plain request: no consent, no emergency, nothing known of the person. */
+  public static DecisionRequest of(
+      OdsCode recipient,
+      String role,
+      PurposeOfUse purpose,
+      NhsNumber patient,
+      OdsCode provider,
+      Instant at) {
+    return new DecisionRequest(
+        recipient,
+        role,
+        purpose,
+        patient,
+        provider,
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        PatientFacts.UNKNOWN,
+        Map.of(),
+        at);
+  }
+
+  public DecisionRequest withProvider(OdsCode provider) {
+    return new DecisionRequest(
+        recipient,
+        role,
+        purpose,
+        patient,
+        provider,
+        consent,
+        emergencyReason,
+        relationshipClaim,
+        facts,
+        releasedToday,
+        at);
+  }
+
+  public DecisionRequest withConsent(Optional<Consent> consent) {
+    return new DecisionRequest(
+        recipient,
+        role,
+        purpose,
+        patient,
+        provider,
+        consent,
+        emergencyReason,
+        relationshipClaim,
+        facts,
+        releasedToday,
+        at);
+  }
+
+  public DecisionRequest withEmergencyReason(Optional<String> emergencyReason) {
+    return new DecisionRequest(
+        recipient,
+        role,
+        purpose,
+        patient,
+        provider,
+        consent,
+        emergencyReason,
+        relationshipClaim,
+        facts,
+        releasedToday,
+        at);
+  }
+
+  public DecisionRequest withRelationshipClaim(Optional<String> relationshipClaim) {
+    return new DecisionRequest(
+        recipient,
+        role,
+        purpose,
+        patient,
+        provider,
+        consent,
+        emergencyReason,
+        relationshipClaim,
+        facts,
+        releasedToday,
+        at);
+  }
+
+  public DecisionRequest withFacts(PatientFacts facts) {
+    return new DecisionRequest(
+        recipient,
+        role,
+        purpose,
+        patient,
+        provider,
+        consent,
+        emergencyReason,
+        relationshipClaim,
+        facts,
+        releasedToday,
+        at);
+  }
+
+  public DecisionRequest withReleasedToday(Map<String, Integer> releasedToday) {
+    return new DecisionRequest(
+        recipient,
+        role,
+        purpose,
+        patient,
+        provider,
+        consent,
+        emergencyReason,
+        relationshipClaim,
+        facts,
+        releasedToday,
+        at);
   }
 }

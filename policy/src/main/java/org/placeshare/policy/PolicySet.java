@@ -1,178 +1,225 @@
 package org.placeshare.policy;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Clock;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
+import java.util.Optional;
+import java.util.Set;
 
 /**
- * An immutable snapshot of the agreements in force, and the decision engine over them. Deny by
+ * An immutable snapshot of the agreements loaded, and the decision engine over them. Deny by
  * default: a request is permitted only when one agreement says yes to every part of it.
+ *
+ * <p>Agreements are indexed by provider and recipient, so a decision looks only at the few that
+ * could apply, however many are loaded.
  */
 public final class PolicySet {
 
-  /** More files than this in one folder is a misconfiguration, not a policy. */
-  public static final int MAX_AGREEMENTS = 500;
+  /** More agreements than this in one set is a misconfiguration, not a policy. */
+  public static final int MAX_AGREEMENTS = 2_000;
+
+  private static final Comparator<Agreement> ORDER =
+      Comparator.comparing(Agreement::id)
+          .thenComparing(Agreement::version, Comparator.reverseOrder());
 
   private final List<Agreement> agreements;
-  private final Clock clock;
+  private final Map<OdsCode, Map<OdsCode, List<Agreement>>> byProviderAndRecipient;
 
-  private PolicySet(List<Agreement> agreements, Clock clock) {
-    this.agreements = List.copyOf(agreements);
-    this.clock = clock;
-  }
-
-  public static PolicySet of(List<Agreement> agreements, Clock clock) {
-    Map<String, Agreement> byId = new HashMap<>();
-    for (Agreement a : agreements) {
-      Agreement previous = byId.put(a.id(), a);
-      if (previous != null) {
-        throw new PolicyException(
-            "expected each agreement id once, got '"
-                + a.id()
-                + "' twice (versions "
-                + previous.version()
-                + " and "
-                + a.version()
-                + ")");
+  private PolicySet(List<Agreement> agreements) {
+    this.agreements = agreements.stream().sorted(ORDER).toList();
+    Map<OdsCode, Map<OdsCode, List<Agreement>>> index = new HashMap<>();
+    for (Agreement a : this.agreements) {
+      for (OdsCode provider : a.providers()) {
+        for (OdsCode recipient : a.recipients().keySet()) {
+          index
+              .computeIfAbsent(provider, p -> new HashMap<>())
+              .computeIfAbsent(recipient, r -> new ArrayList<>())
+              .add(a);
+        }
       }
     }
-    return new PolicySet(
-        agreements.stream().sorted(Comparator.comparing(Agreement::id)).toList(), clock);
+    index.replaceAll(
+        (p, byRecipient) -> {
+          byRecipient.replaceAll((r, list) -> List.copyOf(list));
+          return Map.copyOf(byRecipient);
+        });
+    this.byProviderAndRecipient = Map.copyOf(index);
+  }
+
+  /** A set with no organisation register: parties are not checked against one. */
+  public static PolicySet of(List<Agreement> agreements) {
+    return of(agreements, Optional.empty());
   }
 
   /**
-   * Loads every {@code *.yaml} / {@code *.yml} file in a folder. All files are checked before any
-   * is refused, and every problem in every file is listed.
+   * Checks the agreements as a whole and makes the set.
+   *
+   * @param registered the organisations the gateway knows; every provider and recipient must be one
+   *     of them
+   * @throws PolicyException listing every problem: the same id and version twice, two versions in
+   *     force at once, parties not registered
    */
-  public static PolicySet load(Path folder, Clock clock) {
-    List<Path> files;
-    try (Stream<Path> list = Files.list(folder)) {
-      files =
-          list.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
-              .sorted()
-              .toList();
-    } catch (IOException e) {
-      throw new PolicyException("cannot list agreements in " + folder + ": " + e.getMessage(), e);
-    }
-    if (files.size() > MAX_AGREEMENTS) {
+  public static PolicySet of(List<Agreement> agreements, Optional<Set<OdsCode>> registered) {
+    if (agreements.size() > MAX_AGREEMENTS) {
       throw new PolicyException(
-          "expected at most "
-              + MAX_AGREEMENTS
-              + " agreements in "
-              + folder
-              + ", got "
-              + files.size());
+          "expected at most " + MAX_AGREEMENTS + " agreements, got " + agreements.size());
     }
-    List<Agreement> agreements = new ArrayList<>();
     List<String> problems = new ArrayList<>();
-    for (Path file : files) {
-      try {
-        agreements.add(
-            AgreementFile.parse(file.getFileName().toString(), Files.readAllBytes(file)));
-      } catch (PolicyException e) {
-        problems.add(e.getMessage());
-      } catch (IOException e) {
-        problems.add(file.getFileName() + ": cannot be read: " + e.getMessage());
+    Map<String, List<Agreement>> byId = new HashMap<>();
+    for (Agreement a : agreements) {
+      List<Agreement> versions = byId.computeIfAbsent(a.id(), id -> new ArrayList<>());
+      for (Agreement other : versions) {
+        if (other.version() == a.version()) {
+          problems.add(
+              "expected each agreement id and version once, got " + a.reference() + " twice");
+        } else if (overlap(a, other)) {
+          problems.add(
+              "expected one version of "
+                  + a.id()
+                  + " in force at a time, got versions "
+                  + Math.min(a.version(), other.version())
+                  + " and "
+                  + Math.max(a.version(), other.version())
+                  + " both "
+                  + "sharing between "
+                  + later(a.effective(), other.effective())
+                  + " and "
+                  + earlier(a.expires(), other.expires())
+                  + " (hint: suspend or expire the old version, or end it the day before the new one starts)");
+        }
       }
+      versions.add(a);
+      registered.ifPresent(orgs -> unregistered(a, orgs, problems));
     }
     if (!problems.isEmpty()) {
       throw new PolicyException(String.join("\n", problems));
     }
-    return of(agreements, clock);
+    return new PolicySet(agreements);
+  }
+
+  private static boolean overlap(Agreement a, Agreement b) {
+    return a.status().permitsSharing()
+        && b.status().permitsSharing()
+        && !a.effective().isAfter(b.expires())
+        && !b.effective().isAfter(a.expires());
+  }
+
+  private static LocalDate later(LocalDate a, LocalDate b) {
+    return a.isAfter(b) ? a : b;
+  }
+
+  private static LocalDate earlier(LocalDate a, LocalDate b) {
+    return a.isBefore(b) ? a : b;
+  }
+
+  private static void unregistered(Agreement a, Set<OdsCode> orgs, List<String> problems) {
+    Set<OdsCode> parties = new LinkedHashSet<>(a.providers());
+    parties.addAll(a.recipients().keySet());
+    a.consent().trustedIssuers().forEach(parties::add);
+    for (OdsCode party : parties) {
+      if (!orgs.contains(party)) {
+        problems.add(
+            a.reference()
+                + ": expected parties registered with the gateway, got "
+                + party
+                + " (hint: add it under organisations in the gateway configuration)");
+      }
+    }
   }
 
   public List<Agreement> agreements() {
     return agreements;
   }
 
+  /** The newest version of an agreement, if loaded. */
+  public Optional<Agreement> find(String id) {
+    return agreements.stream().filter(a -> a.id().equals(id)).findFirst();
+  }
+
   /**
-   * Decides one request. The first agreement (by id) that permits it wins; with none, the deny
-   * lists why each agreement that names this provider refused.
+   * What an IG lead should know about a set that loads: agreements past their expiry, in a status
+   * that shares nothing, or overdue for review.
+   */
+  public List<String> warnings(LocalDate today) {
+    List<String> warnings = new ArrayList<>();
+    for (Agreement a : agreements) {
+      if (a.expires().isBefore(today)) {
+        warnings.add(a.reference() + ": expired on " + a.expires() + " and permits nothing");
+      } else if (!a.status().permitsSharing()) {
+        warnings.add(
+            a.reference() + ": status " + a.status().name().toLowerCase() + " permits nothing");
+      } else if (a.effective().isAfter(today)) {
+        warnings.add(a.reference() + ": not in force until " + a.effective());
+      }
+      if (a.review().isBefore(today) && !a.expires().isBefore(today)) {
+        warnings.add(a.reference() + ": review was due on " + a.review());
+      }
+    }
+    return warnings;
+  }
+
+  /** The agreements that could apply to this provider and recipient, in decision order. */
+  public List<Agreement> candidates(OdsCode provider, OdsCode recipient) {
+    return byProviderAndRecipient
+        .getOrDefault(provider, Map.of())
+        .getOrDefault(recipient, List.of());
+  }
+
+  /**
+   * Decides one request. The first agreement (by id, newest version first) that permits wins; with
+   * none, the deny lists why each agreement naming this provider and recipient refused.
    */
   public Decision decide(DecisionRequest request) {
-    LocalDate today = LocalDate.now(clock);
+    List<Agreement> candidates = candidates(request.provider(), request.recipient());
+    if (candidates.isEmpty()) {
+      return Decision.deny(
+          request.provider(),
+          null,
+          List.of(
+              "no agreement lets "
+                  + request.recipient()
+                  + " receive records from "
+                  + request.provider()),
+          Set.of(Refusal.NO_AGREEMENT),
+          List.of());
+    }
     List<String> refusals = new ArrayList<>();
-    for (Agreement agreement : agreements) {
-      if (!agreement.providers().contains(request.provider())) {
-        continue;
-      }
-      String refusal = refusal(agreement, request, today);
-      if (refusal == null) {
-        return permit(agreement, request);
-      }
-      refusals.add(agreement.reference() + ": " + refusal);
-    }
-    if (refusals.isEmpty()) {
-      refusals.add("no agreement names " + request.provider() + " as a provider");
-    }
-    return Decision.deny(request.provider(), refusals);
-  }
-
-  private static String refusal(Agreement agreement, DecisionRequest request, LocalDate today) {
-    if (!agreement.inForceOn(today)) {
-      return "not in force on "
-          + today
-          + " (status "
-          + agreement.status().name().toLowerCase()
-          + ", "
-          + agreement.effective()
-          + " to "
-          + agreement.expires()
-          + ")";
-    }
-    var roles = agreement.recipients().get(request.recipient());
-    if (roles == null) {
-      return request.recipient() + " is not a recipient";
-    }
-    if (!roles.contains(request.role())) {
-      return "role '" + request.role() + "' is not allowed for " + request.recipient();
-    }
-    if (!agreement.purposesOfUse().contains(request.purpose())) {
-      return "purpose " + request.purpose() + " is not allowed";
-    }
-    return switch (agreement.consent()) {
-      case NONE -> null;
-      // Consent tokens are verified by the identity layer; until one is presented, none is held.
-      case REQUIRED -> "consent is required and none was presented";
-      case REQUIRED_OR_EMERGENCY -> emergencyRefusal(agreement, request);
-    };
-  }
-
-  private static String emergencyRefusal(Agreement agreement, DecisionRequest request) {
-    if (request.emergencyReason().isEmpty()) {
-      return "consent is required and none was presented; no emergency reason was stated";
-    }
-    if (!agreement.emergencyAllowed()) {
-      return "emergency access is not allowed";
-    }
-    if (!request.purpose().equals(PurposeOfUse.EMERGENCY_TREATMENT)) {
-      return "emergency access needs purpose ETREAT, got " + request.purpose();
-    }
-    return null;
-  }
-
-  private static Decision permit(Agreement agreement, DecisionRequest request) {
-    boolean emergency =
-        agreement.consent() == ConsentRule.REQUIRED_OR_EMERGENCY
-            && request.emergencyReason().isPresent();
-    String reason =
-        emergency
-            ? "emergency access for " + request.purpose() + " under " + agreement.reference()
-            : request.recipient()
-                + " may receive "
+    Set<Refusal> kinds = EnumSet.noneOf(Refusal.class);
+    AgreementEvaluation monitored = null;
+    for (Agreement agreement : candidates) {
+      AgreementEvaluation e = AgreementEvaluation.of(agreement, request);
+      if (e.permits()) {
+        List<String> reasons = new ArrayList<>();
+        reasons.add(
+            agreement.reference()
+                + " permits "
+                + request.recipient()
+                + " to receive "
                 + agreement.sortedResourceTypes()
+                + " from "
+                + request.provider()
                 + " for "
-                + request.purpose()
-                + " under "
-                + agreement.reference();
-    return Decision.permit(request.provider(), agreement, reason, emergency);
+                + request.purpose());
+        reasons.addAll(e.passed);
+        return Decision.permit(
+            request.provider(), agreement, reasons, candidates, e.emergency, e.selfClaimed);
+      }
+      if (e.refusal == Refusal.MONITOR_ONLY && monitored == null) {
+        monitored = e;
+      }
+      kinds.add(e.refusal);
+      refusals.add(agreement.reference() + ": " + e.refusalWords);
+    }
+    return Decision.deny(
+        request.provider(),
+        monitored == null ? null : monitored.agreement,
+        refusals,
+        kinds,
+        candidates);
   }
 }

@@ -18,6 +18,36 @@ public record PurposeOfUse(String code) {
   /** Purposes that are an individual's own care, where the national data opt-out does not apply. */
   private static final Set<String> DIRECT_CARE = Set.of("TREAT", "ETREAT", "COC", "CAREMGT");
 
+  /** The HL7 v3 PurposeOfUse codes an agreement may name without defining them. */
+  static final Set<String> HL7 =
+      Set.of(
+          "TREAT",
+          "ETREAT",
+          "COC",
+          "CAREMGT",
+          "CLINTRCH",
+          "CLINTRL",
+          "HPAYMT",
+          "HOPERAT",
+          "HOUTCOMS",
+          "HQUALIMP",
+          "HSYSADMIN",
+          "HRESCH",
+          "PUBHLTH",
+          "POPHLTH",
+          "DISASTER",
+          "PATRQT",
+          "FAMRQT",
+          "PWATRNY",
+          "HLEGAL",
+          "HCOMPL",
+          "HMARKT",
+          "RECORDMGT",
+          "TRAIN",
+          "HTEST",
+          "PATADMIN",
+          "BTG");
+
   public PurposeOfUse {
     if (code == null || !FORM.matcher(code).matches()) {
       throw new PolicyException(
@@ -32,6 +62,11 @@ public record PurposeOfUse(String code) {
 
   public boolean isDirectCare() {
     return DIRECT_CARE.contains(code);
+  }
+
+  /** True for an HL7 v3 code; false for a local code some agreement defines. */
+  public boolean isHl7() {
+    return HL7.contains(code);
   }
 
   @Override

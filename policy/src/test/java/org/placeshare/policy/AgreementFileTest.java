@@ -7,13 +7,25 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
+/** The loader's messages: each failure case changes one thing in the good sample. */
 class AgreementFileTest {
 
-  static String good() throws IOException {
-    try (InputStream in = AgreementFileTest.class.getResourceAsStream("good-agreement.yaml")) {
+  static String good() {
+    return resource("good-agreement.yaml");
+  }
+
+  static String council() {
+    return resource("council-agreement.yaml");
+  }
+
+  private static String resource(String name) {
+    try (InputStream in = AgreementFileTest.class.getResourceAsStream(name)) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
     }
   }
 
@@ -22,97 +34,296 @@ class AgreementFileTest {
   }
 
   @Test
-  void parse_goodSample_readsEveryPart() throws IOException {
+  void parse_goodSample_readsEveryPart() {
     Agreement a = parse(good());
 
     assertThat(a.reference()).isEqualTo("coventry-direct-care@1");
     assertThat(a.status()).isEqualTo(AgreementStatus.ACTIVE);
     assertThat(a.effective()).isEqualTo(LocalDate.of(2026, 1, 1));
+    assertThat(a.review()).isEqualTo(LocalDate.of(2027, 6, 30));
+    assertThat(a.signatories()).hasSize(2);
+    assertThat(a.signatories().get(0).organisation()).isEqualTo(OdsCode.of("Y90001"));
     assertThat(a.providers()).containsExactlyInAnyOrder(OdsCode.of("Y90001"), OdsCode.of("R9A"));
-    assertThat(a.recipients()).containsKeys(OdsCode.of("R9A"), OdsCode.of("Y90002"));
     assertThat(a.recipients().get(OdsCode.of("R9A"))).containsExactly("clinician");
     assertThat(a.purposesOfUse())
         .containsExactlyInAnyOrder(PurposeOfUse.TREAT, PurposeOfUse.EMERGENCY_TREATMENT);
+    assertThat(a.lawfulBasis())
+        .isEqualTo(new LawfulBasis("6(1)(e)", "9(2)(h)", LawfulBasis.CommonLaw.CONSENT));
     assertThat(a.resourceTypes()).contains("Patient", "Condition").doesNotContain("EpisodeOfCare");
-    assertThat(a.consent()).isEqualTo(ConsentRule.REQUIRED_OR_EMERGENCY);
+    assertThat(a.consent().rule()).isEqualTo(ConsentRule.REQUIRED_OR_EMERGENCY);
+    assertThat(a.consent().trustedIssuers()).contains(OdsCode.of("Y90001"));
     assertThat(a.emergencyAllowed()).isTrue();
+    assertThat(a.releasesRestricted()).isTrue();
+    assertThat(a.optOutApplies()).isTrue();
+    assertThat(a.obligations().confidentiality()).hasValue("R");
+    assertThat(a.auditRetentionYears()).isEqualTo(8);
     assertThat(a.purpose().problem()).startsWith("Clinicians in A&E");
     assertThat(a.sha256()).hasSize(64);
   }
 
   @Test
-  void parse_unknownKey_isRefusedWithItsPath() throws IOException {
-    String yaml = good().replace("  allowed: true", "  allowed: true\n  silently: yes");
+  void parse_councilSample_readsObligationsAndPilot() {
+    Agreement a = parse(council());
+
+    assertThat(a.status()).isEqualTo(AgreementStatus.PILOT);
+    assertThat(a.pilot().orElseThrow().dailyVolume()).hasValue(200);
+    assertThat(a.obligations().remove()).containsExactly("Patient.telecom");
+    assertThat(a.obligations().generalise())
+        .isEqualTo(
+            Map.of(
+                "Patient.birthDate", Generalisation.YEAR,
+                "Patient.address.postalCode", Generalisation.DISTRICT));
+    assertThat(a.consent().rule()).isEqualTo(ConsentRule.NONE);
+  }
+
+  @Test
+  void parse_sensitiveCategoriesNotNamed_areExcludedWithTheListVersion() {
+    Obligations o = parse(good()).obligations();
+
+    assertThat(o.excludes("http://snomed.info/sct", "86406008")).isTrue();
+    assertThat(o.excludes("http://hl7.org/fhir/sid/icd-10", "B20.1")).isTrue();
+    assertThat(o.excludes("http://snomed.info/sct", "44054006")).isFalse();
+    assertThat(o.codeListVersion()).isEqualTo(SensitiveCodes.bundled().version());
+  }
+
+  @Test
+  void parse_sensitiveCategoryNamed_isReleased() {
+    Obligations o =
+        parse(
+                good()
+                    .replace(
+                        "  resourceTypes: [Patient,",
+                        "  sensitive: [sexual-health]\n  resourceTypes: [Patient,"))
+            .obligations();
+
+    assertThat(o.excludes("http://snomed.info/sct", "86406008")).isFalse();
+    assertThat(o.excludes("http://snomed.info/sct", "8619003")).isTrue();
+  }
+
+  @Test
+  void parse_unknownKey_isRefusedWithLineColumnAndHint() {
+    String yaml = good().replace("  allowed: true", "  alowed: true");
 
     assertThatThrownBy(() -> parse(yaml))
         .isInstanceOf(PolicyException.class)
-        .hasMessage("a.yaml: unknown key 'silently' at emergency");
+        .hasMessageContaining(
+            "a.yaml:62:3: emergency.alowed: expected one of the keys allowed, got an unknown key 'alowed' (hint: did you mean 'allowed'?)");
   }
 
   @Test
-  void parse_unknownStatus_isRefused() throws IOException {
+  void parse_duplicateKey_isRefused() {
+    String yaml = good().replace("version: 1", "version: 1\nversion: 2");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .hasMessageContaining("a.yaml:8:1: version: expected each key once, got 'version' again");
+  }
+
+  @Test
+  void parse_unknownStatus_isRefused() {
     assertThatThrownBy(() -> parse(good().replace("status: active", "status: live")))
         .hasMessage(
-            "a.yaml: status: expected one of draft, pilot, active, suspended, expired, got 'live'");
+            "a.yaml:9:9: status: expected one of draft, pilot, active, suspended, expired, got 'live'");
   }
 
   @Test
-  void parse_expiryBeforeEffective_isRefused() throws IOException {
-    assertThatThrownBy(() -> parse(good().replace("expires: 2028-12-31", "expires: 2025-12-31")))
+  void parse_badDate_isRefused() {
+    assertThatThrownBy(() -> parse(good().replace("review: 2027-06-30", "review: 30/06/2027")))
+        .hasMessage("a.yaml:12:9: review: expected a date as YYYY-MM-DD, got '30/06/2027'");
+  }
+
+  @Test
+  void parse_expiryBeforeEffective_isRefused() {
+    assertThatThrownBy(
+            () ->
+                parse(
+                    good()
+                        .replace("expires: 2028-12-31", "expires: 2025-12-31")
+                        .replace("review: 2027-06-30", "review: 2025-06-30")))
         .hasMessage(
-            "a.yaml: expires: expected a date after effective (2026-01-01), got '2025-12-31'");
+            "a.yaml:11:10: expires: expected a date after effective (2026-01-01), got '2025-12-31'");
   }
 
   @Test
-  void parse_badOdsCode_isRefused() throws IOException {
-    assertThatThrownBy(() -> parse(good().replace("- R9A      #", "- r9a!     #")))
+  void parse_lowerCaseOdsCode_isRefusedWithHint() {
+    assertThatThrownBy(() -> parse(good().replace("- R9A      #", "- r9a      #")))
         .hasMessage(
-            "a.yaml: providers: expected an ODS code of 3 to 10 upper-case letters or digits, got 'r9a!'");
+            "a.yaml:35:5: providers: expected an ODS code of 3 to 10 upper-case letters or digits, got 'r9a' (hint: ODS codes are upper case: R9A)");
   }
 
   @Test
-  void parse_emergencyWithoutEtreat_isRefusedAsAContradiction() throws IOException {
+  void parse_unknownPurposeCode_isRefusedWithHint() {
+    assertThatThrownBy(() -> parse(good().replace("[TREAT, ETREAT]", "[TRAET, ETREAT]")))
+        .hasMessageContaining(
+            "a.yaml:41:17: purposesOfUse: expected an HL7 PurposeOfUse code (TREAT, ETREAT, COC, PUBHLTH, HOPERAT, ...) or a code under localPurposes, got 'TRAET' (hint: did you mean TREAT?)");
+  }
+
+  @Test
+  void parse_localPurposeDefined_isAccepted() {
+    String yaml =
+        council()
+            .replace("purposesOfUse: [HOPERAT]", "purposesOfUse: [HOPERAT, CVFRAIL]")
+            .replace(
+                "lawfulBasis:",
+                "localPurposes:\n  - code: CVFRAIL\n    display: Frailty team review\nlawfulBasis:");
+
+    Agreement a = parse(yaml);
+
+    assertThat(a.localPurposes()).containsEntry("CVFRAIL", "Frailty team review");
+    assertThat(a.purposesOfUse()).contains(PurposeOfUse.of("CVFRAIL"));
+  }
+
+  @Test
+  void parse_unknownResourceType_isRefusedWithHint() {
+    assertThatThrownBy(() -> parse(good().replace("Encounter]", "Encounters]")))
+        .hasMessage(
+            "a.yaml:49:80: data.resourceTypes: expected a FHIR R4 resource type, got 'Encounters' (hint: did you mean Encounter?)");
+  }
+
+  @Test
+  void parse_impliedConsentForPlanning_isRefused() {
+    String yaml =
+        council()
+            .replace(
+                "commonLaw: overriding-public-interest", "commonLaw: implied-consent-direct-care");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .hasMessageContaining(
+            "lawfulBasis.commonLaw: expected a basis other than implied consent when a purpose is not direct care");
+  }
+
+  @Test
+  void parse_optOutNotAppliedForPlanning_isRefused() {
+    String yaml = council().replace("nationalOptOut: applied", "nationalOptOut: not-applied");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .hasMessageContaining(
+            "nationalOptOut: expected applied, since no purpose is direct care and the basis is not a legal obligation or s251 support");
+  }
+
+  @Test
+  void parse_restrictedReleaseOutsideDirectCare_isRefused() {
+    String yaml = council().replace("restrictedRecords: withhold", "restrictedRecords: release");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .hasMessageContaining(
+            "restrictedRecords: expected withhold unless every purpose is direct care");
+  }
+
+  @Test
+  void parse_pilotBlockOnActiveAgreement_isRefused() {
+    String yaml = council().replace("status: pilot", "status: active");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .hasMessageContaining(
+            "pilot: expected no pilot limits unless status is pilot, got status active");
+  }
+
+  @Test
+  void parse_obligationOnTypeOutOfScope_isRefused() {
+    String yaml = council().replace("remove: [Patient.telecom]", "remove: [Observation.value]");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .hasMessageContaining(
+            "obligations.remove: expected an element of a type in data.resourceTypes, got 'Observation.value'");
+  }
+
+  @Test
+  void parse_consentRequiredWithoutIssuers_isRefused() {
+    String yaml = good().replace("  issuers: [Y90001, R9A]", "");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .hasMessageContaining(
+            "consent.issuers: expected the consent recorders trusted (ODS codes) when consent is required-or-emergency, got none");
+  }
+
+  @Test
+  void parse_emergencyWithoutEtreat_isRefusedAsAContradiction() {
     assertThatThrownBy(() -> parse(good().replace("[TREAT, ETREAT]", "[TREAT]")))
         .hasMessage(
-            "a.yaml: emergency.allowed: expected ETREAT among purposesOfUse when emergency is allowed, got 'true'");
+            "a.yaml:62:3: emergency.allowed: expected ETREAT among purposesOfUse when emergency is allowed, got true");
   }
 
   @Test
-  void parse_requiredOrEmergencyWithEmergencyOff_isRefused() throws IOException {
-    assertThatThrownBy(() -> parse(good().replace("  allowed: true", "  allowed: false")))
+  void parse_activeWithoutSignatories_isRefused() {
+    String yaml = good().replaceAll("(?s)signatories:.*?\n\n", "\n");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .hasMessageContaining(
+            "signatories: expected at least one signatory when status is active, got none");
+  }
+
+  @Test
+  void parse_wrongShape_isRefused() {
+    assertThatThrownBy(
+            () ->
+                parse(
+                    good()
+                        .replace(
+                            "roles: [clinician]\n  - organisation: Y90002",
+                            "roles: clinician\n  - organisation: Y90002")))
         .hasMessage(
-            "a.yaml: emergency.allowed: expected true when consent is required-or-emergency, got 'false'");
+            "a.yaml:38:12: recipients[0].roles: expected a list, got 'clinician' (hint: write one entry per line after '- ')");
   }
 
   @Test
-  void parse_severalProblems_areAllListed() throws IOException {
+  void parse_severalProblems_areAllListed() {
     String yaml =
         good()
             .replace("version: 1", "version: 0")
-            .replace("consent: required-or-emergency", "consent: maybe");
+            .replace("rule: required-or-emergency", "rule: maybe");
 
     assertThatThrownBy(() -> parse(yaml))
-        .hasMessageContaining("a.yaml: version: expected a whole number >= 1, got '0'")
         .hasMessageContaining(
-            "a.yaml: consent: expected one of none, required, required-or-emergency, got 'maybe'");
+            "a.yaml:7:10: version: expected a whole number from 1 to 100000, got '0'")
+        .hasMessageContaining(
+            "a.yaml:57:9: consent.rule: expected one of none, required or required-or-emergency, got 'maybe'");
   }
 
   @Test
-  void parse_missingResourceTypes_isRefused() throws IOException {
-    String yaml =
-        good().replaceAll("data:\\n  resourceTypes: \\[.*\\]", "data:\n  resourceTypes: []");
-
-    assertThatThrownBy(() -> parse(yaml))
-        .hasMessage("a.yaml: data.resourceTypes: expected at least one entry, got none");
-  }
-
-  @Test
-  void parse_yamlAliases_areRefused() {
+  void parse_yamlAnchorsAndAliases_areRefused() {
     String bomb = "id: x\nproviders: &a [Y90001, R9A]\npurposesOfUse: *a\n";
 
     assertThatThrownBy(() -> parse(bomb))
         .isInstanceOf(PolicyException.class)
-        .hasMessageContaining("not a valid agreement file");
+        .hasMessageStartingWith("a.yaml:");
+  }
+
+  @Test
+  void parse_scalarAnchor_isRefused() {
+    assertThatThrownBy(() -> parse(good().replace("title: Coventry", "title: &t Coventry")))
+        .hasMessage("a.yaml:8:8: anchors and aliases are not allowed, got '&t'");
+  }
+
+  @Test
+  void parse_deepNesting_isRefused() {
+    String deep = "id: " + "[".repeat(200) + "]".repeat(200) + "\n";
+
+    assertThatThrownBy(() -> parse(deep))
+        .hasMessage("a.yaml: not valid YAML: Nesting Depth exceeded max 20");
+  }
+
+  @Test
+  void parse_globalTag_isRefused() {
+    String hostile =
+        good().replace("title: Coventry", "title: !!javax.script.ScriptEngineManager Coventry");
+
+    assertThatThrownBy(() -> parse(hostile))
+        .hasMessage(
+            "a.yaml:8:8: not valid YAML: Global tag is not allowed: tag:yaml.org,2002:javax.script.ScriptEngineManager");
+  }
+
+  @Test
+  void parse_twoDocuments_isRefused() {
+    assertThatThrownBy(() -> parse(good() + "\n---\nid: other\n"))
+        .hasMessageContaining("not valid YAML");
+  }
+
+  @Test
+  void parse_notUtf8_isRefused() {
+    byte[] bytes = {'i', 'd', ':', ' ', (byte) 0xC3, (byte) 0x28};
+
+    assertThatThrownBy(() -> AgreementFile.parse("a.yaml", bytes))
+        .hasMessage("a.yaml: expected UTF-8 text, got bytes that are not");
   }
 
   @Test

@@ -3,152 +3,554 @@ package org.placeshare.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
+import java.time.LocalDate;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
+/** One test per reason a decision can be denied, and the permits around them. */
 class PolicySetTest {
 
-  private static final Clock IN_FORCE =
-      Clock.fixed(Instant.parse("2026-11-22T10:00:00Z"), ZoneOffset.UTC);
+  private static final Instant NOW = Instant.parse("2026-11-22T10:00:00Z");
   private static final NhsNumber PERSON = NhsNumber.parse("9990000018");
+  private static final NhsNumber OTHER = NhsNumber.parse("9990000026");
   private static final OdsCode GP = OdsCode.of("Y90001");
   private static final OdsCode AE = OdsCode.of("R9A");
+  private static final OdsCode COUNCIL = OdsCode.of("E08000026");
 
-  private static PolicySet policy(Clock clock, String yaml) {
-    return PolicySet.of(List.of(AgreementFileTest.parse(yaml)), clock);
+  private static PolicySet policy(String... yamls) {
+    return PolicySet.of(List.of(yamls).stream().map(AgreementFileTest::parse).toList());
   }
 
-  private static DecisionRequest request(
-      OdsCode recipient, String role, String purpose, String emergency) {
-    return new DecisionRequest(
-        recipient, role, PurposeOfUse.of(purpose), PERSON, GP, Optional.ofNullable(emergency));
+  private static DecisionRequest clinician(String purpose) {
+    return DecisionRequest.of(AE, "clinician", PurposeOfUse.of(purpose), PERSON, GP, NOW);
   }
 
-  @Test
-  void decide_emergencyWithReason_permitsAndFlags() throws IOException {
-    Decision d =
-        policy(IN_FORCE, AgreementFileTest.good())
-            .decide(request(AE, "clinician", "ETREAT", "collapsed"));
-
-    assertThat(d.permitted()).isTrue();
-    assertThat(d.emergency()).isTrue();
-    assertThat(d.agreement()).map(Agreement::reference).hasValue("coventry-direct-care@1");
-    assertThat(d.resourceTypes()).contains("Condition");
+  private static DecisionRequest analyst() {
+    return DecisionRequest.of(COUNCIL, "analyst", PurposeOfUse.of("HOPERAT"), PERSON, GP, NOW);
   }
 
-  @Test
-  void decide_consentRequiredAndNonePresented_denies() throws IOException {
-    Decision d =
-        policy(IN_FORCE, AgreementFileTest.good()).decide(request(AE, "clinician", "TREAT", null));
+  private static Consent consent(OdsCode issuer, NhsNumber patient, String purpose) {
+    return new Consent(
+        "c-1",
+        issuer,
+        patient,
+        Set.of(AE),
+        Set.of(PurposeOfUse.of(purpose)),
+        Instant.parse("2026-11-01T00:00:00Z"),
+        Instant.parse("2027-11-01T00:00:00Z"));
+  }
 
+  private static PatientFacts facts(boolean optedOut, boolean restricted) {
+    return new PatientFacts(optedOut, restricted, Optional.empty(), Set.of());
+  }
+
+  private static String only(Decision d) {
     assertThat(d.permitted()).isFalse();
     assertThat(d.resourceTypes()).isEmpty();
-    assertThat(d.reasons())
-        .containsExactly(
-            "coventry-direct-care@1: consent is required and none was presented; no emergency reason was stated");
+    assertThat(d.reasons()).hasSize(1);
+    return d.reasons().get(0);
   }
 
+  // --- permits ---
+
   @Test
-  void decide_emergencyReasonWithTreatPurpose_denies() throws IOException {
+  void decide_consentFits_permitsWithEveryCheckInWords() {
     Decision d =
-        policy(IN_FORCE, AgreementFileTest.good())
-            .decide(request(AE, "clinician", "TREAT", "collapsed"));
-
-    assertThat(d.reasons())
-        .containsExactly(
-            "coventry-direct-care@1: emergency access needs purpose ETREAT, got TREAT");
-  }
-
-  @Test
-  void decide_consentNone_permitsWithoutEmergency() throws IOException {
-    String yaml =
-        AgreementFileTest.good()
-            .replace("consent: required-or-emergency", "consent: none")
-            .replace("  allowed: true", "  allowed: false");
-
-    Decision d = policy(IN_FORCE, yaml).decide(request(AE, "clinician", "TREAT", null));
+        policy(AgreementFileTest.good())
+            .decide(clinician("TREAT").withConsent(Optional.of(consent(GP, PERSON, "TREAT"))));
 
     assertThat(d.permitted()).isTrue();
     assertThat(d.emergency()).isFalse();
-  }
-
-  @Test
-  void decide_recipientNotInAgreement_denies() throws IOException {
-    Decision d =
-        policy(IN_FORCE, AgreementFileTest.good())
-            .decide(request(OdsCode.of("E08000026"), "analyst", "ETREAT", "x"));
-
-    assertThat(d.reasons()).containsExactly("coventry-direct-care@1: E08000026 is not a recipient");
-  }
-
-  @Test
-  void decide_roleNotAllowed_denies() throws IOException {
-    Decision d =
-        policy(IN_FORCE, AgreementFileTest.good())
-            .decide(request(AE, "receptionist", "ETREAT", "x"));
-
-    assertThat(d.reasons())
-        .containsExactly("coventry-direct-care@1: role 'receptionist' is not allowed for R9A");
-  }
-
-  @Test
-  void decide_purposeNotAllowed_denies() throws IOException {
-    Decision d =
-        policy(IN_FORCE, AgreementFileTest.good()).decide(request(AE, "clinician", "HOPERAT", "x"));
-
-    assertThat(d.reasons())
-        .containsExactly("coventry-direct-care@1: purpose HOPERAT is not allowed");
-  }
-
-  @Test
-  void decide_afterExpiry_denies() throws IOException {
-    Clock later = Clock.fixed(Instant.parse("2029-01-01T00:00:00Z"), ZoneOffset.UTC);
-
-    Decision d =
-        policy(later, AgreementFileTest.good()).decide(request(AE, "clinician", "ETREAT", "x"));
-
+    assertThat(d.agreement()).map(Agreement::reference).hasValue("coventry-direct-care@1");
     assertThat(d.reasons())
         .containsExactly(
-            "coventry-direct-care@1: not in force on 2029-01-01 (status active, 2026-01-01 to 2028-12-31)");
+            "coventry-direct-care@1 permits R9A to receive [AllergyIntolerance, Condition, Encounter, MedicationStatement, Patient] from Y90001 for TREAT",
+            "active from 2026-01-01 to 2028-12-31",
+            "R9A is a recipient and role 'clinician' is allowed",
+            "purpose TREAT is allowed",
+            "the national data opt-out does not apply to direct care",
+            "consent c-1 covers this request");
+    assertThat(d.obligations().confidentiality()).hasValue("R");
   }
 
   @Test
-  void decide_suspendedAgreement_denies() throws IOException {
+  void decide_emergencyWithReason_permitsAndFlagsForReview() {
     Decision d =
-        policy(IN_FORCE, AgreementFileTest.good().replace("status: active", "status: suspended"))
-            .decide(request(AE, "clinician", "ETREAT", "x"));
+        policy(AgreementFileTest.good())
+            .decide(clinician("ETREAT").withEmergencyReason(Optional.of("collapsed in A&E")));
 
-    assertThat(d.permitted()).isFalse();
+    assertThat(d.permitted()).isTrue();
+    assertThat(d.emergency()).isTrue();
+    assertThat(d.reviewRequired()).isTrue();
+    assertThat(d.reasons())
+        .contains("emergency access with a stated reason, flagged for IG review");
   }
 
   @Test
-  void decide_providerInNoAgreement_deniesByDefault() throws IOException {
-    var request =
-        new DecisionRequest(
-            AE,
-            "clinician",
-            PurposeOfUse.of("ETREAT"),
+  void decide_consentForAnotherPersonButEmergencyStated_fallsBackToEmergency() {
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(
+                clinician("ETREAT")
+                    .withConsent(Optional.of(consent(GP, OTHER, "ETREAT")))
+                    .withEmergencyReason(Optional.of("unconscious")));
+
+    assertThat(d.permitted()).isTrue();
+    assertThat(d.emergency()).isTrue();
+  }
+
+  @Test
+  void decide_restrictedRecordForDirectCare_permitsWhereTheAgreementReleasesIt() {
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(
+                clinician("ETREAT")
+                    .withFacts(facts(false, true))
+                    .withEmergencyReason(Optional.of("collapsed")));
+
+    assertThat(d.permitted()).isTrue();
+    assertThat(d.reasons())
+        .contains("restricted record released for direct care, as the agreement allows");
+  }
+
+  @Test
+  void decide_councilPlanning_permitsWithObligations() {
+    Decision d = policy(AgreementFileTest.council()).decide(analyst());
+
+    assertThat(d.permitted()).isTrue();
+    assertThat(d.reasons())
+        .contains(
+            "no national data opt-out is registered",
+            "consent is not the basis (Article 6(1)(e), Article 9(2)(h), overriding-public-interest)",
+            "pilot volume today 0 of 200");
+    assertThat(d.obligations().generalise())
+        .containsEntry("Patient.birthDate", Generalisation.YEAR);
+  }
+
+  // --- one test per refusal ---
+
+  @Test
+  void decide_noAgreementForProviderAndRecipient_deniesByDefault() {
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(clinician("TREAT").withProvider(OdsCode.of("X99999")));
+
+    assertThat(only(d)).isEqualTo("no agreement lets R9A receive records from X99999");
+    assertThat(d.refusals()).containsExactly(Refusal.NO_AGREEMENT);
+  }
+
+  @Test
+  void decide_recipientNotNamed_deniesByDefault() {
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(DecisionRequest.of(COUNCIL, "analyst", PurposeOfUse.TREAT, PERSON, GP, NOW));
+
+    assertThat(only(d)).isEqualTo("no agreement lets E08000026 receive records from Y90001");
+  }
+
+  @Test
+  void decide_suspendedAgreement_denies() {
+    Decision d =
+        policy(AgreementFileTest.good().replace("status: active", "status: suspended"))
+            .decide(clinician("ETREAT").withEmergencyReason(Optional.of("x")));
+
+    assertThat(only(d))
+        .isEqualTo("coventry-direct-care@1: status is suspended, which permits nothing");
+    assertThat(d.refusals()).containsExactly(Refusal.NOT_IN_FORCE);
+  }
+
+  @Test
+  void decide_draftAgreement_denies() {
+    String draft =
+        AgreementFileTest.good()
+            .replace("status: active", "status: draft")
+            .replaceAll("(?s)signatories:.*?\n\n", "\n");
+
+    Decision d = policy(draft).decide(clinician("ETREAT").withEmergencyReason(Optional.of("x")));
+
+    assertThat(only(d)).isEqualTo("coventry-direct-care@1: status is draft, which permits nothing");
+  }
+
+  @Test
+  void decide_afterExpiry_denies() {
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(
+                DecisionRequest.of(
+                        AE,
+                        "clinician",
+                        PurposeOfUse.EMERGENCY_TREATMENT,
+                        PERSON,
+                        GP,
+                        Instant.parse("2029-01-01T00:00:00Z"))
+                    .withEmergencyReason(Optional.of("x")));
+
+    assertThat(only(d))
+        .isEqualTo("coventry-direct-care@1: not in force on 2029-01-01 (2026-01-01 to 2028-12-31)");
+  }
+
+  @Test
+  void decide_roleNotAllowed_denies() {
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(DecisionRequest.of(AE, "receptionist", PurposeOfUse.TREAT, PERSON, GP, NOW));
+
+    assertThat(only(d))
+        .isEqualTo("coventry-direct-care@1: role 'receptionist' is not allowed for R9A");
+    assertThat(d.refusals()).containsExactly(Refusal.ROLE_NOT_ALLOWED);
+  }
+
+  @Test
+  void decide_purposeNotAllowed_denies() {
+    Decision d = policy(AgreementFileTest.good()).decide(clinician("HOPERAT"));
+
+    assertThat(only(d)).isEqualTo("coventry-direct-care@1: purpose HOPERAT is not allowed");
+  }
+
+  @Test
+  void decide_outsidePilotCohort_denies() {
+    String pilot =
+        AgreementFileTest.council()
+            .replace(
+                "  dailyVolume: 200", "  cohort: [\"9990000026\"]\n  postcodeDistricts: [CV1]");
+
+    PolicySet set = policy(pilot);
+    Decision outside = set.decide(analyst());
+    Decision byDistrict =
+        set.decide(
+            analyst().withFacts(new PatientFacts(false, false, Optional.of("CV1"), Set.of())));
+
+    assertThat(only(outside))
+        .isEqualTo("gm-connect-council-intelligence@1: the person is outside the pilot cohort");
+    assertThat(byDistrict.permitted()).isTrue();
+  }
+
+  @Test
+  void decide_restrictedRecordOutsideDirectCare_denies() {
+    Decision d =
+        policy(AgreementFileTest.council()).decide(analyst().withFacts(facts(false, true)));
+
+    assertThat(only(d))
+        .isEqualTo(
+            "gm-connect-council-intelligence@1: the person has a restricted record (S-flag) and this agreement withholds it");
+    assertThat(d.refusals()).containsExactly(Refusal.RESTRICTED_RECORD);
+  }
+
+  @Test
+  void decide_restrictedRecordWhereAgreementWithholds_deniesEvenForCare() {
+    String withhold =
+        AgreementFileTest.good()
+            .replace("restrictedRecords: release", "restrictedRecords: withhold");
+
+    Decision d =
+        policy(withhold)
+            .decide(
+                clinician("ETREAT")
+                    .withFacts(facts(false, true))
+                    .withEmergencyReason(Optional.of("x")));
+
+    assertThat(d.refusals()).containsExactly(Refusal.RESTRICTED_RECORD);
+  }
+
+  @Test
+  void decide_nationalOptOutForPlanning_denies() {
+    Decision d =
+        policy(AgreementFileTest.council()).decide(analyst().withFacts(facts(true, false)));
+
+    assertThat(only(d))
+        .isEqualTo(
+            "gm-connect-council-intelligence@1: the person has registered a national data opt-out and HOPERAT is not care");
+    assertThat(d.refusals()).containsExactly(Refusal.NATIONAL_OPT_OUT);
+  }
+
+  @Test
+  void decide_nationalOptOutForDirectCare_doesNotApply() {
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(
+                clinician("ETREAT")
+                    .withFacts(facts(true, false))
+                    .withEmergencyReason(Optional.of("x")));
+
+    assertThat(d.permitted()).isTrue();
+  }
+
+  @Test
+  void decide_noCareRelationship_denies() {
+    String yaml =
+        AgreementFileTest.good()
+            .replace(
+                "emergency:",
+                "relationship:\n  required: true\n  accepted: [registered-gp, encounter]\n  selfClaim: refused\nemergency:");
+
+    Decision none =
+        policy(yaml)
+            .decide(clinician("TREAT").withConsent(Optional.of(consent(GP, PERSON, "TREAT"))));
+    Decision registered =
+        policy(yaml)
+            .decide(
+                clinician("TREAT")
+                    .withConsent(Optional.of(consent(GP, PERSON, "TREAT")))
+                    .withFacts(
+                        new PatientFacts(
+                            false,
+                            false,
+                            Optional.empty(),
+                            Set.of(new CareRelationship(AE, RelationshipKind.ENCOUNTER)))));
+
+    assertThat(only(none))
+        .isEqualTo("coventry-direct-care@1: R9A has no care relationship with the person");
+    assertThat(none.refusals()).containsExactly(Refusal.NO_CARE_RELATIONSHIP);
+    assertThat(registered.permitted()).isTrue();
+  }
+
+  @Test
+  void decide_selfClaimedRelationship_permitsAndFlagsForReview() {
+    String yaml =
+        AgreementFileTest.good()
+            .replace(
+                "emergency:",
+                "relationship:\n  required: true\n  accepted: [registered-gp]\n  selfClaim: allowed\nemergency:");
+
+    Decision d =
+        policy(yaml)
+            .decide(
+                clinician("TREAT")
+                    .withConsent(Optional.of(consent(GP, PERSON, "TREAT")))
+                    .withRelationshipClaim(Optional.of("frailty team home visit")));
+
+    assertThat(d.permitted()).isTrue();
+    assertThat(d.selfClaimedRelationship()).isTrue();
+    assertThat(d.reviewRequired()).isTrue();
+  }
+
+  @Test
+  void decide_consentMissing_denies() {
+    Decision d = policy(AgreementFileTest.good()).decide(clinician("TREAT"));
+
+    assertThat(only(d))
+        .isEqualTo(
+            "coventry-direct-care@1: consent is required and none was presented; no emergency reason was stated");
+    assertThat(d.refusals()).containsExactly(Refusal.CONSENT_MISSING);
+  }
+
+  @Test
+  void decide_consentFromUntrustedIssuer_denies() {
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(
+                clinician("TREAT")
+                    .withConsent(Optional.of(consent(OdsCode.of("Y99999"), PERSON, "TREAT"))));
+
+    assertThat(only(d))
+        .isEqualTo(
+            "coventry-direct-care@1: consent c-1 was recorded by Y99999, which this agreement does not trust");
+    assertThat(d.refusals()).containsExactly(Refusal.CONSENT_ISSUER_NOT_TRUSTED);
+  }
+
+  @Test
+  void decide_consentForAnotherPerson_denies() {
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(clinician("TREAT").withConsent(Optional.of(consent(GP, OTHER, "TREAT"))));
+
+    assertThat(only(d)).isEqualTo("coventry-direct-care@1: consent c-1 is for another person");
+    assertThat(d.refusals()).containsExactly(Refusal.CONSENT_DOES_NOT_FIT);
+  }
+
+  @Test
+  void decide_consentForAnotherPurpose_denies() {
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(clinician("TREAT").withConsent(Optional.of(consent(GP, PERSON, "COC"))));
+
+    assertThat(only(d))
+        .isEqualTo("coventry-direct-care@1: consent c-1 does not cover purpose TREAT");
+  }
+
+  @Test
+  void decide_consentNotNamingRecipient_denies() {
+    Consent forGpOnly =
+        new Consent(
+            "c-2",
+            GP,
             PERSON,
-            OdsCode.of("X99999"),
-            Optional.of("x"));
+            Set.of(OdsCode.of("Y90002")),
+            Set.of(PurposeOfUse.TREAT),
+            NOW.minusSeconds(60),
+            NOW.plusSeconds(60));
 
-    Decision d = policy(IN_FORCE, AgreementFileTest.good()).decide(request);
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(clinician("TREAT").withConsent(Optional.of(forGpOnly)));
 
-    assertThat(d.permitted()).isFalse();
-    assertThat(d.reasons()).containsExactly("no agreement names X99999 as a provider");
+    assertThat(only(d)).isEqualTo("coventry-direct-care@1: consent c-2 does not name R9A");
   }
 
   @Test
-  void of_sameIdTwice_isRefused() throws IOException {
+  void decide_expiredConsent_denies() {
+    Consent expired =
+        new Consent(
+            "c-3",
+            GP,
+            PERSON,
+            Set.of(AE),
+            Set.of(PurposeOfUse.TREAT),
+            Instant.parse("2025-01-01T00:00:00Z"),
+            Instant.parse("2026-01-01T00:00:00Z"));
+
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(clinician("TREAT").withConsent(Optional.of(expired)));
+
+    assertThat(only(d))
+        .isEqualTo(
+            "coventry-direct-care@1: consent c-3 is valid from 2025-01-01T00:00:00Z to 2026-01-01T00:00:00Z");
+    assertThat(d.refusals()).containsExactly(Refusal.CONSENT_NOT_CURRENT);
+  }
+
+  @Test
+  void decide_emergencyUnderConsentOnlyAgreement_denies() {
+    String consentOnly =
+        AgreementFileTest.good()
+            .replace("rule: required-or-emergency", "rule: required")
+            .replace("  allowed: true ", "  allowed: false");
+
+    Decision d =
+        policy(consentOnly).decide(clinician("ETREAT").withEmergencyReason(Optional.of("x")));
+
+    assertThat(only(d)).isEqualTo("coventry-direct-care@1: emergency access is not allowed");
+    assertThat(d.refusals()).containsExactly(Refusal.EMERGENCY_NOT_ALLOWED);
+  }
+
+  @Test
+  void decide_emergencyReasonWithTreatPurpose_denies() {
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(clinician("TREAT").withEmergencyReason(Optional.of("collapsed")));
+
+    assertThat(only(d))
+        .isEqualTo("coventry-direct-care@1: emergency access needs purpose ETREAT, got TREAT");
+    assertThat(d.refusals()).containsExactly(Refusal.EMERGENCY_NEEDS_ETREAT);
+  }
+
+  @Test
+  void decide_dailyVolumeReached_denies() {
+    Decision d =
+        policy(AgreementFileTest.council())
+            .decide(analyst().withReleasedToday(Map.of("gm-connect-council-intelligence", 200)));
+
+    assertThat(only(d))
+        .isEqualTo(
+            "gm-connect-council-intelligence@1: the pilot's daily volume of 200 for E08000026 is reached");
+    assertThat(d.refusals()).containsExactly(Refusal.DAILY_VOLUME_REACHED);
+  }
+
+  @Test
+  void decide_monitorOnlyPilot_deniesButSaysWhatItWouldDo() {
+    String monitor =
+        AgreementFileTest.council().replace("  dailyVolume: 200", "  monitorOnly: true");
+
+    Decision d = policy(monitor).decide(analyst());
+
+    assertThat(only(d))
+        .isEqualTo(
+            "gm-connect-council-intelligence@1: monitor-only pilot: would have permitted, nothing released");
+    assertThat(d.monitored()).isTrue();
+    assertThat(d.agreement()).isPresent();
+    assertThat(d.obligations()).isEqualTo(Obligations.NONE);
+  }
+
+  // --- the set as a whole ---
+
+  @Test
+  void decide_severalAgreements_firstPermitWinsAndDenyListsEach() {
+    String second =
+        AgreementFileTest.good()
+            .replace("id: coventry-direct-care", "id: coventry-frailty")
+            .replace("purposesOfUse: [TREAT, ETREAT]", "purposesOfUse: [TREAT, ETREAT, COC]");
+
+    PolicySet set = policy(AgreementFileTest.good(), second);
+    Decision denied = set.decide(clinician("COC"));
+
+    assertThat(denied.reasons())
+        .containsExactly(
+            "coventry-direct-care@1: purpose COC is not allowed",
+            "coventry-frailty@1: consent is required and none was presented; no emergency reason was stated");
+    assertThat(denied.considered()).hasSize(2);
+  }
+
+  @Test
+  void candidates_onlyAgreementsNamingProviderAndRecipient() {
+    PolicySet set = policy(AgreementFileTest.good(), AgreementFileTest.council());
+
+    assertThat(set.candidates(GP, AE))
+        .extracting(Agreement::id)
+        .containsExactly("coventry-direct-care");
+    assertThat(set.candidates(COUNCIL, COUNCIL))
+        .extracting(Agreement::id)
+        .containsExactly("gm-connect-council-intelligence");
+    assertThat(set.candidates(COUNCIL, AE)).isEmpty();
+  }
+
+  @Test
+  void of_sameIdAndVersionTwice_isRefused() {
     Agreement a = AgreementFileTest.parse(AgreementFileTest.good());
 
-    assertThatThrownBy(() -> PolicySet.of(List.of(a, a), IN_FORCE))
+    assertThatThrownBy(() -> PolicySet.of(List.of(a, a)))
         .hasMessage(
-            "expected each agreement id once, got 'coventry-direct-care' twice (versions 1 and 1)");
+            "expected each agreement id and version once, got coventry-direct-care@1 twice");
+  }
+
+  @Test
+  void of_twoVersionsInForceAtOnce_isRefused() {
+    Agreement v1 = AgreementFileTest.parse(AgreementFileTest.good());
+    Agreement v2 =
+        AgreementFileTest.parse(
+            AgreementFileTest.good()
+                .replace("version: 1", "version: 2")
+                .replace("effective: 2026-01-01", "effective: 2026-06-01"));
+
+    assertThatThrownBy(() -> PolicySet.of(List.of(v1, v2)))
+        .hasMessageStartingWith(
+            "expected one version of coventry-direct-care in force at a time, got versions 1 and 2 both sharing between 2026-06-01 and 2028-12-31");
+  }
+
+  @Test
+  void of_successiveVersions_newestDecides() {
+    Agreement v1 =
+        AgreementFileTest.parse(
+            AgreementFileTest.good().replace("status: active", "status: expired"));
+    Agreement v2 =
+        AgreementFileTest.parse(AgreementFileTest.good().replace("version: 1", "version: 2"));
+
+    Decision d =
+        PolicySet.of(List.of(v1, v2))
+            .decide(clinician("ETREAT").withEmergencyReason(Optional.of("x")));
+
+    assertThat(d.agreement()).map(Agreement::reference).hasValue("coventry-direct-care@2");
+  }
+
+  @Test
+  void of_unregisteredParty_isRefused() {
+    Agreement a = AgreementFileTest.parse(AgreementFileTest.good());
+
+    assertThatThrownBy(() -> PolicySet.of(List.of(a), Optional.of(Set.of(GP, AE))))
+        .hasMessage(
+            "coventry-direct-care@1: expected parties registered with the gateway, got Y90002 (hint: add it under organisations in the gateway configuration)");
+  }
+
+  @Test
+  void warnings_reportExpiredAndOverdueReview() {
+    PolicySet set = policy(AgreementFileTest.good());
+
+    assertThat(set.warnings(LocalDate.of(2027, 7, 1)))
+        .containsExactly("coventry-direct-care@1: review was due on 2027-06-30");
+    assertThat(set.warnings(LocalDate.of(2029, 1, 1)))
+        .containsExactly("coventry-direct-care@1: expired on 2028-12-31 and permits nothing");
   }
 }

@@ -1,0 +1,239 @@
+package org.placeshare.policy;
+
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * One agreement's answer to one request: every check in a fixed order, each passed check said in
+ * words, and the first failed one as the refusal. Pure: the request carries everything.
+ */
+final class AgreementEvaluation {
+
+  /** Agreements run on English calendar days, whatever the server's zone. */
+  static final ZoneId ENGLAND = ZoneId.of("Europe/London");
+
+  final Agreement agreement;
+  final List<String> passed = new ArrayList<>();
+  Refusal refusal;
+  String refusalWords;
+  boolean emergency;
+  boolean selfClaimed;
+
+  private AgreementEvaluation(Agreement agreement) {
+    this.agreement = agreement;
+  }
+
+  static AgreementEvaluation of(Agreement agreement, DecisionRequest request) {
+    AgreementEvaluation e = new AgreementEvaluation(agreement);
+    e.run(request);
+    return e;
+  }
+
+  boolean permits() {
+    return refusal == null;
+  }
+
+  private void run(DecisionRequest r) {
+    LocalDate today = LocalDate.ofInstant(r.at(), ENGLAND);
+    boolean ok =
+        inForce(today)
+            && role(r)
+            && purpose(r)
+            && cohort(r)
+            && restricted(r)
+            && optOut(r)
+            && relationship(r)
+            && consentOrEmergency(r)
+            && volume(r);
+    if (ok && agreement.monitorOnly()) {
+      refuse(Refusal.MONITOR_ONLY, "monitor-only pilot: would have permitted, nothing released");
+    }
+  }
+
+  private boolean inForce(LocalDate today) {
+    String status = agreement.status().name().toLowerCase(Locale.ROOT);
+    if (!agreement.status().permitsSharing()) {
+      return refuse(Refusal.NOT_IN_FORCE, "status is " + status + ", which permits nothing");
+    }
+    String dates = agreement.effective() + " to " + agreement.expires();
+    if (!agreement.datesCover(today)) {
+      return refuse(Refusal.NOT_IN_FORCE, "not in force on " + today + " (" + dates + ")");
+    }
+    return pass(status + " from " + dates);
+  }
+
+  private boolean role(DecisionRequest r) {
+    if (!agreement.recipients().get(r.recipient()).contains(r.role())) {
+      return refuse(
+          Refusal.ROLE_NOT_ALLOWED, "role '" + r.role() + "' is not allowed for " + r.recipient());
+    }
+    return pass(r.recipient() + " is a recipient and role '" + r.role() + "' is allowed");
+  }
+
+  private boolean purpose(DecisionRequest r) {
+    if (!agreement.purposesOfUse().contains(r.purpose())) {
+      return refuse(Refusal.PURPOSE_NOT_ALLOWED, "purpose " + r.purpose() + " is not allowed");
+    }
+    return pass("purpose " + r.purpose() + " is allowed");
+  }
+
+  private boolean cohort(DecisionRequest r) {
+    var pilot = agreement.pilot();
+    if (pilot.isEmpty() || !pilot.get().limitsCohort()) {
+      return true;
+    }
+    boolean listed = pilot.get().cohort().contains(r.patient());
+    boolean lives =
+        r.facts().postcodeDistrict().map(pilot.get().postcodeDistricts()::contains).orElse(false);
+    if (!listed && !lives) {
+      return refuse(Refusal.OUTSIDE_PILOT_COHORT, "the person is outside the pilot cohort");
+    }
+    return pass("the person is in the pilot cohort");
+  }
+
+  private boolean restricted(DecisionRequest r) {
+    if (!r.facts().restricted()) {
+      return true;
+    }
+    if (!agreement.releasesRestricted() || !r.purpose().isDirectCare()) {
+      return refuse(
+          Refusal.RESTRICTED_RECORD,
+          "the person has a restricted record (S-flag) and this agreement withholds it");
+    }
+    return pass("restricted record released for direct care, as the agreement allows");
+  }
+
+  private boolean optOut(DecisionRequest r) {
+    if (r.purpose().isDirectCare()) {
+      return pass("the national data opt-out does not apply to direct care");
+    }
+    if (!agreement.optOutApplies()) {
+      return pass("the national data opt-out is not applied (" + basis() + ")");
+    }
+    if (r.facts().optedOut()) {
+      return refuse(
+          Refusal.NATIONAL_OPT_OUT,
+          "the person has registered a national data opt-out and " + r.purpose() + " is not care");
+    }
+    return pass("no national data opt-out is registered");
+  }
+
+  private boolean relationship(DecisionRequest r) {
+    RelationshipRule rule = agreement.relationship();
+    if (!rule.required()) {
+      return true;
+    }
+    if (r.facts().caredForBy(r.recipient(), rule.accepted())) {
+      return pass(r.recipient() + " has a care relationship on the register");
+    }
+    if (rule.selfClaimAllowed() && r.relationshipClaim().isPresent()) {
+      selfClaimed = true;
+      return pass("care relationship declared by the user, flagged for IG review");
+    }
+    return refuse(
+        Refusal.NO_CARE_RELATIONSHIP,
+        r.recipient()
+            + " has no care relationship with the person"
+            + (rule.selfClaimAllowed() ? " and none was declared" : ""));
+  }
+
+  private boolean consentOrEmergency(DecisionRequest r) {
+    ConsentRule rule = agreement.consent().rule();
+    if (rule == ConsentRule.NONE) {
+      return pass("consent is not the basis (" + basis() + ")");
+    }
+    if (r.consent().isPresent()) {
+      String misfit = misfit(r.consent().get(), r);
+      if (misfit == null) {
+        return pass("consent " + r.consent().get().id() + " covers this request");
+      }
+      if (r.emergencyReason().isEmpty() || rule != ConsentRule.REQUIRED_OR_EMERGENCY) {
+        return false;
+      }
+      // A consent that does not fit gives way to a stated emergency, where one is allowed.
+      refusal = null;
+      refusalWords = null;
+    }
+    if (r.emergencyReason().isEmpty()) {
+      return refuse(
+          Refusal.CONSENT_MISSING,
+          "consent is required and none was presented"
+              + (rule == ConsentRule.REQUIRED_OR_EMERGENCY
+                  ? "; no emergency reason was stated"
+                  : ""));
+    }
+    if (rule != ConsentRule.REQUIRED_OR_EMERGENCY) {
+      return refuse(Refusal.EMERGENCY_NOT_ALLOWED, "emergency access is not allowed");
+    }
+    if (!r.purpose().equals(PurposeOfUse.EMERGENCY_TREATMENT)) {
+      return refuse(
+          Refusal.EMERGENCY_NEEDS_ETREAT,
+          "emergency access needs purpose ETREAT, got " + r.purpose());
+    }
+    emergency = true;
+    return pass("emergency access with a stated reason, flagged for IG review");
+  }
+
+  /** Why a verified consent does not cover this request, or null when it does. */
+  private String misfit(Consent c, DecisionRequest r) {
+    if (!agreement.consent().trustedIssuers().contains(c.issuer())) {
+      refuse(
+          Refusal.CONSENT_ISSUER_NOT_TRUSTED,
+          "consent "
+              + c.id()
+              + " was recorded by "
+              + c.issuer()
+              + ", which this agreement does not trust");
+    } else if (!c.patient().equals(r.patient())) {
+      refuse(Refusal.CONSENT_DOES_NOT_FIT, "consent " + c.id() + " is for another person");
+    } else if (!c.recipients().contains(r.recipient())) {
+      refuse(Refusal.CONSENT_DOES_NOT_FIT, "consent " + c.id() + " does not name " + r.recipient());
+    } else if (!c.purposes().contains(r.purpose())) {
+      refuse(
+          Refusal.CONSENT_DOES_NOT_FIT,
+          "consent " + c.id() + " does not cover purpose " + r.purpose());
+    } else if (r.at().isBefore(c.notBefore()) || !r.at().isBefore(c.expires())) {
+      refuse(
+          Refusal.CONSENT_NOT_CURRENT,
+          "consent " + c.id() + " is valid from " + c.notBefore() + " to " + c.expires());
+    }
+    return refusalWords;
+  }
+
+  private boolean volume(DecisionRequest r) {
+    var cap = agreement.pilot().map(p -> p.dailyVolume()).orElse(java.util.OptionalInt.empty());
+    if (cap.isEmpty()) {
+      return true;
+    }
+    int used = r.releasedToday().getOrDefault(agreement.id(), 0);
+    if (used >= cap.getAsInt()) {
+      return refuse(
+          Refusal.DAILY_VOLUME_REACHED,
+          "the pilot's daily volume of "
+              + cap.getAsInt()
+              + " for "
+              + r.recipient()
+              + " is reached");
+    }
+    return pass("pilot volume today " + used + " of " + cap.getAsInt());
+  }
+
+  private String basis() {
+    LawfulBasis b = agreement.lawfulBasis();
+    return "Article " + b.article6() + ", Article " + b.article9() + ", " + b.commonLaw().code();
+  }
+
+  private boolean pass(String words) {
+    passed.add(words);
+    return true;
+  }
+
+  private boolean refuse(Refusal kind, String words) {
+    refusal = kind;
+    refusalWords = words;
+    return false;
+  }
+}

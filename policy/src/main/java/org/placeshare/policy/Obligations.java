@@ -1,0 +1,53 @@
+package org.placeshare.policy;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What must be done to records released under a decision, before they leave: keep only these types
+ * and codes, drop resources with sensitive codes the agreement does not name, remove or generalise
+ * elements, replace identifiers with pseudonyms keyed per agreement, label.
+ *
+ * @param excludedCodes codes whose resources are dropped (the sensitive categories not named)
+ * @param codeListVersion the version of the sensitive code list applied, for the audit
+ * @param remove element paths such as {@code Patient.telecom}
+ * @param generalise element path to how it is generalised
+ * @param pseudonymKey the key name for per-agreement pseudonyms; empty keeps identifiers
+ * @param confidentiality an HL7 v3 Confidentiality code for {@code meta.security}, e.g. R
+ */
+public record Obligations(
+    Set<String> resourceTypes,
+    List<CodeNarrowing> narrowing,
+    List<SensitiveCodes.Entry> excludedCodes,
+    String codeListVersion,
+    Set<String> remove,
+    Map<String, Generalisation> generalise,
+    Optional<String> pseudonymKey,
+    Optional<String> confidentiality) {
+
+  public static final Obligations NONE =
+      new Obligations(
+          Set.of(),
+          List.of(),
+          List.of(),
+          "",
+          Set.of(),
+          Map.of(),
+          Optional.empty(),
+          Optional.empty());
+
+  public Obligations {
+    resourceTypes = Set.copyOf(resourceTypes);
+    narrowing = List.copyOf(narrowing);
+    excludedCodes = List.copyOf(excludedCodes);
+    remove = Set.copyOf(remove);
+    generalise = Map.copyOf(generalise);
+  }
+
+  /** True when a resource carrying this coding must not be released. */
+  public boolean excludes(String system, String code) {
+    return excludedCodes.stream().anyMatch(e -> e.matches(system, code));
+  }
+}
