@@ -1,5 +1,6 @@
 package org.placeshare.gateway;
 
+import com.nimbusds.jose.jwk.ECKey;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
@@ -18,9 +20,11 @@ import org.placeshare.fhir.RecordSource;
 import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.http.GatewayRoutes;
+import org.placeshare.gateway.policy.PolicyStore;
+import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.gateway.storage.Database;
 import org.placeshare.policy.OdsCode;
-import org.placeshare.policy.PolicySet;
+import org.placeshare.policy.PolicyFolder;
 import org.placeshare.policy.PurposeOfUse;
 import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.ClientAssertionVerifier;
@@ -40,23 +44,41 @@ public final class Gateway {
 
   static final int MAX_HEADER_BYTES = 16 * 1024;
 
+  private final Vertx vertx;
   private final HttpServer server;
   private final Database database;
+  private final PolicyStore policy;
   private final List<RecordSource> sources;
 
-  private Gateway(HttpServer server, Database database, List<RecordSource> sources) {
+  private Gateway(
+      Vertx vertx,
+      HttpServer server,
+      Database database,
+      PolicyStore policy,
+      List<RecordSource> sources) {
+    this.vertx = vertx;
     this.server = server;
     this.database = database;
+    this.policy = policy;
     this.sources = sources;
   }
 
+  private static PolicyFolder.Options policyOptions(GatewayConfig config) {
+    Set<OdsCode> registered =
+        config.organisations().stream().map(o -> OdsCode.of(o.code())).collect(Collectors.toSet());
+    List<ECKey> signers =
+        config.agreementSigners().stream().map(SigningKey::readPublicPem).toList();
+    return new PolicyFolder.Options(
+        Optional.of(registered), signers, config.agreementSignaturesRequired());
+  }
+
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config, Clock clock) {
-    PolicySet policy;
+    PolicyStore policy;
     SigningKey signingKey;
     Map<String, RegisteredClient> clients;
     List<RecordSource> sources;
     try {
-      policy = PolicySet.load(config.agreements(), clock);
+      policy = PolicyStore.load(config.agreements(), policyOptions(config), clock);
       signingKey = SigningKey.readPrivatePem(config.signingKey());
       clients = clients(config);
       sources = sources(vertx, config);
@@ -74,6 +96,7 @@ public final class Gateway {
                   GatewayRoutes.create(
                       vertx,
                       policy,
+                      new PatientRegister(db.pool()),
                       sources,
                       new AuditLog(db.pool()),
                       signingKey,
@@ -89,7 +112,11 @@ public final class Gateway {
                           .setMaxHeaderSize(MAX_HEADER_BYTES))
                   .requestHandler(router)
                   .listen()
-                  .map(server -> new Gateway(server, db, sources))
+                  .map(
+                      server -> {
+                        policy.watch(vertx, config.policyPoll());
+                        return new Gateway(vertx, server, db, policy, sources);
+                      })
                   .recover(e -> db.close().transform(x -> Future.failedFuture(e)));
             })
         .onSuccess(
@@ -100,7 +127,7 @@ public final class Gateway {
                         + ":"
                         + g.port()
                         + " with "
-                        + policy.agreements().size()
+                        + policy.current().agreements().size()
                         + " agreements and "
                         + sources.size()
                         + " sources"));
@@ -138,6 +165,11 @@ public final class Gateway {
     return sources;
   }
 
+  /** The agreements in force and their reload status. */
+  public PolicyStore policy() {
+    return policy;
+  }
+
   /** For tests in this package: the database the gateway writes to. */
   Database database() {
     return database;
@@ -150,6 +182,7 @@ public final class Gateway {
 
   /** Stops listening, lets sources go, closes the database (stopping an embedded server). */
   public Future<Void> stop() {
+    policy.stop(vertx);
     List<Future<Void>> closing = new ArrayList<>();
     closing.add(server.close());
     sources.forEach(s -> closing.add(s.close()));

@@ -20,6 +20,11 @@ import java.util.Set;
  * @param publicUrl the gateway's own URL as clients reach it: issuer and audience of its tokens,
  *     and (with {@code /oauth2/token}) the audience client assertions must name
  * @param databaseUrl a PostgreSQL URL; empty runs the embedded server in {@code dataDir/postgres}
+ * @param organisations the parties the gateway knows, by ODS code; agreements, clients and sources
+ *     may name only these
+ * @param agreementSigners public keys of the IG leads who sign agreement files
+ * @param agreementSignaturesRequired refuse agreement files without a valid signature
+ * @param policyPoll how often the agreements folder is checked for changes
  */
 public record GatewayConfig(
     String host,
@@ -29,8 +34,15 @@ public record GatewayConfig(
     Optional<String> databaseUrl,
     Path signingKey,
     Path agreements,
+    List<Path> agreementSigners,
+    boolean agreementSignaturesRequired,
+    Duration policyPoll,
+    List<Organisation> organisations,
     List<Client> clients,
     List<Source> sources) {
+
+  /** A party to agreements: a GP practice, trust, council or other body. */
+  public record Organisation(String code, String name) {}
 
   /** A registered client system. */
   public record Client(String id, String organisation, Path publicKey, Set<String> purposes) {}
@@ -46,6 +58,8 @@ public record GatewayConfig(
   private static final int MAX_CONFIG_BYTES = 256 * 1024;
 
   public GatewayConfig {
+    agreementSigners = List.copyOf(agreementSigners);
+    organisations = List.copyOf(organisations);
     clients = List.copyOf(clients);
     sources = List.copyOf(sources);
   }
@@ -62,6 +76,10 @@ public record GatewayConfig(
       String databaseUrl,
       String signingKey,
       String agreements,
+      List<String> agreementSigners,
+      Boolean agreementSignaturesRequired,
+      Long policyPollMillis,
+      List<Organisation> organisations,
       List<RawClient> clients,
       List<RawSource> sources) {}
 
@@ -102,6 +120,33 @@ public record GatewayConfig(
     }
     String publicUrl =
         raw.publicUrl() != null ? strip(raw.publicUrl()) : "http://" + host + ":" + port;
+    List<Organisation> organisations =
+        raw.organisations() == null ? List.of() : raw.organisations();
+    if (organisations.isEmpty()) {
+      problems.add("organisations: expected at least one organisation (code and name), got none");
+    }
+    Set<String> codes = new java.util.HashSet<>();
+    for (Organisation o : organisations) {
+      if (o == null || o.code() == null || o.name() == null) {
+        problems.add("organisations[]: expected a code and a name");
+      } else if (!codes.add(o.code())) {
+        problems.add("organisations[]: expected each code once, got " + o.code() + " again");
+      }
+    }
+    long pollMillis = raw.policyPollMillis() == null ? 2000 : raw.policyPollMillis();
+    if (pollMillis < 100 || pollMillis > 3_600_000) {
+      problems.add("policyPollMillis: expected 100 to 3600000, got " + pollMillis);
+    }
+    List<Path> signers = new ArrayList<>();
+    for (String signer :
+        raw.agreementSigners() == null ? List.<String>of() : raw.agreementSigners()) {
+      signers.add(path(base, required(problems, "agreementSigners[]", signer)));
+    }
+    boolean signaturesRequired = Boolean.TRUE.equals(raw.agreementSignaturesRequired());
+    if (signaturesRequired && signers.isEmpty()) {
+      problems.add(
+          "agreementSigners: expected at least one IG public key when agreementSignaturesRequired is true, got none");
+    }
     List<Client> clients = new ArrayList<>();
     for (RawClient c : raw.clients() == null ? List.<RawClient>of() : raw.clients()) {
       clients.add(
@@ -130,12 +175,30 @@ public record GatewayConfig(
             Optional.ofNullable(raw.databaseUrl()).filter(u -> !u.isBlank()),
             path(base, required(problems, "signingKey", raw.signingKey())),
             path(base, required(problems, "agreements", raw.agreements())),
+            signers,
+            signaturesRequired,
+            Duration.ofMillis(pollMillis),
+            organisations,
             clients,
             sources);
+    for (Client c : clients) {
+      unregistered(problems, codes, "clients[" + c.id() + "].organisation", c.organisation());
+    }
+    for (Source s : sources) {
+      unregistered(problems, codes, "sources[" + s.id() + "].organisation", s.organisation());
+    }
     if (!problems.isEmpty()) {
       throw new ConfigException(file + ":\n" + String.join("\n", problems));
     }
     return config;
+  }
+
+  private static void unregistered(
+      List<String> problems, Set<String> codes, String key, String organisation) {
+    if (organisation != null && !codes.isEmpty() && !codes.contains(organisation)) {
+      problems.add(
+          key + ": expected an organisation listed under organisations, got " + organisation);
+    }
   }
 
   private static String strip(String url) {

@@ -25,6 +25,7 @@ import org.placeshare.fhir.synthetic.FhirSourceServer;
 import org.placeshare.fhir.synthetic.SyntheticPerson;
 import org.placeshare.fhir.synthetic.SyntheticPopulation;
 import org.placeshare.fhir.synthetic.SyntheticRecords;
+import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.PurposeOfUse;
 import org.placeshare.policy.identity.ClientAssertions;
 import org.placeshare.policy.identity.SigningKey;
@@ -39,6 +40,10 @@ final class GatewayFixture implements AutoCloseable {
   static final String PUBLIC_URL = "https://gateway.placeshare.test";
   static final String AE_CLIENT = "coventry-ae";
   static final String COUNCIL_CLIENT = "council-intel";
+  static final String IG_CLIENT = "ig-console";
+
+  /** Short, so reload tests need not wait long. */
+  static final Duration POLICY_POLL = Duration.ofMillis(200);
 
   /** Agreements are dated; the tests run on a day inside them, whatever the machine's date. */
   static final Clock CLOCK =
@@ -50,6 +55,7 @@ final class GatewayFixture implements AutoCloseable {
   final Gateway gateway;
   final List<SyntheticPerson> people = SyntheticPopulation.generate(20, 42);
   final Map<String, SigningKey> clientKeys;
+  final Path agreements;
   private final List<FhirSourceServer> upstreams;
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -57,10 +63,12 @@ final class GatewayFixture implements AutoCloseable {
       Vertx vertx,
       Gateway gateway,
       Map<String, SigningKey> keys,
+      Path agreements,
       List<FhirSourceServer> upstreams) {
     this.vertx = vertx;
     this.gateway = gateway;
     this.clientKeys = keys;
+    this.agreements = agreements;
     this.upstreams = upstreams;
   }
 
@@ -81,6 +89,8 @@ final class GatewayFixture implements AutoCloseable {
     ae.writePem(dir.resolve("ae.key.pem"), dir.resolve("ae.pub.pem"));
     SigningKey council = SigningKey.generate();
     council.writePem(dir.resolve("council.key.pem"), dir.resolve("council.pub.pem"));
+    SigningKey ig = SigningKey.generate();
+    ig.writePem(dir.resolve("ig.key.pem"), dir.resolve("ig.pub.pem"));
 
     GatewayConfig config =
         new GatewayConfig(
@@ -91,7 +101,18 @@ final class GatewayFixture implements AutoCloseable {
             Optional.ofNullable(databaseUrl),
             dir.resolve("gateway.key.pem"),
             agreements,
+            List.of(),
+            false,
+            POLICY_POLL,
             List.of(
+                new GatewayConfig.Organisation("Y90001", "Earlsdon Medical Practice"),
+                new GatewayConfig.Organisation("Y90002", "Coventry out-of-hours GP service"),
+                new GatewayConfig.Organisation("R9A", "Coventry Acute Trust"),
+                new GatewayConfig.Organisation("E08000026", "Coventry City Council"),
+                new GatewayConfig.Organisation("QWU", "Integrated care board IG team")),
+            List.of(
+                new GatewayConfig.Client(
+                    IG_CLIENT, "QWU", dir.resolve("ig.pub.pem"), Set.of("HOPERAT")),
                 new GatewayConfig.Client(
                     AE_CLIENT, "R9A", dir.resolve("ae.pub.pem"), Set.of("TREAT", "ETREAT")),
                 new GatewayConfig.Client(
@@ -114,7 +135,11 @@ final class GatewayFixture implements AutoCloseable {
                     List.of("Patient", "EpisodeOfCare"))));
     Gateway gateway = Gateway.start(vertx, config, CLOCK).await();
     return new GatewayFixture(
-        vertx, gateway, Map.of(AE_CLIENT, ae, COUNCIL_CLIENT, council), List.of(gp, acute));
+        vertx,
+        gateway,
+        Map.of(AE_CLIENT, ae, COUNCIL_CLIENT, council, IG_CLIENT, ig),
+        agreements,
+        List.of(gp, acute));
   }
 
   private static GatewayConfig.Source source(
@@ -191,6 +216,27 @@ final class GatewayFixture implements AutoCloseable {
       request.header(headers[i], headers[i + 1]);
     }
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The patient and relationship registers, as the gateway reads them. */
+  PatientRegister register() {
+    return new PatientRegister(gateway.database().pool());
+  }
+
+  HttpResponse<String> get(String path, String token) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(url(path)).header("Authorization", "Bearer " + token).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> post(String path, String token, String json) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(url(path))
+            .header("Authorization", "Bearer " + token)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   HttpResponse<String> get(String path) throws Exception {

@@ -37,7 +37,7 @@ final class AgreementEvaluation {
   }
 
   private void run(DecisionRequest r) {
-    LocalDate today = LocalDate.ofInstant(r.at(), ENGLAND);
+    LocalDate today = r.day();
     boolean ok =
         inForce(today)
             && role(r)

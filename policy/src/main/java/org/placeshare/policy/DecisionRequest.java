@@ -1,6 +1,7 @@
 package org.placeshare.policy;
 
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -40,6 +41,11 @@ public record DecisionRequest(
     Objects.requireNonNull(facts, "facts");
     releasedToday = Map.copyOf(releasedToday);
     Objects.requireNonNull(at, "at");
+  }
+
+  /** The English calendar day the request is made on: agreements' dates and pilot caps use it. */
+  public LocalDate day() {
+    return LocalDate.ofInstant(at, AgreementEvaluation.ENGLAND);
   }
 
   /** A plain request: no consent, no emergency, nothing known of the person. */

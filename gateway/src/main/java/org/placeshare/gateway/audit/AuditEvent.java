@@ -2,10 +2,13 @@ package org.placeshare.gateway.audit;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import org.placeshare.policy.Agreement;
+import org.placeshare.policy.Decision;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.identity.Caller;
 
@@ -25,6 +28,7 @@ public record AuditEvent(
     Optional<NhsNumber> patient,
     Optional<Caller> caller,
     Optional<String> emergencyReason,
+    Optional<String> relationshipClaim,
     List<SourceDecision> decisions,
     Map<String, List<String>> released,
     List<String> sourceProblems,
@@ -34,17 +38,54 @@ public record AuditEvent(
   public enum Outcome {
     PERMITTED,
     REFUSED,
-    FAILED
+    FAILED,
+    /** A what-if evaluation: decisions made, nothing fetched or released. */
+    EVALUATED
   }
 
-  /** The policy's decision for one source, as the audit keeps it. */
+  /**
+   * The policy's decision for one source, as the audit keeps it: the agreement that decided (id,
+   * version and content hash), every agreement considered, the refusals and reasons.
+   *
+   * @param agreement the permitting agreement, or the monitor-only pilot that would have
+   * @param considered each agreement that could apply, as {@code id@version#sha256}
+   * @param codeListVersion the sensitive code list applied to what was released
+   */
   public record SourceDecision(
       String source,
       String provider,
       String effect,
       Optional<String> agreement,
       Optional<String> agreementSha256,
-      List<String> reasons) {}
+      List<String> considered,
+      List<String> refusals,
+      boolean monitored,
+      boolean reviewRequired,
+      Optional<String> codeListVersion,
+      List<String> reasons) {
+
+    public SourceDecision {
+      considered = List.copyOf(considered);
+      refusals = List.copyOf(refusals);
+      reasons = List.copyOf(reasons);
+    }
+
+    /** The audit's record of a decision about one source. */
+    public static SourceDecision of(String source, Decision d) {
+      return new SourceDecision(
+          source,
+          d.provider().value(),
+          d.effect().name().toLowerCase(Locale.ROOT),
+          d.agreement().map(Agreement::reference),
+          d.agreement().map(Agreement::sha256),
+          d.considered().stream().map(a -> a.reference() + "#" + a.sha256()).toList(),
+          d.refusals().stream().map(r -> r.name().toLowerCase(Locale.ROOT)).sorted().toList(),
+          d.monitored(),
+          d.reviewRequired(),
+          d.permitted() ? Optional.of(d.obligations().codeListVersion()) : Optional.empty(),
+          d.reasons());
+    }
+  }
 
   public AuditEvent {
     Objects.requireNonNull(eventId, "eventId");
@@ -54,7 +95,9 @@ public record AuditEvent(
     sourceProblems = List.copyOf(sourceProblems);
   }
 
+  /** True for break-glass access that released records: IG reviews each one. */
   public boolean emergency() {
-    return emergencyReason.isPresent() && outcome == Outcome.PERMITTED;
+    return outcome == Outcome.PERMITTED
+        && decisions.stream().anyMatch(d -> d.reviewRequired() && d.effect().equals("permit"));
   }
 }

@@ -58,6 +58,11 @@ public final class AuditLog {
               .put("effect", d.effect())
               .put("agreement", d.agreement().orElse(null))
               .put("agreementSha256", d.agreementSha256().orElse(null))
+              .put("considered", new JsonArray(d.considered()))
+              .put("refusals", new JsonArray(d.refusals()))
+              .put("monitored", d.monitored())
+              .put("reviewRequired", d.reviewRequired())
+              .put("codeListVersion", d.codeListVersion().orElse(null))
               .put("reasons", new JsonArray(d.reasons())));
     }
     JsonObject released = new JsonObject();
@@ -70,6 +75,7 @@ public final class AuditLog {
             event.released().values().stream().mapToInt(java.util.List::size).sum())
         .put("sourceProblems", new JsonArray(event.sourceProblems()))
         .put("emergencyReason", event.emergencyReason().orElse(null))
+        .put("relationshipClaim", event.relationshipClaim().orElse(null))
         .put("detail", event.detail())
         .put("latencyMillis", event.latencyMillis());
   }

@@ -57,6 +57,7 @@ final class FhirFailureHandler {
             Optional.ofNullable(s.patient),
             Optional.ofNullable(s.caller),
             Optional.ofNullable(s.emergencyReason),
+            Optional.ofNullable(s.relationshipClaim),
             s.decisions,
             Map.of(),
             List.of(),

@@ -10,7 +10,8 @@ import java.util.List;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.RecordSource;
 import org.placeshare.gateway.audit.AuditLog;
-import org.placeshare.policy.PolicySet;
+import org.placeshare.gateway.policy.PolicyStore;
+import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.ClientAssertionVerifier;
 import org.placeshare.policy.identity.SigningKey;
@@ -25,7 +26,8 @@ public final class GatewayRoutes {
 
   public static Router create(
       Vertx vertx,
-      PolicySet policy,
+      PolicyStore policy,
+      PatientRegister register,
       List<RecordSource> sources,
       AuditLog audit,
       SigningKey signingKey,
@@ -35,8 +37,17 @@ public final class GatewayRoutes {
     Router router = Router.router(vertx);
     TokenEndpoint tokenEndpoint = new TokenEndpoint(assertions, tokens);
     Authentication authentication = new Authentication(tokens);
-    PersonViewHandler personView = new PersonViewHandler(vertx, policy, sources, audit, clock);
-    FhirFailureHandler fhirFailures = new FhirFailureHandler(audit, clock);
+    PersonViewHandler personView =
+        new PersonViewHandler(vertx, policy, register, sources, audit, clock);
+    PolicyEndpoints policyEndpoints =
+        new PolicyEndpoints(
+            vertx,
+            policy,
+            register,
+            sources.stream().map(s -> s.descriptor().organisation()).distinct().toList(),
+            audit,
+            clock);
+    FhirFailureHandler failures = new FhirFailureHandler(audit, clock);
     JsonObject jwks = new JsonObject().put("keys", List.of(signingKey.publicJwk().toJSONObject()));
 
     router
@@ -52,7 +63,24 @@ public final class GatewayRoutes {
         .handler(personView::parse)
         .handler(personView::respond);
     router.route("/fhir/*").handler(ctx -> ctx.fail(404, notFound()));
-    router.route("/fhir/*").failureHandler(fhirFailures::handle);
+    router.route("/fhir/*").failureHandler(failures::handle);
+
+    router.route("/agreements*").handler(ctx -> audited(ctx, clock, "read-agreements"));
+    router.route("/agreements*").handler(authentication::handle);
+    router.get("/agreements").handler(policyEndpoints::list);
+    router.get("/agreements/:id").handler(policyEndpoints::one);
+    router.route("/agreements*").failureHandler(failures::handle);
+
+    router.route("/policy/*").handler(ctx -> audited(ctx, clock, "policy-admin"));
+    router.route("/policy/*").handler(authentication::handle);
+    router.route("/policy/*").handler(policyEndpoints::requireIgLead);
+    router
+        .post("/policy/evaluate")
+        .handler(BodyHandler.create(false).setBodyLimit(PolicyEndpoints.MAX_EVALUATE_BYTES))
+        .handler(policyEndpoints::evaluate);
+    router.get("/policy/status").handler(policyEndpoints::status);
+    router.post("/policy/reload").handler(policyEndpoints::reload);
+    router.route("/policy/*").failureHandler(failures::handle);
 
     router.route().last().handler(ctx -> ctx.response().setStatusCode(404).end());
     return router;

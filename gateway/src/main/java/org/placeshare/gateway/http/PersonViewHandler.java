@@ -6,6 +6,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,9 @@ import org.placeshare.fhir.RecordSource;
 import org.placeshare.fhir.SourceRecords;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.policy.PolicyStore;
+import org.placeshare.gateway.register.PatientRegister;
+import org.placeshare.policy.Agreement;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
 import org.placeshare.policy.InvalidNhsNumberException;
@@ -35,20 +39,28 @@ final class PersonViewHandler {
 
   static final String ACTION = "read-person-view";
   static final String EMERGENCY_HEADER = "X-Emergency-Reason";
+  static final String RELATIONSHIP_HEADER = "X-Relationship-Reason";
 
-  /** A break-glass reason is a sentence for the IG reviewer, not a document. */
-  static final int MAX_EMERGENCY_REASON = 500;
+  /** A stated reason is a sentence for the IG reviewer, not a document. */
+  static final int MAX_STATED_REASON = 500;
 
   private final Vertx vertx;
-  private final PolicySet policy;
+  private final PolicyStore store;
+  private final PatientRegister register;
   private final List<RecordSource> sources;
   private final AuditLog audit;
   private final Clock clock;
 
   PersonViewHandler(
-      Vertx vertx, PolicySet policy, List<RecordSource> sources, AuditLog audit, Clock clock) {
+      Vertx vertx,
+      PolicyStore store,
+      PatientRegister register,
+      List<RecordSource> sources,
+      AuditLog audit,
+      Clock clock) {
     this.vertx = vertx;
-    this.policy = policy;
+    this.store = store;
+    this.register = register;
     this.sources = List.copyOf(sources);
     this.audit = audit;
     this.clock = clock;
@@ -65,53 +77,88 @@ final class PersonViewHandler {
     state.action = ACTION;
     try {
       state.patient = NhsNumber.parse(ctx.pathParam("nhsNumber"));
+      state.emergencyReason = statedReason(ctx, EMERGENCY_HEADER);
+      state.relationshipClaim = statedReason(ctx, RELATIONSHIP_HEADER);
     } catch (InvalidNhsNumberException e) {
       ctx.fail(400, new GatewayException(IssueType.VALUE, e.getMessage()));
       return;
-    }
-    String reason = ctx.request().getHeader(EMERGENCY_HEADER);
-    if (reason != null) {
-      reason = reason.strip();
-      if (reason.isEmpty() || reason.length() > MAX_EMERGENCY_REASON) {
-        ctx.fail(
-            400,
-            new GatewayException(
-                IssueType.INVALID,
-                EMERGENCY_HEADER
-                    + " must state a reason of 1 to "
-                    + MAX_EMERGENCY_REASON
-                    + " characters"));
-        return;
-      }
-      state.emergencyReason = reason;
+    } catch (GatewayException e) {
+      ctx.fail(400, e);
+      return;
     }
     ctx.next();
+  }
+
+  /** A reason stated in a header for the IG reviewer: a sentence, not a document. */
+  private static String statedReason(RoutingContext ctx, String header) {
+    String reason = ctx.request().getHeader(header);
+    if (reason == null) {
+      return null;
+    }
+    reason = reason.strip();
+    if (reason.isEmpty() || reason.length() > MAX_STATED_REASON) {
+      throw new GatewayException(
+          IssueType.INVALID,
+          header + " must state a reason of 1 to " + MAX_STATED_REASON + " characters");
+    }
+    return reason;
   }
 
   void respond(RoutingContext ctx) {
     RequestState state = RequestState.get(ctx);
     Caller caller = state.caller;
-    Map<String, Set<String>> allowed = new HashMap<>();
+    // One snapshot for the whole request: a reload meanwhile cannot mix two sets.
+    PolicySet policy = store.current();
+    DecisionRequest base =
+        DecisionRequest.of(
+                caller.organisation(),
+                caller.role(),
+                caller.purpose(),
+                state.patient,
+                caller.organisation(),
+                clock.instant())
+            .withEmergencyReason(Optional.ofNullable(state.emergencyReason))
+            .withRelationshipClaim(Optional.ofNullable(state.relationshipClaim));
+    List<String> capped = cappedAgreements(policy, caller);
+    Future.all(
+            register.facts(state.patient),
+            register.releasedOn(caller.organisation(), base.day(), capped))
+        .onFailure(e -> ctx.fail(503, registerUnavailable(e)))
+        .onSuccess(
+            all ->
+                decideAndFetch(
+                    ctx,
+                    state,
+                    policy,
+                    base.withFacts(all.resultAt(0)).withReleasedToday(all.resultAt(1))));
+  }
+
+  /** The pilot agreements with a daily volume that could apply to this caller. */
+  private List<String> cappedAgreements(PolicySet policy, Caller caller) {
+    return sources.stream()
+        .flatMap(
+            s -> policy.candidates(s.descriptor().organisation(), caller.organisation()).stream())
+        .filter(a -> a.pilot().map(p -> p.dailyVolume().isPresent()).orElse(false))
+        .map(Agreement::id)
+        .distinct()
+        .toList();
+  }
+
+  private void decideAndFetch(
+      RoutingContext ctx, RequestState state, PolicySet policy, DecisionRequest base) {
+    Map<String, Decision> permitted = new HashMap<>();
     List<String> refusals = new ArrayList<>();
     for (RecordSource source : sources) {
       var descriptor = source.descriptor();
-      Decision decision =
-          policy.decide(
-              new DecisionRequest(
-                  caller.organisation(),
-                  caller.role(),
-                  caller.purpose(),
-                  state.patient,
-                  descriptor.organisation(),
-                  Optional.ofNullable(state.emergencyReason)));
-      state.decisions.add(audited(descriptor.id(), decision));
+      Decision decision = policy.decide(base.withProvider(descriptor.organisation()));
+      state.decisions.add(AuditEvent.SourceDecision.of(descriptor.id(), decision));
       if (decision.permitted()) {
-        allowed.put(descriptor.id(), decision.resourceTypes());
+        permitted.put(descriptor.id(), decision);
       } else {
         refusals.add(descriptor.id() + ": " + String.join("; ", decision.reasons()));
       }
     }
-    if (allowed.isEmpty()) {
+    if (permitted.isEmpty()) {
       ctx.fail(
           403,
           new GatewayException(
@@ -120,6 +167,8 @@ final class PersonViewHandler {
               String.join("\n", refusals)));
       return;
     }
+    Map<String, Set<String>> allowed = new HashMap<>();
+    permitted.forEach((id, d) -> allowed.put(id, d.resourceTypes()));
     List<Future<SourceRecords>> fetches = new ArrayList<>();
     for (RecordSource source : sources) {
       Set<String> types = allowed.get(source.descriptor().id());
@@ -129,14 +178,23 @@ final class PersonViewHandler {
     }
     // A fetch reports upstream trouble in its result and never fails, so all() waits for every one.
     Future.all(fetches)
-        .onSuccess(all -> release(ctx, state, all.list(), allowed))
+        .onSuccess(all -> release(ctx, state, base, all.list(), permitted.values(), allowed))
         .onFailure(ctx::fail);
+  }
+
+  private static GatewayException registerUnavailable(Throwable e) {
+    return new GatewayException(
+        IssueType.TRANSIENT,
+        "the patient register is unavailable; nothing was released",
+        e.getClass().getSimpleName());
   }
 
   private void release(
       RoutingContext ctx,
       RequestState state,
+      DecisionRequest request,
       List<SourceRecords> results,
+      Collection<Decision> permitted,
       Map<String, Set<String>> allowed) {
     List<String> problems = new ArrayList<>();
     boolean found = false;
@@ -163,6 +221,7 @@ final class PersonViewHandler {
     PersonView.Released released = PersonView.assemble(results, allowed, now);
     vertx
         .executeBlocking(() -> Fhir.encode(released.bundle()), false)
+        .compose(json -> countPilotReleases(request, permitted).map(json))
         .compose(
             json ->
                 audit
@@ -171,6 +230,20 @@ final class PersonViewHandler {
                     .map(seq -> json))
         .onSuccess(json -> Outcomes.sendFhir(ctx.response().setStatusCode(200), json))
         .onFailure(e -> ctx.fail(e instanceof AuditUnavailable ? 503 : 500, e));
+  }
+
+  /** One release counted per pilot agreement with a daily volume, before the answer leaves. */
+  private Future<Void> countPilotReleases(DecisionRequest request, Collection<Decision> permitted) {
+    List<Future<Void>> counts = new ArrayList<>();
+    permitted.stream()
+        .map(d -> d.agreement().orElseThrow())
+        .filter(a -> a.pilot().map(p -> p.dailyVolume().isPresent()).orElse(false))
+        .map(Agreement::id)
+        .distinct()
+        .forEach(id -> counts.add(register.countRelease(id, request.recipient(), request.day())));
+    return Future.all(counts)
+        .<Void>mapEmpty()
+        .recover(e -> Future.failedFuture(new AuditUnavailable(e)));
   }
 
   private AuditEvent event(
@@ -185,20 +258,11 @@ final class PersonViewHandler {
         Optional.of(state.patient),
         Optional.of(state.caller),
         Optional.ofNullable(state.emergencyReason),
+        Optional.ofNullable(state.relationshipClaim),
         state.decisions,
         released.referencesBySource(),
         problems,
         released.resourceCount() + " resources released",
         now.toEpochMilli() - state.started.toEpochMilli());
-  }
-
-  private static AuditEvent.SourceDecision audited(String sourceId, Decision decision) {
-    return new AuditEvent.SourceDecision(
-        sourceId,
-        decision.provider().value(),
-        decision.effect().name().toLowerCase(),
-        decision.agreement().map(a -> a.reference()),
-        decision.agreement().map(a -> a.sha256()),
-        decision.reasons());
   }
 }

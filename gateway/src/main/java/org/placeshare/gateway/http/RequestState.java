@@ -24,6 +24,7 @@ final class RequestState {
   Caller caller;
   NhsNumber patient;
   String emergencyReason;
+  String relationshipClaim;
   final List<AuditEvent.SourceDecision> decisions = new ArrayList<>();
 
   private RequestState(Instant started, String action) {

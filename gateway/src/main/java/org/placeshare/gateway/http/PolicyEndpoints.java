@@ -1,0 +1,443 @@
+package org.placeshare.gateway.http;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.placeshare.gateway.audit.AuditEvent;
+import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.policy.PolicyStore;
+import org.placeshare.gateway.register.PatientRegister;
+import org.placeshare.policy.CareRelationship;
+import org.placeshare.policy.Consent;
+import org.placeshare.policy.Decision;
+import org.placeshare.policy.DecisionRequest;
+import org.placeshare.policy.InvalidNhsNumberException;
+import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.OdsCode;
+import org.placeshare.policy.PatientFacts;
+import org.placeshare.policy.PolicyException;
+import org.placeshare.policy.PolicySet;
+import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.RelationshipKind;
+
+/**
+ * The agreements in force ({@code GET /agreements}, {@code GET /agreements/{id}}), the what-if
+ * evaluation for IG leads ({@code POST /policy/evaluate}, audited, fetching nothing) and the reload
+ * status and trigger ({@code GET /policy/status}, {@code POST /policy/reload}).
+ */
+final class PolicyEndpoints {
+
+  /** The role an IG lead's access token carries. */
+  static final String IG_ROLE = "ig-lead";
+
+  static final String EVALUATE_ACTION = "policy-evaluate";
+
+  /** A what-if question is a few fields; nothing bigger is a real one. */
+  static final int MAX_EVALUATE_BYTES = 16 * 1024;
+
+  private static final Set<String> EVALUATE_KEYS =
+      Set.of(
+          "patient",
+          "recipient",
+          "role",
+          "purpose",
+          "provider",
+          "at",
+          "emergencyReason",
+          "relationshipClaim",
+          "consent",
+          "facts",
+          "releasedToday");
+  private static final Set<String> CONSENT_KEYS =
+      Set.of("id", "issuer", "recipients", "purposes", "notBefore", "expires");
+  private static final Set<String> FACTS_KEYS =
+      Set.of("optedOut", "restricted", "postcodeDistrict", "relationships");
+
+  private final Vertx vertx;
+  private final PolicyStore store;
+  private final PatientRegister register;
+  private final List<OdsCode> providers;
+  private final AuditLog audit;
+  private final Clock clock;
+
+  PolicyEndpoints(
+      Vertx vertx,
+      PolicyStore store,
+      PatientRegister register,
+      List<OdsCode> providers,
+      AuditLog audit,
+      Clock clock) {
+    this.vertx = vertx;
+    this.store = store;
+    this.register = register;
+    this.providers = List.copyOf(providers);
+    this.audit = audit;
+    this.clock = clock;
+  }
+
+  void list(RoutingContext ctx) {
+    LocalDate today = LocalDate.now(clock);
+    JsonArray agreements = new JsonArray();
+    store.current().agreements().forEach(a -> agreements.add(AgreementJson.summary(a, today)));
+    json(ctx, 200, new JsonObject().put("agreements", agreements));
+  }
+
+  void one(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    store
+        .current()
+        .find(id)
+        .ifPresentOrElse(
+            a -> json(ctx, 200, AgreementJson.detail(a, LocalDate.now(clock))),
+            () ->
+                ctx.fail(
+                    404,
+                    new GatewayException(
+                        IssueType.NOTFOUND, "no agreement with that id is loaded")));
+  }
+
+  /** Lets only IG leads through. */
+  void requireIgLead(RoutingContext ctx) {
+    String role = RequestState.get(ctx).caller.role();
+    if (!IG_ROLE.equals(role)) {
+      ctx.fail(
+          403,
+          new GatewayException(
+              IssueType.FORBIDDEN,
+              "this endpoint is for information governance leads",
+              "role " + role + " is not " + IG_ROLE));
+      return;
+    }
+    ctx.next();
+  }
+
+  void status(RoutingContext ctx) {
+    json(ctx, 200, status(store.status()));
+  }
+
+  void reload(RoutingContext ctx) {
+    store
+        .reload(vertx)
+        .onSuccess(s -> json(ctx, s.lastError().isPresent() ? 422 : 200, status(s)))
+        .onFailure(ctx::fail);
+  }
+
+  void evaluate(RoutingContext ctx) {
+    RequestState state = RequestState.get(ctx);
+    state.action = EVALUATE_ACTION;
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      ctx.fail(400, new GatewayException(IssueType.INVALID, "expected a JSON object"));
+      return;
+    }
+    if (body == null) {
+      ctx.fail(400, new GatewayException(IssueType.INVALID, "expected a JSON object, got nothing"));
+      return;
+    }
+    Question q;
+    try {
+      q = question(body);
+    } catch (PolicyException | GatewayException e) {
+      ctx.fail(
+          400,
+          e instanceof GatewayException g
+              ? g
+              : new GatewayException(IssueType.INVALID, e.getMessage()));
+      return;
+    }
+    state.patient = q.request.patient();
+    state.emergencyReason = q.request.emergencyReason().orElse(null);
+    state.relationshipClaim = q.request.relationshipClaim().orElse(null);
+    PolicySet policy = store.current();
+    Future<PatientFacts> facts =
+        q.facts.map(Future::succeededFuture).orElseGet(() -> register.facts(q.request.patient()));
+    List<OdsCode> asked = q.provider.map(List::of).orElse(providers);
+    Future<Map<String, Integer>> used =
+        q.releasedToday
+            .map(Future::succeededFuture)
+            .orElseGet(
+                () ->
+                    register.releasedOn(
+                        q.request.recipient(),
+                        q.request.day(),
+                        asked.stream()
+                            .flatMap(p -> policy.candidates(p, q.request.recipient()).stream())
+                            .map(a -> a.id())
+                            .distinct()
+                            .toList()));
+    Future.all(facts, used)
+        .onFailure(
+            e ->
+                ctx.fail(
+                    503,
+                    new GatewayException(
+                        IssueType.TRANSIENT, "the patient register is unavailable")))
+        .onSuccess(
+            all -> {
+              DecisionRequest request =
+                  q.request.withFacts(facts.result()).withReleasedToday(used.result());
+              JsonArray decisions = new JsonArray();
+              for (OdsCode provider : asked) {
+                Decision d = policy.decide(request.withProvider(provider));
+                state.decisions.add(AuditEvent.SourceDecision.of(provider.value(), d));
+                decisions.add(AgreementJson.decision(d));
+              }
+              JsonObject answer =
+                  new JsonObject()
+                      .put("patient", request.patient().toString())
+                      .put("at", request.at().toString())
+                      .put("policyFingerprint", store.status().fingerprint())
+                      .put("decisions", decisions);
+              audited(ctx, state, answer);
+            });
+  }
+
+  private void audited(RoutingContext ctx, RequestState state, JsonObject answer) {
+    Instant now = clock.instant();
+    AuditEvent event =
+        new AuditEvent(
+            UUID.randomUUID(),
+            now,
+            state.requestId,
+            EVALUATE_ACTION,
+            AuditEvent.Outcome.EVALUATED,
+            200,
+            Optional.ofNullable(state.patient),
+            Optional.ofNullable(state.caller),
+            Optional.ofNullable(state.emergencyReason),
+            Optional.ofNullable(state.relationshipClaim),
+            state.decisions,
+            Map.of(),
+            List.of(),
+            "what-if evaluation; no record was fetched",
+            now.toEpochMilli() - state.started.toEpochMilli());
+    audit
+        .append(event)
+        .onSuccess(seq -> json(ctx, 200, answer))
+        .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)));
+  }
+
+  /** The parsed what-if: a decision request, plus what was stated instead of looked up. */
+  private record Question(
+      DecisionRequest request,
+      Optional<OdsCode> provider,
+      Optional<PatientFacts> facts,
+      Optional<Map<String, Integer>> releasedToday) {}
+
+  private Question question(JsonObject body) {
+    unknownKeys(body, EVALUATE_KEYS, "");
+    NhsNumber patient;
+    try {
+      patient = NhsNumber.parse(text(body, "patient", true));
+    } catch (InvalidNhsNumberException e) {
+      throw new GatewayException(IssueType.VALUE, "patient: " + e.getMessage());
+    }
+    OdsCode recipient = OdsCode.of(text(body, "recipient", true));
+    Optional<OdsCode> provider =
+        Optional.ofNullable(text(body, "provider", false)).map(OdsCode::of);
+    Instant at = instant(body, "at").orElse(clock.instant());
+    DecisionRequest request =
+        DecisionRequest.of(
+                recipient,
+                text(body, "role", true),
+                PurposeOfUse.of(text(body, "purpose", true)),
+                patient,
+                provider.orElse(recipient),
+                at)
+            .withEmergencyReason(Optional.ofNullable(reason(body, "emergencyReason")))
+            .withRelationshipClaim(Optional.ofNullable(reason(body, "relationshipClaim")));
+    JsonObject consent = object(body, "consent");
+    if (consent != null) {
+      request = request.withConsent(Optional.of(consent(consent, patient, at)));
+    }
+    JsonObject facts = object(body, "facts");
+    JsonObject used = object(body, "releasedToday");
+    return new Question(
+        request,
+        provider,
+        Optional.ofNullable(facts).map(PolicyEndpoints::facts),
+        Optional.ofNullable(used).map(PolicyEndpoints::releasedToday));
+  }
+
+  private static Consent consent(JsonObject json, NhsNumber patient, Instant at) {
+    unknownKeys(json, CONSENT_KEYS, "consent.");
+    Set<OdsCode> recipients = new LinkedHashSet<>();
+    strings(json, "recipients").forEach(r -> recipients.add(OdsCode.of(r)));
+    Set<PurposeOfUse> purposes = new LinkedHashSet<>();
+    strings(json, "purposes").forEach(p -> purposes.add(PurposeOfUse.of(p)));
+    return new Consent(
+        Optional.ofNullable(text(json, "id", false)).orElse("what-if"),
+        OdsCode.of(text(json, "issuer", true)),
+        patient,
+        recipients,
+        purposes,
+        instant(json, "notBefore").orElse(at),
+        instant(json, "expires").orElse(at.plusSeconds(1)));
+  }
+
+  private static PatientFacts facts(JsonObject json) {
+    unknownKeys(json, FACTS_KEYS, "facts.");
+    Set<CareRelationship> relationships = new LinkedHashSet<>();
+    JsonArray list = array(json, "relationships");
+    for (int i = 0; list != null && i < list.size(); i++) {
+      if (!(list.getValue(i) instanceof JsonObject r)) {
+        throw invalid("facts.relationships[" + i + "]: expected an object");
+      }
+      unknownKeys(r, Set.of("organisation", "kind"), "facts.relationships[" + i + "].");
+      String kind = text(r, "kind", true);
+      relationships.add(
+          new CareRelationship(
+              OdsCode.of(text(r, "organisation", true)),
+              RelationshipKind.of(kind)
+                  .orElseThrow(
+                      () ->
+                          invalid(
+                              "facts.relationships[].kind: expected registered-gp, episode-of-care or encounter, got '"
+                                  + kind
+                                  + "'"))));
+    }
+    return new PatientFacts(
+        bool(json, "optedOut"),
+        bool(json, "restricted"),
+        Optional.ofNullable(text(json, "postcodeDistrict", false)),
+        relationships);
+  }
+
+  private static Map<String, Integer> releasedToday(JsonObject json) {
+    Map<String, Integer> used = new HashMap<>();
+    for (String id : json.fieldNames()) {
+      if (!(json.getValue(id) instanceof Integer n) || n < 0) {
+        throw invalid("releasedToday." + id + ": expected a whole number >= 0");
+      }
+      used.put(id, n);
+    }
+    return used;
+  }
+
+  // --- strict JSON readers: every key known, every value of the right type ---
+
+  private static void unknownKeys(JsonObject json, Set<String> allowed, String prefix) {
+    for (String key : json.fieldNames()) {
+      if (!allowed.contains(key)) {
+        throw invalid(
+            prefix
+                + key
+                + ": unknown key, expected one of "
+                + String.join(", ", allowed.stream().sorted().toList()));
+      }
+    }
+  }
+
+  private static String text(JsonObject json, String key, boolean required) {
+    Object value = json.getValue(key);
+    if (value == null) {
+      if (required) {
+        throw invalid(key + ": expected a value, got nothing");
+      }
+      return null;
+    }
+    if (!(value instanceof String s) || s.isBlank() || s.length() > 200) {
+      throw invalid(key + ": expected a string of 1 to 200 characters");
+    }
+    return s.strip();
+  }
+
+  private static String reason(JsonObject json, String key) {
+    String text = text(json, key, false);
+    if (text != null && text.length() > PersonViewHandler.MAX_STATED_REASON) {
+      throw invalid(
+          key + ": expected at most " + PersonViewHandler.MAX_STATED_REASON + " characters");
+    }
+    return text;
+  }
+
+  private static boolean bool(JsonObject json, String key) {
+    Object value = json.getValue(key);
+    if (value != null && !(value instanceof Boolean)) {
+      throw invalid(key + ": expected true or false");
+    }
+    return Boolean.TRUE.equals(value);
+  }
+
+  private static Optional<Instant> instant(JsonObject json, String key) {
+    String text = text(json, key, false);
+    try {
+      return Optional.ofNullable(text).map(Instant::parse);
+    } catch (DateTimeParseException e) {
+      throw invalid(key + ": expected an instant such as 2026-11-22T10:00:00Z, got '" + text + "'");
+    }
+  }
+
+  private static JsonObject object(JsonObject json, String key) {
+    Object value = json.getValue(key);
+    if (value != null && !(value instanceof JsonObject)) {
+      throw invalid(key + ": expected an object");
+    }
+    return (JsonObject) value;
+  }
+
+  private static JsonArray array(JsonObject json, String key) {
+    Object value = json.getValue(key);
+    if (value != null && (!(value instanceof JsonArray a) || a.size() > 50)) {
+      throw invalid(key + ": expected a list of at most 50 entries");
+    }
+    return (JsonArray) value;
+  }
+
+  private static List<String> strings(JsonObject json, String key) {
+    JsonArray list = array(json, key);
+    if (list == null || list.isEmpty()) {
+      throw invalid(key + ": expected at least one entry");
+    }
+    return list.stream()
+        .map(
+            v -> {
+              if (!(v instanceof String s)) {
+                throw invalid(key + ": expected strings");
+              }
+              return s;
+            })
+        .toList();
+  }
+
+  private static GatewayException invalid(String message) {
+    return new GatewayException(IssueType.INVALID, message);
+  }
+
+  private static JsonObject status(PolicyStore.Status s) {
+    return new JsonObject()
+        .put("fingerprint", s.fingerprint())
+        .put("agreements", s.agreements())
+        .put("loadedAt", s.loadedAt().toString())
+        .put("checkedAt", s.checkedAt().toString())
+        .put("reloads", s.reloads())
+        .put("refusedReloads", s.refusedReloads())
+        .put("lastError", s.lastError().orElse(null))
+        .put("lastErrorAt", s.lastErrorAt().map(Instant::toString).orElse(null))
+        .put("warnings", new JsonArray(s.warnings()));
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    Outcomes.noStore(ctx.response())
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .end(body.encode());
+  }
+}

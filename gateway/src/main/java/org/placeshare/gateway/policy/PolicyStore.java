@@ -1,0 +1,204 @@
+package org.placeshare.gateway.policy;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+import org.placeshare.policy.PolicyException;
+import org.placeshare.policy.PolicyFolder;
+import org.placeshare.policy.PolicySet;
+
+/**
+ * The agreements in force, swapped whole. A request takes {@link #current()} once and decides every
+ * source with that snapshot, so nothing in flight sees a half-loaded set. The folder is polled; a
+ * valid new set replaces the old one atomically, an invalid one leaves the running set in force and
+ * is reported in {@link #status()}.
+ */
+public final class PolicyStore {
+
+  private static final Logger LOG = Logger.getLogger(PolicyStore.class.getName());
+
+  /**
+   * What an operator or IG lead sees of the loading.
+   *
+   * @param lastError every problem of the last refused reload; empty once a reload succeeds
+   */
+  public record Status(
+      String fingerprint,
+      int agreements,
+      Instant loadedAt,
+      Instant checkedAt,
+      long reloads,
+      long refusedReloads,
+      Optional<String> lastError,
+      Optional<Instant> lastErrorAt,
+      List<String> warnings) {}
+
+  private final Path folder;
+  private final PolicyFolder.Options options;
+  private final Clock clock;
+  private final AtomicReference<PolicyFolder.Loaded> current = new AtomicReference<>();
+  private final AtomicReference<Status> status = new AtomicReference<>();
+  private final AtomicBoolean reloading = new AtomicBoolean();
+  private volatile String stamp;
+  private long timer = -1;
+
+  private PolicyStore(Path folder, PolicyFolder.Options options, Clock clock) {
+    this.folder = folder;
+    this.options = options;
+    this.clock = clock;
+  }
+
+  /**
+   * Loads the folder for start-up.
+   *
+   * @throws PolicyException when the set cannot be loaded; the gateway does not start
+   */
+  public static PolicyStore load(Path folder, PolicyFolder.Options options, Clock clock) {
+    PolicyStore store = new PolicyStore(folder, options, clock);
+    store.stamp = store.stamp();
+    PolicyFolder.Loaded loaded = PolicyFolder.load(folder, options, LocalDate.now(clock));
+    store.current.set(loaded);
+    Instant now = clock.instant();
+    store.status.set(
+        new Status(
+            loaded.fingerprint(),
+            loaded.set().agreements().size(),
+            now,
+            now,
+            0,
+            0,
+            Optional.empty(),
+            Optional.empty(),
+            loaded.warnings()));
+    return store;
+  }
+
+  /** The set in force now. */
+  public PolicySet current() {
+    return current.get().set();
+  }
+
+  public Status status() {
+    return status.get();
+  }
+
+  /** Checks the folder every {@code poll} and reloads when a file changed. */
+  public void watch(Vertx vertx, Duration poll) {
+    timer =
+        vertx.setPeriodic(
+            poll.toMillis(),
+            id ->
+                vertx
+                    .executeBlocking(
+                        () -> {
+                          String now = stamp();
+                          if (!now.equals(stamp)) {
+                            stamp = now;
+                            reloadNow();
+                          }
+                          return null;
+                        },
+                        false)
+                    .onFailure(e -> LOG.warning("agreements check failed: " + e)));
+  }
+
+  public void stop(Vertx vertx) {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+  }
+
+  /** Reloads now (off the event loop); the status says whether the new set took over. */
+  public Future<Status> reload(Vertx vertx) {
+    return vertx.executeBlocking(
+        () -> {
+          stamp = stamp();
+          reloadNow();
+          return status();
+        },
+        false);
+  }
+
+  private void reloadNow() {
+    if (!reloading.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      Instant now = clock.instant();
+      Status before = status.get();
+      try {
+        PolicyFolder.Loaded loaded = PolicyFolder.load(folder, options, LocalDate.now(clock));
+        boolean changed = !loaded.fingerprint().equals(current.get().fingerprint());
+        if (changed) {
+          current.set(loaded);
+          LOG.info(
+              "agreements reloaded: "
+                  + loaded.set().agreements().size()
+                  + " in force, fingerprint "
+                  + loaded.fingerprint().substring(0, 12));
+        }
+        status.set(
+            new Status(
+                loaded.fingerprint(),
+                loaded.set().agreements().size(),
+                changed ? now : before.loadedAt(),
+                now,
+                before.reloads() + (changed ? 1 : 0),
+                before.refusedReloads(),
+                Optional.empty(),
+                Optional.empty(),
+                loaded.warnings()));
+      } catch (PolicyException e) {
+        // The messages can quote file content, so the log gives a count; the status has them.
+        long problems = e.getMessage().lines().count();
+        LOG.warning(
+            "agreements reload refused ("
+                + problems
+                + " problems); the previous set stays in force, see GET /policy/status");
+        status.set(
+            new Status(
+                before.fingerprint(),
+                before.agreements(),
+                before.loadedAt(),
+                now,
+                before.reloads(),
+                before.refusedReloads() + 1,
+                Optional.of(e.getMessage()),
+                Optional.of(now),
+                before.warnings()));
+      }
+    } finally {
+      reloading.set(false);
+    }
+  }
+
+  /** Names, sizes and modification times of the folder's files: a change means a reload. */
+  private String stamp() {
+    StringBuilder sb = new StringBuilder();
+    try (Stream<Path> files = Files.list(folder)) {
+      for (Path p : files.sorted().toList()) {
+        sb.append(p.getFileName())
+            .append(':')
+            .append(Files.size(p))
+            .append(':')
+            .append(Files.getLastModifiedTime(p))
+            .append('\n');
+      }
+    } catch (IOException e) {
+      sb.append("unreadable: ").append(e.getMessage());
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,147 @@
+package org.placeshare.gateway.register;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.placeshare.policy.CareRelationship;
+import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.OdsCode;
+import org.placeshare.policy.PatientFacts;
+import org.placeshare.policy.RelationshipKind;
+
+/**
+ * The patient register and the relationship register in PostgreSQL: what the policy needs to know
+ * of a person before deciding, and the pilot usage counters. Shared by every gateway instance on
+ * the database, so an opt-out or a volume cap holds everywhere at once.
+ */
+public final class PatientRegister {
+
+  /** One person's register entry, as imported. */
+  public record Entry(
+      NhsNumber patient, boolean optedOut, boolean restricted, Optional<String> postcodeDistrict) {}
+
+  private static final String FACTS =
+      "SELECT opted_out, restricted, postcode_district FROM patient_register WHERE nhs_number = $1";
+  private static final String RELATIONSHIPS =
+      "SELECT organisation, kind FROM care_relationship WHERE nhs_number = $1 AND ended_at IS NULL";
+  private static final String UPSERT =
+      "INSERT INTO patient_register (nhs_number, opted_out, restricted, postcode_district,"
+          + " updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (nhs_number) DO UPDATE SET"
+          + " opted_out = $2, restricted = $3, postcode_district = $4, updated_at = $5";
+  private static final String RELATE =
+      "INSERT INTO care_relationship (nhs_number, organisation, kind, recorded_at) VALUES ($1,"
+          + " $2, $3, $4) ON CONFLICT (nhs_number, organisation, kind) DO UPDATE SET recorded_at ="
+          + " $4, ended_at = NULL";
+  private static final String USAGE =
+      "SELECT agreement_id, released FROM pilot_usage WHERE recipient = $1 AND day = $2 AND"
+          + " agreement_id = ANY($3)";
+  private static final String COUNT_RELEASE =
+      "INSERT INTO pilot_usage (agreement_id, recipient, day, released) VALUES ($1, $2, $3, 1)"
+          + " ON CONFLICT (agreement_id, recipient, day) DO UPDATE SET released ="
+          + " pilot_usage.released + 1";
+
+  private final Pool pool;
+
+  public PatientRegister(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** What is known of the person; {@link PatientFacts#UNKNOWN}'s defaults where nothing is. */
+  public Future<PatientFacts> facts(NhsNumber patient) {
+    Tuple key = Tuple.of(patient.toString());
+    Future<Optional<Row>> entry =
+        pool.preparedQuery(FACTS)
+            .execute(key)
+            .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next()));
+    Future<Set<CareRelationship>> relationships =
+        pool.preparedQuery(RELATIONSHIPS)
+            .execute(key)
+            .map(
+                rows -> {
+                  Set<CareRelationship> set = new HashSet<>();
+                  for (Row row : rows) {
+                    RelationshipKind.of(row.getString("kind"))
+                        .ifPresent(
+                            kind ->
+                                set.add(
+                                    new CareRelationship(
+                                        OdsCode.of(row.getString("organisation")), kind)));
+                  }
+                  return set;
+                });
+    return Future.all(entry, relationships)
+        .map(
+            all -> {
+              Optional<Row> row = entry.result();
+              return new PatientFacts(
+                  row.map(r -> r.getBoolean("opted_out")).orElse(false),
+                  row.map(r -> r.getBoolean("restricted")).orElse(false),
+                  row.map(r -> r.getString("postcode_district")),
+                  relationships.result());
+            });
+  }
+
+  /** Adds or replaces register entries, in one transaction. */
+  public Future<Void> upsert(List<Entry> entries, Instant now) {
+    if (entries.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<Tuple> rows =
+        entries.stream()
+            .map(
+                e ->
+                    Tuple.of(
+                        e.patient().toString(),
+                        e.optedOut(),
+                        e.restricted(),
+                        e.postcodeDistrict().orElse(null),
+                        now.atOffset(ZoneOffset.UTC)))
+            .toList();
+    return pool.withTransaction(c -> c.preparedQuery(UPSERT).executeBatch(rows)).mapEmpty();
+  }
+
+  /** Records that an organisation cares for a person. */
+  public Future<Void> relate(NhsNumber patient, CareRelationship relationship, Instant now) {
+    return pool.preparedQuery(RELATE)
+        .execute(
+            Tuple.of(
+                patient.toString(),
+                relationship.organisation().value(),
+                relationship.kind().code(),
+                now.atOffset(ZoneOffset.UTC)))
+        .mapEmpty();
+  }
+
+  /** Releases so far on {@code day} to a recipient, by agreement id, for the pilot caps. */
+  public Future<Map<String, Integer>> releasedOn(
+      OdsCode recipient, LocalDate day, List<String> agreementIds) {
+    if (agreementIds.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    return pool.preparedQuery(USAGE)
+        .execute(Tuple.of(recipient.value(), day, agreementIds.toArray(String[]::new)))
+        .map(
+            rows -> {
+              Map<String, Integer> used = new HashMap<>();
+              rows.forEach(r -> used.put(r.getString("agreement_id"), r.getInteger("released")));
+              return used;
+            });
+  }
+
+  /** Counts one release under a pilot agreement. */
+  public Future<Void> countRelease(String agreementId, OdsCode recipient, LocalDate day) {
+    return pool.preparedQuery(COUNT_RELEASE)
+        .execute(Tuple.of(agreementId, recipient.value(), day))
+        .mapEmpty();
+  }
+}
