@@ -170,6 +170,11 @@ public final class Gateway {
     return policy;
   }
 
+  /** The patient and relationship registers, for importing entries. */
+  public PatientRegister patientRegister() {
+    return new PatientRegister(database.pool());
+  }
+
   /** For tests in this package: the database the gateway writes to. */
   Database database() {
     return database;

@@ -15,6 +15,7 @@ import org.placeshare.fhir.synthetic.SyntheticPopulation;
 import org.placeshare.fhir.synthetic.SyntheticRecords;
 import org.placeshare.gateway.Gateway;
 import org.placeshare.gateway.GatewayConfig;
+import org.placeshare.gateway.register.PatientRegister;
 
 /**
  * The demo: three synthetic sources (a GP practice, an acute trust, a council adult social care
@@ -56,6 +57,7 @@ final class Demo implements AutoCloseable {
       FhirSourceServer council = serve(servers, SyntheticRecords.Kind.COUNCIL, "asc", people);
       writeConfig(folder, host, port, gp, acute, council);
       Gateway gateway = Gateway.start(vertx, GatewayConfig.load(folder.config()), clock).await();
+      seedRegister(gateway, people, clock);
       return new Demo(vertx, gateway, folder, people, servers);
     } catch (Exception e) {
       for (FhirSourceServer s : servers) {
@@ -93,6 +95,14 @@ final class Demo implements AutoCloseable {
     config.put("dataDir", "data");
     config.put("signingKey", folder.root.relativize(folder.gatewayKey()).toString());
     config.put("agreements", "agreements");
+    config.put(
+        "organisations",
+        List.of(
+            organisation("Y90001", "Earlsdon Medical Practice (synthetic)"),
+            organisation("Y90002", "Coventry out-of-hours GP service (synthetic)"),
+            organisation("R9A", "Coventry Acute Trust (synthetic)"),
+            organisation("E08000026", "Coventry City Council"),
+            organisation("QWU", "Integrated care board IG team")));
     List<Map<String, Object>> clients = new ArrayList<>();
     for (DemoClient c : DemoClient.values()) {
       clients.add(
@@ -117,6 +127,30 @@ final class Demo implements AutoCloseable {
             source("acute-r9a", "R9A", acute, "Patient", "Encounter"),
             source("council-asc", "E08000026", council, "Patient", "EpisodeOfCare")));
     new ObjectMapper(new YAMLFactory()).writeValue(folder.config().toFile(), config);
+  }
+
+  private static Map<String, Object> organisation(String code, String name) {
+    return Map.of("code", code, "name", name);
+  }
+
+  /** Seeds the gateway's patient and relationship registers with the synthetic people. */
+  private static void seedRegister(Gateway gateway, List<SyntheticPerson> people, Clock clock) {
+    PatientRegister register = gateway.patientRegister();
+    List<PatientRegister.Entry> entries = new ArrayList<>();
+    for (SyntheticPerson p : people) {
+      entries.add(
+          new PatientRegister.Entry(
+              p.nhsNumber(),
+              DemoRegister.optedOut(p),
+              DemoRegister.restricted(p),
+              DemoRegister.district(p)));
+    }
+    register.upsert(entries, clock.instant()).await();
+    for (SyntheticPerson p : people) {
+      for (var relationship : DemoRegister.relationships(p)) {
+        register.relate(p.nhsNumber(), relationship, clock.instant()).await();
+      }
+    }
   }
 
   private static Map<String, Object> source(
@@ -173,6 +207,30 @@ final class Demo implements AutoCloseable {
             + aeEmergency
             + "' -H 'X-Emergency-Reason: unconscious on arrival' "
             + url);
+    out.println();
+    String ig = TokenCommand.fetch(folder, baseUrl(), DemoClient.IG_CONSOLE, "HOPERAT", clock);
+    out.println("# IG lead: what would be decided for this person, without fetching anything");
+    out.println(
+        "curl -s -H 'Authorization: Bearer "
+            + ig
+            + "' -H 'Content-Type: application/json' "
+            + baseUrl()
+            + "/policy/evaluate -d '{\"patient\":\""
+            + person
+            + "\",\"recipient\":\"R9A\",\"role\":\"clinician\",\"purpose\":\"TREAT\"}'");
+    out.println(
+        "# the agreements in force, and the reload status (edit files in "
+            + folder.agreements()
+            + " and they reload)");
+    out.println("curl -s -H 'Authorization: Bearer " + ig + "' " + baseUrl() + "/agreements");
+    out.println("curl -s -H 'Authorization: Bearer " + ig + "' " + baseUrl() + "/policy/status");
+    out.println();
+    out.println(
+        "Check a changed set before it goes live: java -jar ops/target/placeshare.jar policy lint "
+            + folder.agreements()
+            + " --config "
+            + folder.config()
+            + "; policy dry-run NEW_FOLDER");
     out.println();
     out.println(
         "Tokens last "

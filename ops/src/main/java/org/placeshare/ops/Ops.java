@@ -17,7 +17,12 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "placeshare",
     mixinStandardHelpOptions = true,
-    subcommands = {Ops.DemoCommand.class, Ops.GatewayCommand.class, TokenCommand.class},
+    subcommands = {
+      Ops.DemoCommand.class,
+      Ops.GatewayCommand.class,
+      TokenCommand.class,
+      PolicyCommand.class
+    },
     description = "Placeshare: a cross-agency data-sharing gateway keyed on the NHS number.")
 public final class Ops {
 

@@ -28,7 +28,14 @@ class DemoTest {
   private static final Pattern CURL =
       Pattern.compile(
           "curl -s -H 'Authorization: Bearer ([A-Za-z0-9._-]+)'"
-              + "(?: -H 'X-Emergency-Reason: ([^']+)')? (\\S+)");
+              + "(?: -H 'X-Emergency-Reason: ([^']+)')? (\\S+/fhir/\\S+)");
+  private static final Pattern IG_GET =
+      Pattern.compile(
+          "curl -s -H 'Authorization: Bearer ([A-Za-z0-9._-]+)' (\\S+/(?:agreements|policy/status))\n");
+  private static final Pattern WHAT_IF =
+      Pattern.compile(
+          "curl -s -H 'Authorization: Bearer ([A-Za-z0-9._-]+)' -H 'Content-Type: application/json'"
+              + " (\\S+/policy/evaluate) -d '([^']+)'");
 
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -38,6 +45,7 @@ class DemoTest {
     Path folder = Files.createDirectories(Path.of("target", "demo-" + System.nanoTime()));
     Clock clock = Clock.systemUTC();
     List<Integer> statuses = new ArrayList<>();
+    List<Integer> igStatuses = new ArrayList<>();
     String output;
     try (Demo demo = Demo.start(new DemoFolder(folder), "127.0.0.1", freePort(), clock)) {
       assertThat(demo.people)
@@ -63,7 +71,29 @@ class DemoTest {
           assertThat(bundle.getTotal()).isGreaterThan(1);
         }
       }
+      Matcher get = IG_GET.matcher(output);
+      while (get.find()) {
+        HttpRequest request =
+            HttpRequest.newBuilder(URI.create(get.group(2)))
+                .header("Authorization", "Bearer " + get.group(1))
+                .build();
+        igStatuses.add(http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode());
+      }
+      Matcher whatIf = WHAT_IF.matcher(output);
+      assertThat(whatIf.find()).isTrue();
+      HttpResponse<String> evaluated =
+          http.send(
+              HttpRequest.newBuilder(URI.create(whatIf.group(2)))
+                  .header("Authorization", "Bearer " + whatIf.group(1))
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString(whatIf.group(3)))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(evaluated.statusCode()).as(evaluated.body()).isEqualTo(200);
+      assertThat(evaluated.body()).contains("consent is required and none was presented");
     }
+
+    assertThat(igStatuses).containsExactly(200, 200);
 
     assertThat(statuses).containsExactly(200, 403, 200);
     assertThat(folder.resolve("keys/gateway.key.pem")).exists();

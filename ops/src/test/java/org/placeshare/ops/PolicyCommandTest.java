@@ -1,0 +1,135 @@
+package org.placeshare.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.policy.PolicyFolder;
+import org.placeshare.policy.identity.SigningKey;
+import picocli.CommandLine;
+
+/** {@code policy lint}, {@code policy dry-run} and {@code policy sign} on the model agreements. */
+class PolicyCommandTest {
+
+  private static final LocalDate TODAY = LocalDate.of(2026, 11, 22);
+  private static final Clock CLOCK =
+      Clock.fixed(Instant.parse("2026-11-22T10:00:00Z"), ZoneOffset.UTC);
+
+  @TempDir Path dir;
+  Path inForce;
+  Path proposed;
+  final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  @BeforeEach
+  void copyModelAgreements() throws Exception {
+    inForce = copy(dir.resolve("in-force"));
+    proposed = copy(dir.resolve("proposed"));
+  }
+
+  private static Path copy(Path folder) throws Exception {
+    Files.createDirectories(folder);
+    for (String name : DemoFolder.AGREEMENTS) {
+      try (InputStream in = PolicyCommandTest.class.getResourceAsStream("/agreements/" + name)) {
+        Files.copy(in, folder.resolve(name));
+      }
+    }
+    return folder;
+  }
+
+  private PrintStream print(ByteArrayOutputStream buffer) {
+    return new PrintStream(buffer, true, StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void lint_modelAgreements_loadAndExitZero() {
+    int code = PolicyCommand.lint(inForce, Optional.empty(), TODAY, print(out), print(err));
+
+    assertThat(code).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("2 agreements load; fingerprint ");
+  }
+
+  @Test
+  void lint_brokenFile_printsEveryErrorAndExitsOne() throws Exception {
+    Path file = proposed.resolve("coventry-direct-care.yaml");
+    Files.writeString(
+        file,
+        Files.readString(file)
+            .replace("status: active", "status: live")
+            .replace("R9A      #", "r9a      #"));
+
+    int code = PolicyCommand.lint(proposed, Optional.empty(), TODAY, print(out), print(err));
+
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("error: coventry-direct-care.yaml:9:9: status: expected one of draft")
+        .contains("error: coventry-direct-care.yaml:35:5: providers:")
+        .contains("2 errors; nothing would load");
+  }
+
+  @Test
+  void lint_overdueReview_isAWarningNotAnError() {
+    int code =
+        PolicyCommand.lint(
+            inForce, Optional.empty(), LocalDate.of(2027, 7, 1), print(out), print(err));
+
+    assertThat(code).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("warning: coventry-direct-care@1: review was due on 2027-06-30")
+        .contains("with 2 warnings");
+  }
+
+  @Test
+  void dryRun_suspendingTheCouncilAgreement_showsWhatStopsBeingShared() throws Exception {
+    Path file = proposed.resolve("gm-connect-council-intelligence.yaml");
+    Files.writeString(
+        file,
+        Files.readString(file)
+            .replace("status: pilot", "status: suspended")
+            .replaceAll("(?s)\npilot:.*?\n\n", "\n\n"));
+
+    int code = PolicyCommand.dryRun(proposed, inForce, CLOCK, print(out), print(err));
+
+    String report = out.toString(StandardCharsets.UTF_8);
+    assertThat(code).isZero();
+    // 50 people, 7 opted out (index 5, 12, ... 47) and 5 restricted (6, 17, 28, 39, 50 is out).
+    assertThat(report)
+        .contains("* council-intel HOPERAT from Y90001: 39 -> 0 of 50")
+        .contains("  coventry-ae ETREAT from Y90001: 50 -> 50 of 50")
+        .contains("  coventry-ae TREAT from Y90001: 0 -> 0 of 50")
+        .contains("117 decisions would change");
+  }
+
+  @Test
+  void sign_thenLoadWithSignaturesRequired_accepts() throws Exception {
+    SigningKey ig = SigningKey.generate();
+    ig.writePem(dir.resolve("ig.key.pem"), dir.resolve("ig.pub.pem"));
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of("policy", "sign", "--key", dir.resolve("ig.key.pem").toString()));
+    for (String name : DemoFolder.AGREEMENTS) {
+      args.add(inForce.resolve(name).toString());
+    }
+
+    int code = new CommandLine(new Ops()).execute(args.toArray(String[]::new));
+
+    assertThat(code).isZero();
+    var options =
+        new PolicyFolder.Options(
+            Optional.empty(), List.of(SigningKey.readPublicPem(dir.resolve("ig.pub.pem"))), true);
+    assertThat(PolicyFolder.load(inForce, options, TODAY).set().agreements()).hasSize(2);
+  }
+}
