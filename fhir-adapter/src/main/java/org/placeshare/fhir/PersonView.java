@@ -5,12 +5,13 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 import java.util.UUID;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
+import org.placeshare.policy.Obligations;
 
 /**
  * Assembles the person-level view: one searchset {@link Bundle} with one Patient (from the first
@@ -30,10 +31,11 @@ public final class PersonView {
 
   /**
    * @param results in order of authority: the first Found supplies the Patient
-   * @param allowedTypes per source id, the resource types its decision allows; nothing else leaves
+   * @param obligations per source id, its decision's obligations: only what they allow leaves, and
+   *     as they say
    */
   public static Released assemble(
-      List<SourceRecords> results, Map<String, Set<String>> allowedTypes, Instant now) {
+      List<SourceRecords> results, Map<String, Obligations> obligations, Instant now) {
     Bundle bundle = new Bundle().setType(Bundle.BundleType.SEARCHSET);
     bundle.setId(UUID.randomUUID().toString());
     bundle.getMeta().setLastUpdated(Date.from(now));
@@ -44,14 +46,17 @@ public final class PersonView {
       SourceDescriptor source = result.source();
       if (result instanceof SourceRecords.Found found) {
         List<String> refs = new ArrayList<>();
-        Set<String> allowed = allowedTypes.getOrDefault(source.id(), Set.of());
-        if (!patientAdded && allowed.contains("Patient")) {
-          add(bundle, source, found.patient(), refs);
-          patientAdded = true;
+        Obligations terms = obligations.getOrDefault(source.id(), Obligations.NONE);
+        if (!patientAdded) {
+          Optional<Resource> patient = ReleaseObligations.apply(found.patient(), terms);
+          if (patient.isPresent()) {
+            add(bundle, source, patient.get(), refs);
+            patientAdded = true;
+          }
         }
         for (Resource resource : found.resources()) {
-          if (allowed.contains(resource.fhirType()) && !(resource instanceof Patient)) {
-            add(bundle, source, resource, refs);
+          if (!(resource instanceof Patient)) {
+            ReleaseObligations.apply(resource, terms).ifPresent(r -> add(bundle, source, r, refs));
           }
         }
         released.put(source.id(), List.copyOf(refs));

@@ -68,6 +68,12 @@ class GatewayEndToEndTest {
     assertThat(types).doesNotContain("MedicationStatement", "AllergyIntolerance");
     assertThat(types.stream().filter("Patient"::equals)).hasSize(1);
     Patient patient = (Patient) bundle.getEntry().get(0).getResource();
+    // The agreement's obligations: birth date to the year, postcode to the district, labelled R.
+    assertThat(patient.getBirthDateElement().getValueAsString())
+        .isEqualTo(String.valueOf(fixture.firstPerson().birthDate().getYear()));
+    assertThat(patient.getAddressFirstRep().getPostalCode())
+        .isEqualTo(fixture.firstPerson().postcode().split(" ")[0]);
+    assertThat(patient.getMeta().getSecurityFirstRep().getCode()).isEqualTo("R");
     assertThat(patient.getIdentifierFirstRep().getValue()).isEqualTo(nhs);
     // The council source is down: the view says so instead of failing.
     OperationOutcome outcome =

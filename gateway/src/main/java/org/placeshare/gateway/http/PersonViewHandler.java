@@ -11,7 +11,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
@@ -27,6 +26,7 @@ import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
 import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.Obligations;
 import org.placeshare.policy.PolicySet;
 import org.placeshare.policy.identity.Caller;
 
@@ -167,13 +167,13 @@ final class PersonViewHandler {
               String.join("\n", refusals)));
       return;
     }
-    Map<String, Set<String>> allowed = new HashMap<>();
-    permitted.forEach((id, d) -> allowed.put(id, d.resourceTypes()));
+    Map<String, Obligations> allowed = new HashMap<>();
+    permitted.forEach((id, d) -> allowed.put(id, d.obligations()));
     List<Future<SourceRecords>> fetches = new ArrayList<>();
     for (RecordSource source : sources) {
-      Set<String> types = allowed.get(source.descriptor().id());
-      if (types != null) {
-        fetches.add(source.fetch(state.patient, types));
+      Obligations terms = allowed.get(source.descriptor().id());
+      if (terms != null) {
+        fetches.add(source.fetch(state.patient, terms.resourceTypes()));
       }
     }
     // A fetch reports upstream trouble in its result and never fails, so all() waits for every one.
@@ -195,7 +195,7 @@ final class PersonViewHandler {
       DecisionRequest request,
       List<SourceRecords> results,
       Collection<Decision> permitted,
-      Map<String, Set<String>> allowed) {
+      Map<String, Obligations> allowed) {
     List<String> problems = new ArrayList<>();
     boolean found = false;
     for (SourceRecords r : results) {

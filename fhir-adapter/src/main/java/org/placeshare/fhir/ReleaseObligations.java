@@ -1,0 +1,112 @@
+package org.placeshare.fhir;
+
+import ca.uhn.fhir.context.BaseRuntimeChildDefinition;
+import ca.uhn.fhir.context.BaseRuntimeElementCompositeDefinition;
+import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
+import ca.uhn.fhir.util.FhirTerser;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.hl7.fhir.instance.model.api.IBase;
+import org.hl7.fhir.r4.model.BaseDateTimeType;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.StringType;
+import org.placeshare.policy.CodeNarrowing;
+import org.placeshare.policy.Generalisation;
+import org.placeshare.policy.Obligations;
+
+/**
+ * Applies a decision's obligations to one resource before it leaves: drop it if out of scope, if it
+ * carries a sensitive code the agreement does not name, or if it falls outside the codes the
+ * agreement narrows its type to; then remove and generalise elements, strip identifiers where the
+ * agreement asks for pseudonyms, and label its confidentiality.
+ */
+public final class ReleaseObligations {
+
+  static final String CONFIDENTIALITY_SYSTEM =
+      "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+
+  private ReleaseObligations() {}
+
+  /** The resource as it may be released, or empty when it must not leave at all. */
+  public static Optional<Resource> apply(Resource resource, Obligations obligations) {
+    if (!obligations.resourceTypes().contains(resource.fhirType())) {
+      return Optional.empty();
+    }
+    FhirTerser terser = Fhir.context().newTerser();
+    List<Coding> codings = terser.getAllPopulatedChildElementsOfType(resource, Coding.class);
+    if (codings.stream().anyMatch(c -> obligations.excludes(c.getSystem(), c.getCode()))) {
+      return Optional.empty();
+    }
+    for (CodeNarrowing n : obligations.narrowing()) {
+      if (n.resourceType().equals(resource.fhirType())
+          && codings.stream()
+              .noneMatch(
+                  c -> n.system().equals(c.getSystem()) && n.codes().contains(c.getCode()))) {
+        return Optional.empty();
+      }
+    }
+    for (String path : obligations.remove()) {
+      remove(resource, path);
+    }
+    for (Map.Entry<String, Generalisation> g : obligations.generalise().entrySet()) {
+      generalise(terser, resource, g.getKey(), g.getValue());
+    }
+    if (obligations.pseudonymKey().isPresent()) {
+      // Pseudonyms keyed per agreement come with cohort export; until then no identifier leaves.
+      terser
+          .getAllPopulatedChildElementsOfType(resource, Identifier.class)
+          .forEach(i -> i.setValue(null).setSystem(null));
+    }
+    obligations
+        .confidentiality()
+        .ifPresent(code -> resource.getMeta().addSecurity(CONFIDENTIALITY_SYSTEM, code, null));
+    return Optional.of(resource);
+  }
+
+  /** Clears the last element of {@code Type.a.b} on every {@code Type.a} present. */
+  private static void remove(Resource resource, String path) {
+    int dot = path.lastIndexOf('.');
+    String parentPath = path.substring(0, dot);
+    String child = path.substring(dot + 1);
+    List<IBase> parents =
+        parentPath.equals(resource.fhirType())
+            ? List.of(resource)
+            : Fhir.context().newTerser().getValues(resource, parentPath);
+    for (IBase parent : parents) {
+      var definition = Fhir.context().getElementDefinition(parent.getClass());
+      if (definition instanceof BaseRuntimeElementCompositeDefinition<?> composite) {
+        BaseRuntimeChildDefinition childDefinition = composite.getChildByName(child);
+        if (childDefinition != null) {
+          childDefinition.getMutator().setValue(parent, null);
+        }
+      }
+    }
+  }
+
+  private static void generalise(
+      FhirTerser terser, Resource resource, String path, Generalisation to) {
+    for (IBase value : terser.getValues(resource, path)) {
+      if (to == Generalisation.YEAR && value instanceof BaseDateTimeType date && date.hasValue()) {
+        date.setPrecision(TemporalPrecisionEnum.YEAR);
+      } else if (to == Generalisation.DISTRICT && value instanceof StringType postcode) {
+        postcode.setValue(district(postcode.getValue()));
+      }
+    }
+  }
+
+  /** The outward code of a UK postcode: before the space, or all but the inward three. */
+  static String district(String postcode) {
+    if (postcode == null) {
+      return null;
+    }
+    String p = postcode.strip().toUpperCase(java.util.Locale.ROOT);
+    int space = p.indexOf(' ');
+    if (space > 0) {
+      return p.substring(0, space);
+    }
+    return p.length() > 3 ? p.substring(0, p.length() - 3) : p;
+  }
+}

@@ -1,0 +1,124 @@
+package org.placeshare.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.DateType;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.Test;
+import org.placeshare.policy.CodeNarrowing;
+import org.placeshare.policy.Generalisation;
+import org.placeshare.policy.Obligations;
+import org.placeshare.policy.SensitiveCategory;
+import org.placeshare.policy.SensitiveCodes;
+
+class ReleaseObligationsTest {
+
+  private static final String SNOMED = "http://snomed.info/sct";
+
+  private static Obligations obligations(
+      Set<String> remove,
+      Map<String, Generalisation> generalise,
+      List<CodeNarrowing> narrowing,
+      boolean pseudonymise) {
+    return new Obligations(
+        Set.of("Patient", "Condition"),
+        narrowing,
+        SensitiveCodes.bundled().codes(SensitiveCategory.SEXUAL_HEALTH),
+        SensitiveCodes.bundled().version(),
+        remove,
+        generalise,
+        pseudonymise ? Optional.of("agreement") : Optional.empty(),
+        Optional.of("R"));
+  }
+
+  private static Patient patient() {
+    Patient p = new Patient();
+    p.addIdentifier().setSystem(Fhir.NHS_NUMBER_SYSTEM).setValue("9990000018");
+    p.setBirthDateElement(new DateType("1956-03-14"));
+    p.addTelecom().setValue("07700 900000");
+    p.addAddress().setPostalCode("CV1 2AB").addLine("1 Example Street");
+    return p;
+  }
+
+  private static Condition condition(String code) {
+    Condition c = new Condition();
+    c.getCode().addCoding().setSystem(SNOMED).setCode(code);
+    return c;
+  }
+
+  @Test
+  void apply_patient_removesGeneralisesAndLabels() {
+    Obligations o =
+        obligations(
+            Set.of("Patient.telecom", "Patient.address.line"),
+            Map.of(
+                "Patient.birthDate", Generalisation.YEAR,
+                "Patient.address.postalCode", Generalisation.DISTRICT),
+            List.of(),
+            false);
+
+    Patient released = (Patient) ReleaseObligations.apply(patient(), o).orElseThrow();
+
+    assertThat(released.hasTelecom()).isFalse();
+    assertThat(released.getAddressFirstRep().hasLine()).isFalse();
+    assertThat(released.getAddressFirstRep().getPostalCode()).isEqualTo("CV1");
+    assertThat(released.getBirthDateElement().getValueAsString()).isEqualTo("1956");
+    assertThat(released.getIdentifierFirstRep().getValue()).isEqualTo("9990000018");
+    assertThat(released.getMeta().getSecurity())
+        .singleElement()
+        .satisfies(c -> assertThat(c.getCode()).isEqualTo("R"));
+  }
+
+  @Test
+  void apply_sensitiveCodeNotNamed_dropsTheResource() {
+    Obligations o = obligations(Set.of(), Map.of(), List.of(), false);
+
+    assertThat(ReleaseObligations.apply(condition("86406008"), o)).isEmpty();
+    assertThat(ReleaseObligations.apply(condition("44054006"), o)).isPresent();
+  }
+
+  @Test
+  void apply_narrowedType_keepsOnlyTheNamedCodes() {
+    Obligations o =
+        obligations(
+            Set.of(),
+            Map.of(),
+            List.of(new CodeNarrowing("Condition", SNOMED, Set.of("44054006"))),
+            false);
+
+    assertThat(ReleaseObligations.apply(condition("44054006"), o)).isPresent();
+    assertThat(ReleaseObligations.apply(condition("13645005"), o)).isEmpty();
+    assertThat(ReleaseObligations.apply(patient(), o)).isPresent();
+  }
+
+  @Test
+  void apply_pseudonymise_leavesNoIdentifierValue() {
+    Patient released =
+        (Patient)
+            ReleaseObligations.apply(patient(), obligations(Set.of(), Map.of(), List.of(), true))
+                .orElseThrow();
+
+    assertThat(Fhir.encode(released)).doesNotContain("9990000018");
+  }
+
+  @Test
+  void apply_typeOutOfScope_dropsIt() {
+    assertThat(
+            ReleaseObligations.apply(
+                new org.hl7.fhir.r4.model.MedicationStatement(),
+                obligations(Set.of(), Map.of(), List.of(), false)))
+        .isEmpty();
+  }
+
+  @Test
+  void district_ofPostcodes() {
+    assertThat(ReleaseObligations.district("cv1 2ab")).isEqualTo("CV1");
+    assertThat(ReleaseObligations.district("CV12AB")).isEqualTo("CV1");
+    assertThat(ReleaseObligations.district("B11AA")).isEqualTo("B1");
+  }
+}
