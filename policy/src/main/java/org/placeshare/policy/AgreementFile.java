@@ -164,7 +164,7 @@ public final class AgreementFile {
               .map(a -> whole(a, "retainYears", 1, 100))
               .orElse(0);
       if (lawfulBasis != null && consent != null) {
-        crossCheck(lawfulBasis, consent, directCareOnly);
+        crossCheck(lawfulBasis, consent);
       }
       Obligations obligations = obligations(types, narrowing, sensitive, id);
       if (!problems.isEmpty()) {
@@ -726,7 +726,7 @@ public final class AgreementFile {
               });
     }
 
-    private void crossCheck(LawfulBasis basis, ConsentTerms consent, boolean directCareOnly) {
+    private void crossCheck(LawfulBasis basis, ConsentTerms consent) {
       if (basis.commonLaw() == LawfulBasis.CommonLaw.CONSENT
           && consent.rule() == ConsentRule.NONE) {
         problems.add(
