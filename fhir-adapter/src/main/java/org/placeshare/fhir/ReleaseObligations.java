@@ -49,7 +49,7 @@ public final class ReleaseObligations {
       }
     }
     for (String path : obligations.remove()) {
-      remove(resource, path);
+      remove(terser, resource, path);
     }
     for (Map.Entry<String, Generalisation> g : obligations.generalise().entrySet()) {
       generalise(terser, resource, g.getKey(), g.getValue());
@@ -67,14 +67,14 @@ public final class ReleaseObligations {
   }
 
   /** Clears the last element of {@code Type.a.b} on every {@code Type.a} present. */
-  private static void remove(Resource resource, String path) {
+  private static void remove(FhirTerser terser, Resource resource, String path) {
     int dot = path.lastIndexOf('.');
     String parentPath = path.substring(0, dot);
     String child = path.substring(dot + 1);
     List<IBase> parents =
         parentPath.equals(resource.fhirType())
             ? List.of(resource)
-            : Fhir.context().newTerser().getValues(resource, parentPath);
+            : terser.getValues(resource, parentPath);
     for (IBase parent : parents) {
       var definition = Fhir.context().getElementDefinition(parent.getClass());
       if (definition instanceof BaseRuntimeElementCompositeDefinition<?> composite) {

@@ -4,6 +4,7 @@ import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
@@ -75,9 +76,9 @@ public record Agreement(
     return !day.isBefore(effective) && !day.isAfter(expires);
   }
 
-  /** True when every purpose it allows is an individual's own care. */
-  public boolean directCareOnly() {
-    return purposesOfUse.stream().allMatch(PurposeOfUse::isDirectCare);
+  /** The pilot's daily volume per recipient, if it has one. */
+  public OptionalInt dailyVolume() {
+    return pilot.map(Pilot::dailyVolume).orElse(OptionalInt.empty());
   }
 
   public boolean monitorOnly() {

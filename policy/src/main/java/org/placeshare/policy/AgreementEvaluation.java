@@ -204,7 +204,7 @@ final class AgreementEvaluation {
   }
 
   private boolean volume(DecisionRequest r) {
-    var cap = agreement.pilot().map(p -> p.dailyVolume()).orElse(java.util.OptionalInt.empty());
+    var cap = agreement.dailyVolume();
     if (cap.isEmpty()) {
       return true;
     }

@@ -12,7 +12,7 @@ import java.util.Optional;
 public record LawfulBasis(String article6, String article9, CommonLaw commonLaw) {
 
   /** The common-law basis that sets aside the duty of confidence. */
-  public enum CommonLaw {
+  public enum CommonLaw implements Coded {
     CONSENT("consent"),
     IMPLIED_CONSENT_DIRECT_CARE("implied-consent-direct-care"),
     LEGAL_OBLIGATION("legal-obligation"),
@@ -25,17 +25,13 @@ public record LawfulBasis(String article6, String article9, CommonLaw commonLaw)
       this.code = code;
     }
 
+    @Override
     public String code() {
       return code;
     }
 
     static Optional<CommonLaw> of(String code) {
-      for (CommonLaw c : values()) {
-        if (c.code.equals(code)) {
-          return Optional.of(c);
-        }
-      }
-      return Optional.empty();
+      return Coded.of(CommonLaw.class, code);
     }
   }
 }

@@ -2,6 +2,7 @@ package org.placeshare.policy;
 
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -168,6 +169,19 @@ public final class PolicySet {
     return byProviderAndRecipient
         .getOrDefault(provider, Map.of())
         .getOrDefault(recipient, List.of());
+  }
+
+  /**
+   * The ids of pilot agreements with a daily volume that could decide for this recipient and any of
+   * these providers: the usage counts a request needs before it is decided.
+   */
+  public List<String> cappedAgreements(Collection<OdsCode> providers, OdsCode recipient) {
+    return providers.stream()
+        .flatMap(p -> candidates(p, recipient).stream())
+        .filter(a -> a.dailyVolume().isPresent())
+        .map(Agreement::id)
+        .distinct()
+        .toList();
   }
 
   /**

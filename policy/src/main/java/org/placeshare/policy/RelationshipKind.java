@@ -3,7 +3,7 @@ package org.placeshare.policy;
 import java.util.Optional;
 
 /** How an organisation is known to be caring for a person, as the relationship register holds. */
-public enum RelationshipKind {
+public enum RelationshipKind implements Coded {
   /** The person is registered with this GP practice. */
   REGISTERED_GP("registered-gp"),
   /** The organisation has an open episode of care (e.g. a social care case). */
@@ -17,16 +17,12 @@ public enum RelationshipKind {
     this.code = code;
   }
 
+  @Override
   public String code() {
     return code;
   }
 
   public static Optional<RelationshipKind> of(String code) {
-    for (RelationshipKind k : values()) {
-      if (k.code.equals(code)) {
-        return Optional.of(k);
-      }
-    }
-    return Optional.empty();
+    return Coded.of(RelationshipKind.class, code);
   }
 }

@@ -6,7 +6,7 @@ import java.util.Optional;
  * Records with special legal protection. Excluded from every release unless an agreement names the
  * category; the codes that mark each are in the versioned list {@link SensitiveCodes}.
  */
-public enum SensitiveCategory {
+public enum SensitiveCategory implements Coded {
   SEXUAL_HEALTH("sexual-health"),
   FERTILITY("fertility"),
   GENDER_REASSIGNMENT("gender-reassignment"),
@@ -18,16 +18,12 @@ public enum SensitiveCategory {
     this.code = code;
   }
 
+  @Override
   public String code() {
     return code;
   }
 
   public static Optional<SensitiveCategory> of(String code) {
-    for (SensitiveCategory c : values()) {
-      if (c.code.equals(code)) {
-        return Optional.of(c);
-      }
-    }
-    return Optional.empty();
+    return Coded.of(SensitiveCategory.class, code);
   }
 }

@@ -145,10 +145,6 @@ final class StrictYaml {
       return list.isEmpty();
     }
 
-    List<String> all() {
-      return List.copyOf(list);
-    }
-
     void throwIfAny() {
       if (!list.isEmpty()) {
         throw new PolicyException(String.join("\n", list));
@@ -225,10 +221,6 @@ final class StrictYaml {
 
     String path(String key) {
       return path.isEmpty() ? key : path + "." + key;
-    }
-
-    Problems problems() {
-      return problems;
     }
 
     boolean has(String key) {

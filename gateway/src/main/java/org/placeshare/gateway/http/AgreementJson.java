@@ -97,7 +97,7 @@ final class AgreementJson {
                             new JsonArray(p.postcodeDistricts().stream().sorted().toList()))
                         .put(
                             "dailyVolume",
-                            p.dailyVolume().isPresent() ? p.dailyVolume().getAsInt() : null)
+                            a.dailyVolume().isPresent() ? a.dailyVolume().getAsInt() : null)
                         .put("monitorOnly", p.monitorOnly())));
     json.put("auditRetentionYears", a.auditRetentionYears());
     return json;

@@ -5,7 +5,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
@@ -47,22 +46,13 @@ final class FhirFailureHandler {
     }
     RequestState s = state.get();
     AuditEvent event =
-        new AuditEvent(
-            UUID.randomUUID(),
+        s.event(
             clock.instant(),
-            s.requestId,
-            s.action,
             status == 401 || status == 403 ? AuditEvent.Outcome.REFUSED : AuditEvent.Outcome.FAILED,
             status,
-            Optional.ofNullable(s.patient),
-            Optional.ofNullable(s.caller),
-            Optional.ofNullable(s.emergencyReason),
-            Optional.ofNullable(s.relationshipClaim),
-            s.decisions,
             Map.of(),
             List.of(),
-            known.auditDetail(),
-            clock.millis() - s.started.toEpochMilli());
+            known.auditDetail());
     audit
         .append(event)
         .onSuccess(seq -> Outcomes.send(ctx.response(), status, known.code(), known.getMessage()))

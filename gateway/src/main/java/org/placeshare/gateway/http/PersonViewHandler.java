@@ -11,7 +11,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.PersonView;
@@ -27,6 +26,7 @@ import org.placeshare.policy.DecisionRequest;
 import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.Obligations;
+import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PolicySet;
 import org.placeshare.policy.identity.Caller;
 
@@ -119,7 +119,7 @@ final class PersonViewHandler {
                 clock.instant())
             .withEmergencyReason(Optional.ofNullable(state.emergencyReason))
             .withRelationshipClaim(Optional.ofNullable(state.relationshipClaim));
-    List<String> capped = cappedAgreements(policy, caller);
+    List<String> capped = policy.cappedAgreements(providers(), caller.organisation());
     Future.all(
             register.facts(state.patient),
             register.releasedOn(caller.organisation(), base.day(), capped))
@@ -133,15 +133,8 @@ final class PersonViewHandler {
                     base.withFacts(all.resultAt(0)).withReleasedToday(all.resultAt(1))));
   }
 
-  /** The pilot agreements with a daily volume that could apply to this caller. */
-  private List<String> cappedAgreements(PolicySet policy, Caller caller) {
-    return sources.stream()
-        .flatMap(
-            s -> policy.candidates(s.descriptor().organisation(), caller.organisation()).stream())
-        .filter(a -> a.pilot().map(p -> p.dailyVolume().isPresent()).orElse(false))
-        .map(Agreement::id)
-        .distinct()
-        .toList();
+  private List<OdsCode> providers() {
+    return sources.stream().map(s -> s.descriptor().organisation()).toList();
   }
 
   private void decideAndFetch(
@@ -237,7 +230,7 @@ final class PersonViewHandler {
     List<Future<Void>> counts = new ArrayList<>();
     permitted.stream()
         .map(d -> d.agreement().orElseThrow())
-        .filter(a -> a.pilot().map(p -> p.dailyVolume().isPresent()).orElse(false))
+        .filter(a -> a.dailyVolume().isPresent())
         .map(Agreement::id)
         .distinct()
         .forEach(id -> counts.add(register.countRelease(id, request.recipient(), request.day())));
@@ -246,23 +239,14 @@ final class PersonViewHandler {
         .recover(e -> Future.failedFuture(new AuditUnavailable(e)));
   }
 
-  private AuditEvent event(
+  private static AuditEvent event(
       RequestState state, Instant now, PersonView.Released released, List<String> problems) {
-    return new AuditEvent(
-        UUID.randomUUID(),
+    return state.event(
         now,
-        state.requestId,
-        ACTION,
         AuditEvent.Outcome.PERMITTED,
         200,
-        Optional.of(state.patient),
-        Optional.of(state.caller),
-        Optional.ofNullable(state.emergencyReason),
-        Optional.ofNullable(state.relationshipClaim),
-        state.decisions,
         released.referencesBySource(),
         problems,
-        released.resourceCount() + " resources released",
-        now.toEpochMilli() - state.started.toEpochMilli());
+        released.resourceCount() + " resources released");
   }
 }

@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
@@ -177,11 +176,7 @@ final class PolicyEndpoints {
                     register.releasedOn(
                         q.request.recipient(),
                         q.request.day(),
-                        asked.stream()
-                            .flatMap(p -> policy.candidates(p, q.request.recipient()).stream())
-                            .map(a -> a.id())
-                            .distinct()
-                            .toList()));
+                        policy.cappedAgreements(asked, q.request.recipient())));
     Future.all(facts, used)
         .onFailure(
             e ->
@@ -210,24 +205,14 @@ final class PolicyEndpoints {
   }
 
   private void audited(RoutingContext ctx, RequestState state, JsonObject answer) {
-    Instant now = clock.instant();
     AuditEvent event =
-        new AuditEvent(
-            UUID.randomUUID(),
-            now,
-            state.requestId,
-            EVALUATE_ACTION,
+        state.event(
+            clock.instant(),
             AuditEvent.Outcome.EVALUATED,
             200,
-            Optional.ofNullable(state.patient),
-            Optional.ofNullable(state.caller),
-            Optional.ofNullable(state.emergencyReason),
-            Optional.ofNullable(state.relationshipClaim),
-            state.decisions,
             Map.of(),
             List.of(),
-            "what-if evaluation; no record was fetched",
-            now.toEpochMilli() - state.started.toEpochMilli());
+            "what-if evaluation; no record was fetched");
     audit
         .append(event)
         .onSuccess(seq -> json(ctx, 200, answer))

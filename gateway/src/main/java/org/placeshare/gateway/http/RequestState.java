@@ -4,6 +4,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.placeshare.gateway.audit.AuditEvent;
@@ -37,6 +38,32 @@ final class RequestState {
     ctx.put(KEY, state);
     ctx.response().putHeader("X-Request-ID", state.requestId);
     return state;
+  }
+
+  /** The audit event for this request as it ends, with everything it has learnt. */
+  AuditEvent event(
+      Instant now,
+      AuditEvent.Outcome outcome,
+      int status,
+      Map<String, List<String>> released,
+      List<String> sourceProblems,
+      String detail) {
+    return new AuditEvent(
+        UUID.randomUUID(),
+        now,
+        requestId,
+        action,
+        outcome,
+        status,
+        Optional.ofNullable(patient),
+        Optional.ofNullable(caller),
+        Optional.ofNullable(emergencyReason),
+        Optional.ofNullable(relationshipClaim),
+        decisions,
+        released,
+        sourceProblems,
+        detail,
+        now.toEpochMilli() - started.toEpochMilli());
   }
 
   static Optional<RequestState> of(RoutingContext ctx) {
