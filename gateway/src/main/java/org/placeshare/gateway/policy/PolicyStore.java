@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
@@ -50,7 +49,6 @@ public final class PolicyStore {
   private final Clock clock;
   private final AtomicReference<PolicyFolder.Loaded> current = new AtomicReference<>();
   private final AtomicReference<Status> status = new AtomicReference<>();
-  private final AtomicBoolean reloading = new AtomicBoolean();
   private volatile String stamp;
   private long timer = -1;
 
@@ -131,56 +129,51 @@ public final class PolicyStore {
         false);
   }
 
-  private void reloadNow() {
-    if (!reloading.compareAndSet(false, true)) {
-      return;
-    }
+  // One reload at a time; a poll and a reload request that overlap both load, in turn, so a
+  // change made while the first was reading is never skipped.
+  private synchronized void reloadNow() {
+    Instant now = clock.instant();
+    Status before = status.get();
     try {
-      Instant now = clock.instant();
-      Status before = status.get();
-      try {
-        PolicyFolder.Loaded loaded = PolicyFolder.load(folder, options, LocalDate.now(clock));
-        boolean changed = !loaded.fingerprint().equals(current.get().fingerprint());
-        if (changed) {
-          current.set(loaded);
-          LOG.info(
-              "agreements reloaded: "
-                  + loaded.set().agreements().size()
-                  + " in force, fingerprint "
-                  + loaded.fingerprint().substring(0, 12));
-        }
-        status.set(
-            new Status(
-                loaded.fingerprint(),
-                loaded.set().agreements().size(),
-                changed ? now : before.loadedAt(),
-                now,
-                before.reloads() + (changed ? 1 : 0),
-                before.refusedReloads(),
-                Optional.empty(),
-                Optional.empty(),
-                loaded.warnings()));
-      } catch (PolicyException e) {
-        // The messages can quote file content, so the log gives a count; the status has them.
-        long problems = e.getMessage().lines().count();
-        LOG.warning(
-            "agreements reload refused ("
-                + problems
-                + " problems); the previous set stays in force, see GET /policy/status");
-        status.set(
-            new Status(
-                before.fingerprint(),
-                before.agreements(),
-                before.loadedAt(),
-                now,
-                before.reloads(),
-                before.refusedReloads() + 1,
-                Optional.of(e.getMessage()),
-                Optional.of(now),
-                before.warnings()));
+      PolicyFolder.Loaded loaded = PolicyFolder.load(folder, options, LocalDate.now(clock));
+      boolean changed = !loaded.fingerprint().equals(current.get().fingerprint());
+      if (changed) {
+        current.set(loaded);
+        LOG.info(
+            "agreements reloaded: "
+                + loaded.set().agreements().size()
+                + " in force, fingerprint "
+                + loaded.fingerprint().substring(0, 12));
       }
-    } finally {
-      reloading.set(false);
+      status.set(
+          new Status(
+              loaded.fingerprint(),
+              loaded.set().agreements().size(),
+              changed ? now : before.loadedAt(),
+              now,
+              before.reloads() + (changed ? 1 : 0),
+              before.refusedReloads(),
+              Optional.empty(),
+              Optional.empty(),
+              loaded.warnings()));
+    } catch (PolicyException e) {
+      // The messages can quote file content, so the log gives a count; the status has them.
+      long problems = e.getMessage().lines().count();
+      LOG.warning(
+          "agreements reload refused ("
+              + problems
+              + " problems); the previous set stays in force, see GET /policy/status");
+      status.set(
+          new Status(
+              before.fingerprint(),
+              before.agreements(),
+              before.loadedAt(),
+              now,
+              before.reloads(),
+              before.refusedReloads() + 1,
+              Optional.of(e.getMessage()),
+              Optional.of(now),
+              before.warnings()));
     }
   }
 
