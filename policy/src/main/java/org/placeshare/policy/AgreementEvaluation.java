@@ -21,6 +21,7 @@ final class AgreementEvaluation {
   String refusalWords;
   boolean emergency;
   boolean selfClaimed;
+  Consent consent;
 
   private AgreementEvaluation(Agreement agreement) {
     this.agreement = agreement;
@@ -145,19 +146,25 @@ final class AgreementEvaluation {
     if (rule == ConsentRule.NONE) {
       return pass("consent is not the basis (" + basis() + ")");
     }
-    if (r.consent().isPresent()) {
-      String misfit = misfit(r.consent().get(), r);
-      if (misfit == null) {
-        return pass("consent " + r.consent().get().id() + " covers this request");
+    // The first consent that fits wins; if none does, the first one's misfit is the refusal.
+    Refusal firstMisfit = null;
+    String firstMisfitWords = null;
+    for (Consent c : r.consents()) {
+      if (fits(c, r)) {
+        consent = c;
+        return pass("consent " + c.id() + " (" + c.method().code() + ") covers this request");
       }
-      if (r.emergencyReason().isEmpty() || rule != ConsentRule.REQUIRED_OR_EMERGENCY) {
-        return false;
+      if (firstMisfit == null) {
+        firstMisfit = refusal;
+        firstMisfitWords = refusalWords;
       }
-      // A consent that does not fit gives way to a stated emergency, where one is allowed.
-      refusal = null;
-      refusalWords = null;
     }
+    refusal = null;
+    refusalWords = null;
     if (r.emergencyReason().isEmpty()) {
+      if (firstMisfit != null) {
+        return refuse(firstMisfit, firstMisfitWords);
+      }
       return refuse(
           Refusal.CONSENT_MISSING,
           "consent is required and none was presented"
@@ -165,8 +172,11 @@ final class AgreementEvaluation {
                   ? "; no emergency reason was stated"
                   : ""));
     }
+    // A consent that does not fit gives way to a stated emergency, where one is allowed.
     if (rule != ConsentRule.REQUIRED_OR_EMERGENCY) {
-      return refuse(Refusal.EMERGENCY_NOT_ALLOWED, "emergency access is not allowed");
+      return firstMisfit != null
+          ? refuse(firstMisfit, firstMisfitWords)
+          : refuse(Refusal.EMERGENCY_NOT_ALLOWED, "emergency access is not allowed");
     }
     if (!r.purpose().equals(PurposeOfUse.EMERGENCY_TREATMENT)) {
       return refuse(
@@ -177,30 +187,40 @@ final class AgreementEvaluation {
     return pass("emergency access with a stated reason, flagged for IG review");
   }
 
-  /** Why a verified consent does not cover this request, or null when it does. */
-  private String misfit(Consent c, DecisionRequest r) {
+  /** True when a verified consent covers this request; otherwise the refusal says why not. */
+  private boolean fits(Consent c, DecisionRequest r) {
     if (!agreement.consent().trustedIssuers().contains(c.issuer())) {
-      refuse(
+      return refuse(
           Refusal.CONSENT_ISSUER_NOT_TRUSTED,
           "consent "
               + c.id()
               + " was recorded by "
               + c.issuer()
               + ", which this agreement does not trust");
-    } else if (!c.patient().equals(r.patient())) {
-      refuse(Refusal.CONSENT_DOES_NOT_FIT, "consent " + c.id() + " is for another person");
-    } else if (!c.recipients().contains(r.recipient())) {
-      refuse(Refusal.CONSENT_DOES_NOT_FIT, "consent " + c.id() + " does not name " + r.recipient());
-    } else if (!c.purposes().contains(r.purpose())) {
-      refuse(
+    }
+    if (!c.patient().equals(r.patient())) {
+      return refuse(Refusal.CONSENT_DOES_NOT_FIT, "consent " + c.id() + " is for another person");
+    }
+    if (!c.recipients().contains(r.recipient())) {
+      return refuse(
+          Refusal.CONSENT_DOES_NOT_FIT, "consent " + c.id() + " does not name " + r.recipient());
+    }
+    if (!c.purposes().contains(r.purpose())) {
+      return refuse(
           Refusal.CONSENT_DOES_NOT_FIT,
           "consent " + c.id() + " does not cover purpose " + r.purpose());
-    } else if (r.at().isBefore(c.notBefore()) || !r.at().isBefore(c.expires())) {
-      refuse(
+    }
+    if (c.narrow(agreement.resourceTypes()).isEmpty()) {
+      return refuse(
+          Refusal.CONSENT_DOES_NOT_FIT,
+          "consent " + c.id() + " covers none of the data this agreement shares");
+    }
+    if (r.at().isBefore(c.notBefore()) || !r.at().isBefore(c.expires())) {
+      return refuse(
           Refusal.CONSENT_NOT_CURRENT,
           "consent " + c.id() + " is valid from " + c.notBefore() + " to " + c.expires());
     }
-    return refusalWords;
+    return true;
   }
 
   private boolean volume(DecisionRequest r) {

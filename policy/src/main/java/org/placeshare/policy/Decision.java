@@ -23,6 +23,7 @@ public final class Decision {
   private final List<Agreement> considered;
   private final boolean emergency;
   private final boolean selfClaimedRelationship;
+  private final Consent consent;
 
   private Decision(
       Effect effect,
@@ -32,7 +33,8 @@ public final class Decision {
       Set<Refusal> refusals,
       List<Agreement> considered,
       boolean emergency,
-      boolean selfClaimedRelationship) {
+      boolean selfClaimedRelationship,
+      Consent consent) {
     this.effect = effect;
     this.provider = provider;
     this.agreement = agreement;
@@ -41,6 +43,7 @@ public final class Decision {
     this.considered = List.copyOf(considered);
     this.emergency = emergency;
     this.selfClaimedRelationship = selfClaimedRelationship;
+    this.consent = consent;
   }
 
   static Decision permit(
@@ -49,7 +52,8 @@ public final class Decision {
       List<String> reasons,
       List<Agreement> considered,
       boolean emergency,
-      boolean selfClaimedRelationship) {
+      boolean selfClaimedRelationship,
+      Consent consent) {
     return new Decision(
         Effect.PERMIT,
         provider,
@@ -58,7 +62,8 @@ public final class Decision {
         Set.of(),
         considered,
         emergency,
-        selfClaimedRelationship);
+        selfClaimedRelationship,
+        consent);
   }
 
   /**
@@ -72,7 +77,7 @@ public final class Decision {
       Set<Refusal> refusals,
       List<Agreement> considered) {
     return new Decision(
-        Effect.DENY, provider, monitored, reasons, refusals, considered, false, false);
+        Effect.DENY, provider, monitored, reasons, refusals, considered, false, false, null);
   }
 
   public Effect effect() {
@@ -119,9 +124,21 @@ public final class Decision {
     return effect == Effect.DENY && agreement != null;
   }
 
-  /** What must be done to the released records; {@link Obligations#NONE} on deny. */
+  /** The consent the permit rests on, if any: named in the audit, withdrawn by its id. */
+  public Optional<Consent> consent() {
+    return Optional.ofNullable(consent);
+  }
+
+  /**
+   * What must be done to the released records; {@link Obligations#NONE} on deny. A consent that
+   * covers only some kinds of record narrows the agreement's types to those.
+   */
   public Obligations obligations() {
-    return permitted() ? agreement.obligations() : Obligations.NONE;
+    if (!permitted()) {
+      return Obligations.NONE;
+    }
+    Obligations terms = agreement.obligations();
+    return consent == null ? terms : terms.withResourceTypes(consent.narrow(terms.resourceTypes()));
   }
 
   /** The obligation on released data: keep only these resource types. Empty on deny. */

@@ -2,6 +2,7 @@ package org.placeshare.policy;
 
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -11,7 +12,7 @@ import java.util.Optional;
  * person's records from this provider, now? Everything the answer depends on is here, so deciding
  * is a pure function and a what-if or a dry run asks exactly what a live request asks.
  *
- * @param consent a consent whose signature was verified, if one was presented or registered
+ * @param consents verified consents for this person: the one presented and those registered
  * @param emergencyReason the break-glass reason the caller stated, if any
  * @param relationshipClaim the reason a user gave for a self-claimed care relationship, if any
  * @param releasedToday releases so far today to this recipient, by agreement id (pilot caps)
@@ -22,7 +23,7 @@ public record DecisionRequest(
     PurposeOfUse purpose,
     NhsNumber patient,
     OdsCode provider,
-    Optional<Consent> consent,
+    List<Consent> consents,
     Optional<String> emergencyReason,
     Optional<String> relationshipClaim,
     PatientFacts facts,
@@ -35,7 +36,7 @@ public record DecisionRequest(
     Objects.requireNonNull(purpose, "purpose");
     Objects.requireNonNull(patient, "patient");
     Objects.requireNonNull(provider, "provider");
-    Objects.requireNonNull(consent, "consent");
+    consents = List.copyOf(consents);
     Objects.requireNonNull(emergencyReason, "emergencyReason");
     Objects.requireNonNull(relationshipClaim, "relationshipClaim");
     Objects.requireNonNull(facts, "facts");
@@ -62,7 +63,7 @@ public record DecisionRequest(
         purpose,
         patient,
         provider,
-        Optional.empty(),
+        List.of(),
         Optional.empty(),
         Optional.empty(),
         PatientFacts.UNKNOWN,
@@ -77,7 +78,7 @@ public record DecisionRequest(
         purpose,
         patient,
         provider,
-        consent,
+        consents,
         emergencyReason,
         relationshipClaim,
         facts,
@@ -85,14 +86,14 @@ public record DecisionRequest(
         at);
   }
 
-  public DecisionRequest withConsent(Optional<Consent> consent) {
+  public DecisionRequest withConsents(List<Consent> consents) {
     return new DecisionRequest(
         recipient,
         role,
         purpose,
         patient,
         provider,
-        consent,
+        consents,
         emergencyReason,
         relationshipClaim,
         facts,
@@ -107,7 +108,7 @@ public record DecisionRequest(
         purpose,
         patient,
         provider,
-        consent,
+        consents,
         emergencyReason,
         relationshipClaim,
         facts,
@@ -122,7 +123,7 @@ public record DecisionRequest(
         purpose,
         patient,
         provider,
-        consent,
+        consents,
         emergencyReason,
         relationshipClaim,
         facts,
@@ -137,7 +138,7 @@ public record DecisionRequest(
         purpose,
         patient,
         provider,
-        consent,
+        consents,
         emergencyReason,
         relationshipClaim,
         facts,
@@ -152,7 +153,7 @@ public record DecisionRequest(
         purpose,
         patient,
         provider,
-        consent,
+        consents,
         emergencyReason,
         relationshipClaim,
         facts,

@@ -46,6 +46,19 @@ public record Obligations(
     generalise = Map.copyOf(generalise);
   }
 
+  /** The same obligations over fewer resource types. */
+  public Obligations withResourceTypes(Set<String> types) {
+    return new Obligations(
+        types,
+        narrowing,
+        excludedCodes,
+        codeListVersion,
+        remove,
+        generalise,
+        pseudonymKey,
+        confidentiality);
+  }
+
   /** True when a resource carrying this coding must not be released. */
   public boolean excludes(String system, String code) {
     return excludedCodes.stream().anyMatch(e -> e.matches(system, code));

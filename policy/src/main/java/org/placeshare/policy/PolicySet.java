@@ -221,7 +221,13 @@ public final class PolicySet {
                 + request.purpose());
         reasons.addAll(e.passed);
         return Decision.permit(
-            request.provider(), agreement, reasons, candidates, e.emergency, e.selfClaimed);
+            request.provider(),
+            agreement,
+            reasons,
+            candidates,
+            e.emergency,
+            e.selfClaimed,
+            e.consent);
       }
       if (e.refusal == Refusal.MONITOR_ONLY && monitored == null) {
         monitored = e;

@@ -40,6 +40,9 @@ class PolicySetTest {
         patient,
         Set.of(AE),
         Set.of(PurposeOfUse.of(purpose)),
+        Set.of(Consent.ALL_DATA),
+        ConsentMethod.WRITTEN,
+        "gp-reception-1",
         Instant.parse("2026-11-01T00:00:00Z"),
         Instant.parse("2027-11-01T00:00:00Z"));
   }
@@ -61,7 +64,7 @@ class PolicySetTest {
   void decide_consentFits_permitsWithEveryCheckInWords() {
     Decision d =
         policy(AgreementFileTest.good())
-            .decide(clinician("TREAT").withConsent(Optional.of(consent(GP, PERSON, "TREAT"))));
+            .decide(clinician("TREAT").withConsents(List.of(consent(GP, PERSON, "TREAT"))));
 
     assertThat(d.permitted()).isTrue();
     assertThat(d.emergency()).isFalse();
@@ -73,7 +76,7 @@ class PolicySetTest {
             "R9A is a recipient and role 'clinician' is allowed",
             "purpose TREAT is allowed",
             "the national data opt-out does not apply to direct care",
-            "consent c-1 covers this request");
+            "consent c-1 (written) covers this request");
     assertThat(d.obligations().confidentiality()).hasValue("R");
   }
 
@@ -96,7 +99,7 @@ class PolicySetTest {
         policy(AgreementFileTest.good())
             .decide(
                 clinician("ETREAT")
-                    .withConsent(Optional.of(consent(GP, OTHER, "ETREAT")))
+                    .withConsents(List.of(consent(GP, OTHER, "ETREAT")))
                     .withEmergencyReason(Optional.of("unconscious")));
 
     assertThat(d.permitted()).isTrue();
@@ -288,13 +291,12 @@ class PolicySetTest {
                 "relationship:\n  required: true\n  accepted: [registered-gp, encounter]\n  selfClaim: refused\nemergency:");
 
     Decision none =
-        policy(yaml)
-            .decide(clinician("TREAT").withConsent(Optional.of(consent(GP, PERSON, "TREAT"))));
+        policy(yaml).decide(clinician("TREAT").withConsents(List.of(consent(GP, PERSON, "TREAT"))));
     Decision registered =
         policy(yaml)
             .decide(
                 clinician("TREAT")
-                    .withConsent(Optional.of(consent(GP, PERSON, "TREAT")))
+                    .withConsents(List.of(consent(GP, PERSON, "TREAT")))
                     .withFacts(
                         new PatientFacts(
                             false,
@@ -320,7 +322,7 @@ class PolicySetTest {
         policy(yaml)
             .decide(
                 clinician("TREAT")
-                    .withConsent(Optional.of(consent(GP, PERSON, "TREAT")))
+                    .withConsents(List.of(consent(GP, PERSON, "TREAT")))
                     .withRelationshipClaim(Optional.of("frailty team home visit")));
 
     assertThat(d.permitted()).isTrue();
@@ -344,7 +346,7 @@ class PolicySetTest {
         policy(AgreementFileTest.good())
             .decide(
                 clinician("TREAT")
-                    .withConsent(Optional.of(consent(OdsCode.of("Y99999"), PERSON, "TREAT"))));
+                    .withConsents(List.of(consent(OdsCode.of("Y99999"), PERSON, "TREAT"))));
 
     assertThat(only(d))
         .isEqualTo(
@@ -356,7 +358,7 @@ class PolicySetTest {
   void decide_consentForAnotherPerson_denies() {
     Decision d =
         policy(AgreementFileTest.good())
-            .decide(clinician("TREAT").withConsent(Optional.of(consent(GP, OTHER, "TREAT"))));
+            .decide(clinician("TREAT").withConsents(List.of(consent(GP, OTHER, "TREAT"))));
 
     assertThat(only(d)).isEqualTo("coventry-direct-care@1: consent c-1 is for another person");
     assertThat(d.refusals()).containsExactly(Refusal.CONSENT_DOES_NOT_FIT);
@@ -366,7 +368,7 @@ class PolicySetTest {
   void decide_consentForAnotherPurpose_denies() {
     Decision d =
         policy(AgreementFileTest.good())
-            .decide(clinician("TREAT").withConsent(Optional.of(consent(GP, PERSON, "COC"))));
+            .decide(clinician("TREAT").withConsents(List.of(consent(GP, PERSON, "COC"))));
 
     assertThat(only(d))
         .isEqualTo("coventry-direct-care@1: consent c-1 does not cover purpose TREAT");
@@ -381,12 +383,15 @@ class PolicySetTest {
             PERSON,
             Set.of(OdsCode.of("Y90002")),
             Set.of(PurposeOfUse.TREAT),
+            Set.of(Consent.ALL_DATA),
+            ConsentMethod.WRITTEN,
+            "gp-reception-1",
             NOW.minusSeconds(60),
             NOW.plusSeconds(60));
 
     Decision d =
         policy(AgreementFileTest.good())
-            .decide(clinician("TREAT").withConsent(Optional.of(forGpOnly)));
+            .decide(clinician("TREAT").withConsents(List.of(forGpOnly)));
 
     assertThat(only(d)).isEqualTo("coventry-direct-care@1: consent c-2 does not name R9A");
   }
@@ -400,12 +405,14 @@ class PolicySetTest {
             PERSON,
             Set.of(AE),
             Set.of(PurposeOfUse.TREAT),
+            Set.of(Consent.ALL_DATA),
+            ConsentMethod.WRITTEN,
+            "gp-reception-1",
             Instant.parse("2025-01-01T00:00:00Z"),
             Instant.parse("2026-01-01T00:00:00Z"));
 
     Decision d =
-        policy(AgreementFileTest.good())
-            .decide(clinician("TREAT").withConsent(Optional.of(expired)));
+        policy(AgreementFileTest.good()).decide(clinician("TREAT").withConsents(List.of(expired)));
 
     assertThat(only(d))
         .isEqualTo(

@@ -23,6 +23,7 @@ import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.CareRelationship;
 import org.placeshare.policy.Consent;
+import org.placeshare.policy.ConsentMethod;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
 import org.placeshare.policy.InvalidNhsNumberException;
@@ -63,7 +64,7 @@ final class PolicyEndpoints {
           "facts",
           "releasedToday");
   private static final Set<String> CONSENT_KEYS =
-      Set.of("id", "issuer", "recipients", "purposes", "notBefore", "expires");
+      Set.of("id", "issuer", "recipients", "purposes", "scopes", "method", "notBefore", "expires");
   private static final Set<String> FACTS_KEYS =
       Set.of("optedOut", "restricted", "postcodeDistrict", "relationships");
 
@@ -250,7 +251,7 @@ final class PolicyEndpoints {
             .withRelationshipClaim(Optional.ofNullable(reason(body, "relationshipClaim")));
     JsonObject consent = object(body, "consent");
     if (consent != null) {
-      request = request.withConsent(Optional.of(consent(consent, patient, at)));
+      request = request.withConsents(List.of(consent(consent, patient, at)));
     }
     JsonObject facts = object(body, "facts");
     JsonObject used = object(body, "releasedToday");
@@ -273,8 +274,18 @@ final class PolicyEndpoints {
         patient,
         recipients,
         purposes,
+        json.containsKey("scopes") ? Set.copyOf(strings(json, "scopes")) : Set.of(Consent.ALL_DATA),
+        method(Optional.ofNullable(text(json, "method", false)).orElse("written")),
+        "what-if",
         instant(json, "notBefore").orElse(at),
         instant(json, "expires").orElse(at.plusSeconds(1)));
+  }
+
+  private static ConsentMethod method(String code) {
+    return ConsentMethod.of(code)
+        .orElseThrow(
+            () ->
+                invalid("consent.method: expected written, verbal or digital, got '" + code + "'"));
   }
 
   private static PatientFacts facts(JsonObject json) {

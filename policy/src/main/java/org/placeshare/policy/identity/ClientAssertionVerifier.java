@@ -3,7 +3,6 @@ package org.placeshare.policy.identity;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,6 +25,8 @@ public final class ClientAssertionVerifier {
   public static final String ROLE_CLAIM = "user_role";
   public static final String PURPOSE_CLAIM = "purpose_of_use";
 
+  private static final String KIND = "client assertion";
+
   private static final Set<String> REQUIRED =
       Set.of("iss", "sub", "aud", "exp", "jti", USER_CLAIM, ROLE_CLAIM, PURPOSE_CLAIM);
 
@@ -41,8 +42,9 @@ public final class ClientAssertionVerifier {
   }
 
   public VerifiedClientAssertion verify(String assertion) {
-    Jwts.checkLength(assertion, "client assertion");
-    RegisteredClient client = clients.get(unverifiedIssuer(assertion));
+    SignedJWT jwt = Jwts.parse(assertion, KIND);
+    String issuer = Jwts.unverifiedClaims(jwt, KIND).getIssuer();
+    RegisteredClient client = issuer == null ? null : clients.get(issuer);
     if (client == null) {
       throw new TokenException("client assertion refused: issuer is not a registered client");
     }
@@ -54,10 +56,10 @@ public final class ClientAssertionVerifier {
             .build();
     JWTClaimsSet claims =
         Jwts.verify(
-            assertion,
-            "client assertion",
+            jwt,
+            KIND,
             new JOSEObjectType(TYPE),
-            client.publicKey(),
+            Jwts.es256(client.publicKey()),
             exact,
             REQUIRED,
             clock);
@@ -84,18 +86,5 @@ public final class ClientAssertionVerifier {
         purpose,
         Jwts.id(claims, "jti"),
         expires);
-  }
-
-  /** Reads {@code iss} before verification, only to pick the key; nothing else is trusted. */
-  private static String unverifiedIssuer(String assertion) {
-    try {
-      String issuer = SignedJWT.parse(assertion).getJWTClaimsSet().getIssuer();
-      if (issuer == null) {
-        throw new TokenException("client assertion refused: iss is missing");
-      }
-      return issuer;
-    } catch (ParseException e) {
-      throw new TokenException("client assertion is not a well-formed signed JWT", e);
-    }
   }
 }

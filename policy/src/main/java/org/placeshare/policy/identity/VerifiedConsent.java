@@ -1,0 +1,26 @@
+package org.placeshare.policy.identity;
+
+import org.placeshare.policy.Consent;
+
+/**
+ * A consent token whose signature, issuer, type, times and claims have been checked. Only {@link
+ * ConsentTokens} makes one, so the consent register holds nothing unverified.
+ */
+public final class VerifiedConsent {
+  private final Consent consent;
+  private final String token;
+
+  VerifiedConsent(Consent consent, String token) {
+    this.consent = consent;
+    this.token = token;
+  }
+
+  public Consent consent() {
+    return consent;
+  }
+
+  /** The signed token, kept as evidence with a registered consent. */
+  public String token() {
+    return token;
+  }
+}
