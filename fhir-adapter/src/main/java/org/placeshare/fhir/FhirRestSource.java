@@ -7,7 +7,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
@@ -166,47 +165,8 @@ public final class FhirRestSource implements RecordSource {
     return client
         .request(options)
         .compose(request -> request.send())
-        .compose(this::cappedBody)
+        .compose(response -> CappedBody.read(response, MAX_RESPONSE_BYTES, UpstreamException::new))
         .compose(body -> vertx.executeBlocking(() -> parseBundle(body), false));
-  }
-
-  private Future<Buffer> cappedBody(HttpClientResponse response) {
-    if (response.statusCode() != 200) {
-      response.request().reset();
-      return Future.failedFuture(new UpstreamException("answered HTTP " + response.statusCode()));
-    }
-    if (declaresTooMuch(response.getHeader(HttpHeaders.CONTENT_LENGTH))) {
-      response.request().reset();
-      return Future.failedFuture(tooLarge());
-    }
-    Promise<Buffer> promise = Promise.promise();
-    Buffer body = Buffer.buffer();
-    response.handler(
-        chunk -> {
-          if (body.length() + chunk.length() > MAX_RESPONSE_BYTES) {
-            // Fail before the reset, whose own error would otherwise be reported first.
-            promise.tryFail(tooLarge());
-            response.request().reset();
-          } else {
-            body.appendBuffer(chunk);
-          }
-        });
-    response.exceptionHandler(promise::tryFail);
-    response.endHandler(v -> promise.tryComplete(body));
-    return promise.future();
-  }
-
-  /** A declared length over the cap is refused before a byte is read; the cap still holds after. */
-  private static boolean declaresTooMuch(String contentLength) {
-    try {
-      return contentLength != null && Long.parseLong(contentLength.strip()) > MAX_RESPONSE_BYTES;
-    } catch (NumberFormatException e) {
-      return false;
-    }
-  }
-
-  private static UpstreamException tooLarge() {
-    return new UpstreamException("sent more than " + MAX_RESPONSE_BYTES + " bytes");
   }
 
   private static Bundle parseBundle(Buffer body) {

@@ -3,8 +3,11 @@ package org.placeshare.gateway;
 import com.nimbusds.jose.jwk.ECKey;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import java.net.URI;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -19,8 +22,13 @@ import org.placeshare.fhir.FhirRestSource;
 import org.placeshare.fhir.RecordSource;
 import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.consent.AssertionReplay;
+import org.placeshare.gateway.consent.ConsentRegister;
+import org.placeshare.gateway.consent.ConsentVerifier;
+import org.placeshare.gateway.consent.IssuerKeys;
 import org.placeshare.gateway.http.GatewayRoutes;
 import org.placeshare.gateway.policy.PolicyStore;
+import org.placeshare.gateway.register.NationalOptOuts;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.gateway.storage.Database;
 import org.placeshare.policy.OdsCode;
@@ -28,6 +36,7 @@ import org.placeshare.policy.PolicyFolder;
 import org.placeshare.policy.PurposeOfUse;
 import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.ClientAssertionVerifier;
+import org.placeshare.policy.identity.ConsentTokens;
 import org.placeshare.policy.identity.RegisteredClient;
 import org.placeshare.policy.identity.SigningKey;
 
@@ -49,18 +58,24 @@ public final class Gateway {
   private final Database database;
   private final PolicyStore policy;
   private final List<RecordSource> sources;
+  private final IssuerKeys issuerKeys;
+  private final Optional<NationalOptOuts> optOuts;
 
   private Gateway(
       Vertx vertx,
       HttpServer server,
       Database database,
       PolicyStore policy,
-      List<RecordSource> sources) {
+      List<RecordSource> sources,
+      IssuerKeys issuerKeys,
+      Optional<NationalOptOuts> optOuts) {
     this.vertx = vertx;
     this.server = server;
     this.database = database;
     this.policy = policy;
     this.sources = sources;
+    this.issuerKeys = issuerKeys;
+    this.optOuts = optOuts;
   }
 
   private static PolicyFolder.Options policyOptions(GatewayConfig config) {
@@ -75,12 +90,16 @@ public final class Gateway {
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config, Clock clock) {
     PolicyStore policy;
     SigningKey signingKey;
+    Optional<SigningKey> consentKey;
     Map<String, RegisteredClient> clients;
     List<RecordSource> sources;
+    HttpServerOptions serverOptions;
     try {
       policy = PolicyStore.load(config.agreements(), policyOptions(config), clock);
       signingKey = SigningKey.readPrivatePem(config.signingKey());
+      consentKey = config.consentKey().map(SigningKey::readPrivatePem);
       clients = clients(config);
+      serverOptions = serverOptions(config);
       sources = sources(vertx, config);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
@@ -88,37 +107,54 @@ public final class Gateway {
     AccessTokens tokens = new AccessTokens(signingKey, config.publicUrl(), clock);
     ClientAssertionVerifier assertions =
         new ClientAssertionVerifier(clients, config.tokenUrl(), clock);
-    return Database.open(
-            vertx, config.databaseUrl().orElse(null), config.dataDir().resolve("postgres"))
+    return IssuerKeys.start(vertx, config, consentKey, clock)
         .compose(
-            db -> {
-              var router =
-                  GatewayRoutes.create(
-                      vertx,
-                      policy,
-                      new PatientRegister(db.pool()),
-                      sources,
-                      new AuditLog(db.pool()),
-                      signingKey,
-                      assertions,
-                      tokens,
-                      clock);
-              return vertx
-                  .createHttpServer(
-                      new HttpServerOptions()
-                          .setHost(config.host())
-                          .setPort(config.port())
-                          .setMaxInitialLineLength(MAX_URL_LENGTH)
-                          .setMaxHeaderSize(MAX_HEADER_BYTES))
-                  .requestHandler(router)
-                  .listen()
-                  .map(
-                      server -> {
-                        policy.watch(vertx, config.policyPoll());
-                        return new Gateway(vertx, server, db, policy, sources);
-                      })
-                  .recover(e -> db.close().transform(x -> Future.failedFuture(e)));
-            })
+            issuerKeys ->
+                Database.open(
+                        vertx,
+                        config.databaseUrl().orElse(null),
+                        config.dataDir().resolve("postgres"))
+                    .compose(
+                        db -> {
+                          Optional<NationalOptOuts> optOuts =
+                              config
+                                  .nationalOptOuts()
+                                  .map(f -> new NationalOptOuts(f, db.pool(), clock));
+                          var services =
+                              new GatewayRoutes.Services(
+                                  policy,
+                                  new PatientRegister(db.pool()),
+                                  sources,
+                                  new AuditLog(db.pool()),
+                                  signingKey,
+                                  consentKey,
+                                  assertions,
+                                  tokens,
+                                  new AssertionReplay(db.pool()),
+                                  new ConsentVerifier(
+                                      new ConsentTokens(issuerKeys, clock), issuerKeys),
+                                  new ConsentRegister(db.pool()),
+                                  config.mutualTls(),
+                                  clock);
+                          return optOuts
+                              .map(o -> o.load(vertx).<Void>mapEmpty())
+                              .orElse(Future.succeededFuture())
+                              .compose(
+                                  v ->
+                                      vertx
+                                          .createHttpServer(serverOptions)
+                                          .requestHandler(GatewayRoutes.create(vertx, services))
+                                          .listen())
+                              .map(
+                                  server -> {
+                                    policy.watch(vertx, config.policyPoll());
+                                    optOuts.ifPresent(o -> o.watch(vertx, config.policyPoll()));
+                                    return new Gateway(
+                                        vertx, server, db, policy, sources, issuerKeys, optOuts);
+                                  })
+                              .recover(e -> db.close().transform(x -> Future.failedFuture(e)));
+                        })
+                    .recover(e -> issuerKeys.close().transform(x -> Future.failedFuture(e))))
         .onSuccess(
             g ->
                 LOG.info(
@@ -126,11 +162,41 @@ public final class Gateway {
                         + config.host()
                         + ":"
                         + g.port()
+                        + (config.tls().isPresent()
+                            ? config.mutualTls() ? " (https, mutual TLS)" : " (https)"
+                            : "")
                         + " with "
                         + policy.current().agreements().size()
                         + " agreements and "
                         + sources.size()
                         + " sources"));
+  }
+
+  private static HttpServerOptions serverOptions(GatewayConfig config) {
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(config.host())
+            .setPort(config.port())
+            .setMaxInitialLineLength(MAX_URL_LENGTH)
+            .setMaxHeaderSize(MAX_HEADER_BYTES);
+    config
+        .tls()
+        .ifPresent(
+            tls -> {
+              options
+                  .setSsl(true)
+                  .setKeyCertOptions(
+                      new PemKeyCertOptions()
+                          .setCertPath(tls.certificate().toString())
+                          .setKeyPath(tls.privateKey().toString()));
+              tls.clientCa()
+                  .ifPresent(
+                      ca ->
+                          options
+                              .setClientAuth(ClientAuth.REQUIRED)
+                              .setTrustOptions(new PemTrustOptions().addCertPath(ca.toString())));
+            });
+    return options;
   }
 
   private static Map<String, RegisteredClient> clients(GatewayConfig config) {
@@ -188,8 +254,10 @@ public final class Gateway {
   /** Stops listening, lets sources go, closes the database (stopping an embedded server). */
   public Future<Void> stop() {
     policy.stop(vertx);
+    optOuts.ifPresent(o -> o.stop(vertx));
     List<Future<Void>> closing = new ArrayList<>();
     closing.add(server.close());
+    closing.add(issuerKeys.close());
     sources.forEach(s -> closing.add(s.close()));
     return Future.join(closing).eventually(database::close).mapEmpty();
   }

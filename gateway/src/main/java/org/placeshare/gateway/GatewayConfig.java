@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +26,13 @@ import java.util.Set;
  * @param agreementSigners public keys of the IG leads who sign agreement files
  * @param agreementSignaturesRequired refuse agreement files without a valid signature
  * @param policyPoll how often the agreements folder is checked for changes
+ * @param consentKey the key the gateway signs consents with for issuers that record through it
+ * @param consentIssuers the consent recorders whose tokens the gateway verifies
+ * @param issuerTrustCa CA certificates (PEM) trusted for fetching issuers' key sets over https, in
+ *     place of the Java platform's
+ * @param nationalOptOuts a file of NHS numbers, one per line, that have registered a national data
+ *     opt-out; loaded into the register at start and whenever it changes
+ * @param tls serve https, and with a client CA require client certificates (mutual TLS)
  */
 public record GatewayConfig(
     String host,
@@ -39,7 +47,29 @@ public record GatewayConfig(
     Duration policyPoll,
     List<Organisation> organisations,
     List<Client> clients,
-    List<Source> sources) {
+    List<Source> sources,
+    Optional<Path> consentKey,
+    List<ConsentIssuer> consentIssuers,
+    Optional<Path> issuerTrustCa,
+    Optional<Path> nationalOptOuts,
+    Optional<Tls> tls) {
+
+  /**
+   * A consent recorder, by ODS code, with its keys as a JWKS file or an https URL, the algorithms
+   * it may sign with, and whether it may have the gateway record and sign consents for it.
+   */
+  public record ConsentIssuer(
+      String organisation,
+      Optional<Path> jwks,
+      Optional<URI> jwksUrl,
+      Set<String> algorithms,
+      boolean viaGateway) {}
+
+  /**
+   * The gateway's TLS: its certificate chain and key (PEM); with {@code clientCa}, clients must
+   * present a certificate issued by that CA whose subject CN is their registered client id.
+   */
+  public record Tls(Path certificate, Path privateKey, Optional<Path> clientCa) {}
 
   /** A party to agreements: a GP practice, trust, council or other body. */
   public record Organisation(String code, String name) {}
@@ -62,6 +92,12 @@ public record GatewayConfig(
     organisations = List.copyOf(organisations);
     clients = List.copyOf(clients);
     sources = List.copyOf(sources);
+    consentIssuers = List.copyOf(consentIssuers);
+  }
+
+  /** True when clients must present certificates from the configured CA. */
+  public boolean mutualTls() {
+    return tls.flatMap(Tls::clientCa).isPresent();
   }
 
   public String tokenUrl() {
@@ -81,7 +117,21 @@ public record GatewayConfig(
       Long policyPollMillis,
       List<Organisation> organisations,
       List<RawClient> clients,
-      List<RawSource> sources) {}
+      List<RawSource> sources,
+      String consentKey,
+      List<RawConsentIssuer> consentIssuers,
+      String issuerTrustCa,
+      String nationalOptOuts,
+      RawTls tls) {}
+
+  record RawConsentIssuer(
+      String organisation,
+      String jwks,
+      String jwksUrl,
+      List<String> algorithms,
+      Boolean viaGateway) {}
+
+  record RawTls(String certificate, String privateKey, String clientCa) {}
 
   record RawClient(String id, String organisation, String publicKey, List<String> purposes) {}
 
@@ -166,6 +216,20 @@ public record GatewayConfig(
               Duration.ofMillis(s.deadlineMillis() == null ? 5000 : s.deadlineMillis()),
               s.resourceTypes() == null ? List.of() : s.resourceTypes()));
     }
+    List<ConsentIssuer> issuers = consentIssuers(problems, base, raw.consentIssuers());
+    Optional<Path> consentKey = Optional.ofNullable(path(base, raw.consentKey()));
+    if (consentKey.isEmpty() && issuers.stream().anyMatch(ConsentIssuer::viaGateway)) {
+      problems.add("consentKey: expected a key file when an issuer has viaGateway: true, got none");
+    }
+    Optional<Tls> tls = Optional.empty();
+    if (raw.tls() != null) {
+      tls =
+          Optional.of(
+              new Tls(
+                  path(base, required(problems, "tls.certificate", raw.tls().certificate())),
+                  path(base, required(problems, "tls.privateKey", raw.tls().privateKey())),
+                  Optional.ofNullable(path(base, raw.tls().clientCa()))));
+    }
     GatewayConfig config =
         new GatewayConfig(
             host,
@@ -180,7 +244,19 @@ public record GatewayConfig(
             Duration.ofMillis(pollMillis),
             organisations,
             clients,
-            sources);
+            sources,
+            consentKey,
+            issuers,
+            Optional.ofNullable(path(base, raw.issuerTrustCa())),
+            Optional.ofNullable(path(base, raw.nationalOptOuts())),
+            tls);
+    for (ConsentIssuer i : issuers) {
+      unregistered(
+          problems,
+          codes,
+          "consentIssuers[" + i.organisation() + "].organisation",
+          i.organisation());
+    }
     for (Client c : clients) {
       unregistered(problems, codes, "clients[" + c.id() + "].organisation", c.organisation());
     }
@@ -191,6 +267,48 @@ public record GatewayConfig(
       throw new ConfigException(file + ":\n" + String.join("\n", problems));
     }
     return config;
+  }
+
+  private static List<ConsentIssuer> consentIssuers(
+      List<String> problems, Path base, List<RawConsentIssuer> raw) {
+    List<ConsentIssuer> issuers = new ArrayList<>();
+    Set<String> seen = new java.util.HashSet<>();
+    for (RawConsentIssuer i : raw == null ? List.<RawConsentIssuer>of() : raw) {
+      String org = required(problems, "consentIssuers[].organisation", i.organisation());
+      String key = "consentIssuers[" + org + "]";
+      if (org != null && !seen.add(org)) {
+        problems.add(key + ": expected each organisation once");
+      }
+      boolean viaGateway = Boolean.TRUE.equals(i.viaGateway());
+      if (i.jwks() != null && i.jwksUrl() != null) {
+        problems.add(key + ": expected jwks or jwksUrl, not both");
+      }
+      if (i.jwks() == null && i.jwksUrl() == null && !viaGateway) {
+        problems.add(key + ": expected jwks (a file), jwksUrl (https) or viaGateway: true");
+      }
+      Optional<URI> url = Optional.empty();
+      if (i.jwksUrl() != null) {
+        try {
+          URI u = new URI(i.jwksUrl());
+          if (!"https".equals(u.getScheme()) || u.getHost() == null) {
+            problems.add(key + ".jwksUrl: expected an https URL, got " + i.jwksUrl());
+          }
+          url = Optional.of(u);
+        } catch (java.net.URISyntaxException e) {
+          problems.add(key + ".jwksUrl: expected an https URL, got " + i.jwksUrl());
+        }
+      }
+      List<String> algorithms =
+          i.algorithms() == null || i.algorithms().isEmpty() ? List.of("ES256") : i.algorithms();
+      issuers.add(
+          new ConsentIssuer(
+              org,
+              Optional.ofNullable(path(base, i.jwks())),
+              url,
+              Set.copyOf(algorithms),
+              viaGateway));
+    }
+    return issuers;
   }
 
   private static void unregistered(

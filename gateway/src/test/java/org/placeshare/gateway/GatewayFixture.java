@@ -56,6 +56,10 @@ final class GatewayFixture implements AutoCloseable {
   final List<SyntheticPerson> people = SyntheticPopulation.generate(20, 42);
   final Map<String, SigningKey> clientKeys;
   final Path agreements;
+
+  /** The GP practice's consent key, whose public half the gateway trusts from a JWKS file. */
+  final SigningKey gpConsentKey;
+
   private final List<FhirSourceServer> upstreams;
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -64,15 +68,24 @@ final class GatewayFixture implements AutoCloseable {
       Gateway gateway,
       Map<String, SigningKey> keys,
       Path agreements,
+      SigningKey gpConsentKey,
       List<FhirSourceServer> upstreams) {
     this.vertx = vertx;
     this.gateway = gateway;
     this.clientKeys = keys;
     this.agreements = agreements;
+    this.gpConsentKey = gpConsentKey;
     this.upstreams = upstreams;
   }
 
   static GatewayFixture start(Path dir, String databaseUrl) throws Exception {
+    return start(dir, databaseUrl, config -> config);
+  }
+
+  /** A gateway whose configuration a test may change before it starts. */
+  static GatewayFixture start(
+      Path dir, String databaseUrl, java.util.function.UnaryOperator<GatewayConfig> change)
+      throws Exception {
     Vertx vertx = Vertx.vertx();
     List<SyntheticPerson> people = SyntheticPopulation.generate(20, 42);
     FhirSourceServer gp =
@@ -91,6 +104,12 @@ final class GatewayFixture implements AutoCloseable {
     council.writePem(dir.resolve("council.key.pem"), dir.resolve("council.pub.pem"));
     SigningKey ig = SigningKey.generate();
     ig.writePem(dir.resolve("ig.key.pem"), dir.resolve("ig.pub.pem"));
+    SigningKey gpConsent = SigningKey.generate();
+    Files.writeString(
+        dir.resolve("gp-consent.jwks.json"),
+        new com.nimbusds.jose.jwk.JWKSet(gpConsent.publicJwk()).toString());
+    SigningKey consentKey = SigningKey.generate();
+    consentKey.writePem(dir.resolve("consent.key.pem"), dir.resolve("consent.pub.pem"));
 
     GatewayConfig config =
         new GatewayConfig(
@@ -132,13 +151,27 @@ final class GatewayFixture implements AutoCloseable {
                     "E08000026",
                     "http://127.0.0.1:" + closedPort() + "/fhir",
                     Duration.ofSeconds(2),
-                    List.of("Patient", "EpisodeOfCare"))));
-    Gateway gateway = Gateway.start(vertx, config, CLOCK).await();
+                    List.of("Patient", "EpisodeOfCare"))),
+            Optional.of(dir.resolve("consent.key.pem")),
+            List.of(
+                new GatewayConfig.ConsentIssuer(
+                    "Y90001",
+                    Optional.of(dir.resolve("gp-consent.jwks.json")),
+                    Optional.empty(),
+                    Set.of("ES256"),
+                    false),
+                new GatewayConfig.ConsentIssuer(
+                    "R9A", Optional.empty(), Optional.empty(), Set.of("ES256"), true)),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty());
+    Gateway gateway = Gateway.start(vertx, change.apply(config), CLOCK).await();
     return new GatewayFixture(
         vertx,
         gateway,
         Map.of(AE_CLIENT, ae, COUNCIL_CLIENT, council, IG_CLIENT, ig),
         agreements,
+        gpConsent,
         List.of(gp, acute));
   }
 

@@ -195,7 +195,8 @@ class PolicyEndpointsTest {
   }
 
   @Test
-  void everything_optedOutPersonForPlanning_isRefusedAndAuditedWithTheReason() throws Exception {
+  void everything_optedOutPersonForPlanning_looksLikeNobodyButIsAuditedWithTheReason()
+      throws Exception {
     NhsNumber person = fixture.people.get(2).nhsNumber();
     fixture
         .register()
@@ -205,19 +206,27 @@ class PolicyEndpointsTest {
         .await();
 
     HttpResponse<String> r = fixture.everything(person.toString(), council);
+    HttpResponse<String> nobody = fixture.everything(nobody(), council);
 
-    assertThat(r.statusCode()).isEqualTo(403);
+    // The council's own source is down: a lookup of anyone not held answers 502, so must this.
+    assertThat(nobody.statusCode()).isEqualTo(502);
+    assertThat(r.statusCode()).isEqualTo(nobody.statusCode());
+    assertThat(r.body()).isEqualTo(nobody.body());
+    assertThat(r.headers().map().keySet()).isEqualTo(nobody.headers().map().keySet());
     Row event =
         fixture
             .gateway
             .database()
             .pool()
             .preparedQuery(
-                "SELECT detail FROM audit_event WHERE nhs_number = $1 ORDER BY seq DESC LIMIT 1")
+                "SELECT outcome, http_status, detail FROM audit_event WHERE nhs_number = $1"
+                    + " ORDER BY seq DESC LIMIT 1")
             .execute(io.vertx.sqlclient.Tuple.of(person.toString()))
             .await()
             .iterator()
             .next();
+    assertThat(event.getString("outcome")).isEqualTo("refused");
+    assertThat(event.getInteger("http_status")).isEqualTo(nobody.statusCode());
     JsonArray decisions = event.getJsonObject("detail").getJsonArray("decisions");
     assertThat(decisions.getJsonObject(0).getJsonArray("refusals"))
         .containsExactly("national_opt_out");
@@ -236,12 +245,42 @@ class PolicyEndpointsTest {
         .await();
     String clinician = fixture.token(GatewayFixture.AE_CLIENT, "clinician", "ETREAT");
 
-    assertThat(fixture.everything(person.toString(), council).statusCode()).isEqualTo(403);
+    HttpResponse<String> refused = fixture.everything(person.toString(), council);
+    HttpResponse<String> nobody = fixture.everything(nobody(), council);
+    assertThat(refused.statusCode()).isEqualTo(nobody.statusCode());
+    assertThat(refused.body()).isEqualTo(nobody.body());
     assertThat(
             fixture
                 .everything(person.toString(), clinician, "X-Emergency-Reason", "unconscious")
                 .statusCode())
         .isEqualTo(200);
+  }
+
+  @Test
+  void everything_flaggedPersonRefusedAnywayForAnotherReason_getsThatRefusalAsAnyoneWould()
+      throws Exception {
+    NhsNumber person = fixture.people.get(7).nhsNumber();
+    fixture
+        .register()
+        .upsert(
+            List.of(new PatientRegister.Entry(person, false, true, Optional.empty())),
+            GatewayFixture.CLOCK.instant())
+        .await();
+    // A clinician with neither consent nor emergency is refused for anyone: the flag changes
+    // nothing, so hiding it would itself give it away.
+    String clinician = fixture.token(GatewayFixture.AE_CLIENT, "clinician", "TREAT");
+
+    HttpResponse<String> flagged = fixture.everything(person.toString(), clinician);
+    HttpResponse<String> unflagged =
+        fixture.everything(fixture.people.get(8).nhsNumber().toString(), clinician);
+
+    assertThat(flagged.statusCode()).isEqualTo(403).isEqualTo(unflagged.statusCode());
+    assertThat(flagged.body()).isEqualTo(unflagged.body());
+  }
+
+  /** A valid NHS number in the test range that no source holds. */
+  private static String nobody() {
+    return NhsNumber.withCheckDigit("999777123").orElseThrow().toString();
   }
 
   @Test

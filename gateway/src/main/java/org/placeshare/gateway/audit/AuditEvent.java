@@ -50,6 +50,7 @@ public record AuditEvent(
    * @param agreement the permitting agreement, or the monitor-only pilot that would have
    * @param considered each agreement that could apply, as {@code id@version#sha256}
    * @param codeListVersion the sensitive code list applied to what was released
+   * @param consent the consent the permit rests on, as {@code jti} by issuer
    */
   public record SourceDecision(
       String source,
@@ -62,6 +63,7 @@ public record AuditEvent(
       boolean monitored,
       boolean reviewRequired,
       Optional<String> codeListVersion,
+      Optional<String> consent,
       List<String> reasons) {
 
     public SourceDecision {
@@ -83,6 +85,7 @@ public record AuditEvent(
           d.monitored(),
           d.reviewRequired(),
           d.permitted() ? Optional.of(d.obligations().codeListVersion()) : Optional.empty(),
+          d.consent().map(c -> c.id() + " by " + c.issuer()),
           d.reasons());
     }
   }

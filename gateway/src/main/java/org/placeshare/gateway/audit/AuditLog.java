@@ -63,6 +63,7 @@ public final class AuditLog {
               .put("monitored", d.monitored())
               .put("reviewRequired", d.reviewRequired())
               .put("codeListVersion", d.codeListVersion().orElse(null))
+              .put("consent", d.consent().orElse(null))
               .put("reasons", new JsonArray(d.reasons())));
     }
     JsonObject released = new JsonObject();

@@ -1,19 +1,27 @@
 package org.placeshare.gateway.http;
 
 import io.vertx.ext.web.RoutingContext;
+import java.util.Optional;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.policy.identity.AccessTokens;
+import org.placeshare.policy.identity.Caller;
 import org.placeshare.policy.identity.TokenException;
 
-/** Step 1 of the request path: the bearer access token, verified into a {@code Caller}. */
+/**
+ * Step 1 of the request path: the bearer access token, verified into a {@code Caller}. A token
+ * bound to a client certificate (RFC 8705) is good only on a connection presenting that
+ * certificate; with mutual TLS on, every token must be bound.
+ */
 final class Authentication {
 
   private static final String BEARER = "Bearer ";
 
   private final AccessTokens tokens;
+  private final boolean mutualTls;
 
-  Authentication(AccessTokens tokens) {
+  Authentication(AccessTokens tokens, boolean mutualTls) {
     this.tokens = tokens;
+    this.mutualTls = mutualTls;
   }
 
   void handle(RoutingContext ctx) {
@@ -23,15 +31,29 @@ final class Authentication {
       ctx.fail(401, new GatewayException(IssueType.LOGIN, "a bearer access token is required"));
       return;
     }
+    Caller caller;
     try {
-      RequestState.get(ctx).caller = tokens.verify(header.substring(BEARER.length()).strip());
+      caller = tokens.verify(header.substring(BEARER.length()).strip());
     } catch (TokenException e) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-      ctx.fail(
-          401,
-          new GatewayException(IssueType.LOGIN, "the access token was refused", e.getMessage()));
+      refuse(ctx, e.getMessage());
       return;
     }
+    Optional<String> presented = ClientCertificate.of(ctx).map(ClientCertificate::thumbprint);
+    if (caller.certificateThumbprint().isPresent()
+        && !caller.certificateThumbprint().equals(presented)) {
+      refuse(ctx, "access token refused: bound to a client certificate this connection lacks");
+      return;
+    }
+    if (mutualTls && caller.certificateThumbprint().isEmpty()) {
+      refuse(ctx, "access token refused: not bound to a client certificate");
+      return;
+    }
+    RequestState.get(ctx).caller = caller;
     ctx.next();
+  }
+
+  private static void refuse(RoutingContext ctx, String why) {
+    ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    ctx.fail(401, new GatewayException(IssueType.LOGIN, "the access token was refused", why));
   }
 }

@@ -28,8 +28,11 @@ final class FhirFailureHandler {
   }
 
   void handle(RoutingContext ctx) {
-    int status = ctx.statusCode() == -1 ? 500 : ctx.statusCode();
     Throwable failure = ctx.failure();
+    int status =
+        ctx.statusCode() != -1
+            ? ctx.statusCode()
+            : failure instanceof GatewayException g && g.status() > 0 ? g.status() : 500;
     if (AuditUnavailable.is(failure)) {
       Outcomes.send(ctx.response(), 503, IssueType.TRANSIENT, AuditUnavailable.MESSAGE);
       return;
@@ -48,7 +51,9 @@ final class FhirFailureHandler {
     AuditEvent event =
         s.event(
             clock.instant(),
-            status == 401 || status == 403 ? AuditEvent.Outcome.REFUSED : AuditEvent.Outcome.FAILED,
+            status == 401 || status == 403 || s.concealedRefusal
+                ? AuditEvent.Outcome.REFUSED
+                : AuditEvent.Outcome.FAILED,
             status,
             Map.of(),
             List.of(),

@@ -12,11 +12,26 @@ public final class GatewayException extends RuntimeException {
 
   private final IssueType code;
   private final String auditDetail;
+  private final int status;
 
   public GatewayException(IssueType code, String message, String auditDetail) {
+    this(0, code, message, auditDetail);
+  }
+
+  /**
+   * One that knows its status, for failures raised inside a chain of futures rather than passed
+   * with {@code ctx.fail(status, exception)}.
+   */
+  public GatewayException(int status, IssueType code, String message, String auditDetail) {
     super(message, null, false, false);
     this.code = code;
     this.auditDetail = auditDetail;
+    this.status = status;
+  }
+
+  /** The HTTP status this failure answers with, or 0 when the handler gives it. */
+  public int status() {
+    return status;
   }
 
   public GatewayException(IssueType code, String message) {

@@ -6,10 +6,15 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.RecordSource;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.consent.AssertionReplay;
+import org.placeshare.gateway.consent.ConsentRegister;
+import org.placeshare.gateway.consent.ConsentVerifier;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.identity.AccessTokens;
@@ -24,32 +29,56 @@ public final class GatewayRoutes {
 
   private GatewayRoutes() {}
 
-  public static Router create(
-      Vertx vertx,
+  /** Everything the routes serve with. */
+  public record Services(
       PolicyStore policy,
       PatientRegister register,
       List<RecordSource> sources,
       AuditLog audit,
       SigningKey signingKey,
+      Optional<SigningKey> consentKey,
       ClientAssertionVerifier assertions,
       AccessTokens tokens,
-      Clock clock) {
+      AssertionReplay replay,
+      ConsentVerifier consentVerifier,
+      ConsentRegister consents,
+      boolean mutualTls,
+      Clock clock) {}
+
+  public static Router create(Vertx vertx, Services s) {
+    Clock clock = s.clock();
     Router router = Router.router(vertx);
-    TokenEndpoint tokenEndpoint = new TokenEndpoint(assertions, tokens);
-    Authentication authentication = new Authentication(tokens);
+    TokenEndpoint tokenEndpoint =
+        new TokenEndpoint(s.assertions(), s.tokens(), s.replay(), s.audit(), clock, s.mutualTls());
+    Authentication authentication = new Authentication(s.tokens(), s.mutualTls());
     PersonViewHandler personView =
-        new PersonViewHandler(vertx, policy, register, sources, audit, clock);
+        new PersonViewHandler(
+            vertx,
+            s.policy(),
+            s.register(),
+            s.sources(),
+            s.consentVerifier(),
+            s.consents(),
+            s.audit(),
+            clock);
     PolicyEndpoints policyEndpoints =
         new PolicyEndpoints(
             vertx,
-            policy,
-            register,
-            sources.stream().map(s -> s.descriptor().organisation()).distinct().toList(),
-            audit,
+            s.policy(),
+            s.register(),
+            s.sources().stream().map(x -> x.descriptor().organisation()).distinct().toList(),
+            s.audit(),
             clock);
-    FhirFailureHandler failures = new FhirFailureHandler(audit, clock);
-    JsonObject jwks = new JsonObject().put("keys", List.of(signingKey.publicJwk().toJSONObject()));
+    ConsentEndpoints consentEndpoints =
+        new ConsentEndpoints(
+            s.consentVerifier(), s.consents(), s.register(), s.consentKey(), s.audit(), clock);
+    FhirFailureHandler failures = new FhirFailureHandler(s.audit(), clock);
+    List<Object> keys = new ArrayList<>();
+    keys.add(s.signingKey().publicJwk().toJSONObject());
+    s.consentKey().ifPresent(k -> keys.add(k.publicJwk().toJSONObject()));
+    JsonObject jwks = new JsonObject().put("keys", keys);
 
+    router.post("/oauth2/token").handler(ctx -> audited(ctx, clock, TokenEndpoint.ACTION));
     router
         .post("/oauth2/token")
         .handler(BodyHandler.create(false).setBodyLimit(MAX_TOKEN_REQUEST_BYTES))
@@ -81,6 +110,20 @@ public final class GatewayRoutes {
     router.get("/policy/status").handler(policyEndpoints::status);
     router.post("/policy/reload").handler(policyEndpoints::reload);
     router.route("/policy/*").failureHandler(failures::handle);
+
+    router.route("/consents*").handler(ctx -> audited(ctx, clock, "consent"));
+    router.route("/consents*").handler(authentication::handle);
+    router
+        .post("/consents")
+        .handler(BodyHandler.create(false).setBodyLimit(ConsentEndpoints.MAX_BODY_BYTES))
+        .handler(consentEndpoints::register);
+    router
+        .post("/consents/issue")
+        .handler(BodyHandler.create(false).setBodyLimit(ConsentEndpoints.MAX_BODY_BYTES))
+        .handler(consentEndpoints::issue);
+    router.get("/consents").handler(consentEndpoints::list);
+    router.delete("/consents/:id").handler(consentEndpoints::withdraw);
+    router.route("/consents*").failureHandler(failures::handle);
 
     router.route().last().handler(ctx -> ctx.response().setStatusCode(404).end());
     return router;

@@ -4,13 +4,17 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.PersonView;
@@ -18,16 +22,21 @@ import org.placeshare.fhir.RecordSource;
 import org.placeshare.fhir.SourceRecords;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.consent.ConsentRegister;
+import org.placeshare.gateway.consent.ConsentVerifier;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.Agreement;
+import org.placeshare.policy.Consent;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
 import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.Obligations;
 import org.placeshare.policy.OdsCode;
+import org.placeshare.policy.PatientFacts;
 import org.placeshare.policy.PolicySet;
+import org.placeshare.policy.Refusal;
 import org.placeshare.policy.identity.Caller;
 
 /**
@@ -40,6 +49,14 @@ final class PersonViewHandler {
   static final String ACTION = "read-person-view";
   static final String EMERGENCY_HEADER = "X-Emergency-Reason";
   static final String RELATIONSHIP_HEADER = "X-Relationship-Reason";
+  static final String CONSENT_HEADER = "X-Consent-Token";
+
+  /** The refusals that rest on a flag the caller must not learn of. */
+  private static final Set<Refusal> FLAG_REFUSALS =
+      EnumSet.of(Refusal.NATIONAL_OPT_OUT, Refusal.RESTRICTED_RECORD);
+
+  /** The one answer for "nobody here", whether nobody is there or a flag hides them. */
+  private static final String NOT_THERE = "no permitted source holds this person";
 
   /** A stated reason is a sentence for the IG reviewer, not a document. */
   static final int MAX_STATED_REASON = 500;
@@ -48,20 +65,30 @@ final class PersonViewHandler {
   private final PolicyStore store;
   private final PatientRegister register;
   private final List<RecordSource> sources;
+  private final ConsentVerifier verifier;
+  private final ConsentRegister consents;
   private final AuditLog audit;
   private final Clock clock;
+  private final DecoyDelay decoy = new DecoyDelay();
+
+  /** Each source's problem at its last fetch, if it failed: a hidden refusal answers the same. */
+  private final Map<String, String> lastProblems = new ConcurrentHashMap<>();
 
   PersonViewHandler(
       Vertx vertx,
       PolicyStore store,
       PatientRegister register,
       List<RecordSource> sources,
+      ConsentVerifier verifier,
+      ConsentRegister consents,
       AuditLog audit,
       Clock clock) {
     this.vertx = vertx;
     this.store = store;
     this.register = register;
     this.sources = List.copyOf(sources);
+    this.verifier = verifier;
+    this.consents = consents;
     this.audit = audit;
     this.clock = clock;
   }
@@ -79,6 +106,7 @@ final class PersonViewHandler {
       state.patient = NhsNumber.parse(ctx.pathParam("nhsNumber"));
       state.emergencyReason = statedReason(ctx, EMERGENCY_HEADER);
       state.relationshipClaim = statedReason(ctx, RELATIONSHIP_HEADER);
+      state.consentToken = ctx.request().getHeader(CONSENT_HEADER);
     } catch (InvalidNhsNumberException e) {
       ctx.fail(400, new GatewayException(IssueType.VALUE, e.getMessage()));
       return;
@@ -122,15 +150,78 @@ final class PersonViewHandler {
     List<String> capped = policy.cappedAgreements(providers(), caller.organisation());
     Future.all(
             register.facts(state.patient),
-            register.releasedOn(caller.organisation(), base.day(), capped))
-        .onFailure(e -> ctx.fail(503, registerUnavailable(e)))
+            register.releasedOn(caller.organisation(), base.day(), capped),
+            consents(state))
+        .onFailure(
+            e -> {
+              if (e instanceof GatewayException g && g.status() > 0) {
+                ctx.fail(g);
+              } else {
+                ctx.fail(503, registerUnavailable(e));
+              }
+            })
         .onSuccess(
             all ->
                 decideAndFetch(
                     ctx,
                     state,
                     policy,
-                    base.withFacts(all.resultAt(0)).withReleasedToday(all.resultAt(1))));
+                    base.withFacts(all.resultAt(0))
+                        .withReleasedToday(all.resultAt(1))
+                        .withConsents(all.resultAt(2))));
+  }
+
+  /**
+   * The consents that may apply: every standing one registered for the person and not withdrawn,
+   * and the one presented with the request, once verified and found not withdrawn. A presented
+   * token is kept (not standing) so that it can be listed and withdrawn.
+   */
+  private Future<List<Consent>> consents(RequestState state) {
+    Future<List<Consent>> standing =
+        consents
+            .forPatient(state.patient)
+            .map(
+                entries ->
+                    entries.stream()
+                        .filter(e -> e.standing() && !e.withdrawn())
+                        .map(ConsentRegister.Entry::consent)
+                        .toList());
+    if (state.consentToken == null) {
+      return standing;
+    }
+    return verifier
+        .verify(state.consentToken)
+        .recover(
+            e -> Future.failedFuture(consentRefused(ConsentEndpoints.refused(e).auditDetail())))
+        .compose(
+            presented ->
+                consents
+                    .keep(presented, false, ConsentEndpoints.by(state.caller), clock.instant())
+                    .compose(
+                        kept -> {
+                          if (kept == ConsentRegister.Registered.WITHDRAWN) {
+                            return Future.failedFuture(
+                                consentRefused(
+                                    "consent " + presented.consent().id() + " was withdrawn"));
+                          }
+                          if (kept == ConsentRegister.Registered.CONFLICT) {
+                            return Future.failedFuture(
+                                consentRefused("another consent already has this token's id"));
+                          }
+                          return standing.map(
+                              list -> {
+                                List<Consent> all = new ArrayList<>();
+                                all.add(presented.consent());
+                                list.stream()
+                                    .filter(c -> !c.id().equals(presented.consent().id()))
+                                    .forEach(all::add);
+                                return all;
+                              });
+                        }));
+  }
+
+  private static GatewayException consentRefused(String why) {
+    return new GatewayException(403, IssueType.SECURITY, "the consent token was refused", why);
   }
 
   private List<OdsCode> providers() {
@@ -151,6 +242,16 @@ final class PersonViewHandler {
         refusals.add(descriptor.id() + ": " + String.join("; ", decision.reasons()));
       }
     }
+    List<String> hiding = permitted.isEmpty() ? askedIfUnflagged(state, policy, base) : List.of();
+    if (!hiding.isEmpty()) {
+      // Answer as a lookup of these sources that found nobody would, as slowly as one does.
+      state.concealedRefusal = true;
+      List<String> problems =
+          hiding.stream().map(lastProblems::get).filter(java.util.Objects::nonNull).toList();
+      GatewayException answer = nobodyFound(problems, String.join("\n", refusals));
+      vertx.setTimer(Math.max(1, decoy.next().toMillis()), t -> ctx.fail(answer));
+      return;
+    }
     if (permitted.isEmpty()) {
       ctx.fail(
           403,
@@ -170,9 +271,49 @@ final class PersonViewHandler {
       }
     }
     // A fetch reports upstream trouble in its result and never fails, so all() waits for every one.
+    long started = System.nanoTime();
     Future.all(fetches)
-        .onSuccess(all -> release(ctx, state, base, all.list(), permitted.values(), allowed))
+        .onSuccess(
+            all -> {
+              decoy.observe(Duration.ofNanos(System.nanoTime() - started));
+              release(ctx, state, base, all.list(), permitted.values(), allowed);
+            })
         .onFailure(ctx::fail);
+  }
+
+  /**
+   * When every source refused and a flag (opt-out, S-flag) was among the reasons: the sources that
+   * would have been asked without the flags. The caller then gets the answer for a person those
+   * sources do not hold; the audit keeps the truth. Where nobody would be asked anyway (refused for
+   * another reason too), the list is empty and the refusal stands, as it would for anyone.
+   */
+  private static List<String> askedIfUnflagged(
+      RequestState state, PolicySet policy, DecisionRequest base) {
+    boolean flagged =
+        state.decisions.stream()
+            .flatMap(d -> d.refusals().stream())
+            .anyMatch(r -> FLAG_REFUSALS.stream().anyMatch(f -> f.name().equalsIgnoreCase(r)));
+    if (!flagged) {
+      return List.of();
+    }
+    PatientFacts f = base.facts();
+    DecisionRequest unflagged =
+        base.withFacts(new PatientFacts(false, false, f.postcodeDistrict(), f.relationships()));
+    return state.decisions.stream()
+        .filter(d -> policy.decide(unflagged.withProvider(OdsCode.of(d.provider()))).permitted())
+        .map(AuditEvent.SourceDecision::source)
+        .toList();
+  }
+
+  /** The answer when the permitted sources hold nobody: 404, or 502 when some could not be read. */
+  private static GatewayException nobodyFound(List<String> problems, String auditDetail) {
+    if (problems.isEmpty()) {
+      return new GatewayException(
+          404, IssueType.NOTFOUND, NOT_THERE, auditDetail == null ? NOT_THERE : auditDetail);
+    }
+    String message = "no permitted source could be read: " + String.join("; ", problems);
+    return new GatewayException(
+        502, IssueType.TRANSIENT, message, auditDetail == null ? message : auditDetail);
   }
 
   private static GatewayException registerUnavailable(Throwable e) {
@@ -193,21 +334,16 @@ final class PersonViewHandler {
     boolean found = false;
     for (SourceRecords r : results) {
       if (r instanceof SourceRecords.Failed failed) {
-        problems.add(failed.source().id() + ": " + failed.reason());
+        String problem = failed.source().id() + ": " + failed.reason();
+        problems.add(problem);
+        lastProblems.put(failed.source().id(), problem);
+      } else {
+        lastProblems.remove(r.source().id());
       }
       found |= r instanceof SourceRecords.Found;
     }
     if (!found) {
-      if (problems.isEmpty()) {
-        ctx.fail(
-            404, new GatewayException(IssueType.NOTFOUND, "no permitted source holds this person"));
-      } else {
-        ctx.fail(
-            502,
-            new GatewayException(
-                IssueType.TRANSIENT,
-                "no permitted source could be read: " + String.join("; ", problems)));
-      }
+      ctx.fail(nobodyFound(problems, null));
       return;
     }
     Instant now = clock.instant();

@@ -1,5 +1,16 @@
 package org.placeshare.gateway.http;
 
+import static org.placeshare.gateway.http.StrictJson.array;
+import static org.placeshare.gateway.http.StrictJson.bool;
+import static org.placeshare.gateway.http.StrictJson.instant;
+import static org.placeshare.gateway.http.StrictJson.invalid;
+import static org.placeshare.gateway.http.StrictJson.json;
+import static org.placeshare.gateway.http.StrictJson.object;
+import static org.placeshare.gateway.http.StrictJson.reason;
+import static org.placeshare.gateway.http.StrictJson.strings;
+import static org.placeshare.gateway.http.StrictJson.text;
+import static org.placeshare.gateway.http.StrictJson.unknownKeys;
+
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
@@ -9,7 +20,6 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -327,96 +337,6 @@ final class PolicyEndpoints {
     return used;
   }
 
-  // --- strict JSON readers: every key known, every value of the right type ---
-
-  private static void unknownKeys(JsonObject json, Set<String> allowed, String prefix) {
-    for (String key : json.fieldNames()) {
-      if (!allowed.contains(key)) {
-        throw invalid(
-            prefix
-                + key
-                + ": unknown key, expected one of "
-                + String.join(", ", allowed.stream().sorted().toList()));
-      }
-    }
-  }
-
-  private static String text(JsonObject json, String key, boolean required) {
-    Object value = json.getValue(key);
-    if (value == null) {
-      if (required) {
-        throw invalid(key + ": expected a value, got nothing");
-      }
-      return null;
-    }
-    if (!(value instanceof String s) || s.isBlank() || s.length() > 200) {
-      throw invalid(key + ": expected a string of 1 to 200 characters");
-    }
-    return s.strip();
-  }
-
-  private static String reason(JsonObject json, String key) {
-    String text = text(json, key, false);
-    if (text != null && text.length() > PersonViewHandler.MAX_STATED_REASON) {
-      throw invalid(
-          key + ": expected at most " + PersonViewHandler.MAX_STATED_REASON + " characters");
-    }
-    return text;
-  }
-
-  private static boolean bool(JsonObject json, String key) {
-    Object value = json.getValue(key);
-    if (value != null && !(value instanceof Boolean)) {
-      throw invalid(key + ": expected true or false");
-    }
-    return Boolean.TRUE.equals(value);
-  }
-
-  private static Optional<Instant> instant(JsonObject json, String key) {
-    String text = text(json, key, false);
-    try {
-      return Optional.ofNullable(text).map(Instant::parse);
-    } catch (DateTimeParseException e) {
-      throw invalid(key + ": expected an instant such as 2026-11-22T10:00:00Z, got '" + text + "'");
-    }
-  }
-
-  private static JsonObject object(JsonObject json, String key) {
-    Object value = json.getValue(key);
-    if (value != null && !(value instanceof JsonObject)) {
-      throw invalid(key + ": expected an object");
-    }
-    return (JsonObject) value;
-  }
-
-  private static JsonArray array(JsonObject json, String key) {
-    Object value = json.getValue(key);
-    if (value != null && (!(value instanceof JsonArray a) || a.size() > 50)) {
-      throw invalid(key + ": expected a list of at most 50 entries");
-    }
-    return (JsonArray) value;
-  }
-
-  private static List<String> strings(JsonObject json, String key) {
-    JsonArray list = array(json, key);
-    if (list == null || list.isEmpty()) {
-      throw invalid(key + ": expected at least one entry");
-    }
-    return list.stream()
-        .map(
-            v -> {
-              if (!(v instanceof String s)) {
-                throw invalid(key + ": expected strings");
-              }
-              return s;
-            })
-        .toList();
-  }
-
-  private static GatewayException invalid(String message) {
-    return new GatewayException(IssueType.INVALID, message);
-  }
-
   private static JsonObject status(PolicyStore.Status s) {
     return new JsonObject()
         .put("fingerprint", s.fingerprint())
@@ -428,12 +348,5 @@ final class PolicyEndpoints {
         .put("lastError", s.lastError().orElse(null))
         .put("lastErrorAt", s.lastErrorAt().map(Instant::toString).orElse(null))
         .put("warnings", new JsonArray(s.warnings()));
-  }
-
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
-    Outcomes.noStore(ctx.response())
-        .setStatusCode(status)
-        .putHeader("Content-Type", "application/json")
-        .end(body.encode());
   }
 }

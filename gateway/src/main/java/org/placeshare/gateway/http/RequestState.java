@@ -26,6 +26,14 @@ final class RequestState {
   NhsNumber patient;
   String emergencyReason;
   String relationshipClaim;
+  String consentToken;
+
+  /**
+   * Set when a refusal is answered as "not there" to hide a flag: the audit records it as the
+   * refusal it was.
+   */
+  boolean concealedRefusal;
+
   final List<AuditEvent.SourceDecision> decisions = new ArrayList<>();
 
   private RequestState(Instant started, String action) {

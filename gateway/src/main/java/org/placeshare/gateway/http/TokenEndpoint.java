@@ -1,7 +1,18 @@
 package org.placeshare.gateway.http;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.placeshare.gateway.audit.AuditEvent;
+import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.consent.AssertionReplay;
 import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.ClientAssertionVerifier;
 import org.placeshare.policy.identity.TokenException;
@@ -9,52 +20,142 @@ import org.placeshare.policy.identity.VerifiedClientAssertion;
 
 /**
  * {@code POST /oauth2/token}: the client-credentials grant authenticated by a signed JWT client
- * assertion (RFC 6749 section 4.4 with RFC 7523 section 2.2). Errors follow RFC 6749 section 5.2.
+ * assertion (RFC 6749 section 4.4 with RFC 7523 section 2.2). Each assertion id is good once across
+ * every instance; under mutual TLS the certificate must be the client's and the token is bound to
+ * it (RFC 8705). Every issue and every refusal is audited. Errors follow RFC 6749 section 5.2.
  */
 final class TokenEndpoint {
 
+  private static final Logger LOG = Logger.getLogger(TokenEndpoint.class.getName());
+
+  static final String ACTION = "token-request";
   static final String GRANT_TYPE = "client_credentials";
   static final String ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
+  /** Ids are kept a little past expiry: verification allows that much clock skew. */
+  private static final int KEEP_PAST_EXPIRY_SECONDS = 60;
+
   private final ClientAssertionVerifier assertions;
   private final AccessTokens tokens;
+  private final AssertionReplay replay;
+  private final AuditLog audit;
+  private final Clock clock;
+  private final boolean mutualTls;
 
-  TokenEndpoint(ClientAssertionVerifier assertions, AccessTokens tokens) {
+  TokenEndpoint(
+      ClientAssertionVerifier assertions,
+      AccessTokens tokens,
+      AssertionReplay replay,
+      AuditLog audit,
+      Clock clock,
+      boolean mutualTls) {
     this.assertions = assertions;
     this.tokens = tokens;
+    this.replay = replay;
+    this.audit = audit;
+    this.clock = clock;
+    this.mutualTls = mutualTls;
   }
 
   void handle(RoutingContext ctx) {
     var form = ctx.request().formAttributes();
     if (!GRANT_TYPE.equals(form.get("grant_type"))) {
-      error(ctx, 400, "unsupported_grant_type", "grant_type must be " + GRANT_TYPE);
+      refuse(ctx, 400, "unsupported_grant_type", "grant_type must be " + GRANT_TYPE);
       return;
     }
     if (!ASSERTION_TYPE.equals(form.get("client_assertion_type"))) {
-      error(ctx, 400, "invalid_request", "client_assertion_type must be " + ASSERTION_TYPE);
+      refuse(ctx, 400, "invalid_request", "client_assertion_type must be " + ASSERTION_TYPE);
       return;
     }
     VerifiedClientAssertion assertion;
     try {
       assertion = assertions.verify(form.get("client_assertion"));
     } catch (TokenException e) {
-      error(ctx, 401, "invalid_client", e.getMessage());
+      refuse(ctx, 401, "invalid_client", e.getMessage());
       return;
     }
-    AccessTokens.Issued issued = tokens.issue(assertion);
-    Outcomes.noStore(ctx.response())
-        .putHeader("Content-Type", "application/json")
-        .end(
-            new JsonObject()
-                .put("access_token", issued.token())
-                .put("token_type", "Bearer")
-                .put("expires_in", issued.lifetime().toSeconds())
-                .encode());
+    String client = assertion.client().id();
+    Optional<ClientCertificate> certificate = ClientCertificate.of(ctx);
+    if (mutualTls && certificate.map(c -> !c.commonName().equals(client)).orElse(true)) {
+      refuse(
+          ctx,
+          401,
+          "invalid_client",
+          "client assertion refused: the client certificate is not " + client + "'s");
+      return;
+    }
+    Instant now = clock.instant();
+    replay
+        .firstUse(
+            client, assertion.jti(), assertion.expires().plusSeconds(KEEP_PAST_EXPIRY_SECONDS), now)
+        .onFailure(e -> unavailable(ctx, e))
+        .onSuccess(
+            first -> {
+              if (!first) {
+                refuse(
+                    ctx,
+                    401,
+                    "invalid_client",
+                    "client assertion refused: its jti has been used before");
+                return;
+              }
+              issue(ctx, assertion, certificate.map(ClientCertificate::thumbprint));
+            });
   }
 
-  private static void error(RoutingContext ctx, int status, String error, String description) {
-    Outcomes.noStore(ctx.response().setStatusCode(status))
-        .putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("error", error).put("error_description", description).encode());
+  private void issue(
+      RoutingContext ctx, VerifiedClientAssertion assertion, Optional<String> thumbprint) {
+    AccessTokens.Issued issued = tokens.issue(assertion, thumbprint);
+    String detail =
+        "access token issued to "
+            + assertion.client().id()
+            + " ("
+            + assertion.client().organisation()
+            + ") for user "
+            + assertion.userId()
+            + " as "
+            + assertion.role()
+            + ", purpose "
+            + assertion.purpose()
+            + (thumbprint.isPresent() ? ", bound to its client certificate" : "");
+    audited(ctx, AuditEvent.Outcome.PERMITTED, 200, detail)
+        .onFailure(e -> unavailable(ctx, e))
+        .onSuccess(
+            v ->
+                StrictJson.json(
+                    ctx,
+                    200,
+                    new JsonObject()
+                        .put("access_token", issued.token())
+                        .put("token_type", "Bearer")
+                        .put("expires_in", issued.lifetime().toSeconds())));
+  }
+
+  private void refuse(RoutingContext ctx, int status, String error, String description) {
+    audited(ctx, AuditEvent.Outcome.REFUSED, status, description)
+        .onFailure(e -> unavailable(ctx, e))
+        .onSuccess(
+            v ->
+                StrictJson.json(
+                    ctx,
+                    status,
+                    new JsonObject().put("error", error).put("error_description", description)));
+  }
+
+  private Future<Void> audited(
+      RoutingContext ctx, AuditEvent.Outcome outcome, int status, String detail) {
+    AuditEvent event =
+        RequestState.get(ctx).event(clock.instant(), outcome, status, Map.of(), List.of(), detail);
+    return audit.append(event).mapEmpty();
+  }
+
+  private void unavailable(RoutingContext ctx, Throwable e) {
+    LOG.log(Level.SEVERE, "token request " + RequestState.get(ctx).requestId + " not audited", e);
+    StrictJson.json(
+        ctx,
+        503,
+        new JsonObject()
+            .put("error", "temporarily_unavailable")
+            .put("error_description", AuditUnavailable.MESSAGE));
   }
 }

@@ -11,6 +11,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.placeshare.policy.OdsCode;
@@ -43,25 +45,43 @@ public final class AccessTokens {
           ClientAssertionVerifier.ROLE_CLAIM,
           ClientAssertionVerifier.PURPOSE_CLAIM);
 
+  /** RFC 8705 section 3.1: the confirmation claim binding a token to a client certificate. */
+  static final String CONFIRMATION_CLAIM = "cnf";
+
+  static final String CERTIFICATE_THUMBPRINT = "x5t#S256";
+
   private final SigningKey key;
   private final String issuer;
   private final Clock clock;
+  private final VerifiedCache<Caller> verified;
 
   /**
    * @param issuer the gateway's base URL, which is also the tokens' audience
    */
   public AccessTokens(SigningKey key, String issuer, Clock clock) {
+    this(key, issuer, clock, VerifiedCache.DEFAULT_CAPACITY);
+  }
+
+  /**
+   * @param cacheCapacity how many verified tokens to remember; 0 verifies every time
+   */
+  public AccessTokens(SigningKey key, String issuer, Clock clock, int cacheCapacity) {
     this.key = key;
     this.issuer = issuer;
     this.clock = clock;
+    this.verified = new VerifiedCache<>(cacheCapacity);
   }
 
   /** An access token issued to a client on a verified assertion. */
   public record Issued(String token, Duration lifetime) {}
 
-  public Issued issue(VerifiedClientAssertion assertion) {
+  /**
+   * Issues a token on a verified assertion; bound to the client certificate whose SHA-256
+   * thumbprint (base64url) is given, when the client connected with mutual TLS.
+   */
+  public Issued issue(VerifiedClientAssertion assertion, Optional<String> certificateThumbprint) {
     Instant now = clock.instant();
-    JWTClaimsSet claims =
+    JWTClaimsSet.Builder builder =
         new JWTClaimsSet.Builder()
             .issuer(issuer)
             .audience(issuer)
@@ -73,13 +93,28 @@ public final class AccessTokens {
             .claim(ORGANISATION_CLAIM, assertion.client().organisation().value())
             .claim(ClientAssertionVerifier.USER_CLAIM, assertion.userId())
             .claim(ClientAssertionVerifier.ROLE_CLAIM, assertion.role())
-            .claim(ClientAssertionVerifier.PURPOSE_CLAIM, assertion.purpose().code())
-            .build();
-    return new Issued(sign(key, new JOSEObjectType(TYPE), claims), LIFETIME);
+            .claim(ClientAssertionVerifier.PURPOSE_CLAIM, assertion.purpose().code());
+    certificateThumbprint.ifPresent(
+        t -> builder.claim(CONFIRMATION_CLAIM, Map.of(CERTIFICATE_THUMBPRINT, t)));
+    return new Issued(sign(key, new JOSEObjectType(TYPE), builder.build()), LIFETIME);
   }
 
-  /** Verifies a bearer access token and returns who it proves the caller to be. */
+  /**
+   * Verifies a bearer access token and returns who it proves the caller to be. The signature of a
+   * token seen before is not checked again; its expiry is, every time.
+   */
   public Caller verify(String token) {
+    Jwts.checkLength(token, "access token");
+    Optional<Caller> held = verified.get(token, clock.instant());
+    if (held.isPresent()) {
+      return held.get();
+    }
+    Caller caller = verifyInFull(token);
+    verified.put(token, caller, caller.expires().plusSeconds(Jwts.MAX_CLOCK_SKEW_SECONDS));
+    return caller;
+  }
+
+  private Caller verifyInFull(String token) {
     JWTClaimsSet exact = new JWTClaimsSet.Builder().issuer(issuer).audience(issuer).build();
     JWTClaimsSet claims =
         Jwts.verify(
@@ -101,7 +136,20 @@ public final class AccessTokens {
         Jwts.id(claims, CLIENT_CLAIM),
         Jwts.id(claims, ClientAssertionVerifier.USER_CLAIM),
         Jwts.role(claims, ClientAssertionVerifier.ROLE_CLAIM),
-        Jwts.purpose(claims, ClientAssertionVerifier.PURPOSE_CLAIM));
+        Jwts.purpose(claims, ClientAssertionVerifier.PURPOSE_CLAIM),
+        claims.getExpirationTime().toInstant(),
+        certificateThumbprint(claims));
+  }
+
+  private static Optional<String> certificateThumbprint(JWTClaimsSet claims) {
+    Object cnf = claims.getClaim(CONFIRMATION_CLAIM);
+    if (cnf == null) {
+      return Optional.empty();
+    }
+    if (cnf instanceof Map<?, ?> map && map.get(CERTIFICATE_THUMBPRINT) instanceof String t) {
+      return Optional.of(t);
+    }
+    throw new TokenException("claim cnf: expected an x5t#S256 certificate thumbprint");
   }
 
   /** Signs claims with ES256 under a key, naming the key by its id. */

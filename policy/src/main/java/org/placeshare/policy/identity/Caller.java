@@ -1,5 +1,7 @@
 package org.placeshare.policy.identity;
 
+import java.time.Instant;
+import java.util.Optional;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PurposeOfUse;
 
@@ -14,13 +16,37 @@ public final class Caller {
   private final String userId;
   private final String role;
   private final PurposeOfUse purpose;
+  private final Instant expires;
+  private final Optional<String> certificateThumbprint;
 
-  Caller(OdsCode organisation, String clientId, String userId, String role, PurposeOfUse purpose) {
+  Caller(
+      OdsCode organisation,
+      String clientId,
+      String userId,
+      String role,
+      PurposeOfUse purpose,
+      Instant expires,
+      Optional<String> certificateThumbprint) {
     this.organisation = organisation;
     this.clientId = clientId;
     this.userId = userId;
     this.role = role;
     this.purpose = purpose;
+    this.expires = expires;
+    this.certificateThumbprint = certificateThumbprint;
+  }
+
+  /** When the access token this caller presented expires. */
+  public Instant expires() {
+    return expires;
+  }
+
+  /**
+   * The SHA-256 thumbprint (base64url) of the client certificate the token is bound to (RFC 8705),
+   * if it is bound: the token is then good only on a connection with that certificate.
+   */
+  public Optional<String> certificateThumbprint() {
+    return certificateThumbprint;
   }
 
   public OdsCode organisation() {

@@ -58,10 +58,19 @@ public final class ConsentTokens {
 
   private final ConsentIssuers issuers;
   private final Clock clock;
+  private final VerifiedCache<VerifiedConsent> verified;
 
   public ConsentTokens(ConsentIssuers issuers, Clock clock) {
+    this(issuers, clock, VerifiedCache.DEFAULT_CAPACITY);
+  }
+
+  /**
+   * @param cacheCapacity how many verified tokens to remember; 0 verifies every time
+   */
+  public ConsentTokens(ConsentIssuers issuers, Clock clock, int cacheCapacity) {
     this.issuers = issuers;
     this.clock = clock;
+    this.verified = new VerifiedCache<>(cacheCapacity);
   }
 
   /**
@@ -73,6 +82,27 @@ public final class ConsentTokens {
    * @throws TokenException for everything else
    */
   public VerifiedConsent verify(String token) {
+    Jwts.checkLength(token, KIND);
+    Instant now = clock.instant();
+    var held = verified.get(token, now);
+    if (held.isPresent() && stillTrusted(held.get())) {
+      return held.get();
+    }
+    VerifiedConsent consent = verifyInFull(token);
+    verified.put(
+        token, consent, consent.consent().expires().plusSeconds(Jwts.MAX_CLOCK_SKEW_SECONDS));
+    return consent;
+  }
+
+  /** A cached token holds only while its issuer is trusted and still publishes its key. */
+  private boolean stillTrusted(VerifiedConsent held) {
+    return issuers
+        .find(held.consent().issuer())
+        .flatMap(issuer -> issuer.key(held.keyId()))
+        .isPresent();
+  }
+
+  private VerifiedConsent verifyInFull(String token) {
     SignedJWT jwt = Jwts.parse(token, KIND);
     String kid = jwt.getHeader().getKeyID();
     if (kid == null) {
@@ -109,7 +139,7 @@ public final class ConsentTokens {
             new JWTClaimsSet.Builder().issuer(issuerCode.value()).build(),
             REQUIRED,
             clock);
-    return new VerifiedConsent(consent(claims, issuerCode), token);
+    return new VerifiedConsent(consent(claims, issuerCode), token, kid);
   }
 
   private static OdsCode issuer(String iss) {

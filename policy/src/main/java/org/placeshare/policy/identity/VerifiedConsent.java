@@ -9,10 +9,17 @@ import org.placeshare.policy.Consent;
 public final class VerifiedConsent {
   private final Consent consent;
   private final String token;
+  private final String keyId;
 
-  VerifiedConsent(Consent consent, String token) {
+  VerifiedConsent(Consent consent, String token, String keyId) {
     this.consent = consent;
     this.token = token;
+    this.keyId = keyId;
+  }
+
+  /** The issuer's key the token was verified with: a cached token stops working when it goes. */
+  String keyId() {
+    return keyId;
   }
 
   public Consent consent() {

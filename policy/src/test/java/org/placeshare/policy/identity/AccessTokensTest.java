@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Date;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.placeshare.policy.OdsCode;
@@ -52,7 +53,7 @@ class AccessTokensTest {
   }
 
   private String token() {
-    return tokens.issue(assertions.verify(assertion(CLOCK))).token();
+    return tokens.issue(assertions.verify(assertion(CLOCK)), Optional.empty()).token();
   }
 
   @Test
@@ -137,7 +138,7 @@ class AccessTokensTest {
   @Test
   void verify_tokenFromAnotherGateway_isRejected() {
     AccessTokens other = new AccessTokens(gatewayKey, "https://other.test", CLOCK);
-    String token = other.issue(assertions.verify(assertion(CLOCK))).token();
+    String token = other.issue(assertions.verify(assertion(CLOCK)), Optional.empty()).token();
 
     assertThatThrownBy(() -> tokens.verify(token))
         .isInstanceOf(TokenException.class)

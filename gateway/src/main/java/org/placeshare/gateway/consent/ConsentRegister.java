@@ -1,0 +1,192 @@
+package org.placeshare.gateway.consent;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.placeshare.policy.Consent;
+import org.placeshare.policy.ConsentMethod;
+import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.OdsCode;
+import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.identity.VerifiedConsent;
+
+/**
+ * Consents in PostgreSQL, shared by every gateway instance: read at every request, so a withdrawal
+ * made through any instance applies to the next request on all of them. Only verified consents go
+ * in; withdrawal marks a row and never deletes it.
+ */
+public final class ConsentRegister {
+
+  /** A consent as the register holds it. */
+  public record Entry(
+      Consent consent,
+      boolean standing,
+      Instant firstSeenAt,
+      String firstSeenBy,
+      Optional<Instant> withdrawnAt,
+      Optional<String> withdrawnBy,
+      Optional<String> withdrawalReason) {
+
+    public boolean withdrawn() {
+      return withdrawnAt.isPresent();
+    }
+  }
+
+  /** What registering did. */
+  public enum Registered {
+    NEW,
+    ALREADY,
+    /** Now standing where before it had only been presented with a request. */
+    MADE_STANDING,
+    WITHDRAWN,
+    /** The id is taken by a different consent. */
+    CONFLICT
+  }
+
+  private static final String COLUMNS =
+      "jti, issuer, nhs_number, recipients, purposes, scopes, method, recorded_by, not_before,"
+          + " expires, standing, first_seen_at, first_seen_by, withdrawn_at, withdrawn_by,"
+          + " withdrawal_reason";
+  private static final String INSERT =
+      "INSERT INTO consent (jti, issuer, nhs_number, recipients, purposes, scopes, method,"
+          + " recorded_by, not_before, expires, token, standing, first_seen_at, first_seen_by)"
+          + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+          + " ON CONFLICT (jti) DO NOTHING RETURNING jti";
+  private static final String BY_ID = "SELECT " + COLUMNS + ", token FROM consent WHERE jti = $1";
+  private static final String MAKE_STANDING =
+      "UPDATE consent SET standing = true WHERE jti = $1 AND NOT standing";
+  private static final String FOR_PATIENT =
+      "SELECT " + COLUMNS + " FROM consent WHERE nhs_number = $1 ORDER BY first_seen_at, jti";
+  private static final String WITHDRAW =
+      "UPDATE consent SET withdrawn_at = $2, withdrawn_by = $3, withdrawal_reason = $4"
+          + " WHERE jti = $1 AND withdrawn_at IS NULL";
+
+  private final Pool pool;
+
+  public ConsentRegister(Pool pool) {
+    this.pool = pool;
+  }
+
+  /**
+   * Keeps a verified consent. {@code standing} registers it to apply to every request for the
+   * person; otherwise it is kept only so it can be listed and withdrawn.
+   */
+  public Future<Registered> keep(
+      VerifiedConsent verified, boolean standing, String by, Instant now) {
+    Consent c = verified.consent();
+    Tuple row =
+        Tuple.tuple()
+            .addString(c.id())
+            .addString(c.issuer().value())
+            .addString(c.patient().toString())
+            .addArrayOfString(
+                c.recipients().stream().map(OdsCode::value).sorted().toArray(String[]::new))
+            .addArrayOfString(
+                c.purposes().stream().map(PurposeOfUse::code).sorted().toArray(String[]::new))
+            .addArrayOfString(c.scopes().stream().sorted().toArray(String[]::new))
+            .addString(c.method().code())
+            .addString(c.recordedBy())
+            .addOffsetDateTime(c.notBefore().atOffset(ZoneOffset.UTC))
+            .addOffsetDateTime(c.expires().atOffset(ZoneOffset.UTC))
+            .addString(verified.token())
+            .addBoolean(standing)
+            .addOffsetDateTime(now.atOffset(ZoneOffset.UTC))
+            .addString(by);
+    return pool.withTransaction(
+        conn ->
+            conn.preparedQuery(INSERT)
+                .execute(row)
+                .compose(
+                    inserted -> {
+                      if (inserted.rowCount() == 1) {
+                        return Future.succeededFuture(Registered.NEW);
+                      }
+                      return conn.preparedQuery(BY_ID)
+                          .execute(Tuple.of(c.id()))
+                          .compose(
+                              rows -> {
+                                Row existing = rows.iterator().next();
+                                if (!existing.getString("token").equals(verified.token())) {
+                                  return Future.succeededFuture(Registered.CONFLICT);
+                                }
+                                if (existing.getOffsetDateTime("withdrawn_at") != null) {
+                                  return Future.succeededFuture(Registered.WITHDRAWN);
+                                }
+                                if (standing && !existing.getBoolean("standing")) {
+                                  return conn.preparedQuery(MAKE_STANDING)
+                                      .execute(Tuple.of(c.id()))
+                                      .map(Registered.MADE_STANDING);
+                                }
+                                return Future.succeededFuture(Registered.ALREADY);
+                              });
+                    }));
+  }
+
+  /** Every consent known for the person, withdrawn ones included. */
+  public Future<List<Entry>> forPatient(NhsNumber patient) {
+    return pool.preparedQuery(FOR_PATIENT)
+        .execute(Tuple.of(patient.toString()))
+        .map(
+            rows -> {
+              List<Entry> entries = new ArrayList<>();
+              rows.forEach(r -> entries.add(entry(r)));
+              return entries;
+            });
+  }
+
+  /** One consent by its id. */
+  public Future<Optional<Entry>> find(String jti) {
+    return pool.preparedQuery(BY_ID)
+        .execute(Tuple.of(jti))
+        .map(
+            rows ->
+                rows.size() == 0 ? Optional.empty() : Optional.of(entry(rows.iterator().next())));
+  }
+
+  /** Withdraws a consent; false if it was already withdrawn. */
+  public Future<Boolean> withdraw(String jti, String by, String reason, Instant now) {
+    return pool.preparedQuery(WITHDRAW)
+        .execute(Tuple.of(jti, now.atOffset(ZoneOffset.UTC), by, reason))
+        .map(rows -> rows.rowCount() == 1);
+  }
+
+  private static Entry entry(Row r) {
+    Consent consent =
+        new Consent(
+            r.getString("jti"),
+            OdsCode.of(r.getString("issuer")),
+            NhsNumber.parse(r.getString("nhs_number")),
+            set(r.getArrayOfStrings("recipients")).stream()
+                .map(OdsCode::of)
+                .collect(java.util.stream.Collectors.toSet()),
+            set(r.getArrayOfStrings("purposes")).stream()
+                .map(PurposeOfUse::of)
+                .collect(java.util.stream.Collectors.toSet()),
+            set(r.getArrayOfStrings("scopes")),
+            ConsentMethod.of(r.getString("method")).orElseThrow(),
+            r.getString("recorded_by"),
+            r.getOffsetDateTime("not_before").toInstant(),
+            r.getOffsetDateTime("expires").toInstant());
+    return new Entry(
+        consent,
+        r.getBoolean("standing"),
+        r.getOffsetDateTime("first_seen_at").toInstant(),
+        r.getString("first_seen_by"),
+        Optional.ofNullable(r.getOffsetDateTime("withdrawn_at")).map(t -> t.toInstant()),
+        Optional.ofNullable(r.getString("withdrawn_by")),
+        Optional.ofNullable(r.getString("withdrawal_reason")));
+  }
+
+  private static Set<String> set(String[] values) {
+    return new LinkedHashSet<>(Arrays.asList(values));
+  }
+}
