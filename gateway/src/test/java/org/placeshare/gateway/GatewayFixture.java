@@ -41,6 +41,7 @@ final class GatewayFixture implements AutoCloseable {
   static final String AE_CLIENT = "coventry-ae";
   static final String COUNCIL_CLIENT = "council-intel";
   static final String IG_CLIENT = "ig-console";
+  static final String GP_CLIENT = "earlsdon-gp";
 
   /** Short, so reload tests need not wait long. */
   static final Duration POLICY_POLL = Duration.ofMillis(200);
@@ -60,6 +61,9 @@ final class GatewayFixture implements AutoCloseable {
   /** The GP practice's consent key, whose public half the gateway trusts from a JWKS file. */
   final SigningKey gpConsentKey;
 
+  /** The gateway's own access-token key, for forging tokens the attack suite sends. */
+  final SigningKey gatewayKey;
+
   private final List<FhirSourceServer> upstreams;
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -69,22 +73,30 @@ final class GatewayFixture implements AutoCloseable {
       Map<String, SigningKey> keys,
       Path agreements,
       SigningKey gpConsentKey,
+      SigningKey gatewayKey,
       List<FhirSourceServer> upstreams) {
     this.vertx = vertx;
     this.gateway = gateway;
     this.clientKeys = keys;
     this.agreements = agreements;
     this.gpConsentKey = gpConsentKey;
+    this.gatewayKey = gatewayKey;
     this.upstreams = upstreams;
   }
 
   static GatewayFixture start(Path dir, String databaseUrl) throws Exception {
-    return start(dir, databaseUrl, config -> config);
+    return start(dir, databaseUrl, SigningKey.generate(), config -> config);
   }
 
-  /** A gateway whose configuration a test may change before it starts. */
+  /**
+   * A gateway trusting this GP consent key (another instance's, to share consents), whose
+   * configuration a test may change before it starts.
+   */
   static GatewayFixture start(
-      Path dir, String databaseUrl, java.util.function.UnaryOperator<GatewayConfig> change)
+      Path dir,
+      String databaseUrl,
+      SigningKey gpConsent,
+      java.util.function.UnaryOperator<GatewayConfig> change)
       throws Exception {
     Vertx vertx = Vertx.vertx();
     List<SyntheticPerson> people = SyntheticPopulation.generate(20, 42);
@@ -104,7 +116,8 @@ final class GatewayFixture implements AutoCloseable {
     council.writePem(dir.resolve("council.key.pem"), dir.resolve("council.pub.pem"));
     SigningKey ig = SigningKey.generate();
     ig.writePem(dir.resolve("ig.key.pem"), dir.resolve("ig.pub.pem"));
-    SigningKey gpConsent = SigningKey.generate();
+    SigningKey gpClient = SigningKey.generate();
+    gpClient.writePem(dir.resolve("gp.key.pem"), dir.resolve("gp.pub.pem"));
     Files.writeString(
         dir.resolve("gp-consent.jwks.json"),
         new com.nimbusds.jose.jwk.JWKSet(gpConsent.publicJwk()).toString());
@@ -132,6 +145,8 @@ final class GatewayFixture implements AutoCloseable {
             List.of(
                 new GatewayConfig.Client(
                     IG_CLIENT, "QWU", dir.resolve("ig.pub.pem"), Set.of("HOPERAT")),
+                new GatewayConfig.Client(
+                    GP_CLIENT, "Y90001", dir.resolve("gp.pub.pem"), Set.of("TREAT")),
                 new GatewayConfig.Client(
                     AE_CLIENT, "R9A", dir.resolve("ae.pub.pem"), Set.of("TREAT", "ETREAT")),
                 new GatewayConfig.Client(
@@ -169,9 +184,10 @@ final class GatewayFixture implements AutoCloseable {
     return new GatewayFixture(
         vertx,
         gateway,
-        Map.of(AE_CLIENT, ae, COUNCIL_CLIENT, council, IG_CLIENT, ig),
+        Map.of(AE_CLIENT, ae, COUNCIL_CLIENT, council, IG_CLIENT, ig, GP_CLIENT, gpClient),
         agreements,
         gpConsent,
+        gatewayKey,
         List.of(gp, acute));
   }
 
@@ -270,6 +286,49 @@ final class GatewayFixture implements AutoCloseable {
             .POST(HttpRequest.BodyPublishers.ofString(json))
             .build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> delete(String path, String token) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(url(path))
+            .header("Authorization", "Bearer " + token)
+            .DELETE()
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A consent the GP practice records and signs: the A&E trust may see the person's records. */
+  String gpConsent(String id, org.placeshare.policy.NhsNumber patient, String purpose) {
+    Instant now = CLOCK.instant();
+    return org.placeshare.policy.identity.ConsentTokens.sign(
+        gpConsentKey,
+        new org.placeshare.policy.Consent(
+            id,
+            org.placeshare.policy.OdsCode.of("Y90001"),
+            patient,
+            Set.of(org.placeshare.policy.OdsCode.of("R9A")),
+            Set.of(PurposeOfUse.of(purpose)),
+            Set.of(org.placeshare.policy.Consent.ALL_DATA),
+            org.placeshare.policy.ConsentMethod.VERBAL,
+            "gp-reception-1",
+            now.minusSeconds(60),
+            now.plus(Duration.ofDays(365))),
+        now);
+  }
+
+  /** Every audit row for a person, oldest first. */
+  List<io.vertx.sqlclient.Row> auditFor(org.placeshare.policy.NhsNumber patient) {
+    List<io.vertx.sqlclient.Row> rows = new java.util.ArrayList<>();
+    gateway
+        .database()
+        .pool()
+        .preparedQuery(
+            "SELECT action, outcome, http_status, emergency, detail FROM audit_event"
+                + " WHERE nhs_number = $1 ORDER BY seq")
+        .execute(io.vertx.sqlclient.Tuple.of(patient.toString()))
+        .await()
+        .forEach(rows::add);
+    return rows;
   }
 
   HttpResponse<String> get(String path) throws Exception {

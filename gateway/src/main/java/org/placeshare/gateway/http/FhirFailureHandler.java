@@ -29,10 +29,11 @@ final class FhirFailureHandler {
 
   void handle(RoutingContext ctx) {
     Throwable failure = ctx.failure();
+    // A failure that knows its status wins: ctx.fail(throwable) alone reports 500.
     int status =
-        ctx.statusCode() != -1
-            ? ctx.statusCode()
-            : failure instanceof GatewayException g && g.status() > 0 ? g.status() : 500;
+        failure instanceof GatewayException g && g.status() > 0
+            ? g.status()
+            : ctx.statusCode() == -1 ? 500 : ctx.statusCode();
     if (AuditUnavailable.is(failure)) {
       Outcomes.send(ctx.response(), 503, IssueType.TRANSIENT, AuditUnavailable.MESSAGE);
       return;
