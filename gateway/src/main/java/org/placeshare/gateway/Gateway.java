@@ -4,6 +4,7 @@ import com.nimbusds.jose.jwk.ECKey;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
@@ -178,7 +179,9 @@ public final class Gateway {
             .setHost(config.host())
             .setPort(config.port())
             .setMaxInitialLineLength(MAX_URL_LENGTH)
-            .setMaxHeaderSize(MAX_HEADER_BYTES);
+            .setMaxHeaderSize(MAX_HEADER_BYTES)
+            // The same limit for clients that upgrade to HTTP/2 (h2c), whose default is 8 KiB.
+            .setInitialSettings(new Http2Settings().setMaxHeaderListSize(MAX_HEADER_BYTES));
     config
         .tls()
         .ifPresent(
