@@ -38,9 +38,9 @@ import org.placeshare.policy.identity.TrustedIssuer;
 /**
  * The trusted consent issuers and their current keys. A key set in a file is read at start; one at
  * an https URL is fetched at start, again every {@link #REFRESH_EVERY}, and on demand when a token
- * names an unknown key, but never more than once per {@link #MIN_REFETCH} per issuer, so a flood of
- * tokens with made-up key ids cannot make the gateway hammer an issuer. A failed fetch keeps the
- * keys already held. Nothing in a token ({@code jku}, {@code x5u}) is ever fetched.
+ * names an unknown key, but at most once per {@link #MIN_REFETCH} per issuer, so a flood of tokens
+ * with made-up key ids cannot make the gateway hammer an issuer. A failed fetch keeps the keys
+ * already held. Nothing in a token ({@code jku}, {@code x5u}) is ever fetched.
  */
 public final class IssuerKeys implements ConsentIssuers {
 
@@ -57,7 +57,10 @@ public final class IssuerKeys implements ConsentIssuers {
     final OdsCode code;
     final Set<JWSAlgorithm> algorithms;
     final AtomicReference<TrustedIssuer> current = new AtomicReference<>();
-    volatile Instant lastFetch = Instant.MIN;
+
+    /** The last fetch a token asked for; scheduled fetches do not count against the limit. */
+    volatile Instant lastAsked = Instant.MIN;
+
     volatile Future<Boolean> inFlight;
 
     Issuer(GatewayConfig.ConsentIssuer config) {
@@ -158,9 +161,11 @@ public final class IssuerKeys implements ConsentIssuers {
     if (running != null && !running.isComplete()) {
       return running;
     }
-    if (clock.instant().isBefore(issuer.lastFetch.plus(MIN_REFETCH))) {
+    Instant now = clock.instant();
+    if (now.isBefore(issuer.lastAsked.plus(MIN_REFETCH))) {
       return Future.succeededFuture(false);
     }
+    issuer.lastAsked = now;
     return fetch(issuer);
   }
 
@@ -169,7 +174,6 @@ public final class IssuerKeys implements ConsentIssuers {
   }
 
   private Future<Boolean> fetch(Issuer issuer) {
-    issuer.lastFetch = clock.instant();
     RequestOptions request =
         new RequestOptions()
             .setMethod(HttpMethod.GET)

@@ -1,0 +1,210 @@
+package org.placeshare.policy.identity;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.placeshare.policy.PolicyException;
+
+/**
+ * A private CA and the certificates a deployment needs, on EC P-256 keys: the gateway's server
+ * certificate (TLS) and each client system's certificate (mutual TLS, subject CN = the client id).
+ * For operators setting up from nothing and for tests; a trust's own PKI can replace it.
+ */
+public final class Certificates {
+
+  /** A certificate with its private key. */
+  public record Issued(X509Certificate certificate, KeyPair keys) {
+
+    /** Writes the certificate and (owner-only) key as PEM. */
+    public void writePem(Path certificateFile, Path keyFile) {
+      try {
+        Files.createDirectories(certificateFile.toAbsolutePath().getParent());
+        Files.writeString(certificateFile, pem(certificate));
+        Files.writeString(keyFile, pem(new JcaPKCS8Generator(keys.getPrivate(), null)));
+        try {
+          Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+          // Not a POSIX file system: the folder's own protection applies.
+        }
+      } catch (IOException e) {
+        throw new PolicyException("cannot write " + certificateFile + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private static final String SIGNATURE = "SHA256withECDSA";
+
+  private Certificates() {}
+
+  /** A self-signed CA that may sign end-entity certificates only (path length 0). */
+  public static Issued authority(String name, Duration validity) {
+    KeyPair keys = keyPair();
+    X500Name subject = name(name);
+    return build(
+        subject,
+        keys,
+        subject,
+        keys,
+        validity,
+        builder -> {
+          builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
+          builder.addExtension(
+              Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+        });
+  }
+
+  /** A TLS server certificate for these DNS names and IP addresses. */
+  public static Issued server(Issued ca, String name, List<String> hosts, Duration validity) {
+    KeyPair keys = keyPair();
+    List<GeneralName> names = new ArrayList<>();
+    for (String host : hosts) {
+      boolean ip = host.matches("[0-9.]+") || host.contains(":");
+      names.add(new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, host));
+    }
+    return endEntity(
+        ca,
+        name(name),
+        keys,
+        validity,
+        KeyPurposeId.id_kp_serverAuth,
+        builder ->
+            builder.addExtension(
+                Extension.subjectAlternativeName,
+                false,
+                new GeneralNames(names.toArray(GeneralName[]::new))));
+  }
+
+  /** A TLS client certificate whose subject CN is the registered client id. */
+  public static Issued client(Issued ca, String clientId, Duration validity) {
+    return endEntity(
+        ca, name(clientId), keyPair(), validity, KeyPurposeId.id_kp_clientAuth, builder -> {});
+  }
+
+  private static Issued endEntity(
+      Issued ca,
+      X500Name subject,
+      KeyPair keys,
+      Duration validity,
+      KeyPurposeId purpose,
+      Extensions extra) {
+    X500Name issuer = X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded());
+    return build(
+        subject,
+        keys,
+        issuer,
+        ca.keys(),
+        validity,
+        builder -> {
+          builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+          builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+          builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
+          builder.addExtension(
+              Extension.authorityKeyIdentifier,
+              false,
+              utils().createAuthorityKeyIdentifier(ca.certificate()));
+          extra.add(builder);
+        });
+  }
+
+  @FunctionalInterface
+  private interface Extensions {
+    void add(X509v3CertificateBuilder builder) throws CertIOException, GeneralSecurityException;
+  }
+
+  private static Issued build(
+      X500Name subject,
+      KeyPair keys,
+      X500Name issuer,
+      KeyPair issuerKeys,
+      Duration validity,
+      Extensions extensions) {
+    Instant now = Instant.now();
+    try {
+      X509v3CertificateBuilder builder =
+          new JcaX509v3CertificateBuilder(
+              issuer,
+              new BigInteger(127, new SecureRandom()),
+              Date.from(now.minus(Duration.ofMinutes(5))),
+              Date.from(now.plus(validity)),
+              subject,
+              keys.getPublic());
+      builder.addExtension(
+          Extension.subjectKeyIdentifier,
+          false,
+          utils().createSubjectKeyIdentifier(keys.getPublic()));
+      extensions.add(builder);
+      var signer = new JcaContentSignerBuilder(SIGNATURE).build(issuerKeys.getPrivate());
+      X509Certificate certificate =
+          new JcaX509CertificateConverter().getCertificate(builder.build(signer));
+      return new Issued(certificate, keys);
+    } catch (CertIOException | GeneralSecurityException | OperatorCreationException e) {
+      throw new PolicyException("cannot issue a certificate for " + subject + ": " + e, e);
+    }
+  }
+
+  private static X500Name name(String commonName) {
+    return new X500NameBuilder(BCStyle.INSTANCE)
+        .addRDN(BCStyle.O, "Placeshare")
+        .addRDN(BCStyle.CN, commonName)
+        .build();
+  }
+
+  private static KeyPair keyPair() {
+    try {
+      KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+      generator.initialize(new ECGenParameterSpec("secp256r1"));
+      return generator.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("EC P-256 is required of every Java platform", e);
+    }
+  }
+
+  private static JcaX509ExtensionUtils utils() {
+    try {
+      return new JcaX509ExtensionUtils();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("SHA-1 is required of every Java platform", e);
+    }
+  }
+
+  private static String pem(Object object) throws IOException {
+    StringWriter out = new StringWriter();
+    try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
+      writer.writeObject(object);
+    }
+    return out.toString();
+  }
+}
