@@ -214,6 +214,34 @@ final class GatewayFixture implements AutoCloseable {
     return folder;
   }
 
+  /** The configuration with other consent, trust, opt-out and TLS settings. */
+  static GatewayConfig with(
+      GatewayConfig c,
+      List<GatewayConfig.ConsentIssuer> issuers,
+      Optional<Path> issuerTrustCa,
+      Optional<Path> nationalOptOuts,
+      Optional<GatewayConfig.Tls> tls) {
+    return new GatewayConfig(
+        c.host(),
+        c.port(),
+        c.publicUrl(),
+        c.dataDir(),
+        c.databaseUrl(),
+        c.signingKey(),
+        c.agreements(),
+        c.agreementSigners(),
+        c.agreementSignaturesRequired(),
+        c.policyPoll(),
+        c.organisations(),
+        c.clients(),
+        c.sources(),
+        c.consentKey(),
+        issuers,
+        issuerTrustCa,
+        nationalOptOuts,
+        tls);
+  }
+
   URI url(String path) {
     return URI.create("http://127.0.0.1:" + gateway.port() + path);
   }

@@ -97,21 +97,8 @@ class MutualTlsTest {
             TestPostgres.freshDatabase(),
             SigningKey.generate(),
             config ->
-                new GatewayConfig(
-                    config.host(),
-                    config.port(),
-                    config.publicUrl(),
-                    config.dataDir(),
-                    config.databaseUrl(),
-                    config.signingKey(),
-                    config.agreements(),
-                    config.agreementSigners(),
-                    config.agreementSignaturesRequired(),
-                    config.policyPoll(),
-                    config.organisations(),
-                    config.clients(),
-                    config.sources(),
-                    config.consentKey(),
+                GatewayFixture.with(
+                    config,
                     List.of(
                         new GatewayConfig.ConsentIssuer(
                             "Y90001",
@@ -122,7 +109,7 @@ class MutualTlsTest {
                             Set.of("ES256"),
                             false)),
                     Optional.of(dir.resolve("ca.crt.pem")),
-                    config.nationalOptOuts(),
+                    Optional.empty(),
                     Optional.of(
                         new GatewayConfig.Tls(
                             dir.resolve("server.crt.pem"),

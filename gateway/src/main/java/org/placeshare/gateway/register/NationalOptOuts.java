@@ -63,7 +63,10 @@ public final class NationalOptOuts {
         .compose(
             numbers -> {
               String[] digits = numbers.stream().map(NhsNumber::toString).toArray(String[]::new);
-              Tuple args = Tuple.of(clock.instant().atOffset(ZoneOffset.UTC), digits);
+              Tuple args =
+                  Tuple.tuple()
+                      .addOffsetDateTime(clock.instant().atOffset(ZoneOffset.UTC))
+                      .addArrayOfString(digits);
               return pool.withTransaction(
                       c ->
                           c.preparedQuery(CLEAR)
