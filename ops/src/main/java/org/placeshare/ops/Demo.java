@@ -5,10 +5,13 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.vertx.core.Vertx;
 import java.io.PrintStream;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
 import org.placeshare.fhir.synthetic.FhirSourceServer;
 import org.placeshare.fhir.synthetic.SyntheticPerson;
 import org.placeshare.fhir.synthetic.SyntheticPopulation;
@@ -16,6 +19,11 @@ import org.placeshare.fhir.synthetic.SyntheticRecords;
 import org.placeshare.gateway.Gateway;
 import org.placeshare.gateway.GatewayConfig;
 import org.placeshare.gateway.register.PatientRegister;
+import org.placeshare.policy.Consent;
+import org.placeshare.policy.ConsentMethod;
+import org.placeshare.policy.OdsCode;
+import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.identity.SigningKey;
 
 /**
  * The demo: three synthetic sources (a GP practice, an acute trust, a council adult social care
@@ -25,6 +33,13 @@ import org.placeshare.gateway.register.PatientRegister;
 final class Demo implements AutoCloseable {
 
   static final int PEOPLE = 50;
+
+  /** The demo GP practice, which records consents and signs them with its own key. */
+  static final String GP = "Y90001";
+
+  /** The demo acute trust, whose consents the gateway records and signs for it. */
+  static final String ACUTE = "R9A";
+
   static final long SEED = 2026;
 
   final Vertx vertx;
@@ -95,6 +110,15 @@ final class Demo implements AutoCloseable {
     config.put("dataDir", "data");
     config.put("signingKey", folder.root.relativize(folder.gatewayKey()).toString());
     config.put("agreements", "agreements");
+    config.put("consentKey", folder.root.relativize(folder.consentKey()).toString());
+    config.put(
+        "consentIssuers",
+        List.of(
+            Map.of(
+                "organisation", GP,
+                "jwks", folder.root.relativize(folder.issuerJwks(GP)).toString(),
+                "algorithms", List.of("ES256")),
+            Map.of("organisation", ACUTE, "viaGateway", true)));
     config.put(
         "organisations",
         List.of(
@@ -195,10 +219,60 @@ final class Demo implements AutoCloseable {
         "# permitted by gm-connect-council-intelligence: conditions and A&E visits, no medication");
     out.println("curl -s -H 'Authorization: Bearer " + council + "' " + url);
     out.println();
+    String ig = TokenCommand.fetch(folder, baseUrl(), DemoClient.IG_CONSOLE, "HOPERAT", clock);
+    String consentId = "demo-consent-" + UUID.randomUUID();
+    String consent =
+        ConsentCommand.mint(
+            SigningKey.readPrivatePem(folder.issuerKey(GP)),
+            consentId,
+            OdsCode.of(GP),
+            people.get(0).nhsNumber(),
+            Set.of(OdsCode.of(ACUTE)),
+            Set.of(PurposeOfUse.TREAT),
+            Set.of(Consent.ALL_DATA),
+            ConsentMethod.VERBAL,
+            "gp.reception",
+            Duration.ofDays(30),
+            clock);
     out.println(
         "# 403: A&E clinician (R9A) for treatment (TREAT) with no consent and no emergency:");
     out.println("# coventry-direct-care needs one or the other");
     out.println("curl -s -H 'Authorization: Bearer " + ae + "' " + url);
+    out.println();
+    out.println(
+        "# 200: the same request with the patient's consent, recorded and signed by their GP (Y90001)");
+    out.println(
+        "# (mint your own: java -jar ops/target/placeshare.jar consent issue --key "
+            + folder.issuerKey(GP)
+            + " --issuer Y90001 --patient "
+            + person
+            + " --recipient R9A --purpose TREAT)");
+    out.println(
+        "curl -s -H 'Authorization: Bearer "
+            + ae
+            + "' -H 'X-Consent-Token: "
+            + consent
+            + "' "
+            + url);
+    out.println();
+    out.println("# 200: the patient withdraws consent; IG (or their GP) records it, at once");
+    out.println(
+        "curl -s -X DELETE -H 'Authorization: Bearer "
+            + ig
+            + "' '"
+            + baseUrl()
+            + "/consents/"
+            + consentId
+            + "?reason=patient%20withdrew%20consent'");
+    out.println();
+    out.println("# 403: the same consent token again, now withdrawn");
+    out.println(
+        "curl -s -H 'Authorization: Bearer "
+            + ae
+            + "' -H 'X-Consent-Token: "
+            + consent
+            + "' "
+            + url);
     out.println();
     out.println(
         "# 200: the same clinician in an emergency (ETREAT) with a stated reason, flagged for IG review");
@@ -207,9 +281,15 @@ final class Demo implements AutoCloseable {
             + aeEmergency
             + "' -H 'X-Emergency-Reason: unconscious on arrival' "
             + url);
-    out.println();
-    String ig = TokenCommand.fetch(folder, baseUrl(), DemoClient.IG_CONSOLE, "HOPERAT", clock);
-    out.println("# IG lead: what would be decided for this person, without fetching anything");
+    out.println(
+        "# IG lead: the person's consents, and what would be decided for this person, without fetching anything");
+    out.println(
+        "curl -s -H 'Authorization: Bearer "
+            + ig
+            + "' "
+            + baseUrl()
+            + "/consents?patient="
+            + person);
     out.println(
         "curl -s -H 'Authorization: Bearer "
             + ig

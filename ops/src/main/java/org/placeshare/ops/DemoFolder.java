@@ -1,5 +1,6 @@
 package org.placeshare.ops;
 
+import com.nimbusds.jose.jwk.JWKSet;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -36,6 +37,21 @@ final class DemoFolder {
     return root.resolve("keys/gateway.key.pem");
   }
 
+  /** The gateway's consent key: it signs consents recorded through it. */
+  Path consentKey() {
+    return root.resolve("keys/consent.key.pem");
+  }
+
+  /** The demo GP practice's consent key, as its consent recording system would hold it. */
+  Path issuerKey(String ods) {
+    return root.resolve("keys/issuers/" + ods + ".key.pem");
+  }
+
+  /** The same key's public half as the JWKS the gateway trusts. */
+  Path issuerJwks(String ods) {
+    return root.resolve("keys/issuers/" + ods + ".jwks.json");
+  }
+
   Path clientKey(String client) {
     return root.resolve("keys/clients/" + client + ".key.pem");
   }
@@ -49,6 +65,14 @@ final class DemoFolder {
     Files.createDirectories(root);
     if (!Files.exists(gatewayKey())) {
       SigningKey.generate().writePem(gatewayKey(), root.resolve("keys/gateway.pub.pem"));
+    }
+    if (!Files.exists(consentKey())) {
+      SigningKey.generate().writePem(consentKey(), root.resolve("keys/consent.pub.pem"));
+    }
+    if (!Files.exists(issuerKey(Demo.GP))) {
+      SigningKey issuer = SigningKey.generate();
+      issuer.writePem(issuerKey(Demo.GP), root.resolve("keys/issuers/" + Demo.GP + ".pub.pem"));
+      Files.writeString(issuerJwks(Demo.GP), new JWKSet(issuer.publicJwk()).toString(false));
     }
     for (DemoClient client : DemoClient.values()) {
       if (!Files.exists(clientKey(client.id))) {

@@ -21,13 +21,23 @@ import picocli.CommandLine.Parameters;
       Ops.DemoCommand.class,
       Ops.GatewayCommand.class,
       TokenCommand.class,
-      PolicyCommand.class
+      PolicyCommand.class,
+      ConsentCommand.class,
+      KeygenCommand.class
     },
     description = "Placeshare: a cross-agency data-sharing gateway keyed on the NHS number.")
 public final class Ops {
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Ops()).execute(args));
+    System.exit(
+        new CommandLine(new Ops())
+            // An operator's mistake (a missing file, a key in the way) is a message, not a trace.
+            .setExecutionExceptionHandler(
+                (e, command, parsed) -> {
+                  command.getErr().println(command.getCommandName() + ": " + e.getMessage());
+                  return 1;
+                })
+            .execute(args));
   }
 
   @Command(

@@ -25,27 +25,20 @@ import org.placeshare.policy.NhsNumber;
 /** The README's first command, as a newcomer would use it: the printed curl lines work. */
 class DemoTest {
 
-  private static final Pattern CURL =
-      Pattern.compile(
-          "curl -s -H 'Authorization: Bearer ([A-Za-z0-9._-]+)'"
-              + "(?: -H 'X-Emergency-Reason: ([^']+)')? (\\S+/fhir/\\S+)");
-  private static final Pattern IG_GET =
-      Pattern.compile(
-          "curl -s -H 'Authorization: Bearer ([A-Za-z0-9._-]+)' (\\S+/(?:agreements|policy/status))\n");
-  private static final Pattern WHAT_IF =
-      Pattern.compile(
-          "curl -s -H 'Authorization: Bearer ([A-Za-z0-9._-]+)' -H 'Content-Type: application/json'"
-              + " (\\S+/policy/evaluate) -d '([^']+)'");
+  private static final Pattern CURL_LINE = Pattern.compile("(?m)^curl -s (.+)$");
+  private static final Pattern HEADER = Pattern.compile("-H '([^:']+): ([^']*)'");
+  private static final Pattern METHOD = Pattern.compile("-X (\\w+)");
+  private static final Pattern DATA = Pattern.compile("-d '([^']*)'");
+  private static final Pattern URL = Pattern.compile("'?(http://\\S+?)'?(?: |$)");
 
   private final HttpClient http = HttpClient.newHttpClient();
 
   @Test
-  void demo_printedCurlLines_giveOne200OneRefusalAndOneEmergency() throws Exception {
+  void demo_printedCurlLines_showConsentGivenWithdrawnAndBreakGlass() throws Exception {
     // Under target/ (not @TempDir): its folders must be enterable by the server user under root.
     Path folder = Files.createDirectories(Path.of("target", "demo-" + System.nanoTime()));
     Clock clock = Clock.systemUTC();
-    List<Integer> statuses = new ArrayList<>();
-    List<Integer> igStatuses = new ArrayList<>();
+    List<HttpResponse<String>> responses = new ArrayList<>();
     String output;
     try (Demo demo = Demo.start(new DemoFolder(folder), "127.0.0.1", freePort(), clock)) {
       assertThat(demo.people)
@@ -55,47 +48,26 @@ class DemoTest {
       demo.printWelcome(new PrintStream(buffer, true, StandardCharsets.UTF_8), clock);
       output = buffer.toString(StandardCharsets.UTF_8);
 
-      Matcher curl = CURL.matcher(output);
-      while (curl.find()) {
-        HttpRequest.Builder request =
-            HttpRequest.newBuilder(URI.create(curl.group(3).replace("\\$", "$")))
-                .header("Authorization", "Bearer " + curl.group(1));
-        if (curl.group(2) != null) {
-          request.header("X-Emergency-Reason", curl.group(2));
-        }
-        HttpResponse<String> response =
-            http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        statuses.add(response.statusCode());
-        if (response.statusCode() == 200) {
+      // Every printed curl line, run in order as a newcomer pasting them would.
+      Matcher line = CURL_LINE.matcher(output);
+      while (line.find()) {
+        HttpResponse<String> response = run(line.group(1));
+        responses.add(response);
+        if (response.statusCode() == 200 && response.body().contains("\"Bundle\"")) {
           Bundle bundle = Fhir.json().parseResource(Bundle.class, response.body());
           assertThat(bundle.getTotal()).isGreaterThan(1);
         }
       }
-      Matcher get = IG_GET.matcher(output);
-      while (get.find()) {
-        HttpRequest request =
-            HttpRequest.newBuilder(URI.create(get.group(2)))
-                .header("Authorization", "Bearer " + get.group(1))
-                .build();
-        igStatuses.add(http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode());
-      }
-      Matcher whatIf = WHAT_IF.matcher(output);
-      assertThat(whatIf.find()).isTrue();
-      HttpResponse<String> evaluated =
-          http.send(
-              HttpRequest.newBuilder(URI.create(whatIf.group(2)))
-                  .header("Authorization", "Bearer " + whatIf.group(1))
-                  .header("Content-Type", "application/json")
-                  .POST(HttpRequest.BodyPublishers.ofString(whatIf.group(3)))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      assertThat(evaluated.statusCode()).as(evaluated.body()).isEqualTo(200);
-      assertThat(evaluated.body()).contains("consent is required and none was presented");
     }
 
-    assertThat(igStatuses).containsExactly(200, 200);
-
-    assertThat(statuses).containsExactly(200, 403, 200);
+    // Council 200; A&E refused without consent, permitted with it, the consent withdrawn,
+    // refused again, permitted under break-glass; then the IG lines: consents, what-if,
+    // agreements, status.
+    assertThat(responses)
+        .extracting(HttpResponse::statusCode)
+        .containsExactly(200, 403, 200, 200, 403, 200, 200, 200, 200, 200);
+    assertThat(responses.get(6).body()).contains("\"status\":\"withdrawn\"");
+    assertThat(responses.get(7).body()).contains("consent is required and none was presented");
     assertThat(folder.resolve("keys/gateway.key.pem")).exists();
     assertThat(folder.resolve("agreements/coventry-direct-care.yaml")).exists();
     assertThat(output).contains("999 000 0018");
@@ -104,6 +76,26 @@ class DemoTest {
     while (numbers.find()) {
       assertThat(NhsNumber.parse(numbers.group(1)).isTestNumber()).isTrue();
     }
+  }
+
+  /** Runs one printed curl command line (-X, -H, -d and a URL) with Java's HTTP client. */
+  private HttpResponse<String> run(String arguments) throws Exception {
+    Matcher url = URL.matcher(arguments.replaceAll("-[HXd] ('[^']*'|\\w+)", ""));
+    assertThat(url.find()).as(arguments).isTrue();
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(url.group(1).replace("\\$", "$")));
+    Matcher header = HEADER.matcher(arguments);
+    while (header.find()) {
+      request.header(header.group(1), header.group(2));
+    }
+    Matcher data = DATA.matcher(arguments);
+    Matcher method = METHOD.matcher(arguments);
+    if (data.find()) {
+      request.POST(HttpRequest.BodyPublishers.ofString(data.group(1)));
+    } else if (method.find()) {
+      request.method(method.group(1), HttpRequest.BodyPublishers.noBody());
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private static int freePort() throws Exception {

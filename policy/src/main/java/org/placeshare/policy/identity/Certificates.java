@@ -1,6 +1,7 @@
 package org.placeshare.policy.identity;
 
 import java.io.IOException;
+import java.io.StringReader;
 import java.io.StringWriter;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -9,6 +10,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
@@ -17,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -28,10 +31,14 @@ import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -66,6 +73,44 @@ public final class Certificates {
   }
 
   private static final String SIGNATURE = "SHA256withECDSA";
+  private static final int MAX_PEM_BYTES = 64 * 1024;
+
+  /**
+   * Reads a certificate and its private key back from PEM, such as a CA made by {@link #authority}.
+   */
+  public static Issued readPem(Path certificateFile, Path keyFile) {
+    try {
+      X509Certificate certificate;
+      try (PEMParser parser = new PEMParser(new StringReader(read(certificateFile)))) {
+        if (!(parser.readObject() instanceof X509CertificateHolder holder)) {
+          throw new PolicyException(certificateFile + ": expected a PEM certificate");
+        }
+        certificate = new JcaX509CertificateConverter().getCertificate(holder);
+      }
+      PrivateKey key;
+      try (PEMParser parser = new PEMParser(new StringReader(read(keyFile)))) {
+        Object parsed = parser.readObject();
+        JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+        if (parsed instanceof PrivateKeyInfo info) {
+          key = converter.getPrivateKey(info);
+        } else if (parsed instanceof PEMKeyPair pair) {
+          key = converter.getKeyPair(pair).getPrivate();
+        } else {
+          throw new PolicyException(keyFile + ": expected a PEM private key");
+        }
+      }
+      return new Issued(certificate, new KeyPair(certificate.getPublicKey(), key));
+    } catch (IOException | GeneralSecurityException e) {
+      throw new PolicyException("cannot read " + certificateFile + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String read(Path file) throws IOException {
+    if (Files.size(file) > MAX_PEM_BYTES) {
+      throw new PolicyException(file + ": expected at most " + MAX_PEM_BYTES + " bytes");
+    }
+    return Files.readString(file, java.nio.charset.StandardCharsets.US_ASCII);
+  }
 
   private Certificates() {}
 

@@ -1,0 +1,165 @@
+package org.placeshare.ops;
+
+import com.nimbusds.jose.jwk.JWKSet;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.placeshare.policy.identity.Certificates;
+import org.placeshare.policy.identity.SigningKey;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Keys and certificates for a deployment, from nothing: signing keys (the gateway's token and
+ * consent keys, client keys, consent issuers' and IG signers' keys) as PEM and JWKS, a private CA,
+ * and TLS certificates for the gateway and each client system. Private keys are written owner-only;
+ * nothing is overwritten.
+ */
+@Command(
+    name = "keygen",
+    mixinStandardHelpOptions = true,
+    description = "Make keys and certificates for a deployment (EC P-256).",
+    subcommands = {
+      KeygenCommand.Key.class,
+      KeygenCommand.Authority.class,
+      KeygenCommand.Server.class,
+      KeygenCommand.Client.class
+    })
+final class KeygenCommand {
+
+  /** Refuses to overwrite: a lost key cannot be recovered, a replaced one breaks every party. */
+  static void refuseOverwrite(Path... files) {
+    for (Path f : files) {
+      if (Files.exists(f)) {
+        throw new IllegalStateException(f + " exists; move it away first");
+      }
+    }
+  }
+
+  @Command(
+      name = "key",
+      mixinStandardHelpOptions = true,
+      description = "A signing key: NAME.key.pem, NAME.pub.pem and NAME.jwks.json (public).")
+  static final class Key implements Callable<Integer> {
+    @Option(names = "--out", required = true, description = "folder to write to")
+    Path out;
+
+    @Option(names = "--name", required = true, description = "file name stem, e.g. gateway")
+    String name;
+
+    @Override
+    public Integer call() throws Exception {
+      Path key = out.resolve(name + ".key.pem");
+      Path pub = out.resolve(name + ".pub.pem");
+      Path jwks = out.resolve(name + ".jwks.json");
+      refuseOverwrite(key, pub, jwks);
+      SigningKey signing = SigningKey.generate();
+      signing.writePem(key, pub);
+      Files.writeString(
+          jwks, new JWKSet(signing.publicJwk()).toString(false), StandardCharsets.UTF_8);
+      System.out.println("wrote " + key + " (private), " + pub + ", " + jwks);
+      System.out.println("kid " + signing.keyId());
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "ca",
+      mixinStandardHelpOptions = true,
+      description = "A private CA for mutual TLS: NAME.crt.pem and NAME.key.pem.")
+  static final class Authority implements Callable<Integer> {
+    @Option(names = "--out", required = true, description = "folder to write to")
+    Path out;
+
+    @Option(names = "--name", defaultValue = "ca", description = "file name stem (default ca)")
+    String name;
+
+    @Option(
+        names = "--subject",
+        defaultValue = "Placeshare deployment CA",
+        description = "the CA's common name")
+    String subject;
+
+    @Option(names = "--days", defaultValue = "3650", description = "validity (default 3650)")
+    int days;
+
+    @Override
+    public Integer call() {
+      Path crt = out.resolve(name + ".crt.pem");
+      Path key = out.resolve(name + ".key.pem");
+      refuseOverwrite(crt, key);
+      Certificates.authority(subject, Duration.ofDays(days)).writePem(crt, key);
+      System.out.println("wrote " + crt + " and " + key + " (private; keep it offline)");
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "server",
+      mixinStandardHelpOptions = true,
+      description = "The gateway's TLS certificate, signed by the CA: NAME.crt.pem, NAME.key.pem.")
+  static final class Server implements Callable<Integer> {
+    @Option(names = "--ca", required = true, description = "CA stem, e.g. certs/ca")
+    Path ca;
+
+    @Option(names = "--out", required = true, description = "folder to write to")
+    Path out;
+
+    @Option(names = "--name", defaultValue = "gateway", description = "stem (default gateway)")
+    String name;
+
+    @Option(
+        names = "--host",
+        required = true,
+        description = "a DNS name or IP address clients use; repeat for more")
+    List<String> hosts;
+
+    @Option(names = "--days", defaultValue = "397", description = "validity (default 397)")
+    int days;
+
+    @Override
+    public Integer call() {
+      Path crt = out.resolve(name + ".crt.pem");
+      Path key = out.resolve(name + ".key.pem");
+      refuseOverwrite(crt, key);
+      Certificates.server(authority(ca), name, hosts, Duration.ofDays(days)).writePem(crt, key);
+      System.out.println("wrote " + crt + " and " + key + " for " + String.join(", ", hosts));
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "client",
+      mixinStandardHelpOptions = true,
+      description = "A client system's TLS certificate (CN = client id): ID.crt.pem, ID.key.pem.")
+  static final class Client implements Callable<Integer> {
+    @Option(names = "--ca", required = true, description = "CA stem, e.g. certs/ca")
+    Path ca;
+
+    @Option(names = "--out", required = true, description = "folder to write to")
+    Path out;
+
+    @Option(names = "--client", required = true, description = "the registered client id")
+    String client;
+
+    @Option(names = "--days", defaultValue = "397", description = "validity (default 397)")
+    int days;
+
+    @Override
+    public Integer call() {
+      Path crt = out.resolve(client + ".crt.pem");
+      Path key = out.resolve(client + ".key.pem");
+      refuseOverwrite(crt, key);
+      Certificates.client(authority(ca), client, Duration.ofDays(days)).writePem(crt, key);
+      System.out.println("wrote " + crt + " and " + key);
+      return 0;
+    }
+  }
+
+  private static Certificates.Issued authority(Path stem) {
+    return Certificates.readPem(Path.of(stem + ".crt.pem"), Path.of(stem + ".key.pem"));
+  }
+}
