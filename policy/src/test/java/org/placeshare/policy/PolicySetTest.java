@@ -560,4 +560,60 @@ class PolicySetTest {
     assertThat(set.warnings(LocalDate.of(2029, 1, 1)))
         .containsExactly("coventry-direct-care@1: expired on 2028-12-31 and permits nothing");
   }
+
+  private static Consent scoped(String id, OdsCode issuer, Set<String> scopes) {
+    Consent c = consent(issuer, PERSON, "TREAT");
+    return new Consent(
+        id,
+        c.issuer(),
+        c.patient(),
+        c.recipients(),
+        c.purposes(),
+        scopes,
+        ConsentMethod.DIGITAL,
+        c.recordedBy(),
+        c.notBefore(),
+        c.expires());
+  }
+
+  @Test
+  void decide_severalConsents_theFirstThatFitsPermits() {
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(
+                clinician("TREAT")
+                    .withConsents(
+                        List.of(
+                            scoped("c-untrusted", OdsCode.of("Y99999"), Set.of("*")),
+                            scoped("c-good", GP, Set.of("*")))));
+
+    assertThat(d.permitted()).isTrue();
+    assertThat(d.consent()).map(Consent::id).hasValue("c-good");
+  }
+
+  @Test
+  void decide_consentForSomeKindsOfRecord_narrowsWhatIsReleased() {
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(
+                clinician("TREAT")
+                    .withConsents(List.of(scoped("c-narrow", GP, Set.of("Patient", "Condition")))));
+
+    assertThat(d.permitted()).isTrue();
+    assertThat(d.resourceTypes()).containsExactlyInAnyOrder("Patient", "Condition");
+  }
+
+  @Test
+  void decide_consentForNothingTheAgreementShares_denies() {
+    Decision d =
+        policy(AgreementFileTest.good())
+            .decide(
+                clinician("TREAT")
+                    .withConsents(List.of(scoped("c-other", GP, Set.of("Observation")))));
+
+    assertThat(d.refusals()).containsExactly(Refusal.CONSENT_DOES_NOT_FIT);
+    assertThat(only(d))
+        .isEqualTo(
+            "coventry-direct-care@1: consent c-other covers none of the data this agreement shares");
+  }
 }

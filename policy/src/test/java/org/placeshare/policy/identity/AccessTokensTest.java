@@ -208,4 +208,43 @@ class AccessTokensTest {
     assertThat(SigningKey.readPublicPem(dir.resolve("k.pub.pem")).getKeyID())
         .isEqualTo(gatewayKey.keyId());
   }
+
+  /** A clock a test moves by hand. */
+  static final class MovableClock extends Clock {
+    Instant now;
+
+    MovableClock(Instant now) {
+      this.now = now;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+  }
+
+  @Test
+  void verify_tokenSeenBefore_isStillRefusedOnceExpired() {
+    MovableClock clock = new MovableClock(NOW);
+    AccessTokens cached = new AccessTokens(gatewayKey, GATEWAY, clock);
+    String token = cached.issue(assertions.verify(assertion(CLOCK)), Optional.empty()).token();
+
+    assertThat(cached.verify(token).clientId()).isEqualTo("council-intel");
+    assertThat(cached.verify(token).clientId()).isEqualTo("council-intel");
+    clock.now = NOW.plus(AccessTokens.LIFETIME).plusSeconds(31);
+
+    assertThatThrownBy(() -> cached.verify(token))
+        .isInstanceOf(TokenException.class)
+        .hasMessage("access token refused: Expired JWT");
+  }
 }

@@ -223,4 +223,19 @@ class ConsentTokensTest {
     assertThatThrownBy(() -> TrustedIssuer.of(GP, Set.of(JWSAlgorithm.HS256), new JWKSet()))
         .hasMessageContaining("algorithm HS256 is not accepted");
   }
+
+  @Test
+  void verify_cachedToken_stopsWorkingWhenTheIssuerDropsItsKey() {
+    java.util.concurrent.atomic.AtomicReference<TrustedIssuer> current =
+        new java.util.concurrent.atomic.AtomicReference<>(gp);
+    ConsentTokens cached = new ConsentTokens(code -> Optional.ofNullable(current.get()), CLOCK);
+    String token = ConsentTokens.sign(gpKey, current(), NOW);
+    assertThat(cached.verify(token).consent().id()).isEqualTo("c-1");
+
+    SigningKey replacement = SigningKey.generate();
+    current.set(
+        TrustedIssuer.of(GP, Set.of(JWSAlgorithm.ES256), new JWKSet(replacement.publicJwk())));
+
+    assertThatThrownBy(() -> cached.verify(token)).isInstanceOf(UnknownKeyException.class);
+  }
 }
