@@ -151,6 +151,9 @@ final class AgreementEvaluation {
     String firstMisfitWords = null;
     for (Consent c : r.consents()) {
       if (fits(c, r)) {
+        // An earlier consent's misfit no longer stands.
+        refusal = null;
+        refusalWords = null;
         consent = c;
         return pass("consent " + c.id() + " (" + c.method().code() + ") covers this request");
       }
