@@ -1,7 +1,6 @@
 package org.placeshare.ops;
 
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -28,36 +27,6 @@ import picocli.CommandLine.Spec;
     description = "Consent tokens.",
     subcommands = {ConsentCommand.Issue.class})
 final class ConsentCommand {
-
-  /** A consent as a recorder writes it, signed with the recorder's key. */
-  static String mint(
-      SigningKey key,
-      String id,
-      OdsCode issuer,
-      NhsNumber patient,
-      Set<OdsCode> recipients,
-      Set<PurposeOfUse> purposes,
-      Set<String> scopes,
-      ConsentMethod method,
-      String recordedBy,
-      Duration lifetime,
-      Clock clock) {
-    Instant now = clock.instant();
-    return ConsentTokens.sign(
-        key,
-        new Consent(
-            id,
-            issuer,
-            patient,
-            recipients,
-            purposes,
-            scopes,
-            method,
-            recordedBy,
-            now,
-            now.plus(lifetime)),
-        now);
-  }
 
   @Command(
       name = "issue",
@@ -104,25 +73,26 @@ final class ConsentCommand {
 
     @Override
     public Integer call() {
+      Instant now = Instant.now();
+      Consent consent =
+          new Consent(
+              id == null ? UUID.randomUUID().toString() : id,
+              OdsCode.of(issuer),
+              NhsNumber.parse(patient),
+              recipients.stream().map(OdsCode::of).collect(Collectors.toSet()),
+              purposes.stream().map(PurposeOfUse::of).collect(Collectors.toSet()),
+              Set.copyOf(scopes),
+              ConsentMethod.of(method)
+                  .orElseThrow(
+                      () ->
+                          new IllegalArgumentException(
+                              "--method: expected written, verbal or digital")),
+              recordedBy,
+              now,
+              now.plus(Duration.ofDays(days)));
       spec.commandLine()
           .getOut()
-          .println(
-              mint(
-                  SigningKey.readPrivatePem(key),
-                  id == null ? UUID.randomUUID().toString() : id,
-                  OdsCode.of(issuer),
-                  NhsNumber.parse(patient),
-                  recipients.stream().map(OdsCode::of).collect(Collectors.toSet()),
-                  purposes.stream().map(PurposeOfUse::of).collect(Collectors.toSet()),
-                  Set.copyOf(scopes),
-                  ConsentMethod.of(method)
-                      .orElseThrow(
-                          () ->
-                              new IllegalArgumentException(
-                                  "--method: expected written, verbal or digital")),
-                  recordedBy,
-                  Duration.ofDays(days),
-                  Clock.systemUTC()));
+          .println(ConsentTokens.sign(SigningKey.readPrivatePem(key), consent, now));
       return 0;
     }
   }

@@ -23,6 +23,7 @@ import org.placeshare.policy.Consent;
 import org.placeshare.policy.ConsentMethod;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.identity.ConsentTokens;
 import org.placeshare.policy.identity.SigningKey;
 
 /**
@@ -220,11 +221,9 @@ final class Demo implements AutoCloseable {
     out.println("curl -s -H 'Authorization: Bearer " + council + "' " + url);
     out.println();
     String ig = TokenCommand.fetch(folder, baseUrl(), DemoClient.IG_CONSOLE, "HOPERAT", clock);
-    String consentId = "demo-consent-" + UUID.randomUUID();
-    String consent =
-        ConsentCommand.mint(
-            SigningKey.readPrivatePem(folder.issuerKey(GP)),
-            consentId,
+    Consent consent =
+        new Consent(
+            "demo-consent-" + UUID.randomUUID(),
             OdsCode.of(GP),
             people.get(0).nhsNumber(),
             Set.of(OdsCode.of(ACUTE)),
@@ -232,8 +231,16 @@ final class Demo implements AutoCloseable {
             Set.of(Consent.ALL_DATA),
             ConsentMethod.VERBAL,
             "gp.reception",
-            Duration.ofDays(30),
-            clock);
+            clock.instant(),
+            clock.instant().plus(Duration.ofDays(30)));
+    String withConsent =
+        "curl -s -H 'Authorization: Bearer "
+            + ae
+            + "' -H 'X-Consent-Token: "
+            + ConsentTokens.sign(
+                SigningKey.readPrivatePem(folder.issuerKey(GP)), consent, clock.instant())
+            + "' "
+            + url;
     out.println(
         "# 403: A&E clinician (R9A) for treatment (TREAT) with no consent and no emergency:");
     out.println("# coventry-direct-care needs one or the other");
@@ -247,13 +254,7 @@ final class Demo implements AutoCloseable {
             + " --issuer Y90001 --patient "
             + person
             + " --recipient R9A --purpose TREAT)");
-    out.println(
-        "curl -s -H 'Authorization: Bearer "
-            + ae
-            + "' -H 'X-Consent-Token: "
-            + consent
-            + "' "
-            + url);
+    out.println(withConsent);
     out.println();
     out.println("# 200: the patient withdraws consent; IG (or their GP) records it, at once");
     out.println(
@@ -262,17 +263,11 @@ final class Demo implements AutoCloseable {
             + "' '"
             + baseUrl()
             + "/consents/"
-            + consentId
+            + consent.id()
             + "?reason=patient%20withdrew%20consent'");
     out.println();
     out.println("# 403: the same consent token again, now withdrawn");
-    out.println(
-        "curl -s -H 'Authorization: Bearer "
-            + ae
-            + "' -H 'X-Consent-Token: "
-            + consent
-            + "' "
-            + url);
+    out.println(withConsent);
     out.println();
     out.println(
         "# 200: the same clinician in an emergency (ETREAT) with a stated reason, flagged for IG review");

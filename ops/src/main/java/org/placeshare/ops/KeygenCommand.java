@@ -30,6 +30,16 @@ import picocli.CommandLine.Option;
     })
 final class KeygenCommand {
 
+  /** Writes STEM.crt.pem and STEM.key.pem in a folder, refusing to overwrite either. */
+  static String write(
+      Path out, String stem, java.util.function.Supplier<Certificates.Issued> make) {
+    Path crt = out.resolve(stem + ".crt.pem");
+    Path key = out.resolve(stem + ".key.pem");
+    refuseOverwrite(crt, key);
+    make.get().writePem(crt, key);
+    return "wrote " + crt + " and " + key + " (private)";
+  }
+
   /** Refuses to overwrite: a lost key cannot be recovered, a replaced one breaks every party. */
   static void refuseOverwrite(Path... files) {
     for (Path f : files) {
@@ -88,11 +98,9 @@ final class KeygenCommand {
 
     @Override
     public Integer call() {
-      Path crt = out.resolve(name + ".crt.pem");
-      Path key = out.resolve(name + ".key.pem");
-      refuseOverwrite(crt, key);
-      Certificates.authority(subject, Duration.ofDays(days)).writePem(crt, key);
-      System.out.println("wrote " + crt + " and " + key + " (private; keep it offline)");
+      System.out.println(
+          write(out, name, () -> Certificates.authority(subject, Duration.ofDays(days)))
+              + "; keep the CA key offline");
       return 0;
     }
   }
@@ -122,11 +130,13 @@ final class KeygenCommand {
 
     @Override
     public Integer call() {
-      Path crt = out.resolve(name + ".crt.pem");
-      Path key = out.resolve(name + ".key.pem");
-      refuseOverwrite(crt, key);
-      Certificates.server(authority(ca), name, hosts, Duration.ofDays(days)).writePem(crt, key);
-      System.out.println("wrote " + crt + " and " + key + " for " + String.join(", ", hosts));
+      System.out.println(
+          write(
+                  out,
+                  name,
+                  () -> Certificates.server(authority(ca), name, hosts, Duration.ofDays(days)))
+              + " for "
+              + String.join(", ", hosts));
       return 0;
     }
   }
@@ -150,11 +160,11 @@ final class KeygenCommand {
 
     @Override
     public Integer call() {
-      Path crt = out.resolve(client + ".crt.pem");
-      Path key = out.resolve(client + ".key.pem");
-      refuseOverwrite(crt, key);
-      Certificates.client(authority(ca), client, Duration.ofDays(days)).writePem(crt, key);
-      System.out.println("wrote " + crt + " and " + key);
+      System.out.println(
+          write(
+              out,
+              client,
+              () -> Certificates.client(authority(ca), client, Duration.ofDays(days))));
       return 0;
     }
   }

@@ -128,9 +128,4 @@ public final class TrustedIssuer {
   Optional<Bound> key(String kid) {
     return Optional.ofNullable(keys.get(kid));
   }
-
-  /** The key ids, for status pages. */
-  public Set<String> keyIds() {
-    return keys.keySet();
-  }
 }

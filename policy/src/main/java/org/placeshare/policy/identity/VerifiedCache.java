@@ -1,6 +1,10 @@
 package org.placeshare.policy.identity;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -31,23 +35,35 @@ final class VerifiedCache<T> {
   }
 
   /** The verified value for this exact token, if held and still usable at {@code now}. */
-  synchronized Optional<T> get(String token, Instant now) {
-    Held<T> held = entries.get(token);
-    if (held == null) {
-      return Optional.empty();
+  Optional<T> get(String token, Instant now) {
+    String key = digest(token);
+    synchronized (this) {
+      Held<T> held = entries.get(key);
+      if (held == null) {
+        return Optional.empty();
+      }
+      if (!now.isBefore(held.usableUntil())) {
+        entries.remove(key);
+        return Optional.empty();
+      }
+      return Optional.of(held.value());
     }
-    if (!now.isBefore(held.usableUntil())) {
-      entries.remove(token);
-      return Optional.empty();
-    }
-    return Optional.of(held.value());
   }
 
-  synchronized void put(String token, T value, Instant usableUntil) {
-    entries.put(token, new Held<>(value, usableUntil));
+  void put(String token, T value, Instant usableUntil) {
+    String key = digest(token);
+    synchronized (this) {
+      entries.put(key, new Held<>(value, usableUntil));
+    }
   }
 
-  synchronized int size() {
-    return entries.size();
+  private static String digest(String token) {
+    try {
+      byte[] hash =
+          MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII));
+      return Base64.getEncoder().encodeToString(hash);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+    }
   }
 }
