@@ -1,0 +1,82 @@
+package org.placeshare.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The configuration's consent, trust, opt-out and TLS settings: read, resolved and checked. */
+class GatewayConfigTest {
+
+  @TempDir Path dir;
+
+  private static final String BASE =
+      """
+      host: 127.0.0.1
+      port: 0
+      dataDir: data
+      signingKey: keys/gateway.key.pem
+      agreements: agreements
+      organisations:
+        - {code: Y90001, name: GP}
+        - {code: R9A, name: Trust}
+      """;
+
+  private Path write(String extra) throws Exception {
+    Path file = dir.resolve("gateway.yaml");
+    Files.writeString(file, BASE + extra);
+    return file;
+  }
+
+  @Test
+  void load_readsIssuersOptOutsAndTls_resolvingPathsFromTheFile() throws Exception {
+    GatewayConfig config =
+        GatewayConfig.load(
+            write(
+                """
+                consentKey: keys/consent.key.pem
+                consentIssuers:
+                  - {organisation: Y90001, jwks: keys/y90001.jwks.json}
+                  - {organisation: R9A, viaGateway: true, algorithms: [ES256, ES384]}
+                nationalOptOuts: register/opt-outs.txt
+                tls: {certificate: certs/gw.crt.pem, privateKey: certs/gw.key.pem, clientCa: certs/ca.crt.pem}
+                """));
+
+    assertThat(config.consentIssuers()).hasSize(2);
+    assertThat(config.consentIssuers().get(0).jwks())
+        .hasValue(dir.resolve("keys/y90001.jwks.json"));
+    assertThat(config.consentIssuers().get(0).algorithms()).containsExactly("ES256");
+    assertThat(config.consentIssuers().get(1).viaGateway()).isTrue();
+    assertThat(config.nationalOptOuts()).hasValue(dir.resolve("register/opt-outs.txt"));
+    assertThat(config.mutualTls()).isTrue();
+  }
+
+  @Test
+  void load_listsEveryConsentProblem() throws Exception {
+    assertThatThrownBy(
+            () ->
+                GatewayConfig.load(
+                    write(
+                        """
+                        consentIssuers:
+                          - {organisation: Y90001, jwksUrl: "http://keys.example/jwks"}
+                          - {organisation: R9A, viaGateway: true}
+                          - {organisation: Y99999, jwks: a.json, jwksUrl: "https://b.example/jwks"}
+                          - {organisation: Y90001}
+                        """)))
+        .isInstanceOf(GatewayConfig.ConfigException.class)
+        .hasMessageContaining(
+            "consentIssuers[Y90001].jwksUrl: expected an https URL, got http://keys.example/jwks")
+        .hasMessageContaining(
+            "consentKey: expected a key file when an issuer has viaGateway: true, got none")
+        .hasMessageContaining("consentIssuers[Y99999]: expected jwks or jwksUrl, not both")
+        .hasMessageContaining(
+            "consentIssuers[Y99999].organisation: expected an organisation listed under organisations")
+        .hasMessageContaining("consentIssuers[Y90001]: expected each organisation once")
+        .hasMessageContaining(
+            "consentIssuers[Y90001]: expected jwks (a file), jwksUrl (https) or viaGateway: true");
+  }
+}
