@@ -11,10 +11,14 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.hl7.fhir.r4.model.Bundle;
@@ -38,9 +42,18 @@ public final class FhirRestSource implements RecordSource {
 
   private static final int MAX_CONNECTIONS = 16;
 
+  /** Entries asked for per page; servers may send fewer, and the next link brings the rest. */
+  static final int PAGE_SIZE = 100;
+
+  /** Retries of a read that failed on the way (connection, 502, 503, 504), within the deadline. */
+  static final int MAX_RETRIES = 2;
+
+  static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
+
   private final Vertx vertx;
   private final SourceDescriptor descriptor;
   private final HttpClientAgent client;
+  private final CircuitBreaker breaker = new CircuitBreaker(System::nanoTime);
 
   public FhirRestSource(Vertx vertx, SourceDescriptor descriptor) {
     this.vertx = vertx;
@@ -63,6 +76,10 @@ public final class FhirRestSource implements RecordSource {
 
   @Override
   public Future<SourceRecords> fetch(NhsNumber patient, Set<String> resourceTypes) {
+    if (!breaker.allow()) {
+      return Future.succeededFuture(
+          new SourceRecords.Failed(descriptor, breaker.refusing().orElse("is not being asked")));
+    }
     Promise<SourceRecords> result = Promise.promise();
     long timer =
         vertx.setTimer(
@@ -82,7 +99,21 @@ public final class FhirRestSource implements RecordSource {
               vertx.cancelTimer(timer);
               result.tryComplete(done.result());
             });
-    return result.future();
+    return result
+        .future()
+        .onSuccess(
+            r -> {
+              if (r instanceof SourceRecords.Failed) {
+                breaker.failed();
+              } else {
+                breaker.succeeded();
+              }
+            });
+  }
+
+  @Override
+  public Optional<String> unavailable() {
+    return breaker.refusing();
   }
 
   private SourceRecords notFound() {
@@ -116,8 +147,7 @@ public final class FhirRestSource implements RecordSource {
     for (String type : descriptor.resourceTypes()) {
       if (!type.equals("Patient") && resourceTypes.contains(type)) {
         String query = type + "?patient=" + URLEncoder.encode(patientId, StandardCharsets.UTF_8);
-        searches.add(
-            search(query + "&_count=" + MAX_RESOURCES_PER_TYPE).map(b -> resources(b, type)));
+        searches.add(searchAll(query + "&_count=" + PAGE_SIZE, type));
       }
     }
     return Future.all(searches)
@@ -138,8 +168,7 @@ public final class FhirRestSource implements RecordSource {
         continue; // OperationOutcome entries, _include extras: not asked for, not released.
       }
       if (out.size() == MAX_RESOURCES_PER_TYPE) {
-        throw new UpstreamException(
-            "returned more than " + MAX_RESOURCES_PER_TYPE + " " + type + " resources");
+        throw tooMany(type);
       }
       out.add(resource);
     }
@@ -156,16 +185,103 @@ public final class FhirRestSource implements RecordSource {
     return false;
   }
 
+  /**
+   * Every page of a search: follows {@code Bundle.link} "next" while it stays on this source, up to
+   * {@link #MAX_RESOURCES_PER_TYPE} resources.
+   */
+  private Future<List<Resource>> searchAll(String relative, String type) {
+    return page(descriptor.base() + "/" + relative, type, new ArrayList<>());
+  }
+
+  private Future<List<Resource>> page(String url, String type, List<Resource> sofar) {
+    return get(url)
+        .compose(
+            bundle -> {
+              for (Resource r : resources(bundle, type)) {
+                if (sofar.size() == MAX_RESOURCES_PER_TYPE) {
+                  throw tooMany(type);
+                }
+                sofar.add(r);
+              }
+              Bundle.BundleLinkComponent next = bundle.getLink(Bundle.LINK_NEXT);
+              if (next == null || next.getUrl() == null || next.getUrl().isBlank()) {
+                return Future.succeededFuture(sofar);
+              }
+              if (sofar.size() == MAX_RESOURCES_PER_TYPE) {
+                throw tooMany(type);
+              }
+              if (!sameOrigin(next.getUrl())) {
+                throw new UpstreamException("sent a next-page link to another server");
+              }
+              return page(next.getUrl(), type, sofar);
+            });
+  }
+
+  private static UpstreamException tooMany(String type) {
+    return new UpstreamException(
+        "returned more than " + MAX_RESOURCES_PER_TYPE + " " + type + " resources");
+  }
+
+  /** A next link is followed only to this source's own scheme, host and port. */
+  private boolean sameOrigin(String url) {
+    try {
+      URI next = new URI(url);
+      URI base = descriptor.baseUrl();
+      return base.getScheme().equalsIgnoreCase(next.getScheme())
+          && base.getHost().equalsIgnoreCase(next.getHost())
+          && base.getPort() == next.getPort()
+          && next.getUserInfo() == null;
+    } catch (URISyntaxException | NullPointerException e) {
+      return false;
+    }
+  }
+
   private Future<Bundle> search(String relative) {
+    return get(descriptor.base() + "/" + relative);
+  }
+
+  /** A GET of one page, retried with backoff when it failed on the way, not when refused. */
+  private Future<Bundle> get(String url) {
+    return attempt(url, 0);
+  }
+
+  private Future<Bundle> attempt(String url, int tried) {
+    return once(url)
+        .recover(
+            e -> {
+              if (tried >= MAX_RETRIES || !(e instanceof Transient || isConnectionTrouble(e))) {
+                return Future.failedFuture(e);
+              }
+              Promise<Bundle> retried = Promise.promise();
+              long backoff = FIRST_BACKOFF.toMillis() << tried;
+              vertx.setTimer(backoff, id -> attempt(url, tried + 1).onComplete(retried));
+              return retried.future();
+            });
+  }
+
+  private static boolean isConnectionTrouble(Throwable e) {
+    return !(e instanceof UpstreamException);
+  }
+
+  private Future<Bundle> once(String url) {
     RequestOptions options =
         new RequestOptions()
             .setMethod(HttpMethod.GET)
-            .setAbsoluteURI(descriptor.base() + "/" + relative)
+            .setAbsoluteURI(url)
+            .setFollowRedirects(false)
             .putHeader(HttpHeaders.ACCEPT, Fhir.JSON);
     return client
         .request(options)
         .compose(request -> request.send())
-        .compose(response -> CappedBody.read(response, MAX_RESPONSE_BYTES, UpstreamException::new))
+        .compose(
+            response -> {
+              int status = response.statusCode();
+              if (status == 502 || status == 503 || status == 504) {
+                response.request().reset();
+                return Future.failedFuture(new Transient("answered HTTP " + status));
+              }
+              return CappedBody.read(response, MAX_RESPONSE_BYTES, UpstreamException::new);
+            })
         .compose(body -> vertx.executeBlocking(() -> parseBundle(body), false));
   }
 
@@ -194,11 +310,20 @@ public final class FhirRestSource implements RecordSource {
   }
 
   /** An upstream misbehaved; the message is safe to show the caller. */
-  static final class UpstreamException extends RuntimeException {
+  static class UpstreamException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     UpstreamException(String message) {
       super(message, null, false, false);
+    }
+  }
+
+  /** An upstream that said it is busy or its own upstream failed: worth asking again. */
+  static final class Transient extends UpstreamException {
+    private static final long serialVersionUID = 1L;
+
+    Transient(String message) {
+      super(message);
     }
   }
 }

@@ -1,6 +1,7 @@
 package org.placeshare.fhir;
 
 import io.vertx.core.Future;
+import java.util.Optional;
 import java.util.Set;
 import org.placeshare.policy.NhsNumber;
 
@@ -14,6 +15,14 @@ public interface RecordSource {
    * SourceRecords.Failed}, never as a failed future, so one source cannot sink a view.
    */
   Future<SourceRecords> fetch(NhsNumber patient, Set<String> resourceTypes);
+
+  /**
+   * Why the source would not be asked right now (it keeps failing and is being left alone), if so.
+   * A view's answer can then be given without asking it.
+   */
+  default Optional<String> unavailable() {
+    return Optional.empty();
+  }
 
   /** Releases connections. */
   Future<Void> close();

@@ -192,6 +192,133 @@ class FhirRestSourceTest {
     assertThat(((SourceRecords.Failed) result).reason()).isEqualTo("did not answer within 300 ms");
   }
 
+  /** A real FHIR server holding one person with {@code conditions} conditions. */
+  private static FhirSourceServer manyConditions(SyntheticPerson person, int conditions)
+      throws Exception {
+    List<org.hl7.fhir.r4.model.Resource> resources = new java.util.ArrayList<>();
+    Patient patient = new Patient();
+    patient.setId("p1");
+    patient
+        .addIdentifier()
+        .setSystem(Fhir.NHS_NUMBER_SYSTEM)
+        .setValue(person.nhsNumber().toString());
+    resources.add(patient);
+    for (int i = 0; i < conditions; i++) {
+      var condition = new org.hl7.fhir.r4.model.Condition();
+      condition.setId("c" + i);
+      condition.setSubject(new org.hl7.fhir.r4.model.Reference("Patient/p1"));
+      resources.add(condition);
+    }
+    return FhirSourceServer.start(0, resources);
+  }
+
+  @Test
+  void fetch_followsNextPages_toEveryResource() throws Exception {
+    SyntheticPerson person = people.get(0);
+    try (FhirSourceServer server = manyConditions(person, 130)) {
+      SourceRecords result =
+          fetch(server.baseUrl(), Duration.ofSeconds(10), person.nhsNumber(), Set.of("Condition"));
+
+      assertThat(((SourceRecords.Found) result).resources())
+          .hasSize(130)
+          .extracting(r -> r.getIdElement().getIdPart())
+          .doesNotHaveDuplicates();
+    }
+  }
+
+  @Test
+  void fetch_pagesBeyondTheCap_areAFailureNotATruncation() throws Exception {
+    SyntheticPerson person = people.get(0);
+    try (FhirSourceServer server =
+        manyConditions(person, FhirRestSource.MAX_RESOURCES_PER_TYPE + 1)) {
+      SourceRecords result =
+          fetch(server.baseUrl(), Duration.ofSeconds(20), person.nhsNumber(), Set.of("Condition"));
+
+      assertThat(((SourceRecords.Failed) result).reason())
+          .isEqualTo("returned more than 500 Condition resources");
+    }
+  }
+
+  @Test
+  void fetch_nextLinkToAnotherServer_isNotFollowed() throws Exception {
+    Patient patient = new Patient();
+    patient.setId("p1");
+    patient
+        .addIdentifier()
+        .setSystem(Fhir.NHS_NUMBER_SYSTEM)
+        .setValue(people.get(0).nhsNumber().toString());
+    String patientPage =
+        Fhir.encode(
+            new Bundle()
+                .setType(Bundle.BundleType.SEARCHSET)
+                .addEntry(new Bundle.BundleEntryComponent().setResource(patient)));
+    Bundle conditions = new Bundle().setType(Bundle.BundleType.SEARCHSET);
+    conditions.addLink().setRelation("next").setUrl("http://169.254.169.254/latest/meta-data");
+    String conditionPage = Fhir.encode(conditions);
+
+    SourceRecords result =
+        withUpstream(
+            req ->
+                req.response().end(req.path().endsWith("/Patient") ? patientPage : conditionPage),
+            base ->
+                fetch(base, Duration.ofSeconds(5), people.get(0).nhsNumber(), Set.of("Condition")));
+
+    assertThat(((SourceRecords.Failed) result).reason())
+        .isEqualTo("sent a next-page link to another server");
+  }
+
+  @Test
+  void fetch_busyUpstream_isAskedAgainWithBackoff() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger asked =
+        new java.util.concurrent.atomic.AtomicInteger();
+    String empty = Fhir.encode(new Bundle().setType(Bundle.BundleType.SEARCHSET));
+
+    SourceRecords result =
+        withUpstream(
+            req -> {
+              if (asked.incrementAndGet() <= 2) {
+                req.response().setStatusCode(503).end();
+              } else {
+                req.response().end(empty);
+              }
+            },
+            base ->
+                fetch(base, Duration.ofSeconds(5), people.get(0).nhsNumber(), Set.of("Patient")));
+
+    assertThat(result).isInstanceOf(SourceRecords.NotFound.class);
+    assertThat(asked).hasValue(3);
+  }
+
+  @Test
+  void fetch_failingUpstream_isLeftAloneAfterFiveFailures() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger asked =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    List<SourceRecords> results =
+        withUpstream(
+            req -> {
+              asked.incrementAndGet();
+              req.response().setStatusCode(500).end();
+            },
+            base -> {
+              FhirRestSource source = source(base, Duration.ofSeconds(5));
+              try {
+                List<SourceRecords> all = new java.util.ArrayList<>();
+                for (int i = 0; i < 7; i++) {
+                  all.add(source.fetch(people.get(0).nhsNumber(), Set.of("Patient")).await());
+                }
+                assertThat(source.unavailable()).isPresent();
+                return all;
+              } finally {
+                source.close().await();
+              }
+            });
+
+    assertThat(asked).hasValue(CircuitBreaker.FAILURES_TO_OPEN);
+    assertThat(((SourceRecords.Failed) results.get(6)).reason())
+        .startsWith("is not being asked for now");
+  }
+
   private static <T> T withUpstream(
       Consumer<HttpServerRequest> handler, java.util.function.Function<URI, T> use)
       throws Exception {

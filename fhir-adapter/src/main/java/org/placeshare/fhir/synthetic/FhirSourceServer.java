@@ -5,6 +5,7 @@ import ca.uhn.fhir.rest.annotation.Search;
 import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
+import ca.uhn.fhir.rest.server.FifoMemoryPagingProvider;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import java.net.InetSocketAddress;
@@ -30,6 +31,9 @@ import org.placeshare.fhir.Fhir;
  */
 public final class FhirSourceServer implements AutoCloseable {
 
+  /** The most entries one page holds, however many a client asks for. */
+  public static final int PAGE_SIZE = 50;
+
   private final Server jetty;
   private final URI baseUrl;
 
@@ -52,6 +56,11 @@ public final class FhirSourceServer implements AutoCloseable {
       providers.add(new ListProvider(List.of(new Patient())));
     }
     fhir.setResourceProviders(providers);
+    // Pages as a real server does: searches answer a page at a time with Bundle.link "next".
+    FifoMemoryPagingProvider paging = new FifoMemoryPagingProvider(100);
+    paging.setDefaultPageSize(PAGE_SIZE);
+    paging.setMaximumPageSize(PAGE_SIZE);
+    fhir.setPagingProvider(paging);
 
     Server jetty = new Server(new InetSocketAddress("127.0.0.1", port));
     ServletContextHandler context = new ServletContextHandler();

@@ -247,7 +247,16 @@ final class PersonViewHandler {
       // Answer as a lookup of these sources that found nobody would, as slowly as one does.
       state.concealedRefusal = true;
       List<String> problems =
-          hiding.stream().map(lastProblems::get).filter(java.util.Objects::nonNull).toList();
+          sources.stream()
+              .filter(source -> hiding.contains(source.descriptor().id()))
+              .map(
+                  source ->
+                      source
+                          .unavailable()
+                          .map(why -> source.descriptor().id() + ": " + why)
+                          .orElse(lastProblems.get(source.descriptor().id())))
+              .filter(java.util.Objects::nonNull)
+              .toList();
       GatewayException answer = nobodyFound(problems, String.join("\n", refusals));
       vertx.setTimer(Math.max(1, decoy.next().toMillis()), t -> ctx.fail(answer));
       return;
