@@ -15,6 +15,9 @@ public final class Fhir {
   /** The system of NHS numbers in FHIR identifiers (UK Core). */
   public static final String NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number";
 
+  /** The identifier system of ODS organisation codes. */
+  public static final String ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code";
+
   private static final FhirContext CONTEXT = FhirContext.forR4();
 
   private Fhir() {}

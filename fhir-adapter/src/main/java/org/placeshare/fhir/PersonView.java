@@ -3,20 +3,28 @@ package org.placeshare.fhir;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Provenance;
+import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.policy.Obligations;
 
 /**
- * Assembles the person-level view: one searchset {@link Bundle} with one Patient (from the first
- * source in the order given that found the person), each source's resources tagged with that source
- * in {@code meta.source}, and an OperationOutcome entry for each source that failed.
+ * Assembles the person-level view: one searchset {@link Bundle} with one merged Patient (the most
+ * authoritative source's, in the order given), each source's resources tagged with that source in
+ * {@code meta.source} and pointing at the merged Patient, a {@code Provenance} per source naming
+ * the organisation, the agreement and the time, and an OperationOutcome entry for each source that
+ * failed or was not shared.
  */
 public final class PersonView {
 
@@ -27,66 +35,153 @@ public final class PersonView {
     }
   }
 
+  /**
+   * What a source's records are released under.
+   *
+   * @param agreement the permitting agreement as {@code id@version#sha256}, named in Provenance
+   */
+  public record Grant(Obligations obligations, String agreement) {}
+
+  static final String PROVENANCE_AGENT_SYSTEM =
+      "http://terminology.hl7.org/CodeSystem/provenance-participant-type";
+
   private PersonView() {}
 
   /**
    * @param results in order of authority: the first Found supplies the Patient
-   * @param obligations per source id, its decision's obligations: only what they allow leaves, and
-   *     as they say
+   * @param grants per source id, what its decision allows: only that leaves, and as it says
+   * @param withheld sources the policy did not permit for this request, said in general terms
    */
   public static Released assemble(
-      List<SourceRecords> results, Map<String, Obligations> obligations, Instant now) {
+      List<SourceRecords> results,
+      Map<String, Grant> grants,
+      List<SourceDescriptor> withheld,
+      Instant now) {
     Bundle bundle = new Bundle().setType(Bundle.BundleType.SEARCHSET);
     bundle.setId(UUID.randomUUID().toString());
     bundle.getMeta().setLastUpdated(Date.from(now));
     bundle.setTimestamp(Date.from(now));
-    Map<String, List<String>> released = new java.util.LinkedHashMap<>();
+    String patientUrl = "urn:uuid:" + UUID.randomUUID();
+    Map<String, List<String>> released = new LinkedHashMap<>();
+    List<Provenance> provenances = new ArrayList<>();
     boolean patientAdded = false;
     for (SourceRecords result : results) {
       SourceDescriptor source = result.source();
       if (result instanceof SourceRecords.Found found) {
+        Grant grant = grants.get(source.id());
+        if (grant == null) {
+          continue; // never fetched without a grant; nothing leaves without one either
+        }
         List<String> refs = new ArrayList<>();
-        Obligations terms = obligations.getOrDefault(source.id(), Obligations.NONE);
+        List<Reference> targets = new ArrayList<>();
+        String sourcePatient = "Patient/" + found.patient().getIdElement().getIdPart();
         if (!patientAdded) {
-          Optional<Resource> patient = ReleaseObligations.apply(found.patient(), terms);
+          Optional<Resource> patient =
+              ReleaseObligations.apply(found.patient(), grant.obligations());
           if (patient.isPresent()) {
-            add(bundle, source, patient.get(), refs);
+            Resource merged = patient.get();
+            merged.setId(patientUrl.substring("urn:uuid:".length()));
+            merged.getMeta().setSource(source.base());
+            bundle
+                .addEntry()
+                .setFullUrl(patientUrl)
+                .setResource(merged)
+                .getSearch()
+                .setMode(Bundle.SearchEntryMode.MATCH);
+            refs.add(sourcePatient);
+            targets.add(new Reference(patientUrl));
             patientAdded = true;
           }
         }
         for (Resource resource : found.resources()) {
-          if (!(resource instanceof Patient)) {
-            ReleaseObligations.apply(resource, terms).ifPresent(r -> add(bundle, source, r, refs));
+          if (resource instanceof Patient) {
+            continue;
           }
+          ReleaseObligations.apply(resource, grant.obligations())
+              .ifPresent(
+                  r -> {
+                    pointAtMergedPatient(r, sourcePatient, patientUrl);
+                    targets.add(new Reference(add(bundle, source, r, refs)));
+                  });
         }
         released.put(source.id(), List.copyOf(refs));
+        if (!targets.isEmpty()) {
+          provenances.add(provenance(source, grant.agreement(), targets, now));
+        }
       } else if (result instanceof SourceRecords.Failed failed) {
-        bundle
-            .addEntry()
-            .setResource(outcome(source, failed.reason()))
-            .getSearch()
-            .setMode(Bundle.SearchEntryMode.OUTCOME);
+        addOutcome(bundle, source, failed.reason());
       }
+    }
+    for (SourceDescriptor source : withheld) {
+      addOutcome(bundle, source, "is not shared with you for this request");
+    }
+    for (Provenance provenance : provenances) {
+      bundle
+          .addEntry()
+          .setFullUrl("urn:uuid:" + provenance.getIdElement().getIdPart())
+          .setResource(provenance)
+          .getSearch()
+          .setMode(Bundle.SearchEntryMode.INCLUDE);
     }
     bundle.setTotal(released.values().stream().mapToInt(List::size).sum());
     return new Released(bundle, Map.copyOf(released));
   }
 
-  private static void add(
+  /** Every reference to the source's own Patient now names the one Patient in the view. */
+  private static void pointAtMergedPatient(Resource r, String sourcePatient, String patientUrl) {
+    for (Reference ref :
+        Fhir.context().newTerser().getAllPopulatedChildElementsOfType(r, Reference.class)) {
+      if (sourcePatient.equals(ref.getReference())) {
+        ref.setReference(patientUrl);
+      }
+    }
+  }
+
+  /** Adds a resource under its source's full URL; returns that URL. */
+  private static String add(
       Bundle bundle, SourceDescriptor source, Resource resource, List<String> refs) {
     String reference = resource.fhirType() + "/" + resource.getIdElement().getIdPart();
     resource.setId(reference);
     resource.getMeta().setSource(source.base());
+    String fullUrl = source.base() + "/" + reference;
     bundle
         .addEntry()
-        .setFullUrl(source.base() + "/" + reference)
+        .setFullUrl(fullUrl)
         .setResource(resource)
         .getSearch()
         .setMode(Bundle.SearchEntryMode.MATCH);
     refs.add(reference);
+    return fullUrl;
   }
 
-  private static OperationOutcome outcome(SourceDescriptor source, String reason) {
+  /**
+   * Where a source's part of the view came from: the source organisation as custodian, the
+   * agreement it was shared under as policy, and when the gateway assembled it.
+   */
+  private static Provenance provenance(
+      SourceDescriptor source, String agreement, List<Reference> targets, Instant now) {
+    Provenance provenance = new Provenance();
+    provenance.setId(UUID.randomUUID().toString());
+    provenance.setTarget(targets);
+    provenance.setRecorded(Date.from(now));
+    provenance.addPolicy("urn:placeshare:agreement:" + agreement);
+    provenance
+        .addAgent()
+        .setType(new CodeableConcept(new Coding(PROVENANCE_AGENT_SYSTEM, "custodian", "Custodian")))
+        .setWho(
+            new Reference()
+                .setIdentifier(
+                    new Identifier()
+                        .setSystem(Fhir.ODS_SYSTEM)
+                        .setValue(source.organisation().value())));
+    provenance
+        .addEntity()
+        .setRole(Provenance.ProvenanceEntityRole.SOURCE)
+        .setWhat(new Reference().setReference(source.base()).setDisplay(source.id()));
+    return provenance;
+  }
+
+  private static void addOutcome(Bundle bundle, SourceDescriptor source, String reason) {
     OperationOutcome outcome = new OperationOutcome();
     outcome
         .addIssue()
@@ -100,6 +195,6 @@ public final class PersonView {
                 + ") "
                 + reason
                 + "; its records are missing from this view");
-    return outcome;
+    bundle.addEntry().setResource(outcome).getSearch().setMode(Bundle.SearchEntryMode.OUTCOME);
   }
 }

@@ -19,6 +19,7 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.PersonView;
 import org.placeshare.fhir.RecordSource;
+import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.fhir.SourceRecords;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
@@ -32,7 +33,6 @@ import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
 import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
-import org.placeshare.policy.Obligations;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PatientFacts;
 import org.placeshare.policy.PolicySet;
@@ -242,7 +242,9 @@ final class PersonViewHandler {
         refusals.add(descriptor.id() + ": " + String.join("; ", decision.reasons()));
       }
     }
-    List<String> hiding = permitted.isEmpty() ? askedIfUnflagged(state, policy, base) : List.of();
+    // Sources refused only because of a flag are left out silently, as if they held nobody.
+    List<String> askedUnflagged = askedIfUnflagged(state, policy, base);
+    List<String> hiding = permitted.isEmpty() ? askedUnflagged : List.of();
     if (!hiding.isEmpty()) {
       // Answer as a lookup of these sources that found nobody would, as slowly as one does.
       state.concealedRefusal = true;
@@ -270,13 +272,21 @@ final class PersonViewHandler {
               String.join("\n", refusals)));
       return;
     }
-    Map<String, Obligations> allowed = new HashMap<>();
-    permitted.forEach((id, d) -> allowed.put(id, d.obligations()));
+    Map<String, PersonView.Grant> grants = new HashMap<>();
+    permitted.forEach(
+        (id, d) -> {
+          Agreement a = d.agreement().orElseThrow();
+          grants.put(id, new PersonView.Grant(d.obligations(), a.reference() + "#" + a.sha256()));
+        });
     List<Future<SourceRecords>> fetches = new ArrayList<>();
+    List<SourceDescriptor> withheld = new ArrayList<>();
     for (RecordSource source : sources) {
-      Obligations terms = allowed.get(source.descriptor().id());
-      if (terms != null) {
-        fetches.add(source.fetch(state.patient, terms.resourceTypes()));
+      String id = source.descriptor().id();
+      PersonView.Grant grant = grants.get(id);
+      if (grant != null) {
+        fetches.add(source.fetch(state.patient, grant.obligations().resourceTypes()));
+      } else if (!askedUnflagged.contains(id)) {
+        withheld.add(source.descriptor());
       }
     }
     // A fetch reports upstream trouble in its result and never fails, so all() waits for every one.
@@ -285,7 +295,7 @@ final class PersonViewHandler {
         .onSuccess(
             all -> {
               decoy.observe(Duration.ofNanos(System.nanoTime() - started));
-              release(ctx, state, base, all.list(), permitted.values(), allowed);
+              release(ctx, state, base, all.list(), permitted.values(), grants, withheld);
             })
         .onFailure(ctx::fail);
   }
@@ -338,7 +348,8 @@ final class PersonViewHandler {
       DecisionRequest request,
       List<SourceRecords> results,
       Collection<Decision> permitted,
-      Map<String, Obligations> allowed) {
+      Map<String, PersonView.Grant> grants,
+      List<SourceDescriptor> withheld) {
     List<String> problems = new ArrayList<>();
     boolean found = false;
     for (SourceRecords r : results) {
@@ -356,7 +367,7 @@ final class PersonViewHandler {
       return;
     }
     Instant now = clock.instant();
-    PersonView.Released released = PersonView.assemble(results, allowed, now);
+    PersonView.Released released = PersonView.assemble(results, grants, withheld, now);
     vertx
         .executeBlocking(() -> Fhir.encode(released.bundle()), false)
         .compose(json -> countPilotReleases(request, permitted).map(json))

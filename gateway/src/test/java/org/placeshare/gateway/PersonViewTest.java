@@ -1,0 +1,103 @@
+package org.placeshare.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Encounter;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Provenance;
+import org.hl7.fhir.r4.model.Resource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.fhir.Fhir;
+
+/**
+ * The person-level view's shape: one merged Patient, Provenance per source, missing sources said.
+ */
+class PersonViewTest {
+
+  @TempDir static Path dir;
+  static GatewayFixture fixture;
+  static Bundle view;
+
+  @BeforeAll
+  static void start() throws Exception {
+    fixture = GatewayFixture.start(dir, TestPostgres.freshDatabase());
+    String clinician = fixture.token(GatewayFixture.AE_CLIENT, "clinician", "ETREAT");
+    HttpResponse<String> r =
+        fixture.everything(
+            fixture.firstPerson().nhsNumber().toString(),
+            clinician,
+            "X-Emergency-Reason",
+            "collapsed in the waiting room");
+    assertThat(r.statusCode()).isEqualTo(200);
+    view = Fhir.json().parseResource(Bundle.class, r.body());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (fixture != null) {
+      fixture.close();
+    }
+  }
+
+  private static <T extends Resource> List<T> all(Class<T> type) {
+    return view.getEntry().stream()
+        .map(Bundle.BundleEntryComponent::getResource)
+        .filter(type::isInstance)
+        .map(type::cast)
+        .toList();
+  }
+
+  @Test
+  void view_holdsOneMergedPatient_whichEverySourcesRecordsPointAt() {
+    List<Bundle.BundleEntryComponent> patients =
+        view.getEntry().stream().filter(e -> e.getResource() instanceof Patient).toList();
+
+    assertThat(patients).hasSize(1);
+    String patientUrl = patients.get(0).getFullUrl();
+    assertThat(patientUrl).startsWith("urn:uuid:");
+    List<Encounter> encounters = all(Encounter.class);
+    assertThat(encounters)
+        .isNotEmpty()
+        .allSatisfy(e -> assertThat(e.getSubject().getReference()).isEqualTo(patientUrl));
+  }
+
+  @Test
+  void view_hasAProvenancePerSource_namingOrganisationAndAgreement() {
+    List<Provenance> provenances = all(Provenance.class);
+
+    assertThat(provenances)
+        .extracting(p -> p.getAgentFirstRep().getWho().getIdentifier().getValue())
+        .containsExactlyInAnyOrder("Y90001", "R9A");
+    assertThat(provenances)
+        .allSatisfy(
+            p -> {
+              assertThat(p.getPolicy().get(0).getValue())
+                  .startsWith("urn:placeshare:agreement:coventry-direct-care@1#");
+              assertThat(p.getTarget()).isNotEmpty();
+              assertThat(p.getRecorded()).isNotNull();
+            });
+    int targets = provenances.stream().mapToInt(p -> p.getTarget().size()).sum();
+    assertThat(targets).isEqualTo(view.getTotal());
+  }
+
+  @Test
+  void view_saysInGeneralTermsWhichSourceIsNotShared() {
+    List<String> outcomes =
+        all(OperationOutcome.class).stream()
+            .map(o -> o.getIssueFirstRep().getDiagnostics())
+            .toList();
+
+    assertThat(outcomes)
+        .containsExactly(
+            "source council-asc (E08000026) is not shared with you for this request; its records"
+                + " are missing from this view");
+  }
+}
