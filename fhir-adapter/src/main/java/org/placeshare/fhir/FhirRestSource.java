@@ -16,7 +16,9 @@ import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -75,7 +77,8 @@ public final class FhirRestSource implements RecordSource {
   }
 
   @Override
-  public Future<SourceRecords> fetch(NhsNumber patient, Set<String> resourceTypes) {
+  public Future<SourceRecords> fetch(
+      NhsNumber patient, Set<String> resourceTypes, Optional<Instant> since) {
     if (!breaker.allow()) {
       return Future.succeededFuture(
           new SourceRecords.Failed(descriptor, breaker.refusing().orElse("is not being asked")));
@@ -92,7 +95,9 @@ public final class FhirRestSource implements RecordSource {
     findPatient(patient)
         .compose(
             found ->
-                found == null ? Future.succeededFuture(notFound()) : records(found, resourceTypes))
+                found == null
+                    ? Future.succeededFuture(notFound())
+                    : records(found, resourceTypes, since))
         .recover(e -> Future.succeededFuture(new SourceRecords.Failed(descriptor, reason(e))))
         .onComplete(
             done -> {
@@ -138,7 +143,8 @@ public final class FhirRestSource implements RecordSource {
             });
   }
 
-  private Future<SourceRecords> records(Patient patient, Set<String> resourceTypes) {
+  private Future<SourceRecords> records(
+      Patient patient, Set<String> resourceTypes, Optional<Instant> since) {
     String patientId = patient.getIdElement().getIdPart();
     if (patientId == null) {
       return Future.failedFuture(new UpstreamException("returned a Patient without an id"));
@@ -147,7 +153,13 @@ public final class FhirRestSource implements RecordSource {
     for (String type : descriptor.resourceTypes()) {
       if (!type.equals("Patient") && resourceTypes.contains(type)) {
         String query = type + "?patient=" + URLEncoder.encode(patientId, StandardCharsets.UTF_8);
-        searches.add(searchAll(query + "&_count=" + PAGE_SIZE, type));
+        String changed =
+            since
+                .map(t -> "&_lastUpdated=" + URLEncoder.encode("ge" + t, StandardCharsets.UTF_8))
+                .orElse("");
+        searches.add(
+            searchAll(query + changed + "&_count=" + PAGE_SIZE, type)
+                .map(found -> changedSince(found, since)));
       }
     }
     return Future.all(searches)
@@ -157,6 +169,21 @@ public final class FhirRestSource implements RecordSource {
               all.<List<Resource>>list().forEach(resources::addAll);
               return new SourceRecords.Found(descriptor, patient, resources);
             });
+  }
+
+  /**
+   * Drops what a source says changed before {@code since}: not every server honours {@code
+   * _lastUpdated}. A resource without {@code meta.lastUpdated} cannot be ruled out, so stays.
+   */
+  private static List<Resource> changedSince(List<Resource> resources, Optional<Instant> since) {
+    if (since.isEmpty()) {
+      return resources;
+    }
+    Date from = Date.from(since.get());
+    return resources.stream()
+        .filter(
+            r -> r.getMeta().getLastUpdated() == null || !r.getMeta().getLastUpdated().before(from))
+        .toList();
   }
 
   /** Entries of the wanted type; an upstream's stray types or an oversized page are refused. */

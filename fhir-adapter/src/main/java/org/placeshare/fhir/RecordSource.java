@@ -1,6 +1,7 @@
 package org.placeshare.fhir;
 
 import io.vertx.core.Future;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
 import org.placeshare.policy.NhsNumber;
@@ -14,7 +15,16 @@ public interface RecordSource {
    * Fetches one person's records of the given types. Upstream trouble is reported as {@link
    * SourceRecords.Failed}, never as a failed future, so one source cannot sink a view.
    */
-  Future<SourceRecords> fetch(NhsNumber patient, Set<String> resourceTypes);
+  default Future<SourceRecords> fetch(NhsNumber patient, Set<String> resourceTypes) {
+    return fetch(patient, resourceTypes, Optional.empty());
+  }
+
+  /**
+   * The same, keeping only records changed since an instant ({@code $everything?_since=}). The
+   * Patient is always returned: it anchors the view.
+   */
+  Future<SourceRecords> fetch(
+      NhsNumber patient, Set<String> resourceTypes, Optional<Instant> since);
 
   /**
    * Why the source would not be asked right now (it keeps failing and is being left alone), if so.

@@ -284,8 +284,16 @@ final class GatewayFixture implements AutoCloseable {
 
   HttpResponse<String> everything(String nhsNumber, String token, String... headers)
       throws Exception {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(url("/fhir/Patient/" + nhsNumber + "/$everything")).GET();
+    // "NHS?_type=..." asks with parameters.
+    int query = nhsNumber.indexOf('?');
+    String path =
+        query < 0
+            ? "/fhir/Patient/" + nhsNumber + "/$everything"
+            : "/fhir/Patient/"
+                + nhsNumber.substring(0, query)
+                + "/$everything"
+                + nhsNumber.substring(query);
+    HttpRequest.Builder request = HttpRequest.newBuilder(url(path)).GET();
     if (token != null) {
       request.header("Authorization", "Bearer " + token);
     }

@@ -100,4 +100,49 @@ class PersonViewTest {
             "source council-asc (E08000026) is not shared with you for this request; its records"
                 + " are missing from this view");
   }
+
+  private static Bundle everything(String query) throws Exception {
+    String clinician = fixture.token(GatewayFixture.AE_CLIENT, "clinician", "ETREAT");
+    HttpResponse<String> r =
+        fixture.everything(
+            fixture.firstPerson().nhsNumber() + query,
+            clinician,
+            "X-Emergency-Reason",
+            "collapsed in the waiting room");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return Fhir.json().parseResource(Bundle.class, r.body());
+  }
+
+  private static List<String> types(Bundle bundle) {
+    return bundle.getEntry().stream()
+        .filter(e -> e.getSearch().getMode() == Bundle.SearchEntryMode.MATCH)
+        .map(e -> e.getResource().fhirType())
+        .distinct()
+        .sorted()
+        .toList();
+  }
+
+  @Test
+  void type_narrowsTheViewToThoseTypes_keepingThePatient() throws Exception {
+    assertThat(types(view)).contains("Condition", "Encounter", "Patient");
+
+    assertThat(types(everything("?_type=Encounter"))).containsExactly("Encounter", "Patient");
+  }
+
+  @Test
+  void since_keepsOnlyRecordsChangedSince() throws Exception {
+    assertThat(types(everything("?_since=2026-09-01T00:00:00Z")))
+        .contains("Condition", "Encounter", "Patient");
+    assertThat(types(everything("?_since=2026-11-01T00:00:00Z"))).containsExactly("Patient");
+  }
+
+  @Test
+  void badTypeOrSince_isA400() throws Exception {
+    String clinician = fixture.token(GatewayFixture.AE_CLIENT, "clinician", "ETREAT");
+    String nhs = fixture.firstPerson().nhsNumber().toString();
+
+    assertThat(fixture.everything(nhs + "?_type=Nonsense", clinician).statusCode()).isEqualTo(400);
+    assertThat(fixture.everything(nhs + "?_since=yesterday", clinician).statusCode())
+        .isEqualTo(400);
+  }
 }

@@ -126,8 +126,13 @@ public final class SyntheticRecords {
         }
       }
     }
+    // Every record was last changed in October 2026, so _since can be seen to work.
+    resources.forEach(r -> r.getMeta().setLastUpdated(date(LAST_UPDATED)));
     return resources;
   }
+
+  /** When every synthetic record was last changed. */
+  public static final LocalDate LAST_UPDATED = LocalDate.of(2026, 10, 1);
 
   private static Patient patient(String id, SyntheticPerson person) {
     Patient patient = new Patient();

@@ -31,8 +31,10 @@ import org.placeshare.policy.Agreement;
 import org.placeshare.policy.Consent;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
+import org.placeshare.policy.FhirResourceTypes;
 import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.Obligations;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PatientFacts;
 import org.placeshare.policy.PolicySet;
@@ -107,6 +109,8 @@ final class PersonViewHandler {
       state.emergencyReason = statedReason(ctx, EMERGENCY_HEADER);
       state.relationshipClaim = statedReason(ctx, RELATIONSHIP_HEADER);
       state.consentToken = ctx.request().getHeader(CONSENT_HEADER);
+      state.types = types(ctx.request().getParam("_type"));
+      state.since = since(ctx.request().getParam("_since"));
     } catch (InvalidNhsNumberException e) {
       ctx.fail(400, new GatewayException(IssueType.VALUE, e.getMessage()));
       return;
@@ -115,6 +119,39 @@ final class PersonViewHandler {
       return;
     }
     ctx.next();
+  }
+
+  /** {@code _type=Condition,Encounter}: FHIR R4 resource types, at most 50. */
+  private static Set<String> types(String param) {
+    if (param == null) {
+      return null;
+    }
+    Set<String> types = new java.util.LinkedHashSet<>();
+    for (String type : param.split(",", -1)) {
+      String t = type.strip();
+      if (!FhirResourceTypes.R4.contains(t)) {
+        throw new GatewayException(
+            IssueType.VALUE, "_type: expected FHIR R4 resource types separated by commas");
+      }
+      types.add(t);
+    }
+    if (types.size() > 50) {
+      throw new GatewayException(IssueType.VALUE, "_type: expected at most 50 types");
+    }
+    return types;
+  }
+
+  /** {@code _since}: a FHIR instant with a time zone, such as 2026-11-01T00:00:00Z. */
+  private static Instant since(String param) {
+    if (param == null) {
+      return null;
+    }
+    try {
+      return java.time.OffsetDateTime.parse(param).toInstant();
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new GatewayException(
+          IssueType.VALUE, "_since: expected an instant such as 2026-11-01T00:00:00Z");
+    }
   }
 
   /** A reason stated in a header for the IG reviewer: a sentence, not a document. */
@@ -276,7 +313,10 @@ final class PersonViewHandler {
     permitted.forEach(
         (id, d) -> {
           Agreement a = d.agreement().orElseThrow();
-          grants.put(id, new PersonView.Grant(d.obligations(), a.reference() + "#" + a.sha256()));
+          grants.put(
+              id,
+              new PersonView.Grant(
+                  asked(d.obligations(), state.types), a.reference() + "#" + a.sha256()));
         });
     List<Future<SourceRecords>> fetches = new ArrayList<>();
     List<SourceDescriptor> withheld = new ArrayList<>();
@@ -284,7 +324,11 @@ final class PersonViewHandler {
       String id = source.descriptor().id();
       PersonView.Grant grant = grants.get(id);
       if (grant != null) {
-        fetches.add(source.fetch(state.patient, grant.obligations().resourceTypes()));
+        fetches.add(
+            source.fetch(
+                state.patient,
+                grant.obligations().resourceTypes(),
+                Optional.ofNullable(state.since)));
       } else if (!askedUnflagged.contains(id)) {
         withheld.add(source.descriptor());
       }
@@ -298,6 +342,17 @@ final class PersonViewHandler {
               release(ctx, state, base, all.list(), permitted.values(), grants, withheld);
             })
         .onFailure(ctx::fail);
+  }
+
+  /** The obligations narrowed to the types asked for; the Patient always stays, as the anchor. */
+  private static Obligations asked(Obligations terms, Set<String> types) {
+    if (types == null) {
+      return terms;
+    }
+    return terms.withResourceTypes(
+        terms.resourceTypes().stream()
+            .filter(t -> t.equals("Patient") || types.contains(t))
+            .collect(java.util.stream.Collectors.toSet()));
   }
 
   /**

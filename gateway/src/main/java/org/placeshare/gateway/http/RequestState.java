@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.policy.NhsNumber;
@@ -27,6 +28,12 @@ final class RequestState {
   String emergencyReason;
   String relationshipClaim;
   String consentToken;
+
+  /** {@code _type}: the resource types asked for, if narrowed. */
+  Set<String> types;
+
+  /** {@code _since}: only records changed since then. */
+  Instant since;
 
   /**
    * Set when a refusal is answered as "not there" to hide a flag: the audit records it as the
