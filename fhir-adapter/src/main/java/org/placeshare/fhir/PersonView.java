@@ -17,19 +17,24 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Provenance;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
+import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.Obligations;
 
 /**
  * Assembles the person-level view: one searchset {@link Bundle} with one merged Patient (the most
  * authoritative source's, in the order given), each source's resources tagged with that source in
  * {@code meta.source} and pointing at the merged Patient, a {@code Provenance} per source naming
- * the organisation, the agreement and the time, and an OperationOutcome entry for each source that
- * failed or was not shared.
+ * the organisation, the agreement and the time, an OperationOutcome entry for each source that
+ * failed or was not shared, and one for the sources' disagreements about the person ({@link
+ * DataQuality}).
  */
 public final class PersonView {
 
   /** What was put in the view, for the audit event: references and counts, never content. */
-  public record Released(Bundle bundle, Map<String, List<String>> referencesBySource) {
+  public record Released(
+      Bundle bundle,
+      Map<String, List<String>> referencesBySource,
+      List<DataQuality.Finding> findings) {
     public int resourceCount() {
       return referencesBySource.values().stream().mapToInt(List::size).sum();
     }
@@ -53,6 +58,7 @@ public final class PersonView {
    * @param withheld sources the policy did not permit for this request, said in general terms
    */
   public static Released assemble(
+      NhsNumber requested,
       List<SourceRecords> results,
       Map<String, Grant> grants,
       List<SourceDescriptor> withheld,
@@ -115,6 +121,21 @@ public final class PersonView {
     for (SourceDescriptor source : withheld) {
       addOutcome(bundle, source, "is not shared with you for this request");
     }
+    List<DataQuality.Finding> findings =
+        DataQuality.check(
+            requested,
+            results.stream()
+                .filter(
+                    r -> r instanceof SourceRecords.Found && grants.containsKey(r.source().id()))
+                .map(SourceRecords.Found.class::cast)
+                .toList());
+    if (!findings.isEmpty()) {
+      bundle
+          .addEntry()
+          .setResource(DataQuality.outcome(findings))
+          .getSearch()
+          .setMode(Bundle.SearchEntryMode.OUTCOME);
+    }
     for (Provenance provenance : provenances) {
       bundle
           .addEntry()
@@ -124,7 +145,7 @@ public final class PersonView {
           .setMode(Bundle.SearchEntryMode.INCLUDE);
     }
     bundle.setTotal(released.values().stream().mapToInt(List::size).sum());
-    return new Released(bundle, Map.copyOf(released));
+    return new Released(bundle, Map.copyOf(released), findings);
   }
 
   /** Every reference to the source's own Patient now names the one Patient in the view. */

@@ -308,10 +308,13 @@ final class GatewayFixture implements AutoCloseable {
     return new PatientRegister(gateway.database().pool());
   }
 
-  HttpResponse<String> get(String path, String token) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(url(path)).header("Authorization", "Bearer " + token).GET().build(),
-        HttpResponse.BodyHandlers.ofString());
+  HttpResponse<String> get(String path, String token, String... headers) throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(url(path)).header("Authorization", "Bearer " + token).GET();
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   HttpResponse<String> post(String path, String token, String json) throws Exception {

@@ -145,4 +145,52 @@ class PersonViewTest {
     assertThat(fixture.everything(nhs + "?_since=yesterday", clinician).statusCode())
         .isEqualTo(400);
   }
+
+  @Test
+  void dataQuality_findsThePlantedBirthDateDisagreement_andReleasesNothing() throws Exception {
+    String clinician = fixture.token(GatewayFixture.AE_CLIENT, "clinician", "ETREAT");
+    String planted =
+        fixture
+            .people
+            .get(org.placeshare.fhir.synthetic.SyntheticRecords.PLANTED_DISAGREEMENT)
+            .nhsNumber()
+            .toString();
+
+    HttpResponse<String> r =
+        fixture.get(
+            "/fhir/Patient/" + planted + "/$data-quality",
+            clinician,
+            "X-Emergency-Reason",
+            "checking records");
+    HttpResponse<String> clean =
+        fixture.get(
+            "/fhir/Patient/" + fixture.firstPerson().nhsNumber() + "/$data-quality",
+            clinician,
+            "X-Emergency-Reason",
+            "checking records");
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    OperationOutcome outcome = Fhir.json().parseResource(OperationOutcome.class, r.body());
+    assertThat(outcome.getIssue())
+        .extracting(OperationOutcome.OperationOutcomeIssueComponent::getDiagnostics)
+        .contains("data quality: acute-r9a disagrees with gp-y90001 on birth date");
+    assertThat(r.body()).doesNotContain("\"birthDate\"");
+    assertThat(clean.body()).contains("data quality: the 2 sources holding the person agree");
+  }
+
+  @Test
+  void everything_carriesTheDataQualityWarnings() throws Exception {
+    String clinician = fixture.token(GatewayFixture.AE_CLIENT, "clinician", "ETREAT");
+    String planted =
+        fixture
+            .people
+            .get(org.placeshare.fhir.synthetic.SyntheticRecords.PLANTED_DISAGREEMENT)
+            .nhsNumber()
+            .toString();
+
+    HttpResponse<String> r =
+        fixture.everything(planted, clinician, "X-Emergency-Reason", "checking records");
+
+    assertThat(r.body()).contains("data quality: acute-r9a disagrees with gp-y90001 on birth date");
+  }
 }

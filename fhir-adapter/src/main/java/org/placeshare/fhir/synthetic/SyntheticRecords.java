@@ -66,7 +66,12 @@ public final class SyntheticRecords {
         continue;
       }
       String patientId = idPrefix + "-" + person.index();
-      resources.add(patient(patientId, person));
+      Patient patient = patient(patientId, person);
+      if (kind == Kind.ACUTE && person.index() == PLANTED_DISAGREEMENT) {
+        // A typing slip at the hospital's front desk: one day out. The data-quality check finds it.
+        patient.setBirthDate(date(person.birthDate().plusDays(1)));
+      }
+      resources.add(patient);
       Reference subject = new Reference("Patient/" + patientId);
       int i = person.index();
       switch (kind) {
@@ -130,6 +135,9 @@ public final class SyntheticRecords {
     resources.forEach(r -> r.getMeta().setLastUpdated(date(LAST_UPDATED)));
     return resources;
   }
+
+  /** The person whose birth date the acute trust holds wrongly, for the data-quality check. */
+  public static final int PLANTED_DISAGREEMENT = 2;
 
   /** When every synthetic record was last changed. */
   public static final LocalDate LAST_UPDATED = LocalDate.of(2026, 10, 1);

@@ -15,7 +15,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.placeshare.fhir.DataQuality;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.PersonView;
 import org.placeshare.fhir.RecordSource;
@@ -49,6 +51,9 @@ import org.placeshare.policy.identity.Caller;
 final class PersonViewHandler {
 
   static final String ACTION = "read-person-view";
+  static final String DATA_QUALITY_ACTION = "data-quality";
+  static final String EVERYTHING = "$everything";
+  static final String DATA_QUALITY = "$data-quality";
   static final String EMERGENCY_HEADER = "X-Emergency-Reason";
   static final String RELATIONSHIP_HEADER = "X-Relationship-Reason";
   static final String CONSENT_HEADER = "X-Consent-Token";
@@ -96,14 +101,16 @@ final class PersonViewHandler {
   }
 
   void parse(RoutingContext ctx) {
-    if (!"$everything".equals(ctx.pathParam("operation"))) {
+    String operation = ctx.pathParam("operation");
+    if (!EVERYTHING.equals(operation) && !DATA_QUALITY.equals(operation)) {
       ctx.fail(
           404,
-          new GatewayException(IssueType.NOTSUPPORTED, "only $everything is served on Patient"));
+          new GatewayException(
+              IssueType.NOTSUPPORTED, "only $everything and $data-quality are served on Patient"));
       return;
     }
     RequestState state = RequestState.get(ctx);
-    state.action = ACTION;
+    state.action = EVERYTHING.equals(operation) ? ACTION : DATA_QUALITY_ACTION;
     try {
       state.patient = NhsNumber.parse(ctx.pathParam("nhsNumber"));
       state.emergencyReason = statedReason(ctx, EMERGENCY_HEADER);
@@ -324,11 +331,9 @@ final class PersonViewHandler {
       String id = source.descriptor().id();
       PersonView.Grant grant = grants.get(id);
       if (grant != null) {
-        fetches.add(
-            source.fetch(
-                state.patient,
-                grant.obligations().resourceTypes(),
-                Optional.ofNullable(state.since)));
+        Set<String> types =
+            qualityOnly(state) ? Set.of("Patient") : grant.obligations().resourceTypes();
+        fetches.add(source.fetch(state.patient, types, Optional.ofNullable(state.since)));
       } else if (!askedUnflagged.contains(id)) {
         withheld.add(source.descriptor());
       }
@@ -422,7 +427,12 @@ final class PersonViewHandler {
       return;
     }
     Instant now = clock.instant();
-    PersonView.Released released = PersonView.assemble(results, grants, withheld, now);
+    if (qualityOnly(state)) {
+      reportQuality(ctx, state, results, now);
+      return;
+    }
+    PersonView.Released released =
+        PersonView.assemble(state.patient, results, grants, withheld, now);
     vertx
         .executeBlocking(() -> Fhir.encode(released.bundle()), false)
         .compose(json -> countPilotReleases(request, permitted).map(json))
@@ -434,6 +444,61 @@ final class PersonViewHandler {
                     .map(seq -> json))
         .onSuccess(json -> Outcomes.sendFhir(ctx.response().setStatusCode(200), json))
         .onFailure(e -> ctx.fail(e instanceof AuditUnavailable ? 503 : 500, e));
+  }
+
+  private static boolean qualityOnly(RequestState state) {
+    return DATA_QUALITY_ACTION.equals(state.action);
+  }
+
+  /**
+   * {@code $data-quality}: the sources' Patients checked and compared, answered as an
+   * OperationOutcome naming sources and fields only. No record is released.
+   */
+  private void reportQuality(
+      RoutingContext ctx, RequestState state, List<SourceRecords> results, Instant now) {
+    List<SourceRecords.Found> found =
+        results.stream()
+            .filter(r -> r instanceof SourceRecords.Found)
+            .map(SourceRecords.Found.class::cast)
+            .toList();
+    List<DataQuality.Finding> findings = DataQuality.check(state.patient, found);
+    OperationOutcome outcome = DataQuality.outcome(findings);
+    List<String> problems = new ArrayList<>();
+    for (SourceRecords r : results) {
+      if (r instanceof SourceRecords.Failed failed) {
+        problems.add(failed.source().id() + ": " + failed.reason());
+        outcome
+            .addIssue()
+            .setSeverity(OperationOutcome.IssueSeverity.WARNING)
+            .setCode(OperationOutcome.IssueType.INCOMPLETE)
+            .setDiagnostics("source " + failed.source().id() + " " + failed.reason());
+      }
+    }
+    if (findings.isEmpty()) {
+      outcome
+          .addIssue()
+          .setSeverity(OperationOutcome.IssueSeverity.INFORMATION)
+          .setCode(OperationOutcome.IssueType.INFORMATIONAL)
+          .setDiagnostics(
+              "data quality: the " + found.size() + " sources holding the person agree");
+    }
+    AuditEvent event =
+        state.event(
+            now,
+            AuditEvent.Outcome.PERMITTED,
+            200,
+            Map.of(),
+            problems,
+            "data-quality check of "
+                + found.size()
+                + " sources: "
+                + findings.size()
+                + " findings; no record released");
+    audit
+        .append(event)
+        .onSuccess(
+            seq -> Outcomes.sendFhir(ctx.response().setStatusCode(200), Fhir.encode(outcome)))
+        .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)));
   }
 
   /** One release counted per pilot agreement with a daily volume, before the answer leaves. */
