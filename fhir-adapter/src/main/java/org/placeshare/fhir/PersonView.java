@@ -111,15 +111,16 @@ public final class PersonView {
                   });
         }
         released.put(source.id(), List.copyOf(refs));
+        found.warnings().forEach(w -> addOutcome(bundle, source, w, ""));
         if (!targets.isEmpty()) {
           provenances.add(provenance(source, grant.agreement(), targets, now));
         }
       } else if (result instanceof SourceRecords.Failed failed) {
-        addOutcome(bundle, source, failed.reason());
+        addOutcome(bundle, source, failed.reason(), MISSING);
       }
     }
     for (SourceDescriptor source : withheld) {
-      addOutcome(bundle, source, "is not shared with you for this request");
+      addOutcome(bundle, source, "is not shared with you for this request", MISSING);
     }
     List<DataQuality.Finding> findings =
         DataQuality.check(
@@ -202,20 +203,17 @@ public final class PersonView {
     return provenance;
   }
 
-  private static void addOutcome(Bundle bundle, SourceDescriptor source, String reason) {
+  private static final String MISSING = "; its records are missing from this view";
+
+  private static void addOutcome(
+      Bundle bundle, SourceDescriptor source, String reason, String consequence) {
     OperationOutcome outcome = new OperationOutcome();
     outcome
         .addIssue()
         .setSeverity(OperationOutcome.IssueSeverity.WARNING)
         .setCode(OperationOutcome.IssueType.INCOMPLETE)
         .setDiagnostics(
-            "source "
-                + source.id()
-                + " ("
-                + source.organisation()
-                + ") "
-                + reason
-                + "; its records are missing from this view");
+            "source " + source.id() + " (" + source.organisation() + ") " + reason + consequence);
     bundle.addEntry().setResource(outcome).getSearch().setMode(Bundle.SearchEntryMode.OUTCOME);
   }
 }

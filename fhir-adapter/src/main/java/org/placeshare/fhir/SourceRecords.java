@@ -9,11 +9,21 @@ public sealed interface SourceRecords {
 
   SourceDescriptor source();
 
-  /** The person was found: their Patient and the resources of the types asked for. */
-  record Found(SourceDescriptor source, Patient patient, List<Resource> resources)
+  /**
+   * The person was found: their Patient and the resources of the types asked for.
+   *
+   * @param warnings what is missing from this source's part, in words safe to show
+   */
+  record Found(
+      SourceDescriptor source, Patient patient, List<Resource> resources, List<String> warnings)
       implements SourceRecords {
     public Found {
       resources = List.copyOf(resources);
+      warnings = List.copyOf(warnings);
+    }
+
+    public Found(SourceDescriptor source, Patient patient, List<Resource> resources) {
+      this(source, patient, resources, List.of());
     }
   }
 

@@ -26,16 +26,17 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 /**
  * A strict reader for files people write: the YAML is composed into nodes (never constructed into
  * objects, so no tag can run code), and every value keeps its line and column for the message that
- * names it. Anchors, aliases, duplicate keys, deep nesting and large files are refused.
+ * names it. Anchors, aliases, duplicate keys, deep nesting and large files are refused. Agreements
+ * are read with it, and so are other files operators write, such as source mappings.
  */
-final class StrictYaml {
+public final class StrictYaml {
 
   static final int MAX_DEPTH = 20;
 
   private StrictYaml() {}
 
   /** Parses one YAML document into its node tree, or throws a message with line and column. */
-  static Node parse(String name, byte[] bytes, int maxBytes) {
+  public static Node parse(String name, byte[] bytes, int maxBytes) {
     if (bytes.length > maxBytes) {
       throw new PolicyException(
           name + ": expected at most " + maxBytes + " bytes, got " + bytes.length);
@@ -117,19 +118,19 @@ final class StrictYaml {
   }
 
   /** Every problem in one file, each with where it is, what was expected and what came. */
-  static final class Problems {
+  public static final class Problems {
     private final String name;
     private final List<String> list = new ArrayList<>();
 
-    Problems(String name) {
+    public Problems(String name) {
       this.name = name;
     }
 
-    void add(Node at, String path, String expected, String got) {
+    public void add(Node at, String path, String expected, String got) {
       add(at, path, expected, got, null);
     }
 
-    void add(Node at, String path, String expected, String got, String hint) {
+    public void add(Node at, String path, String expected, String got, String hint) {
       list.add(
           at(name, at == null ? null : at.getStartMark())
               + ": "
@@ -141,11 +142,11 @@ final class StrictYaml {
               + (hint == null ? "" : " (hint: " + hint + ")"));
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
       return list.isEmpty();
     }
 
-    void throwIfAny() {
+    public void throwIfAny() {
       if (!list.isEmpty()) {
         throw new PolicyException(String.join("\n", list));
       }
@@ -153,7 +154,7 @@ final class StrictYaml {
   }
 
   /** How a scalar is shown in a message: quoted, or its length when it is long. */
-  static String shown(Node node) {
+  public static String shown(Node node) {
     if (node == null) {
       return "nothing";
     }
@@ -176,7 +177,7 @@ final class StrictYaml {
    * One mapping in the file, read key by key. Unknown and duplicate keys are reported when it is
    * opened; reading a key that is missing or of the wrong shape is reported once, by the reader.
    */
-  static final class Fields {
+  public static final class Fields {
     private final Node node;
     private final String path;
     private final Problems problems;
@@ -189,7 +190,8 @@ final class StrictYaml {
     }
 
     /** Opens a mapping, reporting keys outside {@code allowed} with the nearest known key. */
-    static Optional<Fields> open(Node node, String path, Problems problems, Set<String> allowed) {
+    public static Optional<Fields> open(
+        Node node, String path, Problems problems, Set<String> allowed) {
       if (!(node instanceof MappingNode map)) {
         problems.add(node, path, "a mapping of " + sorted(allowed), shown(node));
         return Optional.empty();
@@ -215,26 +217,26 @@ final class StrictYaml {
       return Optional.of(fields);
     }
 
-    Node node() {
+    public Node node() {
       return node;
     }
 
-    String path(String key) {
+    public String path(String key) {
       return path.isEmpty() ? key : path + "." + key;
     }
 
-    boolean has(String key) {
+    public boolean has(String key) {
       return !isNull(values.get(key));
     }
 
     /** The value node, or null when the key is absent or written as null. */
-    Node get(String key) {
+    public Node get(String key) {
       Node value = values.get(key);
       return isNull(value) ? null : value;
     }
 
     /** A required scalar, stripped; reported and null when missing, blank or not a scalar. */
-    String text(String key) {
+    public String text(String key) {
       Node value = get(key);
       if (value == null) {
         problems.add(node, path(key), "a value", "nothing");
@@ -244,13 +246,13 @@ final class StrictYaml {
     }
 
     /** An optional scalar; null when absent. */
-    String optionalText(String key) {
+    public String optionalText(String key) {
       Node value = get(key);
       return value == null ? null : scalar(value, path(key), problems);
     }
 
     /** A required non-empty list, capped at {@code max} entries; empty when reported. */
-    List<Node> list(String key, int max) {
+    public List<Node> list(String key, int max) {
       Node value = get(key);
       if (value == null) {
         problems.add(node, path(key), "at least one entry", "none");
@@ -260,19 +262,19 @@ final class StrictYaml {
     }
 
     /** An optional list; empty when absent. */
-    List<Node> optionalList(String key, int max) {
+    public List<Node> optionalList(String key, int max) {
       Node value = get(key);
       return value == null ? List.of() : StrictYaml.list(value, path(key), max, problems);
     }
 
     /** An optional nested mapping. */
-    Optional<Fields> optionalMap(String key, Set<String> allowed) {
+    public Optional<Fields> optionalMap(String key, Set<String> allowed) {
       Node value = get(key);
       return value == null ? Optional.empty() : open(value, path(key), problems, allowed);
     }
 
     /** A required nested mapping. */
-    Optional<Fields> map(String key, Set<String> allowed) {
+    public Optional<Fields> map(String key, Set<String> allowed) {
       Node value = get(key);
       if (value == null) {
         problems.add(node, path(key), "a mapping of " + sorted(allowed), "nothing");
@@ -282,7 +284,32 @@ final class StrictYaml {
     }
   }
 
-  static String scalar(Node value, String path, Problems problems) {
+  /**
+   * A mapping whose keys are the writer's own (element paths, local codes): scalar keys, each once,
+   * at most {@code max}. Empty when reported.
+   */
+  public static Map<String, Node> entries(Node node, String path, int max, Problems problems) {
+    Map<String, Node> entries = new LinkedHashMap<>();
+    if (!(node instanceof MappingNode map)) {
+      problems.add(node, path, "a mapping", shown(node));
+      return entries;
+    }
+    if (map.getValue().size() > max) {
+      problems.add(node, path, "at most " + max + " entries", map.getValue().size() + "");
+      return entries;
+    }
+    for (NodeTuple t : map.getValue()) {
+      String key = t.getKeyNode() instanceof ScalarNode k ? k.getValue().strip() : null;
+      if (key == null || key.isEmpty()) {
+        problems.add(t.getKeyNode(), path, "a plain key", shown(t.getKeyNode()));
+      } else if (entries.put(key, t.getValueNode()) != null) {
+        problems.add(t.getKeyNode(), path + "." + key, "each key once", "'" + key + "' again");
+      }
+    }
+    return entries;
+  }
+
+  public static String scalar(Node value, String path, Problems problems) {
     if (!(value instanceof ScalarNode s)) {
       problems.add(value, path, "a single value", shown(value));
       return null;
@@ -295,7 +322,7 @@ final class StrictYaml {
     return text;
   }
 
-  static List<Node> list(Node value, String path, int max, Problems problems) {
+  public static List<Node> list(Node value, String path, int max, Problems problems) {
     if (!(value instanceof SequenceNode seq)) {
       problems.add(value, path, "a list", shown(value), "write one entry per line after '- '");
       return List.of();

@@ -1,0 +1,170 @@
+package org.placeshare.fhir.mapped;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Resource;
+import org.placeshare.fhir.CappedBody;
+import org.placeshare.fhir.Fhir;
+import org.placeshare.fhir.RecordSource;
+import org.placeshare.fhir.SourceDescriptor;
+import org.placeshare.fhir.SourceRecords;
+import org.placeshare.policy.NhsNumber;
+
+/**
+ * A source that does not speak FHIR: a JSON API looked up by NHS number and mapped to FHIR R4 by a
+ * {@link SourceMapping}. From the view's side it is like any other source: the same deadline, body
+ * cap, failure reporting and check that the person found is the person asked for.
+ */
+public final class MappedSource implements RecordSource {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Vertx vertx;
+  private final SourceDescriptor descriptor;
+  private final SourceMapping mapping;
+  private final HttpClientAgent client;
+
+  public MappedSource(Vertx vertx, SourceDescriptor descriptor, SourceMapping mapping) {
+    this.vertx = vertx;
+    this.descriptor = descriptor;
+    this.mapping = mapping;
+    int deadline = (int) descriptor.deadline().toMillis();
+    this.client =
+        vertx.createHttpClient(
+            new HttpClientOptions()
+                .setConnectTimeout(deadline)
+                .setIdleTimeout(deadline)
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS));
+  }
+
+  @Override
+  public SourceDescriptor descriptor() {
+    return descriptor;
+  }
+
+  @Override
+  public Future<SourceRecords> fetch(
+      NhsNumber patient, Set<String> resourceTypes, Optional<Instant> since) {
+    Promise<SourceRecords> result = Promise.promise();
+    long timer =
+        vertx.setTimer(
+            descriptor.deadline().toMillis(),
+            id ->
+                result.tryComplete(
+                    new SourceRecords.Failed(
+                        descriptor,
+                        "did not answer within " + descriptor.deadline().toMillis() + " ms")));
+    RequestOptions request =
+        new RequestOptions()
+            .setMethod(HttpMethod.GET)
+            .setAbsoluteURI(descriptor.base() + mapping.lookup(patient))
+            .setFollowRedirects(false)
+            .putHeader(HttpHeaders.ACCEPT, "application/json");
+    client
+        .request(request)
+        .compose(r -> r.send())
+        .compose(
+            response -> {
+              if (response.statusCode() == 404) {
+                response.request().reset();
+                return Future.succeededFuture((Buffer) null);
+              }
+              return CappedBody.read(response, MAX_BODY_BYTES, MappingException::new);
+            })
+        .compose(
+            body ->
+                body == null
+                    ? Future.succeededFuture(notFound())
+                    : vertx.executeBlocking(() -> map(body, patient, resourceTypes), false))
+        .recover(e -> Future.succeededFuture(new SourceRecords.Failed(descriptor, reason(e))))
+        .onComplete(
+            done -> {
+              vertx.cancelTimer(timer);
+              result.tryComplete(done.result());
+            });
+    return result.future();
+  }
+
+  /** Largest reply read; a longer one is cut off and the fetch fails. */
+  static final int MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+  private SourceRecords notFound() {
+    return new SourceRecords.NotFound(descriptor);
+  }
+
+  private SourceRecords map(Buffer body, NhsNumber patient, Set<String> types) {
+    JsonNode json;
+    try {
+      json = JSON.readTree(body.getBytes());
+    } catch (JsonProcessingException e) {
+      throw new MappingException("sent a reply that is not JSON");
+    } catch (java.io.IOException e) {
+      throw new MappingException("sent a reply that could not be read");
+    }
+    Optional<SourceMapping.Mapped> mapped = mapping.map(json);
+    if (mapped.isEmpty() || !holds(mapped.get(), patient)) {
+      return notFound();
+    }
+    List<Resource> resources =
+        mapped.get().resources().stream().filter(r -> types.contains(r.fhirType())).toList();
+    List<String> warnings =
+        mapped.get().unmapped() == 0
+            ? List.of()
+            : List.of(
+                "has "
+                    + mapped.get().unmapped()
+                    + " records that could not be mapped to FHIR R4; they are missing from this view");
+    return new SourceRecords.Found(descriptor, mapped.get().patient(), resources, warnings);
+  }
+
+  /** The person the source answered with must be the person asked for. */
+  private static boolean holds(SourceMapping.Mapped mapped, NhsNumber patient) {
+    for (Identifier id : mapped.patient().getIdentifier()) {
+      if (Fhir.NHS_NUMBER_SYSTEM.equals(id.getSystem())
+          && patient.toString().equals(id.getValue())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String reason(Throwable e) {
+    if (e instanceof MappingException) {
+      return e.getMessage();
+    }
+    if (e instanceof java.net.ConnectException) {
+      return "could not be reached (connection refused)";
+    }
+    return "could not be reached (" + e.getClass().getSimpleName() + ")";
+  }
+
+  @Override
+  public Future<Void> close() {
+    return client.close();
+  }
+
+  /** The source's reply could not be used; the message is safe to show. */
+  static final class MappingException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    MappingException(String message) {
+      super(message, null, false, false);
+    }
+  }
+}

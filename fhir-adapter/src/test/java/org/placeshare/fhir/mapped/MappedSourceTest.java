@@ -1,0 +1,154 @@
+package org.placeshare.fhir.mapped;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.Vertx;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.hl7.fhir.r4.model.EpisodeOfCare;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.fhir.SourceDescriptor;
+import org.placeshare.fhir.SourceRecords;
+import org.placeshare.fhir.synthetic.CouncilCareServer;
+import org.placeshare.fhir.synthetic.SyntheticPerson;
+import org.placeshare.fhir.synthetic.SyntheticPopulation;
+import org.placeshare.policy.OdsCode;
+import org.placeshare.policy.PolicyException;
+
+/** A council JSON API, served for real, mapped to FHIR R4 by the demo's mapping file. */
+class MappedSourceTest {
+
+  @TempDir static Path dir;
+  static Vertx vertx;
+  static CouncilCareServer council;
+  static SourceMapping mapping;
+  static List<SyntheticPerson> people = SyntheticPopulation.generate(12, 7);
+
+  @BeforeAll
+  static void start() throws Exception {
+    vertx = Vertx.vertx();
+    council = CouncilCareServer.start(0, people);
+    Path file = dir.resolve("council-asc.yaml");
+    try (var in = CouncilCareServer.mapping()) {
+      Files.copy(in, file);
+    }
+    mapping = SourceMapping.load(file);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    council.close();
+    vertx.close().await();
+  }
+
+  private static SourceRecords fetch(URI base, int person) {
+    MappedSource source =
+        new MappedSource(
+            vertx,
+            new SourceDescriptor(
+                "council-asc",
+                OdsCode.of("E08000026"),
+                base,
+                Duration.ofSeconds(5),
+                List.of("Patient", "EpisodeOfCare")),
+            mapping);
+    try {
+      return source
+          .fetch(
+              people.get(person).nhsNumber(), Set.of("Patient", "EpisodeOfCare"), Optional.empty())
+          .await();
+    } finally {
+      source.close().await();
+    }
+  }
+
+  @Test
+  void fetch_mapsThePersonAndTheirServicesToFhir() {
+    SourceRecords.Found found = (SourceRecords.Found) fetch(council.baseUrl(), 0);
+    SyntheticPerson person = people.get(0);
+
+    assertThat(found.patient().getNameFirstRep().getFamily()).isEqualTo(person.family());
+    assertThat(found.patient().getBirthDateElement().asStringValue())
+        .isEqualTo(person.birthDate().toString());
+    assertThat(found.patient().getGender().toCode()).isEqualTo(person.gender());
+    assertThat(found.patient().getAddressFirstRep().getPostalCode()).isEqualTo(person.postcode());
+    assertThat(found.resources()).hasSize(1);
+    EpisodeOfCare episode = (EpisodeOfCare) found.resources().get(0);
+    assertThat(episode.getPatient().getReference()).isEqualTo("Patient/asc-0");
+    assertThat(episode.getStatus()).isEqualTo(EpisodeOfCare.EpisodeOfCareStatus.ACTIVE);
+    assertThat(episode.getTypeFirstRep().getCodingFirstRep().getCode()).isEqualTo("home-care");
+    assertThat(episode.getTypeFirstRep().getCodingFirstRep().getSystem())
+        .isEqualTo("https://placeshare.example/CodeSystem/adult-social-care");
+    assertThat(episode.getPeriod().getStartElement().asStringValue()).isEqualTo("2025-01-01");
+    assertThat(found.warnings()).isEmpty();
+  }
+
+  @Test
+  void fetch_anUnknownLocalCode_leavesThatRecordOutAndSaysSo() {
+    SourceRecords.Found found =
+        (SourceRecords.Found) fetch(council.baseUrl(), CouncilCareServer.UNMAPPED_SERVICE);
+
+    assertThat(found.resources()).hasSize(1);
+    assertThat(found.warnings())
+        .containsExactly(
+            "has 1 records that could not be mapped to FHIR R4; they are missing from this view");
+  }
+
+  @Test
+  void fetch_personTheCouncilDoesNotHold_isNotFound_andADownSourceIsAFailure() throws Exception {
+    assertThat(fetch(council.baseUrl(), 1)).isInstanceOf(SourceRecords.NotFound.class);
+    int closed;
+    try (var socket = new java.net.ServerSocket(0)) {
+      closed = socket.getLocalPort();
+    }
+    assertThat(((SourceRecords.Failed) fetch(URI.create("http://127.0.0.1:" + closed), 0)).reason())
+        .isEqualTo("could not be reached (connection refused)");
+  }
+
+  @Test
+  void load_listsEveryMistakeWithItsLineAndColumn() throws Exception {
+    Path bad = dir.resolve("bad.yaml");
+    Files.writeString(
+        bad,
+        """
+        mapping: broken
+        lookup: /api/people
+        patient:
+          from: person
+          id: personId
+          nhsNumber: nhsNo
+          gender: {field: sex, codes: {F: woman}}
+        resources:
+          - type: EpisodeOfCare
+            from: services
+            id: ref
+            subject: status
+            elements:
+              status: {field: state, codes: {open: running}}
+              period.begin: started
+              type: {field: serviceType, codes: {HC: home-care}}
+        """);
+
+    assertThatThrownBy(() -> SourceMapping.load(bad))
+        .isInstanceOf(PolicyException.class)
+        .hasMessageContaining(
+            "bad.yaml:2:9: lookup: expected a path starting with / containing {nhs}")
+        .hasMessageContaining(
+            "patient.gender.codes.F: expected male, female, other or unknown, got 'woman'")
+        .hasMessageContaining("resources[0].subject: expected a Reference element of EpisodeOfCare")
+        .hasMessageContaining("resources[0].elements.status.codes.open: expected a code")
+        .hasMessageContaining(
+            "resources[0].elements.period.begin: expected an element path of EpisodeOfCare")
+        .hasMessageContaining(
+            "resources[0].elements.type: expected a system and codes for a CodeableConcept");
+  }
+}
