@@ -57,17 +57,25 @@ public final class FhirRestSource implements RecordSource {
   private final HttpClientAgent client;
   private final CircuitBreaker breaker = new CircuitBreaker(System::nanoTime);
 
+  private final SourceAccess access;
+
   public FhirRestSource(Vertx vertx, SourceDescriptor descriptor) {
+    this(vertx, descriptor, SourceAccess.NONE);
+  }
+
+  public FhirRestSource(Vertx vertx, SourceDescriptor descriptor, SourceAccess access) {
     this.vertx = vertx;
     this.descriptor = descriptor;
+    this.access = access;
     int deadlineMillis = (int) descriptor.deadline().toMillis();
     this.client =
         vertx.createHttpClient(
-            new HttpClientOptions()
-                .setConnectTimeout(deadlineMillis)
-                .setIdleTimeout(deadlineMillis)
-                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
-                .setMaxHeaderSize(16 * 1024),
+            access.apply(
+                new HttpClientOptions()
+                    .setConnectTimeout(deadlineMillis)
+                    .setIdleTimeout(deadlineMillis)
+                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                    .setMaxHeaderSize(16 * 1024)),
             new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
   }
 
@@ -292,11 +300,12 @@ public final class FhirRestSource implements RecordSource {
 
   private Future<Bundle> once(String url) {
     RequestOptions options =
-        new RequestOptions()
-            .setMethod(HttpMethod.GET)
-            .setAbsoluteURI(url)
-            .setFollowRedirects(false)
-            .putHeader(HttpHeaders.ACCEPT, Fhir.JSON);
+        access.apply(
+            new RequestOptions()
+                .setMethod(HttpMethod.GET)
+                .setAbsoluteURI(url)
+                .setFollowRedirects(false)
+                .putHeader(HttpHeaders.ACCEPT, Fhir.JSON));
     return client
         .request(options)
         .compose(request -> request.send())

@@ -9,7 +9,10 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,7 +24,10 @@ import java.util.logging.Logger;
 import java.util.stream.Collectors;
 import org.placeshare.fhir.FhirRestSource;
 import org.placeshare.fhir.RecordSource;
+import org.placeshare.fhir.SourceAccess;
 import org.placeshare.fhir.SourceDescriptor;
+import org.placeshare.fhir.mapped.MappedSource;
+import org.placeshare.fhir.mapped.SourceMapping;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.consent.AssertionReplay;
 import org.placeshare.gateway.consent.ConsentRegister;
@@ -33,6 +39,7 @@ import org.placeshare.gateway.register.NationalOptOuts;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.gateway.storage.Database;
 import org.placeshare.policy.OdsCode;
+import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.PolicyFolder;
 import org.placeshare.policy.PurposeOfUse;
 import org.placeshare.policy.identity.AccessTokens;
@@ -221,17 +228,39 @@ public final class Gateway {
   private static List<RecordSource> sources(Vertx vertx, GatewayConfig config) {
     List<RecordSource> sources = new ArrayList<>();
     for (GatewayConfig.Source s : config.sources()) {
+      SourceDescriptor descriptor =
+          new SourceDescriptor(
+              s.id(),
+              OdsCode.of(s.organisation()),
+              URI.create(s.baseUrl()),
+              s.deadline(),
+              s.resourceTypes());
+      SourceAccess access =
+          new SourceAccess(
+              s.bearerTokenFile().map(Gateway::secret),
+              s.trustCa(),
+              s.certificate(),
+              s.privateKey());
       sources.add(
-          new FhirRestSource(
-              vertx,
-              new SourceDescriptor(
-                  s.id(),
-                  OdsCode.of(s.organisation()),
-                  URI.create(s.baseUrl()),
-                  s.deadline(),
-                  s.resourceTypes())));
+          s.kind().equals(GatewayConfig.Source.MAPPED)
+              ? new MappedSource(
+                  vertx, descriptor, SourceMapping.load(s.mapping().orElseThrow()), access)
+              : new FhirRestSource(vertx, descriptor, access));
     }
     return sources;
+  }
+
+  /** A secret read from its own file: one line, never logged. */
+  private static String secret(Path file) {
+    try {
+      String value = Files.readString(file).strip();
+      if (value.isEmpty() || value.length() > 8192) {
+        throw new PolicyException(file + ": expected one token of at most 8192 characters");
+      }
+      return value;
+    } catch (IOException e) {
+      throw new PolicyException(file + ": cannot be read: " + e.getClass().getSimpleName(), e);
+    }
   }
 
   /** The agreements in force and their reload status. */

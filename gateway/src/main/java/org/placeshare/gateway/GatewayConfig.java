@@ -77,13 +77,48 @@ public record GatewayConfig(
   /** A registered client system. */
   public record Client(String id, String organisation, Path publicKey, Set<String> purposes) {}
 
-  /** A record source. */
+  /**
+   * A record source, in order of authority (the first that holds a person supplies the view's
+   * Patient).
+   *
+   * @param kind {@code fhir} (a FHIR R4 server) or {@code mapped} (a JSON API and a mapping file)
+   * @param bearerTokenFile a file holding the token the gateway presents to the source
+   * @param trustCa the CA the source's https certificate is checked against
+   * @param certificate with {@code privateKey}: the gateway's client certificate (mutual TLS)
+   */
   public record Source(
       String id,
       String organisation,
       String baseUrl,
       Duration deadline,
-      List<String> resourceTypes) {}
+      List<String> resourceTypes,
+      String kind,
+      Optional<Path> mapping,
+      Optional<Path> bearerTokenFile,
+      Optional<Path> trustCa,
+      Optional<Path> certificate,
+      Optional<Path> privateKey) {
+
+    public static final String FHIR = "fhir";
+    public static final String MAPPED = "mapped";
+
+    /** A FHIR source reached with no credentials. */
+    public Source(
+        String id, String organisation, String baseUrl, Duration deadline, List<String> types) {
+      this(
+          id,
+          organisation,
+          baseUrl,
+          deadline,
+          types,
+          FHIR,
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty());
+    }
+  }
 
   private static final int MAX_CONFIG_BYTES = 256 * 1024;
 
@@ -140,7 +175,13 @@ public record GatewayConfig(
       String organisation,
       String baseUrl,
       Long deadlineMillis,
-      List<String> resourceTypes) {}
+      List<String> resourceTypes,
+      String kind,
+      String mapping,
+      String bearerTokenFile,
+      String trustCa,
+      String certificate,
+      String privateKey) {}
 
   /** Reads and checks a configuration file. */
   public static GatewayConfig load(Path file) {
@@ -208,13 +249,30 @@ public record GatewayConfig(
     }
     List<Source> sources = new ArrayList<>();
     for (RawSource s : raw.sources() == null ? List.<RawSource>of() : raw.sources()) {
+      String kind = s.kind() == null ? Source.FHIR : s.kind();
+      String key = "sources[" + s.id() + "]";
+      if (!kind.equals(Source.FHIR) && !kind.equals(Source.MAPPED)) {
+        problems.add(key + ".kind: expected fhir or mapped, got " + kind);
+      }
+      if (kind.equals(Source.MAPPED) && s.mapping() == null) {
+        problems.add(key + ".mapping: expected a mapping file for a mapped source, got nothing");
+      }
+      if ((s.certificate() == null) != (s.privateKey() == null)) {
+        problems.add(key + ": expected certificate and privateKey together");
+      }
       sources.add(
           new Source(
               required(problems, "sources[].id", s.id()),
               required(problems, "sources[].organisation", s.organisation()),
               required(problems, "sources[].baseUrl", s.baseUrl()),
               Duration.ofMillis(s.deadlineMillis() == null ? 5000 : s.deadlineMillis()),
-              s.resourceTypes() == null ? List.of() : s.resourceTypes()));
+              s.resourceTypes() == null ? List.of() : s.resourceTypes(),
+              kind,
+              Optional.ofNullable(path(base, s.mapping())),
+              Optional.ofNullable(path(base, s.bearerTokenFile())),
+              Optional.ofNullable(path(base, s.trustCa())),
+              Optional.ofNullable(path(base, s.certificate())),
+              Optional.ofNullable(path(base, s.privateKey()))));
     }
     List<ConsentIssuer> issuers = consentIssuers(problems, base, raw.consentIssuers());
     Optional<Path> consentKey = Optional.ofNullable(path(base, raw.consentKey()));

@@ -79,4 +79,22 @@ class GatewayConfigTest {
         .hasMessageContaining(
             "consentIssuers[Y90001]: expected jwks (a file), jwksUrl (https) or viaGateway: true");
   }
+
+  @Test
+  void load_checksSourceKindsMappingsAndCredentials() throws Exception {
+    assertThatThrownBy(
+            () ->
+                GatewayConfig.load(
+                    write(
+                        """
+                        sources:
+                          - {id: asc, organisation: R9A, baseUrl: "http://x", kind: mapped}
+                          - {id: odd, organisation: R9A, baseUrl: "http://y", kind: soap}
+                          - {id: tls, organisation: R9A, baseUrl: "https://z", certificate: c.pem}
+                        """)))
+        .hasMessageContaining(
+            "sources[asc].mapping: expected a mapping file for a mapped source, got nothing")
+        .hasMessageContaining("sources[odd].kind: expected fhir or mapped, got soap")
+        .hasMessageContaining("sources[tls]: expected certificate and privateKey together");
+  }
 }

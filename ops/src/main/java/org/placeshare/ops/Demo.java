@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.vertx.core.Vertx;
 import java.io.PrintStream;
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import org.placeshare.fhir.synthetic.CouncilCareServer;
 import org.placeshare.fhir.synthetic.FhirSourceServer;
 import org.placeshare.fhir.synthetic.SyntheticPerson;
 import org.placeshare.fhir.synthetic.SyntheticPopulation;
@@ -41,20 +43,27 @@ final class Demo implements AutoCloseable {
   /** The demo acute trust, whose consents the gateway records and signs for it. */
   static final String ACUTE = "R9A";
 
+  /** The demo council, whose adult social care case system does not speak FHIR. */
+  static final String COUNCIL = "E08000026";
+
+  static final String GP_SOURCE = "gp-y90001";
+  static final String ACUTE_SOURCE = "acute-r9a";
+  static final String COUNCIL_SOURCE = "council-asc";
+
   static final long SEED = 2026;
 
   final Vertx vertx;
   final Gateway gateway;
   final DemoFolder folder;
   final List<SyntheticPerson> people;
-  private final List<FhirSourceServer> sources;
+  private final Map<String, AutoCloseable> sources;
 
   private Demo(
       Vertx vertx,
       Gateway gateway,
       DemoFolder folder,
       List<SyntheticPerson> people,
-      List<FhirSourceServer> sources) {
+      Map<String, AutoCloseable> sources) {
     this.vertx = vertx;
     this.gateway = gateway;
     this.folder = folder;
@@ -63,20 +72,40 @@ final class Demo implements AutoCloseable {
   }
 
   static Demo start(DemoFolder folder, String host, int port, Clock clock) throws Exception {
+    return start(folder, host, port, clock, Set.of());
+  }
+
+  /**
+   * @param down source ids to leave stopped, to see a partial view
+   */
+  static Demo start(DemoFolder folder, String host, int port, Clock clock, Set<String> down)
+      throws Exception {
     folder.prepare();
     List<SyntheticPerson> people = SyntheticPopulation.generate(PEOPLE, SEED);
-    List<FhirSourceServer> servers = new ArrayList<>();
+    Map<String, AutoCloseable> servers = new LinkedHashMap<>();
     Vertx vertx = Vertx.vertx();
     try {
-      FhirSourceServer gp = serve(servers, SyntheticRecords.Kind.GP, "gp", people);
-      FhirSourceServer acute = serve(servers, SyntheticRecords.Kind.ACUTE, "acute", people);
-      FhirSourceServer council = serve(servers, SyntheticRecords.Kind.COUNCIL, "asc", people);
-      writeConfig(folder, host, port, gp, acute, council);
+      servers.put(GP_SOURCE, fhir(SyntheticRecords.Kind.GP, "gp", people));
+      servers.put(ACUTE_SOURCE, fhir(SyntheticRecords.Kind.ACUTE, "acute", people));
+      servers.put(COUNCIL_SOURCE, CouncilCareServer.start(0, people));
+      Map<String, URI> urls = new LinkedHashMap<>();
+      urls.put(GP_SOURCE, ((FhirSourceServer) servers.get(GP_SOURCE)).baseUrl());
+      urls.put(ACUTE_SOURCE, ((FhirSourceServer) servers.get(ACUTE_SOURCE)).baseUrl());
+      urls.put(COUNCIL_SOURCE, ((CouncilCareServer) servers.get(COUNCIL_SOURCE)).baseUrl());
+      for (String id : down) {
+        AutoCloseable server = servers.remove(id);
+        if (server == null) {
+          throw new IllegalArgumentException(
+              "--down: expected one of " + urls.keySet() + ", got " + id);
+        }
+        server.close();
+      }
+      writeConfig(folder, host, port, urls);
       Gateway gateway = Gateway.start(vertx, GatewayConfig.load(folder.config()), clock).await();
       seedRegister(gateway, people, clock);
       return new Demo(vertx, gateway, folder, people, servers);
     } catch (Exception e) {
-      for (FhirSourceServer s : servers) {
+      for (AutoCloseable s : servers.values()) {
         s.close();
       }
       vertx.close().await();
@@ -84,25 +113,20 @@ final class Demo implements AutoCloseable {
     }
   }
 
-  private static FhirSourceServer serve(
-      List<FhirSourceServer> servers,
-      SyntheticRecords.Kind kind,
-      String prefix,
-      List<SyntheticPerson> people)
-      throws Exception {
-    FhirSourceServer server =
-        FhirSourceServer.start(0, SyntheticRecords.forSource(kind, prefix, people));
-    servers.add(server);
-    return server;
+  private static FhirSourceServer fhir(
+      SyntheticRecords.Kind kind, String prefix, List<SyntheticPerson> people) throws Exception {
+    return FhirSourceServer.start(0, SyntheticRecords.forSource(kind, prefix, people));
   }
 
-  private static void writeConfig(
-      DemoFolder folder,
-      String host,
-      int port,
-      FhirSourceServer gp,
-      FhirSourceServer acute,
-      FhirSourceServer council)
+  /** Stops one source while the demo runs: the views go on without it. */
+  void stopSource(String id) throws Exception {
+    AutoCloseable server = sources.remove(id);
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private static void writeConfig(DemoFolder folder, String host, int port, Map<String, URI> urls)
       throws Exception {
     Map<String, Object> config = new LinkedHashMap<>();
     config.put("host", host);
@@ -142,15 +166,18 @@ final class Demo implements AutoCloseable {
         "sources",
         List.of(
             source(
-                "gp-y90001",
-                "Y90001",
-                gp,
+                GP_SOURCE,
+                GP,
+                urls.get(GP_SOURCE),
                 "Patient",
                 "Condition",
                 "MedicationStatement",
                 "AllergyIntolerance"),
-            source("acute-r9a", "R9A", acute, "Patient", "Encounter"),
-            source("council-asc", "E08000026", council, "Patient", "EpisodeOfCare")));
+            source(ACUTE_SOURCE, ACUTE, urls.get(ACUTE_SOURCE), "Patient", "Encounter"),
+            mapped(
+                source(
+                    COUNCIL_SOURCE, COUNCIL, urls.get(COUNCIL_SOURCE), "Patient", "EpisodeOfCare"),
+                folder.root.relativize(folder.councilMapping()).toString())));
     new ObjectMapper(new YAMLFactory()).writeValue(folder.config().toFile(), config);
   }
 
@@ -178,12 +205,17 @@ final class Demo implements AutoCloseable {
     }
   }
 
-  private static Map<String, Object> source(
-      String id, String ods, FhirSourceServer server, String... types) {
+  private static Map<String, Object> mapped(Map<String, Object> source, String mapping) {
+    source.put("kind", "mapped");
+    source.put("mapping", mapping);
+    return source;
+  }
+
+  private static Map<String, Object> source(String id, String ods, URI url, String... types) {
     Map<String, Object> source = new LinkedHashMap<>();
     source.put("id", id);
     source.put("organisation", ods);
-    source.put("baseUrl", server.baseUrl().toString());
+    source.put("baseUrl", url.toString());
     source.put("deadlineMillis", 5000);
     source.put("resourceTypes", List.of(types));
     return source;
@@ -201,6 +233,7 @@ final class Demo implements AutoCloseable {
     String council =
         TokenCommand.fetch(folder, baseUrl(), DemoClient.COUNCIL_INTEL, "HOPERAT", clock);
     String ae = TokenCommand.fetch(folder, baseUrl(), DemoClient.COVENTRY_AE, "TREAT", clock);
+    String frailty = TokenCommand.fetch(folder, baseUrl(), DemoClient.FRAILTY_TEAM, "TREAT", clock);
     String aeEmergency =
         TokenCommand.fetch(folder, baseUrl(), DemoClient.COVENTRY_AE, "ETREAT", clock);
     out.println();
@@ -211,8 +244,9 @@ final class Demo implements AutoCloseable {
             + people.get(0).nhsNumber().formatted()
             + " to "
             + people.get(PEOPLE - 1).nhsNumber().formatted()
-            + "; three sources: GP Y90001,"
-            + " acute trust R9A, council adult social care E08000026.");
+            + "; three sources: GP Y90001 and acute trust R9A (FHIR R4), council adult social"
+            + " care E08000026 (a JSON case system, mapped). Start with --down acute-r9a to see"
+            + " a view with a source missing.");
     out.println();
     out.println(
         "# 200: council intelligence (E08000026, analyst) for case coordination (HOPERAT),");
@@ -256,6 +290,14 @@ final class Demo implements AutoCloseable {
             + " --recipient R9A --purpose TREAT)");
     out.println(withConsent);
     out.println();
+    out.println(
+        "# 200: the hospital frailty team (R9A) with the same consent sees GP, hospital and social"
+            + " care");
+    out.println(
+        "# records in one Bundle (coventry-direct-care and coventry-frailty-social-care), one"
+            + " Provenance per source; the council's case system is mapped to FHIR R4 on the way");
+    out.println(withConsent.replace(ae, frailty));
+    out.println();
     out.println("# 200: the patient withdraws consent; IG (or their GP) records it, at once");
     out.println(
         "curl -s -X DELETE -H 'Authorization: Bearer "
@@ -276,6 +318,19 @@ final class Demo implements AutoCloseable {
             + aeEmergency
             + "' -H 'X-Emergency-Reason: unconscious on arrival' "
             + url);
+    out.println(
+        "# 200: data quality across the sources for "
+            + people.get(SyntheticRecords.PLANTED_DISAGREEMENT).nhsNumber().formatted()
+            + ": the hospital holds a birth date one day out");
+    out.println(
+        "curl -s -H 'Authorization: Bearer "
+            + council
+            + "' "
+            + baseUrl()
+            + "/fhir/Patient/"
+            + people.get(SyntheticRecords.PLANTED_DISAGREEMENT).nhsNumber()
+            + "/\\$data-quality");
+    out.println();
     out.println(
         "# IG lead: the person's consents, and what would be decided for this person, without fetching anything");
     out.println(
@@ -317,7 +372,7 @@ final class Demo implements AutoCloseable {
   @Override
   public void close() throws Exception {
     gateway.stop().await();
-    for (FhirSourceServer s : sources) {
+    for (AutoCloseable s : sources.values()) {
       s.close();
     }
     vertx.close().await();

@@ -9,6 +9,7 @@ enum DemoClient {
   COUNCIL_INTEL(
       "council-intel", "E08000026", "analyst", "a.analyst", List.of("HOPERAT", "PUBHLTH")),
   COVENTRY_AE("coventry-ae", "R9A", "clinician", "dr.jones", List.of("TREAT", "ETREAT")),
+  FRAILTY_TEAM("coventry-frailty", "R9A", "clinician", "nurse.patel", List.of("TREAT", "ETREAT")),
   IG_CONSOLE("ig-console", "QWU", "ig-lead", "ig.lead", List.of("HOPERAT"));
 
   final String id;

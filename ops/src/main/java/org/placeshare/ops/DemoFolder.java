@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.placeshare.fhir.synthetic.CouncilCareServer;
 import org.placeshare.policy.identity.SigningKey;
 
 /**
@@ -17,7 +18,10 @@ final class DemoFolder {
 
   static final String DEFAULT = "placeshare-demo";
   static final List<String> AGREEMENTS =
-      List.of("coventry-direct-care.yaml", "gm-connect-council-intelligence.yaml");
+      List.of(
+          "coventry-direct-care.yaml",
+          "coventry-frailty-social-care.yaml",
+          "gm-connect-council-intelligence.yaml");
 
   final Path root;
 
@@ -35,6 +39,11 @@ final class DemoFolder {
 
   Path gatewayKey() {
     return root.resolve("keys/gateway.key.pem");
+  }
+
+  /** How the council's case system becomes FHIR. */
+  Path councilMapping() {
+    return root.resolve("mappings/council-asc.yaml");
   }
 
   /** The gateway's consent key: it signs consents recorded through it. */
@@ -77,6 +86,12 @@ final class DemoFolder {
     for (DemoClient client : DemoClient.values()) {
       if (!Files.exists(clientKey(client.id))) {
         SigningKey.generate().writePem(clientKey(client.id), clientPublicKey(client.id));
+      }
+    }
+    if (!Files.exists(councilMapping())) {
+      Files.createDirectories(councilMapping().getParent());
+      try (InputStream in = CouncilCareServer.mapping()) {
+        Files.copy(in, councilMapping());
       }
     }
     Files.createDirectories(agreements());

@@ -57,10 +57,15 @@ public final class Ops {
         description = "gateway port (default ${DEFAULT-VALUE})")
     int port;
 
+    @Option(
+        names = "--down",
+        description = "a source to leave stopped (gp-y90001, acute-r9a, council-asc); repeatable")
+    java.util.Set<String> down = java.util.Set.of();
+
     @Override
     public Integer call() throws Exception {
       Clock clock = Clock.systemUTC();
-      Demo demo = Demo.start(new DemoFolder(folder), "127.0.0.1", port, clock);
+      Demo demo = Demo.start(new DemoFolder(folder), "127.0.0.1", port, clock, down);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> close(demo)));
       demo.printWelcome(System.out, clock);
       new CountDownLatch(1).await();

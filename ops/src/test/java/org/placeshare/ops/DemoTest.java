@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Provenance;
 import org.junit.jupiter.api.Test;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.policy.NhsNumber;
@@ -39,6 +40,7 @@ class DemoTest {
     Path folder = Files.createDirectories(Path.of("target", "demo-" + System.nanoTime()));
     Clock clock = Clock.systemUTC();
     List<HttpResponse<String>> responses = new ArrayList<>();
+    HttpResponse<String> partial;
     String output;
     try (Demo demo = Demo.start(new DemoFolder(folder), "127.0.0.1", freePort(), clock)) {
       assertThat(demo.people)
@@ -58,16 +60,32 @@ class DemoTest {
           assertThat(bundle.getTotal()).isGreaterThan(1);
         }
       }
+      // A source stops: the council's view goes on without it, saying what is missing.
+      demo.stopSource(Demo.ACUTE_SOURCE);
+      partial = run(CURL_LINE.matcher(output).results().findFirst().orElseThrow().group(1));
     }
 
-    // Council 200; A&E refused without consent, permitted with it, the consent withdrawn,
-    // refused again, permitted under break-glass; then the IG lines: consents, what-if,
-    // agreements, status.
+    // Council 200; A&E refused without consent, permitted with it; the frailty team sees GP,
+    // hospital and social care; the consent withdrawn, refused again, permitted under break-glass;
+    // data quality; then the IG lines: consents, what-if, agreements, status.
     assertThat(responses)
         .extracting(HttpResponse::statusCode)
-        .containsExactly(200, 403, 200, 200, 403, 200, 200, 200, 200, 200);
-    assertThat(responses.get(6).body()).contains("\"status\":\"withdrawn\"");
-    assertThat(responses.get(7).body()).contains("consent is required and none was presented");
+        .containsExactly(200, 403, 200, 200, 200, 403, 200, 200, 200, 200, 200, 200);
+    Bundle council = Fhir.json().parseResource(Bundle.class, responses.get(0).body());
+    assertThat(patientOf(council).getBirthDateElement().asStringValue()).hasSize(4);
+    Bundle frailty = Fhir.json().parseResource(Bundle.class, responses.get(3).body());
+    assertThat(types(frailty)).contains("Condition", "Encounter", "EpisodeOfCare", "Provenance");
+    assertThat(frailty.getEntry())
+        .filteredOn(e -> e.getResource() instanceof Provenance)
+        .hasSize(3);
+    assertThat(responses.get(7).body())
+        .contains("data quality: acute-r9a disagrees with gp-y90001 on birth date");
+    assertThat(responses.get(8).body()).contains("\"status\":\"withdrawn\"");
+    assertThat(responses.get(9).body()).contains("consent is required and none was presented");
+    assertThat(partial.statusCode()).isEqualTo(200);
+    assertThat(partial.body())
+        .contains("source acute-r9a (R9A) could not be reached")
+        .contains("\"resourceType\":\"Condition\"");
     assertThat(folder.resolve("keys/gateway.key.pem")).exists();
     assertThat(folder.resolve("agreements/coventry-direct-care.yaml")).exists();
     assertThat(output).contains("999 000 0018");
@@ -96,6 +114,19 @@ class DemoTest {
       request.method(method.group(1), HttpRequest.BodyPublishers.noBody());
     }
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static org.hl7.fhir.r4.model.Patient patientOf(Bundle bundle) {
+    return (org.hl7.fhir.r4.model.Patient)
+        bundle.getEntry().stream()
+            .map(Bundle.BundleEntryComponent::getResource)
+            .filter(r -> r instanceof org.hl7.fhir.r4.model.Patient)
+            .findFirst()
+            .orElseThrow();
+  }
+
+  private static List<String> types(Bundle bundle) {
+    return bundle.getEntry().stream().map(e -> e.getResource().fhirType()).distinct().toList();
   }
 
   private static int freePort() throws Exception {

@@ -82,8 +82,10 @@ class KeygenCommandTest {
     assertThat(client.certificate().getSubjectX500Principal().getName())
         .contains("CN=council-intel");
     assertThat(client.certificate().getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.2");
-    assertThat(Files.getPosixFilePermissions(dir.resolve("ca.key.pem")).toString())
-        .isEqualTo("[OWNER_READ, OWNER_WRITE]");
+    assertThat(Files.getPosixFilePermissions(dir.resolve("ca.key.pem")))
+        .containsExactlyInAnyOrder(
+            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
   }
 
   @Test

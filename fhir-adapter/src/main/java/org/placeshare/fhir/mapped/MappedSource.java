@@ -22,6 +22,7 @@ import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.fhir.CappedBody;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.RecordSource;
+import org.placeshare.fhir.SourceAccess;
 import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.fhir.SourceRecords;
 import org.placeshare.policy.NhsNumber;
@@ -40,17 +41,22 @@ public final class MappedSource implements RecordSource {
   private final SourceMapping mapping;
   private final HttpClientAgent client;
 
-  public MappedSource(Vertx vertx, SourceDescriptor descriptor, SourceMapping mapping) {
+  private final SourceAccess access;
+
+  public MappedSource(
+      Vertx vertx, SourceDescriptor descriptor, SourceMapping mapping, SourceAccess access) {
     this.vertx = vertx;
+    this.access = access;
     this.descriptor = descriptor;
     this.mapping = mapping;
     int deadline = (int) descriptor.deadline().toMillis();
     this.client =
         vertx.createHttpClient(
-            new HttpClientOptions()
-                .setConnectTimeout(deadline)
-                .setIdleTimeout(deadline)
-                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS));
+            access.apply(
+                new HttpClientOptions()
+                    .setConnectTimeout(deadline)
+                    .setIdleTimeout(deadline)
+                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)));
   }
 
   @Override
@@ -71,11 +77,12 @@ public final class MappedSource implements RecordSource {
                         descriptor,
                         "did not answer within " + descriptor.deadline().toMillis() + " ms")));
     RequestOptions request =
-        new RequestOptions()
-            .setMethod(HttpMethod.GET)
-            .setAbsoluteURI(descriptor.base() + mapping.lookup(patient))
-            .setFollowRedirects(false)
-            .putHeader(HttpHeaders.ACCEPT, "application/json");
+        access.apply(
+            new RequestOptions()
+                .setMethod(HttpMethod.GET)
+                .setAbsoluteURI(descriptor.base() + mapping.lookup(patient))
+                .setFollowRedirects(false)
+                .putHeader(HttpHeaders.ACCEPT, "application/json"));
     client
         .request(request)
         .compose(r -> r.send())

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.fhir.SourceAccess;
 import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.fhir.SourceRecords;
 import org.placeshare.fhir.synthetic.CouncilCareServer;
@@ -60,7 +61,8 @@ class MappedSourceTest {
                 base,
                 Duration.ofSeconds(5),
                 List.of("Patient", "EpisodeOfCare")),
-            mapping);
+            mapping,
+            SourceAccess.NONE);
     try {
       return source
           .fetch(
