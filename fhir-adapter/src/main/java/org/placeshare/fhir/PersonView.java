@@ -56,12 +56,14 @@ public final class PersonView {
    * @param results in order of authority: the first Found supplies the Patient
    * @param grants per source id, what its decision allows: only that leaves, and as it says
    * @param withheld sources the policy did not permit for this request, said in general terms
+   * @param pseudonyms the gateway's pseudonym key, for agreements that ask for pseudonyms
    */
   public static Released assemble(
       NhsNumber requested,
       List<SourceRecords> results,
       Map<String, Grant> grants,
       List<SourceDescriptor> withheld,
+      Optional<Pseudonyms> pseudonyms,
       Instant now) {
     Bundle bundle = new Bundle().setType(Bundle.BundleType.SEARCHSET);
     bundle.setId(UUID.randomUUID().toString());
@@ -83,7 +85,7 @@ public final class PersonView {
         String sourcePatient = "Patient/" + found.patient().getIdElement().getIdPart();
         if (!patientAdded) {
           Optional<Resource> patient =
-              ReleaseObligations.apply(found.patient(), grant.obligations());
+              ReleaseObligations.apply(found.patient(), grant.obligations(), pseudonyms);
           if (patient.isPresent()) {
             Resource merged = patient.get();
             merged.setId(patientUrl.substring("urn:uuid:".length()));
@@ -103,7 +105,7 @@ public final class PersonView {
           if (resource instanceof Patient) {
             continue;
           }
-          ReleaseObligations.apply(resource, grant.obligations())
+          ReleaseObligations.apply(resource, grant.obligations(), pseudonyms)
               .ifPresent(
                   r -> {
                     pointAtMergedPatient(r, sourcePatient, patientUrl);

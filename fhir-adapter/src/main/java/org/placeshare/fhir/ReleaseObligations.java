@@ -32,6 +32,16 @@ public final class ReleaseObligations {
 
   /** The resource as it may be released, or empty when it must not leave at all. */
   public static Optional<Resource> apply(Resource resource, Obligations obligations) {
+    return apply(resource, obligations, Optional.empty());
+  }
+
+  /**
+   * The same, with the gateway's pseudonym key: where the agreement asks for pseudonyms each
+   * identifier is replaced by its pseudonym under that agreement; without a key, no identifier
+   * value leaves at all.
+   */
+  public static Optional<Resource> apply(
+      Resource resource, Obligations obligations, Optional<Pseudonyms> pseudonyms) {
     if (!obligations.resourceTypes().contains(resource.fhirType())) {
       return Optional.empty();
     }
@@ -55,10 +65,17 @@ public final class ReleaseObligations {
       generalise(terser, resource, g.getKey(), g.getValue());
     }
     if (obligations.pseudonymKey().isPresent()) {
-      // Pseudonyms keyed per agreement come with cohort export; until then no identifier leaves.
-      terser
-          .getAllPopulatedChildElementsOfType(resource, Identifier.class)
-          .forEach(i -> i.setValue(null).setSystem(null));
+      String agreement = obligations.pseudonymKey().get();
+      for (Identifier i : terser.getAllPopulatedChildElementsOfType(resource, Identifier.class)) {
+        String system = i.getSystem();
+        String value = i.getValue();
+        i.setSystem(pseudonyms.isPresent() ? Pseudonyms.SYSTEM_PREFIX + agreement : null);
+        i.setValue(
+            value == null || pseudonyms.isEmpty()
+                ? null
+                : pseudonyms.get().of(agreement, system, value));
+        i.setType(null).setAssigner(null).setPeriod(null);
+      }
     }
     obligations
         .confidentiality()

@@ -107,6 +107,33 @@ class ReleaseObligationsTest {
   }
 
   @Test
+  void apply_pseudonymiseWithAKey_givesAStablePseudonymPerAgreement() {
+    Pseudonyms key = new Pseudonyms(new byte[32]);
+    Obligations terms = obligations(Set.of(), Map.of(), List.of(), true);
+
+    Patient once =
+        (Patient) ReleaseObligations.apply(patient(), terms, Optional.of(key)).orElseThrow();
+    Patient again =
+        (Patient) ReleaseObligations.apply(patient(), terms, Optional.of(key)).orElseThrow();
+
+    var id = once.getIdentifierFirstRep();
+    assertThat(id.getSystem()).isEqualTo("urn:placeshare:pseudonym:agreement");
+    assertThat(id.getValue()).hasSize(22).isEqualTo(again.getIdentifierFirstRep().getValue());
+    assertThat(Fhir.encode(once)).doesNotContain("9990000018");
+    assertThat(key.of("another-agreement", Fhir.NHS_NUMBER_SYSTEM, "9990000018"))
+        .isNotEqualTo(id.getValue());
+    assertThat(
+            new Pseudonyms(
+                    new byte[] {
+                      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                      23, 24, 25, 26, 27, 28, 29, 30, 31, 32
+                    })
+                .of("agreement", Fhir.NHS_NUMBER_SYSTEM, "9990000018"))
+        .as("another key, another pseudonym")
+        .isNotEqualTo(id.getValue());
+  }
+
+  @Test
   void apply_typeOutOfScope_dropsIt() {
     assertThat(
             ReleaseObligations.apply(

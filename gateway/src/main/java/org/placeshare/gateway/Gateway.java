@@ -1,6 +1,7 @@
 package org.placeshare.gateway;
 
 import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.util.Base64URL;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientAuth;
@@ -23,6 +24,7 @@ import java.util.Set;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
 import org.placeshare.fhir.FhirRestSource;
+import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.RecordSource;
 import org.placeshare.fhir.SourceAccess;
 import org.placeshare.fhir.SourceDescriptor;
@@ -99,6 +101,7 @@ public final class Gateway {
     PolicyStore policy;
     SigningKey signingKey;
     Optional<SigningKey> consentKey;
+    Optional<Pseudonyms> pseudonyms;
     Map<String, RegisteredClient> clients;
     List<RecordSource> sources;
     HttpServerOptions serverOptions;
@@ -106,6 +109,8 @@ public final class Gateway {
       policy = PolicyStore.load(config.agreements(), policyOptions(config), clock);
       signingKey = SigningKey.readPrivatePem(config.signingKey());
       consentKey = config.consentKey().map(SigningKey::readPrivatePem);
+      pseudonyms =
+          config.pseudonymKey().map(f -> new Pseudonyms(Base64URL.from(secret(f)).decode()));
       clients = clients(config);
       serverOptions = serverOptions(config);
       sources = sources(vertx, config);
@@ -143,6 +148,7 @@ public final class Gateway {
                                       new ConsentTokens(issuerKeys, clock), issuerKeys),
                                   new ConsentRegister(db.pool()),
                                   config.mutualTls(),
+                                  pseudonyms,
                                   clock);
                           return optOuts
                               .map(o -> o.load(vertx).<Void>mapEmpty())

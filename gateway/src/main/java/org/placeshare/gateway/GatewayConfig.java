@@ -33,6 +33,8 @@ import java.util.Set;
  * @param nationalOptOuts a file of NHS numbers, one per line, that have registered a national data
  *     opt-out; loaded into the register at start and whenever it changes
  * @param tls serve https, and with a client CA require client certificates (mutual TLS)
+ * @param pseudonymKey a file holding the secret (base64url, 32 bytes or more) that keys
+ *     per-agreement pseudonyms; without it, agreements asking for pseudonyms release no identifier
  */
 public record GatewayConfig(
     String host,
@@ -52,7 +54,8 @@ public record GatewayConfig(
     List<ConsentIssuer> consentIssuers,
     Optional<Path> issuerTrustCa,
     Optional<Path> nationalOptOuts,
-    Optional<Tls> tls) {
+    Optional<Tls> tls,
+    Optional<Path> pseudonymKey) {
 
   /**
    * A consent recorder, by ODS code, with its keys as a JWKS file or an https URL, the algorithms
@@ -157,7 +160,8 @@ public record GatewayConfig(
       List<RawConsentIssuer> consentIssuers,
       String issuerTrustCa,
       String nationalOptOuts,
-      RawTls tls) {}
+      RawTls tls,
+      String pseudonymKey) {}
 
   record RawConsentIssuer(
       String organisation,
@@ -307,7 +311,8 @@ public record GatewayConfig(
             issuers,
             Optional.ofNullable(path(base, raw.issuerTrustCa())),
             Optional.ofNullable(path(base, raw.nationalOptOuts())),
-            tls);
+            tls,
+            Optional.ofNullable(path(base, raw.pseudonymKey())));
     for (ConsentIssuer i : issuers) {
       unregistered(
           problems,

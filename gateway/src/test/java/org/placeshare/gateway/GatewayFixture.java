@@ -179,6 +179,7 @@ final class GatewayFixture implements AutoCloseable {
                     "R9A", Optional.empty(), Optional.empty(), Set.of("ES256"), true)),
             Optional.empty(),
             Optional.empty(),
+            Optional.empty(),
             Optional.empty());
     Gateway gateway = Gateway.start(vertx, change.apply(config), CLOCK).await();
     return new GatewayFixture(
@@ -239,7 +240,8 @@ final class GatewayFixture implements AutoCloseable {
         issuers,
         issuerTrustCa,
         nationalOptOuts,
-        tls);
+        tls,
+        c.pseudonymKey());
   }
 
   URI url(String path) {

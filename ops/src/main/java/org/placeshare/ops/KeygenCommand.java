@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
       KeygenCommand.Key.class,
       KeygenCommand.Authority.class,
       KeygenCommand.Server.class,
-      KeygenCommand.Client.class
+      KeygenCommand.Client.class,
+      KeygenCommand.Secret.class
     })
 final class KeygenCommand {
 
@@ -165,6 +166,28 @@ final class KeygenCommand {
               out,
               client,
               () -> Certificates.client(authority(ca), client, Duration.ofDays(days))));
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "secret",
+      mixinStandardHelpOptions = true,
+      description = "A random 32-byte secret (base64url), such as the pseudonym key.")
+  static final class Secret implements Callable<Integer> {
+    @Option(names = "--out", required = true, description = "the file to write")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+      refuseOverwrite(out);
+      byte[] secret = new byte[32];
+      new java.security.SecureRandom().nextBytes(secret);
+      Files.createDirectories(out.toAbsolutePath().getParent());
+      Files.writeString(out, com.nimbusds.jose.util.Base64URL.encode(secret) + "\n");
+      Files.setPosixFilePermissions(
+          out, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      System.out.println("wrote " + out + " (secret; back it up: pseudonyms cannot be remade)");
       return 0;
     }
   }

@@ -46,6 +46,21 @@ class KeygenCommandTest {
   }
 
   @Test
+  void keygen_secret_writes32RandomBytesOwnerOnly() throws Exception {
+    Path file = dir.resolve("pseudonym.key");
+    assertThat(run("keygen", "secret", "--out", file.toString())).isZero();
+
+    byte[] secret = com.nimbusds.jose.util.Base64URL.from(Files.readString(file).strip()).decode();
+    assertThat(secret).hasSize(32);
+    assertThat(new org.placeshare.fhir.Pseudonyms(secret).of("a", "s", "v")).hasSize(22);
+    assertThat(Files.getPosixFilePermissions(file))
+        .containsExactlyInAnyOrder(
+            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    assertThat(run("keygen", "secret", "--out", file.toString())).isEqualTo(1);
+  }
+
+  @Test
   void keygen_makesACaAndTheCertificatesItSigns() throws Exception {
     String out = dir.toString();
     String ca = dir.resolve("ca").toString();

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.RecordSource;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.consent.AssertionReplay;
@@ -43,6 +44,7 @@ public final class GatewayRoutes {
       ConsentVerifier consentVerifier,
       ConsentRegister consents,
       boolean mutualTls,
+      Optional<Pseudonyms> pseudonyms,
       Clock clock) {}
 
   public static Router create(Vertx vertx, Services s) {
@@ -60,6 +62,7 @@ public final class GatewayRoutes {
             s.consentVerifier(),
             s.consents(),
             s.audit(),
+            s.pseudonyms(),
             clock);
     PolicyEndpoints policyEndpoints =
         new PolicyEndpoints(

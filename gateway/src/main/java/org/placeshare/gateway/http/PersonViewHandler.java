@@ -20,6 +20,7 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.DataQuality;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.PersonView;
+import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.RecordSource;
 import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.fhir.SourceRecords;
@@ -76,6 +77,7 @@ final class PersonViewHandler {
   private final ConsentRegister consents;
   private final AuditLog audit;
   private final Clock clock;
+  private final Optional<Pseudonyms> pseudonyms;
   private final DecoyDelay decoy = new DecoyDelay();
 
   /** Each source's problem at its last fetch, if it failed: a hidden refusal answers the same. */
@@ -89,6 +91,7 @@ final class PersonViewHandler {
       ConsentVerifier verifier,
       ConsentRegister consents,
       AuditLog audit,
+      Optional<Pseudonyms> pseudonyms,
       Clock clock) {
     this.vertx = vertx;
     this.store = store;
@@ -97,6 +100,7 @@ final class PersonViewHandler {
     this.verifier = verifier;
     this.consents = consents;
     this.audit = audit;
+    this.pseudonyms = pseudonyms;
     this.clock = clock;
   }
 
@@ -432,7 +436,7 @@ final class PersonViewHandler {
       return;
     }
     PersonView.Released released =
-        PersonView.assemble(state.patient, results, grants, withheld, now);
+        PersonView.assemble(state.patient, results, grants, withheld, pseudonyms, now);
     vertx
         .executeBlocking(() -> Fhir.encode(released.bundle()), false)
         .compose(json -> countPilotReleases(request, permitted).map(json))
