@@ -319,6 +319,22 @@ class FhirRestSourceTest {
         .startsWith("is not being asked for now");
   }
 
+  @Test
+  void fetch_deeplyNestedReply_isRefusedWithAClearReason() throws Exception {
+    // 100,000 nested arrays in well under the size cap: a parser that recursed would overflow.
+    String nested =
+        "{\"resourceType\":\"Bundle\",\"x\":" + "[".repeat(100_000) + "]".repeat(100_000) + "}";
+
+    SourceRecords result =
+        withUpstream(
+            req -> req.response().end(nested),
+            base ->
+                fetch(base, Duration.ofSeconds(10), people.get(0).nhsNumber(), Set.of("Patient")));
+
+    assertThat(((SourceRecords.Failed) result).reason())
+        .isEqualTo("sent a reply that is not a FHIR R4 Bundle");
+  }
+
   private static <T> T withUpstream(
       Consumer<HttpServerRequest> handler, java.util.function.Function<URI, T> use)
       throws Exception {
