@@ -193,4 +193,19 @@ class PersonViewTest {
 
     assertThat(r.body()).contains("data quality: acute-r9a disagrees with gp-y90001 on birth date");
   }
+
+  @Test
+  void view_feedsTheRelationshipRegister_fromWhatTheSourcesSaid() {
+    var relationships =
+        fixture.register().facts(fixture.firstPerson().nhsNumber()).await().relationships();
+
+    assertThat(relationships)
+        .contains(
+            new org.placeshare.policy.CareRelationship(
+                org.placeshare.policy.OdsCode.of("Y90001"),
+                org.placeshare.policy.RelationshipKind.REGISTERED_GP),
+            new org.placeshare.policy.CareRelationship(
+                org.placeshare.policy.OdsCode.of("R9A"),
+                org.placeshare.policy.RelationshipKind.ENCOUNTER));
+  }
 }

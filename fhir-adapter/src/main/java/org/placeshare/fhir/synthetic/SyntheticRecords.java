@@ -12,6 +12,7 @@ import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.Encounter;
 import org.hl7.fhir.r4.model.Enumerations;
 import org.hl7.fhir.r4.model.EpisodeOfCare;
+import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.MedicationStatement;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
@@ -67,6 +68,11 @@ public final class SyntheticRecords {
       }
       String patientId = idPrefix + "-" + person.index();
       Patient patient = patient(patientId, person);
+      if (kind == Kind.GP) {
+        patient
+            .addGeneralPractitioner()
+            .setIdentifier(new Identifier().setSystem(Fhir.ODS_SYSTEM).setValue(GP_PRACTICE));
+      }
       if (kind == Kind.ACUTE && person.index() == PLANTED_DISAGREEMENT) {
         // A typing slip at the hospital's front desk: one day out. The data-quality check finds it.
         patient.setBirthDate(date(person.birthDate().plusDays(1)));
@@ -135,6 +141,9 @@ public final class SyntheticRecords {
     resources.forEach(r -> r.getMeta().setLastUpdated(date(LAST_UPDATED)));
     return resources;
   }
+
+  /** The ODS code of the synthetic GP practice, named as each person's registered GP. */
+  public static final String GP_PRACTICE = "Y90001";
 
   /** The person whose birth date the acute trust holds wrongly, for the data-quality check. */
   public static final int PLANTED_DISAGREEMENT = 2;

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.placeshare.fhir.CareRelationships;
 import org.placeshare.fhir.DataQuality;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.PersonView;
@@ -50,6 +51,9 @@ import org.placeshare.policy.identity.Caller;
  * only what each decision allows, audit durably, then respond.
  */
 final class PersonViewHandler {
+
+  private static final java.util.logging.Logger LOG =
+      java.util.logging.Logger.getLogger(PersonViewHandler.class.getName());
 
   static final String ACTION = "read-person-view";
   static final String DATA_QUALITY_ACTION = "data-quality";
@@ -440,6 +444,7 @@ final class PersonViewHandler {
     vertx
         .executeBlocking(() -> Fhir.encode(released.bundle()), false)
         .compose(json -> countPilotReleases(request, permitted).map(json))
+        .compose(json -> learnRelationships(state.patient, results, now).map(json))
         .compose(
             json ->
                 audit
@@ -448,6 +453,27 @@ final class PersonViewHandler {
                     .map(seq -> json))
         .onSuccess(json -> Outcomes.sendFhir(ctx.response().setStatusCode(200), json))
         .onFailure(e -> ctx.fail(e instanceof AuditUnavailable ? 503 : 500, e));
+  }
+
+  /**
+   * Feeds the relationship register from what the sources said (registered GP, open episodes,
+   * encounters). A failure here loses a hint, never the answer, so it is logged and passed over.
+   */
+  private Future<Void> learnRelationships(
+      NhsNumber patient, List<SourceRecords> results, Instant now) {
+    List<Future<Void>> writes = new ArrayList<>();
+    for (SourceRecords r : results) {
+      if (r instanceof SourceRecords.Found found) {
+        CareRelationships.in(found).forEach(c -> writes.add(register.relate(patient, c, now)));
+      }
+    }
+    return Future.all(writes)
+        .<Void>mapEmpty()
+        .recover(
+            e -> {
+              LOG.warning("relationship register not updated: " + e.getClass().getSimpleName());
+              return Future.succeededFuture();
+            });
   }
 
   private static boolean qualityOnly(RequestState state) {
