@@ -335,6 +335,37 @@ class FhirRestSourceTest {
         .isEqualTo("sent a reply that is not a FHIR R4 Bundle");
   }
 
+  @Test
+  void fetch_withABearerToken_presentsItOnEveryRequest() throws Exception {
+    java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    String empty = Fhir.encode(new Bundle().setType(Bundle.BundleType.SEARCHSET));
+
+    withUpstream(
+        req -> {
+          seen.add(String.valueOf(req.getHeader("Authorization")));
+          req.response().end(empty);
+        },
+        base -> {
+          FhirRestSource source =
+              new FhirRestSource(
+                  vertx,
+                  new SourceDescriptor(
+                      "gp", OdsCode.of("Y90001"), base, Duration.ofSeconds(5), List.of("Patient")),
+                  new SourceAccess(
+                      java.util.Optional.of("source-token"),
+                      java.util.Optional.empty(),
+                      java.util.Optional.empty(),
+                      java.util.Optional.empty()));
+          try {
+            return source.fetch(people.get(0).nhsNumber(), Set.of("Patient")).await();
+          } finally {
+            source.close().await();
+          }
+        });
+
+    assertThat(seen).containsExactly("Bearer source-token");
+  }
+
   private static <T> T withUpstream(
       Consumer<HttpServerRequest> handler, java.util.function.Function<URI, T> use)
       throws Exception {
