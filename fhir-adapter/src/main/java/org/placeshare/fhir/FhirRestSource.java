@@ -55,7 +55,7 @@ public final class FhirRestSource implements RecordSource {
   private final Vertx vertx;
   private final SourceDescriptor descriptor;
   private final HttpClientAgent client;
-  private final CircuitBreaker breaker = new CircuitBreaker(System::nanoTime);
+  private final SourceFetch fetches;
 
   private final SourceAccess access;
 
@@ -67,6 +67,7 @@ public final class FhirRestSource implements RecordSource {
     this.vertx = vertx;
     this.descriptor = descriptor;
     this.access = access;
+    this.fetches = new SourceFetch(vertx, descriptor);
     int deadlineMillis = (int) descriptor.deadline().toMillis();
     this.client =
         vertx.createHttpClient(
@@ -87,46 +88,19 @@ public final class FhirRestSource implements RecordSource {
   @Override
   public Future<SourceRecords> fetch(
       NhsNumber patient, Set<String> resourceTypes, Optional<Instant> since) {
-    if (!breaker.allow()) {
-      return Future.succeededFuture(
-          new SourceRecords.Failed(descriptor, breaker.refusing().orElse("is not being asked")));
-    }
-    Promise<SourceRecords> result = Promise.promise();
-    long timer =
-        vertx.setTimer(
-            descriptor.deadline().toMillis(),
-            id ->
-                result.tryComplete(
-                    new SourceRecords.Failed(
-                        descriptor,
-                        "did not answer within " + descriptor.deadline().toMillis() + " ms")));
-    findPatient(patient)
-        .compose(
-            found ->
-                found == null
-                    ? Future.succeededFuture(notFound())
-                    : records(found, resourceTypes, since))
-        .recover(e -> Future.succeededFuture(new SourceRecords.Failed(descriptor, reason(e))))
-        .onComplete(
-            done -> {
-              vertx.cancelTimer(timer);
-              result.tryComplete(done.result());
-            });
-    return result
-        .future()
-        .onSuccess(
-            r -> {
-              if (r instanceof SourceRecords.Failed) {
-                breaker.failed();
-              } else {
-                breaker.succeeded();
-              }
-            });
+    return fetches.run(
+        () ->
+            findPatient(patient)
+                .compose(
+                    found ->
+                        found == null
+                            ? Future.succeededFuture(notFound())
+                            : records(found, resourceTypes, since)));
   }
 
   @Override
   public Optional<String> unavailable() {
-    return breaker.refusing();
+    return fetches.unavailable();
   }
 
   private SourceRecords notFound() {
@@ -329,29 +303,9 @@ public final class FhirRestSource implements RecordSource {
     }
   }
 
-  private static String reason(Throwable e) {
-    if (e instanceof UpstreamException) {
-      return e.getMessage();
-    }
-    // Connection trouble: name its kind, not its details (which may quote hosts or payloads).
-    if (e instanceof java.net.ConnectException) {
-      return "could not be reached (connection refused)";
-    }
-    return "could not be reached (" + e.getClass().getSimpleName() + ")";
-  }
-
   @Override
   public Future<Void> close() {
     return client.close();
-  }
-
-  /** An upstream misbehaved; the message is safe to show the caller. */
-  static class UpstreamException extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    UpstreamException(String message) {
-      super(message, null, false, false);
-    }
   }
 
   /** An upstream that said it is busy or its own upstream failed: worth asking again. */

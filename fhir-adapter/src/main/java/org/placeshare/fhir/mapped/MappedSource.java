@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
@@ -24,7 +23,9 @@ import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.RecordSource;
 import org.placeshare.fhir.SourceAccess;
 import org.placeshare.fhir.SourceDescriptor;
+import org.placeshare.fhir.SourceFetch;
 import org.placeshare.fhir.SourceRecords;
+import org.placeshare.fhir.UpstreamException;
 import org.placeshare.policy.NhsNumber;
 
 /**
@@ -42,11 +43,13 @@ public final class MappedSource implements RecordSource {
   private final HttpClientAgent client;
 
   private final SourceAccess access;
+  private final SourceFetch fetches;
 
   public MappedSource(
       Vertx vertx, SourceDescriptor descriptor, SourceMapping mapping, SourceAccess access) {
     this.vertx = vertx;
     this.access = access;
+    this.fetches = new SourceFetch(vertx, descriptor);
     this.descriptor = descriptor;
     this.mapping = mapping;
     int deadline = (int) descriptor.deadline().toMillis();
@@ -67,15 +70,6 @@ public final class MappedSource implements RecordSource {
   @Override
   public Future<SourceRecords> fetch(
       NhsNumber patient, Set<String> resourceTypes, Optional<Instant> since) {
-    Promise<SourceRecords> result = Promise.promise();
-    long timer =
-        vertx.setTimer(
-            descriptor.deadline().toMillis(),
-            id ->
-                result.tryComplete(
-                    new SourceRecords.Failed(
-                        descriptor,
-                        "did not answer within " + descriptor.deadline().toMillis() + " ms")));
     RequestOptions request =
         access.apply(
             new RequestOptions()
@@ -83,29 +77,30 @@ public final class MappedSource implements RecordSource {
                 .setAbsoluteURI(descriptor.base() + mapping.lookup(patient))
                 .setFollowRedirects(false)
                 .putHeader(HttpHeaders.ACCEPT, "application/json"));
-    client
-        .request(request)
-        .compose(r -> r.send())
-        .compose(
-            response -> {
-              if (response.statusCode() == 404) {
-                response.request().reset();
-                return Future.succeededFuture((Buffer) null);
-              }
-              return CappedBody.read(response, MAX_BODY_BYTES, MappingException::new);
-            })
-        .compose(
-            body ->
-                body == null
-                    ? Future.succeededFuture(notFound())
-                    : vertx.executeBlocking(() -> map(body, patient, resourceTypes), false))
-        .recover(e -> Future.succeededFuture(new SourceRecords.Failed(descriptor, reason(e))))
-        .onComplete(
-            done -> {
-              vertx.cancelTimer(timer);
-              result.tryComplete(done.result());
-            });
-    return result.future();
+    return fetches.run(
+        () ->
+            client
+                .request(request)
+                .compose(r -> r.send())
+                .compose(
+                    response -> {
+                      if (response.statusCode() == 404) {
+                        response.request().reset();
+                        return Future.succeededFuture((Buffer) null);
+                      }
+                      return CappedBody.read(response, MAX_BODY_BYTES, UpstreamException::new);
+                    })
+                .compose(
+                    body ->
+                        body == null
+                            ? Future.succeededFuture(notFound())
+                            : vertx.executeBlocking(
+                                () -> map(body, patient, resourceTypes), false)));
+  }
+
+  @Override
+  public Optional<String> unavailable() {
+    return fetches.unavailable();
   }
 
   /** Largest reply read; a longer one is cut off and the fetch fails. */
@@ -120,9 +115,9 @@ public final class MappedSource implements RecordSource {
     try {
       json = JSON.readTree(body.getBytes());
     } catch (JsonProcessingException e) {
-      throw new MappingException("sent a reply that is not JSON");
+      throw new UpstreamException("sent a reply that is not JSON");
     } catch (java.io.IOException e) {
-      throw new MappingException("sent a reply that could not be read");
+      throw new UpstreamException("sent a reply that could not be read");
     }
     Optional<SourceMapping.Mapped> mapped = mapping.map(json);
     if (mapped.isEmpty() || !holds(mapped.get(), patient)) {
@@ -151,27 +146,8 @@ public final class MappedSource implements RecordSource {
     return false;
   }
 
-  private static String reason(Throwable e) {
-    if (e instanceof MappingException) {
-      return e.getMessage();
-    }
-    if (e instanceof java.net.ConnectException) {
-      return "could not be reached (connection refused)";
-    }
-    return "could not be reached (" + e.getClass().getSimpleName() + ")";
-  }
-
   @Override
   public Future<Void> close() {
     return client.close();
-  }
-
-  /** The source's reply could not be used; the message is safe to show. */
-  static final class MappingException extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    MappingException(String message) {
-      super(message, null, false, false);
-    }
   }
 }

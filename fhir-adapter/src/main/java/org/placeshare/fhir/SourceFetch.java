@@ -1,0 +1,74 @@
+package org.placeshare.fhir;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * What every kind of source does around a fetch: one deadline for all of it, a circuit breaker that
+ * leaves a failing source alone, and upstream trouble turned into a {@link SourceRecords.Failed}
+ * with a reason safe to show, so that a fetch's future never fails.
+ */
+public final class SourceFetch {
+
+  private final Vertx vertx;
+  private final SourceDescriptor descriptor;
+  private final CircuitBreaker breaker = new CircuitBreaker(System::nanoTime);
+
+  public SourceFetch(Vertx vertx, SourceDescriptor descriptor) {
+    this.vertx = vertx;
+    this.descriptor = descriptor;
+  }
+
+  /** Runs one fetch under the deadline and the breaker. */
+  public Future<SourceRecords> run(Supplier<Future<SourceRecords>> work) {
+    if (!breaker.allow()) {
+      return Future.succeededFuture(
+          new SourceRecords.Failed(descriptor, breaker.refusing().orElse("is not being asked")));
+    }
+    Promise<SourceRecords> result = Promise.promise();
+    long timer =
+        vertx.setTimer(
+            descriptor.deadline().toMillis(),
+            id ->
+                result.tryComplete(
+                    new SourceRecords.Failed(
+                        descriptor,
+                        "did not answer within " + descriptor.deadline().toMillis() + " ms")));
+    work.get()
+        .recover(e -> Future.succeededFuture(new SourceRecords.Failed(descriptor, reason(e))))
+        .onComplete(
+            done -> {
+              vertx.cancelTimer(timer);
+              result.tryComplete(done.result());
+            });
+    return result
+        .future()
+        .onSuccess(
+            r -> {
+              if (r instanceof SourceRecords.Failed) {
+                breaker.failed();
+              } else {
+                breaker.succeeded();
+              }
+            });
+  }
+
+  /** Why the source is being left alone, while it is. */
+  public Optional<String> unavailable() {
+    return breaker.refusing();
+  }
+
+  static String reason(Throwable e) {
+    if (e instanceof UpstreamException) {
+      return e.getMessage();
+    }
+    // Connection trouble: name its kind, not its details (which may quote hosts or payloads).
+    if (e instanceof java.net.ConnectException) {
+      return "could not be reached (connection refused)";
+    }
+    return "could not be reached (" + e.getClass().getSimpleName() + ")";
+  }
+}
