@@ -69,6 +69,15 @@ public final class PersonView {
     bundle.setId(UUID.randomUUID().toString());
     bundle.getMeta().setLastUpdated(Date.from(now));
     bundle.setTimestamp(Date.from(now));
+    // Checked on the records as the sources sent them: the obligations below change them.
+    List<DataQuality.Finding> findings =
+        DataQuality.check(
+            requested,
+            results.stream()
+                .filter(
+                    r -> r instanceof SourceRecords.Found && grants.containsKey(r.source().id()))
+                .map(SourceRecords.Found.class::cast)
+                .toList());
     String patientUrl = "urn:uuid:" + UUID.randomUUID();
     Map<String, List<String>> released = new LinkedHashMap<>();
     List<Provenance> provenances = new ArrayList<>();
@@ -124,14 +133,6 @@ public final class PersonView {
     for (SourceDescriptor source : withheld) {
       addOutcome(bundle, source, "is not shared with you for this request", MISSING);
     }
-    List<DataQuality.Finding> findings =
-        DataQuality.check(
-            requested,
-            results.stream()
-                .filter(
-                    r -> r instanceof SourceRecords.Found && grants.containsKey(r.source().id()))
-                .map(SourceRecords.Found.class::cast)
-                .toList());
     if (!findings.isEmpty()) {
       bundle
           .addEntry()

@@ -208,4 +208,17 @@ class PersonViewTest {
                 org.placeshare.policy.OdsCode.of("R9A"),
                 org.placeshare.policy.RelationshipKind.ENCOUNTER));
   }
+
+  @Test
+  void dataQuality_comparesWhatTheSourcesSent_notWhatTheObligationsLeft() throws Exception {
+    // The council's agreement generalises birth date and postcode in what it releases; sources
+    // that agree must still be seen to agree.
+    String council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
+
+    HttpResponse<String> r =
+        fixture.everything(fixture.firstPerson().nhsNumber().toString(), council);
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).doesNotContain("data quality:");
+  }
 }
