@@ -129,6 +129,7 @@ public final class Gateway {
                         config.dataDir().resolve("postgres"))
                     .compose(
                         db -> {
+                          AuditLog audit = new AuditLog(db.pool());
                           Optional<NationalOptOuts> optOuts =
                               config
                                   .nationalOptOuts()
@@ -138,7 +139,7 @@ public final class Gateway {
                                   policy,
                                   new PatientRegister(db.pool()),
                                   sources,
-                                  new AuditLog(db.pool()),
+                                  audit,
                                   signingKey,
                                   consentKey,
                                   assertions,
@@ -150,9 +151,13 @@ public final class Gateway {
                                   config.mutualTls(),
                                   pseudonyms,
                                   clock);
-                          return optOuts
-                              .map(o -> o.load(vertx).<Void>mapEmpty())
-                              .orElse(Future.succeededFuture())
+                          return audit
+                              .adoptUntreed()
+                              .compose(
+                                  adopted ->
+                                      optOuts
+                                          .map(o -> o.load(vertx).<Void>mapEmpty())
+                                          .orElse(Future.succeededFuture()))
                               .compose(
                                   v ->
                                       vertx

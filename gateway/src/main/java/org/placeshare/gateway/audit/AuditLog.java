@@ -1,51 +1,242 @@
 package org.placeshare.gateway.audit;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.UUID;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.identity.Caller;
 
 /**
- * The durable audit log in PostgreSQL. {@link #append} completes only once the event is committed,
- * so a response that waits for it never leaves unaudited.
+ * The durable audit log in PostgreSQL, a Merkle tree of its events. {@link #append} completes only
+ * once the event is committed, so a response that waits for it never leaves unaudited. Appends are
+ * committed in batches (group commit): while one batch commits the next gathers, so throughput
+ * holds under load without any event waiting for a timer. Each batch locks the one tree row, takes
+ * the next leaf indices and stores the tree's new right edge, so every instance on the database
+ * appends to one log with one sequence and one tree.
  */
 public final class AuditLog {
 
+  /** Most events committed in one transaction. */
+  static final int MAX_BATCH = 1024;
+
+  private static final String LOCK_TREE = "SELECT size, frontier FROM audit_tree FOR UPDATE";
   private static final String INSERT =
-      "INSERT INTO audit_event (event_id, recorded_at, request_id, action, outcome, http_status,"
-          + " nhs_number, organisation, client_id, user_id, user_role, purpose, emergency, detail)"
-          + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING seq";
+      "INSERT INTO audit_event ("
+          + AuditRecord.COLUMNS
+          + ", leaf_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+          + " $15, $16)";
+  private static final String UPDATE_TREE = "UPDATE audit_tree SET size = $1, frontier = $2";
+
+  private record Pending(AuditEvent event, Promise<Long> done) {}
 
   private final Pool pool;
+  private final Deque<Pending> queue = new ArrayDeque<>();
+  private boolean flushing;
 
   public AuditLog(Pool pool) {
     this.pool = pool;
   }
 
-  /** Appends one event; the future holds its position in the log. */
+  /** Appends one event; the future holds its leaf index once it is committed. */
   public Future<Long> append(AuditEvent event) {
+    Promise<Long> done = Promise.promise();
+    boolean start;
+    synchronized (this) {
+      queue.add(new Pending(event, done));
+      start = !flushing;
+      flushing = true;
+    }
+    if (start) {
+      flush();
+    }
+    return done.future();
+  }
+
+  private void flush() {
+    List<Pending> batch = new ArrayList<>();
+    synchronized (this) {
+      while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
+        batch.add(queue.poll());
+      }
+      if (batch.isEmpty()) {
+        flushing = false;
+        return;
+      }
+    }
+    pool.withTransaction(conn -> commit(conn, batch))
+        .onComplete(
+            committed -> {
+              for (int i = 0; i < batch.size(); i++) {
+                if (committed.succeeded()) {
+                  batch.get(i).done().complete(committed.result() + i);
+                } else {
+                  batch.get(i).done().fail(committed.cause());
+                }
+              }
+              flush();
+            });
+  }
+
+  /** Inserts a batch at the tree's next indices; the future holds the first index. */
+  private static Future<Long> commit(SqlConnection conn, List<Pending> batch) {
+    return conn.query(LOCK_TREE)
+        .execute()
+        .compose(
+            rows -> {
+              Row tree = rows.iterator().next();
+              long first = tree.getLong("size");
+              Frontier frontier = new Frontier(first, hashes(tree.getArrayOfBuffers("frontier")));
+              List<Tuple> inserts = new ArrayList<>();
+              for (int i = 0; i < batch.size(); i++) {
+                AuditRecord record = record(batch.get(i).event(), first + i);
+                byte[] leaf = record.leafHash();
+                frontier.append(leaf);
+                inserts.add(tuple(record, leaf));
+              }
+              Buffer[] edge = frontier.hashes().stream().map(Buffer::buffer).toArray(Buffer[]::new);
+              return conn.preparedQuery(INSERT)
+                  .executeBatch(inserts)
+                  .compose(
+                      x ->
+                          conn.preparedQuery(UPDATE_TREE)
+                              .execute(
+                                  Tuple.tuple().addLong(frontier.size()).addArrayOfBuffer(edge)))
+                  .map(first);
+            });
+  }
+
+  /**
+   * Brings events written before the log was a tree (by an older gateway) into it, in the order
+   * they were written, under the tree lock. A no-op once every event has its leaf.
+   */
+  public Future<Integer> adoptUntreed() {
+    return pool.withTransaction(
+        conn ->
+            conn.query(LOCK_TREE)
+                .execute()
+                .compose(
+                    rows -> {
+                      Row tree = rows.iterator().next();
+                      Frontier frontier =
+                          new Frontier(
+                              tree.getLong("size"), hashes(tree.getArrayOfBuffers("frontier")));
+                      return conn.query(
+                              "SELECT seq, "
+                                  + AuditRecord.COLUMNS
+                                  + " FROM audit_event WHERE leaf_index IS NULL ORDER BY seq")
+                          .execute()
+                          .compose(
+                              untreed -> {
+                                List<Tuple> updates = new ArrayList<>();
+                                for (Row row : untreed) {
+                                  long index = frontier.size();
+                                  AuditRecord r = withIndex(AuditRecord.from(row), index);
+                                  byte[] leaf = r.leafHash();
+                                  frontier.append(leaf);
+                                  updates.add(
+                                      Tuple.of(index, Buffer.buffer(leaf), row.getLong("seq")));
+                                }
+                                if (updates.isEmpty()) {
+                                  return Future.succeededFuture(0);
+                                }
+                                Buffer[] edge =
+                                    frontier.hashes().stream()
+                                        .map(Buffer::buffer)
+                                        .toArray(Buffer[]::new);
+                                return conn.preparedQuery(
+                                        "UPDATE audit_event SET leaf_index = $1, leaf_hash = $2"
+                                            + " WHERE seq = $3")
+                                    .executeBatch(updates)
+                                    .compose(
+                                        x ->
+                                            conn.preparedQuery(UPDATE_TREE)
+                                                .execute(
+                                                    Tuple.tuple()
+                                                        .addLong(frontier.size())
+                                                        .addArrayOfBuffer(edge)))
+                                    .map(updates.size());
+                              });
+                    }));
+  }
+
+  private static AuditRecord withIndex(AuditRecord r, long index) {
+    return new AuditRecord(
+        index,
+        r.eventId(),
+        r.recordedAt(),
+        r.requestId(),
+        r.action(),
+        r.outcome(),
+        r.httpStatus(),
+        r.nhsNumber(),
+        r.organisation(),
+        r.clientId(),
+        r.userId(),
+        r.userRole(),
+        r.purpose(),
+        r.emergency(),
+        r.detail());
+  }
+
+  static List<byte[]> hashes(Buffer[] buffers) {
+    List<byte[]> hashes = new ArrayList<>();
+    for (Buffer b : buffers) {
+      hashes.add(b.getBytes());
+    }
+    return hashes;
+  }
+
+  private static Tuple tuple(AuditRecord r, byte[] leafHash) {
+    return Tuple.tuple()
+        .addLong(r.leafIndex())
+        .addUUID(UUID.fromString(r.eventId()))
+        .addOffsetDateTime(r.recordedAt().atOffset(ZoneOffset.UTC))
+        .addString(r.requestId())
+        .addString(r.action())
+        .addString(r.outcome())
+        .addInteger(r.httpStatus())
+        .addString(r.nhsNumber())
+        .addString(r.organisation())
+        .addString(r.clientId())
+        .addString(r.userId())
+        .addString(r.userRole())
+        .addString(r.purpose())
+        .addBoolean(r.emergency())
+        .addValue(r.detail())
+        .addBuffer(Buffer.buffer(leafHash));
+  }
+
+  /** The stored form of an event at a leaf index. */
+  static AuditRecord record(AuditEvent event, long index) {
     Caller caller = event.caller().orElse(null);
-    Tuple row =
-        Tuple.tuple()
-            .addUUID(event.eventId())
-            .addOffsetDateTime(event.recordedAt().atOffset(ZoneOffset.UTC))
-            .addString(event.requestId())
-            .addString(event.action())
-            .addString(event.outcome().name().toLowerCase())
-            .addInteger(event.httpStatus())
-            .addString(event.patient().map(NhsNumber::toString).orElse(null))
-            .addString(caller == null ? null : caller.organisation().value())
-            .addString(caller == null ? null : caller.clientId())
-            .addString(caller == null ? null : caller.userId())
-            .addString(caller == null ? null : caller.role())
-            .addString(caller == null ? null : caller.purpose().code())
-            .addBoolean(event.emergency())
-            .addValue(detail(event));
-    return pool.preparedQuery(INSERT).execute(row).map(rows -> rows.iterator().next().getLong(0));
+    return new AuditRecord(
+        index,
+        event.eventId().toString(),
+        event.recordedAt(),
+        event.requestId(),
+        event.action(),
+        event.outcome().name().toLowerCase(),
+        event.httpStatus(),
+        event.patient().map(NhsNumber::toString).orElse(null),
+        caller == null ? null : caller.organisation().value(),
+        caller == null ? null : caller.clientId(),
+        caller == null ? null : caller.userId(),
+        caller == null ? null : caller.role(),
+        caller == null ? null : caller.purpose().code(),
+        event.emergency(),
+        detail(event));
   }
 
   private static JsonObject detail(AuditEvent event) {
