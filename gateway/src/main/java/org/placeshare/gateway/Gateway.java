@@ -31,6 +31,7 @@ import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.fhir.mapped.MappedSource;
 import org.placeshare.fhir.mapped.SourceMapping;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.audit.AuditTree;
 import org.placeshare.gateway.consent.AssertionReplay;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
@@ -70,6 +71,7 @@ public final class Gateway {
   private final List<RecordSource> sources;
   private final IssuerKeys issuerKeys;
   private final Optional<NationalOptOuts> optOuts;
+  private final AuditTree tree;
 
   private Gateway(
       Vertx vertx,
@@ -78,7 +80,8 @@ public final class Gateway {
       PolicyStore policy,
       List<RecordSource> sources,
       IssuerKeys issuerKeys,
-      Optional<NationalOptOuts> optOuts) {
+      Optional<NationalOptOuts> optOuts,
+      AuditTree tree) {
     this.vertx = vertx;
     this.server = server;
     this.database = database;
@@ -86,6 +89,12 @@ public final class Gateway {
     this.sources = sources;
     this.issuerKeys = issuerKeys;
     this.optOuts = optOuts;
+    this.tree = tree;
+  }
+
+  /** The audit tree: checkpoints and proofs. */
+  public AuditTree auditTree() {
+    return tree;
   }
 
   private static PolicyFolder.Options policyOptions(GatewayConfig config) {
@@ -102,6 +111,7 @@ public final class Gateway {
     SigningKey signingKey;
     Optional<SigningKey> consentKey;
     Optional<Pseudonyms> pseudonyms;
+    SigningKey auditKey;
     Map<String, RegisteredClient> clients;
     List<RecordSource> sources;
     HttpServerOptions serverOptions;
@@ -109,6 +119,7 @@ public final class Gateway {
       policy = PolicyStore.load(config.agreements(), policyOptions(config), clock);
       signingKey = SigningKey.readPrivatePem(config.signingKey());
       consentKey = config.consentKey().map(SigningKey::readPrivatePem);
+      auditKey = config.auditKey().map(SigningKey::readPrivatePem).orElse(signingKey);
       pseudonyms =
           config.pseudonymKey().map(f -> new Pseudonyms(Base64URL.from(secret(f)).decode()));
       clients = clients(config);
@@ -130,6 +141,8 @@ public final class Gateway {
                     .compose(
                         db -> {
                           AuditLog audit = new AuditLog(db.pool());
+                          AuditTree tree =
+                              new AuditTree(db.pool(), auditKey, config.auditOrigin(), clock);
                           Optional<NationalOptOuts> optOuts =
                               config
                                   .nationalOptOuts()
@@ -150,6 +163,7 @@ public final class Gateway {
                                   new ConsentRegister(db.pool()),
                                   config.mutualTls(),
                                   pseudonyms,
+                                  tree,
                                   clock);
                           return audit
                               .adoptUntreed()
@@ -168,8 +182,16 @@ public final class Gateway {
                                   server -> {
                                     policy.watch(vertx, config.policyPoll());
                                     optOuts.ifPresent(o -> o.watch(vertx, config.policyPoll()));
+                                    tree.start(vertx);
                                     return new Gateway(
-                                        vertx, server, db, policy, sources, issuerKeys, optOuts);
+                                        vertx,
+                                        server,
+                                        db,
+                                        policy,
+                                        sources,
+                                        issuerKeys,
+                                        optOuts,
+                                        tree);
                                   })
                               .recover(e -> db.close().transform(x -> Future.failedFuture(e)));
                         })
@@ -298,6 +320,7 @@ public final class Gateway {
   public Future<Void> stop() {
     policy.stop(vertx);
     optOuts.ifPresent(o -> o.stop(vertx));
+    tree.stop(vertx);
     List<Future<Void>> closing = new ArrayList<>();
     closing.add(server.close());
     closing.add(issuerKeys.close());

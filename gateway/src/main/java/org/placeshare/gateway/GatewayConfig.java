@@ -33,6 +33,7 @@ import java.util.Set;
  * @param nationalOptOuts a file of NHS numbers, one per line, that have registered a national data
  *     opt-out; loaded into the register at start and whenever it changes
  * @param tls serve https, and with a client CA require client certificates (mutual TLS)
+ * @param auditKey the key audit checkpoints are signed with (PEM); the token key when absent
  * @param pseudonymKey a file holding the secret (base64url, 32 bytes or more) that keys
  *     per-agreement pseudonyms; without it, agreements asking for pseudonyms release no identifier
  */
@@ -55,7 +56,8 @@ public record GatewayConfig(
     Optional<Path> issuerTrustCa,
     Optional<Path> nationalOptOuts,
     Optional<Tls> tls,
-    Optional<Path> pseudonymKey) {
+    Optional<Path> pseudonymKey,
+    Optional<Path> auditKey) {
 
   /**
    * A consent recorder, by ODS code, with its keys as a JWKS file or an https URL, the algorithms
@@ -138,6 +140,11 @@ public record GatewayConfig(
     return tls.flatMap(Tls::clientCa).isPresent();
   }
 
+  /** The audit log's origin, named in its signed checkpoints. */
+  public String auditOrigin() {
+    return publicUrl + "/audit";
+  }
+
   public String tokenUrl() {
     return publicUrl + "/oauth2/token";
   }
@@ -161,7 +168,8 @@ public record GatewayConfig(
       String issuerTrustCa,
       String nationalOptOuts,
       RawTls tls,
-      String pseudonymKey) {}
+      String pseudonymKey,
+      String auditKey) {}
 
   record RawConsentIssuer(
       String organisation,
@@ -312,7 +320,8 @@ public record GatewayConfig(
             Optional.ofNullable(path(base, raw.issuerTrustCa())),
             Optional.ofNullable(path(base, raw.nationalOptOuts())),
             tls,
-            Optional.ofNullable(path(base, raw.pseudonymKey())));
+            Optional.ofNullable(path(base, raw.pseudonymKey())),
+            Optional.ofNullable(path(base, raw.auditKey())));
     for (ConsentIssuer i : issuers) {
       unregistered(
           problems,

@@ -121,6 +121,8 @@ final class GatewayFixture implements AutoCloseable {
     Files.writeString(
         dir.resolve("gp-consent.jwks.json"),
         new com.nimbusds.jose.jwk.JWKSet(gpConsent.publicJwk()).toString());
+    SigningKey auditKey = SigningKey.generate();
+    auditKey.writePem(dir.resolve("audit.key.pem"), dir.resolve("audit.pub.pem"));
     SigningKey consentKey = SigningKey.generate();
     consentKey.writePem(dir.resolve("consent.key.pem"), dir.resolve("consent.pub.pem"));
 
@@ -180,7 +182,8 @@ final class GatewayFixture implements AutoCloseable {
             Optional.empty(),
             Optional.empty(),
             Optional.empty(),
-            Optional.empty());
+            Optional.empty(),
+            Optional.of(dir.resolve("audit.key.pem")));
     Gateway gateway = Gateway.start(vertx, change.apply(config), CLOCK).await();
     return new GatewayFixture(
         vertx,
@@ -215,6 +218,31 @@ final class GatewayFixture implements AutoCloseable {
     return folder;
   }
 
+  /** The configuration signing audit checkpoints with another instance's key, as a fleet does. */
+  static GatewayConfig withAuditKey(GatewayConfig c, Path auditKey) {
+    return new GatewayConfig(
+        c.host(),
+        c.port(),
+        c.publicUrl(),
+        c.dataDir(),
+        c.databaseUrl(),
+        c.signingKey(),
+        c.agreements(),
+        c.agreementSigners(),
+        c.agreementSignaturesRequired(),
+        c.policyPoll(),
+        c.organisations(),
+        c.clients(),
+        c.sources(),
+        c.consentKey(),
+        c.consentIssuers(),
+        c.issuerTrustCa(),
+        c.nationalOptOuts(),
+        c.tls(),
+        c.pseudonymKey(),
+        Optional.of(auditKey));
+  }
+
   /** The configuration with other consent, trust, opt-out and TLS settings. */
   static GatewayConfig with(
       GatewayConfig c,
@@ -241,7 +269,8 @@ final class GatewayFixture implements AutoCloseable {
         issuerTrustCa,
         nationalOptOuts,
         tls,
-        c.pseudonymKey());
+        c.pseudonymKey(),
+        c.auditKey());
   }
 
   URI url(String path) {

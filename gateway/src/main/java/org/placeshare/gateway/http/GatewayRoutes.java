@@ -13,6 +13,7 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.RecordSource;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.audit.AuditTree;
 import org.placeshare.gateway.consent.AssertionReplay;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
@@ -45,6 +46,7 @@ public final class GatewayRoutes {
       ConsentRegister consents,
       boolean mutualTls,
       Optional<Pseudonyms> pseudonyms,
+      AuditTree tree,
       Clock clock) {}
 
   public static Router create(Vertx vertx, Services s) {
@@ -127,6 +129,14 @@ public final class GatewayRoutes {
     router.get("/consents").handler(consentEndpoints::list);
     router.delete("/consents/:id").handler(consentEndpoints::withdraw);
     router.route("/consents*").failureHandler(failures::handle);
+
+    AuditProofEndpoints proofs = new AuditProofEndpoints(s.tree());
+    router.route("/audit/*").handler(ctx -> audited(ctx, clock, "audit-read"));
+    router.route("/audit/*").handler(authentication::handle);
+    router.get("/audit/checkpoint").handler(proofs::checkpoint);
+    router.get("/audit/proof/inclusion").handler(proofs::inclusion);
+    router.get("/audit/proof/consistency").handler(proofs::consistency);
+    router.route("/audit/*").failureHandler(failures::handle);
 
     router.route().last().handler(ctx -> ctx.response().setStatusCode(404).end());
     return router;
