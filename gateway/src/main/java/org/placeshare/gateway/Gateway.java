@@ -164,6 +164,8 @@ public final class Gateway {
                                   config.mutualTls(),
                                   pseudonyms,
                                   tree,
+                                  db.pool(),
+                                  config.publicUrl(),
                                   clock);
                           return audit
                               .adoptUntreed()

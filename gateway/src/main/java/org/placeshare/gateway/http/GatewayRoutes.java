@@ -13,6 +13,7 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.RecordSource;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.audit.AuditSearch;
 import org.placeshare.gateway.audit.AuditTree;
 import org.placeshare.gateway.consent.AssertionReplay;
 import org.placeshare.gateway.consent.ConsentRegister;
@@ -47,6 +48,8 @@ public final class GatewayRoutes {
       boolean mutualTls,
       Optional<Pseudonyms> pseudonyms,
       AuditTree tree,
+      io.vertx.sqlclient.Pool pool,
+      String publicUrl,
       Clock clock) {}
 
   public static Router create(Vertx vertx, Services s) {
@@ -133,9 +136,22 @@ public final class GatewayRoutes {
     AuditProofEndpoints proofs = new AuditProofEndpoints(s.tree());
     router.route("/audit/*").handler(ctx -> audited(ctx, clock, "audit-read"));
     router.route("/audit/*").handler(authentication::handle);
+    AuditEndpoints auditApi =
+        new AuditEndpoints(new AuditSearch(s.pool()), s.audit(), s.pool(), s.publicUrl(), clock);
     router.get("/audit/checkpoint").handler(proofs::checkpoint);
     router.get("/audit/proof/inclusion").handler(proofs::inclusion);
     router.get("/audit/proof/consistency").handler(proofs::consistency);
+    // Everything else under /audit holds personal data: IG leads only, every read audited.
+    router.route("/audit/*").handler(policyEndpoints::requireIgLead);
+    router.get("/audit/events").handler(auditApi::events);
+    router.get("/audit/patients/:nhs/accesses").handler(auditApi::accesses);
+    router.get("/audit/reviews").handler(auditApi::awaitingReview);
+    router
+        .post("/audit/reviews/:eventId")
+        .handler(BodyHandler.create(false).setBodyLimit(ConsentEndpoints.MAX_BODY_BYTES))
+        .handler(auditApi::review);
+    router.get("/audit/alerts").handler(auditApi::alerts);
+    router.get("/audit/export").handler(auditApi::export);
     router.route("/audit/*").failureHandler(failures::handle);
 
     router.route().last().handler(ctx -> ctx.response().setStatusCode(404).end());

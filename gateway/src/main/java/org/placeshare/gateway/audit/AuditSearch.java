@@ -1,0 +1,130 @@
+package org.placeshare.gateway.audit;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The IG lead's questions of the audit log, as SQL over the stored events: searches with filters
+ * and a cursor, a person's accesses, break-glass events awaiting review and the reviews.
+ */
+public final class AuditSearch {
+
+  /** What to look for; every filter optional. */
+  public record Filter(
+      Optional<String> patient,
+      Optional<String> organisation,
+      Optional<String> user,
+      Optional<String> agreement,
+      Optional<String> purpose,
+      Optional<String> outcome,
+      Optional<Boolean> emergency,
+      Optional<Instant> from,
+      Optional<Instant> to,
+      Optional<Long> before,
+      int limit) {
+
+    public static Filter none(int limit) {
+      return new Filter(
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          limit);
+    }
+  }
+
+  /** The action a break-glass review is recorded under. */
+  public static final String REVIEW_ACTION = "emergency-review";
+
+  /** How a review's detail begins: then the reviewed event's id and a colon. */
+  public static final String REVIEW_PREFIX = "review of break-glass event ";
+
+  private static final String SELECT = "SELECT " + AuditRecord.COLUMNS + " FROM audit_event";
+
+  private final Pool pool;
+
+  public AuditSearch(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Events matching the filter, newest first, at most {@code limit}, before the cursor. */
+  public Future<List<AuditRecord>> events(Filter f) {
+    List<String> where = new ArrayList<>();
+    Tuple args = Tuple.tuple();
+    where.add("leaf_index IS NOT NULL");
+    f.patient().ifPresent(v -> where.add("nhs_number = " + arg(args, v)));
+    f.organisation().ifPresent(v -> where.add("organisation = " + arg(args, v)));
+    f.user().ifPresent(v -> where.add("user_id = " + arg(args, v)));
+    f.purpose().ifPresent(v -> where.add("purpose = " + arg(args, v)));
+    f.outcome().ifPresent(v -> where.add("outcome = " + arg(args, v)));
+    f.emergency().ifPresent(v -> where.add("emergency = " + arg(args, v)));
+    f.agreement()
+        .ifPresent(
+            v ->
+                where.add(
+                    "EXISTS (SELECT 1 FROM jsonb_array_elements(detail->'decisions') d"
+                        + " WHERE split_part(d->>'agreement', '@', 1) = "
+                        + arg(args, v)
+                        + ")"));
+    f.from().ifPresent(v -> where.add("recorded_at >= " + arg(args, v.atOffset(ZoneOffset.UTC))));
+    f.to().ifPresent(v -> where.add("recorded_at < " + arg(args, v.atOffset(ZoneOffset.UTC))));
+    f.before().ifPresent(v -> where.add("leaf_index < " + arg(args, v)));
+    String sql =
+        SELECT
+            + " WHERE "
+            + String.join(" AND ", where)
+            + " ORDER BY leaf_index DESC LIMIT "
+            + arg(args, f.limit());
+    return pool.preparedQuery(sql).execute(args).map(AuditSearch::records);
+  }
+
+  /** Break-glass releases that no review event names yet, oldest first. */
+  public Future<List<AuditRecord>> awaitingReview(int limit) {
+    return pool.preparedQuery(
+            SELECT
+                + " e WHERE emergency AND outcome = 'permitted' AND leaf_index IS NOT NULL"
+                + " AND NOT EXISTS (SELECT 1 FROM audit_event r WHERE r.action = $1"
+                + " AND r.detail->>'detail' LIKE $2 || e.event_id::text || ':%')"
+                + " ORDER BY leaf_index LIMIT $3")
+        .execute(Tuple.of(REVIEW_ACTION, REVIEW_PREFIX, limit))
+        .map(AuditSearch::records);
+  }
+
+  /** One event by its id. */
+  public Future<Optional<AuditRecord>> event(java.util.UUID eventId) {
+    return pool.preparedQuery(SELECT + " WHERE event_id = $1")
+        .execute(Tuple.of(eventId))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(records(rows).get(0)));
+  }
+
+  /** The review of an event (by its UUID), if one was recorded. */
+  public Future<Optional<AuditRecord>> reviewOf(java.util.UUID eventId) {
+    return pool.preparedQuery(SELECT + " WHERE action = $1 AND detail->>'detail' LIKE $2")
+        .execute(Tuple.of(REVIEW_ACTION, REVIEW_PREFIX + eventId + ":%"))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(records(rows).get(0)));
+  }
+
+  private static String arg(Tuple args, Object value) {
+    args.addValue(value);
+    return "$" + args.size();
+  }
+
+  private static List<AuditRecord> records(Iterable<Row> rows) {
+    List<AuditRecord> out = new ArrayList<>();
+    rows.forEach(r -> out.add(AuditRecord.from(r)));
+    return out;
+  }
+}
