@@ -136,6 +136,7 @@ final class Demo implements AutoCloseable {
     config.put("signingKey", folder.root.relativize(folder.gatewayKey()).toString());
     config.put("agreements", "agreements");
     config.put("consentKey", folder.root.relativize(folder.consentKey()).toString());
+    config.put("auditKey", folder.root.relativize(folder.auditKey()).toString());
     config.put(
         "consentIssuers",
         List.of(
@@ -348,6 +349,23 @@ final class Demo implements AutoCloseable {
             + "/policy/evaluate -d '{\"patient\":\""
             + person
             + "\",\"recipient\":\"R9A\",\"role\":\"clinician\",\"purpose\":\"TREAT\"}'");
+    out.println(
+        "# IG lead: the person's audit trail (JSON, CSV, FHIR AuditEvents), and the whole log"
+            + " exported and checked offline with only the audit public key");
+    String trail = baseUrl() + "/audit/events?patient=" + person;
+    out.println("curl -s -H 'Authorization: Bearer " + ig + "' '" + trail + "'");
+    out.println("curl -s -H 'Authorization: Bearer " + ig + "' '" + trail + "&format=csv'");
+    out.println("curl -s -H 'Authorization: Bearer " + ig + "' '" + trail + "&format=fhir'");
+    out.println(
+        "curl -s -H 'Authorization: Bearer "
+            + ig
+            + "' "
+            + baseUrl()
+            + "/audit/export > audit.jsonl");
+    out.println(
+        "java -jar ops/target/placeshare.jar audit verify --key "
+            + folder.auditPublicKey()
+            + " --export audit.jsonl");
     out.println(
         "# the agreements in force, and the reload status (edit files in "
             + folder.agreements()

@@ -41,6 +41,15 @@ final class DemoFolder {
     return root.resolve("keys/gateway.key.pem");
   }
 
+  /** The key the gateway signs audit checkpoints with; its public half verifies the log. */
+  Path auditKey() {
+    return root.resolve("keys/audit.key.pem");
+  }
+
+  Path auditPublicKey() {
+    return root.resolve("keys/audit.pub.pem");
+  }
+
   /** How the council's case system becomes FHIR. */
   Path councilMapping() {
     return root.resolve("mappings/council-asc.yaml");
@@ -74,6 +83,9 @@ final class DemoFolder {
     Files.createDirectories(root);
     if (!Files.exists(gatewayKey())) {
       SigningKey.generate().writePem(gatewayKey(), root.resolve("keys/gateway.pub.pem"));
+    }
+    if (!Files.exists(auditKey())) {
+      SigningKey.generate().writePem(auditKey(), auditPublicKey());
     }
     if (!Files.exists(consentKey())) {
       SigningKey.generate().writePem(consentKey(), root.resolve("keys/consent.pub.pem"));

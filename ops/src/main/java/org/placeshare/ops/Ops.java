@@ -23,7 +23,8 @@ import picocli.CommandLine.Parameters;
       TokenCommand.class,
       PolicyCommand.class,
       ConsentCommand.class,
-      KeygenCommand.class
+      KeygenCommand.class,
+      AuditCommand.class
     },
     description = "Placeshare: a cross-agency data-sharing gateway keyed on the NHS number.")
 public final class Ops {

@@ -55,7 +55,7 @@ class DemoTest {
       while (line.find()) {
         HttpResponse<String> response = run(line.group(1));
         responses.add(response);
-        if (response.statusCode() == 200 && response.body().contains("\"Bundle\"")) {
+        if (response.statusCode() == 200 && response.body().contains("\"searchset\"")) {
           Bundle bundle = Fhir.json().parseResource(Bundle.class, response.body());
           assertThat(bundle.getTotal()).isGreaterThan(1);
         }
@@ -70,7 +70,8 @@ class DemoTest {
     // data quality; then the IG lines: consents, what-if, agreements, status.
     assertThat(responses)
         .extracting(HttpResponse::statusCode)
-        .containsExactly(200, 403, 200, 200, 200, 403, 200, 200, 200, 200, 200, 200);
+        .containsExactly(
+            200, 403, 200, 200, 200, 403, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200);
     Bundle council = Fhir.json().parseResource(Bundle.class, responses.get(0).body());
     assertThat(patientOf(council).getBirthDateElement().asStringValue()).hasSize(4);
     Bundle frailty = Fhir.json().parseResource(Bundle.class, responses.get(3).body());
@@ -82,6 +83,27 @@ class DemoTest {
         .contains("data quality: acute-r9a disagrees with gp-y90001 on birth date");
     assertThat(responses.get(8).body()).contains("\"status\":\"withdrawn\"");
     assertThat(responses.get(9).body()).contains("consent is required and none was presented");
+    // The person's audit trail: every request above is in it, as JSON, CSV and FHIR.
+    assertThat(new io.vertx.core.json.JsonObject(responses.get(10).body()).getJsonArray("events"))
+        .hasSizeGreaterThanOrEqualTo(8);
+    assertThat(responses.get(11).body()).startsWith("index,recordedAt,action");
+    assertThat(responses.get(12).body()).contains("\"resourceType\":\"AuditEvent\"");
+    // The exported log verifies offline with only the audit public key.
+    Path export = folder.resolve("audit.jsonl");
+    Files.writeString(export, responses.get(13).body());
+    java.io.StringWriter verified = new java.io.StringWriter();
+    picocli.CommandLine cli = new picocli.CommandLine(new Ops());
+    cli.setOut(new java.io.PrintWriter(verified));
+    int code =
+        cli.execute(
+            "audit",
+            "verify",
+            "--key",
+            folder.resolve("keys/audit.pub.pem").toString(),
+            "--export",
+            export.toString());
+    assertThat(code).as(verified.toString()).isZero();
+    assertThat(verified.toString()).startsWith("the audit log verifies: ");
     assertThat(partial.statusCode()).isEqualTo(200);
     assertThat(partial.body())
         .contains("source acute-r9a (R9A) could not be reached")
