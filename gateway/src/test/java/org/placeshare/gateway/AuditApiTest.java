@@ -190,4 +190,72 @@ class AuditApiTest {
     int after = events("?patient=" + person + "&limit=500").getJsonArray("events").size();
     assertThat(after).isGreaterThanOrEqualTo(before + 2);
   }
+
+  @Test
+  void retention_redactsOnlyEventsPastIt_keepingTheTreeVerifiable() throws Exception {
+    var pool = fixture.gateway.database().pool();
+    var old =
+        new org.placeshare.gateway.audit.AuditEvent(
+            java.util.UUID.randomUUID(),
+            java.time.Instant.parse("2010-03-01T09:00:00Z"),
+            "old-request",
+            "read-person-view",
+            org.placeshare.gateway.audit.AuditEvent.Outcome.PERMITTED,
+            200,
+            java.util.Optional.of(fixture.people.get(3).nhsNumber()),
+            java.util.Optional.empty(),
+            java.util.Optional.empty(),
+            java.util.Optional.empty(),
+            java.util.List.of(),
+            java.util.Map.of(),
+            java.util.List.of(),
+            "an event from long ago",
+            12);
+    long index = new org.placeshare.gateway.audit.AuditLog(pool).append(old).await();
+    fixture.gateway.auditTree().checkpoint().await();
+
+    JsonObject dry =
+        new JsonObject(
+            fixture
+                .post("/audit/retention", ig, new JsonObject().put("apply", false).encode())
+                .body());
+    JsonObject applied =
+        new JsonObject(
+            fixture
+                .post("/audit/retention", ig, new JsonObject().put("apply", true).encode())
+                .body());
+
+    assertThat(dry.getJsonArray("events").getList()).containsExactly((int) index);
+    assertThat(applied.getBoolean("applied")).isTrue();
+    var row =
+        pool.preparedQuery(
+                "SELECT nhs_number, detail, redacted_at FROM audit_event WHERE leaf_index = $1")
+            .execute(io.vertx.sqlclient.Tuple.of(index))
+            .await()
+            .iterator()
+            .next();
+    assertThat(row.getString("nhs_number")).isNull();
+    assertThat(row.getJsonObject("detail").encode()).isEqualTo("{\"redacted\":true}");
+    var contents = org.placeshare.gateway.audit.AuditExport.read(pool).await();
+    var report =
+        org.placeshare.gateway.audit.AuditVerifier.verify(
+            contents.leaves().iterator(),
+            contents.checkpoints(),
+            org.placeshare.policy.identity.SigningKey.readPublicPem(dir.resolve("audit.pub.pem")));
+    assertThat(report.intact()).as(report.summary()).isTrue();
+    // The operation is itself audited, saying what it did.
+    assertThat(
+            events("?decision=permitted&limit=50").getJsonArray("events").stream()
+                .map(JsonObject.class::cast)
+                .filter(e -> e.getString("action").equals("audit-retention"))
+                .map(e -> e.getJsonObject("detail").getString("detail")))
+        .contains(
+            "retention checked: 1 events past retention, log indices " + index + " to " + index,
+            "retention applied: 1 events past retention redacted, log indices "
+                + index
+                + " to "
+                + index);
+    assertThat(fixture.post("/audit/retention", ig, "{\"apply\":\"yes\"}").statusCode())
+        .isEqualTo(400);
+  }
 }

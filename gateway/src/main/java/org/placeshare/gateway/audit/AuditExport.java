@@ -33,7 +33,7 @@ public final class AuditExport {
         pool.query(
                 "SELECT "
                     + AuditRecord.COLUMNS
-                    + ", leaf_hash FROM audit_event WHERE leaf_index IS NOT NULL"
+                    + ", leaf_hash, redacted_at FROM audit_event WHERE leaf_index IS NOT NULL"
                     + " ORDER BY leaf_index")
             .execute()
             .map(
@@ -42,12 +42,16 @@ public final class AuditExport {
                   for (Row row : rows) {
                     AuditRecord r = AuditRecord.from(row);
                     Buffer hash = row.getBuffer("leaf_hash");
+                    boolean redacted = row.getOffsetDateTime("redacted_at") != null;
                     out.add(
                         new AuditVerifier.StoredLeaf(
                             r.leafIndex(),
-                            r.leafData(),
+                            redacted ? null : r.leafData(),
                             hash == null ? null : hash.getBytes(),
-                            "event " + r.eventId() + " at " + r.recordedAt()));
+                            (redacted ? "redacted event " : "event ")
+                                + r.eventId()
+                                + " at "
+                                + r.recordedAt()));
                   }
                   return out;
                 });
@@ -75,7 +79,9 @@ public final class AuditExport {
       out.write(
           new JsonObject()
               .put("index", leaf.index())
-              .put("data", new String(leaf.data(), StandardCharsets.UTF_8))
+              .put(
+                  "data",
+                  leaf.data() == null ? null : new String(leaf.data(), StandardCharsets.UTF_8))
               .put(
                   "leafHash",
                   leaf.storedHash() == null ? null : b64.encodeToString(leaf.storedHash()))
@@ -111,7 +117,9 @@ public final class AuditExport {
           leaves.add(
               new AuditVerifier.StoredLeaf(
                   json.getLong("index"),
-                  json.getString("data").getBytes(StandardCharsets.UTF_8),
+                  json.getString("data") == null
+                      ? null
+                      : json.getString("data").getBytes(StandardCharsets.UTF_8),
                   hash == null ? null : b64.decode(hash),
                   json.getString("label", "line " + number)));
         }

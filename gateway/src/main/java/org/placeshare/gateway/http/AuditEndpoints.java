@@ -23,7 +23,9 @@ import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditExport;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditRecord;
+import org.placeshare.gateway.audit.AuditRetention;
 import org.placeshare.gateway.audit.AuditSearch;
+import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
 
@@ -47,6 +49,7 @@ final class AuditEndpoints {
   private final AuditLog audit;
   private final io.vertx.sqlclient.Pool pool;
   private final String gateway;
+  private final PolicyStore policy;
   private final Clock clock;
 
   AuditEndpoints(
@@ -54,12 +57,65 @@ final class AuditEndpoints {
       AuditLog audit,
       io.vertx.sqlclient.Pool pool,
       String gateway,
+      PolicyStore policy,
       Clock clock) {
     this.search = search;
     this.audit = audit;
     this.pool = pool;
     this.gateway = gateway;
+    this.policy = policy;
     this.clock = clock;
+  }
+
+  /**
+   * {@code POST /audit/retention} with {@code {"apply": false}}: the events past their agreements'
+   * retention; with {@code true}, redacts them. Either way the operation is itself audited.
+   */
+  void retention(RoutingContext ctx) {
+    RequestState state = RequestState.get(ctx);
+    state.action = "audit-retention";
+    boolean apply;
+    try {
+      JsonObject body = ctx.body().asJsonObject();
+      if (body == null) {
+        throw StrictJson.invalid("expected a JSON object, got nothing");
+      }
+      StrictJson.unknownKeys(body, Set.of("apply"), "");
+      if (!(body.getValue("apply") instanceof Boolean b)) {
+        throw StrictJson.invalid("apply: expected true or false");
+      }
+      apply = b;
+    } catch (GatewayException e) {
+      ctx.fail(400, e);
+      return;
+    } catch (RuntimeException e) {
+      ctx.fail(400, StrictJson.invalid("expected a JSON object"));
+      return;
+    }
+    var agreements = policy.current();
+    new AuditRetention(pool)
+        .run(
+            clock.instant(),
+            id -> agreements.find(id).map(a -> a.auditRetentionYears()).orElse(0),
+            apply)
+        .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
+        .onSuccess(
+            due ->
+                respond(
+                    ctx,
+                    (apply ? "retention applied: " : "retention checked: ")
+                        + due.size()
+                        + " events past retention"
+                        + (apply ? " redacted" : "")
+                        + (due.isEmpty()
+                            ? ""
+                            : ", log indices " + due.get(0) + " to " + due.get(due.size() - 1)),
+                    "application/json",
+                    new JsonObject()
+                        .put("applied", apply)
+                        .put("events", new JsonArray(due))
+                        .encode(),
+                    null));
   }
 
   void events(RoutingContext ctx) {

@@ -137,7 +137,8 @@ public final class GatewayRoutes {
     router.route("/audit/*").handler(ctx -> audited(ctx, clock, "audit-read"));
     router.route("/audit/*").handler(authentication::handle);
     AuditEndpoints auditApi =
-        new AuditEndpoints(new AuditSearch(s.pool()), s.audit(), s.pool(), s.publicUrl(), clock);
+        new AuditEndpoints(
+            new AuditSearch(s.pool()), s.audit(), s.pool(), s.publicUrl(), s.policy(), clock);
     router.get("/audit/checkpoint").handler(proofs::checkpoint);
     router.get("/audit/proof/inclusion").handler(proofs::inclusion);
     router.get("/audit/proof/consistency").handler(proofs::consistency);
@@ -152,6 +153,10 @@ public final class GatewayRoutes {
         .handler(auditApi::review);
     router.get("/audit/alerts").handler(auditApi::alerts);
     router.get("/audit/export").handler(auditApi::export);
+    router
+        .post("/audit/retention")
+        .handler(BodyHandler.create(false).setBodyLimit(ConsentEndpoints.MAX_BODY_BYTES))
+        .handler(auditApi::retention);
     router.route("/audit/*").failureHandler(failures::handle);
 
     router.route().last().handler(ctx -> ctx.response().setStatusCode(404).end());
