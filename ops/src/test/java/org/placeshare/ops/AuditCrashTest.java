@@ -176,6 +176,24 @@ class AuditCrashTest {
       assertThat(logged).containsAll(answered);
       assertThat(report.intact()).as(report.summary()).isTrue();
       assertThat(report.latest()).isPresent();
+
+      // Alter one row directly in the database: ops audit verify names it and fails.
+      pool.query("UPDATE audit_event SET purpose = 'PUBHLTH' WHERE leaf_index = 10")
+          .execute()
+          .await();
+      java.io.StringWriter err = new java.io.StringWriter();
+      picocli.CommandLine cli = new picocli.CommandLine(new Ops());
+      cli.setErr(new java.io.PrintWriter(err));
+      int code =
+          cli.execute(
+              "audit",
+              "verify",
+              "--key",
+              dir.resolve("audit.pub.pem").toString(),
+              "--database",
+              postgres.url("crash"));
+      assertThat(code).isEqualTo(1);
+      assertThat(err.toString()).startsWith("the event at index 10 (event ");
     } finally {
       pool.close().await();
       vertx.close().await();

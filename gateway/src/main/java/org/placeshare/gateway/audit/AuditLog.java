@@ -29,7 +29,7 @@ import org.placeshare.policy.identity.Caller;
 public final class AuditLog {
 
   /** Most events committed in one transaction. */
-  static final int MAX_BATCH = 1024;
+  public static final int MAX_BATCH = 1024;
 
   private static final String LOCK_TREE = "SELECT size, frontier FROM audit_tree FOR UPDATE";
   private static final String INSERT =
