@@ -220,26 +220,12 @@ final class GatewayFixture implements AutoCloseable {
 
   /** The configuration signing audit checkpoints with another instance's key, as a fleet does. */
   static GatewayConfig withAuditKey(GatewayConfig c, Path auditKey) {
-    return new GatewayConfig(
-        c.host(),
-        c.port(),
-        c.publicUrl(),
-        c.dataDir(),
-        c.databaseUrl(),
-        c.signingKey(),
-        c.agreements(),
-        c.agreementSigners(),
-        c.agreementSignaturesRequired(),
-        c.policyPoll(),
-        c.organisations(),
-        c.clients(),
-        c.sources(),
-        c.consentKey(),
+    return copy(
+        c,
         c.consentIssuers(),
         c.issuerTrustCa(),
         c.nationalOptOuts(),
         c.tls(),
-        c.pseudonymKey(),
         Optional.of(auditKey));
   }
 
@@ -250,6 +236,16 @@ final class GatewayFixture implements AutoCloseable {
       Optional<Path> issuerTrustCa,
       Optional<Path> nationalOptOuts,
       Optional<GatewayConfig.Tls> tls) {
+    return copy(c, issuers, issuerTrustCa, nationalOptOuts, tls, c.auditKey());
+  }
+
+  private static GatewayConfig copy(
+      GatewayConfig c,
+      List<GatewayConfig.ConsentIssuer> issuers,
+      Optional<Path> issuerTrustCa,
+      Optional<Path> nationalOptOuts,
+      Optional<GatewayConfig.Tls> tls,
+      Optional<Path> auditKey) {
     return new GatewayConfig(
         c.host(),
         c.port(),
@@ -270,7 +266,7 @@ final class GatewayFixture implements AutoCloseable {
         nationalOptOuts,
         tls,
         c.pseudonymKey(),
-        c.auditKey());
+        auditKey);
   }
 
   URI url(String path) {

@@ -30,7 +30,24 @@ public final class AuditSearch {
       Optional<Long> before,
       int limit) {
 
-    public static Filter none(int limit) {
+    /** One person's events with one outcome. */
+    public static Filter patient(String nhsNumber, String outcome, int limit) {
+      return new Filter(
+          Optional.of(nhsNumber),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.of(outcome),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          limit);
+    }
+
+    /** Every event in a time window. */
+    public static Filter window(Instant from, Instant to, int limit) {
       return new Filter(
           Optional.empty(),
           Optional.empty(),
@@ -39,8 +56,8 @@ public final class AuditSearch {
           Optional.empty(),
           Optional.empty(),
           Optional.empty(),
-          Optional.empty(),
-          Optional.empty(),
+          Optional.of(from),
+          Optional.of(to),
           Optional.empty(),
           limit);
     }

@@ -52,13 +52,7 @@ public record Checkpoint(String origin, long size, byte[] root, Instant time, St
       if (!SigningKey.ALGORITHM.equals(jwt.getHeader().getAlgorithm()) || !jwt.verify(verifier)) {
         throw new IllegalArgumentException("the checkpoint's signature does not verify");
       }
-      JWTClaimsSet claims = jwt.getJWTClaimsSet();
-      return new Checkpoint(
-          claims.getIssuer(),
-          claims.getLongClaim("size"),
-          Base64.getDecoder().decode(claims.getStringClaim("root")),
-          claims.getIssueTime().toInstant(),
-          signed);
+      return of(jwt.getJWTClaimsSet(), signed);
     } catch (ParseException | JOSEException | NullPointerException e) {
       throw new IllegalArgumentException("the checkpoint is not a well-formed signed JWT", e);
     }
@@ -67,16 +61,19 @@ public record Checkpoint(String origin, long size, byte[] root, Instant time, St
   /** Reads a head's fields without checking the signature: for its own signer only. */
   public static Checkpoint readUnverified(String signed) {
     try {
-      JWTClaimsSet claims = SignedJWT.parse(signed).getJWTClaimsSet();
-      return new Checkpoint(
-          claims.getIssuer(),
-          claims.getLongClaim("size"),
-          Base64.getDecoder().decode(claims.getStringClaim("root")),
-          claims.getIssueTime().toInstant(),
-          signed);
+      return of(SignedJWT.parse(signed).getJWTClaimsSet(), signed);
     } catch (ParseException e) {
       throw new IllegalStateException("a checkpoint the gateway stored is not a JWT", e);
     }
+  }
+
+  private static Checkpoint of(JWTClaimsSet claims, String signed) throws ParseException {
+    return new Checkpoint(
+        claims.getIssuer(),
+        claims.getLongClaim("size"),
+        Base64.getDecoder().decode(claims.getStringClaim("root")),
+        claims.getIssueTime().toInstant(),
+        signed);
   }
 
   public String rootBase64() {

@@ -177,18 +177,7 @@ final class AuditEndpoints {
       return;
     }
     AuditSearch.Filter filter =
-        new AuditSearch.Filter(
-            Optional.of(state.patient.toString()),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.of("permitted"),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            MAX_EXPORT);
+        AuditSearch.Filter.patient(state.patient.toString(), "permitted", MAX_EXPORT);
     search
         .events(filter)
         .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
@@ -329,19 +318,7 @@ final class AuditEndpoints {
       ctx.fail(400, e);
       return;
     }
-    AuditSearch.Filter window =
-        new AuditSearch.Filter(
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.of(from),
-            Optional.of(to),
-            Optional.empty(),
-            MAX_EXPORT);
+    AuditSearch.Filter window = AuditSearch.Filter.window(from, to, MAX_EXPORT);
     search
         .events(window)
         .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
