@@ -1,5 +1,6 @@
 package org.placeshare.fhir;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -14,11 +15,15 @@ import java.util.function.Supplier;
 public final class SourceFetch {
 
   private final Vertx vertx;
+  private final Context context;
   private final SourceDescriptor descriptor;
   private final CircuitBreaker breaker = new CircuitBreaker(System::nanoTime);
 
   public SourceFetch(Vertx vertx, SourceDescriptor descriptor) {
     this.vertx = vertx;
+    // One event-loop context per source: its requests are made and their responses handled on
+    // it, so a body handler is always in place before the body arrives.
+    this.context = vertx.getOrCreateContext();
     this.descriptor = descriptor;
   }
 
@@ -29,21 +34,26 @@ public final class SourceFetch {
           new SourceRecords.Failed(descriptor, breaker.refusing().orElse("is not being asked")));
     }
     Promise<SourceRecords> result = Promise.promise();
-    long timer =
-        vertx.setTimer(
-            descriptor.deadline().toMillis(),
-            id ->
-                result.tryComplete(
-                    new SourceRecords.Failed(
-                        descriptor,
-                        "did not answer within " + descriptor.deadline().toMillis() + " ms")));
-    work.get()
-        .recover(e -> Future.succeededFuture(new SourceRecords.Failed(descriptor, reason(e))))
-        .onComplete(
-            done -> {
-              vertx.cancelTimer(timer);
-              result.tryComplete(done.result());
-            });
+    context.runOnContext(
+        start -> {
+          long timer =
+              vertx.setTimer(
+                  descriptor.deadline().toMillis(),
+                  id ->
+                      result.tryComplete(
+                          new SourceRecords.Failed(
+                              descriptor,
+                              "did not answer within "
+                                  + descriptor.deadline().toMillis()
+                                  + " ms")));
+          work.get()
+              .recover(e -> Future.succeededFuture(new SourceRecords.Failed(descriptor, reason(e))))
+              .onComplete(
+                  done -> {
+                    vertx.cancelTimer(timer);
+                    result.tryComplete(done.result());
+                  });
+        });
     return result
         .future()
         .onSuccess(

@@ -3,6 +3,7 @@ package org.placeshare.gateway.consent;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.JWKSet;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -75,6 +76,7 @@ public final class IssuerKeys implements ConsentIssuers {
   private final Map<OdsCode, Issuer> issuers;
   private final Optional<SigningKey> consentKey;
   private final HttpClient http;
+  private final io.vertx.core.Context context;
   private final Clock clock;
   private long timer = -1;
 
@@ -88,6 +90,7 @@ public final class IssuerKeys implements ConsentIssuers {
     this.issuers = issuers;
     this.consentKey = consentKey;
     this.http = http;
+    this.context = vertx.getOrCreateContext();
     this.clock = clock;
   }
 
@@ -174,6 +177,13 @@ public final class IssuerKeys implements ConsentIssuers {
   }
 
   private Future<Boolean> fetch(Issuer issuer) {
+    // Made and handled on one context, so the body handler is set before the body arrives.
+    Promise<Boolean> done = Promise.promise();
+    context.runOnContext(v -> fetchOnContext(issuer).onComplete(done));
+    return done.future();
+  }
+
+  private Future<Boolean> fetchOnContext(Issuer issuer) {
     RequestOptions request =
         new RequestOptions()
             .setMethod(HttpMethod.GET)
