@@ -46,7 +46,12 @@ public final class AuditVerifier {
                                   + c.time()
                                   + " (root "
                                   + c.rootBase64()
-                                  + ")")
+                                  + ")"
+                                  + (events > c.size()
+                                      ? "; the "
+                                          + (events - c.size())
+                                          + " events after it await the next checkpoint"
+                                      : ""))
                       .orElse(", no checkpoint signed yet"));
     }
   }
