@@ -166,6 +166,7 @@ public final class Gateway {
                                   tree,
                                   db.pool(),
                                   config.publicUrl(),
+                                  auditKey.publicJwk(),
                                   clock);
                           return audit
                               .adoptUntreed()

@@ -388,6 +388,11 @@ final class AuditEndpoints {
   }
 
   private static AuditSearch.Filter filter(RoutingContext ctx, RequestState state) {
+    return filter(ctx, state, DEFAULT_LIMIT);
+  }
+
+  /** The search filter from a request's parameters; a bad value is a GatewayException. */
+  static AuditSearch.Filter filter(RoutingContext ctx, RequestState state, int defaultLimit) {
     Optional<String> patient = param(ctx, "patient");
     if (patient.isPresent()) {
       try {
@@ -403,6 +408,7 @@ final class AuditEndpoints {
     }
     Optional<Boolean> emergency =
         param(ctx, "emergency")
+            .filter(v -> !v.isEmpty())
             .map(
                 v -> {
                   if (!v.equals("true") && !v.equals("false")) {
@@ -410,7 +416,7 @@ final class AuditEndpoints {
                   }
                   return Boolean.valueOf(v);
                 });
-    int limit = (int) number(ctx, "limit").orElse(DEFAULT_LIMIT);
+    int limit = (int) number(ctx, "limit").orElse(defaultLimit);
     if (limit < 1 || limit > MAX_LIMIT) {
       throw StrictJson.invalid("limit: expected 1 to " + MAX_LIMIT);
     }
@@ -431,7 +437,7 @@ final class AuditEndpoints {
   /** A filter value: 1 to 128 plain characters; anything else is refused, never searched for. */
   private static Optional<String> param(RoutingContext ctx, String name) {
     String value = ctx.request().getParam(name);
-    if (value == null) {
+    if (value == null || value.isEmpty()) {
       return Optional.empty();
     }
     if (!value.matches("[A-Za-z0-9 ._@:-]{1,128}")) {
@@ -442,7 +448,7 @@ final class AuditEndpoints {
 
   private static java.util.OptionalLong number(RoutingContext ctx, String name) {
     String value = ctx.request().getParam(name);
-    if (value == null) {
+    if (value == null || value.isEmpty()) {
       return java.util.OptionalLong.empty();
     }
     try {
@@ -454,7 +460,7 @@ final class AuditEndpoints {
 
   private static Optional<Instant> instant(RoutingContext ctx, String name) {
     String value = ctx.request().getParam(name);
-    if (value == null) {
+    if (value == null || value.isEmpty()) {
       return Optional.empty();
     }
     try {
@@ -483,7 +489,7 @@ final class AuditEndpoints {
         .put("detail", r.detail());
   }
 
-  private static List<String> agreements(AuditRecord r) {
+  static List<String> agreements(AuditRecord r) {
     Set<String> out = new LinkedHashSet<>();
     for (Object d : r.detail().getJsonArray("decisions", new JsonArray())) {
       if (d instanceof JsonObject decision && decision.getString("agreement") != null) {
@@ -493,7 +499,7 @@ final class AuditEndpoints {
     return new ArrayList<>(out);
   }
 
-  private static List<String> categories(JsonObject released) {
+  static List<String> categories(JsonObject released) {
     Set<String> types = new java.util.TreeSet<>();
     for (String source : released.fieldNames()) {
       for (Object ref : released.getJsonArray(source)) {

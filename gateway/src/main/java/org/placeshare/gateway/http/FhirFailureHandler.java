@@ -19,12 +19,29 @@ final class FhirFailureHandler {
 
   private static final Logger LOG = Logger.getLogger(FhirFailureHandler.class.getName());
 
+  /**
+   * How a failure is told to the caller: an OperationOutcome for the APIs, a page for the console.
+   */
+  @FunctionalInterface
+  interface Responder {
+    void send(RoutingContext ctx, int status, IssueType code, String message);
+  }
+
   private final AuditLog audit;
   private final Clock clock;
+  private final Responder responder;
 
   FhirFailureHandler(AuditLog audit, Clock clock) {
+    this(
+        audit,
+        clock,
+        (ctx, status, code, message) -> Outcomes.send(ctx.response(), status, code, message));
+  }
+
+  FhirFailureHandler(AuditLog audit, Clock clock, Responder responder) {
     this.audit = audit;
     this.clock = clock;
+    this.responder = responder;
   }
 
   void handle(RoutingContext ctx) {
@@ -35,7 +52,7 @@ final class FhirFailureHandler {
             ? g.status()
             : ctx.statusCode() == -1 ? 500 : ctx.statusCode();
     if (AuditUnavailable.is(failure)) {
-      Outcomes.send(ctx.response(), 503, IssueType.TRANSIENT, AuditUnavailable.MESSAGE);
+      responder.send(ctx, 503, IssueType.TRANSIENT, AuditUnavailable.MESSAGE);
       return;
     }
     GatewayException known =
@@ -45,7 +62,7 @@ final class FhirFailureHandler {
     }
     Optional<RequestState> state = RequestState.of(ctx);
     if (state.isEmpty()) {
-      Outcomes.send(ctx.response(), status, known.code(), known.getMessage());
+      responder.send(ctx, status, known.code(), known.getMessage());
       return;
     }
     RequestState s = state.get();
@@ -61,11 +78,11 @@ final class FhirFailureHandler {
             known.auditDetail());
     audit
         .append(event)
-        .onSuccess(seq -> Outcomes.send(ctx.response(), status, known.code(), known.getMessage()))
+        .onSuccess(seq -> responder.send(ctx, status, known.code(), known.getMessage()))
         .onFailure(
             e -> {
               LOG.log(Level.SEVERE, "audit append failed for request " + s.requestId, e);
-              Outcomes.send(ctx.response(), 503, IssueType.TRANSIENT, AuditUnavailable.MESSAGE);
+              responder.send(ctx, 503, IssueType.TRANSIENT, AuditUnavailable.MESSAGE);
             });
   }
 

@@ -50,6 +50,7 @@ public final class GatewayRoutes {
       AuditTree tree,
       io.vertx.sqlclient.Pool pool,
       String publicUrl,
+      com.nimbusds.jose.jwk.ECKey auditPublicKey,
       Clock clock) {}
 
   public static Router create(Vertx vertx, Services s) {
@@ -158,6 +159,17 @@ public final class GatewayRoutes {
         .handler(BodyHandler.create(false).setBodyLimit(ConsentEndpoints.MAX_BODY_BYTES))
         .handler(auditApi::retention);
     router.route("/audit/*").failureHandler(failures::handle);
+
+    new Console(
+            s.tokens(),
+            new AuditSearch(s.pool()),
+            s.audit(),
+            s.tree(),
+            s.policy(),
+            s.pool(),
+            s.auditPublicKey(),
+            clock)
+        .mount(router);
 
     router.route().last().handler(ctx -> ctx.response().setStatusCode(404).end());
     return router;
