@@ -367,6 +367,12 @@ final class Demo implements AutoCloseable {
             + folder.auditPublicKey()
             + " --export audit.jsonl");
     out.println(
+        "# The IG console: open "
+            + baseUrl()
+            + "/console/ in a browser and paste an IG token to sign in (this one lasts five"
+            + " minutes; the session lasts longer):");
+    out.println("#   " + ig);
+    out.println(
         "# the agreements in force, and the reload status (edit files in "
             + folder.agreements()
             + " and they reload)");
