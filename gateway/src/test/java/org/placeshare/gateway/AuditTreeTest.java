@@ -171,12 +171,14 @@ class AuditTreeTest {
         .execute(at)
         .await();
 
-    assertThat(verify().summary()).startsWith("the event at index 3 (event ").contains("altered");
-
-    pool()
-        .preparedQuery("UPDATE audit_event SET user_id = $2 WHERE leaf_index = $1")
-        .execute(Tuple.of(3L, user))
-        .await();
+    try {
+      assertThat(verify().summary()).startsWith("the event at index 3 (event ").contains("altered");
+    } finally {
+      pool()
+          .preparedQuery("UPDATE audit_event SET user_id = $2 WHERE leaf_index = $1")
+          .execute(Tuple.of(3L, user))
+          .await();
+    }
     assertThat(verify().intact()).isTrue();
   }
 
@@ -204,15 +206,25 @@ class AuditTreeTest {
         .execute(Tuple.of(2L, io.vertx.core.buffer.Buffer.buffer(forged)))
         .await();
 
-    assertThat(verify().summary())
-        .startsWith("the log does not match the checkpoint of size")
-        .contains("an event from index 0 to");
-
-    pool()
-        .preparedQuery("UPDATE audit_event SET outcome = $2, leaf_hash = $3 WHERE leaf_index = $1")
-        .execute(
-            Tuple.of(2L, outcome, io.vertx.core.buffer.Buffer.buffer(leaves.get(2).storedHash())))
-        .await();
+    try {
+      // Which signed stretch catches it depends on when checkpoints were signed; the one it
+      // names must hold index 2.
+      String summary = verify().summary();
+      java.util.regex.Matcher range =
+          java.util.regex.Pattern.compile("an event from index (\\d+) to (\\d+) was altered")
+              .matcher(summary);
+      assertThat(summary).startsWith("the log does not match the checkpoint of size");
+      assertThat(range.find()).as(summary).isTrue();
+      assertThat(Long.parseLong(range.group(1))).isLessThanOrEqualTo(2);
+      assertThat(Long.parseLong(range.group(2))).isGreaterThanOrEqualTo(2);
+    } finally {
+      pool()
+          .preparedQuery(
+              "UPDATE audit_event SET outcome = $2, leaf_hash = $3 WHERE leaf_index = $1")
+          .execute(
+              Tuple.of(2L, outcome, io.vertx.core.buffer.Buffer.buffer(leaves.get(2).storedHash())))
+          .await();
+    }
     assertThat(verify().intact()).isTrue();
   }
 
@@ -220,10 +232,11 @@ class AuditTreeTest {
   @Order(5)
   void reorderingTwoRows_isNamed() {
     swap(5, 6);
-
-    assertThat(verify().summary()).startsWith("the event at index 5 ");
-
-    swap(5, 6);
+    try {
+      assertThat(verify().summary()).startsWith("the event at index 5 ");
+    } finally {
+      swap(5, 6);
+    }
     assertThat(verify().intact()).isTrue();
   }
 
