@@ -1,6 +1,5 @@
 package org.placeshare.gateway.http;
 
-import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -42,8 +41,6 @@ final class AuditEndpoints {
   static final Duration MAX_ALERT_WINDOW = Duration.ofDays(31);
 
   private static final Set<String> OUTCOMES = Set.of("permitted", "refused", "failed", "evaluated");
-  private static final Set<String> REVIEW_OUTCOMES =
-      Set.of("appropriate", "inappropriate", "needs-follow-up");
 
   private final AuditSearch search;
   private final AuditLog audit;
@@ -248,7 +245,7 @@ final class AuditEndpoints {
       }
       StrictJson.unknownKeys(body, Set.of("outcome", "comment"), "");
       outcome = StrictJson.text(body, "outcome", true);
-      if (!REVIEW_OUTCOMES.contains(outcome)) {
+      if (!BreakGlassReviews.OUTCOMES.contains(outcome)) {
         throw StrictJson.invalid("outcome: expected appropriate, inappropriate or needs-follow-up");
       }
       comment = StrictJson.text(body, "comment", true, PersonViewHandler.MAX_STATED_REASON);
@@ -259,28 +256,11 @@ final class AuditEndpoints {
       ctx.fail(400, StrictJson.invalid("expected a JSON object"));
       return;
     }
-    Future.all(search.event(eventId), search.reviewOf(eventId))
-        .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
+    BreakGlassReviews.reviewable(search, eventId)
+        .onFailure(e -> BreakGlassReviews.fail(ctx, e))
         .onSuccess(
-            all -> {
-              Optional<AuditRecord> event = all.resultAt(0);
-              Optional<AuditRecord> existing = all.resultAt(1);
-              if (event.isEmpty() || !event.get().emergency()) {
-                ctx.fail(
-                    404,
-                    new GatewayException(IssueType.NOTFOUND, "no break-glass event with that id"));
-                return;
-              }
-              if (existing.isPresent()) {
-                ctx.fail(
-                    409,
-                    new GatewayException(
-                        IssueType.CONFLICT,
-                        "that event was reviewed already, at log index "
-                            + existing.get().leafIndex()));
-                return;
-              }
-              NhsNumber.tryParse(event.get().nhsNumber()).ifPresent(p -> state.patient = p);
+            event -> {
+              NhsNumber.tryParse(event.nhsNumber()).ifPresent(p -> state.patient = p);
               AuditEvent review =
                   state.event(
                       clock.instant(),
@@ -288,7 +268,7 @@ final class AuditEndpoints {
                       201,
                       Map.of(),
                       List.of(),
-                      AuditSearch.REVIEW_PREFIX + eventId + ": " + outcome + "; " + comment);
+                      BreakGlassReviews.detail(eventId, outcome, comment));
               audit
                   .append(review)
                   .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))

@@ -592,7 +592,7 @@ final class Console {
     String outcome = ctx.request().getFormAttribute("outcome");
     String comment = ctx.request().getFormAttribute("comment");
     if (outcome == null
-        || !java.util.Set.of("appropriate", "inappropriate", "needs-follow-up").contains(outcome)
+        || !BreakGlassReviews.OUTCOMES.contains(outcome)
         || comment == null
         || comment.isBlank()
         || comment.length() > PersonViewHandler.MAX_STATED_REASON) {
@@ -603,27 +603,13 @@ final class Console {
     }
     RequestState state = RequestState.get(ctx);
     state.action = AuditSearch.REVIEW_ACTION;
-    Future.all(search.event(id), search.reviewOf(id))
-        .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
+    BreakGlassReviews.reviewable(search, id)
+        .onFailure(e -> BreakGlassReviews.fail(ctx, e))
         .onSuccess(
-            all -> {
-              Optional<AuditRecord> event = all.resultAt(0);
-              Optional<AuditRecord> existing = all.resultAt(1);
-              if (event.isEmpty() || !event.get().emergency()) {
-                ctx.fail(
-                    404,
-                    new GatewayException(IssueType.NOTFOUND, "no break-glass event with that id"));
-                return;
-              }
-              if (existing.isPresent()) {
-                ctx.fail(
-                    409,
-                    new GatewayException(IssueType.CONFLICT, "that event was reviewed already"));
-                return;
-              }
-              org.placeshare.policy.NhsNumber.tryParse(event.get().nhsNumber())
+            event -> {
+              org.placeshare.policy.NhsNumber.tryParse(event.nhsNumber())
                   .ifPresent(p -> state.patient = p);
-              audited(ctx, AuditSearch.REVIEW_PREFIX + id + ": " + outcome + "; " + comment.strip())
+              audited(ctx, BreakGlassReviews.detail(id, outcome, comment))
                   .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
                   .onSuccess(v -> redirect(ctx, "/console/reviews"));
             });
