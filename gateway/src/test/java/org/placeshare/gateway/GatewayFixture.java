@@ -222,11 +222,39 @@ final class GatewayFixture implements AutoCloseable {
   static GatewayConfig withAuditKey(GatewayConfig c, Path auditKey) {
     return copy(
         c,
+        c.agreements(),
+        c.clients(),
         c.consentIssuers(),
         c.issuerTrustCa(),
         c.nationalOptOuts(),
         c.tls(),
         Optional.of(auditKey));
+  }
+
+  /**
+   * A fleet's configuration: another instance's folder for the audit key, the agreements and the
+   * clients' public keys, as instances deployed from one configuration share them.
+   */
+  static GatewayConfig sharing(GatewayConfig c, Path other) {
+    List<GatewayConfig.Client> clients =
+        c.clients().stream()
+            .map(
+                cl ->
+                    new GatewayConfig.Client(
+                        cl.id(),
+                        cl.organisation(),
+                        other.resolve(cl.publicKey().getFileName()),
+                        cl.purposes()))
+            .toList();
+    return copy(
+        c,
+        other.resolve("agreements"),
+        clients,
+        c.consentIssuers(),
+        c.issuerTrustCa(),
+        c.nationalOptOuts(),
+        c.tls(),
+        Optional.of(other.resolve("audit.key.pem")));
   }
 
   /** The configuration with other consent, trust, opt-out and TLS settings. */
@@ -236,11 +264,14 @@ final class GatewayFixture implements AutoCloseable {
       Optional<Path> issuerTrustCa,
       Optional<Path> nationalOptOuts,
       Optional<GatewayConfig.Tls> tls) {
-    return copy(c, issuers, issuerTrustCa, nationalOptOuts, tls, c.auditKey());
+    return copy(
+        c, c.agreements(), c.clients(), issuers, issuerTrustCa, nationalOptOuts, tls, c.auditKey());
   }
 
   private static GatewayConfig copy(
       GatewayConfig c,
+      Path agreements,
+      List<GatewayConfig.Client> clients,
       List<GatewayConfig.ConsentIssuer> issuers,
       Optional<Path> issuerTrustCa,
       Optional<Path> nationalOptOuts,
@@ -253,12 +284,12 @@ final class GatewayFixture implements AutoCloseable {
         c.dataDir(),
         c.databaseUrl(),
         c.signingKey(),
-        c.agreements(),
+        agreements,
         c.agreementSigners(),
         c.agreementSignaturesRequired(),
         c.policyPoll(),
         c.organisations(),
-        c.clients(),
+        clients,
         c.sources(),
         c.consentKey(),
         issuers,

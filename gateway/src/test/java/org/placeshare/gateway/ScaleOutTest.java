@@ -1,0 +1,111 @@
+package org.placeshare.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.gateway.audit.AuditExport;
+import org.placeshare.gateway.audit.AuditVerifier;
+import org.placeshare.policy.identity.SigningKey;
+
+/**
+ * Two gateway instances sharing one PostgreSQL and nothing else: a consent withdrawn through one is
+ * refused at the other at once, an assertion used at one is a replay at the other, a pilot's daily
+ * cap holds across both, and both append to one log that verifies.
+ */
+class ScaleOutTest {
+
+  @TempDir static Path dir;
+  static GatewayFixture a;
+  static GatewayFixture b;
+
+  @BeforeAll
+  static void start() throws Exception {
+    String database = TestPostgres.freshDatabase();
+    a = GatewayFixture.start(dir.resolve("a"), database);
+    // A pilot with a daily cap of 3, in the folder both instances read.
+    Path gm = a.agreements.resolve("gm-connect-council-intelligence.yaml");
+    Files.writeString(gm, Files.readString(gm).replace("dailyVolume: 200", "dailyVolume: 3"));
+    a.gateway.policy().reload(a.vertx).await();
+    b =
+        GatewayFixture.start(
+            dir.resolve("b"),
+            database,
+            a.gpConsentKey,
+            config -> GatewayFixture.sharing(config, dir.resolve("a")));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (b != null) {
+      b.close();
+    }
+    if (a != null) {
+      a.close();
+    }
+  }
+
+  /** A token from instance B, asked with the client's one key (the fleet shares registrations). */
+  private static String atB(String client, String role, String purpose) throws Exception {
+    var r = b.tokenRequest(b.assertion(client, a.clientKeys.get(client), role, purpose));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return new io.vertx.core.json.JsonObject(r.body()).getString("access_token");
+  }
+
+  @Test
+  void aConsentWithdrawnAtOneInstance_isRefusedAtTheOtherAtOnce() throws Exception {
+    String person = a.people.get(1).nhsNumber().toString();
+    String consent = a.gpConsent("scale-out-1", a.people.get(1).nhsNumber(), "TREAT");
+    String atA = a.token(GatewayFixture.AE_CLIENT, "clinician", "TREAT");
+    String atB = atB(GatewayFixture.AE_CLIENT, "clinician", "TREAT");
+    assertThat(b.everything(person, atB, "X-Consent-Token", consent).statusCode()).isEqualTo(200);
+
+    String ig = a.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");
+    assertThat(a.delete("/consents/scale-out-1", ig).statusCode()).isEqualTo(200);
+
+    assertThat(b.everything(person, atB, "X-Consent-Token", consent).statusCode()).isEqualTo(403);
+    assertThat(a.everything(person, atA, "X-Consent-Token", consent).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void anAssertionUsedAtOneInstance_isAReplayAtTheOther() throws Exception {
+    String assertion =
+        a.assertion(
+            GatewayFixture.COUNCIL_CLIENT,
+            a.clientKeys.get(GatewayFixture.COUNCIL_CLIENT),
+            "analyst",
+            "HOPERAT");
+    assertThat(a.tokenRequest(assertion).statusCode()).isEqualTo(200);
+    var replay = b.tokenRequest(assertion);
+    assertThat(replay.statusCode()).isEqualTo(401);
+    assertThat(replay.body()).contains("its jti has been used before");
+  }
+
+  @Test
+  void aPilotsDailyCap_holdsAcrossBothInstances_andTheLogIsOne() throws Exception {
+    String councilA = a.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
+    String councilB = atB(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
+    List<Integer> statuses = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      GatewayFixture at = i % 2 == 0 ? a : b;
+      String token = i % 2 == 0 ? councilA : councilB;
+      statuses.add(at.everything(a.people.get(10 + i).nhsNumber().toString(), token).statusCode());
+    }
+
+    assertThat(statuses).containsExactly(200, 200, 200, 403, 403);
+    a.gateway.auditTree().checkpoint().await();
+    var contents = AuditExport.read(a.gateway.database().pool()).await();
+    var report =
+        AuditVerifier.verify(
+            contents.leaves().iterator(),
+            contents.checkpoints(),
+            SigningKey.readPublicPem(dir.resolve("a/audit.pub.pem")));
+    assertThat(report.intact()).as(report.summary()).isTrue();
+  }
+}
