@@ -93,6 +93,9 @@ public final class GatewayRoutes {
         .handler(BodyHandler.create(false).setBodyLimit(MAX_TOKEN_REQUEST_BYTES))
         .handler(tokenEndpoint::handle);
     router.get("/.well-known/jwks.json").handler(ctx -> json(ctx, jwks));
+    Health health = new Health(s.policy(), s.pool(), s.sources());
+    router.get("/health/live").handler(health::live);
+    router.get("/health/ready").handler(health::ready);
 
     router.route("/fhir/*").handler(ctx -> audited(ctx, clock, "fhir-request"));
     router

@@ -1,0 +1,55 @@
+package org.placeshare.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Liveness and readiness, as a load balancer asks them. */
+class HealthTest {
+
+  @TempDir static Path dir;
+  static GatewayFixture fixture;
+
+  @BeforeAll
+  static void start() throws Exception {
+    fixture = GatewayFixture.start(dir, TestPostgres.freshDatabase());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (fixture != null) {
+      fixture.close();
+    }
+  }
+
+  @Test
+  void ready_whenAgreementsAndTheAuditAreThere_notWhenTheAuditIsGone() throws Exception {
+    HttpResponse<String> live = fixture.get("/health/live");
+    HttpResponse<String> ready = fixture.get("/health/ready");
+
+    assertThat(live.statusCode()).isEqualTo(200);
+    assertThat(ready.statusCode()).isEqualTo(200);
+    JsonObject body = new JsonObject(ready.body());
+    assertThat(body.getString("audit")).isEqualTo("writable");
+    assertThat(body.getJsonObject("sources").fieldNames())
+        .containsExactlyInAnyOrder("gp-y90001", "acute-r9a", "council-asc");
+
+    var pool = fixture.gateway.database().pool();
+    pool.query("ALTER TABLE audit_event RENAME TO audit_event_gone").execute().await();
+    try {
+      HttpResponse<String> gone = fixture.get("/health/ready");
+      assertThat(gone.statusCode()).isEqualTo(503);
+      assertThat(new JsonObject(gone.body()).getString("audit")).isEqualTo("unavailable");
+      assertThat(fixture.get("/health/live").statusCode()).isEqualTo(200);
+    } finally {
+      pool.query("ALTER TABLE audit_event_gone RENAME TO audit_event").execute().await();
+    }
+    assertThat(fixture.get("/health/ready").statusCode()).isEqualTo(200);
+  }
+}
