@@ -64,6 +64,8 @@ public final class Gateway {
 
   static final int MAX_HEADER_BYTES = 16 * 1024;
 
+  static final int IDLE_SECONDS = 30;
+
   private final Vertx vertx;
   private final HttpServer server;
   private final Database database;
@@ -167,6 +169,8 @@ public final class Gateway {
                                   db.pool(),
                                   config.publicUrl(),
                                   auditKey.publicJwk(),
+                                  config.tls().isPresent(),
+                                  config.maxConcurrentRequests(),
                                   clock);
                           return audit
                               .adoptUntreed()
@@ -223,6 +227,8 @@ public final class Gateway {
             .setPort(config.port())
             .setMaxInitialLineLength(MAX_URL_LENGTH)
             .setMaxHeaderSize(MAX_HEADER_BYTES)
+            // A slow or silent client cannot hold a connection for long.
+            .setIdleTimeout(IDLE_SECONDS)
             // The same limit for clients that upgrade to HTTP/2 (h2c), whose default is 8 KiB.
             .setInitialSettings(new Http2Settings().setMaxHeaderListSize(MAX_HEADER_BYTES));
     config

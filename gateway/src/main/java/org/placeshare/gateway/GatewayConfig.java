@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -34,6 +35,7 @@ import java.util.Set;
  *     opt-out; loaded into the register at start and whenever it changes
  * @param tls serve https, and with a client CA require client certificates (mutual TLS)
  * @param auditKey the key audit checkpoints are signed with (PEM); the token key when absent
+ * @param maxConcurrentRequests requests served at once; beyond it, 503 with Retry-After
  * @param pseudonymKey a file holding the secret (base64url, 32 bytes or more) that keys
  *     per-agreement pseudonyms; without it, agreements asking for pseudonyms release no identifier
  */
@@ -57,7 +59,8 @@ public record GatewayConfig(
     Optional<Path> nationalOptOuts,
     Optional<Tls> tls,
     Optional<Path> pseudonymKey,
-    Optional<Path> auditKey) {
+    Optional<Path> auditKey,
+    int maxConcurrentRequests) {
 
   /**
    * A consent recorder, by ODS code, with its keys as a JWKS file or an https URL, the algorithms
@@ -169,7 +172,8 @@ public record GatewayConfig(
       String nationalOptOuts,
       RawTls tls,
       String pseudonymKey,
-      String auditKey) {}
+      String auditKey,
+      Integer maxConcurrentRequests) {}
 
   record RawConsentIssuer(
       String organisation,
@@ -195,17 +199,66 @@ public record GatewayConfig(
       String certificate,
       String privateKey) {}
 
-  /** Reads and checks a configuration file. */
+  /** Reads and checks a configuration file, with this process's environment overrides. */
   public static GatewayConfig load(Path file) {
+    return load(file, System.getenv());
+  }
+
+  /** Prefix of environment variables that override top-level settings, e.g. PLACESHARE_PORT. */
+  public static final String ENV_PREFIX = "PLACESHARE_";
+
+  /** Requests served at once before the gateway answers 503 with Retry-After. */
+  public static final int DEFAULT_MAX_CONCURRENT = 512;
+
+  /** Hosts on which plain HTTP is allowed: nothing else can reach them. */
+  static final Set<String> LOOPBACK = Set.of("127.0.0.1", "::1", "localhost");
+
+  /** Top-level settings an environment variable may override: the ones that differ per host. */
+  static final Set<String> OVERRIDABLE =
+      Set.of("host", "port", "publicUrl", "dataDir", "databaseUrl", "policyPollMillis");
+
+  /**
+   * Applies {@code PLACESHARE_DATABASE_URL}-style overrides, and reads {@code databaseUrlFile} (a
+   * secret's file: the URL holds the database password) into {@code databaseUrl}.
+   */
+  private static void overrides(
+      com.fasterxml.jackson.databind.node.ObjectNode tree, Map<String, String> env, Path base)
+      throws IOException {
+    for (String key : OVERRIDABLE) {
+      String value = env.get(ENV_PREFIX + key.replaceAll("([A-Z])", "_$1").toUpperCase());
+      if (value != null) {
+        if (key.equals("port") || key.equals("policyPollMillis")) {
+          try {
+            tree.put(key, Long.parseLong(value.strip()));
+          } catch (NumberFormatException e) {
+            throw new ConfigException(ENV_PREFIX + key + ": expected a whole number");
+          }
+        } else {
+          tree.put(key, value);
+        }
+      }
+    }
+    com.fasterxml.jackson.databind.JsonNode secretFile = tree.remove("databaseUrlFile");
+    if (secretFile != null && !tree.has("databaseUrl")) {
+      tree.put("databaseUrl", Files.readString(base.resolve(secretFile.asText())).strip());
+    }
+  }
+
+  /** Reads and checks a configuration file, with these environment overrides. */
+  public static GatewayConfig load(Path file, Map<String, String> environment) {
     Raw raw;
     try {
       if (Files.size(file) > MAX_CONFIG_BYTES) {
         throw new ConfigException(file + ": expected at most " + MAX_CONFIG_BYTES + " bytes");
       }
-      raw =
+      ObjectMapper yaml =
           new ObjectMapper(new YAMLFactory())
-              .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-              .readValue(file.toFile(), Raw.class);
+              .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+      com.fasterxml.jackson.databind.JsonNode tree = yaml.readTree(file.toFile());
+      if (tree instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
+        overrides(object, environment, file.toAbsolutePath().getParent());
+      }
+      raw = tree == null || tree.isMissingNode() ? null : yaml.treeToValue(tree, Raw.class);
     } catch (UnrecognizedPropertyException e) {
       throw new ConfigException(file + ": unknown key '" + e.getPropertyName() + "'");
     } catch (IOException e) {
@@ -287,6 +340,8 @@ public record GatewayConfig(
               Optional.ofNullable(path(base, s.privateKey()))));
     }
     List<ConsentIssuer> issuers = consentIssuers(problems, base, raw.consentIssuers());
+    int maxConcurrent =
+        raw.maxConcurrentRequests() == null ? DEFAULT_MAX_CONCURRENT : raw.maxConcurrentRequests();
     Optional<Path> consentKey = Optional.ofNullable(path(base, raw.consentKey()));
     if (consentKey.isEmpty() && issuers.stream().anyMatch(ConsentIssuer::viaGateway)) {
       problems.add("consentKey: expected a key file when an issuer has viaGateway: true, got none");
@@ -321,7 +376,17 @@ public record GatewayConfig(
             Optional.ofNullable(path(base, raw.nationalOptOuts())),
             tls,
             Optional.ofNullable(path(base, raw.pseudonymKey())),
-            Optional.ofNullable(path(base, raw.auditKey())));
+            Optional.ofNullable(path(base, raw.auditKey())),
+            maxConcurrent);
+    if (tls.isEmpty() && host != null && !LOOPBACK.contains(host)) {
+      problems.add(
+          "tls: expected a certificate and privateKey when host is "
+              + host
+              + "; plain HTTP is served only on loopback (127.0.0.1, ::1, localhost)");
+    }
+    if (maxConcurrent < 1 || maxConcurrent > 100_000) {
+      problems.add("maxConcurrentRequests: expected 1 to 100000, got " + maxConcurrent);
+    }
     for (ConsentIssuer i : issuers) {
       unregistered(
           problems,

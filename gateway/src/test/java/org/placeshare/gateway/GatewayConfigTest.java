@@ -97,4 +97,35 @@ class GatewayConfigTest {
         .hasMessageContaining("sources[odd].kind: expected fhir or mapped, got soap")
         .hasMessageContaining("sources[tls]: expected certificate and privateKey together");
   }
+
+  @Test
+  void plainHttp_isRefusedOffLoopback() throws Exception {
+    Path file = write("");
+    String yaml = Files.readString(file).replace("host: 127.0.0.1", "host: 0.0.0.0");
+    Files.writeString(file, yaml);
+
+    assertThatThrownBy(() -> GatewayConfig.load(file, java.util.Map.of()))
+        .hasMessageContaining(
+            "tls: expected a certificate and privateKey when host is 0.0.0.0; plain HTTP is served"
+                + " only on loopback");
+  }
+
+  @Test
+  void environmentOverrides_andASecretFile_replaceTheFilesValues() throws Exception {
+    Files.writeString(dir.resolve("db.secret"), "postgresql://app:s3cret@db.internal/placeshare\n");
+    Path file = write("databaseUrlFile: db.secret\n");
+
+    GatewayConfig fromFile = GatewayConfig.load(file, java.util.Map.of());
+    GatewayConfig overridden =
+        GatewayConfig.load(
+            file,
+            java.util.Map.of(
+                "PLACESHARE_PORT", "9443", "PLACESHARE_PUBLIC_URL", "https://gw.example.nhs.uk"));
+
+    assertThat(fromFile.databaseUrl()).hasValue("postgresql://app:s3cret@db.internal/placeshare");
+    assertThat(overridden.port()).isEqualTo(9443);
+    assertThat(overridden.publicUrl()).isEqualTo("https://gw.example.nhs.uk");
+    assertThatThrownBy(() -> GatewayConfig.load(file, java.util.Map.of("PLACESHARE_PORT", "x")))
+        .hasMessageContaining("expected a whole number");
+  }
 }

@@ -183,7 +183,8 @@ final class GatewayFixture implements AutoCloseable {
             Optional.empty(),
             Optional.empty(),
             Optional.empty(),
-            Optional.of(dir.resolve("audit.key.pem")));
+            Optional.of(dir.resolve("audit.key.pem")),
+            GatewayConfig.DEFAULT_MAX_CONCURRENT);
     Gateway gateway = Gateway.start(vertx, change.apply(config), CLOCK).await();
     return new GatewayFixture(
         vertx,
@@ -297,7 +298,8 @@ final class GatewayFixture implements AutoCloseable {
         nationalOptOuts,
         tls,
         c.pseudonymKey(),
-        auditKey);
+        auditKey,
+        c.maxConcurrentRequests());
   }
 
   URI url(String path) {

@@ -51,11 +51,14 @@ public final class GatewayRoutes {
       io.vertx.sqlclient.Pool pool,
       String publicUrl,
       com.nimbusds.jose.jwk.ECKey auditPublicKey,
+      boolean tls,
+      int maxConcurrentRequests,
       Clock clock) {}
 
   public static Router create(Vertx vertx, Services s) {
     Clock clock = s.clock();
     Router router = Router.router(vertx);
+    router.route().order(-100).handler(new Admission(s.maxConcurrentRequests(), s.tls())::handle);
     TokenEndpoint tokenEndpoint =
         new TokenEndpoint(s.assertions(), s.tokens(), s.replay(), s.audit(), clock, s.mutualTls());
     Authentication authentication = new Authentication(s.tokens(), s.mutualTls());

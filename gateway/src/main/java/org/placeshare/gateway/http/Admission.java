@@ -1,0 +1,48 @@
+package org.placeshare.gateway.http;
+
+import io.vertx.ext.web.RoutingContext;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+
+/**
+ * The first handler of every request: at most so many requests are served at once, and beyond that
+ * the answer is a quick 503 with {@code Retry-After} rather than a slow queue for everyone; and the
+ * headers every response carries (HSTS when served over TLS).
+ */
+final class Admission {
+
+  static final String RETRY_AFTER_SECONDS = "1";
+
+  private final int max;
+  private final boolean tls;
+  private final AtomicInteger inFlight = new AtomicInteger();
+
+  Admission(int max, boolean tls) {
+    this.max = max;
+    this.tls = tls;
+  }
+
+  void handle(RoutingContext ctx) {
+    var response = ctx.response().putHeader("X-Content-Type-Options", "nosniff");
+    if (tls) {
+      response.putHeader("Strict-Transport-Security", "max-age=31536000");
+    }
+    if (inFlight.incrementAndGet() > max) {
+      inFlight.decrementAndGet();
+      response.putHeader("Retry-After", RETRY_AFTER_SECONDS);
+      Outcomes.send(
+          response,
+          503,
+          IssueType.THROTTLED,
+          "the gateway is serving as many requests as it can; try again in a second");
+      return;
+    }
+    ctx.addEndHandler(done -> inFlight.decrementAndGet());
+    ctx.next();
+  }
+
+  /** Requests being served now. */
+  int inFlight() {
+    return inFlight.get();
+  }
+}
