@@ -37,6 +37,7 @@ import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
 import org.placeshare.gateway.consent.IssuerKeys;
 import org.placeshare.gateway.http.GatewayRoutes;
+import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.NationalOptOuts;
 import org.placeshare.gateway.register.PatientRegister;
@@ -142,7 +143,19 @@ public final class Gateway {
                         config.dataDir().resolve("postgres"))
                     .compose(
                         db -> {
-                          AuditLog audit = new AuditLog(db.pool());
+                          Metrics metrics = new Metrics();
+                          metrics.sources(sources);
+                          metrics.counterOf(
+                              "placeshare.policy.reloads",
+                              "Agreement sets loaded after a change",
+                              policy,
+                              p -> p.status().reloads());
+                          metrics.counterOf(
+                              "placeshare.policy.refused.reloads",
+                              "Changed agreement sets refused (the running set stayed)",
+                              policy,
+                              p -> p.status().refusedReloads());
+                          AuditLog audit = new AuditLog(db.pool(), metrics::auditBatch);
                           AuditTree tree =
                               new AuditTree(db.pool(), auditKey, config.auditOrigin(), clock);
                           Optional<NationalOptOuts> optOuts =
@@ -171,6 +184,7 @@ public final class Gateway {
                                   auditKey.publicJwk(),
                                   config.tls().isPresent(),
                                   config.maxConcurrentRequests(),
+                                  metrics,
                                   clock);
                           return audit
                               .adoptUntreed()

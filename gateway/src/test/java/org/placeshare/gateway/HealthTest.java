@@ -10,7 +10,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Liveness and readiness, as a load balancer asks them. */
+/** Liveness and readiness, as a load balancer asks them, and the Prometheus metrics. */
 class HealthTest {
 
   @TempDir static Path dir;
@@ -51,5 +51,29 @@ class HealthTest {
       pool.query("ALTER TABLE audit_event_gone RENAME TO audit_event").execute().await();
     }
     assertThat(fixture.get("/health/ready").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void metrics_countRequestsDecisionsReleasesFetchesAndAudit_withoutPeople() throws Exception {
+    String council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
+    String person = fixture.firstPerson().nhsNumber().toString();
+    assertThat(fixture.everything(person, council).statusCode()).isEqualTo(200);
+
+    HttpResponse<String> r = fixture.get("/metrics");
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body())
+        .contains(
+            "placeshare_http_requests_seconds_count{route=\"/fhir/Patient/$everything\",status=\"200\"}")
+        .contains(
+            "placeshare_decisions_total{agreement=\"gm-connect-council-intelligence\",effect=\"permit\"}")
+        .contains(
+            "placeshare_records_released_total{agreement=\"gm-connect-council-intelligence\"}")
+        .contains("placeshare_source_fetch_seconds_count{result=\"failed\",source=\"council-asc\"}")
+        .contains("placeshare_audit_batch_events_count")
+        .contains("placeshare_policy_reloads_total")
+        .contains("jvm_memory_used_bytes")
+        .doesNotContain(person)
+        .doesNotContain(council);
   }
 }

@@ -41,12 +41,24 @@ public final class AuditLog {
 
   private record Pending(AuditEvent event, Promise<Long> done) {}
 
+  /** Told of each committed batch: for the metrics of group commit. */
+  @FunctionalInterface
+  public interface BatchObserver {
+    void committed(int events, long nanos);
+  }
+
   private final Pool pool;
+  private final BatchObserver observer;
   private final Deque<Pending> queue = new ArrayDeque<>();
   private boolean flushing;
 
   public AuditLog(Pool pool) {
+    this(pool, (events, nanos) -> {});
+  }
+
+  public AuditLog(Pool pool, BatchObserver observer) {
     this.pool = pool;
+    this.observer = observer;
   }
 
   /** Appends one event; the future holds its leaf index once it is committed. */
@@ -75,9 +87,13 @@ public final class AuditLog {
         return;
       }
     }
+    long started = System.nanoTime();
     pool.withTransaction(conn -> commit(conn, batch))
         .onComplete(
             committed -> {
+              if (committed.succeeded()) {
+                observer.committed(batch.size(), System.nanoTime() - started);
+              }
               for (int i = 0; i < batch.size(); i++) {
                 if (committed.succeeded()) {
                   batch.get(i).done().complete(committed.result() + i);

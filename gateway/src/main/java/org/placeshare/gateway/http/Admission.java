@@ -3,6 +3,7 @@ package org.placeshare.gateway.http;
 import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.placeshare.gateway.observability.Metrics;
 
 /**
  * The first handler of every request: at most so many requests are served at once, and beyond that
@@ -15,11 +16,14 @@ final class Admission {
 
   private final int max;
   private final boolean tls;
+  private final Metrics metrics;
   private final AtomicInteger inFlight = new AtomicInteger();
 
-  Admission(int max, boolean tls) {
+  Admission(int max, boolean tls, Metrics metrics) {
     this.max = max;
     this.tls = tls;
+    this.metrics = metrics;
+    metrics.gauge("placeshare.requests.in.flight", "Requests being served now", inFlight::get);
   }
 
   void handle(RoutingContext ctx) {
@@ -37,8 +41,43 @@ final class Admission {
           "the gateway is serving as many requests as it can; try again in a second");
       return;
     }
-    ctx.addEndHandler(done -> inFlight.decrementAndGet());
+    long started = System.nanoTime();
+    ctx.addEndHandler(
+        done -> {
+          inFlight.decrementAndGet();
+          metrics.request(
+              route(ctx.request().path()),
+              ctx.response().getStatusCode(),
+              System.nanoTime() - started);
+        });
     ctx.next();
+  }
+
+  /** A route label of a few values: the API a path belongs to, never the path itself. */
+  static String route(String path) {
+    if (path == null) {
+      return "other";
+    }
+    for (String prefix :
+        new String[] {
+          "/fhir",
+          "/oauth2/token",
+          "/consents",
+          "/audit",
+          "/console",
+          "/agreements",
+          "/policy",
+          "/health",
+          "/metrics",
+          "/.well-known"
+        }) {
+      if (path.startsWith(prefix)) {
+        return path.startsWith("/fhir/Patient/") && path.endsWith("$data-quality")
+            ? "/fhir/Patient/$data-quality"
+            : path.startsWith("/fhir/Patient/") ? "/fhir/Patient/$everything" : prefix;
+      }
+    }
+    return "other";
   }
 
   /** Requests being served now. */

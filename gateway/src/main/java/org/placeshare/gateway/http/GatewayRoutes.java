@@ -18,6 +18,7 @@ import org.placeshare.gateway.audit.AuditTree;
 import org.placeshare.gateway.consent.AssertionReplay;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
+import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.identity.AccessTokens;
@@ -53,12 +54,24 @@ public final class GatewayRoutes {
       com.nimbusds.jose.jwk.ECKey auditPublicKey,
       boolean tls,
       int maxConcurrentRequests,
+      Metrics metrics,
       Clock clock) {}
 
   public static Router create(Vertx vertx, Services s) {
     Clock clock = s.clock();
     Router router = Router.router(vertx);
-    router.route().order(-100).handler(new Admission(s.maxConcurrentRequests(), s.tls())::handle);
+    router
+        .route()
+        .order(-100)
+        .handler(new Admission(s.maxConcurrentRequests(), s.tls(), s.metrics())::handle);
+    // For Prometheus, inside the deployment: labels hold no person, user or token.
+    router
+        .get("/metrics")
+        .handler(
+            ctx ->
+                ctx.response()
+                    .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                    .end(s.metrics().scrape()));
     TokenEndpoint tokenEndpoint =
         new TokenEndpoint(s.assertions(), s.tokens(), s.replay(), s.audit(), clock, s.mutualTls());
     Authentication authentication = new Authentication(s.tokens(), s.mutualTls());
@@ -72,6 +85,7 @@ public final class GatewayRoutes {
             s.consents(),
             s.audit(),
             s.pseudonyms(),
+            s.metrics(),
             clock);
     PolicyEndpoints policyEndpoints =
         new PolicyEndpoints(

@@ -29,6 +29,7 @@ import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
+import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.Agreement;
@@ -82,6 +83,7 @@ final class PersonViewHandler {
   private final AuditLog audit;
   private final Clock clock;
   private final Optional<Pseudonyms> pseudonyms;
+  private final Metrics metrics;
   private final DecoyDelay decoy = new DecoyDelay();
 
   /** Each source's problem at its last fetch, if it failed: a hidden refusal answers the same. */
@@ -96,6 +98,7 @@ final class PersonViewHandler {
       ConsentRegister consents,
       AuditLog audit,
       Optional<Pseudonyms> pseudonyms,
+      Metrics metrics,
       Clock clock) {
     this.vertx = vertx;
     this.store = store;
@@ -105,6 +108,7 @@ final class PersonViewHandler {
     this.consents = consents;
     this.audit = audit;
     this.pseudonyms = pseudonyms;
+    this.metrics = metrics;
     this.clock = clock;
   }
 
@@ -288,6 +292,9 @@ final class PersonViewHandler {
       var descriptor = source.descriptor();
       Decision decision = policy.decide(base.withProvider(descriptor.organisation()));
       state.decisions.add(AuditEvent.SourceDecision.of(descriptor.id(), decision));
+      metrics.decision(
+          decision.agreement().map(Agreement::id).orElse("none"),
+          decision.effect().name().toLowerCase(java.util.Locale.ROOT));
       if (decision.permitted()) {
         permitted.put(descriptor.id(), decision);
       } else {
@@ -341,7 +348,18 @@ final class PersonViewHandler {
       if (grant != null) {
         Set<String> types =
             qualityOnly(state) ? Set.of("Patient") : grant.obligations().resourceTypes();
-        fetches.add(source.fetch(state.patient, types, Optional.ofNullable(state.since)));
+        long asked = System.nanoTime();
+        fetches.add(
+            source
+                .fetch(state.patient, types, Optional.ofNullable(state.since))
+                .onSuccess(
+                    r ->
+                        metrics.fetched(
+                            id,
+                            r instanceof SourceRecords.Found
+                                ? "found"
+                                : r instanceof SourceRecords.NotFound ? "not-found" : "failed",
+                            System.nanoTime() - asked)));
       } else if (!askedUnflagged.contains(id)) {
         withheld.add(source.descriptor());
       }
@@ -441,6 +459,12 @@ final class PersonViewHandler {
     }
     PersonView.Released released =
         PersonView.assemble(state.patient, results, grants, withheld, pseudonyms, now);
+    released
+        .referencesBySource()
+        .forEach(
+            (source, refs) ->
+                metrics.released(grants.get(source).agreement().split("@", 2)[0], refs.size()));
+    released.findings().forEach(f -> metrics.dataQuality(f.source(), f.field()));
     vertx
         .executeBlocking(() -> Fhir.encode(released.bundle()), false)
         .compose(json -> countPilotReleases(request, permitted).map(json))

@@ -18,7 +18,8 @@ class AdmissionTest {
   void beyondTheCap_theAnswerIsA503WithRetryAfter_andTheCapFreesAsRequestsEnd() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      Admission admission = new Admission(1, true);
+      Admission admission =
+          new Admission(1, true, new org.placeshare.gateway.observability.Metrics());
       Router router = Router.router(vertx);
       router.route().handler(admission::handle);
       router.get("/slow").handler(ctx -> vertx.setTimer(500, t -> ctx.response().end("done")));
