@@ -118,15 +118,26 @@ class ConsoleBrowserTest {
     WebElement old = browser.findElement(By.tagName("html"));
     target.click();
     long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (System.nanoTime() < deadline) {
+    boolean changed = false;
+    while (!changed && System.nanoTime() < deadline) {
       try {
         old.isEnabled();
-      } catch (org.openqa.selenium.StaleElementReferenceException gone) {
-        return;
+        Thread.sleep(50);
+      } catch (org.openqa.selenium.WebDriverException gone) {
+        // Stale, or (mid-navigation) "node does not belong to the document": the page changed.
+        changed = true;
       }
+    }
+    if (!changed) {
+      throw new AssertionError("the page did not change after a click");
+    }
+    while (System.nanoTime() < deadline
+        && !"complete"
+            .equals(
+                ((org.openqa.selenium.JavascriptExecutor) browser)
+                    .executeScript("return document.readyState"))) {
       Thread.sleep(50);
     }
-    throw new AssertionError("the page did not change after a click");
   }
 
   private static void shot(String name) throws Exception {
