@@ -15,6 +15,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -75,6 +76,7 @@ public final class Gateway {
   private final IssuerKeys issuerKeys;
   private final Optional<NationalOptOuts> optOuts;
   private final AuditTree tree;
+  private final AuditLog audit;
 
   private Gateway(
       Vertx vertx,
@@ -84,7 +86,8 @@ public final class Gateway {
       List<RecordSource> sources,
       IssuerKeys issuerKeys,
       Optional<NationalOptOuts> optOuts,
-      AuditTree tree) {
+      AuditTree tree,
+      AuditLog audit) {
     this.vertx = vertx;
     this.server = server;
     this.database = database;
@@ -93,6 +96,7 @@ public final class Gateway {
     this.issuerKeys = issuerKeys;
     this.optOuts = optOuts;
     this.tree = tree;
+    this.audit = audit;
   }
 
   /** The audit tree: checkpoints and proofs. */
@@ -212,7 +216,8 @@ public final class Gateway {
                                         sources,
                                         issuerKeys,
                                         optOuts,
-                                        tree);
+                                        tree,
+                                        audit);
                                   })
                               .recover(e -> db.close().transform(x -> Future.failedFuture(e)));
                         })
@@ -339,15 +344,30 @@ public final class Gateway {
     return server.actualPort();
   }
 
-  /** Stops listening, lets sources go, closes the database (stopping an embedded server). */
+  /** How long requests in flight may take to finish at shutdown. */
+  static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+
+  /**
+   * Stops gracefully: stop accepting, let requests in flight finish (up to {@link
+   * #SHUTDOWN_GRACE}), commit the audit events they appended, sign a last checkpoint, then let
+   * sources go and close the database (stopping an embedded server).
+   */
   public Future<Void> stop() {
     policy.stop(vertx);
     optOuts.ifPresent(o -> o.stop(vertx));
     tree.stop(vertx);
-    List<Future<Void>> closing = new ArrayList<>();
-    closing.add(server.close());
-    closing.add(issuerKeys.close());
-    sources.forEach(s -> closing.add(s.close()));
-    return Future.join(closing).eventually(database::close).mapEmpty();
+    return server
+        .shutdown(SHUTDOWN_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .transform(x -> audit.drain())
+        .transform(x -> tree.checkpoint().<Void>mapEmpty().otherwiseEmpty())
+        .transform(
+            x -> {
+              List<Future<Void>> closing = new ArrayList<>();
+              closing.add(issuerKeys.close());
+              sources.forEach(s -> closing.add(s.close()));
+              return Future.join(closing).<Void>mapEmpty();
+            })
+        .eventually(database::close)
+        .mapEmpty();
   }
 }

@@ -76,4 +76,42 @@ class HealthTest {
         .doesNotContain(person)
         .doesNotContain(council);
   }
+
+  @Test
+  void metadata_describesTheFhirView_andOpenApiTheRest_everyPathOfWhichIsServed() throws Exception {
+    HttpResponse<String> capability = fixture.get("/fhir/metadata");
+    var cs =
+        org.placeshare.fhir.Fhir.json()
+            .parseResource(org.hl7.fhir.r4.model.CapabilityStatement.class, capability.body());
+    assertThat(cs.getRestFirstRep().getResourceFirstRep().getOperation())
+        .extracting(o -> o.getName())
+        .containsExactly("everything", "data-quality");
+
+    String yaml = fixture.get("/openapi.yaml").body();
+    var paths =
+        new com.fasterxml.jackson.databind.ObjectMapper(
+                new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+            .readTree(yaml)
+            .get("paths");
+    var http = java.net.http.HttpClient.newHttpClient();
+    for (var entry :
+        (Iterable<java.util.Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>>)
+            paths::fields) {
+      String path =
+          entry
+              .getKey()
+              .replace("{id}", "coventry-direct-care")
+              .replace("{jti}", "x")
+              .replace("{nhs}", fixture.firstPerson().nhsNumber().toString())
+              .replace("{eventId}", "00000000-0000-0000-0000-000000000000");
+      for (var method : (Iterable<String>) entry.getValue()::fieldNames) {
+        var request =
+            java.net.http.HttpRequest.newBuilder(fixture.url(path))
+                .method(method.toUpperCase(), java.net.http.HttpRequest.BodyPublishers.noBody())
+                .build();
+        int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+        assertThat(status).as(method + " " + path).isNotEqualTo(404);
+      }
+    }
+  }
 }

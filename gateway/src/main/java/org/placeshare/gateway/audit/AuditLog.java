@@ -61,6 +61,28 @@ public final class AuditLog {
     this.observer = observer;
   }
 
+  /** Completes once every event appended so far is committed (or failed): for shutdown. */
+  public Future<Void> drain() {
+    Promise<Void> drained = Promise.promise();
+    waitUntilIdle(drained, 0);
+    return drained.future();
+  }
+
+  private void waitUntilIdle(Promise<Void> drained, int tries) {
+    boolean idle;
+    synchronized (this) {
+      idle = queue.isEmpty() && !flushing;
+    }
+    if (idle || tries > 200) {
+      drained.complete();
+    } else {
+      // A plain timer would need a Vertx here; a short sleep on a pool thread is enough for this.
+      java.util.concurrent.CompletableFuture.delayedExecutor(
+              50, java.util.concurrent.TimeUnit.MILLISECONDS)
+          .execute(() -> waitUntilIdle(drained, tries + 1));
+    }
+  }
+
   /** Appends one event; the future holds its leaf index once it is committed. */
   public Future<Long> append(AuditEvent event) {
     Promise<Long> done = Promise.promise();

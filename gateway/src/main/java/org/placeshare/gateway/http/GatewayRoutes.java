@@ -114,6 +114,9 @@ public final class GatewayRoutes {
     router.get("/health/live").handler(health::live);
     router.get("/health/ready").handler(health::ready);
 
+    Metadata metadata = new Metadata(s.publicUrl());
+    router.get("/fhir/metadata").handler(metadata::capability);
+    router.get("/openapi.yaml").handler(metadata::openapi);
     router.route("/fhir/*").handler(ctx -> audited(ctx, clock, "fhir-request"));
     router
         .get("/fhir/Patient/:nhsNumber/:operation")
