@@ -113,6 +113,11 @@ final class Demo implements AutoCloseable {
     }
   }
 
+  /** The demo's synthetic people, the same at every start. */
+  static List<SyntheticPerson> people() {
+    return SyntheticPopulation.generate(PEOPLE, SEED);
+  }
+
   private static FhirSourceServer fhir(
       SyntheticRecords.Kind kind, String prefix, List<SyntheticPerson> people) throws Exception {
     return FhirSourceServer.start(0, SyntheticRecords.forSource(kind, prefix, people));

@@ -30,6 +30,7 @@ import picocli.CommandLine.Parameters;
 public final class Ops {
 
   public static void main(String[] args) {
+    JsonLogFormatter.install();
     System.exit(
         new CommandLine(new Ops())
             // An operator's mistake (a missing file, a key in the way) is a message, not a trace.

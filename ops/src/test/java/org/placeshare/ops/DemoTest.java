@@ -41,6 +41,24 @@ class DemoTest {
     Clock clock = Clock.systemUTC();
     List<HttpResponse<String>> responses = new ArrayList<>();
     HttpResponse<String> partial;
+    // Every log line of the whole run, as the JSON the jar writes.
+    List<String> logs = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler capture =
+        new java.util.logging.Handler() {
+          final JsonLogFormatter json = new JsonLogFormatter();
+
+          @Override
+          public void publish(java.util.logging.LogRecord record) {
+            logs.add(json.format(record));
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    java.util.logging.Logger.getLogger("").addHandler(capture);
     String output;
     try (Demo demo = Demo.start(new DemoFolder(folder), "127.0.0.1", freePort(), clock)) {
       assertThat(demo.people)
@@ -105,6 +123,18 @@ class DemoTest {
     assertThat(code).as(verified.toString()).isZero();
     assertThat(verified.toString()).startsWith("the audit log verifies: ");
     assertThat(partial.statusCode()).isEqualTo(200);
+    java.util.logging.Logger.getLogger("").removeHandler(capture);
+    // The application logs of the whole run hold no NHS number of the demo's people and no token.
+    assertThat(logs).isNotEmpty();
+    for (String line : logs) {
+      assertThat(new io.vertx.core.json.JsonObject(line).getString("level")).isNotNull();
+      assertThat(line).doesNotContain("eyJ");
+    }
+    for (var p : Demo.people()) {
+      assertThat(String.join("", logs))
+          .doesNotContain(p.nhsNumber().toString())
+          .doesNotContain(p.family());
+    }
     assertThat(partial.body())
         .contains("source acute-r9a (R9A) could not be reached")
         .contains("\"resourceType\":\"Condition\"");
