@@ -188,6 +188,7 @@ public final class Gateway {
                                   auditKey.publicJwk(),
                                   config.tls().isPresent(),
                                   config.maxConcurrentRequests(),
+                                  config.clientRequestsPerMinute(),
                                   metrics,
                                   clock);
                           return audit

@@ -36,6 +36,7 @@ import java.util.Set;
  * @param tls serve https, and with a client CA require client certificates (mutual TLS)
  * @param auditKey the key audit checkpoints are signed with (PEM); the token key when absent
  * @param maxConcurrentRequests requests served at once; beyond it, 503 with Retry-After
+ * @param clientRequestsPerMinute person-level requests per client per minute, fleet-wide
  * @param pseudonymKey a file holding the secret (base64url, 32 bytes or more) that keys
  *     per-agreement pseudonyms; without it, agreements asking for pseudonyms release no identifier
  */
@@ -60,7 +61,8 @@ public record GatewayConfig(
     Optional<Tls> tls,
     Optional<Path> pseudonymKey,
     Optional<Path> auditKey,
-    int maxConcurrentRequests) {
+    int maxConcurrentRequests,
+    int clientRequestsPerMinute) {
 
   /**
    * A consent recorder, by ODS code, with its keys as a JWKS file or an https URL, the algorithms
@@ -173,7 +175,8 @@ public record GatewayConfig(
       RawTls tls,
       String pseudonymKey,
       String auditKey,
-      Integer maxConcurrentRequests) {}
+      Integer maxConcurrentRequests,
+      Integer clientRequestsPerMinute) {}
 
   record RawConsentIssuer(
       String organisation,
@@ -206,6 +209,9 @@ public record GatewayConfig(
 
   /** Prefix of environment variables that override top-level settings, e.g. PLACESHARE_PORT. */
   public static final String ENV_PREFIX = "PLACESHARE_";
+
+  /** Person-level requests a client may make a minute, across the fleet, before a 429. */
+  public static final int DEFAULT_CLIENT_REQUESTS_PER_MINUTE = 600;
 
   /** Requests served at once before the gateway answers 503 with Retry-After. */
   public static final int DEFAULT_MAX_CONCURRENT = 512;
@@ -342,6 +348,13 @@ public record GatewayConfig(
     List<ConsentIssuer> issuers = consentIssuers(problems, base, raw.consentIssuers());
     int maxConcurrent =
         raw.maxConcurrentRequests() == null ? DEFAULT_MAX_CONCURRENT : raw.maxConcurrentRequests();
+    int perMinute =
+        raw.clientRequestsPerMinute() == null
+            ? DEFAULT_CLIENT_REQUESTS_PER_MINUTE
+            : raw.clientRequestsPerMinute();
+    if (perMinute < 1 || perMinute > 1_000_000) {
+      problems.add("clientRequestsPerMinute: expected 1 to 1000000, got " + perMinute);
+    }
     Optional<Path> consentKey = Optional.ofNullable(path(base, raw.consentKey()));
     if (consentKey.isEmpty() && issuers.stream().anyMatch(ConsentIssuer::viaGateway)) {
       problems.add("consentKey: expected a key file when an issuer has viaGateway: true, got none");
@@ -377,7 +390,8 @@ public record GatewayConfig(
             tls,
             Optional.ofNullable(path(base, raw.pseudonymKey())),
             Optional.ofNullable(path(base, raw.auditKey())),
-            maxConcurrent);
+            maxConcurrent,
+            perMinute);
     if (tls.isEmpty() && host != null && !LOOPBACK.contains(host)) {
       problems.add(
           "tls: expected a certificate and privateKey when host is "

@@ -184,7 +184,8 @@ final class GatewayFixture implements AutoCloseable {
             Optional.empty(),
             Optional.empty(),
             Optional.of(dir.resolve("audit.key.pem")),
-            GatewayConfig.DEFAULT_MAX_CONCURRENT);
+            GatewayConfig.DEFAULT_MAX_CONCURRENT,
+            GatewayConfig.DEFAULT_CLIENT_REQUESTS_PER_MINUTE);
     Gateway gateway = Gateway.start(vertx, change.apply(config), CLOCK).await();
     return new GatewayFixture(
         vertx,
@@ -299,7 +300,35 @@ final class GatewayFixture implements AutoCloseable {
         tls,
         c.pseudonymKey(),
         auditKey,
-        c.maxConcurrentRequests());
+        c.maxConcurrentRequests(),
+        c.clientRequestsPerMinute());
+  }
+
+  /** The configuration with a per-client limit of requests a minute. */
+  static GatewayConfig withClientLimit(GatewayConfig c, int perMinute) {
+    return new GatewayConfig(
+        c.host(),
+        c.port(),
+        c.publicUrl(),
+        c.dataDir(),
+        c.databaseUrl(),
+        c.signingKey(),
+        c.agreements(),
+        c.agreementSigners(),
+        c.agreementSignaturesRequired(),
+        c.policyPoll(),
+        c.organisations(),
+        c.clients(),
+        c.sources(),
+        c.consentKey(),
+        c.consentIssuers(),
+        c.issuerTrustCa(),
+        c.nationalOptOuts(),
+        c.tls(),
+        c.pseudonymKey(),
+        c.auditKey(),
+        c.maxConcurrentRequests(),
+        perMinute);
   }
 
   URI url(String path) {

@@ -21,6 +21,9 @@ import org.placeshare.policy.identity.SigningKey;
  */
 class ScaleOutTest {
 
+  /** Person-level requests per client per minute, on the whole fleet. */
+  static final int LIMIT = 6;
+
   @TempDir static Path dir;
   static GatewayFixture a;
   static GatewayFixture b;
@@ -28,7 +31,12 @@ class ScaleOutTest {
   @BeforeAll
   static void start() throws Exception {
     String database = TestPostgres.freshDatabase();
-    a = GatewayFixture.start(dir.resolve("a"), database);
+    a =
+        GatewayFixture.start(
+            dir.resolve("a"),
+            database,
+            SigningKey.generate(),
+            config -> GatewayFixture.withClientLimit(config, LIMIT));
     // A pilot with a daily cap of 3, in the folder both instances read.
     Path gm = a.agreements.resolve("gm-connect-council-intelligence.yaml");
     Files.writeString(gm, Files.readString(gm).replace("dailyVolume: 200", "dailyVolume: 3"));
@@ -38,7 +46,9 @@ class ScaleOutTest {
             dir.resolve("b"),
             database,
             a.gpConsentKey,
-            config -> GatewayFixture.sharing(config, dir.resolve("a")));
+            config ->
+                GatewayFixture.withClientLimit(
+                    GatewayFixture.sharing(config, dir.resolve("a")), LIMIT));
   }
 
   @AfterAll
@@ -107,5 +117,29 @@ class ScaleOutTest {
             contents.checkpoints(),
             SigningKey.readPublicPem(dir.resolve("a/audit.pub.pem")));
     assertThat(report.intact()).as(report.summary()).isTrue();
+  }
+
+  @Test
+  void aClientsRateLimit_holdsAcrossBothInstances() throws Exception {
+    String igA = a.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");
+    String igB = atB(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");
+    String person = a.people.get(2).nhsNumber().toString();
+    List<Integer> statuses = new ArrayList<>();
+    List<java.net.http.HttpResponse<String>> responses = new ArrayList<>();
+    // The limit counts per clock minute: start well inside one, so the run cannot straddle two.
+    while (GatewayFixture.CLOCK.instant().atZone(java.time.ZoneOffset.UTC).getSecond() > 45) {
+      Thread.sleep(200);
+    }
+    for (int i = 0; i < LIMIT + 2; i++) {
+      var r = i % 2 == 0 ? a.everything(person, igA) : b.everything(person, igB);
+      statuses.add(r.statusCode());
+      responses.add(r);
+    }
+
+    // The IG client has no agreement for records (403) until the fleet-wide limit says 429.
+    assertThat(statuses.subList(0, LIMIT)).containsOnly(403);
+    assertThat(statuses.subList(LIMIT, LIMIT + 2)).containsOnly(429);
+    assertThat(responses.get(LIMIT).headers().firstValue("Retry-After")).isPresent();
+    assertThat(responses.get(LIMIT).body()).contains("limit of 6 requests a minute");
   }
 }

@@ -54,6 +54,7 @@ public final class GatewayRoutes {
       com.nimbusds.jose.jwk.ECKey auditPublicKey,
       boolean tls,
       int maxConcurrentRequests,
+      int clientRequestsPerMinute,
       Metrics metrics,
       Clock clock) {}
 
@@ -121,6 +122,7 @@ public final class GatewayRoutes {
     router
         .get("/fhir/Patient/:nhsNumber/:operation")
         .handler(authentication::handle)
+        .handler(new RateLimit(s.pool(), s.clientRequestsPerMinute(), clock)::handle)
         .handler(personView::parse)
         .handler(personView::respond);
     router.route("/fhir/*").handler(ctx -> ctx.fail(404, notFound()));
