@@ -230,7 +230,8 @@ final class GatewayFixture implements AutoCloseable {
         c.issuerTrustCa(),
         c.nationalOptOuts(),
         c.tls(),
-        Optional.of(auditKey));
+        Optional.of(auditKey),
+        c.clientRequestsPerMinute());
   }
 
   /**
@@ -256,7 +257,8 @@ final class GatewayFixture implements AutoCloseable {
         c.issuerTrustCa(),
         c.nationalOptOuts(),
         c.tls(),
-        Optional.of(other.resolve("audit.key.pem")));
+        Optional.of(other.resolve("audit.key.pem")),
+        c.clientRequestsPerMinute());
   }
 
   /** The configuration with other consent, trust, opt-out and TLS settings. */
@@ -267,7 +269,15 @@ final class GatewayFixture implements AutoCloseable {
       Optional<Path> nationalOptOuts,
       Optional<GatewayConfig.Tls> tls) {
     return copy(
-        c, c.agreements(), c.clients(), issuers, issuerTrustCa, nationalOptOuts, tls, c.auditKey());
+        c,
+        c.agreements(),
+        c.clients(),
+        issuers,
+        issuerTrustCa,
+        nationalOptOuts,
+        tls,
+        c.auditKey(),
+        c.clientRequestsPerMinute());
   }
 
   private static GatewayConfig copy(
@@ -278,7 +288,8 @@ final class GatewayFixture implements AutoCloseable {
       Optional<Path> issuerTrustCa,
       Optional<Path> nationalOptOuts,
       Optional<GatewayConfig.Tls> tls,
-      Optional<Path> auditKey) {
+      Optional<Path> auditKey,
+      int clientRequestsPerMinute) {
     return new GatewayConfig(
         c.host(),
         c.port(),
@@ -301,33 +312,20 @@ final class GatewayFixture implements AutoCloseable {
         c.pseudonymKey(),
         auditKey,
         c.maxConcurrentRequests(),
-        c.clientRequestsPerMinute());
+        clientRequestsPerMinute);
   }
 
   /** The configuration with a per-client limit of requests a minute. */
   static GatewayConfig withClientLimit(GatewayConfig c, int perMinute) {
-    return new GatewayConfig(
-        c.host(),
-        c.port(),
-        c.publicUrl(),
-        c.dataDir(),
-        c.databaseUrl(),
-        c.signingKey(),
+    return copy(
+        c,
         c.agreements(),
-        c.agreementSigners(),
-        c.agreementSignaturesRequired(),
-        c.policyPoll(),
-        c.organisations(),
         c.clients(),
-        c.sources(),
-        c.consentKey(),
         c.consentIssuers(),
         c.issuerTrustCa(),
         c.nationalOptOuts(),
         c.tls(),
-        c.pseudonymKey(),
         c.auditKey(),
-        c.maxConcurrentRequests(),
         perMinute);
   }
 
