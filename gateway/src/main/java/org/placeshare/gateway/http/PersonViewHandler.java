@@ -468,14 +468,18 @@ final class PersonViewHandler {
     vertx
         .executeBlocking(() -> Fhir.encode(released.bundle()), false)
         .compose(json -> countPilotReleases(request, permitted).map(json))
-        .compose(json -> learnRelationships(state.patient, results, now).map(json))
         .compose(
             json ->
                 audit
                     .append(event(state, now, released, problems))
                     .recover(e -> Future.failedFuture(new AuditUnavailable(e)))
                     .map(seq -> json))
-        .onSuccess(json -> Outcomes.sendFhir(ctx.response().setStatusCode(200), json))
+        .onSuccess(
+            json -> {
+              Outcomes.sendFhir(ctx.response().setStatusCode(200), json);
+              // A hint for later decisions, not part of this answer: written after it leaves.
+              learnRelationships(state.patient, results, now);
+            })
         .onFailure(e -> ctx.fail(e instanceof AuditUnavailable ? 503 : 500, e));
   }
 
