@@ -22,6 +22,8 @@ import java.util.Set;
  * @param releasesRestricted whether restricted-record (S-flag) patients may be released, for direct
  *     care only
  * @param auditRetentionYears how long audit events of this agreement are kept
+ * @param cohortExportMaxMembers the largest cohort whose records may be exported in bulk under it;
+ *     absent, it permits people one at a time only
  * @param sha256 hex SHA-256 of the policy file's bytes, so an audit event names the exact text
  */
 public record Agreement(
@@ -48,6 +50,7 @@ public record Agreement(
     RelationshipRule relationship,
     Optional<Pilot> pilot,
     int auditRetentionYears,
+    OptionalInt cohortExportMaxMembers,
     String sha256) {
 
   /** Step 1 of the sharing model: the problem, what sharing resolves, the expected benefit. */

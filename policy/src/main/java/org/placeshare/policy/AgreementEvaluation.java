@@ -43,6 +43,7 @@ final class AgreementEvaluation {
         inForce(today)
             && role(r)
             && purpose(r)
+            && cohortExport(r)
             && cohort(r)
             && restricted(r)
             && optOut(r)
@@ -79,6 +80,27 @@ final class AgreementEvaluation {
       return refuse(Refusal.PURPOSE_NOT_ALLOWED, "purpose " + r.purpose() + " is not allowed");
     }
     return pass("purpose " + r.purpose() + " is allowed");
+  }
+
+  private boolean cohortExport(DecisionRequest r) {
+    if (r.cohortSize() == 0) {
+      return true;
+    }
+    var most = agreement.cohortExportMaxMembers();
+    if (most.isEmpty()) {
+      return refuse(
+          Refusal.COHORT_EXPORT_NOT_AGREED, "this agreement does not allow cohort export");
+    }
+    if (r.cohortSize() > most.getAsInt()) {
+      return refuse(
+          Refusal.COHORT_EXPORT_NOT_AGREED,
+          "a cohort of "
+              + r.cohortSize()
+              + " is larger than the "
+              + most.getAsInt()
+              + " this agreement allows");
+    }
+    return pass("cohort export of " + r.cohortSize() + " people is allowed");
   }
 
   private boolean cohort(DecisionRequest r) {

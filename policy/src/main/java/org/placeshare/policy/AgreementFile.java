@@ -71,6 +71,7 @@ public final class AgreementFile {
           "emergency",
           "relationship",
           "pilot",
+          "cohortExport",
           "audit");
 
   private AgreementFile() {}
@@ -163,6 +164,11 @@ public final class AgreementFile {
           top.map("audit", Set.of("retainYears"))
               .map(a -> whole(a, "retainYears", 1, 100))
               .orElse(0);
+      // Absent: people one at a time only. A bulk export is a different sharing, agreed as such.
+      OptionalInt cohortExport =
+          top.optionalMap("cohortExport", Set.of("maxMembers"))
+              .map(c -> OptionalInt.of(whole(c, "maxMembers", 1, 1_000_000)))
+              .orElse(OptionalInt.empty());
       if (lawfulBasis != null && consent != null) {
         crossCheck(lawfulBasis, consent);
       }
@@ -194,6 +200,7 @@ public final class AgreementFile {
           relationship,
           pilot,
           retainYears,
+          cohortExport,
           sha256);
     }
 

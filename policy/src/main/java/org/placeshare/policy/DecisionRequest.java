@@ -16,6 +16,8 @@ import java.util.Optional;
  * @param emergencyReason the break-glass reason the caller stated, if any
  * @param relationshipClaim the reason a user gave for a self-claimed care relationship, if any
  * @param releasedToday releases so far today to this recipient, by agreement id (pilot caps)
+ * @param cohortSize the size of the cohort this person is asked for in, or 0 for one person asked
+ *     for alone: only an agreement that allows cohort export, of that size, permits it
  */
 public record DecisionRequest(
     OdsCode recipient,
@@ -28,7 +30,8 @@ public record DecisionRequest(
     Optional<String> relationshipClaim,
     PatientFacts facts,
     Map<String, Integer> releasedToday,
-    Instant at) {
+    Instant at,
+    int cohortSize) {
 
   public DecisionRequest {
     Objects.requireNonNull(recipient, "recipient");
@@ -42,6 +45,9 @@ public record DecisionRequest(
     Objects.requireNonNull(facts, "facts");
     releasedToday = Map.copyOf(releasedToday);
     Objects.requireNonNull(at, "at");
+    if (cohortSize < 0) {
+      throw new IllegalArgumentException("cohortSize: expected 0 or more, got " + cohortSize);
+    }
   }
 
   /** The English calendar day the request is made on: agreements' dates and pilot caps use it. */
@@ -68,7 +74,8 @@ public record DecisionRequest(
         Optional.empty(),
         PatientFacts.UNKNOWN,
         Map.of(),
-        at);
+        at,
+        0);
   }
 
   public DecisionRequest withProvider(OdsCode provider) {
@@ -83,7 +90,8 @@ public record DecisionRequest(
         relationshipClaim,
         facts,
         releasedToday,
-        at);
+        at,
+        cohortSize);
   }
 
   public DecisionRequest withConsents(List<Consent> consents) {
@@ -98,7 +106,8 @@ public record DecisionRequest(
         relationshipClaim,
         facts,
         releasedToday,
-        at);
+        at,
+        cohortSize);
   }
 
   public DecisionRequest withEmergencyReason(Optional<String> emergencyReason) {
@@ -113,7 +122,8 @@ public record DecisionRequest(
         relationshipClaim,
         facts,
         releasedToday,
-        at);
+        at,
+        cohortSize);
   }
 
   public DecisionRequest withRelationshipClaim(Optional<String> relationshipClaim) {
@@ -128,7 +138,8 @@ public record DecisionRequest(
         relationshipClaim,
         facts,
         releasedToday,
-        at);
+        at,
+        cohortSize);
   }
 
   public DecisionRequest withFacts(PatientFacts facts) {
@@ -143,7 +154,8 @@ public record DecisionRequest(
         relationshipClaim,
         facts,
         releasedToday,
-        at);
+        at,
+        cohortSize);
   }
 
   public DecisionRequest withReleasedToday(Map<String, Integer> releasedToday) {
@@ -158,6 +170,41 @@ public record DecisionRequest(
         relationshipClaim,
         facts,
         releasedToday,
-        at);
+        at,
+        cohortSize);
+  }
+
+  /** The same question asked for one member of a cohort of this size (a bulk export). */
+  public DecisionRequest withCohortSize(int cohortSize) {
+    return new DecisionRequest(
+        recipient,
+        role,
+        purpose,
+        patient,
+        provider,
+        consents,
+        emergencyReason,
+        relationshipClaim,
+        facts,
+        releasedToday,
+        at,
+        cohortSize);
+  }
+
+  /** The same question about another member of the cohort, with nothing yet known of them. */
+  public DecisionRequest withPatient(NhsNumber patient) {
+    return new DecisionRequest(
+        recipient,
+        role,
+        purpose,
+        patient,
+        provider,
+        List.of(),
+        Optional.empty(),
+        Optional.empty(),
+        PatientFacts.UNKNOWN,
+        releasedToday,
+        at,
+        cohortSize);
   }
 }

@@ -280,6 +280,18 @@ class AgreementFileTest {
   }
 
   @Test
+  void parse_cohortExport_needsAWholeMaxMembers() {
+    String none = council().replace("audit:\n", "cohortExport: {}\n\naudit:\n");
+    String zero = council().replace("audit:\n", "cohortExport:\n  maxMembers: 0\n\naudit:\n");
+
+    assertThat(parse(council()).cohortExportMaxMembers()).isEmpty();
+    assertThatThrownBy(() -> parse(none)).hasMessageContaining("cohortExport.maxMembers:");
+    assertThatThrownBy(() -> parse(zero))
+        .hasMessageContaining(
+            "cohortExport.maxMembers: expected a whole number from 1 to 1000000, got '0'");
+  }
+
+  @Test
   void parse_yamlAnchorsAndAliases_areRefused() {
     String bomb = "id: x\nproviders: &a [Y90001, R9A]\npurposesOfUse: *a\n";
 

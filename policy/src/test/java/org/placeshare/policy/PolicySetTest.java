@@ -458,6 +458,31 @@ class PolicySetTest {
   }
 
   @Test
+  void decide_cohortMember_needsAnAgreementThatAllowsCohortExport() {
+    Decision d = policy(AgreementFileTest.council()).decide(analyst().withCohortSize(50));
+
+    assertThat(only(d))
+        .isEqualTo(
+            "gm-connect-council-intelligence@1: this agreement does not allow cohort export");
+    assertThat(d.refusals()).containsExactly(Refusal.COHORT_EXPORT_NOT_AGREED);
+  }
+
+  @Test
+  void decide_cohortExport_permitsUpToItsSizeAndNoFurther() {
+    String bulk =
+        AgreementFileTest.council()
+            .replace("audit:\n", "cohortExport:\n  maxMembers: 50\n\naudit:\n");
+    PolicySet policy = policy(bulk);
+
+    assertThat(policy.decide(analyst().withCohortSize(50)).permitted()).isTrue();
+    Decision tooMany = policy.decide(analyst().withCohortSize(51));
+    assertThat(only(tooMany))
+        .isEqualTo(
+            "gm-connect-council-intelligence@1: a cohort of 51 is larger than the 50 this agreement allows");
+    assertThat(tooMany.refusals()).containsExactly(Refusal.COHORT_EXPORT_NOT_AGREED);
+  }
+
+  @Test
   void decide_monitorOnlyPilot_deniesButSaysWhatItWouldDo() {
     String monitor =
         AgreementFileTest.council().replace("  dailyVolume: 200", "  monitorOnly: true");
