@@ -33,6 +33,10 @@ import org.placeshare.fhir.mapped.MappedSource;
 import org.placeshare.fhir.mapped.SourceMapping;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditTree;
+import org.placeshare.gateway.cohort.Cohorts;
+import org.placeshare.gateway.cohort.ExportJobs;
+import org.placeshare.gateway.cohort.ExportRunner;
+import org.placeshare.gateway.cohort.MemberRelease;
 import org.placeshare.gateway.consent.AssertionReplay;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
@@ -77,6 +81,7 @@ public final class Gateway {
   private final Optional<NationalOptOuts> optOuts;
   private final AuditTree tree;
   private final AuditLog audit;
+  private final ExportRunner runner;
 
   private Gateway(
       Vertx vertx,
@@ -87,7 +92,8 @@ public final class Gateway {
       IssuerKeys issuerKeys,
       Optional<NationalOptOuts> optOuts,
       AuditTree tree,
-      AuditLog audit) {
+      AuditLog audit,
+      ExportRunner runner) {
     this.vertx = vertx;
     this.server = server;
     this.database = database;
@@ -97,6 +103,7 @@ public final class Gateway {
     this.optOuts = optOuts;
     this.tree = tree;
     this.audit = audit;
+    this.runner = runner;
   }
 
   /** The audit tree: checkpoints and proofs. */
@@ -166,6 +173,26 @@ public final class Gateway {
                               config
                                   .nationalOptOuts()
                                   .map(f -> new NationalOptOuts(f, db.pool(), clock));
+                          MemberRelease memberRelease =
+                              new MemberRelease(
+                                  policy,
+                                  new PatientRegister(db.pool()),
+                                  new ConsentRegister(db.pool()),
+                                  sources,
+                                  pseudonyms,
+                                  clock);
+                          GatewayConfig.Cohorts c = config.cohorts();
+                          ExportRunner runner =
+                              new ExportRunner(
+                                  vertx,
+                                  new ExportJobs(db.pool()),
+                                  new Cohorts(db.pool()),
+                                  memberRelease,
+                                  audit,
+                                  c.directory(),
+                                  new ExportRunner.Settings(
+                                      c.concurrency(), c.lease(), c.keep(), c.suppressBelow()),
+                                  clock);
                           var services =
                               new GatewayRoutes.Services(
                                   policy,
@@ -190,6 +217,9 @@ public final class Gateway {
                                   config.maxConcurrentRequests(),
                                   config.clientRequestsPerMinute(),
                                   metrics,
+                                  c,
+                                  runner,
+                                  memberRelease,
                                   clock);
                           return audit
                               .adoptUntreed()
@@ -209,6 +239,7 @@ public final class Gateway {
                                     policy.watch(vertx, config.policyPoll());
                                     optOuts.ifPresent(o -> o.watch(vertx, config.policyPoll()));
                                     tree.start(vertx);
+                                    runner.start();
                                     return new Gateway(
                                         vertx,
                                         server,
@@ -218,7 +249,8 @@ public final class Gateway {
                                         issuerKeys,
                                         optOuts,
                                         tree,
-                                        audit);
+                                        audit,
+                                        runner);
                                   })
                               .recover(e -> db.close().transform(x -> Future.failedFuture(e)));
                         })
@@ -359,6 +391,8 @@ public final class Gateway {
     tree.stop(vertx);
     return server
         .shutdown(SHUTDOWN_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        // The chunk in hand is finished and checkpointed; the job resumes at the next start.
+        .transform(x -> runner.stop())
         .transform(x -> audit.drain())
         .transform(x -> tree.checkpoint().<Void>mapEmpty().otherwiseEmpty())
         .transform(

@@ -39,6 +39,7 @@ import java.util.Set;
  * @param clientRequestsPerMinute person-level requests per client per minute, fleet-wide
  * @param pseudonymKey a file holding the secret (base64url, 32 bytes or more) that keys
  *     per-agreement pseudonyms; without it, agreements asking for pseudonyms release no identifier
+ * @param cohorts cohort registration and bulk export limits
  */
 public record GatewayConfig(
     String host,
@@ -62,7 +63,41 @@ public record GatewayConfig(
     Optional<Path> pseudonymKey,
     Optional<Path> auditKey,
     int maxConcurrentRequests,
-    int clientRequestsPerMinute) {
+    int clientRequestsPerMinute,
+    Cohorts cohorts) {
+
+  /**
+   * Cohorts and their bulk jobs.
+   *
+   * @param maxMembers the most NHS numbers in one cohort
+   * @param concurrency members a job decides and fetches at once (its sources see no more)
+   * @param lease how long an instance holds a job between checkpoints before another may resume it
+   * @param keep how long a finished job's files are kept
+   * @param suppressBelow population figures under this are suppressed
+   * @param maxJobsPerClient jobs a client may have queued or running at once
+   * @param directory where job files are written; shared storage when several instances run
+   */
+  public record Cohorts(
+      int maxMembers,
+      int concurrency,
+      Duration lease,
+      Duration keep,
+      int suppressBelow,
+      int maxJobsPerClient,
+      Path directory) {
+
+    /** The defaults, with files under {@code dataDir/exports}. */
+    public static Cohorts defaults(Path dataDir) {
+      return new Cohorts(
+          20_000,
+          8,
+          Duration.ofSeconds(30),
+          Duration.ofHours(24),
+          10,
+          2,
+          dataDir.resolve("exports"));
+    }
+  }
 
   /**
    * A consent recorder, by ODS code, with its keys as a JWKS file or an https URL, the algorithms
@@ -176,7 +211,17 @@ public record GatewayConfig(
       String pseudonymKey,
       String auditKey,
       Integer maxConcurrentRequests,
-      Integer clientRequestsPerMinute) {}
+      Integer clientRequestsPerMinute,
+      RawCohorts cohorts) {}
+
+  record RawCohorts(
+      Integer maxMembers,
+      Integer concurrency,
+      Long leaseSeconds,
+      Long keepHours,
+      Integer suppressBelow,
+      Integer maxJobsPerClient,
+      String directory) {}
 
   record RawConsentIssuer(
       String organisation,
@@ -391,7 +436,8 @@ public record GatewayConfig(
             Optional.ofNullable(path(base, raw.pseudonymKey())),
             Optional.ofNullable(path(base, raw.auditKey())),
             maxConcurrent,
-            perMinute);
+            perMinute,
+            cohorts(problems, base, raw));
     if (tls.isEmpty() && host != null && !LOOPBACK.contains(host)) {
       problems.add(
           "tls: expected a certificate and privateKey when host is "
@@ -483,6 +529,37 @@ public record GatewayConfig(
 
   private static Path path(Path base, String value) {
     return value == null ? null : base.resolve(value).normalize();
+  }
+
+  private static Cohorts cohorts(List<String> problems, Path base, Raw raw) {
+    Path dataDir = raw.dataDir() == null ? base : path(base, raw.dataDir());
+    Cohorts d = Cohorts.defaults(dataDir);
+    RawCohorts c = raw.cohorts();
+    if (c == null) {
+      return d;
+    }
+    Cohorts cohorts =
+        new Cohorts(
+            c.maxMembers() == null ? d.maxMembers() : c.maxMembers(),
+            c.concurrency() == null ? d.concurrency() : c.concurrency(),
+            c.leaseSeconds() == null ? d.lease() : Duration.ofSeconds(c.leaseSeconds()),
+            c.keepHours() == null ? d.keep() : Duration.ofHours(c.keepHours()),
+            c.suppressBelow() == null ? d.suppressBelow() : c.suppressBelow(),
+            c.maxJobsPerClient() == null ? d.maxJobsPerClient() : c.maxJobsPerClient(),
+            c.directory() == null ? d.directory() : path(base, c.directory()));
+    within(problems, "cohorts.maxMembers", cohorts.maxMembers(), 1, 1_000_000);
+    within(problems, "cohorts.concurrency", cohorts.concurrency(), 1, 256);
+    within(problems, "cohorts.leaseSeconds", cohorts.lease().toSeconds(), 2, 3600);
+    within(problems, "cohorts.keepHours", cohorts.keep().toHours(), 1, 24 * 90);
+    within(problems, "cohorts.suppressBelow", cohorts.suppressBelow(), 2, 1000);
+    within(problems, "cohorts.maxJobsPerClient", cohorts.maxJobsPerClient(), 1, 100);
+    return cohorts;
+  }
+
+  private static void within(List<String> problems, String key, long value, long min, long max) {
+    if (value < min || value > max) {
+      problems.add(key + ": expected " + min + " to " + max + ", got " + value);
+    }
   }
 
   /** A configuration that cannot be used; the gateway refuses to start on it. */

@@ -185,7 +185,8 @@ final class GatewayFixture implements AutoCloseable {
             Optional.empty(),
             Optional.of(dir.resolve("audit.key.pem")),
             GatewayConfig.DEFAULT_MAX_CONCURRENT,
-            GatewayConfig.DEFAULT_CLIENT_REQUESTS_PER_MINUTE);
+            GatewayConfig.DEFAULT_CLIENT_REQUESTS_PER_MINUTE,
+            GatewayConfig.Cohorts.defaults(dir.resolve("data")));
     Gateway gateway = Gateway.start(vertx, change.apply(config), CLOCK).await();
     return new GatewayFixture(
         vertx,
@@ -212,7 +213,10 @@ final class GatewayFixture implements AutoCloseable {
   private static Path copyAgreements(Path folder) throws IOException {
     Files.createDirectories(folder);
     for (String name :
-        List.of("coventry-direct-care.yaml", "gm-connect-council-intelligence.yaml")) {
+        List.of(
+            "coventry-direct-care.yaml",
+            "gm-connect-council-intelligence.yaml",
+            "gm-connect-population-health.yaml")) {
       try (InputStream in = GatewayFixture.class.getResourceAsStream("/agreements/" + name)) {
         Files.copy(in, folder.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
@@ -312,7 +316,37 @@ final class GatewayFixture implements AutoCloseable {
         c.pseudonymKey(),
         auditKey,
         c.maxConcurrentRequests(),
-        clientRequestsPerMinute);
+        clientRequestsPerMinute,
+        c.cohorts());
+  }
+
+  /** The configuration with these cohort settings and a pseudonym key. */
+  static GatewayConfig withCohorts(
+      GatewayConfig c, GatewayConfig.Cohorts cohorts, Optional<Path> pseudonymKey) {
+    return new GatewayConfig(
+        c.host(),
+        c.port(),
+        c.publicUrl(),
+        c.dataDir(),
+        c.databaseUrl(),
+        c.signingKey(),
+        c.agreements(),
+        c.agreementSigners(),
+        c.agreementSignaturesRequired(),
+        c.policyPoll(),
+        c.organisations(),
+        c.clients(),
+        c.sources(),
+        c.consentKey(),
+        c.consentIssuers(),
+        c.issuerTrustCa(),
+        c.nationalOptOuts(),
+        c.tls(),
+        pseudonymKey,
+        c.auditKey(),
+        c.maxConcurrentRequests(),
+        c.clientRequestsPerMinute(),
+        cohorts);
   }
 
   /** The configuration with a per-client limit of requests a minute. */

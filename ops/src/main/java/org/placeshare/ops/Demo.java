@@ -142,6 +142,7 @@ final class Demo implements AutoCloseable {
     config.put("agreements", "agreements");
     config.put("consentKey", folder.root.relativize(folder.consentKey()).toString());
     config.put("auditKey", folder.root.relativize(folder.auditKey()).toString());
+    config.put("pseudonymKey", folder.root.relativize(folder.pseudonymKey()).toString());
     config.put(
         "consentIssuers",
         List.of(

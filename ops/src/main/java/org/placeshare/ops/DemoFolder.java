@@ -21,7 +21,8 @@ final class DemoFolder {
       List.of(
           "coventry-direct-care.yaml",
           "coventry-frailty-social-care.yaml",
-          "gm-connect-council-intelligence.yaml");
+          "gm-connect-council-intelligence.yaml",
+          "gm-connect-population-health.yaml");
 
   final Path root;
 
@@ -48,6 +49,11 @@ final class DemoFolder {
 
   Path auditPublicKey() {
     return root.resolve("keys/audit.pub.pem");
+  }
+
+  /** The secret that keys per-agreement pseudonyms. */
+  Path pseudonymKey() {
+    return root.resolve("keys/pseudonym.secret");
   }
 
   /** How the council's case system becomes FHIR. */
@@ -89,6 +95,14 @@ final class DemoFolder {
     }
     if (!Files.exists(consentKey())) {
       SigningKey.generate().writePem(consentKey(), root.resolve("keys/consent.pub.pem"));
+    }
+    if (!Files.exists(pseudonymKey())) {
+      byte[] secret = new byte[32];
+      new java.security.SecureRandom().nextBytes(secret);
+      Files.writeString(
+          pseudonymKey(), com.nimbusds.jose.util.Base64URL.encode(secret) + "\n");
+      Files.setPosixFilePermissions(
+          pseudonymKey(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     }
     if (!Files.exists(issuerKey(Demo.GP))) {
       SigningKey issuer = SigningKey.generate();

@@ -46,6 +46,20 @@ public record Obligations(
     generalise = Map.copyOf(generalise);
   }
 
+  /**
+   * The obligations narrowed to the types a caller asked for ({@code _type}); the Patient always
+   * stays, as the anchor. Null or empty asks for everything in scope.
+   */
+  public Obligations askedFor(java.util.Collection<String> types) {
+    if (types == null || types.isEmpty()) {
+      return this;
+    }
+    return withResourceTypes(
+        resourceTypes.stream()
+            .filter(t -> t.equals("Patient") || types.contains(t))
+            .collect(java.util.stream.Collectors.toSet()));
+  }
+
   /** The same obligations over fewer resource types. */
   public Obligations withResourceTypes(Set<String> types) {
     return new Obligations(

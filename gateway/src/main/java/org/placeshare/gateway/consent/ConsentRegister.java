@@ -132,6 +132,17 @@ public final class ConsentRegister {
   }
 
   /** Every consent known for the person, withdrawn ones included. */
+  /** The person's standing consents not withdrawn: those that apply without being presented. */
+  public Future<List<Consent>> standing(NhsNumber patient) {
+    return forPatient(patient)
+        .map(
+            entries ->
+                entries.stream()
+                    .filter(e -> e.standing() && !e.withdrawn())
+                    .map(Entry::consent)
+                    .toList());
+  }
+
   public Future<List<Entry>> forPatient(NhsNumber patient) {
     return pool.preparedQuery(FOR_PATIENT)
         .execute(Tuple.of(patient.toString()))

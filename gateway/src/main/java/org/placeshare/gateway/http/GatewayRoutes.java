@@ -56,6 +56,9 @@ public final class GatewayRoutes {
       int maxConcurrentRequests,
       int clientRequestsPerMinute,
       Metrics metrics,
+      org.placeshare.gateway.GatewayConfig.Cohorts cohortSettings,
+      org.placeshare.gateway.cohort.ExportRunner exportRunner,
+      org.placeshare.gateway.cohort.MemberRelease memberRelease,
       Clock clock) {}
 
   public static Router create(Vertx vertx, Services s) {
@@ -125,6 +128,40 @@ public final class GatewayRoutes {
         .handler(new RateLimit(s.pool(), s.clientRequestsPerMinute(), clock)::handle)
         .handler(personView::parse)
         .handler(personView::respond);
+    CohortEndpoints cohorts =
+        new CohortEndpoints(
+            vertx,
+            new org.placeshare.gateway.cohort.Cohorts(s.pool()),
+            new org.placeshare.gateway.cohort.ExportJobs(s.pool()),
+            s.exportRunner(),
+            s.memberRelease(),
+            s.audit(),
+            s.publicUrl(),
+            s.cohortSettings().maxMembers(),
+            s.cohortSettings().maxJobsPerClient(),
+            clock);
+    // Authenticated before the body is read: a stranger cannot make the gateway buffer one.
+    router.post("/fhir/Group").handler(authentication::handle);
+    router
+        .post("/fhir/Group")
+        .handler(
+            BodyHandler.create(false)
+                .setBodyLimit(CohortEndpoints.maxGroupBytes(s.cohortSettings().maxMembers())))
+        .handler(cohorts::register);
+    router.get("/fhir/Group/:id").handler(authentication::handle).handler(cohorts::read);
+    router
+        .get("/fhir/Group/:id/:operation")
+        .handler(authentication::handle)
+        .handler(cohorts::kickOff);
+    router.get("/fhir/bulk-status/:job").handler(authentication::handle).handler(cohorts::status);
+    router
+        .delete("/fhir/bulk-status/:job")
+        .handler(authentication::handle)
+        .handler(cohorts::cancel);
+    router
+        .get("/fhir/bulk-files/:job/:file")
+        .handler(authentication::handle)
+        .handler(cohorts::download);
     router.route("/fhir/*").handler(ctx -> ctx.fail(404, notFound()));
     router.route("/fhir/*").failureHandler(failures::handle);
 

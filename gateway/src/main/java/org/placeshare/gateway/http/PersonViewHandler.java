@@ -39,7 +39,6 @@ import org.placeshare.policy.DecisionRequest;
 import org.placeshare.policy.FhirResourceTypes;
 import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
-import org.placeshare.policy.Obligations;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PatientFacts;
 import org.placeshare.policy.PolicySet;
@@ -141,7 +140,7 @@ final class PersonViewHandler {
   }
 
   /** {@code _type=Condition,Encounter}: FHIR R4 resource types, at most 50. */
-  private static Set<String> types(String param) {
+  static Set<String> types(String param) {
     if (param == null) {
       return null;
     }
@@ -161,7 +160,7 @@ final class PersonViewHandler {
   }
 
   /** {@code _since}: a FHIR instant with a time zone, such as 2026-11-01T00:00:00Z. */
-  private static Instant since(String param) {
+  static Instant since(String param) {
     if (param == null) {
       return null;
     }
@@ -233,15 +232,7 @@ final class PersonViewHandler {
    * token is kept (not standing) so that it can be listed and withdrawn.
    */
   private Future<List<Consent>> consents(RequestState state) {
-    Future<List<Consent>> standing =
-        consents
-            .forPatient(state.patient)
-            .map(
-                entries ->
-                    entries.stream()
-                        .filter(e -> e.standing() && !e.withdrawn())
-                        .map(ConsentRegister.Entry::consent)
-                        .toList());
+    Future<List<Consent>> standing = consents.standing(state.patient);
     if (state.consentToken == null) {
       return standing;
     }
@@ -338,7 +329,7 @@ final class PersonViewHandler {
           grants.put(
               id,
               new PersonView.Grant(
-                  asked(d.obligations(), state.types), a.reference() + "#" + a.sha256()));
+                  d.obligations().askedFor(state.types), a.reference() + "#" + a.sha256()));
         });
     List<Future<SourceRecords>> fetches = new ArrayList<>();
     List<SourceDescriptor> withheld = new ArrayList<>();
@@ -373,17 +364,6 @@ final class PersonViewHandler {
               release(ctx, state, base, all.list(), permitted.values(), grants, withheld);
             })
         .onFailure(ctx::fail);
-  }
-
-  /** The obligations narrowed to the types asked for; the Patient always stays, as the anchor. */
-  private static Obligations asked(Obligations terms, Set<String> types) {
-    if (types == null) {
-      return terms;
-    }
-    return terms.withResourceTypes(
-        terms.resourceTypes().stream()
-            .filter(t -> t.equals("Patient") || types.contains(t))
-            .collect(java.util.stream.Collectors.toSet()));
   }
 
   /**
@@ -467,7 +447,12 @@ final class PersonViewHandler {
     released.findings().forEach(f -> metrics.dataQuality(f.source(), f.field()));
     vertx
         .executeBlocking(() -> Fhir.encode(released.bundle()), false)
-        .compose(json -> countPilotReleases(request, permitted).map(json))
+        .compose(
+            json ->
+                register
+                    .countReleases(permitted, request.recipient(), request.day())
+                    .recover(e -> Future.failedFuture(new AuditUnavailable(e)))
+                    .map(json))
         .compose(
             json ->
                 audit
@@ -557,20 +542,6 @@ final class PersonViewHandler {
         .onSuccess(
             seq -> Outcomes.sendFhir(ctx.response().setStatusCode(200), Fhir.encode(outcome)))
         .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)));
-  }
-
-  /** One release counted per pilot agreement with a daily volume, before the answer leaves. */
-  private Future<Void> countPilotReleases(DecisionRequest request, Collection<Decision> permitted) {
-    List<Future<Void>> counts = new ArrayList<>();
-    permitted.stream()
-        .map(d -> d.agreement().orElseThrow())
-        .filter(a -> a.dailyVolume().isPresent())
-        .map(Agreement::id)
-        .distinct()
-        .forEach(id -> counts.add(register.countRelease(id, request.recipient(), request.day())));
-    return Future.all(counts)
-        .<Void>mapEmpty()
-        .recover(e -> Future.failedFuture(new AuditUnavailable(e)));
   }
 
   private static AuditEvent event(

@@ -7,6 +7,7 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -139,6 +140,24 @@ public final class PatientRegister {
   }
 
   /** Counts one release under a pilot agreement. */
+  /**
+   * One release to {@code recipient} counted for each pilot agreement with a daily volume among the
+   * permits, before the records leave.
+   */
+  public Future<Void> countReleases(
+      java.util.Collection<org.placeshare.policy.Decision> permits,
+      OdsCode recipient,
+      LocalDate day) {
+    List<Future<Void>> counts = new ArrayList<>();
+    permits.stream()
+        .map(d -> d.agreement().orElseThrow())
+        .filter(a -> a.dailyVolume().isPresent())
+        .map(org.placeshare.policy.Agreement::id)
+        .distinct()
+        .forEach(id -> counts.add(countRelease(id, recipient, day)));
+    return Future.all(counts).mapEmpty();
+  }
+
   public Future<Void> countRelease(String agreementId, OdsCode recipient, LocalDate day) {
     return pool.preparedQuery(COUNT_RELEASE)
         .execute(Tuple.of(agreementId, recipient.value(), day))

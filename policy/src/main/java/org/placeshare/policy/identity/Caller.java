@@ -36,6 +36,16 @@ public final class Caller {
     this.certificateThumbprint = certificateThumbprint;
   }
 
+  /**
+   * The caller a background job acts for, as kept with the job: one that {@link AccessTokens}
+   * verified when the job was started, so that a job resumed after a restart is decided and audited
+   * for the same organisation, client, user, role and purpose. Nothing else may use this.
+   */
+  public static Caller ofJob(
+      OdsCode organisation, String clientId, String userId, String role, PurposeOfUse purpose) {
+    return new Caller(organisation, clientId, userId, role, purpose, Instant.MAX, Optional.empty());
+  }
+
   /** When the access token this caller presented expires. */
   public Instant expires() {
     return expires;

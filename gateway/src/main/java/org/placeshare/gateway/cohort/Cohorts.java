@@ -1,0 +1,112 @@
+package org.placeshare.gateway.cohort;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.OdsCode;
+
+/**
+ * Cohorts in PostgreSQL: the lists of NHS numbers recipients registered, read back in pages so that
+ * nothing holds a whole cohort in memory. A cohort belongs to the organisation that registered it;
+ * no other may see or use it.
+ */
+public final class Cohorts {
+
+  /** A registered cohort, without its members. */
+  public record Cohort(
+      UUID id,
+      OdsCode organisation,
+      String clientId,
+      Optional<String> name,
+      int members,
+      Instant created) {}
+
+  private static final String INSERT =
+      "INSERT INTO cohort (id, organisation, client_id, name, members, created_at) VALUES ($1, $2,"
+          + " $3, $4, $5, $6)";
+  private static final String INSERT_MEMBER =
+      "INSERT INTO cohort_member (cohort_id, position, nhs_number) VALUES ($1, $2, $3)";
+  private static final String FIND =
+      "SELECT id, organisation, client_id, name, members, created_at FROM cohort WHERE id = $1";
+  private static final String MEMBERS =
+      "SELECT nhs_number FROM cohort_member WHERE cohort_id = $1 AND position >= $2 ORDER BY"
+          + " position LIMIT $3";
+
+  private final Pool pool;
+
+  public Cohorts(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Stores a cohort and its members, in the order given, in one transaction. */
+  public Future<Cohort> register(
+      OdsCode organisation,
+      String clientId,
+      Optional<String> name,
+      List<NhsNumber> members,
+      Instant now) {
+    Cohort cohort =
+        new Cohort(UUID.randomUUID(), organisation, clientId, name, members.size(), now);
+    List<Tuple> rows = new ArrayList<>(members.size());
+    for (int i = 0; i < members.size(); i++) {
+      rows.add(Tuple.of(cohort.id(), i, members.get(i).toString()));
+    }
+    return pool.withTransaction(
+        c ->
+            c.preparedQuery(INSERT)
+                .execute(
+                    Tuple.of(
+                        cohort.id(),
+                        organisation.value(),
+                        clientId,
+                        name.orElse(null),
+                        members.size(),
+                        now.atOffset(ZoneOffset.UTC)))
+                .compose(x -> c.preparedQuery(INSERT_MEMBER).executeBatch(rows))
+                .map(cohort));
+  }
+
+  /** The cohort, if it exists and belongs to this organisation: to any other it does not exist. */
+  public Future<Optional<Cohort>> find(UUID id, OdsCode organisation) {
+    return pool.preparedQuery(FIND)
+        .execute(Tuple.of(id))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                return Optional.<Cohort>empty();
+              }
+              Row r = rows.iterator().next();
+              if (!r.getString("organisation").equals(organisation.value())) {
+                return Optional.<Cohort>empty();
+              }
+              return Optional.of(
+                  new Cohort(
+                      r.getUUID("id"),
+                      organisation,
+                      r.getString("client_id"),
+                      Optional.ofNullable(r.getString("name")),
+                      r.getInteger("members"),
+                      r.getOffsetDateTime("created_at").toInstant()));
+            });
+  }
+
+  /** Up to {@code limit} members from position {@code from}, in the order registered. */
+  public Future<List<NhsNumber>> members(UUID cohort, int from, int limit) {
+    return pool.preparedQuery(MEMBERS)
+        .execute(Tuple.of(cohort, from, limit))
+        .map(
+            rows -> {
+              List<NhsNumber> members = new ArrayList<>(rows.size());
+              rows.forEach(r -> members.add(NhsNumber.parse(r.getString("nhs_number"))));
+              return members;
+            });
+  }
+}

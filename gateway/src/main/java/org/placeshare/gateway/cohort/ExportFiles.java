@@ -1,0 +1,159 @@
+package org.placeshare.gateway.cohort;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Resource;
+import org.placeshare.fhir.Fhir;
+
+/**
+ * A job's NDJSON files, one per resource type, under its own folder. Lines are appended a chunk of
+ * members at a time and forced to disk before the checkpoint that counts them; a resumed job first
+ * cuts each file back to the length its last checkpoint recorded, so a member whose chunk was
+ * interrupted is written once, not twice. Blocking: called off the event loop.
+ */
+final class ExportFiles {
+
+  static final String ERRORS = "OperationOutcome";
+
+  /** File names are resource types: letters only, so no name can leave the job's folder. */
+  private static final Pattern TYPE = Pattern.compile("[A-Z][A-Za-z]{1,63}");
+
+  private final Path root;
+
+  ExportFiles(Path root) {
+    this.root = root;
+  }
+
+  Path folder(UUID job) {
+    return root.resolve(job.toString());
+  }
+
+  /** The file of one type, if the name is a type and the file exists. */
+  Optional<Path> file(UUID job, String type) {
+    if (!TYPE.matcher(type).matches()) {
+      return Optional.empty();
+    }
+    Path file = folder(job).resolve(type + ".ndjson");
+    return Files.isRegularFile(file) ? Optional.of(file) : Optional.empty();
+  }
+
+  /**
+   * Makes the folder ready to continue from a checkpoint: each file cut back to its recorded
+   * length, files the checkpoint does not know removed.
+   */
+  void resume(UUID job, JsonObject files) {
+    try {
+      Path folder = Files.createDirectories(folder(job));
+      for (String type : files.fieldNames()) {
+        Path f = folder.resolve(type + ".ndjson");
+        long recorded = files.getJsonObject(type).getLong("bytes");
+        if (!Files.isRegularFile(f) || Files.size(f) < recorded) {
+          throw new IllegalStateException(
+              "the export's " + type + " file is missing or shorter than its checkpoint");
+        }
+      }
+      try (Stream<Path> present = Files.list(folder)) {
+        for (Path f : present.toList()) {
+          String type = f.getFileName().toString().replace(".ndjson", "");
+          JsonObject recorded = files.getJsonObject(type);
+          if (recorded == null) {
+            Files.delete(f);
+          } else {
+            try (FileChannel c = FileChannel.open(f, StandardOpenOption.WRITE)) {
+              c.truncate(recorded.getLong("bytes"));
+              c.force(true);
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Appends the members' resources, one JSON object per line, and forces them to disk; {@code
+   * files} (type to bytes and count) is updated to match.
+   */
+  void append(UUID job, List<List<Resource>> members, JsonObject files) {
+    Map<String, StringBuilder> byType = new LinkedHashMap<>();
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    for (List<Resource> resources : members) {
+      String patientUrl = null;
+      for (Resource r : resources) {
+        if (r instanceof Patient) {
+          patientUrl = "urn:uuid:" + r.getIdElement().getIdPart();
+        }
+        String line = Fhir.encode(r);
+        if (patientUrl != null) {
+          // The view's references to its merged Patient, made plain for a file without a Bundle.
+          line =
+              line.replace("\"" + patientUrl + "\"", "\"Patient/" + patientUrl.substring(9) + "\"");
+        }
+        byType.computeIfAbsent(r.fhirType(), t -> new StringBuilder()).append(line).append('\n');
+        counts.merge(r.fhirType(), 1, Integer::sum);
+      }
+    }
+    byType.forEach((type, lines) -> write(job, type, lines.toString(), counts.get(type), files));
+  }
+
+  /** Writes the job's error file: OperationOutcomes in general terms, naming no one. */
+  void errors(UUID job, List<String> lines, JsonObject files) {
+    if (!lines.isEmpty()) {
+      write(job, ERRORS, String.join("\n", lines) + "\n", lines.size(), files);
+    }
+  }
+
+  private void write(UUID job, String type, String text, int count, JsonObject files) {
+    Path file = folder(job).resolve(type + ".ndjson");
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    try (FileChannel c =
+        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+      ByteBuffer buffer = ByteBuffer.wrap(bytes);
+      while (buffer.hasRemaining()) {
+        c.write(buffer);
+      }
+      c.force(true);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    JsonObject recorded =
+        files.getJsonObject(type, new JsonObject().put("bytes", 0L).put("count", 0));
+    files.put(
+        type,
+        new JsonObject()
+            .put("bytes", recorded.getLong("bytes") + bytes.length)
+            .put("count", recorded.getInteger("count") + count));
+  }
+
+  /** Deletes a job's folder and files. */
+  void delete(UUID job) {
+    Path folder = folder(job);
+    if (!Files.exists(folder)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(folder)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,364 @@
+package org.placeshare.gateway.cohort;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Resource;
+import org.placeshare.fhir.Fhir;
+import org.placeshare.gateway.audit.AuditEvent;
+import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.policy.NhsNumber;
+
+/**
+ * Runs bulk jobs, one at a time per gateway instance, a chunk of members at a time: each member
+ * decided and fetched (as many at once as the chunk holds, so sources see bounded concurrency), the
+ * released members' audit events made durable, their records appended to the files (or tallied, for
+ * a summary), then a checkpoint. Memory holds one chunk, whatever the cohort's size.
+ */
+public final class ExportRunner {
+
+  private static final Logger LOG = Logger.getLogger(ExportRunner.class.getName());
+
+  /** How often an idle instance looks for a job, and sweeps expired ones. */
+  static final long POLL_MILLIS = 1000;
+
+  /**
+   * @param concurrency members decided and fetched at once (a chunk)
+   * @param lease how long a claimed job stays this instance's without a checkpoint
+   * @param keep how long a finished job's files are kept
+   * @param suppressBelow population figures under this are suppressed
+   */
+  public record Settings(int concurrency, Duration lease, Duration keep, int suppressBelow) {}
+
+  private final Vertx vertx;
+  private final ExportJobs jobs;
+  private final Cohorts cohorts;
+  private final MemberRelease members;
+  private final AuditLog audit;
+  private final ExportFiles files;
+  private final Settings settings;
+  private final Clock clock;
+  private final String owner = UUID.randomUUID().toString();
+
+  private long timer = -1;
+  private boolean busy;
+  private boolean stopping;
+  private Promise<Void> idle;
+
+  public ExportRunner(
+      Vertx vertx,
+      ExportJobs jobs,
+      Cohorts cohorts,
+      MemberRelease members,
+      AuditLog audit,
+      java.nio.file.Path directory,
+      Settings settings,
+      Clock clock) {
+    this.vertx = vertx;
+    this.jobs = jobs;
+    this.cohorts = cohorts;
+    this.members = members;
+    this.audit = audit;
+    this.files = new ExportFiles(directory);
+    this.settings = settings;
+    this.clock = clock;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  /** The job's file of one type, if it exists (the name is checked first). */
+  public Optional<java.nio.file.Path> file(UUID job, String type) {
+    return files.file(job, type);
+  }
+
+  /** Deletes a cancelled job's files at once; the runner notices the cancellation too. */
+  public Future<Void> deleteFiles(UUID job) {
+    return vertx.executeBlocking(
+        () -> {
+          files.delete(job);
+          return null;
+        },
+        false);
+  }
+
+  public void start() {
+    timer = vertx.setPeriodic(10, POLL_MILLIS, t -> poll());
+  }
+
+  /** A job was queued: look now, not at the next tick. */
+  public void wake() {
+    vertx.runOnContext(v -> poll());
+  }
+
+  /**
+   * Stops taking jobs; the chunk in hand finishes and is checkpointed, then this instance's leases
+   * are given up so the jobs resume at once elsewhere or at the next start.
+   */
+  public Future<Void> stop() {
+    stopping = true;
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+    Future<Void> done = Future.succeededFuture();
+    if (busy) {
+      idle = Promise.promise();
+      done = idle.future();
+    }
+    return done.transform(x -> jobs.release(owner)).otherwiseEmpty();
+  }
+
+  private void poll() {
+    if (busy || stopping) {
+      return;
+    }
+    busy = true;
+    jobs.sweep(clock.instant())
+        .compose(
+            expired -> {
+              expired.forEach(this::deleteFiles);
+              return jobs.claim(owner, settings.lease());
+            })
+        .compose(job -> job.map(this::run).orElse(Future.succeededFuture()))
+        .onFailure(e -> LOG.log(Level.WARNING, "bulk job paused: " + e.getClass().getSimpleName()))
+        .onComplete(
+            x -> {
+              busy = false;
+              if (idle != null) {
+                idle.tryComplete();
+              }
+            });
+  }
+
+  private Future<Void> run(ExportJobs.Job job) {
+    JsonObject progress = job.progress();
+    return cohorts
+        .find(job.cohort(), job.caller().organisation())
+        .compose(
+            cohort -> {
+              if (cohort.isEmpty()) {
+                return fail(job, "the cohort no longer exists");
+              }
+              return vertx
+                  .executeBlocking(
+                      () -> {
+                        if (job.kind() == ExportJobs.Kind.EXPORT) {
+                          files.resume(job.id(), files(progress));
+                        }
+                        return null;
+                      },
+                      false)
+                  .compose(
+                      v -> chunk(job, cohort.get().members(), job.position(), progress),
+                      e ->
+                          fail(job, "the export's files could not be prepared: " + e.getMessage()));
+            });
+  }
+
+  private Future<Void> chunk(ExportJobs.Job job, int size, int position, JsonObject progress) {
+    if (stopping) {
+      return Future.succeededFuture();
+    }
+    return cohorts
+        .members(job.cohort(), position, settings.concurrency())
+        .compose(
+            batch -> {
+              if (batch.isEmpty()) {
+                return finish(job, size, progress);
+              }
+              List<Future<MemberRelease.Outcome>> outcomes = new ArrayList<>();
+              for (NhsNumber member : batch) {
+                outcomes.add(
+                    members
+                        .release(job, size, member, job.types(), job.since())
+                        .recover(
+                            e ->
+                                Future.succeededFuture(
+                                    new MemberRelease.Failed(
+                                        List.of("gateway: " + e.getClass().getSimpleName())))));
+              }
+              return Future.all(outcomes)
+                  .compose(all -> record(job, all.list(), progress))
+                  .compose(
+                      v ->
+                          jobs.checkpoint(
+                              job.id(), owner, position + batch.size(), progress, settings.lease()))
+                  .compose(
+                      ours -> {
+                        if (!ours) {
+                          return cancelled(job);
+                        }
+                        return chunk(job, size, position + batch.size(), progress);
+                      });
+            });
+  }
+
+  /**
+   * The chunk's released members audited (durably, before anything is written), then written or
+   * tallied, and everything counted in {@code progress}.
+   */
+  private Future<Void> record(
+      ExportJobs.Job job, List<MemberRelease.Outcome> outcomes, JsonObject progress) {
+    List<Future<Long>> appends = new ArrayList<>();
+    List<List<Resource>> released = new ArrayList<>();
+    JsonObject counts = object(progress, "counts");
+    JsonObject problems = object(progress, "sourceProblems");
+    for (MemberRelease.Outcome o : outcomes) {
+      if (o instanceof MemberRelease.Released r) {
+        appends.add(audit.append(r.event()));
+        released.add(r.resources());
+        increment(counts, "released");
+        r.problems().forEach(p -> increment(problems, p.split(":", 2)[0]));
+      } else if (o instanceof MemberRelease.LeftOut l) {
+        increment(counts, "leftOut." + l.why().name().toLowerCase(java.util.Locale.ROOT));
+      } else if (o instanceof MemberRelease.Failed f) {
+        increment(counts, "failed");
+        f.problems().forEach(p -> increment(problems, p.split(":", 2)[0]));
+      }
+    }
+    LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
+    return Future.all(appends)
+        .compose(
+            v ->
+                vertx.executeBlocking(
+                    () -> {
+                      if (job.kind() == ExportJobs.Kind.EXPORT) {
+                        files.append(job.id(), released, files(progress));
+                      } else {
+                        JsonObject tallies = object(progress, "tallies");
+                        released.forEach(r -> CohortSummary.tally(tallies, r, today));
+                      }
+                      return null;
+                    },
+                    false))
+        .mapEmpty();
+  }
+
+  private Future<Void> finish(ExportJobs.Job job, int size, JsonObject progress) {
+    Instant now = clock.instant();
+    JsonObject counts = object(progress, "counts");
+    List<String> errors = new ArrayList<>();
+    new TreeMap<>(object(progress, "sourceProblems").getMap())
+        .forEach(
+            (source, n) -> {
+              OperationOutcome outcome = new OperationOutcome();
+              outcome
+                  .addIssue()
+                  .setSeverity(OperationOutcome.IssueSeverity.WARNING)
+                  .setCode(OperationOutcome.IssueType.INCOMPLETE)
+                  .setDiagnostics(
+                      "source "
+                          + source
+                          + " could not be read for "
+                          + n
+                          + " members; their records from it are missing");
+              errors.add(Fhir.encode(outcome));
+            });
+    Future<Void> written =
+        job.kind() == ExportJobs.Kind.EXPORT
+            ? vertx.executeBlocking(
+                () -> {
+                  files.errors(job.id(), errors, files(progress));
+                  return null;
+                },
+                false)
+            : Future.succeededFuture();
+    return written
+        .compose(v -> audit.append(jobEvent(job, size, counts, progress, now)))
+        .compose(seq -> jobs.complete(job.id(), owner, progress, now, now.plus(settings.keep())))
+        .compose(ours -> ours ? Future.<Void>succeededFuture() : cancelled(job));
+  }
+
+  /** The job's one summary event: counts by kind for the IG lead, no person named. */
+  private static AuditEvent jobEvent(
+      ExportJobs.Job job, int size, JsonObject counts, JsonObject progress, Instant now) {
+    StringBuilder detail =
+        new StringBuilder(job.kind() == ExportJobs.Kind.EXPORT ? "cohort export" : "cohort summary")
+            .append(" of ")
+            .append(size)
+            .append(" members finished: ")
+            .append(counts.getInteger("released", 0))
+            .append(" released, ")
+            .append(counts.getInteger("leftOut.flagged", 0))
+            .append(" left out by national data opt-out or restricted record, ")
+            .append(counts.getInteger("leftOut.refused", 0))
+            .append(" refused by the policy, ")
+            .append(counts.getInteger("leftOut.not_held", 0))
+            .append(" held by no permitted source, ")
+            .append(counts.getInteger("failed", 0))
+            .append(" failed");
+    files(progress)
+        .forEach(
+            e ->
+                detail
+                    .append("; ")
+                    .append(e.getKey())
+                    .append(" ")
+                    .append(((JsonObject) e.getValue()).getInteger("count")));
+    return new AuditEvent(
+        UUID.randomUUID(),
+        now,
+        job.id().toString(),
+        MemberRelease.ACTION,
+        AuditEvent.Outcome.PERMITTED,
+        200,
+        Optional.empty(),
+        Optional.of(job.caller()),
+        Optional.empty(),
+        Optional.empty(),
+        List.of(),
+        Map.of(),
+        List.of(),
+        detail.toString(),
+        now.toEpochMilli() - job.created().toEpochMilli());
+  }
+
+  private Future<Void> fail(ExportJobs.Job job, String why) {
+    Instant now = clock.instant();
+    LOG.warning("bulk job " + job.id() + " failed");
+    return jobs.fail(job.id(), owner, why, now, now.plus(settings.keep())).mapEmpty();
+  }
+
+  /** The job was cancelled (or is no longer this instance's): its files go if it was cancelled. */
+  private Future<Void> cancelled(ExportJobs.Job job) {
+    return jobs.find(job.id())
+        .compose(
+            found ->
+                found.isEmpty() || found.get().status() == ExportJobs.Status.CANCELLED
+                    ? deleteFiles(job.id())
+                    : Future.succeededFuture());
+  }
+
+  static JsonObject files(JsonObject progress) {
+    return object(progress, "files");
+  }
+
+  private static JsonObject object(JsonObject parent, String key) {
+    JsonObject o = parent.getJsonObject(key);
+    if (o == null) {
+      o = new JsonObject();
+      parent.put(key, o);
+    }
+    return o;
+  }
+
+  private static void increment(JsonObject counts, String key) {
+    counts.put(key, counts.getInteger(key, 0) + 1);
+  }
+}

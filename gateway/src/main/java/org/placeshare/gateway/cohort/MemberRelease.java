@@ -1,0 +1,258 @@
+package org.placeshare.gateway.cohort;
+
+import io.vertx.core.Future;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Resource;
+import org.placeshare.fhir.PersonView;
+import org.placeshare.fhir.Pseudonyms;
+import org.placeshare.fhir.RecordSource;
+import org.placeshare.fhir.SourceRecords;
+import org.placeshare.gateway.audit.AuditEvent;
+import org.placeshare.gateway.consent.ConsentRegister;
+import org.placeshare.gateway.policy.PolicyStore;
+import org.placeshare.gateway.register.PatientRegister;
+import org.placeshare.policy.Agreement;
+import org.placeshare.policy.Decision;
+import org.placeshare.policy.DecisionRequest;
+import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.Obligations;
+import org.placeshare.policy.OdsCode;
+import org.placeshare.policy.PolicySet;
+import org.placeshare.policy.Refusal;
+import org.placeshare.policy.identity.Caller;
+
+/**
+ * One cohort member through the request path of the person-level view: the register's facts and
+ * standing consents, a decision per source for a member of a cohort of this size (deny by default),
+ * the permitted sources fetched, and only what each decision allows kept, with its obligations
+ * (pseudonyms included) applied.
+ */
+public final class MemberRelease {
+
+  static final String ACTION = "cohort-export";
+
+  /** The refusals that rest on a flag: counted with the others, never told apart to recipients. */
+  private static final Set<Refusal> FLAGS =
+      EnumSet.of(Refusal.NATIONAL_OPT_OUT, Refusal.RESTRICTED_RECORD);
+
+  /** What became of one member. */
+  public sealed interface Outcome {}
+
+  /**
+   * Records released: the resources as they leave (the merged Patient first), the audit event that
+   * must be durable before they are written, and the sources that failed on the way.
+   */
+  public record Released(List<Resource> resources, AuditEvent event, List<String> problems)
+      implements Outcome {
+    public Released {
+      resources = List.copyOf(resources);
+      problems = List.copyOf(problems);
+    }
+  }
+
+  /** Left out: the policy permitted no source, or no permitted source holds the person. */
+  public record LeftOut(Why why) implements Outcome {}
+
+  /** Every permitted source that was asked failed. */
+  public record Failed(List<String> problems) implements Outcome {
+    public Failed {
+      problems = List.copyOf(problems);
+    }
+  }
+
+  /** Why a member was left out, for the IG lead's audit event. Recipients see one count. */
+  public enum Why {
+    FLAGGED,
+    REFUSED,
+    NOT_HELD
+  }
+
+  private final PolicyStore policy;
+  private final PatientRegister register;
+  private final ConsentRegister consents;
+  private final List<RecordSource> sources;
+  private final Optional<Pseudonyms> pseudonyms;
+  private final Clock clock;
+
+  public MemberRelease(
+      PolicyStore policy,
+      PatientRegister register,
+      ConsentRegister consents,
+      List<RecordSource> sources,
+      Optional<Pseudonyms> pseudonyms,
+      Clock clock) {
+    this.policy = policy;
+    this.register = register;
+    this.consents = consents;
+    this.sources = List.copyOf(sources);
+    this.pseudonyms = pseudonyms;
+    this.clock = clock;
+  }
+
+  /**
+   * The decision for each source about a member of a cohort of {@code size}, with nothing known of
+   * the person: what a job would be refused for everyone, such as an agreement without
+   * cohortExport. Empty when some source might permit.
+   */
+  public List<String> refusedForEveryone(Caller caller, NhsNumber anyMember, int size) {
+    PolicySet set = policy.current();
+    DecisionRequest base = request(caller, anyMember, size, clock.instant());
+    List<String> reasons = new ArrayList<>();
+    for (RecordSource source : sources) {
+      Decision d = set.decide(base.withProvider(source.descriptor().organisation()));
+      boolean personal =
+          d.refusals().stream().anyMatch(r -> !AGREEMENT_LEVEL.contains(r)) || d.permitted();
+      if (personal) {
+        return List.of();
+      }
+      reasons.add(source.descriptor().id() + ": " + String.join("; ", d.reasons()));
+    }
+    return reasons;
+  }
+
+  /** Refusals that hold whoever the person is: the agreement does not cover this caller or use. */
+  private static final Set<Refusal> AGREEMENT_LEVEL =
+      EnumSet.of(
+          Refusal.NO_AGREEMENT,
+          Refusal.NOT_IN_FORCE,
+          Refusal.ROLE_NOT_ALLOWED,
+          Refusal.PURPOSE_NOT_ALLOWED,
+          Refusal.COHORT_EXPORT_NOT_AGREED);
+
+  private static DecisionRequest request(Caller caller, NhsNumber patient, int size, Instant now) {
+    return DecisionRequest.of(
+            caller.organisation(),
+            caller.role(),
+            caller.purpose(),
+            patient,
+            caller.organisation(),
+            now)
+        .withCohortSize(size);
+  }
+
+  /**
+   * Decides, fetches and keeps what is allowed for one member.
+   *
+   * @param types the resource types asked for ({@code _type}), if narrowed
+   */
+  public Future<Outcome> release(
+      ExportJobs.Job job,
+      int cohortSize,
+      NhsNumber patient,
+      Optional<Set<String>> types,
+      Optional<Instant> since) {
+    Instant now = clock.instant();
+    PolicySet set = policy.current();
+    Caller caller = job.caller();
+    DecisionRequest base = request(caller, patient, cohortSize, now);
+    List<OdsCode> providers = sources.stream().map(s -> s.descriptor().organisation()).toList();
+    List<String> capped = set.cappedAgreements(providers, caller.organisation());
+    return Future.all(
+            register.facts(patient),
+            register.releasedOn(caller.organisation(), base.day(), capped),
+            consents.standing(patient))
+        .compose(
+            facts ->
+                decideAndFetch(
+                    job,
+                    set,
+                    base.withFacts(facts.resultAt(0))
+                        .withReleasedToday(facts.resultAt(1))
+                        .withConsents(facts.resultAt(2)),
+                    types,
+                    since,
+                    now));
+  }
+
+  private Future<Outcome> decideAndFetch(
+      ExportJobs.Job job,
+      PolicySet set,
+      DecisionRequest base,
+      Optional<Set<String>> types,
+      Optional<Instant> since,
+      Instant now) {
+    List<AuditEvent.SourceDecision> decisions = new ArrayList<>();
+    Map<String, Decision> permitted = new LinkedHashMap<>();
+    Set<Refusal> refusals = EnumSet.noneOf(Refusal.class);
+    for (RecordSource source : sources) {
+      Decision d = set.decide(base.withProvider(source.descriptor().organisation()));
+      decisions.add(AuditEvent.SourceDecision.of(source.descriptor().id(), d));
+      if (d.permitted()) {
+        permitted.put(source.descriptor().id(), d);
+      } else {
+        refusals.addAll(d.refusals());
+      }
+    }
+    if (permitted.isEmpty()) {
+      boolean flagged = refusals.stream().anyMatch(FLAGS::contains);
+      return Future.succeededFuture(new LeftOut(flagged ? Why.FLAGGED : Why.REFUSED));
+    }
+    Map<String, PersonView.Grant> grants = new LinkedHashMap<>();
+    List<Future<SourceRecords>> fetches = new ArrayList<>();
+    for (RecordSource source : sources) {
+      Decision d = permitted.get(source.descriptor().id());
+      if (d == null) {
+        continue;
+      }
+      Agreement a = d.agreement().orElseThrow();
+      Obligations terms = d.obligations().askedFor(types.orElse(null));
+      grants.put(
+          source.descriptor().id(), new PersonView.Grant(terms, a.reference() + "#" + a.sha256()));
+      fetches.add(source.fetch(base.patient(), terms.resourceTypes(), since));
+    }
+    return Future.all(fetches)
+        .compose(
+            all -> {
+              List<SourceRecords> results = all.list();
+              List<String> problems = new ArrayList<>();
+              boolean found = false;
+              for (SourceRecords r : results) {
+                if (r instanceof SourceRecords.Failed failed) {
+                  problems.add(failed.source().id() + ": " + failed.reason());
+                }
+                found |= r instanceof SourceRecords.Found;
+              }
+              if (!found) {
+                return Future.succeededFuture(
+                    problems.isEmpty() ? new LeftOut(Why.NOT_HELD) : new Failed(problems));
+              }
+              PersonView.Released released =
+                  PersonView.assemble(base.patient(), results, grants, List.of(), pseudonyms, now);
+              List<Resource> resources =
+                  released.bundle().getEntry().stream()
+                      .filter(e -> e.getSearch().getMode() == Bundle.SearchEntryMode.MATCH)
+                      .map(Bundle.BundleEntryComponent::getResource)
+                      .toList();
+              AuditEvent event =
+                  new AuditEvent(
+                      UUID.randomUUID(),
+                      now,
+                      job.id().toString(),
+                      ACTION,
+                      AuditEvent.Outcome.PERMITTED,
+                      200,
+                      Optional.of(base.patient()),
+                      Optional.of(job.caller()),
+                      Optional.empty(),
+                      Optional.empty(),
+                      decisions,
+                      released.referencesBySource(),
+                      problems,
+                      released.resourceCount() + " resources released to cohort export " + job.id(),
+                      0);
+              return register
+                  .countReleases(permitted.values(), base.recipient(), base.day())
+                  .map(v -> (Outcome) new Released(resources, event, problems));
+            });
+  }
+}
