@@ -11,14 +11,14 @@ import org.placeshare.gateway.storage.EmbeddedPostgres;
  * One real PostgreSQL per test JVM (the gateway's own embedded server), and a fresh database for
  * each test class, so classes do not see each other's audit events.
  */
-final class TestPostgres {
+public final class TestPostgres {
 
   private static final AtomicInteger DATABASES = new AtomicInteger();
   private static EmbeddedPostgres server;
 
   private TestPostgres() {}
 
-  static synchronized String freshDatabase() throws Exception {
+  public static synchronized String freshDatabase() throws Exception {
     if (server == null) {
       server = EmbeddedPostgres.start(Path.of("target/test-postgres"));
       Runtime.getRuntime().addShutdownHook(new Thread(server::close));

@@ -1,0 +1,164 @@
+package org.placeshare.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.fhir.Fhir;
+import org.placeshare.policy.identity.SigningKey;
+
+/**
+ * A gateway stopped in the middle of an export: the chunk in hand is checkpointed, and the next
+ * gateway on the same database and export folder resumes the job from there, writing each member
+ * once and auditing each release once.
+ */
+class CohortResumeTest {
+
+  @TempDir static Path dir;
+  static GatewayFixture first;
+  static GatewayFixture second;
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (second != null) {
+      second.close();
+    }
+    if (first != null) {
+      first.close();
+    }
+  }
+
+  @Test
+  void aJobInterruptedByAStop_resumesAtTheNextStart_andWritesEachMemberOnce() throws Exception {
+    String database = TestPostgres.freshDatabase();
+    Path secret = dir.resolve("pseudonym.secret");
+    Files.writeString(secret, com.nimbusds.jose.util.Base64URL.encode(new byte[32]).toString());
+    // One member at a time, so a stop lands in the middle of the job.
+    GatewayConfig.Cohorts oneByOne =
+        new GatewayConfig.Cohorts(
+            30,
+            1,
+            java.time.Duration.ofSeconds(30),
+            java.time.Duration.ofHours(1),
+            10,
+            2,
+            dir.resolve("exports"));
+    first =
+        GatewayFixture.start(
+            dir.resolve("a"),
+            database,
+            SigningKey.generate(),
+            c -> GatewayFixture.withCohorts(c, oneByOne, Optional.of(secret)));
+    String token = first.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "PUBHLTH");
+    List<String> everyone = CohortExportTest.everyone(first);
+    String group = CohortExportTest.registered(first, token, everyone);
+    String status = CohortExportTest.kickOff(first, token, group, "$export");
+    String job = status.substring(status.lastIndexOf('/') + 1);
+    waitForProgress(first, token, status);
+
+    first.close();
+    first = null;
+    int stoppedAt = position(database, job);
+    assertThat(stoppedAt).as("stopped mid-job").isBetween(1, everyone.size() - 1);
+
+    second =
+        GatewayFixture.start(
+            dir.resolve("b"),
+            database,
+            SigningKey.generate(),
+            c ->
+                GatewayFixture.withCohorts(
+                    GatewayFixture.sharing(c, dir.resolve("a")), oneByOne, Optional.of(secret)));
+    var assertion =
+        second.assertion(
+            GatewayFixture.COUNCIL_CLIENT,
+            SigningKey.readPrivatePem(dir.resolve("a/council.key.pem")),
+            "analyst",
+            "PUBHLTH");
+    String again = new JsonObject(second.tokenRequest(assertion).body()).getString("access_token");
+    HttpResponse<String> done = CohortExportTest.await(second, again, status);
+
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+    JsonObject manifest = new JsonObject(done.body());
+    String patients =
+        second
+            .get(
+                CohortExportTest.path(
+                    manifest.getJsonArray("output").stream()
+                        .map(JsonObject.class::cast)
+                        .filter(o -> o.getString("type").equals("Patient"))
+                        .findFirst()
+                        .orElseThrow()
+                        .getString("url")),
+                again)
+            .body();
+    List<String> pseudonyms =
+        patients
+            .lines()
+            .map(
+                l -> Fhir.json().parseResource(Patient.class, l).getIdentifierFirstRep().getValue())
+            .toList();
+    // Everyone held (the fixture's register flags nobody), each exactly once.
+    assertThat(pseudonyms).hasSize(everyone.size());
+    assertThat(pseudonyms.stream().collect(Collectors.toSet())).hasSize(everyone.size());
+    assertThat(releaseEvents(second, job)).isEqualTo(everyone.size());
+  }
+
+  private static void waitForProgress(GatewayFixture f, String token, String status)
+      throws Exception {
+    for (int i = 0; i < 200; i++) {
+      HttpResponse<String> r = f.get(CohortExportTest.path(status), token);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+      if (!r.headers().firstValue("X-Progress").orElse("").startsWith("0 ")) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("the job made no progress");
+  }
+
+  private static int position(String database, String job) {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      var client =
+          io.vertx.pgclient.PgBuilder.client()
+              .connectingTo(io.vertx.pgclient.PgConnectOptions.fromUri(database))
+              .using(vertx)
+              .build();
+      int position =
+          client
+              .preparedQuery("SELECT position FROM export_job WHERE id = $1")
+              .execute(io.vertx.sqlclient.Tuple.of(java.util.UUID.fromString(job)))
+              .await()
+              .iterator()
+              .next()
+              .getInteger(0);
+      client.close().await();
+      return position;
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  private static long releaseEvents(GatewayFixture f, String job) {
+    return f.gateway
+        .database()
+        .pool()
+        .preparedQuery(
+            "SELECT count(*) FROM audit_event WHERE request_id = $1 AND nhs_number IS NOT NULL")
+        .execute(io.vertx.sqlclient.Tuple.of(job))
+        .await()
+        .iterator()
+        .next()
+        .getLong(0);
+  }
+}
