@@ -37,6 +37,9 @@ final class Demo implements AutoCloseable {
 
   static final int PEOPLE = 50;
 
+  /** The most synthetic people the demo makes: a population for the cohort benchmark. */
+  static final int MAX_PEOPLE = 20_000;
+
   /** The demo GP practice, which records consents and signs them with its own key. */
   static final String GP = "Y90001";
 
@@ -56,6 +59,10 @@ final class Demo implements AutoCloseable {
   final Gateway gateway;
   final DemoFolder folder;
   final List<SyntheticPerson> people;
+
+  /** The council's caseload (every synthetic person), registered as a Group at start. */
+  final String caseload;
+
   private final Map<String, AutoCloseable> sources;
 
   private Demo(
@@ -63,25 +70,33 @@ final class Demo implements AutoCloseable {
       Gateway gateway,
       DemoFolder folder,
       List<SyntheticPerson> people,
+      String caseload,
       Map<String, AutoCloseable> sources) {
     this.vertx = vertx;
     this.gateway = gateway;
     this.folder = folder;
     this.people = people;
+    this.caseload = caseload;
     this.sources = sources;
   }
 
   static Demo start(DemoFolder folder, String host, int port, Clock clock) throws Exception {
-    return start(folder, host, port, clock, Set.of());
+    return start(folder, host, port, clock, Set.of(), PEOPLE);
   }
 
   /**
    * @param down source ids to leave stopped, to see a partial view
+   * @param size how many synthetic people the sources hold (the first 50 are always the same)
    */
-  static Demo start(DemoFolder folder, String host, int port, Clock clock, Set<String> down)
+  static Demo start(
+      DemoFolder folder, String host, int port, Clock clock, Set<String> down, int size)
       throws Exception {
+    if (size < PEOPLE || size > MAX_PEOPLE) {
+      throw new IllegalArgumentException(
+          "--people: expected " + PEOPLE + " to " + MAX_PEOPLE + ", got " + size);
+    }
     folder.prepare();
-    List<SyntheticPerson> people = SyntheticPopulation.generate(PEOPLE, SEED);
+    List<SyntheticPerson> people = SyntheticPopulation.generate(size, SEED);
     Map<String, AutoCloseable> servers = new LinkedHashMap<>();
     Vertx vertx = Vertx.vertx();
     try {
@@ -103,7 +118,9 @@ final class Demo implements AutoCloseable {
       writeConfig(folder, host, port, urls);
       Gateway gateway = Gateway.start(vertx, GatewayConfig.load(folder.config()), clock).await();
       seedRegister(gateway, people, clock);
-      return new Demo(vertx, gateway, folder, people, servers);
+      String base = "http://127.0.0.1:" + gateway.port();
+      String caseload = registerCaseload(folder, base, people, clock);
+      return new Demo(vertx, gateway, folder, people, caseload, servers);
     } catch (Exception e) {
       for (AutoCloseable s : servers.values()) {
         s.close();
@@ -111,6 +128,33 @@ final class Demo implements AutoCloseable {
       vertx.close().await();
       throw e;
     }
+  }
+
+  /**
+   * Writes the council's caseload (every synthetic person) to {@code caseload.txt} and registers it
+   * as a Group, as the council's intelligence service would.
+   */
+  private static String registerCaseload(
+      DemoFolder folder, String base, List<SyntheticPerson> people, Clock clock) throws Exception {
+    List<String> numbers = people.stream().map(p -> p.nhsNumber().toString()).toList();
+    java.nio.file.Files.write(folder.caseload(), numbers);
+    String token = TokenCommand.fetch(folder, base, DemoClient.COUNCIL_INTEL, "PUBHLTH", clock);
+    var response =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(URI.create(base + "/fhir/Group"))
+                    .header("Authorization", "Bearer " + token)
+                    .header("Content-Type", "application/fhir+json")
+                    .POST(
+                        java.net.http.HttpRequest.BodyPublishers.ofString(
+                            CohortCommand.group(numbers, "council caseload")))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 201) {
+      throw new IllegalStateException(
+          "the demo caseload was not registered: " + CohortCommand.problem(response));
+    }
+    return new io.vertx.core.json.JsonObject(response.body()).getString("id");
   }
 
   /** The demo's synthetic people, the same at every start. */
@@ -205,11 +249,10 @@ final class Demo implements AutoCloseable {
               DemoRegister.district(p)));
     }
     register.upsert(entries, clock.instant()).await();
-    for (SyntheticPerson p : people) {
-      for (var relationship : DemoRegister.relationships(p)) {
-        register.relate(p.nhsNumber(), relationship, clock.instant()).await();
-      }
-    }
+    Map<org.placeshare.policy.NhsNumber, Set<org.placeshare.policy.CareRelationship>> cares =
+        new LinkedHashMap<>();
+    people.forEach(p -> cares.put(p.nhsNumber(), DemoRegister.relationships(p)));
+    register.relateAll(cares, clock.instant()).await();
   }
 
   private static Map<String, Object> mapped(Map<String, Object> source, String mapping) {
@@ -384,6 +427,7 @@ final class Demo implements AutoCloseable {
             + " and they reload)");
     out.println("curl -s -H 'Authorization: Bearer " + ig + "' " + baseUrl() + "/agreements");
     out.println("curl -s -H 'Authorization: Bearer " + ig + "' " + baseUrl() + "/policy/status");
+    printCohorts(out, clock);
     out.println();
     out.println(
         "Check a changed set before it goes live: java -jar ops/target/placeshare.jar policy lint "
@@ -397,6 +441,66 @@ final class Demo implements AutoCloseable {
             + org.placeshare.policy.identity.AccessTokens.LIFETIME.toMinutes()
             + " minutes. A fresh one: java -jar ops/target/placeshare.jar token --client council-intel --purpose HOPERAT");
     out.println("Stop with Ctrl-C; audit events and keys are kept in " + folder.root + ".");
+  }
+
+  /** The population-health lines: a cohort registered, exported, summarised, resumed. */
+  private void printCohorts(PrintStream out, Clock clock) throws Exception {
+    String token =
+        TokenCommand.fetch(folder, baseUrl(), DemoClient.COUNCIL_INTEL, "PUBHLTH", clock);
+    String where = " --gateway " + baseUrl() + " --folder " + folder.root;
+    String cohort = "java -jar ops/target/placeshare.jar cohort ";
+    String auth = "curl -s -H 'Authorization: Bearer " + token + "' ";
+    out.println();
+    out.println(
+        "# Population health (PUBHLTH) under gm-connect-population-health: the council's caseload"
+            + " of "
+            + people.size()
+            + " people ("
+            + folder.caseload()
+            + ") is registered as Group "
+            + caseload);
+    out.println(
+        "# 201: register a cohort yourself (every invalid or repeated NHS number is reported back)");
+    out.println(
+        auth
+            + "-H 'Content-Type: application/fhir+json' "
+            + baseUrl()
+            + "/fhir/Group -d '"
+            + CohortCommand.group(
+                people.subList(0, 3).stream().map(p -> p.nhsNumber().toString()).toList(),
+                "three people")
+            + "'");
+    out.println(
+        "# 202: start an export of the caseload; the job's status URL comes back in"
+            + " Content-Location (poll it: 202 with X-Progress, then 200 and the manifest)");
+    out.println(
+        "curl -s -i -H 'Authorization: Bearer "
+            + token
+            + "' -H 'Prefer: respond-async' "
+            + baseUrl()
+            + "/fhir/Group/"
+            + caseload
+            + "/\\$export");
+    out.println(
+        "# or let the cohort command follow the job and download the NDJSON files: people with a"
+            + " national data opt-out or a restricted record are left out (counted, never named),"
+            + " NHS numbers become pseudonyms, names go");
+    out.println(
+        cohort
+            + "export"
+            + where
+            + " --group "
+            + caseload
+            + " --out "
+            + folder.root.resolve("export"));
+    out.println(
+        "# the caseload's figures by sex, age band and condition, small numbers suppressed");
+    out.println(cohort + "summary" + where + " --group " + caseload);
+    out.println(
+        "# a restart in the middle of a job resumes it: start the demo with --people 10000, run the"
+            + " export, press Ctrl-C, start the demo again and follow the job it printed:");
+    out.println(
+        cohort + "follow" + where + " --job STATUS_URL --out " + folder.root.resolve("export"));
   }
 
   @Override

@@ -51,6 +51,11 @@ final class DemoFolder {
     return root.resolve("keys/audit.pub.pem");
   }
 
+  /** The council's caseload: the NHS numbers of every synthetic person, one per line. */
+  Path caseload() {
+    return root.resolve("caseload.txt");
+  }
+
   /** The secret that keys per-agreement pseudonyms. */
   Path pseudonymKey() {
     return root.resolve("keys/pseudonym.secret");
@@ -99,8 +104,7 @@ final class DemoFolder {
     if (!Files.exists(pseudonymKey())) {
       byte[] secret = new byte[32];
       new java.security.SecureRandom().nextBytes(secret);
-      Files.writeString(
-          pseudonymKey(), com.nimbusds.jose.util.Base64URL.encode(secret) + "\n");
+      Files.writeString(pseudonymKey(), com.nimbusds.jose.util.Base64URL.encode(secret) + "\n");
       Files.setPosixFilePermissions(
           pseudonymKey(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     }

@@ -24,7 +24,8 @@ import picocli.CommandLine.Parameters;
       PolicyCommand.class,
       ConsentCommand.class,
       KeygenCommand.class,
-      AuditCommand.class
+      AuditCommand.class,
+      CohortCommand.class
     },
     description = "Placeshare: a cross-agency data-sharing gateway keyed on the NHS number.")
 public final class Ops {
@@ -64,10 +65,18 @@ public final class Ops {
         description = "a source to leave stopped (gp-y90001, acute-r9a, council-asc); repeatable")
     java.util.Set<String> down = java.util.Set.of();
 
+    @Option(
+        names = "--people",
+        defaultValue = "50",
+        description =
+            "synthetic people the sources hold, 50 to 20000 (default ${DEFAULT-VALUE}); the"
+                + " council's caseload is all of them")
+    int people;
+
     @Override
     public Integer call() throws Exception {
       Clock clock = Clock.systemUTC();
-      Demo demo = Demo.start(new DemoFolder(folder), "127.0.0.1", port, clock, down);
+      Demo demo = Demo.start(new DemoFolder(folder), "127.0.0.1", port, clock, down, people);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> close(demo)));
       demo.printWelcome(System.out, clock);
       new CountDownLatch(1).await();

@@ -60,6 +60,8 @@ class DemoTest {
         };
     java.util.logging.Logger.getLogger("").addHandler(capture);
     String output;
+    String exported;
+    String summary;
     try (Demo demo = Demo.start(new DemoFolder(folder), "127.0.0.1", freePort(), clock)) {
       assertThat(demo.people)
           .hasSize(50)
@@ -78,6 +80,16 @@ class DemoTest {
           assertThat(bundle.getTotal()).isGreaterThan(1);
         }
       }
+      // The cohort lines: the caseload exported and summed up with the cohort command.
+      exported =
+          cohort(
+              "export",
+              demo,
+              "--group",
+              demo.caseload,
+              "--out",
+              folder.resolve("export").toString());
+      summary = cohort("summary", demo, "--group", demo.caseload);
       // A source stops: the council's view goes on without it, saying what is missing.
       demo.stopSource(Demo.ACUTE_SOURCE);
       partial = run(CURL_LINE.matcher(output).results().findFirst().orElseThrow().group(1));
@@ -89,7 +101,17 @@ class DemoTest {
     assertThat(responses)
         .extracting(HttpResponse::statusCode)
         .containsExactly(
-            200, 403, 200, 200, 200, 403, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200);
+            200, 403, 200, 200, 200, 403, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 201,
+            202);
+    // The caseload of 50: seven opted out and four restricted are left out, the rest pseudonymised.
+    assertThat(exported).startsWith("members 50: included 39, left out 11");
+    String patients = Files.readString(folder.resolve("export/Patient.ndjson"));
+    assertThat(patients.lines()).hasSize(39);
+    assertThat(patients).contains("urn:placeshare:pseudonym:gm-connect-population-health");
+    for (var p : Demo.people()) {
+      assertThat(patients).doesNotContain(p.nhsNumber().toString()).doesNotContain(p.family());
+    }
+    assertThat(summary).startsWith("people: 39").contains("=*");
     Bundle council = Fhir.json().parseResource(Bundle.class, responses.get(0).body());
     assertThat(patientOf(council).getBirthDateElement().asStringValue()).hasSize(4);
     Bundle frailty = Fhir.json().parseResource(Bundle.class, responses.get(3).body());
@@ -146,6 +168,25 @@ class DemoTest {
     while (numbers.find()) {
       assertThat(NhsNumber.parse(numbers.group(1)).isTestNumber()).isTrue();
     }
+  }
+
+  /** Runs the cohort command as the printed lines do; answers what it printed. */
+  private static String cohort(String command, Demo demo, String... arguments) {
+    java.io.StringWriter out = new java.io.StringWriter();
+    picocli.CommandLine cli = new picocli.CommandLine(new Ops());
+    cli.setOut(new java.io.PrintWriter(out));
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "cohort",
+                command,
+                "--gateway",
+                demo.baseUrl(),
+                "--folder",
+                demo.folder.root.toString()));
+    args.addAll(List.of(arguments));
+    assertThat(cli.execute(args.toArray(String[]::new))).as(out.toString()).isZero();
+    return out.toString();
   }
 
   /** Runs one printed curl command line (-X, -H, -d and a URL) with Java's HTTP client. */

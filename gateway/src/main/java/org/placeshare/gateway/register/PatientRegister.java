@@ -111,6 +111,25 @@ public final class PatientRegister {
     return pool.withTransaction(c -> c.preparedQuery(UPSERT).executeBatch(rows)).mapEmpty();
   }
 
+  /** Records many care relationships in one batch, as an import does. */
+  public Future<Void> relateAll(
+      Map<NhsNumber, ? extends java.util.Collection<CareRelationship>> relationships, Instant now) {
+    List<Tuple> rows = new ArrayList<>();
+    relationships.forEach(
+        (patient, cares) ->
+            cares.forEach(
+                c ->
+                    rows.add(
+                        Tuple.of(
+                            patient.toString(),
+                            c.organisation().value(),
+                            c.kind().code(),
+                            now.atOffset(ZoneOffset.UTC)))));
+    return rows.isEmpty()
+        ? Future.succeededFuture()
+        : pool.withTransaction(c -> c.preparedQuery(RELATE).executeBatch(rows)).mapEmpty();
+  }
+
   /** Records that an organisation cares for a person. */
   public Future<Void> relate(NhsNumber patient, CareRelationship relationship, Instant now) {
     return pool.preparedQuery(RELATE)
