@@ -81,14 +81,41 @@ public final class FhirSourceServer implements AutoCloseable {
     jetty.stop();
   }
 
-  /** Serves one resource type from a list. */
+  /**
+   * Serves one resource type from a list, indexed as a real server's database would be: by patient
+   * reference and by identifier value, so a search costs the same for ten people or ten thousand.
+   */
   public static final class ListProvider implements IResourceProvider {
     private final Class<? extends IBaseResource> type;
     private final List<Resource> resources;
+    private final Map<String, List<Resource>> byReference = new java.util.HashMap<>();
+    private final Map<String, List<Resource>> byIdentifier = new java.util.HashMap<>();
 
     ListProvider(List<Resource> resources) {
       this.type = resources.get(0).getClass();
       this.resources = List.copyOf(resources);
+      for (Resource r : this.resources) {
+        if (r.getIdElement().getIdPart() == null) {
+          continue;
+        }
+        for (var ref :
+            Fhir.context()
+                .newTerser()
+                .getAllPopulatedChildElementsOfType(r, org.hl7.fhir.r4.model.Reference.class)) {
+          if (ref.getReference() != null) {
+            List<Resource> mentioning =
+                byReference.computeIfAbsent(ref.getReference(), k -> new ArrayList<>());
+            if (!mentioning.contains(r)) {
+              mentioning.add(r);
+            }
+          }
+        }
+        if (r instanceof Patient p) {
+          for (Identifier id : p.getIdentifier()) {
+            byIdentifier.computeIfAbsent(id.getValue(), k -> new ArrayList<>()).add(r);
+          }
+        }
+      }
     }
 
     @Override
@@ -100,15 +127,23 @@ public final class FhirSourceServer implements AutoCloseable {
     public List<IBaseResource> search(
         @OptionalParam(name = "identifier") TokenParam identifier,
         @OptionalParam(name = "patient") ReferenceParam patient) {
+      List<Resource> mentioning =
+          patient == null
+              ? null
+              : byReference.getOrDefault("Patient/" + patient.getIdPart(), List.of());
+      List<Resource> candidates =
+          identifier != null
+              ? byIdentifier.getOrDefault(identifier.getValue(), List.of())
+              : mentioning != null ? mentioning : resources;
       List<IBaseResource> out = new ArrayList<>();
-      for (Resource r : resources) {
+      for (Resource r : candidates) {
         if (r.getIdElement().getIdPart() == null) {
           continue;
         }
         if (identifier != null && !(r instanceof Patient p && hasIdentifier(p, identifier))) {
           continue;
         }
-        if (patient != null && !mentions(r, "Patient/" + patient.getIdPart())) {
+        if (mentioning != null && !mentioning.contains(r)) {
           continue;
         }
         out.add(r);
@@ -124,14 +159,6 @@ public final class FhirSourceServer implements AutoCloseable {
         }
       }
       return false;
-    }
-
-    private static boolean mentions(Resource r, String reference) {
-      return Fhir.context()
-          .newTerser()
-          .getAllPopulatedChildElementsOfType(r, org.hl7.fhir.r4.model.Reference.class)
-          .stream()
-          .anyMatch(ref -> reference.equals(ref.getReference()));
     }
   }
 }

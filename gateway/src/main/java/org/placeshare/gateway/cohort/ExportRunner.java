@@ -34,6 +34,12 @@ public final class ExportRunner {
 
   private static final Logger LOG = Logger.getLogger(ExportRunner.class.getName());
 
+  /**
+   * Members per chunk for each member in flight: a chunk is one checkpoint, one fsync per file and
+   * one wait for its slowest member, so it is several times the concurrency.
+   */
+  static final int CHUNK_PER_WORKER = 8;
+
   /** How often an idle instance looks for a job, and sweeps expired ones. */
   static final long POLL_MILLIS = 1000;
 
@@ -176,25 +182,14 @@ public final class ExportRunner {
       return Future.succeededFuture();
     }
     return cohorts
-        .members(job.cohort(), position, settings.concurrency())
+        .members(job.cohort(), position, settings.concurrency() * CHUNK_PER_WORKER)
         .compose(
             batch -> {
               if (batch.isEmpty()) {
                 return finish(job, size, progress);
               }
-              List<Future<MemberRelease.Outcome>> outcomes = new ArrayList<>();
-              for (NhsNumber member : batch) {
-                outcomes.add(
-                    members
-                        .release(job, size, member, job.types(), job.since())
-                        .recover(
-                            e ->
-                                Future.succeededFuture(
-                                    new MemberRelease.Failed(
-                                        List.of("gateway: " + e.getClass().getSimpleName())))));
-              }
-              return Future.all(outcomes)
-                  .compose(all -> record(job, all.list(), progress))
+              return releaseAll(job, size, batch)
+                  .compose(outcomes -> record(job, outcomes, progress))
                   .compose(
                       v ->
                           jobs.checkpoint(
@@ -206,6 +201,42 @@ public final class ExportRunner {
                         }
                         return chunk(job, size, position + batch.size(), progress);
                       });
+            });
+  }
+
+  /** Every member of the chunk, at most {@code concurrency} at once; outcomes in cohort order. */
+  private Future<List<MemberRelease.Outcome>> releaseAll(
+      ExportJobs.Job job, int size, List<NhsNumber> batch) {
+    MemberRelease.Outcome[] outcomes = new MemberRelease.Outcome[batch.size()];
+    java.util.concurrent.atomic.AtomicInteger next =
+        new java.util.concurrent.atomic.AtomicInteger();
+    List<Future<Void>> workers = new ArrayList<>();
+    for (int w = 0; w < Math.min(settings.concurrency(), batch.size()); w++) {
+      workers.add(work(job, size, batch, outcomes, next));
+    }
+    return Future.all(workers).map(v -> List.of(outcomes));
+  }
+
+  private Future<Void> work(
+      ExportJobs.Job job,
+      int size,
+      List<NhsNumber> batch,
+      MemberRelease.Outcome[] outcomes,
+      java.util.concurrent.atomic.AtomicInteger next) {
+    int i = next.getAndIncrement();
+    if (i >= batch.size()) {
+      return Future.succeededFuture();
+    }
+    return members
+        .release(job, size, batch.get(i), job.types(), job.since())
+        .recover(
+            e ->
+                Future.succeededFuture(
+                    new MemberRelease.Failed(List.of("gateway: " + e.getClass().getSimpleName()))))
+        .compose(
+            outcome -> {
+              outcomes[i] = outcome;
+              return work(job, size, batch, outcomes, next);
             });
   }
 
