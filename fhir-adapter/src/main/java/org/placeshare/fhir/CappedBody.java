@@ -22,11 +22,11 @@ public final class CappedBody {
   public static Future<Buffer> read(
       HttpClientResponse response, int max, Function<String, ? extends RuntimeException> failure) {
     if (response.statusCode() != 200) {
-      response.request().reset();
-      return Future.failedFuture(failure.apply("answered HTTP " + response.statusCode()));
+      RuntimeException answered = failure.apply("answered HTTP " + response.statusCode());
+      return discard(response, max).transform(x -> Future.failedFuture(answered));
     }
     if (declaresMoreThan(response.getHeader(HttpHeaders.CONTENT_LENGTH), max)) {
-      response.request().reset();
+      abandon(response);
       return Future.failedFuture(tooLarge(failure, max));
     }
     Promise<Buffer> promise = Promise.promise();
@@ -36,7 +36,7 @@ public final class CappedBody {
           if (body.length() + chunk.length() > max) {
             // Fail before the reset, whose own error would otherwise be reported first.
             promise.tryFail(tooLarge(failure, max));
-            response.request().reset();
+            abandon(response);
           } else {
             body.appendBuffer(chunk);
           }
@@ -44,6 +44,39 @@ public final class CappedBody {
     response.exceptionHandler(promise::tryFail);
     response.endHandler(v -> promise.tryComplete(body));
     return promise.future();
+  }
+
+  /**
+   * Reads and drops a body not wanted (an error page, a 404), so the connection goes back to the
+   * pool; one over {@code max} bytes is abandoned instead. Completes either way.
+   */
+  public static Future<Void> discard(HttpClientResponse response, int max) {
+    if (declaresMoreThan(response.getHeader(HttpHeaders.CONTENT_LENGTH), max)) {
+      abandon(response);
+      return Future.succeededFuture();
+    }
+    Promise<Void> done = Promise.promise();
+    long[] seen = {0};
+    response.handler(
+        chunk -> {
+          seen[0] += chunk.length();
+          if (seen[0] > max) {
+            done.tryComplete();
+            abandon(response);
+          }
+        });
+    response.exceptionHandler(e -> done.tryComplete());
+    response.endHandler(v -> done.tryComplete());
+    return done.future();
+  }
+
+  /**
+   * Resets the exchange and closes its connection: for a body too large to read. The reset's own
+   * error is expected, so it is handled here rather than logged by Vert.x as unhandled.
+   */
+  static void abandon(HttpClientResponse response) {
+    response.exceptionHandler(e -> {});
+    response.request().reset();
   }
 
   private static RuntimeException tooLarge(

@@ -287,8 +287,8 @@ public final class FhirRestSource implements RecordSource {
             response -> {
               int status = response.statusCode();
               if (status == 502 || status == 503 || status == 504) {
-                response.request().reset();
-                return Future.failedFuture(new Transient("answered HTTP " + status));
+                return CappedBody.discard(response, MAX_RESPONSE_BYTES)
+                    .transform(x -> Future.failedFuture(new Transient("answered HTTP " + status)));
               }
               return CappedBody.read(response, MAX_RESPONSE_BYTES, UpstreamException::new);
             })

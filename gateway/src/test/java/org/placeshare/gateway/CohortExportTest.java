@@ -57,6 +57,7 @@ class CohortExportTest {
             c ->
                 GatewayFixture.withCohorts(
                     c, cohorts(dir.resolve("exports")), Optional.of(secret)));
+    fixture.addAgreement("gm-connect-population-health.yaml");
     optedOut = fixture.people.get(3);
     restricted = fixture.people.get(4);
     fixture

@@ -58,6 +58,7 @@ class CohortResumeTest {
             database,
             SigningKey.generate(),
             c -> GatewayFixture.withCohorts(c, oneByOne, Optional.of(secret)));
+    first.addAgreement("gm-connect-population-health.yaml");
     String token = first.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "PUBHLTH");
     List<String> everyone = CohortExportTest.everyone(first);
     String group = CohortExportTest.registered(first, token, everyone);

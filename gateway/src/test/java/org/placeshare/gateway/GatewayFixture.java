@@ -213,10 +213,7 @@ final class GatewayFixture implements AutoCloseable {
   private static Path copyAgreements(Path folder) throws IOException {
     Files.createDirectories(folder);
     for (String name :
-        List.of(
-            "coventry-direct-care.yaml",
-            "gm-connect-council-intelligence.yaml",
-            "gm-connect-population-health.yaml")) {
+        List.of("coventry-direct-care.yaml", "gm-connect-council-intelligence.yaml")) {
       try (InputStream in = GatewayFixture.class.getResourceAsStream("/agreements/" + name)) {
         Files.copy(in, folder.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
@@ -318,6 +315,14 @@ final class GatewayFixture implements AutoCloseable {
         c.maxConcurrentRequests(),
         clientRequestsPerMinute,
         c.cohorts());
+  }
+
+  /** Adds one of the test agreements to the folder and reloads: loaded when this returns. */
+  void addAgreement(String name) throws IOException {
+    try (InputStream in = GatewayFixture.class.getResourceAsStream("/agreements/" + name)) {
+      Files.copy(in, agreements.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    gateway.policy().reload(vertx).await();
   }
 
   /** The configuration with these cohort settings and a pseudonym key. */

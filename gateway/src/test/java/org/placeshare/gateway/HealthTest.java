@@ -86,6 +86,9 @@ class HealthTest {
     assertThat(cs.getRestFirstRep().getResourceFirstRep().getOperation())
         .extracting(o -> o.getName())
         .containsExactly("everything", "data-quality");
+    assertThat(cs.getRestFirstRep().getResource().get(1).getOperation())
+        .extracting(o -> o.getName())
+        .containsExactly("export", "summary");
 
     String yaml = fixture.get("/openapi.yaml").body();
     var paths =
@@ -102,6 +105,8 @@ class HealthTest {
               .getKey()
               .replace("{id}", "coventry-direct-care")
               .replace("{jti}", "x")
+              .replace("{job}", "00000000-0000-0000-0000-000000000000")
+              .replace("{file}", "Patient.ndjson")
               .replace("{nhs}", fixture.firstPerson().nhsNumber().toString())
               .replace("{eventId}", "00000000-0000-0000-0000-000000000000");
       for (var method : (Iterable<String>) entry.getValue()::fieldNames) {

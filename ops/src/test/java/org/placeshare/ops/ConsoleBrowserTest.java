@@ -185,9 +185,11 @@ class ConsoleBrowserTest {
         .contains("No break-glass access is awaiting review.");
 
     go(browser.findElement(By.linkText("Agreements")));
-    assertThat(browser.findElements(By.tagName("svg"))).hasSize(3);
+    // One timeline per model agreement.
+    assertThat(browser.findElements(By.tagName("svg"))).hasSize(4);
     assertThat(browser.findElement(By.tagName("main")).getText())
-        .contains("gm-connect-council-intelligence");
+        .contains("gm-connect-council-intelligence")
+        .contains("gm-connect-population-health");
     shot("05-agreements");
 
     go(browser.findElement(By.linkText("Who has seen this record")));

@@ -59,7 +59,7 @@ class PolicyCommandTest {
     int code = PolicyCommand.lint(inForce, Optional.empty(), TODAY, print(out), print(err));
 
     assertThat(code).isZero();
-    assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("3 agreements load; fingerprint ");
+    assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("4 agreements load; fingerprint ");
   }
 
   @Test
@@ -90,7 +90,7 @@ class PolicyCommandTest {
     assertThat(out.toString(StandardCharsets.UTF_8))
         .contains("warning: coventry-direct-care@1: review was due on 2027-06-30")
         .contains("warning: coventry-frailty-social-care@1: review was due on 2027-06-30")
-        .contains("with 3 warnings");
+        .contains("with 4 warnings");
   }
 
   @Test
@@ -131,6 +131,6 @@ class PolicyCommandTest {
     var options =
         new PolicyFolder.Options(
             Optional.empty(), List.of(SigningKey.readPublicPem(dir.resolve("ig.pub.pem"))), true);
-    assertThat(PolicyFolder.load(inForce, options, TODAY).set().agreements()).hasSize(3);
+    assertThat(PolicyFolder.load(inForce, options, TODAY).set().agreements()).hasSize(4);
   }
 }

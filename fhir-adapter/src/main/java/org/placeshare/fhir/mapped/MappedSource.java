@@ -85,8 +85,7 @@ public final class MappedSource implements RecordSource {
                 .compose(
                     response -> {
                       if (response.statusCode() == 404) {
-                        response.request().reset();
-                        return Future.succeededFuture((Buffer) null);
+                        return CappedBody.discard(response, MAX_BODY_BYTES).map(x -> (Buffer) null);
                       }
                       return CappedBody.read(response, MAX_BODY_BYTES, UpstreamException::new);
                     })

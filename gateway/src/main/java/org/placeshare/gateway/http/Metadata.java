@@ -57,6 +57,26 @@ final class Metadata {
         .setDefinition(publicUrl + "/fhir/OperationDefinition/Patient-data-quality")
         .setDocumentation(
             "The sources' records of the person checked and compared; releases nothing.");
+    var group = rest.addResource().setType("Group");
+    group.addInteraction().setCode(CapabilityStatement.TypeRestfulInteraction.CREATE);
+    group.addInteraction().setCode(CapabilityStatement.TypeRestfulInteraction.READ);
+    group.setDocumentation(
+        "A cohort: a Group of type person whose members are NHS numbers; only its organisation"
+            + " sees it.");
+    group
+        .addOperation()
+        .setName("export")
+        .setDefinition("http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export")
+        .setDocumentation(
+            "Bulk Data export of the cohort under the agreements (Prefer: respond-async; _type,"
+                + " _since); status at /fhir/bulk-status/{job}, files at /fhir/bulk-files/{job}.");
+    group
+        .addOperation()
+        .setName("summary")
+        .setDefinition(publicUrl + "/fhir/OperationDefinition/Group-summary")
+        .setDocumentation(
+            "Population figures by sex, age band and condition category, small numbers"
+                + " suppressed; runs as a job like $export.");
     this.capability = Fhir.encode(cs);
     try (InputStream in = Metadata.class.getResourceAsStream("/openapi.yaml")) {
       this.openapi = new String(in.readAllBytes(), StandardCharsets.UTF_8);
