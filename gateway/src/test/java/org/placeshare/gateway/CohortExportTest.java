@@ -370,6 +370,24 @@ class CohortExportTest {
   }
 
   @Test
+  void deleteGroup_removesItsMembersJobsAndFiles_forItsOrganisationOnly() throws Exception {
+    String token = analyst();
+    String group = registered(fixture, token, everyone(fixture).subList(0, 2));
+    String status = kickOff(fixture, token, group, "$export");
+    String job = status.substring(status.lastIndexOf('/') + 1);
+    assertThat(await(fixture, token, status).statusCode()).isEqualTo(200);
+    String other = fixture.token(GatewayFixture.AE_CLIENT, "clinician", "TREAT");
+
+    assertThat(fixture.delete("/fhir/Group/" + group, other).statusCode()).isEqualTo(404);
+    assertThat(fixture.delete("/fhir/Group/" + group, token).statusCode()).isEqualTo(204);
+
+    assertThat(fixture.get("/fhir/Group/" + group, token).statusCode()).isEqualTo(404);
+    assertThat(fixture.get(path(status), token).statusCode()).isEqualTo(404);
+    assertThat(Files.exists(dir.resolve("exports").resolve(job))).isFalse();
+    assertThat(fixture.delete("/fhir/Group/" + group, token).statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void summary_countsTheReleasedPeople_andSuppressesSmallCells() throws Exception {
     String token = analyst();
     String group = registered(fixture, token, everyone(fixture));

@@ -55,6 +55,29 @@ class GatewayConfigTest {
   }
 
   @Test
+  void cohorts_defaultUnderTheDataFolder_andAreCheckedWhenSet() throws Exception {
+    GatewayConfig defaults = GatewayConfig.load(write(""));
+    GatewayConfig set =
+        GatewayConfig.load(
+            write(
+                "cohorts: {maxMembers: 500, concurrency: 2, keepHours: 2, directory: shared/x}\n"));
+
+    assertThat(defaults.cohorts()).isEqualTo(GatewayConfig.Cohorts.defaults(defaults.dataDir()));
+    assertThat(defaults.cohorts().directory()).isEqualTo(defaults.dataDir().resolve("exports"));
+    assertThat(set.cohorts().maxMembers()).isEqualTo(500);
+    assertThat(set.cohorts().concurrency()).isEqualTo(2);
+    assertThat(set.cohorts().keep()).isEqualTo(java.time.Duration.ofHours(2));
+    assertThat(set.cohorts().directory()).isEqualTo(dir.resolve("shared/x"));
+    assertThatThrownBy(
+            () ->
+                GatewayConfig.load(
+                    write("cohorts: {concurrency: 0, suppressBelow: 1, maxJobsPerClient: 500}\n")))
+        .hasMessageContaining("cohorts.concurrency: expected 1 to 256, got 0")
+        .hasMessageContaining("cohorts.suppressBelow: expected 2 to 1000, got 1")
+        .hasMessageContaining("cohorts.maxJobsPerClient: expected 1 to 100, got 500");
+  }
+
+  @Test
   void load_listsEveryConsentProblem() throws Exception {
     assertThatThrownBy(
             () ->

@@ -40,6 +40,9 @@ public final class Cohorts {
       "SELECT nhs_number FROM cohort_member WHERE cohort_id = $1 AND position >= $2 ORDER BY"
           + " position LIMIT $3";
 
+  private static final String JOBS = "SELECT id FROM export_job WHERE cohort_id = $1";
+  private static final String DELETE = "DELETE FROM cohort WHERE id = $1 AND organisation = $2";
+
   private final Pool pool;
 
   public Cohorts(Pool pool) {
@@ -96,6 +99,29 @@ public final class Cohorts {
                       r.getInteger("members"),
                       r.getOffsetDateTime("created_at").toInstant()));
             });
+  }
+
+  /**
+   * Deletes a cohort of this organisation with its members and its jobs (their rows; the caller
+   * deletes their files). Answers the jobs' ids, or empty when there was no such cohort.
+   */
+  public Future<Optional<List<UUID>>> delete(UUID id, OdsCode organisation) {
+    return pool.withTransaction(
+        c ->
+            c.preparedQuery(JOBS)
+                .execute(Tuple.of(id))
+                .compose(
+                    rows -> {
+                      List<UUID> jobs = new ArrayList<>();
+                      rows.forEach(r -> jobs.add(r.getUUID("id")));
+                      return c.preparedQuery(DELETE)
+                          .execute(Tuple.of(id, organisation.value()))
+                          .map(
+                              deleted ->
+                                  deleted.rowCount() == 1
+                                      ? Optional.of(List.copyOf(jobs))
+                                      : Optional.<List<UUID>>empty());
+                    }));
   }
 
   /** Up to {@code limit} members from position {@code from}, in the order registered. */

@@ -254,6 +254,41 @@ final class CohortEndpoints {
                                     Fhir.encode(group(cohort, numbers))))));
   }
 
+  // --- DELETE /fhir/Group/{id} ---
+
+  /** The cohort, its jobs and their files go: NHS numbers are not kept longer than needed. */
+  void delete(RoutingContext ctx) {
+    RequestState state = RequestState.get(ctx);
+    state.action = "cohort-delete";
+    Optional<UUID> id = uuid(ctx.pathParam("id"));
+    if (id.isEmpty()) {
+      ctx.fail(404, noSuchGroup());
+      return;
+    }
+    cohorts
+        .delete(id.get(), state.caller.organisation())
+        .compose(
+            jobsDeleted -> {
+              if (jobsDeleted.isEmpty()) {
+                return Future.failedFuture(
+                    new GatewayException(
+                        404, IssueType.NOTFOUND, noSuchGroup().getMessage(), "no such cohort"));
+              }
+              List<Future<Void>> files = new ArrayList<>();
+              jobsDeleted.get().forEach(job -> files.add(runner.deleteFiles(job)));
+              return Future.all(files).map(jobsDeleted.get().size());
+            })
+        .onFailure(e -> failWith(ctx, e))
+        .onSuccess(
+            n ->
+                audited(
+                    ctx,
+                    state,
+                    204,
+                    "cohort " + id.get() + " deleted with its " + n + " jobs and their files",
+                    () -> Outcomes.noStore(ctx.response()).setStatusCode(204).end()));
+  }
+
   // --- GET /fhir/Group/{id}/$export and $summary ---
 
   void kickOff(RoutingContext ctx) {

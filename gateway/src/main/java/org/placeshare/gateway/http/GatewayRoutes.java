@@ -149,6 +149,7 @@ public final class GatewayRoutes {
                 .setBodyLimit(CohortEndpoints.maxGroupBytes(s.cohortSettings().maxMembers())))
         .handler(cohorts::register);
     router.get("/fhir/Group/:id").handler(authentication::handle).handler(cohorts::read);
+    router.delete("/fhir/Group/:id").handler(authentication::handle).handler(cohorts::delete);
     router
         .get("/fhir/Group/:id/:operation")
         .handler(authentication::handle)

@@ -60,6 +60,7 @@ final class Metadata {
     var group = rest.addResource().setType("Group");
     group.addInteraction().setCode(CapabilityStatement.TypeRestfulInteraction.CREATE);
     group.addInteraction().setCode(CapabilityStatement.TypeRestfulInteraction.READ);
+    group.addInteraction().setCode(CapabilityStatement.TypeRestfulInteraction.DELETE);
     group.setDocumentation(
         "A cohort: a Group of type person whose members are NHS numbers; only its organisation"
             + " sees it.");
