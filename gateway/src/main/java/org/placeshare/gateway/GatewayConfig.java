@@ -266,7 +266,18 @@ public record GatewayConfig(
 
   /** Top-level settings an environment variable may override: the ones that differ per host. */
   static final Set<String> OVERRIDABLE =
-      Set.of("host", "port", "publicUrl", "dataDir", "databaseUrl", "policyPollMillis");
+      Set.of(
+          "host",
+          "port",
+          "publicUrl",
+          "dataDir",
+          "databaseUrl",
+          "policyPollMillis",
+          "clientRequestsPerMinute");
+
+  /** The overridable settings that are whole numbers. */
+  private static final Set<String> WHOLE =
+      Set.of("port", "policyPollMillis", "clientRequestsPerMinute");
 
   /**
    * Applies {@code PLACESHARE_DATABASE_URL}-style overrides, and reads {@code databaseUrlFile} (a
@@ -278,7 +289,7 @@ public record GatewayConfig(
     for (String key : OVERRIDABLE) {
       String value = env.get(ENV_PREFIX + key.replaceAll("([A-Z])", "_$1").toUpperCase());
       if (value != null) {
-        if (key.equals("port") || key.equals("policyPollMillis")) {
+        if (WHOLE.contains(key)) {
           try {
             tree.put(key, Long.parseLong(value.strip()));
           } catch (NumberFormatException e) {

@@ -143,11 +143,17 @@ class GatewayConfigTest {
         GatewayConfig.load(
             file,
             java.util.Map.of(
-                "PLACESHARE_PORT", "9443", "PLACESHARE_PUBLIC_URL", "https://gw.example.nhs.uk"));
+                "PLACESHARE_PORT",
+                "9443",
+                "PLACESHARE_PUBLIC_URL",
+                "https://gw.example.nhs.uk",
+                "PLACESHARE_CLIENT_REQUESTS_PER_MINUTE",
+                "1200"));
 
     assertThat(fromFile.databaseUrl()).hasValue("postgresql://app:s3cret@db.internal/placeshare");
     assertThat(overridden.port()).isEqualTo(9443);
     assertThat(overridden.publicUrl()).isEqualTo("https://gw.example.nhs.uk");
+    assertThat(overridden.clientRequestsPerMinute()).isEqualTo(1200);
     assertThatThrownBy(() -> GatewayConfig.load(file, java.util.Map.of("PLACESHARE_PORT", "x")))
         .hasMessageContaining("expected a whole number");
   }
