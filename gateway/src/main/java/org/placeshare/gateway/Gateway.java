@@ -192,6 +192,7 @@ public final class Gateway {
                                   c.directory(),
                                   new ExportRunner.Settings(
                                       c.concurrency(), c.lease(), c.keep(), c.suppressBelow()),
+                                  metrics,
                                   clock);
                           var services =
                               new GatewayRoutes.Services(

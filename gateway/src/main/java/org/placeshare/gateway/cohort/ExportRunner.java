@@ -58,6 +58,7 @@ public final class ExportRunner {
   private final AuditLog audit;
   private final ExportFiles files;
   private final Settings settings;
+  private final org.placeshare.gateway.observability.Metrics metrics;
   private final Clock clock;
   private final String owner = UUID.randomUUID().toString();
 
@@ -74,6 +75,7 @@ public final class ExportRunner {
       AuditLog audit,
       java.nio.file.Path directory,
       Settings settings,
+      org.placeshare.gateway.observability.Metrics metrics,
       Clock clock) {
     this.vertx = vertx;
     this.jobs = jobs;
@@ -82,6 +84,7 @@ public final class ExportRunner {
     this.audit = audit;
     this.files = new ExportFiles(directory);
     this.settings = settings;
+    this.metrics = metrics;
     this.clock = clock;
   }
 
@@ -142,6 +145,9 @@ public final class ExportRunner {
               return jobs.claim(owner, settings.lease());
             })
         .compose(job -> job.map(this::run).orElse(Future.succeededFuture()))
+        .recover(e -> e instanceof Stopped ? Future.succeededFuture() : Future.failedFuture(e))
+        // Anything else (the audit log or the database unavailable) pauses the job: its lease
+        // lapses and it resumes from the last checkpoint.
         .onFailure(e -> LOG.log(Level.WARNING, "bulk job paused: " + e.getClass().getSimpleName()))
         .onComplete(
             x -> {
@@ -189,7 +195,17 @@ public final class ExportRunner {
                 return finish(job, size, progress);
               }
               return releaseAll(job, size, batch)
-                  .compose(outcomes -> record(job, outcomes, progress))
+                  .compose(
+                      outcomes ->
+                          record(job, outcomes, progress)
+                              .recover(
+                                  e ->
+                                      e instanceof java.io.UncheckedIOException
+                                          // A disk that refuses the files will not take them
+                                          // at the next try either: the job fails, saying so.
+                                          ? fail(job, "the export's files could not be written")
+                                              .compose(v -> Future.failedFuture(new Stopped()))
+                                          : Future.failedFuture(e)))
                   .compose(
                       v ->
                           jobs.checkpoint(
@@ -251,14 +267,18 @@ public final class ExportRunner {
     JsonObject counts = object(progress, "counts");
     JsonObject problems = object(progress, "sourceProblems");
     for (MemberRelease.Outcome o : outcomes) {
+      String kind = job.kind().name().toLowerCase(java.util.Locale.ROOT);
       if (o instanceof MemberRelease.Released r) {
+        metrics.cohortMember(kind, "released");
         appends.add(audit.append(r.event()));
         released.add(r.resources());
         increment(counts, "released");
         r.problems().forEach(p -> increment(problems, p.split(":", 2)[0]));
       } else if (o instanceof MemberRelease.LeftOut l) {
+        metrics.cohortMember(kind, "left-out");
         increment(counts, "leftOut." + l.why().name().toLowerCase(java.util.Locale.ROOT));
       } else if (o instanceof MemberRelease.Failed f) {
+        metrics.cohortMember(kind, "failed");
         increment(counts, "failed");
         f.problems().forEach(p -> increment(problems, p.split(":", 2)[0]));
       }
@@ -313,6 +333,12 @@ public final class ExportRunner {
     return written
         .compose(v -> audit.append(jobEvent(job, size, counts, progress, now)))
         .compose(seq -> jobs.complete(job.id(), owner, progress, now, now.plus(settings.keep())))
+        .onSuccess(
+            ours -> {
+              if (ours) {
+                metrics.cohortJob(job.kind().name().toLowerCase(java.util.Locale.ROOT), "complete");
+              }
+            })
         .compose(ours -> ours ? Future.<Void>succeededFuture() : cancelled(job));
   }
 
@@ -360,10 +386,41 @@ public final class ExportRunner {
         now.toEpochMilli() - job.created().toEpochMilli());
   }
 
+  /** The job has ended as failed; nothing more is done in this run. */
+  private static final class Stopped extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Stopped() {
+      super(null, null, false, false);
+    }
+  }
+
   private Future<Void> fail(ExportJobs.Job job, String why) {
     Instant now = clock.instant();
-    LOG.warning("bulk job " + job.id() + " failed");
-    return jobs.fail(job.id(), owner, why, now, now.plus(settings.keep())).mapEmpty();
+    LOG.warning("bulk job " + job.id() + " failed: " + why);
+    metrics.cohortJob(job.kind().name().toLowerCase(java.util.Locale.ROOT), "failed");
+    return jobs.fail(job.id(), owner, why, now, now.plus(settings.keep()))
+        .compose(v -> audit.append(failedEvent(job, why, now)))
+        .mapEmpty();
+  }
+
+  private static AuditEvent failedEvent(ExportJobs.Job job, String why, Instant now) {
+    return new AuditEvent(
+        UUID.randomUUID(),
+        now,
+        job.id().toString(),
+        MemberRelease.ACTION,
+        AuditEvent.Outcome.FAILED,
+        500,
+        Optional.empty(),
+        Optional.of(job.caller()),
+        Optional.empty(),
+        Optional.empty(),
+        List.of(),
+        Map.of(),
+        List.of(),
+        "job failed at member " + job.position() + " or later: " + why,
+        now.toEpochMilli() - job.created().toEpochMilli());
   }
 
   /** The job was cancelled (or is no longer this instance's): its files go if it was cancelled. */

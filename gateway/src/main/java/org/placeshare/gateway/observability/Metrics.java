@@ -60,6 +60,26 @@ public final class Metrics {
         .increment();
   }
 
+  /** One cohort member through a bulk job: released, left-out, or failed. */
+  public void cohortMember(String kind, String outcome) {
+    Counter.builder("placeshare.cohort.members")
+        .description("Cohort members taken by bulk jobs, by job kind and outcome")
+        .tag("kind", kind)
+        .tag("outcome", outcome)
+        .register(registry)
+        .increment();
+  }
+
+  /** A bulk job ended: complete or failed. */
+  public void cohortJob(String kind, String status) {
+    Counter.builder("placeshare.cohort.jobs")
+        .description("Bulk jobs ended, by kind and status")
+        .tag("kind", kind)
+        .tag("status", status)
+        .register(registry)
+        .increment();
+  }
+
   public void released(String agreement, int records) {
     Counter.builder("placeshare.records.released")
         .description("Records released, by agreement")
