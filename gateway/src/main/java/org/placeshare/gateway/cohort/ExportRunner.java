@@ -178,8 +178,15 @@ public final class ExportRunner {
                       false)
                   .compose(
                       v -> chunk(job, cohort.get().members(), job.position(), progress),
+                      // Our own words for a checkpoint the files no longer match; only the kind
+                      // of anything else, which may name the server's folders.
                       e ->
-                          fail(job, "the export's files could not be prepared: " + e.getMessage()));
+                          fail(
+                              job,
+                              "the export's files could not be prepared: "
+                                  + (e instanceof IllegalStateException
+                                      ? e.getMessage()
+                                      : e.getClass().getSimpleName())));
             });
   }
 
@@ -331,7 +338,7 @@ public final class ExportRunner {
                 false)
             : Future.succeededFuture();
     return written
-        .compose(v -> audit.append(jobEvent(job, size, counts, progress, now)))
+        .compose(v -> audit.append(finishedEvent(job, size, counts, progress, now)))
         .compose(seq -> jobs.complete(job.id(), owner, progress, now, now.plus(settings.keep())))
         .onSuccess(
             ours -> {
@@ -343,7 +350,7 @@ public final class ExportRunner {
   }
 
   /** The job's one summary event: counts by kind for the IG lead, no person named. */
-  private static AuditEvent jobEvent(
+  private static AuditEvent finishedEvent(
       ExportJobs.Job job, int size, JsonObject counts, JsonObject progress, Instant now) {
     StringBuilder detail =
         new StringBuilder(job.kind() == ExportJobs.Kind.EXPORT ? "cohort export" : "cohort summary")
@@ -368,13 +375,19 @@ public final class ExportRunner {
                     .append(e.getKey())
                     .append(" ")
                     .append(((JsonObject) e.getValue()).getInteger("count")));
+    return jobEvent(job, AuditEvent.Outcome.PERMITTED, 200, detail.toString(), now);
+  }
+
+  /** An event about the job as a whole: its caller, no person, no records. */
+  private static AuditEvent jobEvent(
+      ExportJobs.Job job, AuditEvent.Outcome outcome, int status, String detail, Instant now) {
     return new AuditEvent(
         UUID.randomUUID(),
         now,
         job.id().toString(),
         MemberRelease.ACTION,
-        AuditEvent.Outcome.PERMITTED,
-        200,
+        outcome,
+        status,
         Optional.empty(),
         Optional.of(job.caller()),
         Optional.empty(),
@@ -382,7 +395,7 @@ public final class ExportRunner {
         List.of(),
         Map.of(),
         List.of(),
-        detail.toString(),
+        detail,
         now.toEpochMilli() - job.created().toEpochMilli());
   }
 
@@ -400,27 +413,16 @@ public final class ExportRunner {
     LOG.warning("bulk job " + job.id() + " failed: " + why);
     metrics.cohortJob(job.kind().name().toLowerCase(java.util.Locale.ROOT), "failed");
     return jobs.fail(job.id(), owner, why, now, now.plus(settings.keep()))
-        .compose(v -> audit.append(failedEvent(job, why, now)))
+        .compose(
+            v ->
+                audit.append(
+                    jobEvent(
+                        job,
+                        AuditEvent.Outcome.FAILED,
+                        500,
+                        "job failed at member " + job.position() + " or later: " + why,
+                        now)))
         .mapEmpty();
-  }
-
-  private static AuditEvent failedEvent(ExportJobs.Job job, String why, Instant now) {
-    return new AuditEvent(
-        UUID.randomUUID(),
-        now,
-        job.id().toString(),
-        MemberRelease.ACTION,
-        AuditEvent.Outcome.FAILED,
-        500,
-        Optional.empty(),
-        Optional.of(job.caller()),
-        Optional.empty(),
-        Optional.empty(),
-        List.of(),
-        Map.of(),
-        List.of(),
-        "job failed at member " + job.position() + " or later: " + why,
-        now.toEpochMilli() - job.created().toEpochMilli());
   }
 
   /** The job was cancelled (or is no longer this instance's): its files go if it was cancelled. */

@@ -122,10 +122,11 @@ public final class GatewayRoutes {
     router.get("/fhir/metadata").handler(metadata::capability);
     router.get("/openapi.yaml").handler(metadata::openapi);
     router.route("/fhir/*").handler(ctx -> audited(ctx, clock, "fhir-request"));
+    RateLimit rateLimit = new RateLimit(s.pool(), s.clientRequestsPerMinute(), clock);
     router
         .get("/fhir/Patient/:nhsNumber/:operation")
         .handler(authentication::handle)
-        .handler(new RateLimit(s.pool(), s.clientRequestsPerMinute(), clock)::handle)
+        .handler(rateLimit::handle)
         .handler(personView::parse)
         .handler(personView::respond);
     CohortEndpoints cohorts =
@@ -140,8 +141,17 @@ public final class GatewayRoutes {
             s.cohortSettings().maxMembers(),
             s.cohortSettings().maxJobsPerClient(),
             clock);
-    // Authenticated before the body is read: a stranger cannot make the gateway buffer one.
-    router.post("/fhir/Group").handler(authentication::handle);
+    // Authenticated and counted before the body is read: a stranger or a client over its limit
+    // cannot make the gateway buffer one. The count is a query, so the body waits paused.
+    router
+        .post("/fhir/Group")
+        .handler(authentication::handle)
+        .handler(
+            ctx -> {
+              ctx.request().pause();
+              ctx.next();
+            })
+        .handler(rateLimit::handle);
     router
         .post("/fhir/Group")
         .handler(
@@ -153,6 +163,7 @@ public final class GatewayRoutes {
     router
         .get("/fhir/Group/:id/:operation")
         .handler(authentication::handle)
+        .handler(rateLimit::handle)
         .handler(cohorts::kickOff);
     router.get("/fhir/bulk-status/:job").handler(authentication::handle).handler(cohorts::status);
     router

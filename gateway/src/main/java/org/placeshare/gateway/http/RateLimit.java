@@ -11,9 +11,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 
 /**
- * A per-client rate limit on person-level requests, counted in PostgreSQL per minute so it holds
- * across every instance. Beyond it the answer is 429 with {@code Retry-After} to the next minute.
- * (Per-agreement limits are the pilots' daily volumes, decided by the policy.)
+ * A per-client rate limit on person-level requests (views, cohort registrations and bulk job
+ * kick-offs), counted in PostgreSQL per minute so it holds across every instance. Beyond it the
+ * answer is 429 with {@code Retry-After} to the next minute. (Per-agreement limits are the pilots'
+ * daily volumes, decided by the policy.)
  */
 final class RateLimit {
 
