@@ -4,6 +4,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,10 +13,12 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.hl7.fhir.r4.model.OperationOutcome;
@@ -22,11 +26,12 @@ import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.policy.NhsNumber;
 
 /**
  * Runs bulk jobs, one at a time per gateway instance, a chunk of members at a time: each member
- * decided and fetched (as many at once as the chunk holds, so sources see bounded concurrency), the
+ * decided and fetched (at most {@code concurrency} at once, so sources see bounded load), the
  * released members' audit events made durable, their records appended to the files (or tallied, for
  * a summary), then a checkpoint. Memory holds one chunk, whatever the cohort's size.
  */
@@ -58,7 +63,7 @@ public final class ExportRunner {
   private final AuditLog audit;
   private final ExportFiles files;
   private final Settings settings;
-  private final org.placeshare.gateway.observability.Metrics metrics;
+  private final Metrics metrics;
   private final Clock clock;
   private final String owner = UUID.randomUUID().toString();
 
@@ -73,9 +78,9 @@ public final class ExportRunner {
       Cohorts cohorts,
       MemberRelease members,
       AuditLog audit,
-      java.nio.file.Path directory,
+      Path directory,
       Settings settings,
-      org.placeshare.gateway.observability.Metrics metrics,
+      Metrics metrics,
       Clock clock) {
     this.vertx = vertx;
     this.jobs = jobs;
@@ -93,7 +98,7 @@ public final class ExportRunner {
   }
 
   /** The job's file of one type, if it exists (the name is checked first). */
-  public Optional<java.nio.file.Path> file(UUID job, String type) {
+  public Optional<Path> file(UUID job, String type) {
     return files.file(job, type);
   }
 
@@ -207,7 +212,7 @@ public final class ExportRunner {
                           record(job, outcomes, progress)
                               .recover(
                                   e ->
-                                      e instanceof java.io.UncheckedIOException
+                                      e instanceof UncheckedIOException
                                           // A disk that refuses the files will not take them
                                           // at the next try either: the job fails, saying so.
                                           ? fail(job, "the export's files could not be written")
@@ -231,8 +236,7 @@ public final class ExportRunner {
   private Future<List<MemberRelease.Outcome>> releaseAll(
       ExportJobs.Job job, int size, List<NhsNumber> batch) {
     MemberRelease.Outcome[] outcomes = new MemberRelease.Outcome[batch.size()];
-    java.util.concurrent.atomic.AtomicInteger next =
-        new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger next = new AtomicInteger();
     List<Future<Void>> workers = new ArrayList<>();
     for (int w = 0; w < Math.min(settings.concurrency(), batch.size()); w++) {
       workers.add(work(job, size, batch, outcomes, next));
@@ -245,7 +249,7 @@ public final class ExportRunner {
       int size,
       List<NhsNumber> batch,
       MemberRelease.Outcome[] outcomes,
-      java.util.concurrent.atomic.AtomicInteger next) {
+      AtomicInteger next) {
     int i = next.getAndIncrement();
     if (i >= batch.size()) {
       return Future.succeededFuture();
@@ -273,8 +277,8 @@ public final class ExportRunner {
     List<List<Resource>> released = new ArrayList<>();
     JsonObject counts = object(progress, "counts");
     JsonObject problems = object(progress, "sourceProblems");
+    String kind = job.kind().name().toLowerCase(Locale.ROOT);
     for (MemberRelease.Outcome o : outcomes) {
-      String kind = job.kind().name().toLowerCase(java.util.Locale.ROOT);
       if (o instanceof MemberRelease.Released r) {
         metrics.cohortMember(kind, "released");
         appends.add(audit.append(r.event()));
@@ -283,7 +287,7 @@ public final class ExportRunner {
         r.problems().forEach(p -> increment(problems, p.split(":", 2)[0]));
       } else if (o instanceof MemberRelease.LeftOut l) {
         metrics.cohortMember(kind, "left-out");
-        increment(counts, "leftOut." + l.why().name().toLowerCase(java.util.Locale.ROOT));
+        increment(counts, "leftOut." + l.why().name().toLowerCase(Locale.ROOT));
       } else if (o instanceof MemberRelease.Failed f) {
         metrics.cohortMember(kind, "failed");
         increment(counts, "failed");
@@ -343,7 +347,7 @@ public final class ExportRunner {
         .onSuccess(
             ours -> {
               if (ours) {
-                metrics.cohortJob(job.kind().name().toLowerCase(java.util.Locale.ROOT), "complete");
+                metrics.cohortJob(job.kind().name().toLowerCase(Locale.ROOT), "complete");
               }
             })
         .compose(ours -> ours ? Future.<Void>succeededFuture() : cancelled(job));
@@ -411,7 +415,7 @@ public final class ExportRunner {
   private Future<Void> fail(ExportJobs.Job job, String why) {
     Instant now = clock.instant();
     LOG.warning("bulk job " + job.id() + " failed: " + why);
-    metrics.cohortJob(job.kind().name().toLowerCase(java.util.Locale.ROOT), "failed");
+    metrics.cohortJob(job.kind().name().toLowerCase(Locale.ROOT), "failed");
     return jobs.fail(job.id(), owner, why, now, now.plus(settings.keep()))
         .compose(
             v ->

@@ -8,15 +8,18 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.hl7.fhir.r4.model.Group;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
@@ -213,7 +216,7 @@ final class CohortEndpoints {
   private static Group group(Cohorts.Cohort cohort, List<NhsNumber> numbers) {
     Group group = new Group();
     group.setId(cohort.id().toString());
-    group.getMeta().setLastUpdated(java.util.Date.from(cohort.created()));
+    group.getMeta().setLastUpdated(Date.from(cohort.created()));
     group.setType(Group.GroupType.PERSON).setActual(true).setQuantity(cohort.members());
     cohort.name().ifPresent(group::setName);
     group
@@ -469,10 +472,10 @@ final class CohortEndpoints {
         state,
         job ->
             jobs.cancel(job.id(), clock.instant())
-                .compose(cancelled -> runner.deleteFiles(job.id()).map(cancelled))
+                .compose(cancelled -> runner.deleteFiles(job.id()))
                 .onFailure(e -> ctx.fail(503, storageUnavailable(e)))
                 .onSuccess(
-                    cancelled ->
+                    v ->
                         audited(
                             ctx,
                             state,
@@ -539,7 +542,7 @@ final class CohortEndpoints {
         ctx,
         state,
         job -> {
-          Optional<java.nio.file.Path> file =
+          Optional<Path> file =
               job.status() == ExportJobs.Status.COMPLETE && name.endsWith(".ndjson")
                   ? runner.file(job.id(), name.substring(0, name.length() - ".ndjson".length()))
                   : Optional.empty();
@@ -562,8 +565,7 @@ final class CohortEndpoints {
 
   // --- shared ---
 
-  private void withCohort(
-      RoutingContext ctx, RequestState state, java.util.function.Consumer<Cohorts.Cohort> then) {
+  private void withCohort(RoutingContext ctx, RequestState state, Consumer<Cohorts.Cohort> then) {
     Optional<UUID> id = uuid(ctx.pathParam("id"));
     if (id.isEmpty()) {
       ctx.fail(404, noSuchGroup());
@@ -583,8 +585,7 @@ final class CohortEndpoints {
   }
 
   /** The job, if it is this client's: to any other client, no such job exists. */
-  private void withJob(
-      RoutingContext ctx, RequestState state, java.util.function.Consumer<ExportJobs.Job> then) {
+  private void withJob(RoutingContext ctx, RequestState state, Consumer<ExportJobs.Job> then) {
     Optional<UUID> id = uuid(ctx.pathParam("job"));
     if (id.isEmpty()) {
       ctx.fail(404, noSuchJob());
