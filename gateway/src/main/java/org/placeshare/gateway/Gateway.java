@@ -142,7 +142,7 @@ public final class Gateway {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    AccessTokens tokens = new AccessTokens(signingKey, config.publicUrl(), clock);
+    AccessTokens tokens = new AccessTokens(signingKey, config.publicUrl(), clients, clock);
     ClientAssertionVerifier assertions =
         new ClientAssertionVerifier(clients, config.tokenUrl(), clock);
     return IssuerKeys.start(vertx, config, consentKey, clock)
@@ -193,6 +193,7 @@ public final class Gateway {
                                   new ExportRunner.Settings(
                                       c.concurrency(), c.lease(), c.keep(), c.suppressBelow()),
                                   metrics,
+                                  tokens::registered,
                                   clock);
                           var services =
                               new GatewayRoutes.Services(

@@ -28,6 +28,7 @@ import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PurposeOfUse;
 import org.placeshare.policy.identity.AccessTokens;
+import org.placeshare.policy.identity.ClientAssertionVerifier;
 import org.placeshare.policy.identity.ConsentTokens;
 import org.placeshare.policy.identity.HostileTokens;
 import org.placeshare.policy.identity.SigningKey;
@@ -156,7 +157,16 @@ class AttackSuiteTest {
             "wrong audience",
             new JWTClaimsSet.Builder(genuine).audience("https://elsewhere.example").build(),
             "wrong issuer",
-            new JWTClaimsSet.Builder(genuine).issuer("https://elsewhere.example").build());
+            new JWTClaimsSet.Builder(genuine).issuer("https://elsewhere.example").build(),
+            // Signed by the gateway, but for a client that is not registered as the token says.
+            "a client not registered",
+            new JWTClaimsSet.Builder(genuine).claim("client_id", "unregistered-client").build(),
+            "a purpose the client may not claim",
+            new JWTClaimsSet.Builder(genuine)
+                .claim(ClientAssertionVerifier.PURPOSE_CLAIM, "PUBHLTH")
+                .build(),
+            "another organisation than the client's",
+            new JWTClaimsSet.Builder(genuine).claim("organisation", "Y90001").build());
     List<DynamicTest> tests = new ArrayList<>();
     bad.forEach(
         (name, claims) ->

@@ -3,14 +3,17 @@ package org.placeshare.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.stream.Collectors;
 import org.hl7.fhir.r4.model.Patient;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.fhir.Fhir;
@@ -19,16 +22,29 @@ import org.placeshare.policy.identity.SigningKey;
 /**
  * A gateway stopped in the middle of an export: the chunk in hand is checkpointed, and the next
  * gateway on the same database and export folder resumes the job from there, writing each member
- * once and auditing each release once.
+ * once and auditing each release once; unless the job's client is no longer registered, when the
+ * job fails and releases nobody more.
  */
 class CohortResumeTest {
 
-  @TempDir static Path dir;
-  static GatewayFixture first;
-  static GatewayFixture second;
+  /** One member at a time, so a stop lands in the middle of the job. */
+  static GatewayConfig.Cohorts oneByOne(Path dir) {
+    return new GatewayConfig.Cohorts(
+        30,
+        1,
+        java.time.Duration.ofSeconds(30),
+        java.time.Duration.ofHours(1),
+        10,
+        2,
+        dir.resolve("exports"));
+  }
 
-  @AfterAll
-  static void stop() throws Exception {
+  @TempDir Path dir;
+  GatewayFixture first;
+  GatewayFixture second;
+
+  @AfterEach
+  void stop() throws Exception {
     if (second != null) {
       second.close();
     }
@@ -37,27 +53,19 @@ class CohortResumeTest {
     }
   }
 
-  @Test
-  void aJobInterruptedByAStop_resumesAtTheNextStart_andWritesEachMemberOnce() throws Exception {
+  /** An export the council client started, stopped by a gateway stop part of the way through. */
+  record Interrupted(String database, Path secret, String status, String job, int stoppedAt) {}
+
+  private Interrupted interruptedExport() throws Exception {
     String database = TestPostgres.freshDatabase();
     Path secret = dir.resolve("pseudonym.secret");
     Files.writeString(secret, com.nimbusds.jose.util.Base64URL.encode(new byte[32]).toString());
-    // One member at a time, so a stop lands in the middle of the job.
-    GatewayConfig.Cohorts oneByOne =
-        new GatewayConfig.Cohorts(
-            30,
-            1,
-            java.time.Duration.ofSeconds(30),
-            java.time.Duration.ofHours(1),
-            10,
-            2,
-            dir.resolve("exports"));
     first =
         GatewayFixture.start(
             dir.resolve("a"),
             database,
             SigningKey.generate(),
-            c -> GatewayFixture.withCohorts(c, oneByOne, Optional.of(secret)));
+            c -> GatewayFixture.withCohorts(c, oneByOne(dir), Optional.of(secret)));
     first.addAgreement("gm-connect-population-health.yaml");
     String token = first.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "PUBHLTH");
     List<String> everyone = CohortExportTest.everyone(first);
@@ -70,15 +78,28 @@ class CohortResumeTest {
     first = null;
     int stoppedAt = position(database, job);
     assertThat(stoppedAt).as("stopped mid-job").isBetween(1, everyone.size() - 1);
+    return new Interrupted(database, secret, status, job, stoppedAt);
+  }
 
-    second =
-        GatewayFixture.start(
-            dir.resolve("b"),
-            database,
-            SigningKey.generate(),
-            c ->
+  /** The next gateway of the fleet, sharing the first one's folder, with these clients. */
+  private GatewayFixture next(Interrupted i, java.util.function.UnaryOperator<GatewayConfig> change)
+      throws Exception {
+    return GatewayFixture.start(
+        dir.resolve("b"),
+        i.database(),
+        SigningKey.generate(),
+        c ->
+            change.apply(
                 GatewayFixture.withCohorts(
-                    GatewayFixture.sharing(c, dir.resolve("a")), oneByOne, Optional.of(secret)));
+                    GatewayFixture.sharing(c, dir.resolve("a")),
+                    oneByOne(dir),
+                    Optional.of(i.secret()))));
+  }
+
+  @Test
+  void aJobInterruptedByAStop_resumesAtTheNextStart_andWritesEachMemberOnce() throws Exception {
+    Interrupted interrupted = interruptedExport();
+    second = next(interrupted, c -> c);
     var assertion =
         second.assertion(
             GatewayFixture.COUNCIL_CLIENT,
@@ -86,7 +107,7 @@ class CohortResumeTest {
             "analyst",
             "PUBHLTH");
     String again = new JsonObject(second.tokenRequest(assertion).body()).getString("access_token");
-    HttpResponse<String> done = CohortExportTest.await(second, again, status);
+    HttpResponse<String> done = CohortExportTest.await(second, again, interrupted.status());
 
     assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
     JsonObject manifest = new JsonObject(done.body());
@@ -109,9 +130,69 @@ class CohortResumeTest {
                 l -> Fhir.json().parseResource(Patient.class, l).getIdentifierFirstRep().getValue())
             .toList();
     // Everyone held (the fixture's register flags nobody), each exactly once.
-    assertThat(pseudonyms).hasSize(everyone.size());
-    assertThat(pseudonyms.stream().collect(Collectors.toSet())).hasSize(everyone.size());
-    assertThat(releaseEvents(second, job)).isEqualTo(everyone.size());
+    int everyone = second.people.size();
+    assertThat(pseudonyms).hasSize(everyone);
+    assertThat(pseudonyms.stream().collect(Collectors.toSet())).hasSize(everyone);
+    assertThat(releaseEvents(second, interrupted.job())).isEqualTo(everyone);
+  }
+
+  @Test
+  void aJobWhoseClientIsNoLongerRegistered_failsWhenItResumes_andReleasesNobodyMore()
+      throws Exception {
+    Interrupted interrupted = interruptedExport();
+    // The next start's configuration has dropped the council client.
+    second =
+        next(
+            interrupted,
+            c ->
+                GatewayFixture.withClients(
+                    c,
+                    c.clients().stream()
+                        .filter(cl -> !cl.id().equals(GatewayFixture.COUNCIL_CLIENT))
+                        .toList()));
+
+    Row job = awaitEnded(second, interrupted.job());
+    assertThat(job.getString("status")).isEqualTo("failed");
+    assertThat(job.getInteger("position")).isEqualTo(interrupted.stoppedAt());
+    assertThat(job.getString("error"))
+        .isEqualTo(
+            "client "
+                + GatewayFixture.COUNCIL_CLIENT
+                + " is no longer registered for E08000026 and purpose PUBHLTH");
+    assertThat(releaseEvents(second, interrupted.job())).isEqualTo(interrupted.stoppedAt());
+    // The IG lead sees why in the job's audit event.
+    Row failed =
+        second
+            .gateway
+            .database()
+            .pool()
+            .preparedQuery(
+                "SELECT count(*) FROM audit_event WHERE request_id = $1 AND outcome = 'failed'"
+                    + " AND detail->>'detail' LIKE '%is no longer registered%'")
+            .execute(Tuple.of(interrupted.job()))
+            .await()
+            .iterator()
+            .next();
+    assertThat(failed.getLong(0)).isEqualTo(1);
+  }
+
+  private static Row awaitEnded(GatewayFixture f, String job) throws Exception {
+    for (int i = 0; i < 200; i++) {
+      Row row =
+          f.gateway
+              .database()
+              .pool()
+              .preparedQuery("SELECT status, position, error FROM export_job WHERE id = $1")
+              .execute(Tuple.of(UUID.fromString(job)))
+              .await()
+              .iterator()
+              .next();
+      if (!List.of("queued", "running").contains(row.getString("status"))) {
+        return row;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("the job did not end");
   }
 
   private static void waitForProgress(GatewayFixture f, String token, String status)

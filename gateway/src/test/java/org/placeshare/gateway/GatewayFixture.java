@@ -354,6 +354,20 @@ final class GatewayFixture implements AutoCloseable {
         cohorts);
   }
 
+  /** The configuration with these clients registered. */
+  static GatewayConfig withClients(GatewayConfig c, List<GatewayConfig.Client> clients) {
+    return copy(
+        c,
+        c.agreements(),
+        clients,
+        c.consentIssuers(),
+        c.issuerTrustCa(),
+        c.nationalOptOuts(),
+        c.tls(),
+        c.auditKey(),
+        c.clientRequestsPerMinute());
+  }
+
   /** The configuration with a per-client limit of requests a minute. */
   static GatewayConfig withClientLimit(GatewayConfig c, int perMinute) {
     return copy(

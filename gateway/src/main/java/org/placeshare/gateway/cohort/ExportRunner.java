@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.hl7.fhir.r4.model.OperationOutcome;
@@ -28,6 +29,7 @@ import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.identity.Caller;
 
 /**
  * Runs bulk jobs, one at a time per gateway instance, a chunk of members at a time: each member
@@ -64,6 +66,7 @@ public final class ExportRunner {
   private final ExportFiles files;
   private final Settings settings;
   private final Metrics metrics;
+  private final Predicate<Caller> registered;
   private final Clock clock;
   private final String owner = UUID.randomUUID().toString();
 
@@ -81,6 +84,7 @@ public final class ExportRunner {
       Path directory,
       Settings settings,
       Metrics metrics,
+      Predicate<Caller> registered,
       Clock clock) {
     this.vertx = vertx;
     this.jobs = jobs;
@@ -90,6 +94,7 @@ public final class ExportRunner {
     this.files = new ExportFiles(directory);
     this.settings = settings;
     this.metrics = metrics;
+    this.registered = registered;
     this.clock = clock;
   }
 
@@ -164,6 +169,18 @@ public final class ExportRunner {
   }
 
   private Future<Void> run(ExportJobs.Job job) {
+    // A job acts for its client only while the client is registered as it was at the kick-off:
+    // one removed or narrowed in the configuration stops its jobs when they resume.
+    if (!registered.test(job.caller())) {
+      return fail(
+          job,
+          "client "
+              + job.caller().clientId()
+              + " is no longer registered for "
+              + job.caller().organisation().value()
+              + " and purpose "
+              + job.caller().purpose().code());
+    }
     JsonObject progress = job.progress();
     return cohorts
         .find(job.cohort(), job.caller().organisation())

@@ -52,22 +52,32 @@ public final class AccessTokens {
 
   private final SigningKey key;
   private final String issuer;
+  private final Map<String, RegisteredClient> clients;
   private final Clock clock;
   private final VerifiedCache<Caller> verified;
 
   /**
    * @param issuer the gateway's base URL, which is also the tokens' audience
+   * @param clients the registered clients, by id: a token is good only while its client is
+   *     registered as it was when the token was issued
    */
-  public AccessTokens(SigningKey key, String issuer, Clock clock) {
-    this(key, issuer, clock, VerifiedCache.DEFAULT_CAPACITY);
+  public AccessTokens(
+      SigningKey key, String issuer, Map<String, RegisteredClient> clients, Clock clock) {
+    this(key, issuer, clients, clock, VerifiedCache.DEFAULT_CAPACITY);
   }
 
   /**
    * @param cacheCapacity how many verified tokens to remember; 0 verifies every time
    */
-  public AccessTokens(SigningKey key, String issuer, Clock clock, int cacheCapacity) {
+  public AccessTokens(
+      SigningKey key,
+      String issuer,
+      Map<String, RegisteredClient> clients,
+      Clock clock,
+      int cacheCapacity) {
     this.key = key;
     this.issuer = issuer;
+    this.clients = Map.copyOf(clients);
     this.clock = clock;
     this.verified = new VerifiedCache<>(cacheCapacity);
   }
@@ -106,12 +116,27 @@ public final class AccessTokens {
   public Caller verify(String token) {
     Jwts.checkLength(token, "access token");
     Optional<Caller> held = verified.get(token, clock.instant());
-    if (held.isPresent()) {
-      return held.get();
+    Caller caller = held.orElseGet(() -> verifyInFull(token));
+    if (held.isEmpty()) {
+      verified.put(token, caller, caller.expires().plusSeconds(Jwts.MAX_CLOCK_SKEW_SECONDS));
     }
-    Caller caller = verifyInFull(token);
-    verified.put(token, caller, caller.expires().plusSeconds(Jwts.MAX_CLOCK_SKEW_SECONDS));
+    if (!registered(caller)) {
+      throw new TokenException(
+          "access token refused: its client is not registered for this organisation and purpose");
+    }
     return caller;
+  }
+
+  /**
+   * Whether the caller's client is registered as it was when the caller was verified: for the same
+   * organisation, the purpose still among those it may claim. A client removed or narrowed in the
+   * configuration loses its tokens, and its background jobs, at the next restart.
+   */
+  public boolean registered(Caller caller) {
+    RegisteredClient client = clients.get(caller.clientId());
+    return client != null
+        && client.organisation().equals(caller.organisation())
+        && client.purposes().contains(caller.purpose());
   }
 
   private Caller verifyInFull(String token) {

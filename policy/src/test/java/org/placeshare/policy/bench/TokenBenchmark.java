@@ -68,8 +68,8 @@ public class TokenBenchmark {
         new RegisteredClient(
             "coventry-ae", OdsCode.of("R9A"), clientKey.publicJwk(), Set.of(PurposeOfUse.TREAT));
     String tokenUrl = GATEWAY + "/oauth2/token";
-    coldAccess = new AccessTokens(gatewayKey, GATEWAY, CLOCK, 0);
-    cachedAccess = new AccessTokens(gatewayKey, GATEWAY, CLOCK);
+    coldAccess = new AccessTokens(gatewayKey, GATEWAY, Map.of(client.id(), client), CLOCK, 0);
+    cachedAccess = new AccessTokens(gatewayKey, GATEWAY, Map.of(client.id(), client), CLOCK);
     accessToken =
         coldAccess
             .issue(

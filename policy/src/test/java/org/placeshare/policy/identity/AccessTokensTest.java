@@ -37,9 +37,10 @@ class AccessTokensTest {
           OdsCode.of("E08000026"),
           clientKey.publicJwk(),
           Set.of(PurposeOfUse.of("HOPERAT")));
+  private final Map<String, RegisteredClient> registered = Map.of(client.id(), client);
   private final ClientAssertionVerifier assertions =
-      new ClientAssertionVerifier(Map.of(client.id(), client), TOKEN_URL, CLOCK);
-  private final AccessTokens tokens = new AccessTokens(gatewayKey, GATEWAY, CLOCK);
+      new ClientAssertionVerifier(registered, TOKEN_URL, CLOCK);
+  private final AccessTokens tokens = new AccessTokens(gatewayKey, GATEWAY, registered, CLOCK);
 
   private String assertion(Clock clock) {
     return ClientAssertions.sign(
@@ -72,11 +73,43 @@ class AccessTokensTest {
     String token = token();
     AccessTokens later =
         new AccessTokens(
-            gatewayKey, GATEWAY, Clock.offset(CLOCK, AccessTokens.LIFETIME.plusSeconds(31)));
+            gatewayKey,
+            GATEWAY,
+            registered,
+            Clock.offset(CLOCK, AccessTokens.LIFETIME.plusSeconds(31)));
 
     assertThatThrownBy(() -> later.verify(token))
         .isInstanceOf(TokenException.class)
         .hasMessage("access token refused: Expired JWT");
+  }
+
+  @Test
+  void verify_aTokenWhoseClientIsNoLongerRegisteredAsItWas_isRejected() {
+    String token = token();
+    Map<String, Map<String, RegisteredClient>> since =
+        Map.of(
+            "removed",
+            Map.of(),
+            "narrowed to another purpose",
+            Map.of(client.id(), registeredAs(client.organisation(), "PUBHLTH")),
+            "moved to another organisation",
+            Map.of(client.id(), registeredAs(OdsCode.of("E08000003"), "HOPERAT")));
+
+    since.forEach(
+        (change, clients) ->
+            assertThatThrownBy(
+                    () -> new AccessTokens(gatewayKey, GATEWAY, clients, CLOCK).verify(token))
+                .as(change)
+                .isInstanceOf(TokenException.class)
+                .hasMessage(
+                    "access token refused: its client is not registered for this organisation"
+                        + " and purpose"));
+    assertThat(tokens.verify(token).clientId()).isEqualTo(client.id());
+  }
+
+  private RegisteredClient registeredAs(OdsCode organisation, String purpose) {
+    return new RegisteredClient(
+        client.id(), organisation, clientKey.publicJwk(), Set.of(PurposeOfUse.of(purpose)));
   }
 
   @Test
@@ -137,7 +170,7 @@ class AccessTokensTest {
 
   @Test
   void verify_tokenFromAnotherGateway_isRejected() {
-    AccessTokens other = new AccessTokens(gatewayKey, "https://other.test", CLOCK);
+    AccessTokens other = new AccessTokens(gatewayKey, "https://other.test", registered, CLOCK);
     String token = other.issue(assertions.verify(assertion(CLOCK)), Optional.empty()).token();
 
     assertThatThrownBy(() -> tokens.verify(token))
@@ -236,7 +269,7 @@ class AccessTokensTest {
   @Test
   void verify_tokenSeenBefore_isStillRefusedOnceExpired() {
     MovableClock clock = new MovableClock(NOW);
-    AccessTokens cached = new AccessTokens(gatewayKey, GATEWAY, clock);
+    AccessTokens cached = new AccessTokens(gatewayKey, GATEWAY, registered, clock);
     String token = cached.issue(assertions.verify(assertion(CLOCK)), Optional.empty()).token();
 
     assertThat(cached.verify(token).clientId()).isEqualTo("council-intel");
