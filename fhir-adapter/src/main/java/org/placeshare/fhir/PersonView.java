@@ -79,6 +79,8 @@ public final class PersonView {
                 .map(SourceRecords.Found.class::cast)
                 .toList());
     String patientUrl = "urn:uuid:" + UUID.randomUUID();
+    // Ids are pseudonymised under the gateway's key, or without one under a key for this release.
+    Pseudonyms idPseudonyms = pseudonyms.orElseGet(Pseudonyms::forOneRelease);
     Map<String, List<String>> released = new LinkedHashMap<>();
     List<Provenance> provenances = new ArrayList<>();
     boolean patientAdded = false;
@@ -97,6 +99,7 @@ public final class PersonView {
               ReleaseObligations.apply(found.patient(), grant.obligations(), pseudonyms);
           if (patient.isPresent()) {
             Resource merged = patient.get();
+            pseudonymiseIds(merged, source, grant, idPseudonyms);
             merged.setId(patientUrl.substring("urn:uuid:".length()));
             merged.getMeta().setSource(source.base());
             bundle
@@ -117,8 +120,11 @@ public final class PersonView {
           ReleaseObligations.apply(resource, grant.obligations(), pseudonyms)
               .ifPresent(
                   r -> {
+                    // The audit names the source's own record; the recipient may see a pseudonym.
+                    refs.add(r.fhirType() + "/" + r.getIdElement().getIdPart());
                     pointAtMergedPatient(r, sourcePatient, patientUrl);
-                    targets.add(new Reference(add(bundle, source, r, refs)));
+                    pseudonymiseIds(r, source, grant, idPseudonyms);
+                    targets.add(new Reference(add(bundle, source, r)));
                   });
         }
         released.put(source.id(), List.copyOf(refs));
@@ -152,6 +158,16 @@ public final class PersonView {
     return new Released(bundle, Map.copyOf(released), findings);
   }
 
+  private static void pseudonymiseIds(
+      Resource r, SourceDescriptor source, Grant grant, Pseudonyms pseudonyms) {
+    grant
+        .obligations()
+        .pseudonymKey()
+        .ifPresent(
+            agreement ->
+                ReleaseObligations.pseudonymiseIds(r, source.base(), agreement, pseudonyms));
+  }
+
   /** Every reference to the source's own Patient now names the one Patient in the view. */
   private static void pointAtMergedPatient(Resource r, String sourcePatient, String patientUrl) {
     for (Reference ref :
@@ -163,8 +179,7 @@ public final class PersonView {
   }
 
   /** Adds a resource under its source's full URL; returns that URL. */
-  private static String add(
-      Bundle bundle, SourceDescriptor source, Resource resource, List<String> refs) {
+  private static String add(Bundle bundle, SourceDescriptor source, Resource resource) {
     String reference = resource.fhirType() + "/" + resource.getIdElement().getIdPart();
     resource.setId(reference);
     resource.getMeta().setSource(source.base());
@@ -175,7 +190,6 @@ public final class PersonView {
         .setResource(resource)
         .getSearch()
         .setMode(Bundle.SearchEntryMode.MATCH);
-    refs.add(reference);
     return fullUrl;
   }
 

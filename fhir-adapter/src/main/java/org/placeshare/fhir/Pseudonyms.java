@@ -3,7 +3,9 @@ package org.placeshare.fhir;
 import com.nimbusds.jose.util.Base64URL;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.HexFormat;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -30,8 +32,32 @@ public final class Pseudonyms {
     this.key = Arrays.copyOf(key, key.length);
   }
 
+  /**
+   * Pseudonyms under a fresh random key, for one release only: where there is no pseudonym key, ids
+   * still need consistent stand-ins within a release, and none that lasts beyond it.
+   */
+  public static Pseudonyms forOneRelease() {
+    byte[] key = new byte[MIN_KEY_BYTES];
+    RANDOM.nextBytes(key);
+    return new Pseudonyms(key);
+  }
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
   /** The pseudonym of one identifier under one agreement: 128 bits, base64url. */
   public String of(String agreementId, String system, String value) {
+    return Base64URL.encode(mac(agreementId, system, value)).toString();
+  }
+
+  /**
+   * The pseudonym of a resource's id under one agreement, {@code system} naming where the id is
+   * unique (the source and the type): the same 128 bits in hex, as a FHIR id allows no '_'.
+   */
+  public String id(String agreementId, String system, String value) {
+    return HexFormat.of().formatHex(mac(agreementId, system, value));
+  }
+
+  private byte[] mac(String agreementId, String system, String value) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
@@ -41,7 +67,7 @@ public final class Pseudonyms {
         mac.update(new byte[] {(byte) (bytes.length >>> 8), (byte) bytes.length});
         mac.update(bytes);
       }
-      return Base64URL.encode(Arrays.copyOf(mac.doFinal(), 16)).toString();
+      return Arrays.copyOf(mac.doFinal(), 16);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HMAC-SHA256 is required of every Java platform", e);
     }

@@ -7,10 +7,13 @@ import ca.uhn.fhir.util.FhirTerser;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.StringType;
 import org.placeshare.policy.CodeNarrowing;
@@ -81,6 +84,44 @@ public final class ReleaseObligations {
         .confidentiality()
         .ifPresent(code -> resource.getMeta().addSecurity(CONFIDENTIALITY_SYSTEM, code, null));
     return Optional.of(resource);
+  }
+
+  /** A reference to a resource of the same server: {@code Type/id}, perhaps with a version. */
+  private static final Pattern RELATIVE =
+      Pattern.compile("([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\\-.]{1,64})(/_history/[^/]+)?");
+
+  /**
+   * Where the agreement asks for pseudonyms, a source's resource ids are identifiers too: the
+   * resource's id and each reference to another resource of its source become pseudonyms of the
+   * source's ids under the agreement. They stay stable for one recipient (a second export updates
+   * the first, it does not duplicate it) and cannot be matched across agreements or to the source's
+   * records. Absolute references, which would name another server's record, are dropped; the
+   * gateway's own ({@code urn:uuid:}) and contained ({@code #}) references stay.
+   *
+   * @param sourceBase where the ids are unique: two sources' ids never share a pseudonym
+   */
+  static void pseudonymiseIds(
+      Resource resource, String sourceBase, String agreement, Pseudonyms pseudonyms) {
+    FhirTerser terser = Fhir.context().newTerser();
+    for (Reference ref : terser.getAllPopulatedChildElementsOfType(resource, Reference.class)) {
+      String target = ref.getReference();
+      if (target == null || target.startsWith("urn:uuid:") || target.startsWith("#")) {
+        continue;
+      }
+      Matcher relative = RELATIVE.matcher(target);
+      ref.setReference(
+          relative.matches()
+              ? relative.group(1)
+                  + "/"
+                  + pseudonyms.id(
+                      agreement, sourceBase + "/" + relative.group(1), relative.group(2))
+              : null);
+    }
+    resource.setId(
+        pseudonyms.id(
+            agreement,
+            sourceBase + "/" + resource.fhirType(),
+            resource.getIdElement().getIdPart()));
   }
 
   /** Clears the last element of {@code Type.a.b} on every {@code Type.a} present. */

@@ -133,6 +133,46 @@ class ReleaseObligationsTest {
         .isNotEqualTo(id.getValue());
   }
 
+  /** A GP's Condition, as its server holds it: its own id and references to its other records. */
+  private static Condition held() {
+    Condition c = condition("44054006");
+    c.setId("gp-3-cond-0");
+    c.getSubject().setReference("urn:uuid:2b1c8e0a-0000-4000-8000-000000000001");
+    c.getEncounter().setReference("Encounter/gp-3-enc-0/_history/2");
+    c.getAsserter().setReference("https://elsewhere.example/fhir/Practitioner/p1");
+    c.addEvidence().addDetail().setReference("#contained-1");
+    return c;
+  }
+
+  @Test
+  void pseudonymiseIds_replacesTheIdAndSameSourceReferences_stablyPerAgreementAndSource() {
+    Pseudonyms key = new Pseudonyms(new byte[32]);
+    String gp = "http://gp.example/fhir";
+    Condition once = held();
+    Condition again = held();
+    ReleaseObligations.pseudonymiseIds(once, gp, "agreement", key);
+    ReleaseObligations.pseudonymiseIds(again, gp, "agreement", key);
+
+    String id = once.getIdElement().getIdPart();
+    assertThat(id).matches("[0-9a-f]{32}").isEqualTo(again.getIdElement().getIdPart());
+    // The reference resolves to the pseudonym the Encounter itself would get.
+    assertThat(once.getEncounter().getReference())
+        .isEqualTo("Encounter/" + key.id("agreement", gp + "/Encounter", "gp-3-enc-0"));
+    assertThat(once.getSubject().getReference())
+        .isEqualTo("urn:uuid:2b1c8e0a-0000-4000-8000-000000000001");
+    assertThat(once.getEvidenceFirstRep().getDetailFirstRep().getReference())
+        .isEqualTo("#contained-1");
+    assertThat(once.getAsserter().getReference()).as("another server's record").isNull();
+    assertThat(Fhir.encode(once)).doesNotContain("gp-3").doesNotContain("elsewhere");
+
+    Condition otherAgreement = held();
+    ReleaseObligations.pseudonymiseIds(otherAgreement, gp, "another-agreement", key);
+    Condition otherSource = held();
+    ReleaseObligations.pseudonymiseIds(otherSource, "http://acute.example/fhir", "agreement", key);
+    assertThat(otherAgreement.getIdElement().getIdPart()).isNotEqualTo(id);
+    assertThat(otherSource.getIdElement().getIdPart()).isNotEqualTo(id);
+  }
+
   @Test
   void apply_typeOutOfScope_dropsIt() {
     assertThat(

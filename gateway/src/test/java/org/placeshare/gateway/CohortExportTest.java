@@ -260,7 +260,10 @@ class CohortExportTest {
             .collect(Collectors.toSet());
     assertThat(conditions.lines().map(l -> Fhir.json().parseResource(Condition.class, l)))
         .isNotEmpty()
-        .allSatisfy(c -> assertThat(ids).contains(c.getSubject().getReference()));
+        .allSatisfy(c -> assertThat(ids).contains(c.getSubject().getReference()))
+        // The sources' own record ids are identifiers too: pseudonyms under this agreement.
+        .allSatisfy(c -> assertThat(c.getIdElement().getIdPart()).matches("[0-9a-f]{32}"));
+    assertThat(patients + conditions).doesNotContain("\"gp-").doesNotContain("/gp-");
     // The council's source is down in this fixture: said in general terms in the error file.
     JsonArray errors = manifest.getJsonArray("error");
     assertThat(errors).hasSize(1);
