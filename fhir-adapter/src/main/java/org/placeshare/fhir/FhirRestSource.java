@@ -6,10 +6,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -22,7 +20,6 @@ import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Patient;
@@ -41,8 +38,6 @@ public final class FhirRestSource implements RecordSource {
 
   /** Most resources of one type taken from one source for one person. */
   public static final int MAX_RESOURCES_PER_TYPE = 500;
-
-  private static final int MAX_CONNECTIONS = 16;
 
   /** Entries asked for per page; servers may send fewer, and the next link brings the rest. */
   static final int PAGE_SIZE = 100;
@@ -68,16 +63,7 @@ public final class FhirRestSource implements RecordSource {
     this.descriptor = descriptor;
     this.access = access;
     this.fetches = new SourceFetch(vertx, descriptor);
-    int deadlineMillis = (int) descriptor.deadline().toMillis();
-    this.client =
-        vertx.createHttpClient(
-            access.apply(
-                new HttpClientOptions()
-                    .setConnectTimeout(deadlineMillis)
-                    .setIdleTimeout(deadlineMillis)
-                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
-                    .setMaxHeaderSize(16 * 1024)),
-            new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
+    this.client = access.client(vertx, descriptor.deadline());
   }
 
   @Override

@@ -7,7 +7,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -15,7 +14,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.fhir.CappedBody;
@@ -52,14 +50,7 @@ public final class MappedSource implements RecordSource {
     this.fetches = new SourceFetch(vertx, descriptor);
     this.descriptor = descriptor;
     this.mapping = mapping;
-    int deadline = (int) descriptor.deadline().toMillis();
-    this.client =
-        vertx.createHttpClient(
-            access.apply(
-                new HttpClientOptions()
-                    .setConnectTimeout(deadline)
-                    .setIdleTimeout(deadline)
-                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)));
+    this.client = access.client(vertx, descriptor.deadline());
   }
 
   @Override
