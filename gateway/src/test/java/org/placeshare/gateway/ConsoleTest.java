@@ -2,6 +2,7 @@ package org.placeshare.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.json.JsonObject;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -138,6 +139,34 @@ class ConsoleTest {
     assertThat(sql.body()).contains("user: expected 1 to 128 letters");
     assertThat(longValue.body()).contains("organisation: expected 1 to 128");
     assertThat(nhs.body()).contains("That is not a valid NHS number");
+  }
+
+  @Test
+  void anEvent_linksToEveryEventOfItsRequest() throws Exception {
+    String council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
+    assertThat(
+            fixture.everything(fixture.people.get(5).nhsNumber().toString(), council).statusCode())
+        .isEqualTo(200);
+    String ig = fixture.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");
+    JsonObject latest =
+        new JsonObject(fixture.get("/audit/events?organisation=E08000026&limit=1", ig).body())
+            .getJsonArray("events")
+            .getJsonObject(0);
+    String request = latest.getString("requestId");
+    int ofRequest =
+        new JsonObject(fixture.get("/audit/events?request=" + request, ig).body())
+            .getJsonArray("events")
+            .size();
+
+    String page = get("/console/events/" + latest.getString("eventId"), cookie).body();
+    Matcher link = Pattern.compile("href=\"(/console/audit\\?request=[^\"]+)\"").matcher(page);
+    assertThat(link.find()).as(page).isTrue();
+    String listed = get(link.group(1), cookie).body();
+
+    assertThat(ofRequest).isPositive();
+    assertThat(listed)
+        .contains(ofRequest + " events, newest first")
+        .contains("/console/events/" + latest.getString("eventId"));
   }
 
   @Test

@@ -19,6 +19,8 @@ public final class AuditSearch {
   /** What to look for; every filter optional. */
   public record Filter(
       Optional<String> patient,
+      Optional<String> action,
+      Optional<String> request,
       Optional<String> organisation,
       Optional<String> user,
       Optional<String> agreement,
@@ -38,6 +40,8 @@ public final class AuditSearch {
           Optional.empty(),
           Optional.empty(),
           Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
           Optional.of(outcome),
           Optional.empty(),
           Optional.empty(),
@@ -49,6 +53,8 @@ public final class AuditSearch {
     /** Every event in a time window. */
     public static Filter window(Instant from, Instant to, int limit) {
       return new Filter(
+          Optional.empty(),
+          Optional.empty(),
           Optional.empty(),
           Optional.empty(),
           Optional.empty(),
@@ -83,6 +89,8 @@ public final class AuditSearch {
     Tuple args = Tuple.tuple();
     where.add("leaf_index IS NOT NULL");
     f.patient().ifPresent(v -> where.add("nhs_number = " + arg(args, v)));
+    f.action().ifPresent(v -> where.add("action = " + arg(args, v)));
+    f.request().ifPresent(v -> where.add("request_id = " + arg(args, v)));
     f.organisation().ifPresent(v -> where.add("organisation = " + arg(args, v)));
     f.user().ifPresent(v -> where.add("user_id = " + arg(args, v)));
     f.purpose().ifPresent(v -> where.add("purpose = " + arg(args, v)));

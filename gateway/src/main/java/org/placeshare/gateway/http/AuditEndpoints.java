@@ -402,6 +402,8 @@ final class AuditEndpoints {
     }
     return new AuditSearch.Filter(
         patient,
+        param(ctx, "action"),
+        param(ctx, "request"),
         param(ctx, "organisation"),
         param(ctx, "user"),
         param(ctx, "agreement"),

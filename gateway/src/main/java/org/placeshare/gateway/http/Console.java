@@ -14,6 +14,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -342,6 +343,8 @@ final class Console {
           {"user", "User"},
           {"agreement", "Agreement id"},
           {"purpose", "Purpose of use"},
+          {"action", "Action (e.g. cohort-export)"},
+          {"request", "Request or bulk job id"},
           {"from", "From (e.g. 2026-11-01T00:00:00Z)"},
           {"to", "To"}
         }) {
@@ -434,7 +437,18 @@ final class Console {
                           .raw("</dt><dd>")
                           .text(v == null ? "none" : v)
                           .raw("</dd>"));
-              body.raw("</dl>").element("h2", "Decisions, per source");
+              body.raw("</dl>");
+              if (r.requestId() != null) {
+                // A bulk job's events share its id: the job's summary and one per person.
+                body.raw("<p>")
+                    .raw(
+                        Html.link(
+                            "/console/audit?request="
+                                + URLEncoder.encode(r.requestId(), StandardCharsets.UTF_8),
+                            "Every event of this request"))
+                    .raw("</p>");
+              }
+              body.element("h2", "Decisions, per source");
               for (Object d : r.detail().getJsonArray("decisions", new JsonArray())) {
                 if (d instanceof JsonObject decision) {
                   body.element(
