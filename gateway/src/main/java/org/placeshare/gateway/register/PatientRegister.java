@@ -158,7 +158,6 @@ public final class PatientRegister {
             });
   }
 
-  /** Counts one release under a pilot agreement. */
   /**
    * One release to {@code recipient} counted for each pilot agreement with a daily volume among the
    * permits, before the records leave.
@@ -177,6 +176,7 @@ public final class PatientRegister {
     return Future.all(counts).mapEmpty();
   }
 
+  /** Counts one release under a pilot agreement. */
   public Future<Void> countRelease(String agreementId, OdsCode recipient, LocalDate day) {
     return pool.preparedQuery(COUNT_RELEASE)
         .execute(Tuple.of(agreementId, recipient.value(), day))
