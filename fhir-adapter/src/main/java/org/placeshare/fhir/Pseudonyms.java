@@ -22,6 +22,8 @@ public final class Pseudonyms {
 
   static final int MIN_KEY_BYTES = 32;
 
+  private static final SecureRandom RANDOM = new SecureRandom();
+
   private final byte[] key;
 
   public Pseudonyms(byte[] key) {
@@ -41,8 +43,6 @@ public final class Pseudonyms {
     RANDOM.nextBytes(key);
     return new Pseudonyms(key);
   }
-
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   /** The pseudonym of one identifier under one agreement: 128 bits, base64url. */
   public String of(String agreementId, String system, String value) {

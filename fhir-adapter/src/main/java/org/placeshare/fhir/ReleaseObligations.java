@@ -117,11 +117,10 @@ public final class ReleaseObligations {
                       agreement, sourceBase + "/" + relative.group(1), relative.group(2))
               : null);
     }
-    resource.setId(
-        pseudonyms.id(
-            agreement,
-            sourceBase + "/" + resource.fhirType(),
-            resource.getIdElement().getIdPart()));
+    String id = resource.getIdElement().getIdPart();
+    if (id != null) {
+      resource.setId(pseudonyms.id(agreement, sourceBase + "/" + resource.fhirType(), id));
+    }
   }
 
   /** Clears the last element of {@code Type.a.b} on every {@code Type.a} present. */
