@@ -250,9 +250,14 @@ public final class MemberRelease {
                       problems,
                       released.resourceCount() + " resources released to cohort export " + job.id(),
                       0);
+              // A pilot's cap reached by others since the decision: refused after all.
               return register
                   .countReleases(permitted.values(), base.recipient(), base.day())
-                  .map(v -> (Outcome) new Released(resources, event, problems));
+                  .map(
+                      reached ->
+                          reached.isEmpty()
+                              ? new Released(resources, event, problems)
+                              : new LeftOut(Why.REFUSED));
             });
   }
 }

@@ -452,7 +452,11 @@ final class PersonViewHandler {
                 register
                     .countReleases(permitted, request.recipient(), request.day())
                     .recover(e -> Future.failedFuture(new AuditUnavailable(e)))
-                    .map(json))
+                    .compose(
+                        reached ->
+                            reached.isEmpty()
+                                ? Future.succeededFuture(json)
+                                : Future.failedFuture(capReached(reached, request.recipient()))))
         .compose(
             json ->
                 audit
@@ -465,7 +469,35 @@ final class PersonViewHandler {
               // A hint for later decisions, not part of this answer: written after it leaves.
               learnRelationships(state.patient, results, now);
             })
-        .onFailure(e -> ctx.fail(e instanceof AuditUnavailable ? 503 : 500, e));
+        .onFailure(
+            e -> {
+              if (e instanceof GatewayException g && g.status() > 0) {
+                ctx.fail(g);
+              } else {
+                ctx.fail(e instanceof AuditUnavailable ? 503 : 500, e);
+              }
+            });
+  }
+
+  /**
+   * A pilot's cap reached between this request's decision and its release, by requests on this or
+   * another instance: refused as the decision would have refused it a moment later.
+   */
+  private static GatewayException capReached(List<Agreement> reached, OdsCode recipient) {
+    return new GatewayException(
+        403,
+        IssueType.FORBIDDEN,
+        "no data-sharing agreement permits this request",
+        reached.stream()
+            .map(
+                a ->
+                    a.id()
+                        + ": the pilot's daily volume of "
+                        + a.dailyVolume().getAsInt()
+                        + " for "
+                        + recipient
+                        + " was reached while this request was answered")
+            .collect(java.util.stream.Collectors.joining("\n")));
   }
 
   /**

@@ -8,13 +8,17 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.placeshare.policy.Agreement;
 import org.placeshare.policy.CareRelationship;
+import org.placeshare.policy.Decision;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PatientFacts;
@@ -46,10 +50,12 @@ public final class PatientRegister {
   private static final String USAGE =
       "SELECT agreement_id, released FROM pilot_usage WHERE recipient = $1 AND day = $2 AND"
           + " agreement_id = ANY($3)";
+
+  /** Counts one release, only under the cap: no row comes back when the cap is reached. */
   private static final String COUNT_RELEASE =
       "INSERT INTO pilot_usage (agreement_id, recipient, day, released) VALUES ($1, $2, $3, 1)"
           + " ON CONFLICT (agreement_id, recipient, day) DO UPDATE SET released ="
-          + " pilot_usage.released + 1";
+          + " pilot_usage.released + 1 WHERE pilot_usage.released < $4 RETURNING released";
 
   private final Pool pool;
 
@@ -160,26 +166,62 @@ public final class PatientRegister {
 
   /**
    * One release to {@code recipient} counted for each pilot agreement with a daily volume among the
-   * permits, before the records leave.
+   * permits, before the records leave: in one transaction, and each only under its cap. Requests on
+   * any instance that each read a count under the cap cannot pass it together: the ones that come
+   * too late are told here. Answers the agreements whose cap was already reached, having counted
+   * nothing; empty when every release was counted.
    */
-  public Future<Void> countReleases(
-      java.util.Collection<org.placeshare.policy.Decision> permits,
-      OdsCode recipient,
-      LocalDate day) {
-    List<Future<Void>> counts = new ArrayList<>();
+  public Future<List<Agreement>> countReleases(
+      Collection<Decision> permits, OdsCode recipient, LocalDate day) {
+    Map<String, Agreement> capped = new LinkedHashMap<>();
     permits.stream()
         .map(d -> d.agreement().orElseThrow())
         .filter(a -> a.dailyVolume().isPresent())
-        .map(org.placeshare.policy.Agreement::id)
-        .distinct()
-        .forEach(id -> counts.add(countRelease(id, recipient, day)));
-    return Future.all(counts).mapEmpty();
+        .forEach(a -> capped.putIfAbsent(a.id(), a));
+    if (capped.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    return pool.withTransaction(
+            conn -> {
+              Future<List<Agreement>> full = Future.succeededFuture(new ArrayList<>());
+              for (Agreement a : capped.values()) {
+                full =
+                    full.compose(
+                        reached ->
+                            conn.preparedQuery(COUNT_RELEASE)
+                                .execute(
+                                    Tuple.of(
+                                        a.id(), recipient.value(), day, a.dailyVolume().getAsInt()))
+                                .map(
+                                    rows -> {
+                                      if (rows.size() == 0) {
+                                        reached.add(a);
+                                      }
+                                      return reached;
+                                    }));
+              }
+              // A cap reached undoes the other counts: this release does not happen.
+              return full.compose(
+                  reached ->
+                      reached.isEmpty()
+                          ? Future.succeededFuture(reached)
+                          : Future.failedFuture(new CapReached(reached)));
+            })
+        .recover(
+            e ->
+                e instanceof CapReached c
+                    ? Future.succeededFuture(c.agreements)
+                    : Future.failedFuture(e));
   }
 
-  /** Counts one release under a pilot agreement. */
-  public Future<Void> countRelease(String agreementId, OdsCode recipient, LocalDate day) {
-    return pool.preparedQuery(COUNT_RELEASE)
-        .execute(Tuple.of(agreementId, recipient.value(), day))
-        .mapEmpty();
+  /** Rolls the counting transaction back, carrying the agreements whose cap was reached. */
+  private static final class CapReached extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final transient List<Agreement> agreements;
+
+    CapReached(List<Agreement> agreements) {
+      super(null, null, false, false);
+      this.agreements = List.copyOf(agreements);
+    }
   }
 }
