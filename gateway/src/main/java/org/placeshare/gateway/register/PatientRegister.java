@@ -43,10 +43,17 @@ public final class PatientRegister {
       "INSERT INTO patient_register (nhs_number, opted_out, restricted, postcode_district,"
           + " updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (nhs_number) DO UPDATE SET"
           + " opted_out = $2, restricted = $3, postcode_district = $4, updated_at = $5";
+
+  /**
+   * A relationship learnt, or seen again: refreshed at most daily, so that every view of a known
+   * person does not rewrite the same rows (a dead row and a WAL flush each).
+   */
   private static final String RELATE =
       "INSERT INTO care_relationship (nhs_number, organisation, kind, recorded_at) VALUES ($1,"
           + " $2, $3, $4) ON CONFLICT (nhs_number, organisation, kind) DO UPDATE SET recorded_at ="
-          + " $4, ended_at = NULL";
+          + " $4, ended_at = NULL WHERE care_relationship.ended_at IS NOT NULL OR"
+          + " care_relationship.recorded_at < $4 - interval '1 day'";
+
   private static final String USAGE =
       "SELECT agreement_id, released FROM pilot_usage WHERE recipient = $1 AND day = $2 AND"
           + " agreement_id = ANY($3)";
