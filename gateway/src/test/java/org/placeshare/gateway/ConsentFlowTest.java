@@ -151,6 +151,35 @@ class ConsentFlowTest {
   }
 
   @Test
+  void aPresentedConsent_canBeMadeStanding_andAnotherTokenUnderItsIdIsRefused() throws Exception {
+    NhsNumber person = person(6);
+    String consent = fixture.gpConsent("consent-flow-6", person, "TREAT");
+    assertThat(
+            fixture
+                .everything(person.toString(), clinician, "X-Consent-Token", consent)
+                .statusCode())
+        .isEqualTo(200);
+    // Kept when presented, but not standing: without the token, no consent applies.
+    assertThat(fixture.everything(person.toString(), clinician).statusCode()).isEqualTo(403);
+
+    HttpResponse<String> madeStanding =
+        fixture.post("/consents", ig, new JsonObject().put("token", consent).encode());
+    assertThat(madeStanding.statusCode()).as(madeStanding.body()).isEqualTo(200);
+    assertThat(fixture.everything(person.toString(), clinician).statusCode()).isEqualTo(200);
+
+    // A second token reusing the id, though validly signed, is not the consent registered.
+    String impostor = fixture.gpConsent("consent-flow-6", person, "ETREAT");
+    HttpResponse<String> registered =
+        fixture.post("/consents", ig, new JsonObject().put("token", impostor).encode());
+    assertThat(registered.statusCode()).isEqualTo(409);
+    assertThat(registered.body()).contains("another consent already has this id");
+    HttpResponse<String> presented =
+        fixture.everything(person.toString(), clinician, "X-Consent-Token", impostor);
+    assertThat(presented.statusCode()).isEqualTo(403);
+    assertThat(presented.body()).contains("the consent token was refused");
+  }
+
+  @Test
   void consentsOfAPerson_areForTheirGpAndIgOnly() throws Exception {
     String council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
     NhsNumber person = person(2);

@@ -101,6 +101,24 @@ public final class ConsentRegister {
             .addBoolean(standing)
             .addOffsetDateTime(now.atOffset(ZoneOffset.UTC))
             .addString(by);
+    // Most presented tokens are known already: one read answers them, without a write.
+    return pool.preparedQuery(BY_ID)
+        .execute(Tuple.of(c.id()))
+        .compose(
+            known -> {
+              Optional<Registered> answer =
+                  known.size() == 0
+                      ? Optional.empty()
+                      : compare(known.iterator().next(), verified, standing);
+              return answer.isPresent()
+                  ? Future.succeededFuture(answer.get())
+                  : register(row, verified, standing);
+            });
+  }
+
+  /** Registers the consent; if its id was taken meanwhile, compares, and makes it standing. */
+  private Future<Registered> register(Tuple row, VerifiedConsent verified, boolean standing) {
+    Tuple id = Tuple.of(verified.consent().id());
     return pool.withTransaction(
         conn ->
             conn.preparedQuery(INSERT)
@@ -111,24 +129,37 @@ public final class ConsentRegister {
                         return Future.succeededFuture(Registered.NEW);
                       }
                       return conn.preparedQuery(BY_ID)
-                          .execute(Tuple.of(c.id()))
+                          .execute(id)
                           .compose(
                               rows -> {
-                                Row existing = rows.iterator().next();
-                                if (!existing.getString("token").equals(verified.token())) {
-                                  return Future.succeededFuture(Registered.CONFLICT);
+                                Optional<Registered> answer =
+                                    compare(rows.iterator().next(), verified, standing);
+                                if (answer.isPresent()) {
+                                  return Future.succeededFuture(answer.get());
                                 }
-                                if (existing.getOffsetDateTime("withdrawn_at") != null) {
-                                  return Future.succeededFuture(Registered.WITHDRAWN);
-                                }
-                                if (standing && !existing.getBoolean("standing")) {
-                                  return conn.preparedQuery(MAKE_STANDING)
-                                      .execute(Tuple.of(c.id()))
-                                      .map(Registered.MADE_STANDING);
-                                }
-                                return Future.succeededFuture(Registered.ALREADY);
+                                return conn.preparedQuery(MAKE_STANDING)
+                                    .execute(id)
+                                    .map(Registered.MADE_STANDING);
                               });
                     }));
+  }
+
+  /**
+   * How a consent already registered under the token's id stands: another token, withdrawn, or
+   * already kept; empty when it must now be made standing.
+   */
+  private static Optional<Registered> compare(
+      Row existing, VerifiedConsent verified, boolean standing) {
+    if (!existing.getString("token").equals(verified.token())) {
+      return Optional.of(Registered.CONFLICT);
+    }
+    if (existing.getOffsetDateTime("withdrawn_at") != null) {
+      return Optional.of(Registered.WITHDRAWN);
+    }
+    if (standing && !existing.getBoolean("standing")) {
+      return Optional.empty();
+    }
+    return Optional.of(Registered.ALREADY);
   }
 
   /** Every consent known for the person, withdrawn ones included. */
