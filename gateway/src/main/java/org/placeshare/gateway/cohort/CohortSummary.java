@@ -12,6 +12,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.Patient;
@@ -59,19 +60,9 @@ public final class CohortSummary {
           Map.entry("35489007", "depression"),
           Map.entry("709044004", "chronic-kidney-disease"));
 
+  /** Every category, in order, with {@code other} last. */
   static final List<String> CONDITION_CATEGORIES =
-      List.of(
-          "asthma",
-          "chronic-kidney-disease",
-          "copd",
-          "coronary-heart-disease",
-          "dementia",
-          "depression",
-          "diabetes",
-          "heart-failure",
-          "hypertension",
-          "osteoarthritis",
-          "other");
+      Stream.concat(CATEGORIES.values().stream().distinct().sorted(), Stream.of("other")).toList();
 
   private CohortSummary() {}
 

@@ -226,11 +226,11 @@ public final class ExportJobs {
     return pool.preparedQuery(RELEASE).execute(Tuple.of(owner)).mapEmpty();
   }
 
-  /** Cancels a job; false when there was none to cancel. */
-  public Future<Boolean> cancel(UUID id, Instant now) {
+  /** Cancels a job (one already cancelled stays as it was). */
+  public Future<Void> cancel(UUID id, Instant now) {
     return pool.preparedQuery(CANCEL)
         .execute(Tuple.of(id, now.atOffset(ZoneOffset.UTC)))
-        .map(rows -> rows.rowCount() == 1);
+        .mapEmpty();
   }
 
   /** Deletes cancelled jobs and those past their expiry; returns their ids, to delete files. */

@@ -472,7 +472,7 @@ final class CohortEndpoints {
         state,
         job ->
             jobs.cancel(job.id(), clock.instant())
-                .compose(cancelled -> runner.deleteFiles(job.id()))
+                .compose(v -> runner.deleteFiles(job.id()))
                 .onFailure(e -> ctx.fail(503, storageUnavailable(e)))
                 .onSuccess(
                     v ->

@@ -152,6 +152,7 @@ public final class GatewayRoutes {
               ctx.next();
             })
         .handler(rateLimit::handle);
+    // A second route: Vert.x takes a body handler only ahead of a route's own handlers.
     router
         .post("/fhir/Group")
         .handler(
