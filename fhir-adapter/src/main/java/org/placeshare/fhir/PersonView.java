@@ -2,6 +2,7 @@ package org.placeshare.fhir;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +18,7 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Provenance;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
+import org.placeshare.policy.Decision;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.Obligations;
 
@@ -45,7 +47,15 @@ public final class PersonView {
    *
    * @param agreement the permitting agreement as {@code id@version#sha256}, named in Provenance
    */
-  public record Grant(Obligations obligations, String agreement) {}
+  public record Grant(Obligations obligations, String agreement) {
+
+    /** What a permit allows of the types asked for ({@code _type}; null or empty asks for all). */
+    public static Grant of(Decision permit, Collection<String> askedFor) {
+      return new Grant(
+          permit.obligations().askedFor(askedFor),
+          permit.agreement().orElseThrow().pinnedReference());
+    }
+  }
 
   static final String PROVENANCE_AGENT_SYSTEM =
       "http://terminology.hl7.org/CodeSystem/provenance-participant-type";

@@ -95,6 +95,11 @@ public record Agreement(
     return id + "@" + version;
   }
 
+  /** The reference pinned to this exact text: {@code id@version#sha256}. */
+  public String pinnedReference() {
+    return reference() + "#" + sha256();
+  }
+
   List<String> sortedResourceTypes() {
     return resourceTypes().stream().sorted().toList();
   }

@@ -80,7 +80,7 @@ public record AuditEvent(
           d.effect().name().toLowerCase(Locale.ROOT),
           d.agreement().map(Agreement::reference),
           d.agreement().map(Agreement::sha256),
-          d.considered().stream().map(a -> a.reference() + "#" + a.sha256()).toList(),
+          d.considered().stream().map(Agreement::pinnedReference).toList(),
           d.refusals().stream().map(r -> r.name().toLowerCase(Locale.ROOT)).sorted().toList(),
           d.monitored(),
           d.reviewRequired(),

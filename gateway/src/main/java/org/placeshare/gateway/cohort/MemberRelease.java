@@ -21,11 +21,9 @@ import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
-import org.placeshare.policy.Agreement;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
 import org.placeshare.policy.NhsNumber;
-import org.placeshare.policy.Obligations;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PolicySet;
 import org.placeshare.policy.Refusal;
@@ -204,11 +202,9 @@ public final class MemberRelease {
       if (d == null) {
         continue;
       }
-      Agreement a = d.agreement().orElseThrow();
-      Obligations terms = d.obligations().askedFor(types.orElse(null));
-      grants.put(
-          source.descriptor().id(), new PersonView.Grant(terms, a.reference() + "#" + a.sha256()));
-      fetches.add(source.fetch(base.patient(), terms.resourceTypes(), since));
+      PersonView.Grant grant = PersonView.Grant.of(d, types.orElse(null));
+      grants.put(source.descriptor().id(), grant);
+      fetches.add(source.fetch(base.patient(), grant.obligations().resourceTypes(), since));
     }
     return Future.all(fetches)
         .compose(

@@ -323,14 +323,7 @@ final class PersonViewHandler {
       return;
     }
     Map<String, PersonView.Grant> grants = new HashMap<>();
-    permitted.forEach(
-        (id, d) -> {
-          Agreement a = d.agreement().orElseThrow();
-          grants.put(
-              id,
-              new PersonView.Grant(
-                  d.obligations().askedFor(state.types), a.reference() + "#" + a.sha256()));
-        });
+    permitted.forEach((id, d) -> grants.put(id, PersonView.Grant.of(d, state.types)));
     List<Future<SourceRecords>> fetches = new ArrayList<>();
     List<SourceDescriptor> withheld = new ArrayList<>();
     for (RecordSource source : sources) {
