@@ -60,6 +60,7 @@ final class Console {
   static final int CHART_DAYS = 30;
 
   private final AccessTokens tokens;
+  private final IgLead igLead;
   private final ConsoleSessions sessions;
   private final AuditSearch search;
   private final AuditLog audit;
@@ -73,6 +74,7 @@ final class Console {
 
   Console(
       AccessTokens tokens,
+      IgLead igLead,
       AuditSearch search,
       AuditLog audit,
       AuditTree tree,
@@ -81,6 +83,7 @@ final class Console {
       ECKey auditPublicKey,
       Clock clock) {
     this.tokens = tokens;
+    this.igLead = igLead;
     this.sessions = new ConsoleSessions(clock);
     this.search = search;
     this.audit = audit;
@@ -176,9 +179,10 @@ final class Console {
           e.getMessage());
       return;
     }
-    if (!PolicyEndpoints.IG_ROLE.equals(caller.role())) {
-      refuseSignIn(
-          ctx, "The console is for information governance leads.", "role " + caller.role());
+    Optional<String> notIg = igLead.whyNot(caller);
+    if (notIg.isPresent()) {
+      RequestState.get(ctx).caller = caller;
+      refuseSignIn(ctx, "The console is for information governance leads.", notIg.get());
       return;
     }
     RequestState state = RequestState.get(ctx);
@@ -233,8 +237,17 @@ final class Console {
       }
       return;
     }
+    Caller caller = session.get().caller();
+    RequestState.get(ctx).caller = caller;
+    // Checked again at every page: a client no longer registered for the IG role loses its
+    // sessions.
+    Optional<String> notIg = igLead.whyNot(caller);
+    if (notIg.isPresent()) {
+      sessions.end(session.get().id());
+      ctx.fail(403, IgLead.forbidden(notIg.get()));
+      return;
+    }
     ctx.put("session", session.get());
-    RequestState.get(ctx).caller = session.get().caller();
     ctx.next();
   }
 
