@@ -490,8 +490,41 @@ final class Console {
                               "li",
                               source + ": " + released.getJsonArray(source).size() + " records"));
               body.raw("</ul>");
-              show(ctx, "Audit event", body, "console event " + r.eventId());
+              if (!r.emergency()) {
+                show(ctx, "Audit event", body, "console event " + r.eventId());
+                return;
+              }
+              BreakGlassReviews.history(search, id)
+                  .onFailure(e -> BreakGlassReviews.fail(ctx, e))
+                  .onSuccess(
+                      history -> {
+                        reviewHistory(body, history);
+                        show(ctx, "Audit event", body, "console event " + r.eventId());
+                      });
             });
+  }
+
+  /** A break-glass event's reviews: who, of which organisation, when, the outcome and comment. */
+  private static void reviewHistory(Html body, BreakGlassReviews.History history) {
+    body.element("h2", "Reviews of this break-glass access");
+    if (history.reviews().isEmpty()) {
+      body.raw("<p>").text("Not reviewed yet: it is in the review queue.").raw("</p>");
+      return;
+    }
+    List<List<String>> rows = new ArrayList<>();
+    for (BreakGlassReviews.Review v : history.reviews()) {
+      rows.add(
+          List.of(
+              Html.esc(v.reviewedAt()),
+              Html.esc(v.user() + " (" + v.client() + ", " + v.organisation() + ")"),
+              Html.esc(v.outcome()),
+              Html.esc(v.comment()),
+              Html.esc(v.index())));
+    }
+    body.table(
+        history.reviews().size() + " reviews, oldest first",
+        List.of("Reviewed at", "Reviewer", "Outcome", "Comment", "Log index"),
+        rows);
   }
 
   private void accessesPage(RoutingContext ctx) {
@@ -583,6 +616,12 @@ final class Console {
                     .raw(" ")
                     .raw(Html.link("/console/events/" + r.eventId(), "Details"))
                     .raw("</p>");
+                Optional<GatewayException> conflict =
+                    BreakGlassReviews.conflictOfInterest(r, session.caller());
+                if (conflict.isPresent()) {
+                  body.raw("<p>").text(conflict.get().getMessage() + ".").raw("</p></section>");
+                  continue;
+                }
                 String id = r.eventId();
                 body.raw("<form method=\"post\" action=\"/console/reviews/")
                     .text(id)
@@ -636,6 +675,12 @@ final class Console {
             event -> {
               org.placeshare.policy.NhsNumber.tryParse(event.nhsNumber())
                   .ifPresent(p -> state.patient = p);
+              Optional<GatewayException> conflict =
+                  BreakGlassReviews.conflictOfInterest(event, state.caller);
+              if (conflict.isPresent()) {
+                ctx.fail(403, conflict.get());
+                return;
+              }
               audited(ctx, BreakGlassReviews.detail(id, outcome, comment))
                   .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
                   .onSuccess(v -> redirect(ctx, "/console/reviews"));

@@ -234,6 +234,7 @@ public final class GatewayRoutes {
     router.get("/audit/events").handler(auditApi::events);
     router.get("/audit/patients/:nhs/accesses").handler(auditApi::accesses);
     router.get("/audit/reviews").handler(auditApi::awaitingReview);
+    router.get("/audit/reviews/:eventId").handler(auditApi::reviewHistory);
     router
         .post("/audit/reviews/:eventId")
         .handler(BodyHandler.create(false).setBodyLimit(ConsentEndpoints.MAX_BODY_BYTES))
