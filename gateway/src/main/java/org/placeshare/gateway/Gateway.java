@@ -316,7 +316,8 @@ public final class Gateway {
               c.id(),
               OdsCode.of(c.organisation()),
               SigningKey.readPublicPem(c.publicKey()),
-              purposes));
+              purposes,
+              c.roles()));
     }
     return clients;
   }

@@ -119,8 +119,15 @@ public record GatewayConfig(
   /** A party to agreements: a GP practice, trust, council or other body. */
   public record Organisation(String code, String name) {}
 
-  /** A registered client system. */
-  public record Client(String id, String organisation, Path publicKey, Set<String> purposes) {}
+  /**
+   * A registered client system.
+   *
+   * @param purposes the purposes of use it may claim
+   * @param roles the user roles it may vouch for ({@code user_role} in its assertions), e.g. {@code
+   *     clinician}; only a client registered for {@code ig-lead} can act for an IG lead
+   */
+  public record Client(
+      String id, String organisation, Path publicKey, Set<String> purposes, Set<String> roles) {}
 
   /**
    * A record source, in order of authority (the first that holds a person supplies the view's
@@ -232,7 +239,12 @@ public record GatewayConfig(
 
   record RawTls(String certificate, String privateKey, String clientCa) {}
 
-  record RawClient(String id, String organisation, String publicKey, List<String> purposes) {}
+  record RawClient(
+      String id,
+      String organisation,
+      String publicKey,
+      List<String> purposes,
+      List<String> roles) {}
 
   record RawSource(
       String id,
@@ -372,7 +384,8 @@ public record GatewayConfig(
               required(problems, "clients[].id", c.id()),
               required(problems, "clients[].organisation", c.organisation()),
               path(base, required(problems, "clients[].publicKey", c.publicKey())),
-              Set.copyOf(c.purposes() == null ? List.of() : c.purposes())));
+              Set.copyOf(c.purposes() == null ? List.of() : c.purposes()),
+              roles(problems, c)));
     }
     List<Source> sources = new ArrayList<>();
     for (RawSource s : raw.sources() == null ? List.<RawSource>of() : raw.sources()) {
@@ -529,6 +542,30 @@ public record GatewayConfig(
 
   private static String strip(String url) {
     return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  /**
+   * The roles a client may vouch for. Required, with no default: a client that could name any role
+   * could name itself an IG lead.
+   */
+  private static Set<String> roles(List<String> problems, RawClient c) {
+    String key = "clients[" + c.id() + "].roles";
+    if (c.roles() == null || c.roles().isEmpty()) {
+      problems.add(
+          key
+              + ": expected the roles this client may vouch for, e.g. roles: [clinician], got"
+              + " none");
+      return Set.of();
+    }
+    Set<String> roles = new java.util.LinkedHashSet<>();
+    for (String role : c.roles()) {
+      if (!org.placeshare.policy.identity.RegisteredClient.isRoleName(role)) {
+        problems.add(key + ": expected lower-case role names such as clinician, got " + role);
+      } else {
+        roles.add(role);
+      }
+    }
+    return Set.copyOf(roles);
   }
 
   private static String required(List<String> problems, String key, String value) {

@@ -27,7 +27,8 @@ class AuditApiTest {
   @BeforeAll
   static void start() throws Exception {
     fixture = GatewayFixture.start(dir, TestPostgres.freshDatabase());
-    ig = fixture.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");
+    // Another user than the clinician whose break-glass access the IG lead reviews.
+    ig = fixture.token(GatewayFixture.IG_CLIENT, "ig.lead", "ig-lead", "HOPERAT");
     council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
     person = fixture.firstPerson().nhsNumber().toString();
     String clinician = fixture.token(GatewayFixture.AE_CLIENT, "clinician", "ETREAT");

@@ -216,7 +216,10 @@ class ConsentFlowTest {
     String council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
     assertThat(fixture.post("/consents/issue", council, request.encode()).statusCode())
         .isEqualTo(403);
-    HttpResponse<String> issued = fixture.post("/consents/issue", clinician, request.encode());
+    // Recorded by the trust's consent recorder, a role its client is registered for.
+    String recorder =
+        fixture.token(GatewayFixture.AE_CLIENT, "reception-1", "consent-recorder", "TREAT");
+    HttpResponse<String> issued = fixture.post("/consents/issue", recorder, request.encode());
 
     assertThat(issued.statusCode()).as(issued.body()).isEqualTo(201);
     String token = new JsonObject(issued.body()).getString("token");
@@ -231,8 +234,7 @@ class ConsentFlowTest {
     assertThat(fixture.everything(person.toString(), clinician).statusCode()).isEqualTo(200);
     assertThat(
             fixture
-                .post(
-                    "/consents/issue", clinician, request.copy().put("method", "psychic").encode())
+                .post("/consents/issue", recorder, request.copy().put("method", "psychic").encode())
                 .statusCode())
         .isEqualTo(400);
   }

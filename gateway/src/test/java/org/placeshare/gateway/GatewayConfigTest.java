@@ -55,6 +55,46 @@ class GatewayConfigTest {
   }
 
   @Test
+  void load_clientWithoutRoles_failsSayingWhichClientAndWhatIsExpected() throws Exception {
+    Path file =
+        write(
+            """
+            clients:
+              - {id: coventry-ae, organisation: R9A, publicKey: keys/ae.pub.pem, purposes: [TREAT]}
+            """);
+
+    assertThatThrownBy(() -> GatewayConfig.load(file))
+        .isInstanceOf(GatewayConfig.ConfigException.class)
+        .hasMessage(
+            file
+                + ":\nclients[coventry-ae].roles: expected the roles this client may vouch for,"
+                + " e.g. roles: [clinician], got none");
+  }
+
+  @Test
+  void load_clientRoles_areReadAndCheckedForForm() throws Exception {
+    GatewayConfig config =
+        GatewayConfig.load(
+            write(
+                """
+                clients:
+                  - {id: ig-console, organisation: R9A, publicKey: k.pem, purposes: [HOPERAT], roles: [ig-lead]}
+                """));
+    Path badRole =
+        write(
+            """
+            clients:
+              - {id: ig-console, organisation: R9A, publicKey: k.pem, purposes: [HOPERAT], roles: [IG Lead]}
+            """);
+
+    assertThat(config.clients().get(0).roles()).containsExactly("ig-lead");
+    assertThatThrownBy(() -> GatewayConfig.load(badRole))
+        .hasMessageContaining(
+            "clients[ig-console].roles: expected lower-case role names such as clinician, got IG"
+                + " Lead");
+  }
+
+  @Test
   void cohorts_defaultUnderTheDataFolder_andAreCheckedWhenSet() throws Exception {
     GatewayConfig defaults = GatewayConfig.load(write(""));
     GatewayConfig set =

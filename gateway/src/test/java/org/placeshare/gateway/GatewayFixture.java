@@ -43,6 +43,11 @@ final class GatewayFixture implements AutoCloseable {
   static final String IG_CLIENT = "ig-console";
   static final String GP_CLIENT = "earlsdon-gp";
 
+  /**
+   * The acute trust's own IG lead's client: an IG lead, but of the trust whose access is reviewed.
+   */
+  static final String TRUST_IG_CLIENT = "coventry-ig";
+
   /** Short, so reload tests need not wait long. */
   static final Duration POLICY_POLL = Duration.ofMillis(200);
 
@@ -118,6 +123,8 @@ final class GatewayFixture implements AutoCloseable {
     ig.writePem(dir.resolve("ig.key.pem"), dir.resolve("ig.pub.pem"));
     SigningKey gpClient = SigningKey.generate();
     gpClient.writePem(dir.resolve("gp.key.pem"), dir.resolve("gp.pub.pem"));
+    SigningKey trustIg = SigningKey.generate();
+    trustIg.writePem(dir.resolve("trust-ig.key.pem"), dir.resolve("trust-ig.pub.pem"));
     Files.writeString(
         dir.resolve("gp-consent.jwks.json"),
         new com.nimbusds.jose.jwk.JWKSet(gpConsent.publicJwk()).toString());
@@ -146,16 +153,31 @@ final class GatewayFixture implements AutoCloseable {
                 new GatewayConfig.Organisation("QWU", "Integrated care board IG team")),
             List.of(
                 new GatewayConfig.Client(
-                    IG_CLIENT, "QWU", dir.resolve("ig.pub.pem"), Set.of("HOPERAT")),
+                    IG_CLIENT,
+                    "QWU",
+                    dir.resolve("ig.pub.pem"),
+                    Set.of("HOPERAT"),
+                    Set.of("ig-lead")),
                 new GatewayConfig.Client(
-                    GP_CLIENT, "Y90001", dir.resolve("gp.pub.pem"), Set.of("TREAT")),
+                    GP_CLIENT, "Y90001", dir.resolve("gp.pub.pem"), Set.of("TREAT"), Set.of("gp")),
                 new GatewayConfig.Client(
-                    AE_CLIENT, "R9A", dir.resolve("ae.pub.pem"), Set.of("TREAT", "ETREAT")),
+                    AE_CLIENT,
+                    "R9A",
+                    dir.resolve("ae.pub.pem"),
+                    Set.of("TREAT", "ETREAT"),
+                    Set.of("clinician", "consent-recorder")),
+                new GatewayConfig.Client(
+                    TRUST_IG_CLIENT,
+                    "R9A",
+                    dir.resolve("trust-ig.pub.pem"),
+                    Set.of("HOPERAT"),
+                    Set.of("ig-lead")),
                 new GatewayConfig.Client(
                     COUNCIL_CLIENT,
                     "E08000026",
                     dir.resolve("council.pub.pem"),
-                    Set.of("HOPERAT", "PUBHLTH"))),
+                    Set.of("HOPERAT", "PUBHLTH"),
+                    Set.of("analyst"))),
             List.of(
                 source(
                     "gp-y90001",
@@ -191,7 +213,17 @@ final class GatewayFixture implements AutoCloseable {
     return new GatewayFixture(
         vertx,
         gateway,
-        Map.of(AE_CLIENT, ae, COUNCIL_CLIENT, council, IG_CLIENT, ig, GP_CLIENT, gpClient),
+        Map.of(
+            AE_CLIENT,
+            ae,
+            COUNCIL_CLIENT,
+            council,
+            IG_CLIENT,
+            ig,
+            GP_CLIENT,
+            gpClient,
+            TRUST_IG_CLIENT,
+            trustIg),
         agreements,
         gpConsent,
         gatewayKey,
@@ -248,7 +280,8 @@ final class GatewayFixture implements AutoCloseable {
                         cl.id(),
                         cl.organisation(),
                         other.resolve(cl.publicKey().getFileName()),
-                        cl.purposes()))
+                        cl.purposes(),
+                        cl.roles()))
             .toList();
     return copy(
         c,
@@ -393,15 +426,24 @@ final class GatewayFixture implements AutoCloseable {
 
   /** Asks the token endpoint, as the client would, with an assertion signed by its key. */
   String token(String client, String role, String purpose) throws Exception {
+    return token(client, "user-1", role, purpose);
+  }
+
+  /** A token for this user of the client. */
+  String token(String client, String user, String role, String purpose) throws Exception {
     HttpResponse<String> response =
-        tokenRequest(assertion(client, clientKeys.get(client), role, purpose));
+        tokenRequest(assertion(client, clientKeys.get(client), user, role, purpose));
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     return new JsonObject(response.body()).getString("access_token");
   }
 
   String assertion(String client, SigningKey key, String role, String purpose) {
+    return assertion(client, key, "user-1", role, purpose);
+  }
+
+  String assertion(String client, SigningKey key, String user, String role, String purpose) {
     return ClientAssertions.sign(
-        key, client, PUBLIC_URL + "/oauth2/token", "user-1", role, PurposeOfUse.of(purpose), CLOCK);
+        key, client, PUBLIC_URL + "/oauth2/token", user, role, PurposeOfUse.of(purpose), CLOCK);
   }
 
   HttpResponse<String> tokenRequest(String assertion) throws Exception {

@@ -210,7 +210,8 @@ final class Demo implements AutoCloseable {
               "id", c.id,
               "organisation", c.organisation,
               "publicKey", folder.root.relativize(folder.clientPublicKey(c.id)).toString(),
-              "purposes", c.purposes));
+              "purposes", c.purposes,
+              "roles", c.roles));
     }
     config.put("clients", clients);
     config.put(

@@ -4,24 +4,37 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
-/** The client systems the demo registers, each acting for one organisation in one role. */
+/**
+ * The client systems the demo registers, each acting for one organisation: the roles it is
+ * registered to vouch for, the first being the one its demo user's tokens carry.
+ */
 enum DemoClient {
   COUNCIL_INTEL(
-      "council-intel", "E08000026", "analyst", "a.analyst", List.of("HOPERAT", "PUBHLTH")),
-  COVENTRY_AE("coventry-ae", "R9A", "clinician", "dr.jones", List.of("TREAT", "ETREAT")),
-  FRAILTY_TEAM("coventry-frailty", "R9A", "clinician", "nurse.patel", List.of("TREAT", "ETREAT")),
-  IG_CONSOLE("ig-console", "QWU", "ig-lead", "ig.lead", List.of("HOPERAT"));
+      "council-intel", "E08000026", List.of("analyst"), "a.analyst", List.of("HOPERAT", "PUBHLTH")),
+  // The trust records consents through the gateway (viaGateway): its reception may take them.
+  COVENTRY_AE(
+      "coventry-ae",
+      "R9A",
+      List.of("clinician", "consent-recorder"),
+      "dr.jones",
+      List.of("TREAT", "ETREAT")),
+  FRAILTY_TEAM(
+      "coventry-frailty", "R9A", List.of("clinician"), "nurse.patel", List.of("TREAT", "ETREAT")),
+  IG_CONSOLE("ig-console", "QWU", List.of("ig-lead"), "ig.lead", List.of("HOPERAT"));
 
   final String id;
   final String organisation;
   final String role;
+  final List<String> roles;
   final String user;
   final List<String> purposes;
 
-  DemoClient(String id, String organisation, String role, String user, List<String> purposes) {
+  DemoClient(
+      String id, String organisation, List<String> roles, String user, List<String> purposes) {
     this.id = id;
     this.organisation = organisation;
-    this.role = role;
+    this.role = roles.get(0);
+    this.roles = roles;
     this.user = user;
     this.purposes = purposes;
   }

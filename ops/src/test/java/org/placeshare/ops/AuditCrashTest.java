@@ -299,7 +299,8 @@ class AuditCrashTest {
                 "id", "council-intel",
                 "organisation", "E08000026",
                 "publicKey", "council.pub.pem",
-                "purposes", List.of("HOPERAT"))));
+                "purposes", List.of("HOPERAT"),
+                "roles", List.of("analyst"))));
     List<Map<String, Object>> sources = new ArrayList<>();
     sources.add(
         Map.of(

@@ -116,15 +116,26 @@ public final class AuditSearch {
     return pool.preparedQuery(sql).execute(args).map(AuditSearch::records);
   }
 
-  /** Break-glass releases that no review event names yet, oldest first. */
+  /**
+   * The outcome of a review that leaves the event open: it stays in the queue and may be reviewed
+   * again. Any other outcome closes it.
+   */
+  public static final String FOLLOW_UP = "needs-follow-up";
+
+  /**
+   * Break-glass releases with no closing review yet (none, or only {@value #FOLLOW_UP}), oldest
+   * first. Only permitted review events count: a refused attempt closes nothing.
+   */
   public Future<List<AuditRecord>> awaitingReview(int limit) {
     return pool.preparedQuery(
             SELECT
                 + " e WHERE emergency AND outcome = 'permitted' AND leaf_index IS NOT NULL"
                 + " AND NOT EXISTS (SELECT 1 FROM audit_event r WHERE r.action = $1"
-                + " AND r.detail->>'detail' LIKE $2 || e.event_id::text || ':%')"
-                + " ORDER BY leaf_index LIMIT $3")
-        .execute(Tuple.of(REVIEW_ACTION, REVIEW_PREFIX, limit))
+                + " AND r.outcome = 'permitted'"
+                + " AND r.detail->>'detail' LIKE $2 || e.event_id::text || ':%'"
+                + " AND r.detail->>'detail' NOT LIKE $2 || e.event_id::text || ': ' || $3 || ';%')"
+                + " ORDER BY leaf_index LIMIT $4")
+        .execute(Tuple.of(REVIEW_ACTION, REVIEW_PREFIX, FOLLOW_UP, limit))
         .map(AuditSearch::records);
   }
 
@@ -135,11 +146,14 @@ public final class AuditSearch {
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(records(rows).get(0)));
   }
 
-  /** The review of an event (by its UUID), if one was recorded. */
-  public Future<Optional<AuditRecord>> reviewOf(java.util.UUID eventId) {
-    return pool.preparedQuery(SELECT + " WHERE action = $1 AND detail->>'detail' LIKE $2")
+  /** The reviews recorded of an event (by its UUID), oldest first: its review history. */
+  public Future<List<AuditRecord>> reviewsOf(java.util.UUID eventId) {
+    return pool.preparedQuery(
+            SELECT
+                + " WHERE action = $1 AND outcome = 'permitted'"
+                + " AND detail->>'detail' LIKE $2 ORDER BY seq")
         .execute(Tuple.of(REVIEW_ACTION, REVIEW_PREFIX + eventId + ":%"))
-        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(records(rows).get(0)));
+        .map(AuditSearch::records);
   }
 
   private static String arg(Tuple args, Object value) {

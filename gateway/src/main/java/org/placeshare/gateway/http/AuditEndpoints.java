@@ -261,6 +261,11 @@ final class AuditEndpoints {
         .onSuccess(
             event -> {
               NhsNumber.tryParse(event.nhsNumber()).ifPresent(p -> state.patient = p);
+              var conflict = BreakGlassReviews.conflictOfInterest(event, state.caller);
+              if (conflict.isPresent()) {
+                ctx.fail(403, conflict.get());
+                return;
+              }
               AuditEvent review =
                   state.event(
                       clock.instant(),
@@ -281,6 +286,38 @@ final class AuditEndpoints {
                                   .put("reviews", eventId.toString())
                                   .put("outcome", outcome)
                                   .put("index", index)));
+            });
+  }
+
+  /**
+   * {@code GET /audit/reviews/{eventId}}: a break-glass event's review history, oldest first: who
+   * reviewed it (user, client, organisation, role), when, the outcome and the comment.
+   */
+  void reviewHistory(RoutingContext ctx) {
+    RequestState state = RequestState.get(ctx);
+    state.action = "emergency-review-history";
+    java.util.UUID eventId;
+    try {
+      eventId = java.util.UUID.fromString(ctx.pathParam("eventId"));
+    } catch (IllegalArgumentException e) {
+      ctx.fail(400, StrictJson.invalid("eventId: expected an audit event id (a UUID)"));
+      return;
+    }
+    BreakGlassReviews.history(search, eventId)
+        .onFailure(e -> BreakGlassReviews.fail(ctx, e))
+        .onSuccess(
+            history -> {
+              NhsNumber.tryParse(history.event().nhsNumber()).ifPresent(p -> state.patient = p);
+              respond(
+                  ctx,
+                  "review history of break-glass event "
+                      + eventId
+                      + ": "
+                      + history.reviews().size()
+                      + " reviews",
+                  "application/json",
+                  history.json().encode(),
+                  null);
             });
   }
 

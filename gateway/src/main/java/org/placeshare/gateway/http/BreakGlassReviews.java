@@ -1,29 +1,100 @@
 package org.placeshare.gateway.http;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.gateway.audit.AuditRecord;
 import org.placeshare.gateway.audit.AuditSearch;
+import org.placeshare.policy.identity.Caller;
 
-/** What the API and the console share about reviewing a break-glass access. */
+/**
+ * What the API and the console share about reviewing a break-glass access. A review is an audit
+ * event of its own ({@value AuditSearch#REVIEW_ACTION}), naming the reviewed event, so it is in the
+ * log and its proofs like any access. Separation of duties: nobody reviews an access they made, or
+ * one made by their own organisation; that review falls to another organisation's IG lead.
+ */
 final class BreakGlassReviews {
 
-  static final Set<String> OUTCOMES = Set.of("appropriate", "inappropriate", "needs-follow-up");
+  static final Set<String> OUTCOMES = Set.of("appropriate", "inappropriate", AuditSearch.FOLLOW_UP);
 
   private BreakGlassReviews() {}
 
-  /**
-   * The break-glass event to review; a failed future with the status to answer when there is no
-   * such event (404) or it was reviewed already (409).
-   */
-  static Future<AuditRecord> reviewable(AuditSearch search, UUID id) {
+  /** One review of a break-glass event, as its audit event records it. */
+  record Review(
+      long index,
+      Instant reviewedAt,
+      String user,
+      String client,
+      String organisation,
+      String role,
+      String outcome,
+      String comment) {
+
+    /** The review an audit event records: who and when from its columns, the rest its detail. */
+    static Review of(AuditRecord r) {
+      String detail = r.detail().getString("detail", "");
+      int colon = detail.indexOf(": ");
+      int semicolon = detail.indexOf("; ", Math.max(colon, 0));
+      String outcome = colon < 0 || semicolon < 0 ? detail : detail.substring(colon + 2, semicolon);
+      String comment = semicolon < 0 ? "" : detail.substring(semicolon + 2);
+      return new Review(
+          r.leafIndex(),
+          r.recordedAt(),
+          r.userId(),
+          r.clientId(),
+          r.organisation(),
+          r.userRole(),
+          outcome,
+          comment);
+    }
+
+    JsonObject json() {
+      return new JsonObject()
+          .put("index", index)
+          .put("reviewedAt", reviewedAt.toString())
+          .put(
+              "reviewer",
+              new JsonObject()
+                  .put("user", user)
+                  .put("client", client)
+                  .put("organisation", organisation)
+                  .put("role", role))
+          .put("outcome", outcome)
+          .put("comment", comment);
+    }
+  }
+
+  /** An event and its reviews, oldest first. */
+  record History(AuditRecord event, List<Review> reviews) {
+
+    /** Whether a review has closed it: any outcome but a follow-up. */
+    Optional<Review> closedBy() {
+      return reviews.stream().filter(r -> !r.outcome().equals(AuditSearch.FOLLOW_UP)).findFirst();
+    }
+
+    JsonObject json() {
+      JsonArray list = new JsonArray();
+      reviews.forEach(r -> list.add(r.json()));
+      return new JsonObject()
+          .put("eventId", event.eventId())
+          .put("index", event.leafIndex())
+          .put("status", closedBy().isPresent() ? "reviewed" : "awaiting-review")
+          .put("reviews", list);
+    }
+  }
+
+  /** A break-glass event and its review history; 404 when there is no such break-glass event. */
+  static Future<History> history(AuditSearch search, UUID id) {
     Future<Optional<AuditRecord>> event = search.event(id);
-    Future<Optional<AuditRecord>> review = search.reviewOf(id);
-    return Future.all(event, review)
+    Future<List<AuditRecord>> reviews = search.reviewsOf(id);
+    return Future.all(event, reviews)
         .compose(
             all -> {
               if (event.result().isEmpty() || !event.result().get().emergency()) {
@@ -34,20 +105,65 @@ final class BreakGlassReviews {
                         "no break-glass event with that id",
                         "no break-glass event " + id));
               }
-              if (review.result().isPresent()) {
+              return Future.succeededFuture(
+                  new History(
+                      event.result().get(), reviews.result().stream().map(Review::of).toList()));
+            });
+  }
+
+  /**
+   * The break-glass event to review; a failed future with the status to answer when there is no
+   * such event (404) or a review closed it already (409).
+   */
+  static Future<AuditRecord> reviewable(AuditSearch search, UUID id) {
+    return history(search, id)
+        .compose(
+            h -> {
+              Optional<Review> closed = h.closedBy();
+              if (closed.isPresent()) {
                 return Future.failedFuture(
                     new GatewayException(
                         409,
                         IssueType.CONFLICT,
-                        "that event was reviewed already, at log index "
-                            + review.result().get().leafIndex(),
+                        "that event was reviewed already, at log index " + closed.get().index(),
                         "second review of " + id));
               }
-              return Future.succeededFuture(event.result().get());
+              return Future.succeededFuture(h.event());
             });
   }
 
-  /** The review's audit detail; the review queue finds reviews by it. */
+  /**
+   * Why this reviewer may not review this access (403), or empty when they may: nobody reviews an
+   * access made by themselves (the same user id) or by their own organisation.
+   */
+  static Optional<GatewayException> conflictOfInterest(AuditRecord event, Caller reviewer) {
+    if (reviewer.userId().equals(event.userId())) {
+      return Optional.of(
+          new GatewayException(
+              IssueType.FORBIDDEN,
+              "nobody may review their own break-glass access; another IG lead must review it",
+              "review refused, separation of duties: "
+                  + reviewer.userId()
+                  + " made break-glass access "
+                  + event.eventId()));
+    }
+    if (reviewer.organisation().value().equals(event.organisation())) {
+      return Optional.of(
+          new GatewayException(
+              IssueType.FORBIDDEN,
+              "a break-glass access by your own organisation is reviewed by another"
+                  + " organisation's IG lead",
+              "review refused, separation of duties: "
+                  + reviewer.userId()
+                  + " is of "
+                  + event.organisation()
+                  + ", which made break-glass access "
+                  + event.eventId()));
+    }
+    return Optional.empty();
+  }
+
+  /** The review's audit detail; the review queue and the history find reviews by it. */
   static String detail(UUID id, String outcome, String comment) {
     return AuditSearch.REVIEW_PREFIX + id + ": " + outcome + "; " + comment.strip();
   }

@@ -72,6 +72,8 @@ final class ConsentEndpoints {
   private final PatientRegister register;
   private final Optional<SigningKey> consentKey;
   private final AuditLog audit;
+  private final IgLead igLead;
+  private final ConsentRecorder recorder;
   private final Clock clock;
 
   ConsentEndpoints(
@@ -80,12 +82,16 @@ final class ConsentEndpoints {
       PatientRegister register,
       Optional<SigningKey> consentKey,
       AuditLog audit,
+      IgLead igLead,
+      ConsentRecorder recorder,
       Clock clock) {
     this.verifier = verifier;
     this.consents = consents;
     this.register = register;
     this.consentKey = consentKey;
     this.audit = audit;
+    this.igLead = igLead;
+    this.recorder = recorder;
     this.clock = clock;
   }
 
@@ -112,7 +118,7 @@ final class ConsentEndpoints {
               boolean party =
                   caller.organisation().equals(c.issuer())
                       || c.recipients().contains(caller.organisation())
-                      || isIgLead(caller);
+                      || igLead.is(caller);
               if (!party) {
                 ctx.fail(
                     403,
@@ -129,6 +135,11 @@ final class ConsentEndpoints {
     RequestState state = RequestState.get(ctx);
     state.action = "consent-issue";
     Caller caller = state.caller;
+    Optional<GatewayException> notRecorder = recorder.refusal(caller);
+    if (notRecorder.isPresent()) {
+      ctx.fail(403, notRecorder.get());
+      return;
+    }
     if (consentKey.isEmpty() || !verifier.issuers().recordsVia(caller.organisation())) {
       ctx.fail(
           403,
@@ -291,7 +302,7 @@ final class ConsentEndpoints {
 
   /** IG leads, and the person's registered GP practice, may see and withdraw their consents. */
   private Future<Void> authorisedForPatient(RequestState state, NhsNumber patient) {
-    if (isIgLead(state.caller)) {
+    if (igLead.is(state.caller)) {
       return Future.succeededFuture();
     }
     CareRelationship gp =
@@ -361,10 +372,6 @@ final class ConsentEndpoints {
         .put("withdrawnAt", e.withdrawnAt().map(Instant::toString).orElse(null))
         .put("withdrawnBy", e.withdrawnBy().orElse(null))
         .put("withdrawalReason", e.withdrawalReason().orElse(null));
-  }
-
-  static boolean isIgLead(Caller caller) {
-    return PolicyEndpoints.IG_ROLE.equals(caller.role());
   }
 
   static String by(Caller caller) {

@@ -60,6 +60,7 @@ final class Console {
   static final int CHART_DAYS = 30;
 
   private final AccessTokens tokens;
+  private final IgLead igLead;
   private final ConsoleSessions sessions;
   private final AuditSearch search;
   private final AuditLog audit;
@@ -73,6 +74,7 @@ final class Console {
 
   Console(
       AccessTokens tokens,
+      IgLead igLead,
       AuditSearch search,
       AuditLog audit,
       AuditTree tree,
@@ -81,6 +83,7 @@ final class Console {
       ECKey auditPublicKey,
       Clock clock) {
     this.tokens = tokens;
+    this.igLead = igLead;
     this.sessions = new ConsoleSessions(clock);
     this.search = search;
     this.audit = audit;
@@ -176,9 +179,10 @@ final class Console {
           e.getMessage());
       return;
     }
-    if (!PolicyEndpoints.IG_ROLE.equals(caller.role())) {
-      refuseSignIn(
-          ctx, "The console is for information governance leads.", "role " + caller.role());
+    Optional<String> notIg = igLead.whyNot(caller);
+    if (notIg.isPresent()) {
+      RequestState.get(ctx).caller = caller;
+      refuseSignIn(ctx, "The console is for information governance leads.", notIg.get());
       return;
     }
     RequestState state = RequestState.get(ctx);
@@ -233,8 +237,17 @@ final class Console {
       }
       return;
     }
+    Caller caller = session.get().caller();
+    RequestState.get(ctx).caller = caller;
+    // Checked again at every page: a client no longer registered for the IG role loses its
+    // sessions.
+    Optional<String> notIg = igLead.whyNot(caller);
+    if (notIg.isPresent()) {
+      sessions.end(session.get().id());
+      ctx.fail(403, IgLead.forbidden(notIg.get()));
+      return;
+    }
     ctx.put("session", session.get());
-    RequestState.get(ctx).caller = session.get().caller();
     ctx.next();
   }
 
@@ -477,8 +490,41 @@ final class Console {
                               "li",
                               source + ": " + released.getJsonArray(source).size() + " records"));
               body.raw("</ul>");
-              show(ctx, "Audit event", body, "console event " + r.eventId());
+              if (!r.emergency()) {
+                show(ctx, "Audit event", body, "console event " + r.eventId());
+                return;
+              }
+              BreakGlassReviews.history(search, id)
+                  .onFailure(e -> BreakGlassReviews.fail(ctx, e))
+                  .onSuccess(
+                      history -> {
+                        reviewHistory(body, history);
+                        show(ctx, "Audit event", body, "console event " + r.eventId());
+                      });
             });
+  }
+
+  /** A break-glass event's reviews: who, of which organisation, when, the outcome and comment. */
+  private static void reviewHistory(Html body, BreakGlassReviews.History history) {
+    body.element("h2", "Reviews of this break-glass access");
+    if (history.reviews().isEmpty()) {
+      body.raw("<p>").text("Not reviewed yet: it is in the review queue.").raw("</p>");
+      return;
+    }
+    List<List<String>> rows = new ArrayList<>();
+    for (BreakGlassReviews.Review v : history.reviews()) {
+      rows.add(
+          List.of(
+              Html.esc(v.reviewedAt()),
+              Html.esc(v.user() + " (" + v.client() + ", " + v.organisation() + ")"),
+              Html.esc(v.outcome()),
+              Html.esc(v.comment()),
+              Html.esc(v.index())));
+    }
+    body.table(
+        history.reviews().size() + " reviews, oldest first",
+        List.of("Reviewed at", "Reviewer", "Outcome", "Comment", "Log index"),
+        rows);
   }
 
   private void accessesPage(RoutingContext ctx) {
@@ -570,6 +616,12 @@ final class Console {
                     .raw(" ")
                     .raw(Html.link("/console/events/" + r.eventId(), "Details"))
                     .raw("</p>");
+                Optional<GatewayException> conflict =
+                    BreakGlassReviews.conflictOfInterest(r, session.caller());
+                if (conflict.isPresent()) {
+                  body.raw("<p>").text(conflict.get().getMessage() + ".").raw("</p></section>");
+                  continue;
+                }
                 String id = r.eventId();
                 body.raw("<form method=\"post\" action=\"/console/reviews/")
                     .text(id)
@@ -623,6 +675,12 @@ final class Console {
             event -> {
               org.placeshare.policy.NhsNumber.tryParse(event.nhsNumber())
                   .ifPresent(p -> state.patient = p);
+              Optional<GatewayException> conflict =
+                  BreakGlassReviews.conflictOfInterest(event, state.caller);
+              if (conflict.isPresent()) {
+                ctx.fail(403, conflict.get());
+                return;
+              }
               audited(ctx, BreakGlassReviews.detail(id, outcome, comment))
                   .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
                   .onSuccess(v -> redirect(ctx, "/console/reviews"));

@@ -23,6 +23,7 @@ import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.ClientAssertionVerifier;
+import org.placeshare.policy.identity.ClientRegistrations;
 import org.placeshare.policy.identity.SigningKey;
 
 /** The gateway's HTTP API, one line per endpoint. */
@@ -79,6 +80,9 @@ public final class GatewayRoutes {
     TokenEndpoint tokenEndpoint =
         new TokenEndpoint(s.assertions(), s.tokens(), s.replay(), s.audit(), clock, s.mutualTls());
     Authentication authentication = new Authentication(s.tokens(), s.mutualTls());
+    // Registrations are read at each check, through the same lookup the tokens are checked against.
+    ClientRegistrations registrations = s.tokens()::registration;
+    IgLead igLead = new IgLead(registrations);
     PersonViewHandler personView =
         new PersonViewHandler(
             vertx,
@@ -101,7 +105,14 @@ public final class GatewayRoutes {
             clock);
     ConsentEndpoints consentEndpoints =
         new ConsentEndpoints(
-            s.consentVerifier(), s.consents(), s.register(), s.consentKey(), s.audit(), clock);
+            s.consentVerifier(),
+            s.consents(),
+            s.register(),
+            s.consentKey(),
+            s.audit(),
+            igLead,
+            new ConsentRecorder(registrations),
+            clock);
     FhirFailureHandler failures = new FhirFailureHandler(s.audit(), clock);
     List<Object> keys = new ArrayList<>();
     keys.add(s.signingKey().publicJwk().toJSONObject());
@@ -186,7 +197,7 @@ public final class GatewayRoutes {
 
     router.route("/policy/*").handler(ctx -> audited(ctx, clock, "policy-admin"));
     router.route("/policy/*").handler(authentication::handle);
-    router.route("/policy/*").handler(policyEndpoints::requireIgLead);
+    router.route("/policy/*").handler(igLead::require);
     router
         .post("/policy/evaluate")
         .handler(BodyHandler.create(false).setBodyLimit(PolicyEndpoints.MAX_EVALUATE_BYTES))
@@ -219,10 +230,11 @@ public final class GatewayRoutes {
     router.get("/audit/proof/inclusion").handler(proofs::inclusion);
     router.get("/audit/proof/consistency").handler(proofs::consistency);
     // Everything else under /audit holds personal data: IG leads only, every read audited.
-    router.route("/audit/*").handler(policyEndpoints::requireIgLead);
+    router.route("/audit/*").handler(igLead::require);
     router.get("/audit/events").handler(auditApi::events);
     router.get("/audit/patients/:nhs/accesses").handler(auditApi::accesses);
     router.get("/audit/reviews").handler(auditApi::awaitingReview);
+    router.get("/audit/reviews/:eventId").handler(auditApi::reviewHistory);
     router
         .post("/audit/reviews/:eventId")
         .handler(BodyHandler.create(false).setBodyLimit(ConsentEndpoints.MAX_BODY_BYTES))
@@ -237,6 +249,7 @@ public final class GatewayRoutes {
 
     new Console(
             s.tokens(),
+            igLead,
             new AuditSearch(s.pool()),
             s.audit(),
             s.tree(),

@@ -52,9 +52,6 @@ import org.placeshare.policy.RelationshipKind;
  */
 final class PolicyEndpoints {
 
-  /** The role an IG lead's access token carries. */
-  static final String IG_ROLE = "ig-lead";
-
   static final String EVALUATE_ACTION = "policy-evaluate";
 
   /** A what-if question is a few fields; nothing bigger is a real one. */
@@ -119,21 +116,6 @@ final class PolicyEndpoints {
                     404,
                     new GatewayException(
                         IssueType.NOTFOUND, "no agreement with that id is loaded")));
-  }
-
-  /** Lets only IG leads through. */
-  void requireIgLead(RoutingContext ctx) {
-    String role = RequestState.get(ctx).caller.role();
-    if (!IG_ROLE.equals(role)) {
-      ctx.fail(
-          403,
-          new GatewayException(
-              IssueType.FORBIDDEN,
-              "this endpoint is for information governance leads",
-              "role " + role + " is not " + IG_ROLE));
-      return;
-    }
-    ctx.next();
   }
 
   void status(RoutingContext ctx) {

@@ -122,21 +122,31 @@ public final class AccessTokens {
     }
     if (!registered(caller)) {
       throw new TokenException(
-          "access token refused: its client is not registered for this organisation and purpose");
+          "access token refused: its client is not registered for this organisation, purpose and"
+              + " role");
     }
     return caller;
   }
 
   /**
    * Whether the caller's client is registered as it was when the caller was verified: for the same
-   * organisation, the purpose still among those it may claim. A client removed or narrowed in the
-   * configuration loses its tokens, and its background jobs, at the next restart.
+   * organisation, the purpose and the role still among those it may claim. A client removed or
+   * narrowed in the configuration loses its tokens, and its background jobs, at the next restart.
    */
   public boolean registered(Caller caller) {
-    RegisteredClient client = clients.get(caller.clientId());
-    return client != null
-        && client.organisation().equals(caller.organisation())
-        && client.purposes().contains(caller.purpose());
+    return registration(caller.clientId())
+        .filter(c -> c.organisation().equals(caller.organisation()))
+        .filter(c -> c.purposes().contains(caller.purpose()))
+        .filter(c -> c.roles().contains(caller.role()))
+        .isPresent();
+  }
+
+  /**
+   * The client's registration as the gateway holds it now: the lookup ({@link ClientRegistrations})
+   * for checks made at request time, such as whether a client may still vouch for an IG lead.
+   */
+  public Optional<RegisteredClient> registration(String clientId) {
+    return Optional.ofNullable(clientId == null ? null : clients.get(clientId));
   }
 
   private Caller verifyInFull(String token) {

@@ -14,7 +14,8 @@ import java.util.Set;
  * token (RFC 7523 section 2.2, the NHS "signed JWT" pattern). It must carry {@code typ} {@value
  * #TYPE}, {@code iss} = {@code sub} = the client id, {@code aud} exactly the token URL, an {@code
  * exp} at most {@link #MAX_LIFETIME} ahead, a {@code jti}, and the user, role and purpose of use
- * the client vouches for.
+ * the client vouches for. The purpose must be one the client is registered for, and so must the
+ * role: a client cannot make itself, say, an IG lead by asking.
  */
 public final class ClientAssertionVerifier {
 
@@ -79,12 +80,12 @@ public final class ClientAssertionVerifier {
       throw new TokenException(
           "client assertion refused: purpose " + purpose + " is not registered for this client");
     }
+    String role = Jwts.role(claims, ROLE_CLAIM);
+    if (!client.roles().contains(role)) {
+      throw new TokenException(
+          "client assertion refused: role " + role + " is not registered for this client");
+    }
     return new VerifiedClientAssertion(
-        client,
-        Jwts.id(claims, USER_CLAIM),
-        Jwts.role(claims, ROLE_CLAIM),
-        purpose,
-        Jwts.id(claims, "jti"),
-        expires);
+        client, Jwts.id(claims, USER_CLAIM), role, purpose, Jwts.id(claims, "jti"), expires);
   }
 }

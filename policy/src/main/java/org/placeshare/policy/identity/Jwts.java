@@ -31,7 +31,7 @@ final class Jwts {
   /** Clocks of honest parties agree within this. */
   static final int MAX_CLOCK_SKEW_SECONDS = 30;
 
-  private static final Pattern ROLE_FORM = Pattern.compile("[a-z][a-z0-9-]{1,63}");
+  static final Pattern ROLE_FORM = Pattern.compile("[a-z][a-z0-9-]{1,63}");
   private static final Pattern ID_FORM = Pattern.compile("[A-Za-z0-9._@:-]{1,128}");
 
   private Jwts() {}

@@ -66,7 +66,11 @@ public class TokenBenchmark {
     SigningKey clientKey = SigningKey.generate();
     RegisteredClient client =
         new RegisteredClient(
-            "coventry-ae", OdsCode.of("R9A"), clientKey.publicJwk(), Set.of(PurposeOfUse.TREAT));
+            "coventry-ae",
+            OdsCode.of("R9A"),
+            clientKey.publicJwk(),
+            Set.of(PurposeOfUse.TREAT),
+            Set.of("clinician"));
     String tokenUrl = GATEWAY + "/oauth2/token";
     coldAccess = new AccessTokens(gatewayKey, GATEWAY, Map.of(client.id(), client), CLOCK, 0);
     cachedAccess = new AccessTokens(gatewayKey, GATEWAY, Map.of(client.id(), client), CLOCK);

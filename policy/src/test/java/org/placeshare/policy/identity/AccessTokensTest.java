@@ -36,7 +36,8 @@ class AccessTokensTest {
           "council-intel",
           OdsCode.of("E08000026"),
           clientKey.publicJwk(),
-          Set.of(PurposeOfUse.of("HOPERAT")));
+          Set.of(PurposeOfUse.of("HOPERAT")),
+          Set.of("analyst"));
   private final Map<String, RegisteredClient> registered = Map.of(client.id(), client);
   private final ClientAssertionVerifier assertions =
       new ClientAssertionVerifier(registered, TOKEN_URL, CLOCK);
@@ -93,7 +94,16 @@ class AccessTokensTest {
             "narrowed to another purpose",
             Map.of(client.id(), registeredAs(client.organisation(), "PUBHLTH")),
             "moved to another organisation",
-            Map.of(client.id(), registeredAs(OdsCode.of("E08000003"), "HOPERAT")));
+            Map.of(client.id(), registeredAs(OdsCode.of("E08000003"), "HOPERAT")),
+            "no longer allowed the role",
+            Map.of(
+                client.id(),
+                new RegisteredClient(
+                    client.id(),
+                    client.organisation(),
+                    clientKey.publicJwk(),
+                    client.purposes(),
+                    Set.of("clinician"))));
 
     since.forEach(
         (change, clients) ->
@@ -102,14 +112,18 @@ class AccessTokensTest {
                 .as(change)
                 .isInstanceOf(TokenException.class)
                 .hasMessage(
-                    "access token refused: its client is not registered for this organisation"
-                        + " and purpose"));
+                    "access token refused: its client is not registered for this organisation,"
+                        + " purpose and role"));
     assertThat(tokens.verify(token).clientId()).isEqualTo(client.id());
   }
 
   private RegisteredClient registeredAs(OdsCode organisation, String purpose) {
     return new RegisteredClient(
-        client.id(), organisation, clientKey.publicJwk(), Set.of(PurposeOfUse.of(purpose)));
+        client.id(),
+        organisation,
+        clientKey.publicJwk(),
+        Set.of(PurposeOfUse.of(purpose)),
+        client.roles());
   }
 
   @Test
