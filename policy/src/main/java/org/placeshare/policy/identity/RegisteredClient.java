@@ -1,25 +1,60 @@
 package org.placeshare.policy.identity;
 
 import com.nimbusds.jose.jwk.ECKey;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PurposeOfUse;
 
 /**
  * A client system registered with the gateway: its id, the organisation it acts for, the public key
- * its assertions are signed with, and the purposes of use it may claim.
+ * its assertions are signed with, the purposes of use it may claim, and whether it is active or
+ * suspended (a suspended client gets no token and its tokens, sessions and jobs stop).
  */
 public record RegisteredClient(
-    String id, OdsCode organisation, ECKey publicKey, Set<PurposeOfUse> purposes) {
+    String id, OdsCode organisation, ECKey publicKey, Set<PurposeOfUse> purposes, Status status) {
+
+  /** Whether the client may act now. Removal is deletion from the registry, not a status. */
+  public enum Status {
+    ACTIVE,
+    SUSPENDED;
+
+    /** The status as the clients file and the audit spell it: {@code active}, {@code suspended}. */
+    public String code() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The status for its code, if it is one. */
+    public static Optional<Status> of(String code) {
+      for (Status s : values()) {
+        if (s.code().equals(code)) {
+          return Optional.of(s);
+        }
+      }
+      return Optional.empty();
+    }
+  }
 
   public RegisteredClient {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(organisation, "organisation");
     Objects.requireNonNull(publicKey, "publicKey");
+    Objects.requireNonNull(status, "status");
     if (publicKey.isPrivate()) {
       throw new IllegalArgumentException("a client is registered with its public key only");
     }
     purposes = Set.copyOf(purposes);
+  }
+
+  /** An active client. */
+  public RegisteredClient(
+      String id, OdsCode organisation, ECKey publicKey, Set<PurposeOfUse> purposes) {
+    this(id, organisation, publicKey, purposes, Status.ACTIVE);
+  }
+
+  public boolean active() {
+    return status == Status.ACTIVE;
   }
 }
