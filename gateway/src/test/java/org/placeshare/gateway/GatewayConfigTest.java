@@ -180,7 +180,7 @@ class GatewayConfigTest {
         .hasValue(new GatewayConfig.ClientsFile(dir.resolve("registry/clients.yaml"), false));
     assertThat(
             GatewayConfig.reloadClients(
-                config.clientsFile().orElseThrow(), java.util.Set.of("R9A")))
+                config.clientsFile().orElseThrow(), java.util.Set.of("R9A", "Y90001")))
         .hasSize(2);
   }
 
