@@ -47,6 +47,9 @@ import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.NationalOptOuts;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.gateway.storage.Database;
+import org.placeshare.gateway.trust.ClientStore;
+import org.placeshare.gateway.trust.CrlStore;
+import org.placeshare.gateway.trust.Revocations;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.PolicyFolder;
@@ -82,6 +85,8 @@ public final class Gateway {
   private final AuditTree tree;
   private final AuditLog audit;
   private final ExportRunner runner;
+  private final ClientStore clients;
+  private final Optional<CrlStore> crl;
 
   private Gateway(
       Vertx vertx,
@@ -93,7 +98,9 @@ public final class Gateway {
       Optional<NationalOptOuts> optOuts,
       AuditTree tree,
       AuditLog audit,
-      ExportRunner runner) {
+      ExportRunner runner,
+      ClientStore clients,
+      Optional<CrlStore> crl) {
     this.vertx = vertx;
     this.server = server;
     this.database = database;
@@ -104,6 +111,8 @@ public final class Gateway {
     this.tree = tree;
     this.audit = audit;
     this.runner = runner;
+    this.clients = clients;
+    this.crl = crl;
   }
 
   /** The audit tree: checkpoints and proofs. */
@@ -126,7 +135,8 @@ public final class Gateway {
     Optional<SigningKey> consentKey;
     Optional<Pseudonyms> pseudonyms;
     SigningKey auditKey;
-    Map<String, RegisteredClient> clients;
+    ClientStore clients;
+    Optional<CrlStore> crl;
     List<RecordSource> sources;
     HttpServerOptions serverOptions;
     try {
@@ -136,7 +146,12 @@ public final class Gateway {
       auditKey = config.auditKey().map(SigningKey::readPrivatePem).orElse(signingKey);
       pseudonyms =
           config.pseudonymKey().map(f -> new Pseudonyms(Base64URL.from(secret(f)).decode()));
-      clients = clients(config);
+      clients = ClientStore.load(config, Gateway::clients, clock);
+      crl =
+          config
+              .tls()
+              .flatMap(
+                  t -> t.clientCrl().map(f -> CrlStore.load(f, t.clientCa().orElseThrow(), clock)));
       serverOptions = serverOptions(config);
       sources = sources(vertx, config);
     } catch (RuntimeException e) {
@@ -167,6 +182,7 @@ public final class Gateway {
                               policy,
                               p -> p.status().refusedReloads());
                           AuditLog audit = new AuditLog(db.pool(), metrics::auditBatch);
+                          Revocations revocations = new Revocations(db.pool(), tokens, crl);
                           AuditTree tree =
                               new AuditTree(db.pool(), auditKey, config.auditOrigin(), clock);
                           Optional<NationalOptOuts> optOuts =
@@ -193,7 +209,7 @@ public final class Gateway {
                                   new ExportRunner.Settings(
                                       c.concurrency(), c.lease(), c.keep(), c.suppressBelow()),
                                   metrics,
-                                  tokens::registered,
+                                  revocations::refusal,
                                   clock);
                           var services =
                               new GatewayRoutes.Services(
@@ -222,9 +238,12 @@ public final class Gateway {
                                   c,
                                   runner,
                                   memberRelease,
+                                  clients,
+                                  revocations,
                                   clock);
                           return audit
                               .adoptUntreed()
+                              .compose(adopted -> clients.record(db.pool(), audit))
                               .compose(
                                   adopted ->
                                       optOuts
@@ -239,6 +258,8 @@ public final class Gateway {
                               .map(
                                   server -> {
                                     policy.watch(vertx, config.policyPoll());
+                                    clients.watch(vertx, config.policyPoll());
+                                    crl.ifPresent(l -> l.watch(vertx, config.policyPoll()));
                                     optOuts.ifPresent(o -> o.watch(vertx, config.policyPoll()));
                                     tree.start(vertx);
                                     runner.start();
@@ -252,7 +273,9 @@ public final class Gateway {
                                         optOuts,
                                         tree,
                                         audit,
-                                        runner);
+                                        runner,
+                                        clients,
+                                        crl);
                                   })
                               .recover(e -> db.close().transform(x -> Future.failedFuture(e)));
                         })
@@ -305,9 +328,9 @@ public final class Gateway {
     return options;
   }
 
-  private static Map<String, RegisteredClient> clients(GatewayConfig config) {
+  private static Map<String, RegisteredClient> clients(List<GatewayConfig.Client> registered) {
     Map<String, RegisteredClient> clients = new HashMap<>();
-    for (GatewayConfig.Client c : config.clients()) {
+    for (GatewayConfig.Client c : registered) {
       Set<PurposeOfUse> purposes =
           c.purposes().stream().map(PurposeOfUse::of).collect(Collectors.toSet());
       clients.put(
@@ -317,7 +340,8 @@ public final class Gateway {
               OdsCode.of(c.organisation()),
               SigningKey.readPublicPem(c.publicKey()),
               purposes,
-              c.roles()));
+              c.roles(),
+              RegisteredClient.Status.of(c.status()).orElseThrow()));
     }
     return clients;
   }
@@ -360,6 +384,21 @@ public final class Gateway {
     }
   }
 
+  /** The client registry in force and its reload status. */
+  public ClientStore clients() {
+    return clients;
+  }
+
+  /** The client CA's revocation list in force, when one is configured. */
+  public Optional<CrlStore> revocationList() {
+    return crl;
+  }
+
+  /** For tests in this package: the id under which this instance's runner leases cohort jobs. */
+  String exportRunnerOwner() {
+    return runner.owner();
+  }
+
   /** The agreements in force and their reload status. */
   public PolicyStore policy() {
     return policy;
@@ -390,6 +429,8 @@ public final class Gateway {
    */
   public Future<Void> stop() {
     policy.stop(vertx);
+    clients.stop(vertx);
+    crl.ifPresent(c -> c.stop(vertx));
     optOuts.ifPresent(o -> o.stop(vertx));
     tree.stop(vertx);
     return server

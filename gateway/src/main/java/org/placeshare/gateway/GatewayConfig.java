@@ -40,6 +40,8 @@ import java.util.Set;
  * @param pseudonymKey a file holding the secret (base64url, 32 bytes or more) that keys
  *     per-agreement pseudonyms; without it, agreements asking for pseudonyms release no identifier
  * @param cohorts cohort registration and bulk export limits
+ * @param clientsFile where the client registry is reloaded from while the gateway runs: the file
+ *     named by {@code clientsFile}, or this configuration file when clients are listed inline
  */
 public record GatewayConfig(
     String host,
@@ -64,7 +66,68 @@ public record GatewayConfig(
     Optional<Path> auditKey,
     int maxConcurrentRequests,
     int clientRequestsPerMinute,
-    Cohorts cohorts) {
+    Cohorts cohorts,
+    Optional<ClientsFile> clientsFile) {
+
+  /**
+   * The file the client registry is reloaded from.
+   *
+   * @param configuration true when it is the whole gateway configuration (clients listed inline): a
+   *     reload reads and checks all of it, and only its clients take effect before a restart
+   */
+  public record ClientsFile(Path path, boolean configuration) {}
+
+  /** A configuration whose clients are fixed until a restart. */
+  public GatewayConfig(
+      String host,
+      int port,
+      String publicUrl,
+      Path dataDir,
+      Optional<String> databaseUrl,
+      Path signingKey,
+      Path agreements,
+      List<Path> agreementSigners,
+      boolean agreementSignaturesRequired,
+      Duration policyPoll,
+      List<Organisation> organisations,
+      List<Client> clients,
+      List<Source> sources,
+      Optional<Path> consentKey,
+      List<ConsentIssuer> consentIssuers,
+      Optional<Path> issuerTrustCa,
+      Optional<Path> nationalOptOuts,
+      Optional<Tls> tls,
+      Optional<Path> pseudonymKey,
+      Optional<Path> auditKey,
+      int maxConcurrentRequests,
+      int clientRequestsPerMinute,
+      Cohorts cohorts) {
+    this(
+        host,
+        port,
+        publicUrl,
+        dataDir,
+        databaseUrl,
+        signingKey,
+        agreements,
+        agreementSigners,
+        agreementSignaturesRequired,
+        policyPoll,
+        organisations,
+        clients,
+        sources,
+        consentKey,
+        consentIssuers,
+        issuerTrustCa,
+        nationalOptOuts,
+        tls,
+        pseudonymKey,
+        auditKey,
+        maxConcurrentRequests,
+        clientRequestsPerMinute,
+        cohorts,
+        Optional.empty());
+  }
 
   /**
    * Cohorts and their bulk jobs.
@@ -112,9 +175,17 @@ public record GatewayConfig(
 
   /**
    * The gateway's TLS: its certificate chain and key (PEM); with {@code clientCa}, clients must
-   * present a certificate issued by that CA whose subject CN is their registered client id.
+   * present a certificate issued by that CA that names their registered client id (see {@code
+   * CertificateIdentity}); with {@code clientCrl}, one the CA has not revoked (the CRL file is
+   * reloaded when it changes).
    */
-  public record Tls(Path certificate, Path privateKey, Optional<Path> clientCa) {}
+  public record Tls(
+      Path certificate, Path privateKey, Optional<Path> clientCa, Optional<Path> clientCrl) {
+
+    public Tls(Path certificate, Path privateKey, Optional<Path> clientCa) {
+      this(certificate, privateKey, clientCa, Optional.empty());
+    }
+  }
 
   /** A party to agreements: a GP practice, trust, council or other body. */
   public record Organisation(String code, String name) {}
@@ -125,9 +196,25 @@ public record GatewayConfig(
    * @param purposes the purposes of use it may claim
    * @param roles the user roles it may vouch for ({@code user_role} in its assertions), e.g. {@code
    *     clinician}; only a client registered for {@code ig-lead} can act for an IG lead
+   * @param status {@value #ACTIVE} or {@value #SUSPENDED}
    */
   public record Client(
-      String id, String organisation, Path publicKey, Set<String> purposes, Set<String> roles) {}
+      String id,
+      String organisation,
+      Path publicKey,
+      Set<String> purposes,
+      Set<String> roles,
+      String status) {
+
+    public static final String ACTIVE = "active";
+    public static final String SUSPENDED = "suspended";
+
+    /** An active client. */
+    public Client(
+        String id, String organisation, Path publicKey, Set<String> purposes, Set<String> roles) {
+      this(id, organisation, publicKey, purposes, roles, ACTIVE);
+    }
+  }
 
   /**
    * A record source, in order of authority (the first that holds a person supplies the view's
@@ -219,7 +306,11 @@ public record GatewayConfig(
       String auditKey,
       Integer maxConcurrentRequests,
       Integer clientRequestsPerMinute,
-      RawCohorts cohorts) {}
+      RawCohorts cohorts,
+      String clientsFile) {}
+
+  /** A clients file: the registry alone, reloaded while the gateway runs. */
+  record RawClientsFile(List<RawClient> clients) {}
 
   record RawCohorts(
       Integer maxMembers,
@@ -237,14 +328,15 @@ public record GatewayConfig(
       List<String> algorithms,
       Boolean viaGateway) {}
 
-  record RawTls(String certificate, String privateKey, String clientCa) {}
+  record RawTls(String certificate, String privateKey, String clientCa, String clientCrl) {}
 
   record RawClient(
       String id,
       String organisation,
       String publicKey,
       List<String> purposes,
-      List<String> roles) {}
+      List<String> roles,
+      String status) {}
 
   record RawSource(
       String id,
@@ -379,14 +471,22 @@ public record GatewayConfig(
     }
     List<Client> clients = new ArrayList<>();
     for (RawClient c : raw.clients() == null ? List.<RawClient>of() : raw.clients()) {
-      clients.add(
-          new Client(
-              required(problems, "clients[].id", c.id()),
-              required(problems, "clients[].organisation", c.organisation()),
-              path(base, required(problems, "clients[].publicKey", c.publicKey())),
-              Set.copyOf(c.purposes() == null ? List.of() : c.purposes()),
-              roles(problems, c)));
+      clients.add(client(problems, base, c));
     }
+    ClientsFile clientsFile = new ClientsFile(file.toAbsolutePath(), true);
+    if (raw.clientsFile() != null) {
+      clientsFile = new ClientsFile(path(base, raw.clientsFile()), false);
+      if (raw.clients() != null) {
+        problems.add("clients: expected the clients inline or a clientsFile, not both");
+      } else {
+        try {
+          clients.addAll(clients(clientsFile.path(), Set.of()));
+        } catch (ConfigException e) {
+          problems.add("clientsFile: " + e.getMessage());
+        }
+      }
+    }
+    onceEach(problems, clients);
     List<Source> sources = new ArrayList<>();
     for (RawSource s : raw.sources() == null ? List.<RawSource>of() : raw.sources()) {
       String kind = s.kind() == null ? Source.FHIR : s.kind();
@@ -435,7 +535,11 @@ public record GatewayConfig(
               new Tls(
                   path(base, required(problems, "tls.certificate", raw.tls().certificate())),
                   path(base, required(problems, "tls.privateKey", raw.tls().privateKey())),
-                  Optional.ofNullable(path(base, raw.tls().clientCa()))));
+                  Optional.ofNullable(path(base, raw.tls().clientCa())),
+                  Optional.ofNullable(path(base, raw.tls().clientCrl()))));
+      if (raw.tls().clientCrl() != null && raw.tls().clientCa() == null) {
+        problems.add("tls.clientCrl: expected a clientCa whose revocation list it is, got none");
+      }
     }
     GatewayConfig config =
         new GatewayConfig(
@@ -461,7 +565,8 @@ public record GatewayConfig(
             Optional.ofNullable(path(base, raw.auditKey())),
             maxConcurrent,
             perMinute,
-            cohorts(problems, base, raw));
+            cohorts(problems, base, raw),
+            Optional.of(clientsFile));
     if (tls.isEmpty() && host != null && !LOOPBACK.contains(host)) {
       problems.add(
           "tls: expected a certificate and privateKey when host is "
@@ -488,6 +593,97 @@ public record GatewayConfig(
       throw new ConfigException(file + ":\n" + String.join("\n", problems));
     }
     return config;
+  }
+
+  /** The status a client entry states; active when it states none. */
+  /** One client registration, inline in the configuration or in a clients file. */
+  private static Client client(List<String> problems, Path base, RawClient c) {
+    return new Client(
+        required(problems, "clients[].id", c.id()),
+        required(problems, "clients[].organisation", c.organisation()),
+        path(base, required(problems, "clients[].publicKey", c.publicKey())),
+        Set.copyOf(c.purposes() == null ? List.of() : c.purposes()),
+        roles(problems, c),
+        status(problems, c));
+  }
+
+  private static String status(List<String> problems, RawClient c) {
+    String status = c.status() == null ? Client.ACTIVE : c.status();
+    if (!status.equals(Client.ACTIVE) && !status.equals(Client.SUSPENDED)) {
+      problems.add(
+          "clients[" + c.id() + "].status: expected active or suspended, got " + c.status());
+    }
+    return status;
+  }
+
+  private static void onceEach(List<String> problems, List<Client> clients) {
+    Set<String> ids = new java.util.HashSet<>();
+    for (Client c : clients) {
+      if (c.id() != null && !ids.add(c.id())) {
+        problems.add("clients[]: expected each id once, got " + c.id() + " again");
+      }
+    }
+  }
+
+  /**
+   * Reads the client registry again, for a reload while the gateway runs: from a clients file, or
+   * from the whole configuration file (checked whole) when clients are listed inline.
+   *
+   * @param organisations the ODS codes the running gateway knows; a client may name only these
+   * @throws ConfigException listing every problem; the running registry then stays in force
+   */
+  public static List<Client> reloadClients(ClientsFile source, Set<String> organisations) {
+    List<Client> clients =
+        source.configuration() ? load(source.path()).clients() : clients(source.path(), Set.of());
+    List<String> problems = new ArrayList<>();
+    for (Client c : clients) {
+      unregistered(
+          problems, organisations, "clients[" + c.id() + "].organisation", c.organisation());
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(source.path() + ":\n" + String.join("\n", problems));
+    }
+    return clients;
+  }
+
+  /** Reads a clients file: {@code clients:} and nothing else; paths relative to its folder. */
+  static List<Client> clients(Path file, Set<String> organisations) {
+    RawClientsFile raw;
+    try {
+      if (Files.size(file) > MAX_CONFIG_BYTES) {
+        throw new ConfigException(file + ": expected at most " + MAX_CONFIG_BYTES + " bytes");
+      }
+      raw =
+          new ObjectMapper(new YAMLFactory())
+              .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+              .readValue(file.toFile(), RawClientsFile.class);
+    } catch (UnrecognizedPropertyException e) {
+      throw new ConfigException(file + ": unknown key '" + e.getPropertyName() + "'");
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot be read as a clients file: " + e.getMessage());
+    }
+    if (raw == null || raw.clients() == null) {
+      throw new ConfigException(file + ": expected clients: a list of client registrations");
+    }
+    Path base = file.toAbsolutePath().getParent();
+    List<String> problems = new ArrayList<>();
+    List<Client> clients = new ArrayList<>();
+    for (RawClient c : raw.clients()) {
+      if (c == null) {
+        problems.add("clients[]: expected a client registration, got nothing");
+        continue;
+      }
+      clients.add(client(problems, base, c));
+    }
+    onceEach(problems, clients);
+    for (Client c : clients) {
+      unregistered(
+          problems, organisations, "clients[" + c.id() + "].organisation", c.organisation());
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(file + ":\n" + String.join("\n", problems));
+    }
+    return clients;
   }
 
   private static List<ConsentIssuer> consentIssuers(

@@ -197,4 +197,66 @@ class GatewayConfigTest {
     assertThatThrownBy(() -> GatewayConfig.load(file, java.util.Map.of("PLACESHARE_PORT", "x")))
         .hasMessageContaining("expected a whole number");
   }
+
+  @Test
+  void clientsFile_isReadFromItsOwnFolder_andReloadsFromThere() throws Exception {
+    Files.createDirectories(dir.resolve("registry"));
+    Path clients = dir.resolve("registry/clients.yaml");
+    Files.writeString(
+        clients,
+        """
+        clients:
+          - {id: coventry-ae, organisation: R9A, publicKey: ae.pub.pem, purposes: [TREAT], roles: [clinician]}
+          - {id: gp, organisation: Y90001, publicKey: gp.pub.pem, purposes: [TREAT], roles: [clinician], status: suspended}
+        """);
+
+    GatewayConfig config = GatewayConfig.load(write("clientsFile: registry/clients.yaml\n"));
+
+    assertThat(config.clients())
+        .extracting(GatewayConfig.Client::status)
+        .containsExactly("active", "suspended");
+    assertThat(config.clients().get(0).publicKey()).isEqualTo(dir.resolve("registry/ae.pub.pem"));
+    assertThat(config.clientsFile())
+        .hasValue(new GatewayConfig.ClientsFile(dir.resolve("registry/clients.yaml"), false));
+    assertThat(
+            GatewayConfig.reloadClients(
+                config.clientsFile().orElseThrow(), java.util.Set.of("R9A", "Y90001")))
+        .hasSize(2);
+  }
+
+  @Test
+  void clientsFile_withAnUnknownOrganisationOrStatus_orBesideInlineClients_isRefused()
+      throws Exception {
+    Path clients = dir.resolve("clients.yaml");
+    Files.writeString(
+        clients,
+        """
+        clients:
+          - {id: x, organisation: R9A, publicKey: x.pub.pem, purposes: [TREAT], roles: [clinician], status: paused}
+        """);
+    assertThatThrownBy(
+            () ->
+                GatewayConfig.load(
+                    write(
+                        """
+                        clientsFile: clients.yaml
+                        clients:
+                          - {id: y, organisation: R9A, publicKey: y.pub.pem, purposes: [TREAT], roles: [clinician]}
+                        """)))
+        .hasMessageContaining("clients: expected the clients inline or a clientsFile, not both");
+    assertThatThrownBy(() -> GatewayConfig.load(write("clientsFile: clients.yaml\n")))
+        .hasMessageContaining("clients[x].status: expected active or suspended, got paused");
+    Files.writeString(
+        clients,
+        """
+        clients:
+          - {id: x, organisation: QWU, publicKey: x.pub.pem, purposes: [TREAT], roles: [clinician]}
+        """);
+    assertThatThrownBy(
+            () ->
+                GatewayConfig.reloadClients(
+                    new GatewayConfig.ClientsFile(clients, false), java.util.Set.of("R9A")))
+        .hasMessageContaining(
+            "clients[x].organisation: expected an organisation listed under organisations, got QWU");
+  }
 }

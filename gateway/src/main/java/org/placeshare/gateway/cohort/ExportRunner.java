@@ -19,7 +19,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
+import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.hl7.fhir.r4.model.OperationOutcome;
@@ -66,7 +66,7 @@ public final class ExportRunner {
   private final ExportFiles files;
   private final Settings settings;
   private final Metrics metrics;
-  private final Predicate<Caller> registered;
+  private final Function<Caller, Future<Optional<String>>> standing;
   private final Clock clock;
   private final String owner = UUID.randomUUID().toString();
 
@@ -84,7 +84,7 @@ public final class ExportRunner {
       Path directory,
       Settings settings,
       Metrics metrics,
-      Predicate<Caller> registered,
+      Function<Caller, Future<Optional<String>>> standing,
       Clock clock) {
     this.vertx = vertx;
     this.jobs = jobs;
@@ -94,12 +94,17 @@ public final class ExportRunner {
     this.files = new ExportFiles(directory);
     this.settings = settings;
     this.metrics = metrics;
-    this.registered = registered;
+    this.standing = standing;
     this.clock = clock;
   }
 
   public Settings settings() {
     return settings;
+  }
+
+  /** The id under which this runner leases jobs. */
+  public String owner() {
+    return owner;
   }
 
   /** The job's file of one type, if it exists (the name is checked first). */
@@ -169,18 +174,37 @@ public final class ExportRunner {
   }
 
   private Future<Void> run(ExportJobs.Job job) {
-    // A job acts for its client only while the client is registered as it was at the kick-off:
-    // one removed or narrowed in the configuration stops its jobs when they resume.
-    if (!registered.test(job.caller())) {
-      return fail(
-          job,
-          "client "
-              + job.caller().clientId()
-              + " is no longer registered for "
-              + job.caller().organisation().value()
-              + " and purpose "
-              + job.caller().purpose().code());
-    }
+    return standing(job, () -> start(job));
+  }
+
+  /**
+   * Goes on only while the job's client stands as it did at the kick-off: registered for the same
+   * organisation and purpose on this instance, and neither suspended nor removed anywhere in the
+   * fleet. Asked before every chunk, so a suspension made through any instance stops the job here
+   * before its next chunk.
+   */
+  private Future<Void> standing(ExportJobs.Job job, java.util.function.Supplier<Future<Void>> go) {
+    return standing
+        .apply(job.caller())
+        .compose(
+            refusal -> {
+              if (refusal.isEmpty()) {
+                return go.get();
+              }
+              String why =
+                  refusal.get().startsWith("its client is not registered")
+                      ? "client "
+                          + job.caller().clientId()
+                          + " is no longer registered for "
+                          + job.caller().organisation().value()
+                          + " and purpose "
+                          + job.caller().purpose().code()
+                      : refusal.get();
+              return fail(job, why).compose(v -> Future.failedFuture(new Stopped()));
+            });
+  }
+
+  private Future<Void> start(ExportJobs.Job job) {
     JsonObject progress = job.progress();
     return cohorts
         .find(job.cohort(), job.caller().organisation())
@@ -216,6 +240,10 @@ public final class ExportRunner {
     if (stopping) {
       return Future.succeededFuture();
     }
+    return standing(job, () -> members(job, size, position, progress));
+  }
+
+  private Future<Void> members(ExportJobs.Job job, int size, int position, JsonObject progress) {
     return cohorts
         .members(job.cohort(), position, settings.concurrency() * CHUNK_PER_WORKER)
         .compose(

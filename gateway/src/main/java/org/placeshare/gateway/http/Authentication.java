@@ -3,6 +3,7 @@ package org.placeshare.gateway.http;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.placeshare.gateway.trust.Revocations;
 import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.Caller;
 import org.placeshare.policy.identity.TokenException;
@@ -10,7 +11,9 @@ import org.placeshare.policy.identity.TokenException;
 /**
  * Step 1 of the request path: the bearer access token, verified into a {@code Caller}. A token
  * bound to a client certificate (RFC 8705) is good only on a connection presenting that
- * certificate; with mutual TLS on, every token must be bound.
+ * certificate; with mutual TLS on, every token must be bound. A certificate its CA has revoked is
+ * refused; and a token is good only while nobody has taken trust back: its client suspended or
+ * removed, or the token itself revoked, through any instance ({@link Revocations}).
  */
 final class Authentication {
 
@@ -18,10 +21,12 @@ final class Authentication {
 
   private final AccessTokens tokens;
   private final boolean mutualTls;
+  private final Revocations revocations;
 
-  Authentication(AccessTokens tokens, boolean mutualTls) {
+  Authentication(AccessTokens tokens, boolean mutualTls, Revocations revocations) {
     this.tokens = tokens;
     this.mutualTls = mutualTls;
+    this.revocations = revocations;
   }
 
   void handle(RoutingContext ctx) {
@@ -38,7 +43,15 @@ final class Authentication {
       refuse(ctx, e.getMessage());
       return;
     }
-    Optional<String> presented = ClientCertificate.of(ctx).map(ClientCertificate::thumbprint);
+    Optional<ClientCertificate> certificate = ClientCertificate.of(ctx);
+    Optional<String> revoked =
+        certificate.flatMap(c -> revocations.certificateRefusal(c.certificate()));
+    if (revoked.isPresent()) {
+      RequestState.get(ctx).caller = caller;
+      refuse(ctx, "client certificate refused: " + revoked.get());
+      return;
+    }
+    Optional<String> presented = certificate.map(ClientCertificate::thumbprint);
     if (caller.certificateThumbprint().isPresent()
         && !caller.certificateThumbprint().equals(presented)) {
       refuse(ctx, "access token refused: bound to a client certificate this connection lacks");
@@ -49,7 +62,26 @@ final class Authentication {
       return;
     }
     RequestState.get(ctx).caller = caller;
-    ctx.next();
+    // The fleet's record is a query: a body waits paused, unread, until it is answered.
+    ctx.request().pause();
+    revocations
+        .refusal(caller)
+        .onComplete(
+            checked -> {
+              ctx.request().resume();
+              if (checked.failed()) {
+                ctx.fail(
+                    503,
+                    new GatewayException(
+                        IssueType.TRANSIENT,
+                        "the gateway cannot check the access token now; try again shortly",
+                        "revocation check failed: " + checked.cause().getClass().getSimpleName()));
+              } else if (checked.result().isPresent()) {
+                refuse(ctx, "access token refused: " + checked.result().get());
+              } else {
+                ctx.next();
+              }
+            });
   }
 
   private static void refuse(RoutingContext ctx, String why) {

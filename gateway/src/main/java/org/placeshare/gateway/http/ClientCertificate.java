@@ -9,16 +9,22 @@ import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Optional;
-import javax.naming.InvalidNameException;
-import javax.naming.ldap.LdapName;
-import javax.naming.ldap.Rdn;
 import javax.net.ssl.SSLPeerUnverifiedException;
+import org.placeshare.policy.identity.CertificateIdentity;
 
 /**
  * The certificate a client presented on this connection (mutual TLS), already checked against the
- * configured CA by the TLS handshake: its subject CN (the client id) and its RFC 8705 thumbprint.
+ * configured CA by the TLS handshake: the names it carries (which client it names is decided by
+ * {@link CertificateIdentity}), its RFC 8705 thumbprint, and the certificate itself, for the CA's
+ * revocation list.
  */
-record ClientCertificate(String commonName, String thumbprint) {
+record ClientCertificate(
+    CertificateIdentity identity, String thumbprint, X509Certificate certificate) {
+
+  /** Its subject CN. */
+  String commonName() {
+    return identity.commonName();
+  }
 
   /** The connection's client certificate, if it presented one. */
   static Optional<ClientCertificate> of(RoutingContext ctx) {
@@ -34,7 +40,7 @@ record ClientCertificate(String commonName, String thumbprint) {
     if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof X509Certificate leaf)) {
       return Optional.empty();
     }
-    return Optional.of(new ClientCertificate(commonName(leaf), thumbprint(leaf)));
+    return Optional.of(new ClientCertificate(CertificateIdentity.of(leaf), thumbprint(leaf), leaf));
   }
 
   /** base64url(SHA-256(DER)), the {@code x5t#S256} of RFC 8705 section 3.1. */
@@ -45,18 +51,5 @@ record ClientCertificate(String commonName, String thumbprint) {
     } catch (NoSuchAlgorithmException | CertificateEncodingException e) {
       throw new IllegalStateException("cannot hash a certificate the handshake accepted", e);
     }
-  }
-
-  private static String commonName(X509Certificate certificate) {
-    try {
-      for (Rdn rdn : new LdapName(certificate.getSubjectX500Principal().getName()).getRdns()) {
-        if (rdn.getType().equalsIgnoreCase("CN")) {
-          return rdn.getValue().toString();
-        }
-      }
-    } catch (InvalidNameException e) {
-      return "";
-    }
-    return "";
   }
 }

@@ -39,6 +39,7 @@ import org.placeshare.gateway.audit.AuditTree;
 import org.placeshare.gateway.audit.AuditVerifier;
 import org.placeshare.gateway.audit.Checkpoint;
 import org.placeshare.gateway.policy.PolicyStore;
+import org.placeshare.gateway.trust.Revocations;
 import org.placeshare.policy.Agreement;
 import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.Caller;
@@ -61,6 +62,7 @@ final class Console {
 
   private final AccessTokens tokens;
   private final IgLead igLead;
+  private final Revocations revocations;
   private final ConsoleSessions sessions;
   private final AuditSearch search;
   private final AuditLog audit;
@@ -81,9 +83,11 @@ final class Console {
       PolicyStore policy,
       Pool pool,
       ECKey auditPublicKey,
+      Revocations revocations,
       Clock clock) {
     this.tokens = tokens;
     this.igLead = igLead;
+    this.revocations = revocations;
     this.sessions = new ConsoleSessions(clock);
     this.search = search;
     this.audit = audit;
@@ -185,6 +189,21 @@ final class Console {
       refuseSignIn(ctx, "The console is for information governance leads.", notIg.get());
       return;
     }
+    revocations
+        .refusal(caller)
+        .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
+        .onSuccess(
+            refusal ->
+                refusal.ifPresentOrElse(
+                    why ->
+                        refuseSignIn(
+                            ctx,
+                            "That token was refused. Ask for a fresh one: tokens last five minutes.",
+                            why),
+                    () -> startSession(ctx, caller)));
+  }
+
+  private void startSession(RoutingContext ctx, Caller caller) {
     RequestState state = RequestState.get(ctx);
     state.action = "console-sign-in";
     state.caller = caller;
@@ -248,7 +267,30 @@ final class Console {
       return;
     }
     ctx.put("session", session.get());
-    ctx.next();
+    // A session lasts only while its client and the token it began with stand: one suspended,
+    // removed or revoked through any instance ends it at its next page.
+    ctx.request().pause();
+    revocations
+        .refusal(caller)
+        .onComplete(
+            checked -> {
+              ctx.request().resume();
+              if (checked.failed()) {
+                ctx.fail(503, new AuditUnavailable(checked.cause()));
+              } else if (checked.result().isPresent()) {
+                sessions.end(session.get().id());
+                ctx.response()
+                    .addCookie(Cookie.cookie(COOKIE, "").setPath("/console").setMaxAge(0));
+                ctx.fail(
+                    401,
+                    new GatewayException(
+                        IssueType.LOGIN,
+                        "your console session has ended: sign in again",
+                        "console session ended: " + checked.result().get()));
+              } else {
+                ctx.next();
+              }
+            });
   }
 
   private void requireCsrfOnChange(RoutingContext ctx) {

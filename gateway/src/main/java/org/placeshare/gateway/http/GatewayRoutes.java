@@ -60,6 +60,8 @@ public final class GatewayRoutes {
       org.placeshare.gateway.GatewayConfig.Cohorts cohortSettings,
       org.placeshare.gateway.cohort.ExportRunner exportRunner,
       org.placeshare.gateway.cohort.MemberRelease memberRelease,
+      org.placeshare.gateway.trust.ClientStore clients,
+      org.placeshare.gateway.trust.Revocations revocations,
       Clock clock) {}
 
   public static Router create(Vertx vertx, Services s) {
@@ -78,8 +80,16 @@ public final class GatewayRoutes {
                     .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
                     .end(s.metrics().scrape()));
     TokenEndpoint tokenEndpoint =
-        new TokenEndpoint(s.assertions(), s.tokens(), s.replay(), s.audit(), clock, s.mutualTls());
-    Authentication authentication = new Authentication(s.tokens(), s.mutualTls());
+        new TokenEndpoint(
+            s.assertions(),
+            s.tokens(),
+            s.replay(),
+            s.audit(),
+            clock,
+            s.mutualTls(),
+            s.revocations(),
+            s.clients());
+    Authentication authentication = new Authentication(s.tokens(), s.mutualTls(), s.revocations());
     // Registrations are read at each check, through the same lookup the tokens are checked against.
     ClientRegistrations registrations = s.tokens()::registration;
     IgLead igLead = new IgLead(registrations);
@@ -206,6 +216,9 @@ public final class GatewayRoutes {
     router.post("/policy/reload").handler(policyEndpoints::reload);
     router.route("/policy/*").failureHandler(failures::handle);
 
+    new TrustEndpoints(vertx, s.clients(), s.revocations(), s.audit(), clock)
+        .mount(router, authentication::handle, igLead::require, failures);
+
     router.route("/consents*").handler(ctx -> audited(ctx, clock, "consent"));
     router.route("/consents*").handler(authentication::handle);
     router
@@ -256,6 +269,7 @@ public final class GatewayRoutes {
             s.policy(),
             s.pool(),
             s.auditPublicKey(),
+            s.revocations(),
             clock)
         .mount(router);
 

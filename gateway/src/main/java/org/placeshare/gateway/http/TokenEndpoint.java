@@ -8,13 +8,16 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.consent.AssertionReplay;
+import org.placeshare.gateway.trust.Revocations;
 import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.ClientAssertionVerifier;
+import org.placeshare.policy.identity.ClientRegistry;
 import org.placeshare.policy.identity.TokenException;
 import org.placeshare.policy.identity.VerifiedClientAssertion;
 
@@ -41,6 +44,8 @@ final class TokenEndpoint {
   private final AuditLog audit;
   private final Clock clock;
   private final boolean mutualTls;
+  private final Revocations revocations;
+  private final Supplier<ClientRegistry> registry;
 
   TokenEndpoint(
       ClientAssertionVerifier assertions,
@@ -48,7 +53,11 @@ final class TokenEndpoint {
       AssertionReplay replay,
       AuditLog audit,
       Clock clock,
-      boolean mutualTls) {
+      boolean mutualTls,
+      Revocations revocations,
+      Supplier<ClientRegistry> registry) {
+    this.revocations = revocations;
+    this.registry = registry;
     this.assertions = assertions;
     this.tokens = tokens;
     this.replay = replay;
@@ -76,21 +85,42 @@ final class TokenEndpoint {
     }
     String client = assertion.client().id();
     Optional<ClientCertificate> certificate = ClientCertificate.of(ctx);
-    if (mutualTls && certificate.map(c -> !c.commonName().equals(client)).orElse(true)) {
-      refuse(
-          ctx,
-          401,
-          "invalid_client",
-          "client assertion refused: the client certificate is not " + client + "'s");
+    Optional<String> wrongCertificate =
+        certificate.flatMap(c -> revocations.certificateRefusal(c.certificate()));
+    if (wrongCertificate.isEmpty() && mutualTls) {
+      wrongCertificate =
+          certificate
+              .map(c -> c.identity().refusal(client, registry.get()))
+              .orElse(Optional.of("the client certificate is not " + client + "'s"));
+    }
+    if (wrongCertificate.isPresent()) {
+      refuse(ctx, 401, "invalid_client", "client assertion refused: " + wrongCertificate.get());
       return;
     }
     Instant now = clock.instant();
-    replay
-        .firstUse(
-            client, assertion.jti(), assertion.expires().plusSeconds(KEEP_PAST_EXPIRY_SECONDS), now)
+    revocations
+        .clientRefusal(client)
+        .compose(
+            suspended -> {
+              if (suspended.isPresent()) {
+                refuse(ctx, 401, "invalid_client", "client assertion refused: " + suspended.get());
+                return Future.succeededFuture(Optional.<Boolean>empty());
+              }
+              return replay
+                  .firstUse(
+                      client,
+                      assertion.jti(),
+                      assertion.expires().plusSeconds(KEEP_PAST_EXPIRY_SECONDS),
+                      now)
+                  .map(Optional::of);
+            })
         .onFailure(e -> unavailable(ctx, e))
         .onSuccess(
-            first -> {
+            checked -> {
+              if (checked.isEmpty()) {
+                return;
+              }
+              boolean first = checked.get();
               if (!first) {
                 refuse(
                     ctx,
@@ -107,7 +137,9 @@ final class TokenEndpoint {
       RoutingContext ctx, VerifiedClientAssertion assertion, Optional<String> thumbprint) {
     AccessTokens.Issued issued = tokens.issue(assertion, thumbprint);
     String detail =
-        "access token issued to "
+        "access token "
+            + issued.id()
+            + " issued to "
             + assertion.client().id()
             + " ("
             + assertion.client().organisation()

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PolicyException;
 
@@ -52,7 +53,7 @@ public final class AccessTokens {
 
   private final SigningKey key;
   private final String issuer;
-  private final Map<String, RegisteredClient> clients;
+  private final Supplier<ClientRegistry> clients;
   private final Clock clock;
   private final VerifiedCache<Caller> verified;
 
@@ -75,15 +76,43 @@ public final class AccessTokens {
       Map<String, RegisteredClient> clients,
       Clock clock,
       int cacheCapacity) {
+    this(key, issuer, fixed(clients), clock, cacheCapacity);
+  }
+
+  /** Tokens whose clients are those of the registry in force at each verification. */
+  public AccessTokens(
+      SigningKey key, String issuer, Supplier<ClientRegistry> clients, Clock clock) {
+    this(key, issuer, clients, clock, VerifiedCache.DEFAULT_CAPACITY);
+  }
+
+  /**
+   * @param clients the registry in force now, asked at every verification: a client suspended or
+   *     removed while the gateway runs loses its tokens at once
+   */
+  public AccessTokens(
+      SigningKey key,
+      String issuer,
+      Supplier<ClientRegistry> clients,
+      Clock clock,
+      int cacheCapacity) {
     this.key = key;
     this.issuer = issuer;
-    this.clients = Map.copyOf(clients);
+    this.clients = clients;
     this.clock = clock;
     this.verified = new VerifiedCache<>(cacheCapacity);
   }
 
-  /** An access token issued to a client on a verified assertion. */
-  public record Issued(String token, Duration lifetime) {}
+  private static Supplier<ClientRegistry> fixed(Map<String, RegisteredClient> clients) {
+    ClientRegistry registry = ClientRegistry.of(clients);
+    return () -> registry;
+  }
+
+  /**
+   * An access token issued to a client on a verified assertion.
+   *
+   * @param id its {@code jti}, by which an IG lead may revoke it
+   */
+  public record Issued(String token, Duration lifetime, String id) {}
 
   /**
    * Issues a token on a verified assertion; bound to the client certificate whose SHA-256
@@ -91,6 +120,7 @@ public final class AccessTokens {
    */
   public Issued issue(VerifiedClientAssertion assertion, Optional<String> certificateThumbprint) {
     Instant now = clock.instant();
+    String jti = UUID.randomUUID().toString();
     JWTClaimsSet.Builder builder =
         new JWTClaimsSet.Builder()
             .issuer(issuer)
@@ -98,7 +128,7 @@ public final class AccessTokens {
             .subject(assertion.client().id())
             .issueTime(Date.from(now))
             .expirationTime(Date.from(now.plus(LIFETIME)))
-            .jwtID(UUID.randomUUID().toString())
+            .jwtID(jti)
             .claim(CLIENT_CLAIM, assertion.client().id())
             .claim(ORGANISATION_CLAIM, assertion.client().organisation().value())
             .claim(ClientAssertionVerifier.USER_CLAIM, assertion.userId())
@@ -106,7 +136,7 @@ public final class AccessTokens {
             .claim(ClientAssertionVerifier.PURPOSE_CLAIM, assertion.purpose().code());
     certificateThumbprint.ifPresent(
         t -> builder.claim(CONFIRMATION_CLAIM, Map.of(CERTIFICATE_THUMBPRINT, t)));
-    return new Issued(sign(key, new JOSEObjectType(TYPE), builder.build()), LIFETIME);
+    return new Issued(sign(key, new JOSEObjectType(TYPE), builder.build()), LIFETIME, jti);
   }
 
   /**
@@ -120,25 +150,36 @@ public final class AccessTokens {
     if (held.isEmpty()) {
       verified.put(token, caller, caller.expires().plusSeconds(Jwts.MAX_CLOCK_SKEW_SECONDS));
     }
-    if (!registered(caller)) {
-      throw new TokenException(
-          "access token refused: its client is not registered for this organisation, purpose and"
-              + " role");
+    Optional<String> refusal = refusal(caller);
+    if (refusal.isPresent()) {
+      throw new TokenException("access token refused: " + refusal.get());
     }
     return caller;
   }
 
   /**
-   * Whether the caller's client is registered as it was when the caller was verified: for the same
-   * organisation, the purpose and the role still among those it may claim. A client removed or
-   * narrowed in the configuration loses its tokens, and its background jobs, at the next restart.
+   * Whether the caller's client is registered now as it was when the caller was verified: active,
+   * for the same organisation, the purpose and the role still among those it may claim. A client
+   * suspended, removed or narrowed in the registry loses its tokens, sessions and background jobs
+   * at once.
    */
   public boolean registered(Caller caller) {
-    return registration(caller.clientId())
-        .filter(c -> c.organisation().equals(caller.organisation()))
-        .filter(c -> c.purposes().contains(caller.purpose()))
-        .filter(c -> c.roles().contains(caller.role()))
-        .isPresent();
+    return refusal(caller).isEmpty();
+  }
+
+  /** Why the registry in force no longer stands behind this caller, if it does not. */
+  public Optional<String> refusal(Caller caller) {
+    Optional<RegisteredClient> client = registration(caller.clientId());
+    if (client.isPresent() && !client.get().active()) {
+      return Optional.of("client " + caller.clientId() + " is suspended");
+    }
+    if (client.isEmpty()
+        || !client.get().organisation().equals(caller.organisation())
+        || !client.get().purposes().contains(caller.purpose())
+        || !client.get().roles().contains(caller.role())) {
+      return Optional.of("its client is not registered for this organisation, purpose and role");
+    }
+    return Optional.empty();
   }
 
   /**
@@ -146,7 +187,7 @@ public final class AccessTokens {
    * for checks made at request time, such as whether a client may still vouch for an IG lead.
    */
   public Optional<RegisteredClient> registration(String clientId) {
-    return Optional.ofNullable(clientId == null ? null : clients.get(clientId));
+    return clientId == null ? Optional.empty() : clients.get().find(clientId);
   }
 
   private Caller verifyInFull(String token) {
@@ -173,7 +214,8 @@ public final class AccessTokens {
         Jwts.role(claims, ClientAssertionVerifier.ROLE_CLAIM),
         Jwts.purpose(claims, ClientAssertionVerifier.PURPOSE_CLAIM),
         claims.getExpirationTime().toInstant(),
-        certificateThumbprint(claims));
+        certificateThumbprint(claims),
+        Optional.of(Jwts.id(claims, "jti")));
   }
 
   private static Optional<String> certificateThumbprint(JWTClaimsSet claims) {

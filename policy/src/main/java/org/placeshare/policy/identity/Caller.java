@@ -18,6 +18,7 @@ public final class Caller {
   private final PurposeOfUse purpose;
   private final Instant expires;
   private final Optional<String> certificateThumbprint;
+  private final Optional<String> tokenId;
 
   Caller(
       OdsCode organisation,
@@ -26,7 +27,8 @@ public final class Caller {
       String role,
       PurposeOfUse purpose,
       Instant expires,
-      Optional<String> certificateThumbprint) {
+      Optional<String> certificateThumbprint,
+      Optional<String> tokenId) {
     this.organisation = organisation;
     this.clientId = clientId;
     this.userId = userId;
@@ -34,6 +36,7 @@ public final class Caller {
     this.purpose = purpose;
     this.expires = expires;
     this.certificateThumbprint = certificateThumbprint;
+    this.tokenId = tokenId;
   }
 
   /**
@@ -43,7 +46,15 @@ public final class Caller {
    */
   public static Caller ofJob(
       OdsCode organisation, String clientId, String userId, String role, PurposeOfUse purpose) {
-    return new Caller(organisation, clientId, userId, role, purpose, Instant.MAX, Optional.empty());
+    return new Caller(
+        organisation,
+        clientId,
+        userId,
+        role,
+        purpose,
+        Instant.MAX,
+        Optional.empty(),
+        Optional.empty());
   }
 
   /** When the access token this caller presented expires. */
@@ -57,6 +68,14 @@ public final class Caller {
    */
   public Optional<String> certificateThumbprint() {
     return certificateThumbprint;
+  }
+
+  /**
+   * The {@code jti} of the access token this caller presented, by which an IG lead may revoke it;
+   * empty for a background job's caller.
+   */
+  public Optional<String> tokenId() {
+    return tokenId;
   }
 
   public OdsCode organisation() {

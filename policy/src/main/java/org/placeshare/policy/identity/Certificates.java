@@ -12,6 +12,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
@@ -24,6 +25,7 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
@@ -32,7 +34,9 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
@@ -47,8 +51,9 @@ import org.placeshare.policy.PolicyException;
 
 /**
  * A private CA and the certificates a deployment needs, on EC P-256 keys: the gateway's server
- * certificate (TLS) and each client system's certificate (mutual TLS, subject CN = the client id).
- * For operators setting up from nothing and for tests; a trust's own PKI can replace it.
+ * certificate (TLS) and each client system's certificate (mutual TLS, subject CN and a subject
+ * alternative name URI = the client id), and the CA's revocation lists. For operators setting up
+ * from nothing and for tests; a trust's own PKI can replace it.
  */
 public final class Certificates {
 
@@ -152,10 +157,64 @@ public final class Certificates {
                 new GeneralNames(names.toArray(GeneralName[]::new))));
   }
 
-  /** A TLS client certificate whose subject CN is the registered client id. */
+  /**
+   * A TLS client certificate naming the registered client id twice: as its subject CN and as a
+   * subject alternative name URI {@code urn:placeshare:client:<id>} (see {@link
+   * CertificateIdentity}).
+   */
   public static Issued client(Issued ca, String clientId, Duration validity) {
+    return client(ca, clientId, java.util.Optional.of(clientId), validity);
+  }
+
+  /**
+   * A TLS client certificate with this subject CN and, if given, a subject alternative name URI
+   * naming this client id.
+   */
+  public static Issued client(
+      Issued ca, String commonName, java.util.Optional<String> clientId, Duration validity) {
     return endEntity(
-        ca, name(clientId), keyPair(), validity, KeyPurposeId.id_kp_clientAuth, builder -> {});
+        ca,
+        name(commonName),
+        keyPair(),
+        validity,
+        KeyPurposeId.id_kp_clientAuth,
+        builder -> {
+          if (clientId.isPresent()) {
+            builder.addExtension(
+                Extension.subjectAlternativeName,
+                false,
+                new GeneralNames(
+                    new GeneralName(
+                        GeneralName.uniformResourceIdentifier,
+                        CertificateIdentity.CLIENT_URI_PREFIX + clientId.get())));
+          }
+        });
+  }
+
+  /**
+   * A certificate revocation list (RFC 5280 section 5) signed by the CA, revoking these
+   * certificates as of {@code thisUpdate}, next due after {@code validity}; as PEM.
+   */
+  public static String revocationList(
+      Issued ca, List<X509Certificate> revoked, Instant thisUpdate, Duration validity) {
+    X500Name issuer = X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded());
+    X509v2CRLBuilder builder = new X509v2CRLBuilder(issuer, Date.from(thisUpdate));
+    builder.setNextUpdate(Date.from(thisUpdate.plus(validity)));
+    for (X509Certificate certificate : revoked) {
+      builder.addCRLEntry(
+          certificate.getSerialNumber(), Date.from(thisUpdate), CRLReason.keyCompromise);
+    }
+    try {
+      builder.addExtension(
+          Extension.authorityKeyIdentifier,
+          false,
+          utils().createAuthorityKeyIdentifier(ca.certificate()));
+      var signer = new JcaContentSignerBuilder(SIGNATURE).build(ca.keys().getPrivate());
+      X509CRL crl = new JcaX509CRLConverter().getCRL(builder.build(signer));
+      return pem(crl);
+    } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
+      throw new PolicyException("cannot make a CRL for " + issuer + ": " + e, e);
+    }
   }
 
   private static Issued endEntity(

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Verifies a client assertion: a JWT a client signs with its registered key to obtain an access
@@ -31,13 +32,24 @@ public final class ClientAssertionVerifier {
   private static final Set<String> REQUIRED =
       Set.of("iss", "sub", "aud", "exp", "jti", USER_CLAIM, ROLE_CLAIM, PURPOSE_CLAIM);
 
-  private final Map<String, RegisteredClient> clients;
+  private final Supplier<ClientRegistry> clients;
   private final String tokenUrl;
   private final Clock clock;
 
   public ClientAssertionVerifier(
       Map<String, RegisteredClient> clients, String tokenUrl, Clock clock) {
-    this.clients = Map.copyOf(clients);
+    ClientRegistry registry = ClientRegistry.of(clients);
+    this.clients = () -> registry;
+    this.tokenUrl = tokenUrl;
+    this.clock = clock;
+  }
+
+  /**
+   * @param clients the registry in force now, asked for every assertion: a suspended or removed
+   *     client gets no more tokens
+   */
+  public ClientAssertionVerifier(Supplier<ClientRegistry> clients, String tokenUrl, Clock clock) {
+    this.clients = clients;
     this.tokenUrl = tokenUrl;
     this.clock = clock;
   }
@@ -45,10 +57,11 @@ public final class ClientAssertionVerifier {
   public VerifiedClientAssertion verify(String assertion) {
     SignedJWT jwt = Jwts.parse(assertion, KIND);
     String issuer = Jwts.unverifiedClaims(jwt, KIND).getIssuer();
-    RegisteredClient client = issuer == null ? null : clients.get(issuer);
+    RegisteredClient client = clients.get().find(issuer).orElse(null);
     if (client == null) {
       throw new TokenException("client assertion refused: issuer is not a registered client");
     }
+
     JWTClaimsSet exact =
         new JWTClaimsSet.Builder()
             .issuer(client.id())
@@ -64,6 +77,10 @@ public final class ClientAssertionVerifier {
             exact,
             REQUIRED,
             clock);
+    // After the signature: only the client itself learns that it is suspended.
+    if (!client.active()) {
+      throw new TokenException("client assertion refused: client " + client.id() + " is suspended");
+    }
     if (claims.getAudience().size() != 1) {
       throw new TokenException("client assertion refused: expected one audience, " + tokenUrl);
     }

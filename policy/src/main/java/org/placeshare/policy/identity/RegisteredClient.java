@@ -1,27 +1,54 @@
 package org.placeshare.policy.identity;
 
 import com.nimbusds.jose.jwk.ECKey;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PurposeOfUse;
 
 /**
  * A client system registered with the gateway: its id, the organisation it acts for, the public key
- * its assertions are signed with, the purposes of use it may claim and the roles it may vouch for
- * (a client asking for a token for any other role, {@code ig-lead} included, is refused).
+ * its assertions are signed with, the purposes of use it may claim, the roles it may vouch for (a
+ * client asking for a token for any other role, {@code ig-lead} included, is refused), and whether
+ * it is active or suspended (a suspended client gets no token and its tokens, sessions and jobs
+ * stop).
  */
 public record RegisteredClient(
     String id,
     OdsCode organisation,
     ECKey publicKey,
     Set<PurposeOfUse> purposes,
-    Set<String> roles) {
+    Set<String> roles,
+    Status status) {
+
+  /** Whether the client may act now. Removal is deletion from the registry, not a status. */
+  public enum Status {
+    ACTIVE,
+    SUSPENDED;
+
+    /** The status as the clients file and the audit spell it: {@code active}, {@code suspended}. */
+    public String code() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The status for its code, if it is one. */
+    public static Optional<Status> of(String code) {
+      for (Status s : values()) {
+        if (s.code().equals(code)) {
+          return Optional.of(s);
+        }
+      }
+      return Optional.empty();
+    }
+  }
 
   public RegisteredClient {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(organisation, "organisation");
     Objects.requireNonNull(publicKey, "publicKey");
+    Objects.requireNonNull(status, "status");
     if (publicKey.isPrivate()) {
       throw new IllegalArgumentException("a client is registered with its public key only");
     }
@@ -35,8 +62,22 @@ public record RegisteredClient(
     }
   }
 
+  /** An active client. */
+  public RegisteredClient(
+      String id,
+      OdsCode organisation,
+      ECKey publicKey,
+      Set<PurposeOfUse> purposes,
+      Set<String> roles) {
+    this(id, organisation, publicKey, purposes, roles, Status.ACTIVE);
+  }
+
   /** Whether a string has the form of a role, as a token's {@code user_role} must. */
   public static boolean isRoleName(String role) {
     return role != null && Jwts.ROLE_FORM.matcher(role).matches();
+  }
+
+  public boolean active() {
+    return status == Status.ACTIVE;
   }
 }
