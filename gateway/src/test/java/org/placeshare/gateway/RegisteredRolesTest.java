@@ -221,6 +221,21 @@ class RegisteredRolesTest {
   }
 
   @Test
+  void review_byTheSameUserUnderAnotherCase_is403AndAudited() throws Exception {
+    // The IG team's system spells the clinician's login with capitals; it is the same person.
+    String event = breakGlassEventId("dr.case");
+    String sameUser = fixture.token(GatewayFixture.IG_CLIENT, "Dr.Case", "ig-lead", "HOPERAT");
+
+    HttpResponse<String> r = review(event, sameUser, "appropriate", "it was me, it was fine");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+    assertThat(r.body()).contains("nobody may review their own break-glass access");
+    assertThat(auditDetails("emergency-review", "refused"))
+        .contains("review refused, separation of duties: Dr.Case made break-glass access " + event);
+    assertThat(fixture.get("/audit/reviews", ig).body()).contains(event);
+  }
+
+  @Test
   void consoleReview_byTheTrustsOwnIgLead_showsNoFormAndIsRefused() throws Exception {
     String event = breakGlassEventId(CLINICIAN);
     String cookie =

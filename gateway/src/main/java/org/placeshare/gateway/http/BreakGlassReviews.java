@@ -134,10 +134,11 @@ final class BreakGlassReviews {
 
   /**
    * Why this reviewer may not review this access (403), or empty when they may: nobody reviews an
-   * access made by themselves (the same user id) or by their own organisation.
+   * access made by themselves (the same user id, in any case) or by their own organisation.
    */
   static Optional<GatewayException> conflictOfInterest(AuditRecord event, Caller reviewer) {
-    if (reviewer.userId().equals(event.userId())) {
+    // Logins are case-insensitive in the directories clients vouch from: Dr.Jones is dr.jones.
+    if (reviewer.userId().equalsIgnoreCase(event.userId())) {
       return Optional.of(
           new GatewayException(
               IssueType.FORBIDDEN,
