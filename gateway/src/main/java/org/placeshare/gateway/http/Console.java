@@ -669,22 +669,24 @@ final class Console {
     }
     RequestState state = RequestState.get(ctx);
     state.action = AuditSearch.REVIEW_ACTION;
-    BreakGlassReviews.reviewable(search, id)
+    BreakGlassReviews.oneAtATime(
+            pool,
+            id,
+            () ->
+                BreakGlassReviews.reviewable(search, id)
+                    .compose(
+                        event -> {
+                          org.placeshare.policy.NhsNumber.tryParse(event.nhsNumber())
+                              .ifPresent(p -> state.patient = p);
+                          Optional<GatewayException> conflict =
+                              BreakGlassReviews.conflictOfInterest(event, state.caller);
+                          if (conflict.isPresent()) {
+                            return Future.failedFuture(conflict.get());
+                          }
+                          return audited(ctx, BreakGlassReviews.detail(id, outcome, comment));
+                        }))
         .onFailure(e -> BreakGlassReviews.fail(ctx, e))
-        .onSuccess(
-            event -> {
-              org.placeshare.policy.NhsNumber.tryParse(event.nhsNumber())
-                  .ifPresent(p -> state.patient = p);
-              Optional<GatewayException> conflict =
-                  BreakGlassReviews.conflictOfInterest(event, state.caller);
-              if (conflict.isPresent()) {
-                ctx.fail(403, conflict.get());
-                return;
-              }
-              audited(ctx, BreakGlassReviews.detail(id, outcome, comment))
-                  .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
-                  .onSuccess(v -> redirect(ctx, "/console/reviews"));
-            });
+        .onSuccess(v -> redirect(ctx, "/console/reviews"));
   }
 
   private void alertsPage(RoutingContext ctx) {
