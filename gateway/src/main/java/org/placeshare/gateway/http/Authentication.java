@@ -38,18 +38,30 @@ final class Authentication {
       refuse(ctx, e.getMessage());
       return;
     }
-    Optional<String> presented = ClientCertificate.of(ctx).map(ClientCertificate::thumbprint);
-    if (caller.certificateThumbprint().isPresent()
-        && !caller.certificateThumbprint().equals(presented)) {
-      refuse(ctx, "access token refused: bound to a client certificate this connection lacks");
-      return;
-    }
-    if (mutualTls && caller.certificateThumbprint().isEmpty()) {
-      refuse(ctx, "access token refused: not bound to a client certificate");
+    Optional<String> unbound = notBoundHere(ctx, caller);
+    if (unbound.isPresent()) {
+      refuse(ctx, unbound.get());
       return;
     }
     RequestState.get(ctx).caller = caller;
     ctx.next();
+  }
+
+  /**
+   * Why a verified token may not be used on this connection, or empty when it may: the API and the
+   * console's sign-in both ask, so a stolen bound token opens neither.
+   */
+  Optional<String> notBoundHere(RoutingContext ctx, Caller caller) {
+    Optional<String> presented = ClientCertificate.of(ctx).map(ClientCertificate::thumbprint);
+    if (caller.certificateThumbprint().isPresent()
+        && !caller.certificateThumbprint().equals(presented)) {
+      return Optional.of(
+          "access token refused: bound to a client certificate this connection lacks");
+    }
+    if (mutualTls && caller.certificateThumbprint().isEmpty()) {
+      return Optional.of("access token refused: not bound to a client certificate");
+    }
+    return Optional.empty();
   }
 
   private static void refuse(RoutingContext ctx, String why) {

@@ -60,6 +60,7 @@ final class Console {
   static final int CHART_DAYS = 30;
 
   private final AccessTokens tokens;
+  private final Authentication authentication;
   private final IgLead igLead;
   private final ConsoleSessions sessions;
   private final AuditSearch search;
@@ -74,6 +75,7 @@ final class Console {
 
   Console(
       AccessTokens tokens,
+      Authentication authentication,
       IgLead igLead,
       AuditSearch search,
       AuditLog audit,
@@ -83,6 +85,7 @@ final class Console {
       ECKey auditPublicKey,
       Clock clock) {
     this.tokens = tokens;
+    this.authentication = authentication;
     this.igLead = igLead;
     this.sessions = new ConsoleSessions(clock);
     this.search = search;
@@ -177,6 +180,15 @@ final class Console {
           ctx,
           "That token was refused. Ask for a fresh one: tokens last five minutes.",
           e.getMessage());
+      return;
+    }
+    // As the API does: a token bound to another client's certificate signs nobody in.
+    Optional<String> unbound = authentication.notBoundHere(ctx, caller);
+    if (unbound.isPresent()) {
+      refuseSignIn(
+          ctx,
+          "That token was refused. Ask for a fresh one: tokens last five minutes.",
+          unbound.get());
       return;
     }
     Optional<String> notIg = igLead.whyNot(caller);
