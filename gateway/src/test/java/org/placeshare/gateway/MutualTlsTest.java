@@ -64,7 +64,9 @@ class MutualTlsTest {
     ca.writePem(dir.resolve("ca.crt.pem"), dir.resolve("ca.key.pem"));
     Certificates.server(ca, "gateway", List.of("localhost", "127.0.0.1"), year)
         .writePem(dir.resolve("server.crt.pem"), dir.resolve("server.key.pem"));
-    for (String client : List.of(GatewayFixture.AE_CLIENT, GatewayFixture.COUNCIL_CLIENT)) {
+    for (String client :
+        List.of(
+            GatewayFixture.AE_CLIENT, GatewayFixture.COUNCIL_CLIENT, GatewayFixture.IG_CLIENT)) {
       Certificates.client(ca, client, year)
           .writePem(dir.resolve(client + ".crt.pem"), dir.resolve(client + ".key.pem"));
     }
@@ -152,8 +154,12 @@ class MutualTlsTest {
   }
 
   private static HttpResponse<Buffer> token(WebClient client, String clientId, String purpose) {
-    String assertion =
-        fixture.assertion(clientId, fixture.clientKeys.get(clientId), "clinician", purpose);
+    return token(client, clientId, "clinician", purpose);
+  }
+
+  private static HttpResponse<Buffer> token(
+      WebClient client, String clientId, String role, String purpose) {
+    String assertion = fixture.assertion(clientId, fixture.clientKeys.get(clientId), role, purpose);
     String form =
         "grant_type=client_credentials&client_assertion_type="
             + URLEncoder.encode(
@@ -195,6 +201,49 @@ class MutualTlsTest {
     HttpResponse<Buffer> stolen = everything(council, token, emergency);
     assertThat(stolen.statusCode()).isEqualTo(401);
     assertThat(stolen.bodyAsString()).contains("the access token was refused");
+  }
+
+  @Test
+  void consoleSignIn_withAnIgTokenBoundToAnotherCertificate_isRefusedAndAudited() {
+    HttpResponse<Buffer> issued =
+        token(client(GatewayFixture.IG_CLIENT), GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");
+    assertThat(issued.statusCode()).as(issued.bodyAsString()).isEqualTo(200);
+    String igToken = issued.bodyAsJsonObject().getString("access_token");
+
+    // The IG team's token, leaked to the council, used from the council's own certificate.
+    HttpResponse<Buffer> stolen = signIn(client(GatewayFixture.COUNCIL_CLIENT), igToken);
+    HttpResponse<Buffer> own = signIn(client(GatewayFixture.IG_CLIENT), igToken);
+
+    assertThat(stolen.statusCode()).as(stolen.bodyAsString()).isEqualTo(401);
+    assertThat(stolen.getHeader("Set-Cookie")).isNull();
+    assertThat(stolen.bodyAsString()).contains("That token was refused");
+    assertThat(
+            fixture
+                .gateway
+                .database()
+                .pool()
+                .preparedQuery(
+                    "SELECT count(*) FROM audit_event WHERE action = 'console-sign-in'"
+                        + " AND outcome = 'refused' AND detail->>'detail' = $1")
+                .execute(
+                    io.vertx.sqlclient.Tuple.of(
+                        "console sign-in refused: access token refused: bound to a client"
+                            + " certificate this connection lacks"))
+                .await()
+                .iterator()
+                .next()
+                .getLong(0))
+        .isEqualTo(1);
+    assertThat(own.statusCode()).as(own.bodyAsString()).isEqualTo(303);
+  }
+
+  private static HttpResponse<Buffer> signIn(WebClient client, String token) {
+    return client
+        .postAbs(base() + "/console/session")
+        .followRedirects(false)
+        .putHeader("Content-Type", "application/x-www-form-urlencoded")
+        .sendBuffer(Buffer.buffer("token=" + URLEncoder.encode(token, StandardCharsets.UTF_8)))
+        .await();
   }
 
   @Test

@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -221,6 +222,43 @@ class RegisteredRolesTest {
   }
 
   @Test
+  void review_byTheSameUserUnderAnotherCase_is403AndAudited() throws Exception {
+    // The IG team's system spells the clinician's login with capitals; it is the same person.
+    String event = breakGlassEventId("dr.case");
+    String sameUser = fixture.token(GatewayFixture.IG_CLIENT, "Dr.Case", "ig-lead", "HOPERAT");
+
+    HttpResponse<String> r = review(event, sameUser, "appropriate", "it was me, it was fine");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+    assertThat(r.body()).contains("nobody may review their own break-glass access");
+    assertThat(auditDetails("emergency-review", "refused"))
+        .contains("review refused, separation of duties: Dr.Case made break-glass access " + event);
+    assertThat(fixture.get("/audit/reviews", ig).body()).contains(event);
+  }
+
+  @Test
+  void review_byTwoIgLeadsAtOnce_recordsOneClosingReviewAndRefusesTheOther() throws Exception {
+    String deputy = fixture.token(GatewayFixture.IG_CLIENT, "ig.deputy", "ig-lead", "HOPERAT");
+    for (int round = 0; round < 5; round++) {
+      String event = breakGlassEventId(CLINICIAN);
+      CompletableFuture<HttpResponse<String>> first =
+          reviewAsync(event, ig, "appropriate", "collapsed in A&E");
+      CompletableFuture<HttpResponse<String>> second =
+          reviewAsync(event, deputy, "inappropriate", "no reason on file");
+
+      List<Integer> statuses =
+          List.of(first.get().statusCode(), second.get().statusCode()).stream().sorted().toList();
+
+      assertThat(statuses).as("round " + round).containsExactly(201, 409);
+      assertThat(
+              new JsonObject(fixture.get("/audit/reviews/" + event, ig).body())
+                  .getJsonArray("reviews"))
+          .as("round " + round)
+          .hasSize(1);
+    }
+  }
+
+  @Test
   void consoleReview_byTheTrustsOwnIgLead_showsNoFormAndIsRefused() throws Exception {
     String event = breakGlassEventId(CLINICIAN);
     String cookie =
@@ -350,6 +388,19 @@ class RegisteredRolesTest {
         "/audit/reviews/" + event,
         token,
         new JsonObject().put("outcome", outcome).put("comment", comment).encode());
+  }
+
+  private CompletableFuture<HttpResponse<String>> reviewAsync(
+      String event, String token, String outcome, String comment) {
+    return http.sendAsync(
+        HttpRequest.newBuilder(fixture.url("/audit/reviews/" + event))
+            .header("Authorization", "Bearer " + token)
+            .header("Content-Type", "application/json")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    new JsonObject().put("outcome", outcome).put("comment", comment).encode()))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   /** The audit details of events with this action and outcome, oldest first. */

@@ -1,5 +1,6 @@
 package org.placeshare.gateway.http;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -256,37 +257,37 @@ final class AuditEndpoints {
       ctx.fail(400, StrictJson.invalid("expected a JSON object"));
       return;
     }
-    BreakGlassReviews.reviewable(search, eventId)
+    BreakGlassReviews.oneAtATime(
+            pool,
+            eventId,
+            () ->
+                BreakGlassReviews.reviewable(search, eventId)
+                    .compose(
+                        event -> {
+                          NhsNumber.tryParse(event.nhsNumber()).ifPresent(p -> state.patient = p);
+                          var conflict = BreakGlassReviews.conflictOfInterest(event, state.caller);
+                          if (conflict.isPresent()) {
+                            return Future.failedFuture(conflict.get());
+                          }
+                          return audit.append(
+                              state.event(
+                                  clock.instant(),
+                                  AuditEvent.Outcome.PERMITTED,
+                                  201,
+                                  Map.of(),
+                                  List.of(),
+                                  BreakGlassReviews.detail(eventId, outcome, comment)));
+                        }))
         .onFailure(e -> BreakGlassReviews.fail(ctx, e))
         .onSuccess(
-            event -> {
-              NhsNumber.tryParse(event.nhsNumber()).ifPresent(p -> state.patient = p);
-              var conflict = BreakGlassReviews.conflictOfInterest(event, state.caller);
-              if (conflict.isPresent()) {
-                ctx.fail(403, conflict.get());
-                return;
-              }
-              AuditEvent review =
-                  state.event(
-                      clock.instant(),
-                      AuditEvent.Outcome.PERMITTED,
-                      201,
-                      Map.of(),
-                      List.of(),
-                      BreakGlassReviews.detail(eventId, outcome, comment));
-              audit
-                  .append(review)
-                  .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
-                  .onSuccess(
-                      index ->
-                          StrictJson.json(
-                              ctx,
-                              201,
-                              new JsonObject()
-                                  .put("reviews", eventId.toString())
-                                  .put("outcome", outcome)
-                                  .put("index", index)));
-            });
+            index ->
+                StrictJson.json(
+                    ctx,
+                    201,
+                    new JsonObject()
+                        .put("reviews", eventId.toString())
+                        .put("outcome", outcome)
+                        .put("index", index)));
   }
 
   /**

@@ -43,22 +43,11 @@ final class Authentication {
       refuse(ctx, e.getMessage());
       return;
     }
-    Optional<ClientCertificate> certificate = ClientCertificate.of(ctx);
-    Optional<String> revoked =
-        certificate.flatMap(c -> revocations.certificateRefusal(c.certificate()));
-    if (revoked.isPresent()) {
+    Optional<String> unbound = notBoundHere(ctx, caller);
+    if (unbound.isPresent()) {
+      // The token itself verified: the audit names who tried it on this connection.
       RequestState.get(ctx).caller = caller;
-      refuse(ctx, "client certificate refused: " + revoked.get());
-      return;
-    }
-    Optional<String> presented = certificate.map(ClientCertificate::thumbprint);
-    if (caller.certificateThumbprint().isPresent()
-        && !caller.certificateThumbprint().equals(presented)) {
-      refuse(ctx, "access token refused: bound to a client certificate this connection lacks");
-      return;
-    }
-    if (mutualTls && caller.certificateThumbprint().isEmpty()) {
-      refuse(ctx, "access token refused: not bound to a client certificate");
+      refuse(ctx, unbound.get());
       return;
     }
     RequestState.get(ctx).caller = caller;
@@ -82,6 +71,30 @@ final class Authentication {
                 ctx.next();
               }
             });
+  }
+
+  /**
+   * Why a verified token may not be used on this connection (a revoked client certificate, or one
+   * other than the token is bound to), or empty when it may: the API and the console's sign-in both
+   * ask, so a stolen bound token opens neither.
+   */
+  Optional<String> notBoundHere(RoutingContext ctx, Caller caller) {
+    Optional<ClientCertificate> certificate = ClientCertificate.of(ctx);
+    Optional<String> revoked =
+        certificate.flatMap(c -> revocations.certificateRefusal(c.certificate()));
+    if (revoked.isPresent()) {
+      return Optional.of("client certificate refused: " + revoked.get());
+    }
+    Optional<String> presented = certificate.map(ClientCertificate::thumbprint);
+    if (caller.certificateThumbprint().isPresent()
+        && !caller.certificateThumbprint().equals(presented)) {
+      return Optional.of(
+          "access token refused: bound to a client certificate this connection lacks");
+    }
+    if (mutualTls && caller.certificateThumbprint().isEmpty()) {
+      return Optional.of("access token refused: not bound to a client certificate");
+    }
+    return Optional.empty();
   }
 
   private static void refuse(RoutingContext ctx, String why) {

@@ -4,11 +4,14 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.gateway.audit.AuditRecord;
 import org.placeshare.gateway.audit.AuditSearch;
@@ -23,6 +26,12 @@ import org.placeshare.policy.identity.Caller;
 final class BreakGlassReviews {
 
   static final Set<String> OUTCOMES = Set.of("appropriate", "inappropriate", AuditSearch.FOLLOW_UP);
+
+  /**
+   * Names the review lock among the server's advisory locks: the two-key space, apart from the
+   * migration lock's one key; the second key is the event's.
+   */
+  private static final int REVIEW_LOCK = 0x72657677;
 
   private BreakGlassReviews() {}
 
@@ -134,12 +143,14 @@ final class BreakGlassReviews {
 
   /**
    * Why this reviewer may not review this access (403), or empty when they may: nobody reviews an
-   * access made by themselves (the same user id) or by their own organisation.
+   * access made by themselves (the same user id, in any case) or by their own organisation.
    */
   static Optional<GatewayException> conflictOfInterest(AuditRecord event, Caller reviewer) {
-    if (reviewer.userId().equals(event.userId())) {
+    // Logins are case-insensitive in the directories clients vouch from: Dr.Jones is dr.jones.
+    if (reviewer.userId().equalsIgnoreCase(event.userId())) {
       return Optional.of(
           new GatewayException(
+              403,
               IssueType.FORBIDDEN,
               "nobody may review their own break-glass access; another IG lead must review it",
               "review refused, separation of duties: "
@@ -150,6 +161,7 @@ final class BreakGlassReviews {
     if (reviewer.organisation().value().equals(event.organisation())) {
       return Optional.of(
           new GatewayException(
+              403,
               IssueType.FORBIDDEN,
               "a break-glass access by your own organisation is reviewed by another"
                   + " organisation's IG lead",
@@ -161,6 +173,29 @@ final class BreakGlassReviews {
                   + event.eventId()));
     }
     return Optional.empty();
+  }
+
+  /**
+   * Runs one review of an event under a lock on that event, held in the database so it holds across
+   * instances: without it two reviewers could both find the event open and both close it. A
+   * reviewer who finds the lock taken is answered 409, to reload and try again.
+   */
+  static <T> Future<T> oneAtATime(Pool pool, UUID id, Supplier<Future<T>> review) {
+    return pool.withTransaction(
+        conn ->
+            conn.preparedQuery("SELECT pg_try_advisory_xact_lock($1, $2)")
+                .execute(Tuple.of(REVIEW_LOCK, id.hashCode()))
+                .compose(
+                    rows ->
+                        rows.iterator().next().getBoolean(0)
+                            ? review.get()
+                            : Future.failedFuture(
+                                new GatewayException(
+                                    409,
+                                    IssueType.CONFLICT,
+                                    "another review of that event is being recorded; reload and"
+                                        + " try again",
+                                    "concurrent review of " + id))));
   }
 
   /** The review's audit detail; the review queue and the history find reviews by it. */

@@ -61,6 +61,7 @@ final class Console {
   static final int CHART_DAYS = 30;
 
   private final AccessTokens tokens;
+  private final Authentication authentication;
   private final IgLead igLead;
   private final Revocations revocations;
   private final ConsoleSessions sessions;
@@ -76,6 +77,7 @@ final class Console {
 
   Console(
       AccessTokens tokens,
+      Authentication authentication,
       IgLead igLead,
       AuditSearch search,
       AuditLog audit,
@@ -86,6 +88,7 @@ final class Console {
       Revocations revocations,
       Clock clock) {
     this.tokens = tokens;
+    this.authentication = authentication;
     this.igLead = igLead;
     this.revocations = revocations;
     this.sessions = new ConsoleSessions(clock);
@@ -181,6 +184,15 @@ final class Console {
           ctx,
           "That token was refused. Ask for a fresh one: tokens last five minutes.",
           e.getMessage());
+      return;
+    }
+    // As the API does: a token bound to another client's certificate signs nobody in.
+    Optional<String> unbound = authentication.notBoundHere(ctx, caller);
+    if (unbound.isPresent()) {
+      refuseSignIn(
+          ctx,
+          "That token was refused. Ask for a fresh one: tokens last five minutes.",
+          unbound.get());
       return;
     }
     Optional<String> notIg = igLead.whyNot(caller);
@@ -711,22 +723,24 @@ final class Console {
     }
     RequestState state = RequestState.get(ctx);
     state.action = AuditSearch.REVIEW_ACTION;
-    BreakGlassReviews.reviewable(search, id)
+    BreakGlassReviews.oneAtATime(
+            pool,
+            id,
+            () ->
+                BreakGlassReviews.reviewable(search, id)
+                    .compose(
+                        event -> {
+                          org.placeshare.policy.NhsNumber.tryParse(event.nhsNumber())
+                              .ifPresent(p -> state.patient = p);
+                          Optional<GatewayException> conflict =
+                              BreakGlassReviews.conflictOfInterest(event, state.caller);
+                          if (conflict.isPresent()) {
+                            return Future.failedFuture(conflict.get());
+                          }
+                          return audited(ctx, BreakGlassReviews.detail(id, outcome, comment));
+                        }))
         .onFailure(e -> BreakGlassReviews.fail(ctx, e))
-        .onSuccess(
-            event -> {
-              org.placeshare.policy.NhsNumber.tryParse(event.nhsNumber())
-                  .ifPresent(p -> state.patient = p);
-              Optional<GatewayException> conflict =
-                  BreakGlassReviews.conflictOfInterest(event, state.caller);
-              if (conflict.isPresent()) {
-                ctx.fail(403, conflict.get());
-                return;
-              }
-              audited(ctx, BreakGlassReviews.detail(id, outcome, comment))
-                  .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
-                  .onSuccess(v -> redirect(ctx, "/console/reviews"));
-            });
+        .onSuccess(v -> redirect(ctx, "/console/reviews"));
   }
 
   private void alertsPage(RoutingContext ctx) {

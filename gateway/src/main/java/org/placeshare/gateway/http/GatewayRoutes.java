@@ -262,6 +262,7 @@ public final class GatewayRoutes {
 
     new Console(
             s.tokens(),
+            authentication,
             igLead,
             new AuditSearch(s.pool()),
             s.audit(),
