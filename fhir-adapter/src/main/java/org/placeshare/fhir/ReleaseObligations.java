@@ -12,8 +12,11 @@ import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.DomainResource;
 import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.RelatedPerson;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.StringType;
 import org.placeshare.policy.CodeNarrowing;
@@ -67,6 +70,9 @@ public final class ReleaseObligations {
     for (Map.Entry<String, Generalisation> g : obligations.generalise().entrySet()) {
       generalise(terser, resource, g.getKey(), g.getValue());
     }
+    if (!obligations.otherPeople()) {
+      withholdOtherPeople(resource);
+    }
     if (obligations.pseudonymKey().isPresent()) {
       String agreement = obligations.pseudonymKey().get();
       for (Identifier i : terser.getAllPopulatedChildElementsOfType(resource, Identifier.class)) {
@@ -84,6 +90,29 @@ public final class ReleaseObligations {
         .confidentiality()
         .ifPresent(code -> resource.getMeta().addSecurity(CONFIDENTIALITY_SYSTEM, code, null));
     return Optional.of(resource);
+  }
+
+  /**
+   * Other people's details in the person's records, where the agreement does not name them ({@code
+   * data.otherPeople}): a RelatedPerson keeps the relationship but not who they are, the Patient's
+   * contacts and links go, and people contained in a record go. Their NHS numbers never leave at
+   * all ({@link AboutThePerson}).
+   */
+  static void withholdOtherPeople(Resource resource) {
+    if (resource instanceof Patient patient) {
+      patient.getContact().clear();
+      patient.getLink().clear();
+    } else if (resource instanceof RelatedPerson related) {
+      related.getIdentifier().clear();
+      related.getName().clear();
+      related.getTelecom().clear();
+      related.getAddress().clear();
+      related.getPhoto().clear();
+      related.setBirthDateElement(null);
+    }
+    if (resource instanceof DomainResource domain) {
+      domain.getContained().removeIf(c -> AboutThePerson.PEOPLE.contains(c.fhirType()));
+    }
   }
 
   /** A reference to a resource of the same server: {@code Type/id}, perhaps with a version. */
