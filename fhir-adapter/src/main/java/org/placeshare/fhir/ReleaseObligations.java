@@ -26,8 +26,9 @@ import org.placeshare.policy.Obligations;
 /**
  * Applies a decision's obligations to one resource before it leaves: drop it if out of scope, if it
  * carries a sensitive code the agreement does not name, or if it falls outside the codes the
- * agreement narrows its type to; then remove and generalise elements, strip identifiers where the
- * agreement asks for pseudonyms, and label its confidentiality.
+ * agreement narrows its type to; then remove and generalise elements, withhold other people's
+ * details unless the agreement names them, strip identifiers where the agreement asks for
+ * pseudonyms, and label its confidentiality.
  */
 public final class ReleaseObligations {
 
@@ -127,10 +128,11 @@ public final class ReleaseObligations {
    * records. Absolute references, which would name another server's record, are dropped; the
    * gateway's own ({@code urn:uuid:}) and contained ({@code #}) references stay.
    *
-   * @param sourceBase where the ids are unique: two sources' ids never share a pseudonym
+   * @param sourceUri where the ids are unique (the source's logical URI, which survives a move of
+   *     its server): two sources' ids never share a pseudonym
    */
   static void pseudonymiseIds(
-      Resource resource, String sourceBase, String agreement, Pseudonyms pseudonyms) {
+      Resource resource, String sourceUri, String agreement, Pseudonyms pseudonyms) {
     FhirTerser terser = Fhir.context().newTerser();
     for (Reference ref : terser.getAllPopulatedChildElementsOfType(resource, Reference.class)) {
       String target = ref.getReference();
@@ -142,13 +144,12 @@ public final class ReleaseObligations {
           relative.matches()
               ? relative.group(1)
                   + "/"
-                  + pseudonyms.id(
-                      agreement, sourceBase + "/" + relative.group(1), relative.group(2))
+                  + pseudonyms.id(agreement, sourceUri + "/" + relative.group(1), relative.group(2))
               : null);
     }
     String id = resource.getIdElement().getIdPart();
     if (id != null) {
-      resource.setId(pseudonyms.id(agreement, sourceBase + "/" + resource.fhirType(), id));
+      resource.setId(pseudonyms.id(agreement, sourceUri + "/" + resource.fhirType(), id));
     }
   }
 
