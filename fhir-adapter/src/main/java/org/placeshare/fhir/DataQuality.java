@@ -46,6 +46,7 @@ public final class DataQuality {
     List<Finding> findings = new ArrayList<>();
     for (SourceRecords.Found f : found) {
       nhsNumber(f, requested, findings);
+      aboutThePerson(f, findings);
     }
     if (found.size() < 2) {
       return findings;
@@ -91,6 +92,25 @@ public final class DataQuality {
       } else if (!NhsNumber.tryParse(n).get().equals(requested)) {
         findings.add(new Finding(id, "NHS number", id + " holds another NHS number as well"));
       }
+    }
+  }
+
+  /**
+   * Records the source sent that are not about the person asked for were left out: said, counted.
+   */
+  private static void aboutThePerson(SourceRecords.Found f, List<Finding> findings) {
+    int n = f.notAboutThePerson();
+    if (n > 0) {
+      String id = f.source().id();
+      findings.add(
+          new Finding(
+              id,
+              "subject",
+              id
+                  + " sent "
+                  + n
+                  + (n == 1 ? " record" : " records")
+                  + " not about this person; left out"));
     }
   }
 

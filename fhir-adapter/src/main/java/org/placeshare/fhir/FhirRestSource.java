@@ -17,11 +17,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.hl7.fhir.r4.model.Bundle;
-import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.policy.NhsNumber;
@@ -41,6 +41,12 @@ public final class FhirRestSource implements RecordSource {
 
   /** Entries asked for per page; servers may send fewer, and the next link brings the rest. */
   static final int PAGE_SIZE = 100;
+
+  /**
+   * Most pages read for one search, whatever the deadline allows: {@link #MAX_RESOURCES_PER_TYPE}
+   * at ten a page. A source whose next links never end (or loop) fails after this many requests.
+   */
+  public static final int MAX_PAGES_PER_SEARCH = 50;
 
   /** Retries of a read that failed on the way (connection, 502, 503, 504), within the deadline. */
   static final int MAX_RETRIES = 2;
@@ -75,6 +81,7 @@ public final class FhirRestSource implements RecordSource {
   public Future<SourceRecords> fetch(
       NhsNumber patient, Set<String> resourceTypes, Optional<Instant> since) {
     return fetches.run(
+        patient,
         () ->
             findPatient(patient)
                 .compose(
@@ -98,16 +105,18 @@ public final class FhirRestSource implements RecordSource {
     return search("Patient?identifier=" + URLEncoder.encode(identifier, StandardCharsets.UTF_8))
         .map(
             bundle -> {
-              List<Patient> matches = new ArrayList<>();
-              for (Resource r : resources(bundle, "Patient")) {
-                if (hasNhsNumber((Patient) r, nhsNumber)) {
-                  matches.add((Patient) r);
-                }
-              }
+              // Every Patient answering a search for one NHS number must be that one person.
+              List<Resource> matches = resources(bundle, "Patient");
               if (matches.size() > 1) {
-                throw new UpstreamException("returned more than one patient for one NHS number");
+                throw new AboutThePerson.Conflict(
+                    "it holds " + matches.size() + " Patients for one NHS number");
               }
-              return matches.isEmpty() ? null : matches.get(0);
+              if (matches.isEmpty()) {
+                return null;
+              }
+              Patient patient = (Patient) matches.get(0);
+              AboutThePerson.requireThePerson(patient, nhsNumber);
+              return patient;
             });
   }
 
@@ -170,25 +179,18 @@ public final class FhirRestSource implements RecordSource {
     return out;
   }
 
-  private static boolean hasNhsNumber(Patient patient, NhsNumber nhsNumber) {
-    for (Identifier id : patient.getIdentifier()) {
-      if (Fhir.NHS_NUMBER_SYSTEM.equals(id.getSystem())
-          && nhsNumber.toString().equals(id.getValue())) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /**
    * Every page of a search: follows {@code Bundle.link} "next" while it stays on this source, up to
-   * {@link #MAX_RESOURCES_PER_TYPE} resources.
+   * {@link #MAX_RESOURCES_PER_TYPE} resources and {@link #MAX_PAGES_PER_SEARCH} pages, and never to
+   * a page already read.
    */
   private Future<List<Resource>> searchAll(String relative, String type) {
-    return page(descriptor.base() + "/" + relative, type, new ArrayList<>());
+    return page(descriptor.base() + "/" + relative, type, new ArrayList<>(), new HashSet<>());
   }
 
-  private Future<List<Resource>> page(String url, String type, List<Resource> sofar) {
+  private Future<List<Resource>> page(
+      String url, String type, List<Resource> sofar, Set<String> read) {
+    read.add(url);
     return get(url)
         .compose(
             bundle -> {
@@ -208,7 +210,15 @@ public final class FhirRestSource implements RecordSource {
               if (!sameOrigin(next.getUrl())) {
                 throw new UpstreamException("sent a next-page link to another server");
               }
-              return page(next.getUrl(), type, sofar);
+              if (read.contains(next.getUrl())) {
+                throw new UpstreamException(
+                    "sent a next-page link to a page of " + type + " already read (a paging loop)");
+              }
+              if (read.size() == MAX_PAGES_PER_SEARCH) {
+                throw new UpstreamException(
+                    "sent more than " + MAX_PAGES_PER_SEARCH + " pages of " + type);
+              }
+              return page(next.getUrl(), type, sofar, read);
             });
   }
 

@@ -4,10 +4,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeableConcept;
@@ -18,27 +21,51 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Provenance;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.UriType;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.Obligations;
+import org.placeshare.policy.OdsCode;
 
 /**
  * Assembles the person-level view: one searchset {@link Bundle} with one merged Patient (the most
- * authoritative source's, in the order given), each source's resources tagged with that source in
- * {@code meta.source} and pointing at the merged Patient, a {@code Provenance} per source naming
- * the organisation, the agreement and the time, an OperationOutcome entry for each source that
- * failed or was not shared, and one for the sources' disagreements about the person ({@link
- * DataQuality}).
+ * authoritative source's, in the order given), each source's resources tagged with that source's
+ * logical URI ({@link SourceDescriptor#uri()}) in {@code meta.source} and pointing at the merged
+ * Patient, a {@code Provenance} per source naming the organisation, the source, the agreement and
+ * the time, an OperationOutcome entry for each source that failed or was not shared, and one for
+ * the sources' disagreements about the person ({@link DataQuality}).
+ *
+ * <p>No internal address leaves: every entry's {@code fullUrl} is a {@code urn:uuid:}, every
+ * reference resolves inside the Bundle or is removed ({@link BundleReferences}), and URIs pointing
+ * at a source's server are dropped. The Patient's id is a keyed pseudonym of the person for the
+ * recipient organisation: the same on every request it makes, unrelated across organisations.
  */
 public final class PersonView {
 
   /** What was put in the view, for the audit event: references and counts, never content. */
+  /**
+   * @param notAboutThePerson per source, how many records it sent that were not about the person,
+   *     left out (sources that sent none are not listed)
+   */
   public record Released(
       Bundle bundle,
       Map<String, List<String>> referencesBySource,
-      List<DataQuality.Finding> findings) {
+      List<DataQuality.Finding> findings,
+      Map<String, Integer> notAboutThePerson) {
     public int resourceCount() {
       return referencesBySource.values().stream().mapToInt(List::size).sum();
+    }
+
+    /** For the audit event's detail: the records left out per source, counted, never shown. */
+    public String leftOutNote() {
+      if (notAboutThePerson.isEmpty()) {
+        return "";
+      }
+      return "; left out as not about this person: "
+          + new java.util.TreeMap<>(notAboutThePerson)
+              .entrySet().stream()
+                  .map(e -> e.getValue() + " from " + e.getKey())
+                  .collect(java.util.stream.Collectors.joining(", "));
     }
   }
 
@@ -60,9 +87,23 @@ public final class PersonView {
   static final String PROVENANCE_AGENT_SYSTEM =
       "http://terminology.hl7.org/CodeSystem/provenance-participant-type";
 
+  /** The identifier system of a value that is itself a URI (FHIR's convention, RFC 3986). */
+  static final String URI_SYSTEM = "urn:ietf:rfc:3986";
+
+  /**
+   * The key of Patient ids where no pseudonym key is configured: made when the process starts, so
+   * ids are stable for an organisation until a restart, on this instance. With {@code pseudonymKey}
+   * configured they are stable across restarts and instances.
+   */
+  private static final Pseudonyms INSTANCE_PATIENT_IDS = Pseudonyms.forOneRelease();
+
+  /** The Pseudonyms "agreement" of Patient ids: a colon, so no agreement id can be the same. */
+  private static final String PATIENT_ID_LABEL = "urn:placeshare:patient-id";
+
   private PersonView() {}
 
   /**
+   * @param recipient the caller's organisation: the Patient's id is stable for it
    * @param results in order of authority: the first Found supplies the Patient
    * @param grants per source id, what its decision allows: only that leaves, and as it says
    * @param withheld sources the policy did not permit for this request, said in general terms
@@ -70,6 +111,7 @@ public final class PersonView {
    */
   public static Released assemble(
       NhsNumber requested,
+      OdsCode recipient,
       List<SourceRecords> results,
       Map<String, Grant> grants,
       List<SourceDescriptor> withheld,
@@ -88,11 +130,15 @@ public final class PersonView {
                     r -> r instanceof SourceRecords.Found && grants.containsKey(r.source().id()))
                 .map(SourceRecords.Found.class::cast)
                 .toList());
-    String patientUrl = "urn:uuid:" + UUID.randomUUID();
+    String patientId = patientId(requested, recipient, results, grants, pseudonyms);
+    String patientUrl = "urn:uuid:" + patientId;
     // Ids are pseudonymised under the gateway's key, or without one under a key for this release.
     Pseudonyms idPseudonyms = pseudonyms.orElseGet(Pseudonyms::forOneRelease);
+    List<String> internal = internalOrigins(results, withheld);
     Map<String, List<String>> released = new LinkedHashMap<>();
+    Map<String, Integer> notAbout = new LinkedHashMap<>();
     List<Provenance> provenances = new ArrayList<>();
+    List<Placed> placed = new ArrayList<>();
     boolean patientAdded = false;
     for (SourceRecords result : results) {
       SourceDescriptor source = result.source();
@@ -101,23 +147,33 @@ public final class PersonView {
         if (grant == null) {
           continue; // never fetched without a grant; nothing leaves without one either
         }
+        if (found.notAboutThePerson() > 0) {
+          notAbout.put(source.id(), found.notAboutThePerson());
+        }
         List<String> refs = new ArrayList<>();
         List<Reference> targets = new ArrayList<>();
-        String sourcePatient = "Patient/" + found.patient().getIdElement().getIdPart();
+        Map<String, String> sameSource = new LinkedHashMap<>();
+        String sourcePatientId = found.patient().getIdElement().getIdPart();
+        String sourcePatient = "Patient/" + sourcePatientId;
+        AboutThePerson.ThePatient thePatient =
+            new AboutThePerson.ThePatient(sourcePatientId, source, requested);
         if (!patientAdded) {
+          pointAtMergedPatient(found.patient(), thePatient, patientUrl);
           Optional<Resource> patient =
               ReleaseObligations.apply(found.patient(), grant.obligations(), pseudonyms);
           if (patient.isPresent()) {
             Resource merged = patient.get();
             pseudonymiseIds(merged, source, grant, idPseudonyms);
-            merged.setId(patientUrl.substring("urn:uuid:".length()));
-            merged.getMeta().setSource(source.base());
+            merged.setId(patientId);
+            merged.getMeta().setSource(source.uri());
+            dropInternalAddresses(merged, internal);
             bundle
                 .addEntry()
                 .setFullUrl(patientUrl)
                 .setResource(merged)
                 .getSearch()
                 .setMode(Bundle.SearchEntryMode.MATCH);
+            placed.add(new Placed(merged, source, sameSource));
             refs.add(sourcePatient);
             targets.add(new Reference(patientUrl));
             patientAdded = true;
@@ -127,14 +183,18 @@ public final class PersonView {
           if (resource instanceof Patient) {
             continue;
           }
+          pointAtMergedPatient(resource, thePatient, patientUrl);
           ReleaseObligations.apply(resource, grant.obligations(), pseudonyms)
               .ifPresent(
                   r -> {
                     // The audit names the source's own record; the recipient may see a pseudonym.
                     refs.add(r.fhirType() + "/" + r.getIdElement().getIdPart());
-                    pointAtMergedPatient(r, sourcePatient, patientUrl);
                     pseudonymiseIds(r, source, grant, idPseudonyms);
-                    targets.add(new Reference(add(bundle, source, r)));
+                    dropInternalAddresses(r, internal);
+                    String fullUrl = add(bundle, source, r);
+                    sameSource.put(r.fhirType() + "/" + r.getIdElement().getIdPart(), fullUrl);
+                    placed.add(new Placed(r, source, sameSource));
+                    targets.add(new Reference(fullUrl));
                   });
         }
         released.put(source.id(), List.copyOf(refs));
@@ -150,22 +210,89 @@ public final class PersonView {
       addOutcome(bundle, source, "is not shared with you for this request", MISSING);
     }
     if (!findings.isEmpty()) {
-      bundle
-          .addEntry()
-          .setResource(DataQuality.outcome(findings))
-          .getSearch()
-          .setMode(Bundle.SearchEntryMode.OUTCOME);
+      addEntry(bundle, DataQuality.outcome(findings), Bundle.SearchEntryMode.OUTCOME);
     }
     for (Provenance provenance : provenances) {
-      bundle
-          .addEntry()
-          .setFullUrl("urn:uuid:" + provenance.getIdElement().getIdPart())
-          .setResource(provenance)
-          .getSearch()
-          .setMode(Bundle.SearchEntryMode.INCLUDE);
+      addEntry(bundle, provenance, Bundle.SearchEntryMode.INCLUDE);
+    }
+    Set<String> fullUrls = new HashSet<>();
+    bundle.getEntry().forEach(e -> fullUrls.add(e.getFullUrl()));
+    for (Placed p : placed) {
+      BundleReferences.resolve(p.resource(), p.sameSource(), fullUrls, p.source().base());
     }
     bundle.setTotal(released.values().stream().mapToInt(List::size).sum());
-    return new Released(bundle, Map.copyOf(released), findings);
+    return new Released(bundle, Map.copyOf(released), findings, Map.copyOf(notAbout));
+  }
+
+  /** A record placed in the view, with its source's released records by {@code Type/id}. */
+  private record Placed(
+      Resource resource, SourceDescriptor source, Map<String, String> sameSource) {}
+
+  /**
+   * The Patient's id: a keyed pseudonym of the NHS number for the recipient organisation, and for
+   * the agreement too where the Patient's source shares under pseudonyms, so that an organisation
+   * cannot join a pseudonymised release to a named one by the id. A UUID (RFC 9562 version 8), so
+   * that its {@code urn:uuid:} is the Patient's full URL.
+   */
+  private static String patientId(
+      NhsNumber requested,
+      OdsCode recipient,
+      List<SourceRecords> results,
+      Map<String, Grant> grants,
+      Optional<Pseudonyms> pseudonyms) {
+    Optional<String> agreement =
+        results.stream()
+            .filter(r -> r instanceof SourceRecords.Found && grants.containsKey(r.source().id()))
+            .findFirst()
+            .flatMap(r -> grants.get(r.source().id()).obligations().pseudonymKey());
+    String scope =
+        "urn:placeshare:recipient:" + recipient.value() + agreement.map(a -> "#" + a).orElse("");
+    String hex =
+        pseudonyms.orElse(INSTANCE_PATIENT_IDS).id(PATIENT_ID_LABEL, scope, requested.toString());
+    char[] c = hex.toCharArray();
+    c[12] = '8'; // version 8: a UUID of the application's own making
+    c[16] = Character.forDigit((Character.digit(c[16], 16) & 0x3) | 0x8, 16); // RFC variant
+    String u = new String(c);
+    return u.substring(0, 8)
+        + "-"
+        + u.substring(8, 12)
+        + "-"
+        + u.substring(12, 16)
+        + "-"
+        + u.substring(16, 20)
+        + "-"
+        + u.substring(20);
+  }
+
+  /** Each source's scheme, host and port: no released value may point there. */
+  private static List<String> internalOrigins(
+      List<SourceRecords> results, List<SourceDescriptor> withheld) {
+    List<String> origins = new ArrayList<>();
+    java.util.stream.Stream.concat(results.stream().map(SourceRecords::source), withheld.stream())
+        .map(SourceDescriptor::baseUrl)
+        .filter(u -> u.getScheme() != null && u.getRawAuthority() != null)
+        .map(u -> (u.getScheme() + "://" + u.getRawAuthority()).toLowerCase(Locale.ROOT))
+        .distinct()
+        .forEach(origins::add);
+    return origins;
+  }
+
+  /**
+   * Drops every URI value (an attachment's URL, an identifier's system, implicit rules) pointing at
+   * a source's server: an internal address, which the recipient could not follow anyway. References
+   * are resolved or removed by {@link BundleReferences}.
+   */
+  private static void dropInternalAddresses(Resource r, List<String> internal) {
+    for (UriType uri :
+        Fhir.context().newTerser().getAllPopulatedChildElementsOfType(r, UriType.class)) {
+      String value = uri.getValue();
+      if (value != null) {
+        String lower = value.toLowerCase(Locale.ROOT);
+        if (internal.stream().anyMatch(lower::startsWith)) {
+          uri.setValue(null);
+        }
+      }
+    }
   }
 
   private static void pseudonymiseIds(
@@ -175,25 +302,29 @@ public final class PersonView {
         .pseudonymKey()
         .ifPresent(
             agreement ->
-                ReleaseObligations.pseudonymiseIds(r, source.base(), agreement, pseudonyms));
+                ReleaseObligations.pseudonymiseIds(r, source.uri(), agreement, pseudonyms));
   }
 
-  /** Every reference to the source's own Patient now names the one Patient in the view. */
-  private static void pointAtMergedPatient(Resource r, String sourcePatient, String patientUrl) {
+  /**
+   * Every reference naming the source's Patient for this person (by its id on the source, or by the
+   * NHS number asked for) now names the one Patient in the view.
+   */
+  private static void pointAtMergedPatient(
+      Resource r, AboutThePerson.ThePatient thePatient, String patientUrl) {
     for (Reference ref :
         Fhir.context().newTerser().getAllPopulatedChildElementsOfType(r, Reference.class)) {
-      if (sourcePatient.equals(ref.getReference())) {
+      if (thePatient.names(ref, r) == AboutThePerson.Naming.THE_PERSON) {
         ref.setReference(patientUrl);
       }
     }
   }
 
-  /** Adds a resource under its source's full URL; returns that URL. */
+  /** Adds a source's record under a {@code urn:uuid:} full URL; returns that URL. */
   private static String add(Bundle bundle, SourceDescriptor source, Resource resource) {
     String reference = resource.fhirType() + "/" + resource.getIdElement().getIdPart();
     resource.setId(reference);
-    resource.getMeta().setSource(source.base());
-    String fullUrl = source.base() + "/" + reference;
+    resource.getMeta().setSource(source.uri());
+    String fullUrl = "urn:uuid:" + UUID.randomUUID();
     bundle
         .addEntry()
         .setFullUrl(fullUrl)
@@ -203,8 +334,19 @@ public final class PersonView {
     return fullUrl;
   }
 
+  /** Adds a resource the gateway made, with an id and its {@code urn:uuid:} full URL. */
+  private static void addEntry(Bundle bundle, Resource resource, Bundle.SearchEntryMode mode) {
+    String id = resource.getIdElement().getIdPart();
+    if (id == null) {
+      id = UUID.randomUUID().toString();
+      resource.setId(id);
+    }
+    bundle.addEntry().setFullUrl("urn:uuid:" + id).setResource(resource).getSearch().setMode(mode);
+  }
+
   /**
-   * Where a source's part of the view came from: the source organisation as custodian, the
+   * Where a source's part of the view came from: the source organisation as custodian, the source
+   * (by its logical URI, an identifier: it is not a record in the view) as the entity, the
    * agreement it was shared under as policy, and when the gateway assembled it.
    */
   private static Provenance provenance(
@@ -226,7 +368,10 @@ public final class PersonView {
     provenance
         .addEntity()
         .setRole(Provenance.ProvenanceEntityRole.SOURCE)
-        .setWhat(new Reference().setReference(source.base()).setDisplay(source.id()));
+        .setWhat(
+            new Reference()
+                .setIdentifier(new Identifier().setSystem(URI_SYSTEM).setValue(source.uri()))
+                .setDisplay(source.id()));
     return provenance;
   }
 
@@ -241,6 +386,6 @@ public final class PersonView {
         .setCode(OperationOutcome.IssueType.INCOMPLETE)
         .setDiagnostics(
             "source " + source.id() + " (" + source.organisation() + ") " + reason + consequence);
-    bundle.addEntry().setResource(outcome).getSearch().setMode(Bundle.SearchEntryMode.OUTCOME);
+    addEntry(bundle, outcome, Bundle.SearchEntryMode.OUTCOME);
   }
 }

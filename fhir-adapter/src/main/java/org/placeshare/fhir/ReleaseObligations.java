@@ -12,8 +12,11 @@ import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.DomainResource;
 import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.RelatedPerson;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.StringType;
 import org.placeshare.policy.CodeNarrowing;
@@ -23,8 +26,9 @@ import org.placeshare.policy.Obligations;
 /**
  * Applies a decision's obligations to one resource before it leaves: drop it if out of scope, if it
  * carries a sensitive code the agreement does not name, or if it falls outside the codes the
- * agreement narrows its type to; then remove and generalise elements, strip identifiers where the
- * agreement asks for pseudonyms, and label its confidentiality.
+ * agreement narrows its type to; then remove and generalise elements, withhold other people's
+ * details unless the agreement names them, strip identifiers where the agreement asks for
+ * pseudonyms, and label its confidentiality.
  */
 public final class ReleaseObligations {
 
@@ -67,6 +71,9 @@ public final class ReleaseObligations {
     for (Map.Entry<String, Generalisation> g : obligations.generalise().entrySet()) {
       generalise(terser, resource, g.getKey(), g.getValue());
     }
+    if (!obligations.otherPeople()) {
+      withholdOtherPeople(resource);
+    }
     if (obligations.pseudonymKey().isPresent()) {
       String agreement = obligations.pseudonymKey().get();
       for (Identifier i : terser.getAllPopulatedChildElementsOfType(resource, Identifier.class)) {
@@ -86,6 +93,29 @@ public final class ReleaseObligations {
     return Optional.of(resource);
   }
 
+  /**
+   * Other people's details in the person's records, where the agreement does not name them ({@code
+   * data.otherPeople}): a RelatedPerson keeps the relationship but not who they are, the Patient's
+   * contacts and links go, and people contained in a record go. Their NHS numbers never leave at
+   * all ({@link AboutThePerson}).
+   */
+  static void withholdOtherPeople(Resource resource) {
+    if (resource instanceof Patient patient) {
+      patient.getContact().clear();
+      patient.getLink().clear();
+    } else if (resource instanceof RelatedPerson related) {
+      related.getIdentifier().clear();
+      related.getName().clear();
+      related.getTelecom().clear();
+      related.getAddress().clear();
+      related.getPhoto().clear();
+      related.setBirthDateElement(null);
+    }
+    if (resource instanceof DomainResource domain) {
+      domain.getContained().removeIf(c -> AboutThePerson.PEOPLE.contains(c.fhirType()));
+    }
+  }
+
   /** A reference to a resource of the same server: {@code Type/id}, perhaps with a version. */
   private static final Pattern RELATIVE =
       Pattern.compile("([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\\-.]{1,64})(/_history/[^/]+)?");
@@ -98,10 +128,11 @@ public final class ReleaseObligations {
    * records. Absolute references, which would name another server's record, are dropped; the
    * gateway's own ({@code urn:uuid:}) and contained ({@code #}) references stay.
    *
-   * @param sourceBase where the ids are unique: two sources' ids never share a pseudonym
+   * @param sourceUri where the ids are unique (the source's logical URI, which survives a move of
+   *     its server): two sources' ids never share a pseudonym
    */
   static void pseudonymiseIds(
-      Resource resource, String sourceBase, String agreement, Pseudonyms pseudonyms) {
+      Resource resource, String sourceUri, String agreement, Pseudonyms pseudonyms) {
     FhirTerser terser = Fhir.context().newTerser();
     for (Reference ref : terser.getAllPopulatedChildElementsOfType(resource, Reference.class)) {
       String target = ref.getReference();
@@ -113,13 +144,12 @@ public final class ReleaseObligations {
           relative.matches()
               ? relative.group(1)
                   + "/"
-                  + pseudonyms.id(
-                      agreement, sourceBase + "/" + relative.group(1), relative.group(2))
+                  + pseudonyms.id(agreement, sourceUri + "/" + relative.group(1), relative.group(2))
               : null);
     }
     String id = resource.getIdElement().getIdPart();
     if (id != null) {
-      resource.setId(pseudonyms.id(agreement, sourceBase + "/" + resource.fhirType(), id));
+      resource.setId(pseudonyms.id(agreement, sourceUri + "/" + resource.fhirType(), id));
     }
   }
 

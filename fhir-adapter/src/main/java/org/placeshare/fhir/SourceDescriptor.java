@@ -18,10 +18,30 @@ public record SourceDescriptor(
 
   public SourceDescriptor {
     Objects.requireNonNull(id, "id");
+    if (!ID_FORM.matcher(id).matches()) {
+      // The id is part of the source's logical URI, which every released record carries.
+      throw new IllegalArgumentException(
+          "a source id: expected 1 to 64 letters, digits, '.', '_' or '-', got '" + id + "'");
+    }
     Objects.requireNonNull(organisation, "organisation");
     Objects.requireNonNull(baseUrl, "baseUrl");
     Objects.requireNonNull(deadline, "deadline");
     resourceTypes = List.copyOf(resourceTypes);
+  }
+
+  private static final java.util.regex.Pattern ID_FORM =
+      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+  /** The prefix of every source's logical URI: then its organisation's ODS code and its id. */
+  public static final String URI_PREFIX = "urn:placeshare:source:";
+
+  /**
+   * The source's stable logical name, {@code urn:placeshare:source:{ODS code}:{id}}: what released
+   * records carry in {@code meta.source} and Provenance names, in place of its base URL, which is
+   * an internal address and may move.
+   */
+  public String uri() {
+    return URI_PREFIX + organisation.value() + ":" + id;
   }
 
   /** The base URL without a trailing slash, to which resource paths are appended. */

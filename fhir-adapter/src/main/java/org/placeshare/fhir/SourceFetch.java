@@ -6,6 +6,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.placeshare.policy.NhsNumber;
 
 /**
  * What every kind of source does around a fetch: one deadline for all of it, a circuit breaker that
@@ -27,13 +28,18 @@ public final class SourceFetch {
     this.descriptor = descriptor;
   }
 
-  /** Runs one fetch under the deadline and the breaker. */
-  public Future<SourceRecords> run(Supplier<Future<SourceRecords>> work) {
+  /**
+   * Runs one fetch under the deadline and the breaker, and checks what it found is about the person
+   * asked for ({@link AboutThePerson}). A source that answers with a conflict answered: the breaker
+   * does not count it as down, so asking about one such person cannot cut the source off for all.
+   */
+  public Future<SourceRecords> run(NhsNumber asked, Supplier<Future<SourceRecords>> work) {
     if (!breaker.allow()) {
       return Future.succeededFuture(
           new SourceRecords.Failed(descriptor, breaker.refusing().orElse("is not being asked")));
     }
     Promise<SourceRecords> result = Promise.promise();
+    boolean[] conflict = {false};
     context.runOnContext(
         start -> {
           long timer =
@@ -47,7 +53,12 @@ public final class SourceFetch {
                                   + descriptor.deadline().toMillis()
                                   + " ms")));
           work.get()
-              .recover(e -> Future.succeededFuture(new SourceRecords.Failed(descriptor, reason(e))))
+              .map(found -> AboutThePerson.check(asked, found))
+              .recover(
+                  e -> {
+                    conflict[0] = e instanceof AboutThePerson.Conflict;
+                    return Future.succeededFuture(new SourceRecords.Failed(descriptor, reason(e)));
+                  })
               .onComplete(
                   done -> {
                     vertx.cancelTimer(timer);
@@ -58,7 +69,7 @@ public final class SourceFetch {
         .future()
         .onSuccess(
             r -> {
-              if (r instanceof SourceRecords.Failed) {
+              if (r instanceof SourceRecords.Failed && !conflict[0]) {
                 breaker.failed();
               } else {
                 breaker.succeeded();

@@ -13,13 +13,24 @@ public sealed interface SourceRecords {
    * The person was found: their Patient and the resources of the types asked for.
    *
    * @param warnings what is missing from this source's part, in words safe to show
+   * @param notAboutThePerson how many records the source sent that were not about the person asked
+   *     for, left out ({@link AboutThePerson})
    */
   record Found(
-      SourceDescriptor source, Patient patient, List<Resource> resources, List<String> warnings)
+      SourceDescriptor source,
+      Patient patient,
+      List<Resource> resources,
+      List<String> warnings,
+      int notAboutThePerson)
       implements SourceRecords {
     public Found {
       resources = List.copyOf(resources);
       warnings = List.copyOf(warnings);
+    }
+
+    public Found(
+        SourceDescriptor source, Patient patient, List<Resource> resources, List<String> warnings) {
+      this(source, patient, resources, warnings, 0);
     }
 
     public Found(SourceDescriptor source, Patient patient, List<Resource> resources) {

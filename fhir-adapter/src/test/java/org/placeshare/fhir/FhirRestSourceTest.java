@@ -96,7 +96,7 @@ class FhirRestSourceTest {
   }
 
   @Test
-  void fetch_upstreamAnswersAnotherPersonsPatient_isNotFound() throws Exception {
+  void fetch_upstreamAnswersAnotherPersonsPatient_isAConflict() throws Exception {
     // A careless or hostile upstream ignores the identifier: its Patient must not be taken as ours.
     Patient other = new Patient();
     other.setId("p1");
@@ -116,7 +116,167 @@ class FhirRestSourceTest {
             base ->
                 fetch(base, Duration.ofSeconds(5), people.get(0).nhsNumber(), Set.of("Patient")));
 
-    assertThat(result).isInstanceOf(SourceRecords.NotFound.class);
+    assertThat(((SourceRecords.Failed) result).reason())
+        .isEqualTo(
+            "answered with a conflict: its Patient for this NHS number carries another NHS number");
+  }
+
+  /** A page of a search Bundle holding these resources, with a next link if one is given. */
+  private static String page(String next, org.hl7.fhir.r4.model.Resource... resources) {
+    Bundle bundle = new Bundle().setType(Bundle.BundleType.SEARCHSET);
+    for (var r : resources) {
+      bundle.addEntry().setResource(r);
+    }
+    if (next != null) {
+      bundle.addLink().setRelation("next").setUrl(next);
+    }
+    return Fhir.encode(bundle);
+  }
+
+  private static Patient patient(String id, NhsNumber... numbers) {
+    Patient patient = new Patient();
+    patient.setId(id);
+    for (NhsNumber n : numbers) {
+      patient.addIdentifier().setSystem(Fhir.NHS_NUMBER_SYSTEM).setValue(n.toString());
+    }
+    return patient;
+  }
+
+  @Test
+  void fetch_patientWithTwoNhsNumbers_isAConflict() throws Exception {
+    String patients =
+        page(null, patient("p1", people.get(0).nhsNumber(), people.get(1).nhsNumber()));
+
+    SourceRecords result =
+        withUpstream(
+            req -> req.response().end(patients),
+            base ->
+                fetch(base, Duration.ofSeconds(5), people.get(0).nhsNumber(), Set.of("Patient")));
+
+    assertThat(((SourceRecords.Failed) result).reason())
+        .isEqualTo("answered with a conflict: its Patient carries 2 NHS numbers, not one");
+  }
+
+  @Test
+  void fetch_twoPatientsForOneNhsNumber_isAConflict() throws Exception {
+    NhsNumber nhs = people.get(0).nhsNumber();
+    String patients = page(null, patient("p1", nhs), patient("p2", nhs));
+
+    SourceRecords result =
+        withUpstream(
+            req -> req.response().end(patients),
+            base -> fetch(base, Duration.ofSeconds(5), nhs, Set.of("Patient")));
+
+    assertThat(((SourceRecords.Failed) result).reason())
+        .isEqualTo("answered with a conflict: it holds 2 Patients for one NHS number");
+  }
+
+  @Test
+  void fetch_conflicts_doNotLeaveTheSourceAlone() throws Exception {
+    // Asking again and again about one conflicted person must not cut the source off for all.
+    String patients =
+        page(null, patient("p1", people.get(0).nhsNumber(), people.get(1).nhsNumber()));
+
+    boolean unavailable =
+        withUpstream(
+            req -> req.response().end(patients),
+            base -> {
+              FhirRestSource source = source(base, Duration.ofSeconds(5));
+              try {
+                for (int i = 0; i < CircuitBreaker.FAILURES_TO_OPEN + 1; i++) {
+                  source.fetch(people.get(0).nhsNumber(), Set.of("Patient")).await();
+                }
+                return source.unavailable().isPresent();
+              } finally {
+                source.close().await();
+              }
+            });
+
+    assertThat(unavailable).isFalse();
+  }
+
+  @Test
+  void fetch_searchIgnoringThePatient_leavesOutAndCountsOtherPeoplesRecords() throws Exception {
+    NhsNumber nhs = people.get(0).nhsNumber();
+    var ours = new org.hl7.fhir.r4.model.Condition();
+    ours.setId("c1");
+    ours.setSubject(new org.hl7.fhir.r4.model.Reference("Patient/p1"));
+    var theirs = new org.hl7.fhir.r4.model.Condition();
+    theirs.setId("c2");
+    theirs.setSubject(new org.hl7.fhir.r4.model.Reference("Patient/someone-else"));
+    var byNhsNumber = new org.hl7.fhir.r4.model.Condition();
+    byNhsNumber.setId("c3");
+    byNhsNumber.setSubject(
+        new org.hl7.fhir.r4.model.Reference()
+            .setIdentifier(
+                new org.hl7.fhir.r4.model.Identifier()
+                    .setSystem(Fhir.NHS_NUMBER_SYSTEM)
+                    .setValue(people.get(1).nhsNumber().toString())));
+    var nobodys = new org.hl7.fhir.r4.model.Condition();
+    nobodys.setId("c4");
+    String patients = page(null, patient("p1", nhs));
+    String conditions = page(null, ours, theirs, byNhsNumber, nobodys);
+
+    SourceRecords result =
+        withUpstream(
+            req -> req.response().end(req.path().endsWith("/Patient") ? patients : conditions),
+            base -> fetch(base, Duration.ofSeconds(5), nhs, Set.of("Condition")));
+
+    SourceRecords.Found found = (SourceRecords.Found) result;
+    assertThat(found.resources())
+        .extracting(r -> r.getIdElement().getIdPart())
+        .containsExactly("c1");
+    assertThat(found.notAboutThePerson()).isEqualTo(3);
+  }
+
+  @Test
+  void fetch_nextLinkToItself_isAPagingLoop_notAThousandRequests() throws Exception {
+    NhsNumber nhs = people.get(0).nhsNumber();
+    java.util.concurrent.atomic.AtomicInteger asked =
+        new java.util.concurrent.atomic.AtomicInteger();
+    String patients = page(null, patient("p1", nhs));
+
+    SourceRecords result =
+        withUpstream(
+            req -> {
+              if (req.path().endsWith("/Patient")) {
+                req.response().end(patients);
+                return;
+              }
+              asked.incrementAndGet();
+              String self = "http://" + req.getHeader("Host") + req.uri();
+              req.response().end(page(self));
+            },
+            base -> fetch(base, Duration.ofSeconds(5), nhs, Set.of("Condition")));
+
+    assertThat(((SourceRecords.Failed) result).reason())
+        .isEqualTo("sent a next-page link to a page of Condition already read (a paging loop)");
+    assertThat(asked).hasValue(1);
+  }
+
+  @Test
+  void fetch_nextLinksWithoutEnd_stopAtThePageCap() throws Exception {
+    NhsNumber nhs = people.get(0).nhsNumber();
+    java.util.concurrent.atomic.AtomicInteger asked =
+        new java.util.concurrent.atomic.AtomicInteger();
+    String patients = page(null, patient("p1", nhs));
+
+    SourceRecords result =
+        withUpstream(
+            req -> {
+              if (req.path().endsWith("/Patient")) {
+                req.response().end(patients);
+                return;
+              }
+              int n = asked.incrementAndGet();
+              String next = "http://" + req.getHeader("Host") + "/fhir/Condition?page=" + n;
+              req.response().end(page(next));
+            },
+            base -> fetch(base, Duration.ofSeconds(20), nhs, Set.of("Condition")));
+
+    assertThat(((SourceRecords.Failed) result).reason())
+        .isEqualTo("sent more than " + FhirRestSource.MAX_PAGES_PER_SEARCH + " pages of Condition");
+    assertThat(asked).hasValue(FhirRestSource.MAX_PAGES_PER_SEARCH);
   }
 
   @Test

@@ -174,6 +174,58 @@ class ReleaseObligationsTest {
   }
 
   @Test
+  void apply_otherPeopleNotNamed_keepsTheRelationshipButNotWhoTheyAre() {
+    Obligations withheld =
+        new Obligations(
+            Set.of("Patient", "RelatedPerson"),
+            List.of(),
+            List.of(),
+            "",
+            Set.of(),
+            Map.of(),
+            Optional.empty(),
+            Optional.empty());
+    org.hl7.fhir.r4.model.RelatedPerson carer = new org.hl7.fhir.r4.model.RelatedPerson();
+    carer.addIdentifier().setSystem("https://council.example/carer-id").setValue("C-7");
+    carer.addName().setFamily("Carer");
+    carer.addTelecom().setValue("07700 900001");
+    carer.getRelationshipFirstRep().addCoding().setCode("DAU");
+    Patient p = patient();
+    p.addContact().addRelationship().setText("next of kin");
+    p.getContactFirstRep().getName().setFamily("Kin");
+    p.addLink().setOther(new org.hl7.fhir.r4.model.Reference("Patient/another-record"));
+    Condition c = condition("44054006");
+    c.addContained(new Patient().addName(new org.hl7.fhir.r4.model.HumanName().setFamily("Kin")));
+
+    String carerJson = Fhir.encode(ReleaseObligations.apply(carer, withheld).orElseThrow());
+    String patientJson = Fhir.encode(ReleaseObligations.apply(p, withheld).orElseThrow());
+    String named =
+        Fhir.encode(
+            ReleaseObligations.apply(
+                    carer,
+                    new Obligations(
+                        Set.of("RelatedPerson"),
+                        List.of(),
+                        List.of(),
+                        "",
+                        Set.of(),
+                        Map.of(),
+                        Optional.empty(),
+                        Optional.empty(),
+                        true))
+                .orElseThrow());
+    String conditionJson =
+        Fhir.encode(
+            ReleaseObligations.apply(c, withheld.withResourceTypes(Set.of("Condition")))
+                .orElseThrow());
+
+    assertThat(carerJson).contains("DAU").doesNotContain("C-7", "Carer", "07700");
+    assertThat(patientJson).doesNotContain("Kin", "another-record").contains("9990000018");
+    assertThat(conditionJson).doesNotContain("contained", "Kin");
+    assertThat(named).contains("DAU");
+  }
+
+  @Test
   void apply_typeOutOfScope_dropsIt() {
     assertThat(
             ReleaseObligations.apply(

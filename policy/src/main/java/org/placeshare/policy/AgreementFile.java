@@ -363,11 +363,28 @@ public final class AgreementFile {
           .orElse(null);
     }
 
+    /** {@code data.otherPeople: release}: other people's details may leave (never NHS numbers). */
+    private boolean otherPeople;
+
     private void data(
         Set<String> types, List<CodeNarrowing> narrowing, Set<SensitiveCategory> sensitive) {
-      top.map("data", Set.of("resourceTypes", "codes", "sensitive"))
+      top.map("data", Set.of("resourceTypes", "codes", "sensitive", "otherPeople"))
           .ifPresent(
               f -> {
+                // Absent: withheld. Naming other people is a decision about them, made explicitly.
+                otherPeople =
+                    Boolean.TRUE.equals(
+                        code(
+                            f,
+                            "otherPeople",
+                            s ->
+                                switch (s) {
+                                  case "withhold" -> Boolean.FALSE;
+                                  case "release" -> Boolean.TRUE;
+                                  default -> null;
+                                },
+                            "withhold or release",
+                            true));
                 for (Node node : f.list("resourceTypes", MAX_LIST_ENTRIES)) {
                   String type = StrictYaml.scalar(node, f.path("resourceTypes"), problems);
                   if (type != null && !FhirResourceTypes.R4.contains(type)) {
@@ -503,7 +520,8 @@ public final class AgreementFile {
           remove,
           generalise,
           pseudonymise[0] ? Optional.ofNullable(id) : Optional.empty(),
-          Optional.ofNullable(confidentiality[0]));
+          Optional.ofNullable(confidentiality[0]),
+          otherPeople);
     }
 
     private Optional<String> element(Node node, String path, Set<String> types) {

@@ -16,6 +16,10 @@ import java.util.Set;
  * @param generalise element path to how it is generalised
  * @param pseudonymKey the key name for per-agreement pseudonyms; empty keeps identifiers
  * @param confidentiality an HL7 v3 Confidentiality code for {@code meta.security}, e.g. R
+ * @param otherPeople true when the agreement names other people's details ({@code data.otherPeople:
+ *     release}): a RelatedPerson's name and contact details, {@code Patient.contact}, {@code
+ *     Patient.link} and contained people then leave; false withholds them. Another person's NHS
+ *     number never leaves either way.
  */
 public record Obligations(
     Set<String> resourceTypes,
@@ -25,7 +29,8 @@ public record Obligations(
     Set<String> remove,
     Map<String, Generalisation> generalise,
     Optional<String> pseudonymKey,
-    Optional<String> confidentiality) {
+    Optional<String> confidentiality,
+    boolean otherPeople) {
 
   public static final Obligations NONE =
       new Obligations(
@@ -36,7 +41,32 @@ public record Obligations(
           Set.of(),
           Map.of(),
           Optional.empty(),
-          Optional.empty());
+          Optional.empty(),
+          false);
+
+  /**
+   * Obligations that withhold other people's details, as an agreement does unless it names them.
+   */
+  public Obligations(
+      Set<String> resourceTypes,
+      List<CodeNarrowing> narrowing,
+      List<SensitiveCodes.Entry> excludedCodes,
+      String codeListVersion,
+      Set<String> remove,
+      Map<String, Generalisation> generalise,
+      Optional<String> pseudonymKey,
+      Optional<String> confidentiality) {
+    this(
+        resourceTypes,
+        narrowing,
+        excludedCodes,
+        codeListVersion,
+        remove,
+        generalise,
+        pseudonymKey,
+        confidentiality,
+        false);
+  }
 
   public Obligations {
     resourceTypes = Set.copyOf(resourceTypes);
@@ -70,7 +100,8 @@ public record Obligations(
         remove,
         generalise,
         pseudonymKey,
-        confidentiality);
+        confidentiality,
+        otherPeople);
   }
 
   /** True when a resource carrying this coding must not be released. */

@@ -101,6 +101,35 @@ class AgreementFileTest {
   }
 
   @Test
+  void parse_otherPeople_areWithheldUnlessTheAgreementReleasesThem() {
+    Obligations absent = parse(good()).obligations();
+    Obligations released =
+        parse(
+                good()
+                    .replace(
+                        "  resourceTypes: [Patient,",
+                        "  otherPeople: release\n  resourceTypes: [Patient,"))
+            .obligations();
+
+    assertThat(absent.otherPeople()).isFalse();
+    assertThat(released.otherPeople()).isTrue();
+    // Narrowed to the types asked for, the decision about other people stays.
+    assertThat(released.askedFor(java.util.List.of("Condition")).otherPeople()).isTrue();
+  }
+
+  @Test
+  void parse_otherPeopleWithAnUnknownValue_isRefused() {
+    String yaml =
+        good()
+            .replace(
+                "  resourceTypes: [Patient,", "  otherPeople: yes\n  resourceTypes: [Patient,");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .isInstanceOf(PolicyException.class)
+        .hasMessageContaining("data.otherPeople: expected one of withhold or release, got 'yes'");
+  }
+
+  @Test
   void parse_unknownKey_isRefusedWithLineColumnAndHint() {
     String yaml = good().replace("  allowed: true", "  alowed: true");
 

@@ -14,10 +14,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.fhir.CappedBody;
-import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.RecordSource;
 import org.placeshare.fhir.SourceAccess;
 import org.placeshare.fhir.SourceDescriptor;
@@ -69,6 +67,7 @@ public final class MappedSource implements RecordSource {
                 .setFollowRedirects(false)
                 .putHeader(HttpHeaders.ACCEPT, "application/json"));
     return fetches.run(
+        patient,
         () ->
             client
                 .request(request)
@@ -84,8 +83,7 @@ public final class MappedSource implements RecordSource {
                     body ->
                         body == null
                             ? Future.succeededFuture(notFound())
-                            : vertx.executeBlocking(
-                                () -> map(body, patient, resourceTypes), false)));
+                            : vertx.executeBlocking(() -> map(body, resourceTypes), false)));
   }
 
   @Override
@@ -100,7 +98,7 @@ public final class MappedSource implements RecordSource {
     return new SourceRecords.NotFound(descriptor);
   }
 
-  private SourceRecords map(Buffer body, NhsNumber patient, Set<String> types) {
+  private SourceRecords map(Buffer body, Set<String> types) {
     JsonNode json;
     try {
       json = JSON.readTree(body.getBytes());
@@ -110,9 +108,10 @@ public final class MappedSource implements RecordSource {
       throw new UpstreamException("sent a reply that could not be read");
     }
     Optional<SourceMapping.Mapped> mapped = mapping.map(json);
-    if (mapped.isEmpty() || !holds(mapped.get(), patient)) {
+    if (mapped.isEmpty()) {
       return notFound();
     }
+    // A lookup by NHS number answered with someone else is a conflict (checked after the fetch).
     List<Resource> resources =
         mapped.get().resources().stream().filter(r -> types.contains(r.fhirType())).toList();
     List<String> warnings =
@@ -123,17 +122,6 @@ public final class MappedSource implements RecordSource {
                     + mapped.get().unmapped()
                     + " records that could not be mapped to FHIR R4; they are missing from this view");
     return new SourceRecords.Found(descriptor, mapped.get().patient(), resources, warnings);
-  }
-
-  /** The person the source answered with must be the person asked for. */
-  private static boolean holds(SourceMapping.Mapped mapped, NhsNumber patient) {
-    for (Identifier id : mapped.patient().getIdentifier()) {
-      if (Fhir.NHS_NUMBER_SYSTEM.equals(id.getSystem())
-          && patient.toString().equals(id.getValue())) {
-        return true;
-      }
-    }
-    return false;
   }
 
   @Override

@@ -131,6 +131,7 @@ public class PersonViewBenchmark {
     copy.getEntry().stream().skip(1).forEach(e -> records.add(e.getResource()));
     return PersonView.assemble(
             PERSON,
+            OdsCode.of("E08000026"),
             List.of(new SourceRecords.Found(source, patient, records)),
             Map.of(source.id(), new PersonView.Grant(obligations, "gm@1#sha")),
             List.of(),

@@ -117,6 +117,31 @@ class MappedSourceTest {
   }
 
   @Test
+  void fetch_lookupAnsweredWithSomeoneElse_isAConflict() throws Exception {
+    // The lookup is by NHS number: a person with another one is not a stranger, it is a conflict.
+    String someoneElse =
+        "{\"person\":{\"personId\":\"asc-x\",\"nhsNo\":\""
+            + people.get(1).nhsNumber()
+            + "\",\"surname\":\"Else\"},\"services\":[]}";
+    var server =
+        vertx
+            .createHttpServer()
+            .requestHandler(req -> req.response().end(someoneElse))
+            .listen(0, "127.0.0.1")
+            .await();
+    try {
+      SourceRecords result = fetch(URI.create("http://127.0.0.1:" + server.actualPort()), 0);
+
+      assertThat(((SourceRecords.Failed) result).reason())
+          .isEqualTo(
+              "answered with a conflict: its Patient for this NHS number carries another NHS"
+                  + " number");
+    } finally {
+      server.close().await();
+    }
+  }
+
+  @Test
   void load_listsEveryMistakeWithItsLineAndColumn() throws Exception {
     Path bad = dir.resolve("bad.yaml");
     Files.writeString(

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.fhir.PersonView;
 import org.placeshare.fhir.Pseudonyms;
@@ -223,12 +222,15 @@ public final class MemberRelease {
                     problems.isEmpty() ? new LeftOut(Why.NOT_HELD) : new Failed(problems));
               }
               PersonView.Released released =
-                  PersonView.assemble(base.patient(), results, grants, List.of(), pseudonyms, now);
-              List<Resource> resources =
-                  released.bundle().getEntry().stream()
-                      .filter(e -> e.getSearch().getMode() == Bundle.SearchEntryMode.MATCH)
-                      .map(Bundle.BundleEntryComponent::getResource)
-                      .toList();
+                  PersonView.assemble(
+                      base.patient(),
+                      base.recipient(),
+                      results,
+                      grants,
+                      List.of(),
+                      pseudonyms,
+                      now);
+              List<Resource> resources = ExportReferences.plain(released.bundle());
               AuditEvent event =
                   new AuditEvent(
                       UUID.randomUUID(),
@@ -244,7 +246,10 @@ public final class MemberRelease {
                       decisions,
                       released.referencesBySource(),
                       problems,
-                      released.resourceCount() + " resources released to cohort export " + job.id(),
+                      released.resourceCount()
+                          + " resources released to cohort export "
+                          + job.id()
+                          + released.leftOutNote(),
                       0);
               // A pilot's cap reached by others since the decision: refused after all.
               return register

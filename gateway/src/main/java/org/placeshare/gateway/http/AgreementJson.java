@@ -124,6 +124,7 @@ final class AgreementJson {
         .put("remove", new JsonArray(o.remove().stream().sorted().toList()))
         .put("generalise", generalise)
         .put("pseudonymise", o.pseudonymKey().isPresent())
+        .put("otherPeople", o.otherPeople() ? "release" : "withhold")
         .put("confidentiality", o.confidentiality().orElse(null))
         .put("sensitiveCodeListVersion", o.codeListVersion())
         .put("sensitiveCodesExcluded", o.excludedCodes().size());

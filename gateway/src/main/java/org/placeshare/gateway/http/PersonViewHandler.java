@@ -431,7 +431,8 @@ final class PersonViewHandler {
       return;
     }
     PersonView.Released released =
-        PersonView.assemble(state.patient, results, grants, withheld, pseudonyms, now);
+        PersonView.assemble(
+            state.patient, request.recipient(), results, grants, withheld, pseudonyms, now);
     released
         .referencesBySource()
         .forEach(
@@ -577,6 +578,6 @@ final class PersonViewHandler {
         200,
         released.referencesBySource(),
         problems,
-        released.resourceCount() + " resources released");
+        released.resourceCount() + " resources released" + released.leftOutNote());
   }
 }
