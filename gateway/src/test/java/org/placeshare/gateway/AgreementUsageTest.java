@@ -145,6 +145,50 @@ class AgreementUsageTest {
     assertThat(after[2] - before[2]).as("refused").isZero();
   }
 
+  @Test
+  void agreementsApiAndConsole_showTheBusinessCase_escapedOnTheConsole() throws Exception {
+    // The parties' own words: a hostile one must stay text on the console.
+    Path file = fixture.agreements.resolve(POPULATION + ".yaml");
+    Files.writeString(
+        file,
+        Files.readString(file)
+            .replace(
+                "Cohort figures published on time each quarter",
+                "Cohort figures <script>alert(1)</script> & on time"));
+    fixture.gateway.policy().reload(fixture.vertx).await();
+    String ig = fixture.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");
+
+    HttpResponse<String> api = fixture.get("/agreements/" + POPULATION, ig);
+    String page =
+        http.send(
+                HttpRequest.newBuilder(fixture.url("/console/agreements"))
+                    .header("Cookie", cookie)
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+
+    assertThat(api.statusCode()).as(api.body()).isEqualTo(200);
+    io.vertx.core.json.JsonObject businessCase =
+        new io.vertx.core.json.JsonObject(api.body()).getJsonObject("businessCase");
+    assertThat(businessCase.getJsonArray("costs").getJsonObject(0).encode())
+        .isEqualTo(
+            "{\"text\":\"Setting up pseudonymised cohort exports and small-number suppression\","
+                + "\"amount\":25000,\"currency\":\"GBP\",\"period\":\"once\"}");
+    assertThat(businessCase.getJsonArray("expectedSavings").getJsonObject(0).containsKey("amount"))
+        .isFalse();
+    assertThat(businessCase.getJsonArray("measures").getJsonObject(1).getString("text"))
+        .isEqualTo("Cohort figures <script>alert(1)</script> & on time");
+    // Beside its use: in the agreement's own section, before its table of use.
+    String section =
+        page.substring(
+            page.indexOf("(" + POPULATION + "@1)"), page.indexOf("<caption>Use of " + POPULATION));
+    assertThat(section)
+        .contains("<h3>Business case</h3>")
+        .contains("<li>Analyst time for cohort figures: GBP 40,000 a year</li>")
+        .contains("<li>Cohort figures &lt;script&gt;alert(1)&lt;/script&gt; &amp; on time</li>");
+    assertThat(page).doesNotContain("<script>");
+  }
+
   /**
    * Today's row of an agreement's table on the console: requests, permitted, refused, people,
    * records.

@@ -697,6 +697,7 @@ final class Console {
                             + ".")
                     .raw("</p>");
                 body.raw("<p>").text("Purpose: " + a.purpose().problem()).raw("</p>");
+                BusinessCaseText.render(body, a);
                 Map<LocalDate, long[]> days = usage.getOrDefault(a.id(), Map.of());
                 body.raw(chart(a.id(), today, days));
                 List<List<String>> rows = new ArrayList<>();
