@@ -701,10 +701,14 @@ public final class EmbeddedPostgres implements AutoCloseable {
         boolean last = i == dir.getNameCount() - 1;
         Path next = at.resolve(dir.getName(i));
         if (!Files.exists(next, LinkOption.NOFOLLOW_LINKS)) {
-          // Fails if someone creates it first; then the check below refuses it unless root's.
-          Files.createDirectory(next);
-          Files.setPosixFilePermissions(next, PosixFilePermissions.fromString("rwx--x--x"));
-        } else if (Files.isSymbolicLink(next) && !last) {
+          try {
+            Files.createDirectory(next);
+            Files.setPosixFilePermissions(next, PosixFilePermissions.fromString("rwx--x--x"));
+          } catch (java.nio.file.FileAlreadyExistsException e) {
+            // Made meanwhile (another gateway starting): the check below decides, as for any.
+          }
+        }
+        if (Files.isSymbolicLink(next) && !last) {
           // A link on the way (/var -> /private/var) is followed once checked to be root's.
           check(next, false);
           next = next.toRealPath();
