@@ -420,7 +420,13 @@ public final class Gateway {
   }
 
   /** How long requests in flight may take to finish at shutdown. */
-  static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+  public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+
+  /**
+   * The whole stop after SIGTERM, the grace for requests in flight included; the sample systemd
+   * unit's {@code TimeoutStopSec=30} leaves room above it.
+   */
+  public static final Duration STOP_DEADLINE = Duration.ofSeconds(20);
 
   /**
    * Stops gracefully: stop accepting, let requests in flight finish (up to {@link

@@ -169,7 +169,8 @@ class GatewayEndToEndTest {
 
   @Test
   void everything_notFoundWhereReadableButASourceIsDown_is502NotA404() throws Exception {
-    // The council source is down: "not found" cannot be claimed for a source that did not answer.
+    // The council source is down and the other two answer "not held": "not found" cannot be
+    // claimed for a source that did not answer, and "could not be read" is not true of the others.
     String token = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
 
     HttpResponse<String> response = fixture.everything(unknownPerson(), token);
@@ -178,7 +179,8 @@ class GatewayEndToEndTest {
         response,
         502,
         "transient",
-        "no permitted source could be read: council-asc: could not be reached (connection refused)");
+        "no permitted source that answered holds this person, and some could not be read:"
+            + " council-asc: could not be reached (connection refused)");
     assertThat(auditOf(response).getString("outcome")).isEqualTo("failed");
   }
 

@@ -42,4 +42,12 @@ enum DemoClient {
   static Optional<DemoClient> byId(String id) {
     return Stream.of(values()).filter(c -> c.id.equals(id)).findFirst();
   }
+
+  /** The clients' ids, in order, for the command line's help and checks. */
+  static final class Ids implements Iterable<String> {
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return Stream.of(values()).map(c -> c.id).iterator();
+    }
+  }
 }

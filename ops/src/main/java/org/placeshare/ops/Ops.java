@@ -77,18 +77,10 @@ public final class Ops {
     public Integer call() throws Exception {
       Clock clock = Clock.systemUTC();
       Demo demo = Demo.start(new DemoFolder(folder), "127.0.0.1", port, clock, down, people);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> close(demo)));
+      GracefulStop.install("demo", demo::close);
       demo.printWelcome(System.out, clock);
       new CountDownLatch(1).await();
       return 0;
-    }
-
-    private static void close(Demo demo) {
-      try {
-        demo.close();
-      } catch (Exception e) {
-        System.err.println("demo did not stop cleanly: " + e.getMessage());
-      }
     }
   }
 
@@ -113,17 +105,15 @@ public final class Ops {
         vertx.close();
         return 1;
       }
-      // On Ctrl-C or SIGTERM: stop listening, close the database, stop an embedded server.
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    try {
-                      gateway.stop().eventually(vertx::close).await(30, TimeUnit.SECONDS);
-                    } catch (Exception e) {
-                      System.err.println("gateway did not stop cleanly: " + e.getMessage());
-                    }
-                  }));
+      // On Ctrl-C or SIGTERM: stop listening, close the database, stop an embedded server. Each
+      // awaited on its own: a listener chained after vertx.close() never runs (its context is
+      // closed), which made every stop wait out the whole timeout.
+      GracefulStop.install(
+          "gateway",
+          () -> {
+            gateway.stop().await(Gateway.STOP_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+            vertx.close().await(Gateway.STOP_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+          });
       new CountDownLatch(1).await();
       return 0;
     }

@@ -23,35 +23,61 @@ import picocli.CommandLine.Option;
 @Command(
     name = "token",
     mixinStandardHelpOptions = true,
-    description = "Print a fresh access token for a demo client (the gateway must be running).")
+    description = {
+      "Print a fresh access token for one of the demo's client systems, got as that system gets"
+          + " one: a client assertion signed with its key (FOLDER/keys/clients/CLIENT.key.pem),"
+          + " exchanged at the gateway's token endpoint (POST /oauth2/token). The demo must be"
+          + " running.",
+      "The token lasts five minutes and speaks for the client's organisation, user and role"
+          + " listed below, for the purpose asked; the gateway refuses a purpose the client is not"
+          + " registered for."
+    },
+    footer = {
+      "%nDemo clients:",
+      "  CLIENT            ORGANISATION  USER         ROLE       PURPOSES",
+      "  council-intel     E08000026     a.analyst    analyst    HOPERAT, PUBHLTH",
+      "  coventry-ae       R9A           dr.jones     clinician  TREAT, ETREAT",
+      "  coventry-frailty  R9A           nurse.patel  clinician  TREAT, ETREAT",
+      "  ig-console        QWU           ig.lead      ig-lead    HOPERAT",
+      "%nExit status: 0 when the token is printed, 1 when the gateway refused or could not be"
+          + " reached, 2 for a wrong option or an unknown client."
+    })
 final class TokenCommand implements Callable<Integer> {
 
-  @Option(names = "--client", required = true, description = "council-intel or coventry-ae")
+  @Option(
+      names = "--client",
+      required = true,
+      completionCandidates = DemoClient.Ids.class,
+      description = "the demo client: ${COMPLETION-CANDIDATES}")
   String client;
 
   @Option(
       names = "--purpose",
       required = true,
-      description = "purpose of use, e.g. HOPERAT, TREAT, ETREAT")
+      description = "the purpose of use (HL7 PurposeOfUse), one the client is registered for")
   String purpose;
 
   @Option(
       names = "--folder",
       defaultValue = DemoFolder.DEFAULT,
-      description = "demo folder (default ${DEFAULT-VALUE})")
+      description = "the demo folder holding the clients' keys (default ${DEFAULT-VALUE})")
   Path folder;
 
   @Option(
       names = "--gateway",
       defaultValue = "http://127.0.0.1:8080",
-      description = "gateway URL (default ${DEFAULT-VALUE})")
+      description = "the gateway's URL (default ${DEFAULT-VALUE})")
   String gateway;
 
   @Override
   public Integer call() throws Exception {
     DemoClient demoClient = DemoClient.byId(client).orElse(null);
     if (demoClient == null) {
-      System.err.println("unknown client '" + client + "': expected council-intel or coventry-ae");
+      System.err.println(
+          "unknown client '"
+              + client
+              + "': expected one of "
+              + String.join(", ", new DemoClient.Ids()));
       return 2;
     }
     System.out.println(

@@ -24,6 +24,7 @@ import java.util.Set;
  * @param auditRetentionYears how long audit events of this agreement are kept
  * @param cohortExportMaxMembers the largest cohort whose records may be exported in bulk under it;
  *     absent, it permits people one at a time only
+ * @param businessCase its costs, expected savings and measures, if the parties stated them
  * @param sha256 hex SHA-256 of the policy file's bytes, so an audit event names the exact text
  */
 public record Agreement(
@@ -51,6 +52,7 @@ public record Agreement(
     Optional<Pilot> pilot,
     int auditRetentionYears,
     OptionalInt cohortExportMaxMembers,
+    Optional<BusinessCase> businessCase,
     String sha256) {
 
   /** Step 1 of the sharing model: the problem, what sharing resolves, the expected benefit. */

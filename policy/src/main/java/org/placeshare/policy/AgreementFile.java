@@ -1,10 +1,12 @@
 package org.placeshare.policy;
 
+import java.math.BigDecimal;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Currency;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -43,6 +45,7 @@ public final class AgreementFile {
   private static final Pattern SYSTEM_FORM = Pattern.compile("(https?|urn):[\\x21-\\x7e]{1,250}");
   private static final Pattern CODE_FORM = Pattern.compile("[\\x21-\\x7e]{1,64}");
   private static final Pattern DISTRICT_FORM = Pattern.compile("[A-Z]{1,2}[0-9][0-9A-Z]?");
+  private static final Pattern AMOUNT_FORM = Pattern.compile("[0-9]{1,13}(\\.[0-9]{1,2})?");
   private static final Set<String> ARTICLE_6 = lettered("6(1)(", 'a', 'f');
   private static final Set<String> ARTICLE_9 = lettered("9(2)(", 'a', 'j');
   private static final Set<String> CONFIDENTIALITY = Set.of("L", "M", "N", "R", "U", "V");
@@ -72,6 +75,7 @@ public final class AgreementFile {
           "relationship",
           "pilot",
           "cohortExport",
+          "businessCase",
           "audit");
 
   private AgreementFile() {}
@@ -169,6 +173,7 @@ public final class AgreementFile {
           top.optionalMap("cohortExport", Set.of("maxMembers"))
               .map(c -> OptionalInt.of(whole(c, "maxMembers", 1, 1_000_000)))
               .orElse(OptionalInt.empty());
+      Optional<BusinessCase> businessCase = businessCase();
       if (lawfulBasis != null && consent != null) {
         crossCheck(lawfulBasis, consent);
       }
@@ -201,7 +206,128 @@ public final class AgreementFile {
           pilot,
           retainYears,
           cohortExport,
+          businessCase,
           sha256);
+    }
+
+    /** Optional; when present, at least one entry, each a short text with an optional amount. */
+    private Optional<BusinessCase> businessCase() {
+      Set<String> lists = Set.of("costs", "expectedSavings", "measures");
+      return top.optionalMap("businessCase", lists)
+          .map(
+              f -> {
+                if (lists.stream().noneMatch(f::has)) {
+                  problems.add(
+                      f.node(),
+                      "businessCase",
+                      "at least one of costs, expectedSavings or measures",
+                      "none",
+                      "leave the block out if the parties have not stated them");
+                }
+                return new BusinessCase(
+                    items(f, "costs"), items(f, "expectedSavings"), items(f, "measures"));
+              });
+    }
+
+    private List<BusinessCase.Item> items(Fields f, String key) {
+      List<BusinessCase.Item> items = new ArrayList<>();
+      List<Node> nodes = f.optionalList(key, BusinessCase.MAX_ITEMS);
+      for (int i = 0; i < nodes.size(); i++) {
+        Fields.open(
+                nodes.get(i),
+                f.path(key) + "[" + i + "]",
+                problems,
+                Set.of("text", "amount", "currency", "period"))
+            .ifPresent(e -> item(e).ifPresent(items::add));
+      }
+      return items;
+    }
+
+    private Currency currency(Fields e) {
+      String text = e.optionalText("currency");
+      if (text == null) {
+        return null;
+      }
+      try {
+        if (text.matches("[A-Z]{3}")) {
+          return Currency.getInstance(text);
+        }
+      } catch (IllegalArgumentException x) {
+        // reported below
+      }
+      problems.add(
+          e.get("currency"),
+          e.path("currency"),
+          "an ISO 4217 currency code such as GBP",
+          "'" + text + "'");
+      return null;
+    }
+
+    private Optional<BusinessCase.Item> item(Fields e) {
+      String text = e.text("text");
+      if (text != null
+          && (text.length() > BusinessCase.MAX_TEXT
+              || text.chars().anyMatch(Character::isISOControl))) {
+        problems.add(
+            e.get("text"),
+            e.path("text"),
+            "a text on one line of at most " + BusinessCase.MAX_TEXT + " characters",
+            text.length()
+                + " characters"
+                + (text.chars().anyMatch(Character::isISOControl) ? " with a line break" : ""));
+        text = null;
+      }
+      String amount = e.optionalText("amount");
+      BigDecimal value = null;
+      if (amount != null) {
+        if (AMOUNT_FORM.matcher(amount).matches()
+            && new BigDecimal(amount).compareTo(BusinessCase.MAX_AMOUNT) <= 0) {
+          value = new BigDecimal(amount);
+        } else {
+          problems.add(
+              e.get("amount"),
+              e.path("amount"),
+              "a sum from 0 to "
+                  + BusinessCase.MAX_AMOUNT.toPlainString()
+                  + " with at most two decimal places",
+              "'" + amount + "'");
+        }
+      }
+      Currency currency = currency(e);
+      BusinessCase.Period period =
+          code(
+              e,
+              "period",
+              s -> enumOf(BusinessCase.Period.class, s),
+              "once, month, quarter or year",
+              true);
+      if (amount != null && !e.has("currency")) {
+        problems.add(
+            e.node(),
+            e.path("currency"),
+            "a currency with an amount",
+            "none",
+            "GBP for pounds sterling");
+      }
+      for (String key : List.of("currency", "period")) {
+        if (amount == null && e.has(key)) {
+          problems.add(
+              e.get(key),
+              e.path(key),
+              "no " + key + " without an amount",
+              "'" + e.optionalText(key) + "'");
+        }
+      }
+      if (text == null || (amount != null && (value == null || currency == null))) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          new BusinessCase.Item(
+              text,
+              value == null
+                  ? Optional.empty()
+                  : Optional.of(
+                      new BusinessCase.Amount(value, currency, Optional.ofNullable(period)))));
     }
 
     private List<Signatory> signatories() {

@@ -379,4 +379,145 @@ class AgreementFileTest {
   void parse_emptyFile_isRefused() {
     assertThatThrownBy(() -> parse("")).hasMessage("a.yaml: the file is empty");
   }
+
+  // --- the business case (step 1 in figures): costs, expected savings, measures ---
+
+  @Test
+  void parse_goodSample_readsItsBusinessCase() {
+    BusinessCase c = parse(good()).businessCase().orElseThrow();
+
+    assertThat(c.costs()).hasSize(2);
+    assertThat(c.costs().get(0).text())
+        .isEqualTo(
+            "Clinical safety case, training and go-live support for A&E and the frailty team");
+    BusinessCase.Amount once = c.costs().get(0).amount().orElseThrow();
+    assertThat(once.value()).isEqualByComparingTo("48000");
+    assertThat(once.currency().getCurrencyCode()).isEqualTo("GBP");
+    assertThat(once.per()).hasValue(BusinessCase.Period.ONCE);
+    assertThat(c.expectedSavings()).hasSize(2);
+    assertThat(c.expectedSavings().get(0).amount().orElseThrow().per())
+        .hasValue(BusinessCase.Period.YEAR);
+    assertThat(c.measures()).hasSize(3).allSatisfy(m -> assertThat(m.amount()).isEmpty());
+  }
+
+  @Test
+  void parse_withoutABusinessCase_hasNone() {
+    assertThat(parse(council()).businessCase()).isEmpty();
+  }
+
+  @Test
+  void parse_businessCaseWithAnAmountInPence_isAccepted() {
+    Agreement a = parse(good().replace("amount: 48000", "amount: 48000.50"));
+
+    assertThat(a.businessCase().orElseThrow().costs().get(0).amount().orElseThrow().value())
+        .isEqualByComparingTo("48000.50");
+  }
+
+  @Test
+  void parse_businessCaseUnknownKey_isRefusedWithHint() {
+    assertThatThrownBy(() -> parse(good().replace("      period: once", "      perod: once")))
+        .hasMessage(
+            "a.yaml:75:7: businessCase.costs[0].perod: expected one of the keys amount, currency, period, text, got an unknown key 'perod' (hint: did you mean 'period'?)");
+  }
+
+  @Test
+  void parse_businessCaseUnknownList_isRefusedWithHint() {
+    assertThatThrownBy(() -> parse(good().replace("  measures:", "  measure:")))
+        .hasMessage(
+            "a.yaml:89:3: businessCase.measure: expected one of the keys costs, expectedSavings, measures, got an unknown key 'measure' (hint: did you mean 'measures'?)");
+  }
+
+  @Test
+  void parse_businessCaseAmountWithThreeDecimals_isRefused() {
+    assertThatThrownBy(() -> parse(good().replace("amount: 48000", "amount: 48000.125")))
+        .hasMessage(
+            "a.yaml:73:15: businessCase.costs[0].amount: expected a sum from 0 to 1000000000000 with at most two decimal places, got '48000.125'");
+  }
+
+  @Test
+  void parse_businessCaseNegativeAmount_isRefused() {
+    assertThatThrownBy(() -> parse(good().replace("amount: 48000", "amount: -48000")))
+        .hasMessage(
+            "a.yaml:73:15: businessCase.costs[0].amount: expected a sum from 0 to 1000000000000 with at most two decimal places, got '-48000'");
+  }
+
+  @Test
+  void parse_businessCaseAmountWithoutCurrency_isRefused() {
+    assertThatThrownBy(() -> parse(good().replaceFirst("      currency: GBP\n", "")))
+        .hasMessage(
+            "a.yaml:72:7: businessCase.costs[0].currency: expected a currency with an amount, got none (hint: GBP for pounds sterling)");
+  }
+
+  @Test
+  void parse_businessCaseUnknownCurrency_isRefused() {
+    assertThatThrownBy(() -> parse(good().replaceFirst("currency: GBP", "currency: GPB")))
+        .hasMessage(
+            "a.yaml:74:17: businessCase.costs[0].currency: expected an ISO 4217 currency code such as GBP, got 'GPB'");
+  }
+
+  @Test
+  void parse_businessCaseUnknownPeriod_isRefused() {
+    assertThatThrownBy(() -> parse(good().replace("period: once", "period: weekly")))
+        .hasMessage(
+            "a.yaml:75:15: businessCase.costs[0].period: expected one of once, month, quarter or year, got 'weekly'");
+  }
+
+  @Test
+  void parse_businessCasePeriodWithoutAmount_isRefused() {
+    String yaml =
+        good()
+            .replace(
+                "    - text: Share of A&E attendances where the GP record was seen, monthly",
+                "    - text: Share of A&E attendances where the GP record was seen, monthly\n"
+                    + "      period: month");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .hasMessage(
+            "a.yaml:92:15: businessCase.measures[1].period: expected no period without an amount, got 'month'");
+  }
+
+  @Test
+  void parse_businessCaseTextTooLong_isRefused() {
+    String yaml =
+        good()
+            .replace(
+                "text: Recording consent at GP reception and in A&E",
+                "text: " + "x".repeat(BusinessCase.MAX_TEXT + 1));
+
+    assertThatThrownBy(() -> parse(yaml))
+        .hasMessage(
+            "a.yaml:76:13: businessCase.costs[1].text: expected a text on one line of at most 300 characters, got 301 characters");
+  }
+
+  @Test
+  void parse_businessCaseTextOnSeveralLines_isRefused() {
+    String yaml =
+        good()
+            .replace(
+                "text: Recording consent at GP reception and in A&E",
+                "text: \"Recording consent\\nat GP reception\"");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .hasMessage(
+            "a.yaml:76:13: businessCase.costs[1].text: expected a text on one line of at most 300 characters, got 33 characters with a line break");
+  }
+
+  @Test
+  void parse_businessCaseTooManyMeasures_isRefused() {
+    String many = "    - text: Another measure\n".repeat(BusinessCase.MAX_ITEMS + 1);
+    String yaml = good().substring(0, good().indexOf("  measures:")) + "  measures:\n" + many;
+
+    assertThatThrownBy(() -> parse(yaml))
+        .hasMessage(
+            "a.yaml:90:5: businessCase.measures: expected at most 20 entries, got 21 entries");
+  }
+
+  @Test
+  void parse_emptyBusinessCase_isRefusedWithHint() {
+    String yaml = good().substring(0, good().indexOf("businessCase:")) + "businessCase: {}\n";
+
+    assertThatThrownBy(() -> parse(yaml))
+        .hasMessage(
+            "a.yaml:70:15: businessCase: expected at least one of costs, expectedSavings or measures, got none (hint: leave the block out if the parties have not stated them)");
+  }
 }

@@ -304,12 +304,37 @@ public final class ExportRunner {
         .recover(
             e ->
                 Future.succeededFuture(
-                    new MemberRelease.Failed(List.of("gateway: " + e.getClass().getSimpleName()))))
+                    new MemberRelease.Failed(
+                        List.of("gateway: " + e.getClass().getSimpleName()), List.of())))
         .compose(
             outcome -> {
               outcomes[i] = outcome;
               return work(job, size, batch, outcomes, next);
             });
+  }
+
+  /** A member's decisions, per source, counted with the person view's under their agreements. */
+  private void countDecisions(MemberRelease.Outcome outcome) {
+    for (AuditEvent.SourceDecision d : outcome.decisions()) {
+      metrics.decision(d.agreement().map(ExportRunner::agreementId).orElse("none"), d.effect());
+    }
+  }
+
+  /**
+   * A member's records, once its audit event is durable, counted under the permitting agreement.
+   */
+  private void countReleased(AuditEvent event) {
+    for (AuditEvent.SourceDecision d : event.decisions()) {
+      List<String> refs = event.released().get(d.source());
+      if (refs != null && d.agreement().isPresent()) {
+        metrics.released(agreementId(d.agreement().get()), refs.size());
+      }
+    }
+  }
+
+  /** The agreement's id from its reference {@code id@version}. */
+  private static String agreementId(String reference) {
+    return reference.split("@", 2)[0];
   }
 
   /**
@@ -324,6 +349,7 @@ public final class ExportRunner {
     JsonObject problems = object(progress, "sourceProblems");
     String kind = job.kind().name().toLowerCase(Locale.ROOT);
     for (MemberRelease.Outcome o : outcomes) {
+      countDecisions(o);
       if (o instanceof MemberRelease.Released r) {
         metrics.cohortMember(kind, "released");
         appends.add(audit.append(r.event()));
@@ -341,6 +367,11 @@ public final class ExportRunner {
     }
     LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
     return Future.all(appends)
+        .onSuccess(
+            v ->
+                outcomes.stream()
+                    .filter(o -> o instanceof MemberRelease.Released)
+                    .forEach(o -> countReleased(((MemberRelease.Released) o).event())))
         .compose(
             v ->
                 vertx.executeBlocking(

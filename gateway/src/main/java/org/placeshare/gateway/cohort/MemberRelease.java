@@ -36,14 +36,17 @@ import org.placeshare.policy.identity.Caller;
  */
 public final class MemberRelease {
 
-  static final String ACTION = "cohort-export";
+  /** The audit action of a member released by a bulk job (and of the job's own events). */
+  public static final String ACTION = "cohort-export";
 
   /** The refusals that rest on a flag: counted with the others, never told apart to recipients. */
   private static final Set<Refusal> FLAGS =
       EnumSet.of(Refusal.NATIONAL_OPT_OUT, Refusal.RESTRICTED_RECORD);
 
-  /** What became of one member. */
-  public sealed interface Outcome {}
+  /** What became of one member, and the decision for each source it rests on. */
+  public sealed interface Outcome {
+    List<AuditEvent.SourceDecision> decisions();
+  }
 
   /**
    * Records released: the resources as they leave (the merged Patient first), the audit event that
@@ -55,15 +58,26 @@ public final class MemberRelease {
       resources = List.copyOf(resources);
       problems = List.copyOf(problems);
     }
+
+    @Override
+    public List<AuditEvent.SourceDecision> decisions() {
+      return event.decisions();
+    }
   }
 
   /** Left out: the policy permitted no source, or no permitted source holds the person. */
-  public record LeftOut(Why why) implements Outcome {}
+  public record LeftOut(Why why, List<AuditEvent.SourceDecision> decisions) implements Outcome {
+    public LeftOut {
+      decisions = List.copyOf(decisions);
+    }
+  }
 
   /** Every permitted source that was asked failed. */
-  public record Failed(List<String> problems) implements Outcome {
+  public record Failed(List<String> problems, List<AuditEvent.SourceDecision> decisions)
+      implements Outcome {
     public Failed {
       problems = List.copyOf(problems);
+      decisions = List.copyOf(decisions);
     }
   }
 
@@ -192,7 +206,7 @@ public final class MemberRelease {
     }
     if (permitted.isEmpty()) {
       boolean flagged = refusals.stream().anyMatch(FLAGS::contains);
-      return Future.succeededFuture(new LeftOut(flagged ? Why.FLAGGED : Why.REFUSED));
+      return Future.succeededFuture(new LeftOut(flagged ? Why.FLAGGED : Why.REFUSED, decisions));
     }
     Map<String, PersonView.Grant> grants = new LinkedHashMap<>();
     List<Future<SourceRecords>> fetches = new ArrayList<>();
@@ -219,7 +233,9 @@ public final class MemberRelease {
               }
               if (!found) {
                 return Future.succeededFuture(
-                    problems.isEmpty() ? new LeftOut(Why.NOT_HELD) : new Failed(problems));
+                    problems.isEmpty()
+                        ? new LeftOut(Why.NOT_HELD, decisions)
+                        : new Failed(problems, decisions));
               }
               PersonView.Released released =
                   PersonView.assemble(
@@ -258,7 +274,7 @@ public final class MemberRelease {
                       reached ->
                           reached.isEmpty()
                               ? new Released(resources, event, problems)
-                              : new LeftOut(Why.REFUSED));
+                              : new LeftOut(Why.REFUSED, decisions));
             });
   }
 }

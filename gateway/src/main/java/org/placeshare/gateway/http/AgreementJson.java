@@ -100,6 +100,7 @@ final class AgreementJson {
                             a.dailyVolume().isPresent() ? a.dailyVolume().getAsInt() : null)
                         .put("monitorOnly", p.monitorOnly())));
     json.put("auditRetentionYears", a.auditRetentionYears());
+    json.put("businessCase", BusinessCaseText.json(a));
     return json;
   }
 

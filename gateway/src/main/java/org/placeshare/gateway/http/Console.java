@@ -38,6 +38,7 @@ import org.placeshare.gateway.audit.AuditSearch;
 import org.placeshare.gateway.audit.AuditTree;
 import org.placeshare.gateway.audit.AuditVerifier;
 import org.placeshare.gateway.audit.Checkpoint;
+import org.placeshare.gateway.cohort.MemberRelease;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.trust.Revocations;
 import org.placeshare.policy.Agreement;
@@ -810,6 +811,7 @@ final class Console {
                             + ".")
                     .raw("</p>");
                 body.raw("<p>").text("Purpose: " + a.purpose().problem()).raw("</p>");
+                BusinessCaseText.render(body, a);
                 Map<LocalDate, long[]> days = usage.getOrDefault(a.id(), Map.of());
                 body.raw(chart(a.id(), today, days));
                 List<List<String>> rows = new ArrayList<>();
@@ -833,16 +835,37 @@ final class Console {
             });
   }
 
-  /** Per agreement id and day: requests, permitted, refused, people, records shared. */
+  /**
+   * Per agreement id and day: requests, permitted, refused, people, records shared. A request is
+   * one audited view or one cohort member released by a bulk export, counted once for each
+   * agreement it was weighed under however many sources were decided; permitted when the agreement
+   * permitted at least one source.
+   */
   private Future<Map<String, Map<LocalDate, long[]>>> usage(Instant since) {
+    String decidedBy =
+        "d->>'effect' = 'permit' AND split_part(d->>'agreement', '@', 1) = split_part(c, '@', 1)";
     String sql =
-        "SELECT split_part(c, '@', 1) AS agreement, (recorded_at AT TIME ZONE 'UTC')::date AS day,"
-            + " count(*) AS requests,"
-            + " count(*) FILTER (WHERE d->>'effect' = 'permit' AND split_part(d->>'agreement', '@', 1) = split_part(c, '@', 1)) AS permitted,"
-            + " count(DISTINCT nhs_number) FILTER (WHERE d->>'effect' = 'permit' AND split_part(d->>'agreement', '@', 1) = split_part(c, '@', 1)) AS people,"
-            + " coalesce(sum(jsonb_array_length(coalesce(detail->'released'->(d->>'source'), '[]'::jsonb))) FILTER (WHERE d->>'effect' = 'permit' AND split_part(d->>'agreement', '@', 1) = split_part(c, '@', 1)), 0) AS records"
-            + " FROM audit_event, jsonb_array_elements(detail->'decisions') d, jsonb_array_elements_text(d->'considered') c"
-            + " WHERE recorded_at >= $1 AND action = 'read-person-view' GROUP BY 1, 2 ORDER BY 1, 2";
+        "SELECT agreement, day, count(*) AS requests,"
+            + " count(*) FILTER (WHERE permitted) AS permitted,"
+            + " count(DISTINCT nhs_number) FILTER (WHERE permitted) AS people,"
+            + " coalesce(sum(records), 0) AS records"
+            + " FROM (SELECT event_id, nhs_number, split_part(c, '@', 1) AS agreement,"
+            + " (recorded_at AT TIME ZONE 'UTC')::date AS day,"
+            + " bool_or("
+            + decidedBy
+            + ") AS permitted,"
+            + " sum(jsonb_array_length(coalesce(detail->'released'->(d->>'source'), '[]'::jsonb)))"
+            + " FILTER (WHERE "
+            + decidedBy
+            + ") AS records"
+            + " FROM audit_event, jsonb_array_elements(detail->'decisions') d,"
+            + " jsonb_array_elements_text(d->'considered') c"
+            + " WHERE recorded_at >= $1 AND action IN ('"
+            + PersonViewHandler.ACTION
+            + "', '"
+            + MemberRelease.ACTION
+            + "') GROUP BY 1, 2, 3, 4) per_request"
+            + " GROUP BY 1, 2 ORDER BY 1, 2";
     return pool.preparedQuery(sql)
         .execute(Tuple.of(since.atOffset(ZoneOffset.UTC)))
         .map(

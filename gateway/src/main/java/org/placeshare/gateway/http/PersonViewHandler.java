@@ -383,13 +383,19 @@ final class PersonViewHandler {
         .toList();
   }
 
-  /** The answer when the permitted sources hold nobody: 404, or 502 when some could not be read. */
+  /**
+   * The answer when no permitted source that answered holds the person: 404 when every one
+   * answered, 502 when any could not be read, since that one may hold them and "not held" cannot be
+   * claimed (even if every other answered "not held").
+   */
   private static GatewayException nobodyFound(List<String> problems, String auditDetail) {
     if (problems.isEmpty()) {
       return new GatewayException(
           404, IssueType.NOTFOUND, NOT_THERE, auditDetail == null ? NOT_THERE : auditDetail);
     }
-    String message = "no permitted source could be read: " + String.join("; ", problems);
+    String message =
+        "no permitted source that answered holds this person, and some could not be read: "
+            + String.join("; ", problems);
     return new GatewayException(
         502, IssueType.TRANSIENT, message, auditDetail == null ? message : auditDetail);
   }

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.logging.Logger;
 
@@ -50,13 +51,15 @@ public final class Database {
             : Future.succeededFuture(null);
     return server.compose(
         embedded -> {
-          String target = embedded == null ? url : embedded.url();
-          Pool pool =
-              PgBuilder.pool()
-                  .with(new PoolOptions().setMaxSize(POOL_SIZE))
-                  .connectingTo(PgConnectOptions.fromUri(target))
-                  .using(vertx)
-                  .build();
+          var builder = PgBuilder.pool().with(new PoolOptions().setMaxSize(POOL_SIZE));
+          if (embedded == null) {
+            builder.connectingTo(PgConnectOptions.fromUri(url));
+          } else {
+            // Asked at each new connection: a restarted embedded server may be on another port.
+            builder.connectingTo(
+                () -> Future.succeededFuture(PgConnectOptions.fromUri(embedded.url())));
+          }
+          Pool pool = builder.using(vertx).build();
           Database db = new Database(vertx, pool, embedded);
           return db.migrate()
               .map(db)
@@ -66,6 +69,11 @@ public final class Database {
 
   public Pool pool() {
     return pool;
+  }
+
+  /** The embedded server, when there is no external database. */
+  public Optional<EmbeddedPostgres> embedded() {
+    return Optional.ofNullable(embedded);
   }
 
   /**
