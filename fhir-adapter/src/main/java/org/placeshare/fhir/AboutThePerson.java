@@ -33,6 +33,9 @@ import org.placeshare.policy.NhsNumber;
  *       CompartmentDefinition} for Patient, as HAPI's search parameter definitions give it:
  *       subject, patient, beneficiary, performer and the like) that names a patient must name this
  *       source's Patient, and at least one must. Anything else is left out and counted.
+ *   <li>Any other reference that names a patient (Observation.focus, an extension; by id, by an NHS
+ *       number or by its type) must name this source's Patient too: it says whom the record is
+ *       about as much as the compartment does.
  *   <li>Another person's NHS number is stripped wherever it appears in what is kept.
  * </ul>
  *
@@ -64,6 +67,16 @@ public final class AboutThePerson {
   /** R4 compartment paths say "X.subject.where(resolve() is Patient)"; the type is read below. */
   private static final Pattern WHERE_RESOLVE =
       Pattern.compile("(.+)\\.where\\(resolve\\(\\) is [A-Za-z]+\\)");
+
+  /** A reference string that names a Patient, in any case, by id, search or conditional. */
+  private static final Pattern NAMES_A_PATIENT = Pattern.compile("(?i)(?:^|/)patient(?:[/?]|$)");
+
+  /** The NHS number system as sources may write it: either scheme, any case, a trailing slash. */
+  private static final Pattern NHS_NUMBER_SYSTEM =
+      Pattern.compile("(?i)\\s*https?://fhir\\.nhs\\.uk/id/nhs-number/?\\s*");
+
+  /** Spaces and hyphens, as people write NHS numbers ({@code 999 000 0018}). */
+  private static final Pattern NHS_NUMBER_SEPARATORS = Pattern.compile("[\\s-]");
 
   /** Resource types that name a person, whose details are another person's in someone's record. */
   static final Set<String> PEOPLE = Set.of("Patient", "Person", "RelatedPerson");
@@ -115,8 +128,8 @@ public final class AboutThePerson {
   public static void requireThePerson(Patient patient, NhsNumber asked) {
     Set<String> numbers = new TreeSet<>();
     for (Identifier id : patient.getIdentifier()) {
-      if (Fhir.NHS_NUMBER_SYSTEM.equals(id.getSystem())) {
-        numbers.add(id.getValue() == null ? "" : id.getValue().strip());
+      if (isNhsNumber(id)) {
+        numbers.add(nhsNumberValue(id));
       }
     }
     if (numbers.isEmpty()) {
@@ -153,15 +166,29 @@ public final class AboutThePerson {
   }
 
   private static boolean isOtherNhsNumber(Identifier id, NhsNumber asked) {
-    return id != null
-        && Fhir.NHS_NUMBER_SYSTEM.equals(id.getSystem())
-        && !asked.toString().equals(id.getValue() == null ? null : id.getValue().strip());
+    return id != null && isNhsNumber(id) && !asked.toString().equals(nhsNumberValue(id));
+  }
+
+  /**
+   * An NHS-number identifier, under the system written any way a source may write it: a variant
+   * would otherwise carry another person's number past the checks.
+   */
+  static boolean isNhsNumber(Identifier id) {
+    return id.getSystem() != null && NHS_NUMBER_SYSTEM.matcher(id.getSystem()).matches();
+  }
+
+  /** The identifier's value without spaces or hyphens; empty when it has none. */
+  static String nhsNumberValue(Identifier id) {
+    return id.getValue() == null ? "" : NHS_NUMBER_SEPARATORS.matcher(id.getValue()).replaceAll("");
   }
 
   /** The source's Patient for the asked NHS number, as its records should name it. */
   record ThePatient(String id, SourceDescriptor source, NhsNumber nhsNumber) {
 
-    /** In the person's Patient compartment, and in nobody else's. */
+    /**
+     * In the person's Patient compartment, and in nobody else's; and naming no other patient
+     * anywhere else, such as an Observation's focus.
+     */
     boolean isAbout(Resource resource) {
       boolean named = false;
       for (Reference ref : compartmentReferences(resource)) {
@@ -173,7 +200,30 @@ public final class AboutThePerson {
           case NOT_A_PATIENT -> {}
         }
       }
-      return named;
+      if (!named) {
+        return false;
+      }
+      for (Reference ref :
+          Fhir.context()
+              .newTerser()
+              .getAllPopulatedChildElementsOfType(resource, Reference.class)) {
+        if (namesAPatient(ref, resource) && names(ref, resource) != Naming.THE_PERSON) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Whether a reference outside the compartment paths says it names a patient at all. */
+    private static boolean namesAPatient(Reference ref, Resource within) {
+      String target = ref.getReference();
+      if (target != null && target.startsWith("#")) {
+        Resource contained = contained(within, target.substring(1));
+        return contained instanceof Patient || contained instanceof Person;
+      }
+      return "Patient".equalsIgnoreCase(ref.getType())
+          || (target != null && NAMES_A_PATIENT.matcher(target).find())
+          || (ref.hasIdentifier() && isNhsNumber(ref.getIdentifier()));
     }
 
     /**
@@ -208,9 +258,8 @@ public final class AboutThePerson {
                     .equals(source.base().toLowerCase(Locale.ROOT));
         return onThisSource && m.group(3).equals(id) ? Naming.THE_PERSON : Naming.SOMEONE_ELSE;
       }
-      if (ref.hasIdentifier() && Fhir.NHS_NUMBER_SYSTEM.equals(ref.getIdentifier().getSystem())) {
-        String value = ref.getIdentifier().getValue();
-        return nhsNumber.toString().equals(value == null ? null : value.strip())
+      if (ref.hasIdentifier() && isNhsNumber(ref.getIdentifier())) {
+        return nhsNumber.toString().equals(nhsNumberValue(ref.getIdentifier()))
             ? Naming.THE_PERSON
             : Naming.SOMEONE_ELSE;
       }

@@ -28,7 +28,7 @@ import org.placeshare.policy.Obligations;
  * carries a sensitive code the agreement does not name, or if it falls outside the codes the
  * agreement narrows its type to; then remove and generalise elements, withhold other people's
  * details unless the agreement names them, strip identifiers where the agreement asks for
- * pseudonyms, and label its confidentiality.
+ * pseudonyms, and label its confidentiality. The source's narrative never leaves.
  */
 public final class ReleaseObligations {
 
@@ -65,6 +65,9 @@ public final class ReleaseObligations {
         return Optional.empty();
       }
     }
+    // The narrative is the source's rendering of the whole record: it would show what the
+    // obligations below remove or generalise, other people, and the source's own URLs.
+    dropNarrative(resource);
     for (String path : obligations.remove()) {
       remove(terser, resource, path);
     }
@@ -113,6 +116,13 @@ public final class ReleaseObligations {
     }
     if (resource instanceof DomainResource domain) {
       domain.getContained().removeIf(c -> AboutThePerson.PEOPLE.contains(c.fhirType()));
+    }
+  }
+
+  private static void dropNarrative(Resource resource) {
+    if (resource instanceof DomainResource domain) {
+      domain.setText(null);
+      domain.getContained().forEach(ReleaseObligations::dropNarrative);
     }
   }
 

@@ -12,6 +12,7 @@ import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.Coverage;
 import org.hl7.fhir.r4.model.Encounter;
 import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
@@ -161,5 +162,79 @@ class AboutThePersonTest {
     assertThatThrownBy(() -> AboutThePerson.requireThePerson(patient(), ASKED))
         .hasMessage(
             "answered with a conflict: its Patient for this NHS number carries no NHS number");
+  }
+
+  @Test
+  void check_observationAboutThePersonWhoseFocusIsAnotherPatient_isLeftOut() {
+    // Observation.focus is not a Patient-compartment path, but it names whom the record is about.
+    Observation byId = new Observation();
+    byId.setId("o1");
+    byId.setSubject(new Reference("Patient/p1"));
+    byId.addFocus(new Reference("Patient/someone-else"));
+    Observation byNhsNumber = new Observation();
+    byNhsNumber.setId("o2");
+    byNhsNumber.setSubject(new Reference("Patient/p1"));
+    byNhsNumber.addFocus(
+        new Reference()
+            .setIdentifier(
+                new Identifier().setSystem(Fhir.NHS_NUMBER_SYSTEM).setValue(OTHER.toString())));
+    Observation byLowerCase = new Observation();
+    byLowerCase.setId("o3");
+    byLowerCase.setSubject(new Reference("Patient/p1"));
+    byLowerCase.addFocus(new Reference("patient/someone-else").setDisplay("Someone Else"));
+    Observation conditional = new Observation();
+    conditional.setId("o4");
+    conditional.setSubject(new Reference("Patient/p1"));
+    conditional.addFocus(
+        new Reference("Patient?identifier=" + Fhir.NHS_NUMBER_SYSTEM + "|" + OTHER));
+    Observation typed = new Observation();
+    typed.setId("o5");
+    typed.setSubject(new Reference("Patient/p1"));
+    typed.addFocus(new Reference().setType("Patient").setDisplay("Someone Else"));
+    Observation ours = new Observation();
+    ours.setId("o6");
+    ours.setSubject(new Reference("Patient/p1"));
+    ours.addFocus(new Reference("Patient/p1/_history/2"));
+    ours.addFocus(new Reference("Specimen/s1"));
+
+    SourceRecords result =
+        AboutThePerson.check(
+            ASKED, found(byId, byNhsNumber, byLowerCase, conditional, typed, ours));
+
+    assertThat(kept(result)).containsExactly("o6");
+    assertThat(((SourceRecords.Found) result).notAboutThePerson()).isEqualTo(5);
+  }
+
+  @Test
+  void requireThePerson_anotherNhsNumberUnderAVariantOfTheSystem_isAConflict() {
+    Patient http = patient(ASKED);
+    http.addIdentifier().setSystem("http://fhir.nhs.uk/Id/nhs-number").setValue(OTHER.toString());
+    Patient spaced = patient(ASKED);
+    spaced
+        .addIdentifier()
+        .setSystem(" https://FHIR.nhs.uk/Id/nhs-number/ ")
+        .setValue("999 000 0026");
+
+    assertThatThrownBy(() -> AboutThePerson.requireThePerson(http, ASKED))
+        .hasMessage("answered with a conflict: its Patient carries 2 NHS numbers, not one");
+    assertThatThrownBy(() -> AboutThePerson.requireThePerson(spaced, ASKED))
+        .hasMessage("answered with a conflict: its Patient carries 2 NHS numbers, not one");
+    // The person's own number written with spaces is still one number.
+    Patient formatted = patient(ASKED);
+    formatted.addIdentifier().setSystem(Fhir.NHS_NUMBER_SYSTEM).setValue("999 000 0018");
+    AboutThePerson.requireThePerson(formatted, ASKED);
+  }
+
+  @Test
+  void check_anotherPersonsNhsNumberUnderAVariantOfTheSystem_isStripped() {
+    RelatedPerson carer = new RelatedPerson();
+    carer.setId("rp1");
+    carer.setPatient(new Reference("Patient/p1"));
+    carer.addIdentifier().setSystem("http://fhir.nhs.uk/Id/nhs-number").setValue("999-000-0026");
+
+    SourceRecords result = AboutThePerson.check(ASKED, found(carer));
+
+    String json = Fhir.encode(((SourceRecords.Found) result).resources().get(0));
+    assertThat(json).doesNotContain("0026");
   }
 }

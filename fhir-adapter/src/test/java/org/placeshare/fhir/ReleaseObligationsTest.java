@@ -75,6 +75,37 @@ class ReleaseObligationsTest {
   }
 
   @Test
+  void apply_narrativeOfTheSource_doesNotLeave_itWouldShowWhatObligationsRemove() {
+    Obligations o =
+        obligations(
+            Set.of("Patient.telecom", "Patient.address.line"),
+            Map.of("Patient.birthDate", Generalisation.YEAR),
+            List.of(),
+            false);
+    Patient p = patient();
+    p.getText()
+        .setStatus(org.hl7.fhir.r4.model.Narrative.NarrativeStatus.GENERATED)
+        .setDivAsString(
+            "<div xmlns=\"http://www.w3.org/1999/xhtml\">Born 1956-03-14, 1 Example Street,"
+                + " 07700 900000, <a href=\"http://10.0.0.7:8101/fhir/Patient/p1\">record</a></div>");
+    Patient contained = new Patient();
+    contained.setId("c1");
+    Condition c = condition("38341003");
+    c.getText()
+        .setDivAsString("<div xmlns=\"http://www.w3.org/1999/xhtml\">1 Example Street</div>");
+
+    Patient released = (Patient) ReleaseObligations.apply(p, o).orElseThrow();
+    Condition condition = (Condition) ReleaseObligations.apply(c, o).orElseThrow();
+
+    assertThat(Fhir.encode(released))
+        .doesNotContain("1956-03-14")
+        .doesNotContain("Example Street")
+        .doesNotContain("07700")
+        .doesNotContain("10.0.0.7");
+    assertThat(Fhir.encode(condition)).doesNotContain("Example Street");
+  }
+
+  @Test
   void apply_sensitiveCodeNotNamed_dropsTheResource() {
     Obligations o = obligations(Set.of(), Map.of(), List.of(), false);
 

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -338,6 +339,47 @@ class TakingTrustBackTest {
     assertThat(page(b, cookie).statusCode()).isEqualTo(303);
     assertThat(audited("console", "console session ended: client ig-deputy was suspended at %"))
         .isEqualTo(1);
+  }
+
+  @Test
+  void aRevokedTokensConsoleSession_staysEnded_afterALaterRevocationSweepsOldOnes()
+      throws Exception {
+    String stolen = ig();
+    String jti = SignedJWT.parse(stolen).getJWTClaimsSet().getJWTID();
+    HttpResponse<String> signedIn =
+        http.send(
+            HttpRequest.newBuilder(b.url("/console/session"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "token=" + URLEncoder.encode(stolen, StandardCharsets.UTF_8)))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    String setCookie = signedIn.headers().firstValue("Set-Cookie").orElseThrow();
+    String cookie = setCookie.substring(0, setCookie.indexOf(';'));
+    assertThat(page(b, cookie).statusCode()).isEqualTo(200);
+    // Revoked while the thief holding the session is away from it.
+    HttpResponse<String> r =
+        a.post("/trust/tokens/" + jti + "/revoke", ig(), "{\"reason\": \"laptop stolen\"}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+
+    // 29 minutes on (the session is not idle for 30 yet) the IG lead revokes another token, which
+    // sweeps the revocations it thinks no longer needed: as that revocation's sweep would run.
+    a.gateway
+        .database()
+        .pool()
+        .preparedQuery("DELETE FROM revoked_token WHERE keep_until < $1")
+        .execute(
+            io.vertx.sqlclient.Tuple.of(
+                GatewayFixture.CLOCK
+                    .instant()
+                    .plus(Duration.ofMinutes(29))
+                    .atOffset(ZoneOffset.UTC)))
+        .await();
+
+    HttpResponse<String> back = page(b, cookie);
+    assertThat(back.statusCode()).isEqualTo(401);
+    assertThat(back.body()).contains("your console session has ended");
   }
 
   private HttpResponse<String> page(GatewayFixture at, String cookie) throws Exception {

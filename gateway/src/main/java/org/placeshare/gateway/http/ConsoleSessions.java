@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.placeshare.gateway.trust.Revocations;
 import org.placeshare.policy.identity.Caller;
 
 /**
@@ -19,7 +20,7 @@ import org.placeshare.policy.identity.Caller;
 final class ConsoleSessions {
 
   static final Duration IDLE = Duration.ofMinutes(30);
-  static final Duration LONGEST = Duration.ofHours(8);
+  static final Duration LONGEST = Revocations.LONGEST_SESSION;
   static final int MAX_SESSIONS = 10_000;
 
   /** One signed-in IG lead. */

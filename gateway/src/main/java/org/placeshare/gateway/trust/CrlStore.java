@@ -19,8 +19,8 @@ import org.placeshare.policy.identity.RevocationList;
 
 /**
  * The client CA's revocation list in force, reloaded when its file changes. A list that cannot be
- * read, is not signed by the client CA, or is older than the one in force is refused, and the one
- * in force stays.
+ * read, is not signed by the client CA, is older than the one in force, or leaves out a CA whose
+ * list is in force is refused, and the one in force stays.
  */
 public final class CrlStore {
 
@@ -136,6 +136,13 @@ public final class CrlStore {
     try {
       RevocationList loaded = RevocationList.load(file, authorities);
       RevocationList running = current.get();
+      for (X500Principal issuer : running.issuers()) {
+        // A file without a CA's list would bring all that CA's revoked certificates back.
+        if (!loaded.issuers().contains(issuer)) {
+          throw new PolicyException(
+              file + ": has no CRL of " + issuer.getName() + ", whose list is in force");
+        }
+      }
       for (X500Principal issuer : loaded.issuers()) {
         Instant made = loaded.thisUpdate(issuer).orElseThrow();
         Optional<Instant> inForce = running.thisUpdate(issuer);

@@ -24,10 +24,21 @@ import org.placeshare.policy.identity.Caller;
 public final class Revocations {
 
   /**
-   * How long a revoked token id is kept: longer than any token that could carry it lives (tokens
-   * are checked with this much clock skew too).
+   * The longest a console session lives. It carries the id of the token it began with, and is
+   * checked against the revoked ids at every page, so it is a holder of that id as a token is.
    */
-  static final Duration KEEP = AccessTokens.LIFETIME.plusMinutes(5);
+  public static final Duration LONGEST_SESSION = Duration.ofHours(8);
+
+  /**
+   * How long a revoked token id is kept: longer than anything that could carry it lives, a token or
+   * a console session begun with one (with the clock skew tokens are checked with). Swept sooner, a
+   * session idle at the revocation would find its id forgotten and go on.
+   */
+  static final Duration KEEP =
+      (LONGEST_SESSION.compareTo(AccessTokens.LIFETIME) > 0
+              ? LONGEST_SESSION
+              : AccessTokens.LIFETIME)
+          .plusMinutes(5);
 
   /** A reason an IG lead gives; the audit keeps it whole, so it is capped. */
   public static final int MAX_REASON_CHARS = 500;
