@@ -42,6 +42,7 @@ import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
 import org.placeshare.gateway.consent.IssuerKeys;
 import org.placeshare.gateway.http.GatewayRoutes;
+import org.placeshare.gateway.http.RequestFraming;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.NationalOptOuts;
@@ -234,6 +235,11 @@ public final class Gateway {
                                   v ->
                                       vertx
                                           .createHttpServer(serverOptions)
+                                          // Framing checked before any route sees a request.
+                                          // Framing checked before any route sees a request.
+                                          .connectionHandler(
+                                              RequestFraming.forConnections(
+                                                  serverOptions, audit, clock))
                                           .requestHandler(GatewayRoutes.create(vertx, services))
                                           .listen())
                               .map(
@@ -283,8 +289,12 @@ public final class Gateway {
             .setMaxHeaderSize(MAX_HEADER_BYTES)
             // A slow or silent client cannot hold a connection for long.
             .setIdleTimeout(IDLE_SECONDS)
-            // The same limit for clients that upgrade to HTTP/2 (h2c), whose default is 8 KiB.
-            .setInitialSettings(new Http2Settings().setMaxHeaderListSize(MAX_HEADER_BYTES));
+            // The same limit for HTTP/2, whose default is 8 KiB.
+            .setInitialSettings(new Http2Settings().setMaxHeaderListSize(MAX_HEADER_BYTES))
+            // No cleartext HTTP/2 upgrade: a known way past front proxies (h2c smuggling), which
+            // RFC 9113 section 3.1 deprecates; and each connection's framing check (RequestFraming)
+            // is then in place before its first byte is decoded.
+            .setHttp2ClearTextEnabled(false);
     config
         .tls()
         .ifPresent(
