@@ -113,6 +113,7 @@ public final class GatewayRoutes {
         .post("/oauth2/token")
         .handler(BodyHandler.create(false).setBodyLimit(MAX_TOKEN_REQUEST_BYTES))
         .handler(tokenEndpoint::handle);
+    router.route("/oauth2/token").failureHandler(tokenEndpoint::failed);
     router.get("/.well-known/jwks.json").handler(ctx -> json(ctx, jwks));
     Health health = new Health(s.policy(), s.pool(), s.sources());
     router.get("/health/live").handler(health::live);
