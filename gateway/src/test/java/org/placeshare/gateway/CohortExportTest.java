@@ -329,6 +329,25 @@ class CohortExportTest {
   }
 
   @Test
+  void exportJob_underAnotherPurposeOfTheSameClient_isNotFoundToReadDownloadOrDelete()
+      throws Exception {
+    String token = analyst();
+    String group = registered(fixture, token, everyone(fixture).subList(0, 2));
+    String status = kickOff(fixture, token, group, "$export");
+    JsonObject manifest = new JsonObject(await(fixture, token, status).body());
+    String file = path(manifest.getJsonArray("output").getJsonObject(0).getString("url"));
+    // The same client and user, asking for operational purposes: not the job's purpose.
+    String operations = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
+
+    assertThat(fixture.get(path(status), operations).statusCode()).isEqualTo(404);
+    assertThat(fixture.get(file, operations).statusCode()).isEqualTo(404);
+    assertThat(fixture.delete(path(status), operations).statusCode()).isEqualTo(404);
+    // Still there for the purpose it was started under.
+    assertThat(fixture.get(path(status), token).statusCode()).isEqualTo(200);
+    assertThat(fixture.get(file, token).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void kickOff_withoutRespondAsync_orUnderAnAgreementWithoutCohortExport_isRefused()
       throws Exception {
     String token = analyst();
