@@ -42,6 +42,7 @@ import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
 import org.placeshare.gateway.consent.IssuerKeys;
 import org.placeshare.gateway.http.GatewayRoutes;
+import org.placeshare.gateway.http.ManagementRoutes;
 import org.placeshare.gateway.http.RequestFraming;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
@@ -75,6 +76,7 @@ public final class Gateway {
 
   private final Vertx vertx;
   private final HttpServer server;
+  private final HttpServer management;
   private final Database database;
   private final PolicyStore policy;
   private final List<RecordSource> sources;
@@ -87,6 +89,7 @@ public final class Gateway {
   private Gateway(
       Vertx vertx,
       HttpServer server,
+      HttpServer management,
       Database database,
       PolicyStore policy,
       List<RecordSource> sources,
@@ -97,6 +100,7 @@ public final class Gateway {
       ExportRunner runner) {
     this.vertx = vertx;
     this.server = server;
+    this.management = management;
     this.database = database;
     this.policy = policy;
     this.sources = sources;
@@ -242,8 +246,18 @@ public final class Gateway {
                                                   serverOptions, audit, clock))
                                           .requestHandler(GatewayRoutes.create(vertx, services))
                                           .listen())
+                              .compose(
+                                  server ->
+                                      management(vertx, config, policy, db, sources, metrics)
+                                          .map(m -> List.of(server, m))
+                                          .recover(
+                                              e ->
+                                                  server
+                                                      .close()
+                                                      .transform(x -> Future.failedFuture(e))))
                               .map(
-                                  server -> {
+                                  servers -> {
+                                    HttpServer server = servers.get(0);
                                     policy.watch(vertx, config.policyPoll());
                                     optOuts.ifPresent(o -> o.watch(vertx, config.policyPoll()));
                                     tree.start(vertx);
@@ -251,6 +265,7 @@ public final class Gateway {
                                     return new Gateway(
                                         vertx,
                                         server,
+                                        servers.get(1),
                                         db,
                                         policy,
                                         sources,
@@ -273,11 +288,40 @@ public final class Gateway {
                         + (config.tls().isPresent()
                             ? config.mutualTls() ? " (https, mutual TLS)" : " (https)"
                             : "")
+                        + ", metrics on "
+                        + config.management().host()
+                        + ":"
+                        + g.managementPort()
                         + " with "
                         + policy.current().agreements().size()
                         + " agreements and "
                         + sources.size()
                         + " sources"));
+  }
+
+  /**
+   * The management listener: metrics and detailed health, plain HTTP without credentials, on the
+   * configured host (loopback by default) and port.
+   */
+  private static Future<HttpServer> management(
+      Vertx vertx,
+      GatewayConfig config,
+      PolicyStore policy,
+      Database db,
+      List<RecordSource> sources,
+      Metrics metrics) {
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(config.management().host())
+            .setPort(config.management().port())
+            .setMaxInitialLineLength(MAX_URL_LENGTH)
+            .setMaxHeaderSize(MAX_HEADER_BYTES)
+            .setIdleTimeout(IDLE_SECONDS)
+            .setHttp2ClearTextEnabled(false);
+    return vertx
+        .createHttpServer(options)
+        .requestHandler(ManagementRoutes.create(vertx, policy, db.pool(), sources, metrics))
+        .listen();
   }
 
   private static HttpServerOptions serverOptions(GatewayConfig config) {
@@ -389,6 +433,11 @@ public final class Gateway {
     return server.actualPort();
   }
 
+  /** The management listener's port (metrics, health details): the configured one, or chosen. */
+  public int managementPort() {
+    return management.actualPort();
+  }
+
   /** How long requests in flight may take to finish at shutdown. */
   static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
@@ -403,6 +452,7 @@ public final class Gateway {
     tree.stop(vertx);
     return server
         .shutdown(SHUTDOWN_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .transform(x -> management.close())
         // The chunk in hand is finished and checkpointed; the job resumes at the next start.
         .transform(x -> runner.stop())
         .transform(x -> audit.drain())

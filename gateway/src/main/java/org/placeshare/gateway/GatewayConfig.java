@@ -40,6 +40,7 @@ import java.util.Set;
  * @param pseudonymKey a file holding the secret (base64url, 32 bytes or more) that keys
  *     per-agreement pseudonyms; without it, agreements asking for pseudonyms release no identifier
  * @param cohorts cohort registration and bulk export limits
+ * @param management where metrics and detailed health are served: loopback by default
  */
 public record GatewayConfig(
     String host,
@@ -64,7 +65,79 @@ public record GatewayConfig(
     Optional<Path> auditKey,
     int maxConcurrentRequests,
     int clientRequestsPerMinute,
-    Cohorts cohorts) {
+    Cohorts cohorts,
+    Management management) {
+
+  /**
+   * The configuration with the management listener on loopback at a port chosen when it starts, for
+   * gateways built in code (tests, the demo).
+   */
+  public GatewayConfig(
+      String host,
+      int port,
+      String publicUrl,
+      Path dataDir,
+      Optional<String> databaseUrl,
+      Path signingKey,
+      Path agreements,
+      List<Path> agreementSigners,
+      boolean agreementSignaturesRequired,
+      Duration policyPoll,
+      List<Organisation> organisations,
+      List<Client> clients,
+      List<Source> sources,
+      Optional<Path> consentKey,
+      List<ConsentIssuer> consentIssuers,
+      Optional<Path> issuerTrustCa,
+      Optional<Path> nationalOptOuts,
+      Optional<Tls> tls,
+      Optional<Path> pseudonymKey,
+      Optional<Path> auditKey,
+      int maxConcurrentRequests,
+      int clientRequestsPerMinute,
+      Cohorts cohorts) {
+    this(
+        host,
+        port,
+        publicUrl,
+        dataDir,
+        databaseUrl,
+        signingKey,
+        agreements,
+        agreementSigners,
+        agreementSignaturesRequired,
+        policyPoll,
+        organisations,
+        clients,
+        sources,
+        consentKey,
+        consentIssuers,
+        issuerTrustCa,
+        nationalOptOuts,
+        tls,
+        pseudonymKey,
+        auditKey,
+        maxConcurrentRequests,
+        clientRequestsPerMinute,
+        cohorts,
+        new Management(Management.DEFAULT_HOST, 0));
+  }
+
+  /**
+   * The management listener: Prometheus metrics and detailed health, plain HTTP with no
+   * credentials, so on loopback unless an operator puts it on a private network on purpose. The
+   * public listener serves neither (docs/operations.md).
+   *
+   * @param port 0 takes a free port, as the main port does; {@link Gateway#managementPort()} tells
+   *     which
+   */
+  public record Management(String host, int port) {
+
+    public static final String DEFAULT_HOST = "127.0.0.1";
+
+    /** Prometheus exporters' customary range; the metrics of one gateway instance per host. */
+    public static final int DEFAULT_PORT = 9464;
+  }
 
   /**
    * Cohorts and their bulk jobs.
@@ -212,7 +285,10 @@ public record GatewayConfig(
       String auditKey,
       Integer maxConcurrentRequests,
       Integer clientRequestsPerMinute,
-      RawCohorts cohorts) {}
+      RawCohorts cohorts,
+      RawManagement management) {}
+
+  record RawManagement(String host, Integer port) {}
 
   record RawCohorts(
       Integer maxMembers,
@@ -298,6 +374,14 @@ public record GatewayConfig(
         } else {
           tree.put(key, value);
         }
+      }
+    }
+    String managementPort = env.get(ENV_PREFIX + "MANAGEMENT_PORT");
+    if (managementPort != null) {
+      try {
+        tree.withObjectProperty("management").put("port", Long.parseLong(managementPort.strip()));
+      } catch (NumberFormatException e) {
+        throw new ConfigException(ENV_PREFIX + "MANAGEMENT_PORT: expected a whole number");
       }
     }
     com.fasterxml.jackson.databind.JsonNode secretFile = tree.remove("databaseUrlFile");
@@ -448,7 +532,8 @@ public record GatewayConfig(
             Optional.ofNullable(path(base, raw.auditKey())),
             maxConcurrent,
             perMinute,
-            cohorts(problems, base, raw));
+            cohorts(problems, base, raw),
+            management(problems, raw.management(), host, port));
     if (tls.isEmpty() && host != null && !LOOPBACK.contains(host)) {
       problems.add(
           "tls: expected a certificate and privateKey when host is "
@@ -565,6 +650,23 @@ public record GatewayConfig(
     within(problems, "cohorts.suppressBelow", cohorts.suppressBelow(), 2, 1000);
     within(problems, "cohorts.maxJobsPerClient", cohorts.maxJobsPerClient(), 1, 100);
     return cohorts;
+  }
+
+  /** {@code management: {host, port}}: loopback and {@link Management#DEFAULT_PORT} if absent. */
+  private static Management management(
+      List<String> problems, RawManagement raw, String host, int port) {
+    String managementHost =
+        raw == null || raw.host() == null ? Management.DEFAULT_HOST : raw.host().strip();
+    int managementPort = raw == null || raw.port() == null ? Management.DEFAULT_PORT : raw.port();
+    if (managementHost.isEmpty()) {
+      problems.add("management.host: expected a host name or address, got nothing");
+    }
+    within(problems, "management.port", managementPort, 0, 65535);
+    if (managementPort != 0 && managementPort == port && managementHost.equals(host)) {
+      problems.add(
+          "management.port: expected another port than the public listener's, got " + port);
+    }
+    return new Management(managementHost, managementPort);
   }
 
   private static void within(List<String> problems, String key, long value, long min, long max) {

@@ -382,6 +382,15 @@ final class GatewayFixture implements AutoCloseable {
         perMinute);
   }
 
+  /** GET on the management listener (metrics, health details), as Prometheus asks. */
+  HttpResponse<String> management(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.managementPort() + path))
+            .GET()
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   URI url(String path) {
     return URI.create("http://127.0.0.1:" + gateway.port() + path);
   }
