@@ -354,6 +354,35 @@ final class GatewayFixture implements AutoCloseable {
         cohorts);
   }
 
+  /** The configuration with these sources, in order of authority. */
+  static GatewayConfig withSources(GatewayConfig c, List<GatewayConfig.Source> sources) {
+    return new GatewayConfig(
+        c.host(),
+        c.port(),
+        c.publicUrl(),
+        c.dataDir(),
+        c.databaseUrl(),
+        c.signingKey(),
+        c.agreements(),
+        c.agreementSigners(),
+        c.agreementSignaturesRequired(),
+        c.policyPoll(),
+        c.organisations(),
+        c.clients(),
+        sources,
+        c.consentKey(),
+        c.consentIssuers(),
+        c.issuerTrustCa(),
+        c.nationalOptOuts(),
+        c.tls(),
+        c.pseudonymKey(),
+        c.auditKey(),
+        c.maxConcurrentRequests(),
+        c.clientRequestsPerMinute(),
+        c.cohorts(),
+        c.management());
+  }
+
   /** The configuration with these clients registered. */
   static GatewayConfig withClients(GatewayConfig c, List<GatewayConfig.Client> clients) {
     return copy(
