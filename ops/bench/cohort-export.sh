@@ -3,7 +3,8 @@
 # PEOPLE synthetic people (its three sources and the gateway, embedded PostgreSQL), and exports the
 # council's caseload (every one of them) with the cohort command, as an analyst would. Reports the
 # time to finish, what was included and left out, the gateway JVM's heap in use sampled from
-# /metrics during the export (peak and before), and the JVM's peak resident memory. The sources
+# /metrics on the management listener (the demo's port + 1) during the export (peak and before), and
+# the JVM's peak resident memory. The sources
 # run in the same JVM, so the resident figure includes their records too.
 # Usage: [HEAP=1g] bash ops/bench/cohort-export.sh [PEOPLE]   (the demo default: 8 members at a time)
 # Results: target/cohort-export.txt; record them in docs/benchmarks.md with the machine.
@@ -13,6 +14,7 @@ PEOPLE=${1:-10000}
 HEAP=${HEAP:-1g}
 mvn -q -B -DskipTests package
 PORT=18280
+MANAGEMENT_PORT=$((PORT + 1))   # the demo's management listener: metrics are not on the public port
 FOLDER=target/cohort-demo
 rm -rf "$FOLDER"
 java -Xmx"$HEAP" -jar ops/target/placeshare.jar demo --folder "$FOLDER" --port "$PORT" --people "$PEOPLE" \
@@ -24,7 +26,7 @@ EXPORT=$(grep "^java -jar.*cohort export" target/cohort-demo.out | head -1 | sed
 
 # Heap in use (MiB), and the old generation's size after the last collection (live data).
 heap() {
-  curl -s "http://127.0.0.1:$PORT/metrics" \
+  curl -s "http://127.0.0.1:$MANAGEMENT_PORT/metrics" \
     | awk 'index($0, "jvm_memory_used_bytes{area=\"heap\"") == 1 {sum += $NF}
            index($0, "jvm_gc_live_data_size_bytes") == 1 {live = $NF}
            END {printf "%.0f %.0f", sum / 1048576, live / 1048576}'

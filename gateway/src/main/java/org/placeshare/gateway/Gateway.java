@@ -42,6 +42,8 @@ import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
 import org.placeshare.gateway.consent.IssuerKeys;
 import org.placeshare.gateway.http.GatewayRoutes;
+import org.placeshare.gateway.http.ManagementRoutes;
+import org.placeshare.gateway.http.RequestFraming;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.NationalOptOuts;
@@ -77,6 +79,7 @@ public final class Gateway {
 
   private final Vertx vertx;
   private final HttpServer server;
+  private final HttpServer management;
   private final Database database;
   private final PolicyStore policy;
   private final List<RecordSource> sources;
@@ -91,6 +94,7 @@ public final class Gateway {
   private Gateway(
       Vertx vertx,
       HttpServer server,
+      HttpServer management,
       Database database,
       PolicyStore policy,
       List<RecordSource> sources,
@@ -103,6 +107,7 @@ public final class Gateway {
       Optional<CrlStore> crl) {
     this.vertx = vertx;
     this.server = server;
+    this.management = management;
     this.database = database;
     this.policy = policy;
     this.sources = sources;
@@ -253,10 +258,25 @@ public final class Gateway {
                                   v ->
                                       vertx
                                           .createHttpServer(serverOptions)
+                                          // Framing checked before any route sees a request.
+                                          // Framing checked before any route sees a request.
+                                          .connectionHandler(
+                                              RequestFraming.forConnections(
+                                                  serverOptions, audit, clock))
                                           .requestHandler(GatewayRoutes.create(vertx, services))
                                           .listen())
+                              .compose(
+                                  server ->
+                                      management(vertx, config, policy, db, sources, metrics)
+                                          .map(m -> List.of(server, m))
+                                          .recover(
+                                              e ->
+                                                  server
+                                                      .close()
+                                                      .transform(x -> Future.failedFuture(e))))
                               .map(
-                                  server -> {
+                                  servers -> {
+                                    HttpServer server = servers.get(0);
                                     policy.watch(vertx, config.policyPoll());
                                     clients.watch(vertx, config.policyPoll());
                                     crl.ifPresent(l -> l.watch(vertx, config.policyPoll()));
@@ -266,6 +286,7 @@ public final class Gateway {
                                     return new Gateway(
                                         vertx,
                                         server,
+                                        servers.get(1),
                                         db,
                                         policy,
                                         sources,
@@ -290,11 +311,40 @@ public final class Gateway {
                         + (config.tls().isPresent()
                             ? config.mutualTls() ? " (https, mutual TLS)" : " (https)"
                             : "")
+                        + ", metrics on "
+                        + config.management().host()
+                        + ":"
+                        + g.managementPort()
                         + " with "
                         + policy.current().agreements().size()
                         + " agreements and "
                         + sources.size()
                         + " sources"));
+  }
+
+  /**
+   * The management listener: metrics and detailed health, plain HTTP without credentials, on the
+   * configured host (loopback by default) and port.
+   */
+  private static Future<HttpServer> management(
+      Vertx vertx,
+      GatewayConfig config,
+      PolicyStore policy,
+      Database db,
+      List<RecordSource> sources,
+      Metrics metrics) {
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(config.management().host())
+            .setPort(config.management().port())
+            .setMaxInitialLineLength(MAX_URL_LENGTH)
+            .setMaxHeaderSize(MAX_HEADER_BYTES)
+            .setIdleTimeout(IDLE_SECONDS)
+            .setHttp2ClearTextEnabled(false);
+    return vertx
+        .createHttpServer(options)
+        .requestHandler(ManagementRoutes.create(vertx, policy, db.pool(), sources, metrics))
+        .listen();
   }
 
   private static HttpServerOptions serverOptions(GatewayConfig config) {
@@ -306,8 +356,12 @@ public final class Gateway {
             .setMaxHeaderSize(MAX_HEADER_BYTES)
             // A slow or silent client cannot hold a connection for long.
             .setIdleTimeout(IDLE_SECONDS)
-            // The same limit for clients that upgrade to HTTP/2 (h2c), whose default is 8 KiB.
-            .setInitialSettings(new Http2Settings().setMaxHeaderListSize(MAX_HEADER_BYTES));
+            // The same limit for HTTP/2, whose default is 8 KiB.
+            .setInitialSettings(new Http2Settings().setMaxHeaderListSize(MAX_HEADER_BYTES))
+            // No cleartext HTTP/2 upgrade: a known way past front proxies (h2c smuggling), which
+            // RFC 9113 section 3.1 deprecates; and each connection's framing check (RequestFraming)
+            // is then in place before its first byte is decoded.
+            .setHttp2ClearTextEnabled(false);
     config
         .tls()
         .ifPresent(
@@ -419,6 +473,11 @@ public final class Gateway {
     return server.actualPort();
   }
 
+  /** The management listener's port (metrics, health details): the configured one, or chosen. */
+  public int managementPort() {
+    return management.actualPort();
+  }
+
   /** How long requests in flight may take to finish at shutdown. */
   public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
@@ -441,6 +500,7 @@ public final class Gateway {
     tree.stop(vertx);
     return server
         .shutdown(SHUTDOWN_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .transform(x -> management.close())
         // The chunk in hand is finished and checkpointed; the job resumes at the next start.
         .transform(x -> runner.stop())
         .transform(x -> audit.drain())

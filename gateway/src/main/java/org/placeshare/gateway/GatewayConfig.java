@@ -42,6 +42,7 @@ import java.util.Set;
  * @param cohorts cohort registration and bulk export limits
  * @param clientsFile where the client registry is reloaded from while the gateway runs: the file
  *     named by {@code clientsFile}, or this configuration file when clients are listed inline
+ * @param management where metrics and detailed health are served: loopback by default
  */
 public record GatewayConfig(
     String host,
@@ -67,7 +68,8 @@ public record GatewayConfig(
     int maxConcurrentRequests,
     int clientRequestsPerMinute,
     Cohorts cohorts,
-    Optional<ClientsFile> clientsFile) {
+    Optional<ClientsFile> clientsFile,
+    Management management) {
 
   /**
    * The file the client registry is reloaded from.
@@ -77,7 +79,10 @@ public record GatewayConfig(
    */
   public record ClientsFile(Path path, boolean configuration) {}
 
-  /** A configuration whose clients are fixed until a restart. */
+  /**
+   * A configuration built in code (tests, the demo): clients fixed until a restart, and the
+   * management listener on loopback at a port chosen when it starts.
+   */
   public GatewayConfig(
       String host,
       int port,
@@ -126,7 +131,24 @@ public record GatewayConfig(
         maxConcurrentRequests,
         clientRequestsPerMinute,
         cohorts,
-        Optional.empty());
+        Optional.empty(),
+        new Management(Management.DEFAULT_HOST, 0));
+  }
+
+  /**
+   * The management listener: Prometheus metrics and detailed health, plain HTTP with no
+   * credentials, so on loopback unless an operator puts it on a private network on purpose. The
+   * public listener serves neither (docs/operations.md).
+   *
+   * @param port 0 takes a free port, as the main port does; {@link Gateway#managementPort()} tells
+   *     which
+   */
+  public record Management(String host, int port) {
+
+    public static final String DEFAULT_HOST = "127.0.0.1";
+
+    /** Prometheus exporters' customary range; the metrics of one gateway instance per host. */
+    public static final int DEFAULT_PORT = 9464;
   }
 
   /**
@@ -307,10 +329,13 @@ public record GatewayConfig(
       Integer maxConcurrentRequests,
       Integer clientRequestsPerMinute,
       RawCohorts cohorts,
-      String clientsFile) {}
+      String clientsFile,
+      RawManagement management) {}
 
   /** A clients file: the registry alone, reloaded while the gateway runs. */
   record RawClientsFile(List<RawClient> clients) {}
+
+  record RawManagement(String host, Integer port) {}
 
   record RawCohorts(
       Integer maxMembers,
@@ -402,6 +427,14 @@ public record GatewayConfig(
         } else {
           tree.put(key, value);
         }
+      }
+    }
+    String managementPort = env.get(ENV_PREFIX + "MANAGEMENT_PORT");
+    if (managementPort != null) {
+      try {
+        tree.withObjectProperty("management").put("port", Long.parseLong(managementPort.strip()));
+      } catch (NumberFormatException e) {
+        throw new ConfigException(ENV_PREFIX + "MANAGEMENT_PORT: expected a whole number");
       }
     }
     com.fasterxml.jackson.databind.JsonNode secretFile = tree.remove("databaseUrlFile");
@@ -566,7 +599,8 @@ public record GatewayConfig(
             maxConcurrent,
             perMinute,
             cohorts(problems, base, raw),
-            Optional.of(clientsFile));
+            Optional.of(clientsFile),
+            management(problems, raw.management(), host, port));
     if (tls.isEmpty() && host != null && !LOOPBACK.contains(host)) {
       problems.add(
           "tls: expected a certificate and privateKey when host is "
@@ -798,6 +832,23 @@ public record GatewayConfig(
     within(problems, "cohorts.suppressBelow", cohorts.suppressBelow(), 2, 1000);
     within(problems, "cohorts.maxJobsPerClient", cohorts.maxJobsPerClient(), 1, 100);
     return cohorts;
+  }
+
+  /** {@code management: {host, port}}: loopback and {@link Management#DEFAULT_PORT} if absent. */
+  private static Management management(
+      List<String> problems, RawManagement raw, String host, int port) {
+    String managementHost =
+        raw == null || raw.host() == null ? Management.DEFAULT_HOST : raw.host().strip();
+    int managementPort = raw == null || raw.port() == null ? Management.DEFAULT_PORT : raw.port();
+    if (managementHost.isEmpty()) {
+      problems.add("management.host: expected a host name or address, got nothing");
+    }
+    within(problems, "management.port", managementPort, 0, 65535);
+    if (managementPort != 0 && managementPort == port && managementHost.equals(host)) {
+      problems.add(
+          "management.port: expected another port than the public listener's, got " + port);
+    }
+    return new Management(managementHost, managementPort);
   }
 
   private static void within(List<String> problems, String key, long value, long min, long max) {

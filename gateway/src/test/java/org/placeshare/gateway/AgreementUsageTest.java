@@ -103,7 +103,7 @@ class AgreementUsageTest {
     assertThat(row[3]).as("people").isEqualTo(releases);
     assertThat(row[4]).as("records shared").isEqualTo(records).isPositive();
     // The per-agreement metrics count them too.
-    String metrics = fixture.get("/metrics").body();
+    String metrics = fixture.management("/metrics").body();
     assertThat(
             metric(metrics, "placeshare_records_released_total{agreement=\"" + POPULATION + "\"}"))
         .isEqualTo(records);

@@ -80,7 +80,7 @@ class CohortFailureTest {
         CohortExportTest.await(
             fixture, token, CohortExportTest.kickOff(fixture, token, group, "$summary"));
     assertThat(summary.statusCode()).isEqualTo(200);
-    assertThat(fixture.get("/metrics").body())
+    assertThat(fixture.management("/metrics").body())
         .contains("placeshare_cohort_jobs_total{kind=\"export\",status=\"failed\"} 1.0")
         .contains("placeshare_cohort_jobs_total{kind=\"summary\",status=\"complete\"} 1.0");
   }

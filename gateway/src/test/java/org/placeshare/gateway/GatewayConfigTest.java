@@ -118,6 +118,25 @@ class GatewayConfigTest {
   }
 
   @Test
+  void management_onLoopbackByDefault_setOrOverridden_andNeverOnThePublicPort() throws Exception {
+    assertThat(GatewayConfig.load(write("")).management())
+        .isEqualTo(new GatewayConfig.Management("127.0.0.1", 9464));
+    assertThat(GatewayConfig.load(write("management: {host: 10.0.0.5, port: 9100}\n")).management())
+        .isEqualTo(new GatewayConfig.Management("10.0.0.5", 9100));
+    assertThat(
+            GatewayConfig.load(write(""), java.util.Map.of("PLACESHARE_MANAGEMENT_PORT", "0"))
+                .management()
+                .port())
+        .isZero();
+    assertThatThrownBy(() -> GatewayConfig.load(write("management: {port: 70000}\n")))
+        .hasMessageContaining("management.port: expected 0 to 65535, got 70000");
+    assertThatThrownBy(
+            () -> GatewayConfig.load(write(""), java.util.Map.of("PLACESHARE_PORT", "9464")))
+        .hasMessageContaining(
+            "management.port: expected another port than the public listener's, got 9464");
+  }
+
+  @Test
   void load_listsEveryConsentProblem() throws Exception {
     assertThatThrownBy(
             () ->

@@ -412,7 +412,9 @@ final class GatewayFixture implements AutoCloseable {
         c.auditKey(),
         c.maxConcurrentRequests(),
         c.clientRequestsPerMinute(),
-        c.cohorts());
+        c.cohorts(),
+        c.clientsFile(),
+        c.management());
   }
 
   /** The configuration with these clients registered. */
@@ -441,6 +443,15 @@ final class GatewayFixture implements AutoCloseable {
         c.tls(),
         c.auditKey(),
         perMinute);
+  }
+
+  /** GET on the management listener (metrics, health details), as Prometheus asks. */
+  HttpResponse<String> management(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.managementPort() + path))
+            .GET()
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   URI url(String path) {

@@ -10,7 +10,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Liveness and readiness, as a load balancer asks them, and the Prometheus metrics. */
+/**
+ * Liveness and readiness, as a load balancer asks them on the public port and the operator on the
+ * management port, and the Prometheus metrics, served on the management port only.
+ */
 class HealthTest {
 
   @TempDir static Path dir;
@@ -30,8 +33,8 @@ class HealthTest {
 
   @Test
   void ready_whenAgreementsAndTheAuditAreThere_notWhenTheAuditIsGone() throws Exception {
-    HttpResponse<String> live = fixture.get("/health/live");
-    HttpResponse<String> ready = fixture.get("/health/ready");
+    HttpResponse<String> live = fixture.management("/health/live");
+    HttpResponse<String> ready = fixture.management("/health/ready");
 
     assertThat(live.statusCode()).isEqualTo(200);
     assertThat(ready.statusCode()).isEqualTo(200);
@@ -43,14 +46,31 @@ class HealthTest {
     var pool = fixture.gateway.database().pool();
     pool.query("ALTER TABLE audit_event RENAME TO audit_event_gone").execute().await();
     try {
-      HttpResponse<String> gone = fixture.get("/health/ready");
+      HttpResponse<String> gone = fixture.management("/health/ready");
       assertThat(gone.statusCode()).isEqualTo(503);
       assertThat(new JsonObject(gone.body()).getString("audit")).isEqualTo("unavailable");
-      assertThat(fixture.get("/health/live").statusCode()).isEqualTo(200);
+      // The load balancer's view on the public port: the same status, nothing more.
+      HttpResponse<String> publicGone = fixture.get("/health/ready");
+      assertThat(publicGone.statusCode()).isEqualTo(503);
+      assertThat(new JsonObject(publicGone.body()).fieldNames()).containsExactly("status");
+      assertThat(fixture.management("/health/live").statusCode()).isEqualTo(200);
     } finally {
       pool.query("ALTER TABLE audit_event_gone RENAME TO audit_event").execute().await();
     }
-    assertThat(fixture.get("/health/ready").statusCode()).isEqualTo(200);
+    assertThat(fixture.management("/health/ready").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void publicListener_servesNoMetrics_andHealthWithoutDetails() throws Exception {
+    assertThat(fixture.get("/metrics").statusCode()).isEqualTo(404);
+    HttpResponse<String> live = fixture.get("/health/live");
+    HttpResponse<String> ready = fixture.get("/health/ready");
+
+    assertThat(live.statusCode()).isEqualTo(200);
+    assertThat(ready.statusCode()).isEqualTo(200);
+    // Which sources exist and which are down is for the operator, not for whoever asks.
+    assertThat(new JsonObject(ready.body()).fieldNames()).containsExactly("status");
+    assertThat(ready.body()).doesNotContain("council-asc");
   }
 
   @Test
@@ -59,7 +79,7 @@ class HealthTest {
     String person = fixture.firstPerson().nhsNumber().toString();
     assertThat(fixture.everything(person, council).statusCode()).isEqualTo(200);
 
-    HttpResponse<String> r = fixture.get("/metrics");
+    HttpResponse<String> r = fixture.management("/metrics");
 
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body())

@@ -205,6 +205,12 @@ class PolicyEndpointsTest {
             GatewayFixture.CLOCK.instant())
         .await();
 
+    // The council's own source answers for its own records even for a flagged person, so both
+    // requests below ask it: first let its circuit breaker open, so both see the same state.
+    for (int i = 0;
+        i < 10
+            && !fixture.everything(nobody(), council).body().contains("is not being asked for now");
+        i++) {}
     HttpResponse<String> r = fixture.everything(person.toString(), council);
     HttpResponse<String> nobody = fixture.everything(nobody(), council);
 

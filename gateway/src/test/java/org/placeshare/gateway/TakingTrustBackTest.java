@@ -127,7 +127,8 @@ class TakingTrustBackTest {
         c.clientRequestsPerMinute(),
         new GatewayConfig.Cohorts(
             5000, 1, Duration.ofSeconds(30), Duration.ofHours(1), 10, 2, dir.resolve("exports")),
-        Optional.of(new GatewayConfig.ClientsFile(clientsFile, false)));
+        Optional.of(new GatewayConfig.ClientsFile(clientsFile, false)),
+        c.management());
   }
 
   /** Writes a clients file: every client, each with the status given or active. */

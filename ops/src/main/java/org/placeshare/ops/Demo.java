@@ -181,6 +181,8 @@ final class Demo implements AutoCloseable {
     config.put("host", host);
     config.put("port", port);
     config.put("publicUrl", "http://" + host + ":" + port);
+    // Metrics and health details on their own loopback listener, next to the demo's port.
+    config.put("management", Map.of("host", "127.0.0.1", "port", managementPort(port)));
     config.put("dataDir", "data");
     config.put("signingKey", folder.root.relativize(folder.gatewayKey()).toString());
     config.put("agreements", "agreements");
@@ -270,6 +272,11 @@ final class Demo implements AutoCloseable {
     source.put("deadlineMillis", 5000);
     source.put("resourceTypes", List.of(types));
     return source;
+  }
+
+  /** The demo's management listener: the port after the gateway's, or any free one for port 0. */
+  static int managementPort(int port) {
+    return port == 0 ? 0 : port + 1;
   }
 
   /** The gateway's base URL as clients reach it. */
@@ -429,6 +436,13 @@ final class Demo implements AutoCloseable {
     out.println("curl -s -H 'Authorization: Bearer " + ig + "' " + baseUrl() + "/agreements");
     out.println("curl -s -H 'Authorization: Bearer " + ig + "' " + baseUrl() + "/policy/status");
     printCohorts(out, clock);
+    out.println();
+    out.println(
+        "# Metrics (Prometheus) and health details: the management listener, loopback only, no"
+            + " token; the public port serves neither");
+    String management = "http://127.0.0.1:" + gateway.managementPort();
+    out.println("curl -s " + management + "/metrics");
+    out.println("curl -s " + management + "/health/ready");
     out.println();
     out.println(
         "Check a changed set before it goes live: java -jar ops/target/placeshare.jar policy lint "

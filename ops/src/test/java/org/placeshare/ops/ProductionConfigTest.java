@@ -135,9 +135,11 @@ class ProductionConfigTest {
               "PLACESHARE_PORT", Integer.toString(port),
               "PLACESHARE_PUBLIC_URL", base,
               "PLACESHARE_DATA_DIR", etc.resolve("data").toAbsolutePath().toString(),
-              "PLACESHARE_DATABASE_URL", postgres.url());
+              "PLACESHARE_DATABASE_URL", postgres.url(),
+              "PLACESHARE_MANAGEMENT_PORT", "0");
       GatewayConfig config = GatewayConfig.load(etc.resolve("gateway.yaml"), host);
       assertThat(config.host()).isEqualTo("0.0.0.0");
+      assertThat(config.management().host()).isEqualTo("127.0.0.1");
       assertThat(config.mutualTls()).isTrue();
       Gateway gateway = Gateway.start(vertx, config, Clock.systemUTC()).await();
       try {
@@ -191,6 +193,15 @@ class ProductionConfigTest {
         assertThatThrownBy(
                 () -> plain.getAbs("http://localhost:" + port + "/health/live").send().await())
             .isInstanceOf(Exception.class);
+        // Metrics on the loopback management listener only, for a Prometheus agent on the host.
+        assertThat(client.getAbs(base + "/metrics").send().await().statusCode()).isEqualTo(404);
+        HttpResponse<Buffer> metrics =
+            plain
+                .getAbs("http://127.0.0.1:" + gateway.managementPort() + "/metrics")
+                .send()
+                .await();
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.bodyAsString()).contains("placeshare_decisions_total");
       } finally {
         gateway.stop().await();
       }

@@ -121,6 +121,9 @@ final class AgreementEvaluation {
     if (!r.facts().restricted()) {
       return true;
     }
+    if (ownRecords(r)) {
+      return pass(ownRecordsWords(r, "a restricted record (S-flag)"));
+    }
     if (!agreement.releasesRestricted() || !r.purpose().isDirectCare()) {
       return refuse(
           Refusal.RESTRICTED_RECORD,
@@ -136,12 +139,28 @@ final class AgreementEvaluation {
     if (!agreement.optOutApplies()) {
       return pass("the national data opt-out is not applied (" + basis() + ")");
     }
+    if (r.facts().optedOut() && ownRecords(r)) {
+      return pass(ownRecordsWords(r, "a national data opt-out"));
+    }
     if (r.facts().optedOut()) {
       return refuse(
           Refusal.NATIONAL_OPT_OUT,
           "the person has registered a national data opt-out and " + r.purpose() + " is not care");
     }
     return pass("no national data opt-out is registered");
+  }
+
+  /**
+   * A flag withholds a person's records from other organisations; it does not hide from an
+   * organisation what it already holds, so its own source answers as for anyone (and refusing would
+   * tell it the flag exists).
+   */
+  private static boolean ownRecords(DecisionRequest r) {
+    return r.provider().equals(r.recipient());
+  }
+
+  private static String ownRecordsWords(DecisionRequest r, String flag) {
+    return flag + " does not withhold from " + r.recipient() + " the records it holds itself";
   }
 
   private boolean relationship(DecisionRequest r) {

@@ -271,6 +271,28 @@ class PolicySetTest {
   }
 
   @Test
+  void decide_flaggedPersonInTheCallersOwnSource_isPermittedAsForAnyone() {
+    DecisionRequest own =
+        DecisionRequest.of(COUNCIL, "analyst", PurposeOfUse.of("HOPERAT"), PERSON, COUNCIL, NOW);
+    PolicySet set = policy(AgreementFileTest.council());
+
+    Decision optedOut = set.decide(own.withFacts(facts(true, false)));
+    Decision restricted = set.decide(own.withFacts(facts(false, true)));
+
+    assertThat(optedOut.permitted()).isTrue();
+    assertThat(optedOut.reasons())
+        .contains(
+            "a national data opt-out does not withhold from E08000026 the records it holds itself");
+    assertThat(restricted.permitted()).isTrue();
+    assertThat(restricted.reasons())
+        .contains(
+            "a restricted record (S-flag) does not withhold from E08000026 the records it holds itself");
+    // Another organisation's records stay withheld for the flag.
+    assertThat(set.decide(analyst().withFacts(facts(true, false))).refusals())
+        .containsExactly(Refusal.NATIONAL_OPT_OUT);
+  }
+
+  @Test
   void decide_nationalOptOutForDirectCare_doesNotApply() {
     Decision d =
         policy(AgreementFileTest.good())

@@ -232,9 +232,12 @@ public final class MemberRelease {
                 found |= r instanceof SourceRecords.Found;
               }
               if (!found) {
+                // Sources refused for a flag answer as sources that do not hold the person; the
+                // reason is kept for the audit, never told apart in the recipient's counts.
+                boolean flagged = refusals.stream().anyMatch(FLAGS::contains);
                 return Future.succeededFuture(
                     problems.isEmpty()
-                        ? new LeftOut(Why.NOT_HELD, decisions)
+                        ? new LeftOut(flagged ? Why.FLAGGED : Why.NOT_HELD, decisions)
                         : new Failed(problems, decisions));
               }
               PersonView.Released released =

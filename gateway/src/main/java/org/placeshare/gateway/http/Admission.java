@@ -68,7 +68,7 @@ final class Admission {
           "/agreements",
           "/policy",
           "/health",
-          "/metrics",
+          "/trust",
           "/.well-known"
         }) {
       if (path.startsWith(prefix)) {

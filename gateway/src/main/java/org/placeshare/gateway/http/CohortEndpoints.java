@@ -584,7 +584,10 @@ final class CohortEndpoints {
             });
   }
 
-  /** The job, if it is this client's: to any other client, no such job exists. */
+  /**
+   * The job, if it is this client's and was started for this purpose: to any other client, or to a
+   * token of this client for another purpose, no such job exists.
+   */
   private void withJob(RoutingContext ctx, RequestState state, Consumer<ExportJobs.Job> then) {
     Optional<UUID> id = uuid(ctx.pathParam("job"));
     if (id.isEmpty()) {
@@ -601,6 +604,18 @@ final class CohortEndpoints {
                   || !job.get().caller().clientId().equals(caller.clientId())
                   || !job.get().caller().organisation().equals(caller.organisation())) {
                 ctx.fail(404, noSuchJob());
+              } else if (!job.get().caller().purpose().equals(caller.purpose())) {
+                // Owned by the purpose it was started under too: records released for planning
+                // are not for a token of the same client asking for another purpose.
+                ctx.fail(
+                    404,
+                    new GatewayException(
+                        IssueType.NOTFOUND,
+                        noSuchJob().getMessage(),
+                        "job started for purpose "
+                            + job.get().caller().purpose()
+                            + ", asked for with "
+                            + caller.purpose()));
               } else {
                 then.accept(job.get());
               }
@@ -641,7 +656,7 @@ final class CohortEndpoints {
   }
 
   private static GatewayException noSuchJob() {
-    return new GatewayException(IssueType.NOTFOUND, "no such job for your client");
+    return new GatewayException(IssueType.NOTFOUND, "no such job for your client and purpose");
   }
 
   private static GatewayException storageUnavailable(Throwable e) {

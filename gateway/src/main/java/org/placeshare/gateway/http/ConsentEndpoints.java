@@ -29,6 +29,7 @@ import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.CareRelationship;
 import org.placeshare.policy.Consent;
 import org.placeshare.policy.ConsentMethod;
+import org.placeshare.policy.FhirResourceTypes;
 import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
@@ -51,6 +52,10 @@ import org.placeshare.policy.identity.VerifiedConsent;
 final class ConsentEndpoints {
 
   static final int MAX_BODY_BYTES = 16 * 1024;
+
+  /** A user id as consent tokens carry it in {@code recorded_by}. */
+  static final java.util.regex.Pattern RECORDED_BY =
+      java.util.regex.Pattern.compile("[A-Za-z0-9._@:-]{1,128}");
 
   /** Consents are renewed; one recorded through the gateway lasts at most this long. */
   static final Duration MAX_ISSUED_LIFETIME = Duration.ofDays(5 * 366);
@@ -163,7 +168,7 @@ final class ConsentEndpoints {
     state.patient = consent.patient();
     verifier
         .verify(ConsentTokens.sign(consentKey.get(), consent, now))
-        .onFailure(e -> fail(ctx, e))
+        .onFailure(e -> fail(ctx, notIssuable(e)))
         .onSuccess(verified -> keep(ctx, state, verified, "recorded and signed by the gateway"));
   }
 
@@ -174,10 +179,7 @@ final class ConsentEndpoints {
     strings(body, "recipients").forEach(r -> recipients.add(OdsCode.of(r)));
     Set<PurposeOfUse> purposes = new LinkedHashSet<>();
     strings(body, "purposes").forEach(p -> purposes.add(PurposeOfUse.of(p)));
-    Set<String> scopes =
-        body.containsKey("scopes")
-            ? new LinkedHashSet<>(strings(body, "scopes"))
-            : Set.of(Consent.ALL_DATA);
+    Set<String> scopes = scopes(body);
     String method = text(body, "method", true);
     Instant notBefore = instant(body, "notBefore").orElse(now);
     Instant expires =
@@ -195,9 +197,43 @@ final class ConsentEndpoints {
         scopes,
         ConsentMethod.of(method)
             .orElseThrow(() -> invalid("method: expected written, verbal or digital")),
-        Optional.ofNullable(text(body, "recordedBy", false)).orElse(caller.userId()),
+        recordedBy(body, caller),
         notBefore,
         expires);
+  }
+
+  /**
+   * {@code scopes}: FHIR R4 resource types, or {@value Consent#ALL_DATA} for all an agreement
+   * shares; all when absent. Checked here as a consent token's scopes are checked when read.
+   */
+  private static Set<String> scopes(JsonObject body) {
+    if (!body.containsKey("scopes")) {
+      return Set.of(Consent.ALL_DATA);
+    }
+    Set<String> scopes = new LinkedHashSet<>(strings(body, "scopes"));
+    for (String scope : scopes) {
+      if (!scope.equals(Consent.ALL_DATA) && !FhirResourceTypes.R4.contains(scope)) {
+        throw invalid(
+            "scopes: expected FHIR R4 resource types or " + Consent.ALL_DATA + ", got " + scope);
+      }
+    }
+    return scopes;
+  }
+
+  /**
+   * {@code recordedBy}: the user id of whoever recorded the consent at the issuer, as consent
+   * tokens carry it (never a name); the caller's own user when absent.
+   */
+  private static String recordedBy(JsonObject body, Caller caller) {
+    String recordedBy = text(body, "recordedBy", false);
+    if (recordedBy == null) {
+      return caller.userId();
+    }
+    if (!RECORDED_BY.matcher(recordedBy).matches()) {
+      throw invalid(
+          "recordedBy: expected a user id of 1 to 128 letters, digits and ._@:- (never a name)");
+    }
+    return recordedBy;
   }
 
   private void keep(RoutingContext ctx, RequestState state, VerifiedConsent verified, String how) {
@@ -322,6 +358,15 @@ final class ConsentEndpoints {
   }
 
   /** A failure inside a chain: its own status if it knows one; the database's trouble is a 503. */
+  /** What the caller asked for that a consent token cannot carry is the caller's fault: 400. */
+  private static Throwable notIssuable(Throwable e) {
+    if (!(e instanceof TokenException)) {
+      return e;
+    }
+    String message = "the consent cannot be issued: " + e.getMessage();
+    return new GatewayException(400, IssueType.INVALID, message, message);
+  }
+
   private static void fail(RoutingContext ctx, Throwable e) {
     if (e instanceof GatewayException g && g.status() > 0) {
       ctx.fail(e);

@@ -71,14 +71,6 @@ public final class GatewayRoutes {
         .route()
         .order(-100)
         .handler(new Admission(s.maxConcurrentRequests(), s.tls(), s.metrics())::handle);
-    // For Prometheus, inside the deployment: labels hold no person, user or token.
-    router
-        .get("/metrics")
-        .handler(
-            ctx ->
-                ctx.response()
-                    .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-                    .end(s.metrics().scrape()));
     TokenEndpoint tokenEndpoint =
         new TokenEndpoint(
             s.assertions(),
@@ -134,8 +126,10 @@ public final class GatewayRoutes {
         .post("/oauth2/token")
         .handler(BodyHandler.create(false).setBodyLimit(MAX_TOKEN_REQUEST_BYTES))
         .handler(tokenEndpoint::handle);
+    router.route("/oauth2/token").failureHandler(tokenEndpoint::failed);
     router.get("/.well-known/jwks.json").handler(ctx -> json(ctx, jwks));
-    Health health = new Health(s.policy(), s.pool(), s.sources());
+    // The bare status for load balancers; metrics and details are on the management listener.
+    Health health = new Health(s.policy(), s.pool(), s.sources(), false);
     router.get("/health/live").handler(health::live);
     router.get("/health/ready").handler(health::ready);
 

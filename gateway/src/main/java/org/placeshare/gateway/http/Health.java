@@ -12,17 +12,22 @@ import org.placeshare.gateway.policy.PolicyStore;
  * process serves; {@code /health/ready} only when the agreements are loaded and the database (the
  * audit tree) can be written. Sources are reported but do not make the gateway unready: a view
  * without one source is still a view.
+ *
+ * <p>On the public listener the answer is the status alone; what is loaded, writable or left alone
+ * (which sources exist and which are down) is told only on the management listener.
  */
 final class Health {
 
   private final PolicyStore policy;
   private final Pool pool;
   private final List<RecordSource> sources;
+  private final boolean detailed;
 
-  Health(PolicyStore policy, Pool pool, List<RecordSource> sources) {
+  Health(PolicyStore policy, Pool pool, List<RecordSource> sources, boolean detailed) {
     this.policy = policy;
     this.pool = pool;
     this.sources = List.copyOf(sources);
+    this.detailed = detailed;
   }
 
   void live(RoutingContext ctx) {
@@ -46,15 +51,15 @@ final class Health {
             db -> {
               boolean database = db.succeeded() && db.result().iterator().next().getBoolean(0);
               boolean ready = agreements && database;
-              StrictJson.json(
-                  ctx,
-                  ready ? 200 : 503,
-                  new JsonObject()
-                      .put("status", ready ? "ready" : "not ready")
-                      .put("agreements", agreements ? "loaded" : "none")
-                      .put("audit", database ? "writable" : "unavailable")
-                      .put("keys", "loaded")
-                      .put("sources", sourceStates));
+              JsonObject answer = new JsonObject().put("status", ready ? "ready" : "not ready");
+              if (detailed) {
+                answer
+                    .put("agreements", agreements ? "loaded" : "none")
+                    .put("audit", database ? "writable" : "unavailable")
+                    .put("keys", "loaded")
+                    .put("sources", sourceStates);
+              }
+              StrictJson.json(ctx, ready ? 200 : 503, answer);
             });
   }
 }

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.CareRelationships;
@@ -278,14 +279,13 @@ final class PersonViewHandler {
   private void decideAndFetch(
       RoutingContext ctx, RequestState state, PolicySet policy, DecisionRequest base) {
     Map<String, Decision> permitted = new HashMap<>();
+    Map<String, Decision> decided = new java.util.LinkedHashMap<>();
     List<String> refusals = new ArrayList<>();
     for (RecordSource source : sources) {
       var descriptor = source.descriptor();
       Decision decision = policy.decide(base.withProvider(descriptor.organisation()));
       state.decisions.add(AuditEvent.SourceDecision.of(descriptor.id(), decision));
-      metrics.decision(
-          decision.agreement().map(Agreement::id).orElse("none"),
-          decision.effect().name().toLowerCase(java.util.Locale.ROOT));
+      decided.put(descriptor.id(), decision);
       if (decision.permitted()) {
         permitted.put(descriptor.id(), decision);
       } else {
@@ -293,24 +293,24 @@ final class PersonViewHandler {
       }
     }
     // Sources refused only because of a flag are left out silently, as if they held nobody.
-    List<String> askedUnflagged = askedIfUnflagged(state, policy, base);
-    List<String> hiding = permitted.isEmpty() ? askedUnflagged : List.of();
-    if (!hiding.isEmpty()) {
+    Map<String, Decision> askedUnflagged = askedIfUnflagged(state, policy, base);
+    List<String> hidden =
+        askedUnflagged.keySet().stream().filter(id -> !permitted.containsKey(id)).toList();
+    // Counted as the caller is answered: a source hidden for a flag as its unflagged decision.
+    decided.forEach((id, d) -> countDecision(hidden.contains(id) ? askedUnflagged.get(id) : d));
+    if (permitted.isEmpty() && !hidden.isEmpty()) {
       // Answer as a lookup of these sources that found nobody would, as slowly as one does.
       state.concealedRefusal = true;
       List<String> problems =
-          sources.stream()
-              .filter(source -> hiding.contains(source.descriptor().id()))
-              .map(
-                  source ->
-                      source
-                          .unavailable()
-                          .map(why -> source.descriptor().id() + ": " + why)
-                          .orElse(lastProblems.get(source.descriptor().id())))
-              .filter(java.util.Objects::nonNull)
-              .toList();
+          hiddenFailures(hidden).stream().map(f -> f.source().id() + ": " + f.reason()).toList();
       GatewayException answer = nobodyFound(problems, String.join("\n", refusals));
-      vertx.setTimer(Math.max(1, decoy.next().toMillis()), t -> ctx.fail(answer));
+      long delay = Math.max(1, decoy.next().toMillis());
+      vertx.setTimer(
+          delay,
+          t -> {
+            countHiddenFetches(hidden, TimeUnit.MILLISECONDS.toNanos(delay));
+            ctx.fail(answer);
+          });
       return;
     }
     if (permitted.isEmpty()) {
@@ -326,6 +326,9 @@ final class PersonViewHandler {
     permitted.forEach((id, d) -> grants.put(id, PersonView.Grant.of(d, state.types)));
     List<Future<SourceRecords>> fetches = new ArrayList<>();
     List<SourceDescriptor> withheld = new ArrayList<>();
+    // A hidden source known to be failing answers as its real lookup would: with that failure.
+    Map<String, SourceRecords.Failed> hiddenFailed = new HashMap<>();
+    hiddenFailures(hidden).forEach(f -> hiddenFailed.put(f.source().id(), f));
     for (RecordSource source : sources) {
       String id = source.descriptor().id();
       PersonView.Grant grant = grants.get(id);
@@ -344,43 +347,97 @@ final class PersonViewHandler {
                                 ? "found"
                                 : r instanceof SourceRecords.NotFound ? "not-found" : "failed",
                             System.nanoTime() - asked)));
-      } else if (!askedUnflagged.contains(id)) {
+      } else if (hiddenFailed.containsKey(id)) {
+        fetches.add(Future.succeededFuture(hiddenFailed.get(id)));
+      } else if (!askedUnflagged.containsKey(id)) {
         withheld.add(source.descriptor());
       }
     }
+    if (!hidden.isEmpty()) {
+      state.concealedRefusal = true;
+    }
+    // The hidden sources' lookups would have taken time too: the answer waits as long as one.
+    Future<Long> decoyWait =
+        hidden.isEmpty()
+            ? Future.succeededFuture(0L)
+            : vertx.timer(Math.max(1, decoy.next().toMillis())).map(0L);
     // A fetch reports upstream trouble in its result and never fails, so all() waits for every one.
     long started = System.nanoTime();
-    Future.all(fetches)
+    Future.all(Future.all(fetches), decoyWait)
         .onSuccess(
-            all -> {
-              decoy.observe(Duration.ofNanos(System.nanoTime() - started));
-              release(ctx, state, base, all.list(), permitted.values(), grants, withheld);
+            waited -> {
+              long took = System.nanoTime() - started;
+              if (hidden.isEmpty()) {
+                decoy.observe(Duration.ofNanos(took));
+              } else {
+                countHiddenFetches(hidden, took);
+              }
+              List<SourceRecords> all = waited.<io.vertx.core.CompositeFuture>resultAt(0).list();
+              release(ctx, state, base, all, permitted.values(), grants, withheld);
             })
         .onFailure(ctx::fail);
   }
 
+  private void countDecision(Decision decision) {
+    metrics.decision(
+        decision.agreement().map(Agreement::id).orElse("none"),
+        decision.effect().name().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  /** What a source hidden for a flag would have been asked: counted as a lookup that found none. */
+  private void countHiddenFetches(List<String> hidden, long nanos) {
+    Set<String> failing = new java.util.HashSet<>();
+    hiddenFailures(hidden).forEach(f -> failing.add(f.source().id()));
+    hidden.forEach(id -> metrics.fetched(id, failing.contains(id) ? "failed" : "not-found", nanos));
+  }
+
+  /** The hidden sources that are left alone or failed at their last fetch, as failed lookups. */
+  private List<SourceRecords.Failed> hiddenFailures(List<String> hidden) {
+    List<SourceRecords.Failed> failures = new ArrayList<>();
+    for (RecordSource source : sources) {
+      String id = source.descriptor().id();
+      if (!hidden.contains(id)) {
+        continue;
+      }
+      Optional<String> why =
+          source
+              .unavailable()
+              .or(
+                  () ->
+                      Optional.ofNullable(lastProblems.get(id))
+                          .map(p -> p.substring(id.length() + 2)));
+      why.ifPresent(w -> failures.add(new SourceRecords.Failed(source.descriptor(), w)));
+    }
+    return failures;
+  }
+
   /**
-   * When every source refused and a flag (opt-out, S-flag) was among the reasons: the sources that
-   * would have been asked without the flags. The caller then gets the answer for a person those
-   * sources do not hold; the audit keeps the truth. Where nobody would be asked anyway (refused for
-   * another reason too), the list is empty and the refusal stands, as it would for anyone.
+   * When a flag (opt-out, S-flag) was among the refusals: the sources that would have been asked
+   * without the flags, with those decisions. Those refused only for the flag are answered as
+   * sources that do not hold the person; the audit keeps the truth. Where nobody would be asked
+   * anyway (refused for another reason too), the map is empty and the refusal stands, as it would
+   * for anyone.
    */
-  private static List<String> askedIfUnflagged(
+  private static Map<String, Decision> askedIfUnflagged(
       RequestState state, PolicySet policy, DecisionRequest base) {
     boolean flagged =
         state.decisions.stream()
             .flatMap(d -> d.refusals().stream())
             .anyMatch(r -> FLAG_REFUSALS.stream().anyMatch(f -> f.name().equalsIgnoreCase(r)));
     if (!flagged) {
-      return List.of();
+      return Map.of();
     }
     PatientFacts f = base.facts();
     DecisionRequest unflagged =
         base.withFacts(new PatientFacts(false, false, f.postcodeDistrict(), f.relationships()));
-    return state.decisions.stream()
-        .filter(d -> policy.decide(unflagged.withProvider(OdsCode.of(d.provider()))).permitted())
-        .map(AuditEvent.SourceDecision::source)
-        .toList();
+    Map<String, Decision> asked = new java.util.LinkedHashMap<>();
+    for (AuditEvent.SourceDecision d : state.decisions) {
+      Decision decision = policy.decide(unflagged.withProvider(OdsCode.of(d.provider())));
+      if (decision.permitted()) {
+        asked.put(d.source(), decision);
+      }
+    }
+    return asked;
   }
 
   /**

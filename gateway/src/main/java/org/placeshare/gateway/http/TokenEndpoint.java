@@ -6,6 +6,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -33,6 +34,7 @@ final class TokenEndpoint {
 
   static final String ACTION = "token-request";
   static final String GRANT_TYPE = "client_credentials";
+  static final String FORM = "application/x-www-form-urlencoded";
   static final String ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
   /** Ids are kept a little past expiry: verification allows that much clock skew. */
@@ -67,8 +69,28 @@ final class TokenEndpoint {
   }
 
   void handle(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    if (type == null || !type.strip().toLowerCase(Locale.ROOT).startsWith(FORM)) {
+      refuse(
+          ctx,
+          400,
+          "invalid_request",
+          "expected a body of type " + FORM + " (RFC 6749 section 4.4), got " + type);
+      return;
+    }
     var form = ctx.request().formAttributes();
-    if (!GRANT_TYPE.equals(form.get("grant_type"))) {
+    for (String name : form.names()) {
+      if (form.getAll(name).size() > 1) {
+        refuse(ctx, 400, "invalid_request", name + " must be sent once, got it more than once");
+        return;
+      }
+    }
+    String grantType = form.get("grant_type");
+    if (grantType == null || grantType.isEmpty()) {
+      refuse(ctx, 400, "invalid_request", "grant_type is missing; expected " + GRANT_TYPE);
+      return;
+    }
+    if (!GRANT_TYPE.equals(grantType)) {
       refuse(ctx, 400, "unsupported_grant_type", "grant_type must be " + GRANT_TYPE);
       return;
     }
@@ -154,7 +176,7 @@ final class TokenEndpoint {
         .onFailure(e -> unavailable(ctx, e))
         .onSuccess(
             v ->
-                StrictJson.json(
+                answer(
                     ctx,
                     200,
                     new JsonObject()
@@ -163,15 +185,59 @@ final class TokenEndpoint {
                         .put("expires_in", issued.lifetime().toSeconds())));
   }
 
+  /**
+   * The one failure door of the token endpoint, for what fails before or around {@link #handle}: a
+   * body over the limit, a body that cannot be read. Each is an OAuth error (RFC 6749 section 5.2),
+   * audited, never a bare status or a FHIR OperationOutcome.
+   */
+  void failed(RoutingContext ctx) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    int status = ctx.statusCode();
+    if (status == 413) {
+      refuse(
+          ctx,
+          413,
+          "invalid_request",
+          "the token request is larger than " + GatewayRoutes.MAX_TOKEN_REQUEST_BYTES + " bytes");
+    } else if (status >= 400 && status < 500) {
+      refuse(ctx, status, "invalid_request", "the token request could not be read");
+    } else {
+      Throwable cause = ctx.failure();
+      String why = cause == null ? "status " + status : cause.getClass().getSimpleName();
+      if (!(cause instanceof io.vertx.core.http.HttpClosedException)) {
+        LOG.log(
+            Level.SEVERE, "token request " + RequestState.get(ctx).requestId + " failed", cause);
+      }
+      audited(ctx, AuditEvent.Outcome.FAILED, 500, "the token request failed: " + why)
+          .onFailure(e -> unavailable(ctx, e))
+          .onSuccess(
+              v ->
+                  answer(
+                      ctx,
+                      500,
+                      error(
+                          "server_error",
+                          "the token request failed; quote request id "
+                              + RequestState.get(ctx).requestId)));
+    }
+  }
+
   private void refuse(RoutingContext ctx, int status, String error, String description) {
     audited(ctx, AuditEvent.Outcome.REFUSED, status, description)
         .onFailure(e -> unavailable(ctx, e))
-        .onSuccess(
-            v ->
-                StrictJson.json(
-                    ctx,
-                    status,
-                    new JsonObject().put("error", error).put("error_description", description)));
+        .onSuccess(v -> answer(ctx, status, error(error, description)));
+  }
+
+  private static JsonObject error(String error, String description) {
+    return new JsonObject().put("error", error).put("error_description", description);
+  }
+
+  /** Every token response, issued or refused, is never cached (RFC 6749 section 5.1). */
+  private static void answer(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().putHeader("Pragma", "no-cache");
+    StrictJson.json(ctx, status, body);
   }
 
   private Future<Void> audited(
@@ -183,11 +249,6 @@ final class TokenEndpoint {
 
   private void unavailable(RoutingContext ctx, Throwable e) {
     LOG.log(Level.SEVERE, "token request " + RequestState.get(ctx).requestId + " not audited", e);
-    StrictJson.json(
-        ctx,
-        503,
-        new JsonObject()
-            .put("error", "temporarily_unavailable")
-            .put("error_description", AuditUnavailable.MESSAGE));
+    answer(ctx, 503, error("temporarily_unavailable", AuditUnavailable.MESSAGE));
   }
 }

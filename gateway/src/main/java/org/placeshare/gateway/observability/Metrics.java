@@ -20,8 +20,8 @@ import java.util.function.ToDoubleFunction;
 import org.placeshare.fhir.RecordSource;
 
 /**
- * The gateway's Prometheus metrics, served at {@code /metrics}. Labels name routes, statuses,
- * agreements, sources and fields; never a person, a user or a token.
+ * The gateway's Prometheus metrics, served at {@code /metrics} on the management listener. Labels
+ * name routes, statuses, agreements, sources and fields; never a person, a user or a token.
  */
 public final class Metrics {
 
