@@ -11,6 +11,11 @@ final class Outcomes {
   private Outcomes() {}
 
   static void send(HttpServerResponse response, int status, IssueType code, String message) {
+    sendFhir(response.setStatusCode(status), Fhir.encode(of(status, code, message)));
+  }
+
+  /** One issue: fatal for a 5xx status, an error otherwise. */
+  static OperationOutcome of(int status, IssueType code, String message) {
     OperationOutcome outcome = new OperationOutcome();
     outcome
         .addIssue()
@@ -20,7 +25,7 @@ final class Outcomes {
                 : OperationOutcome.IssueSeverity.ERROR)
         .setCode(code)
         .setDiagnostics(message);
-    sendFhir(response.setStatusCode(status), Fhir.encode(outcome));
+    return outcome;
   }
 
   static void sendFhir(HttpServerResponse response, String json) {

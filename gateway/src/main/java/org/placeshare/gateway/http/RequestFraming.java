@@ -33,7 +33,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.logging.Logger;
-import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.audit.AuditEvent;
@@ -256,16 +255,7 @@ public final class RequestFraming extends ChannelDuplexHandler {
   }
 
   private static FullHttpResponse outcome(int status, IssueType code, String message) {
-    OperationOutcome outcome = new OperationOutcome();
-    outcome
-        .addIssue()
-        .setSeverity(
-            status >= 500
-                ? OperationOutcome.IssueSeverity.FATAL
-                : OperationOutcome.IssueSeverity.ERROR)
-        .setCode(code)
-        .setDiagnostics(message);
-    byte[] body = Fhir.encode(outcome).getBytes(StandardCharsets.UTF_8);
+    byte[] body = Fhir.encode(Outcomes.of(status, code, message)).getBytes(StandardCharsets.UTF_8);
     FullHttpResponse response =
         new DefaultFullHttpResponse(
             HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), Unpooled.wrappedBuffer(body));

@@ -2,8 +2,6 @@ package org.placeshare.gateway.policy;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -13,7 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
-import java.util.stream.Stream;
+import org.placeshare.gateway.storage.FilePoll;
 import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.PolicyFolder;
 import org.placeshare.policy.PolicySet;
@@ -49,13 +47,13 @@ public final class PolicyStore {
   private final Clock clock;
   private final AtomicReference<PolicyFolder.Loaded> current = new AtomicReference<>();
   private final AtomicReference<Status> status = new AtomicReference<>();
-  private volatile String stamp;
-  private long timer = -1;
+  private final FilePoll poll;
 
   private PolicyStore(Path folder, PolicyFolder.Options options, Clock clock) {
     this.folder = folder;
     this.options = options;
     this.clock = clock;
+    this.poll = new FilePoll("agreements", () -> FilePoll.stampOfFolder(folder), this::reloadNow);
   }
 
   /**
@@ -65,7 +63,6 @@ public final class PolicyStore {
    */
   public static PolicyStore load(Path folder, PolicyFolder.Options options, Clock clock) {
     PolicyStore store = new PolicyStore(folder, options, clock);
-    store.stamp = store.stamp();
     PolicyFolder.Loaded loaded = PolicyFolder.load(folder, options, LocalDate.now(clock));
     store.current.set(loaded);
     Instant now = clock.instant();
@@ -92,41 +89,18 @@ public final class PolicyStore {
     return status.get();
   }
 
-  /** Checks the folder every {@code poll} and reloads when a file changed. */
-  public void watch(Vertx vertx, Duration poll) {
-    timer =
-        vertx.setPeriodic(
-            poll.toMillis(),
-            id ->
-                vertx
-                    .executeBlocking(
-                        () -> {
-                          String now = stamp();
-                          if (!now.equals(stamp)) {
-                            stamp = now;
-                            reloadNow();
-                          }
-                          return null;
-                        },
-                        false)
-                    .onFailure(e -> LOG.warning("agreements check failed: " + e)));
+  /** Checks the folder every {@code every} and reloads when a file changed. */
+  public void watch(Vertx vertx, Duration every) {
+    poll.watch(vertx, every);
   }
 
   public void stop(Vertx vertx) {
-    if (timer >= 0) {
-      vertx.cancelTimer(timer);
-    }
+    poll.stop(vertx);
   }
 
   /** Reloads now (off the event loop); the status says whether the new set took over. */
   public Future<Status> reload(Vertx vertx) {
-    return vertx.executeBlocking(
-        () -> {
-          stamp = stamp();
-          reloadNow();
-          return status();
-        },
-        false);
+    return poll.reloadNow(vertx).map(v -> status());
   }
 
   // One reload at a time; a poll and a reload request that overlap both load, in turn, so a
@@ -175,23 +149,5 @@ public final class PolicyStore {
               Optional.of(now),
               before.warnings()));
     }
-  }
-
-  /** Names, sizes and modification times of the folder's files: a change means a reload. */
-  private String stamp() {
-    StringBuilder sb = new StringBuilder();
-    try (Stream<Path> files = Files.list(folder)) {
-      for (Path p : files.sorted().toList()) {
-        sb.append(p.getFileName())
-            .append(':')
-            .append(Files.size(p))
-            .append(':')
-            .append(Files.getLastModifiedTime(p))
-            .append('\n');
-      }
-    } catch (IOException e) {
-      sb.append("unreadable: ").append(e.getMessage());
-    }
-    return sb.toString();
   }
 }

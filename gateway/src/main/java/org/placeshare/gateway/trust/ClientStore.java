@@ -2,9 +2,7 @@ package org.placeshare.gateway.trust;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -23,6 +21,7 @@ import java.util.logging.Logger;
 import org.placeshare.gateway.GatewayConfig;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.storage.FilePoll;
 import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.identity.Caller;
 import org.placeshare.policy.identity.ClientRegistry;
@@ -68,9 +67,8 @@ public final class ClientStore implements Supplier<ClientRegistry> {
   private final AtomicReference<Status> status = new AtomicReference<>();
   private ClientStatuses statuses;
   private AuditLog audit;
-  private volatile String stamp;
+  private final FilePoll poll;
   private volatile boolean unrecorded = true;
-  private long timer = -1;
 
   private ClientStore(
       Optional<GatewayConfig.ClientsFile> file,
@@ -81,6 +79,9 @@ public final class ClientStore implements Supplier<ClientRegistry> {
     this.organisations = Set.copyOf(organisations);
     this.registration = registration;
     this.clock = clock;
+    this.poll =
+        new FilePoll(
+            "clients", () -> file.map(f -> FilePoll.stampOf(f.path())).orElse(""), this::reloadNow);
   }
 
   /**
@@ -98,7 +99,6 @@ public final class ClientStore implements Supplier<ClientRegistry> {
             .map(GatewayConfig.Organisation::code)
             .collect(java.util.stream.Collectors.toSet());
     ClientStore store = new ClientStore(config.clientsFile(), codes, registration, clock);
-    store.stamp = store.stamp();
     ClientRegistry registry = ClientRegistry.of(registration.apply(config.clients()));
     store.current.set(registry);
     Instant now = clock.instant();
@@ -202,39 +202,22 @@ public final class ClientStore implements Supplier<ClientRegistry> {
         0);
   }
 
-  /** Checks the file every {@code poll} and reloads when it changed. */
-  public void watch(Vertx vertx, Duration poll) {
+  /** Checks the file every {@code every}, reloads when it changed, and records any change. */
+  public void watch(Vertx vertx, Duration every) {
     if (file.isEmpty()) {
       return;
     }
-    timer =
-        vertx.setPeriodic(
-            poll.toMillis(),
-            id ->
-                vertx
-                    .executeBlocking(
-                        () -> {
-                          String now = stamp();
-                          boolean changed = !now.equals(stamp);
-                          if (changed) {
-                            stamp = now;
-                            reloadNow();
-                          }
-                          return changed;
-                        },
-                        false)
-                    .compose(
-                        changed ->
-                            changed || unrecorded
-                                ? record(Optional.empty(), UUID.randomUUID().toString())
-                                : Future.<Void>succeededFuture())
-                    .onFailure(e -> LOG.warning("clients check failed: " + e)));
+    poll.watch(
+        vertx,
+        every,
+        changed ->
+            changed || unrecorded
+                ? record(Optional.empty(), UUID.randomUUID().toString())
+                : Future.succeededFuture());
   }
 
   public void stop(Vertx vertx) {
-    if (timer >= 0) {
-      vertx.cancelTimer(timer);
-    }
+    poll.stop(vertx);
   }
 
   /**
@@ -244,16 +227,7 @@ public final class ClientStore implements Supplier<ClientRegistry> {
    * @param by the IG lead who asked, named in the audit of each change
    */
   public Future<Status> reload(Vertx vertx, Optional<Caller> by, String requestId) {
-    return vertx
-        .executeBlocking(
-            () -> {
-              stamp = stamp();
-              reloadNow();
-              return null;
-            },
-            false)
-        .compose(v -> record(by, requestId))
-        .map(v -> status());
+    return poll.reloadNow(vertx).compose(v -> record(by, requestId)).map(v -> status());
   }
 
   // One reload at a time, as for agreements.
@@ -344,19 +318,6 @@ public final class ClientStore implements Supplier<ClientRegistry> {
                   .digest(sb.toString().getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required of every Java platform", e);
-    }
-  }
-
-  /** The file's size and modification time: a change means a reload. */
-  private String stamp() {
-    if (file.isEmpty()) {
-      return "";
-    }
-    Path p = file.get().path();
-    try {
-      return Files.size(p) + ":" + Files.getLastModifiedTime(p);
-    } catch (IOException e) {
-      return "unreadable: " + e.getMessage();
     }
   }
 }

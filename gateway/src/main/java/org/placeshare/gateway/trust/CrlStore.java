@@ -2,8 +2,6 @@ package org.placeshare.gateway.trust;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -14,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 import javax.security.auth.x500.X500Principal;
+import org.placeshare.gateway.storage.FilePoll;
 import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.identity.RevocationList;
 
@@ -48,13 +47,13 @@ public final class CrlStore {
   private final Clock clock;
   private final AtomicReference<RevocationList> current = new AtomicReference<>();
   private final AtomicReference<Status> status = new AtomicReference<>();
-  private volatile String stamp;
-  private long timer = -1;
+  private final FilePoll poll;
 
   private CrlStore(Path file, List<X509Certificate> authorities, Clock clock) {
     this.file = file;
     this.authorities = List.copyOf(authorities);
     this.clock = clock;
+    this.poll = new FilePoll("client CRL", () -> FilePoll.stampOf(file), this::reloadNow);
   }
 
   /**
@@ -65,7 +64,6 @@ public final class CrlStore {
    */
   public static CrlStore load(Path file, Path clientCa, Clock clock) {
     CrlStore store = new CrlStore(file, RevocationList.authorities(clientCa), clock);
-    store.stamp = store.stamp();
     RevocationList list = RevocationList.load(file, store.authorities);
     store.current.set(list);
     Instant now = clock.instant();
@@ -93,41 +91,18 @@ public final class CrlStore {
     return status.get();
   }
 
-  /** Checks the file every {@code poll} and reloads when it changed. */
-  public void watch(Vertx vertx, Duration poll) {
-    timer =
-        vertx.setPeriodic(
-            poll.toMillis(),
-            id ->
-                vertx
-                    .executeBlocking(
-                        () -> {
-                          String now = stamp();
-                          if (!now.equals(stamp)) {
-                            stamp = now;
-                            reloadNow();
-                          }
-                          return null;
-                        },
-                        false)
-                    .onFailure(e -> LOG.warning("client CRL check failed: " + e)));
+  /** Checks the file every {@code every} and reloads when it changed. */
+  public void watch(Vertx vertx, Duration every) {
+    poll.watch(vertx, every);
   }
 
   public void stop(Vertx vertx) {
-    if (timer >= 0) {
-      vertx.cancelTimer(timer);
-    }
+    poll.stop(vertx);
   }
 
   /** Reloads now (off the event loop). */
   public Future<Status> reload(Vertx vertx) {
-    return vertx.executeBlocking(
-        () -> {
-          stamp = stamp();
-          reloadNow();
-          return status();
-        },
-        false);
+    return poll.reloadNow(vertx).map(v -> status());
   }
 
   private synchronized void reloadNow() {
@@ -190,14 +165,6 @@ public final class CrlStore {
               before.refusedReloads() + 1,
               Optional.of(e.getMessage()),
               Optional.of(now)));
-    }
-  }
-
-  private String stamp() {
-    try {
-      return Files.size(file) + ":" + Files.getLastModifiedTime(file);
-    } catch (IOException e) {
-      return "unreadable: " + e.getMessage();
     }
   }
 }
