@@ -82,6 +82,23 @@ class TokenEndpointErrorsTest {
   }
 
   @Test
+  void token_getWithABody_isAnOAuthError405NotCachedAndAudited() throws Exception {
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(fixture.url("/oauth2/token"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .method(
+                        "GET", HttpRequest.BodyPublishers.ofString("grant_type=client_credentials"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+
+    assertOAuthError(response, 405, "invalid_request");
+    assertThat(response.headers().firstValue("Allow")).hasValue("POST");
+    assertThat(new JsonObject(response.body()).getString("error_description")).contains("GET");
+  }
+
+  @Test
   void token_issued_isNotCached() throws Exception {
     HttpResponse<String> response =
         fixture.tokenRequest(
