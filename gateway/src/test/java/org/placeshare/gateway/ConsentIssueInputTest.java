@@ -26,7 +26,9 @@ class ConsentIssueInputTest {
   @BeforeAll
   static void start() throws Exception {
     fixture = GatewayFixture.start(dir, TestPostgres.freshDatabase());
-    clinician = fixture.token(GatewayFixture.AE_CLIENT, "clinician", "TREAT");
+    clinician = // Since part 1, only a role the registration allows to record consent may issue
+        // one.
+        clinician = fixture.token(GatewayFixture.AE_CLIENT, "consent-recorder", "TREAT");
   }
 
   @AfterAll
