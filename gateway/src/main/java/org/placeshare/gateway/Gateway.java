@@ -75,6 +75,13 @@ public final class Gateway {
 
   static final int MAX_HEADER_BYTES = 16 * 1024;
 
+  /**
+   * A form field's cap in the decoder, above the token request's body limit (16 KiB): a form body
+   * over that limit is then refused by the limit, 413, even when chunked; the decoder's default (8
+   * KiB) failed it first as a body that could not be read (400).
+   */
+  static final int MAX_FORM_FIELD_BYTES = 32 * 1024;
+
   static final int IDLE_SECONDS = 30;
 
   private final Vertx vertx;
@@ -354,6 +361,7 @@ public final class Gateway {
             .setPort(config.port())
             .setMaxInitialLineLength(MAX_URL_LENGTH)
             .setMaxHeaderSize(MAX_HEADER_BYTES)
+            .setMaxFormAttributeSize(MAX_FORM_FIELD_BYTES)
             // A slow or silent client cannot hold a connection for long.
             .setIdleTimeout(IDLE_SECONDS)
             // The same limit for HTTP/2, whose default is 8 KiB.

@@ -21,12 +21,14 @@ class ConsentIssueInputTest {
 
   @TempDir static Path dir;
   static GatewayFixture fixture;
-  static String recorder;
+  static String clinician;
 
   @BeforeAll
   static void start() throws Exception {
     fixture = GatewayFixture.start(dir, TestPostgres.freshDatabase());
-    recorder = fixture.token(GatewayFixture.AE_CLIENT, "reception-1", "consent-recorder", "TREAT");
+    clinician = // Since part 1, only a role the registration allows to record consent may issue
+        // one.
+        clinician = fixture.token(GatewayFixture.AE_CLIENT, "consent-recorder", "TREAT");
   }
 
   @AfterAll
@@ -49,7 +51,7 @@ class ConsentIssueInputTest {
   void issue_recordedByANameNotAUserId_is400SayingSo() throws Exception {
     HttpResponse<String> r =
         fixture.post(
-            "/consents/issue", recorder, request().put("recordedBy", "Dr Jane Example").encode());
+            "/consents/issue", clinician, request().put("recordedBy", "Dr Jane Example").encode());
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
     assertThat(diagnostics(r)).startsWith("recordedBy: expected a user id");
@@ -60,7 +62,7 @@ class ConsentIssueInputTest {
     HttpResponse<String> r =
         fixture.post(
             "/consents/issue",
-            recorder,
+            clinician,
             request().put("scopes", new JsonArray().add("Condition").add("HIV")).encode());
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
@@ -72,7 +74,7 @@ class ConsentIssueInputTest {
     HttpResponse<String> r =
         fixture.post(
             "/consents/issue",
-            recorder,
+            clinician,
             request()
                 .put("recordedBy", "reception-7@R9A")
                 .put("scopes", new JsonArray().add("Encounter"))

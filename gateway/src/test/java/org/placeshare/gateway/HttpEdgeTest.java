@@ -99,6 +99,68 @@ class HttpEdgeTest {
   }
 
   @Test
+  void smuggling_http10WithTransferEncoding_isAnswered400AndTheSmuggledRequestNeverRuns()
+      throws Exception {
+    long before = audited("read-agreements");
+    // An HTTP/1.0 front end knows no transfer coding: to it, the chunked body is the next request.
+    String answer =
+        exchange(
+            "POST /oauth2/token HTTP/1.0\r\n"
+                + "Host: gateway\r\n"
+                + "Connection: keep-alive\r\n"
+                + "Transfer-Encoding: chunked\r\n"
+                + "\r\n"
+                + "0\r\n"
+                + "\r\n"
+                + SMUGGLED);
+
+    assertOneRefusal(answer, "HTTP/1.0 request may not carry Transfer-Encoding");
+    Thread.sleep(300);
+    assertThat(audited("read-agreements")).isEqualTo(before);
+  }
+
+  @Test
+  void smuggling_contentLengthTwiceWithDifferentValues_isAnswered400AndAudited() throws Exception {
+    long before = audited("http-framing");
+    String answer =
+        exchange(
+            "POST /oauth2/token HTTP/1.1\r\n"
+                + "Host: gateway\r\n"
+                + "Content-Length: 3\r\n"
+                + "Content-Length: 5\r\n"
+                + "\r\n"
+                + "abcde"
+                + SMUGGLED);
+
+    assertOneRefusal(answer, "Content-Length");
+    assertThat(audited("http-framing")).isEqualTo(before + 1);
+  }
+
+  @Test
+  void requestHead_bareLineFeeds_isAnswered400NotADroppedConnection() throws Exception {
+    long before = audited("http-framing");
+    String answer =
+        exchange(
+            "POST /oauth2/token HTTP/1.1\nHost: gateway\nContent-Length: 5\n\nabcde" + SMUGGLED);
+
+    assertOneRefusal(answer, "the request line or headers are malformed");
+    assertThat(audited("http-framing")).isEqualTo(before + 1);
+  }
+
+  @Test
+  void requestHead_nulInAHeader_isAnswered400AndAuditedNotA503() throws Exception {
+    long before = audited("http-framing");
+    // The decoder's reason quotes the header; a NUL in the audit detail would fail the append.
+    String answer =
+        exchange(
+            "POST /oauth2/token HTTP/1.1\r\nHost: gateway\r\nX-Probe: a\u0000b\r\n"
+                + "Content-Length: 0\r\n\r\n");
+
+    assertOneRefusal(answer, "the request line or headers are malformed");
+    assertThat(audited("http-framing")).isEqualTo(before + 1);
+  }
+
+  @Test
   void chunkedBody_badChunkSize_isAnswered400() throws Exception {
     assertOneRefusal(
         exchange(tokenRequestHead() + "zz\r\nabcd\r\n0\r\n\r\n" + SMUGGLED), "malformed");

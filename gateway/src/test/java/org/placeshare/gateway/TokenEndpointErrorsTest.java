@@ -44,6 +44,30 @@ class TokenEndpointErrorsTest {
   }
 
   @Test
+  void token_oversizedAssertionSentChunked_is413AsWithAContentLength() throws Exception {
+    String form =
+        "grant_type=client_credentials&client_assertion_type=x&client_assertion="
+            + "x".repeat(17 * 1024);
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(fixture.url("/oauth2/token"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    // No length known: sent with Transfer-Encoding: chunked.
+                    .POST(
+                        HttpRequest.BodyPublishers.ofInputStream(
+                            () ->
+                                new java.io.ByteArrayInputStream(
+                                    form.getBytes(java.nio.charset.StandardCharsets.US_ASCII))))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+
+    assertOAuthError(response, 413, "invalid_request");
+    assertThat(new JsonObject(response.body()).getString("error_description"))
+        .contains("larger than 16384 bytes");
+  }
+
+  @Test
   void token_missingGrantType_isInvalidRequest() throws Exception {
     HttpResponse<String> response = fixture.tokenForm("client_assertion_type=x&client_assertion=y");
 
@@ -79,6 +103,23 @@ class TokenEndpointErrorsTest {
   @Test
   void token_unsupportedGrantType_isNotCachedEither() throws Exception {
     assertOAuthError(fixture.tokenForm("grant_type=password"), 400, "unsupported_grant_type");
+  }
+
+  @Test
+  void token_getWithABody_isAnOAuthError405NotCachedAndAudited() throws Exception {
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(fixture.url("/oauth2/token"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .method(
+                        "GET", HttpRequest.BodyPublishers.ofString("grant_type=client_credentials"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+
+    assertOAuthError(response, 405, "invalid_request");
+    assertThat(response.headers().firstValue("Allow")).hasValue("POST");
+    assertThat(new JsonObject(response.body()).getString("error_description")).contains("GET");
   }
 
   @Test

@@ -121,11 +121,13 @@ public final class GatewayRoutes {
     s.consentKey().ifPresent(k -> keys.add(k.publicJwk().toJSONObject()));
     JsonObject jwks = new JsonObject().put("keys", keys);
 
-    router.post("/oauth2/token").handler(ctx -> audited(ctx, clock, TokenEndpoint.ACTION));
+    router.route("/oauth2/token").handler(ctx -> audited(ctx, clock, TokenEndpoint.ACTION));
     router
         .post("/oauth2/token")
         .handler(BodyHandler.create(false).setBodyLimit(MAX_TOKEN_REQUEST_BYTES))
         .handler(tokenEndpoint::handle);
+    // Any other method is refused through the token endpoint's door, not the bare 404 below.
+    router.route("/oauth2/token").handler(ctx -> ctx.fail(405));
     router.route("/oauth2/token").failureHandler(tokenEndpoint::failed);
     router.get("/.well-known/jwks.json").handler(ctx -> json(ctx, jwks));
     // The bare status for load balancers; metrics and details are on the management listener.

@@ -31,7 +31,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import java.util.logging.Logger;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
@@ -43,9 +43,11 @@ import org.placeshare.gateway.audit.AuditLog;
  * section 6). A request whose framing two parties could read two ways is the start of request
  * smuggling: with both {@code Content-Length} and {@code Transfer-Encoding}, or with a transfer
  * coding other than a single, final {@code chunked}, the bytes after the body might be taken as a
- * second request. Such a request, and a chunked body that does not parse (bad chunk size, missing
- * CRLF, truncated chunk), is answered 400 with an OperationOutcome and {@code Connection: close},
- * audited, and the connection closed: nothing after it on the connection is read as a request.
+ * second request. Such a request, an HTTP/1.0 request with any {@code Transfer-Encoding}, a request
+ * head the decoder refuses (two {@code Content-Length} values, a bare LF; 414 or 431 when too
+ * long), and a chunked body that does not parse (bad chunk size, missing CRLF, truncated chunk), is
+ * answered 400 with an OperationOutcome and {@code Connection: close}, audited, and the connection
+ * closed: nothing after it on the connection is read as a request.
  *
  * <p>It sits in the connection's Netty pipeline just before Vert.x's own handler, because Vert.x
  * closes a connection on a malformed chunk without answering, and would otherwise serve the next
@@ -68,8 +70,13 @@ public final class RequestFraming extends ChannelDuplexHandler {
   /** The one transfer coding a request may carry (RFC 9112 section 6.1). */
   private static final String CHUNKED = "chunked";
 
-  /** Appends the audit event for a refused request; the answer waits for it. */
-  private final Function<String, Future<?>> audit;
+  /** How much of the decoder's reason for refusing a request head is quoted back and audited. */
+  static final int MAX_REASON_CHARS = 200;
+
+  /**
+   * Appends the audit event for a refused request (its status and why); the answer waits for it.
+   */
+  private final BiFunction<Integer, String, Future<?>> audit;
 
   /** Requests passed on to Vert.x on this connection, and responses it has finished. */
   private int requests;
@@ -82,9 +89,12 @@ public final class RequestFraming extends ChannelDuplexHandler {
   /** Once set, nothing more is read from this connection; the refusal waits for earlier answers. */
   private String refusal;
 
+  /** The status of the refusal: 400, or 414 and 431 for a request line or head too long. */
+  private int refusalStatus = 400;
+
   private boolean refusalSent;
 
-  private RequestFraming(Function<String, Future<?>> audit) {
+  private RequestFraming(BiFunction<Integer, String, Future<?>> audit) {
     this.audit = audit;
   }
 
@@ -98,7 +108,7 @@ public final class RequestFraming extends ChannelDuplexHandler {
         install(
             connection,
             options,
-            problem -> {
+            (status, problem) -> {
               Instant now = clock.instant();
               return audit.append(
                   new AuditEvent(
@@ -107,7 +117,7 @@ public final class RequestFraming extends ChannelDuplexHandler {
                       UUID.randomUUID().toString(),
                       ACTION,
                       AuditEvent.Outcome.REFUSED,
-                      400,
+                      status,
                       Optional.empty(),
                       Optional.empty(),
                       Optional.empty(),
@@ -125,7 +135,9 @@ public final class RequestFraming extends ChannelDuplexHandler {
    * pipeline without Vert.x's handler where this expects it is closed: unchecked is not served.
    */
   static void install(
-      HttpConnection connection, HttpServerOptions options, Function<String, Future<?>> audit) {
+      HttpConnection connection,
+      HttpServerOptions options,
+      BiFunction<Integer, String, Future<?>> audit) {
     if (!(connection instanceof io.vertx.core.http.impl.Http1xServerConnection http1)) {
       return;
     }
@@ -159,9 +171,10 @@ public final class RequestFraming extends ChannelDuplexHandler {
 
   /**
    * Why this request's framing is refused, or null when it is sound: no {@code Transfer-Encoding},
-   * or exactly {@code chunked} and no {@code Content-Length}.
+   * or exactly {@code chunked}, no {@code Content-Length} and HTTP/1.1.
    */
-  static String problem(HttpHeaders headers) {
+  static String problem(HttpRequest request) {
+    HttpHeaders headers = request.headers();
     List<String> codings = new ArrayList<>();
     for (String value : headers.getAll(HttpHeaderNames.TRANSFER_ENCODING)) {
       for (String coding : value.split(",", -1)) {
@@ -171,12 +184,16 @@ public final class RequestFraming extends ChannelDuplexHandler {
     if (codings.isEmpty()) {
       return null;
     }
+    // HTTP/1.0 has no transfer codings: a 1.0 front end reads this body as none (section 6.1).
+    if (!request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+      return "an HTTP/1.0 request may not carry Transfer-Encoding";
+    }
     if (headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
       return "a request may not carry both Content-Length and Transfer-Encoding";
     }
     if (!codings.equals(List.of(CHUNKED))) {
       return "expected Transfer-Encoding: chunked and no other transfer coding, got "
-          + String.join(", ", headers.getAll(HttpHeaderNames.TRANSFER_ENCODING));
+          + quoted(String.join(", ", headers.getAll(HttpHeaderNames.TRANSFER_ENCODING)));
     }
     return null;
   }
@@ -187,8 +204,8 @@ public final class RequestFraming extends ChannelDuplexHandler {
       ReferenceCountUtil.release(msg);
       return;
     }
-    if (msg instanceof HttpRequest request && request.decoderResult().isSuccess()) {
-      String problem = problem(request.headers());
+    if (msg instanceof HttpRequest request) {
+      String problem = request.decoderResult().isSuccess() ? problem(request) : malformed(request);
       if (problem != null) {
         ReferenceCountUtil.release(msg);
         stopReading(ctx, problem);
@@ -231,6 +248,35 @@ public final class RequestFraming extends ChannelDuplexHandler {
     }
   }
 
+  /**
+   * Why the decoder refused this request's line or head (two {@code Content-Length} values, a
+   * signed length, a space before a colon, a bare LF, too long), with the status to answer. Vert.x
+   * would answer a bare 400, or close without a word, and audit nothing.
+   */
+  private String malformed(HttpRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    if (cause instanceof io.netty.handler.codec.http.TooLongHttpLineException) {
+      refusalStatus = 414;
+    } else if (cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException) {
+      refusalStatus = 431;
+    }
+    String reason = cause == null || cause.getMessage() == null ? "unreadable" : cause.getMessage();
+    return "the request line or headers are malformed: " + quoted(reason);
+  }
+
+  /**
+   * The caller's bytes as quoted in the answer and the audit: capped, and control characters
+   * replaced (a NUL, which PostgreSQL text cannot hold, would make the audit fail).
+   */
+  private static String quoted(String text) {
+    String capped = text.substring(0, Math.min(text.length(), MAX_REASON_CHARS));
+    return capped
+        .codePoints()
+        .map(c -> Character.isISOControl(c) ? '?' : c)
+        .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+        .toString();
+  }
+
   /** Nothing after a refused request is read as a request. */
   private void stopReading(ChannelHandlerContext ctx, String problem) {
     refusal = problem;
@@ -240,7 +286,7 @@ public final class RequestFraming extends ChannelDuplexHandler {
   private void answer(ChannelHandlerContext ctx) {
     refusalSent = true;
     audit
-        .apply(refusal)
+        .apply(refusalStatus, refusal)
         .onComplete(
             audited ->
                 ctx.executor()
@@ -248,7 +294,12 @@ public final class RequestFraming extends ChannelDuplexHandler {
                         () ->
                             ctx.writeAndFlush(
                                     audited.succeeded()
-                                        ? outcome(400, IssueType.STRUCTURE, refusal)
+                                        ? outcome(
+                                            refusalStatus,
+                                            refusalStatus == 400
+                                                ? IssueType.STRUCTURE
+                                                : IssueType.TOOLONG,
+                                            refusal)
                                         : outcome(
                                             503, IssueType.TRANSIENT, AuditUnavailable.MESSAGE))
                                 .addListener(ChannelFutureListener.CLOSE)));

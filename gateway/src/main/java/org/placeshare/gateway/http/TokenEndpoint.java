@@ -201,6 +201,13 @@ final class TokenEndpoint {
           413,
           "invalid_request",
           "the token request is larger than " + GatewayRoutes.MAX_TOKEN_REQUEST_BYTES + " bytes");
+    } else if (status == 405) {
+      ctx.response().putHeader("Allow", "POST");
+      refuse(
+          ctx,
+          405,
+          "invalid_request",
+          "the token endpoint takes POST (RFC 6749 section 3.2), got " + ctx.request().method());
     } else if (status >= 400 && status < 500) {
       refuse(ctx, status, "invalid_request", "the token request could not be read");
     } else {
