@@ -21,14 +21,12 @@ class ConsentIssueInputTest {
 
   @TempDir static Path dir;
   static GatewayFixture fixture;
-  static String clinician;
+  static String recorder;
 
   @BeforeAll
   static void start() throws Exception {
     fixture = GatewayFixture.start(dir, TestPostgres.freshDatabase());
-    clinician = // Since part 1, only a role the registration allows to record consent may issue
-        // one.
-        clinician = fixture.token(GatewayFixture.AE_CLIENT, "consent-recorder", "TREAT");
+    recorder = fixture.token(GatewayFixture.AE_CLIENT, "reception-1", "consent-recorder", "TREAT");
   }
 
   @AfterAll
@@ -51,7 +49,7 @@ class ConsentIssueInputTest {
   void issue_recordedByANameNotAUserId_is400SayingSo() throws Exception {
     HttpResponse<String> r =
         fixture.post(
-            "/consents/issue", clinician, request().put("recordedBy", "Dr Jane Example").encode());
+            "/consents/issue", recorder, request().put("recordedBy", "Dr Jane Example").encode());
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
     assertThat(diagnostics(r)).startsWith("recordedBy: expected a user id");
@@ -62,7 +60,7 @@ class ConsentIssueInputTest {
     HttpResponse<String> r =
         fixture.post(
             "/consents/issue",
-            clinician,
+            recorder,
             request().put("scopes", new JsonArray().add("Condition").add("HIV")).encode());
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
@@ -74,7 +72,7 @@ class ConsentIssueInputTest {
     HttpResponse<String> r =
         fixture.post(
             "/consents/issue",
-            clinician,
+            recorder,
             request()
                 .put("recordedBy", "reception-7@R9A")
                 .put("scopes", new JsonArray().add("Encounter"))
