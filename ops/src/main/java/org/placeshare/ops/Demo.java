@@ -339,7 +339,9 @@ final class Demo implements AutoCloseable {
     out.println("curl -s -H 'Authorization: Bearer " + ae + "' " + url);
     out.println();
     out.println(
-        "# 200: the same request with the patient's consent, recorded and signed by their GP (Y90001)");
+        "# 200: the same request with the patient's consent, recorded and signed by their GP (Y90001):");
+    out.println(
+        "# GP and hospital records; no social care, whose agreement names the frailty team");
     out.println(
         "# (mint your own: java -jar ops/target/placeshare.jar consent issue --key "
             + folder.issuerKey(GP)

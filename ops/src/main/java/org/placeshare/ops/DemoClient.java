@@ -18,8 +18,13 @@ enum DemoClient {
       List.of("clinician", "consent-recorder"),
       "dr.jones",
       List.of("TREAT", "ETREAT")),
+  // The frailty team's role is its own: only its system may ask under the social care agreement.
   FRAILTY_TEAM(
-      "coventry-frailty", "R9A", List.of("clinician"), "nurse.patel", List.of("TREAT", "ETREAT")),
+      "coventry-frailty",
+      "R9A",
+      List.of("frailty-clinician"),
+      "nurse.patel",
+      List.of("TREAT", "ETREAT")),
   IG_CONSOLE("ig-console", "QWU", List.of("ig-lead"), "ig.lead", List.of("HOPERAT"));
 
   final String id;

@@ -34,11 +34,11 @@ import picocli.CommandLine.Option;
     },
     footer = {
       "%nDemo clients:",
-      "  CLIENT            ORGANISATION  USER         ROLE       PURPOSES",
-      "  council-intel     E08000026     a.analyst    analyst    HOPERAT, PUBHLTH",
-      "  coventry-ae       R9A           dr.jones     clinician  TREAT, ETREAT",
-      "  coventry-frailty  R9A           nurse.patel  clinician  TREAT, ETREAT",
-      "  ig-console        QWU           ig.lead      ig-lead    HOPERAT",
+      "  CLIENT            ORG        USER         ROLE               PURPOSES",
+      "  council-intel     E08000026  a.analyst    analyst            HOPERAT, PUBHLTH",
+      "  coventry-ae       R9A        dr.jones     clinician          TREAT, ETREAT",
+      "  coventry-frailty  R9A        nurse.patel  frailty-clinician  TREAT, ETREAT",
+      "  ig-console        QWU        ig.lead      ig-lead            HOPERAT",
       "%nExit status: 0 when the token is printed, 1 when the gateway refused or could not be"
           + " reached, 2 for a wrong option or an unknown client."
     })

@@ -119,6 +119,10 @@ class DemoTest {
     assertThat(summary).startsWith("people: 43").contains("=*");
     Bundle council = Fhir.json().parseResource(Bundle.class, responses.get(0).body());
     assertThat(patientOf(council).getBirthDateElement().asStringValue()).hasSize(4);
+    // A&E's clinicians see GP and hospital records; social care only the frailty team, whose
+    // role the social care agreement names and only its system is registered for.
+    Bundle ae = Fhir.json().parseResource(Bundle.class, responses.get(2).body());
+    assertThat(types(ae)).contains("Condition", "Encounter").doesNotContain("EpisodeOfCare");
     Bundle frailty = Fhir.json().parseResource(Bundle.class, responses.get(3).body());
     assertThat(types(frailty)).contains("Condition", "Encounter", "EpisodeOfCare", "Provenance");
     assertThat(frailty.getEntry())
