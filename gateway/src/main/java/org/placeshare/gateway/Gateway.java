@@ -45,6 +45,7 @@ import org.placeshare.gateway.http.GatewayRoutes;
 import org.placeshare.gateway.http.ManagementRoutes;
 import org.placeshare.gateway.http.RequestFraming;
 import org.placeshare.gateway.observability.Metrics;
+import org.placeshare.gateway.policy.FlagConcealment;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.NationalOptOuts;
 import org.placeshare.gateway.register.PatientRegister;
@@ -201,6 +202,8 @@ public final class Gateway {
                               config
                                   .nationalOptOuts()
                                   .map(f -> new NationalOptOuts(f, db.pool(), clock));
+                          // One record of failing sources for the view and the exports alike.
+                          FlagConcealment concealment = new FlagConcealment(sources);
                           MemberRelease memberRelease =
                               new MemberRelease(
                                   policy,
@@ -208,6 +211,7 @@ public final class Gateway {
                                   new ConsentRegister(db.pool()),
                                   sources,
                                   pseudonyms,
+                                  concealment,
                                   clock);
                           GatewayConfig.Cohorts c = config.cohorts();
                           ExportRunner runner =
@@ -250,6 +254,7 @@ public final class Gateway {
                                   c,
                                   runner,
                                   memberRelease,
+                                  concealment,
                                   clients,
                                   revocations,
                                   clock);

@@ -313,9 +313,12 @@ public final class ExportRunner {
             });
   }
 
-  /** A member's decisions, per source, counted with the person view's under their agreements. */
+  /**
+   * A member's decisions, per source, counted with the person view's under their agreements (a
+   * source hidden by a flag as without it, as the view counts it).
+   */
   private void countDecisions(MemberRelease.Outcome outcome) {
-    for (AuditEvent.SourceDecision d : outcome.decisions()) {
+    for (AuditEvent.SourceDecision d : outcome.counted()) {
       metrics.decision(d.agreement().map(ExportRunner::agreementId).orElse("none"), d.effect());
     }
   }
@@ -362,6 +365,10 @@ public final class ExportRunner {
       } else if (o instanceof MemberRelease.Failed f) {
         metrics.cohortMember(kind, "failed");
         increment(counts, "failed");
+        if (f.concealed()) {
+          // For the IG lead's summary only: the manifest counts them with the failed.
+          increment(counts, "failed.flagged");
+        }
         f.problems().forEach(p -> increment(problems, p.split(":", 2)[0]));
       }
     }
@@ -446,7 +453,9 @@ public final class ExportRunner {
             .append(counts.getInteger("leftOut.not_held", 0))
             .append(" held by no permitted source, ")
             .append(counts.getInteger("failed", 0))
-            .append(" failed");
+            .append(" failed (")
+            .append(counts.getInteger("failed.flagged", 0))
+            .append(" of them with a national data opt-out or restricted record)");
     files(progress)
         .forEach(
             e ->

@@ -18,6 +18,7 @@ import org.placeshare.fhir.RecordSource;
 import org.placeshare.fhir.SourceRecords;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.consent.ConsentRegister;
+import org.placeshare.gateway.policy.FlagConcealment;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.Decision;
@@ -39,24 +40,38 @@ public final class MemberRelease {
   /** The audit action of a member released by a bulk job (and of the job's own events). */
   public static final String ACTION = "cohort-export";
 
-  /** The refusals that rest on a flag: counted with the others, never told apart to recipients. */
-  private static final Set<Refusal> FLAGS =
-      EnumSet.of(Refusal.NATIONAL_OPT_OUT, Refusal.RESTRICTED_RECORD);
-
   /** What became of one member, and the decision for each source it rests on. */
   public sealed interface Outcome {
+    /** The true decisions, for the audit. */
     List<AuditEvent.SourceDecision> decisions();
+
+    /**
+     * The decisions as the metrics count them, as the person view does: a source refused only for a
+     * flag under the decision it would have had without it ({@link FlagConcealment}).
+     */
+    List<AuditEvent.SourceDecision> counted();
+
+    /** Whether a flag hid a source: the outcome was answered as if it had not. */
+    default boolean concealed() {
+      return !counted().equals(decisions());
+    }
   }
 
   /**
    * Records released: the resources as they leave (the merged Patient first), the audit event that
-   * must be durable before they are written, and the sources that failed on the way.
+   * must be durable before they are written, and the sources that failed on the way (a source
+   * hidden by a flag and known to be failing among them, as it would have failed).
    */
-  public record Released(List<Resource> resources, AuditEvent event, List<String> problems)
+  public record Released(
+      List<Resource> resources,
+      AuditEvent event,
+      List<String> problems,
+      List<AuditEvent.SourceDecision> counted)
       implements Outcome {
     public Released {
       resources = List.copyOf(resources);
       problems = List.copyOf(problems);
+      counted = List.copyOf(counted);
     }
 
     @Override
@@ -66,18 +81,33 @@ public final class MemberRelease {
   }
 
   /** Left out: the policy permitted no source, or no permitted source holds the person. */
-  public record LeftOut(Why why, List<AuditEvent.SourceDecision> decisions) implements Outcome {
+  public record LeftOut(
+      Why why, List<AuditEvent.SourceDecision> decisions, List<AuditEvent.SourceDecision> counted)
+      implements Outcome {
     public LeftOut {
       decisions = List.copyOf(decisions);
+      counted = List.copyOf(counted);
     }
   }
 
-  /** Every permitted source that was asked failed. */
-  public record Failed(List<String> problems, List<AuditEvent.SourceDecision> decisions)
+  /**
+   * Every source that was asked failed, or would have failed: a source hidden by a flag and known
+   * to be failing fails here as it would for a member without the flag.
+   */
+  public record Failed(
+      List<String> problems,
+      List<AuditEvent.SourceDecision> decisions,
+      List<AuditEvent.SourceDecision> counted)
       implements Outcome {
     public Failed {
       problems = List.copyOf(problems);
       decisions = List.copyOf(decisions);
+      counted = List.copyOf(counted);
+    }
+
+    /** A member no source was decided for (the gateway itself failed): nothing hidden. */
+    public Failed(List<String> problems, List<AuditEvent.SourceDecision> decisions) {
+      this(problems, decisions, decisions);
     }
   }
 
@@ -93,6 +123,7 @@ public final class MemberRelease {
   private final ConsentRegister consents;
   private final List<RecordSource> sources;
   private final Optional<Pseudonyms> pseudonyms;
+  private final FlagConcealment concealment;
   private final Clock clock;
 
   public MemberRelease(
@@ -101,12 +132,14 @@ public final class MemberRelease {
       ConsentRegister consents,
       List<RecordSource> sources,
       Optional<Pseudonyms> pseudonyms,
+      FlagConcealment concealment,
       Clock clock) {
     this.policy = policy;
     this.register = register;
     this.consents = consents;
     this.sources = List.copyOf(sources);
     this.pseudonyms = pseudonyms;
+    this.concealment = concealment;
     this.clock = clock;
   }
 
@@ -185,6 +218,10 @@ public final class MemberRelease {
                     now));
   }
 
+  private static List<String> problems(List<SourceRecords.Failed> failures) {
+    return failures.stream().map(f -> f.source().id() + ": " + f.reason()).toList();
+  }
+
   private Future<Outcome> decideAndFetch(
       ExportJobs.Job job,
       PolicySet set,
@@ -193,20 +230,34 @@ public final class MemberRelease {
       Optional<Instant> since,
       Instant now) {
     List<AuditEvent.SourceDecision> decisions = new ArrayList<>();
+    Map<String, Decision> decided = new LinkedHashMap<>();
     Map<String, Decision> permitted = new LinkedHashMap<>();
     Set<Refusal> refusals = EnumSet.noneOf(Refusal.class);
     for (RecordSource source : sources) {
       Decision d = set.decide(base.withProvider(source.descriptor().organisation()));
       decisions.add(AuditEvent.SourceDecision.of(source.descriptor().id(), d));
+      decided.put(source.descriptor().id(), d);
       if (d.permitted()) {
         permitted.put(source.descriptor().id(), d);
       } else {
         refusals.addAll(d.refusals());
       }
     }
+    boolean flagged = refusals.stream().anyMatch(FlagConcealment.FLAGS::contains);
+    // Sources refused only for a flag answer as sources that do not hold the person, or as failed
+    // when known to be failing, and are counted as without the flag: as in the person view. The
+    // reason is kept for the audit, never told apart in the recipient's counts or the metrics.
+    FlagConcealment.Hidden hidden = FlagConcealment.hidden(set, base, decided);
+    List<AuditEvent.SourceDecision> counted = new ArrayList<>();
+    decided.forEach(
+        (id, d) -> counted.add(AuditEvent.SourceDecision.of(id, hidden.counted(id, d))));
+    List<SourceRecords.Failed> hiddenFailed = concealment.knownFailures(hidden);
     if (permitted.isEmpty()) {
-      boolean flagged = refusals.stream().anyMatch(FLAGS::contains);
-      return Future.succeededFuture(new LeftOut(flagged ? Why.FLAGGED : Why.REFUSED, decisions));
+      if (!hiddenFailed.isEmpty()) {
+        return Future.succeededFuture(new Failed(problems(hiddenFailed), decisions, counted));
+      }
+      return Future.succeededFuture(
+          new LeftOut(flagged ? Why.FLAGGED : Why.REFUSED, decisions, counted));
     }
     Map<String, PersonView.Grant> grants = new LinkedHashMap<>();
     List<Future<SourceRecords>> fetches = new ArrayList<>();
@@ -217,12 +268,16 @@ public final class MemberRelease {
       }
       PersonView.Grant grant = PersonView.Grant.of(d, types.orElse(null));
       grants.put(source.descriptor().id(), grant);
-      fetches.add(source.fetch(base.patient(), grant.obligations().resourceTypes(), since));
+      fetches.add(
+          source
+              .fetch(base.patient(), grant.obligations().resourceTypes(), since)
+              .onSuccess(concealment::answered));
     }
     return Future.all(fetches)
         .compose(
             all -> {
-              List<SourceRecords> results = all.list();
+              List<SourceRecords> results = new ArrayList<>(all.list());
+              results.addAll(hiddenFailed);
               List<String> problems = new ArrayList<>();
               boolean found = false;
               for (SourceRecords r : results) {
@@ -232,13 +287,10 @@ public final class MemberRelease {
                 found |= r instanceof SourceRecords.Found;
               }
               if (!found) {
-                // Sources refused for a flag answer as sources that do not hold the person; the
-                // reason is kept for the audit, never told apart in the recipient's counts.
-                boolean flagged = refusals.stream().anyMatch(FLAGS::contains);
                 return Future.succeededFuture(
                     problems.isEmpty()
-                        ? new LeftOut(flagged ? Why.FLAGGED : Why.NOT_HELD, decisions)
-                        : new Failed(problems, decisions));
+                        ? new LeftOut(flagged ? Why.FLAGGED : Why.NOT_HELD, decisions, counted)
+                        : new Failed(problems, decisions, counted));
               }
               PersonView.Released released =
                   PersonView.assemble(
@@ -276,8 +328,8 @@ public final class MemberRelease {
                   .map(
                       reached ->
                           reached.isEmpty()
-                              ? new Released(resources, event, problems)
-                              : new LeftOut(Why.REFUSED, decisions));
+                              ? new Released(resources, event, problems, counted)
+                              : new LeftOut(Why.REFUSED, decisions, counted));
             });
   }
 }

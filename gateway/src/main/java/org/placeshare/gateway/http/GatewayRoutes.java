@@ -60,6 +60,7 @@ public final class GatewayRoutes {
       org.placeshare.gateway.GatewayConfig.Cohorts cohortSettings,
       org.placeshare.gateway.cohort.ExportRunner exportRunner,
       org.placeshare.gateway.cohort.MemberRelease memberRelease,
+      org.placeshare.gateway.policy.FlagConcealment concealment,
       org.placeshare.gateway.trust.ClientStore clients,
       org.placeshare.gateway.trust.Revocations revocations,
       Clock clock) {}
@@ -96,6 +97,7 @@ public final class GatewayRoutes {
             s.audit(),
             s.pseudonyms(),
             s.metrics(),
+            s.concealment(),
             clock);
     PolicyEndpoints policyEndpoints =
         new PolicyEndpoints(

@@ -8,13 +8,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
@@ -31,6 +29,7 @@ import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
 import org.placeshare.gateway.observability.Metrics;
+import org.placeshare.gateway.policy.FlagConcealment;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.Agreement;
@@ -41,9 +40,7 @@ import org.placeshare.policy.FhirResourceTypes;
 import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
-import org.placeshare.policy.PatientFacts;
 import org.placeshare.policy.PolicySet;
-import org.placeshare.policy.Refusal;
 import org.placeshare.policy.identity.Caller;
 
 /**
@@ -64,10 +61,6 @@ final class PersonViewHandler {
   static final String RELATIONSHIP_HEADER = "X-Relationship-Reason";
   static final String CONSENT_HEADER = "X-Consent-Token";
 
-  /** The refusals that rest on a flag the caller must not learn of. */
-  private static final Set<Refusal> FLAG_REFUSALS =
-      EnumSet.of(Refusal.NATIONAL_OPT_OUT, Refusal.RESTRICTED_RECORD);
-
   /** The one answer for "nobody here", whether nobody is there or a flag hides them. */
   private static final String NOT_THERE = "no permitted source holds this person";
 
@@ -84,10 +77,8 @@ final class PersonViewHandler {
   private final Clock clock;
   private final Optional<Pseudonyms> pseudonyms;
   private final Metrics metrics;
+  private final FlagConcealment concealment;
   private final DecoyDelay decoy = new DecoyDelay();
-
-  /** Each source's problem at its last fetch, if it failed: a hidden refusal answers the same. */
-  private final Map<String, String> lastProblems = new ConcurrentHashMap<>();
 
   PersonViewHandler(
       Vertx vertx,
@@ -99,6 +90,7 @@ final class PersonViewHandler {
       AuditLog audit,
       Optional<Pseudonyms> pseudonyms,
       Metrics metrics,
+      FlagConcealment concealment,
       Clock clock) {
     this.vertx = vertx;
     this.store = store;
@@ -109,6 +101,7 @@ final class PersonViewHandler {
     this.audit = audit;
     this.pseudonyms = pseudonyms;
     this.metrics = metrics;
+    this.concealment = concealment;
     this.clock = clock;
   }
 
@@ -293,22 +286,23 @@ final class PersonViewHandler {
       }
     }
     // Sources refused only because of a flag are left out silently, as if they held nobody.
-    Map<String, Decision> askedUnflagged = askedIfUnflagged(state, policy, base);
-    List<String> hidden =
-        askedUnflagged.keySet().stream().filter(id -> !permitted.containsKey(id)).toList();
+    FlagConcealment.Hidden concealed = FlagConcealment.hidden(policy, base, decided);
+    List<String> hidden = concealed.sources();
     // Counted as the caller is answered: a source hidden for a flag as its unflagged decision.
-    decided.forEach((id, d) -> countDecision(hidden.contains(id) ? askedUnflagged.get(id) : d));
+    decided.forEach((id, d) -> countDecision(concealed.counted(id, d)));
     if (permitted.isEmpty() && !hidden.isEmpty()) {
       // Answer as a lookup of these sources that found nobody would, as slowly as one does.
       state.concealedRefusal = true;
       List<String> problems =
-          hiddenFailures(hidden).stream().map(f -> f.source().id() + ": " + f.reason()).toList();
+          concealment.knownFailures(concealed).stream()
+              .map(f -> f.source().id() + ": " + f.reason())
+              .toList();
       GatewayException answer = nobodyFound(problems, String.join("\n", refusals));
       long delay = Math.max(1, decoy.next().toMillis());
       vertx.setTimer(
           delay,
           t -> {
-            countHiddenFetches(hidden, TimeUnit.MILLISECONDS.toNanos(delay));
+            countHiddenFetches(concealed, TimeUnit.MILLISECONDS.toNanos(delay));
             ctx.fail(answer);
           });
       return;
@@ -328,7 +322,7 @@ final class PersonViewHandler {
     List<SourceDescriptor> withheld = new ArrayList<>();
     // A hidden source known to be failing answers as its real lookup would: with that failure.
     Map<String, SourceRecords.Failed> hiddenFailed = new HashMap<>();
-    hiddenFailures(hidden).forEach(f -> hiddenFailed.put(f.source().id(), f));
+    concealment.knownFailures(concealed).forEach(f -> hiddenFailed.put(f.source().id(), f));
     for (RecordSource source : sources) {
       String id = source.descriptor().id();
       PersonView.Grant grant = grants.get(id);
@@ -349,7 +343,7 @@ final class PersonViewHandler {
                             System.nanoTime() - asked)));
       } else if (hiddenFailed.containsKey(id)) {
         fetches.add(Future.succeededFuture(hiddenFailed.get(id)));
-      } else if (!askedUnflagged.containsKey(id)) {
+      } else if (!concealed.wouldAsk(id)) {
         withheld.add(source.descriptor());
       }
     }
@@ -370,7 +364,7 @@ final class PersonViewHandler {
               if (hidden.isEmpty()) {
                 decoy.observe(Duration.ofNanos(took));
               } else {
-                countHiddenFetches(hidden, took);
+                countHiddenFetches(concealed, took);
               }
               List<SourceRecords> all = waited.<io.vertx.core.CompositeFuture>resultAt(0).list();
               release(ctx, state, base, all, permitted.values(), grants, withheld);
@@ -385,59 +379,12 @@ final class PersonViewHandler {
   }
 
   /** What a source hidden for a flag would have been asked: counted as a lookup that found none. */
-  private void countHiddenFetches(List<String> hidden, long nanos) {
+  private void countHiddenFetches(FlagConcealment.Hidden concealed, long nanos) {
     Set<String> failing = new java.util.HashSet<>();
-    hiddenFailures(hidden).forEach(f -> failing.add(f.source().id()));
-    hidden.forEach(id -> metrics.fetched(id, failing.contains(id) ? "failed" : "not-found", nanos));
-  }
-
-  /** The hidden sources that are left alone or failed at their last fetch, as failed lookups. */
-  private List<SourceRecords.Failed> hiddenFailures(List<String> hidden) {
-    List<SourceRecords.Failed> failures = new ArrayList<>();
-    for (RecordSource source : sources) {
-      String id = source.descriptor().id();
-      if (!hidden.contains(id)) {
-        continue;
-      }
-      Optional<String> why =
-          source
-              .unavailable()
-              .or(
-                  () ->
-                      Optional.ofNullable(lastProblems.get(id))
-                          .map(p -> p.substring(id.length() + 2)));
-      why.ifPresent(w -> failures.add(new SourceRecords.Failed(source.descriptor(), w)));
-    }
-    return failures;
-  }
-
-  /**
-   * When a flag (opt-out, S-flag) was among the refusals: the sources that would have been asked
-   * without the flags, with those decisions. Those refused only for the flag are answered as
-   * sources that do not hold the person; the audit keeps the truth. Where nobody would be asked
-   * anyway (refused for another reason too), the map is empty and the refusal stands, as it would
-   * for anyone.
-   */
-  private static Map<String, Decision> askedIfUnflagged(
-      RequestState state, PolicySet policy, DecisionRequest base) {
-    boolean flagged =
-        state.decisions.stream()
-            .flatMap(d -> d.refusals().stream())
-            .anyMatch(r -> FLAG_REFUSALS.stream().anyMatch(f -> f.name().equalsIgnoreCase(r)));
-    if (!flagged) {
-      return Map.of();
-    }
-    PatientFacts f = base.facts();
-    DecisionRequest unflagged =
-        base.withFacts(new PatientFacts(false, false, f.postcodeDistrict(), f.relationships()));
-    Map<String, Decision> asked = new java.util.LinkedHashMap<>();
-    for (AuditEvent.SourceDecision d : state.decisions) {
-      Decision decision = policy.decide(unflagged.withProvider(OdsCode.of(d.provider())));
-      if (decision.permitted()) {
-        asked.put(d.source(), decision);
-      }
-    }
-    return asked;
+    concealment.knownFailures(concealed).forEach(f -> failing.add(f.source().id()));
+    concealed
+        .sources()
+        .forEach(id -> metrics.fetched(id, failing.contains(id) ? "failed" : "not-found", nanos));
   }
 
   /**
@@ -476,12 +423,9 @@ final class PersonViewHandler {
     boolean found = false;
     for (SourceRecords r : results) {
       if (r instanceof SourceRecords.Failed failed) {
-        String problem = failed.source().id() + ": " + failed.reason();
-        problems.add(problem);
-        lastProblems.put(failed.source().id(), problem);
-      } else {
-        lastProblems.remove(r.source().id());
+        problems.add(failed.source().id() + ": " + failed.reason());
       }
+      concealment.answered(r);
       found |= r instanceof SourceRecords.Found;
     }
     if (!found) {
