@@ -466,6 +466,21 @@ public final class Gateway {
     return runner.owner();
   }
 
+  /**
+   * For tests in this package: the longest a bulk job of {@code members} may take when nothing is
+   * wrong. Each member's sources are asked at once, {@code concurrency} members at a time, and no
+   * source is waited for past its deadline; a job that takes longer is stuck, not slow.
+   */
+  Duration longestBulkJob(int members) {
+    Duration slowest =
+        sources.stream()
+            .map(s -> s.descriptor().deadline())
+            .max(Duration::compareTo)
+            .orElse(Duration.ZERO);
+    int concurrency = runner.settings().concurrency();
+    return slowest.multipliedBy((members + concurrency - 1) / concurrency);
+  }
+
   /** The agreements in force and their reload status. */
   public PolicyStore policy() {
     return policy;
