@@ -1,5 +1,6 @@
 package org.placeshare.gateway.cohort;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -59,6 +60,9 @@ public final class ExportRunner {
   public record Settings(int concurrency, Duration lease, Duration keep, int suppressBelow) {}
 
   private final Vertx vertx;
+  // Every poll runs here, whether the timer or a request's wake-up starts it: busy is then read
+  // and written on one thread, and two polls can never both claim a job.
+  private final Context context;
   private final ExportJobs jobs;
   private final Cohorts cohorts;
   private final MemberRelease members;
@@ -87,6 +91,7 @@ public final class ExportRunner {
       Function<Caller, Future<Optional<String>>> standing,
       Clock clock) {
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
     this.jobs = jobs;
     this.cohorts = cohorts;
     this.members = members;
@@ -123,12 +128,12 @@ public final class ExportRunner {
   }
 
   public void start() {
-    timer = vertx.setPeriodic(10, POLL_MILLIS, t -> poll());
+    context.runOnContext(v -> timer = vertx.setPeriodic(10, POLL_MILLIS, t -> poll()));
   }
 
   /** A job was queued: look now, not at the next tick. */
   public void wake() {
-    vertx.runOnContext(v -> poll());
+    context.runOnContext(v -> poll());
   }
 
   /**
@@ -136,16 +141,21 @@ public final class ExportRunner {
    * are given up so the jobs resume at once elsewhere or at the next start.
    */
   public Future<Void> stop() {
-    stopping = true;
-    if (timer >= 0) {
-      vertx.cancelTimer(timer);
-    }
-    Future<Void> done = Future.succeededFuture();
-    if (busy) {
-      idle = Promise.promise();
-      done = idle.future();
-    }
-    return done.transform(x -> jobs.release(owner)).otherwiseEmpty();
+    return Future.<Void>future(onContext -> context.runOnContext(v -> onContext.complete()))
+        .compose(
+            v -> {
+              stopping = true;
+              if (timer >= 0) {
+                vertx.cancelTimer(timer);
+              }
+              if (!busy) {
+                return Future.<Void>succeededFuture();
+              }
+              idle = Promise.promise();
+              return idle.future();
+            })
+        .transform(x -> jobs.release(owner))
+        .otherwiseEmpty();
   }
 
   private void poll() {
