@@ -1,6 +1,5 @@
 package org.placeshare.policy.identity;
 
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -13,10 +12,4 @@ public interface ClientRegistrations {
 
   /** The client registered under this id, if any. */
   Optional<RegisteredClient> find(String clientId);
-
-  /** Registrations held in a map, by client id. */
-  static ClientRegistrations of(Map<String, RegisteredClient> clients) {
-    Map<String, RegisteredClient> copy = Map.copyOf(clients);
-    return id -> Optional.ofNullable(id == null ? null : copy.get(id));
-  }
 }
