@@ -179,6 +179,40 @@ class PersonViewTest {
   }
 
   @Test
+  void dataQuality_countsItsFindingsInTheMetric() throws Exception {
+    String clinician = fixture.token(GatewayFixture.AE_CLIENT, "clinician", "ETREAT");
+    String planted =
+        fixture
+            .people
+            .get(org.placeshare.fhir.synthetic.SyntheticRecords.PLANTED_DISAGREEMENT)
+            .nhsNumber()
+            .toString();
+    double before = dataQualityFindings();
+
+    HttpResponse<String> r =
+        fixture.get(
+            "/fhir/Patient/" + planted + "/$data-quality",
+            clinician,
+            "X-Emergency-Reason",
+            "checking records");
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    // The planted disagreement is one finding: the hospital's birth date.
+    assertThat(dataQualityFindings() - before).isEqualTo(1.0);
+  }
+
+  /** The data-quality findings counted so far, over every source and field. */
+  private static double dataQualityFindings() throws Exception {
+    return fixture
+        .management("/metrics")
+        .body()
+        .lines()
+        .filter(l -> l.startsWith("placeshare_data_quality_findings_total{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
+  @Test
   void everything_carriesTheDataQualityWarnings() throws Exception {
     String clinician = fixture.token(GatewayFixture.AE_CLIENT, "clinician", "ETREAT");
     String planted =

@@ -2,6 +2,7 @@ package org.placeshare.ops;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -213,6 +214,25 @@ final class CohortCommand {
     }
   }
 
+  /**
+   * {@link #await}, saying so when the gateway cannot be reached (stopped or restarting, say): the
+   * job is kept in the gateway's database and goes on when it is back, so the way to resume is
+   * printed instead of the connection error's message, which is often empty.
+   */
+  static String awaitReachable(Connection c, String status, PrintWriter err) throws Exception {
+    try {
+      return await(c, status, err);
+    } catch (IOException e) {
+      err.println(
+          "the gateway cannot be reached ("
+              + e.getClass().getSimpleName()
+              + (e.getMessage() == null ? "" : ": " + e.getMessage())
+              + "); the job goes on when it is back, follow it with: cohort follow --job "
+              + status);
+      return null;
+    }
+  }
+
   /** Downloads every file of a finished export's manifest into {@code out}. */
   static int fetch(Connection c, String body, Path out, PrintWriter w) throws Exception {
     JsonObject manifest = new JsonObject(body);
@@ -286,7 +306,7 @@ final class CohortCommand {
         return 1;
       }
       err.println("started: " + status + " (follow it with: cohort follow --job " + status + ")");
-      String body = await(connection, status, err);
+      String body = awaitReachable(connection, status, err);
       return body == null ? 1 : fetch(connection, body, out, spec.commandLine().getOut());
     }
   }
@@ -311,7 +331,7 @@ final class CohortCommand {
 
     @Override
     public Integer call() throws Exception {
-      String body = await(connection, job, spec.commandLine().getErr());
+      String body = awaitReachable(connection, job, spec.commandLine().getErr());
       return body == null ? 1 : fetch(connection, body, out, spec.commandLine().getOut());
     }
   }

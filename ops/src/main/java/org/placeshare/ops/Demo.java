@@ -55,6 +55,9 @@ final class Demo implements AutoCloseable {
 
   static final long SEED = 2026;
 
+  /** The printed curl lines end with the status code, which their comments promise. */
+  static final String CURL = "curl -s -w '\\n%{http_code}\\n' ";
+
   final Vertx vertx;
   final Gateway gateway;
   final DemoFolder folder;
@@ -297,20 +300,20 @@ final class Demo implements AutoCloseable {
     out.println();
     out.println("Placeshare demo gateway on " + baseUrl() + " (folder " + folder.root + ")");
     out.println(
-        PEOPLE
+        people.size()
             + " synthetic people, NHS numbers "
             + people.get(0).nhsNumber().formatted()
             + " to "
-            + people.get(PEOPLE - 1).nhsNumber().formatted()
+            + people.get(people.size() - 1).nhsNumber().formatted()
             + "; three sources: GP Y90001 and acute trust R9A (FHIR R4), council adult social"
-            + " care E08000026 (a JSON case system, mapped). Start with --down acute-r9a to see"
-            + " a view with a source missing.");
+            + " care E08000026 (a JSON case system, mapped). "
+            + downNote());
     out.println();
     out.println(
         "# 200: council intelligence (E08000026, analyst) for case coordination (HOPERAT),");
     out.println(
         "# permitted by gm-connect-council-intelligence: conditions and A&E visits, no medication");
-    out.println("curl -s -H 'Authorization: Bearer " + council + "' " + url);
+    out.println(CURL + "-H 'Authorization: Bearer " + council + "' " + url);
     out.println();
     String ig = TokenCommand.fetch(folder, baseUrl(), DemoClient.IG_CONSOLE, "HOPERAT", clock);
     Consent consent =
@@ -326,7 +329,8 @@ final class Demo implements AutoCloseable {
             clock.instant(),
             clock.instant().plus(Duration.ofDays(30)));
     String withConsent =
-        "curl -s -H 'Authorization: Bearer "
+        CURL
+            + "-H 'Authorization: Bearer "
             + ae
             + "' -H 'X-Consent-Token: "
             + ConsentTokens.sign(
@@ -336,7 +340,7 @@ final class Demo implements AutoCloseable {
     out.println(
         "# 403: A&E clinician (R9A) for treatment (TREAT) with no consent and no emergency:");
     out.println("# coventry-direct-care needs one or the other");
-    out.println("curl -s -H 'Authorization: Bearer " + ae + "' " + url);
+    out.println(CURL + "-H 'Authorization: Bearer " + ae + "' " + url);
     out.println();
     out.println(
         "# 200: the same request with the patient's consent, recorded and signed by their GP (Y90001):");
@@ -360,7 +364,8 @@ final class Demo implements AutoCloseable {
     out.println();
     out.println("# 200: the patient withdraws consent; IG (or their GP) records it, at once");
     out.println(
-        "curl -s -X DELETE -H 'Authorization: Bearer "
+        CURL
+            + "-X DELETE -H 'Authorization: Bearer "
             + ig
             + "' '"
             + baseUrl()
@@ -374,16 +379,19 @@ final class Demo implements AutoCloseable {
     out.println(
         "# 200: the same clinician in an emergency (ETREAT) with a stated reason, flagged for IG review");
     out.println(
-        "curl -s -H 'Authorization: Bearer "
+        CURL
+            + "-H 'Authorization: Bearer "
             + aeEmergency
             + "' -H 'X-Emergency-Reason: unconscious on arrival' "
             + url);
+    out.println();
     out.println(
         "# 200: data quality across the sources for "
             + people.get(SyntheticRecords.PLANTED_DISAGREEMENT).nhsNumber().formatted()
             + ": the hospital holds a birth date one day out");
     out.println(
-        "curl -s -H 'Authorization: Bearer "
+        CURL
+            + "-H 'Authorization: Bearer "
             + council
             + "' "
             + baseUrl()
@@ -394,14 +402,16 @@ final class Demo implements AutoCloseable {
     out.println(
         "# IG lead: the person's consents, and what would be decided for this person, without fetching anything");
     out.println(
-        "curl -s -H 'Authorization: Bearer "
+        CURL
+            + "-H 'Authorization: Bearer "
             + ig
             + "' "
             + baseUrl()
             + "/consents?patient="
             + person);
     out.println(
-        "curl -s -H 'Authorization: Bearer "
+        CURL
+            + "-H 'Authorization: Bearer "
             + ig
             + "' -H 'Content-Type: application/json' "
             + baseUrl()
@@ -412,19 +422,21 @@ final class Demo implements AutoCloseable {
         "# IG lead: the person's audit trail (JSON, CSV, FHIR AuditEvents), and the whole log"
             + " exported and checked offline with only the audit public key");
     String trail = baseUrl() + "/audit/events?patient=" + person;
-    out.println("curl -s -H 'Authorization: Bearer " + ig + "' '" + trail + "'");
-    out.println("curl -s -H 'Authorization: Bearer " + ig + "' '" + trail + "&format=csv'");
-    out.println("curl -s -H 'Authorization: Bearer " + ig + "' '" + trail + "&format=fhir'");
+    out.println(CURL + "-H 'Authorization: Bearer " + ig + "' '" + trail + "'");
+    out.println(CURL + "-H 'Authorization: Bearer " + ig + "' '" + trail + "&format=csv'");
+    out.println(CURL + "-H 'Authorization: Bearer " + ig + "' '" + trail + "&format=fhir'");
     out.println(
         "curl -s -H 'Authorization: Bearer "
             + ig
             + "' "
             + baseUrl()
-            + "/audit/export > audit.jsonl");
+            + "/audit/export > "
+            + folder.auditExport());
     out.println(
         "java -jar ops/target/placeshare.jar audit verify --key "
             + folder.auditPublicKey()
-            + " --export audit.jsonl");
+            + " --export "
+            + folder.auditExport());
     out.println(
         "# The IG console: open "
             + baseUrl()
@@ -435,8 +447,8 @@ final class Demo implements AutoCloseable {
         "# the agreements in force, and the reload status (edit files in "
             + folder.agreements()
             + " and they reload)");
-    out.println("curl -s -H 'Authorization: Bearer " + ig + "' " + baseUrl() + "/agreements");
-    out.println("curl -s -H 'Authorization: Bearer " + ig + "' " + baseUrl() + "/policy/status");
+    out.println(CURL + "-H 'Authorization: Bearer " + ig + "' " + baseUrl() + "/agreements");
+    out.println(CURL + "-H 'Authorization: Bearer " + ig + "' " + baseUrl() + "/policy/status");
     printCohorts(out, clock);
     out.println();
     out.println(
@@ -460,13 +472,26 @@ final class Demo implements AutoCloseable {
     out.println("Stop with Ctrl-C; audit events and keys are kept in " + folder.root + ".");
   }
 
+  /** The sources left stopped (--down), or how to see a view with one missing. */
+  private String downNote() {
+    List<String> down =
+        List.of(GP_SOURCE, ACUTE_SOURCE, COUNCIL_SOURCE).stream()
+            .filter(id -> !sources.containsKey(id))
+            .toList();
+    return down.isEmpty()
+        ? "Start with --down acute-r9a to see a view with a source missing."
+        : String.join(", ", down)
+            + (down.size() == 1 ? " is down (--down): views go on without it" : " are down")
+            + " and say what is missing.";
+  }
+
   /** The population-health lines: a cohort registered, exported, summarised, resumed. */
   private void printCohorts(PrintStream out, Clock clock) throws Exception {
     String token =
         TokenCommand.fetch(folder, baseUrl(), DemoClient.COUNCIL_INTEL, "PUBHLTH", clock);
     String where = " --gateway " + baseUrl() + " --folder " + folder.root;
     String cohort = "java -jar ops/target/placeshare.jar cohort ";
-    String auth = "curl -s -H 'Authorization: Bearer " + token + "' ";
+    String auth = CURL + "-H 'Authorization: Bearer " + token + "' ";
     out.println();
     out.println(
         "# Population health (PUBHLTH) under gm-connect-population-health: the council's caseload"

@@ -51,6 +51,11 @@ final class DemoFolder {
     return root.resolve("keys/audit.pub.pem");
   }
 
+  /** Where the printed lines put the exported audit log (not the current folder, a clone's). */
+  Path auditExport() {
+    return root.resolve("audit.jsonl");
+  }
+
   /** The council's caseload: the NHS numbers of every synthetic person, one per line. */
   Path caseload() {
     return root.resolve("caseload.txt");

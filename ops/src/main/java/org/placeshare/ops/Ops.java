@@ -37,7 +37,10 @@ public final class Ops {
             // An operator's mistake (a missing file, a key in the way) is a message, not a trace.
             .setExecutionExceptionHandler(
                 (e, command, parsed) -> {
-                  command.getErr().println(command.getCommandName() + ": " + e.getMessage());
+                  // Some exceptions have no message (a refused connection): name the kind then.
+                  String message =
+                      e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                  command.getErr().println(command.getCommandName() + ": " + message);
                   return 1;
                 })
             .execute(args));

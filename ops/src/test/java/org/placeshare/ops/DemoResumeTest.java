@@ -81,6 +81,66 @@ class DemoResumeTest {
     }
   }
 
+  @Test
+  void cohortExport_gatewayStoppedMidExport_saysItCannotBeReachedAndHowToFollowTheJob()
+      throws Exception {
+    Path folder = Files.createDirectories(Path.of("target", "demo-stopped-" + System.nanoTime()));
+    Clock clock = Clock.systemUTC();
+    java.io.StringWriter err = new java.io.StringWriter();
+    java.util.concurrent.CompletableFuture<Integer> exported;
+    String status;
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    try (Demo demo =
+        Demo.start(new DemoFolder(folder), "127.0.0.1", port, clock, Set.of(), PEOPLE)) {
+      picocli.CommandLine cli = new picocli.CommandLine(new Ops());
+      cli.setOut(new java.io.PrintWriter(new java.io.StringWriter()));
+      cli.setErr(new java.io.PrintWriter(err, true));
+      String[] args = {
+        "cohort",
+        "export",
+        "--gateway",
+        demo.baseUrl(),
+        "--folder",
+        folder.toString(),
+        "--group",
+        demo.caseload,
+        "--out",
+        folder.resolve("export").toString()
+      };
+      exported = java.util.concurrent.CompletableFuture.supplyAsync(() -> cli.execute(args));
+      status = startedJob(err);
+      String token =
+          TokenCommand.fetch(
+              demo.folder, demo.baseUrl(), DemoClient.COUNCIL_INTEL, "PUBHLTH", clock);
+      String progress = awaitProgress(status, token);
+      assertThat(Integer.parseInt(progress.split(" ")[0])).as(progress).isLessThan(PEOPLE);
+    }
+
+    int code = exported.get(60, java.util.concurrent.TimeUnit.SECONDS);
+
+    assertThat(code).as(err.toString()).isEqualTo(1);
+    assertThat(err.toString())
+        .contains("the gateway cannot be reached (")
+        .contains("follow it with: cohort follow --job " + status)
+        .doesNotContain("null");
+  }
+
+  /** Waits for the export command to print its job's status URL; answers it. */
+  private static String startedJob(java.io.StringWriter err) throws Exception {
+    java.util.regex.Pattern started = java.util.regex.Pattern.compile("started: (\\S+)");
+    for (int i = 0; i < 600; i++) {
+      java.util.regex.Matcher m = started.matcher(err.toString());
+      if (m.find()) {
+        return m.group(1);
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("the export did not start: " + err);
+  }
+
   /** Polls until the job has made some progress; answers the X-Progress it showed. */
   private String awaitProgress(String status, String token) throws Exception {
     for (int i = 0; i < 600; i++) {

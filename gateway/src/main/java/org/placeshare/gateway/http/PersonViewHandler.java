@@ -538,6 +538,7 @@ final class PersonViewHandler {
             .map(SourceRecords.Found.class::cast)
             .toList();
     List<DataQuality.Finding> findings = DataQuality.check(state.patient, found);
+    findings.forEach(f -> metrics.dataQuality(f.source(), f.field()));
     OperationOutcome outcome = DataQuality.outcome(findings);
     List<String> problems = new ArrayList<>();
     for (SourceRecords r : results) {

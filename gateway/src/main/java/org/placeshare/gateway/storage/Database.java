@@ -86,12 +86,18 @@ public final class Database {
         conn ->
             conn.query("SELECT pg_advisory_xact_lock(" + MIGRATION_LOCK + ")")
                 .execute()
+                // Looked for first (under the lock): CREATE TABLE IF NOT EXISTS on a migrated
+                // database sends a notice, which the client logs as a WARNING at every start.
                 .compose(
-                    v ->
-                        conn.query(
-                                "CREATE TABLE IF NOT EXISTS schema_migration ("
-                                    + "script text PRIMARY KEY, applied_at timestamptz NOT NULL)")
-                            .execute())
+                    v -> conn.query("SELECT to_regclass('schema_migration') IS NULL").execute())
+                .compose(
+                    missing ->
+                        missing.iterator().next().getBoolean(0)
+                            ? conn.query(
+                                    "CREATE TABLE schema_migration (script text PRIMARY KEY,"
+                                        + " applied_at timestamptz NOT NULL)")
+                                .execute()
+                            : Future.succeededFuture())
                 .compose(v -> conn.query("SELECT script FROM schema_migration").execute())
                 .compose(
                     applied -> {
