@@ -220,7 +220,17 @@ final class Console {
     RequestState state = RequestState.get(ctx);
     state.action = "console-sign-in";
     state.caller = caller;
-    ConsoleSessions.Session session = sessions.start(caller);
+    Optional<ConsoleSessions.Session> started = sessions.start(caller);
+    if (started.isEmpty()) {
+      ctx.fail(
+          503,
+          new GatewayException(
+              IssueType.TRANSIENT,
+              "too many console sessions are open; sign in again in a few minutes",
+              "console session cap of " + ConsoleSessions.MAX_SESSIONS + " reached"));
+      return;
+    }
+    ConsoleSessions.Session session = started.get();
     audited(ctx, "console sign-in")
         .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
         .onSuccess(

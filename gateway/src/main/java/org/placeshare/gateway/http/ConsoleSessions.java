@@ -34,15 +34,16 @@ final class ConsoleSessions {
     this.clock = clock;
   }
 
-  Session start(Caller caller) {
+  /** A new session, or empty when {@link #MAX_SESSIONS} are live: the caller answers 503. */
+  Optional<Session> start(Caller caller) {
     Instant now = clock.instant();
     sessions.values().removeIf(s -> expired(s, now));
     if (sessions.size() >= MAX_SESSIONS) {
-      throw new IllegalStateException("too many console sessions");
+      return Optional.empty();
     }
     Session session = new Session(secret(), caller, secret(), now, now);
     sessions.put(session.id(), session);
-    return session;
+    return Optional.of(session);
   }
 
   /** The session for a cookie value, if live; seeing it keeps it alive. */
