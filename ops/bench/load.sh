@@ -25,7 +25,9 @@ for _ in $(seq 120); do grep -q "^Stop with Ctrl-C" target/load-demo.out 2>/dev/
 
 GP=$(grep -A2 "id: \"gp-y90001\"\|id: gp-y90001" "$FOLDER/gateway.yaml" | grep -o 'http://[^"]*' | head -1)
 PERSON=$(grep -o '/fhir/Patient/[0-9]\{10\}/' target/load-demo.out | head -1 | tr -dc 0-9)
-CONSENT_LINE=$(grep "^curl.*X-Consent-Token" target/load-demo.out | head -1)
+# The frailty team's consented view: the one that reads all three sources (seven upstream
+# requests); A&E's consented view (the first such line) reads no social care.
+CONSENT_LINE=$(grep "^curl.*X-Consent-Token" target/load-demo.out | sed -n 2p)
 AUTH=$(echo "$CONSENT_LINE" | grep -o "Authorization: Bearer [^']*")
 CONSENT=$(echo "$CONSENT_LINE" | grep -o "X-Consent-Token: [^']*")
 VIEW="http://127.0.0.1:$PORT/fhir/Patient/$PERSON/\$everything"
