@@ -3,43 +3,50 @@ package org.placeshare.gateway.http;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.text.NumberFormat;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import org.placeshare.gateway.http.console.AgreementsPage;
 import org.placeshare.policy.Agreement;
 import org.placeshare.policy.BusinessCase;
 
 /**
  * An agreement's business case (step 1 of the sharing model: costs, expected savings, measures) as
  * the console shows it beside the agreement's use, and as the agreements API gives it. The texts
- * are the parties' own, so on the console they are escaped like any other value.
+ * are the parties' own, so on the console the template escapes them like any other value.
  */
 final class BusinessCaseText {
 
   private BusinessCaseText() {}
 
-  /** The three lists as a section of the console's agreements page; nothing if none was stated. */
-  static void render(Html body, Agreement agreement) {
-    agreement
+  /**
+   * The three lists as the console's agreements page shows them (only those with items), or empty
+   * if no business case was stated.
+   */
+  static Optional<List<AgreementsPage.Listing>> listings(Agreement agreement) {
+    return agreement
         .businessCase()
-        .ifPresent(
+        .map(
             c -> {
-              body.raw("<section>").element("h3", "Business case");
-              list(body, "Costs", c.costs());
-              list(body, "Expected savings", c.expectedSavings());
-              list(body, "Measures it is judged by", c.measures());
-              body.raw("</section>");
+              List<AgreementsPage.Listing> out = new ArrayList<>();
+              listing(out, "Costs", c.costs());
+              listing(out, "Expected savings", c.expectedSavings());
+              listing(out, "Measures it is judged by", c.measures());
+              return List.copyOf(out);
             });
   }
 
-  private static void list(Html body, String heading, List<BusinessCase.Item> items) {
+  private static void listing(
+      List<AgreementsPage.Listing> out, String heading, List<BusinessCase.Item> items) {
     if (items.isEmpty()) {
       return;
     }
-    body.element("h4", heading).raw("<ul>");
+    List<String> lines = new ArrayList<>();
     for (BusinessCase.Item item : items) {
-      body.element("li", item.text() + item.amount().map(a -> ": " + words(a)).orElse(""));
+      lines.add(item.text() + item.amount().map(a -> ": " + words(a)).orElse(""));
     }
-    body.raw("</ul>");
+    out.add(new AgreementsPage.Listing(heading, List.copyOf(lines)));
   }
 
   /** "GBP 48,000 once", "GBP 250,000.50 a year", "GBP 12,000". */

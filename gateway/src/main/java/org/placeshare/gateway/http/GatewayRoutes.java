@@ -258,19 +258,34 @@ public final class GatewayRoutes {
         .handler(auditApi::retention);
     router.route("/audit/*").failureHandler(failures::handle);
 
-    new Console(
-            s.tokens(),
-            authentication,
-            igLead,
-            new AuditSearch(s.pool()),
-            s.audit(),
-            s.tree(),
-            s.policy(),
-            s.pool(),
-            s.auditPublicKey(),
-            s.revocations(),
-            clock)
-        .mount(router);
+    // The IG console: pages for people, over the same audit log, every page read audited.
+    Console console =
+        new Console(s.tokens(), authentication, igLead, s.audit(), s.revocations(), clock);
+    AuditSearch consoleSearch = new AuditSearch(s.pool());
+    ConsoleAuditPages consoleAudit = new ConsoleAuditPages(console, consoleSearch);
+    ConsoleOversightPages oversight =
+        new ConsoleOversightPages(
+            console, consoleSearch, s.policy(), s.tree(), s.pool(), s.auditPublicKey(), clock);
+    router.route("/console*").handler(console::headers);
+    router.route("/console*").handler(console::begin);
+    router.get("/console/console.css").handler(console::stylesheet);
+    router.get("/console/").handler(console::home);
+    router.post("/console/session").handler(Console.form()).handler(console::signIn);
+    router.route("/console/*").handler(console::requireSession);
+    router.route("/console/*").handler(Console.form());
+    router.route("/console/*").handler(console::requireCsrfOnChange);
+    router.post("/console/sign-out").handler(console::signOut);
+    router.get("/console/audit").handler(consoleAudit::search);
+    router.get("/console/audit.csv").handler(consoleAudit::csv);
+    router.get("/console/events/:id").handler(consoleAudit::event);
+    router.get("/console/accesses").handler(consoleAudit::accesses);
+    router.get("/console/reviews").handler(oversight::reviews);
+    router.post("/console/reviews/:id").handler(oversight::review);
+    router.get("/console/alerts").handler(oversight::alerts);
+    router.get("/console/agreements").handler(oversight::agreements);
+    router.get("/console/integrity").handler(oversight::integrity);
+    router.post("/console/integrity/verify").handler(oversight::verifyNow);
+    router.route("/console*").failureHandler(console::fail);
 
     router.route().last().handler(ctx -> ctx.response().setStatusCode(404).end());
     return router;
