@@ -31,7 +31,6 @@ import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.gateway.release.ReleaseOutcome.Lookup;
 import org.placeshare.gateway.release.ReleaseOutcome.Trail;
 import org.placeshare.policy.Agreement;
-import org.placeshare.policy.Consent;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
 import org.placeshare.policy.NhsNumber;
@@ -39,8 +38,6 @@ import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PolicySet;
 import org.placeshare.policy.Refusal;
 import org.placeshare.policy.identity.Caller;
-import org.placeshare.policy.identity.TokenException;
-import org.placeshare.policy.identity.VerifiedConsent;
 
 /**
  * The one release path: a verified caller, a person and the request's options in; a decided,
@@ -70,8 +67,7 @@ public final class PersonRelease {
 
   private final PolicyStore policy;
   private final PatientRegister register;
-  private final ConsentRegister consents;
-  private final ConsentVerifier verifier;
+  private final ReleaseConsents consents;
   private final List<RecordSource> sources;
   private final Optional<Pseudonyms> pseudonyms;
   private final FlagConcealment concealment;
@@ -90,8 +86,7 @@ public final class PersonRelease {
       Clock clock) {
     this.policy = policy;
     this.register = register;
-    this.consents = consents;
-    this.verifier = verifier;
+    this.consents = new ReleaseConsents(consents, verifier, clock);
     this.sources = List.copyOf(sources);
     this.pseudonyms = pseudonyms;
     this.concealment = concealment;
@@ -112,11 +107,11 @@ public final class PersonRelease {
     return Future.all(
             register.facts(patient),
             register.releasedOn(caller.organisation(), base.day(), capped),
-            consents(caller, patient, options.consentToken()))
+            consents.forRelease(caller, patient, options.consentToken()))
         .transform(
             all -> {
               if (all.failed()) {
-                return all.cause() instanceof ConsentRefused refused
+                return all.cause() instanceof ReleaseConsents.Refused refused
                     ? Future.succeededFuture(
                         new ReleaseOutcome.Refused(
                             ReleaseOutcome.Ground.CONSENT_TOKEN, refused.getMessage(), Trail.NONE))
@@ -201,64 +196,6 @@ public final class PersonRelease {
 
   private List<OdsCode> providers() {
     return sources.stream().map(s -> s.descriptor().organisation()).toList();
-  }
-
-  /**
-   * The consents that may apply: every standing one registered for the person and not withdrawn,
-   * and the one presented with the request, once verified and found not withdrawn. A presented
-   * token is kept (not standing) so that it can be listed and withdrawn.
-   */
-  private Future<List<Consent>> consents(Caller caller, NhsNumber patient, Optional<String> token) {
-    Future<List<Consent>> standing = consents.standing(patient);
-    if (token.isEmpty()) {
-      return standing;
-    }
-    return verifier
-        .verify(token.get())
-        .recover(
-            e ->
-                Future.failedFuture(
-                    new ConsentRefused(
-                        e instanceof TokenException
-                            ? e.getMessage()
-                            : e.getClass().getSimpleName())))
-        .compose(presented -> keep(caller, presented, standing));
-  }
-
-  private Future<List<Consent>> keep(
-      Caller caller, VerifiedConsent presented, Future<List<Consent>> standing) {
-    String by = caller.clientId() + "/" + caller.userId() + " (" + caller.organisation() + ")";
-    return consents
-        .keep(presented, false, by, clock.instant())
-        .compose(
-            kept -> {
-              if (kept == ConsentRegister.Registered.WITHDRAWN) {
-                return Future.failedFuture(
-                    new ConsentRefused("consent " + presented.consent().id() + " was withdrawn"));
-              }
-              if (kept == ConsentRegister.Registered.CONFLICT) {
-                return Future.failedFuture(
-                    new ConsentRefused("another consent already has this token's id"));
-              }
-              return standing.map(
-                  list -> {
-                    List<Consent> all = new ArrayList<>();
-                    all.add(presented.consent());
-                    list.stream()
-                        .filter(c -> !c.id().equals(presented.consent().id()))
-                        .forEach(all::add);
-                    return all;
-                  });
-            });
-  }
-
-  /** A presented consent token refused; the message is the audit's detail. */
-  private static final class ConsentRefused extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    ConsentRefused(String why) {
-      super(why, null, false, false);
-    }
   }
 
   private Future<ReleaseOutcome> decideAndFetch(
