@@ -49,6 +49,7 @@ import org.placeshare.gateway.policy.FlagConcealment;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.NationalOptOuts;
 import org.placeshare.gateway.register.PatientRegister;
+import org.placeshare.gateway.release.PersonRelease;
 import org.placeshare.gateway.storage.Database;
 import org.placeshare.gateway.trust.ClientStore;
 import org.placeshare.gateway.trust.CrlStore;
@@ -98,6 +99,7 @@ public final class Gateway {
   private final ExportRunner runner;
   private final ClientStore clients;
   private final Optional<CrlStore> crl;
+  private final PersonRelease release;
 
   private Gateway(
       Vertx vertx,
@@ -111,6 +113,7 @@ public final class Gateway {
       AuditTree tree,
       AuditLog audit,
       ExportRunner runner,
+      PersonRelease release,
       ClientStore clients,
       Optional<CrlStore> crl) {
     this.vertx = vertx;
@@ -124,6 +127,7 @@ public final class Gateway {
     this.tree = tree;
     this.audit = audit;
     this.runner = runner;
+    this.release = release;
     this.clients = clients;
     this.crl = crl;
   }
@@ -204,15 +208,21 @@ public final class Gateway {
                                   .map(f -> new NationalOptOuts(f, db.pool(), clock));
                           // One record of failing sources for the view and the exports alike.
                           FlagConcealment concealment = new FlagConcealment(sources);
-                          MemberRelease memberRelease =
-                              new MemberRelease(
+                          ConsentVerifier consentVerifier =
+                              new ConsentVerifier(new ConsentTokens(issuerKeys, clock), issuerKeys);
+                          // The one release path, for the person view and every cohort member.
+                          PersonRelease release =
+                              new PersonRelease(
                                   policy,
                                   new PatientRegister(db.pool()),
                                   new ConsentRegister(db.pool()),
+                                  consentVerifier,
                                   sources,
                                   pseudonyms,
                                   concealment,
+                                  metrics,
                                   clock);
+                          MemberRelease memberRelease = new MemberRelease(release);
                           GatewayConfig.Cohorts c = config.cohorts();
                           ExportRunner runner =
                               new ExportRunner(
@@ -238,8 +248,7 @@ public final class Gateway {
                                   assertions,
                                   tokens,
                                   new AssertionReplay(db.pool()),
-                                  new ConsentVerifier(
-                                      new ConsentTokens(issuerKeys, clock), issuerKeys),
+                                  consentVerifier,
                                   new ConsentRegister(db.pool()),
                                   config.mutualTls(),
                                   pseudonyms,
@@ -254,6 +263,7 @@ public final class Gateway {
                                   c,
                                   runner,
                                   memberRelease,
+                                  release,
                                   concealment,
                                   clients,
                                   revocations,
@@ -307,6 +317,7 @@ public final class Gateway {
                                         tree,
                                         audit,
                                         runner,
+                                        release,
                                         clients,
                                         crl);
                                   })
@@ -492,6 +503,11 @@ public final class Gateway {
   }
 
   /** For tests in this package: the database the gateway writes to. */
+  /** The one release path, for tests of its rules without HTTP. */
+  PersonRelease release() {
+    return release;
+  }
+
   Database database() {
     return database;
   }

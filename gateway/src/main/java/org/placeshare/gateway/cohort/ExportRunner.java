@@ -324,16 +324,6 @@ public final class ExportRunner {
   }
 
   /**
-   * A member's decisions, per source, counted with the person view's under their agreements (a
-   * source hidden by a flag as without it, as the view counts it).
-   */
-  private void countDecisions(MemberRelease.Outcome outcome) {
-    for (AuditEvent.SourceDecision d : outcome.counted()) {
-      metrics.decision(d.agreement().map(ExportRunner::agreementId).orElse("none"), d.effect());
-    }
-  }
-
-  /**
    * A member's records, once its audit event is durable, counted under the permitting agreement.
    */
   private void countReleased(AuditEvent event) {
@@ -361,8 +351,8 @@ public final class ExportRunner {
     JsonObject counts = object(progress, "counts");
     JsonObject problems = object(progress, "sourceProblems");
     String kind = job.kind().name().toLowerCase(Locale.ROOT);
+    // Each member's decisions were counted by the release, as the person view's are.
     for (MemberRelease.Outcome o : outcomes) {
-      countDecisions(o);
       if (o instanceof MemberRelease.Released r) {
         metrics.cohortMember(kind, "released");
         appends.add(audit.append(r.event()));

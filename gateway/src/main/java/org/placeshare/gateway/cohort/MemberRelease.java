@@ -1,39 +1,23 @@
 package org.placeshare.gateway.cohort;
 
 import io.vertx.core.Future;
-import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import org.hl7.fhir.r4.model.Resource;
-import org.placeshare.fhir.PersonView;
-import org.placeshare.fhir.Pseudonyms;
-import org.placeshare.fhir.RecordSource;
-import org.placeshare.fhir.SourceRecords;
 import org.placeshare.gateway.audit.AuditEvent;
-import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.policy.FlagConcealment;
-import org.placeshare.gateway.policy.PolicyStore;
-import org.placeshare.gateway.register.PatientRegister;
-import org.placeshare.policy.Decision;
-import org.placeshare.policy.DecisionRequest;
+import org.placeshare.gateway.release.PersonRelease;
+import org.placeshare.gateway.release.ReleaseOptions;
+import org.placeshare.gateway.release.ReleaseOutcome;
 import org.placeshare.policy.NhsNumber;
-import org.placeshare.policy.OdsCode;
-import org.placeshare.policy.PolicySet;
-import org.placeshare.policy.Refusal;
 import org.placeshare.policy.identity.Caller;
 
 /**
- * One cohort member through the request path of the person-level view: the register's facts and
- * standing consents, a decision per source for a member of a cohort of this size (deny by default),
- * the permitted sources fetched, and only what each decision allows kept, with its obligations
- * (pseudonyms included) applied.
+ * One cohort member through the {@link PersonRelease}, as a member of a cohort of the job's size,
+ * and its outcome in the words of a bulk job's counts. The rules are the release's; this class only
+ * names what became of the member.
  */
 public final class MemberRelease {
 
@@ -118,74 +102,23 @@ public final class MemberRelease {
     NOT_HELD
   }
 
-  private final PolicyStore policy;
-  private final PatientRegister register;
-  private final ConsentRegister consents;
-  private final List<RecordSource> sources;
-  private final Optional<Pseudonyms> pseudonyms;
-  private final FlagConcealment concealment;
-  private final Clock clock;
+  private final PersonRelease release;
 
-  public MemberRelease(
-      PolicyStore policy,
-      PatientRegister register,
-      ConsentRegister consents,
-      List<RecordSource> sources,
-      Optional<Pseudonyms> pseudonyms,
-      FlagConcealment concealment,
-      Clock clock) {
-    this.policy = policy;
-    this.register = register;
-    this.consents = consents;
-    this.sources = List.copyOf(sources);
-    this.pseudonyms = pseudonyms;
-    this.concealment = concealment;
-    this.clock = clock;
+  public MemberRelease(PersonRelease release) {
+    this.release = release;
   }
 
   /**
    * The decision for each source about a member of a cohort of {@code size}, with nothing known of
-   * the person: what a job would be refused for everyone, such as an agreement without
-   * cohortExport. Empty when some source might permit.
+   * the person: what a job would be refused for everyone. Empty when some source might permit.
    */
   public List<String> refusedForEveryone(Caller caller, NhsNumber anyMember, int size) {
-    PolicySet set = policy.current();
-    DecisionRequest base = request(caller, anyMember, size, clock.instant());
-    List<String> reasons = new ArrayList<>();
-    for (RecordSource source : sources) {
-      Decision d = set.decide(base.withProvider(source.descriptor().organisation()));
-      boolean personal =
-          d.refusals().stream().anyMatch(r -> !AGREEMENT_LEVEL.contains(r)) || d.permitted();
-      if (personal) {
-        return List.of();
-      }
-      reasons.add(source.descriptor().id() + ": " + String.join("; ", d.reasons()));
-    }
-    return reasons;
-  }
-
-  /** Refusals that hold whoever the person is: the agreement does not cover this caller or use. */
-  private static final Set<Refusal> AGREEMENT_LEVEL =
-      EnumSet.of(
-          Refusal.NO_AGREEMENT,
-          Refusal.NOT_IN_FORCE,
-          Refusal.ROLE_NOT_ALLOWED,
-          Refusal.PURPOSE_NOT_ALLOWED,
-          Refusal.COHORT_EXPORT_NOT_AGREED);
-
-  private static DecisionRequest request(Caller caller, NhsNumber patient, int size, Instant now) {
-    return DecisionRequest.of(
-            caller.organisation(),
-            caller.role(),
-            caller.purpose(),
-            patient,
-            caller.organisation(),
-            now)
-        .withCohortSize(size);
+    return release.refusedForEveryone(caller, anyMember, size);
   }
 
   /**
-   * Decides, fetches and keeps what is allowed for one member.
+   * One member through the release, told in the cohort's words: released, left out (and why, for
+   * the IG lead's counts), or failed.
    *
    * @param types the resource types asked for ({@code _type}), if narrowed
    */
@@ -195,141 +128,40 @@ public final class MemberRelease {
       NhsNumber patient,
       Optional<Set<String>> types,
       Optional<Instant> since) {
-    Instant now = clock.instant();
-    PolicySet set = policy.current();
-    Caller caller = job.caller();
-    DecisionRequest base = request(caller, patient, cohortSize, now);
-    List<OdsCode> providers = sources.stream().map(s -> s.descriptor().organisation()).toList();
-    List<String> capped = set.cappedAgreements(providers, caller.organisation());
-    return Future.all(
-            register.facts(patient),
-            register.releasedOn(caller.organisation(), base.day(), capped),
-            consents.standing(patient))
-        .compose(
-            facts ->
-                decideAndFetch(
-                    job,
-                    set,
-                    base.withFacts(facts.resultAt(0))
-                        .withReleasedToday(facts.resultAt(1))
-                        .withConsents(facts.resultAt(2)),
-                    types,
-                    since,
-                    now));
+    return release
+        .release(
+            job.caller(),
+            patient,
+            ReleaseOptions.member(job.id(), cohortSize, ACTION, types, since))
+        .map(MemberRelease::told);
   }
 
-  private static List<String> problems(List<SourceRecords.Failed> failures) {
-    return failures.stream().map(f -> f.source().id() + ": " + f.reason()).toList();
-  }
-
-  private Future<Outcome> decideAndFetch(
-      ExportJobs.Job job,
-      PolicySet set,
-      DecisionRequest base,
-      Optional<Set<String>> types,
-      Optional<Instant> since,
-      Instant now) {
-    List<AuditEvent.SourceDecision> decisions = new ArrayList<>();
-    Map<String, Decision> decided = new LinkedHashMap<>();
-    Map<String, Decision> permitted = new LinkedHashMap<>();
-    Set<Refusal> refusals = EnumSet.noneOf(Refusal.class);
-    for (RecordSource source : sources) {
-      Decision d = set.decide(base.withProvider(source.descriptor().organisation()));
-      decisions.add(AuditEvent.SourceDecision.of(source.descriptor().id(), d));
-      decided.put(source.descriptor().id(), d);
-      if (d.permitted()) {
-        permitted.put(source.descriptor().id(), d);
-      } else {
-        refusals.addAll(d.refusals());
-      }
+  private static Outcome told(ReleaseOutcome outcome) {
+    List<AuditEvent.SourceDecision> decisions = outcome.trail().decisions();
+    List<AuditEvent.SourceDecision> counted = outcome.trail().counted();
+    if (outcome instanceof ReleaseOutcome.Released r) {
+      return new Released(
+          ExportReferences.plain(r.view().bundle()), r.event(), r.problems(), counted);
     }
-    boolean flagged = refusals.stream().anyMatch(FlagConcealment.FLAGS::contains);
-    // Sources refused only for a flag answer as sources that do not hold the person, or as failed
-    // when known to be failing, and are counted as without the flag: as in the person view. The
-    // reason is kept for the audit, never told apart in the recipient's counts or the metrics.
-    FlagConcealment.Hidden hidden = FlagConcealment.hidden(set, base, decided);
-    List<AuditEvent.SourceDecision> counted = new ArrayList<>();
-    decided.forEach(
-        (id, d) -> counted.add(AuditEvent.SourceDecision.of(id, hidden.counted(id, d))));
-    List<SourceRecords.Failed> hiddenFailed = concealment.knownFailures(hidden);
-    if (permitted.isEmpty()) {
-      if (!hiddenFailed.isEmpty()) {
-        return Future.succeededFuture(new Failed(problems(hiddenFailed), decisions, counted));
-      }
-      return Future.succeededFuture(
-          new LeftOut(flagged ? Why.FLAGGED : Why.REFUSED, decisions, counted));
+    if (outcome instanceof ReleaseOutcome.Concealed c && c.problems().isEmpty()) {
+      return new LeftOut(Why.FLAGGED, decisions, counted);
     }
-    Map<String, PersonView.Grant> grants = new LinkedHashMap<>();
-    List<Future<SourceRecords>> fetches = new ArrayList<>();
-    for (RecordSource source : sources) {
-      Decision d = permitted.get(source.descriptor().id());
-      if (d == null) {
-        continue;
-      }
-      PersonView.Grant grant = PersonView.Grant.of(d, types.orElse(null));
-      grants.put(source.descriptor().id(), grant);
-      fetches.add(
-          source
-              .fetch(base.patient(), grant.obligations().resourceTypes(), since)
-              .onSuccess(concealment::answered));
+    if (outcome instanceof ReleaseOutcome.Concealed c) {
+      return new Failed(c.problems(), decisions, counted);
     }
-    return Future.all(fetches)
-        .compose(
-            all -> {
-              List<SourceRecords> results = new ArrayList<>(all.list());
-              results.addAll(hiddenFailed);
-              List<String> problems = new ArrayList<>();
-              boolean found = false;
-              for (SourceRecords r : results) {
-                if (r instanceof SourceRecords.Failed failed) {
-                  problems.add(failed.source().id() + ": " + failed.reason());
-                }
-                found |= r instanceof SourceRecords.Found;
-              }
-              if (!found) {
-                return Future.succeededFuture(
-                    problems.isEmpty()
-                        ? new LeftOut(flagged ? Why.FLAGGED : Why.NOT_HELD, decisions, counted)
-                        : new Failed(problems, decisions, counted));
-              }
-              PersonView.Released released =
-                  PersonView.assemble(
-                      base.patient(),
-                      base.recipient(),
-                      results,
-                      grants,
-                      List.of(),
-                      pseudonyms,
-                      now);
-              List<Resource> resources = ExportReferences.plain(released.bundle());
-              AuditEvent event =
-                  new AuditEvent(
-                      UUID.randomUUID(),
-                      now,
-                      job.id().toString(),
-                      ACTION,
-                      AuditEvent.Outcome.PERMITTED,
-                      200,
-                      Optional.of(base.patient()),
-                      Optional.of(job.caller()),
-                      Optional.empty(),
-                      Optional.empty(),
-                      decisions,
-                      released.referencesBySource(),
-                      problems,
-                      released.resourceCount()
-                          + " resources released to cohort export "
-                          + job.id()
-                          + released.leftOutNote(),
-                      0);
-              // A pilot's cap reached by others since the decision: refused after all.
-              return register
-                  .countReleases(permitted.values(), base.recipient(), base.day())
-                  .map(
-                      reached ->
-                          reached.isEmpty()
-                              ? new Released(resources, event, problems, counted)
-                              : new LeftOut(Why.REFUSED, decisions, counted));
-            });
+    if (outcome instanceof ReleaseOutcome.Failed f) {
+      return new Failed(f.problems(), decisions, counted);
+    }
+    if (outcome instanceof ReleaseOutcome.NotHeld) {
+      return new LeftOut(outcome.flagged() ? Why.FLAGGED : Why.NOT_HELD, decisions, counted);
+    }
+    if (outcome instanceof ReleaseOutcome.Refused) {
+      return new LeftOut(outcome.flagged() ? Why.FLAGGED : Why.REFUSED, decisions, counted);
+    }
+    if (outcome instanceof ReleaseOutcome.CapReached) {
+      return new LeftOut(Why.REFUSED, decisions, counted);
+    }
+    // A member is never a data-quality check: there is nothing of it to write.
+    return new Failed(List.of("gateway: not a member's release"), decisions, counted);
   }
 }

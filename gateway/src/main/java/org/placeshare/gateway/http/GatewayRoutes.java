@@ -60,6 +60,7 @@ public final class GatewayRoutes {
       org.placeshare.gateway.GatewayConfig.Cohorts cohortSettings,
       org.placeshare.gateway.cohort.ExportRunner exportRunner,
       org.placeshare.gateway.cohort.MemberRelease memberRelease,
+      org.placeshare.gateway.release.PersonRelease release,
       org.placeshare.gateway.policy.FlagConcealment concealment,
       org.placeshare.gateway.trust.ClientStore clients,
       org.placeshare.gateway.trust.Revocations revocations,
@@ -87,18 +88,7 @@ public final class GatewayRoutes {
     ClientRegistrations registrations = s.tokens()::registration;
     IgLead igLead = new IgLead(registrations);
     PersonViewHandler personView =
-        new PersonViewHandler(
-            vertx,
-            s.policy(),
-            s.register(),
-            s.sources(),
-            s.consentVerifier(),
-            s.consents(),
-            s.audit(),
-            s.pseudonyms(),
-            s.metrics(),
-            s.concealment(),
-            clock);
+        new PersonViewHandler(vertx, s.release(), s.audit(), s.metrics());
     PolicyEndpoints policyEndpoints =
         new PolicyEndpoints(
             vertx,

@@ -1,0 +1,471 @@
+package org.placeshare.gateway.release;
+
+import io.vertx.core.Future;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.logging.Logger;
+import java.util.stream.Collectors;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.placeshare.fhir.CareRelationships;
+import org.placeshare.fhir.DataQuality;
+import org.placeshare.fhir.PersonView;
+import org.placeshare.fhir.Pseudonyms;
+import org.placeshare.fhir.RecordSource;
+import org.placeshare.fhir.SourceDescriptor;
+import org.placeshare.fhir.SourceRecords;
+import org.placeshare.gateway.audit.AuditEvent;
+import org.placeshare.gateway.consent.ConsentRegister;
+import org.placeshare.gateway.consent.ConsentVerifier;
+import org.placeshare.gateway.observability.Metrics;
+import org.placeshare.gateway.policy.FlagConcealment;
+import org.placeshare.gateway.policy.PolicyStore;
+import org.placeshare.gateway.register.PatientRegister;
+import org.placeshare.gateway.release.ReleaseOutcome.Lookup;
+import org.placeshare.gateway.release.ReleaseOutcome.Trail;
+import org.placeshare.policy.Agreement;
+import org.placeshare.policy.Decision;
+import org.placeshare.policy.DecisionRequest;
+import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.OdsCode;
+import org.placeshare.policy.PolicySet;
+import org.placeshare.policy.Refusal;
+import org.placeshare.policy.identity.Caller;
+
+/**
+ * The one release path: a verified caller, a person and the request's options in; a decided,
+ * fetched, obligation-applied outcome out, with the audit event a release must make durable before
+ * anything leaves. Steps 3 to 5 of the request path and the content of step 6, for the person view
+ * and every cohort member alike; no transport, so the rules are the same whoever asks.
+ *
+ * <p>The register's facts, the pilots' counts of today and the consents (standing, and a presented
+ * token once verified) are read first; then each source is decided (deny by default), a flag's
+ * refusal concealed ({@link FlagConcealment}), the permitted sources fetched in parallel, only what
+ * each decision allows kept (with its obligations), and a pilot's cap checked again as the release
+ * is counted. Writing the audit event and answering are the caller's: an HTTP response and an
+ * export file are made durable differently.
+ */
+public final class PersonRelease {
+
+  private static final Logger LOG = Logger.getLogger(PersonRelease.class.getName());
+
+  /** Refusals that hold whoever the person is: the agreement does not cover this caller or use. */
+  private static final Set<Refusal> AGREEMENT_LEVEL =
+      EnumSet.of(
+          Refusal.NO_AGREEMENT,
+          Refusal.NOT_IN_FORCE,
+          Refusal.ROLE_NOT_ALLOWED,
+          Refusal.PURPOSE_NOT_ALLOWED,
+          Refusal.COHORT_EXPORT_NOT_AGREED);
+
+  private final PolicyStore policy;
+  private final PatientRegister register;
+  private final ReleaseConsents consents;
+  private final List<RecordSource> sources;
+  private final Optional<Pseudonyms> pseudonyms;
+  private final FlagConcealment concealment;
+  private final Metrics metrics;
+  private final Clock clock;
+
+  public PersonRelease(
+      PolicyStore policy,
+      PatientRegister register,
+      ConsentRegister consents,
+      ConsentVerifier verifier,
+      List<RecordSource> sources,
+      Optional<Pseudonyms> pseudonyms,
+      FlagConcealment concealment,
+      Metrics metrics,
+      Clock clock) {
+    this.policy = policy;
+    this.register = register;
+    this.consents = new ReleaseConsents(consents, verifier, clock);
+    this.sources = List.copyOf(sources);
+    this.pseudonyms = pseudonyms;
+    this.concealment = concealment;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  /**
+   * Releases what the agreements allow of one person to one caller. The future fails only when the
+   * gateway's own storage fails ({@link ReleaseUnavailable}); a source's trouble, a refusal and a
+   * flag are outcomes.
+   */
+  public Future<ReleaseOutcome> release(Caller caller, NhsNumber patient, ReleaseOptions options) {
+    // One snapshot for the whole release: a reload meanwhile cannot mix two sets.
+    PolicySet set = policy.current();
+    DecisionRequest base = request(caller, patient, options, clock.instant());
+    List<String> capped = set.cappedAgreements(providers(), caller.organisation());
+    return Future.all(
+            register.facts(patient),
+            register.releasedOn(caller.organisation(), base.day(), capped),
+            consents.forRelease(caller, patient, options.consentToken()))
+        .transform(
+            all -> {
+              if (all.failed()) {
+                return all.cause() instanceof ReleaseConsents.Refused refused
+                    ? Future.succeededFuture(
+                        new ReleaseOutcome.Refused(
+                            ReleaseOutcome.Ground.CONSENT_TOKEN, refused.getMessage(), Trail.NONE))
+                    : Future.failedFuture(
+                        new ReleaseUnavailable(ReleaseUnavailable.Store.REGISTER, all.cause()));
+              }
+              return decideAndFetch(
+                  caller,
+                  set,
+                  base.withFacts(all.result().resultAt(0))
+                      .withReleasedToday(all.result().resultAt(1))
+                      .withConsents(all.result().resultAt(2)),
+                  options);
+            });
+  }
+
+  /**
+   * The decision for each source about a member of a cohort of {@code size}, with nothing known of
+   * the person: what a job would be refused for everyone, such as an agreement without
+   * cohortExport. Empty when some source might permit.
+   */
+  public List<String> refusedForEveryone(Caller caller, NhsNumber anyMember, int size) {
+    PolicySet set = policy.current();
+    DecisionRequest base =
+        request(
+            caller,
+            anyMember,
+            ReleaseOptions.member(new UUID(0, 0), size, "", Optional.empty(), Optional.empty()),
+            clock.instant());
+    List<String> reasons = new ArrayList<>();
+    for (RecordSource source : sources) {
+      Decision d = set.decide(base.withProvider(source.descriptor().organisation()));
+      boolean personal =
+          d.refusals().stream().anyMatch(r -> !AGREEMENT_LEVEL.contains(r)) || d.permitted();
+      if (personal) {
+        return List.of();
+      }
+      reasons.add(source.descriptor().id() + ": " + String.join("; ", d.reasons()));
+    }
+    return reasons;
+  }
+
+  /**
+   * Feeds the relationship register from what the sources said (registered GP, open episodes,
+   * encounters) in a person's view. A failure here loses a hint, never the answer, so it is logged
+   * and passed over. Not done for cohort members: a bulk export's fetches must not widen who may
+   * see a person later.
+   */
+  public Future<Void> learnRelationships(NhsNumber patient, ReleaseOutcome.Released released) {
+    Instant now = clock.instant();
+    List<Future<Void>> writes = new ArrayList<>();
+    for (SourceRecords r : released.results()) {
+      if (r instanceof SourceRecords.Found found) {
+        CareRelationships.in(found).forEach(c -> writes.add(register.relate(patient, c, now)));
+      }
+    }
+    return Future.all(writes)
+        .<Void>mapEmpty()
+        .recover(
+            e -> {
+              LOG.warning("relationship register not updated: " + e.getClass().getSimpleName());
+              return Future.succeededFuture();
+            });
+  }
+
+  private static DecisionRequest request(
+      Caller caller, NhsNumber patient, ReleaseOptions options, Instant now) {
+    DecisionRequest request =
+        DecisionRequest.of(
+                caller.organisation(),
+                caller.role(),
+                caller.purpose(),
+                patient,
+                caller.organisation(),
+                now)
+            .withEmergencyReason(options.emergencyReason())
+            .withRelationshipClaim(options.relationshipClaim());
+    return options.occasion() instanceof ReleaseOptions.CohortMember member
+        ? request.withCohortSize(member.cohortSize())
+        : request;
+  }
+
+  private List<OdsCode> providers() {
+    return sources.stream().map(s -> s.descriptor().organisation()).toList();
+  }
+
+  private Future<ReleaseOutcome> decideAndFetch(
+      Caller caller, PolicySet set, DecisionRequest base, ReleaseOptions options) {
+    Map<String, Decision> decided = new LinkedHashMap<>();
+    Map<String, Decision> permitted = new LinkedHashMap<>();
+    List<AuditEvent.SourceDecision> decisions = new ArrayList<>();
+    List<String> refusals = new ArrayList<>();
+    for (RecordSource source : sources) {
+      String id = source.descriptor().id();
+      Decision d = set.decide(base.withProvider(source.descriptor().organisation()));
+      decisions.add(AuditEvent.SourceDecision.of(id, d));
+      decided.put(id, d);
+      if (d.permitted()) {
+        permitted.put(id, d);
+      } else {
+        refusals.add(id + ": " + String.join("; ", d.reasons()));
+      }
+    }
+    // Sources refused only for a flag answer as sources that do not hold the person, or as failed
+    // when known to be failing, and are counted as without the flag. The audit keeps the truth.
+    FlagConcealment.Hidden hidden = FlagConcealment.hidden(set, base, decided);
+    List<SourceRecords.Failed> hiddenFailed = concealment.knownFailures(hidden);
+    List<AuditEvent.SourceDecision> counted = new ArrayList<>();
+    decided.forEach(
+        (id, d) -> {
+          Decision c = hidden.counted(id, d);
+          counted.add(AuditEvent.SourceDecision.of(id, c));
+          metrics.decision(
+              c.agreement().map(Agreement::id).orElse("none"),
+              c.effect().name().toLowerCase(java.util.Locale.ROOT));
+        });
+    Map<String, String> hiddenLookups = new LinkedHashMap<>();
+    hidden.sources().forEach(id -> hiddenLookups.put(id, "not-found"));
+    hiddenFailed.forEach(f -> hiddenLookups.put(f.source().id(), "failed"));
+    Trail trail = new Trail(decisions, counted, hiddenLookups, List.of());
+    if (permitted.isEmpty()) {
+      if (hidden.any()) {
+        return Future.succeededFuture(
+            new ReleaseOutcome.Concealed(
+                problems(hiddenFailed), Optional.of(String.join("\n", refusals)), trail));
+      }
+      return Future.succeededFuture(
+          new ReleaseOutcome.Refused(
+              ReleaseOutcome.Ground.POLICY, String.join("\n", refusals), trail));
+    }
+    boolean qualityOnly =
+        options.occasion() instanceof ReleaseOptions.View view && view.qualityOnly();
+    Map<String, PersonView.Grant> grants = new LinkedHashMap<>();
+    List<Future<SourceRecords>> fetches = new ArrayList<>();
+    List<Lookup> lookups = new ArrayList<>();
+    List<SourceDescriptor> withheld = new ArrayList<>();
+    Map<String, SourceRecords.Failed> failing = new LinkedHashMap<>();
+    hiddenFailed.forEach(f -> failing.put(f.source().id(), f));
+    for (RecordSource source : sources) {
+      String id = source.descriptor().id();
+      Decision d = permitted.get(id);
+      if (d != null) {
+        PersonView.Grant grant = PersonView.Grant.of(d, options.types().orElse(null));
+        grants.put(id, grant);
+        Set<String> types = qualityOnly ? Set.of("Patient") : grant.obligations().resourceTypes();
+        long asked = System.nanoTime();
+        fetches.add(
+            source
+                .fetch(base.patient(), types, options.since())
+                .onSuccess(
+                    r -> {
+                      concealment.answered(r);
+                      synchronized (lookups) {
+                        lookups.add(new Lookup(id, result(r), System.nanoTime() - asked));
+                      }
+                    }));
+      } else if (failing.containsKey(id)) {
+        // A hidden source known to be failing answers as its real lookup would: with that failure.
+        fetches.add(Future.succeededFuture(failing.get(id)));
+      } else if (!hidden.wouldAsk(id) && options.occasion() instanceof ReleaseOptions.View) {
+        // A view says which sources were not shared; an export's manifest counts members instead.
+        withheld.add(source.descriptor());
+      }
+    }
+    // A fetch reports upstream trouble in its result and never fails, so all() waits for each.
+    return Future.all(fetches)
+        .compose(
+            all -> {
+              List<SourceRecords> results = all.list();
+              Trail asked;
+              synchronized (lookups) {
+                asked = trail.withLookups(lookups);
+              }
+              return released(caller, base, options, results, permitted, grants, withheld, asked);
+            });
+  }
+
+  private static String result(SourceRecords r) {
+    return r instanceof SourceRecords.Found
+        ? "found"
+        : r instanceof SourceRecords.NotFound ? "not-found" : "failed";
+  }
+
+  private static List<String> problems(List<? extends SourceRecords> results) {
+    return results.stream()
+        .filter(r -> r instanceof SourceRecords.Failed)
+        .map(r -> r.source().id() + ": " + ((SourceRecords.Failed) r).reason())
+        .toList();
+  }
+
+  private Future<ReleaseOutcome> released(
+      Caller caller,
+      DecisionRequest request,
+      ReleaseOptions options,
+      List<SourceRecords> results,
+      Map<String, Decision> permitted,
+      Map<String, PersonView.Grant> grants,
+      List<SourceDescriptor> withheld,
+      Trail trail) {
+    List<String> problems = problems(results);
+    boolean found = results.stream().anyMatch(r -> r instanceof SourceRecords.Found);
+    if (!found) {
+      ReleaseOutcome nobody =
+          trail.concealed()
+              ? new ReleaseOutcome.Concealed(problems, Optional.empty(), trail)
+              : problems.isEmpty()
+                  ? new ReleaseOutcome.NotHeld(trail)
+                  : new ReleaseOutcome.Failed(problems, trail);
+      return Future.succeededFuture(nobody);
+    }
+    Instant now = clock.instant();
+    if (options.occasion() instanceof ReleaseOptions.View view && view.qualityOnly()) {
+      return Future.succeededFuture(checked(caller, request, options, view, results, now, trail));
+    }
+    PersonView.Released view =
+        PersonView.assemble(
+            request.patient(), request.recipient(), results, grants, withheld, pseudonyms, now);
+    AuditEvent event =
+        event(
+            caller,
+            request,
+            options,
+            now,
+            view.referencesBySource(),
+            problems,
+            view.resourceCount() + " resources released" + released(options) + view.leftOutNote(),
+            trail);
+    // A pilot's cap reached by others since the decision: refused after all.
+    return register
+        .countReleases(permitted.values(), request.recipient(), request.day())
+        .recover(
+            e ->
+                Future.failedFuture(
+                    new ReleaseUnavailable(ReleaseUnavailable.Store.RELEASE_COUNT, e)))
+        .map(
+            reached ->
+                reached.isEmpty()
+                    ? new ReleaseOutcome.Released(view, event, results, problems, trail)
+                    : new ReleaseOutcome.CapReached(
+                        capReached(reached, request.recipient()), trail));
+  }
+
+  private static String released(ReleaseOptions options) {
+    return options.occasion() instanceof ReleaseOptions.CohortMember member
+        ? " to cohort export " + member.job()
+        : "";
+  }
+
+  private static List<String> capReached(List<Agreement> reached, OdsCode recipient) {
+    return reached.stream()
+        .map(
+            a ->
+                a.id()
+                    + ": the pilot's daily volume of "
+                    + a.dailyVolume().getAsInt()
+                    + " for "
+                    + recipient
+                    + " was reached while this request was answered")
+        .collect(Collectors.toList());
+  }
+
+  /**
+   * {@code $data-quality}: the sources' Patients checked and compared, answered as an
+   * OperationOutcome naming sources and fields only. No record is released.
+   */
+  private static ReleaseOutcome.Checked checked(
+      Caller caller,
+      DecisionRequest request,
+      ReleaseOptions options,
+      ReleaseOptions.View view,
+      List<SourceRecords> results,
+      Instant now,
+      Trail trail) {
+    List<SourceRecords.Found> found =
+        results.stream()
+            .filter(r -> r instanceof SourceRecords.Found)
+            .map(SourceRecords.Found.class::cast)
+            .toList();
+    List<DataQuality.Finding> findings = DataQuality.check(request.patient(), found);
+    OperationOutcome report = DataQuality.outcome(findings);
+    for (SourceRecords r : results) {
+      if (r instanceof SourceRecords.Failed failed) {
+        report
+            .addIssue()
+            .setSeverity(OperationOutcome.IssueSeverity.WARNING)
+            .setCode(OperationOutcome.IssueType.INCOMPLETE)
+            .setDiagnostics("source " + failed.source().id() + " " + failed.reason());
+      }
+    }
+    if (findings.isEmpty()) {
+      report
+          .addIssue()
+          .setSeverity(OperationOutcome.IssueSeverity.INFORMATION)
+          .setCode(OperationOutcome.IssueType.INFORMATIONAL)
+          .setDiagnostics(
+              "data quality: the " + found.size() + " sources holding the person agree");
+    }
+    List<String> problems = problems(results);
+    AuditEvent event =
+        event(
+            caller,
+            request,
+            options,
+            now,
+            Map.of(),
+            problems,
+            "data-quality check of "
+                + found.size()
+                + " sources: "
+                + findings.size()
+                + " findings; no record released",
+            trail);
+    return new ReleaseOutcome.Checked(report, findings, event, problems, trail);
+  }
+
+  /** The audit event of a release: who asked for whom, why, what was decided and what left. */
+  private static AuditEvent event(
+      Caller caller,
+      DecisionRequest request,
+      ReleaseOptions options,
+      Instant now,
+      Map<String, List<String>> released,
+      List<String> problems,
+      String detail,
+      Trail trail) {
+    String id;
+    String action;
+    long millis;
+    if (options.occasion() instanceof ReleaseOptions.View view) {
+      id = view.requestId();
+      action = view.action();
+      millis = now.toEpochMilli() - view.started().toEpochMilli();
+    } else {
+      ReleaseOptions.CohortMember member = (ReleaseOptions.CohortMember) options.occasion();
+      id = member.job().toString();
+      action = member.action();
+      // A member's time is the job's: its summary event carries it.
+      millis = 0;
+    }
+    return new AuditEvent(
+        UUID.randomUUID(),
+        now,
+        id,
+        action,
+        AuditEvent.Outcome.PERMITTED,
+        200,
+        Optional.of(request.patient()),
+        Optional.of(caller),
+        options.emergencyReason(),
+        options.relationshipClaim(),
+        trail.decisions(),
+        released,
+        problems,
+        detail,
+        millis);
+  }
+}

@@ -1,0 +1,87 @@
+package org.placeshare.gateway.release;
+
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * What a request asks of a {@link PersonRelease} besides who asks and for whom. The purpose of use
+ * is not here: it is the verified {@code Caller}'s, bound to its access token.
+ *
+ * @param emergencyReason a break-glass reason, flagged for IG review whenever it permits
+ * @param relationshipClaim a care relationship the user declares, flagged for IG review
+ * @param consentToken a consent token presented with the request, verified before it counts
+ * @param types the resource types asked for ({@code _type}), if narrowed
+ * @param since only records changed since then ({@code _since})
+ * @param occasion a person's view or a cohort member: what the audit records and the policy weighs
+ */
+public record ReleaseOptions(
+    Optional<String> emergencyReason,
+    Optional<String> relationshipClaim,
+    Optional<String> consentToken,
+    Optional<Set<String>> types,
+    Optional<Instant> since,
+    Occasion occasion) {
+
+  public ReleaseOptions {
+    Objects.requireNonNull(emergencyReason, "emergencyReason");
+    Objects.requireNonNull(relationshipClaim, "relationshipClaim");
+    Objects.requireNonNull(consentToken, "consentToken");
+    types = types.map(Set::copyOf);
+    Objects.requireNonNull(since, "since");
+    Objects.requireNonNull(occasion, "occasion");
+  }
+
+  /** Why the release runs: it names the audit event and weighs in the decision. */
+  public sealed interface Occasion {}
+
+  /**
+   * One person's view asked over the API.
+   *
+   * @param requestId the request's id, which the audit event carries
+   * @param action the audit action (the view, or its data-quality check)
+   * @param started when the request arrived, for the event's duration
+   * @param qualityOnly only the sources' Patients are fetched and compared; no record is released
+   */
+  public record View(String requestId, String action, Instant started, boolean qualityOnly)
+      implements Occasion {
+    public View {
+      Objects.requireNonNull(requestId, "requestId");
+      Objects.requireNonNull(action, "action");
+      Objects.requireNonNull(started, "started");
+    }
+  }
+
+  /**
+   * One member of a cohort released by a bulk job: decided as a member of a cohort of this size.
+   *
+   * @param action the audit action of the job's members
+   */
+  public record CohortMember(UUID job, int cohortSize, String action) implements Occasion {
+    public CohortMember {
+      Objects.requireNonNull(job, "job");
+      Objects.requireNonNull(action, "action");
+      if (cohortSize < 1) {
+        throw new IllegalArgumentException("cohortSize: expected at least 1, got " + cohortSize);
+      }
+    }
+  }
+
+  /** A member of a bulk job's cohort: nothing presented, only what the job asked for. */
+  public static ReleaseOptions member(
+      UUID job,
+      int cohortSize,
+      String action,
+      Optional<Set<String>> types,
+      Optional<Instant> since) {
+    return new ReleaseOptions(
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        types,
+        since,
+        new CohortMember(job, cohortSize, action));
+  }
+}
