@@ -13,9 +13,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
-import org.hl7.fhir.r4.model.OperationOutcome;
 import org.placeshare.fhir.CareRelationships;
-import org.placeshare.fhir.DataQuality;
 import org.placeshare.fhir.PersonView;
 import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.RecordSource;
@@ -295,7 +293,7 @@ public final class PersonRelease {
         : r instanceof SourceRecords.NotFound ? "not-found" : "failed";
   }
 
-  private static List<String> problems(List<? extends SourceRecords> results) {
+  static List<String> problems(List<? extends SourceRecords> results) {
     return results.stream()
         .filter(r -> r instanceof SourceRecords.Failed)
         .map(r -> r.source().id() + ": " + ((SourceRecords.Failed) r).reason())
@@ -324,13 +322,14 @@ public final class PersonRelease {
     }
     Instant now = clock.instant();
     if (options.occasion() instanceof ReleaseOptions.View view && view.qualityOnly()) {
-      return Future.succeededFuture(checked(caller, request, options, view, results, now, trail));
+      return Future.succeededFuture(
+          QualityCheck.checked(caller, request, options, view, results, now, trail));
     }
     PersonView.Released view =
         PersonView.assemble(
             request.patient(), request.recipient(), results, grants, withheld, pseudonyms, now);
     AuditEvent event =
-        event(
+        ReleaseEvent.of(
             caller,
             request,
             options,
@@ -371,101 +370,5 @@ public final class PersonRelease {
                     + recipient
                     + " was reached while this request was answered")
         .collect(Collectors.toList());
-  }
-
-  /**
-   * {@code $data-quality}: the sources' Patients checked and compared, answered as an
-   * OperationOutcome naming sources and fields only. No record is released.
-   */
-  private static ReleaseOutcome.Checked checked(
-      Caller caller,
-      DecisionRequest request,
-      ReleaseOptions options,
-      ReleaseOptions.View view,
-      List<SourceRecords> results,
-      Instant now,
-      Trail trail) {
-    List<SourceRecords.Found> found =
-        results.stream()
-            .filter(r -> r instanceof SourceRecords.Found)
-            .map(SourceRecords.Found.class::cast)
-            .toList();
-    List<DataQuality.Finding> findings = DataQuality.check(request.patient(), found);
-    OperationOutcome report = DataQuality.outcome(findings);
-    for (SourceRecords r : results) {
-      if (r instanceof SourceRecords.Failed failed) {
-        report
-            .addIssue()
-            .setSeverity(OperationOutcome.IssueSeverity.WARNING)
-            .setCode(OperationOutcome.IssueType.INCOMPLETE)
-            .setDiagnostics("source " + failed.source().id() + " " + failed.reason());
-      }
-    }
-    if (findings.isEmpty()) {
-      report
-          .addIssue()
-          .setSeverity(OperationOutcome.IssueSeverity.INFORMATION)
-          .setCode(OperationOutcome.IssueType.INFORMATIONAL)
-          .setDiagnostics(
-              "data quality: the " + found.size() + " sources holding the person agree");
-    }
-    List<String> problems = problems(results);
-    AuditEvent event =
-        event(
-            caller,
-            request,
-            options,
-            now,
-            Map.of(),
-            problems,
-            "data-quality check of "
-                + found.size()
-                + " sources: "
-                + findings.size()
-                + " findings; no record released",
-            trail);
-    return new ReleaseOutcome.Checked(report, findings, event, problems, trail);
-  }
-
-  /** The audit event of a release: who asked for whom, why, what was decided and what left. */
-  private static AuditEvent event(
-      Caller caller,
-      DecisionRequest request,
-      ReleaseOptions options,
-      Instant now,
-      Map<String, List<String>> released,
-      List<String> problems,
-      String detail,
-      Trail trail) {
-    String id;
-    String action;
-    long millis;
-    if (options.occasion() instanceof ReleaseOptions.View view) {
-      id = view.requestId();
-      action = view.action();
-      millis = now.toEpochMilli() - view.started().toEpochMilli();
-    } else {
-      ReleaseOptions.CohortMember member = (ReleaseOptions.CohortMember) options.occasion();
-      id = member.job().toString();
-      action = member.action();
-      // A member's time is the job's: its summary event carries it.
-      millis = 0;
-    }
-    return new AuditEvent(
-        UUID.randomUUID(),
-        now,
-        id,
-        action,
-        AuditEvent.Outcome.PERMITTED,
-        200,
-        Optional.of(request.patient()),
-        Optional.of(caller),
-        options.emergencyReason(),
-        options.relationshipClaim(),
-        trail.decisions(),
-        released,
-        problems,
-        detail,
-        millis);
   }
 }
