@@ -37,7 +37,7 @@ import org.placeshare.gateway.cohort.Cohorts;
 import org.placeshare.gateway.cohort.ExportJobs;
 import org.placeshare.gateway.cohort.ExportRunner;
 import org.placeshare.gateway.cohort.MemberRelease;
-import org.placeshare.gateway.consent.AssertionReplay;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
 import org.placeshare.gateway.consent.IssuerKeys;
@@ -50,6 +50,7 @@ import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.NationalOptOuts;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.gateway.storage.Database;
+import org.placeshare.gateway.trust.AssertionReplay;
 import org.placeshare.gateway.trust.ClientStore;
 import org.placeshare.gateway.trust.CrlStore;
 import org.placeshare.gateway.trust.Revocations;
@@ -217,7 +218,7 @@ public final class Gateway {
                           ExportRunner runner =
                               new ExportRunner(
                                   vertx,
-                                  new ExportJobs(db.pool()),
+                                  new ExportJobs(db.pool(), tokens.jobCallers()),
                                   new Cohorts(db.pool()),
                                   memberRelease,
                                   audit,

@@ -19,7 +19,7 @@ import org.placeshare.fhir.synthetic.SyntheticPerson;
 import org.placeshare.fhir.synthetic.SyntheticPopulation;
 import org.placeshare.fhir.synthetic.SyntheticRecords;
 import org.placeshare.gateway.Gateway;
-import org.placeshare.gateway.GatewayConfig;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.Consent;
 import org.placeshare.policy.ConsentMethod;

@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.placeshare.gateway.Gateway;
-import org.placeshare.gateway.GatewayConfig;
+import org.placeshare.gateway.config.GatewayConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
 import org.placeshare.fhir.CappedBody;
-import org.placeshare.gateway.GatewayConfig;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.identity.ConsentIssuers;

@@ -14,7 +14,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
-import org.placeshare.gateway.consent.AssertionReplay;
+import org.placeshare.gateway.trust.AssertionReplay;
 import org.placeshare.gateway.trust.Revocations;
 import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.ClientAssertionVerifier;

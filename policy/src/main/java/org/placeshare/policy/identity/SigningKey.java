@@ -1,7 +1,12 @@
 package org.placeshare.policy.identity;
 
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.Payload;
+import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.KeyUse;
@@ -145,6 +150,22 @@ public final class SigningKey {
   /** The key id: its RFC 7638 thumbprint. */
   public String keyId() {
     return jwk.getKeyID();
+  }
+
+  /**
+   * Signs bytes that travel apart from their signature: a detached compact JWS (RFC 7515 Appendix
+   * F, {@code header..signature}) with this key's id and the given {@code typ}, as agreement files
+   * are signed.
+   */
+  public String signDetached(JOSEObjectType type, byte[] payload) {
+    JWSHeader header = new JWSHeader.Builder(ALGORITHM).type(type).keyID(keyId()).build();
+    JWSObject jws = new JWSObject(header, new Payload(payload));
+    try {
+      jws.sign(new ECDSASigner(jwk));
+    } catch (JOSEException e) {
+      throw new PolicyException("cannot sign: " + e.getMessage(), e);
+    }
+    return jws.serialize(true);
   }
 
   /** The private JWK, for signing. */

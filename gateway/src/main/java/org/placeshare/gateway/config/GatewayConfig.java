@@ -1,4 +1,4 @@
-package org.placeshare.gateway;
+package org.placeshare.gateway.config;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package org.placeshare.gateway.consent;
+package org.placeshare.gateway.trust;
 
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
