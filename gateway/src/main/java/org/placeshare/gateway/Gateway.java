@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
 import org.placeshare.fhir.FhirRestSource;
@@ -528,7 +529,7 @@ public final class Gateway {
     optOuts.ifPresent(o -> o.stop(vertx));
     tree.stop(vertx);
     return server
-        .shutdown(SHUTDOWN_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .shutdown(SHUTDOWN_GRACE.toMillis(), TimeUnit.MILLISECONDS)
         .transform(x -> management.close())
         // The chunk in hand is finished and checkpointed; the job resumes at the next start.
         .transform(x -> runner.stop())

@@ -1,6 +1,7 @@
 package org.placeshare.gateway.http;
 
 import io.vertx.core.Future;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
@@ -213,7 +214,7 @@ final class TokenEndpoint {
     } else {
       Throwable cause = ctx.failure();
       String why = cause == null ? "status " + status : cause.getClass().getSimpleName();
-      if (!(cause instanceof io.vertx.core.http.HttpClosedException)) {
+      if (!(cause instanceof HttpClosedException)) {
         LOG.log(
             Level.SEVERE, "token request " + RequestState.get(ctx).requestId + " failed", cause);
       }
