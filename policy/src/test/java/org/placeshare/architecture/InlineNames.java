@@ -37,7 +37,8 @@ public final class InlineNames {
     try (Stream<Path> files = Files.walk(sourceRoot)) {
       for (Path file : files.filter(f -> f.toString().endsWith(".java")).sorted().toList()) {
         if (!pending.contains(file.getFileName().toString())) {
-          found.addAll(in(sourceRoot.relativize(file), Files.readString(file, StandardCharsets.UTF_8)));
+          found.addAll(
+              in(sourceRoot.relativize(file), Files.readString(file, StandardCharsets.UTF_8)));
         }
       }
     } catch (IOException e) {

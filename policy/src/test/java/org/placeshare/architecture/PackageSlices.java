@@ -5,8 +5,8 @@ import com.tngtech.archunit.library.dependencies.SliceAssignment;
 import com.tngtech.archunit.library.dependencies.SliceIdentifier;
 
 /**
- * Each package under a root is one slice, the root package included (ArchUnit's {@code
- * "root.(**)"} pattern leaves the root's own classes out, and the root is where cycles began).
+ * Each package under a root is one slice, the root package included (ArchUnit's {@code "root.(**)"}
+ * pattern leaves the root's own classes out, and the root is where cycles began).
  */
 public record PackageSlices(String root) implements SliceAssignment {
 

@@ -4,7 +4,6 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
@@ -13,11 +12,10 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.placeshare.architecture.InlineNames;
 import org.placeshare.architecture.PackageSlices;
+import org.placeshare.architecture.ThisModulesMainClasses;
 
 /** The design's rules for the policy module (DESIGN.md, "Modules"), checked on its main classes. */
-@AnalyzeClasses(
-    packages = "org.placeshare.policy",
-    importOptions = ImportOption.DoNotIncludeTests.class)
+@AnalyzeClasses(packages = "org.placeshare.policy", importOptions = ThisModulesMainClasses.class)
 class PolicyArchitectureTest {
 
   @ArchTest
