@@ -18,7 +18,8 @@ public final class Fhir {
   /** The identifier system of ODS organisation codes. */
   public static final String ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code";
 
-  private static final FhirContext CONTEXT = FhirContext.forR4();
+  // HAPI's cached context: the synthetic demo sources, in the same process, share it.
+  private static final FhirContext CONTEXT = FhirContext.forR4Cached();
 
   private Fhir() {}
 

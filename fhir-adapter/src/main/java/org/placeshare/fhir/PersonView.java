@@ -11,7 +11,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
@@ -62,10 +65,10 @@ public final class PersonView {
         return "";
       }
       return "; left out as not about this person: "
-          + new java.util.TreeMap<>(notAboutThePerson)
+          + new TreeMap<>(notAboutThePerson)
               .entrySet().stream()
                   .map(e -> e.getValue() + " from " + e.getKey())
-                  .collect(java.util.stream.Collectors.joining(", "));
+                  .collect(Collectors.joining(", "));
     }
   }
 
@@ -268,7 +271,7 @@ public final class PersonView {
   private static List<String> internalOrigins(
       List<SourceRecords> results, List<SourceDescriptor> withheld) {
     List<String> origins = new ArrayList<>();
-    java.util.stream.Stream.concat(results.stream().map(SourceRecords::source), withheld.stream())
+    Stream.concat(results.stream().map(SourceRecords::source), withheld.stream())
         .map(SourceDescriptor::baseUrl)
         .filter(u -> u.getScheme() != null && u.getRawAuthority() != null)
         .map(u -> (u.getScheme() + "://" + u.getRawAuthority()).toLowerCase(Locale.ROOT))

@@ -5,6 +5,7 @@ import ca.uhn.fhir.context.BaseRuntimeElementCompositeDefinition;
 import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import ca.uhn.fhir.util.FhirTerser;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -199,7 +200,7 @@ public final class ReleaseObligations {
     if (postcode == null) {
       return null;
     }
-    String p = postcode.strip().toUpperCase(java.util.Locale.ROOT);
+    String p = postcode.strip().toUpperCase(Locale.ROOT);
     int space = p.indexOf(' ');
     if (space > 0) {
       return p.substring(0, space);

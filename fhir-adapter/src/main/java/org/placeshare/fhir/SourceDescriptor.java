@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Pattern;
 import org.placeshare.policy.OdsCode;
 
 /**
@@ -29,8 +30,7 @@ public record SourceDescriptor(
     resourceTypes = List.copyOf(resourceTypes);
   }
 
-  private static final java.util.regex.Pattern ID_FORM =
-      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  private static final Pattern ID_FORM = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
   /** The prefix of every source's logical URI: then its organisation's ODS code and its id. */
   public static final String URI_PREFIX = "urn:placeshare:source:";

@@ -4,6 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.net.ConnectException;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.placeshare.policy.NhsNumber;
@@ -87,7 +88,7 @@ public final class SourceFetch {
       return e.getMessage();
     }
     // Connection trouble: name its kind, not its details (which may quote hosts or payloads).
-    if (e instanceof java.net.ConnectException) {
+    if (e instanceof ConnectException) {
       return "could not be reached (connection refused)";
     }
     return "could not be reached (" + e.getClass().getSimpleName() + ")";

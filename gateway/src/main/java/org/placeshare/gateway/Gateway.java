@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
 import org.placeshare.fhir.FhirRestSource;
@@ -37,7 +38,7 @@ import org.placeshare.gateway.cohort.Cohorts;
 import org.placeshare.gateway.cohort.ExportJobs;
 import org.placeshare.gateway.cohort.ExportRunner;
 import org.placeshare.gateway.cohort.MemberRelease;
-import org.placeshare.gateway.consent.AssertionReplay;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
 import org.placeshare.gateway.consent.IssuerKeys;
@@ -51,6 +52,7 @@ import org.placeshare.gateway.register.NationalOptOuts;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.gateway.release.PersonRelease;
 import org.placeshare.gateway.storage.Database;
+import org.placeshare.gateway.trust.AssertionReplay;
 import org.placeshare.gateway.trust.ClientStore;
 import org.placeshare.gateway.trust.CrlStore;
 import org.placeshare.gateway.trust.Revocations;
@@ -227,7 +229,7 @@ public final class Gateway {
                           ExportRunner runner =
                               new ExportRunner(
                                   vertx,
-                                  new ExportJobs(db.pool()),
+                                  new ExportJobs(db.pool(), tokens.jobCallers()),
                                   new Cohorts(db.pool()),
                                   memberRelease,
                                   audit,
@@ -264,7 +266,6 @@ public final class Gateway {
                                   runner,
                                   memberRelease,
                                   release,
-                                  concealment,
                                   clients,
                                   revocations,
                                   clock);
@@ -543,7 +544,7 @@ public final class Gateway {
     optOuts.ifPresent(o -> o.stop(vertx));
     tree.stop(vertx);
     return server
-        .shutdown(SHUTDOWN_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .shutdown(SHUTDOWN_GRACE.toMillis(), TimeUnit.MILLISECONDS)
         .transform(x -> management.close())
         // The chunk in hand is finished and checkpointed; the job resumes at the next start.
         .transform(x -> runner.stop())

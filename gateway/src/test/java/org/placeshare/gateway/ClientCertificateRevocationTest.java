@@ -23,6 +23,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.trust.CrlStore;
 import org.placeshare.policy.identity.Certificates;
 import org.placeshare.policy.identity.SigningKey;

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.synthetic.SyntheticPerson;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.register.PatientRegister;
 
 /**

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.fhir.Fhir;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.policy.identity.SigningKey;
 
 /**

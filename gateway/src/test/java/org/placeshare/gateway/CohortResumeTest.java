@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.fhir.Fhir;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.policy.identity.SigningKey;
 
 /**

@@ -35,6 +35,7 @@ import org.placeshare.fhir.FhirRestSource;
 import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.synthetic.SyntheticPerson;
 import org.placeshare.fhir.synthetic.SyntheticPopulation;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.policy.Consent;
 import org.placeshare.policy.ConsentMethod;
 import org.placeshare.policy.NhsNumber;

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.policy.Consent;
 import org.placeshare.policy.ConsentMethod;
 import org.placeshare.policy.OdsCode;

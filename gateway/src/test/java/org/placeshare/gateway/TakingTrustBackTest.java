@@ -27,6 +27,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.identity.SigningKey;
 

@@ -3,8 +3,13 @@ package org.placeshare.ops;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,12 +24,15 @@ import org.placeshare.fhir.synthetic.SyntheticPerson;
 import org.placeshare.fhir.synthetic.SyntheticPopulation;
 import org.placeshare.fhir.synthetic.SyntheticRecords;
 import org.placeshare.gateway.Gateway;
-import org.placeshare.gateway.GatewayConfig;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.register.PatientRegister;
+import org.placeshare.policy.CareRelationship;
 import org.placeshare.policy.Consent;
 import org.placeshare.policy.ConsentMethod;
+import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.ConsentTokens;
 import org.placeshare.policy.identity.SigningKey;
 
@@ -140,24 +148,24 @@ final class Demo implements AutoCloseable {
   private static String registerCaseload(
       DemoFolder folder, String base, List<SyntheticPerson> people, Clock clock) throws Exception {
     List<String> numbers = people.stream().map(p -> p.nhsNumber().toString()).toList();
-    java.nio.file.Files.write(folder.caseload(), numbers);
+    Files.write(folder.caseload(), numbers);
     String token = TokenCommand.fetch(folder, base, DemoClient.COUNCIL_INTEL, "PUBHLTH", clock);
     var response =
-        java.net.http.HttpClient.newHttpClient()
+        HttpClient.newHttpClient()
             .send(
-                java.net.http.HttpRequest.newBuilder(URI.create(base + "/fhir/Group"))
+                HttpRequest.newBuilder(URI.create(base + "/fhir/Group"))
                     .header("Authorization", "Bearer " + token)
                     .header("Content-Type", "application/fhir+json")
                     .POST(
-                        java.net.http.HttpRequest.BodyPublishers.ofString(
+                        HttpRequest.BodyPublishers.ofString(
                             CohortCommand.group(numbers, "council caseload")))
                     .build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+                HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 201) {
       throw new IllegalStateException(
           "the demo caseload was not registered: " + CohortCommand.problem(response));
     }
-    return new io.vertx.core.json.JsonObject(response.body()).getString("id");
+    return new JsonObject(response.body()).getString("id");
   }
 
   /** The demo's synthetic people, the same at every start. */
@@ -255,8 +263,7 @@ final class Demo implements AutoCloseable {
               DemoRegister.district(p)));
     }
     register.upsert(entries, clock.instant()).await();
-    Map<org.placeshare.policy.NhsNumber, Set<org.placeshare.policy.CareRelationship>> cares =
-        new LinkedHashMap<>();
+    Map<NhsNumber, Set<CareRelationship>> cares = new LinkedHashMap<>();
     people.forEach(p -> cares.put(p.nhsNumber(), DemoRegister.relationships(p)));
     register.relateAll(cares, clock.instant()).await();
   }
@@ -467,7 +474,7 @@ final class Demo implements AutoCloseable {
     out.println();
     out.println(
         "Tokens last "
-            + org.placeshare.policy.identity.AccessTokens.LIFETIME.toMinutes()
+            + AccessTokens.LIFETIME.toMinutes()
             + " minutes. A fresh one: java -jar ops/target/placeshare.jar token --client council-intel --purpose HOPERAT");
     out.println("Stop with Ctrl-C; audit events and keys are kept in " + folder.root + ".");
   }

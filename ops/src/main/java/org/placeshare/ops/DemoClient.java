@@ -1,5 +1,6 @@
 package org.placeshare.ops;
 
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -51,7 +52,7 @@ enum DemoClient {
   /** The clients' ids, in order, for the command line's help and checks. */
   static final class Ids implements Iterable<String> {
     @Override
-    public java.util.Iterator<String> iterator() {
+    public Iterator<String> iterator() {
       return Stream.of(values()).map(c -> c.id).iterator();
     }
   }

@@ -1,10 +1,13 @@
 package org.placeshare.ops;
 
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.util.Base64URL;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.List;
 import org.placeshare.fhir.synthetic.CouncilCareServer;
 import org.placeshare.policy.identity.SigningKey;
@@ -108,10 +111,9 @@ final class DemoFolder {
     }
     if (!Files.exists(pseudonymKey())) {
       byte[] secret = new byte[32];
-      new java.security.SecureRandom().nextBytes(secret);
-      Files.writeString(pseudonymKey(), com.nimbusds.jose.util.Base64URL.encode(secret) + "\n");
-      Files.setPosixFilePermissions(
-          pseudonymKey(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      new SecureRandom().nextBytes(secret);
+      Files.writeString(pseudonymKey(), Base64URL.encode(secret) + "\n");
+      Files.setPosixFilePermissions(pseudonymKey(), PosixFilePermissions.fromString("rw-------"));
     }
     if (!Files.exists(issuerKey(Demo.GP))) {
       SigningKey issuer = SigningKey.generate();

@@ -1,12 +1,16 @@
 package org.placeshare.ops;
 
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.util.Base64URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import org.placeshare.policy.identity.Certificates;
 import org.placeshare.policy.identity.SigningKey;
 import picocli.CommandLine.Command;
@@ -32,8 +36,7 @@ import picocli.CommandLine.Option;
 final class KeygenCommand {
 
   /** Writes STEM.crt.pem and STEM.key.pem in a folder, refusing to overwrite either. */
-  static String write(
-      Path out, String stem, java.util.function.Supplier<Certificates.Issued> make) {
+  static String write(Path out, String stem, Supplier<Certificates.Issued> make) {
     Path crt = out.resolve(stem + ".crt.pem");
     Path key = out.resolve(stem + ".key.pem");
     refuseOverwrite(crt, key);
@@ -182,11 +185,10 @@ final class KeygenCommand {
     public Integer call() throws Exception {
       refuseOverwrite(out);
       byte[] secret = new byte[32];
-      new java.security.SecureRandom().nextBytes(secret);
+      new SecureRandom().nextBytes(secret);
       Files.createDirectories(out.toAbsolutePath().getParent());
-      Files.writeString(out, com.nimbusds.jose.util.Base64URL.encode(secret) + "\n");
-      Files.setPosixFilePermissions(
-          out, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      Files.writeString(out, Base64URL.encode(secret) + "\n");
+      Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-------"));
       System.out.println("wrote " + out + " (secret; back it up: pseudonyms cannot be remade)");
       return 0;
     }

@@ -3,11 +3,12 @@ package org.placeshare.ops;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.placeshare.gateway.Gateway;
-import org.placeshare.gateway.GatewayConfig;
+import org.placeshare.gateway.config.GatewayConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -66,7 +67,7 @@ public final class Ops {
     @Option(
         names = "--down",
         description = "a source to leave stopped (gp-y90001, acute-r9a, council-asc); repeatable")
-    java.util.Set<String> down = java.util.Set.of();
+    Set<String> down = Set.of();
 
     @Option(
         names = "--people",

@@ -17,7 +17,9 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.placeshare.fhir.synthetic.SyntheticPerson;
 import org.placeshare.fhir.synthetic.SyntheticPopulation;
-import org.placeshare.gateway.GatewayConfig;
+import org.placeshare.gateway.config.GatewayConfig;
+import org.placeshare.policy.AgreementFile;
+import org.placeshare.policy.AgreementSignatures;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
 import org.placeshare.policy.OdsCode;
@@ -25,7 +27,6 @@ import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.PolicyFolder;
 import org.placeshare.policy.PolicySet;
 import org.placeshare.policy.PurposeOfUse;
-import org.placeshare.policy.identity.AgreementSignatures;
 import org.placeshare.policy.identity.SigningKey;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -207,10 +208,12 @@ final class PolicyCommand {
       for (Path file : files) {
         byte[] bytes = Files.readAllBytes(file);
         // Only a file that parses is worth an IG signature.
-        org.placeshare.policy.AgreementFile.parse(file.getFileName().toString(), bytes);
+        AgreementFile.parse(file.getFileName().toString(), bytes);
         Path signature = file.resolveSibling(file.getFileName() + PolicyFolder.SIGNATURE_SUFFIX);
         Files.writeString(
-            signature, AgreementSignatures.sign(bytes, signer), StandardCharsets.US_ASCII);
+            signature,
+            signer.signDetached(AgreementSignatures.TYPE, bytes),
+            StandardCharsets.US_ASCII);
         System.out.println("signed " + file + " -> " + signature.getFileName());
       }
       return 0;

@@ -25,7 +25,7 @@ import org.placeshare.fhir.synthetic.FhirSourceServer;
 import org.placeshare.fhir.synthetic.SyntheticPopulation;
 import org.placeshare.fhir.synthetic.SyntheticRecords;
 import org.placeshare.gateway.Gateway;
-import org.placeshare.gateway.GatewayConfig;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.storage.EmbeddedPostgres;
 import org.placeshare.policy.PurposeOfUse;
 import org.placeshare.policy.identity.ClientAssertions;

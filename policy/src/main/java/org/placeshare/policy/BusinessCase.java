@@ -3,6 +3,7 @@ package org.placeshare.policy;
 import java.math.BigDecimal;
 import java.util.Currency;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -50,7 +51,7 @@ public record BusinessCase(List<Item> costs, List<Item> expectedSavings, List<It
 
     /** The word used in policy files: once, month, quarter, year. */
     public String code() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 }

@@ -3,6 +3,7 @@ package org.placeshare.policy;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * What a consent says, once its signature has been verified: this person agreed that these
@@ -47,6 +48,6 @@ public record Consent(
     if (scopes.contains(ALL_DATA)) {
       return shared;
     }
-    return shared.stream().filter(scopes::contains).collect(java.util.stream.Collectors.toSet());
+    return shared.stream().filter(scopes::contains).collect(Collectors.toSet());
   }
 }

@@ -1,9 +1,11 @@
 package org.placeshare.policy;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * What must be done to records released under a decision, before they leave: keep only these types
@@ -80,14 +82,14 @@ public record Obligations(
    * The obligations narrowed to the types a caller asked for ({@code _type}); the Patient always
    * stays, as the anchor. Null or empty asks for everything in scope.
    */
-  public Obligations askedFor(java.util.Collection<String> types) {
+  public Obligations askedFor(Collection<String> types) {
     if (types == null || types.isEmpty()) {
       return this;
     }
     return withResourceTypes(
         resourceTypes.stream()
             .filter(t -> t.equals("Patient") || types.contains(t))
-            .collect(java.util.stream.Collectors.toSet()));
+            .collect(Collectors.toSet()));
   }
 
   /** The same obligations over fewer resource types. */

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.placeshare.policy.identity.AgreementSignatures;
 
 /**
  * Loads a folder of agreement files ({@code *.yaml}, {@code *.yml}) into a {@link PolicySet}. Every

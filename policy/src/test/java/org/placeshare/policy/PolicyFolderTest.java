@@ -21,7 +21,6 @@ import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.placeshare.policy.identity.AgreementSignatures;
 import org.placeshare.policy.identity.SigningKey;
 
 class PolicyFolderTest {
@@ -46,7 +45,7 @@ class PolicyFolderTest {
   private void sign(Path file, SigningKey key) throws IOException {
     Files.writeString(
         file.resolveSibling(file.getFileName() + PolicyFolder.SIGNATURE_SUFFIX),
-        AgreementSignatures.sign(Files.readAllBytes(file), key));
+        key.signDetached(AgreementSignatures.TYPE, Files.readAllBytes(file)));
   }
 
   @Test

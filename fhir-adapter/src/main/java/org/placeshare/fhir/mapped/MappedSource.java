@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -104,7 +105,7 @@ public final class MappedSource implements RecordSource {
       json = JSON.readTree(body.getBytes());
     } catch (JsonProcessingException e) {
       throw new UpstreamException("sent a reply that is not JSON");
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new UpstreamException("sent a reply that could not be read");
     }
     Optional<SourceMapping.Mapped> mapped = mapping.map(json);

@@ -11,7 +11,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,6 +29,7 @@ import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.StrictYaml;
 import org.placeshare.policy.StrictYaml.Fields;
+import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 
 /**
@@ -108,7 +111,7 @@ public final class SourceMapping {
     }
     String patientFrom = null;
     Map<String, Rule> patient = new LinkedHashMap<>();
-    Set<String> patientKeys = new java.util.HashSet<>(PATIENT_FIELDS);
+    Set<String> patientKeys = new HashSet<>(PATIENT_FIELDS);
     patientKeys.add("from");
     Optional<Fields> p = f.map("patient", patientKeys);
     if (p.isPresent()) {
@@ -196,7 +199,7 @@ public final class SourceMapping {
 
   /** A field name, or {@code {field, system, codes}} for a coded element. */
   private static Rule rule(Node value, String path, StrictYaml.Problems problems) {
-    if (!(value instanceof org.yaml.snakeyaml.nodes.MappingNode)) {
+    if (!(value instanceof MappingNode)) {
       String field = StrictYaml.scalar(value, path, problems);
       return field == null ? null : new Rule(field, Optional.empty(), Map.of());
     }
@@ -214,7 +217,7 @@ public final class SourceMapping {
       for (var e :
           StrictYaml.entries(codesNode, path + ".codes", MAX_ENTRIES, problems).entrySet()) {
         String where = path + ".codes." + e.getKey();
-        if (e.getValue() instanceof org.yaml.snakeyaml.nodes.MappingNode) {
+        if (e.getValue() instanceof MappingNode) {
           Optional<Fields> c =
               Fields.open(e.getValue(), where, problems, Set.of("code", "display"));
           c.ifPresent(
@@ -330,7 +333,7 @@ public final class SourceMapping {
 
   /** The resource types this mapping can produce, besides Patient. */
   public Set<String> resourceTypes() {
-    Set<String> types = new java.util.LinkedHashSet<>();
+    Set<String> types = new LinkedHashSet<>();
     resources.forEach(r -> types.add(r.type()));
     return types;
   }

@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.identity.Caller;
 
@@ -77,8 +79,7 @@ public final class AuditLog {
       drained.complete();
     } else {
       // A plain timer would need a Vertx here; a short sleep on a pool thread is enough for this.
-      java.util.concurrent.CompletableFuture.delayedExecutor(
-              50, java.util.concurrent.TimeUnit.MILLISECONDS)
+      CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS)
           .execute(() -> waitUntilIdle(drained, tries + 1));
     }
   }
@@ -300,9 +301,7 @@ public final class AuditLog {
     return new JsonObject()
         .put("decisions", decisions)
         .put("released", released)
-        .put(
-            "releasedCount",
-            event.released().values().stream().mapToInt(java.util.List::size).sum())
+        .put("releasedCount", event.released().values().stream().mapToInt(List::size).sum())
         .put("sourceProblems", new JsonArray(event.sourceProblems()))
         .put("emergencyReason", event.emergencyReason().orElse(null))
         .put("relationshipClaim", event.relationshipClaim().orElse(null))

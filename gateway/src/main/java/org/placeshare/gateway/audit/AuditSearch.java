@@ -9,6 +9,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * The IG lead's questions of the audit log, as SQL over the stored events: searches with filters
@@ -140,14 +141,14 @@ public final class AuditSearch {
   }
 
   /** One event by its id. */
-  public Future<Optional<AuditRecord>> event(java.util.UUID eventId) {
+  public Future<Optional<AuditRecord>> event(UUID eventId) {
     return pool.preparedQuery(SELECT + " WHERE event_id = $1")
         .execute(Tuple.of(eventId))
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(records(rows).get(0)));
   }
 
   /** The reviews recorded of an event (by its UUID), oldest first: its review history. */
-  public Future<List<AuditRecord>> reviewsOf(java.util.UUID eventId) {
+  public Future<List<AuditRecord>> reviewsOf(UUID eventId) {
     return pool.preparedQuery(
             SELECT
                 + " WHERE action = $1 AND outcome = 'permitted'"

@@ -18,6 +18,7 @@ import java.util.UUID;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PurposeOfUse;
 import org.placeshare.policy.identity.Caller;
+import org.placeshare.policy.identity.JobCallers;
 
 /**
  * Bulk jobs over cohorts, in PostgreSQL. A job is claimed under a lease by one gateway instance at
@@ -120,9 +121,15 @@ public final class ExportJobs {
       "DELETE FROM export_job WHERE status = 'cancelled' OR expires_at < $1 RETURNING id";
 
   private final Pool pool;
+  private final JobCallers callers;
 
-  public ExportJobs(Pool pool) {
+  /**
+   * @param callers the right to rebuild each job's caller as it was verified at kick-off; this
+   *     store is the one place a job's caller is made
+   */
+  public ExportJobs(Pool pool, JobCallers callers) {
     this.pool = pool;
+    this.callers = callers;
   }
 
   /** A new job, queued. */
@@ -245,14 +252,14 @@ public final class ExportJobs {
             });
   }
 
-  private static Job job(Row r) {
+  private Job job(Row r) {
     String[] types = r.getArrayOfStrings("types");
     Object progress = r.getValue("progress");
     return new Job(
         r.getUUID("id"),
         Kind.valueOf(r.getString("kind").toUpperCase(Locale.ROOT)),
         r.getUUID("cohort_id"),
-        Caller.ofJob(
+        callers.resume(
             OdsCode.of(r.getString("organisation")),
             r.getString("client_id"),
             r.getString("user_id"),

@@ -21,6 +21,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.hl7.fhir.r4.model.OperationOutcome;
@@ -193,7 +194,7 @@ public final class ExportRunner {
    * fleet. Asked before every chunk, so a suspension made through any instance stops the job here
    * before its next chunk.
    */
-  private Future<Void> standing(ExportJobs.Job job, java.util.function.Supplier<Future<Void>> go) {
+  private Future<Void> standing(ExportJobs.Job job, Supplier<Future<Void>> go) {
     return standing
         .apply(job.caller())
         .compose(

@@ -12,6 +12,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.placeshare.policy.Consent;
 import org.placeshare.policy.ConsentMethod;
 import org.placeshare.policy.NhsNumber;
@@ -209,10 +210,10 @@ public final class ConsentRegister {
             NhsNumber.parse(r.getString("nhs_number")),
             set(r.getArrayOfStrings("recipients")).stream()
                 .map(OdsCode::of)
-                .collect(java.util.stream.Collectors.toSet()),
+                .collect(Collectors.toSet()),
             set(r.getArrayOfStrings("purposes")).stream()
                 .map(PurposeOfUse::of)
-                .collect(java.util.stream.Collectors.toSet()),
+                .collect(Collectors.toSet()),
             set(r.getArrayOfStrings("scopes")),
             ConsentMethod.of(r.getString("method")).orElseThrow(),
             r.getString("recorded_by"),

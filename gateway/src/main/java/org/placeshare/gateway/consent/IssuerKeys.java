@@ -2,6 +2,7 @@ package org.placeshare.gateway.consent;
 
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.JWKSet;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -29,7 +30,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
 import org.placeshare.fhir.CappedBody;
-import org.placeshare.gateway.GatewayConfig;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.identity.ConsentIssuers;
@@ -76,7 +77,7 @@ public final class IssuerKeys implements ConsentIssuers {
   private final Map<OdsCode, Issuer> issuers;
   private final Optional<SigningKey> consentKey;
   private final HttpClient http;
-  private final io.vertx.core.Context context;
+  private final Context context;
   private final Clock clock;
   private long timer = -1;
 

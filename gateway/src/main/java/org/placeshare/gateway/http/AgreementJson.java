@@ -3,8 +3,11 @@ package org.placeshare.gateway.http;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.LocalDate;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.placeshare.policy.Agreement;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.Obligations;
@@ -131,14 +134,14 @@ final class AgreementJson {
         .put("sensitiveCodesExcluded", o.excludedCodes().size());
   }
 
-  private static JsonArray codes(java.util.Collection<OdsCode> codes) {
+  private static JsonArray codes(Collection<OdsCode> codes) {
     return new JsonArray(codes.stream().map(OdsCode::value).sorted().toList());
   }
 
-  private static JsonArray recipients(Map<OdsCode, java.util.Set<String>> recipients) {
+  private static JsonArray recipients(Map<OdsCode, Set<String>> recipients) {
     JsonArray array = new JsonArray();
     recipients.entrySet().stream()
-        .sorted(Map.Entry.comparingByKey(java.util.Comparator.comparing(OdsCode::value)))
+        .sorted(Map.Entry.comparingByKey(Comparator.comparing(OdsCode::value)))
         .forEach(
             e ->
                 array.add(

@@ -4,6 +4,8 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import java.io.IOException;
 import java.io.StringWriter;
 import java.time.Clock;
 import java.time.Duration;
@@ -15,7 +17,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.audit.AuditAlerts;
@@ -45,7 +50,7 @@ final class AuditEndpoints {
 
   private final AuditSearch search;
   private final AuditLog audit;
-  private final io.vertx.sqlclient.Pool pool;
+  private final Pool pool;
   private final String gateway;
   private final PolicyStore policy;
   private final Clock clock;
@@ -53,7 +58,7 @@ final class AuditEndpoints {
   AuditEndpoints(
       AuditSearch search,
       AuditLog audit,
-      io.vertx.sqlclient.Pool pool,
+      Pool pool,
       String gateway,
       PolicyStore policy,
       Clock clock) {
@@ -230,9 +235,9 @@ final class AuditEndpoints {
   void review(RoutingContext ctx) {
     RequestState state = RequestState.get(ctx);
     state.action = AuditSearch.REVIEW_ACTION;
-    java.util.UUID eventId;
+    UUID eventId;
     try {
-      eventId = java.util.UUID.fromString(ctx.pathParam("eventId"));
+      eventId = UUID.fromString(ctx.pathParam("eventId"));
     } catch (IllegalArgumentException e) {
       ctx.fail(400, StrictJson.invalid("eventId: expected an audit event id (a UUID)"));
       return;
@@ -297,9 +302,9 @@ final class AuditEndpoints {
   void reviewHistory(RoutingContext ctx) {
     RequestState state = RequestState.get(ctx);
     state.action = "emergency-review-history";
-    java.util.UUID eventId;
+    UUID eventId;
     try {
-      eventId = java.util.UUID.fromString(ctx.pathParam("eventId"));
+      eventId = UUID.fromString(ctx.pathParam("eventId"));
     } catch (IllegalArgumentException e) {
       ctx.fail(400, StrictJson.invalid("eventId: expected an audit event id (a UUID)"));
       return;
@@ -373,7 +378,7 @@ final class AuditEndpoints {
               StringWriter out = new StringWriter();
               try {
                 AuditExport.write(contents, out);
-              } catch (java.io.IOException e) {
+              } catch (IOException e) {
                 ctx.fail(e);
                 return;
               }
@@ -466,13 +471,13 @@ final class AuditEndpoints {
     return Optional.of(value);
   }
 
-  private static java.util.OptionalLong number(RoutingContext ctx, String name) {
+  private static OptionalLong number(RoutingContext ctx, String name) {
     String value = ctx.request().getParam(name);
     if (value == null || value.isEmpty()) {
-      return java.util.OptionalLong.empty();
+      return OptionalLong.empty();
     }
     try {
-      return java.util.OptionalLong.of(Long.parseLong(value));
+      return OptionalLong.of(Long.parseLong(value));
     } catch (NumberFormatException e) {
       throw StrictJson.invalid(name + ": expected a whole number");
     }
@@ -520,7 +525,7 @@ final class AuditEndpoints {
   }
 
   static List<String> categories(JsonObject released) {
-    Set<String> types = new java.util.TreeSet<>();
+    Set<String> types = new TreeSet<>();
     for (String source : released.fieldNames()) {
       for (Object ref : released.getJsonArray(source)) {
         String s = String.valueOf(ref);
@@ -553,7 +558,7 @@ final class AuditEndpoints {
   static String csv(List<AuditRecord> records) {
     StringBuilder out = new StringBuilder(String.join(",", CSV_COLUMNS)).append("\r\n");
     for (AuditRecord r : records) {
-      Set<String> refusals = new java.util.TreeSet<>();
+      Set<String> refusals = new TreeSet<>();
       for (Object d : r.detail().getJsonArray("decisions", new JsonArray())) {
         if (d instanceof JsonObject decision) {
           decision

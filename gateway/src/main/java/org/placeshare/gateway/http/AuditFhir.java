@@ -1,5 +1,6 @@
 package org.placeshare.gateway.http;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Date;
 import org.hl7.fhir.r4.model.AuditEvent;
@@ -10,6 +11,7 @@ import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.StringType;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.audit.AuditRecord;
 
@@ -88,13 +90,13 @@ final class AuditFhir {
               .setIdentifier(
                   new Identifier().setSystem(Fhir.NHS_NUMBER_SYSTEM).setValue(r.nhsNumber())));
       patient.setRole(new Coding(OBJECT_ROLE, "1", "Patient"));
-      for (Object d : r.detail().getJsonArray("decisions", new io.vertx.core.json.JsonArray())) {
+      for (Object d : r.detail().getJsonArray("decisions", new JsonArray())) {
         if (d instanceof JsonObject decision && decision.getString("agreement") != null) {
           patient
               .addDetail()
               .setType("agreement")
               .setValue(
-                  new org.hl7.fhir.r4.model.StringType(
+                  new StringType(
                       decision.getString("source") + ": " + decision.getString("agreement")));
         }
       }

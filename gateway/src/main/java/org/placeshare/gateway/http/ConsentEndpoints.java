@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
@@ -54,8 +55,7 @@ final class ConsentEndpoints {
   static final int MAX_BODY_BYTES = 16 * 1024;
 
   /** A user id as consent tokens carry it in {@code recorded_by}. */
-  static final java.util.regex.Pattern RECORDED_BY =
-      java.util.regex.Pattern.compile("[A-Za-z0-9._@:-]{1,128}");
+  static final Pattern RECORDED_BY = Pattern.compile("[A-Za-z0-9._@:-]{1,128}");
 
   /** Consents are renewed; one recorded through the gateway lasts at most this long. */
   static final Duration MAX_ISSUED_LIFETIME = Duration.ofDays(5 * 366);

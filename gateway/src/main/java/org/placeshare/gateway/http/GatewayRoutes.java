@@ -1,10 +1,12 @@
 package org.placeshare.gateway.http;
 
+import com.nimbusds.jose.jwk.ECKey;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,12 +17,20 @@ import org.placeshare.fhir.RecordSource;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditSearch;
 import org.placeshare.gateway.audit.AuditTree;
-import org.placeshare.gateway.consent.AssertionReplay;
+import org.placeshare.gateway.cohort.Cohorts;
+import org.placeshare.gateway.cohort.ExportJobs;
+import org.placeshare.gateway.cohort.ExportRunner;
+import org.placeshare.gateway.cohort.MemberRelease;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
+import org.placeshare.gateway.release.PersonRelease;
+import org.placeshare.gateway.trust.AssertionReplay;
+import org.placeshare.gateway.trust.ClientStore;
+import org.placeshare.gateway.trust.Revocations;
 import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.ClientAssertionVerifier;
 import org.placeshare.policy.identity.ClientRegistrations;
@@ -50,20 +60,19 @@ public final class GatewayRoutes {
       boolean mutualTls,
       Optional<Pseudonyms> pseudonyms,
       AuditTree tree,
-      io.vertx.sqlclient.Pool pool,
+      Pool pool,
       String publicUrl,
-      com.nimbusds.jose.jwk.ECKey auditPublicKey,
+      ECKey auditPublicKey,
       boolean tls,
       int maxConcurrentRequests,
       int clientRequestsPerMinute,
       Metrics metrics,
-      org.placeshare.gateway.GatewayConfig.Cohorts cohortSettings,
-      org.placeshare.gateway.cohort.ExportRunner exportRunner,
-      org.placeshare.gateway.cohort.MemberRelease memberRelease,
-      org.placeshare.gateway.release.PersonRelease release,
-      org.placeshare.gateway.policy.FlagConcealment concealment,
-      org.placeshare.gateway.trust.ClientStore clients,
-      org.placeshare.gateway.trust.Revocations revocations,
+      GatewayConfig.Cohorts cohortSettings,
+      ExportRunner exportRunner,
+      MemberRelease memberRelease,
+      PersonRelease release,
+      ClientStore clients,
+      Revocations revocations,
       Clock clock) {}
 
   public static Router create(Vertx vertx, Services s) {
@@ -141,8 +150,8 @@ public final class GatewayRoutes {
     CohortEndpoints cohorts =
         new CohortEndpoints(
             vertx,
-            new org.placeshare.gateway.cohort.Cohorts(s.pool()),
-            new org.placeshare.gateway.cohort.ExportJobs(s.pool()),
+            new Cohorts(s.pool()),
+            new ExportJobs(s.pool(), s.tokens().jobCallers()),
             s.exportRunner(),
             s.memberRelease(),
             s.audit(),

@@ -5,6 +5,9 @@ import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -93,7 +96,7 @@ final class PersonViewHandler {
     if (param == null) {
       return null;
     }
-    Set<String> types = new java.util.LinkedHashSet<>();
+    Set<String> types = new LinkedHashSet<>();
     for (String type : param.split(",", -1)) {
       String t = type.strip();
       if (!FhirResourceTypes.R4.contains(t)) {
@@ -114,8 +117,8 @@ final class PersonViewHandler {
       return null;
     }
     try {
-      return java.time.OffsetDateTime.parse(param).toInstant();
-    } catch (java.time.format.DateTimeParseException e) {
+      return OffsetDateTime.parse(param).toInstant();
+    } catch (DateTimeParseException e) {
       throw new GatewayException(
           IssueType.VALUE, "_since: expected an instant such as 2026-11-01T00:00:00Z");
     }

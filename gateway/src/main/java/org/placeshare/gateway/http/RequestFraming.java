@@ -17,11 +17,15 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.impl.Http1xServerConnection;
+import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -138,7 +142,7 @@ public final class RequestFraming extends ChannelDuplexHandler {
       HttpConnection connection,
       HttpServerOptions options,
       BiFunction<Integer, String, Future<?>> audit) {
-    if (!(connection instanceof io.vertx.core.http.impl.Http1xServerConnection http1)) {
+    if (!(connection instanceof Http1xServerConnection http1)) {
       return;
     }
     ChannelPipeline pipeline = http1.channelHandlerContext().pipeline();
@@ -156,8 +160,7 @@ public final class RequestFraming extends ChannelDuplexHandler {
    * and {@code Content-Length} keeps both headers: Netty drops the length (RFC 9112 section 6.3
    * lets a server do so), which would hide the conflict from the check that refuses it.
    */
-  private static final class EvidenceKeepingDecoder
-      extends io.vertx.core.http.impl.VertxHttpRequestDecoder {
+  private static final class EvidenceKeepingDecoder extends VertxHttpRequestDecoder {
 
     EvidenceKeepingDecoder(HttpServerOptions options) {
       super(options);
@@ -255,9 +258,9 @@ public final class RequestFraming extends ChannelDuplexHandler {
    */
   private String malformed(HttpRequest request) {
     Throwable cause = request.decoderResult().cause();
-    if (cause instanceof io.netty.handler.codec.http.TooLongHttpLineException) {
+    if (cause instanceof TooLongHttpLineException) {
       refusalStatus = 414;
-    } else if (cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException) {
+    } else if (cause instanceof TooLongHttpHeaderException) {
       refusalStatus = 431;
     }
     String reason = cause == null || cause.getMessage() == null ? "unreadable" : cause.getMessage();

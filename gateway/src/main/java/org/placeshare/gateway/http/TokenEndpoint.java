@@ -1,6 +1,7 @@
 package org.placeshare.gateway.http;
 
 import io.vertx.core.Future;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
@@ -14,7 +15,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
-import org.placeshare.gateway.consent.AssertionReplay;
+import org.placeshare.gateway.trust.AssertionReplay;
 import org.placeshare.gateway.trust.Revocations;
 import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.ClientAssertionVerifier;
@@ -213,7 +214,7 @@ final class TokenEndpoint {
     } else {
       Throwable cause = ctx.failure();
       String why = cause == null ? "status " + status : cause.getClass().getSimpleName();
-      if (!(cause instanceof io.vertx.core.http.HttpClosedException)) {
+      if (!(cause instanceof HttpClosedException)) {
         LOG.log(
             Level.SEVERE, "token request " + RequestState.get(ctx).requestId + " failed", cause);
       }

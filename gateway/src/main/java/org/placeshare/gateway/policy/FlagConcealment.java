@@ -1,6 +1,7 @@
 package org.placeshare.gateway.policy;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,7 +51,7 @@ public final class FlagConcealment {
     public static final Hidden NONE = new Hidden(Map.of(), List.of());
 
     public Hidden {
-      unflagged = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(unflagged));
+      unflagged = Collections.unmodifiableMap(new LinkedHashMap<>(unflagged));
       sources = List.copyOf(sources);
     }
 

@@ -126,7 +126,7 @@ public final class PatientRegister {
 
   /** Records many care relationships in one batch, as an import does. */
   public Future<Void> relateAll(
-      Map<NhsNumber, ? extends java.util.Collection<CareRelationship>> relationships, Instant now) {
+      Map<NhsNumber, ? extends Collection<CareRelationship>> relationships, Instant now) {
     List<Tuple> rows = new ArrayList<>();
     relationships.forEach(
         (patient, cares) ->

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -224,7 +225,7 @@ public final class PersonRelease {
           counted.add(AuditEvent.SourceDecision.of(id, c));
           metrics.decision(
               c.agreement().map(Agreement::id).orElse("none"),
-              c.effect().name().toLowerCase(java.util.Locale.ROOT));
+              c.effect().name().toLowerCase(Locale.ROOT));
         });
     Map<String, String> hiddenLookups = new LinkedHashMap<>();
     hidden.sources().forEach(id -> hiddenLookups.put(id, "not-found"));

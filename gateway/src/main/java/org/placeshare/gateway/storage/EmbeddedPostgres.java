@@ -5,8 +5,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -24,6 +27,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -256,7 +260,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
             MAX_RESTART_DELAY.toMillis());
     try {
       supervisor.schedule(() -> restart(attempt), delay, TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       // closed meanwhile: nothing to restart
     }
   }
@@ -431,13 +435,12 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
   /** What a log holds past an offset. */
   private static String written(Path log, long from) throws IOException {
-    try (var channel = java.nio.channels.FileChannel.open(log)) {
+    try (var channel = FileChannel.open(log)) {
       long size = channel.size();
       if (size <= from) {
         return "";
       }
-      java.nio.ByteBuffer buffer =
-          java.nio.ByteBuffer.allocate((int) Math.min(size - from, 1 << 20));
+      ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(size - from, 1 << 20));
       channel.read(buffer, from);
       return new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
     }
@@ -704,7 +707,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
           try {
             Files.createDirectory(next);
             Files.setPosixFilePermissions(next, PosixFilePermissions.fromString("rwx--x--x"));
-          } catch (java.nio.file.FileAlreadyExistsException e) {
+          } catch (FileAlreadyExistsException e) {
             // Made meanwhile (another gateway starting): the check below decides, as for any.
           }
         }

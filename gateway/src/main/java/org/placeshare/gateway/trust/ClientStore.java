@@ -1,7 +1,9 @@
 package org.placeshare.gateway.trust;
 
+import com.nimbusds.jose.JOSEException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -9,6 +11,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,9 +21,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
-import org.placeshare.gateway.GatewayConfig;
+import java.util.stream.Collectors;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.storage.FilePoll;
 import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.identity.Caller;
@@ -97,7 +101,7 @@ public final class ClientStore implements Supplier<ClientRegistry> {
     Set<String> codes =
         config.organisations().stream()
             .map(GatewayConfig.Organisation::code)
-            .collect(java.util.stream.Collectors.toSet());
+            .collect(Collectors.toSet());
     ClientStore store = new ClientStore(config.clientsFile(), codes, registration, clock);
     ClientRegistry registry = ClientRegistry.of(registration.apply(config.clients()));
     store.current.set(registry);
@@ -131,7 +135,7 @@ public final class ClientStore implements Supplier<ClientRegistry> {
    * Records the registry's statuses for the fleet and audits each change; done at start-up, before
    * the gateway listens, and after every reload.
    */
-  public Future<Void> record(io.vertx.sqlclient.Pool pool, AuditLog audit) {
+  public Future<Void> record(Pool pool, AuditLog audit) {
     this.statuses = new ClientStatuses(pool);
     this.audit = audit;
     return record(Optional.empty(), UUID.randomUUID().toString());
@@ -306,13 +310,13 @@ public final class ClientStore implements Supplier<ClientRegistry> {
           .append('|');
       try {
         sb.append(c.publicKey().computeThumbprint());
-      } catch (com.nimbusds.jose.JOSEException e) {
+      } catch (JOSEException e) {
         sb.append(c.publicKey().toJSONString());
       }
       sb.append('\n');
     }
     try {
-      return java.util.HexFormat.of()
+      return HexFormat.of()
           .formatHex(
               MessageDigest.getInstance("SHA-256")
                   .digest(sb.toString().getBytes(StandardCharsets.UTF_8)));

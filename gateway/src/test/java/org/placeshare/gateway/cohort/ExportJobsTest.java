@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,10 +20,20 @@ import org.placeshare.gateway.storage.Database;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.Caller;
+import org.placeshare.policy.identity.JobCallers;
+import org.placeshare.policy.identity.SigningKey;
 
 /** Job leases in PostgreSQL: one instance at a time, and another takes over when one lapses. */
 class ExportJobsTest {
+
+  /**
+   * The jobs store's right to rebuild callers, from a verifier as the gateway's wiring gives it.
+   */
+  static final JobCallers CALLERS =
+      new AccessTokens(SigningKey.generate(), "https://gateway.test", Map.of(), Clock.systemUTC())
+          .jobCallers();
 
   @TempDir static Path dir;
   static Vertx vertx;
@@ -42,10 +54,10 @@ class ExportJobsTest {
   @Test
   void aLeasedJob_isNobodyElsesUntilTheLeaseLapses_thenResumesFromItsCheckpoint() throws Exception {
     Caller caller =
-        Caller.ofJob(
+        CALLERS.resume(
             OdsCode.of("E08000026"), "council-intel", "u", "analyst", PurposeOfUse.of("PUBHLTH"));
     Cohorts cohorts = new Cohorts(database.pool());
-    ExportJobs jobs = new ExportJobs(database.pool());
+    ExportJobs jobs = new ExportJobs(database.pool(), CALLERS);
     Instant now = Instant.parse("2026-11-22T10:00:00Z");
     var cohort =
         cohorts

@@ -6,16 +6,21 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.Caller;
+import org.placeshare.policy.identity.SigningKey;
 
 class ConsoleSessionsTest {
 
   private static final Caller IG =
-      Caller.ofJob(
-          OdsCode.of("QWU"), "ig-console", "ig.lead", "ig-lead", PurposeOfUse.of("HOPERAT"));
+      new AccessTokens(SigningKey.generate(), "https://gateway.test", Map.of(), Clock.systemUTC())
+          .jobCallers()
+          .resume(
+              OdsCode.of("QWU"), "ig-console", "ig.lead", "ig-lead", PurposeOfUse.of("HOPERAT"));
 
   @Test
   void start_withTheCapOfSessionsLive_isRefusedNotAnException_andOpensAgainWhenTheyLapse() {

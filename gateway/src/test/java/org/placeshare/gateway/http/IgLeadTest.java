@@ -2,12 +2,15 @@ package org.placeshare.gateway.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.Caller;
 import org.placeshare.policy.identity.RegisteredClient;
 import org.placeshare.policy.identity.SigningKey;
@@ -17,7 +20,7 @@ class IgLeadTest {
 
   private static final OdsCode ICB = OdsCode.of("QWU");
   private final Map<String, RegisteredClient> clients = new HashMap<>();
-  private final IgLead igLead = new IgLead(id -> java.util.Optional.ofNullable(clients.get(id)));
+  private final IgLead igLead = new IgLead(id -> Optional.ofNullable(clients.get(id)));
 
   private void register(String id, OdsCode organisation, String... roles) {
     clients.put(
@@ -31,7 +34,10 @@ class IgLeadTest {
   }
 
   private static Caller caller(String client, OdsCode organisation, String role) {
-    return Caller.ofJob(organisation, client, "someone", role, PurposeOfUse.of("HOPERAT"));
+    return new AccessTokens(
+            SigningKey.generate(), "https://gateway.test", Map.of(), Clock.systemUTC())
+        .jobCallers()
+        .resume(organisation, client, "someone", role, PurposeOfUse.of("HOPERAT"));
   }
 
   @Test

@@ -158,6 +158,14 @@ public final class AccessTokens {
   }
 
   /**
+   * The right to rebuild the callers of background jobs from what each job kept: given by the
+   * verifier that proved them, for the gateway to hand to its jobs store and no one else.
+   */
+  public JobCallers jobCallers() {
+    return new JobCallers();
+  }
+
+  /**
    * Whether the caller's client is registered now as it was when the caller was verified: active,
    * for the same organisation, the purpose and the role still among those it may claim. A client
    * suspended, removed or narrowed in the registry loses its tokens, sessions and background jobs

@@ -7,7 +7,8 @@ import org.placeshare.policy.PurposeOfUse;
 
 /**
  * Who asks, as proven by a verified access token: the organisation and client system, the end user
- * and role the client vouches for, and the purpose of use. Only {@link AccessTokens} makes one, so
+ * and role the client vouches for, and the purpose of use. Only {@link AccessTokens} makes one
+ * (and, for a job resumed from what it kept, the {@link JobCallers} capability it hands out), so
  * code holding a {@code Caller} need not check again.
  */
 public final class Caller {
@@ -37,24 +38,6 @@ public final class Caller {
     this.expires = expires;
     this.certificateThumbprint = certificateThumbprint;
     this.tokenId = tokenId;
-  }
-
-  /**
-   * The caller a background job acts for, as kept with the job: one that {@link AccessTokens}
-   * verified when the job was started, so that a job resumed after a restart is decided and audited
-   * for the same organisation, client, user, role and purpose. Nothing else may use this.
-   */
-  public static Caller ofJob(
-      OdsCode organisation, String clientId, String userId, String role, PurposeOfUse purpose) {
-    return new Caller(
-        organisation,
-        clientId,
-        userId,
-        role,
-        purpose,
-        Instant.MAX,
-        Optional.empty(),
-        Optional.empty());
   }
 
   /** When the access token this caller presented expires. */

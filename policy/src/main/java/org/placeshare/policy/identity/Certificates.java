@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -20,6 +21,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.Optional;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
@@ -114,7 +116,7 @@ public final class Certificates {
     if (Files.size(file) > MAX_PEM_BYTES) {
       throw new PolicyException(file + ": expected at most " + MAX_PEM_BYTES + " bytes");
     }
-    return Files.readString(file, java.nio.charset.StandardCharsets.US_ASCII);
+    return Files.readString(file, StandardCharsets.US_ASCII);
   }
 
   private Certificates() {}
@@ -163,7 +165,7 @@ public final class Certificates {
    * CertificateIdentity}).
    */
   public static Issued client(Issued ca, String clientId, Duration validity) {
-    return client(ca, clientId, java.util.Optional.of(clientId), validity);
+    return client(ca, clientId, Optional.of(clientId), validity);
   }
 
   /**
@@ -171,7 +173,7 @@ public final class Certificates {
    * naming this client id.
    */
   public static Issued client(
-      Issued ca, String commonName, java.util.Optional<String> clientId, Duration validity) {
+      Issued ca, String commonName, Optional<String> clientId, Duration validity) {
     return endEntity(
         ca,
         name(commonName),

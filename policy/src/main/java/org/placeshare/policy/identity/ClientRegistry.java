@@ -1,6 +1,7 @@
 package org.placeshare.policy.identity;
 
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -26,7 +27,7 @@ public final class ClientRegistry {
         throw new IllegalArgumentException("client " + c.id() + " is registered twice");
       }
     }
-    return new ClientRegistry(java.util.Collections.unmodifiableMap(byId));
+    return new ClientRegistry(Collections.unmodifiableMap(byId));
   }
 
   /** A registry of these clients, keyed by their ids. */

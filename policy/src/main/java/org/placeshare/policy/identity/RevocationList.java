@@ -15,6 +15,7 @@ import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -145,7 +146,7 @@ public final class RevocationList {
     return lists.stream()
         .map(X509CRL::getNextUpdate)
         .filter(d -> d != null)
-        .map(java.util.Date::toInstant)
+        .map(Date::toInstant)
         .min(Instant::compareTo);
   }
 

@@ -1,7 +1,12 @@
 package org.placeshare.policy.identity;
 
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.Payload;
+import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.KeyUse;
@@ -12,6 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
@@ -19,8 +26,11 @@ import java.security.PublicKey;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
+import java.security.spec.ECPoint;
+import java.security.spec.ECPublicKeySpec;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.jce.ECNamedCurveTable;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
@@ -53,7 +63,7 @@ public final class SigningKey {
       KeyPair pair = generator.generateKeyPair();
       return new SigningKey(
           toJwk((ECPublicKey) pair.getPublic(), (ECPrivateKey) pair.getPrivate()));
-    } catch (java.security.GeneralSecurityException e) {
+    } catch (GeneralSecurityException e) {
       throw new IllegalStateException("EC P-256 is required of every Java platform", e);
     }
   }
@@ -147,6 +157,22 @@ public final class SigningKey {
     return jwk.getKeyID();
   }
 
+  /**
+   * Signs bytes that travel apart from their signature: a detached compact JWS (RFC 7515 Appendix
+   * F, {@code header..signature}) with this key's id and the given {@code typ}, as agreement files
+   * are signed.
+   */
+  public String signDetached(JOSEObjectType type, byte[] payload) {
+    JWSHeader header = new JWSHeader.Builder(ALGORITHM).type(type).keyID(keyId()).build();
+    JWSObject jws = new JWSObject(header, new Payload(payload));
+    try {
+      jws.sign(new ECDSASigner(jwk));
+    } catch (JOSEException e) {
+      throw new PolicyException("cannot sign: " + e.getMessage(), e);
+    }
+    return jws.serialize(true);
+  }
+
   /** The private JWK, for signing. */
   ECKey privateJwk() {
     return jwk;
@@ -176,15 +202,14 @@ public final class SigningKey {
   /** Derives the public point of a P-256 private key (PKCS#8 files may omit it). */
   private static ECPublicKey publicOf(ECPrivateKey key) {
     try {
-      var params = org.bouncycastle.jce.ECNamedCurveTable.getParameterSpec("secp256r1");
+      var params = ECNamedCurveTable.getParameterSpec("secp256r1");
       var q = params.getG().multiply(key.getS()).normalize();
       var spec =
-          new java.security.spec.ECPublicKeySpec(
-              new java.security.spec.ECPoint(
-                  q.getAffineXCoord().toBigInteger(), q.getAffineYCoord().toBigInteger()),
+          new ECPublicKeySpec(
+              new ECPoint(q.getAffineXCoord().toBigInteger(), q.getAffineYCoord().toBigInteger()),
               key.getParams());
-      return (ECPublicKey) java.security.KeyFactory.getInstance("EC").generatePublic(spec);
-    } catch (java.security.GeneralSecurityException e) {
+      return (ECPublicKey) KeyFactory.getInstance("EC").generatePublic(spec);
+    } catch (GeneralSecurityException e) {
       throw new PolicyException("cannot derive the public key: " + e.getMessage(), e);
     }
   }

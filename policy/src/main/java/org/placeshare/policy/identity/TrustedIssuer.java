@@ -8,6 +8,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -120,7 +121,7 @@ public final class TrustedIssuer {
   public TrustedIssuer with(JWK extra, JWSAlgorithm algorithm) {
     Map<String, Bound> more = new HashMap<>(keys);
     more.put(extra.getKeyID(), new Bound(extra.toPublicJWK(), algorithm));
-    Set<JWSAlgorithm> all = new java.util.HashSet<>(algorithms);
+    Set<JWSAlgorithm> all = new HashSet<>(algorithms);
     all.add(algorithm);
     return new TrustedIssuer(organisation, Set.copyOf(all), Map.copyOf(more));
   }

@@ -1,19 +1,25 @@
-package org.placeshare.gateway;
+package org.placeshare.gateway.config;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.placeshare.policy.identity.RegisteredClient;
 
 /**
  * The gateway's configuration, read from one YAML file. Paths are relative to the file's folder.
@@ -412,8 +418,7 @@ public record GatewayConfig(
    * Applies {@code PLACESHARE_DATABASE_URL}-style overrides, and reads {@code databaseUrlFile} (a
    * secret's file: the URL holds the database password) into {@code databaseUrl}.
    */
-  private static void overrides(
-      com.fasterxml.jackson.databind.node.ObjectNode tree, Map<String, String> env, Path base)
+  private static void overrides(ObjectNode tree, Map<String, String> env, Path base)
       throws IOException {
     for (String key : OVERRIDABLE) {
       String value = env.get(ENV_PREFIX + key.replaceAll("([A-Z])", "_$1").toUpperCase());
@@ -437,7 +442,7 @@ public record GatewayConfig(
         throw new ConfigException(ENV_PREFIX + "MANAGEMENT_PORT: expected a whole number");
       }
     }
-    com.fasterxml.jackson.databind.JsonNode secretFile = tree.remove("databaseUrlFile");
+    JsonNode secretFile = tree.remove("databaseUrlFile");
     if (secretFile != null && !tree.has("databaseUrl")) {
       tree.put("databaseUrl", Files.readString(base.resolve(secretFile.asText())).strip());
     }
@@ -453,8 +458,8 @@ public record GatewayConfig(
       ObjectMapper yaml =
           new ObjectMapper(new YAMLFactory())
               .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-      com.fasterxml.jackson.databind.JsonNode tree = yaml.readTree(file.toFile());
-      if (tree instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
+      JsonNode tree = yaml.readTree(file.toFile());
+      if (tree instanceof ObjectNode object) {
         overrides(object, environment, file.toAbsolutePath().getParent());
       }
       raw = tree == null || tree.isMissingNode() ? null : yaml.treeToValue(tree, Raw.class);
@@ -480,7 +485,7 @@ public record GatewayConfig(
     if (organisations.isEmpty()) {
       problems.add("organisations: expected at least one organisation (code and name), got none");
     }
-    Set<String> codes = new java.util.HashSet<>();
+    Set<String> codes = new HashSet<>();
     for (Organisation o : organisations) {
       if (o == null || o.code() == null || o.name() == null) {
         problems.add("organisations[]: expected a code and a name");
@@ -651,7 +656,7 @@ public record GatewayConfig(
   }
 
   private static void onceEach(List<String> problems, List<Client> clients) {
-    Set<String> ids = new java.util.HashSet<>();
+    Set<String> ids = new HashSet<>();
     for (Client c : clients) {
       if (c.id() != null && !ids.add(c.id())) {
         problems.add("clients[]: expected each id once, got " + c.id() + " again");
@@ -723,7 +728,7 @@ public record GatewayConfig(
   private static List<ConsentIssuer> consentIssuers(
       List<String> problems, Path base, List<RawConsentIssuer> raw) {
     List<ConsentIssuer> issuers = new ArrayList<>();
-    Set<String> seen = new java.util.HashSet<>();
+    Set<String> seen = new HashSet<>();
     for (RawConsentIssuer i : raw == null ? List.<RawConsentIssuer>of() : raw) {
       String org = required(problems, "consentIssuers[].organisation", i.organisation());
       String key = "consentIssuers[" + org + "]";
@@ -745,7 +750,7 @@ public record GatewayConfig(
             problems.add(key + ".jwksUrl: expected an https URL, got " + i.jwksUrl());
           }
           url = Optional.of(u);
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
           problems.add(key + ".jwksUrl: expected an https URL, got " + i.jwksUrl());
         }
       }
@@ -787,9 +792,9 @@ public record GatewayConfig(
               + " none");
       return Set.of();
     }
-    Set<String> roles = new java.util.LinkedHashSet<>();
+    Set<String> roles = new LinkedHashSet<>();
     for (String role : c.roles()) {
-      if (!org.placeshare.policy.identity.RegisteredClient.isRoleName(role)) {
+      if (!RegisteredClient.isRoleName(role)) {
         problems.add(key + ": expected lower-case role names such as clinician, got " + role);
       } else {
         roles.add(role);

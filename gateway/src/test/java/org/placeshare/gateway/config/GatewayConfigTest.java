@@ -1,4 +1,4 @@
-package org.placeshare.gateway;
+package org.placeshare.gateway.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,10 +1,11 @@
-package org.placeshare.gateway.consent;
+package org.placeshare.gateway.trust;
 
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Client assertion ids already used, in PostgreSQL until they expire, so an assertion replayed to
@@ -21,8 +22,7 @@ public final class AssertionReplay {
   private static final int SWEEP_EVERY = 256;
 
   private final Pool pool;
-  private final java.util.concurrent.atomic.AtomicInteger uses =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger uses = new AtomicInteger();
 
   public AssertionReplay(Pool pool) {
     this.pool = pool;

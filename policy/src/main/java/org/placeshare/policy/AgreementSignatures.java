@@ -1,45 +1,36 @@
-package org.placeshare.policy.identity;
+package org.placeshare.policy;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSObject;
 import com.nimbusds.jose.Payload;
-import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
 import java.text.ParseException;
 import java.util.List;
-import org.placeshare.policy.PolicyException;
 
 /**
  * Detached JWS signatures over agreement files (RFC 7515 Appendix F): the {@code .jws} file beside
  * {@code name.yaml} holds {@code header..signature}, the payload being the YAML bytes exactly. An
  * IG lead signs a file when it is approved; with signatures required, the gateway loads only files
- * whose signature verifies under one of the configured IG keys.
+ * whose signature verifies under one of the configured IG keys. Signing is the key's own act
+ * ({@code SigningKey.signDetached(TYPE, bytes)} in {@code policy.identity}), so the private key
+ * never leaves its class and the agreements package needs nothing of identity.
  */
 public final class AgreementSignatures {
 
   /** The JWS {@code typ} of an agreement signature, so no other signed thing can pass as one. */
   public static final JOSEObjectType TYPE = new JOSEObjectType("agreement+jws");
 
+  /** The one algorithm an agreement signature may use, as every Placeshare key signs. */
+  static final JWSAlgorithm ALGORITHM = JWSAlgorithm.ES256;
+
   /** A detached signature is a header and a signature; anything larger is not one. */
   public static final int MAX_SIGNATURE_BYTES = 2 * 1024;
 
   private AgreementSignatures() {}
-
-  /** Signs a file's bytes, returning the detached compact JWS to store beside it. */
-  public static String sign(byte[] file, SigningKey key) {
-    JWSHeader header =
-        new JWSHeader.Builder(SigningKey.ALGORITHM).type(TYPE).keyID(key.keyId()).build();
-    JWSObject jws = new JWSObject(header, new Payload(file));
-    try {
-      jws.sign(new ECDSASigner(key.privateJwk()));
-    } catch (JOSEException e) {
-      throw new PolicyException("cannot sign: " + e.getMessage(), e);
-    }
-    return jws.serialize(true);
-  }
 
   /**
    * Checks a detached signature over a file's bytes.
@@ -61,7 +52,7 @@ public final class AgreementSignatures {
           name + ": expected a detached compact JWS, got one that does not parse", e);
     }
     JWSHeader header = jws.getHeader();
-    if (!SigningKey.ALGORITHM.equals(header.getAlgorithm())) {
+    if (!ALGORITHM.equals(header.getAlgorithm())) {
       throw new PolicyException(
           name + ": expected a signature with alg ES256, got " + header.getAlgorithm());
     }

@@ -11,6 +11,7 @@ import ca.uhn.fhir.rest.server.RestfulServer;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,8 +22,8 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
-import org.placeshare.fhir.Fhir;
 
 /**
  * A read-only FHIR R4 server (HAPI {@link RestfulServer} in Jetty) over a fixed list of resources,
@@ -48,7 +49,7 @@ public final class FhirSourceServer implements AutoCloseable {
     for (Resource r : resources) {
       byType.computeIfAbsent(r.fhirType(), t -> new ArrayList<>()).add(r);
     }
-    RestfulServer fhir = new RestfulServer(Fhir.context());
+    RestfulServer fhir = new RestfulServer(SyntheticRecords.FHIR);
     fhir.setDefaultResponseEncoding(EncodingEnum.JSON);
     List<IResourceProvider> providers = new ArrayList<>();
     byType.forEach((type, list) -> providers.add(new ListProvider(list)));
@@ -88,8 +89,8 @@ public final class FhirSourceServer implements AutoCloseable {
   public static final class ListProvider implements IResourceProvider {
     private final Class<? extends IBaseResource> type;
     private final List<Resource> resources;
-    private final Map<String, List<Resource>> byReference = new java.util.HashMap<>();
-    private final Map<String, List<Resource>> byIdentifier = new java.util.HashMap<>();
+    private final Map<String, List<Resource>> byReference = new HashMap<>();
+    private final Map<String, List<Resource>> byIdentifier = new HashMap<>();
 
     ListProvider(List<Resource> resources) {
       this.type = resources.get(0).getClass();
@@ -99,9 +100,9 @@ public final class FhirSourceServer implements AutoCloseable {
           continue;
         }
         for (var ref :
-            Fhir.context()
+            SyntheticRecords.FHIR
                 .newTerser()
-                .getAllPopulatedChildElementsOfType(r, org.hl7.fhir.r4.model.Reference.class)) {
+                .getAllPopulatedChildElementsOfType(r, Reference.class)) {
           if (ref.getReference() != null) {
             List<Resource> mentioning =
                 byReference.computeIfAbsent(ref.getReference(), k -> new ArrayList<>());

@@ -1,5 +1,6 @@
 package org.placeshare.fhir.synthetic;
 
+import ca.uhn.fhir.context.FhirContext;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -17,7 +18,6 @@ import org.hl7.fhir.r4.model.MedicationStatement;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
-import org.placeshare.fhir.Fhir;
 
 /**
  * The records three kinds of source hold about a synthetic population: a GP practice (everyone:
@@ -32,6 +32,18 @@ public final class SyntheticRecords {
     ACUTE,
     COUNCIL
   }
+
+  /**
+   * HAPI's cached R4 context, the same one the adapter uses ({@code Fhir.context()}), so a demo
+   * process builds one. These sources stand for upstream systems and use none of the adapter's
+   * code.
+   */
+  static final FhirContext FHIR = FhirContext.forR4Cached();
+
+  /** The identifier systems an upstream uses (UK Core), as the upstream itself writes them. */
+  private static final String NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number";
+
+  private static final String ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code";
 
   private static final String SNOMED = "http://snomed.info/sct";
 
@@ -71,7 +83,7 @@ public final class SyntheticRecords {
       if (kind == Kind.GP) {
         patient
             .addGeneralPractitioner()
-            .setIdentifier(new Identifier().setSystem(Fhir.ODS_SYSTEM).setValue(GP_PRACTICE));
+            .setIdentifier(new Identifier().setSystem(ODS_SYSTEM).setValue(GP_PRACTICE));
       }
       if (kind == Kind.ACUTE && person.index() == PLANTED_DISAGREEMENT) {
         // A typing slip at the hospital's front desk: one day out. The data-quality check finds it.
@@ -154,10 +166,7 @@ public final class SyntheticRecords {
   private static Patient patient(String id, SyntheticPerson person) {
     Patient patient = new Patient();
     patient.setId(id);
-    patient
-        .addIdentifier()
-        .setSystem(Fhir.NHS_NUMBER_SYSTEM)
-        .setValue(person.nhsNumber().toString());
+    patient.addIdentifier().setSystem(NHS_NUMBER_SYSTEM).setValue(person.nhsNumber().toString());
     patient.addName().setFamily(person.family()).addGiven(person.given());
     patient.setGender(Enumerations.AdministrativeGender.fromCode(person.gender()));
     patient.setBirthDate(date(person.birthDate()));
