@@ -10,23 +10,16 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.hl7.fhir.r4.model.OperationOutcome;
-import org.hl7.fhir.r4.model.Resource;
-import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.observability.Metrics;
@@ -69,6 +62,7 @@ public final class ExportRunner {
   private final MemberRelease members;
   private final AuditLog audit;
   private final ExportFiles files;
+  private final ChunkRecorder recorder;
   private final Settings settings;
   private final Metrics metrics;
   private final Function<Caller, Future<Optional<String>>> standing;
@@ -98,6 +92,7 @@ public final class ExportRunner {
     this.members = members;
     this.audit = audit;
     this.files = new ExportFiles(directory);
+    this.recorder = new ChunkRecorder(vertx, audit, files, metrics, clock);
     this.settings = settings;
     this.metrics = metrics;
     this.standing = standing;
@@ -228,7 +223,7 @@ public final class ExportRunner {
                   .executeBlocking(
                       () -> {
                         if (job.kind() == ExportJobs.Kind.EXPORT) {
-                          files.resume(job.id(), files(progress));
+                          files.resume(job.id(), JobProgress.files(progress));
                         }
                         return null;
                       },
@@ -265,7 +260,8 @@ public final class ExportRunner {
               return releaseAll(job, size, batch)
                   .compose(
                       outcomes ->
-                          record(job, outcomes, progress)
+                          recorder
+                              .record(job, outcomes, progress)
                               .recover(
                                   e ->
                                       e instanceof UncheckedIOException
@@ -324,109 +320,21 @@ public final class ExportRunner {
             });
   }
 
-  /**
-   * A member's records, once its audit event is durable, counted under the permitting agreement.
-   */
-  private void countReleased(AuditEvent event) {
-    for (AuditEvent.SourceDecision d : event.decisions()) {
-      List<String> refs = event.released().get(d.source());
-      if (refs != null && d.agreement().isPresent()) {
-        metrics.released(agreementId(d.agreement().get()), refs.size());
-      }
-    }
-  }
-
-  /** The agreement's id from its reference {@code id@version}. */
-  private static String agreementId(String reference) {
-    return reference.split("@", 2)[0];
-  }
-
-  /**
-   * The chunk's released members audited (durably, before anything is written), then written or
-   * tallied, and everything counted in {@code progress}.
-   */
-  private Future<Void> record(
-      ExportJobs.Job job, List<MemberRelease.Outcome> outcomes, JsonObject progress) {
-    List<Future<Long>> appends = new ArrayList<>();
-    List<List<Resource>> released = new ArrayList<>();
-    JsonObject counts = object(progress, "counts");
-    JsonObject problems = object(progress, "sourceProblems");
-    String kind = job.kind().name().toLowerCase(Locale.ROOT);
-    // Each member's decisions were counted by the release, as the person view's are.
-    for (MemberRelease.Outcome o : outcomes) {
-      if (o instanceof MemberRelease.Released r) {
-        metrics.cohortMember(kind, "released");
-        appends.add(audit.append(r.event()));
-        released.add(r.resources());
-        increment(counts, "released");
-        r.problems().forEach(p -> increment(problems, p.split(":", 2)[0]));
-      } else if (o instanceof MemberRelease.LeftOut l) {
-        metrics.cohortMember(kind, "left-out");
-        increment(counts, "leftOut." + l.why().name().toLowerCase(Locale.ROOT));
-      } else if (o instanceof MemberRelease.Failed f) {
-        metrics.cohortMember(kind, "failed");
-        increment(counts, "failed");
-        if (f.concealed()) {
-          // For the IG lead's summary only: the manifest counts them with the failed.
-          increment(counts, "failed.flagged");
-        }
-        f.problems().forEach(p -> increment(problems, p.split(":", 2)[0]));
-      }
-    }
-    LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
-    return Future.all(appends)
-        .onSuccess(
-            v ->
-                outcomes.stream()
-                    .filter(o -> o instanceof MemberRelease.Released)
-                    .forEach(o -> countReleased(((MemberRelease.Released) o).event())))
-        .compose(
-            v ->
-                vertx.executeBlocking(
-                    () -> {
-                      if (job.kind() == ExportJobs.Kind.EXPORT) {
-                        files.append(job.id(), released, files(progress));
-                      } else {
-                        JsonObject tallies = object(progress, "tallies");
-                        released.forEach(r -> CohortSummary.tally(tallies, r, today));
-                      }
-                      return null;
-                    },
-                    false))
-        .mapEmpty();
-  }
-
   private Future<Void> finish(ExportJobs.Job job, int size, JsonObject progress) {
     Instant now = clock.instant();
-    JsonObject counts = object(progress, "counts");
-    List<String> errors = new ArrayList<>();
-    new TreeMap<>(object(progress, "sourceProblems").getMap())
-        .forEach(
-            (source, n) -> {
-              OperationOutcome outcome = new OperationOutcome();
-              outcome
-                  .addIssue()
-                  .setSeverity(OperationOutcome.IssueSeverity.WARNING)
-                  .setCode(OperationOutcome.IssueType.INCOMPLETE)
-                  .setDiagnostics(
-                      "source "
-                          + source
-                          + " could not be read for "
-                          + n
-                          + " members; their records from it are missing");
-              errors.add(Fhir.encode(outcome));
-            });
+    JsonObject counts = JobProgress.object(progress, "counts");
+    List<String> errors = JobProgress.sourceProblems(progress);
     Future<Void> written =
         job.kind() == ExportJobs.Kind.EXPORT
             ? vertx.executeBlocking(
                 () -> {
-                  files.errors(job.id(), errors, files(progress));
+                  files.errors(job.id(), errors, JobProgress.files(progress));
                   return null;
                 },
                 false)
             : Future.succeededFuture();
     return written
-        .compose(v -> audit.append(finishedEvent(job, size, counts, progress, now)))
+        .compose(v -> audit.append(JobEvents.finished(job, size, counts, progress, now)))
         .compose(seq -> jobs.complete(job.id(), owner, progress, now, now.plus(settings.keep())))
         .onSuccess(
             ours -> {
@@ -435,58 +343,6 @@ public final class ExportRunner {
               }
             })
         .compose(ours -> ours ? Future.<Void>succeededFuture() : cancelled(job));
-  }
-
-  /** The job's one summary event: counts by kind for the IG lead, no person named. */
-  private static AuditEvent finishedEvent(
-      ExportJobs.Job job, int size, JsonObject counts, JsonObject progress, Instant now) {
-    StringBuilder detail =
-        new StringBuilder(job.kind() == ExportJobs.Kind.EXPORT ? "cohort export" : "cohort summary")
-            .append(" of ")
-            .append(size)
-            .append(" members finished: ")
-            .append(counts.getInteger("released", 0))
-            .append(" released, ")
-            .append(counts.getInteger("leftOut.flagged", 0))
-            .append(" left out by national data opt-out or restricted record, ")
-            .append(counts.getInteger("leftOut.refused", 0))
-            .append(" refused by the policy, ")
-            .append(counts.getInteger("leftOut.not_held", 0))
-            .append(" held by no permitted source, ")
-            .append(counts.getInteger("failed", 0))
-            .append(" failed (")
-            .append(counts.getInteger("failed.flagged", 0))
-            .append(" of them with a national data opt-out or restricted record)");
-    files(progress)
-        .forEach(
-            e ->
-                detail
-                    .append("; ")
-                    .append(e.getKey())
-                    .append(" ")
-                    .append(((JsonObject) e.getValue()).getInteger("count")));
-    return jobEvent(job, AuditEvent.Outcome.PERMITTED, 200, detail.toString(), now);
-  }
-
-  /** An event about the job as a whole: its caller, no person, no records. */
-  private static AuditEvent jobEvent(
-      ExportJobs.Job job, AuditEvent.Outcome outcome, int status, String detail, Instant now) {
-    return new AuditEvent(
-        UUID.randomUUID(),
-        now,
-        job.id().toString(),
-        MemberRelease.ACTION,
-        outcome,
-        status,
-        Optional.empty(),
-        Optional.of(job.caller()),
-        Optional.empty(),
-        Optional.empty(),
-        List.of(),
-        Map.of(),
-        List.of(),
-        detail,
-        now.toEpochMilli() - job.created().toEpochMilli());
   }
 
   /** The job has ended as failed; nothing more is done in this run. */
@@ -506,7 +362,7 @@ public final class ExportRunner {
         .compose(
             v ->
                 audit.append(
-                    jobEvent(
+                    JobEvents.job(
                         job,
                         AuditEvent.Outcome.FAILED,
                         500,
@@ -523,22 +379,5 @@ public final class ExportRunner {
                 found.isEmpty() || found.get().status() == ExportJobs.Status.CANCELLED
                     ? deleteFiles(job.id())
                     : Future.succeededFuture());
-  }
-
-  static JsonObject files(JsonObject progress) {
-    return object(progress, "files");
-  }
-
-  private static JsonObject object(JsonObject parent, String key) {
-    JsonObject o = parent.getJsonObject(key);
-    if (o == null) {
-      o = new JsonObject();
-      parent.put(key, o);
-    }
-    return o;
-  }
-
-  private static void increment(JsonObject counts, String key) {
-    counts.put(key, counts.getInteger(key, 0) + 1);
   }
 }

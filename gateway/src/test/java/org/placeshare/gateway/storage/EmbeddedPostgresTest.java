@@ -63,7 +63,7 @@ class EmbeddedPostgresTest {
 
       Path data = server.dataFolder();
       if (ROOT) {
-        Path home = base.resolve(EmbeddedPostgres.folderKey(postgres));
+        Path home = base.resolve(ClusterHome.folderKey(postgres));
         assertThat(data).isEqualTo(home.resolve("data"));
         assertThat(uid(home)).isZero();
         assertThat(mode(home)).isEqualTo("rwx--x--x");
@@ -90,7 +90,7 @@ class EmbeddedPostgresTest {
   void start_asRoot_whenTheClustersFolderIsALinkPlantedInAdvance_isRefused() throws Exception {
     Path postgres = Files.createDirectories(folder.resolve("postgres"));
     Path planted = Files.createDirectories(folder.resolve("attacker"));
-    Path home = base.resolve(EmbeddedPostgres.folderKey(postgres));
+    Path home = base.resolve(ClusterHome.folderKey(postgres));
     Files.createSymbolicLink(home, planted);
     if (!ROOT) {
       assertRunsInItsOwnFolder(postgres);
@@ -109,7 +109,7 @@ class EmbeddedPostgresTest {
   @Test
   void start_asRoot_whenTheClustersFolderWasMadeByAnotherUser_isRefused() throws Exception {
     Path postgres = Files.createDirectories(folder.resolve("postgres"));
-    Path home = Files.createDirectory(base.resolve(EmbeddedPostgres.folderKey(postgres)));
+    Path home = Files.createDirectory(base.resolve(ClusterHome.folderKey(postgres)));
     Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx--x--x"));
     if (!ROOT) {
       assertRunsInItsOwnFolder(postgres);

@@ -1,0 +1,137 @@
+package org.placeshare.gateway;
+
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.util.Base64URL;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerOptions;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.placeshare.fhir.FhirRestSource;
+import org.placeshare.fhir.Pseudonyms;
+import org.placeshare.fhir.RecordSource;
+import org.placeshare.fhir.SourceAccess;
+import org.placeshare.fhir.SourceDescriptor;
+import org.placeshare.fhir.mapped.MappedSource;
+import org.placeshare.fhir.mapped.SourceMapping;
+import org.placeshare.gateway.config.GatewayConfig;
+import org.placeshare.gateway.policy.PolicyStore;
+import org.placeshare.gateway.trust.ClientStore;
+import org.placeshare.gateway.trust.CrlStore;
+import org.placeshare.policy.OdsCode;
+import org.placeshare.policy.PolicyException;
+import org.placeshare.policy.PolicyFolder;
+import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.identity.RegisteredClient;
+import org.placeshare.policy.identity.SigningKey;
+
+/**
+ * What start-up reads from files before anything connects: agreements, keys, the client registry,
+ * the revocation list, the sources and the public listener's TLS. A bad file fails start-up here,
+ * with nothing yet to close.
+ */
+record ConfiguredParts(
+    PolicyStore policy,
+    SigningKey signingKey,
+    Optional<SigningKey> consentKey,
+    Optional<Pseudonyms> pseudonyms,
+    SigningKey auditKey,
+    ClientStore clients,
+    Optional<CrlStore> crl,
+    List<RecordSource> sources,
+    HttpServerOptions serverOptions) {
+
+  /** Reads each part in turn; the first that cannot be read throws. */
+  static ConfiguredParts read(Vertx vertx, GatewayConfig config, Clock clock) {
+    PolicyStore policy = PolicyStore.load(config.agreements(), policyOptions(config), clock);
+    SigningKey signingKey = SigningKey.readPrivatePem(config.signingKey());
+    Optional<SigningKey> consentKey = config.consentKey().map(SigningKey::readPrivatePem);
+    SigningKey auditKey = config.auditKey().map(SigningKey::readPrivatePem).orElse(signingKey);
+    Optional<Pseudonyms> pseudonyms =
+        config.pseudonymKey().map(f -> new Pseudonyms(Base64URL.from(secret(f)).decode()));
+    ClientStore clients = ClientStore.load(config, ConfiguredParts::clients, clock);
+    Optional<CrlStore> crl =
+        config
+            .tls()
+            .flatMap(
+                t -> t.clientCrl().map(f -> CrlStore.load(f, t.clientCa().orElseThrow(), clock)));
+    HttpServerOptions serverOptions = Listeners.publicOptions(config);
+    List<RecordSource> sources = sources(vertx, config);
+    return new ConfiguredParts(
+        policy, signingKey, consentKey, pseudonyms, auditKey, clients, crl, sources, serverOptions);
+  }
+
+  private static PolicyFolder.Options policyOptions(GatewayConfig config) {
+    Set<OdsCode> registered =
+        config.organisations().stream().map(o -> OdsCode.of(o.code())).collect(Collectors.toSet());
+    List<ECKey> signers =
+        config.agreementSigners().stream().map(SigningKey::readPublicPem).toList();
+    return new PolicyFolder.Options(
+        Optional.of(registered), signers, config.agreementSignaturesRequired());
+  }
+
+  private static Map<String, RegisteredClient> clients(List<GatewayConfig.Client> registered) {
+    Map<String, RegisteredClient> clients = new HashMap<>();
+    for (GatewayConfig.Client c : registered) {
+      Set<PurposeOfUse> purposes =
+          c.purposes().stream().map(PurposeOfUse::of).collect(Collectors.toSet());
+      clients.put(
+          c.id(),
+          new RegisteredClient(
+              c.id(),
+              OdsCode.of(c.organisation()),
+              SigningKey.readPublicPem(c.publicKey()),
+              purposes,
+              c.roles(),
+              RegisteredClient.Status.of(c.status()).orElseThrow()));
+    }
+    return clients;
+  }
+
+  private static List<RecordSource> sources(Vertx vertx, GatewayConfig config) {
+    List<RecordSource> sources = new ArrayList<>();
+    for (GatewayConfig.Source s : config.sources()) {
+      SourceDescriptor descriptor =
+          new SourceDescriptor(
+              s.id(),
+              OdsCode.of(s.organisation()),
+              URI.create(s.baseUrl()),
+              s.deadline(),
+              s.resourceTypes());
+      SourceAccess access =
+          new SourceAccess(
+              s.bearerTokenFile().map(ConfiguredParts::secret),
+              s.trustCa(),
+              s.certificate(),
+              s.privateKey());
+      sources.add(
+          s.kind().equals(GatewayConfig.Source.MAPPED)
+              ? new MappedSource(
+                  vertx, descriptor, SourceMapping.load(s.mapping().orElseThrow()), access)
+              : new FhirRestSource(vertx, descriptor, access));
+    }
+    return sources;
+  }
+
+  /** A secret read from its own file: one line, never logged. */
+  private static String secret(Path file) {
+    try {
+      String value = Files.readString(file).strip();
+      if (value.isEmpty() || value.length() > 8192) {
+        throw new PolicyException(file + ": expected one token of at most 8192 characters");
+      }
+      return value;
+    } catch (IOException e) {
+      throw new PolicyException(file + ": cannot be read: " + e.getClass().getSimpleName(), e);
+    }
+  }
+}

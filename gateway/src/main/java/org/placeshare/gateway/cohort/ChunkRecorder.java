@@ -1,0 +1,109 @@
+package org.placeshare.gateway.cohort;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.hl7.fhir.r4.model.Resource;
+import org.placeshare.gateway.audit.AuditEvent;
+import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.observability.Metrics;
+
+/**
+ * A chunk's outcomes made final: the released members' audit events made durable first, then their
+ * records appended to the export's files (or tallied, for a summary), and every member counted in
+ * the job's progress.
+ */
+final class ChunkRecorder {
+
+  private final Vertx vertx;
+  private final AuditLog audit;
+  private final ExportFiles files;
+  private final Metrics metrics;
+  private final Clock clock;
+
+  ChunkRecorder(Vertx vertx, AuditLog audit, ExportFiles files, Metrics metrics, Clock clock) {
+    this.vertx = vertx;
+    this.audit = audit;
+    this.files = files;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  /**
+   * A member's records, once its audit event is durable, counted under the permitting agreement.
+   */
+  private void countReleased(AuditEvent event) {
+    for (AuditEvent.SourceDecision d : event.decisions()) {
+      List<String> refs = event.released().get(d.source());
+      if (refs != null && d.agreement().isPresent()) {
+        metrics.released(agreementId(d.agreement().get()), refs.size());
+      }
+    }
+  }
+
+  /** The agreement's id from its reference {@code id@version}. */
+  private static String agreementId(String reference) {
+    return reference.split("@", 2)[0];
+  }
+
+  /**
+   * The chunk's released members audited (durably, before anything is written), then written or
+   * tallied, and everything counted in {@code progress}.
+   */
+  Future<Void> record(
+      ExportJobs.Job job, List<MemberRelease.Outcome> outcomes, JsonObject progress) {
+    List<Future<Long>> appends = new ArrayList<>();
+    List<List<Resource>> released = new ArrayList<>();
+    JsonObject counts = JobProgress.object(progress, "counts");
+    JsonObject problems = JobProgress.object(progress, "sourceProblems");
+    String kind = job.kind().name().toLowerCase(Locale.ROOT);
+    // Each member's decisions were counted by the release, as the person view's are.
+    for (MemberRelease.Outcome o : outcomes) {
+      if (o instanceof MemberRelease.Released r) {
+        metrics.cohortMember(kind, "released");
+        appends.add(audit.append(r.event()));
+        released.add(r.resources());
+        JobProgress.increment(counts, "released");
+        r.problems().forEach(p -> JobProgress.increment(problems, p.split(":", 2)[0]));
+      } else if (o instanceof MemberRelease.LeftOut l) {
+        metrics.cohortMember(kind, "left-out");
+        JobProgress.increment(counts, "leftOut." + l.why().name().toLowerCase(Locale.ROOT));
+      } else if (o instanceof MemberRelease.Failed f) {
+        metrics.cohortMember(kind, "failed");
+        JobProgress.increment(counts, "failed");
+        if (f.concealed()) {
+          // For the IG lead's summary only: the manifest counts them with the failed.
+          JobProgress.increment(counts, "failed.flagged");
+        }
+        f.problems().forEach(p -> JobProgress.increment(problems, p.split(":", 2)[0]));
+      }
+    }
+    LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
+    return Future.all(appends)
+        .onSuccess(
+            v ->
+                outcomes.stream()
+                    .filter(o -> o instanceof MemberRelease.Released)
+                    .forEach(o -> countReleased(((MemberRelease.Released) o).event())))
+        .compose(
+            v ->
+                vertx.executeBlocking(
+                    () -> {
+                      if (job.kind() == ExportJobs.Kind.EXPORT) {
+                        files.append(job.id(), released, JobProgress.files(progress));
+                      } else {
+                        JsonObject tallies = JobProgress.object(progress, "tallies");
+                        released.forEach(r -> CohortSummary.tally(tallies, r, today));
+                      }
+                      return null;
+                    },
+                    false))
+        .mapEmpty();
+  }
+}

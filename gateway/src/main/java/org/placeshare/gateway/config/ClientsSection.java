@@ -1,0 +1,143 @@
+package org.placeshare.gateway.config;
+
+import static org.placeshare.gateway.config.ConfigChecks.path;
+import static org.placeshare.gateway.config.ConfigChecks.required;
+import static org.placeshare.gateway.config.ConfigChecks.unregistered;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.placeshare.gateway.config.GatewayConfig.Client;
+import org.placeshare.gateway.config.GatewayConfig.ClientsFile;
+import org.placeshare.gateway.config.GatewayConfig.ConfigException;
+import org.placeshare.gateway.config.RawConfig.RawClient;
+import org.placeshare.gateway.config.RawConfig.RawClientsFile;
+import org.placeshare.policy.identity.RegisteredClient;
+
+/**
+ * The client registry: inline in the configuration, or in a clients file reloaded while running.
+ */
+final class ClientsSection {
+
+  private ClientsSection() {}
+
+  /** One client registration, inline in the configuration or in a clients file. */
+  static Client client(List<String> problems, Path base, RawClient c) {
+    return new Client(
+        required(problems, "clients[].id", c.id()),
+        required(problems, "clients[].organisation", c.organisation()),
+        path(base, required(problems, "clients[].publicKey", c.publicKey())),
+        Set.copyOf(c.purposes() == null ? List.of() : c.purposes()),
+        roles(problems, c),
+        status(problems, c));
+  }
+
+  private static String status(List<String> problems, RawClient c) {
+    String status = c.status() == null ? Client.ACTIVE : c.status();
+    if (!status.equals(Client.ACTIVE) && !status.equals(Client.SUSPENDED)) {
+      problems.add(
+          "clients[" + c.id() + "].status: expected active or suspended, got " + c.status());
+    }
+    return status;
+  }
+
+  static void onceEach(List<String> problems, List<Client> clients) {
+    Set<String> ids = new HashSet<>();
+    for (Client c : clients) {
+      if (c.id() != null && !ids.add(c.id())) {
+        problems.add("clients[]: expected each id once, got " + c.id() + " again");
+      }
+    }
+  }
+
+  /** Reads the client registry again; see {@link GatewayConfig#reloadClients}. */
+  static List<Client> reload(ClientsFile source, Set<String> organisations) {
+    List<Client> clients =
+        source.configuration()
+            ? GatewayConfig.load(source.path()).clients()
+            : clients(source.path(), Set.of());
+    List<String> problems = new ArrayList<>();
+    for (Client c : clients) {
+      unregistered(
+          problems, organisations, "clients[" + c.id() + "].organisation", c.organisation());
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(source.path() + ":\n" + String.join("\n", problems));
+    }
+    return clients;
+  }
+
+  /** Reads a clients file: {@code clients:} and nothing else; paths relative to its folder. */
+  static List<Client> clients(Path file, Set<String> organisations) {
+    RawClientsFile raw;
+    try {
+      if (Files.size(file) > ConfigLoader.MAX_CONFIG_BYTES) {
+        throw new ConfigException(
+            file + ": expected at most " + ConfigLoader.MAX_CONFIG_BYTES + " bytes");
+      }
+      raw =
+          new ObjectMapper(new YAMLFactory())
+              .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+              .readValue(file.toFile(), RawClientsFile.class);
+    } catch (UnrecognizedPropertyException e) {
+      throw new ConfigException(file + ": unknown key '" + e.getPropertyName() + "'");
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot be read as a clients file: " + e.getMessage());
+    }
+    if (raw == null || raw.clients() == null) {
+      throw new ConfigException(file + ": expected clients: a list of client registrations");
+    }
+    Path base = file.toAbsolutePath().getParent();
+    List<String> problems = new ArrayList<>();
+    List<Client> clients = new ArrayList<>();
+    for (RawClient c : raw.clients()) {
+      if (c == null) {
+        problems.add("clients[]: expected a client registration, got nothing");
+        continue;
+      }
+      clients.add(client(problems, base, c));
+    }
+    onceEach(problems, clients);
+    for (Client c : clients) {
+      unregistered(
+          problems, organisations, "clients[" + c.id() + "].organisation", c.organisation());
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(file + ":\n" + String.join("\n", problems));
+    }
+    return clients;
+  }
+
+  /**
+   * The roles a client may vouch for. Required, with no default: a client that could name any role
+   * could name itself an IG lead.
+   */
+  private static Set<String> roles(List<String> problems, RawClient c) {
+    String key = "clients[" + c.id() + "].roles";
+    if (c.roles() == null || c.roles().isEmpty()) {
+      problems.add(
+          key
+              + ": expected the roles this client may vouch for, e.g. roles: [clinician], got"
+              + " none");
+      return Set.of();
+    }
+    Set<String> roles = new LinkedHashSet<>();
+    for (String role : c.roles()) {
+      if (!RegisteredClient.isRoleName(role)) {
+        problems.add(key + ": expected lower-case role names such as clinician, got " + role);
+      } else {
+        roles.add(role);
+      }
+    }
+    return Set.copyOf(roles);
+  }
+}
