@@ -251,12 +251,12 @@ public final class Gateway {
     return new PatientRegister(database.pool());
   }
 
-  /** For tests in this package: the database the gateway writes to. */
   /** The one release path, for tests of its rules without HTTP. */
   PersonRelease release() {
     return release;
   }
 
+  /** For tests in this package: the database the gateway writes to. */
   Database database() {
     return database;
   }
