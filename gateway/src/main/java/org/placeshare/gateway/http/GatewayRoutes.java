@@ -11,9 +11,11 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.RecordSource;
+import org.placeshare.gateway.audit.AgreementUsage;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditSearch;
 import org.placeshare.gateway.audit.AuditTree;
@@ -24,6 +26,25 @@ import org.placeshare.gateway.cohort.MemberRelease;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
+import org.placeshare.gateway.http.audit.AuditEndpoints;
+import org.placeshare.gateway.http.audit.AuditProofEndpoints;
+import org.placeshare.gateway.http.consent.ConsentEndpoints;
+import org.placeshare.gateway.http.consent.ConsentRecorder;
+import org.placeshare.gateway.http.console.Console;
+import org.placeshare.gateway.http.console.ConsoleAuditPages;
+import org.placeshare.gateway.http.console.ConsoleOversightPages;
+import org.placeshare.gateway.http.edge.FhirFailureHandler;
+import org.placeshare.gateway.http.edge.GatewayException;
+import org.placeshare.gateway.http.edge.RequestState;
+import org.placeshare.gateway.http.fhir.CohortEndpoints;
+import org.placeshare.gateway.http.fhir.Metadata;
+import org.placeshare.gateway.http.fhir.PersonViewHandler;
+import org.placeshare.gateway.http.fhir.RateLimit;
+import org.placeshare.gateway.http.oauth.Authentication;
+import org.placeshare.gateway.http.oauth.IgLead;
+import org.placeshare.gateway.http.oauth.TokenEndpoint;
+import org.placeshare.gateway.http.policy.PolicyEndpoints;
+import org.placeshare.gateway.http.trust.TrustEndpoints;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
@@ -38,9 +59,6 @@ import org.placeshare.policy.identity.SigningKey;
 
 /** The gateway's HTTP API, one line per endpoint. */
 public final class GatewayRoutes {
-
-  /** A token request is a grant type and one assertion; nothing bigger is a real one. */
-  static final int MAX_TOKEN_REQUEST_BYTES = 16 * 1024;
 
   private GatewayRoutes() {}
 
@@ -125,7 +143,7 @@ public final class GatewayRoutes {
     router.route("/oauth2/token").handler(ctx -> audited(ctx, clock, TokenEndpoint.ACTION));
     router
         .post("/oauth2/token")
-        .handler(BodyHandler.create(false).setBodyLimit(MAX_TOKEN_REQUEST_BYTES))
+        .handler(BodyHandler.create(false).setBodyLimit(TokenEndpoint.MAX_REQUEST_BYTES))
         .handler(tokenEndpoint::handle);
     // Any other method is refused through the token endpoint's door, not the bare 404 below.
     router.route("/oauth2/token").handler(ctx -> ctx.fail(405));
@@ -264,7 +282,14 @@ public final class GatewayRoutes {
     ConsoleAuditPages consoleAudit = new ConsoleAuditPages(console, consoleSearch);
     ConsoleOversightPages oversight =
         new ConsoleOversightPages(
-            console, consoleSearch, s.policy(), s.tree(), s.pool(), s.auditPublicKey(), clock);
+            console,
+            consoleSearch,
+            s.policy(),
+            s.tree(),
+            s.pool(),
+            new AgreementUsage(s.pool(), Set.of(PersonViewHandler.ACTION, MemberRelease.ACTION)),
+            s.auditPublicKey(),
+            clock);
     router.route("/console*").handler(console::headers);
     router.route("/console*").handler(console::begin);
     router.get("/console/console.css").handler(console::stylesheet);
