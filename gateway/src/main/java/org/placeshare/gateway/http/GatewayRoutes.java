@@ -36,6 +36,7 @@ import org.placeshare.gateway.http.console.ConsoleOversightPages;
 import org.placeshare.gateway.http.edge.FhirFailureHandler;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.RequestState;
+import org.placeshare.gateway.http.fhir.BulkJobEndpoints;
 import org.placeshare.gateway.http.fhir.CohortEndpoints;
 import org.placeshare.gateway.http.fhir.Metadata;
 import org.placeshare.gateway.http.fhir.PersonViewHandler;
@@ -165,11 +166,13 @@ public final class GatewayRoutes {
         .handler(rateLimit::handle)
         .handler(personView::parse)
         .handler(personView::respond);
+    Cohorts cohortStore = new Cohorts(s.pool());
+    ExportJobs exportJobs = new ExportJobs(s.pool(), s.tokens().jobCallers());
     CohortEndpoints cohorts =
         new CohortEndpoints(
             vertx,
-            new Cohorts(s.pool()),
-            new ExportJobs(s.pool(), s.tokens().jobCallers()),
+            cohortStore,
+            exportJobs,
             s.exportRunner(),
             s.memberRelease(),
             s.audit(),
@@ -202,15 +205,18 @@ public final class GatewayRoutes {
         .handler(authentication::handle)
         .handler(rateLimit::handle)
         .handler(cohorts::kickOff);
-    router.get("/fhir/bulk-status/:job").handler(authentication::handle).handler(cohorts::status);
+    BulkJobEndpoints bulkJobs =
+        new BulkJobEndpoints(
+            cohortStore, exportJobs, s.exportRunner(), s.audit(), s.publicUrl(), clock);
+    router.get("/fhir/bulk-status/:job").handler(authentication::handle).handler(bulkJobs::status);
     router
         .delete("/fhir/bulk-status/:job")
         .handler(authentication::handle)
-        .handler(cohorts::cancel);
+        .handler(bulkJobs::cancel);
     router
         .get("/fhir/bulk-files/:job/:file")
         .handler(authentication::handle)
-        .handler(cohorts::download);
+        .handler(bulkJobs::download);
     router.route("/fhir/*").handler(ctx -> ctx.fail(404, notFound()));
     router.route("/fhir/*").failureHandler(failures::handle);
 
