@@ -10,16 +10,10 @@ import java.io.StringWriter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.UUID;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
@@ -46,12 +40,7 @@ import org.placeshare.policy.NhsNumber;
  */
 public final class AuditEndpoints {
 
-  static final int DEFAULT_LIMIT = 50;
-  public static final int MAX_LIMIT = 500;
-  public static final int MAX_EXPORT = 100_000;
   static final Duration MAX_ALERT_WINDOW = Duration.ofDays(31);
-
-  private static final Set<String> OUTCOMES = Set.of("permitted", "refused", "failed", "evaluated");
 
   private final AuditSearch search;
   private final AuditLog audit;
@@ -131,7 +120,7 @@ public final class AuditEndpoints {
     AuditSearch.Filter filter;
     String format;
     try {
-      filter = filter(ctx, state);
+      filter = AuditFilters.filter(ctx, state);
       format = Optional.ofNullable(ctx.request().getParam("format")).orElse("json");
       if (!Set.of("json", "csv", "fhir").contains(format)) {
         throw StrictJson.invalid("format: expected json, csv or fhir");
@@ -153,7 +142,7 @@ public final class AuditEndpoints {
                         ctx,
                         detail,
                         "text/csv; charset=utf-8",
-                        csv(found),
+                        AuditRecordViews.csv(found),
                         "attachment; filename=\"audit-events.csv\"");
                 case "fhir" ->
                     respond(
@@ -164,7 +153,7 @@ public final class AuditEndpoints {
                         null);
                 default -> {
                   JsonArray list = new JsonArray();
-                  found.forEach(r -> list.add(json(r)));
+                  found.forEach(r -> list.add(AuditRecordViews.json(r)));
                   JsonObject page = new JsonObject().put("events", list);
                   if (found.size() == filter.limit()) {
                     page.put("next", found.get(found.size() - 1).leafIndex());
@@ -185,7 +174,7 @@ public final class AuditEndpoints {
       return;
     }
     AuditSearch.Filter filter =
-        AuditSearch.Filter.patient(state.patient.toString(), "permitted", MAX_EXPORT);
+        AuditSearch.Filter.patient(state.patient.toString(), "permitted", AuditFilters.MAX_EXPORT);
     search
         .events(filter)
         .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
@@ -203,8 +192,8 @@ public final class AuditEndpoints {
                         .put("organisation", r.organisation())
                         .put("role", r.userRole())
                         .put("purpose", r.purpose())
-                        .put("agreements", new JsonArray(agreements(r)))
-                        .put("dataCategories", new JsonArray(categories(released)))
+                        .put("agreements", new JsonArray(AuditRecordViews.agreements(r)))
+                        .put("dataCategories", new JsonArray(AuditRecordViews.categories(released)))
                         .put("emergency", r.emergency()));
               }
               respond(
@@ -221,12 +210,12 @@ public final class AuditEndpoints {
 
   public void awaitingReview(RoutingContext ctx) {
     search
-        .awaitingReview(MAX_LIMIT)
+        .awaitingReview(AuditFilters.MAX_LIMIT)
         .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
         .onSuccess(
             found -> {
               JsonArray list = new JsonArray();
-              found.forEach(r -> list.add(json(r)));
+              found.forEach(r -> list.add(AuditRecordViews.json(r)));
               respond(
                   ctx,
                   "emergency review queue: " + found.size() + " awaiting review",
@@ -337,8 +326,8 @@ public final class AuditEndpoints {
     Instant to;
     Instant from;
     try {
-      to = instant(ctx, "to").orElse(clock.instant());
-      from = instant(ctx, "from").orElse(to.minus(Duration.ofDays(7)));
+      to = AuditFilters.instant(ctx, "to").orElse(clock.instant());
+      from = AuditFilters.instant(ctx, "from").orElse(to.minus(Duration.ofDays(7)));
       if (!from.isBefore(to) || Duration.between(from, to).compareTo(MAX_ALERT_WINDOW) > 0) {
         throw StrictJson.invalid("from, to: expected from before to, at most 31 days apart");
       }
@@ -346,7 +335,7 @@ public final class AuditEndpoints {
       ctx.fail(400, e);
       return;
     }
-    AuditSearch.Filter window = AuditSearch.Filter.window(from, to, MAX_EXPORT);
+    AuditSearch.Filter window = AuditSearch.Filter.window(from, to, AuditFilters.MAX_EXPORT);
     search
         .events(window)
         .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
@@ -413,200 +402,5 @@ public final class AuditEndpoints {
               }
               response.end(body);
             });
-  }
-
-  private static AuditSearch.Filter filter(RoutingContext ctx, RequestState state) {
-    return filter(ctx, state, DEFAULT_LIMIT);
-  }
-
-  /** The search filter from a request's parameters; a bad value is a GatewayException. */
-  public static AuditSearch.Filter filter(
-      RoutingContext ctx, RequestState state, int defaultLimit) {
-    Optional<String> patient = param(ctx, "patient");
-    if (patient.isPresent()) {
-      try {
-        state.patient = NhsNumber.parse(patient.get());
-        patient = Optional.of(state.patient.toString());
-      } catch (InvalidNhsNumberException e) {
-        throw new GatewayException(IssueType.VALUE, "patient: " + e.getMessage());
-      }
-    }
-    Optional<String> outcome = param(ctx, "decision");
-    if (outcome.isPresent() && !OUTCOMES.contains(outcome.get())) {
-      throw StrictJson.invalid("decision: expected permitted, refused, failed or evaluated");
-    }
-    Optional<Boolean> emergency =
-        param(ctx, "emergency")
-            .filter(v -> !v.isEmpty())
-            .map(
-                v -> {
-                  if (!v.equals("true") && !v.equals("false")) {
-                    throw StrictJson.invalid("emergency: expected true or false");
-                  }
-                  return Boolean.valueOf(v);
-                });
-    int limit = (int) number(ctx, "limit").orElse(defaultLimit);
-    if (limit < 1 || limit > MAX_LIMIT) {
-      throw StrictJson.invalid("limit: expected 1 to " + MAX_LIMIT);
-    }
-    return new AuditSearch.Filter(
-        patient,
-        param(ctx, "action"),
-        param(ctx, "request"),
-        param(ctx, "organisation"),
-        param(ctx, "user"),
-        param(ctx, "agreement"),
-        param(ctx, "purpose"),
-        outcome,
-        emergency,
-        instant(ctx, "from"),
-        instant(ctx, "to"),
-        number(ctx, "before").stream().boxed().findFirst(),
-        limit);
-  }
-
-  /** A filter value: 1 to 128 plain characters; anything else is refused, never searched for. */
-  private static Optional<String> param(RoutingContext ctx, String name) {
-    String value = ctx.request().getParam(name);
-    if (value == null || value.isEmpty()) {
-      return Optional.empty();
-    }
-    if (!value.matches("[A-Za-z0-9 ._@:-]{1,128}")) {
-      throw StrictJson.invalid(name + ": expected 1 to 128 letters, digits, spaces or ._@:-");
-    }
-    return Optional.of(value);
-  }
-
-  private static OptionalLong number(RoutingContext ctx, String name) {
-    String value = ctx.request().getParam(name);
-    if (value == null || value.isEmpty()) {
-      return OptionalLong.empty();
-    }
-    try {
-      return OptionalLong.of(Long.parseLong(value));
-    } catch (NumberFormatException e) {
-      throw StrictJson.invalid(name + ": expected a whole number");
-    }
-  }
-
-  private static Optional<Instant> instant(RoutingContext ctx, String name) {
-    String value = ctx.request().getParam(name);
-    if (value == null || value.isEmpty()) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(OffsetDateTime.parse(value).toInstant());
-    } catch (DateTimeParseException e) {
-      throw StrictJson.invalid(name + ": expected an instant such as 2026-11-22T10:00:00Z");
-    }
-  }
-
-  static JsonObject json(AuditRecord r) {
-    return new JsonObject()
-        .put("index", r.leafIndex())
-        .put("eventId", r.eventId())
-        .put("recordedAt", r.recordedAt().toString())
-        .put("requestId", r.requestId())
-        .put("action", r.action())
-        .put("outcome", r.outcome())
-        .put("httpStatus", r.httpStatus())
-        .put("patient", r.nhsNumber())
-        .put("organisation", r.organisation())
-        .put("client", r.clientId())
-        .put("user", r.userId())
-        .put("role", r.userRole())
-        .put("purpose", r.purpose())
-        .put("emergency", r.emergency())
-        .put("detail", r.detail());
-  }
-
-  public static List<String> agreements(AuditRecord r) {
-    Set<String> out = new LinkedHashSet<>();
-    for (Object d : r.detail().getJsonArray("decisions", new JsonArray())) {
-      if (d instanceof JsonObject decision && decision.getString("agreement") != null) {
-        out.add(decision.getString("agreement"));
-      }
-    }
-    return new ArrayList<>(out);
-  }
-
-  public static List<String> categories(JsonObject released) {
-    Set<String> types = new TreeSet<>();
-    for (String source : released.fieldNames()) {
-      for (Object ref : released.getJsonArray(source)) {
-        String s = String.valueOf(ref);
-        types.add(s.contains("/") ? s.substring(0, s.indexOf('/')) : s);
-      }
-    }
-    return new ArrayList<>(types);
-  }
-
-  static final List<String> CSV_COLUMNS =
-      List.of(
-          "index",
-          "recordedAt",
-          "action",
-          "outcome",
-          "httpStatus",
-          "nhsNumber",
-          "organisation",
-          "client",
-          "user",
-          "role",
-          "purpose",
-          "emergency",
-          "agreements",
-          "refusals",
-          "releasedCount",
-          "emergencyReason",
-          "detail");
-
-  public static String csv(List<AuditRecord> records) {
-    StringBuilder out = new StringBuilder(String.join(",", CSV_COLUMNS)).append("\r\n");
-    for (AuditRecord r : records) {
-      Set<String> refusals = new TreeSet<>();
-      for (Object d : r.detail().getJsonArray("decisions", new JsonArray())) {
-        if (d instanceof JsonObject decision) {
-          decision
-              .getJsonArray("refusals", new JsonArray())
-              .forEach(x -> refusals.add(String.valueOf(x)));
-        }
-      }
-      List<Object> cells =
-          List.of(
-              r.leafIndex(),
-              r.recordedAt().toString(),
-              r.action(),
-              r.outcome(),
-              r.httpStatus(),
-              String.valueOf(r.nhsNumber()),
-              String.valueOf(r.organisation()),
-              String.valueOf(r.clientId()),
-              String.valueOf(r.userId()),
-              String.valueOf(r.userRole()),
-              String.valueOf(r.purpose()),
-              r.emergency(),
-              String.join(";", agreements(r)),
-              String.join(";", refusals),
-              r.detail().getInteger("releasedCount", 0),
-              String.valueOf(r.detail().getString("emergencyReason", "")),
-              String.valueOf(r.detail().getString("detail", "")));
-      List<String> escaped = new ArrayList<>();
-      cells.forEach(c -> escaped.add(cell(c.toString().equals("null") ? "" : c.toString())));
-      out.append(String.join(",", escaped)).append("\r\n");
-    }
-    return out.toString();
-  }
-
-  /**
-   * One CSV cell, quoted; a leading = + - @ is defused so a spreadsheet never runs it as a formula
-   * (a stated reason is free text from a caller).
-   */
-  static String cell(String value) {
-    String v = value;
-    if (!v.isEmpty() && "=+-@\t\r".indexOf(v.charAt(0)) >= 0) {
-      v = "'" + v;
-    }
-    return "\"" + v.replace("\"", "\"\"") + "\"";
   }
 }

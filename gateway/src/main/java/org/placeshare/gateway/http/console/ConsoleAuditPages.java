@@ -13,7 +13,8 @@ import java.util.UUID;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.gateway.audit.AuditRecord;
 import org.placeshare.gateway.audit.AuditSearch;
-import org.placeshare.gateway.http.audit.AuditEndpoints;
+import org.placeshare.gateway.http.audit.AuditFilters;
+import org.placeshare.gateway.http.audit.AuditRecordViews;
 import org.placeshare.gateway.http.audit.BreakGlassReviews;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.GatewayException;
@@ -55,7 +56,7 @@ public final class ConsoleAuditPages {
   public void search(RoutingContext ctx) {
     AuditSearch.Filter filter;
     try {
-      filter = AuditEndpoints.filter(ctx, RequestState.get(ctx), PAGE);
+      filter = AuditFilters.filter(ctx, RequestState.get(ctx), PAGE);
     } catch (GatewayException e) {
       console.show(
           ctx,
@@ -128,7 +129,7 @@ public final class ConsoleAuditPages {
   public void csv(RoutingContext ctx) {
     AuditSearch.Filter filter;
     try {
-      filter = AuditEndpoints.filter(ctx, RequestState.get(ctx), AuditEndpoints.MAX_LIMIT);
+      filter = AuditFilters.filter(ctx, RequestState.get(ctx), AuditFilters.MAX_LIMIT);
     } catch (GatewayException e) {
       ctx.fail(400, e);
       return;
@@ -148,7 +149,7 @@ public final class ConsoleAuditPages {
                                   "Content-Disposition",
                                   "attachment; filename=\"audit-events.csv\"");
                           Console.send(
-                              ctx, 200, "text/csv; charset=utf-8", AuditEndpoints.csv(found));
+                              ctx, 200, "text/csv; charset=utf-8", AuditRecordViews.csv(found));
                         }));
   }
 
@@ -274,7 +275,7 @@ public final class ConsoleAuditPages {
     RequestState.get(ctx).patient = patient;
     search
         .events(
-            AuditSearch.Filter.patient(patient.toString(), "permitted", AuditEndpoints.MAX_EXPORT))
+            AuditSearch.Filter.patient(patient.toString(), "permitted", AuditFilters.MAX_EXPORT))
         .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
         .onSuccess(
             found -> {
@@ -289,10 +290,10 @@ public final class ConsoleAuditPages {
                         r.organisation(),
                         r.userRole(),
                         r.purpose(),
-                        String.join(", ", AuditEndpoints.agreements(r)),
+                        String.join(", ", AuditRecordViews.agreements(r)),
                         String.join(
                             ", ",
-                            AuditEndpoints.categories(
+                            AuditRecordViews.categories(
                                 r.detail().getJsonObject("released", new JsonObject()))),
                         r.emergency() ? "yes" : "no"));
               }

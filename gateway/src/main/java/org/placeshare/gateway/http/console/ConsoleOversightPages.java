@@ -25,7 +25,7 @@ import org.placeshare.gateway.audit.AuditSearch;
 import org.placeshare.gateway.audit.AuditTree;
 import org.placeshare.gateway.audit.AuditVerifier;
 import org.placeshare.gateway.audit.Checkpoint;
-import org.placeshare.gateway.http.audit.AuditEndpoints;
+import org.placeshare.gateway.http.audit.AuditFilters;
 import org.placeshare.gateway.http.audit.BreakGlassReviews;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.GatewayException;
@@ -77,7 +77,7 @@ public final class ConsoleOversightPages {
   public void reviews(RoutingContext ctx) {
     ConsoleSessions.Session session = Console.session(ctx, "reviews");
     search
-        .awaitingReview(AuditEndpoints.MAX_LIMIT)
+        .awaitingReview(AuditFilters.MAX_LIMIT)
         .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
         .onSuccess(
             found -> {
@@ -150,7 +150,7 @@ public final class ConsoleOversightPages {
   public void alerts(RoutingContext ctx) {
     Instant to = clock.instant();
     search
-        .events(AuditSearch.Filter.window(to.minus(ALERT_WINDOW), to, AuditEndpoints.MAX_EXPORT))
+        .events(AuditSearch.Filter.window(to.minus(ALERT_WINDOW), to, AuditFilters.MAX_EXPORT))
         .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
         .onSuccess(
             found -> {
