@@ -3,6 +3,7 @@ package org.placeshare.gateway.http;
 import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.placeshare.gateway.http.edge.Outcomes;
 import org.placeshare.gateway.observability.Metrics;
 
 /**

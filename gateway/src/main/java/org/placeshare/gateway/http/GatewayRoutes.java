@@ -11,9 +11,11 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.RecordSource;
+import org.placeshare.gateway.audit.AgreementUsage;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditSearch;
 import org.placeshare.gateway.audit.AuditTree;
@@ -24,6 +26,26 @@ import org.placeshare.gateway.cohort.MemberRelease;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
+import org.placeshare.gateway.http.audit.AuditEndpoints;
+import org.placeshare.gateway.http.audit.AuditProofEndpoints;
+import org.placeshare.gateway.http.consent.ConsentEndpoints;
+import org.placeshare.gateway.http.consent.ConsentRecorder;
+import org.placeshare.gateway.http.console.Console;
+import org.placeshare.gateway.http.console.ConsoleAuditPages;
+import org.placeshare.gateway.http.console.ConsoleOversightPages;
+import org.placeshare.gateway.http.edge.FhirFailureHandler;
+import org.placeshare.gateway.http.edge.GatewayException;
+import org.placeshare.gateway.http.edge.RequestState;
+import org.placeshare.gateway.http.fhir.BulkJobEndpoints;
+import org.placeshare.gateway.http.fhir.CohortEndpoints;
+import org.placeshare.gateway.http.fhir.Metadata;
+import org.placeshare.gateway.http.fhir.PersonViewHandler;
+import org.placeshare.gateway.http.fhir.RateLimit;
+import org.placeshare.gateway.http.oauth.Authentication;
+import org.placeshare.gateway.http.oauth.IgLead;
+import org.placeshare.gateway.http.oauth.TokenEndpoint;
+import org.placeshare.gateway.http.policy.PolicyEndpoints;
+import org.placeshare.gateway.http.trust.TrustEndpoints;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
@@ -38,9 +60,6 @@ import org.placeshare.policy.identity.SigningKey;
 
 /** The gateway's HTTP API, one line per endpoint. */
 public final class GatewayRoutes {
-
-  /** A token request is a grant type and one assertion; nothing bigger is a real one. */
-  static final int MAX_TOKEN_REQUEST_BYTES = 16 * 1024;
 
   private GatewayRoutes() {}
 
@@ -125,7 +144,7 @@ public final class GatewayRoutes {
     router.route("/oauth2/token").handler(ctx -> audited(ctx, clock, TokenEndpoint.ACTION));
     router
         .post("/oauth2/token")
-        .handler(BodyHandler.create(false).setBodyLimit(MAX_TOKEN_REQUEST_BYTES))
+        .handler(BodyHandler.create(false).setBodyLimit(TokenEndpoint.MAX_REQUEST_BYTES))
         .handler(tokenEndpoint::handle);
     // Any other method is refused through the token endpoint's door, not the bare 404 below.
     router.route("/oauth2/token").handler(ctx -> ctx.fail(405));
@@ -147,11 +166,13 @@ public final class GatewayRoutes {
         .handler(rateLimit::handle)
         .handler(personView::parse)
         .handler(personView::respond);
+    Cohorts cohortStore = new Cohorts(s.pool());
+    ExportJobs exportJobs = new ExportJobs(s.pool(), s.tokens().jobCallers());
     CohortEndpoints cohorts =
         new CohortEndpoints(
             vertx,
-            new Cohorts(s.pool()),
-            new ExportJobs(s.pool(), s.tokens().jobCallers()),
+            cohortStore,
+            exportJobs,
             s.exportRunner(),
             s.memberRelease(),
             s.audit(),
@@ -184,15 +205,18 @@ public final class GatewayRoutes {
         .handler(authentication::handle)
         .handler(rateLimit::handle)
         .handler(cohorts::kickOff);
-    router.get("/fhir/bulk-status/:job").handler(authentication::handle).handler(cohorts::status);
+    BulkJobEndpoints bulkJobs =
+        new BulkJobEndpoints(
+            cohortStore, exportJobs, s.exportRunner(), s.audit(), s.publicUrl(), clock);
+    router.get("/fhir/bulk-status/:job").handler(authentication::handle).handler(bulkJobs::status);
     router
         .delete("/fhir/bulk-status/:job")
         .handler(authentication::handle)
-        .handler(cohorts::cancel);
+        .handler(bulkJobs::cancel);
     router
         .get("/fhir/bulk-files/:job/:file")
         .handler(authentication::handle)
-        .handler(cohorts::download);
+        .handler(bulkJobs::download);
     router.route("/fhir/*").handler(ctx -> ctx.fail(404, notFound()));
     router.route("/fhir/*").failureHandler(failures::handle);
 
@@ -264,7 +288,14 @@ public final class GatewayRoutes {
     ConsoleAuditPages consoleAudit = new ConsoleAuditPages(console, consoleSearch);
     ConsoleOversightPages oversight =
         new ConsoleOversightPages(
-            console, consoleSearch, s.policy(), s.tree(), s.pool(), s.auditPublicKey(), clock);
+            console,
+            consoleSearch,
+            s.policy(),
+            s.tree(),
+            s.pool(),
+            new AgreementUsage(s.pool(), Set.of(PersonViewHandler.ACTION, MemberRelease.ACTION)),
+            s.auditPublicKey(),
+            clock);
     router.route("/console*").handler(console::headers);
     router.route("/console*").handler(console::begin);
     router.get("/console/console.css").handler(console::stylesheet);

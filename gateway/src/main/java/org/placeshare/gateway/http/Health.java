@@ -5,6 +5,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import java.util.List;
 import org.placeshare.fhir.RecordSource;
+import org.placeshare.gateway.http.edge.StrictJson;
 import org.placeshare.gateway.policy.PolicyStore;
 
 /**

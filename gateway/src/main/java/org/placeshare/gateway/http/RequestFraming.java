@@ -41,6 +41,8 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.http.edge.AuditUnavailable;
+import org.placeshare.gateway.http.edge.Outcomes;
 
 /**
  * How an HTTP/1.1 request's body is delimited, checked before any route sees the request (RFC 9112

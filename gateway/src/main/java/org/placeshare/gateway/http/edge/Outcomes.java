@@ -1,0 +1,41 @@
+package org.placeshare.gateway.http.edge;
+
+import io.vertx.core.http.HttpServerResponse;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.placeshare.fhir.Fhir;
+
+/** Writes FHIR responses with the headers every one of them carries. */
+public final class Outcomes {
+
+  private Outcomes() {}
+
+  public static void send(HttpServerResponse response, int status, IssueType code, String message) {
+    sendFhir(response.setStatusCode(status), Fhir.encode(of(status, code, message)));
+  }
+
+  /** One issue: fatal for a 5xx status, an error otherwise. */
+  public static OperationOutcome of(int status, IssueType code, String message) {
+    OperationOutcome outcome = new OperationOutcome();
+    outcome
+        .addIssue()
+        .setSeverity(
+            status >= 500
+                ? OperationOutcome.IssueSeverity.FATAL
+                : OperationOutcome.IssueSeverity.ERROR)
+        .setCode(code)
+        .setDiagnostics(message);
+    return outcome;
+  }
+
+  public static void sendFhir(HttpServerResponse response, String json) {
+    noStore(response).putHeader("Content-Type", Fhir.JSON + "; charset=utf-8").end(json);
+  }
+
+  /** Personal data must never sit in a shared or browser cache. */
+  public static HttpServerResponse noStore(HttpServerResponse response) {
+    return response
+        .putHeader("Cache-Control", "no-store")
+        .putHeader("X-Content-Type-Options", "nosniff");
+  }
+}

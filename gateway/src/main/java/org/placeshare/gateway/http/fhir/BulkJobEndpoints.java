@@ -1,0 +1,243 @@
+package org.placeshare.gateway.http.fhir;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.cohort.CohortSummary;
+import org.placeshare.gateway.cohort.Cohorts;
+import org.placeshare.gateway.cohort.ExportJobs;
+import org.placeshare.gateway.cohort.ExportRunner;
+import org.placeshare.gateway.http.edge.GatewayException;
+import org.placeshare.gateway.http.edge.Outcomes;
+import org.placeshare.gateway.http.edge.RequestState;
+import org.placeshare.policy.identity.Caller;
+
+/**
+ * The bulk jobs of the FHIR Bulk Data pattern, once started from a cohort: the status URL answers
+ * 202 with {@code X-Progress} until the job is done, then the manifest (or the figures); files are
+ * fetched with the same client's token; DELETE on the status URL cancels. Every call is audited.
+ */
+public final class BulkJobEndpoints {
+
+  private final Cohorts cohorts;
+  private final ExportJobs jobs;
+  private final ExportRunner runner;
+  private final CohortCalls calls;
+  private final String publicUrl;
+  private final Clock clock;
+
+  public BulkJobEndpoints(
+      Cohorts cohorts,
+      ExportJobs jobs,
+      ExportRunner runner,
+      AuditLog audit,
+      String publicUrl,
+      Clock clock) {
+    this.cohorts = cohorts;
+    this.jobs = jobs;
+    this.runner = runner;
+    this.calls = new CohortCalls(audit, clock);
+    this.publicUrl = publicUrl;
+    this.clock = clock;
+  }
+
+  // --- GET and DELETE /fhir/bulk-status/{job} ---
+
+  public void status(RoutingContext ctx) {
+    RequestState state = RequestState.get(ctx);
+    state.action = "cohort-job-status";
+    withJob(
+        ctx,
+        state,
+        job ->
+            cohorts
+                .find(job.cohort(), job.caller().organisation())
+                .onFailure(e -> ctx.fail(503, CohortCalls.storageUnavailable(e)))
+                .onSuccess(
+                    cohort -> {
+                      int size = cohort.map(Cohorts.Cohort::members).orElse(0);
+                      switch (job.status()) {
+                        case QUEUED, RUNNING ->
+                            calls.audited(
+                                ctx,
+                                state,
+                                202,
+                                "job " + job.id() + " in progress",
+                                () ->
+                                    Outcomes.noStore(ctx.response())
+                                        .setStatusCode(202)
+                                        .putHeader(
+                                            "X-Progress",
+                                            job.position() + " of " + size + " members done")
+                                        .putHeader("Retry-After", "2")
+                                        .end());
+                        case COMPLETE ->
+                            calls.audited(
+                                ctx,
+                                state,
+                                200,
+                                "job " + job.id() + " complete",
+                                () ->
+                                    Outcomes.noStore(ctx.response())
+                                        .setStatusCode(200)
+                                        .putHeader("Content-Type", "application/json")
+                                        .end(
+                                            (job.kind() == ExportJobs.Kind.EXPORT
+                                                    ? manifest(job, size)
+                                                    : summary(job))
+                                                .encodePrettily()));
+                        case FAILED ->
+                            ctx.fail(
+                                500,
+                                new GatewayException(
+                                    IssueType.EXCEPTION,
+                                    "the job failed: " + job.error().orElse("no reason kept")));
+                        default -> ctx.fail(404, CohortCalls.noSuchJob());
+                      }
+                    }));
+  }
+
+  public void cancel(RoutingContext ctx) {
+    RequestState state = RequestState.get(ctx);
+    state.action = "cohort-job-cancel";
+    withJob(
+        ctx,
+        state,
+        job ->
+            jobs.cancel(job.id(), clock.instant())
+                .compose(v -> runner.deleteFiles(job.id()))
+                .onFailure(e -> ctx.fail(503, CohortCalls.storageUnavailable(e)))
+                .onSuccess(
+                    v ->
+                        calls.audited(
+                            ctx,
+                            state,
+                            202,
+                            "job " + job.id() + " cancelled; its files deleted",
+                            () -> Outcomes.noStore(ctx.response()).setStatusCode(202).end())));
+  }
+
+  private JsonObject manifest(ExportJobs.Job job, int size) {
+    JsonObject progress = job.progress();
+    JsonObject files = progress.getJsonObject("files", new JsonObject());
+    JsonArray output = new JsonArray();
+    JsonArray errors = new JsonArray();
+    for (String type : files.fieldNames().stream().sorted().toList()) {
+      JsonObject entry =
+          new JsonObject()
+              .put("type", type)
+              .put("url", publicUrl + "/fhir/bulk-files/" + job.id() + "/" + type + ".ndjson")
+              .put("count", files.getJsonObject(type).getInteger("count"));
+      (type.equals("OperationOutcome") ? errors : output).add(entry);
+    }
+    JsonObject counts = progress.getJsonObject("counts", new JsonObject());
+    int leftOut =
+        counts.getInteger("leftOut.flagged", 0)
+            + counts.getInteger("leftOut.refused", 0)
+            + counts.getInteger("leftOut.not_held", 0);
+    return new JsonObject()
+        .put("transactionTime", job.created().toString())
+        .put("request", job.request())
+        .put("requiresAccessToken", true)
+        .put("output", output)
+        .put("error", errors)
+        .put(
+            "extension",
+            new JsonObject()
+                .put(
+                    COUNTS_EXTENSION,
+                    new JsonObject()
+                        .put("members", size)
+                        .put("included", counts.getInteger("released", 0))
+                        .put("leftOut", leftOut)
+                        .put("failed", counts.getInteger("failed", 0))));
+  }
+
+  /** Where the manifest says how many members were included and left out (never who). */
+  static final String COUNTS_EXTENSION =
+      "https://placeshare.example/fhir/StructureDefinition/cohort-counts";
+
+  private JsonObject summary(ExportJobs.Job job) {
+    return CohortSummary.publish(
+            job.progress().getJsonObject("tallies", new JsonObject()),
+            runner.settings().suppressBelow())
+        .put("transactionTime", job.created().toString())
+        .put("request", job.request());
+  }
+
+  // --- GET /fhir/bulk-files/{job}/{Type}.ndjson ---
+
+  public void download(RoutingContext ctx) {
+    RequestState state = RequestState.get(ctx);
+    state.action = "cohort-export-download";
+    String name = ctx.pathParam("file");
+    withJob(
+        ctx,
+        state,
+        job -> {
+          Optional<Path> file =
+              job.status() == ExportJobs.Status.COMPLETE && name.endsWith(".ndjson")
+                  ? runner.file(job.id(), name.substring(0, name.length() - ".ndjson".length()))
+                  : Optional.empty();
+          if (file.isEmpty()) {
+            ctx.fail(404, new GatewayException(IssueType.NOTFOUND, "no such file in this export"));
+            return;
+          }
+          // Records leave here: the download is audited before a byte is sent.
+          calls.audited(
+              ctx,
+              state,
+              200,
+              "file " + name + " of export " + job.id() + " downloaded",
+              () ->
+                  Outcomes.noStore(ctx.response())
+                      .putHeader("Content-Type", "application/fhir+ndjson")
+                      .sendFile(file.get().toString()));
+        });
+  }
+
+  /**
+   * The job, if it is this client's and was started for this purpose: to any other client, or to a
+   * token of this client for another purpose, no such job exists.
+   */
+  private void withJob(RoutingContext ctx, RequestState state, Consumer<ExportJobs.Job> then) {
+    Optional<UUID> id = CohortCalls.uuid(ctx.pathParam("job"));
+    if (id.isEmpty()) {
+      ctx.fail(404, CohortCalls.noSuchJob());
+      return;
+    }
+    Caller caller = state.caller;
+    jobs.find(id.get())
+        .onFailure(e -> ctx.fail(503, CohortCalls.storageUnavailable(e)))
+        .onSuccess(
+            job -> {
+              if (job.isEmpty()
+                  || job.get().status() == ExportJobs.Status.CANCELLED
+                  || !job.get().caller().clientId().equals(caller.clientId())
+                  || !job.get().caller().organisation().equals(caller.organisation())) {
+                ctx.fail(404, CohortCalls.noSuchJob());
+              } else if (!job.get().caller().purpose().equals(caller.purpose())) {
+                // Owned by the purpose it was started under too: records released for planning
+                // are not for a token of the same client asking for another purpose.
+                ctx.fail(
+                    404,
+                    new GatewayException(
+                        IssueType.NOTFOUND,
+                        CohortCalls.noSuchJob().getMessage(),
+                        "job started for purpose "
+                            + job.get().caller().purpose()
+                            + ", asked for with "
+                            + caller.purpose()));
+              } else {
+                then.accept(job.get());
+              }
+            });
+  }
+}

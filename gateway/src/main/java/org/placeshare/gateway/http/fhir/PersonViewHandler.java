@@ -1,0 +1,283 @@
+package org.placeshare.gateway.http.fhir;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.placeshare.fhir.Fhir;
+import org.placeshare.gateway.audit.AuditEvent;
+import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.http.edge.AuditUnavailable;
+import org.placeshare.gateway.http.edge.GatewayException;
+import org.placeshare.gateway.http.edge.Outcomes;
+import org.placeshare.gateway.http.edge.RequestState;
+import org.placeshare.gateway.http.edge.StrictJson;
+import org.placeshare.gateway.observability.Metrics;
+import org.placeshare.gateway.release.PersonRelease;
+import org.placeshare.gateway.release.ReleaseOptions;
+import org.placeshare.gateway.release.ReleaseOutcome;
+import org.placeshare.gateway.release.ReleaseUnavailable;
+import org.placeshare.policy.FhirResourceTypes;
+import org.placeshare.policy.InvalidNhsNumberException;
+import org.placeshare.policy.NhsNumber;
+
+/**
+ * {@code GET /fhir/Patient/{nhsNumber}/$everything} and {@code $data-quality}: the HTTP side of the
+ * request path. Parses the request (step 2), hands it to the {@link PersonRelease} (steps 3 to 5
+ * and the audit event's content), then times the answer (the decoy delay), makes the event durable
+ * (step 6) and responds (step 7), or fails through the one door.
+ */
+public final class PersonViewHandler {
+
+  public static final String ACTION = "read-person-view";
+  static final String DATA_QUALITY_ACTION = "data-quality";
+  static final String EVERYTHING = "$everything";
+  static final String DATA_QUALITY = "$data-quality";
+  static final String EMERGENCY_HEADER = "X-Emergency-Reason";
+  static final String RELATIONSHIP_HEADER = "X-Relationship-Reason";
+  static final String CONSENT_HEADER = "X-Consent-Token";
+
+  /** The one answer for "nobody here", whether nobody is there or a flag hides them. */
+  private static final String NOT_THERE = "no permitted source holds this person";
+
+  /** The one answer for a refusal, whichever agreement refused and why (the audit says). */
+  private static final String REFUSED = "no data-sharing agreement permits this request";
+
+  private final Vertx vertx;
+  private final PersonRelease release;
+  private final AuditLog audit;
+  private final Metrics metrics;
+  private final DecoyDelay decoy = new DecoyDelay();
+
+  public PersonViewHandler(Vertx vertx, PersonRelease release, AuditLog audit, Metrics metrics) {
+    this.vertx = vertx;
+    this.release = release;
+    this.audit = audit;
+    this.metrics = metrics;
+  }
+
+  public void parse(RoutingContext ctx) {
+    String operation = ctx.pathParam("operation");
+    if (!EVERYTHING.equals(operation) && !DATA_QUALITY.equals(operation)) {
+      ctx.fail(
+          404,
+          new GatewayException(
+              IssueType.NOTSUPPORTED, "only $everything and $data-quality are served on Patient"));
+      return;
+    }
+    RequestState state = RequestState.get(ctx);
+    state.action = EVERYTHING.equals(operation) ? ACTION : DATA_QUALITY_ACTION;
+    try {
+      state.patient = NhsNumber.parse(ctx.pathParam("nhsNumber"));
+      state.emergencyReason = statedReason(ctx, EMERGENCY_HEADER);
+      state.relationshipClaim = statedReason(ctx, RELATIONSHIP_HEADER);
+      state.consentToken = ctx.request().getHeader(CONSENT_HEADER);
+      state.types = types(ctx.request().getParam("_type"));
+      state.since = since(ctx.request().getParam("_since"));
+    } catch (InvalidNhsNumberException e) {
+      ctx.fail(400, new GatewayException(IssueType.VALUE, e.getMessage()));
+      return;
+    } catch (GatewayException e) {
+      ctx.fail(400, e);
+      return;
+    }
+    ctx.next();
+  }
+
+  /** {@code _type=Condition,Encounter}: FHIR R4 resource types, at most 50. */
+  static Set<String> types(String param) {
+    if (param == null) {
+      return null;
+    }
+    Set<String> types = new LinkedHashSet<>();
+    for (String type : param.split(",", -1)) {
+      String t = type.strip();
+      if (!FhirResourceTypes.R4.contains(t)) {
+        throw new GatewayException(
+            IssueType.VALUE, "_type: expected FHIR R4 resource types separated by commas");
+      }
+      types.add(t);
+    }
+    if (types.size() > 50) {
+      throw new GatewayException(IssueType.VALUE, "_type: expected at most 50 types");
+    }
+    return types;
+  }
+
+  /** {@code _since}: a FHIR instant with a time zone, such as 2026-11-01T00:00:00Z. */
+  static Instant since(String param) {
+    if (param == null) {
+      return null;
+    }
+    try {
+      return OffsetDateTime.parse(param).toInstant();
+    } catch (DateTimeParseException e) {
+      throw new GatewayException(
+          IssueType.VALUE, "_since: expected an instant such as 2026-11-01T00:00:00Z");
+    }
+  }
+
+  /** A reason stated in a header for the IG reviewer: a sentence, not a document. */
+  private static String statedReason(RoutingContext ctx, String header) {
+    String reason = ctx.request().getHeader(header);
+    if (reason == null) {
+      return null;
+    }
+    reason = reason.strip();
+    if (reason.isEmpty() || reason.length() > StrictJson.MAX_STATED_REASON) {
+      throw new GatewayException(
+          IssueType.INVALID,
+          header + " must state a reason of 1 to " + StrictJson.MAX_STATED_REASON + " characters");
+    }
+    return reason;
+  }
+
+  public void respond(RoutingContext ctx) {
+    RequestState state = RequestState.get(ctx);
+    ReleaseOptions options =
+        new ReleaseOptions(
+            Optional.ofNullable(state.emergencyReason),
+            Optional.ofNullable(state.relationshipClaim),
+            Optional.ofNullable(state.consentToken),
+            Optional.ofNullable(state.types),
+            Optional.ofNullable(state.since),
+            new ReleaseOptions.View(
+                state.requestId,
+                state.action,
+                state.started,
+                DATA_QUALITY_ACTION.equals(state.action)));
+    long asked = System.nanoTime();
+    release
+        .release(state.caller, state.patient, options)
+        .onFailure(e -> ctx.fail(503, unavailable(e)))
+        .onSuccess(outcome -> timed(ctx, state, outcome, System.nanoTime() - asked));
+  }
+
+  /**
+   * The answer's timing, which is the HTTP side's: a release in which a flag hid a source waits as
+   * long as a lookup of it would have taken, so the speed of the answer cannot tell the flag; any
+   * other release that asked sources teaches the decoy how long lookups take.
+   */
+  private void timed(RoutingContext ctx, RequestState state, ReleaseOutcome outcome, long took) {
+    state.decisions.addAll(outcome.trail().decisions());
+    outcome.trail().lookups().forEach(l -> metrics.fetched(l.source(), l.result(), l.nanos()));
+    if (!outcome.trail().concealed()) {
+      if (!outcome.trail().lookups().isEmpty()) {
+        decoy.observe(Duration.ofNanos(took));
+      }
+      answer(ctx, state, outcome);
+      return;
+    }
+    // The audit records the refusal it was; the caller hears what a lookup would have said.
+    state.concealedRefusal = true;
+    long wait = Math.max(1, decoy.next().toMillis() - TimeUnit.NANOSECONDS.toMillis(took));
+    vertx.setTimer(
+        wait,
+        t -> {
+          // What a hidden source would have been asked: counted as that lookup, as slow as it.
+          long nanos = took + TimeUnit.MILLISECONDS.toNanos(wait);
+          outcome.trail().hidden().forEach((id, result) -> metrics.fetched(id, result, nanos));
+          answer(ctx, state, outcome);
+        });
+  }
+
+  private void answer(RoutingContext ctx, RequestState state, ReleaseOutcome outcome) {
+    if (outcome instanceof ReleaseOutcome.Released released) {
+      respond(ctx, state, released);
+    } else if (outcome instanceof ReleaseOutcome.Checked checked) {
+      checked.findings().forEach(f -> metrics.dataQuality(f.source(), f.field()));
+      audit
+          .append(checked.event())
+          .onSuccess(
+              seq ->
+                  Outcomes.sendFhir(
+                      ctx.response().setStatusCode(200), Fhir.encode(checked.report())))
+          .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)));
+    } else if (outcome instanceof ReleaseOutcome.Concealed concealed) {
+      ctx.fail(nobodyFound(concealed.problems(), concealed.auditDetail().orElse(null)));
+    } else if (outcome instanceof ReleaseOutcome.Refused refused) {
+      ctx.fail(
+          403,
+          refused.ground() == ReleaseOutcome.Ground.CONSENT_TOKEN
+              ? new GatewayException(
+                  IssueType.SECURITY, "the consent token was refused", refused.auditDetail())
+              : new GatewayException(IssueType.FORBIDDEN, REFUSED, refused.auditDetail()));
+    } else if (outcome instanceof ReleaseOutcome.NotHeld) {
+      ctx.fail(nobodyFound(List.of(), null));
+    } else if (outcome instanceof ReleaseOutcome.Failed failed) {
+      ctx.fail(nobodyFound(failed.problems(), null));
+    } else if (outcome instanceof ReleaseOutcome.CapReached cap) {
+      ctx.fail(
+          403,
+          new GatewayException(IssueType.FORBIDDEN, REFUSED, String.join("\n", cap.reasons())));
+    }
+  }
+
+  /** Records released: encoded, audited durably, then sent; the care relationships learnt after. */
+  private void respond(RoutingContext ctx, RequestState state, ReleaseOutcome.Released released) {
+    vertx
+        .executeBlocking(() -> Fhir.encode(released.view().bundle()), false)
+        .compose(
+            json ->
+                audit
+                    .append(released.event())
+                    .recover(e -> Future.failedFuture(new AuditUnavailable(e)))
+                    .map(seq -> json))
+        .onSuccess(
+            json -> {
+              countReleased(released);
+              Outcomes.sendFhir(ctx.response().setStatusCode(200), json);
+              // A hint for later decisions, not part of this answer: written after it leaves.
+              release.learnRelationships(state.patient, released);
+            })
+        .onFailure(e -> ctx.fail(e instanceof AuditUnavailable ? 503 : 500, e));
+  }
+
+  private void countReleased(ReleaseOutcome.Released released) {
+    for (AuditEvent.SourceDecision d : released.event().decisions()) {
+      List<String> refs = released.view().referencesBySource().get(d.source());
+      if (refs != null && d.agreement().isPresent()) {
+        metrics.released(d.agreement().get().split("@", 2)[0], refs.size());
+      }
+    }
+    released.view().findings().forEach(f -> metrics.dataQuality(f.source(), f.field()));
+  }
+
+  /**
+   * The answer when no permitted source that answered holds the person: 404 when every one
+   * answered, 502 when any could not be read, since that one may hold them and "not held" cannot be
+   * claimed (even if every other answered "not held").
+   */
+  private static GatewayException nobodyFound(List<String> problems, String auditDetail) {
+    if (problems.isEmpty()) {
+      return new GatewayException(
+          404, IssueType.NOTFOUND, NOT_THERE, auditDetail == null ? NOT_THERE : auditDetail);
+    }
+    String message =
+        "no permitted source that answered holds this person, and some could not be read: "
+            + String.join("; ", problems);
+    return new GatewayException(
+        502, IssueType.TRANSIENT, message, auditDetail == null ? message : auditDetail);
+  }
+
+  /** The gateway's own storage failed the release: nothing was released. */
+  private static RuntimeException unavailable(Throwable e) {
+    if (e instanceof ReleaseUnavailable u && u.store() == ReleaseUnavailable.Store.RELEASE_COUNT) {
+      return new AuditUnavailable(u.getCause());
+    }
+    Throwable cause = e instanceof ReleaseUnavailable && e.getCause() != null ? e.getCause() : e;
+    return new GatewayException(
+        IssueType.TRANSIENT,
+        "the patient register is unavailable; nothing was released",
+        cause.getClass().getSimpleName());
+  }
+}

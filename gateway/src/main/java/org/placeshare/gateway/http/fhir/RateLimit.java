@@ -1,0 +1,58 @@
+package org.placeshare.gateway.http.fhir;
+
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.placeshare.gateway.http.edge.AuditUnavailable;
+import org.placeshare.gateway.http.edge.GatewayException;
+import org.placeshare.gateway.http.edge.RequestState;
+import org.placeshare.gateway.storage.ClientRequestCounts;
+
+/**
+ * A per-client rate limit on person-level requests (views, cohort registrations and bulk job
+ * kick-offs), counted in PostgreSQL per minute so it holds across every instance. Beyond it the
+ * answer is 429 with {@code Retry-After} to the next minute. (Per-agreement limits are the pilots'
+ * daily volumes, decided by the policy.)
+ */
+public final class RateLimit {
+
+  private final ClientRequestCounts counts;
+  private final int perMinute;
+  private final Clock clock;
+
+  public RateLimit(Pool pool, int perMinute, Clock clock) {
+    this.counts = new ClientRequestCounts(pool);
+    this.perMinute = perMinute;
+    this.clock = clock;
+  }
+
+  public void handle(RoutingContext ctx) {
+    String client = RequestState.get(ctx).caller.clientId();
+    Instant now = clock.instant();
+    Instant window = now.truncatedTo(ChronoUnit.MINUTES);
+    counts
+        .countOne(client, window)
+        .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
+        .onSuccess(
+            requests -> {
+              if (requests > perMinute) {
+                long wait = Math.max(1, 60 - (now.getEpochSecond() - window.getEpochSecond()));
+                ctx.response().putHeader("Retry-After", Long.toString(wait));
+                ctx.fail(
+                    429,
+                    new GatewayException(
+                        IssueType.THROTTLED,
+                        "this client has reached its limit of "
+                            + perMinute
+                            + " requests a minute; try again in "
+                            + wait
+                            + " s"));
+                return;
+              }
+              ctx.next();
+            });
+  }
+}
