@@ -13,6 +13,7 @@ import java.util.UUID;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditSearch;
+import org.placeshare.gateway.audit.BreakGlassReviews;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.RequestState;
@@ -109,7 +110,7 @@ public final class AuditReviewEndpoints {
                                   List.of(),
                                   BreakGlassReviews.detail(eventId, outcome, comment)));
                         }))
-        .onFailure(e -> BreakGlassReviews.fail(ctx, e))
+        .onFailure(e -> ReviewFailures.fail(ctx, e))
         .onSuccess(
             index ->
                 StrictJson.json(
@@ -136,7 +137,7 @@ public final class AuditReviewEndpoints {
       return;
     }
     BreakGlassReviews.history(search, eventId)
-        .onFailure(e -> BreakGlassReviews.fail(ctx, e))
+        .onFailure(e -> ReviewFailures.fail(ctx, e))
         .onSuccess(
             history -> {
               NhsNumber.tryParse(history.event().nhsNumber()).ifPresent(p -> state.patient = p);
