@@ -28,7 +28,9 @@ import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
 import org.placeshare.gateway.http.audit.AuditEndpoints;
 import org.placeshare.gateway.http.audit.AuditProofEndpoints;
+import org.placeshare.gateway.http.audit.AuditReviewEndpoints;
 import org.placeshare.gateway.http.consent.ConsentEndpoints;
+import org.placeshare.gateway.http.consent.ConsentIssuing;
 import org.placeshare.gateway.http.consent.ConsentRecorder;
 import org.placeshare.gateway.http.console.Console;
 import org.placeshare.gateway.http.console.ConsoleAuditPages;
@@ -127,12 +129,12 @@ public final class GatewayRoutes {
             clock);
     ConsentEndpoints consentEndpoints =
         new ConsentEndpoints(
+            s.consentVerifier(), s.consents(), s.register(), s.audit(), igLead, clock);
+    ConsentIssuing consentIssuing =
+        new ConsentIssuing(
+            consentEndpoints,
             s.consentVerifier(),
-            s.consents(),
-            s.register(),
             s.consentKey(),
-            s.audit(),
-            igLead,
             new ConsentRecorder(registrations),
             clock);
     FhirFailureHandler failures = new FhirFailureHandler(s.audit(), clock);
@@ -249,7 +251,7 @@ public final class GatewayRoutes {
     router
         .post("/consents/issue")
         .handler(BodyHandler.create(false).setBodyLimit(ConsentEndpoints.MAX_BODY_BYTES))
-        .handler(consentEndpoints::issue);
+        .handler(consentIssuing::issue);
     router.get("/consents").handler(consentEndpoints::list);
     router.delete("/consents/:id").handler(consentEndpoints::withdraw);
     router.route("/consents*").failureHandler(failures::handle);
@@ -257,9 +259,11 @@ public final class GatewayRoutes {
     AuditProofEndpoints proofs = new AuditProofEndpoints(s.tree());
     router.route("/audit/*").handler(ctx -> audited(ctx, clock, "audit-read"));
     router.route("/audit/*").handler(authentication::handle);
+    AuditSearch auditSearch = new AuditSearch(s.pool());
     AuditEndpoints auditApi =
-        new AuditEndpoints(
-            new AuditSearch(s.pool()), s.audit(), s.pool(), s.publicUrl(), s.policy(), clock);
+        new AuditEndpoints(auditSearch, s.audit(), s.pool(), s.publicUrl(), s.policy(), clock);
+    AuditReviewEndpoints reviews =
+        new AuditReviewEndpoints(auditSearch, s.audit(), s.pool(), clock);
     router.get("/audit/checkpoint").handler(proofs::checkpoint);
     router.get("/audit/proof/inclusion").handler(proofs::inclusion);
     router.get("/audit/proof/consistency").handler(proofs::consistency);
@@ -267,12 +271,12 @@ public final class GatewayRoutes {
     router.route("/audit/*").handler(igLead::require);
     router.get("/audit/events").handler(auditApi::events);
     router.get("/audit/patients/:nhs/accesses").handler(auditApi::accesses);
-    router.get("/audit/reviews").handler(auditApi::awaitingReview);
-    router.get("/audit/reviews/:eventId").handler(auditApi::reviewHistory);
+    router.get("/audit/reviews").handler(reviews::awaitingReview);
+    router.get("/audit/reviews/:eventId").handler(reviews::reviewHistory);
     router
         .post("/audit/reviews/:eventId")
         .handler(BodyHandler.create(false).setBodyLimit(ConsentEndpoints.MAX_BODY_BYTES))
-        .handler(auditApi::review);
+        .handler(reviews::review);
     router.get("/audit/alerts").handler(auditApi::alerts);
     router.get("/audit/export").handler(auditApi::export);
     router

@@ -1,6 +1,5 @@
 package org.placeshare.gateway.http.audit;
 
-import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -14,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.audit.AuditAlerts;
@@ -35,8 +33,8 @@ import org.placeshare.policy.NhsNumber;
 
 /**
  * The IG lead's audit API: search with filters and a cursor (JSON, CSV, or FHIR AuditEvents), a
- * person's accesses for a subject access request, the break-glass review queue, alerts, and the
- * export for offline verification. Every read is itself an audit event.
+ * person's accesses for a subject access request, alerts, and the export for offline verification;
+ * {@link AuditReviewEndpoints} has the break-glass reviews. Every read is itself an audit event.
  */
 public final class AuditEndpoints {
 
@@ -99,6 +97,8 @@ public final class AuditEndpoints {
         .onSuccess(
             due ->
                 respond(
+                    audit,
+                    clock,
                     ctx,
                     (apply ? "retention applied: " : "retention checked: ")
                         + due.size()
@@ -139,6 +139,8 @@ public final class AuditEndpoints {
               switch (chosen) {
                 case "csv" ->
                     respond(
+                        audit,
+                        clock,
                         ctx,
                         detail,
                         "text/csv; charset=utf-8",
@@ -146,6 +148,8 @@ public final class AuditEndpoints {
                         "attachment; filename=\"audit-events.csv\"");
                 case "fhir" ->
                     respond(
+                        audit,
+                        clock,
                         ctx,
                         detail,
                         Fhir.JSON + "; charset=utf-8",
@@ -158,7 +162,7 @@ public final class AuditEndpoints {
                   if (found.size() == filter.limit()) {
                     page.put("next", found.get(found.size() - 1).leafIndex());
                   }
-                  respond(ctx, detail, "application/json", page.encode(), null);
+                  respond(audit, clock, ctx, detail, "application/json", page.encode(), null);
                 }
               }
             });
@@ -197,6 +201,8 @@ public final class AuditEndpoints {
                         .put("emergency", r.emergency()));
               }
               respond(
+                  audit,
+                  clock,
                   ctx,
                   "subject access report: " + accesses.size() + " accesses",
                   "application/json",
@@ -204,119 +210,6 @@ public final class AuditEndpoints {
                       .put("patient", state.patient.toString())
                       .put("accesses", accesses)
                       .encode(),
-                  null);
-            });
-  }
-
-  public void awaitingReview(RoutingContext ctx) {
-    search
-        .awaitingReview(AuditFilters.MAX_LIMIT)
-        .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
-        .onSuccess(
-            found -> {
-              JsonArray list = new JsonArray();
-              found.forEach(r -> list.add(AuditRecordViews.json(r)));
-              respond(
-                  ctx,
-                  "emergency review queue: " + found.size() + " awaiting review",
-                  "application/json",
-                  new JsonObject().put("awaitingReview", list).encode(),
-                  null);
-            });
-  }
-
-  /** {@code POST /audit/reviews/{eventId}}: a review, appended as its own event. */
-  public void review(RoutingContext ctx) {
-    RequestState state = RequestState.get(ctx);
-    state.action = AuditSearch.REVIEW_ACTION;
-    UUID eventId;
-    try {
-      eventId = UUID.fromString(ctx.pathParam("eventId"));
-    } catch (IllegalArgumentException e) {
-      ctx.fail(400, StrictJson.invalid("eventId: expected an audit event id (a UUID)"));
-      return;
-    }
-    String outcome;
-    String comment;
-    try {
-      JsonObject body = ctx.body().asJsonObject();
-      if (body == null) {
-        throw StrictJson.invalid("expected a JSON object, got nothing");
-      }
-      StrictJson.unknownKeys(body, Set.of("outcome", "comment"), "");
-      outcome = StrictJson.text(body, "outcome", true);
-      if (!BreakGlassReviews.OUTCOMES.contains(outcome)) {
-        throw StrictJson.invalid("outcome: expected appropriate, inappropriate or needs-follow-up");
-      }
-      comment = StrictJson.text(body, "comment", true, StrictJson.MAX_STATED_REASON);
-    } catch (GatewayException e) {
-      ctx.fail(400, e);
-      return;
-    } catch (RuntimeException e) {
-      ctx.fail(400, StrictJson.invalid("expected a JSON object"));
-      return;
-    }
-    BreakGlassReviews.oneAtATime(
-            pool,
-            eventId,
-            () ->
-                BreakGlassReviews.reviewable(search, eventId)
-                    .compose(
-                        event -> {
-                          NhsNumber.tryParse(event.nhsNumber()).ifPresent(p -> state.patient = p);
-                          var conflict = BreakGlassReviews.conflictOfInterest(event, state.caller);
-                          if (conflict.isPresent()) {
-                            return Future.failedFuture(conflict.get());
-                          }
-                          return audit.append(
-                              state.event(
-                                  clock.instant(),
-                                  AuditEvent.Outcome.PERMITTED,
-                                  201,
-                                  Map.of(),
-                                  List.of(),
-                                  BreakGlassReviews.detail(eventId, outcome, comment)));
-                        }))
-        .onFailure(e -> BreakGlassReviews.fail(ctx, e))
-        .onSuccess(
-            index ->
-                StrictJson.json(
-                    ctx,
-                    201,
-                    new JsonObject()
-                        .put("reviews", eventId.toString())
-                        .put("outcome", outcome)
-                        .put("index", index)));
-  }
-
-  /**
-   * {@code GET /audit/reviews/{eventId}}: a break-glass event's review history, oldest first: who
-   * reviewed it (user, client, organisation, role), when, the outcome and the comment.
-   */
-  public void reviewHistory(RoutingContext ctx) {
-    RequestState state = RequestState.get(ctx);
-    state.action = "emergency-review-history";
-    UUID eventId;
-    try {
-      eventId = UUID.fromString(ctx.pathParam("eventId"));
-    } catch (IllegalArgumentException e) {
-      ctx.fail(400, StrictJson.invalid("eventId: expected an audit event id (a UUID)"));
-      return;
-    }
-    BreakGlassReviews.history(search, eventId)
-        .onFailure(e -> BreakGlassReviews.fail(ctx, e))
-        .onSuccess(
-            history -> {
-              NhsNumber.tryParse(history.event().nhsNumber()).ifPresent(p -> state.patient = p);
-              respond(
-                  ctx,
-                  "review history of break-glass event "
-                      + eventId
-                      + ": "
-                      + history.reviews().size()
-                      + " reviews",
-                  "application/json",
-                  history.json().encode(),
                   null);
             });
   }
@@ -351,6 +244,8 @@ public final class AuditEndpoints {
                         .put("events", new JsonArray(a.events())));
               }
               respond(
+                  audit,
+                  clock,
                   ctx,
                   "audit alerts from " + from + " to " + to + ": " + list.size(),
                   "application/json",
@@ -377,6 +272,8 @@ public final class AuditEndpoints {
                 return;
               }
               respond(
+                  audit,
+                  clock,
                   ctx,
                   "audit export: " + contents.leaves().size() + " events",
                   "application/jsonl; charset=utf-8",
@@ -385,9 +282,15 @@ public final class AuditEndpoints {
             });
   }
 
-  /** Audits the read, then answers. */
-  private void respond(
-      RoutingContext ctx, String detail, String type, String body, String disposition) {
+  /** Audits the read, then answers; the audit reads of this package share it. */
+  static void respond(
+      AuditLog audit,
+      Clock clock,
+      RoutingContext ctx,
+      String detail,
+      String type,
+      String body,
+      String disposition) {
     AuditEvent event =
         RequestState.get(ctx)
             .event(clock.instant(), AuditEvent.Outcome.PERMITTED, 200, Map.of(), List.of(), detail);

@@ -1,9 +1,6 @@
 package org.placeshare.gateway.http.consent;
 
-import static org.placeshare.gateway.http.edge.StrictJson.instant;
 import static org.placeshare.gateway.http.edge.StrictJson.invalid;
-import static org.placeshare.gateway.http.edge.StrictJson.strings;
-import static org.placeshare.gateway.http.edge.StrictJson.text;
 import static org.placeshare.gateway.http.edge.StrictJson.unknownKeys;
 
 import io.vertx.core.Future;
@@ -12,15 +9,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
-import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
@@ -34,17 +26,12 @@ import org.placeshare.gateway.http.oauth.IgLead;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.CareRelationship;
 import org.placeshare.policy.Consent;
-import org.placeshare.policy.ConsentMethod;
-import org.placeshare.policy.FhirResourceTypes;
 import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
-import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.PurposeOfUse;
 import org.placeshare.policy.RelationshipKind;
 import org.placeshare.policy.identity.Caller;
-import org.placeshare.policy.identity.ConsentTokens;
-import org.placeshare.policy.identity.SigningKey;
 import org.placeshare.policy.identity.TokenException;
 import org.placeshare.policy.identity.VerifiedConsent;
 
@@ -52,56 +39,34 @@ import org.placeshare.policy.identity.VerifiedConsent;
  * Registered consents: {@code POST /consents} registers a token from a trusted issuer so it applies
  * to every later request for the person; {@code GET /consents?patient=} lists a person's consents
  * for their GP practice and IG; {@code DELETE /consents/{id}} withdraws one, at once for every
- * instance; {@code POST /consents/issue} records and signs a consent with the gateway's consent key
- * for an issuer that cannot sign its own. Every call is audited.
+ * instance. Every call is audited. {@link ConsentIssuing} records and signs one with the gateway's
+ * consent key ({@code POST /consents/issue}) and keeps it here as a registered one.
  */
 public final class ConsentEndpoints {
 
   public static final int MAX_BODY_BYTES = 16 * 1024;
 
-  /** A user id as consent tokens carry it in {@code recorded_by}. */
-  static final Pattern RECORDED_BY = Pattern.compile("[A-Za-z0-9._@:-]{1,128}");
-
-  /** Consents are renewed; one recorded through the gateway lasts at most this long. */
-  static final Duration MAX_ISSUED_LIFETIME = Duration.ofDays(5 * 366);
-
   private static final Set<String> REGISTER_KEYS = Set.of("token");
-  private static final Set<String> ISSUE_KEYS =
-      Set.of(
-          "patient",
-          "recipients",
-          "purposes",
-          "scopes",
-          "method",
-          "recordedBy",
-          "notBefore",
-          "expires");
 
   private final ConsentVerifier verifier;
   private final ConsentRegister consents;
   private final PatientRegister register;
-  private final Optional<SigningKey> consentKey;
   private final AuditLog audit;
   private final IgLead igLead;
-  private final ConsentRecorder recorder;
   private final Clock clock;
 
   public ConsentEndpoints(
       ConsentVerifier verifier,
       ConsentRegister consents,
       PatientRegister register,
-      Optional<SigningKey> consentKey,
       AuditLog audit,
       IgLead igLead,
-      ConsentRecorder recorder,
       Clock clock) {
     this.verifier = verifier;
     this.consents = consents;
     this.register = register;
-    this.consentKey = consentKey;
     this.audit = audit;
     this.igLead = igLead;
-    this.recorder = recorder;
     this.clock = clock;
   }
 
@@ -141,107 +106,8 @@ public final class ConsentEndpoints {
             });
   }
 
-  public void issue(RoutingContext ctx) {
-    RequestState state = RequestState.get(ctx);
-    state.action = "consent-issue";
-    Caller caller = state.caller;
-    Optional<GatewayException> notRecorder = recorder.refusal(caller);
-    if (notRecorder.isPresent()) {
-      ctx.fail(403, notRecorder.get());
-      return;
-    }
-    if (consentKey.isEmpty() || !verifier.issuers().recordsVia(caller.organisation())) {
-      ctx.fail(
-          403,
-          new GatewayException(
-              IssueType.FORBIDDEN,
-              "the gateway does not record consents for this organisation",
-              caller.organisation() + " is not a consent issuer with viaGateway"));
-      return;
-    }
-    Consent consent;
-    Instant now = clock.instant();
-    try {
-      consent = consentToIssue(body(ctx), caller, now);
-    } catch (GatewayException e) {
-      ctx.fail(400, e);
-      return;
-    } catch (PolicyException e) {
-      ctx.fail(400, new GatewayException(IssueType.INVALID, e.getMessage()));
-      return;
-    }
-    state.patient = consent.patient();
-    verifier
-        .verify(ConsentTokens.sign(consentKey.get(), consent, now))
-        .onFailure(e -> fail(ctx, notIssuable(e)))
-        .onSuccess(verified -> keep(ctx, state, verified, "recorded and signed by the gateway"));
-  }
-
-  private Consent consentToIssue(JsonObject body, Caller caller, Instant now) {
-    unknownKeys(body, ISSUE_KEYS, "");
-    NhsNumber patient = nhsNumber(text(body, "patient", true));
-    Set<OdsCode> recipients = new LinkedHashSet<>();
-    strings(body, "recipients").forEach(r -> recipients.add(OdsCode.of(r)));
-    Set<PurposeOfUse> purposes = new LinkedHashSet<>();
-    strings(body, "purposes").forEach(p -> purposes.add(PurposeOfUse.of(p)));
-    Set<String> scopes = scopes(body);
-    String method = text(body, "method", true);
-    Instant notBefore = instant(body, "notBefore").orElse(now);
-    Instant expires =
-        instant(body, "expires")
-            .orElseThrow(() -> invalid("expires: expected a value, got nothing"));
-    if (!expires.isAfter(notBefore) || expires.isAfter(now.plus(MAX_ISSUED_LIFETIME))) {
-      throw invalid("expires: expected after notBefore and within 5 years");
-    }
-    return new Consent(
-        UUID.randomUUID().toString(),
-        caller.organisation(),
-        patient,
-        recipients,
-        purposes,
-        scopes,
-        ConsentMethod.of(method)
-            .orElseThrow(() -> invalid("method: expected written, verbal or digital")),
-        recordedBy(body, caller),
-        notBefore,
-        expires);
-  }
-
-  /**
-   * {@code scopes}: FHIR R4 resource types, or {@value Consent#ALL_DATA} for all an agreement
-   * shares; all when absent. Checked here as a consent token's scopes are checked when read.
-   */
-  private static Set<String> scopes(JsonObject body) {
-    if (!body.containsKey("scopes")) {
-      return Set.of(Consent.ALL_DATA);
-    }
-    Set<String> scopes = new LinkedHashSet<>(strings(body, "scopes"));
-    for (String scope : scopes) {
-      if (!scope.equals(Consent.ALL_DATA) && !FhirResourceTypes.R4.contains(scope)) {
-        throw invalid(
-            "scopes: expected FHIR R4 resource types or " + Consent.ALL_DATA + ", got " + scope);
-      }
-    }
-    return scopes;
-  }
-
-  /**
-   * {@code recordedBy}: the user id of whoever recorded the consent at the issuer, as consent
-   * tokens carry it (never a name); the caller's own user when absent.
-   */
-  private static String recordedBy(JsonObject body, Caller caller) {
-    String recordedBy = text(body, "recordedBy", false);
-    if (recordedBy == null) {
-      return caller.userId();
-    }
-    if (!RECORDED_BY.matcher(recordedBy).matches()) {
-      throw invalid(
-          "recordedBy: expected a user id of 1 to 128 letters, digits and ._@:- (never a name)");
-    }
-    return recordedBy;
-  }
-
-  private void keep(RoutingContext ctx, RequestState state, VerifiedConsent verified, String how) {
+  /** Keeps a verified consent in the register and answers; registered and issued ones alike. */
+  void keep(RoutingContext ctx, RequestState state, VerifiedConsent verified, String how) {
     Consent c = verified.consent();
     consents
         .keep(verified, true, by(state.caller), clock.instant())
@@ -363,16 +229,7 @@ public final class ConsentEndpoints {
   }
 
   /** A failure inside a chain: its own status if it knows one; the database's trouble is a 503. */
-  /** What the caller asked for that a consent token cannot carry is the caller's fault: 400. */
-  private static Throwable notIssuable(Throwable e) {
-    if (!(e instanceof TokenException)) {
-      return e;
-    }
-    String message = "the consent cannot be issued: " + e.getMessage();
-    return new GatewayException(400, IssueType.INVALID, message, message);
-  }
-
-  private static void fail(RoutingContext ctx, Throwable e) {
+  static void fail(RoutingContext ctx, Throwable e) {
     if (e instanceof GatewayException g && g.status() > 0) {
       ctx.fail(e);
     } else if (e instanceof TokenException) {
@@ -439,7 +296,7 @@ public final class ConsentEndpoints {
     return r;
   }
 
-  private static NhsNumber nhsNumber(String value) {
+  static NhsNumber nhsNumber(String value) {
     if (value == null) {
       throw invalid("patient: expected an NHS number, got nothing");
     }
@@ -450,7 +307,7 @@ public final class ConsentEndpoints {
     }
   }
 
-  private static JsonObject body(RoutingContext ctx) {
+  static JsonObject body(RoutingContext ctx) {
     try {
       JsonObject body = ctx.body().asJsonObject();
       if (body == null) {

@@ -13,9 +13,10 @@ import java.util.UUID;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.gateway.audit.AuditRecord;
 import org.placeshare.gateway.audit.AuditSearch;
+import org.placeshare.gateway.audit.BreakGlassReviews;
 import org.placeshare.gateway.http.audit.AuditFilters;
 import org.placeshare.gateway.http.audit.AuditRecordViews;
-import org.placeshare.gateway.http.audit.BreakGlassReviews;
+import org.placeshare.gateway.http.audit.ReviewFailures;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.RequestState;
@@ -177,7 +178,7 @@ public final class ConsoleAuditPages {
                 return;
               }
               BreakGlassReviews.history(search, id)
-                  .onFailure(e -> BreakGlassReviews.fail(ctx, e))
+                  .onFailure(e -> ReviewFailures.fail(ctx, e))
                   .onSuccess(
                       history ->
                           console.show(

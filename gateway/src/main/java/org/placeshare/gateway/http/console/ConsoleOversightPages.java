@@ -24,9 +24,11 @@ import org.placeshare.gateway.audit.AuditRecord;
 import org.placeshare.gateway.audit.AuditSearch;
 import org.placeshare.gateway.audit.AuditTree;
 import org.placeshare.gateway.audit.AuditVerifier;
+import org.placeshare.gateway.audit.BreakGlassReviews;
 import org.placeshare.gateway.audit.Checkpoint;
+import org.placeshare.gateway.audit.ReviewRefused;
 import org.placeshare.gateway.http.audit.AuditFilters;
-import org.placeshare.gateway.http.audit.BreakGlassReviews;
+import org.placeshare.gateway.http.audit.ReviewFailures;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.RequestState;
@@ -95,7 +97,7 @@ public final class ConsoleOversightPages {
                             + r.nhsNumber(),
                         ConsoleAuditPages.text(r.detail().getString("emergencyReason")),
                         BreakGlassReviews.conflictOfInterest(r, session.caller())
-                            .map(GatewayException::getMessage)));
+                            .map(ReviewRefused::getMessage)));
               }
               console.show(
                   ctx,
@@ -135,7 +137,7 @@ public final class ConsoleOversightPages {
                     .compose(
                         event -> {
                           NhsNumber.tryParse(event.nhsNumber()).ifPresent(p -> state.patient = p);
-                          Optional<GatewayException> conflict =
+                          Optional<ReviewRefused> conflict =
                               BreakGlassReviews.conflictOfInterest(event, state.caller);
                           if (conflict.isPresent()) {
                             return Future.failedFuture(conflict.get());
@@ -143,7 +145,7 @@ public final class ConsoleOversightPages {
                           return console.audited(
                               ctx, BreakGlassReviews.detail(id, outcome, comment));
                         }))
-        .onFailure(e -> BreakGlassReviews.fail(ctx, e))
+        .onFailure(e -> ReviewFailures.fail(ctx, e))
         .onSuccess(v -> Console.redirect(ctx, "/console/reviews"));
   }
 

@@ -1,9 +1,8 @@
-package org.placeshare.gateway.http.audit;
+package org.placeshare.gateway.audit;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
@@ -12,18 +11,14 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
-import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
-import org.placeshare.gateway.audit.AuditRecord;
-import org.placeshare.gateway.audit.AuditSearch;
-import org.placeshare.gateway.http.edge.AuditUnavailable;
-import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.policy.identity.Caller;
 
 /**
- * What the API and the console share about reviewing a break-glass access. A review is an audit
- * event of its own ({@value AuditSearch#REVIEW_ACTION}), naming the reviewed event, so it is in the
- * log and its proofs like any access. Separation of duties: nobody reviews an access they made, or
- * one made by their own organisation; that review falls to another organisation's IG lead.
+ * What the API and the console share about reviewing a break-glass access; a refusal is a {@link
+ * ReviewRefused} with the status to answer. A review is an audit event of its own ({@value
+ * AuditSearch#REVIEW_ACTION}), naming the reviewed event, so it is in the log and its proofs like
+ * any access. Separation of duties: nobody reviews an access they made, or one made by their own
+ * organisation; that review falls to another organisation's IG lead.
  */
 public final class BreakGlassReviews {
 
@@ -67,7 +62,7 @@ public final class BreakGlassReviews {
           comment);
     }
 
-    JsonObject json() {
+    public JsonObject json() {
       return new JsonObject()
           .put("index", index)
           .put("reviewedAt", reviewedAt.toString())
@@ -91,7 +86,7 @@ public final class BreakGlassReviews {
       return reviews.stream().filter(r -> !r.outcome().equals(AuditSearch.FOLLOW_UP)).findFirst();
     }
 
-    JsonObject json() {
+    public JsonObject json() {
       JsonArray list = new JsonArray();
       reviews.forEach(r -> list.add(r.json()));
       return new JsonObject()
@@ -111,9 +106,8 @@ public final class BreakGlassReviews {
             all -> {
               if (event.result().isEmpty() || !event.result().get().emergency()) {
                 return Future.failedFuture(
-                    new GatewayException(
-                        404,
-                        IssueType.NOTFOUND,
+                    new ReviewRefused(
+                        ReviewRefused.NOT_FOUND,
                         "no break-glass event with that id",
                         "no break-glass event " + id));
               }
@@ -134,9 +128,8 @@ public final class BreakGlassReviews {
               Optional<Review> closed = h.closedBy();
               if (closed.isPresent()) {
                 return Future.failedFuture(
-                    new GatewayException(
-                        409,
-                        IssueType.CONFLICT,
+                    new ReviewRefused(
+                        ReviewRefused.CONFLICT,
                         "that event was reviewed already, at log index " + closed.get().index(),
                         "second review of " + id));
               }
@@ -148,13 +141,12 @@ public final class BreakGlassReviews {
    * Why this reviewer may not review this access (403), or empty when they may: nobody reviews an
    * access made by themselves (the same user id, in any case) or by their own organisation.
    */
-  public static Optional<GatewayException> conflictOfInterest(AuditRecord event, Caller reviewer) {
+  public static Optional<ReviewRefused> conflictOfInterest(AuditRecord event, Caller reviewer) {
     // Logins are case-insensitive in the directories clients vouch from: Dr.Jones is dr.jones.
     if (reviewer.userId().equalsIgnoreCase(event.userId())) {
       return Optional.of(
-          new GatewayException(
-              403,
-              IssueType.FORBIDDEN,
+          new ReviewRefused(
+              ReviewRefused.FORBIDDEN,
               "nobody may review their own break-glass access; another IG lead must review it",
               "review refused, separation of duties: "
                   + reviewer.userId()
@@ -163,9 +155,8 @@ public final class BreakGlassReviews {
     }
     if (reviewer.organisation().value().equals(event.organisation())) {
       return Optional.of(
-          new GatewayException(
-              403,
-              IssueType.FORBIDDEN,
+          new ReviewRefused(
+              ReviewRefused.FORBIDDEN,
               "a break-glass access by your own organisation is reviewed by another"
                   + " organisation's IG lead",
               "review refused, separation of duties: "
@@ -193,9 +184,8 @@ public final class BreakGlassReviews {
                         rows.iterator().next().getBoolean(0)
                             ? review.get()
                             : Future.failedFuture(
-                                new GatewayException(
-                                    409,
-                                    IssueType.CONFLICT,
+                                new ReviewRefused(
+                                    ReviewRefused.CONFLICT,
                                     "another review of that event is being recorded; reload and"
                                         + " try again",
                                     "concurrent review of " + id))));
@@ -204,14 +194,5 @@ public final class BreakGlassReviews {
   /** The review's audit detail; the review queue and the history find reviews by it. */
   public static String detail(UUID id, String outcome, String comment) {
     return AuditSearch.REVIEW_PREFIX + id + ": " + outcome + "; " + comment.strip();
-  }
-
-  /** A failure while reviewing: its own status if it has one, else the audit store is down. */
-  public static void fail(RoutingContext ctx, Throwable e) {
-    if (e instanceof GatewayException g && g.status() > 0) {
-      ctx.fail(e);
-    } else {
-      ctx.fail(503, new AuditUnavailable(e));
-    }
   }
 }
