@@ -1,0 +1,176 @@
+package org.placeshare.fhir.linkage;
+
+import java.text.Normalizer;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The demographics a trace compares: one person as an agency or the reference index knows them.
+ *
+ * <p>Strict on input: names are folded to upper-case letters and single spaces (accents, hyphens,
+ * apostrophes and full stops dropped; any other character refused); postcodes must have the shape
+ * of a UK postcode and are held as "OUTWARD INWARD". Family name and birth date are required; every
+ * other field may be null (absent: not compared). Every string is capped by a named limit.
+ *
+ * @param family current family name
+ * @param given first given name
+ * @param previousFamilies earlier family names (e.g. before marriage), as the index records them
+ * @param birthDate date of birth
+ * @param gender FHIR administrative gender code (male, female, other, unknown) or null
+ * @param postcode current postcode or null
+ * @param previousPostcodes earlier postcodes (the index's address history)
+ * @param addressLine first line of the address or null, folded like names (digits kept); compared
+ *     only where a postcode is missing
+ * @param uprn Unique Property Reference Number, when known (carried, not yet compared)
+ */
+public record Demographics(
+    String family,
+    String given,
+    List<String> previousFamilies,
+    LocalDate birthDate,
+    String gender,
+    String postcode,
+    List<String> previousPostcodes,
+    String addressLine,
+    Optional<String> uprn) {
+
+  /** PDS's limit on a name part. */
+  public static final int MAX_NAME_LENGTH = 35;
+
+  /** Longest postcode input looked at ("SW1A 1AA" with slack for stray spaces). */
+  public static final int MAX_POSTCODE_LENGTH = 10;
+
+  public static final int MAX_ADDRESS_LINE_LENGTH = 100;
+
+  /** UPRNs are at most 12 digits. */
+  public static final int MAX_UPRN_LENGTH = 12;
+
+  /** More earlier names or postcodes than this is not a person's history but bad data. */
+  public static final int MAX_HISTORY = 10;
+
+  private static final List<String> GENDERS = List.of("male", "female", "other", "unknown");
+  private static final Pattern NAME_CHARACTERS = Pattern.compile("[A-Z .'\\-]*");
+  private static final Pattern POSTCODE =
+      Pattern.compile("([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})");
+  private static final Pattern UPRN = Pattern.compile("[0-9]{1," + MAX_UPRN_LENGTH + "}");
+
+  public Demographics {
+    family = requireName("family", family);
+    given = given == null ? null : requireName("given", given);
+    previousFamilies =
+        cappedList("previousFamilies", previousFamilies).stream()
+            .map(name -> requireName("previousFamilies", name))
+            .toList();
+    if (birthDate == null) {
+      throw new IllegalArgumentException("birthDate is required, got none");
+    }
+    if (gender != null && !GENDERS.contains(gender)) {
+      throw new IllegalArgumentException("expected gender one of " + GENDERS + ", got " + gender);
+    }
+    postcode = postcode == null ? null : normalisePostcode(postcode);
+    previousPostcodes =
+        cappedList("previousPostcodes", previousPostcodes).stream()
+            .map(Demographics::normalisePostcode)
+            .toList();
+    if (addressLine != null && addressLine.length() > MAX_ADDRESS_LINE_LENGTH) {
+      throw new IllegalArgumentException(
+          "expected addressLine of at most "
+              + MAX_ADDRESS_LINE_LENGTH
+              + " characters, got "
+              + addressLine.length());
+    }
+    addressLine = addressLine == null ? null : normaliseAddressLine(addressLine);
+    uprn = uprn == null ? Optional.empty() : uprn;
+    if (uprn.isPresent() && !UPRN.matcher(uprn.get()).matches()) {
+      throw new IllegalArgumentException(
+          "expected a UPRN of 1 to "
+              + MAX_UPRN_LENGTH
+              + " digits, got "
+              + uprn.get().length()
+              + " characters");
+    }
+  }
+
+  /** Demographics with no history, address line or UPRN: what most agency records carry. */
+  public static Demographics of(
+      String family, String given, LocalDate birthDate, String gender, String postcode) {
+    return new Demographics(
+        family, given, List.of(), birthDate, gender, postcode, List.of(), null, Optional.empty());
+  }
+
+  /** The postcode's outward code (district), e.g. "SR1" of "SR1 3AB"; null without a postcode. */
+  public String outwardCode() {
+    return postcode == null ? null : postcode.substring(0, postcode.indexOf(' '));
+  }
+
+  static String normaliseName(String name) {
+    String folded =
+        Normalizer.normalize(name, Normalizer.Form.NFD)
+            .replaceAll("\\p{M}", "")
+            .toUpperCase(Locale.ROOT);
+    if (!NAME_CHARACTERS.matcher(folded).matches()) {
+      throw new IllegalArgumentException(
+          "expected a name of letters, spaces, hyphens, apostrophes and full stops");
+    }
+    // O'Brien and OBrien are one name; Smith-Jones and Smith Jones too.
+    return folded.replaceAll("['.]", "").replace('-', ' ').trim().replaceAll(" +", " ");
+  }
+
+  static String normaliseAddressLine(String line) {
+    String folded =
+        Normalizer.normalize(line, Normalizer.Form.NFD)
+            .replaceAll("\\p{M}", "")
+            .toUpperCase(Locale.ROOT);
+    return folded.replaceAll("[^A-Z0-9 ]", " ").trim().replaceAll(" +", " ");
+  }
+
+  private static String requireName(String field, String name) {
+    if (name == null) {
+      throw new IllegalArgumentException(field + " is required, got none");
+    }
+    if (name.length() > MAX_NAME_LENGTH) {
+      throw new IllegalArgumentException(
+          "expected "
+              + field
+              + " of at most "
+              + MAX_NAME_LENGTH
+              + " characters, got "
+              + name.length());
+    }
+    String normalised = normaliseName(name);
+    if (normalised.isEmpty()) {
+      throw new IllegalArgumentException("expected " + field + " to have letters, got none");
+    }
+    return normalised;
+  }
+
+  static String normalisePostcode(String postcode) {
+    if (postcode.length() > MAX_POSTCODE_LENGTH) {
+      throw new IllegalArgumentException(
+          "expected a postcode of at most "
+              + MAX_POSTCODE_LENGTH
+              + " characters, got "
+              + postcode.length());
+    }
+    String compact = postcode.replaceAll("\\s", "").toUpperCase(Locale.ROOT);
+    var matcher = POSTCODE.matcher(compact);
+    if (!matcher.matches()) {
+      throw new IllegalArgumentException("expected a UK postcode such as SR1 3AB");
+    }
+    return matcher.group(1) + " " + matcher.group(2);
+  }
+
+  private static List<String> cappedList(String field, List<String> values) {
+    if (values == null) {
+      return List.of();
+    }
+    if (values.size() > MAX_HISTORY) {
+      throw new IllegalArgumentException(
+          "expected at most " + MAX_HISTORY + " " + field + ", got " + values.size());
+    }
+    return values;
+  }
+}
