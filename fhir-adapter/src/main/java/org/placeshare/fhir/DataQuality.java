@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Function;
-import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
 import org.placeshare.policy.NhsNumber;
@@ -79,8 +78,8 @@ public final class DataQuality {
     String id = f.source().id();
     List<String> numbers =
         f.patient().getIdentifier().stream()
-            .filter(i -> Fhir.NHS_NUMBER_SYSTEM.equals(i.getSystem()))
-            .map(Identifier::getValue)
+            .filter(AboutThePerson::isNhsNumber)
+            .map(AboutThePerson::nhsNumberValue)
             .toList();
     if (numbers.size() != 1) {
       findings.add(
