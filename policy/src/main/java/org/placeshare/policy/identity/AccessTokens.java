@@ -166,16 +166,11 @@ public final class AccessTokens {
   }
 
   /**
-   * Whether the caller's client is registered now as it was when the caller was verified: active,
-   * for the same organisation, the purpose and the role still among those it may claim. A client
-   * suspended, removed or narrowed in the registry loses its tokens, sessions and background jobs
-   * at once.
+   * Why the registry in force no longer stands behind this caller, if it does not: the client is
+   * registered now as it was when the caller was verified (active, for the same organisation, the
+   * purpose and the role still among those it may claim), or it loses its tokens, sessions and
+   * background jobs at once.
    */
-  public boolean registered(Caller caller) {
-    return refusal(caller).isEmpty();
-  }
-
-  /** Why the registry in force no longer stands behind this caller, if it does not. */
   public Optional<String> refusal(Caller caller) {
     Optional<RegisteredClient> client = registration(caller.clientId());
     if (client.isPresent() && !client.get().active()) {
