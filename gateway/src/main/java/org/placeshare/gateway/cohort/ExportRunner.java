@@ -165,7 +165,7 @@ public final class ExportRunner {
               expired.forEach(this::deleteFiles);
               return jobs.claim(owner, settings.lease());
             })
-        .compose(job -> job.map(this::run).orElse(Future.succeededFuture()))
+        .compose(job -> job.map(this::start).orElse(Future.succeededFuture()))
         .recover(e -> e instanceof Stopped ? Future.succeededFuture() : Future.failedFuture(e))
         // Anything else (the audit log or the database unavailable) pauses the job: its lease
         // lapses and it resumes from the last checkpoint.
@@ -177,10 +177,6 @@ public final class ExportRunner {
                 idle.tryComplete();
               }
             });
-  }
-
-  private Future<Void> run(ExportJobs.Job job) {
-    return standing(job, () -> start(job));
   }
 
   /**
