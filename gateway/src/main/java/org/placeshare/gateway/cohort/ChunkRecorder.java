@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.hl7.fhir.r4.model.Resource;
-import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.observability.Metrics;
 
@@ -33,23 +32,6 @@ final class ChunkRecorder {
     this.files = files;
     this.metrics = metrics;
     this.clock = clock;
-  }
-
-  /**
-   * A member's records, once its audit event is durable, counted under the permitting agreement.
-   */
-  private void countReleased(AuditEvent event) {
-    for (AuditEvent.SourceDecision d : event.decisions()) {
-      List<String> refs = event.released().get(d.source());
-      if (refs != null && d.agreement().isPresent()) {
-        metrics.released(agreementId(d.agreement().get()), refs.size());
-      }
-    }
-  }
-
-  /** The agreement's id from its reference {@code id@version}. */
-  private static String agreementId(String reference) {
-    return reference.split("@", 2)[0];
   }
 
   /**
@@ -90,7 +72,7 @@ final class ChunkRecorder {
             v ->
                 outcomes.stream()
                     .filter(o -> o instanceof MemberRelease.Released)
-                    .forEach(o -> countReleased(((MemberRelease.Released) o).event())))
+                    .forEach(o -> metrics.released(((MemberRelease.Released) o).event())))
         .compose(
             v ->
                 vertx.executeBlocking(

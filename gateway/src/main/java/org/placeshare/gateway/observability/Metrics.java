@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 import org.placeshare.fhir.RecordSource;
+import org.placeshare.gateway.audit.AuditEvent;
 
 /**
  * The gateway's Prometheus metrics, served at {@code /metrics} on the management listener. Labels
@@ -80,7 +81,20 @@ public final class Metrics {
         .increment();
   }
 
-  public void released(String agreement, int records) {
+  /**
+   * A release's records, once its audit event is durable, counted under the permitting agreement.
+   */
+  public void released(AuditEvent event) {
+    for (AuditEvent.SourceDecision d : event.decisions()) {
+      List<String> refs = event.released().get(d.source());
+      if (refs != null && d.agreement().isPresent()) {
+        // The agreement's id from its reference id@version.
+        released(d.agreement().get().split("@", 2)[0], refs.size());
+      }
+    }
+  }
+
+  private void released(String agreement, int records) {
     Counter.builder("placeshare.records.released")
         .description("Records released, by agreement")
         .tag("agreement", agreement)

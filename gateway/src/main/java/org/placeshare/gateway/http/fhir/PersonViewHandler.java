@@ -14,7 +14,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
-import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.GatewayException;
@@ -243,12 +242,7 @@ public final class PersonViewHandler {
   }
 
   private void countReleased(ReleaseOutcome.Released released) {
-    for (AuditEvent.SourceDecision d : released.event().decisions()) {
-      List<String> refs = released.view().referencesBySource().get(d.source());
-      if (refs != null && d.agreement().isPresent()) {
-        metrics.released(d.agreement().get().split("@", 2)[0], refs.size());
-      }
-    }
+    metrics.released(released.event());
     released.view().findings().forEach(f -> metrics.dataQuality(f.source(), f.field()));
   }
 
