@@ -61,10 +61,10 @@ final class ClientsSection {
 
   /** Reads the client registry again; see {@link GatewayConfig#reloadClients}. */
   static List<Client> reload(ClientsFile source, Set<String> organisations) {
-    List<Client> clients =
-        source.configuration()
-            ? GatewayConfig.load(source.path()).clients()
-            : clients(source.path(), Set.of());
+    if (!source.configuration()) {
+      return clients(source.path(), organisations);
+    }
+    List<Client> clients = GatewayConfig.load(source.path()).clients();
     List<String> problems = new ArrayList<>();
     for (Client c : clients) {
       unregistered(
