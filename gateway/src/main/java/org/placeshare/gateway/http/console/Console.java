@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -95,7 +94,7 @@ public final class Console {
   }
 
   public void begin(RoutingContext ctx) {
-    RequestState.begin(ctx, Instant.now(), "console");
+    RequestState.begin(ctx, clock.instant(), "console");
     ctx.next();
   }
 
