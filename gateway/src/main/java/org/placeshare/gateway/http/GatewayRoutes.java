@@ -288,12 +288,11 @@ public final class GatewayRoutes {
     // The IG console: pages for people, over the same audit log, every page read audited.
     Console console =
         new Console(s.tokens(), authentication, igLead, s.audit(), s.revocations(), clock);
-    AuditSearch consoleSearch = new AuditSearch(s.pool());
-    ConsoleAuditPages consoleAudit = new ConsoleAuditPages(console, consoleSearch);
+    ConsoleAuditPages consoleAudit = new ConsoleAuditPages(console, auditSearch);
     ConsoleOversightPages oversight =
         new ConsoleOversightPages(
             console,
-            consoleSearch,
+            auditSearch,
             s.policy(),
             s.tree(),
             s.pool(),

@@ -21,10 +21,6 @@ public final class RegisteredRole {
     this.registrations = registrations;
   }
 
-  String name() {
-    return name;
-  }
-
   boolean heldBy(Caller caller) {
     return whyNot(caller).isEmpty();
   }
