@@ -1,9 +1,10 @@
 package org.placeshare.fhir.linkage;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Probabilistic record linkage in the Fellegi-Sunter tradition (Fellegi and Sunter, "A Theory for
@@ -41,33 +42,33 @@ public final class Matcher {
   }
 
   /**
-   * Traces a candidate against every person of the index. Two people both scoring CERTAIN make
-   * neither certain: the best is then graded PROBABLE, for a person to decide.
+   * Every person of the index scored against a record, best first. Two people both scoring CERTAIN
+   * make neither certain: each is then graded PROBABLE, for a person to decide.
    */
-  public static Trace best(Demographics candidate, List<IndexEntry> index) {
-    IndexEntry best = null;
-    MatchScore bestScore = null;
+  public static List<Candidate> rank(Demographics record, List<IndexEntry> index) {
+    List<Candidate> scored = new ArrayList<>(index.size());
     int certain = 0;
     for (IndexEntry entry : index) {
-      MatchScore score = score(candidate, entry.demographics());
-      if (MatchGrade.of(score.total()) == MatchGrade.CERTAIN) {
+      MatchScore score = score(record, entry.demographics());
+      MatchGrade grade = MatchGrade.of(score.total());
+      if (grade == MatchGrade.CERTAIN) {
         certain++;
       }
-      if (bestScore == null || score.total() > bestScore.total()) {
-        best = entry;
-        bestScore = score;
-      }
-    }
-    if (best == null) {
-      return new Trace(
-          Optional.empty(),
-          new MatchScore(Double.NEGATIVE_INFINITY, Map.of()),
-          MatchGrade.CERTAINLY_NOT,
-          false);
+      scored.add(new Candidate(entry, score, grade));
     }
     boolean ambiguous = certain > 1;
-    MatchGrade grade = MatchGrade.of(bestScore.total());
-    return new Trace(
-        Optional.of(best), bestScore, ambiguous ? MatchGrade.PROBABLE : grade, ambiguous);
+    return scored.stream()
+        .map(
+            c ->
+                ambiguous && c.grade() == MatchGrade.CERTAIN
+                    ? new Candidate(c.entry(), c.score(), MatchGrade.PROBABLE)
+                    : c)
+        .sorted(Comparator.comparingDouble((Candidate c) -> c.score().total()).reversed())
+        .toList();
+  }
+
+  /** Traces a record against every person of the index: its best candidate, graded. */
+  public static Trace best(Demographics record, List<IndexEntry> index) {
+    return Trace.of(rank(record, index));
   }
 }

@@ -1,5 +1,7 @@
 package org.placeshare.fhir.linkage;
 
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -13,5 +15,20 @@ public record Trace(
   /** The NHS number to link automatically: only for a certain, unambiguous match. */
   public Optional<IndexEntry> certainLink() {
     return grade == MatchGrade.CERTAIN ? best : Optional.empty();
+  }
+
+  /** The trace given by ranked candidates (best first, as {@link Matcher#rank} gives them). */
+  public static Trace of(List<Candidate> ranked) {
+    if (ranked.isEmpty()) {
+      return new Trace(
+          Optional.empty(),
+          new MatchScore(Double.NEGATIVE_INFINITY, Map.of()),
+          MatchGrade.CERTAINLY_NOT,
+          false);
+    }
+    Candidate best = ranked.get(0);
+    boolean ambiguous =
+        ranked.size() > 1 && MatchGrade.of(ranked.get(1).score().total()) == MatchGrade.CERTAIN;
+    return new Trace(Optional.of(best.entry()), best.score(), best.grade(), ambiguous);
   }
 }
