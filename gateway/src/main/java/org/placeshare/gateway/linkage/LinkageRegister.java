@@ -117,7 +117,9 @@ public final class LinkageRegister implements LinkLookup {
     return pool.preparedQuery(
             "SELECT " + LINK_COLUMNS + " FROM linkage_link WHERE source = $1 AND local_id = $2")
         .execute(Tuple.of(source, localId))
-        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(link(rows.iterator().next())));
+        .map(
+            rows ->
+                rows.size() == 0 ? Optional.empty() : Optional.of(link(rows.iterator().next())));
   }
 
   /** A source's links, by local id: all of them (up to {@link #MAX_LISTED}), or one record's. */
@@ -135,7 +137,7 @@ public final class LinkageRegister implements LinkLookup {
   /** What the register holds about each of these records of one source, for a sync's page. */
   public Future<Map<String, RecordState>> states(String source, Collection<String> localIds) {
     String[] ids = localIds.toArray(new String[0]);
-    Tuple args = Tuple.of(source, ids);
+    Tuple args = Tuple.tuple().addString(source).addArrayOfString(ids);
     Future<List<RegisteredLink>> links =
         pool.preparedQuery(
                 "SELECT "
@@ -208,8 +210,7 @@ public final class LinkageRegister implements LinkLookup {
                 .execute(Tuple.of(source, localId, time(at)))
                 .compose(
                     x ->
-                        conn.preparedQuery(
-                                UPSERT_LINK + " WHERE linkage_link.status = 'linked'")
+                        conn.preparedQuery(UPSERT_LINK + " WHERE linkage_link.status = 'linked'")
                             .execute(
                                 linkTuple(
                                     source,
@@ -284,7 +285,7 @@ public final class LinkageRegister implements LinkLookup {
                 + " FROM linkage_review WHERE source = ANY($1) AND decided_at IS NULL"
                 + " ORDER BY opened_at, id LIMIT "
                 + MAX_LISTED)
-        .execute(Tuple.of(sources.toArray(new String[0])))
+        .execute(Tuple.tuple().addArrayOfString(sources.toArray(new String[0])))
         .map(rows -> list(rows, LinkageRegister::review));
   }
 
@@ -481,11 +482,7 @@ public final class LinkageRegister implements LinkLookup {
                                               + " source = $1 AND local_id = $2")
                                       .execute(
                                           Tuple.of(
-                                              source,
-                                              localId,
-                                              by.describe(),
-                                              reason,
-                                              time(at))))
+                                              source, localId, by.describe(), reason, time(at))))
                           .map(undone);
                     }));
   }
@@ -545,7 +542,7 @@ public final class LinkageRegister implements LinkLookup {
                 + " ls.last_sync_at, ls.last_outcome, ls.trouble FROM unnest($1::text[]) WITH"
                 + " ORDINALITY AS s(source, position) LEFT JOIN linkage_source ls ON ls.source ="
                 + " s.source ORDER BY s.position")
-        .execute(Tuple.of(sources.toArray(new String[0])))
+        .execute(Tuple.tuple().addArrayOfString(sources.toArray(new String[0])))
         .map(
             rows ->
                 list(

@@ -5,8 +5,8 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * What one sync of one source did: how many roster entries it read and what became of them, and
- * how it ended. Counts only: no identifier or demographics, so it may be logged.
+ * What one sync of one source did: how many roster entries it read and what became of them, and how
+ * it ended. Counts only: no identifier or demographics, so it may be logged.
  *
  * @param unchanged entries whose live link or open review had the same demographics: not traced
  * @param refreshed live links whose changed demographics still traced certainly to the same person
