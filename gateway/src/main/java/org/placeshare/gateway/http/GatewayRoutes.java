@@ -48,6 +48,7 @@ import org.placeshare.gateway.http.oauth.IgLead;
 import org.placeshare.gateway.http.oauth.TokenEndpoint;
 import org.placeshare.gateway.http.policy.PolicyEndpoints;
 import org.placeshare.gateway.http.trust.TrustEndpoints;
+import org.placeshare.gateway.linkage.LinkageSync;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
@@ -94,7 +95,8 @@ public final class GatewayRoutes {
       PersonRelease release,
       ClientStore clients,
       Revocations revocations,
-      Clock clock) {}
+      Clock clock,
+      LinkageSync linkage) {}
 
   public static Router create(Vertx vertx, Services s) {
     Clock clock = s.clock();
