@@ -43,6 +43,7 @@ import org.placeshare.gateway.http.fhir.CohortEndpoints;
 import org.placeshare.gateway.http.fhir.Metadata;
 import org.placeshare.gateway.http.fhir.PersonViewHandler;
 import org.placeshare.gateway.http.fhir.RateLimit;
+import org.placeshare.gateway.http.linkage.LinkageEndpoints;
 import org.placeshare.gateway.http.oauth.Authentication;
 import org.placeshare.gateway.http.oauth.IgLead;
 import org.placeshare.gateway.http.oauth.TokenEndpoint;
@@ -243,6 +244,9 @@ public final class GatewayRoutes {
 
     new TrustEndpoints(vertx, s.clients(), s.revocations(), s.audit(), clock)
         .mount(router, authentication::handle, igLead::require, failures);
+
+    new LinkageEndpoints(s.linkage(), s.sources(), registrations, igLead, s.audit(), clock)
+        .mount(router, authentication::handle, failures);
 
     router.route("/consents*").handler(ctx -> audited(ctx, clock, "consent"));
     router.route("/consents*").handler(authentication::handle);
