@@ -494,4 +494,22 @@ class LinkageSyncTest {
     assertThat(((LinkageRefused) refused).status()).isEqualTo(404);
     assertThat(refused).hasMessage("no review with that id");
   }
+
+  @Test
+  void start_syncsEveryTracedSourceAtOnce_andStopEndsTheSchedule() throws Exception {
+    ListRoster roster =
+        new ListRoster("police-start", "NPF01", 2).with("P-1", JENNIFER.demographics());
+    LinkageSync sync = sync(roster, new MemoryIndex(JENNIFER));
+
+    sync.start();
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (links(roster, JENNIFER.nhsNumber()).isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    sync.stop().await();
+
+    assertThat(links(roster, JENNIFER.nhsNumber())).hasSize(1);
+    assertThat(register.summaries(List.of("police-start")).await().get(0).lastOutcome())
+        .contains("succeeded");
+  }
 }
