@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Optional;
 import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.RecordSource;
+import org.placeshare.fhir.linkage.ReferenceIndex;
+import org.placeshare.fhir.mapped.Roster;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditTree;
 import org.placeshare.gateway.cohort.Cohorts;
@@ -17,6 +19,8 @@ import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
 import org.placeshare.gateway.consent.IssuerKeys;
 import org.placeshare.gateway.http.GatewayRoutes;
+import org.placeshare.gateway.linkage.LinkageRegister;
+import org.placeshare.gateway.linkage.LinkageSync;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.FlagConcealment;
 import org.placeshare.gateway.policy.PolicyStore;
@@ -44,6 +48,7 @@ record Components(
     Optional<NationalOptOuts> optOuts,
     PersonRelease release,
     ExportRunner runner,
+    LinkageSync linkage,
     GatewayRoutes.Services services) {
 
   static Components wire(
@@ -111,6 +116,22 @@ record Components(
             metrics,
             revocations::refusal,
             clock);
+    // joined by the lead: part A builds the reference index client from config.referenceIndex().
+    Optional<ReferenceIndex> referenceIndex = Optional.empty();
+    // joined by the lead: part B's TracedSource is given this register as its LinkLookup.
+    LinkageRegister linkageRegister = new LinkageRegister(db.pool());
+    List<Roster> rosters =
+        sources.stream().filter(s -> s instanceof Roster).map(s -> (Roster) s).toList();
+    LinkageSync linkage =
+        new LinkageSync(
+            vertx,
+            db.pool(),
+            linkageRegister,
+            referenceIndex,
+            rosters,
+            audit,
+            config.linkage().syncEvery(),
+            clock);
     var services =
         new GatewayRoutes.Services(
             policy,
@@ -140,7 +161,8 @@ record Components(
             release,
             clients,
             revocations,
-            clock);
-    return new Components(metrics, audit, tree, optOuts, release, runner, services);
+            clock,
+            linkage);
+    return new Components(metrics, audit, tree, optOuts, release, runner, linkage, services);
   }
 }

@@ -20,6 +20,7 @@ import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.consent.IssuerKeys;
 import org.placeshare.gateway.http.GatewayRoutes;
 import org.placeshare.gateway.http.RequestFraming;
+import org.placeshare.gateway.linkage.LinkageSync;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.NationalOptOuts;
@@ -53,6 +54,7 @@ public final class Gateway {
   private final ClientStore clients;
   private final Optional<CrlStore> crl;
   private final PersonRelease release;
+  private final LinkageSync linkage;
 
   private Gateway(
       Vertx vertx,
@@ -68,7 +70,8 @@ public final class Gateway {
       ExportRunner runner,
       PersonRelease release,
       ClientStore clients,
-      Optional<CrlStore> crl) {
+      Optional<CrlStore> crl,
+      LinkageSync linkage) {
     this.vertx = vertx;
     this.server = server;
     this.management = management;
@@ -83,6 +86,7 @@ public final class Gateway {
     this.release = release;
     this.clients = clients;
     this.crl = crl;
+    this.linkage = linkage;
   }
 
   /** The audit tree: checkpoints and proofs. */
@@ -171,6 +175,7 @@ public final class Gateway {
                                     optOuts.ifPresent(o -> o.watch(vertx, config.policyPoll()));
                                     tree.start(vertx);
                                     runner.start();
+                                    c.linkage().start();
                                     return new Gateway(
                                         vertx,
                                         server,
@@ -185,7 +190,8 @@ public final class Gateway {
                                         runner,
                                         release,
                                         clients,
-                                        crl);
+                                        crl,
+                                        c.linkage());
                                   })
                               .recover(e -> db.close().transform(x -> Future.failedFuture(e)));
                         })
@@ -256,6 +262,11 @@ public final class Gateway {
     return release;
   }
 
+  /** For tests in this package: the linkage register and its sync. */
+  LinkageSync linkage() {
+    return linkage;
+  }
+
   /** For tests in this package: the database the gateway writes to. */
   Database database() {
     return database;
@@ -296,6 +307,8 @@ public final class Gateway {
         .transform(x -> management.close())
         // The chunk in hand is finished and checkpointed; the job resumes at the next start.
         .transform(x -> runner.stop())
+        // A sync in hand ends at its next entry; the next start goes on from the register.
+        .transform(x -> linkage.stop())
         .transform(x -> audit.drain())
         .transform(x -> tree.checkpoint().<Void>mapEmpty().otherwiseEmpty())
         .transform(

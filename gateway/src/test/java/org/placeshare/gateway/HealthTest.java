@@ -128,7 +128,9 @@ class HealthTest {
               .replace("{job}", "00000000-0000-0000-0000-000000000000")
               .replace("{file}", "Patient.ndjson")
               .replace("{nhs}", fixture.firstPerson().nhsNumber().toString())
-              .replace("{eventId}", "00000000-0000-0000-0000-000000000000");
+              .replace("{eventId}", "00000000-0000-0000-0000-000000000000")
+              .replace("{source}", "council-asc")
+              .replace("{localId}", "C-1");
       for (var method : (Iterable<String>) entry.getValue()::fieldNames) {
         var request =
             java.net.http.HttpRequest.newBuilder(fixture.url(path))

@@ -26,7 +26,10 @@ enum DemoClient {
       List.of("frailty-clinician"),
       "nurse.patel",
       List.of("TREAT", "ETREAT")),
-  IG_CONSOLE("ig-console", "QWU", List.of("ig-lead"), "ig.lead", List.of("HOPERAT"));
+  IG_CONSOLE("ig-console", "QWU", List.of("ig-lead"), "ig.lead", List.of("HOPERAT")),
+  // The council's data steward: reviews and undoes the links of the council's own traced records.
+  COUNCIL_STEWARD(
+      "council-steward", "E08000026", List.of("data-steward"), "c.steward", List.of("HOPERAT"));
 
   final String id;
   final String organisation;

@@ -36,6 +36,7 @@ import java.util.Set;
  * @param clientsFile where the client registry is reloaded from while the gateway runs: the file
  *     named by {@code clientsFile}, or this configuration file when clients are listed inline
  * @param management where metrics and detailed health are served: loopback by default
+ * @param linkage how often traced sources are synced with the linkage register
  */
 public record GatewayConfig(
     String host,
@@ -62,7 +63,8 @@ public record GatewayConfig(
     int clientRequestsPerMinute,
     Cohorts cohorts,
     Optional<ClientsFile> clientsFile,
-    Management management) {
+    Management management,
+    Linkage linkage) {
 
   /**
    * The file the client registry is reloaded from.
@@ -126,6 +128,76 @@ public record GatewayConfig(
         cohorts,
         Optional.empty(),
         new Management(Management.DEFAULT_HOST, 0));
+  }
+
+  /** A configuration built in code with the default linkage settings. */
+  public GatewayConfig(
+      String host,
+      int port,
+      String publicUrl,
+      Path dataDir,
+      Optional<String> databaseUrl,
+      Path signingKey,
+      Path agreements,
+      List<Path> agreementSigners,
+      boolean agreementSignaturesRequired,
+      Duration policyPoll,
+      List<Organisation> organisations,
+      List<Client> clients,
+      List<Source> sources,
+      Optional<Path> consentKey,
+      List<ConsentIssuer> consentIssuers,
+      Optional<Path> issuerTrustCa,
+      Optional<Path> nationalOptOuts,
+      Optional<Tls> tls,
+      Optional<Path> pseudonymKey,
+      Optional<Path> auditKey,
+      int maxConcurrentRequests,
+      int clientRequestsPerMinute,
+      Cohorts cohorts,
+      Optional<ClientsFile> clientsFile,
+      Management management) {
+    this(
+        host,
+        port,
+        publicUrl,
+        dataDir,
+        databaseUrl,
+        signingKey,
+        agreements,
+        agreementSigners,
+        agreementSignaturesRequired,
+        policyPoll,
+        organisations,
+        clients,
+        sources,
+        consentKey,
+        consentIssuers,
+        issuerTrustCa,
+        nationalOptOuts,
+        tls,
+        pseudonymKey,
+        auditKey,
+        maxConcurrentRequests,
+        clientRequestsPerMinute,
+        cohorts,
+        clientsFile,
+        management,
+        Linkage.defaults());
+  }
+
+  /**
+   * Tracing agencies' records to NHS numbers (docs/operations.md).
+   *
+   * @param syncEvery how often each traced source's roster is read and traced again
+   */
+  public record Linkage(Duration syncEvery) {
+
+    public static final int DEFAULT_SYNC_MINUTES = 15;
+
+    public static Linkage defaults() {
+      return new Linkage(Duration.ofMinutes(DEFAULT_SYNC_MINUTES));
+    }
   }
 
   /**

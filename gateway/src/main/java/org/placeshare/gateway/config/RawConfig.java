@@ -38,7 +38,10 @@ record RawConfig(
     Integer clientRequestsPerMinute,
     RawCohorts cohorts,
     String clientsFile,
-    RawManagement management) {
+    RawManagement management,
+    RawLinkage linkage) {
+
+  record RawLinkage(Integer syncMinutes) {}
 
   /** A clients file: the registry alone, reloaded while the gateway runs. */
   record RawClientsFile(List<RawClient> clients) {}

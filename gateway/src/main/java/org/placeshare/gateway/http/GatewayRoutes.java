@@ -43,11 +43,13 @@ import org.placeshare.gateway.http.fhir.CohortEndpoints;
 import org.placeshare.gateway.http.fhir.Metadata;
 import org.placeshare.gateway.http.fhir.PersonViewHandler;
 import org.placeshare.gateway.http.fhir.RateLimit;
+import org.placeshare.gateway.http.linkage.LinkageEndpoints;
 import org.placeshare.gateway.http.oauth.Authentication;
 import org.placeshare.gateway.http.oauth.IgLead;
 import org.placeshare.gateway.http.oauth.TokenEndpoint;
 import org.placeshare.gateway.http.policy.PolicyEndpoints;
 import org.placeshare.gateway.http.trust.TrustEndpoints;
+import org.placeshare.gateway.linkage.LinkageSync;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
@@ -94,7 +96,8 @@ public final class GatewayRoutes {
       PersonRelease release,
       ClientStore clients,
       Revocations revocations,
-      Clock clock) {}
+      Clock clock,
+      LinkageSync linkage) {}
 
   public static Router create(Vertx vertx, Services s) {
     Clock clock = s.clock();
@@ -241,6 +244,9 @@ public final class GatewayRoutes {
 
     new TrustEndpoints(vertx, s.clients(), s.revocations(), s.audit(), clock)
         .mount(router, authentication::handle, igLead::require, failures);
+
+    new LinkageEndpoints(s.linkage(), s.sources(), registrations, igLead, s.audit(), clock)
+        .mount(router, authentication::handle, failures);
 
     router.route("/consents*").handler(ctx -> audited(ctx, clock, "consent"));
     router.route("/consents*").handler(authentication::handle);

@@ -278,4 +278,18 @@ class GatewayConfigTest {
         .hasMessageContaining(
             "clients[x].organisation: expected an organisation listed under organisations, got QWU");
   }
+
+  @Test
+  void linkage_syncEveryFifteenMinutesByDefault_setWithinADay_andStrict() throws Exception {
+    assertThat(GatewayConfig.load(write("")).linkage().syncEvery())
+        .isEqualTo(java.time.Duration.ofMinutes(15));
+    assertThat(GatewayConfig.load(write("linkage: {syncMinutes: 5}\n")).linkage().syncEvery())
+        .isEqualTo(java.time.Duration.ofMinutes(5));
+    assertThatThrownBy(() -> GatewayConfig.load(write("linkage: {syncMinutes: 0}\n")))
+        .hasMessageContaining("linkage.syncMinutes: expected 1 to 1440, got 0");
+    assertThatThrownBy(() -> GatewayConfig.load(write("linkage: {syncMinutes: 2000}\n")))
+        .hasMessageContaining("linkage.syncMinutes: expected 1 to 1440, got 2000");
+    assertThatThrownBy(() -> GatewayConfig.load(write("linkage: {syncSeconds: 5}\n")))
+        .hasMessageContaining("unknown key 'syncSeconds'");
+  }
 }

@@ -1,0 +1,61 @@
+package org.placeshare.gateway.linkage;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import org.placeshare.fhir.linkage.Demographics;
+import org.placeshare.fhir.linkage.Link;
+
+/**
+ * One row of the register: the link, whether it is live, the demographics it was made on (personal
+ * data) and their fingerprint, and who undid it, why and when.
+ */
+public record RegisteredLink(
+    Link link,
+    LinkStatus status,
+    Demographics demographics,
+    String fingerprint,
+    Optional<Undoing> undone) {
+
+  /** Who undid a link, why and when. */
+  public record Undoing(String by, String reason, Instant at) {}
+
+  public RegisteredLink {
+    Objects.requireNonNull(link, "link");
+    Objects.requireNonNull(status, "status");
+    Objects.requireNonNull(demographics, "demographics");
+    Objects.requireNonNull(fingerprint, "fingerprint");
+    Objects.requireNonNull(undone, "undone");
+  }
+
+  public boolean live() {
+    return status == LinkStatus.LINKED;
+  }
+
+  /** For the source's data steward: the link, with the demographics it was made on. */
+  public JsonObject json() {
+    return new JsonObject()
+        .put("source", link.source())
+        .put("localId", link.localId())
+        .put("nhsNumber", link.nhsNumber().toString())
+        .put("grade", Grades.code(link.grade()))
+        .put("score", Grades.round(link.score()))
+        .put("method", link.method().name().toLowerCase(Locale.ROOT))
+        .put("reviewer", link.reviewer().orElse(null))
+        .put("linkedAt", link.linkedAt().toString())
+        .put("status", status.code())
+        .put("demographics", DemographicsJson.json(demographics))
+        .put(
+            "undone",
+            undone
+                .map(
+                    u ->
+                        new JsonObject()
+                            .put("by", u.by())
+                            .put("reason", u.reason())
+                            .put("at", u.at().toString()))
+                .orElse(null));
+  }
+}
