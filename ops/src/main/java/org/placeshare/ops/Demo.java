@@ -215,7 +215,12 @@ final class Demo implements AutoCloseable {
             organisation("Y90002", "Coventry out-of-hours GP service (synthetic)"),
             organisation("R9A", "Coventry Acute Trust (synthetic)"),
             organisation("E08000026", "Coventry City Council"),
-            organisation("QWU", "Integrated care board IG team")));
+            organisation("QWU", "Integrated care board IG team"),
+            // The agencies of sunderland-intelligence: none holds the NHS number.
+            organisation("NPF01", "Northumbria Police (synthetic)"),
+            organisation("GHA01", "Gentoo-style housing association (synthetic)"),
+            organisation("SCH01", "Sunderland schools (synthetic)"),
+            organisation("YJS01", "Youth justice service (synthetic)")));
     List<Map<String, Object>> clients = new ArrayList<>();
     for (DemoClient c : DemoClient.values()) {
       clients.add(
