@@ -140,7 +140,8 @@ record Components(
             release,
             clients,
             revocations,
-            clock);
+            clock,
+            parts.referenceIndex());
     return new Components(metrics, audit, tree, optOuts, release, runner, services);
   }
 }

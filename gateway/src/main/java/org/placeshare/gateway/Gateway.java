@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import org.placeshare.fhir.RecordSource;
+import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditTree;
 import org.placeshare.gateway.cohort.ExportJobs;
@@ -53,6 +54,7 @@ public final class Gateway {
   private final ClientStore clients;
   private final Optional<CrlStore> crl;
   private final PersonRelease release;
+  private final Optional<ReferenceIndex> referenceIndex;
 
   private Gateway(
       Vertx vertx,
@@ -68,7 +70,8 @@ public final class Gateway {
       ExportRunner runner,
       PersonRelease release,
       ClientStore clients,
-      Optional<CrlStore> crl) {
+      Optional<CrlStore> crl,
+      Optional<ReferenceIndex> referenceIndex) {
     this.vertx = vertx;
     this.server = server;
     this.management = management;
@@ -83,6 +86,7 @@ public final class Gateway {
     this.release = release;
     this.clients = clients;
     this.crl = crl;
+    this.referenceIndex = referenceIndex;
   }
 
   /** The audit tree: checkpoints and proofs. */
@@ -185,7 +189,8 @@ public final class Gateway {
                                         runner,
                                         release,
                                         clients,
-                                        crl);
+                                        crl,
+                                        parts.referenceIndex());
                                   })
                               .recover(e -> db.close().transform(x -> Future.failedFuture(e)));
                         })
@@ -303,6 +308,7 @@ public final class Gateway {
               List<Future<Void>> closing = new ArrayList<>();
               closing.add(issuerKeys.close());
               sources.forEach(s -> closing.add(s.close()));
+              referenceIndex.ifPresent(i -> closing.add(i.close()));
               return Future.join(closing).<Void>mapEmpty();
             })
         .eventually(database::close)

@@ -217,7 +217,8 @@ final class ConfigLoader {
             perMinute,
             CohortsSection.cohorts(problems, base, raw),
             Optional.of(clientsFile),
-            ServingSection.management(problems, raw.management(), host, port));
+            ServingSection.management(problems, raw.management(), host, port),
+            ReferenceIndexSection.referenceIndex(problems, base, raw.referenceIndex()));
     if (tls.isEmpty() && host != null && !LOOPBACK.contains(host)) {
       problems.add(
           "tls: expected a certificate and privateKey when host is "

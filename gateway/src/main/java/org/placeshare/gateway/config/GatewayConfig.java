@@ -36,6 +36,7 @@ import java.util.Set;
  * @param clientsFile where the client registry is reloaded from while the gateway runs: the file
  *     named by {@code clientsFile}, or this configuration file when clients are listed inline
  * @param management where metrics and detailed health are served: loopback by default
+ * @param referenceIndex the reference demographic index people are traced against, if any
  */
 public record GatewayConfig(
     String host,
@@ -62,7 +63,122 @@ public record GatewayConfig(
     int clientRequestsPerMinute,
     Cohorts cohorts,
     Optional<ClientsFile> clientsFile,
-    Management management) {
+    Management management,
+    Optional<ReferenceIndexConfig> referenceIndex) {
+
+  /**
+   * The reference demographic index (as PDS is in England) people are traced against: its FHIR base
+   * URL, one deadline per search, and the same credentials a source may have. Absent, nothing is
+   * traced and {@code Patient/$match} answers that tracing is not configured.
+   */
+  public record ReferenceIndexConfig(
+      URI baseUrl,
+      Duration deadline,
+      Optional<Path> bearerTokenFile,
+      Optional<Path> trustCa,
+      Optional<Path> certificate,
+      Optional<Path> privateKey) {
+
+    public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(5);
+
+    /** An index reached with no credentials. */
+    public ReferenceIndexConfig(URI baseUrl, Duration deadline) {
+      this(
+          baseUrl,
+          deadline,
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty());
+    }
+  }
+
+  /** A configuration without a reference index: nothing is traced. */
+  public GatewayConfig(
+      String host,
+      int port,
+      String publicUrl,
+      Path dataDir,
+      Optional<String> databaseUrl,
+      Path signingKey,
+      Path agreements,
+      List<Path> agreementSigners,
+      boolean agreementSignaturesRequired,
+      Duration policyPoll,
+      List<Organisation> organisations,
+      List<Client> clients,
+      List<Source> sources,
+      Optional<Path> consentKey,
+      List<ConsentIssuer> consentIssuers,
+      Optional<Path> issuerTrustCa,
+      Optional<Path> nationalOptOuts,
+      Optional<Tls> tls,
+      Optional<Path> pseudonymKey,
+      Optional<Path> auditKey,
+      int maxConcurrentRequests,
+      int clientRequestsPerMinute,
+      Cohorts cohorts,
+      Optional<ClientsFile> clientsFile,
+      Management management) {
+    this(
+        host,
+        port,
+        publicUrl,
+        dataDir,
+        databaseUrl,
+        signingKey,
+        agreements,
+        agreementSigners,
+        agreementSignaturesRequired,
+        policyPoll,
+        organisations,
+        clients,
+        sources,
+        consentKey,
+        consentIssuers,
+        issuerTrustCa,
+        nationalOptOuts,
+        tls,
+        pseudonymKey,
+        auditKey,
+        maxConcurrentRequests,
+        clientRequestsPerMinute,
+        cohorts,
+        clientsFile,
+        management,
+        Optional.empty());
+  }
+
+  /** This configuration tracing against the given reference index. */
+  public GatewayConfig withReferenceIndex(ReferenceIndexConfig index) {
+    return new GatewayConfig(
+        host,
+        port,
+        publicUrl,
+        dataDir,
+        databaseUrl,
+        signingKey,
+        agreements,
+        agreementSigners,
+        agreementSignaturesRequired,
+        policyPoll,
+        organisations,
+        clients,
+        sources,
+        consentKey,
+        consentIssuers,
+        issuerTrustCa,
+        nationalOptOuts,
+        tls,
+        pseudonymKey,
+        auditKey,
+        maxConcurrentRequests,
+        clientRequestsPerMinute,
+        cohorts,
+        clientsFile,
+        management,
+        Optional.of(index));
+  }
 
   /**
    * The file the client registry is reloaded from.

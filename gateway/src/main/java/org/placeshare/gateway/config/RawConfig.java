@@ -38,7 +38,16 @@ record RawConfig(
     Integer clientRequestsPerMinute,
     RawCohorts cohorts,
     String clientsFile,
-    RawManagement management) {
+    RawManagement management,
+    RawReferenceIndex referenceIndex) {
+
+  record RawReferenceIndex(
+      String baseUrl,
+      Long deadlineMillis,
+      String bearerTokenFile,
+      String trustCa,
+      String certificate,
+      String privateKey) {}
 
   /** A clients file: the registry alone, reloaded while the gateway runs. */
   record RawClientsFile(List<RawClient> clients) {}
