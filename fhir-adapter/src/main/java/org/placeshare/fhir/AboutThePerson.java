@@ -173,12 +173,12 @@ public final class AboutThePerson {
    * An NHS-number identifier, under the system written any way a source may write it: a variant
    * would otherwise carry another person's number past the checks.
    */
-  static boolean isNhsNumber(Identifier id) {
+  public static boolean isNhsNumber(Identifier id) {
     return id.getSystem() != null && NHS_NUMBER_SYSTEM.matcher(id.getSystem()).matches();
   }
 
   /** The identifier's value without spaces or hyphens; empty when it has none. */
-  static String nhsNumberValue(Identifier id) {
+  public static String nhsNumberValue(Identifier id) {
     return id.getValue() == null ? "" : NHS_NUMBER_SEPARATORS.matcher(id.getValue()).replaceAll("");
   }
 

@@ -116,9 +116,6 @@ record Components(
             metrics,
             revocations::refusal,
             clock);
-    // joined by the lead: part A builds the reference index client from config.referenceIndex().
-    Optional<ReferenceIndex> referenceIndex = Optional.empty();
-    // joined by the lead: part B's TracedSource is given this register as its LinkLookup.
     LinkageRegister linkageRegister = new LinkageRegister(db.pool());
     List<Roster> rosters =
         sources.stream().filter(s -> s instanceof Roster).map(s -> (Roster) s).toList();
@@ -127,7 +124,7 @@ record Components(
             vertx,
             db.pool(),
             linkageRegister,
-            referenceIndex,
+            parts.referenceIndex(),
             rosters,
             audit,
             config.linkage().syncEvery(),
@@ -162,7 +159,8 @@ record Components(
             clients,
             revocations,
             clock,
-            linkage);
+            linkage,
+            parts.referenceIndex());
     return new Components(metrics, audit, tree, optOuts, release, runner, linkage, services);
   }
 }

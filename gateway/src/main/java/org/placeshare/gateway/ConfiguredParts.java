@@ -21,6 +21,8 @@ import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.RecordSource;
 import org.placeshare.fhir.SourceAccess;
 import org.placeshare.fhir.SourceDescriptor;
+import org.placeshare.fhir.linkage.FhirReferenceIndex;
+import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.fhir.mapped.MappedSource;
 import org.placeshare.fhir.mapped.SourceMapping;
 import org.placeshare.gateway.config.GatewayConfig;
@@ -48,7 +50,8 @@ record ConfiguredParts(
     ClientStore clients,
     Optional<CrlStore> crl,
     List<RecordSource> sources,
-    HttpServerOptions serverOptions) {
+    HttpServerOptions serverOptions,
+    Optional<ReferenceIndex> referenceIndex) {
 
   /** Reads each part in turn; the first that cannot be read throws. */
   static ConfiguredParts read(Vertx vertx, GatewayConfig config, Clock clock) {
@@ -66,8 +69,29 @@ record ConfiguredParts(
                 t -> t.clientCrl().map(f -> CrlStore.load(f, t.clientCa().orElseThrow(), clock)));
     HttpServerOptions serverOptions = Listeners.publicOptions(config);
     List<RecordSource> sources = sources(vertx, config);
+    Optional<ReferenceIndex> referenceIndex = config.referenceIndex().map(i -> index(vertx, i));
     return new ConfiguredParts(
-        policy, signingKey, consentKey, pseudonyms, auditKey, clients, crl, sources, serverOptions);
+        policy,
+        signingKey,
+        consentKey,
+        pseudonyms,
+        auditKey,
+        clients,
+        crl,
+        sources,
+        serverOptions,
+        referenceIndex);
+  }
+
+  /** The reference index's client, with the same kinds of credentials a source may have. */
+  private static ReferenceIndex index(Vertx vertx, GatewayConfig.ReferenceIndexConfig c) {
+    SourceAccess access =
+        new SourceAccess(
+            c.bearerTokenFile().map(ConfiguredParts::secret),
+            c.trustCa(),
+            c.certificate(),
+            c.privateKey());
+    return new FhirReferenceIndex(vertx, c.baseUrl(), c.deadline(), access);
   }
 
   private static PolicyFolder.Options policyOptions(GatewayConfig config) {

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import org.placeshare.fhir.RecordSource;
+import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditTree;
 import org.placeshare.gateway.cohort.ExportJobs;
@@ -55,6 +56,7 @@ public final class Gateway {
   private final Optional<CrlStore> crl;
   private final PersonRelease release;
   private final LinkageSync linkage;
+  private final Optional<ReferenceIndex> referenceIndex;
 
   private Gateway(
       Vertx vertx,
@@ -71,7 +73,8 @@ public final class Gateway {
       PersonRelease release,
       ClientStore clients,
       Optional<CrlStore> crl,
-      LinkageSync linkage) {
+      LinkageSync linkage,
+      Optional<ReferenceIndex> referenceIndex) {
     this.vertx = vertx;
     this.server = server;
     this.management = management;
@@ -87,6 +90,7 @@ public final class Gateway {
     this.clients = clients;
     this.crl = crl;
     this.linkage = linkage;
+    this.referenceIndex = referenceIndex;
   }
 
   /** The audit tree: checkpoints and proofs. */
@@ -191,7 +195,8 @@ public final class Gateway {
                                         release,
                                         clients,
                                         crl,
-                                        c.linkage());
+                                        c.linkage(),
+                                        parts.referenceIndex());
                                   })
                               .recover(e -> db.close().transform(x -> Future.failedFuture(e)));
                         })
@@ -316,6 +321,7 @@ public final class Gateway {
               List<Future<Void>> closing = new ArrayList<>();
               closing.add(issuerKeys.close());
               sources.forEach(s -> closing.add(s.close()));
+              referenceIndex.ifPresent(i -> closing.add(i.close()));
               return Future.join(closing).<Void>mapEmpty();
             })
         .eventually(database::close)

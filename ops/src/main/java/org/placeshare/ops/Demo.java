@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.UUID;
 import org.placeshare.fhir.synthetic.CouncilCareServer;
 import org.placeshare.fhir.synthetic.FhirSourceServer;
+import org.placeshare.fhir.synthetic.ReferenceIndexServer;
 import org.placeshare.fhir.synthetic.SyntheticPerson;
 import org.placeshare.fhir.synthetic.SyntheticPopulation;
 import org.placeshare.fhir.synthetic.SyntheticRecords;
@@ -64,6 +65,9 @@ final class Demo implements AutoCloseable {
   static final long SEED = 2026;
 
   /** The printed curl lines end with the status code, which their comments promise. */
+  /** The synthetic reference index (as PDS), an upstream like the sources. */
+  static final String REFERENCE_INDEX = "reference-index";
+
   static final String CURL = "curl -s -w '\\n%{http_code}\\n' ";
 
   final Vertx vertx;
@@ -118,6 +122,10 @@ final class Demo implements AutoCloseable {
       urls.put(GP_SOURCE, ((FhirSourceServer) servers.get(GP_SOURCE)).baseUrl());
       urls.put(ACUTE_SOURCE, ((FhirSourceServer) servers.get(ACUTE_SOURCE)).baseUrl());
       urls.put(COUNCIL_SOURCE, ((CouncilCareServer) servers.get(COUNCIL_SOURCE)).baseUrl());
+      // The reference demographic index the demo's people are traced against, as PDS.
+      servers.put(
+          REFERENCE_INDEX, ReferenceIndexServer.start(0, ReferenceIndexServer.indexPeople(people)));
+      urls.put(REFERENCE_INDEX, ((ReferenceIndexServer) servers.get(REFERENCE_INDEX)).baseUrl());
       for (String id : down) {
         AutoCloseable server = servers.remove(id);
         if (server == null) {
@@ -215,7 +223,12 @@ final class Demo implements AutoCloseable {
             organisation("Y90002", "Coventry out-of-hours GP service (synthetic)"),
             organisation("R9A", "Coventry Acute Trust (synthetic)"),
             organisation("E08000026", "Coventry City Council"),
-            organisation("QWU", "Integrated care board IG team")));
+            organisation("QWU", "Integrated care board IG team"),
+            // The agencies of sunderland-intelligence: none holds the NHS number.
+            organisation("NPF01", "Northumbria Police (synthetic)"),
+            organisation("GHA01", "Gentoo-style housing association (synthetic)"),
+            organisation("SCH01", "Sunderland schools (synthetic)"),
+            organisation("YJS01", "Youth justice service (synthetic)")));
     List<Map<String, Object>> clients = new ArrayList<>();
     for (DemoClient c : DemoClient.values()) {
       clients.add(
@@ -243,6 +256,9 @@ final class Demo implements AutoCloseable {
                 source(
                     COUNCIL_SOURCE, COUNCIL, urls.get(COUNCIL_SOURCE), "Patient", "EpisodeOfCare"),
                 folder.root.relativize(folder.councilMapping()).toString())));
+    config.put(
+        "referenceIndex",
+        Map.of("baseUrl", urls.get(REFERENCE_INDEX).toString(), "deadlineMillis", 5000));
     new ObjectMapper(new YAMLFactory()).writeValue(folder.config().toFile(), config);
   }
 
@@ -321,6 +337,7 @@ final class Demo implements AutoCloseable {
     out.println(
         "# permitted by gm-connect-council-intelligence: conditions and A&E visits, no medication");
     out.println(CURL + "-H 'Authorization: Bearer " + council + "' " + url);
+    out.println();
     out.println();
     String ig = TokenCommand.fetch(folder, baseUrl(), DemoClient.IG_CONSOLE, "HOPERAT", clock);
     Consent consent =
@@ -464,6 +481,26 @@ final class Demo implements AutoCloseable {
     String management = "http://127.0.0.1:" + gateway.managementPort();
     out.println("curl -s " + management + "/metrics");
     out.println("curl -s " + management + "/health/ready");
+    out.println();
+    // Someone whose name needs no shell quoting (an apostrophe would end the JSON's quotes).
+    SyntheticPerson traced =
+        people.stream().skip(1).filter(p -> !p.family().contains("'")).findFirst().orElseThrow();
+    out.println(
+        "# 200: the council traces a person to an NHS number from demographics (Patient/$match),");
+    out.println("# permitted by sunderland-intelligence (tracing: permitted)");
+    out.println(
+        CURL
+            + "-X POST -H 'Authorization: Bearer "
+            + council
+            + "' -H 'Content-Type: application/fhir+json' "
+            + baseUrl()
+            + "/fhir/Patient/\\$match -d '{\"resourceType\":\"Patient\",\"name\":[{\"family\":\""
+            + traced.family()
+            + "\",\"given\":[\""
+            + traced.given()
+            + "\"]}],\"birthDate\":\""
+            + traced.birthDate()
+            + "\"}'");
     out.println();
     out.println(
         "Check a changed set before it goes live: java -jar ops/target/placeshare.jar policy lint "

@@ -25,7 +25,8 @@ final class DemoFolder {
           "coventry-direct-care.yaml",
           "coventry-frailty-social-care.yaml",
           "gm-connect-council-intelligence.yaml",
-          "gm-connect-population-health.yaml");
+          "gm-connect-population-health.yaml",
+          "sunderland-intelligence.yaml");
 
   final Path root;
 

@@ -25,6 +25,8 @@ import java.util.Set;
  * @param cohortExportMaxMembers the largest cohort whose records may be exported in bulk under it;
  *     absent, it permits people one at a time only
  * @param businessCase its costs, expected savings and measures, if the parties stated them
+ * @param tracingPermitted whether its recipients may trace people to NHS numbers from demographics
+ *     ({@code tracing: permitted}); absent, they may not
  * @param sha256 hex SHA-256 of the policy file's bytes, so an audit event names the exact text
  */
 public record Agreement(
@@ -53,6 +55,7 @@ public record Agreement(
     int auditRetentionYears,
     OptionalInt cohortExportMaxMembers,
     Optional<BusinessCase> businessCase,
+    boolean tracingPermitted,
     String sha256) {
 
   /** Step 1 of the sharing model: the problem, what sharing resolves, the expected benefit. */
@@ -88,6 +91,22 @@ public record Agreement(
 
   public boolean monitorOnly() {
     return pilot.map(Pilot::monitorOnly).orElse(false);
+  }
+
+  /**
+   * Whether this agreement lets the recipient, in this role and for this purpose, trace people to
+   * NHS numbers on {@code day}: in force (live or pilot, not a monitor-only pilot), {@code tracing:
+   * permitted}, naming the recipient with the role, and the purpose among its purposes of use.
+   */
+  public boolean permitsTracing(
+      OdsCode recipient, String role, PurposeOfUse purpose, LocalDate day) {
+    Set<String> roles = recipients.get(recipient);
+    return tracingPermitted
+        && inForceOn(day)
+        && !monitorOnly()
+        && roles != null
+        && roles.contains(role)
+        && purposesOfUse.contains(purpose);
   }
 
   /**

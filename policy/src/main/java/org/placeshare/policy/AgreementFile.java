@@ -76,6 +76,7 @@ public final class AgreementFile {
           "pilot",
           "cohortExport",
           "businessCase",
+          "tracing",
           "audit");
 
   private AgreementFile() {}
@@ -174,6 +175,7 @@ public final class AgreementFile {
               .map(c -> OptionalInt.of(whole(c, "maxMembers", 1, 1_000_000)))
               .orElse(OptionalInt.empty());
       Optional<BusinessCase> businessCase = businessCase();
+      boolean tracing = tracing();
       if (lawfulBasis != null && consent != null) {
         crossCheck(lawfulBasis, consent);
       }
@@ -207,7 +209,29 @@ public final class AgreementFile {
           retainYears,
           cohortExport,
           businessCase,
+          tracing,
           sha256);
+    }
+
+    /**
+     * {@code tracing: permitted} lets the recipients find NHS numbers from demographics (Patient
+     * $match); absent or {@code not-permitted}, they may not. Tracing discloses who is known to the
+     * index, so it is agreed explicitly.
+     */
+    private boolean tracing() {
+      Boolean permitted =
+          code(
+              top,
+              "tracing",
+              s ->
+                  switch (s) {
+                    case "permitted" -> Boolean.TRUE;
+                    case "not-permitted" -> Boolean.FALSE;
+                    default -> null;
+                  },
+              "permitted or not-permitted",
+              true);
+      return Boolean.TRUE.equals(permitted);
     }
 
     /** Optional; when present, at least one entry, each a short text with an optional amount. */

@@ -164,6 +164,18 @@ public final class PolicySet {
     return warnings;
   }
 
+  /**
+   * The agreement under which this recipient, in this role and for this purpose, may trace people
+   * to NHS numbers on {@code day} (the first by id, newest version first), or none: deny by
+   * default.
+   */
+  public Optional<Agreement> tracingAgreement(
+      OdsCode recipient, String role, PurposeOfUse purpose, LocalDate day) {
+    return agreements.stream()
+        .filter(a -> a.permitsTracing(recipient, role, purpose, day))
+        .findFirst();
+  }
+
   /** The agreements that could apply to this provider and recipient, in decision order. */
   public List<Agreement> candidates(OdsCode provider, OdsCode recipient) {
     return byProviderAndRecipient

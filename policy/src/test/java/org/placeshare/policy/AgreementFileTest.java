@@ -230,6 +230,39 @@ class AgreementFileTest {
   }
 
   @Test
+  void parse_tracingAbsent_isNotPermitted() {
+    assertThat(parse(council()).tracingPermitted()).isFalse();
+  }
+
+  @Test
+  void parse_tracingPermitted_isRead() {
+    String yaml =
+        council()
+            .replace(
+                "restrictedRecords: withhold", "restrictedRecords: withhold\ntracing: permitted");
+
+    assertThat(parse(yaml).tracingPermitted()).isTrue();
+    assertThat(
+            parse(yaml.replace("tracing: permitted", "tracing: not-permitted")).tracingPermitted())
+        .isFalse();
+  }
+
+  @Test
+  void parse_tracingUnknownValue_isRefusedWithItsPosition() {
+    String yaml =
+        council()
+            .replace(
+                "restrictedRecords: withhold", "restrictedRecords: withhold\ntracing: yes-please");
+    int line = (int) yaml.substring(0, yaml.indexOf("tracing:")).lines().count() + 1;
+
+    assertThatThrownBy(() -> parse(yaml))
+        .hasMessageContaining(
+            "a.yaml:"
+                + line
+                + ":10: tracing: expected one of permitted or not-permitted, got 'yes-please'");
+  }
+
+  @Test
   void parse_restrictedReleaseOutsideDirectCare_isRefused() {
     String yaml = council().replace("restrictedRecords: withhold", "restrictedRecords: release");
 

@@ -663,4 +663,68 @@ class PolicySetTest {
         .isEqualTo(
             "coventry-direct-care@1: consent c-other covers none of the data this agreement shares");
   }
+
+  private static String tracingCouncil() {
+    return AgreementFileTest.council()
+        .replace("restrictedRecords: withhold", "restrictedRecords: withhold\ntracing: permitted");
+  }
+
+  private static final LocalDate TODAY = LocalDate.of(2026, 11, 22);
+
+  @Test
+  void tracingAgreement_recipientRoleAndPurposeUnderTracingPermitted_isFound() {
+    assertThat(
+            policy(tracingCouncil())
+                .tracingAgreement(COUNCIL, "analyst", PurposeOfUse.of("HOPERAT"), TODAY)
+                .map(Agreement::id))
+        .contains("gm-connect-council-intelligence");
+  }
+
+  @Test
+  void tracingAgreement_agreementWithoutTracing_permitsNone() {
+    assertThat(
+            policy(AgreementFileTest.council())
+                .tracingAgreement(COUNCIL, "analyst", PurposeOfUse.of("HOPERAT"), TODAY))
+        .isEmpty();
+  }
+
+  @Test
+  void tracingAgreement_otherRolePurposeOrRecipient_permitsNone() {
+    PolicySet policy = policy(tracingCouncil());
+
+    assertThat(policy.tracingAgreement(COUNCIL, "clinician", PurposeOfUse.of("HOPERAT"), TODAY))
+        .isEmpty();
+    assertThat(policy.tracingAgreement(COUNCIL, "analyst", PurposeOfUse.of("TREAT"), TODAY))
+        .isEmpty();
+    assertThat(policy.tracingAgreement(AE, "analyst", PurposeOfUse.of("HOPERAT"), TODAY)).isEmpty();
+  }
+
+  @Test
+  void tracingAgreement_monitorOnlyPilot_permitsNone() {
+    String monitorOnly =
+        tracingCouncil()
+            .replaceAll("dailyVolume: 200.*\n", "dailyVolume: 200\n  monitorOnly: true\n");
+
+    assertThat(
+            policy(monitorOnly)
+                .tracingAgreement(COUNCIL, "analyst", PurposeOfUse.of("HOPERAT"), TODAY))
+        .isEmpty();
+  }
+
+  @Test
+  void tracingAgreement_notInForce_permitsNone() {
+    PolicySet policy = policy(tracingCouncil());
+
+    assertThat(
+            policy.tracingAgreement(
+                COUNCIL, "analyst", PurposeOfUse.of("HOPERAT"), LocalDate.of(2028, 1, 1)))
+        .isEmpty();
+    assertThat(
+            policy(
+                    tracingCouncil()
+                        .replace("status: pilot", "status: suspended")
+                        .replaceAll("pilot:\n  dailyVolume: 200.*\n", ""))
+                .tracingAgreement(COUNCIL, "analyst", PurposeOfUse.of("HOPERAT"), TODAY))
+        .isEmpty();
+  }
 }

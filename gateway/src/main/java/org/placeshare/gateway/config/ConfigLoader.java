@@ -218,7 +218,8 @@ final class ConfigLoader {
             CohortsSection.cohorts(problems, base, raw),
             Optional.of(clientsFile),
             ServingSection.management(problems, raw.management(), host, port),
-            LinkageSection.linkage(problems, raw.linkage()));
+            LinkageSection.linkage(problems, raw.linkage()),
+            ReferenceIndexSection.referenceIndex(problems, base, raw.referenceIndex()));
     if (tls.isEmpty() && host != null && !LOOPBACK.contains(host)) {
       problems.add(
           "tls: expected a certificate and privateKey when host is "

@@ -37,6 +37,7 @@ import java.util.Set;
  *     named by {@code clientsFile}, or this configuration file when clients are listed inline
  * @param management where metrics and detailed health are served: loopback by default
  * @param linkage how often traced sources are synced with the linkage register
+ * @param referenceIndex the reference demographic index people are traced against, if any
  */
 public record GatewayConfig(
     String host,
@@ -64,7 +65,67 @@ public record GatewayConfig(
     Cohorts cohorts,
     Optional<ClientsFile> clientsFile,
     Management management,
-    Linkage linkage) {
+    Linkage linkage,
+    Optional<ReferenceIndexConfig> referenceIndex) {
+
+  /**
+   * The reference demographic index (as PDS is in England) people are traced against: its FHIR base
+   * URL, one deadline per search, and the same credentials a source may have. Absent, nothing is
+   * traced and {@code Patient/$match} answers that tracing is not configured.
+   */
+  public record ReferenceIndexConfig(
+      URI baseUrl,
+      Duration deadline,
+      Optional<Path> bearerTokenFile,
+      Optional<Path> trustCa,
+      Optional<Path> certificate,
+      Optional<Path> privateKey) {
+
+    public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(5);
+
+    /** An index reached with no credentials. */
+    public ReferenceIndexConfig(URI baseUrl, Duration deadline) {
+      this(
+          baseUrl,
+          deadline,
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty());
+    }
+  }
+
+  /** This configuration tracing against the given reference index. */
+  public GatewayConfig withReferenceIndex(ReferenceIndexConfig index) {
+    return new GatewayConfig(
+        host,
+        port,
+        publicUrl,
+        dataDir,
+        databaseUrl,
+        signingKey,
+        agreements,
+        agreementSigners,
+        agreementSignaturesRequired,
+        policyPoll,
+        organisations,
+        clients,
+        sources,
+        consentKey,
+        consentIssuers,
+        issuerTrustCa,
+        nationalOptOuts,
+        tls,
+        pseudonymKey,
+        auditKey,
+        maxConcurrentRequests,
+        clientRequestsPerMinute,
+        cohorts,
+        clientsFile,
+        management,
+        linkage,
+        Optional.of(index));
+  }
 
   /**
    * The file the client registry is reloaded from.
@@ -130,7 +191,7 @@ public record GatewayConfig(
         new Management(Management.DEFAULT_HOST, 0));
   }
 
-  /** A configuration built in code with the default linkage settings. */
+  /** A configuration built in code with the default linkage settings and no reference index. */
   public GatewayConfig(
       String host,
       int port,
@@ -183,7 +244,8 @@ public record GatewayConfig(
         cohorts,
         clientsFile,
         management,
-        Linkage.defaults());
+        Linkage.defaults(),
+        Optional.empty());
   }
 
   /**

@@ -39,9 +39,18 @@ record RawConfig(
     RawCohorts cohorts,
     String clientsFile,
     RawManagement management,
-    RawLinkage linkage) {
+    RawLinkage linkage,
+    RawReferenceIndex referenceIndex) {
 
   record RawLinkage(Integer syncMinutes) {}
+
+  record RawReferenceIndex(
+      String baseUrl,
+      Long deadlineMillis,
+      String bearerTokenFile,
+      String trustCa,
+      String certificate,
+      String privateKey) {}
 
   /** A clients file: the registry alone, reloaded while the gateway runs. */
   record RawClientsFile(List<RawClient> clients) {}

@@ -15,6 +15,7 @@ import java.util.Set;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.RecordSource;
+import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.gateway.audit.AgreementUsage;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditSearch;
@@ -41,6 +42,7 @@ import org.placeshare.gateway.http.edge.RequestState;
 import org.placeshare.gateway.http.fhir.BulkJobEndpoints;
 import org.placeshare.gateway.http.fhir.CohortEndpoints;
 import org.placeshare.gateway.http.fhir.Metadata;
+import org.placeshare.gateway.http.fhir.PatientMatch;
 import org.placeshare.gateway.http.fhir.PersonViewHandler;
 import org.placeshare.gateway.http.fhir.RateLimit;
 import org.placeshare.gateway.http.linkage.LinkageEndpoints;
@@ -97,7 +99,8 @@ public final class GatewayRoutes {
       ClientStore clients,
       Revocations revocations,
       Clock clock,
-      LinkageSync linkage) {}
+      LinkageSync linkage,
+      Optional<ReferenceIndex> referenceIndex) {}
 
   public static Router create(Vertx vertx, Services s) {
     Clock clock = s.clock();
@@ -171,6 +174,24 @@ public final class GatewayRoutes {
         .handler(rateLimit::handle)
         .handler(personView::parse)
         .handler(personView::respond);
+    PatientMatch match =
+        new PatientMatch(
+            vertx, s.referenceIndex(), s.policy(), s.register(), s.audit(), s.pool(), clock);
+    // As for Group: authenticated, authorised and counted before the body is read.
+    router
+        .post("/fhir/Patient/$match")
+        .handler(authentication::handle)
+        .handler(
+            ctx -> {
+              ctx.request().pause();
+              ctx.next();
+            })
+        .handler(match::authorise)
+        .handler(match::limit);
+    router
+        .post("/fhir/Patient/$match")
+        .handler(BodyHandler.create(false).setBodyLimit(PatientMatch.MAX_BODY_BYTES))
+        .handler(match::trace);
     Cohorts cohortStore = new Cohorts(s.pool());
     ExportJobs exportJobs = new ExportJobs(s.pool(), s.tokens().jobCallers());
     CohortEndpoints cohorts =

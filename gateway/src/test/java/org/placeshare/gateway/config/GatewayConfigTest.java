@@ -181,6 +181,42 @@ class GatewayConfigTest {
   }
 
   @Test
+  void referenceIndex_absentByDefault_readWhenSet() throws Exception {
+    assertThat(GatewayConfig.load(write("")).referenceIndex()).isEmpty();
+    GatewayConfig.ReferenceIndexConfig index =
+        GatewayConfig.load(
+                write(
+                    "referenceIndex: {baseUrl: \"https://pds.example/fhir/\", deadlineMillis: 2500,"
+                        + " bearerTokenFile: secrets/pds-token}\n"))
+            .referenceIndex()
+            .orElseThrow();
+
+    assertThat(index.baseUrl()).hasToString("https://pds.example/fhir");
+    assertThat(index.deadline()).isEqualTo(java.time.Duration.ofMillis(2500));
+    assertThat(index.bearerTokenFile()).contains(dir.resolve("secrets/pds-token"));
+  }
+
+  @Test
+  void referenceIndex_badSettings_areEachRefused() throws Exception {
+    assertThatThrownBy(
+            () ->
+                GatewayConfig.load(
+                    write(
+                        "referenceIndex: {baseUrl: \"ftp://pds.example\", deadlineMillis: 0,"
+                            + " certificate: c.pem}\n")))
+        .hasMessageContaining(
+            "referenceIndex.baseUrl: expected an http or https URL with a host and no query or"
+                + " credentials, got ftp://pds.example")
+        .hasMessageContaining("referenceIndex.deadlineMillis: expected 1 to 60000, got 0")
+        .hasMessageContaining("referenceIndex: expected certificate and privateKey together");
+    assertThatThrownBy(() -> GatewayConfig.load(write("referenceIndex: {deadlineMillis: 10}\n")))
+        .hasMessageContaining("referenceIndex.baseUrl: expected the index's FHIR base URL");
+    assertThatThrownBy(
+            () -> GatewayConfig.load(write("referenceIndex: {baseUrl: \"http://x\", url: y}\n")))
+        .hasMessageContaining("url");
+  }
+
+  @Test
   void plainHttp_isRefusedOffLoopback() throws Exception {
     Path file = write("");
     String yaml = Files.readString(file).replace("host: 127.0.0.1", "host: 0.0.0.0");

@@ -77,6 +77,7 @@ final class AgreementJson {
             .put("rule", lower(a.consent().rule()).replace('_', '-'))
             .put("issuers", codes(a.consent().trustedIssuers())));
     json.put("nationalOptOut", a.optOutApplies() ? "applied" : "not-applied");
+    json.put("tracing", a.tracingPermitted() ? "permitted" : "not-permitted");
     json.put("restrictedRecords", a.releasesRestricted() ? "release" : "withhold");
     json.put("emergencyAllowed", a.emergencyAllowed());
     json.put(
