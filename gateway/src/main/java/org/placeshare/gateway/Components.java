@@ -77,6 +77,8 @@ record Components(
         policy,
         p -> p.status().refusedReloads());
     AuditLog audit = new AuditLog(db.pool(), metrics::auditBatch);
+    // Joined by the lead: part C's linkage register (PostgreSQL) implements LinkLookup and is
+    // joined here with parts.links().join(register); until then traced sources link nobody.
     Revocations revocations = new Revocations(db.pool(), tokens, crl);
     AuditTree tree = new AuditTree(db.pool(), auditKey, config.auditOrigin(), clock);
     Optional<NationalOptOuts> optOuts =

@@ -20,6 +20,7 @@ import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.consent.IssuerKeys;
 import org.placeshare.gateway.http.GatewayRoutes;
 import org.placeshare.gateway.http.RequestFraming;
+import org.placeshare.gateway.mapping.MappingStore;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.NationalOptOuts;
@@ -53,6 +54,7 @@ public final class Gateway {
   private final ClientStore clients;
   private final Optional<CrlStore> crl;
   private final PersonRelease release;
+  private final MappingStore mappings;
 
   private Gateway(
       Vertx vertx,
@@ -68,7 +70,8 @@ public final class Gateway {
       ExportRunner runner,
       PersonRelease release,
       ClientStore clients,
-      Optional<CrlStore> crl) {
+      Optional<CrlStore> crl,
+      MappingStore mappings) {
     this.vertx = vertx;
     this.server = server;
     this.management = management;
@@ -83,6 +86,7 @@ public final class Gateway {
     this.release = release;
     this.clients = clients;
     this.crl = crl;
+    this.mappings = mappings;
   }
 
   /** The audit tree: checkpoints and proofs. */
@@ -137,6 +141,7 @@ public final class Gateway {
                           return audit
                               .adoptUntreed()
                               .compose(adopted -> clients.record(db.pool(), audit))
+                              .compose(adopted -> parts.mappings().auditTo(audit))
                               .compose(
                                   adopted ->
                                       optOuts
@@ -166,6 +171,7 @@ public final class Gateway {
                                   servers -> {
                                     HttpServer server = servers.get(0);
                                     policy.watch(vertx, config.policyPoll());
+                                    parts.mappings().watch(vertx, config.policyPoll());
                                     clients.watch(vertx, config.policyPoll());
                                     crl.ifPresent(l -> l.watch(vertx, config.policyPoll()));
                                     optOuts.ifPresent(o -> o.watch(vertx, config.policyPoll()));
@@ -185,7 +191,8 @@ public final class Gateway {
                                         runner,
                                         release,
                                         clients,
-                                        crl);
+                                        crl,
+                                        parts.mappings());
                                   })
                               .recover(e -> db.close().transform(x -> Future.failedFuture(e)));
                         })
@@ -288,6 +295,7 @@ public final class Gateway {
   public Future<Void> stop() {
     policy.stop(vertx);
     clients.stop(vertx);
+    mappings.stop(vertx);
     crl.ifPresent(c -> c.stop(vertx));
     optOuts.ifPresent(o -> o.stop(vertx));
     tree.stop(vertx);
