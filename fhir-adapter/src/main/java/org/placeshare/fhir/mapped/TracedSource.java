@@ -3,7 +3,9 @@ package org.placeshare.fhir.mapped;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
@@ -58,6 +60,7 @@ public final class TracedSource implements RecordSource, Roster {
   private final LinkLookup links;
   private final HttpClientAgent client;
   private final SourceFetch fetches;
+  private final Context context;
 
   /**
    * @param mapping the traced mapping in force, asked once per fetch or page (a reload takes over
@@ -80,6 +83,7 @@ public final class TracedSource implements RecordSource, Roster {
     this.links = links;
     this.client = access.client(vertx, descriptor.deadline());
     this.fetches = new SourceFetch(vertx, descriptor);
+    this.context = vertx.getOrCreateContext();
   }
 
   public TracedSource(
@@ -124,8 +128,14 @@ public final class TracedSource implements RecordSource, Roster {
       return Future.failedFuture(
           new UpstreamException("sent more than " + rule.maxPages() + " pages of its roster"));
     }
-    return get(at.next(), rule.maxPageBytes())
-        .compose(body -> vertx.executeBlocking(() -> rosterPage(m, rule, at, body), false));
+    // On the source's own context, as a fetch is, so a body handler is in place before the body.
+    Promise<RosterPage> page = Promise.promise();
+    context.runOnContext(
+        v ->
+            get(at.next(), rule.maxPageBytes())
+                .compose(body -> vertx.executeBlocking(() -> rosterPage(m, rule, at, body), false))
+                .onComplete(page));
+    return page.future();
   }
 
   private RosterPage rosterPage(
