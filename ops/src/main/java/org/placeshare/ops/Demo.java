@@ -18,6 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import org.placeshare.fhir.synthetic.Agency;
+import org.placeshare.fhir.synthetic.AgencyPopulation;
+import org.placeshare.fhir.synthetic.AgencyServer;
 import org.placeshare.fhir.synthetic.CouncilCareServer;
 import org.placeshare.fhir.synthetic.FhirSourceServer;
 import org.placeshare.fhir.synthetic.SyntheticPerson;
@@ -62,6 +65,14 @@ final class Demo implements AutoCloseable {
   static final String COUNCIL_SOURCE = "council-asc";
 
   static final long SEED = 2026;
+
+  /** The resource types each agency's mapping makes, the Patient first. */
+  static final Map<Agency, List<String>> AGENCY_TYPES =
+      Map.of(
+          Agency.POLICE, List.of("Patient", "Observation", "Flag"),
+          Agency.HOUSING, List.of("Patient", "EpisodeOfCare", "Observation", "ServiceRequest"),
+          Agency.SCHOOLS, List.of("Patient", "Observation", "Flag"),
+          Agency.YOUTH_JUSTICE, List.of("Patient", "EpisodeOfCare", "Procedure"));
 
   /** The printed curl lines end with the status code, which their comments promise. */
   static final String CURL = "curl -s -w '\\n%{http_code}\\n' ";
@@ -114,10 +125,17 @@ final class Demo implements AutoCloseable {
       servers.put(GP_SOURCE, fhir(SyntheticRecords.Kind.GP, "gp", people));
       servers.put(ACUTE_SOURCE, fhir(SyntheticRecords.Kind.ACUTE, "acute", people));
       servers.put(COUNCIL_SOURCE, CouncilCareServer.start(0, people));
+      AgencyPopulation agencies = AgencyPopulation.demo(people);
+      for (Agency agency : Agency.values()) {
+        servers.put(agency.sourceId, agency.start(0, agencies.people(agency)));
+      }
       Map<String, URI> urls = new LinkedHashMap<>();
       urls.put(GP_SOURCE, ((FhirSourceServer) servers.get(GP_SOURCE)).baseUrl());
       urls.put(ACUTE_SOURCE, ((FhirSourceServer) servers.get(ACUTE_SOURCE)).baseUrl());
       urls.put(COUNCIL_SOURCE, ((CouncilCareServer) servers.get(COUNCIL_SOURCE)).baseUrl());
+      for (Agency agency : Agency.values()) {
+        urls.put(agency.sourceId, ((AgencyServer) servers.get(agency.sourceId)).baseUrl());
+      }
       for (String id : down) {
         AutoCloseable server = servers.remove(id);
         if (server == null) {
@@ -215,7 +233,12 @@ final class Demo implements AutoCloseable {
             organisation("Y90002", "Coventry out-of-hours GP service (synthetic)"),
             organisation("R9A", "Coventry Acute Trust (synthetic)"),
             organisation("E08000026", "Coventry City Council"),
-            organisation("QWU", "Integrated care board IG team")));
+            organisation("QWU", "Integrated care board IG team"),
+            // The agencies that hold no NHS number (their records are traced to one).
+            organisation(Agency.POLICE.organisation, Agency.POLICE.displayName),
+            organisation(Agency.HOUSING.organisation, Agency.HOUSING.displayName),
+            organisation(Agency.SCHOOLS.organisation, Agency.SCHOOLS.displayName),
+            organisation(Agency.YOUTH_JUSTICE.organisation, Agency.YOUTH_JUSTICE.displayName)));
     List<Map<String, Object>> clients = new ArrayList<>();
     for (DemoClient c : DemoClient.values()) {
       clients.add(
@@ -227,8 +250,8 @@ final class Demo implements AutoCloseable {
               "roles", c.roles));
     }
     config.put("clients", clients);
-    config.put(
-        "sources",
+    List<Map<String, Object>> sources = new ArrayList<>();
+    sources.addAll(
         List.of(
             source(
                 GP_SOURCE,
@@ -243,6 +266,19 @@ final class Demo implements AutoCloseable {
                 source(
                     COUNCIL_SOURCE, COUNCIL, urls.get(COUNCIL_SOURCE), "Patient", "EpisodeOfCare"),
                 folder.root.relativize(folder.councilMapping()).toString())));
+    // Traced sources (mappings with a roster): their records join a view through the links the
+    // linkage register holds.
+    for (Agency agency : Agency.values()) {
+      sources.add(
+          mapped(
+              source(
+                  agency.sourceId,
+                  agency.organisation,
+                  urls.get(agency.sourceId),
+                  AGENCY_TYPES.get(agency).toArray(String[]::new)),
+              folder.root.relativize(folder.agencyMapping(agency)).toString()));
+    }
+    config.put("sources", sources);
     new ObjectMapper(new YAMLFactory()).writeValue(folder.config().toFile(), config);
   }
 
