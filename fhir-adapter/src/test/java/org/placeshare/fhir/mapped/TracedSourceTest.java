@@ -19,14 +19,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Provenance;
 import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.fhir.Fhir;
+import org.placeshare.fhir.PersonView;
 import org.placeshare.fhir.ReleaseObligations;
 import org.placeshare.fhir.SourceAccess;
 import org.placeshare.fhir.SourceDescriptor;
@@ -396,6 +399,82 @@ class TracedSourceTest {
     }
     throw new AssertionError(
         "the police mapping makes Observations and Flags, got " + r.fhirType());
+  }
+
+  @Test
+  void view_ofATracedSource_namesEachLinkInItsProvenance() {
+    NhsNumber nhs = people.get(27).nhsNumber();
+    String id = walk(source(Agency.SCHOOLS, NO_LINKS)).get(0).localId();
+    Link reviewed =
+        new Link(
+            Agency.SCHOOLS.sourceId,
+            id,
+            nhs,
+            MatchGrade.PROBABLE,
+            24.5,
+            LinkMethod.REVIEWED,
+            Optional.of("steward@SCH01"),
+            Instant.parse("2026-11-20T10:00:00Z"));
+    TracedSource source = source(Agency.SCHOOLS, new Links(List.of(reviewed), Optional.empty()));
+    try {
+      SourceRecords found = source.fetch(nhs, Set.of("Patient", "Observation", "Flag")).await();
+      Obligations all =
+          new Obligations(
+              Set.of("Patient", "Observation", "Flag"),
+              List.of(),
+              List.of(),
+              SensitiveCodes.bundled().version(),
+              Set.of(),
+              Map.of(),
+              Optional.empty(),
+              Optional.empty());
+      Bundle view =
+          PersonView.assemble(
+                  nhs,
+                  OdsCode.of("E08000026"),
+                  List.of(found),
+                  Map.of(Agency.SCHOOLS.sourceId, new PersonView.Grant(all, "test@1#00")),
+                  List.of(),
+                  Optional.empty(),
+                  Instant.parse("2026-11-22T10:00:00Z"))
+              .bundle();
+      Provenance provenance =
+          view.getEntry().stream()
+              .map(Bundle.BundleEntryComponent::getResource)
+              .filter(Provenance.class::isInstance)
+              .map(Provenance.class::cast)
+              .findFirst()
+              .orElseThrow();
+      Provenance.ProvenanceEntityComponent link =
+          provenance.getEntity().stream()
+              .filter(e -> e.getRole() == Provenance.ProvenanceEntityRole.DERIVATION)
+              .findFirst()
+              .orElseThrow();
+
+      assertThat(
+              link.getExtensionByUrl("http://hl7.org/fhir/StructureDefinition/match-grade")
+                  .getValue()
+                  .primitiveValue())
+          .isEqualTo("probable");
+      assertThat(
+              link.getExtensionByUrl(
+                      "https://placeshare.example/fhir/StructureDefinition/link-method")
+                  .getValue()
+                  .primitiveValue())
+          .isEqualTo("reviewed");
+      assertThat(
+              link.getExtensionByUrl(
+                      "https://placeshare.example/fhir/StructureDefinition/link-score")
+                  .getValue()
+                  .primitiveValue())
+          .isEqualTo("24.50");
+      // Neither the school's own id for the pupil nor the reviewer leaves.
+      assertThat(Fhir.json().encodeResourceToString(provenance))
+          .doesNotContain(id)
+          .doesNotContain("steward");
+    } finally {
+      source.close().await();
+    }
   }
 
   @Test
