@@ -117,7 +117,8 @@ public final class AboutThePerson {
         found.patient(),
         kept,
         found.warnings(),
-        found.notAboutThePerson() + leftOut);
+        found.notAboutThePerson() + leftOut,
+        found.links());
   }
 
   /**

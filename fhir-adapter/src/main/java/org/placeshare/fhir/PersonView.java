@@ -1,5 +1,7 @@
 package org.placeshare.fhir;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -16,8 +18,10 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.DecimalType;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
@@ -25,6 +29,7 @@ import org.hl7.fhir.r4.model.Provenance;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.UriType;
+import org.placeshare.fhir.linkage.Link;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.Obligations;
@@ -203,7 +208,7 @@ public final class PersonView {
         released.put(source.id(), List.copyOf(refs));
         found.warnings().forEach(w -> addOutcome(bundle, source, w, ""));
         if (!targets.isEmpty()) {
-          provenances.add(provenance(source, grant.agreement(), targets, now));
+          provenances.add(provenance(source, grant.agreement(), targets, found.links(), now));
         }
       } else if (result instanceof SourceRecords.Failed failed) {
         addOutcome(bundle, source, failed.reason(), MISSING);
@@ -353,7 +358,11 @@ public final class PersonView {
    * agreement it was shared under as policy, and when the gateway assembled it.
    */
   private static Provenance provenance(
-      SourceDescriptor source, String agreement, List<Reference> targets, Instant now) {
+      SourceDescriptor source,
+      String agreement,
+      List<Reference> targets,
+      List<Link> links,
+      Instant now) {
     Provenance provenance = new Provenance();
     provenance.setId(UUID.randomUUID().toString());
     provenance.setTarget(targets);
@@ -375,7 +384,53 @@ public final class PersonView {
             new Reference()
                 .setIdentifier(new Identifier().setSystem(URI_SYSTEM).setValue(source.uri()))
                 .setDisplay(source.id()));
+    links.forEach(link -> provenance.addEntity(linkEntity(source, link)));
     return provenance;
+  }
+
+  /** FHIR's match-grade extension (its codes: certain, probable, possible, certainly-not). */
+  static final String MATCH_GRADE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/match-grade";
+
+  /** How a link was made: {@code automatic} or {@code reviewed} (by a data steward). */
+  static final String LINK_METHOD_EXTENSION =
+      "https://placeshare.example/fhir/StructureDefinition/link-method";
+
+  /** The link's match score, in bits of evidence (Fellegi-Sunter weights). */
+  static final String LINK_SCORE_EXTENSION =
+      "https://placeshare.example/fhir/StructureDefinition/link-score";
+
+  /**
+   * A traced source's records joined the view through a link of one of its records to the NHS
+   * number: the link is an entity the view was derived from (role {@code derivation}), naming its
+   * grade (FHIR's match-grade extension), method and score. Neither the source's own id for the
+   * person nor who reviewed the link leaves.
+   */
+  private static Provenance.ProvenanceEntityComponent linkEntity(
+      SourceDescriptor source, Link link) {
+    Provenance.ProvenanceEntityComponent entity =
+        new Provenance.ProvenanceEntityComponent()
+            .setRole(Provenance.ProvenanceEntityRole.DERIVATION)
+            .setWhat(
+                new Reference()
+                    .setDisplay(
+                        "a record of "
+                            + source.id()
+                            + " linked to this NHS number by tracing ("
+                            + link.grade().name().toLowerCase(Locale.ROOT).replace('_', '-')
+                            + ", "
+                            + link.method().name().toLowerCase(Locale.ROOT)
+                            + ")"));
+    entity.addExtension(
+        MATCH_GRADE_EXTENSION,
+        new CodeType(link.grade().name().toLowerCase(Locale.ROOT).replace('_', '-')));
+    entity.addExtension(
+        LINK_METHOD_EXTENSION, new CodeType(link.method().name().toLowerCase(Locale.ROOT)));
+    if (Double.isFinite(link.score())) {
+      entity.addExtension(
+          LINK_SCORE_EXTENSION,
+          new DecimalType(BigDecimal.valueOf(link.score()).setScale(2, RoundingMode.HALF_EVEN)));
+    }
+    return entity;
   }
 
   private static final String MISSING = "; its records are missing from this view";

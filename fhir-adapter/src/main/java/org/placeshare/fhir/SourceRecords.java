@@ -3,6 +3,7 @@ package org.placeshare.fhir;
 import java.util.List;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
+import org.placeshare.fhir.linkage.Link;
 
 /** What one source gave for one person: records, no such person, or a failure. */
 public sealed interface SourceRecords {
@@ -15,17 +16,30 @@ public sealed interface SourceRecords {
    * @param warnings what is missing from this source's part, in words safe to show
    * @param notAboutThePerson how many records the source sent that were not about the person asked
    *     for, left out ({@link AboutThePerson})
+   * @param links for a traced source, the links that attached its records to the NHS number, named
+   *     in the view's Provenance; empty for a source that holds the NHS number itself
    */
   record Found(
       SourceDescriptor source,
       Patient patient,
       List<Resource> resources,
       List<String> warnings,
-      int notAboutThePerson)
+      int notAboutThePerson,
+      List<Link> links)
       implements SourceRecords {
     public Found {
       resources = List.copyOf(resources);
       warnings = List.copyOf(warnings);
+      links = List.copyOf(links);
+    }
+
+    public Found(
+        SourceDescriptor source,
+        Patient patient,
+        List<Resource> resources,
+        List<String> warnings,
+        int notAboutThePerson) {
+      this(source, patient, resources, warnings, notAboutThePerson, List.of());
     }
 
     public Found(

@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Optional;
 import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.RecordSource;
-import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.fhir.mapped.Roster;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditTree;
@@ -116,7 +115,9 @@ record Components(
             metrics,
             revocations::refusal,
             clock);
+    // One register for the sync and the traced sources: it holds the sync's trouble in memory.
     LinkageRegister linkageRegister = new LinkageRegister(db.pool());
+    parts.links().join(linkageRegister);
     List<Roster> rosters =
         sources.stream().filter(s -> s instanceof Roster).map(s -> (Roster) s).toList();
     LinkageSync linkage =

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,10 +23,12 @@ import org.placeshare.fhir.RecordSource;
 import org.placeshare.fhir.SourceAccess;
 import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.fhir.linkage.FhirReferenceIndex;
+import org.placeshare.fhir.linkage.LinkLookup;
 import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.fhir.mapped.MappedSource;
-import org.placeshare.fhir.mapped.SourceMapping;
+import org.placeshare.fhir.mapped.TracedSource;
 import org.placeshare.gateway.config.GatewayConfig;
+import org.placeshare.gateway.mapping.MappingStore;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.trust.ClientStore;
 import org.placeshare.gateway.trust.CrlStore;
@@ -50,6 +53,8 @@ record ConfiguredParts(
     ClientStore clients,
     Optional<CrlStore> crl,
     List<RecordSource> sources,
+    MappingStore mappings,
+    PendingLinks links,
     HttpServerOptions serverOptions,
     Optional<ReferenceIndex> referenceIndex) {
 
@@ -68,7 +73,9 @@ record ConfiguredParts(
             .flatMap(
                 t -> t.clientCrl().map(f -> CrlStore.load(f, t.clientCa().orElseThrow(), clock)));
     HttpServerOptions serverOptions = Listeners.publicOptions(config);
-    List<RecordSource> sources = sources(vertx, config);
+    MappingStore mappings = MappingStore.load(mappingFiles(config), clock);
+    PendingLinks links = new PendingLinks();
+    List<RecordSource> sources = sources(vertx, config, mappings, links);
     Optional<ReferenceIndex> referenceIndex = config.referenceIndex().map(i -> index(vertx, i));
     return new ConfiguredParts(
         policy,
@@ -79,6 +86,8 @@ record ConfiguredParts(
         clients,
         crl,
         sources,
+        mappings,
+        links,
         serverOptions,
         referenceIndex);
   }
@@ -121,7 +130,22 @@ record ConfiguredParts(
     return clients;
   }
 
-  private static List<RecordSource> sources(Vertx vertx, GatewayConfig config) {
+  private static Map<String, Path> mappingFiles(GatewayConfig config) {
+    Map<String, Path> files = new LinkedHashMap<>();
+    for (GatewayConfig.Source s : config.sources()) {
+      if (s.kind().equals(GatewayConfig.Source.MAPPED)) {
+        files.put(s.id(), s.mapping().orElseThrow());
+      }
+    }
+    return files;
+  }
+
+  /**
+   * The sources in order of authority. A mapped source whose mapping has a roster holds no NHS
+   * number: it is a {@link TracedSource}, whose records a view reaches through {@code links}.
+   */
+  private static List<RecordSource> sources(
+      Vertx vertx, GatewayConfig config, MappingStore mappings, LinkLookup links) {
     List<RecordSource> sources = new ArrayList<>();
     for (GatewayConfig.Source s : config.sources()) {
       SourceDescriptor descriptor =
@@ -137,11 +161,13 @@ record ConfiguredParts(
               s.trustCa(),
               s.certificate(),
               s.privateKey());
-      sources.add(
-          s.kind().equals(GatewayConfig.Source.MAPPED)
-              ? new MappedSource(
-                  vertx, descriptor, SourceMapping.load(s.mapping().orElseThrow()), access)
-              : new FhirRestSource(vertx, descriptor, access));
+      if (!s.kind().equals(GatewayConfig.Source.MAPPED)) {
+        sources.add(new FhirRestSource(vertx, descriptor, access));
+      } else if (mappings.mapping(s.id()).get().traced()) {
+        sources.add(new TracedSource(vertx, descriptor, mappings.mapping(s.id()), access, links));
+      } else {
+        sources.add(new MappedSource(vertx, descriptor, mappings.mapping(s.id()), access));
+      }
     }
     return sources;
   }

@@ -22,6 +22,7 @@ import org.placeshare.gateway.consent.IssuerKeys;
 import org.placeshare.gateway.http.GatewayRoutes;
 import org.placeshare.gateway.http.RequestFraming;
 import org.placeshare.gateway.linkage.LinkageSync;
+import org.placeshare.gateway.mapping.MappingStore;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.NationalOptOuts;
@@ -57,6 +58,7 @@ public final class Gateway {
   private final PersonRelease release;
   private final LinkageSync linkage;
   private final Optional<ReferenceIndex> referenceIndex;
+  private final MappingStore mappings;
 
   private Gateway(
       Vertx vertx,
@@ -74,7 +76,8 @@ public final class Gateway {
       ClientStore clients,
       Optional<CrlStore> crl,
       LinkageSync linkage,
-      Optional<ReferenceIndex> referenceIndex) {
+      Optional<ReferenceIndex> referenceIndex,
+      MappingStore mappings) {
     this.vertx = vertx;
     this.server = server;
     this.management = management;
@@ -91,6 +94,7 @@ public final class Gateway {
     this.crl = crl;
     this.linkage = linkage;
     this.referenceIndex = referenceIndex;
+    this.mappings = mappings;
   }
 
   /** The audit tree: checkpoints and proofs. */
@@ -145,6 +149,7 @@ public final class Gateway {
                           return audit
                               .adoptUntreed()
                               .compose(adopted -> clients.record(db.pool(), audit))
+                              .compose(adopted -> parts.mappings().auditTo(audit))
                               .compose(
                                   adopted ->
                                       optOuts
@@ -174,6 +179,7 @@ public final class Gateway {
                                   servers -> {
                                     HttpServer server = servers.get(0);
                                     policy.watch(vertx, config.policyPoll());
+                                    parts.mappings().watch(vertx, config.policyPoll());
                                     clients.watch(vertx, config.policyPoll());
                                     crl.ifPresent(l -> l.watch(vertx, config.policyPoll()));
                                     optOuts.ifPresent(o -> o.watch(vertx, config.policyPoll()));
@@ -196,7 +202,8 @@ public final class Gateway {
                                         clients,
                                         crl,
                                         c.linkage(),
-                                        parts.referenceIndex());
+                                        parts.referenceIndex(),
+                                        parts.mappings());
                                   })
                               .recover(e -> db.close().transform(x -> Future.failedFuture(e)));
                         })
@@ -304,6 +311,7 @@ public final class Gateway {
   public Future<Void> stop() {
     policy.stop(vertx);
     clients.stop(vertx);
+    mappings.stop(vertx);
     crl.ifPresent(c -> c.stop(vertx));
     optOuts.ifPresent(o -> o.stop(vertx));
     tree.stop(vertx);

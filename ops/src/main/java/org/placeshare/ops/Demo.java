@@ -18,12 +18,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import org.placeshare.fhir.synthetic.Agency;
+import org.placeshare.fhir.synthetic.AgencyPopulation;
+import org.placeshare.fhir.synthetic.AgencyServer;
 import org.placeshare.fhir.synthetic.CouncilCareServer;
 import org.placeshare.fhir.synthetic.FhirSourceServer;
 import org.placeshare.fhir.synthetic.ReferenceIndexServer;
 import org.placeshare.fhir.synthetic.SyntheticPerson;
 import org.placeshare.fhir.synthetic.SyntheticPopulation;
 import org.placeshare.fhir.synthetic.SyntheticRecords;
+import org.placeshare.fhir.synthetic.TracingPopulation;
 import org.placeshare.gateway.Gateway;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.register.PatientRegister;
@@ -63,6 +67,14 @@ final class Demo implements AutoCloseable {
   static final String COUNCIL_SOURCE = "council-asc";
 
   static final long SEED = 2026;
+
+  /** The resource types each agency's mapping makes, the Patient first. */
+  static final Map<Agency, List<String>> AGENCY_TYPES =
+      Map.of(
+          Agency.POLICE, List.of("Patient", "Observation", "Flag"),
+          Agency.HOUSING, List.of("Patient", "EpisodeOfCare", "Observation", "ServiceRequest"),
+          Agency.SCHOOLS, List.of("Patient", "Observation", "Flag"),
+          Agency.YOUTH_JUSTICE, List.of("Patient", "EpisodeOfCare", "Procedure"));
 
   /** The printed curl lines end with the status code, which their comments promise. */
   /** The synthetic reference index (as PDS), an upstream like the sources. */
@@ -118,14 +130,24 @@ final class Demo implements AutoCloseable {
       servers.put(GP_SOURCE, fhir(SyntheticRecords.Kind.GP, "gp", people));
       servers.put(ACUTE_SOURCE, fhir(SyntheticRecords.Kind.ACUTE, "acute", people));
       servers.put(COUNCIL_SOURCE, CouncilCareServer.start(0, people));
+      AgencyPopulation agencies = AgencyPopulation.demo(people);
+      for (Agency agency : Agency.values()) {
+        servers.put(agency.sourceId, agency.start(0, agencies.people(agency)));
+      }
       Map<String, URI> urls = new LinkedHashMap<>();
       urls.put(GP_SOURCE, ((FhirSourceServer) servers.get(GP_SOURCE)).baseUrl());
       urls.put(ACUTE_SOURCE, ((FhirSourceServer) servers.get(ACUTE_SOURCE)).baseUrl());
       urls.put(COUNCIL_SOURCE, ((CouncilCareServer) servers.get(COUNCIL_SOURCE)).baseUrl());
-      // The reference demographic index the demo's people are traced against, as PDS.
-      servers.put(
-          REFERENCE_INDEX, ReferenceIndexServer.start(0, ReferenceIndexServer.indexPeople(people)));
+      // The reference demographic index the demo's people are traced against, as PDS: the demo's
+      // people and those the agencies hold besides.
+      List<TracingPopulation.IndexPerson> indexed =
+          new ArrayList<>(ReferenceIndexServer.indexPeople(people));
+      indexed.addAll(AgencyPopulation.demoTracing().index());
+      servers.put(REFERENCE_INDEX, ReferenceIndexServer.start(0, indexed));
       urls.put(REFERENCE_INDEX, ((ReferenceIndexServer) servers.get(REFERENCE_INDEX)).baseUrl());
+      for (Agency agency : Agency.values()) {
+        urls.put(agency.sourceId, ((AgencyServer) servers.get(agency.sourceId)).baseUrl());
+      }
       for (String id : down) {
         AutoCloseable server = servers.remove(id);
         if (server == null) {
@@ -224,11 +246,11 @@ final class Demo implements AutoCloseable {
             organisation("R9A", "Coventry Acute Trust (synthetic)"),
             organisation("E08000026", "Coventry City Council"),
             organisation("QWU", "Integrated care board IG team"),
-            // The agencies of sunderland-intelligence: none holds the NHS number.
-            organisation("NPF01", "Northumbria Police (synthetic)"),
-            organisation("GHA01", "Gentoo-style housing association (synthetic)"),
-            organisation("SCH01", "Sunderland schools (synthetic)"),
-            organisation("YJS01", "Youth justice service (synthetic)")));
+            // The agencies that hold no NHS number (their records are traced to one).
+            organisation(Agency.POLICE.organisation, Agency.POLICE.displayName),
+            organisation(Agency.HOUSING.organisation, Agency.HOUSING.displayName),
+            organisation(Agency.SCHOOLS.organisation, Agency.SCHOOLS.displayName),
+            organisation(Agency.YOUTH_JUSTICE.organisation, Agency.YOUTH_JUSTICE.displayName)));
     List<Map<String, Object>> clients = new ArrayList<>();
     for (DemoClient c : DemoClient.values()) {
       clients.add(
@@ -240,8 +262,8 @@ final class Demo implements AutoCloseable {
               "roles", c.roles));
     }
     config.put("clients", clients);
-    config.put(
-        "sources",
+    List<Map<String, Object>> sources = new ArrayList<>();
+    sources.addAll(
         List.of(
             source(
                 GP_SOURCE,
@@ -259,6 +281,19 @@ final class Demo implements AutoCloseable {
     config.put(
         "referenceIndex",
         Map.of("baseUrl", urls.get(REFERENCE_INDEX).toString(), "deadlineMillis", 5000));
+    // Traced sources (mappings with a roster): their records join a view through the links the
+    // linkage register holds.
+    for (Agency agency : Agency.values()) {
+      sources.add(
+          mapped(
+              source(
+                  agency.sourceId,
+                  agency.organisation,
+                  urls.get(agency.sourceId),
+                  AGENCY_TYPES.get(agency).toArray(String[]::new)),
+              folder.root.relativize(folder.agencyMapping(agency)).toString()));
+    }
+    config.put("sources", sources);
     new ObjectMapper(new YAMLFactory()).writeValue(folder.config().toFile(), config);
   }
 

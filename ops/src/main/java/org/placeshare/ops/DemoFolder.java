@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.List;
+import org.placeshare.fhir.synthetic.Agency;
 import org.placeshare.fhir.synthetic.CouncilCareServer;
 import org.placeshare.policy.identity.SigningKey;
 
@@ -75,6 +76,11 @@ final class DemoFolder {
     return root.resolve("mappings/council-asc.yaml");
   }
 
+  /** How an agency's system becomes FHIR (a traced mapping, with a roster). */
+  Path agencyMapping(Agency agency) {
+    return root.resolve("mappings/" + agency.sourceId + ".yaml");
+  }
+
   /** The gateway's consent key: it signs consents recorded through it. */
   Path consentKey() {
     return root.resolve("keys/consent.key.pem");
@@ -130,6 +136,13 @@ final class DemoFolder {
       Files.createDirectories(councilMapping().getParent());
       try (InputStream in = CouncilCareServer.mapping()) {
         Files.copy(in, councilMapping());
+      }
+    }
+    for (Agency agency : Agency.values()) {
+      if (!Files.exists(agencyMapping(agency))) {
+        try (InputStream in = agency.mapping()) {
+          Files.copy(in, agencyMapping(agency));
+        }
       }
     }
     Files.createDirectories(agreements());

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import org.placeshare.fhir.mapped.SourceMapping;
 import org.placeshare.fhir.synthetic.SyntheticPerson;
 import org.placeshare.fhir.synthetic.SyntheticPopulation;
 import org.placeshare.gateway.config.GatewayConfig;
@@ -32,12 +33,20 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code policy lint|dry-run|sign}: the IG lead's tools for agreement files. */
+/**
+ * {@code policy lint|lint-mapping|dry-run|sign}: the IG lead's tools for agreement files and the
+ * mapping files of sources that do not speak FHIR.
+ */
 @Command(
     name = "policy",
     mixinStandardHelpOptions = true,
     description = "Check, compare and sign agreement files.",
-    subcommands = {PolicyCommand.Lint.class, PolicyCommand.DryRun.class, PolicyCommand.Sign.class})
+    subcommands = {
+      PolicyCommand.Lint.class,
+      PolicyCommand.LintMapping.class,
+      PolicyCommand.DryRun.class,
+      PolicyCommand.Sign.class
+    })
 final class PolicyCommand {
 
   /** The providers the demo's sources stand for. */
@@ -90,6 +99,51 @@ final class PolicyCommand {
       err.println(e.getMessage().lines().count() + " errors; nothing would load");
       return 1;
     }
+  }
+
+  @Command(
+      name = "lint-mapping",
+      mixinStandardHelpOptions = true,
+      description =
+          "Print every problem in mapping files, each at its file:line:column; exit 1 on errors,"
+              + " 0 when every file would load.")
+  static final class LintMapping implements Callable<Integer> {
+    @Parameters(arity = "1..*", description = "mapping files")
+    List<Path> files;
+
+    @Override
+    public Integer call() {
+      return lintMappings(files, System.out, System.err);
+    }
+  }
+
+  /** Checks each mapping file as the gateway loads it, at start and on reload. */
+  static int lintMappings(List<Path> files, PrintStream out, PrintStream err) {
+    long errors = 0;
+    for (Path file : files) {
+      try {
+        SourceMapping mapping = SourceMapping.load(file);
+        out.println(
+            file
+                + ": mapping "
+                + mapping.id()
+                + " loads ("
+                + (mapping.traced()
+                    ? "traced: a roster, looked up by the source's own id"
+                    : "looked up by NHS number")
+                + "; makes "
+                + String.join(", ", mapping.resourceTypes())
+                + ")");
+      } catch (PolicyException e) {
+        e.getMessage().lines().forEach(l -> err.println("error: " + l));
+        errors += e.getMessage().lines().count();
+      }
+    }
+    if (errors > 0) {
+      err.println(errors + " errors; the files with errors would not load");
+      return 1;
+    }
+    return 0;
   }
 
   static PolicyFolder.Options options(Path configFile) {

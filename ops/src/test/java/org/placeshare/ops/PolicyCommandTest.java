@@ -12,11 +12,13 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.fhir.synthetic.Agency;
 import org.placeshare.policy.PolicyFolder;
 import org.placeshare.policy.identity.SigningKey;
 import picocli.CommandLine;
@@ -79,6 +81,50 @@ class PolicyCommandTest {
         .contains("error: coventry-direct-care.yaml:9:9: status: expected one of draft")
         .contains("error: coventry-direct-care.yaml:35:5: providers:")
         .contains("2 errors; nothing would load");
+  }
+
+  @Test
+  void lintMapping_everyAgencyMapping_loadsAndExitsZero() throws Exception {
+    List<Path> files = new ArrayList<>();
+    for (Agency agency : Agency.values()) {
+      Path file = dir.resolve(agency.mappingFile());
+      try (InputStream in = agency.mapping()) {
+        Files.copy(in, file);
+      }
+      files.add(file);
+    }
+
+    int code = PolicyCommand.lintMappings(files, print(out), print(err));
+
+    assertThat(code).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains(
+            "police-npf-mapping.yaml: mapping npf-police-v1 loads (traced: a roster, looked up by"
+                + " the source's own id; makes Observation, Flag)");
+  }
+
+  @Test
+  void lintMapping_brokenFile_printsEachProblemAtItsLineAndColumn() throws Exception {
+    Path file = dir.resolve("police-npf.yaml");
+    try (InputStream in = Agency.POLICE.mapping()) {
+      Files.copy(in, file);
+    }
+    Files.writeString(
+        file,
+        Files.readString(file)
+            .replace("sensitive: criminal-offence", "sensitive: criminal")
+            .replace("  maxPages: 400", "  maxPages: lots"));
+
+    int code = PolicyCommand.lintMappings(List.of(file), print(out), print(err));
+
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains(
+            "error: police-npf.yaml:12:13: roster.maxPages: expected a whole number from 1 to"
+                + " 10000, got 'lots'")
+        .contains("error: police-npf.yaml:35:16: resources[0].sensitive: expected a sensitive")
+        .contains("error: police-npf.yaml:65:16: resources[1].sensitive: expected a sensitive")
+        .contains("3 errors; the files with errors would not load");
   }
 
   @Test

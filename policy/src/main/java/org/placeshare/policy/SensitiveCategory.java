@@ -10,7 +10,12 @@ public enum SensitiveCategory implements Coded {
   SEXUAL_HEALTH("sexual-health"),
   FERTILITY("fertility"),
   GENDER_REASSIGNMENT("gender-reassignment"),
-  TERMINATION_OF_PREGNANCY("termination-of-pregnancy");
+  TERMINATION_OF_PREGNANCY("termination-of-pregnancy"),
+  /**
+   * Criminal offence data (UK GDPR Article 10, DPA 2018 section 11): allegations, offences,
+   * proceedings and sentences, as police and youth justice records hold them.
+   */
+  CRIMINAL_OFFENCE("criminal-offence");
 
   private final String code;
 

@@ -101,6 +101,24 @@ class AgreementFileTest {
   }
 
   @Test
+  void parse_criminalOffenceMarking_isExcludedUnlessTheAgreementNamesTheCategory() {
+    String marking = "https://placeshare.example/CodeSystem/sensitive-category";
+    Obligations unnamed = parse(good()).obligations();
+    Obligations named =
+        parse(
+                good()
+                    .replace(
+                        "  resourceTypes: [Patient,",
+                        "  sensitive: [criminal-offence]\n  resourceTypes: [Patient,"))
+            .obligations();
+
+    assertThat(unnamed.excludes(marking, "criminal-offence")).isTrue();
+    assertThat(named.excludes(marking, "criminal-offence")).isFalse();
+    // Naming one category releases only that one.
+    assertThat(named.excludes(marking, "sexual-health")).isTrue();
+  }
+
+  @Test
   void parse_otherPeople_areWithheldUnlessTheAgreementReleasesThem() {
     Obligations absent = parse(good()).obligations();
     Obligations released =

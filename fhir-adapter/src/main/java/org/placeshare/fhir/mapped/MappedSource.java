@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.fhir.CappedBody;
 import org.placeshare.fhir.RecordSource;
@@ -36,7 +37,7 @@ public final class MappedSource implements RecordSource {
 
   private final Vertx vertx;
   private final SourceDescriptor descriptor;
-  private final SourceMapping mapping;
+  private final Supplier<SourceMapping> mapping;
   private final HttpClientAgent client;
 
   private final SourceAccess access;
@@ -44,6 +45,18 @@ public final class MappedSource implements RecordSource {
 
   public MappedSource(
       Vertx vertx, SourceDescriptor descriptor, SourceMapping mapping, SourceAccess access) {
+    this(vertx, descriptor, () -> mapping, access);
+  }
+
+  /**
+   * @param mapping the mapping in force, asked once per fetch: a reloaded mapping takes over from
+   *     the next fetch, and a fetch in flight keeps the one it started with
+   */
+  public MappedSource(
+      Vertx vertx,
+      SourceDescriptor descriptor,
+      Supplier<SourceMapping> mapping,
+      SourceAccess access) {
     this.vertx = vertx;
     this.access = access;
     this.fetches = new SourceFetch(vertx, descriptor);
@@ -60,6 +73,7 @@ public final class MappedSource implements RecordSource {
   @Override
   public Future<SourceRecords> fetch(
       NhsNumber patient, Set<String> resourceTypes, Optional<Instant> since) {
+    SourceMapping mapping = this.mapping.get();
     RequestOptions request =
         access.apply(
             new RequestOptions()
@@ -84,7 +98,8 @@ public final class MappedSource implements RecordSource {
                     body ->
                         body == null
                             ? Future.succeededFuture(notFound())
-                            : vertx.executeBlocking(() -> map(body, resourceTypes), false)));
+                            : vertx.executeBlocking(
+                                () -> map(mapping, body, resourceTypes), false)));
   }
 
   @Override
@@ -99,7 +114,7 @@ public final class MappedSource implements RecordSource {
     return new SourceRecords.NotFound(descriptor);
   }
 
-  private SourceRecords map(Buffer body, Set<String> types) {
+  private SourceRecords map(SourceMapping mapping, Buffer body, Set<String> types) {
     JsonNode json;
     try {
       json = JSON.readTree(body.getBytes());
