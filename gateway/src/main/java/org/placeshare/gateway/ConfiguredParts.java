@@ -22,7 +22,7 @@ import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.RecordSource;
 import org.placeshare.fhir.SourceAccess;
 import org.placeshare.fhir.SourceDescriptor;
-import org.placeshare.fhir.linkage.FhirReferenceIndex;
+import org.placeshare.fhir.index.FhirReferenceIndex;
 import org.placeshare.fhir.linkage.LinkLookup;
 import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.fhir.mapped.MappedSource;

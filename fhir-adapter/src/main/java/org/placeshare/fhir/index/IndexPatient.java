@@ -1,4 +1,4 @@
-package org.placeshare.fhir.linkage;
+package org.placeshare.fhir.index;
 
 import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import java.time.LocalDate;
@@ -14,6 +14,8 @@ import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.StringType;
 import org.placeshare.fhir.AboutThePerson;
+import org.placeshare.fhir.linkage.Demographics;
+import org.placeshare.fhir.linkage.IndexEntry;
 import org.placeshare.policy.NhsNumber;
 
 /**

@@ -1,4 +1,4 @@
-package org.placeshare.fhir.linkage;
+package org.placeshare.fhir.index;
 
 import ca.uhn.fhir.parser.DataFormatException;
 import io.vertx.core.Context;
@@ -26,6 +26,11 @@ import org.placeshare.fhir.CappedBody;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.SourceAccess;
 import org.placeshare.fhir.UpstreamException;
+import org.placeshare.fhir.linkage.Candidate;
+import org.placeshare.fhir.linkage.Demographics;
+import org.placeshare.fhir.linkage.IndexEntry;
+import org.placeshare.fhir.linkage.Matcher;
+import org.placeshare.fhir.linkage.ReferenceIndex;
 
 /**
  * A {@link ReferenceIndex} reached over FHIR R4 REST, as NHS PDS is: one fuzzy Patient search per

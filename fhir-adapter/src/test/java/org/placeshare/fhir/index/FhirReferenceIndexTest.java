@@ -1,4 +1,4 @@
-package org.placeshare.fhir.linkage;
+package org.placeshare.fhir.index;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -23,6 +23,12 @@ import org.junit.jupiter.api.Test;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.SourceAccess;
 import org.placeshare.fhir.UpstreamException;
+import org.placeshare.fhir.linkage.Candidate;
+import org.placeshare.fhir.linkage.Demographics;
+import org.placeshare.fhir.linkage.IndexEntry;
+import org.placeshare.fhir.linkage.MatchGrade;
+import org.placeshare.fhir.linkage.ReferenceIndex;
+import org.placeshare.fhir.linkage.Trace;
 import org.placeshare.fhir.synthetic.ReferenceIndexServer;
 import org.placeshare.fhir.synthetic.TracingPopulation.IndexPerson;
 import org.placeshare.policy.NhsNumber;
