@@ -1,12 +1,16 @@
 package org.placeshare.fhir;
 
+import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
+import org.hl7.fhir.r4.model.Enumerations;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
+import org.placeshare.fhir.linkage.Demographics;
 import org.placeshare.policy.NhsNumber;
 
 /**
@@ -52,23 +56,36 @@ public final class DataQuality {
     }
     SourceRecords.Found reference = found.get(0);
     for (SourceRecords.Found other : found.subList(1, found.size())) {
-      for (Field field : COMPARED) {
-        String expected = field.value().apply(reference.patient());
-        String actual = field.value().apply(other.patient());
-        if (expected == null) {
-          continue;
-        }
-        String id = other.source().id();
-        if (actual == null) {
-          findings.add(new Finding(id, field.name(), id + " has no " + field.name()));
-        } else if (!Objects.equals(expected, actual)) {
-          findings.add(
-              new Finding(
-                  id,
-                  field.name(),
-                  id + " disagrees with " + reference.source().id() + " on " + field.name()));
-        }
-      }
+      compare(reference.source().id(), reference.patient(), other, findings);
+    }
+    return findings;
+  }
+
+  /** What the reference index is called in findings. */
+  public static final String INDEX = "the reference index";
+
+  /**
+   * Each source's demographics compared with the reference index's record of the person (as PDS
+   * holds it): the agencies that do not hold the NHS number were linked on theirs, so a
+   * disagreement is a slip to mend at one of them, or a link to look at again.
+   */
+  public static List<Finding> againstIndex(
+      Optional<Demographics> index, List<SourceRecords.Found> found) {
+    if (index.isEmpty()) {
+      return List.of(
+          new Finding(INDEX, "NHS number", INDEX + " holds nobody with this NHS number"));
+    }
+    Patient reference = new Patient();
+    Demographics d = index.get();
+    reference.addName().setFamily(d.family()).addGiven(d.given());
+    reference.getBirthDateElement().setValueAsString(d.birthDate().toString());
+    if (d.gender() != null) {
+      reference.setGender(Enumerations.AdministrativeGender.fromCode(d.gender()));
+    }
+    reference.addAddress().setPostalCode(d.postcode());
+    List<Finding> findings = new ArrayList<>();
+    for (SourceRecords.Found other : found) {
+      compare(INDEX, reference, other, findings);
     }
     return findings;
   }
@@ -113,6 +130,26 @@ public final class DataQuality {
     }
   }
 
+  /** One source's Patient compared, field by field, with a reference's. */
+  private static void compare(
+      String referenceName, Patient reference, SourceRecords.Found other, List<Finding> findings) {
+    String id = other.source().id();
+    for (Field field : COMPARED) {
+      String expected = field.value().apply(reference);
+      String actual = field.value().apply(other.patient());
+      if (expected == null) {
+        continue;
+      }
+      if (actual == null) {
+        findings.add(new Finding(id, field.name(), id + " has no " + field.name()));
+      } else if (!Objects.equals(expected, actual)) {
+        findings.add(
+            new Finding(
+                id, field.name(), id + " disagrees with " + referenceName + " on " + field.name()));
+      }
+    }
+  }
+
   /** The findings as an OperationOutcome's warnings. */
   public static OperationOutcome outcome(List<Finding> findings) {
     OperationOutcome outcome = new OperationOutcome();
@@ -126,7 +163,23 @@ public final class DataQuality {
     return outcome;
   }
 
+  /**
+   * A name as compared: accents, apostrophes and full stops dropped, hyphens as spaces, any case
+   * (O'Brien and OBRIEN, Zoë and Zoe, Smith-Jones and Smith Jones are one name), as tracing reads
+   * names.
+   */
   private static String normalise(String text) {
-    return text == null || text.isBlank() ? null : text.strip().toLowerCase(Locale.ROOT);
+    if (text == null || text.isBlank()) {
+      return null;
+    }
+    String folded =
+        Normalizer.normalize(text, Normalizer.Form.NFD)
+            .replaceAll("\\p{M}", "")
+            .toLowerCase(Locale.ROOT)
+            .replaceAll("['.]", "")
+            .replace('-', ' ')
+            .strip()
+            .replaceAll(" +", " ");
+    return folded.isEmpty() ? null : folded;
   }
 }

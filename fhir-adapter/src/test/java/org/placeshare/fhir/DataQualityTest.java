@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
 import java.time.Duration;
+import java.time.LocalDate;
 import java.util.Date;
 import java.util.List;
+import java.util.Optional;
 import org.hl7.fhir.r4.model.Enumerations;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Test;
+import org.placeshare.fhir.linkage.Demographics;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
 
@@ -72,5 +75,35 @@ class DataQualityTest {
     assertThat(DataQuality.check(PERSON, List.of(found("gp", twoNumbers))))
         .extracting(DataQuality.Finding::message)
         .containsExactly("gp holds 2 NHS numbers, not one", "gp holds an invalid NHS number");
+  }
+
+  @Test
+  void againstTheIndex_eachSourceIsComparedWithItsRecord_readAsTracingReadsNames() {
+    // The index holds her as tracing normalises: SAM O'NEILL-JONES, 1 Jan 1970, CV3 4CC.
+    Demographics index =
+        Demographics.of("O'Neill-Jones", "Sam", LocalDate.of(1970, 1, 1), "female", "CV3 4CC");
+    Patient sameName = patient();
+    sameName.getNameFirstRep().setFamily("ONeill Jones");
+    Patient police = patient();
+    police.getNameFirstRep().setFamily("O'Neill-Jones").getGiven().clear();
+    police.getNameFirstRep().addGiven("Samantha");
+    police.getAddressFirstRep().setPostalCode("SR1 3AB");
+
+    List<DataQuality.Finding> findings =
+        DataQuality.againstIndex(
+            Optional.of(index), List.of(found("gp", sameName), found("police-npf", police)));
+
+    assertThat(findings)
+        .extracting(DataQuality.Finding::message)
+        .containsExactly(
+            "police-npf disagrees with the reference index on given name",
+            "police-npf disagrees with the reference index on postcode");
+  }
+
+  @Test
+  void againstTheIndex_holdingNobodyWithTheNumber_isAFinding() {
+    assertThat(DataQuality.againstIndex(Optional.empty(), List.of(found("gp", patient()))))
+        .extracting(DataQuality.Finding::message)
+        .containsExactly("the reference index holds nobody with this NHS number");
   }
 }

@@ -99,6 +99,7 @@ record Components(
             sources,
             pseudonyms,
             concealment,
+            parts.referenceIndex(),
             metrics,
             clock);
     MemberRelease memberRelease = new MemberRelease(release);

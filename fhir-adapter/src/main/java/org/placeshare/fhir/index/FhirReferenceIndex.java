@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.StringJoiner;
 import java.util.concurrent.atomic.LongAdder;
 import org.hl7.fhir.r4.model.Bundle;
@@ -31,6 +32,7 @@ import org.placeshare.fhir.linkage.Demographics;
 import org.placeshare.fhir.linkage.IndexEntry;
 import org.placeshare.fhir.linkage.Matcher;
 import org.placeshare.fhir.linkage.ReferenceIndex;
+import org.placeshare.policy.NhsNumber;
 
 /**
  * A {@link ReferenceIndex} reached over FHIR R4 REST, as NHS PDS is: one fuzzy Patient search per
@@ -109,6 +111,72 @@ public final class FhirReferenceIndex implements ReferenceIndex {
                   });
         });
     return result.future();
+  }
+
+  @Override
+  public Future<Optional<IndexEntry>> read(NhsNumber nhsNumber) {
+    Promise<Optional<IndexEntry>> result = Promise.promise();
+    context.runOnContext(
+        start -> {
+          long timer =
+              vertx.setTimer(
+                  deadline.toMillis(),
+                  id ->
+                      result.tryFail(
+                          failure("did not answer within " + deadline.toMillis() + " ms")));
+          RequestOptions options =
+              access.apply(
+                  new RequestOptions()
+                      .setMethod(HttpMethod.GET)
+                      .setAbsoluteURI(baseUrl + "/Patient/" + nhsNumber)
+                      .setFollowRedirects(false)
+                      .putHeader(HttpHeaders.ACCEPT, Fhir.JSON));
+          client
+              .request(options)
+              .compose(request -> request.send())
+              .compose(
+                  response ->
+                      response.statusCode() == 404
+                          ? CappedBody.discard(response, MAX_RESPONSE_BYTES).map(x -> (Buffer) null)
+                          : CappedBody.read(
+                              response, MAX_RESPONSE_BYTES, FhirReferenceIndex::failure))
+              .compose(
+                  body ->
+                      body == null
+                          ? Future.succeededFuture(Optional.<IndexEntry>empty())
+                          : vertx.executeBlocking(
+                              () -> Optional.of(person(body, nhsNumber)), false))
+              .onComplete(
+                  done -> {
+                    vertx.cancelTimer(timer);
+                    if (done.succeeded()) {
+                      result.tryComplete(done.result());
+                    } else {
+                      result.tryFail(safe(done.cause()));
+                    }
+                  });
+        });
+    return result.future();
+  }
+
+  /** The one Patient a read answers; someone else, or a Patient not to be trusted, is a failure. */
+  private static IndexEntry person(Buffer body, NhsNumber asked) {
+    Patient patient;
+    try {
+      patient = Fhir.json().parseResource(Patient.class, body.toString(StandardCharsets.UTF_8));
+    } catch (DataFormatException | ClassCastException e) {
+      throw failure("sent a reply that is not a FHIR R4 Patient");
+    }
+    IndexEntry entry;
+    try {
+      entry = IndexPatient.read(patient);
+    } catch (IllegalArgumentException e) {
+      throw failure("sent a Patient it could not be compared with (" + e.getMessage() + ")");
+    }
+    if (!entry.nhsNumber().equals(asked)) {
+      throw failure("answered a read by NHS number with another person");
+    }
+    return entry;
   }
 
   /** Patients the index returned that were not trusted (no or several NHS numbers, bad data). */

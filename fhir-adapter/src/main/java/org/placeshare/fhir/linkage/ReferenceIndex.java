@@ -2,6 +2,8 @@ package org.placeshare.fhir.linkage;
 
 import io.vertx.core.Future;
 import java.util.List;
+import java.util.Optional;
+import org.placeshare.policy.NhsNumber;
 
 /**
  * The reference demographic index (as PDS is in England): where an NHS number is found from
@@ -16,6 +18,12 @@ public interface ReferenceIndex {
    * message is safe to show when the index cannot be read.
    */
   Future<List<Candidate>> search(Demographics query, int count);
+
+  /**
+   * The index's record of one person, by NHS number (PDS's read), to compare the sources'
+   * demographics with; empty when the index holds nobody with it. Fails as {@link #search} does.
+   */
+  Future<Optional<IndexEntry>> read(NhsNumber nhsNumber);
 
   /** The trace of one record: its best candidate, or none. */
   default Future<Trace> trace(Demographics query) {

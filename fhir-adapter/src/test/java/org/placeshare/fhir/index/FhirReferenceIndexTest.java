@@ -159,6 +159,32 @@ class FhirReferenceIndexTest {
   }
 
   @Test
+  void read_realIndex_givesThePersonsDemographics_orNothingForANumberItDoesNotHold() {
+    Optional<IndexEntry> ruth = withIndex(index.baseUrl(), DEADLINE, i -> i.read(RUTH).await());
+    Optional<IndexEntry> nobody =
+        withIndex(index.baseUrl(), DEADLINE, i -> i.read(nhs("999300005")).await());
+
+    assertThat(ruth).isPresent();
+    assertThat(ruth.get().demographics().family()).isEqualTo("MARSHALL");
+    assertThat(ruth.get().demographics().previousFamilies()).containsExactly("BAINBRIDGE");
+    assertThat(nobody).isEmpty();
+  }
+
+  @Test
+  void read_indexAnsweringWithAnotherPerson_failsAndTrustsNothing() throws Exception {
+    String ella = Fhir.encode(patient(ELLA, "Dodds", "Ella", "2009-06-14"));
+
+    withUpstream(
+        request -> request.response().putHeader("content-type", Fhir.JSON).end(ella),
+        base -> {
+          assertThatThrownBy(() -> withIndex(base, DEADLINE, i -> i.read(ANNA).await()))
+              .isInstanceOf(UpstreamException.class)
+              .hasMessage("the reference index answered a read by NHS number with another person");
+          return null;
+        });
+  }
+
+  @Test
   void search_indexAnswersGarbage_failsWithAMessageSafeToShow() throws Exception {
     assertFailure(
         request -> request.response().end("<html>not fhir</html>"),

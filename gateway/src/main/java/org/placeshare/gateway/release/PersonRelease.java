@@ -20,6 +20,7 @@ import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.RecordSource;
 import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.fhir.SourceRecords;
+import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
@@ -70,6 +71,10 @@ public final class PersonRelease {
   private final List<RecordSource> sources;
   private final Optional<Pseudonyms> pseudonyms;
   private final FlagConcealment concealment;
+
+  /** Where {@code $data-quality} compares the sources with the index, when one is configured. */
+  private final Optional<ReferenceIndex> index;
+
   private final Metrics metrics;
   private final Clock clock;
 
@@ -81,6 +86,7 @@ public final class PersonRelease {
       List<RecordSource> sources,
       Optional<Pseudonyms> pseudonyms,
       FlagConcealment concealment,
+      Optional<ReferenceIndex> index,
       Metrics metrics,
       Clock clock) {
     this.policy = policy;
@@ -89,6 +95,7 @@ public final class PersonRelease {
     this.sources = List.copyOf(sources);
     this.pseudonyms = pseudonyms;
     this.concealment = concealment;
+    this.index = index;
     this.metrics = metrics;
     this.clock = clock;
   }
@@ -323,8 +330,11 @@ public final class PersonRelease {
     }
     Instant now = clock.instant();
     if (options.occasion() instanceof ReleaseOptions.View view && view.qualityOnly()) {
-      return Future.succeededFuture(
-          QualityCheck.checked(caller, request, options, view, results, now, trail));
+      return QualityCheck.IndexComparison.of(index, request.patient())
+          .map(
+              compared ->
+                  QualityCheck.checked(
+                      caller, request, options, view, results, compared, now, trail));
     }
     PersonView.Released view =
         PersonView.assemble(

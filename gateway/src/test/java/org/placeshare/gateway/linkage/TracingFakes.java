@@ -83,6 +83,12 @@ final class TracingFakes {
     }
 
     @Override
+    public Future<Optional<IndexEntry>> read(NhsNumber nhsNumber) {
+      return Future.succeededFuture(
+          people.stream().filter(p -> p.nhsNumber().equals(nhsNumber)).findFirst());
+    }
+
+    @Override
     public Future<Void> close() {
       return Future.succeededFuture();
     }
