@@ -186,10 +186,11 @@ class ConsoleBrowserTest {
 
     go(browser.findElement(By.linkText("Agreements")));
     // One timeline per model agreement.
-    assertThat(browser.findElements(By.tagName("svg"))).hasSize(4);
+    assertThat(browser.findElements(By.tagName("svg"))).hasSize(DemoFolder.AGREEMENTS.size());
     assertThat(browser.findElement(By.tagName("main")).getText())
         .contains("gm-connect-council-intelligence")
-        .contains("gm-connect-population-health");
+        .contains("gm-connect-population-health")
+        .contains("sunderland-intelligence");
     shot("05-agreements");
 
     go(browser.findElement(By.linkText("Who has seen this record")));
