@@ -4,8 +4,10 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.placeshare.policy.OdsCode;
+import org.placeshare.policy.SensitiveCategory;
 
 /**
  * A system that holds records, as registered in configuration.
@@ -13,9 +15,16 @@ import org.placeshare.policy.OdsCode;
  * @param baseUrl the FHIR R4 base, e.g. {@code http://127.0.0.1:8101/fhir}
  * @param deadline how long one fetch from it may take, all requests included
  * @param resourceTypes the resource types it holds, in the order they are asked for
+ * @param holds the sensitive categories all of its records are of (a police force's are criminal
+ *     offence data): only an agreement naming each may have anything of it, its Patient included
  */
 public record SourceDescriptor(
-    String id, OdsCode organisation, URI baseUrl, Duration deadline, List<String> resourceTypes) {
+    String id,
+    OdsCode organisation,
+    URI baseUrl,
+    Duration deadline,
+    List<String> resourceTypes,
+    Set<SensitiveCategory> holds) {
 
   public SourceDescriptor {
     Objects.requireNonNull(id, "id");
@@ -28,6 +37,13 @@ public record SourceDescriptor(
     Objects.requireNonNull(baseUrl, "baseUrl");
     Objects.requireNonNull(deadline, "deadline");
     resourceTypes = List.copyOf(resourceTypes);
+    holds = Set.copyOf(holds);
+  }
+
+  /** A source of no particular sensitive category as a whole. */
+  public SourceDescriptor(
+      String id, OdsCode organisation, URI baseUrl, Duration deadline, List<String> resourceTypes) {
+    this(id, organisation, baseUrl, deadline, resourceTypes, Set.of());
   }
 
   private static final Pattern ID_FORM = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");

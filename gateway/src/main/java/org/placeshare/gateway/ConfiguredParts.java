@@ -154,7 +154,8 @@ record ConfiguredParts(
               OdsCode.of(s.organisation()),
               URI.create(s.baseUrl()),
               s.deadline(),
-              s.resourceTypes());
+              s.resourceTypes(),
+              s.holds());
       SourceAccess access =
           new SourceAccess(
               s.bearerTokenFile().map(ConfiguredParts::secret),

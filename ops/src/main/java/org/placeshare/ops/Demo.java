@@ -76,6 +76,9 @@ final class Demo implements AutoCloseable {
           Agency.SCHOOLS, List.of("Patient", "Observation", "Flag"),
           Agency.YOUTH_JUSTICE, List.of("Patient", "EpisodeOfCare", "Procedure"));
 
+  /** The agencies all of whose records are criminal offence data. */
+  static final Set<Agency> CRIMINAL_OFFENCE_DATA = Set.of(Agency.POLICE, Agency.YOUTH_JUSTICE);
+
   /** The printed curl lines end with the status code, which their comments promise. */
   /** The synthetic reference index (as PDS), an upstream like the sources. */
   static final String REFERENCE_INDEX = "reference-index";
@@ -284,14 +287,19 @@ final class Demo implements AutoCloseable {
     // Traced sources (mappings with a roster): their records join a view through the links the
     // linkage register holds.
     for (Agency agency : Agency.values()) {
-      sources.add(
+      Map<String, Object> source =
           mapped(
               source(
                   agency.sourceId,
                   agency.organisation,
                   urls.get(agency.sourceId),
                   AGENCY_TYPES.get(agency).toArray(String[]::new)),
-              folder.root.relativize(folder.agencyMapping(agency)).toString()));
+              folder.root.relativize(folder.agencyMapping(agency)).toString());
+      if (CRIMINAL_OFFENCE_DATA.contains(agency)) {
+        // All of it, the Patient too: an agreement that does not name it gets nothing of it.
+        source.put("holds", List.of("criminal-offence"));
+      }
+      sources.add(source);
     }
     config.put("sources", sources);
     new ObjectMapper(new YAMLFactory()).writeValue(folder.config().toFile(), config);

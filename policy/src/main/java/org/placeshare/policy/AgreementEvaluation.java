@@ -43,6 +43,7 @@ final class AgreementEvaluation {
         inForce(today)
             && role(r)
             && purpose(r)
+            && sensitiveSource(r)
             && cohortExport(r)
             && cohort(r)
             && restricted(r)
@@ -80,6 +81,29 @@ final class AgreementEvaluation {
       return refuse(Refusal.PURPOSE_NOT_ALLOWED, "purpose " + r.purpose() + " is not allowed");
     }
     return pass("purpose " + r.purpose() + " is allowed");
+  }
+
+  private boolean sensitiveSource(DecisionRequest r) {
+    if (r.providerHolds().isEmpty()) {
+      return true;
+    }
+    List<String> unnamed =
+        r.providerHolds().stream()
+            .filter(c -> !agreement.sensitive().contains(c))
+            .map(SensitiveCategory::code)
+            .sorted()
+            .toList();
+    if (!unnamed.isEmpty()) {
+      return refuse(
+          Refusal.SENSITIVE_SOURCE_NOT_NAMED,
+          "the source holds "
+              + String.join(" and ", unnamed)
+              + " data, which this agreement does not name");
+    }
+    return pass(
+        "the source's "
+            + r.providerHolds().stream().map(SensitiveCategory::code).sorted().toList()
+            + " data is named");
   }
 
   private boolean cohortExport(DecisionRequest r) {

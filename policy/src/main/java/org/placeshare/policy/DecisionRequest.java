@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One question for the policy: may this recipient, in this role, for this purpose, have this
@@ -18,6 +19,9 @@ import java.util.Optional;
  * @param releasedToday releases so far today to this recipient, by agreement id (pilot caps)
  * @param cohortSize the size of the cohort this person is asked for in, or 0 for one person asked
  *     for alone: only an agreement that allows cohort export, of that size, permits it
+ * @param providerHolds the sensitive categories of all the provider's source holds (criminal
+ *     offence data at a police force): only an agreement naming every one permits it, since even
+ *     the source's Patient would say the person is known there
  */
 public record DecisionRequest(
     OdsCode recipient,
@@ -31,7 +35,8 @@ public record DecisionRequest(
     PatientFacts facts,
     Map<String, Integer> releasedToday,
     Instant at,
-    int cohortSize) {
+    int cohortSize,
+    Set<SensitiveCategory> providerHolds) {
 
   public DecisionRequest {
     Objects.requireNonNull(recipient, "recipient");
@@ -48,6 +53,7 @@ public record DecisionRequest(
     if (cohortSize < 0) {
       throw new IllegalArgumentException("cohortSize: expected 0 or more, got " + cohortSize);
     }
+    providerHolds = Set.copyOf(providerHolds);
   }
 
   /** The English calendar day the request is made on: agreements' dates and pilot caps use it. */
@@ -75,7 +81,8 @@ public record DecisionRequest(
         PatientFacts.UNKNOWN,
         Map.of(),
         at,
-        0);
+        0,
+        Set.of());
   }
 
   public DecisionRequest withProvider(OdsCode provider) {
@@ -91,7 +98,8 @@ public record DecisionRequest(
         facts,
         releasedToday,
         at,
-        cohortSize);
+        cohortSize,
+        providerHolds);
   }
 
   public DecisionRequest withConsents(List<Consent> consents) {
@@ -107,7 +115,8 @@ public record DecisionRequest(
         facts,
         releasedToday,
         at,
-        cohortSize);
+        cohortSize,
+        providerHolds);
   }
 
   public DecisionRequest withEmergencyReason(Optional<String> emergencyReason) {
@@ -123,7 +132,8 @@ public record DecisionRequest(
         facts,
         releasedToday,
         at,
-        cohortSize);
+        cohortSize,
+        providerHolds);
   }
 
   public DecisionRequest withRelationshipClaim(Optional<String> relationshipClaim) {
@@ -139,7 +149,8 @@ public record DecisionRequest(
         facts,
         releasedToday,
         at,
-        cohortSize);
+        cohortSize,
+        providerHolds);
   }
 
   public DecisionRequest withFacts(PatientFacts facts) {
@@ -155,7 +166,8 @@ public record DecisionRequest(
         facts,
         releasedToday,
         at,
-        cohortSize);
+        cohortSize,
+        providerHolds);
   }
 
   public DecisionRequest withReleasedToday(Map<String, Integer> releasedToday) {
@@ -171,7 +183,8 @@ public record DecisionRequest(
         facts,
         releasedToday,
         at,
-        cohortSize);
+        cohortSize,
+        providerHolds);
   }
 
   /** The same question asked for one member of a cohort of this size (a bulk export). */
@@ -188,7 +201,8 @@ public record DecisionRequest(
         facts,
         releasedToday,
         at,
-        cohortSize);
+        cohortSize,
+        providerHolds);
   }
 
   /** The same question about another member of the cohort, with nothing yet known of them. */
@@ -205,6 +219,25 @@ public record DecisionRequest(
         PatientFacts.UNKNOWN,
         releasedToday,
         at,
-        cohortSize);
+        cohortSize,
+        providerHolds);
+  }
+
+  /** The same question about a source all of whose records are of these sensitive categories. */
+  public DecisionRequest withProviderHolds(Set<SensitiveCategory> providerHolds) {
+    return new DecisionRequest(
+        recipient,
+        role,
+        purpose,
+        patient,
+        provider,
+        consents,
+        emergencyReason,
+        relationshipClaim,
+        facts,
+        releasedToday,
+        at,
+        cohortSize,
+        providerHolds);
   }
 }

@@ -81,6 +81,29 @@ class PolicySetTest {
   }
 
   @Test
+  void decide_sourceHoldingCriminalOffenceData_isRefusedUnlessTheAgreementNamesTheCategory() {
+    DecisionRequest police =
+        clinician("TREAT")
+            .withConsents(List.of(consent(GP, PERSON, "TREAT")))
+            .withProviderHolds(Set.of(SensitiveCategory.CRIMINAL_OFFENCE));
+    String named =
+        AgreementFileTest.good()
+            .replace(
+                "  resourceTypes: [Patient,",
+                "  sensitive: [criminal-offence]\n  resourceTypes: [Patient,");
+
+    Decision unnamed = policy(AgreementFileTest.good()).decide(police);
+    Decision permitted = policy(named).decide(police);
+
+    // Even the source's Patient would say the person is known to the police: nothing of it.
+    assertThat(unnamed.permitted()).isFalse();
+    assertThat(unnamed.refusals()).containsExactly(Refusal.SENSITIVE_SOURCE_NOT_NAMED);
+    assertThat(unnamed.reasons())
+        .anyMatch(r -> r.contains("criminal-offence data, which this agreement does not name"));
+    assertThat(permitted.permitted()).isTrue();
+  }
+
+  @Test
   void decide_emergencyWithReason_permitsAndFlagsForReview() {
     Decision d =
         policy(AgreementFileTest.good())

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.placeshare.policy.SensitiveCategory;
 
 /**
  * The gateway's configuration, read from one YAML file. Paths are relative to the file's folder.
@@ -385,9 +386,43 @@ public record GatewayConfig(
       Optional<Path> bearerTokenFile,
       Optional<Path> trustCa,
       Optional<Path> certificate,
-      Optional<Path> privateKey) {
+      Optional<Path> privateKey,
+      Set<SensitiveCategory> holds) {
 
     public static final String FHIR = "fhir";
+
+    public Source {
+      holds = Set.copyOf(holds);
+    }
+
+    /** A source of no particular sensitive category as a whole. */
+    public Source(
+        String id,
+        String organisation,
+        String baseUrl,
+        Duration deadline,
+        List<String> resourceTypes,
+        String kind,
+        Optional<Path> mapping,
+        Optional<Path> bearerTokenFile,
+        Optional<Path> trustCa,
+        Optional<Path> certificate,
+        Optional<Path> privateKey) {
+      this(
+          id,
+          organisation,
+          baseUrl,
+          deadline,
+          resourceTypes,
+          kind,
+          mapping,
+          bearerTokenFile,
+          trustCa,
+          certificate,
+          privateKey,
+          Set.of());
+    }
+
     public static final String MAPPED = "mapped";
 
     /** A FHIR source reached with no credentials. */

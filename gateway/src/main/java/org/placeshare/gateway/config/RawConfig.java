@@ -94,5 +94,6 @@ record RawConfig(
       String bearerTokenFile,
       String trustCa,
       String certificate,
-      String privateKey) {}
+      String privateKey,
+      List<String> holds) {}
 }

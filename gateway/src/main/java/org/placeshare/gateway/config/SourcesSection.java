@@ -6,10 +6,14 @@ import static org.placeshare.gateway.config.ConfigChecks.required;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.placeshare.gateway.config.GatewayConfig.Source;
 import org.placeshare.gateway.config.RawConfig.RawSource;
+import org.placeshare.policy.SensitiveCategory;
 
 /** The record sources, in order of authority, and what each kind of source needs. */
 final class SourcesSection {
@@ -30,6 +34,21 @@ final class SourcesSection {
       if ((s.certificate() == null) != (s.privateKey() == null)) {
         problems.add(key + ": expected certificate and privateKey together");
       }
+      Set<SensitiveCategory> holds = EnumSet.noneOf(SensitiveCategory.class);
+      for (String category : s.holds() == null ? List.<String>of() : s.holds()) {
+        SensitiveCategory.of(category)
+            .ifPresentOrElse(
+                holds::add,
+                () ->
+                    problems.add(
+                        key
+                            + ".holds: expected sensitive categories ("
+                            + Arrays.stream(SensitiveCategory.values())
+                                .map(SensitiveCategory::code)
+                                .toList()
+                            + "), got "
+                            + category));
+      }
       sources.add(
           new Source(
               required(problems, "sources[].id", s.id()),
@@ -42,7 +61,8 @@ final class SourcesSection {
               Optional.ofNullable(path(base, s.bearerTokenFile())),
               Optional.ofNullable(path(base, s.trustCa())),
               Optional.ofNullable(path(base, s.certificate())),
-              Optional.ofNullable(path(base, s.privateKey()))));
+              Optional.ofNullable(path(base, s.privateKey())),
+              holds));
     }
     return sources;
   }

@@ -130,7 +130,7 @@ public final class GatewayRoutes {
             vertx,
             s.policy(),
             s.register(),
-            s.sources().stream().map(x -> x.descriptor().organisation()).distinct().toList(),
+            s.sources().stream().map(RecordSource::descriptor).toList(),
             s.audit(),
             clock);
     ConsentEndpoints consentEndpoints =

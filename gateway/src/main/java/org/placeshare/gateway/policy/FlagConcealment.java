@@ -79,23 +79,27 @@ public final class FlagConcealment {
    * and those refused only for it. Where nobody would be asked anyway (refused for another reason
    * too), nothing is hidden and the refusal stands, as it would for anyone.
    *
+   * @param questions each source's question (by source id), with the flags
    * @param decided each source's decision (by source id), with the flags
    */
   public static Hidden hidden(
-      PolicySet policy, DecisionRequest base, Map<String, Decision> decided) {
+      PolicySet policy, Map<String, DecisionRequest> questions, Map<String, Decision> decided) {
     boolean flagged =
         decided.values().stream().anyMatch(d -> d.refusals().stream().anyMatch(FLAGS::contains));
     if (!flagged) {
       return Hidden.NONE;
     }
-    PatientFacts f = base.facts();
-    DecisionRequest unflagged =
-        base.withFacts(new PatientFacts(false, false, f.postcodeDistrict(), f.relationships()));
     Map<String, Decision> asked = new LinkedHashMap<>();
     List<String> hidden = new ArrayList<>();
     decided.forEach(
         (source, d) -> {
-          Decision without = policy.decide(unflagged.withProvider(d.provider()));
+          // The same question about the same source (its provider, what it holds), unflagged.
+          DecisionRequest question = questions.get(source);
+          PatientFacts f = question.facts();
+          Decision without =
+              policy.decide(
+                  question.withFacts(
+                      new PatientFacts(false, false, f.postcodeDistrict(), f.relationships())));
           if (without.permitted()) {
             asked.put(source, without);
             if (!d.permitted()) {

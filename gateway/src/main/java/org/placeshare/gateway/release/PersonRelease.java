@@ -63,6 +63,7 @@ public final class PersonRelease {
           Refusal.NOT_IN_FORCE,
           Refusal.ROLE_NOT_ALLOWED,
           Refusal.PURPOSE_NOT_ALLOWED,
+          Refusal.SENSITIVE_SOURCE_NOT_NAMED,
           Refusal.COHORT_EXPORT_NOT_AGREED);
 
   private final PolicyStore policy;
@@ -149,7 +150,7 @@ public final class PersonRelease {
             clock.instant());
     List<String> reasons = new ArrayList<>();
     for (RecordSource source : sources) {
-      Decision d = set.decide(base.withProvider(source.descriptor().organisation()));
+      Decision d = set.decide(forSource(base, source));
       boolean personal =
           d.refusals().stream().anyMatch(r -> !AGREEMENT_LEVEL.contains(r)) || d.permitted();
       if (personal) {
@@ -200,19 +201,28 @@ public final class PersonRelease {
         : request;
   }
 
+  /** The question about one source: its provider, and what all of its records are. */
+  private static DecisionRequest forSource(DecisionRequest base, RecordSource source) {
+    return base.withProvider(source.descriptor().organisation())
+        .withProviderHolds(source.descriptor().holds());
+  }
+
   private List<OdsCode> providers() {
     return sources.stream().map(s -> s.descriptor().organisation()).toList();
   }
 
   private Future<ReleaseOutcome> decideAndFetch(
       Caller caller, PolicySet set, DecisionRequest base, ReleaseOptions options) {
+    Map<String, DecisionRequest> questions = new LinkedHashMap<>();
     Map<String, Decision> decided = new LinkedHashMap<>();
     Map<String, Decision> permitted = new LinkedHashMap<>();
     List<AuditEvent.SourceDecision> decisions = new ArrayList<>();
     List<String> refusals = new ArrayList<>();
     for (RecordSource source : sources) {
       String id = source.descriptor().id();
-      Decision d = set.decide(base.withProvider(source.descriptor().organisation()));
+      DecisionRequest question = forSource(base, source);
+      Decision d = set.decide(question);
+      questions.put(id, question);
       decisions.add(AuditEvent.SourceDecision.of(id, d));
       decided.put(id, d);
       if (d.permitted()) {
@@ -223,7 +233,7 @@ public final class PersonRelease {
     }
     // Sources refused only for a flag answer as sources that do not hold the person, or as failed
     // when known to be failing, and are counted as without the flag. The audit keeps the truth.
-    FlagConcealment.Hidden hidden = FlagConcealment.hidden(set, base, decided);
+    FlagConcealment.Hidden hidden = FlagConcealment.hidden(set, questions, decided);
     List<SourceRecords.Failed> hiddenFailed = concealment.knownFailures(hidden);
     List<AuditEvent.SourceDecision> counted = new ArrayList<>();
     decided.forEach(

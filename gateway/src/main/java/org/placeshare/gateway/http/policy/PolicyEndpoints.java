@@ -20,6 +20,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -27,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
@@ -47,6 +49,7 @@ import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.PolicySet;
 import org.placeshare.policy.PurposeOfUse;
 import org.placeshare.policy.RelationshipKind;
+import org.placeshare.policy.SensitiveCategory;
 
 /**
  * The agreements in force ({@code GET /agreements}, {@code GET /agreements/{id}}), the what-if
@@ -82,6 +85,10 @@ public final class PolicyEndpoints {
   private final PolicyStore store;
   private final PatientRegister register;
   private final List<OdsCode> providers;
+
+  /** What all of each provider's sources hold, so a what-if asks what a view would ask. */
+  private final Map<OdsCode, Set<SensitiveCategory>> holds;
+
   private final AuditLog audit;
   private final Clock clock;
 
@@ -89,13 +96,20 @@ public final class PolicyEndpoints {
       Vertx vertx,
       PolicyStore store,
       PatientRegister register,
-      List<OdsCode> providers,
+      List<SourceDescriptor> sources,
       AuditLog audit,
       Clock clock) {
     this.vertx = vertx;
     this.store = store;
     this.register = register;
-    this.providers = List.copyOf(providers);
+    this.providers = sources.stream().map(SourceDescriptor::organisation).distinct().toList();
+    Map<OdsCode, Set<SensitiveCategory>> holds = new HashMap<>();
+    sources.forEach(
+        d ->
+            holds
+                .computeIfAbsent(d.organisation(), o -> EnumSet.noneOf(SensitiveCategory.class))
+                .addAll(d.holds()));
+    this.holds = Map.copyOf(holds);
     this.audit = audit;
     this.clock = clock;
   }
@@ -186,7 +200,11 @@ public final class PolicyEndpoints {
                   q.request.withFacts(facts.result()).withReleasedToday(used.result());
               JsonArray decisions = new JsonArray();
               for (OdsCode provider : asked) {
-                Decision d = policy.decide(request.withProvider(provider));
+                Decision d =
+                    policy.decide(
+                        request
+                            .withProvider(provider)
+                            .withProviderHolds(holds.getOrDefault(provider, Set.of())));
                 state.decisions.add(AuditEvent.SourceDecision.of(provider.value(), d));
                 decisions.add(AgreementJson.decision(d));
               }
