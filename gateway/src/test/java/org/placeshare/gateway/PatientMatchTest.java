@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.math.BigDecimal;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,7 +49,10 @@ import org.placeshare.policy.identity.SigningKey;
 class PatientMatchTest {
 
   private static final NhsNumber ANNA = nhs("999400000");
-  private static final NhsNumber ELLA = nhs("999400001");
+  private static final NhsNumber ANNE = nhs("999400001");
+  private static final NhsNumber JON = nhs("999400003");
+  private static final NhsNumber JOHN_OPTED_OUT = nhs("999400004");
+  private static final LocalDate BROTHERS_BORN = LocalDate.of(1990, 3, 8);
   private static final NhsNumber OPTED_OUT = nhs("999400002");
   private static final LocalDate TWINS_BORN = LocalDate.of(2009, 6, 14);
   private static final LocalDate OPTED_OUT_BORN = LocalDate.of(1962, 4, 30);
@@ -63,7 +67,10 @@ class PatientMatchTest {
   static void start() throws Exception {
     List<IndexPerson> people = new ArrayList<>(ReferenceIndexServer.indexPeople(PEOPLE));
     people.add(person(ANNA, "Dodds", "Anna", TWINS_BORN, "SR2 8HU"));
-    people.add(person(ELLA, "Dodds", "Ella", TWINS_BORN, "SR2 8HU"));
+    people.add(person(ANNE, "Dodds", "Anne", TWINS_BORN, "SR2 8HU"));
+    // Twins whose names are as alike as Anna and Anne; one has opted out.
+    people.add(person(JON, "Pattinson", "Jon", BROTHERS_BORN, "SR6 0AB"));
+    people.add(person(JOHN_OPTED_OUT, "Pattinson", "John", BROTHERS_BORN, "SR6 0AB"));
     people.add(person(OPTED_OUT, "Charlton", "Ruth", OPTED_OUT_BORN, "SR5 1QT"));
     index = ReferenceIndexServer.start(0, people);
     fixture =
@@ -80,7 +87,9 @@ class PatientMatchTest {
     fixture
         .register()
         .upsert(
-            List.of(new PatientRegister.Entry(OPTED_OUT, true, false, Optional.empty())),
+            List.of(
+                new PatientRegister.Entry(OPTED_OUT, true, false, Optional.empty()),
+                new PatientRegister.Entry(JOHN_OPTED_OUT, true, false, Optional.empty())),
             GatewayFixture.CLOCK.instant())
         .await();
     council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
@@ -133,18 +142,62 @@ class PatientMatchTest {
 
   @Test
   void match_twinsAtOneAddress_areNeverCertain() throws Exception {
-    Patient sent = patient("Dodds", null, TWINS_BORN, "SR2 8HU");
+    // Ann is a short form of both twins' names.
+    Patient sent = patient("Dodds", "Ann", TWINS_BORN, "SR2 8HU");
 
     Bundle all = bundle(match(parameters(sent, null, 10)));
     Bundle onlyCertain = bundle(match(parameters(sent, true, 10)));
 
     assertThat(all.getEntry())
         .extracting(e -> ((Patient) e.getResource()).getIdentifierFirstRep().getValue())
-        .containsExactlyInAnyOrder(ANNA.toString(), ELLA.toString());
+        .containsExactlyInAnyOrder(ANNA.toString(), ANNE.toString());
     assertThat(all.getEntry())
         .extracting(e -> e.getSearch().getExtensionString(PatientMatch.MATCH_GRADE))
         .doesNotContain("certain");
     assertThat(onlyCertain.getEntry()).isEmpty();
+  }
+
+  @Test
+  void match_twinOfAPersonWithAnOptOut_isNoMatch_notAProbableThatWouldBetrayTheHiddenTwin()
+      throws Exception {
+    // Alone, Jon would be certain; beside an opted-out John who also scores certain, he would be
+    // graded probable, which would say that a hidden person with his details exists.
+    Bundle bundle =
+        bundle(match(Fhir.encode(patient("Pattinson", "Jon", BROTHERS_BORN, "SR6 0AB"))));
+
+    assertThat(bundle.getEntry()).isEmpty();
+    assertThat(fixture.auditFor(JON)).isEmpty();
+    assertThat(fixture.auditFor(JOHN_OPTED_OUT)).isEmpty();
+  }
+
+  @Test
+  void match_familyNameAndBirthDateAlone_areRefused400AsTooLittleToFindAPersonBy()
+      throws Exception {
+    HttpResponse<String> response =
+        match(Fhir.encode(patient("Dodds", null, TWINS_BORN, "SR2 8HU")));
+
+    assertThat(response.statusCode()).isEqualTo(400);
+    assertThat(response.body()).contains("expected a Patient with a given name");
+  }
+
+  @Test
+  void match_score_saysNoMoreThanTheGrade_soAGuessedGenderIsNotConfirmed() throws Exception {
+    SyntheticPerson person = PEOPLE.get(5);
+    Patient right = patient(person.family(), person.given(), person.birthDate(), person.postcode());
+    right.setGender(Enumerations.AdministrativeGender.fromCode(person.gender()));
+    Patient unsaid =
+        patient(person.family(), person.given(), person.birthDate(), person.postcode());
+
+    Bundle.BundleEntryComponent withGender = bundle(match(Fhir.encode(right))).getEntryFirstRep();
+    Bundle.BundleEntryComponent without = bundle(match(Fhir.encode(unsaid))).getEntryFirstRep();
+
+    // The weights differ by the gender's agreement; the answers do not.
+    assertThat(withGender.getSearch().getExtensionString(PatientMatch.MATCH_GRADE))
+        .isEqualTo(without.getSearch().getExtensionString(PatientMatch.MATCH_GRADE))
+        .isEqualTo("certain");
+    assertThat(withGender.getSearch().getScore())
+        .isEqualByComparingTo(without.getSearch().getScore())
+        .isEqualByComparingTo(new BigDecimal("0.999"));
   }
 
   @Test

@@ -25,10 +25,10 @@ import org.placeshare.gateway.http.edge.GatewayException;
  * The input of {@code Patient/$match} (FHIR R4, <a
  * href="https://hl7.org/fhir/R4/patient-operation-match.html">patient-operation-match</a>), read
  * strictly: a {@code Parameters} with {@code resource} (a Patient), {@code onlyCertainMatches} and
- * {@code count}, or a bare Patient. The Patient must have a family name and a full birth date, no
- * identifier (tracing is by demographics), and values {@link Demographics} accepts. The name and
- * address used are the official (or first current) ones; they, the birth date and the gender are
- * what the answer may echo back.
+ * {@code count}, or a bare Patient. The Patient must have a family and a given name and a full
+ * birth date, no identifier (tracing is by demographics), and values {@link Demographics} accepts.
+ * The name and address used are the official (or first current) ones; they, the birth date and the
+ * gender are what the answer may echo back.
  */
 record MatchRequest(
     HumanName name,
@@ -117,6 +117,11 @@ record MatchRequest(
                         .findFirst())
             .filter(HumanName::hasFamily)
             .orElseThrow(() -> invalid("expected a Patient with a family name"));
+    // As PDS asks of a search: a family name and birth date alone are not enough to find a person
+    // by, only to fish for one.
+    if (!name.hasGiven() || name.getGiven().get(0).isEmpty()) {
+      throw invalid("expected a Patient with a given name");
+    }
     if (!patient.hasBirthDateElement()
         || patient.getBirthDateElement().getPrecision() != TemporalPrecisionEnum.DAY) {
       throw invalid("expected a Patient with a full birth date (YYYY-MM-DD)");
@@ -136,7 +141,7 @@ record MatchRequest(
       demographics =
           new Demographics(
               name.getFamily(),
-              name.hasGiven() ? name.getGiven().get(0).getValue() : null,
+              name.getGiven().get(0).getValue(),
               List.of(),
               birthDate,
               patient.hasGender() ? patient.getGender().toCode() : null,

@@ -196,13 +196,18 @@ public final class PatientMatch {
   private record Answer(Bundle bundle, List<Candidate> returned) {}
 
   /**
-   * The candidates that may be told: not certainly-not, and not a person whose national data
-   * opt-out (or withheld restricted record) applies under the agreement; those are "no match".
+   * The candidates that may be told: probable or certain (a possible one is too weak a match to
+   * disclose an NHS number on), and not a person whose national data opt-out (or withheld
+   * restricted record) applies under the agreement; those are "no match". Where a person who may
+   * not be told scored certain too, nobody is told: the other would otherwise come back graded
+   * probable for the ambiguity, and so say that a hidden person with the same details exists.
    */
   private Future<List<Candidate>> allowed(
       List<Candidate> ranked, Agreement agreement, Caller caller) {
     List<Candidate> graded =
-        ranked.stream().filter(c -> c.grade() != MatchGrade.CERTAINLY_NOT).toList();
+        ranked.stream()
+            .filter(c -> MatchGrade.of(c.score().total()) != MatchGrade.CERTAINLY_NOT)
+            .toList();
     List<Future<PatientFacts>> facts =
         graded.stream().map(c -> register.facts(c.entry().nhsNumber())).toList();
     return Future.all(facts)
@@ -218,12 +223,17 @@ public final class PatientMatch {
             all -> {
               List<Candidate> kept = new ArrayList<>();
               for (int i = 0; i < graded.size(); i++) {
+                Candidate c = graded.get(i);
                 PatientFacts f = facts.get(i).result();
                 boolean optedOut =
                     f.optedOut() && agreement.optOutApplies() && !caller.purpose().isDirectCare();
                 boolean withheld = f.restricted() && !agreement.releasesRestricted();
-                if (!optedOut && !withheld) {
-                  kept.add(graded.get(i));
+                if (optedOut || withheld) {
+                  if (MatchGrade.of(c.score().total()) == MatchGrade.CERTAIN) {
+                    return List.<Candidate>of();
+                  }
+                } else if (c.grade() == MatchGrade.CERTAIN || c.grade() == MatchGrade.PROBABLE) {
+                  kept.add(c);
                 }
               }
               return kept;
@@ -242,15 +252,20 @@ public final class PatientMatch {
     for (Candidate c : returned) {
       Patient patient = request.echo(c.entry().nhsNumber().toString());
       Bundle.BundleEntryComponent entry = bundle.addEntry().setResource(patient);
-      entry
-          .getSearch()
-          .setMode(Bundle.SearchEntryMode.MATCH)
-          .setScore(
-              BigDecimal.valueOf(MatchProbability.of(c.score().total()))
-                  .setScale(4, RoundingMode.HALF_UP));
+      entry.getSearch().setMode(Bundle.SearchEntryMode.MATCH).setScore(score(c.grade()));
       entry.getSearch().addExtension(MATCH_GRADE, new CodeType(grade(c.grade())));
     }
     return new Answer(bundle, returned);
+  }
+
+  /**
+   * The score a caller is told: the least probability of a match at the candidate's grade, so that
+   * it says no more than the grade does. The exact weight would tell, request by request, how each
+   * field compared (whether a guessed postcode or gender is right).
+   */
+  static BigDecimal score(MatchGrade grade) {
+    return BigDecimal.valueOf(MatchProbability.of(grade.threshold()))
+        .setScale(3, RoundingMode.DOWN);
   }
 
   /** FHIR's match-grade codes: certain, probable, possible (certainly-not never leaves). */
