@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.placeshare.fhir.synthetic.Agency;
+import org.placeshare.fhir.synthetic.AgencyPerson;
 import org.placeshare.fhir.synthetic.AgencyPopulation;
 import org.placeshare.fhir.synthetic.AgencyServer;
 import org.placeshare.fhir.synthetic.CouncilCareServer;
@@ -164,6 +165,7 @@ final class Demo implements AutoCloseable {
       seedRegister(gateway, people, clock);
       String base = "http://127.0.0.1:" + gateway.port();
       String caseload = registerCaseload(folder, base, people, clock);
+      awaitFirstSync(folder, base, clock);
       return new Demo(vertx, gateway, folder, people, caseload, servers);
     } catch (Exception e) {
       for (AutoCloseable s : servers.values()) {
@@ -200,6 +202,36 @@ final class Demo implements AutoCloseable {
     }
     return new JsonObject(response.body()).getString("id");
   }
+
+  /**
+   * Waits (at most {@link #FIRST_SYNC_WAIT}) for the start-up sync to have traced every agency's
+   * people, so that the printed view of the demo person holds their records at once; asks as the IG
+   * lead does ({@code GET /linkage/sources}). A sync that failed has ended too: its trouble shows.
+   */
+  private static void awaitFirstSync(DemoFolder folder, String base, Clock clock) throws Exception {
+    String token = TokenCommand.fetch(folder, base, DemoClient.IG_CONSOLE, "HOPERAT", clock);
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + FIRST_SYNC_WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> response =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/linkage/sources"))
+                  .header("Authorization", "Bearer " + token)
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() == 200
+          && new JsonObject(response.body())
+              .getJsonArray("sources").stream()
+                  .allMatch(s -> ((JsonObject) s).getString("lastOutcome") != null)) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    // The views still work; the agencies' records join them as the sync goes on.
+  }
+
+  /** Longest the demo waits at start for the agencies' people to be traced. */
+  static final Duration FIRST_SYNC_WAIT = Duration.ofSeconds(60);
 
   /** The demo's synthetic people, the same at every start. */
   static List<SyntheticPerson> people() {
@@ -381,6 +413,27 @@ final class Demo implements AutoCloseable {
         "# permitted by gm-connect-council-intelligence: conditions and A&E visits, no medication");
     out.println(CURL + "-H 'Authorization: Bearer " + council + "' " + url);
     out.println();
+    SyntheticPerson known = AgencyPopulation.demoPerson(people);
+    out.println(
+        "# 200: the same analyst's view of "
+            + known.nhsNumber().formatted()
+            + ", whom the police, the housing association, schools and youth justice");
+    out.println(
+        "# hold under their own ids, none by NHS number: each agency's records joined through the"
+            + " link its record was traced to,");
+    out.println(
+        "# one Provenance per source naming the link (sunderland-intelligence; police and youth"
+            + " justice records are criminal-offence data it names)");
+    out.println(
+        CURL
+            + "-H 'Authorization: Bearer "
+            + council
+            + "' "
+            + baseUrl()
+            + "/fhir/Patient/"
+            + known.nhsNumber()
+            + "/\\$everything");
+    out.println();
     out.println();
     String ig = TokenCommand.fetch(folder, baseUrl(), DemoClient.IG_CONSOLE, "HOPERAT", clock);
     Consent consent =
@@ -525,12 +578,16 @@ final class Demo implements AutoCloseable {
     out.println("curl -s " + management + "/metrics");
     out.println("curl -s " + management + "/health/ready");
     out.println();
-    // Someone whose name needs no shell quoting (an apostrophe would end the JSON's quotes).
-    SyntheticPerson traced =
-        people.stream().skip(1).filter(p -> !p.family().contains("'")).findFirst().orElseThrow();
+    // The demo person as the school knows them (under a nickname), traced back to one NHS number.
+    AgencyPerson pupil = AgencyPopulation.demo(people).people(Agency.SCHOOLS).get(0);
     out.println(
-        "# 200: the council traces a person to an NHS number from demographics (Patient/$match),");
-    out.println("# permitted by sunderland-intelligence (tracing: permitted)");
+        "# 200: the council traces a person to an NHS number from demographics (Patient/$match):"
+            + " the school's record of "
+            + known.nhsNumber().formatted()
+            + " ("
+            + pupil.given()
+            + "),");
+    out.println("# permitted by sunderland-intelligence (tracing: permitted): one certain match");
     out.println(
         CURL
             + "-X POST -H 'Authorization: Bearer "
@@ -538,12 +595,36 @@ final class Demo implements AutoCloseable {
             + "' -H 'Content-Type: application/fhir+json' "
             + baseUrl()
             + "/fhir/Patient/\\$match -d '{\"resourceType\":\"Patient\",\"name\":[{\"family\":\""
-            + traced.family()
+            + pupil.family()
             + "\",\"given\":[\""
-            + traced.given()
-            + "\"]}],\"birthDate\":\""
-            + traced.birthDate()
-            + "\"}'");
+            + pupil.given()
+            + "\"]}],\"gender\":\""
+            + pupil.gender()
+            + "\",\"birthDate\":\""
+            + pupil.birthDate()
+            + "\",\"address\":[{\"postalCode\":\""
+            + pupil.postcode()
+            + "\"}]}'");
+    out.println();
+    String steward =
+        TokenCommand.fetch(folder, baseUrl(), DemoClient.POLICE_STEWARD, "HOPERAT", clock);
+    out.println(
+        "# 200: the police's data steward (NPF01): the police's review queue (records traced"
+            + " probable or possible, or ambiguous, awaiting a person's decision;");
+    out.println(
+        "# decide one with POST /linkage/reviews/{id}), and where the police's traced source"
+            + " stands (links, reviews, unusable records, the last sync)");
+    out.println(
+        CURL
+            + "-H 'Authorization: Bearer "
+            + steward
+            + "' '"
+            + baseUrl()
+            + "/linkage/reviews?source="
+            + Agency.POLICE.sourceId
+            + "'");
+    out.println(
+        CURL + "-H 'Authorization: Bearer " + steward + "' " + baseUrl() + "/linkage/sources");
     out.println();
     out.println(
         "Check a changed set before it goes live: java -jar ops/target/placeshare.jar policy lint "

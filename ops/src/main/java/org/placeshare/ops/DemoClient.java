@@ -29,7 +29,10 @@ enum DemoClient {
   IG_CONSOLE("ig-console", "QWU", List.of("ig-lead"), "ig.lead", List.of("HOPERAT")),
   // The council's data steward: reviews and undoes the links of the council's own traced records.
   COUNCIL_STEWARD(
-      "council-steward", "E08000026", List.of("data-steward"), "c.steward", List.of("HOPERAT"));
+      "council-steward", "E08000026", List.of("data-steward"), "c.steward", List.of("HOPERAT")),
+  // The police force's data steward: decides the police's own review queue and undoes its links.
+  POLICE_STEWARD(
+      "police-steward", "NPF01", List.of("data-steward"), "p.steward", List.of("HOPERAT"));
 
   final String id;
   final String organisation;

@@ -32,6 +32,9 @@ class DemoTest {
   private static final Pattern DATA = Pattern.compile("-d '([^']*)'");
   private static final Pattern URL = Pattern.compile("'?(http://\\S+?)'?(?: |$)");
 
+  /** The person the four agencies hold (AgencyPopulation.DEMO_PERSON of the demo's people). */
+  private static final String DEMO_PERSON = "9990000301";
+
   private final HttpClient http = HttpClient.newHttpClient();
 
   @Test
@@ -104,14 +107,19 @@ class DemoTest {
     assertThat(responses)
         .extracting(HttpResponse::statusCode)
         .containsExactly(
-            200, 403, 200, 200, 200, 403, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 201,
-            202, 200, 200, 200);
+            200, 200, 403, 200, 200, 200, 403, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200,
+            201, 202, 200, 200, 200, 200, 200);
     // The management listener's lines: metrics and health details, which the public port lacks.
-    assertThat(responses.get(18).body()).contains("placeshare_decisions_total");
-    assertThat(responses.get(19).body()).contains("\"sources\"");
-    // The council traces a person from name and birth date alone: one certain match.
-    Bundle traced = Fhir.json().parseResource(Bundle.class, responses.get(20).body());
+    assertThat(responses.get(19).body()).contains("placeshare_decisions_total");
+    assertThat(responses.get(20).body()).contains("\"sources\"");
+    // The council traces the demo person from the school's record of them: one certain match.
+    Bundle traced = Fhir.json().parseResource(Bundle.class, responses.get(21).body());
     assertThat(traced.getEntry()).hasSize(1);
+    assertThat(
+            ((org.hl7.fhir.r4.model.Patient) traced.getEntryFirstRep().getResource())
+                .getIdentifierFirstRep()
+                .getValue())
+        .isEqualTo(DEMO_PERSON);
     assertThat(
             traced
                 .getEntryFirstRep()
@@ -129,29 +137,68 @@ class DemoTest {
       assertThat(patients).doesNotContain(p.nhsNumber().toString()).doesNotContain(p.family());
     }
     assertThat(summary).startsWith("people: 43").contains("=*");
+    // The analyst's view of the person the four agencies hold, none by NHS number: each agency's
+    // records, and its Provenance naming the link that attached them.
+    Bundle agencies = Fhir.json().parseResource(Bundle.class, responses.get(1).body());
+    for (String source : List.of("police-npf", "housing-gha", "schools-sch", "youth-justice-yjs")) {
+      assertThat(agencies.getEntry())
+          .as(source)
+          .anyMatch(
+              e ->
+                  e.getResource().getMeta().getSource() != null
+                      && e.getResource().getMeta().getSource().endsWith(":" + source)
+                      && !(e.getResource() instanceof org.hl7.fhir.r4.model.Patient));
+      assertThat(agencies.getEntry())
+          .filteredOn(e -> e.getResource() instanceof Provenance)
+          .extracting(e -> (Provenance) e.getResource())
+          .anyMatch(
+              p ->
+                  p.getEntity().stream()
+                      .anyMatch(
+                          en ->
+                              en.getWhat()
+                                  .getDisplay()
+                                  .equals(
+                                      "a record of "
+                                          + source
+                                          + " linked to this NHS number by tracing (certain,"
+                                          + " automatic)")));
+    }
+    // The police's steward sees the police's review queue, and only the police's source.
+    io.vertx.core.json.JsonArray reviews =
+        new io.vertx.core.json.JsonObject(responses.get(22).body()).getJsonArray("reviews");
+    assertThat(reviews).isNotEmpty();
+    assertThat(reviews.stream().map(r -> ((io.vertx.core.json.JsonObject) r).getString("source")))
+        .containsOnly("police-npf");
+    io.vertx.core.json.JsonArray stewarded =
+        new io.vertx.core.json.JsonObject(responses.get(23).body()).getJsonArray("sources");
+    assertThat(stewarded).hasSize(1);
+    assertThat(stewarded.getJsonObject(0).getString("source")).isEqualTo("police-npf");
+    assertThat(stewarded.getJsonObject(0).getLong("linked")).isPositive();
+    assertThat(stewarded.getJsonObject(0).getLong("awaitingReview")).isEqualTo(reviews.size());
     Bundle council = Fhir.json().parseResource(Bundle.class, responses.get(0).body());
     assertThat(patientOf(council).getBirthDateElement().asStringValue()).hasSize(4);
     // A&E's clinicians see GP and hospital records; social care only the frailty team, whose
     // role the social care agreement names and only its system is registered for.
-    Bundle ae = Fhir.json().parseResource(Bundle.class, responses.get(2).body());
+    Bundle ae = Fhir.json().parseResource(Bundle.class, responses.get(3).body());
     assertThat(types(ae)).contains("Condition", "Encounter").doesNotContain("EpisodeOfCare");
-    Bundle frailty = Fhir.json().parseResource(Bundle.class, responses.get(3).body());
+    Bundle frailty = Fhir.json().parseResource(Bundle.class, responses.get(4).body());
     assertThat(types(frailty)).contains("Condition", "Encounter", "EpisodeOfCare", "Provenance");
     assertThat(frailty.getEntry())
         .filteredOn(e -> e.getResource() instanceof Provenance)
         .hasSize(3);
-    assertThat(responses.get(7).body())
+    assertThat(responses.get(8).body())
         .contains("data quality: acute-r9a disagrees with gp-y90001 on birth date");
-    assertThat(responses.get(8).body()).contains("\"status\":\"withdrawn\"");
-    assertThat(responses.get(9).body()).contains("consent is required and none was presented");
+    assertThat(responses.get(9).body()).contains("\"status\":\"withdrawn\"");
+    assertThat(responses.get(10).body()).contains("consent is required and none was presented");
     // The person's audit trail: every request above is in it, as JSON, CSV and FHIR.
-    assertThat(new io.vertx.core.json.JsonObject(responses.get(10).body()).getJsonArray("events"))
+    assertThat(new io.vertx.core.json.JsonObject(responses.get(11).body()).getJsonArray("events"))
         .hasSizeGreaterThanOrEqualTo(8);
-    assertThat(responses.get(11).body()).startsWith("index,recordedAt,action");
-    assertThat(responses.get(12).body()).contains("\"resourceType\":\"AuditEvent\"");
+    assertThat(responses.get(12).body()).startsWith("index,recordedAt,action");
+    assertThat(responses.get(13).body()).contains("\"resourceType\":\"AuditEvent\"");
     // The exported log verifies offline with only the audit public key.
     Path export = folder.resolve("audit.jsonl");
-    Files.writeString(export, responses.get(13).body());
+    Files.writeString(export, responses.get(14).body());
     java.io.StringWriter verified = new java.io.StringWriter();
     picocli.CommandLine cli = new picocli.CommandLine(new Ops());
     cli.setOut(new java.io.PrintWriter(verified));
