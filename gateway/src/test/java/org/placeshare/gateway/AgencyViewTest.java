@@ -38,6 +38,7 @@ import org.placeshare.fhir.synthetic.SyntheticPopulation;
 import org.placeshare.fhir.synthetic.TracingPopulation.IndexPerson;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.SensitiveCategory;
 import org.placeshare.policy.identity.SigningKey;
 
 /**
@@ -142,7 +143,12 @@ class AgencyViewTest {
               Optional.empty(),
               Optional.empty(),
               Optional.empty(),
-              Optional.empty()));
+              Optional.empty(),
+              // As the demo registers them: all of the police's and youth justice's records are
+              // criminal offence data.
+              agency == Agency.POLICE || agency == Agency.YOUTH_JUSTICE
+                  ? Set.of(SensitiveCategory.CRIMINAL_OFFENCE)
+                  : Set.of()));
     }
     fixture =
         GatewayFixture.start(
@@ -278,7 +284,7 @@ class AgencyViewTest {
 
   @Test
   @Order(2)
-  void view_agreementNotNamingCriminalOffence_leavesPoliceAndYouthJusticeRecordsOut()
+  void view_agreementNotNamingCriminalOffence_releasesNothingOfThePoliceOrYouthJustice()
       throws Exception {
     Path agreement = fixture.agreements.resolve("sunderland-intelligence.yaml");
     String named = Files.readString(agreement);
@@ -296,8 +302,21 @@ class AgencyViewTest {
       fixture.gateway.policy().reload(fixture.vertx).await();
     }
 
-    assertThat(records(view, POLICE)).noneMatch(t -> !t.equals("Patient"));
-    assertThat(records(view, YOUTH_JUSTICE)).noneMatch(t -> !t.equals("Patient"));
+    // Nothing of those sources, not even their Patient or a Provenance naming their link: either
+    // would say the person is known to the police or to youth justice.
+    assertThat(records(view, POLICE)).isEmpty();
+    assertThat(records(view, YOUTH_JUSTICE)).isEmpty();
+    assertThat(linkEntity(view, POLICE)).isEmpty();
+    assertThat(linkEntity(view, YOUTH_JUSTICE)).isEmpty();
+    // They are named only as every source an agreement does not cover is, whoever the person.
+    for (JsonObject r : resources(view)) {
+      String text = r.encode();
+      if (text.contains(POLICE) || text.contains(YOUTH_JUSTICE)) {
+        assertThat(r.getString("resourceType")).isEqualTo("OperationOutcome");
+        assertThat(text).contains("is not shared with you for this request");
+        assertThat(text).doesNotContain("disagrees");
+      }
+    }
     assertThat(records(view, Agency.HOUSING.sourceId)).contains("EpisodeOfCare");
     assertThat(records(view, Agency.SCHOOLS.sourceId)).contains("Observation");
     // Named again, they are back.
