@@ -43,8 +43,9 @@ import org.placeshare.policy.identity.ConsentTokens;
 import org.placeshare.policy.identity.SigningKey;
 
 /**
- * The demo: three synthetic sources (a GP practice, an acute trust, a council adult social care
- * service) served as real FHIR servers, the two model agreements, two registered clients, and the
+ * The demo: synthetic upstreams on loopback (a GP practice and an acute trust as real FHIR servers,
+ * a council adult social care system, four agencies that do not hold the NHS number as JSON APIs,
+ * and a reference demographic index), the model agreements, the demo's client systems, and the
  * gateway in front of them with its embedded PostgreSQL.
  */
 final class Demo implements AutoCloseable {
@@ -80,10 +81,10 @@ final class Demo implements AutoCloseable {
   /** The agencies all of whose records are criminal offence data. */
   static final Set<Agency> CRIMINAL_OFFENCE_DATA = Set.of(Agency.POLICE, Agency.YOUTH_JUSTICE);
 
-  /** The printed curl lines end with the status code, which their comments promise. */
   /** The synthetic reference index (as PDS), an upstream like the sources. */
   static final String REFERENCE_INDEX = "reference-index";
 
+  /** The printed curl lines end with the status code, which their comments promise. */
   static final String CURL = "curl -s -w '\\n%{http_code}\\n' ";
 
   final Vertx vertx;
