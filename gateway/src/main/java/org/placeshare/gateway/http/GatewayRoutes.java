@@ -167,7 +167,7 @@ public final class GatewayRoutes {
     router.get("/fhir/metadata").handler(metadata::capability);
     router.get("/openapi.yaml").handler(metadata::openapi);
     router.route("/fhir/*").handler(ctx -> audited(ctx, clock, "fhir-request"));
-    RateLimit rateLimit = new RateLimit(s.pool(), s.clientRequestsPerMinute(), clock);
+    RateLimit rateLimit = RateLimit.requests(s.pool(), s.clientRequestsPerMinute(), clock);
     router
         .get("/fhir/Patient/:nhsNumber/:operation")
         .handler(authentication::handle)
@@ -175,8 +175,7 @@ public final class GatewayRoutes {
         .handler(personView::parse)
         .handler(personView::respond);
     PatientMatch match =
-        new PatientMatch(
-            vertx, s.referenceIndex(), s.policy(), s.register(), s.audit(), s.pool(), clock);
+        new PatientMatch(vertx, s.referenceIndex(), s.policy(), s.register(), s.audit(), clock);
     // As for Group: authenticated, authorised and counted before the body is read.
     router
         .post("/fhir/Patient/$match")
@@ -187,7 +186,7 @@ public final class GatewayRoutes {
               ctx.next();
             })
         .handler(match::authorise)
-        .handler(match::limit);
+        .handler(RateLimit.traces(s.pool(), PatientMatch.TRACES_PER_MINUTE, clock)::handle);
     router
         .post("/fhir/Patient/$match")
         .handler(BodyHandler.create(false).setBodyLimit(PatientMatch.MAX_BODY_BYTES))

@@ -3,14 +3,12 @@ package org.placeshare.gateway.http.fhir;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -35,7 +33,6 @@ import org.placeshare.gateway.http.edge.Outcomes;
 import org.placeshare.gateway.http.edge.RequestState;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
-import org.placeshare.gateway.storage.ClientRequestCounts;
 import org.placeshare.policy.Agreement;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.PatientFacts;
@@ -85,7 +82,6 @@ public final class PatientMatch {
   private final PolicyStore policy;
   private final PatientRegister register;
   private final AuditLog audit;
-  private final ClientRequestCounts counts;
   private final Clock clock;
 
   public PatientMatch(
@@ -94,14 +90,12 @@ public final class PatientMatch {
       PolicyStore policy,
       PatientRegister register,
       AuditLog audit,
-      Pool pool,
       Clock clock) {
     this.vertx = vertx;
     this.index = index;
     this.policy = policy;
     this.register = register;
     this.audit = audit;
-    this.counts = new ClientRequestCounts(pool);
     this.clock = clock;
   }
 
@@ -140,34 +134,6 @@ public final class PatientMatch {
     }
     ctx.put(AGREEMENT, agreement.get());
     ctx.next();
-  }
-
-  /** Counted apart from views: a client's traces do not eat its views' allowance, nor theirs. */
-  public void limit(RoutingContext ctx) {
-    String client = RequestState.get(ctx).caller.clientId();
-    Instant now = clock.instant();
-    Instant window = now.truncatedTo(ChronoUnit.MINUTES);
-    counts
-        .countOne(client + " $match", window)
-        .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
-        .onSuccess(
-            traces -> {
-              if (traces > TRACES_PER_MINUTE) {
-                long wait = Math.max(1, 60 - (now.getEpochSecond() - window.getEpochSecond()));
-                ctx.response().putHeader("Retry-After", Long.toString(wait));
-                ctx.fail(
-                    429,
-                    new GatewayException(
-                        IssueType.THROTTLED,
-                        "this client has reached its limit of "
-                            + TRACES_PER_MINUTE
-                            + " traces a minute; try again in "
-                            + wait
-                            + " s"));
-                return;
-              }
-              ctx.next();
-            });
   }
 
   public void trace(RoutingContext ctx) {

@@ -15,17 +15,32 @@ import org.placeshare.gateway.storage.ClientRequestCounts;
  * A per-client rate limit on person-level requests (views, cohort registrations and bulk job
  * kick-offs), counted in PostgreSQL per minute so it holds across every instance. Beyond it the
  * answer is 429 with {@code Retry-After} to the next minute. (Per-agreement limits are the pilots'
- * daily volumes, decided by the policy.)
+ * daily volumes, decided by the policy.) Traces ({@code Patient/$match}) are counted apart from
+ * views: a client's traces do not eat its views' allowance, nor theirs.
  */
 public final class RateLimit {
 
   private final ClientRequestCounts counts;
   private final int perMinute;
+  private final String counter;
+  private final String what;
   private final Clock clock;
 
-  public RateLimit(Pool pool, int perMinute, Clock clock) {
+  /** Views, cohort registrations and bulk kick-offs: {@code perMinute} requests a client. */
+  public static RateLimit requests(Pool pool, int perMinute, Clock clock) {
+    return new RateLimit(pool, perMinute, "", "requests", clock);
+  }
+
+  /** Traces: {@code perMinute} a client, counted apart. */
+  public static RateLimit traces(Pool pool, int perMinute, Clock clock) {
+    return new RateLimit(pool, perMinute, " $match", "traces", clock);
+  }
+
+  private RateLimit(Pool pool, int perMinute, String counter, String what, Clock clock) {
     this.counts = new ClientRequestCounts(pool);
     this.perMinute = perMinute;
+    this.counter = counter;
+    this.what = what;
     this.clock = clock;
   }
 
@@ -34,7 +49,7 @@ public final class RateLimit {
     Instant now = clock.instant();
     Instant window = now.truncatedTo(ChronoUnit.MINUTES);
     counts
-        .countOne(client, window)
+        .countOne(client + counter, window)
         .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
         .onSuccess(
             requests -> {
@@ -47,7 +62,9 @@ public final class RateLimit {
                         IssueType.THROTTLED,
                         "this client has reached its limit of "
                             + perMinute
-                            + " requests a minute; try again in "
+                            + " "
+                            + what
+                            + " a minute; try again in "
                             + wait
                             + " s"));
                 return;
