@@ -2,6 +2,7 @@ package org.placeshare.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -138,7 +139,8 @@ class LinkageStewardApiTest {
                     localId,
                     JENNIFER.demographics(),
                     certain,
-                    GatewayFixture.CLOCK.instant())
+                    GatewayFixture.CLOCK.instant(),
+                    () -> Future.succeededFuture())
                 .await())
         .isTrue();
   }

@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.placeshare.fhir.linkage.Candidate;
 import org.placeshare.fhir.linkage.Demographics;
 import org.placeshare.fhir.linkage.Link;
@@ -194,35 +195,63 @@ public final class LinkageRegister implements LinkLookup {
 
   /**
    * Links a record automatically on a certain trace, or refreshes its live link with the
-   * demographics that traced certainly to the same person again; closes any review it had open. A
-   * record whose link was undone or is being re-checked meanwhile is left alone: only a steward
-   * brings those back. The future holds whether the link was written.
+   * demographics that traced certainly to the same person again; closes any review it had open.
+   * Only a record with no row yet, or whose live link is to the same NHS number, is written: the
+   * sync read the record's state before it traced, and a steward may have decided or undone
+   * meanwhile, so a link that is not live, or is to another person, is left as it is (nothing is
+   * written and the future holds false; the caller decides again on the state as it now is). A link
+   * never moves from one person to another but by a steward. {@code audited} appends the link's
+   * audit event once the row is written; the write commits only after it.
    */
   public Future<Boolean> linkAutomatically(
-      String source, String localId, Demographics demographics, Candidate certain, Instant at) {
+      String source,
+      String localId,
+      Demographics demographics,
+      Candidate certain,
+      Instant at,
+      Supplier<Future<?>> audited) {
     if (certain.grade() != MatchGrade.CERTAIN) {
       throw new IllegalArgumentException(
           "expected a CERTAIN candidate to link automatically, got " + certain.grade());
     }
-    return pool.withTransaction(
-        conn ->
-            conn.preparedQuery(SUPERSEDE)
-                .execute(Tuple.of(source, localId, time(at)))
-                .compose(
-                    x ->
-                        conn.preparedQuery(UPSERT_LINK + " WHERE linkage_link.status = 'linked'")
-                            .execute(
-                                linkTuple(
-                                    source,
-                                    localId,
-                                    certain.entry().nhsNumber(),
-                                    certain.grade(),
-                                    certain.score().total(),
-                                    LinkMethod.AUTOMATIC,
-                                    Optional.empty(),
-                                    at,
-                                    demographics)))
-                .map(rows -> rows.rowCount() == 1));
+    return pool.<Boolean>withTransaction(
+            conn ->
+                conn.preparedQuery(SUPERSEDE)
+                    .execute(Tuple.of(source, localId, time(at)))
+                    .compose(
+                        x ->
+                            conn.preparedQuery(
+                                    UPSERT_LINK
+                                        + " WHERE linkage_link.status = 'linked'"
+                                        + " AND linkage_link.nhs_number = EXCLUDED.nhs_number")
+                                .execute(
+                                    linkTuple(
+                                        source,
+                                        localId,
+                                        certain.entry().nhsNumber(),
+                                        certain.grade(),
+                                        certain.score().total(),
+                                        LinkMethod.AUTOMATIC,
+                                        Optional.empty(),
+                                        at,
+                                        demographics)))
+                    .compose(
+                        rows ->
+                            rows.rowCount() == 1
+                                ? audited.get().map(true)
+                                // Rolls back the review closed above: the caller decides again.
+                                : Future.<Boolean>failedFuture(new LinkHeld())))
+        .recover(
+            e -> e instanceof LinkHeld ? Future.succeededFuture(false) : Future.failedFuture(e));
+  }
+
+  /** The record's row changed since the sync read it: an automatic link leaves it as it is. */
+  private static final class LinkHeld extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    LinkHeld() {
+      super("the record's link changed since its state was read", null, false, false);
+    }
   }
 
   /**
