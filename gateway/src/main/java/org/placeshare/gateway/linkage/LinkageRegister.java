@@ -268,7 +268,7 @@ public final class LinkageRegister implements LinkLookup {
       Instant at) {
     UUID id = UUID.randomUUID();
     JsonArray list = new JsonArray();
-    candidates.forEach(c -> list.add(c.json()));
+    candidates.forEach(c -> list.add(c.stored()));
     return pool.withTransaction(
         conn ->
             conn.preparedQuery(SUPERSEDE)
@@ -327,21 +327,29 @@ public final class LinkageRegister implements LinkLookup {
                 rows.size() == 0 ? Optional.empty() : Optional.of(review(rows.iterator().next())));
   }
 
-  /** A steward's decision as the register applied it: the review and the link it made, if any. */
-  public record Decision(Review review, String outcome, Optional<RegisteredLink> link) {}
+  /**
+   * A steward's decision as the register applied it: the review, the link it made, if any, and the
+   * NHS number of the record's earlier link it ended, if any (a link being re-checked, undone by a
+   * no-match or replaced by a link to another person), so both people's audit names the decision.
+   */
+  public record Decision(
+      Review review, String outcome, Optional<RegisteredLink> link, Optional<NhsNumber> unlinked) {}
 
   /**
-   * Decides an open review of one of {@code sources}: link it to {@code nhsNumber}, which must be
-   * one of its candidates, or (empty) say that none matches, which undoes a link being re-checked.
-   * {@code audited} appends the decision's audit event; the decision commits only after it.
+   * Decides an open review of one of {@code sources}: link it to the candidate {@code candidate}
+   * names by its handle ({@link Review#handle}), or (empty) say that none matches, which undoes a
+   * link being re-checked. A POSSIBLE candidate is never linked: a steward sees only its grade and
+   * agreement levels, too weak a ground to join an agency's records to a person's. {@code audited}
+   * appends the decision's audit events; the decision commits only after them.
    *
    * @throws LinkageRefused in the future: 404 when the review is not there or not of these sources,
-   *     409 when it was decided already, 400 when the NHS number is not a candidate
+   *     409 when it was decided already, 400 when the handle names no candidate, 422 when it names
+   *     a possible one
    */
   public Future<Decision> decide(
       UUID id,
       Set<String> sources,
-      Optional<NhsNumber> nhsNumber,
+      Optional<String> candidate,
       Steward by,
       Instant at,
       Function<Decision, Future<?>> audited) {
@@ -373,31 +381,74 @@ public final class LinkageRegister implements LinkLookup {
                                     + ")",
                                 "second decision of review " + id));
                       }
-                      return apply(conn, review, nhsNumber, by, at, audited);
+                      return chosen(review, candidate)
+                          .compose(
+                              chosen ->
+                                  earlier(conn, review)
+                                      .compose(
+                                          was ->
+                                              apply(conn, review, chosen, was, by, at, audited)));
                     }));
+  }
+
+  /** The candidate a decision names, refused when it names none of the review's or a possible. */
+  private static Future<Optional<ReviewCandidate>> chosen(
+      Review review, Optional<String> candidate) {
+    if (candidate.isEmpty()) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    Optional<ReviewCandidate> chosen = review.candidate(candidate.get());
+    if (chosen.isEmpty()) {
+      return Future.failedFuture(
+          new LinkageRefused(
+              LinkageRefused.INVALID,
+              "candidate: expected one of the review's candidates, "
+                  + (review.candidates().isEmpty()
+                      ? "and it has none"
+                      : "1 to " + review.candidates().size()),
+              "decision of review " + review.id() + " named no candidate of it"));
+    }
+    if (chosen.get().grade() == MatchGrade.POSSIBLE) {
+      return Future.failedFuture(
+          new LinkageRefused(
+              LinkageRefused.UNPROCESSABLE,
+              "candidate: a possible match is never linked; decide no-match, or correct the"
+                  + " record in the agency's system so that it traces again",
+              "decision of review " + review.id() + " to link a possible candidate"));
+    }
+    return Future.succeededFuture(chosen);
+  }
+
+  /** The record's link that is not undone: to whom, and whether it is live or being re-checked. */
+  private record Earlier(NhsNumber nhsNumber, LinkStatus status) {}
+
+  /** The record's link that is not undone, locked for the decision. */
+  private static Future<Optional<Earlier>> earlier(SqlConnection conn, Review review) {
+    return conn.preparedQuery(
+            "SELECT nhs_number, status FROM linkage_link WHERE source = $1 AND local_id = $2"
+                + " AND status <> 'undone' FOR UPDATE")
+        .execute(Tuple.of(review.source(), review.localId()))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                return Optional.empty();
+              }
+              Row r = rows.iterator().next();
+              return Optional.of(
+                  new Earlier(
+                      NhsNumber.parse(r.getString("nhs_number")),
+                      LinkStatus.of(r.getString("status"))));
+            });
   }
 
   private Future<Decision> apply(
       SqlConnection conn,
       Review review,
-      Optional<NhsNumber> nhsNumber,
+      Optional<ReviewCandidate> chosen,
+      Optional<Earlier> earlier,
       Steward by,
       Instant at,
       Function<Decision, Future<?>> audited) {
-    Optional<ReviewCandidate> chosen =
-        nhsNumber.flatMap(
-            n -> review.candidates().stream().filter(c -> c.nhsNumber().equals(n)).findFirst());
-    if (nhsNumber.isPresent() && chosen.isEmpty()) {
-      return Future.failedFuture(
-          new LinkageRefused(
-              LinkageRefused.INVALID,
-              "nhsNumber: expected one of the review's candidates",
-              "decision of review "
-                  + review.id()
-                  + " named "
-                  + nhsNumber.get()
-                  + ", not a candidate"));
-    }
     String outcome = chosen.isPresent() ? Review.LINK : Review.NO_MATCH;
     Optional<RegisteredLink> link =
         chosen.map(
@@ -416,7 +467,17 @@ public final class LinkageRegister implements LinkLookup {
                     review.demographics(),
                     DemographicsJson.fingerprint(review.demographics()),
                     Optional.empty()));
-    Decision decision = new Decision(review, outcome, link);
+    // A no-match ends a link being re-checked (below); a link to another person ends the record's
+    // earlier link, whatever its status.
+    Optional<NhsNumber> unlinked =
+        earlier
+            .filter(
+                e ->
+                    chosen
+                        .map(c -> !c.nhsNumber().equals(e.nhsNumber()))
+                        .orElse(e.status() == LinkStatus.RECHECKING))
+            .map(Earlier::nhsNumber);
+    Decision decision = new Decision(review, outcome, link, unlinked);
     return audited
         .apply(decision)
         .compose(

@@ -195,7 +195,7 @@ class LinkageSyncTest {
             .decide(
                 review.id(),
                 Set.of("housing-probable"),
-                Optional.of(JENNIFER.nhsNumber()),
+                Optional.of("1"),
                 new Steward("steward.ann", "gha-steward"),
                 Clock.systemUTC().instant(),
                 d -> {
@@ -213,7 +213,7 @@ class LinkageSyncTest {
   }
 
   @Test
-  void decide_nhsNumberNotACandidate_isRefusedAndLinksNothing() {
+  void decide_handleNotACandidate_isRefusedAndLinksNothing() {
     ListRoster roster = new ListRoster("housing-notcandidate", "GHA01", 2).with("T-41", JEN_MOVED);
     run(sync(roster, new MemoryIndex(JENNIFER)), roster);
     Review review = reviews(roster).get(0);
@@ -222,7 +222,7 @@ class LinkageSyncTest {
         register.decide(
             review.id(),
             Set.of("housing-notcandidate"),
-            Optional.of(PAUL.nhsNumber()),
+            Optional.of("2"),
             new Steward("steward.ann", "gha-steward"),
             Clock.systemUTC().instant(),
             d -> Future.succeededFuture());
@@ -230,8 +230,9 @@ class LinkageSyncTest {
     Throwable refused = decided.transform(Future::succeededFuture).await().cause();
     assertThat(refused).isInstanceOf(LinkageRefused.class);
     assertThat(((LinkageRefused) refused).status()).isEqualTo(400);
-    assertThat(refused).hasMessage("nhsNumber: expected one of the review's candidates");
+    assertThat(refused).hasMessage("candidate: expected one of the review's candidates, 1 to 1");
     assertThat(links(roster, PAUL.nhsNumber())).isEmpty();
+    assertThat(links(roster, JENNIFER.nhsNumber())).isEmpty();
     assertThat(reviews(roster)).hasSize(1);
   }
 
@@ -341,7 +342,7 @@ class LinkageSyncTest {
                 .decide(
                     id,
                     Set.of("housing-race"),
-                    Optional.of(JENNIFER.nhsNumber()),
+                    Optional.of("1"),
                     new Steward("steward.ann", "gha-steward"),
                     Clock.systemUTC().instant(),
                     d -> Future.succeededFuture())
@@ -509,7 +510,7 @@ class LinkageSyncTest {
             .decide(
                 id,
                 Set.of("housing-twice"),
-                Optional.of(JENNIFER.nhsNumber()),
+                Optional.of("1"),
                 steward,
                 Clock.systemUTC().instant(),
                 d -> Future.succeededFuture())
@@ -535,7 +536,7 @@ class LinkageSyncTest {
             .decide(
                 id,
                 Set.of("police-npf"),
-                Optional.of(JENNIFER.nhsNumber()),
+                Optional.of("1"),
                 new Steward("steward.bob", "npf-steward"),
                 Clock.systemUTC().instant(),
                 d -> Future.succeededFuture())
