@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,6 +38,8 @@ import org.placeshare.fhir.synthetic.SyntheticPerson;
 import org.placeshare.fhir.synthetic.SyntheticPopulation;
 import org.placeshare.fhir.synthetic.TracingPopulation.IndexPerson;
 import org.placeshare.gateway.config.GatewayConfig;
+import org.placeshare.gateway.linkage.LinkageRegister;
+import org.placeshare.gateway.linkage.ReviewCandidate;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.SensitiveCategory;
 import org.placeshare.policy.identity.SigningKey;
@@ -351,12 +354,23 @@ class AgencyViewTest {
     for (String twin : List.of(POLICE_TWIN_1, POLICE_TWIN_2)) {
       assertThat(links(twin)).as(twin).isEmpty();
       JsonObject review = review(twin).orElseThrow();
+      // The steward sees the candidates by handle, never their NHS numbers; the register holds
+      // both twins as the candidates.
       assertThat(review.getJsonArray("candidates").stream().map(c -> (JsonObject) c))
-          .extracting(c -> c.getString("nhsNumber"))
-          .contains(ANNA.toString(), ELLA.toString());
+          .extracting(c -> c.getString("candidate"))
+          .startsWith("1", "2");
+      assertThat(review.encode()).doesNotContain(ANNA.toString()).doesNotContain(ELLA.toString());
       assertThat(review.getJsonArray("candidates").stream().map(c -> (JsonObject) c))
           .extracting(c -> c.getString("grade"))
           .doesNotContain("certain");
+      assertThat(
+              new LinkageRegister(fixture.gateway.database().pool())
+                  .review(UUID.fromString(review.getString("id")))
+                  .await()
+                  .orElseThrow()
+                  .candidates())
+          .extracting(ReviewCandidate::nhsNumber)
+          .contains(ANNA, ELLA);
     }
     // No source holds either twin but through a link: neither has a view.
     for (NhsNumber twin : List.of(ANNA, ELLA)) {
@@ -392,7 +406,7 @@ class AgencyViewTest {
         fixture.post(
             "/linkage/reviews/" + review.getString("id"),
             policeSteward(),
-            "{\"decision\":\"link\",\"nhsNumber\":\"" + JENNIFER + "\"}");
+            "{\"decision\":\"link\",\"candidate\":\"1\"}");
 
     assertThat(decided.statusCode()).as(decided.body()).isEqualTo(200);
     JsonObject view = view(JENNIFER);

@@ -2,6 +2,7 @@ package org.placeshare.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -22,6 +24,7 @@ import org.placeshare.fhir.linkage.Demographics;
 import org.placeshare.fhir.linkage.IndexEntry;
 import org.placeshare.fhir.linkage.Link;
 import org.placeshare.fhir.linkage.LinkMethod;
+import org.placeshare.fhir.linkage.MatchGrade;
 import org.placeshare.fhir.linkage.Matcher;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.linkage.LinkageRegister;
@@ -138,7 +141,8 @@ class LinkageStewardApiTest {
                     localId,
                     JENNIFER.demographics(),
                     certain,
-                    GatewayFixture.CLOCK.instant())
+                    GatewayFixture.CLOCK.instant(),
+                    () -> Future.succeededFuture())
                 .await())
         .isTrue();
   }
@@ -165,7 +169,8 @@ class LinkageStewardApiTest {
   }
 
   @Test
-  void reviews_steward_seesOwnQueueWithItsDemographicsAndCandidateLevelsOnly() throws Exception {
+  void reviews_steward_seesCandidatesByHandleGradeAndLevels_neverTheirNhsNumbers()
+      throws Exception {
     UUID id = councilReview("C-10");
 
     HttpResponse<String> r =
@@ -182,13 +187,21 @@ class LinkageStewardApiTest {
     assertThat(review.getJsonObject("demographics").getString("postcode")).isEqualTo("NE1 4XF");
     JsonArray candidates = review.getJsonArray("candidates");
     JsonObject best = candidates.getJsonObject(0);
-    assertThat(best.getString("nhsNumber")).isEqualTo(JENNIFER.nhsNumber().toString());
+    assertThat(best.getString("candidate")).isEqualTo("1");
     assertThat(best.getString("grade")).isEqualTo("probable");
     assertThat(best.getJsonObject("levels").getString("postcode")).isEqualTo("disagree");
-    // The index's own demographics are not shown: only what agreed and how well.
-    assertThat(best.fieldNames())
-        .containsExactlyInAnyOrder("nhsNumber", "score", "grade", "levels");
-    assertThat(r.body()).doesNotContain("SR2 8JE").doesNotContain("JANE\"");
+    assertThat(candidates.getJsonObject(1).getString("candidate")).isEqualTo("2");
+    assertThat(candidates.getJsonObject(1).getString("grade")).isEqualTo("possible");
+    // Neither the candidates' NHS numbers nor the index's own demographics are shown: a handle,
+    // and what agreed and how well. The register keeps the numbers.
+    assertThat(best.fieldNames()).containsExactlyInAnyOrder("candidate", "grade", "levels");
+    assertThat(r.body())
+        .doesNotContain(JENNIFER.nhsNumber().toString())
+        .doesNotContain(JANE.nhsNumber().toString())
+        .doesNotContain("SR2 8JE")
+        .doesNotContain("JANE\"");
+    assertThat(register.review(id).await().orElseThrow().candidate("1").orElseThrow().nhsNumber())
+        .isEqualTo(JENNIFER.nhsNumber());
   }
 
   @Test
@@ -199,11 +212,12 @@ class LinkageStewardApiTest {
         fixture.post(
             "/linkage/reviews/" + id,
             councilSteward(),
-            "{\"decision\":\"link\",\"nhsNumber\":\"" + JENNIFER.nhsNumber() + "\"}");
+            "{\"decision\":\"link\",\"candidate\":\"1\"}");
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(new JsonObject(r.body()).getJsonObject("link").getString("reviewer"))
         .isEqualTo("steward.cat via council-steward");
+    assertThat(r.body()).doesNotContain(JENNIFER.nhsNumber().toString());
     List<Link> links = register.linksTo(COUNCIL_SOURCE, JENNIFER.nhsNumber()).await();
     assertThat(links)
         .anySatisfy(
@@ -224,19 +238,139 @@ class LinkageStewardApiTest {
   }
 
   @Test
-  void decide_nhsNumberNotACandidate_isRefusedAndAudited() throws Exception {
+  void decide_handleNotACandidate_isRefused() throws Exception {
     UUID id = councilReview("C-12");
 
     HttpResponse<String> r =
         fixture.post(
             "/linkage/reviews/" + id,
             councilSteward(),
-            "{\"decision\":\"link\",\"nhsNumber\":\"" + NOT_A_CANDIDATE + "\"}");
+            "{\"decision\":\"link\",\"candidate\":\"3\"}");
 
     assertThat(r.statusCode()).isEqualTo(400);
-    assertThat(issue(r)).isEqualTo("nhsNumber: expected one of the review's candidates");
-    assertThat(register.linksTo(COUNCIL_SOURCE, NOT_A_CANDIDATE).await()).isEmpty();
+    assertThat(issue(r)).isEqualTo("candidate: expected one of the review's candidates, 1 to 2");
+    assertThat(register.link(COUNCIL_SOURCE, "C-12").await()).isEmpty();
     assertThat(register.review(id).await().orElseThrow().open()).isTrue();
+  }
+
+  @Test
+  void decide_byNhsNumber_isRefusedWithA400NamingTheHandle() throws Exception {
+    UUID id = councilReview("C-14");
+
+    HttpResponse<String> byNumber =
+        fixture.post(
+            "/linkage/reviews/" + id,
+            councilSteward(),
+            "{\"decision\":\"link\",\"nhsNumber\":\"" + JENNIFER.nhsNumber() + "\"}");
+    HttpResponse<String> notACandidate =
+        fixture.post(
+            "/linkage/reviews/" + id,
+            councilSteward(),
+            "{\"decision\":\"link\",\"nhsNumber\":\"" + NOT_A_CANDIDATE + "\"}");
+
+    assertThat(byNumber.statusCode()).as(byNumber.body()).isEqualTo(400);
+    assertThat(issue(byNumber))
+        .isEqualTo(
+            "nhsNumber: a decision names the review's candidate by its handle"
+                + " (\"candidate\": \"1\"), never an NHS number");
+    // Nor does guessing a number tell whether it is a candidate: the same answer.
+    assertThat(notACandidate.statusCode()).isEqualTo(400);
+    assertThat(issue(notACandidate)).isEqualTo(issue(byNumber));
+    assertThat(register.link(COUNCIL_SOURCE, "C-14").await()).isEmpty();
+    assertThat(register.review(id).await().orElseThrow().open()).isTrue();
+  }
+
+  @Test
+  void decide_linkAPossibleCandidate_isRefusedAndLinksNothing() throws Exception {
+    UUID id = councilReview("C-15");
+
+    HttpResponse<String> r =
+        fixture.post(
+            "/linkage/reviews/" + id,
+            councilSteward(),
+            "{\"decision\":\"link\",\"candidate\":\"2\"}");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+    assertThat(issue(r))
+        .isEqualTo(
+            "candidate: a possible match is never linked; decide no-match, or correct the record"
+                + " in the agency's system so that it traces again");
+    assertThat(register.link(COUNCIL_SOURCE, "C-15").await()).isEmpty();
+    assertThat(register.linksTo(COUNCIL_SOURCE, JANE.nhsNumber()).await())
+        .noneMatch(l -> l.localId().equals("C-15"));
+    assertThat(register.review(id).await().orElseThrow().open()).isTrue();
+  }
+
+  @Test
+  void decide_noMatchOnARecheckedLink_isAuditedUnderThePersonItUnlinks() throws Exception {
+    certainLink(COUNCIL_SOURCE, "C-16");
+    // The record's demographics changed: its link to Jennifer is re-checked, awaiting the steward.
+    UUID id =
+        register
+            .openReview(
+                COUNCIL_SOURCE,
+                "C-16",
+                MOVED,
+                Matcher.rank(MOVED, List.of(JENNIFER, JANE)).stream()
+                    .map(ReviewCandidate::of)
+                    .toList(),
+                "its demographics changed",
+                true,
+                GatewayFixture.CLOCK.instant())
+            .await();
+
+    HttpResponse<String> r =
+        fixture.post("/linkage/reviews/" + id, councilSteward(), "{\"decision\":\"no-match\"}");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(register.link(COUNCIL_SOURCE, "C-16").await().orElseThrow().status().code())
+        .isEqualTo("undone");
+    assertThat(audit("link-review", JENNIFER.nhsNumber()))
+        .anyMatch(
+            e ->
+                e.startsWith(COUNCIL_STEWARD + " 200 review " + id)
+                    && e.endsWith(
+                        "record C-16 decided: no match; not linked; its link to "
+                            + JENNIFER.nhsNumber()
+                            + " undone"));
+  }
+
+  @Test
+  void decide_linkToAnotherPersonThanTheRecheckedLink_isAuditedUnderBoth() throws Exception {
+    certainLink(COUNCIL_SOURCE, "C-17");
+    UUID id =
+        register
+            .openReview(
+                COUNCIL_SOURCE,
+                "C-17",
+                MOVED,
+                List.of(
+                    new ReviewCandidate(
+                        JANE.nhsNumber(), 22.5, MatchGrade.PROBABLE, Map.of("postcode", "EXACT"))),
+                "traced certainly to another NHS number than its link",
+                true,
+                GatewayFixture.CLOCK.instant())
+            .await();
+
+    HttpResponse<String> r =
+        fixture.post(
+            "/linkage/reviews/" + id,
+            councilSteward(),
+            "{\"decision\":\"link\",\"candidate\":\"1\"}");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(register.linksTo(COUNCIL_SOURCE, JANE.nhsNumber()).await())
+        .anyMatch(l -> l.localId().equals("C-17"));
+    assertThat(audit("link-review", JANE.nhsNumber()))
+        .anyMatch(
+            e ->
+                e.startsWith(COUNCIL_STEWARD + " 200 review " + id)
+                    && e.contains("record C-17 decided: link to " + JANE.nhsNumber()));
+    assertThat(audit("link-review", JENNIFER.nhsNumber()))
+        .anyMatch(
+            e ->
+                e.startsWith(COUNCIL_STEWARD + " 200 review " + id)
+                    && e.endsWith("its link to " + JENNIFER.nhsNumber() + " undone"));
   }
 
   @Test
@@ -247,12 +381,12 @@ class LinkageStewardApiTest {
         fixture.post(
             "/linkage/reviews/" + id,
             trustSteward(),
-            "{\"decision\":\"link\",\"nhsNumber\":\"" + JENNIFER.nhsNumber() + "\"}");
+            "{\"decision\":\"link\",\"candidate\":\"1\"}");
     HttpResponse<String> missing =
         fixture.post(
             "/linkage/reviews/" + UUID.randomUUID(),
             trustSteward(),
-            "{\"decision\":\"link\",\"nhsNumber\":\"" + JENNIFER.nhsNumber() + "\"}");
+            "{\"decision\":\"link\",\"candidate\":\"1\"}");
 
     assertThat(theirs.statusCode()).isEqualTo(404);
     assertThat(missing.statusCode()).isEqualTo(404);
@@ -281,6 +415,7 @@ class LinkageStewardApiTest {
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(new JsonObject(r.body()).getString("status")).isEqualTo("undone");
+    assertThat(r.body()).doesNotContain(JENNIFER.nhsNumber().toString());
     assertThat(register.linksTo(COUNCIL_SOURCE, JENNIFER.nhsNumber()).await())
         .noneMatch(l -> l.localId().equals("C-20"));
     assertThat(audit("link-undo", JENNIFER.nhsNumber()))
@@ -332,7 +467,8 @@ class LinkageStewardApiTest {
   }
 
   @Test
-  void links_stewardReadsOwnSourceAndIgLeadReadsAll_butMayNotDecide() throws Exception {
+  void links_stewardReadsOwnWithoutNhsNumbers_igLeadReadsAllWithThem_butMayNotDecide()
+      throws Exception {
     certainLink(TRUST_SOURCE, "A-1");
     String ig = fixture.token(GatewayFixture.IG_CLIENT, "ig.lead", "ig-lead", "HOPERAT");
 
@@ -344,11 +480,23 @@ class LinkageStewardApiTest {
 
     assertThat(own.statusCode()).as(own.body()).isEqualTo(200);
     JsonObject link = new JsonObject(own.body()).getJsonArray("links").getJsonObject(0);
-    assertThat(link.getString("nhsNumber")).isEqualTo(JENNIFER.nhsNumber().toString());
     assertThat(link.getString("method")).isEqualTo("automatic");
     assertThat(link.getString("status")).isEqualTo("linked");
+    assertThat(link.getString("grade")).isEqualTo("certain");
+    assertThat(link.getString("linkedAt")).isNotNull();
+    // The steward's link names no one: the register keeps the NHS number.
+    assertThat(link.containsKey("nhsNumber")).isFalse();
+    assertThat(own.body()).doesNotContain(JENNIFER.nhsNumber().toString());
     assertThat(byIg.statusCode()).isEqualTo(200);
     assertThat(byIg.body()).contains("A-1");
+    JsonObject seenByIg =
+        new JsonObject(byIg.body())
+            .getJsonArray("links").stream()
+                .map(JsonObject.class::cast)
+                .filter(l -> l.getString("localId").equals("A-1"))
+                .findFirst()
+                .orElseThrow();
+    assertThat(seenByIg.getString("nhsNumber")).isEqualTo(JENNIFER.nhsNumber().toString());
     assertThat(undoByIg.statusCode()).isEqualTo(403);
     assertThat(register.link(TRUST_SOURCE, "A-1").await().orElseThrow().live()).isTrue();
   }
@@ -383,7 +531,7 @@ class LinkageStewardApiTest {
 
     assertThat(unknownKey.statusCode()).isEqualTo(400);
     assertThat(issue(unknownKey))
-        .isEqualTo("why: unknown key, expected one of decision, nhsNumber");
+        .isEqualTo("why: unknown key, expected one of candidate, decision");
     assertThat(badDecision.statusCode()).isEqualTo(400);
     assertThat(issue(badDecision)).isEqualTo("decision: expected link or no-match");
     assertThat(notJson.statusCode()).isEqualTo(400);

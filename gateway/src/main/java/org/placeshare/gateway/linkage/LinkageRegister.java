@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.placeshare.fhir.linkage.Candidate;
 import org.placeshare.fhir.linkage.Demographics;
 import org.placeshare.fhir.linkage.Link;
@@ -194,35 +195,63 @@ public final class LinkageRegister implements LinkLookup {
 
   /**
    * Links a record automatically on a certain trace, or refreshes its live link with the
-   * demographics that traced certainly to the same person again; closes any review it had open. A
-   * record whose link was undone or is being re-checked meanwhile is left alone: only a steward
-   * brings those back. The future holds whether the link was written.
+   * demographics that traced certainly to the same person again; closes any review it had open.
+   * Only a record with no row yet, or whose live link is to the same NHS number, is written: the
+   * sync read the record's state before it traced, and a steward may have decided or undone
+   * meanwhile, so a link that is not live, or is to another person, is left as it is (nothing is
+   * written and the future holds false; the caller decides again on the state as it now is). A link
+   * never moves from one person to another but by a steward. {@code audited} appends the link's
+   * audit event once the row is written; the write commits only after it.
    */
   public Future<Boolean> linkAutomatically(
-      String source, String localId, Demographics demographics, Candidate certain, Instant at) {
+      String source,
+      String localId,
+      Demographics demographics,
+      Candidate certain,
+      Instant at,
+      Supplier<Future<?>> audited) {
     if (certain.grade() != MatchGrade.CERTAIN) {
       throw new IllegalArgumentException(
           "expected a CERTAIN candidate to link automatically, got " + certain.grade());
     }
-    return pool.withTransaction(
-        conn ->
-            conn.preparedQuery(SUPERSEDE)
-                .execute(Tuple.of(source, localId, time(at)))
-                .compose(
-                    x ->
-                        conn.preparedQuery(UPSERT_LINK + " WHERE linkage_link.status = 'linked'")
-                            .execute(
-                                linkTuple(
-                                    source,
-                                    localId,
-                                    certain.entry().nhsNumber(),
-                                    certain.grade(),
-                                    certain.score().total(),
-                                    LinkMethod.AUTOMATIC,
-                                    Optional.empty(),
-                                    at,
-                                    demographics)))
-                .map(rows -> rows.rowCount() == 1));
+    return pool.<Boolean>withTransaction(
+            conn ->
+                conn.preparedQuery(SUPERSEDE)
+                    .execute(Tuple.of(source, localId, time(at)))
+                    .compose(
+                        x ->
+                            conn.preparedQuery(
+                                    UPSERT_LINK
+                                        + " WHERE linkage_link.status = 'linked'"
+                                        + " AND linkage_link.nhs_number = EXCLUDED.nhs_number")
+                                .execute(
+                                    linkTuple(
+                                        source,
+                                        localId,
+                                        certain.entry().nhsNumber(),
+                                        certain.grade(),
+                                        certain.score().total(),
+                                        LinkMethod.AUTOMATIC,
+                                        Optional.empty(),
+                                        at,
+                                        demographics)))
+                    .compose(
+                        rows ->
+                            rows.rowCount() == 1
+                                ? audited.get().map(true)
+                                // Rolls back the review closed above: the caller decides again.
+                                : Future.<Boolean>failedFuture(new LinkHeld())))
+        .recover(
+            e -> e instanceof LinkHeld ? Future.succeededFuture(false) : Future.failedFuture(e));
+  }
+
+  /** The record's row changed since the sync read it: an automatic link leaves it as it is. */
+  private static final class LinkHeld extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    LinkHeld() {
+      super("the record's link changed since its state was read", null, false, false);
+    }
   }
 
   /**
@@ -239,7 +268,7 @@ public final class LinkageRegister implements LinkLookup {
       Instant at) {
     UUID id = UUID.randomUUID();
     JsonArray list = new JsonArray();
-    candidates.forEach(c -> list.add(c.json()));
+    candidates.forEach(c -> list.add(c.stored()));
     return pool.withTransaction(
         conn ->
             conn.preparedQuery(SUPERSEDE)
@@ -298,21 +327,29 @@ public final class LinkageRegister implements LinkLookup {
                 rows.size() == 0 ? Optional.empty() : Optional.of(review(rows.iterator().next())));
   }
 
-  /** A steward's decision as the register applied it: the review and the link it made, if any. */
-  public record Decision(Review review, String outcome, Optional<RegisteredLink> link) {}
+  /**
+   * A steward's decision as the register applied it: the review, the link it made, if any, and the
+   * NHS number of the record's earlier link it ended, if any (a link being re-checked, undone by a
+   * no-match or replaced by a link to another person), so both people's audit names the decision.
+   */
+  public record Decision(
+      Review review, String outcome, Optional<RegisteredLink> link, Optional<NhsNumber> unlinked) {}
 
   /**
-   * Decides an open review of one of {@code sources}: link it to {@code nhsNumber}, which must be
-   * one of its candidates, or (empty) say that none matches, which undoes a link being re-checked.
-   * {@code audited} appends the decision's audit event; the decision commits only after it.
+   * Decides an open review of one of {@code sources}: link it to the candidate {@code candidate}
+   * names by its handle ({@link Review#handle}), or (empty) say that none matches, which undoes a
+   * link being re-checked. A POSSIBLE candidate is never linked: a steward sees only its grade and
+   * agreement levels, too weak a ground to join an agency's records to a person's. {@code audited}
+   * appends the decision's audit events; the decision commits only after them.
    *
    * @throws LinkageRefused in the future: 404 when the review is not there or not of these sources,
-   *     409 when it was decided already, 400 when the NHS number is not a candidate
+   *     409 when it was decided already, 400 when the handle names no candidate, 422 when it names
+   *     a possible one
    */
   public Future<Decision> decide(
       UUID id,
       Set<String> sources,
-      Optional<NhsNumber> nhsNumber,
+      Optional<String> candidate,
       Steward by,
       Instant at,
       Function<Decision, Future<?>> audited) {
@@ -344,31 +381,74 @@ public final class LinkageRegister implements LinkLookup {
                                     + ")",
                                 "second decision of review " + id));
                       }
-                      return apply(conn, review, nhsNumber, by, at, audited);
+                      return chosen(review, candidate)
+                          .compose(
+                              chosen ->
+                                  earlier(conn, review)
+                                      .compose(
+                                          was ->
+                                              apply(conn, review, chosen, was, by, at, audited)));
                     }));
+  }
+
+  /** The candidate a decision names, refused when it names none of the review's or a possible. */
+  private static Future<Optional<ReviewCandidate>> chosen(
+      Review review, Optional<String> candidate) {
+    if (candidate.isEmpty()) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    Optional<ReviewCandidate> chosen = review.candidate(candidate.get());
+    if (chosen.isEmpty()) {
+      return Future.failedFuture(
+          new LinkageRefused(
+              LinkageRefused.INVALID,
+              "candidate: expected one of the review's candidates, "
+                  + (review.candidates().isEmpty()
+                      ? "and it has none"
+                      : "1 to " + review.candidates().size()),
+              "decision of review " + review.id() + " named no candidate of it"));
+    }
+    if (chosen.get().grade() == MatchGrade.POSSIBLE) {
+      return Future.failedFuture(
+          new LinkageRefused(
+              LinkageRefused.UNPROCESSABLE,
+              "candidate: a possible match is never linked; decide no-match, or correct the"
+                  + " record in the agency's system so that it traces again",
+              "decision of review " + review.id() + " to link a possible candidate"));
+    }
+    return Future.succeededFuture(chosen);
+  }
+
+  /** The record's link that is not undone: to whom, and whether it is live or being re-checked. */
+  private record Earlier(NhsNumber nhsNumber, LinkStatus status) {}
+
+  /** The record's link that is not undone, locked for the decision. */
+  private static Future<Optional<Earlier>> earlier(SqlConnection conn, Review review) {
+    return conn.preparedQuery(
+            "SELECT nhs_number, status FROM linkage_link WHERE source = $1 AND local_id = $2"
+                + " AND status <> 'undone' FOR UPDATE")
+        .execute(Tuple.of(review.source(), review.localId()))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                return Optional.empty();
+              }
+              Row r = rows.iterator().next();
+              return Optional.of(
+                  new Earlier(
+                      NhsNumber.parse(r.getString("nhs_number")),
+                      LinkStatus.of(r.getString("status"))));
+            });
   }
 
   private Future<Decision> apply(
       SqlConnection conn,
       Review review,
-      Optional<NhsNumber> nhsNumber,
+      Optional<ReviewCandidate> chosen,
+      Optional<Earlier> earlier,
       Steward by,
       Instant at,
       Function<Decision, Future<?>> audited) {
-    Optional<ReviewCandidate> chosen =
-        nhsNumber.flatMap(
-            n -> review.candidates().stream().filter(c -> c.nhsNumber().equals(n)).findFirst());
-    if (nhsNumber.isPresent() && chosen.isEmpty()) {
-      return Future.failedFuture(
-          new LinkageRefused(
-              LinkageRefused.INVALID,
-              "nhsNumber: expected one of the review's candidates",
-              "decision of review "
-                  + review.id()
-                  + " named "
-                  + nhsNumber.get()
-                  + ", not a candidate"));
-    }
     String outcome = chosen.isPresent() ? Review.LINK : Review.NO_MATCH;
     Optional<RegisteredLink> link =
         chosen.map(
@@ -387,7 +467,17 @@ public final class LinkageRegister implements LinkLookup {
                     review.demographics(),
                     DemographicsJson.fingerprint(review.demographics()),
                     Optional.empty()));
-    Decision decision = new Decision(review, outcome, link);
+    // A no-match ends a link being re-checked (below); a link to another person ends the record's
+    // earlier link, whatever its status.
+    Optional<NhsNumber> unlinked =
+        earlier
+            .filter(
+                e ->
+                    chosen
+                        .map(c -> !c.nhsNumber().equals(e.nhsNumber()))
+                        .orElse(e.status() == LinkStatus.RECHECKING))
+            .map(Earlier::nhsNumber);
+    Decision decision = new Decision(review, outcome, link, unlinked);
     return audited
         .apply(decision)
         .compose(

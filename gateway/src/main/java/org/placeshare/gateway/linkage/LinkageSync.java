@@ -48,10 +48,12 @@ import org.placeshare.policy.identity.Caller;
  *       of views and puts it to review; a link a steward undid is never linked again but by review.
  * </ul>
  *
- * Every trace and every link decision is an audit event, appended before the register changes. A
- * sync runs at start, every interval and on demand, one per source at a time across instances (a
- * PostgreSQL advisory lock). The index or the roster failing fails that source's sync: the trouble
- * is recorded for views to report, and existing links stay.
+ * Every trace and every link decision is an audit event, appended before the register's change
+ * commits; an automatic link is written only where nothing or a live link to the same person is, so
+ * a steward's decision made while the record is traced is never overwritten. A sync runs at start,
+ * every interval and on demand, one per source at a time across instances (a PostgreSQL advisory
+ * lock). The index or the roster failing fails that source's sync: the trouble is recorded for
+ * views to report, and existing links stay.
  */
 public final class LinkageSync {
 
@@ -421,6 +423,14 @@ public final class LinkageSync {
         .compose(ranked -> decide(run, e.localId(), d, state, ranked));
   }
 
+  /** What one trace found, as the sync's decisions about the record use it. */
+  private record Traced(
+      Trace trace,
+      Optional<Candidate> best,
+      Optional<NhsNumber> named,
+      List<ReviewCandidate> candidates,
+      String detail) {}
+
   private Future<Void> decide(
       Run run, String localId, Demographics d, RecordState state, List<Candidate> ranked) {
     Trace trace = Trace.of(ranked);
@@ -435,7 +445,7 @@ public final class LinkageSync {
             .limit(MAX_REVIEW_CANDIDATES)
             .map(ReviewCandidate::of)
             .toList();
-    String traced =
+    String detail =
         "trace of "
             + run.source
             + " record "
@@ -446,13 +456,28 @@ public final class LinkageSync {
                 ? " (score " + Grades.round(trace.score().total()) + ") to " + named.get()
                 : "")
             + (trace.ambiguous() ? ", ambiguous" : "");
+    Traced traced = new Traced(trace, best, named, candidates, detail);
+    return append(run, LinkageEvents.TRACE, AuditEvent.Outcome.PERMITTED, named, detail)
+        .compose(x -> settle(run, localId, d, state, traced, false));
+  }
+
+  /**
+   * What the trace means for the record given what the register holds about it. {@code again}: the
+   * state was read afresh because a steward changed the record's link after the page's states were
+   * read; a second change meanwhile leaves the record to the next sync.
+   */
+  private Future<Void> settle(
+      Run run, String localId, Demographics d, RecordState state, Traced traced, boolean again) {
+    Trace trace = traced.trace();
+    List<ReviewCandidate> candidates = traced.candidates();
+    Optional<NhsNumber> named = traced.named();
     Optional<RegisteredLink> link = state.link();
     if (link.isPresent()) {
       RegisteredLink l = link.get();
       return switch (l.status()) {
         case LINKED ->
             trace.grade() == MatchGrade.CERTAIN && named.equals(Optional.of(l.link().nhsNumber()))
-                ? refresh(run, localId, d, best.get(), traced)
+                ? refresh(run, localId, d, traced, again)
                 : review(
                     run,
                     localId,
@@ -463,7 +488,6 @@ public final class LinkageSync {
                         : "its demographics changed",
                     true,
                     named,
-                    traced,
                     l.link().nhsNumber());
         case RECHECKING ->
             review(
@@ -474,11 +498,10 @@ public final class LinkageSync {
                 "its demographics changed while its link was re-checked",
                 false,
                 named,
-                traced,
                 l.link().nhsNumber());
         case UNDONE ->
             trace.grade() == MatchGrade.CERTAINLY_NOT
-                ? notTraced(run, localId, state, traced)
+                ? notTraced(run, localId, state)
                 : review(
                     run,
                     localId,
@@ -487,12 +510,11 @@ public final class LinkageSync {
                     "its link was undone by a steward",
                     false,
                     named,
-                    traced,
                     l.link().nhsNumber());
       };
     }
     return switch (trace.grade()) {
-      case CERTAIN -> automatic(run, localId, d, best.get(), traced);
+      case CERTAIN -> automatic(run, localId, d, traced, again);
       case PROBABLE, POSSIBLE ->
           review(
               run,
@@ -504,64 +526,96 @@ public final class LinkageSync {
                   : Grades.code(trace.grade()) + " match",
               false,
               named,
-              traced,
               null);
-      case CERTAINLY_NOT -> notTraced(run, localId, state, traced);
+      case CERTAINLY_NOT -> notTraced(run, localId, state);
     };
   }
 
   private Future<Void> automatic(
-      Run run, String localId, Demographics d, Candidate certain, String traced) {
+      Run run, String localId, Demographics d, Traced traced, boolean again) {
+    Candidate certain = traced.best().orElseThrow();
     NhsNumber nhs = certain.entry().nhsNumber();
-    return append(run, LinkageEvents.TRACE, AuditEvent.Outcome.PERMITTED, Optional.of(nhs), traced)
-        .compose(
-            x ->
-                append(
-                    run,
-                    LinkageEvents.LINK,
-                    AuditEvent.Outcome.PERMITTED,
-                    Optional.of(nhs),
-                    run.source + " record " + localId + " linked automatically to " + nhs))
-        .compose(x -> register.linkAutomatically(run.source, localId, d, certain, clock.instant()))
-        .onSuccess(
-            written -> {
-              if (written) {
-                run.linked++;
-              } else {
-                run.unchanged++;
-              }
-            })
-        .mapEmpty();
+    return link(
+        run,
+        localId,
+        d,
+        traced,
+        again,
+        run.source + " record " + localId + " linked automatically to " + nhs,
+        () -> run.linked++);
   }
 
   private Future<Void> refresh(
-      Run run, String localId, Demographics d, Candidate certain, String traced) {
+      Run run, String localId, Demographics d, Traced traced, boolean again) {
+    NhsNumber nhs = traced.best().orElseThrow().entry().nhsNumber();
+    return link(
+        run,
+        localId,
+        d,
+        traced,
+        again,
+        run.source
+            + " record "
+            + localId
+            + " link to "
+            + nhs
+            + " refreshed: its changed demographics traced certainly to the same"
+            + " person",
+        () -> run.refreshed++);
+  }
+
+  /**
+   * Writes a certain link (audited as it is written). When the register holds something else than
+   * the page's read said (a steward linked the record to another person, or undid its link, in
+   * between), nothing is written and the record is decided again on its state as it now is: a link
+   * never moves without a steward.
+   */
+  private Future<Void> link(
+      Run run,
+      String localId,
+      Demographics d,
+      Traced traced,
+      boolean again,
+      String detail,
+      Runnable counted) {
+    Candidate certain = traced.best().orElseThrow();
     NhsNumber nhs = certain.entry().nhsNumber();
-    return append(run, LinkageEvents.TRACE, AuditEvent.Outcome.PERMITTED, Optional.of(nhs), traced)
-        .compose(
-            x ->
+    return register
+        .linkAutomatically(
+            run.source,
+            localId,
+            d,
+            certain,
+            clock.instant(),
+            () ->
                 append(
                     run,
                     LinkageEvents.LINK,
                     AuditEvent.Outcome.PERMITTED,
                     Optional.of(nhs),
-                    run.source
-                        + " record "
-                        + localId
-                        + " link to "
-                        + nhs
-                        + " refreshed: its changed demographics traced certainly to the same"
-                        + " person"))
-        .compose(x -> register.linkAutomatically(run.source, localId, d, certain, clock.instant()))
-        .onSuccess(
+                    detail))
+        .compose(
             written -> {
               if (written) {
-                run.refreshed++;
-              } else {
-                run.unchanged++;
+                counted.run();
+                return Future.succeededFuture();
               }
-            })
-        .mapEmpty();
+              if (again) {
+                run.unchanged++;
+                return Future.succeededFuture();
+              }
+              return register
+                  .states(run.source, List.of(localId))
+                  .compose(
+                      states ->
+                          settle(
+                              run,
+                              localId,
+                              d,
+                              states.getOrDefault(localId, RecordState.NONE),
+                              traced,
+                              true));
+            });
   }
 
   private Future<Void> review(
@@ -572,33 +626,27 @@ public final class LinkageSync {
       String reason,
       boolean recheck,
       Optional<NhsNumber> named,
-      String traced,
       NhsNumber linkedTo) {
     // The person the record was linked to is named too: their subject access report shows the
     // link leaving their views.
     Optional<NhsNumber> patient = linkedTo != null ? Optional.of(linkedTo) : named;
-    return append(run, LinkageEvents.TRACE, AuditEvent.Outcome.PERMITTED, named, traced)
-        .compose(
-            x ->
-                append(
-                    run,
-                    LinkageEvents.LINK_REVIEW,
-                    AuditEvent.Outcome.PERMITTED,
-                    patient,
-                    run.source
-                        + " record "
-                        + localId
-                        + " put to review, unlinked: "
-                        + reason
-                        + (recheck
-                            ? "; its link to " + linkedTo + " is not live until decided"
-                            : "")
-                        + "; candidates "
-                        + String.join(
-                            ", ",
-                            candidates.stream()
-                                .map(c -> c.nhsNumber() + " " + Grades.code(c.grade()))
-                                .toList())))
+    return append(
+            run,
+            LinkageEvents.LINK_REVIEW,
+            AuditEvent.Outcome.PERMITTED,
+            patient,
+            run.source
+                + " record "
+                + localId
+                + " put to review, unlinked: "
+                + reason
+                + (recheck ? "; its link to " + linkedTo + " is not live until decided" : "")
+                + "; candidates "
+                + String.join(
+                    ", ",
+                    candidates.stream()
+                        .map(c -> c.nhsNumber() + " " + Grades.code(c.grade()))
+                        .toList()))
         .compose(
             x ->
                 register.openReview(
@@ -607,13 +655,10 @@ public final class LinkageSync {
         .mapEmpty();
   }
 
-  private Future<Void> notTraced(Run run, String localId, RecordState state, String traced) {
-    return append(run, LinkageEvents.TRACE, AuditEvent.Outcome.PERMITTED, Optional.empty(), traced)
-        .compose(
-            x ->
-                state.openReviewFingerprint().isPresent()
-                    ? register.supersede(run.source, localId, clock.instant())
-                    : Future.succeededFuture())
+  private Future<Void> notTraced(Run run, String localId, RecordState state) {
+    return (state.openReviewFingerprint().isPresent()
+            ? register.supersede(run.source, localId, clock.instant())
+            : Future.<Void>succeededFuture())
         .onSuccess(x -> run.notTraced++);
   }
 

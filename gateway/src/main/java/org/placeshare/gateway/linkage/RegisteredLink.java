@@ -34,12 +34,23 @@ public record RegisteredLink(
     return status == LinkStatus.LINKED;
   }
 
-  /** For the source's data steward: the link, with the demographics it was made on. */
+  /**
+   * For an IG lead: the link with its NHS number and the demographics it was made on ({@link
+   * #stewardJson} and the NHS number).
+   */
   public JsonObject json() {
+    return stewardJson().put("nhsNumber", link.nhsNumber().toString());
+  }
+
+  /**
+   * For the source's data steward: the link's status, grade, method and when, and the demographics
+   * it was made on; never the NHS number, which the register keeps (a steward decides by the
+   * agency's record and the agreement levels, and is no tracing service).
+   */
+  public JsonObject stewardJson() {
     return new JsonObject()
         .put("source", link.source())
         .put("localId", link.localId())
-        .put("nhsNumber", link.nhsNumber().toString())
         .put("grade", Grades.code(link.grade()))
         .put("score", Grades.round(link.score()))
         .put("method", link.method().name().toLowerCase(Locale.ROOT))

@@ -52,10 +52,34 @@ public record Review(
     return decided.isEmpty();
   }
 
-  /** For the source's data steward: the agency's own demographics and the candidates' scores. */
+  /**
+   * The handle a steward names a candidate by: its place in the review's list, best first ("1" is
+   * the best). The list never changes once the review is open, so a handle is stable for the review
+   * and means nothing outside it.
+   */
+  public static String handle(int index) {
+    return String.valueOf(index + 1);
+  }
+
+  /** The candidate a handle names, if it names one of this review's. */
+  public Optional<ReviewCandidate> candidate(String handle) {
+    for (int i = 0; i < candidates.size(); i++) {
+      if (handle(i).equals(handle)) {
+        return Optional.of(candidates.get(i));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * For the source's data steward: the agency's own record and demographics, and the candidates by
+   * handle with their grades and agreement levels; never a candidate's NHS number.
+   */
   public JsonObject json() {
     JsonArray list = new JsonArray();
-    candidates.forEach(c -> list.add(c.json()));
+    for (int i = 0; i < candidates.size(); i++) {
+      list.add(candidates.get(i).json(handle(i)));
+    }
     return new JsonObject()
         .put("id", id.toString())
         .put("source", source)

@@ -9,10 +9,11 @@ import org.placeshare.fhir.linkage.MatchGrade;
 import org.placeshare.policy.NhsNumber;
 
 /**
- * A person of the index as a steward sees them in a review: the NHS number, score, grade and how
- * each field agreed (e.g. family "exact", birthDate "day and month swapped"). Never the index's own
- * demographics: the steward compares the agency's record with the agreement levels, not with what
- * the index holds about the person.
+ * A person of the index as a review holds them: the NHS number, score, grade and how each field
+ * agreed (e.g. family "exact", birthDate "day and month swapped"). The NHS number and score stay in
+ * the register: a steward sees a candidate by its handle in the review, its grade and levels only
+ * ({@link #json}), so the review queue is no tracing service for the agency. Never the index's own
+ * demographics either: the steward compares the agency's record with the agreement levels.
  */
 public record ReviewCandidate(
     NhsNumber nhsNumber, double score, MatchGrade grade, Map<String, String> levels) {
@@ -30,14 +31,27 @@ public record ReviewCandidate(
         c.entry().nhsNumber(), Grades.round(c.score().total()), c.grade(), levels);
   }
 
-  public JsonObject json() {
-    JsonObject levelsJson = new JsonObject();
-    new TreeMap<>(levels).forEach(levelsJson::put);
+  /** For the source's data steward: the candidate's handle in its review, grade and levels. */
+  public JsonObject json(String handle) {
+    return new JsonObject()
+        .put("candidate", handle)
+        .put("grade", Grades.code(grade))
+        .put("levels", levelsJson());
+  }
+
+  /** As the register stores it, NHS number and score included: never shown to a steward. */
+  JsonObject stored() {
     return new JsonObject()
         .put("nhsNumber", nhsNumber.toString())
         .put("score", score)
         .put("grade", Grades.code(grade))
-        .put("levels", levelsJson);
+        .put("levels", levelsJson());
+  }
+
+  private JsonObject levelsJson() {
+    JsonObject levelsJson = new JsonObject();
+    new TreeMap<>(levels).forEach(levelsJson::put);
+    return levelsJson;
   }
 
   static ReviewCandidate read(JsonObject json) {

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.fhir.linkage.Candidate;
 import org.placeshare.fhir.linkage.Demographics;
 import org.placeshare.fhir.linkage.Link;
 import org.placeshare.fhir.linkage.LinkMethod;
@@ -194,7 +195,7 @@ class LinkageSyncTest {
             .decide(
                 review.id(),
                 Set.of("housing-probable"),
-                Optional.of(JENNIFER.nhsNumber()),
+                Optional.of("1"),
                 new Steward("steward.ann", "gha-steward"),
                 Clock.systemUTC().instant(),
                 d -> {
@@ -212,7 +213,7 @@ class LinkageSyncTest {
   }
 
   @Test
-  void decide_nhsNumberNotACandidate_isRefusedAndLinksNothing() {
+  void decide_handleNotACandidate_isRefusedAndLinksNothing() {
     ListRoster roster = new ListRoster("housing-notcandidate", "GHA01", 2).with("T-41", JEN_MOVED);
     run(sync(roster, new MemoryIndex(JENNIFER)), roster);
     Review review = reviews(roster).get(0);
@@ -221,7 +222,7 @@ class LinkageSyncTest {
         register.decide(
             review.id(),
             Set.of("housing-notcandidate"),
-            Optional.of(PAUL.nhsNumber()),
+            Optional.of("2"),
             new Steward("steward.ann", "gha-steward"),
             Clock.systemUTC().instant(),
             d -> Future.succeededFuture());
@@ -229,8 +230,9 @@ class LinkageSyncTest {
     Throwable refused = decided.transform(Future::succeededFuture).await().cause();
     assertThat(refused).isInstanceOf(LinkageRefused.class);
     assertThat(((LinkageRefused) refused).status()).isEqualTo(400);
-    assertThat(refused).hasMessage("nhsNumber: expected one of the review's candidates");
+    assertThat(refused).hasMessage("candidate: expected one of the review's candidates, 1 to 1");
     assertThat(links(roster, PAUL.nhsNumber())).isEmpty();
+    assertThat(links(roster, JENNIFER.nhsNumber())).isEmpty();
     assertThat(reviews(roster)).hasSize(1);
   }
 
@@ -320,6 +322,57 @@ class LinkageSyncTest {
     assertThat(links(roster, PAUL.nhsNumber())).isEmpty();
     assertThat(links(roster, PAULINE.nhsNumber())).isEmpty();
     assertThat(reviews(roster).get(0).reason()).contains("another NHS number");
+  }
+
+  @Test
+  void sync_stewardLinksWhileTheRecordIsTraced_certainTraceToAnotherPersonNeverMovesTheLink() {
+    // The record moved house: a probable review of Jennifer awaits the housing steward.
+    ListRoster roster = new ListRoster("housing-race", "GHA01", 2).with("T-50", JEN_MOVED);
+    run(sync(roster, new MemoryIndex(JENNIFER, PAUL)), roster);
+    UUID id = reviews(roster).get(0).id();
+    // The agency then corrects the record to Paul, and the next sync reads the page's states (an
+    // open review, no link) before it traces T-50. The steward's decision of the old review lands
+    // in between: the index boundary holds the trace until the decision has committed.
+    roster.with("T-50", PAUL.demographics());
+    MemoryIndex index =
+        new MemoryIndex(JENNIFER, PAUL) {
+          @Override
+          public Future<List<Candidate>> search(Demographics query, int count) {
+            return register
+                .decide(
+                    id,
+                    Set.of("housing-race"),
+                    Optional.of("1"),
+                    new Steward("steward.ann", "gha-steward"),
+                    Clock.systemUTC().instant(),
+                    d -> Future.succeededFuture())
+                .compose(d -> super.search(query, count));
+          }
+        };
+
+    SyncReport report = run(sync(roster, index), roster);
+
+    // Paul traced certain, but the record is the steward's link to Jennifer now: not moved to Paul,
+    // taken out of views and put to review, as a link whose record traces to another person is.
+    assertThat(links(roster, PAUL.nhsNumber())).isEmpty();
+    RegisteredLink row = register.link("housing-race", "T-50").await().orElseThrow();
+    assertThat(row.link().nhsNumber()).isEqualTo(JENNIFER.nhsNumber());
+    assertThat(row.link().method()).isEqualTo(LinkMethod.REVIEWED);
+    assertThat(row.link().reviewer()).contains("steward.ann via gha-steward");
+    assertThat(row.status()).isEqualTo(LinkStatus.RECHECKING);
+    assertThat(reviews(roster))
+        .singleElement()
+        .satisfies(
+            r ->
+                assertThat(r.reason())
+                    .isEqualTo("traced certainly to another NHS number than its link"));
+    assertThat(report.linked()).isZero();
+    assertThat(report.queued()).isEqualTo(1);
+    // Nothing claims a link to Paul was made; the trace to him is audited once.
+    assertThat(auditOf(PAUL.nhsNumber()))
+        .noneMatch(e -> e.startsWith("link: housing-race record T-50"))
+        .filteredOn(e -> e.startsWith("trace: trace of housing-race record T-50"))
+        .hasSize(1);
   }
 
   @Test
@@ -457,7 +510,7 @@ class LinkageSyncTest {
             .decide(
                 id,
                 Set.of("housing-twice"),
-                Optional.of(JENNIFER.nhsNumber()),
+                Optional.of("1"),
                 steward,
                 Clock.systemUTC().instant(),
                 d -> Future.succeededFuture())
@@ -483,7 +536,7 @@ class LinkageSyncTest {
             .decide(
                 id,
                 Set.of("police-npf"),
-                Optional.of(JENNIFER.nhsNumber()),
+                Optional.of("1"),
                 new Steward("steward.bob", "npf-steward"),
                 Clock.systemUTC().instant(),
                 d -> Future.succeededFuture())

@@ -63,7 +63,7 @@ final class TracingFakes {
     }
   }
 
-  static final class MemoryIndex implements ReferenceIndex {
+  static class MemoryIndex implements ReferenceIndex {
     final List<IndexEntry> people = new ArrayList<>();
     final AtomicInteger searches = new AtomicInteger();
     volatile boolean down;

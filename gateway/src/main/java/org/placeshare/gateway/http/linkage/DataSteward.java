@@ -81,6 +81,14 @@ final class DataSteward {
     return igLead.is(caller) ? List.copyOf(organisations.keySet()) : List.of();
   }
 
+  /**
+   * Whether the caller is shown the NHS numbers of links: an IG lead is, as one may see any link; a
+   * data steward never (one holding both roles reads as the steward it is).
+   */
+  boolean seesNhsNumbers(Caller caller) {
+    return role.whyNot(caller).isPresent() && igLead.is(caller);
+  }
+
   /** The sources whose links the caller may decide or undo: a steward's organisation's only. */
   Set<String> decidable(Caller caller) {
     Optional<String> why = role.whyNot(caller);

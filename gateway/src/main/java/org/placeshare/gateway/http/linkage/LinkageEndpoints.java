@@ -9,6 +9,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Clock;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -32,7 +33,6 @@ import org.placeshare.gateway.linkage.LinkageSync;
 import org.placeshare.gateway.linkage.RegisteredLink;
 import org.placeshare.gateway.linkage.Review;
 import org.placeshare.gateway.linkage.Steward;
-import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.identity.ClientRegistrations;
 
@@ -40,11 +40,16 @@ import org.placeshare.policy.identity.ClientRegistrations;
  * The data steward's API over the linkage register: where each traced source stands, a sync on
  * demand, the review queue and its decisions, the links and their undoing. A steward sees and acts
  * on its own organisation's sources only; another's review or link is a 404, as one that does not
- * exist is. Every request is an audit event; decisions and undos are audited before they commit.
+ * exist is. Every request is an audit event; decisions and undos are audited before they commit. A
+ * steward is shown no NHS number: review candidates by their handle, links without the person (an
+ * IG lead reading links sees them). The register keeps the numbers.
  */
 public final class LinkageEndpoints {
 
   static final String READ_ACTION = "linkage-read";
+
+  /** A candidate's handle is its place in a review's short list. */
+  static final int MAX_HANDLE_LENGTH = 8;
 
   /** A decision or an undo is a line of JSON. */
   static final int MAX_BODY_BYTES = 4 * 1024;
@@ -187,71 +192,48 @@ public final class LinkageEndpoints {
   }
 
   /**
-   * {@code POST /linkage/reviews/{id}} with {@code {"decision":"link","nhsNumber":"..."}} (one of
-   * the review's candidates) or {@code {"decision":"no-match"}}.
+   * {@code POST /linkage/reviews/{id}} with {@code {"decision":"link","candidate":"1"}} (the handle
+   * of one of the review's candidates, see {@link Review#handle}) or {@code
+   * {"decision":"no-match"}}. An NHS number is no part of a decision: a steward never sees one.
    */
   void decide(RoutingContext ctx) {
     RequestState state = RequestState.get(ctx);
     state.action = LinkageEvents.LINK_REVIEW;
     UUID id;
-    Optional<NhsNumber> nhsNumber;
+    Optional<String> candidate;
     Set<String> mine;
     try {
       mine = stewards.decidable(state.caller);
       id = reviewId(ctx.pathParam("id"));
       JsonObject body = body(ctx);
-      StrictJson.unknownKeys(body, Set.of("decision", "nhsNumber"), "");
+      if (body.containsKey("nhsNumber")) {
+        throw StrictJson.invalid(
+            "nhsNumber: a decision names the review's candidate by its handle"
+                + " (\"candidate\": \"1\"), never an NHS number");
+      }
+      StrictJson.unknownKeys(body, Set.of("decision", "candidate"), "");
       String decision = StrictJson.text(body, "decision", true);
-      String number = StrictJson.text(body, "nhsNumber", false, NhsNumber.MAX_INPUT_LENGTH);
+      String handle = StrictJson.text(body, "candidate", false, MAX_HANDLE_LENGTH);
       if (decision.equals(Review.LINK)) {
-        if (number == null) {
-          throw StrictJson.invalid("nhsNumber: expected the candidate to link to, got nothing");
+        if (handle == null) {
+          throw StrictJson.invalid("candidate: expected the candidate to link to, got nothing");
         }
-        nhsNumber = Optional.of(NhsNumber.parse(number));
+        candidate = Optional.of(handle);
       } else if (decision.equals(Review.NO_MATCH)) {
-        if (number != null) {
-          throw StrictJson.invalid("nhsNumber: expected none with decision no-match");
+        if (handle != null) {
+          throw StrictJson.invalid("candidate: expected none with decision no-match");
         }
-        nhsNumber = Optional.empty();
+        candidate = Optional.empty();
       } else {
         throw StrictJson.invalid("decision: expected link or no-match");
       }
-    } catch (InvalidNhsNumberException e) {
-      ctx.fail(400, new GatewayException(IssueType.VALUE, "nhsNumber: " + e.getMessage()));
-      return;
     } catch (GatewayException e) {
       ctx.fail(e.status() > 0 ? e.status() : 400, e);
       return;
     }
     register
         .decide(
-            id,
-            mine,
-            nhsNumber,
-            Steward.of(state.caller),
-            clock.instant(),
-            d -> {
-              d.link().ifPresent(l -> state.patient = l.link().nhsNumber());
-              return append(
-                  ctx,
-                  200,
-                  "review "
-                      + id
-                      + " of "
-                      + d.review().source()
-                      + " record "
-                      + d.review().localId()
-                      + " decided: "
-                      + d.link()
-                          .map(
-                              l ->
-                                  "link to "
-                                      + l.link().nhsNumber()
-                                      + " (reviewed, "
-                                      + l.link().grade().name().toLowerCase()
-                                      + ")")
-                          .orElse("no match; not linked"));
-            })
+            id, mine, candidate, Steward.of(state.caller), clock.instant(), d -> audited(ctx, d))
         .onFailure(e -> fail(ctx, e))
         .onSuccess(
             d ->
@@ -261,7 +243,58 @@ public final class LinkageEndpoints {
                     new JsonObject()
                         .put("review", id.toString())
                         .put("outcome", d.outcome())
-                        .put("link", d.link().map(RegisteredLink::json).orElse(null))));
+                        .put("link", d.link().map(RegisteredLink::stewardJson).orElse(null))));
+  }
+
+  /**
+   * A decision's audit: the person linked is the event's patient, and a person the decision takes
+   * the record from (a no-match ending a re-checked link, or a link to someone else) is named too,
+   * by an event of their own when both are, so each one's subject access report shows it.
+   */
+  private Future<?> audited(RoutingContext ctx, LinkageRegister.Decision d) {
+    RequestState state = RequestState.get(ctx);
+    Optional<NhsNumber> linked = d.link().map(l -> l.link().nhsNumber());
+    state.patient = linked.or(d::unlinked).orElse(null);
+    String decided =
+        "review "
+            + d.review().id()
+            + " of "
+            + d.review().source()
+            + " record "
+            + d.review().localId()
+            + " decided: ";
+    String unlinking = d.unlinked().map(n -> "; its link to " + n + " undone").orElse("");
+    Future<Long> first =
+        append(
+            ctx,
+            200,
+            decided
+                + d.link()
+                    .map(
+                        l ->
+                            "link to "
+                                + l.link().nhsNumber()
+                                + " (reviewed, "
+                                + l.link().grade().name().toLowerCase(Locale.ROOT)
+                                + ")")
+                    .orElse("no match; not linked")
+                + unlinking);
+    if (linked.isEmpty() || d.unlinked().isEmpty()) {
+      return first;
+    }
+    return first.compose(
+        x ->
+            audit
+                .append(
+                    LinkageEvents.event(
+                        state.requestId,
+                        LinkageEvents.LINK_REVIEW,
+                        AuditEvent.Outcome.PERMITTED,
+                        d.unlinked(),
+                        Optional.of(state.caller),
+                        decided + "link to another person" + unlinking,
+                        clock.instant()))
+                .recover(e -> Future.failedFuture(new AuditUnavailable(e))));
   }
 
   /** {@code GET /linkage/links?source=&localId=}: a source's links, or one record's. */
@@ -290,7 +323,8 @@ public final class LinkageEndpoints {
                 state.patient = found.get(0).link().nhsNumber();
               }
               JsonArray list = new JsonArray();
-              found.forEach(l -> list.add(l.json()));
+              boolean numbers = stewards.seesNhsNumbers(state.caller);
+              found.forEach(l -> list.add(numbers ? l.json() : l.stewardJson()));
               respond(
                   ctx,
                   200,
@@ -346,7 +380,7 @@ public final class LinkageEndpoints {
                       + reason);
             })
         .onFailure(e -> fail(ctx, e))
-        .onSuccess(l -> StrictJson.json(ctx, 200, l.json()));
+        .onSuccess(l -> StrictJson.json(ctx, 200, l.stewardJson()));
   }
 
   private Future<Long> append(RoutingContext ctx, int status, String detail) {
@@ -381,6 +415,7 @@ public final class LinkageEndpoints {
           switch (r.status()) {
             case LinkageRefused.NOT_FOUND -> IssueType.NOTFOUND;
             case LinkageRefused.CONFLICT -> IssueType.CONFLICT;
+            case LinkageRefused.UNPROCESSABLE -> IssueType.BUSINESSRULE;
             default -> IssueType.INVALID;
           };
       ctx.fail(new GatewayException(r.status(), code, r.getMessage(), r.auditDetail()));
