@@ -1,7 +1,13 @@
 package org.placeshare.fhir.linkage;
 
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.text.Normalizer;
 import java.time.LocalDate;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -104,6 +110,40 @@ public record Demographics(
   /** The postcode's outward code (district), e.g. "SR1" of "SR1 3AB"; null without a postcode. */
   public String outwardCode() {
     return postcode == null ? null : postcode.substring(0, postcode.indexOf(' '));
+  }
+
+  /**
+   * The form the linkage register stores (personal data: never logged): every field in a fixed
+   * order, absent ones as null, so equal demographics always give the same text.
+   */
+  public JsonObject storedForm() {
+    return new JsonObject()
+        .put("family", family)
+        .put("given", given)
+        .put("previousFamilies", new JsonArray(previousFamilies))
+        .put("birthDate", birthDate.toString())
+        .put("gender", gender)
+        .put("postcode", postcode)
+        .put("previousPostcodes", new JsonArray(previousPostcodes))
+        .put("addressLine", addressLine)
+        .put("uprn", uprn.orElse(null));
+  }
+
+  /**
+   * Lower-case hex SHA-256 of {@link #storedForm}'s text: what a {@link Link} was made on, so that
+   * the register's sync and a view both see that a record's demographics changed without comparing
+   * them field by field. The register (V10) stores exactly this; changing it makes every link look
+   * changed. A hash of personal data, guessable from a few fields: it never leaves the gateway.
+   */
+  public String fingerprint() {
+    try {
+      byte[] hash =
+          MessageDigest.getInstance("SHA-256")
+              .digest(storedForm().encode().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(hash);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
   }
 
   static String normaliseName(String name) {

@@ -382,7 +382,8 @@ public final class LinkageRegister implements LinkLookup {
                         c.score(),
                         LinkMethod.REVIEWED,
                         Optional.of(by.describe()),
-                        at),
+                        at,
+                        review.demographics().fingerprint()),
                     LinkStatus.LINKED,
                     review.demographics(),
                     DemographicsJson.fingerprint(review.demographics()),
@@ -600,7 +601,8 @@ public final class LinkageRegister implements LinkLookup {
             r.getDouble("score"),
             LinkMethod.valueOf(r.getString("method").toUpperCase(Locale.ROOT)),
             reviewer,
-            r.getOffsetDateTime("linked_at").toInstant());
+            r.getOffsetDateTime("linked_at").toInstant(),
+            r.getString("fingerprint"));
     Optional<RegisteredLink.Undoing> undone =
         instant(r, "undone_at")
             .map(
