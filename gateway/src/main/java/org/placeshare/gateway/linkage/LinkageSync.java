@@ -256,6 +256,7 @@ public final class LinkageSync {
     int queued;
     int notTraced;
     int unusable;
+    int unreadable;
     int traces;
     boolean capped;
 
@@ -278,6 +279,7 @@ public final class LinkageSync {
           queued,
           notTraced,
           unusable,
+          unreadable,
           trouble);
     }
   }
@@ -361,8 +363,7 @@ public final class LinkageSync {
                         x ->
                             stopping
                                 ? Future.succeededFuture()
-                                : entry(
-                                    run, e, states.getOrDefault(e.localId(), RecordState.NONE)));
+                                : entry(run, e, Optional.ofNullable(states.get(e.localId()))));
               }
               return chain;
             });
@@ -379,12 +380,19 @@ public final class LinkageSync {
     return Optional.empty();
   }
 
-  private Future<Void> entry(Run run, RosterEntry e, RecordState state) {
+  /** One entry; {@code stored} is empty when its stored link could not be read back. */
+  private Future<Void> entry(Run run, RosterEntry e, Optional<RecordState> stored) {
     run.read++;
     if (usable(e).isPresent()) {
       run.unusable++;
       return Future.succeededFuture();
     }
+    if (stored.isEmpty()) {
+      // One unreadable row skips its record, never the page: the rest of the roster goes on.
+      run.unreadable++;
+      return Future.succeededFuture();
+    }
+    RecordState state = stored.get();
     Demographics d = e.demographics().orElseThrow();
     String fingerprint = DemographicsJson.fingerprint(d);
     Optional<RegisteredLink> link = state.link();

@@ -322,6 +322,61 @@ class LinkageSyncTest {
     assertThat(reviews(roster).get(0).reason()).contains("another NHS number");
   }
 
+  /**
+   * A row as the register stored it before folded names were capped (attacker review, finding 6):
+   * 30 × ß folded to 60 letters, which no longer reads back.
+   */
+  static void storeUnreadableRows(String source, String linkId, String reviewId, NhsNumber nhs) {
+    String demographics =
+        "{\"family\":\""
+            + "SS".repeat(30)
+            + "\",\"given\":null,\"previousFamilies\":[],\"birthDate\":\"1990-01-01\","
+            + "\"gender\":null,\"postcode\":null,\"previousPostcodes\":[],\"addressLine\":null,"
+            + "\"uprn\":null}";
+    String fingerprint = "0".repeat(64);
+    db.pool()
+        .preparedQuery(
+            "INSERT INTO linkage_link (source, local_id, nhs_number, grade, score, method,"
+                + " linked_at, demographics, fingerprint, status) VALUES ($1, $2, $3, 'certain',"
+                + " 30.0, 'automatic', now(), $4::jsonb, $5, 'linked')")
+        .execute(Tuple.of(source, linkId, nhs.toString(), demographics, fingerprint))
+        .await();
+    db.pool()
+        .preparedQuery(
+            "INSERT INTO linkage_review (id, source, local_id, demographics, fingerprint,"
+                + " candidates, reason, opened_at) VALUES ($1, $2, $3, $4::jsonb, $5, '[]'::jsonb,"
+                + " 'probable match', now())")
+        .execute(Tuple.of(UUID.randomUUID(), source, reviewId, demographics, fingerprint))
+        .await();
+  }
+
+  @Test
+  void register_storedRowsThatNoLongerReadBack_areSkipped_neverJamViewsListingsOrTheSync() {
+    ListRoster roster =
+        new ListRoster("police-unreadable", "NPF01", 2).with("P-1", JENNIFER.demographics());
+    LinkageSync sync = sync(roster, new MemoryIndex(JENNIFER, PAUL));
+    run(sync, roster);
+    storeUnreadableRows("police-unreadable", "P-2", "P-3", JENNIFER.nhsNumber());
+    roster.with("P-2", PAUL.demographics()).with("P-4", PAUL.demographics());
+
+    // A view of the person: the link that reads back, not a failure of the whole source.
+    assertThat(links(roster, JENNIFER.nhsNumber()))
+        .extracting(Link::localId)
+        .containsExactly("P-1");
+    // The steward's listings: the rows that read back.
+    assertThat(register.links("police-unreadable", Optional.empty()).await())
+        .extracting(l -> l.link().localId())
+        .containsExactly("P-1");
+    assertThat(reviews(roster)).isEmpty();
+    // The sync: that record skipped and counted, the rest of its page traced.
+    SyncReport report = run(sync, roster);
+
+    assertThat(report.outcome()).isEqualTo(SyncReport.Outcome.SUCCEEDED);
+    assertThat(report.unreadable()).isEqualTo(1);
+    assertThat(report.summary()).contains("1 skipped (stored link unreadable)");
+    assertThat(links(roster, PAUL.nhsNumber())).extracting(Link::localId).containsExactly("P-4");
+  }
+
   @Test
   void sync_unusableEntries_areCountedNeverLinked() {
     ListRoster roster =
