@@ -9,6 +9,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -21,6 +22,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
@@ -110,7 +112,8 @@ public final class TracedSource implements RecordSource, Roster {
    * next one is what the previous page named. Paging follows the page the reply names, only on the
    * source's own scheme, host and port, never to a page already read, and to at most the mapping's
    * {@code maxPages} pages, {@code maxPeople} people and {@code maxPageBytes} a page; each is a
-   * failure of the roster, never a silent truncation.
+   * failure of the roster, never a silent truncation. Each page must arrive whole within the
+   * source's deadline.
    *
    * @throws IllegalArgumentException (as a failed future) for a cursor this source did not make
    */
@@ -375,19 +378,52 @@ public final class TracedSource implements RecordSource, Roster {
     return same ? new Looked(Looked.Kind.MAPPED, mapped.get()) : Looked.CHANGED;
   }
 
+  /**
+   * One roster page's body, under the source's deadline for the whole request: an idle timeout
+   * alone would let an agency trickling a byte at a time hold the sync (and its lock) for ever. At
+   * the deadline the page fails and the request is reset, closing its connection.
+   */
   private Future<Buffer> get(String url, int maxBytes) {
-    RequestOptions request =
+    long deadline = descriptor.deadline().toMillis();
+    RequestOptions options =
         access.apply(
             new RequestOptions()
                 .setMethod(HttpMethod.GET)
                 .setAbsoluteURI(url)
                 .setFollowRedirects(false)
-                .setIdleTimeout(descriptor.deadline().toMillis())
+                .setIdleTimeout(deadline)
                 .putHeader(HttpHeaders.ACCEPT, "application/json"));
-    return client
-        .request(request)
-        .compose(r -> r.send())
-        .compose(response -> CappedBody.read(response, maxBytes, UpstreamException::new));
+    Promise<Buffer> body = Promise.promise();
+    AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+    long timer =
+        vertx.setTimer(
+            deadline,
+            id -> {
+              body.tryFail(
+                  new UpstreamException("did not send a roster page within " + deadline + " ms"));
+              HttpClientRequest request = sent.get();
+              if (request != null) {
+                request.reset();
+              }
+            });
+    client
+        .request(options)
+        .compose(
+            request -> {
+              sent.set(request);
+              return request.send();
+            })
+        .compose(response -> CappedBody.read(response, maxBytes, UpstreamException::new))
+        .onComplete(
+            done -> {
+              vertx.cancelTimer(timer);
+              if (done.succeeded()) {
+                body.tryComplete(done.result());
+              } else {
+                body.tryFail(done.cause());
+              }
+            });
+    return body.future();
   }
 
   private static JsonNode json(Buffer body) {

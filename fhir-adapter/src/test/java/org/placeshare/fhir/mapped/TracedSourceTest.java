@@ -19,6 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Flag;
@@ -129,13 +133,18 @@ class TracedSourceTest {
   }
 
   static TracedSource source(Agency a, URI base, SourceMapping mapping, LinkLookup links) {
+    return source(a, base, mapping, links, Duration.ofSeconds(5));
+  }
+
+  static TracedSource source(
+      Agency a, URI base, SourceMapping mapping, LinkLookup links, Duration deadline) {
     return new TracedSource(
         vertx,
         new SourceDescriptor(
             a.sourceId,
             OdsCode.of(a.organisation),
             base,
-            Duration.ofSeconds(5),
+            deadline,
             List.of(
                 "Patient", "Observation", "Flag", "EpisodeOfCare", "ServiceRequest", "Procedure")),
         mapping,
@@ -331,6 +340,61 @@ class TracedSourceTest {
     String reason = withRoster(uri -> page(null, many), TracedSourceTest::failure);
 
     assertThat(reason).isEqualTo("sent more than 4096 bytes");
+  }
+
+  @Test
+  void page_agencyTricklingBytes_failsAtTheDeadline_withAMessageSafeToShow() throws Exception {
+    // A byte every 100 ms: never idle long enough for an idle timeout (attacker review, finding
+    // 10).
+    AtomicBoolean closed = new AtomicBoolean();
+    HttpServer server =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                req -> {
+                  req.response().setChunked(true).putHeader("content-type", "application/json");
+                  req.response().write("{\"people\":[");
+                  long trickle =
+                      vertx.setPeriodic(100, id -> req.response().write(" ").otherwiseEmpty());
+                  req.connection()
+                      .closeHandler(
+                          v -> {
+                            vertx.cancelTimer(trickle);
+                            closed.set(true);
+                          });
+                })
+            .listen(0, "127.0.0.1")
+            .await();
+    Path file = Files.createTempFile(dir, "trickling", ".yaml");
+    Files.writeString(file, MAPPING_WITH_TWO_PAGES);
+    TracedSource source =
+        source(
+            Agency.POLICE,
+            URI.create("http://127.0.0.1:" + server.actualPort()),
+            SourceMapping.load(file),
+            NO_LINKS,
+            Duration.ofMillis(1000));
+    try {
+      long started = System.nanoTime();
+      CompletableFuture<RosterPage> page =
+          source.page(Optional.empty()).toCompletionStage().toCompletableFuture();
+
+      assertThatThrownBy(() -> page.get(5, TimeUnit.SECONDS))
+          .isInstanceOf(ExecutionException.class)
+          .cause()
+          .isInstanceOf(UpstreamException.class)
+          .hasMessage("did not send a roster page within 1000 ms");
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
+      // The request is given up, its connection closed: the agency holds nothing of ours.
+      long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+      while (!closed.get() && System.nanoTime() < until) {
+        Thread.sleep(20);
+      }
+      assertThat(closed).isTrue();
+    } finally {
+      source.close().await();
+      server.close().await();
+    }
   }
 
   @Test
