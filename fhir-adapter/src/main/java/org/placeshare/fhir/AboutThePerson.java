@@ -44,7 +44,7 @@ import org.placeshare.policy.NhsNumber;
 public final class AboutThePerson {
 
   /** A source answered for someone else than the person asked for: none of its records leave. */
-  public static final class Conflict extends UpstreamException {
+  public static final class Conflict extends WithheldAnswer {
     private static final long serialVersionUID = 1L;
 
     public Conflict(String why) {

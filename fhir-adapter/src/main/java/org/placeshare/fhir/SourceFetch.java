@@ -31,8 +31,9 @@ public final class SourceFetch {
 
   /**
    * Runs one fetch under the deadline and the breaker, and checks what it found is about the person
-   * asked for ({@link AboutThePerson}). A source that answers with a conflict answered: the breaker
-   * does not count it as down, so asking about one such person cannot cut the source off for all.
+   * asked for ({@link AboutThePerson}). A source whose answer is withheld ({@link WithheldAnswer}:
+   * a conflict, say) answered: the breaker does not count it as down, so asking about one such
+   * person cannot cut the source off for all.
    */
   public Future<SourceRecords> run(NhsNumber asked, Supplier<Future<SourceRecords>> work) {
     if (!breaker.allow()) {
@@ -40,7 +41,7 @@ public final class SourceFetch {
           new SourceRecords.Failed(descriptor, breaker.refusing().orElse("is not being asked")));
     }
     Promise<SourceRecords> result = Promise.promise();
-    boolean[] conflict = {false};
+    boolean[] withheld = {false};
     context.runOnContext(
         start -> {
           long timer =
@@ -57,7 +58,7 @@ public final class SourceFetch {
               .map(found -> AboutThePerson.check(asked, found))
               .recover(
                   e -> {
-                    conflict[0] = e instanceof AboutThePerson.Conflict;
+                    withheld[0] = e instanceof WithheldAnswer;
                     return Future.succeededFuture(new SourceRecords.Failed(descriptor, reason(e)));
                   })
               .onComplete(
@@ -70,7 +71,7 @@ public final class SourceFetch {
         .future()
         .onSuccess(
             r -> {
-              if (r instanceof SourceRecords.Failed && !conflict[0]) {
+              if (r instanceof SourceRecords.Failed && !withheld[0]) {
                 breaker.failed();
               } else {
                 breaker.succeeded();

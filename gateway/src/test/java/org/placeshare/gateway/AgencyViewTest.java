@@ -419,6 +419,55 @@ class AgencyViewTest {
   }
 
   @Test
+  @Order(7)
+  void linkedRecordChangedAtTheAgency_nextViewLeavesItOutSayingWhy_andAfterASyncStillNothing()
+      throws Exception {
+    assertThat(records(view(JENNIFER), POLICE)).contains("Observation");
+    // The police reuse Jennifer's nominal id for someone else: the link made on her details must
+    // not release theirs (attacker review, finding 4).
+    int port = agencies.get(Agency.POLICE).baseUrl().getPort();
+    agencies.remove(Agency.POLICE).close();
+    List<AgencyPerson> held = new ArrayList<>(policePeople);
+    held.set(
+        1,
+        new AgencyPerson(
+            2,
+            Optional.empty(),
+            "Crane",
+            "Maud",
+            LocalDate.of(1950, 12, 31),
+            "female",
+            "NE1 4XF",
+            "2 Pilgrim Street"));
+    agencies.put(Agency.POLICE, Agency.POLICE.start(port, held));
+    try {
+      String council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
+      HttpResponse<String> response = fixture.everything(JENNIFER.toString(), council);
+
+      // Only the police hold Jennifer: no view, and the outcome says why, never with the values.
+      assertThat(response.statusCode()).isEqualTo(502);
+      assertThat(response.body()).doesNotContain("Crane").doesNotContain("1950-12-31");
+      assertThat(
+              new JsonObject(response.body())
+                  .getJsonArray("issue")
+                  .getJsonObject(0)
+                  .getString("diagnostics"))
+          .endsWith(
+              POLICE
+                  + ": has a linked record whose details changed since it was linked; it is left"
+                  + " out until the link is checked again");
+      // The sync re-checks the link: out of views until the steward decides.
+      syncNow(POLICE);
+      assertThat(linkOf(POLICE_MOVED).getString("status")).isEqualTo("rechecking");
+      assertThat(review(POLICE_MOVED)).isPresent();
+      assertNoView(JENNIFER);
+    } finally {
+      agencies.remove(Agency.POLICE).close();
+      agencies.put(Agency.POLICE, Agency.POLICE.start(port, policePeople));
+    }
+  }
+
+  @Test
   @Order(Integer.MAX_VALUE)
   void indexDown_syncReportsTrouble_viewsWarnAndKeepLinkedRecords_unlinkedGetNone_matchIs503()
       throws Exception {

@@ -30,6 +30,7 @@ import org.placeshare.fhir.UpstreamException;
 import org.placeshare.fhir.linkage.Candidate;
 import org.placeshare.fhir.linkage.Demographics;
 import org.placeshare.fhir.linkage.IndexEntry;
+import org.placeshare.fhir.linkage.MatchGrade;
 import org.placeshare.fhir.linkage.Matcher;
 import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.policy.NhsNumber;
@@ -39,8 +40,9 @@ import org.placeshare.policy.NhsNumber;
  * trace ({@code family}, {@code given}, {@code birthdate}, {@code gender}, {@code
  * address-postcode}, {@code _fuzzy-match=true}, {@code _max-results}). Each Patient returned is
  * read strictly ({@link IndexPatient}): one without exactly one valid NHS number, or with
- * demographics {@link Demographics} refuses, is skipped and counted, never trusted. The rest are
- * graded by {@link Matcher#rank}; the index's own {@code search.score} is never used to link.
+ * demographics {@link Demographics} refuses, is skipped and counted, never trusted; and while it
+ * is, no other candidate of that answer is CERTAIN (it might be the twin). The rest are graded by
+ * {@link Matcher#rank}; the index's own {@code search.score} is never used to link.
  *
  * <p>Non-blocking; the body is capped while it arrives and parsed off the event loop; one deadline
  * covers the whole search. The index down, slow or answering garbage fails the future with an
@@ -98,7 +100,7 @@ public final class FhirReferenceIndex implements ReferenceIndex {
                       result.tryFail(
                           failure("did not answer within " + deadline.toMillis() + " ms")));
           fetch(query)
-              .map(entries -> Matcher.rank(query, entries))
+              .map(answer -> graded(query, answer))
               .map(ranked -> ranked.subList(0, Math.min(count, ranked.size())))
               .onComplete(
                   done -> {
@@ -111,6 +113,28 @@ public final class FhirReferenceIndex implements ReferenceIndex {
                   });
         });
     return result.future();
+  }
+
+  /** The Patients of one search answer that were read, and how many were refused. */
+  private record Answer(List<IndexEntry> entries, int refused) {}
+
+  /**
+   * The candidates of an answer, ranked. When a Patient of the answer was refused, none is CERTAIN:
+   * the refused one may be the twin that would have made the match ambiguous ({@link
+   * Matcher#rank}), so a person decides (at most PROBABLE).
+   */
+  private static List<Candidate> graded(Demographics query, Answer answer) {
+    List<Candidate> ranked = Matcher.rank(query, answer.entries());
+    if (answer.refused() == 0) {
+      return ranked;
+    }
+    return ranked.stream()
+        .map(
+            c ->
+                c.grade() == MatchGrade.CERTAIN
+                    ? new Candidate(c.entry(), c.score(), MatchGrade.PROBABLE)
+                    : c)
+        .toList();
   }
 
   @Override
@@ -184,7 +208,7 @@ public final class FhirReferenceIndex implements ReferenceIndex {
     return refused.sum();
   }
 
-  private Future<List<IndexEntry>> fetch(Demographics query) {
+  private Future<Answer> fetch(Demographics query) {
     RequestOptions options =
         access.apply(
             new RequestOptions()
@@ -223,7 +247,7 @@ public final class FhirReferenceIndex implements ReferenceIndex {
     return URLEncoder.encode(value, StandardCharsets.UTF_8);
   }
 
-  private List<IndexEntry> entries(Buffer body) {
+  private Answer entries(Buffer body) {
     Bundle bundle;
     try {
       bundle = Fhir.json().parseResource(Bundle.class, body.toString(StandardCharsets.UTF_8));
@@ -234,6 +258,7 @@ public final class FhirReferenceIndex implements ReferenceIndex {
       throw failure("sent more than " + MAX_ENTRIES + " candidates");
     }
     List<IndexEntry> entries = new ArrayList<>();
+    int refusedHere = 0;
     for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
       Resource resource = entry.getResource();
       if (!(resource instanceof Patient patient)) {
@@ -243,9 +268,10 @@ public final class FhirReferenceIndex implements ReferenceIndex {
         entries.add(IndexPatient.read(patient));
       } catch (IllegalArgumentException e) {
         refused.increment();
+        refusedHere++;
       }
     }
-    return entries;
+    return new Answer(entries, refusedHere);
   }
 
   private static UpstreamException failure(String what) {

@@ -1,7 +1,13 @@
 package org.placeshare.fhir.linkage;
 
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.text.Normalizer;
 import java.time.LocalDate;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -10,10 +16,12 @@ import java.util.regex.Pattern;
 /**
  * The demographics a trace compares: one person as an agency or the reference index knows them.
  *
- * <p>Strict on input: names are folded to upper-case letters and single spaces (accents, hyphens,
- * apostrophes and full stops dropped; any other character refused); postcodes must have the shape
- * of a UK postcode and are held as "OUTWARD INWARD". Family name and birth date are required; every
- * other field may be null (absent: not compared). Every string is capped by a named limit.
+ * <p>Strict on input: names are folded to upper-case letters and single spaces (compatibility forms
+ * and ligatures folded, accents, hyphens, apostrophes and full stops dropped; any other character
+ * refused); postcodes must have the shape of a UK postcode and are held as "OUTWARD INWARD". Family
+ * name and birth date are required; every other field may be null (absent: not compared). Every
+ * string is capped by a named limit, before folding and again after it (folding can lengthen: ß
+ * becomes SS), so the folded form the register stores is always accepted when read back.
  *
  * @param family current family name
  * @param given first given name
@@ -75,14 +83,12 @@ public record Demographics(
         cappedList("previousPostcodes", previousPostcodes).stream()
             .map(Demographics::normalisePostcode)
             .toList();
-    if (addressLine != null && addressLine.length() > MAX_ADDRESS_LINE_LENGTH) {
-      throw new IllegalArgumentException(
-          "expected addressLine of at most "
-              + MAX_ADDRESS_LINE_LENGTH
-              + " characters, got "
-              + addressLine.length());
+    if (addressLine != null) {
+      requireAtMost("addressLine", addressLine, MAX_ADDRESS_LINE_LENGTH, "");
+      addressLine = normaliseAddressLine(addressLine);
+      // Folding may lengthen it (ß becomes SS): the stored form must pass this check again.
+      requireAtMost("addressLine", addressLine, MAX_ADDRESS_LINE_LENGTH, " once folded");
     }
-    addressLine = addressLine == null ? null : normaliseAddressLine(addressLine);
     uprn = uprn == null ? Optional.empty() : uprn;
     if (uprn.isPresent() && !UPRN.matcher(uprn.get()).matches()) {
       throw new IllegalArgumentException(
@@ -106,9 +112,47 @@ public record Demographics(
     return postcode == null ? null : postcode.substring(0, postcode.indexOf(' '));
   }
 
+  /**
+   * The form the linkage register stores (personal data: never logged): every field in a fixed
+   * order, absent ones as null, so equal demographics always give the same text.
+   */
+  public JsonObject storedForm() {
+    return new JsonObject()
+        .put("family", family)
+        .put("given", given)
+        .put("previousFamilies", new JsonArray(previousFamilies))
+        .put("birthDate", birthDate.toString())
+        .put("gender", gender)
+        .put("postcode", postcode)
+        .put("previousPostcodes", new JsonArray(previousPostcodes))
+        .put("addressLine", addressLine)
+        .put("uprn", uprn.orElse(null));
+  }
+
+  /**
+   * Lower-case hex SHA-256 of {@link #storedForm}'s text: what a {@link Link} was made on, so that
+   * the register's sync and a view both see that a record's demographics changed without comparing
+   * them field by field. The register (V10) stores exactly this; changing it makes every link look
+   * changed. A hash of personal data, guessable from a few fields: it never leaves the gateway.
+   */
+  public String fingerprint() {
+    try {
+      byte[] hash =
+          MessageDigest.getInstance("SHA-256")
+              .digest(storedForm().encode().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(hash);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+  }
+
+  /**
+   * Compatibility decomposition (NFKD) folds ligatures and width forms (ﬁ to fi, Ｅ to E) and
+   * separates accents, which are then dropped; upper-casing may still lengthen a name (ß to SS).
+   */
   static String normaliseName(String name) {
     String folded =
-        Normalizer.normalize(name, Normalizer.Form.NFD)
+        Normalizer.normalize(name, Normalizer.Form.NFKD)
             .replaceAll("\\p{M}", "")
             .toUpperCase(Locale.ROOT);
     if (!NAME_CHARACTERS.matcher(folded).matches()) {
@@ -121,7 +165,7 @@ public record Demographics(
 
   static String normaliseAddressLine(String line) {
     String folded =
-        Normalizer.normalize(line, Normalizer.Form.NFD)
+        Normalizer.normalize(line, Normalizer.Form.NFKD)
             .replaceAll("\\p{M}", "")
             .toUpperCase(Locale.ROOT);
     return folded.replaceAll("[^A-Z0-9 ]", " ").trim().replaceAll(" +", " ");
@@ -131,20 +175,28 @@ public record Demographics(
     if (name == null) {
       throw new IllegalArgumentException(field + " is required, got none");
     }
-    if (name.length() > MAX_NAME_LENGTH) {
-      throw new IllegalArgumentException(
-          "expected "
-              + field
-              + " of at most "
-              + MAX_NAME_LENGTH
-              + " characters, got "
-              + name.length());
-    }
+    // The raw cap bounds the work of folding; the folded one keeps every stored form readable back.
+    requireAtMost(field, name, MAX_NAME_LENGTH, "");
     String normalised = normaliseName(name);
     if (normalised.isEmpty()) {
       throw new IllegalArgumentException("expected " + field + " to have letters, got none");
     }
+    requireAtMost(field, normalised, MAX_NAME_LENGTH, " once folded");
     return normalised;
+  }
+
+  private static void requireAtMost(String field, String value, int max, String when) {
+    if (value.length() > max) {
+      throw new IllegalArgumentException(
+          "expected "
+              + field
+              + " of at most "
+              + max
+              + " characters"
+              + when
+              + ", got "
+              + value.length());
+    }
   }
 
   static String normalisePostcode(String postcode) {

@@ -3,6 +3,7 @@ package org.placeshare.fhir.linkage;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import org.placeshare.policy.NhsNumber;
 
 /**
@@ -12,6 +13,9 @@ import org.placeshare.policy.NhsNumber;
  * @param source the source's id
  * @param localId the person's id in the source
  * @param reviewer who decided a REVIEWED link (user and client), empty for AUTOMATIC ones
+ * @param fingerprint the {@link Demographics#fingerprint} of the demographics the link was made on:
+ *     a view releases the record only while the source still gives it these demographics (a hash of
+ *     personal data: it never leaves the gateway, not even in the view's Provenance)
  */
 public record Link(
     String source,
@@ -21,7 +25,10 @@ public record Link(
     double score,
     LinkMethod method,
     Optional<String> reviewer,
-    Instant linkedAt) {
+    Instant linkedAt,
+    String fingerprint) {
+
+  private static final Pattern SHA_256_HEX = Pattern.compile("[0-9a-f]{64}");
 
   public Link {
     Objects.requireNonNull(source, "source");
@@ -31,5 +38,10 @@ public record Link(
     Objects.requireNonNull(method, "method");
     Objects.requireNonNull(reviewer, "reviewer");
     Objects.requireNonNull(linkedAt, "linkedAt");
+    Objects.requireNonNull(fingerprint, "fingerprint");
+    if (!SHA_256_HEX.matcher(fingerprint).matches()) {
+      throw new IllegalArgumentException(
+          "expected a fingerprint of 64 lower-case hex digits (SHA-256)");
+    }
   }
 }

@@ -751,6 +751,19 @@ public final class SourceMapping {
     return Optional.of(entry(localId, item));
   }
 
+  /**
+   * The demographics a lookup's person has now, read as the roster reads them: a view compares
+   * their fingerprint with the one the record's link was made on. Empty when the reply holds no
+   * person or their demographics are unusable now.
+   */
+  public Optional<Demographics> demographicsNow(JsonNode body, String localId) {
+    JsonNode person = field(body, patientFrom);
+    if (person == null || !person.isObject()) {
+      return Optional.empty();
+    }
+    return entry(localId, person).demographics();
+  }
+
   private RosterEntry entry(String localId, JsonNode person) {
     Optional<String> family = patientText(person, "family").filter(v -> !v.isBlank());
     if (family.isEmpty()) {

@@ -9,6 +9,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -21,6 +22,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
@@ -31,6 +33,7 @@ import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.fhir.SourceFetch;
 import org.placeshare.fhir.SourceRecords;
 import org.placeshare.fhir.UpstreamException;
+import org.placeshare.fhir.WithheldAnswer;
 import org.placeshare.fhir.linkage.Link;
 import org.placeshare.fhir.linkage.LinkLookup;
 import org.placeshare.policy.NhsNumber;
@@ -40,8 +43,10 @@ import org.placeshare.policy.NhsNumber;
  * read by the sync that traces them) and answers for one of its own ids, mapped to FHIR R4 by a
  * traced {@link SourceMapping}. A view asks the {@link LinkLookup} which of its ids are linked to
  * the NHS number, fetches each, and answers one Patient carrying that NHS number with the records
- * of all of them, naming the links; nothing unlinked is ever fetched for a view. Fetches run under
- * the same deadline, breaker and person check as every other source ({@link SourceFetch}).
+ * of all of them, naming the links; nothing unlinked is ever fetched for a view, and a linked
+ * record whose demographics are no longer those its link was made on is left out with a warning.
+ * Fetches run under the same deadline, breaker and person check as every other source ({@link
+ * SourceFetch}).
  */
 public final class TracedSource implements RecordSource, Roster {
 
@@ -107,7 +112,8 @@ public final class TracedSource implements RecordSource, Roster {
    * next one is what the previous page named. Paging follows the page the reply names, only on the
    * source's own scheme, host and port, never to a page already read, and to at most the mapping's
    * {@code maxPages} pages, {@code maxPeople} people and {@code maxPageBytes} a page; each is a
-   * failure of the roster, never a silent truncation.
+   * failure of the roster, never a silent truncation. Each page must arrive whole within the
+   * source's deadline.
    *
    * @throws IllegalArgumentException (as a failed future) for a cursor this source did not make
    */
@@ -242,8 +248,7 @@ public final class TracedSource implements RecordSource, Roster {
     }
     // One Patient for all the person's records here, under the first link's id.
     String patientId = linked.get(0).localId();
-    List<Future<Optional<SourceMapping.Mapped>>> lookups =
-        linked.stream().map(l -> lookup(m, l, patientId)).toList();
+    List<Future<Looked>> lookups = linked.stream().map(l -> lookup(m, l, patientId)).toList();
     return Future.all(lookups)
         .map(
             done -> {
@@ -252,17 +257,23 @@ public final class TracedSource implements RecordSource, Roster {
               Set<String> ids = new HashSet<>();
               List<Link> attached = new ArrayList<>();
               int unmapped = 0;
+              int changed = 0;
               for (int i = 0; i < linked.size(); i++) {
-                Optional<SourceMapping.Mapped> mapped = lookups.get(i).result();
-                if (mapped.isEmpty()) {
+                Looked looked = lookups.get(i).result();
+                if (looked.kind() == Looked.Kind.GONE) {
                   continue; // the record is gone from the source since it was linked
                 }
+                if (looked.kind() == Looked.Kind.CHANGED) {
+                  changed++;
+                  continue;
+                }
+                SourceMapping.Mapped mapped = looked.mapped();
                 attached.add(linked.get(i));
                 if (thePatient == null) {
-                  thePatient = mapped.get().patient();
+                  thePatient = mapped.patient();
                 }
-                unmapped += mapped.get().unmapped();
-                for (Resource r : mapped.get().resources()) {
+                unmapped += mapped.unmapped();
+                for (Resource r : mapped.resources()) {
                   if (types.contains(r.fhirType())
                       && ids.add(r.fhirType() + "/" + r.getIdElement().getIdPart())) {
                     resources.add(r);
@@ -270,11 +281,17 @@ public final class TracedSource implements RecordSource, Roster {
                 }
               }
               if (thePatient == null) {
+                if (changed > 0) {
+                  throw new WithheldAnswer(changedSinceLinked(changed));
+                }
                 return trouble
                     .<SourceRecords>map(t -> new SourceRecords.Failed(descriptor, untraceable(t)))
                     .orElseGet(() -> new SourceRecords.NotFound(descriptor));
               }
               List<String> warnings = new ArrayList<>();
+              if (changed > 0) {
+                warnings.add(changedSinceLinked(changed));
+              }
               if (unmapped > 0) {
                 warnings.add(
                     "has "
@@ -291,13 +308,39 @@ public final class TracedSource implements RecordSource, Roster {
             });
   }
 
+  /** The warning for linked records whose details changed: how many, never what changed. */
+  private static String changedSinceLinked(int changed) {
+    return changed == 1
+        ? "has a linked record whose details changed since it was linked; it is left out until"
+            + " the link is checked again"
+        : "has "
+            + changed
+            + " linked records whose details changed since they were linked; they are left out"
+            + " until their links are checked again";
+  }
+
   private static String untraceable(String trouble) {
     return "cannot be traced now (" + trouble + ")";
   }
 
-  /** One linked id's record, mapped; empty when the source no longer holds it (404). */
-  private Future<Optional<SourceMapping.Mapped>> lookup(
-      SourceMapping m, Link link, String patientId) {
+  /**
+   * What a lookup of one linked id gave: the record, mapped; GONE when the source no longer holds
+   * it (404); CHANGED when the demographics it gives now are not those the link was made on (or are
+   * unusable now), so the link may name someone else: the record is left out until the next sync
+   * re-checks the link.
+   */
+  private record Looked(Kind kind, SourceMapping.Mapped mapped) {
+    enum Kind {
+      MAPPED,
+      GONE,
+      CHANGED
+    }
+
+    static final Looked GONE = new Looked(Kind.GONE, null);
+    static final Looked CHANGED = new Looked(Kind.CHANGED, null);
+  }
+
+  private Future<Looked> lookup(SourceMapping m, Link link, String patientId) {
     RequestOptions request =
         access.apply(
             new RequestOptions()
@@ -318,25 +361,69 @@ public final class TracedSource implements RecordSource, Roster {
         .compose(
             body ->
                 body == null
-                    ? Future.succeededFuture(Optional.empty())
-                    : vertx.executeBlocking(
-                        () -> m.mapLinked(json(body), link.localId(), patientId, link.nhsNumber()),
-                        false));
+                    ? Future.succeededFuture(Looked.GONE)
+                    : vertx.executeBlocking(() -> looked(m, json(body), link, patientId), false));
   }
 
+  private static Looked looked(SourceMapping m, JsonNode body, Link link, String patientId) {
+    Optional<SourceMapping.Mapped> mapped =
+        m.mapLinked(body, link.localId(), patientId, link.nhsNumber());
+    if (mapped.isEmpty()) {
+      return Looked.GONE;
+    }
+    boolean same =
+        m.demographicsNow(body, link.localId())
+            .map(d -> d.fingerprint().equals(link.fingerprint()))
+            .orElse(false);
+    return same ? new Looked(Looked.Kind.MAPPED, mapped.get()) : Looked.CHANGED;
+  }
+
+  /**
+   * One roster page's body, under the source's deadline for the whole request: an idle timeout
+   * alone would let an agency trickling a byte at a time hold the sync (and its lock) for ever. At
+   * the deadline the page fails and the request is reset, closing its connection.
+   */
   private Future<Buffer> get(String url, int maxBytes) {
-    RequestOptions request =
+    long deadline = descriptor.deadline().toMillis();
+    RequestOptions options =
         access.apply(
             new RequestOptions()
                 .setMethod(HttpMethod.GET)
                 .setAbsoluteURI(url)
                 .setFollowRedirects(false)
-                .setIdleTimeout(descriptor.deadline().toMillis())
+                .setIdleTimeout(deadline)
                 .putHeader(HttpHeaders.ACCEPT, "application/json"));
-    return client
-        .request(request)
-        .compose(r -> r.send())
-        .compose(response -> CappedBody.read(response, maxBytes, UpstreamException::new));
+    Promise<Buffer> body = Promise.promise();
+    AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+    long timer =
+        vertx.setTimer(
+            deadline,
+            id -> {
+              body.tryFail(
+                  new UpstreamException("did not send a roster page within " + deadline + " ms"));
+              HttpClientRequest request = sent.get();
+              if (request != null) {
+                request.reset();
+              }
+            });
+    client
+        .request(options)
+        .compose(
+            request -> {
+              sent.set(request);
+              return request.send();
+            })
+        .compose(response -> CappedBody.read(response, maxBytes, UpstreamException::new))
+        .onComplete(
+            done -> {
+              vertx.cancelTimer(timer);
+              if (done.succeeded()) {
+                body.tryComplete(done.result());
+              } else {
+                body.tryFail(done.cause());
+              }
+            });
+    return body.future();
   }
 
   private static JsonNode json(Buffer body) {

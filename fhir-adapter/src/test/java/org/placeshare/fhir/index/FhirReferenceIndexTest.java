@@ -158,6 +158,44 @@ class FhirReferenceIndexTest {
         });
   }
 
+  /** A hostile index's answer of these Patients, graded for Anna Dodds. */
+  private static List<Candidate> searchAnna(Patient... patients) throws Exception {
+    Bundle bundle = new Bundle().setType(Bundle.BundleType.SEARCHSET);
+    for (Patient p : patients) {
+      bundle.addEntry().setResource(p);
+    }
+    String body = Fhir.encode(bundle);
+    return withUpstream(
+        request -> request.response().putHeader("content-type", Fhir.JSON).end(body),
+        base ->
+            withIndex(
+                base,
+                DEADLINE,
+                client ->
+                    client
+                        .search(
+                            Demographics.of(
+                                "Dodds", "Anna", LocalDate.of(2009, 6, 14), "female", null),
+                            10)
+                        .await()));
+  }
+
+  @Test
+  void search_refusedPatientBesideAGoodOne_leavesNoCandidateCertain() throws Exception {
+    Patient anna = patient(ANNA, "Dodds", "Anna", "2009-06-14");
+    // Her twin as the index sent her: two NHS numbers, so refused, but as like Anna as can be.
+    Patient refusedTwin = patient(ELLA, "Dodds", "Anna", "2009-06-14");
+    refusedTwin.addIdentifier().setSystem(Fhir.NHS_NUMBER_SYSTEM).setValue(JOHN.toString());
+
+    List<Candidate> alone = searchAnna(anna);
+    List<Candidate> withTheRefused = searchAnna(anna, refusedTwin);
+
+    assertThat(alone).extracting(Candidate::grade).containsExactly(MatchGrade.CERTAIN);
+    assertThat(withTheRefused).extracting(c -> c.entry().nhsNumber()).containsExactly(ANNA);
+    assertThat(withTheRefused).extracting(Candidate::grade).containsExactly(MatchGrade.PROBABLE);
+    assertThat(Trace.of(withTheRefused).certainLink()).isEmpty();
+  }
+
   @Test
   void read_realIndex_givesThePersonsDemographics_orNothingForANumberItDoesNotHold() {
     Optional<IndexEntry> ruth = withIndex(index.baseUrl(), DEADLINE, i -> i.read(RUTH).await());

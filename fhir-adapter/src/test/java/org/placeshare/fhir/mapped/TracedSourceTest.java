@@ -12,12 +12,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Flag;
@@ -35,6 +40,7 @@ import org.placeshare.fhir.SourceAccess;
 import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.fhir.SourceRecords;
 import org.placeshare.fhir.UpstreamException;
+import org.placeshare.fhir.linkage.Demographics;
 import org.placeshare.fhir.linkage.Link;
 import org.placeshare.fhir.linkage.LinkLookup;
 import org.placeshare.fhir.linkage.LinkMethod;
@@ -104,7 +110,16 @@ class TracedSourceTest {
 
   static final Links NO_LINKS = new Links(List.of(), Optional.empty());
 
-  static Link link(Agency a, String localId, NhsNumber nhs) {
+  /** The person the hostile roster server's pages list, as tracing reads them. */
+  static final Demographics EVANS =
+      Demographics.of("Evans", null, LocalDate.of(2007, 2, 17), null, null);
+
+  /** A certain link of a roster entry, made on the demographics the roster gives it. */
+  static Link link(Agency a, RosterEntry entry, NhsNumber nhs) {
+    return link(a, entry.localId(), nhs, entry.demographics().orElseThrow());
+  }
+
+  static Link link(Agency a, String localId, NhsNumber nhs, Demographics madeOn) {
     return new Link(
         a.sourceId,
         localId,
@@ -113,17 +128,23 @@ class TracedSourceTest {
         31.4,
         LinkMethod.AUTOMATIC,
         Optional.empty(),
-        Instant.parse("2026-11-20T10:00:00Z"));
+        Instant.parse("2026-11-20T10:00:00Z"),
+        madeOn.fingerprint());
   }
 
   static TracedSource source(Agency a, URI base, SourceMapping mapping, LinkLookup links) {
+    return source(a, base, mapping, links, Duration.ofSeconds(5));
+  }
+
+  static TracedSource source(
+      Agency a, URI base, SourceMapping mapping, LinkLookup links, Duration deadline) {
     return new TracedSource(
         vertx,
         new SourceDescriptor(
             a.sourceId,
             OdsCode.of(a.organisation),
             base,
-            Duration.ofSeconds(5),
+            deadline,
             List.of(
                 "Patient", "Observation", "Flag", "EpisodeOfCare", "ServiceRequest", "Procedure")),
         mapping,
@@ -322,6 +343,61 @@ class TracedSourceTest {
   }
 
   @Test
+  void page_agencyTricklingBytes_failsAtTheDeadline_withAMessageSafeToShow() throws Exception {
+    // A byte every 100 ms: never idle long enough for an idle timeout (attacker review, finding
+    // 10).
+    AtomicBoolean closed = new AtomicBoolean();
+    HttpServer server =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                req -> {
+                  req.response().setChunked(true).putHeader("content-type", "application/json");
+                  req.response().write("{\"people\":[");
+                  long trickle =
+                      vertx.setPeriodic(100, id -> req.response().write(" ").otherwiseEmpty());
+                  req.connection()
+                      .closeHandler(
+                          v -> {
+                            vertx.cancelTimer(trickle);
+                            closed.set(true);
+                          });
+                })
+            .listen(0, "127.0.0.1")
+            .await();
+    Path file = Files.createTempFile(dir, "trickling", ".yaml");
+    Files.writeString(file, MAPPING_WITH_TWO_PAGES);
+    TracedSource source =
+        source(
+            Agency.POLICE,
+            URI.create("http://127.0.0.1:" + server.actualPort()),
+            SourceMapping.load(file),
+            NO_LINKS,
+            Duration.ofMillis(1000));
+    try {
+      long started = System.nanoTime();
+      CompletableFuture<RosterPage> page =
+          source.page(Optional.empty()).toCompletionStage().toCompletableFuture();
+
+      assertThatThrownBy(() -> page.get(5, TimeUnit.SECONDS))
+          .isInstanceOf(ExecutionException.class)
+          .cause()
+          .isInstanceOf(UpstreamException.class)
+          .hasMessage("did not send a roster page within 1000 ms");
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
+      // The request is given up, its connection closed: the agency holds nothing of ours.
+      long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+      while (!closed.get() && System.nanoTime() < until) {
+        Thread.sleep(20);
+      }
+      assertThat(closed).isTrue();
+    } finally {
+      source.close().await();
+      server.close().await();
+    }
+  }
+
+  @Test
   void page_peopleWithBadDemographics_areCountedNotThrown() throws Exception {
     String body =
         "{\"people\":["
@@ -362,7 +438,9 @@ class TracedSourceTest {
         source(
             Agency.POLICE,
             new Links(
-                List.of(link(Agency.POLICE, first, nhs), link(Agency.POLICE, second, nhs)),
+                List.of(
+                    link(Agency.POLICE, roster.get(0), nhs),
+                    link(Agency.POLICE, roster.get(1), nhs)),
                 Optional.empty()));
     try {
       SourceRecords.Found found =
@@ -404,7 +482,8 @@ class TracedSourceTest {
   @Test
   void view_ofATracedSource_namesEachLinkInItsProvenance() {
     NhsNumber nhs = people.get(27).nhsNumber();
-    String id = walk(source(Agency.SCHOOLS, NO_LINKS)).get(0).localId();
+    RosterEntry pupil = walk(source(Agency.SCHOOLS, NO_LINKS)).get(0);
+    String id = pupil.localId();
     Link reviewed =
         new Link(
             Agency.SCHOOLS.sourceId,
@@ -414,7 +493,8 @@ class TracedSourceTest {
             24.5,
             LinkMethod.REVIEWED,
             Optional.of("steward@SCH01"),
-            Instant.parse("2026-11-20T10:00:00Z"));
+            Instant.parse("2026-11-20T10:00:00Z"),
+            pupil.demographics().orElseThrow().fingerprint());
     TracedSource source = source(Agency.SCHOOLS, new Links(List.of(reviewed), Optional.empty()));
     try {
       SourceRecords found = source.fetch(nhs, Set.of("Patient", "Observation", "Flag")).await();
@@ -499,12 +579,12 @@ class TracedSourceTest {
   @Test
   void fetch_linkedWhileTracingIsInTrouble_isFoundWithAWarning() {
     NhsNumber nhs = people.get(27).nhsNumber();
-    String id = walk(source(Agency.HOUSING, NO_LINKS)).get(0).localId();
+    RosterEntry tenant = walk(source(Agency.HOUSING, NO_LINKS)).get(0);
     TracedSource source =
         source(
             Agency.HOUSING,
             new Links(
-                List.of(link(Agency.HOUSING, id, nhs)),
+                List.of(link(Agency.HOUSING, tenant, nhs)),
                 Optional.of("the reference index could not be reached")));
     try {
       SourceRecords.Found found =
@@ -522,9 +602,11 @@ class TracedSourceTest {
   @Test
   void fetch_housingRecord_carriesItsConstantsAndIdentifiers() {
     NhsNumber nhs = people.get(27).nhsNumber();
-    String id = walk(source(Agency.HOUSING, NO_LINKS)).get(1).localId(); // number 2: arrears
+    RosterEntry tenant = walk(source(Agency.HOUSING, NO_LINKS)).get(1); // number 2: arrears
     TracedSource source =
-        source(Agency.HOUSING, new Links(List.of(link(Agency.HOUSING, id, nhs)), Optional.empty()));
+        source(
+            Agency.HOUSING,
+            new Links(List.of(link(Agency.HOUSING, tenant, nhs)), Optional.empty()));
     try {
       SourceRecords.Found found =
           (SourceRecords.Found) source.fetch(nhs, Set.of("Patient", "Observation")).await();
@@ -551,9 +633,10 @@ class TracedSourceTest {
   @Test
   void fetch_policeRecord_isDroppedUnlessCriminalOffenceDataIsNamed() {
     NhsNumber nhs = people.get(27).nhsNumber();
-    String id = walk(source(Agency.POLICE, NO_LINKS)).get(0).localId();
+    RosterEntry nominal = walk(source(Agency.POLICE, NO_LINKS)).get(0);
     TracedSource source =
-        source(Agency.POLICE, new Links(List.of(link(Agency.POLICE, id, nhs)), Optional.empty()));
+        source(
+            Agency.POLICE, new Links(List.of(link(Agency.POLICE, nominal, nhs)), Optional.empty()));
     try {
       SourceRecords.Found found =
           (SourceRecords.Found) source.fetch(nhs, Set.of("Patient", "Observation")).await();
@@ -594,11 +677,76 @@ class TracedSourceTest {
     SourceRecords result =
         withRoster(
             uri -> body,
-            new Links(List.of(link(Agency.POLICE, "a1", nhs)), Optional.empty()),
+            new Links(List.of(link(Agency.POLICE, "a1", nhs, EVANS)), Optional.empty()),
             s -> s.fetch(nhs, Set.of("Patient")).await());
 
     assertThat(((SourceRecords.Failed) result).reason())
         .isEqualTo("answered a lookup of one of its ids with the record of another");
+  }
+
+  // ---- a linked record whose details changed since it was linked (attacker review, finding 4)
+
+  private static final String CHANGED =
+      "has a linked record whose details changed since it was linked; it is left out until the"
+          + " link is checked again";
+
+  @Test
+  void fetch_linkedRecordWhoseDetailsChanged_isLeftOutWithAWarning_notReleased() throws Exception {
+    NhsNumber nhs = people.get(27).nhsNumber();
+    // The agency now holds someone else under the linked id: not this person's records.
+    String body =
+        "{\"person\":{\"ref\":\"a1\",\"surname\":\"Completely-Different\",\"dob\":\"1950-12-31\"},"
+            + "\"incidents\":[]}";
+    List<SourceRecords> results =
+        withRoster(
+            uri -> body,
+            new Links(List.of(link(Agency.POLICE, "a1", nhs, EVANS)), Optional.empty()),
+            s -> {
+              List<SourceRecords> all = new ArrayList<>();
+              // More than the breaker's failures to open: the source answered, it is not down.
+              for (int i = 0; i < 7; i++) {
+                all.add(s.fetch(nhs, Set.of("Patient")).await());
+              }
+              assertThat(s.unavailable()).isEmpty();
+              return all;
+            });
+
+    assertThat(results)
+        .allSatisfy(r -> assertThat(((SourceRecords.Failed) r).reason()).isEqualTo(CHANGED));
+  }
+
+  @Test
+  void fetch_linkedRecordWhoseDemographicsAreNowUnusable_isLeftOut() throws Exception {
+    NhsNumber nhs = people.get(27).nhsNumber();
+    String body = "{\"person\":{\"ref\":\"a1\",\"surname\":\"Evans\"}}"; // no birth date now
+    SourceRecords result =
+        withRoster(
+            uri -> body,
+            new Links(List.of(link(Agency.POLICE, "a1", nhs, EVANS)), Optional.empty()),
+            s -> s.fetch(nhs, Set.of("Patient")).await());
+
+    assertThat(((SourceRecords.Failed) result).reason()).isEqualTo(CHANGED);
+  }
+
+  @Test
+  void fetch_oneOfTwoLinkedRecordsChanged_releasesOnlyTheUnchangedOne() throws Exception {
+    NhsNumber nhs = people.get(27).nhsNumber();
+    SourceRecords result =
+        withRoster(
+            uri ->
+                uri.endsWith("/a1")
+                    ? "{\"person\":{\"ref\":\"a1\",\"surname\":\"Evans\",\"dob\":\"2007-02-17\"}}"
+                    : "{\"person\":{\"ref\":\"a2\",\"surname\":\"Other\",\"dob\":\"1961-06-01\"}}",
+            new Links(
+                List.of(
+                    link(Agency.POLICE, "a1", nhs, EVANS), link(Agency.POLICE, "a2", nhs, EVANS)),
+                Optional.empty()),
+            s -> s.fetch(nhs, Set.of("Patient")).await());
+
+    SourceRecords.Found found = (SourceRecords.Found) result;
+    assertThat(found.links()).extracting(Link::localId).containsExactly("a1");
+    assertThat(found.patient().getNameFirstRep().getFamily()).isEqualTo("Evans");
+    assertThat(found.warnings()).containsExactly(CHANGED);
   }
 
   @Test

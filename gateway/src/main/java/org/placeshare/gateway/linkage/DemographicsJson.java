@@ -2,19 +2,15 @@ package org.placeshare.gateway.linkage;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.LocalDate;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import org.placeshare.fhir.linkage.Demographics;
 
 /**
- * The register's stored form of the demographics a link or review was made on, and their
- * fingerprint: SHA-256 of that form, by which a sync sees that a record's demographics changed
- * without comparing them field by field. Personal data: never logged.
+ * The register's stored form of the demographics a link or review was made on ({@link
+ * Demographics#storedForm}), and their fingerprint ({@link Demographics#fingerprint}), by which a
+ * sync and a view see that a record's demographics changed. Personal data: never logged.
  */
 public final class DemographicsJson {
 
@@ -22,16 +18,7 @@ public final class DemographicsJson {
 
   /** Fields in a fixed order, so equal demographics give the same text and fingerprint. */
   public static JsonObject json(Demographics d) {
-    return new JsonObject()
-        .put("family", d.family())
-        .put("given", d.given())
-        .put("previousFamilies", new JsonArray(d.previousFamilies()))
-        .put("birthDate", d.birthDate().toString())
-        .put("gender", d.gender())
-        .put("postcode", d.postcode())
-        .put("previousPostcodes", new JsonArray(d.previousPostcodes()))
-        .put("addressLine", d.addressLine())
-        .put("uprn", d.uprn().orElse(null));
+    return d.storedForm();
   }
 
   /** Demographics as {@link #json} wrote them (checked again, as any demographics are). */
@@ -48,16 +35,9 @@ public final class DemographicsJson {
         Optional.ofNullable(json.getString("uprn")));
   }
 
-  /** The fingerprint: lower-case hex SHA-256 of the stored form. */
+  /** The fingerprint: {@link Demographics#fingerprint}, as views compute it too. */
   public static String fingerprint(Demographics d) {
-    try {
-      byte[] hash =
-          MessageDigest.getInstance("SHA-256")
-              .digest(json(d).encode().getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(hash);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java platform has SHA-256", e);
-    }
+    return d.fingerprint();
   }
 
   private static List<String> strings(JsonArray array) {

@@ -13,15 +13,18 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.logging.Logger;
 import org.placeshare.fhir.linkage.Candidate;
 import org.placeshare.fhir.linkage.Demographics;
 import org.placeshare.fhir.linkage.Link;
@@ -41,6 +44,8 @@ import org.placeshare.policy.NhsNumber;
  * before they commit, so two stewards cannot both decide one review and nothing changes unaudited.
  */
 public final class LinkageRegister implements LinkLookup {
+
+  private static final Logger LOG = Logger.getLogger(LinkageRegister.class.getName());
 
   /** More links from one source to one person than this is not one person's records but a fault. */
   public static final int MAX_LINKS_PER_PERSON = 50;
@@ -135,17 +140,32 @@ public final class LinkageRegister implements LinkLookup {
         .map(rows -> list(rows, LinkageRegister::link));
   }
 
-  /** What the register holds about each of these records of one source, for a sync's page. */
+  /**
+   * What the register holds about each of these records of one source, for a sync's page. A record
+   * whose stored link cannot be read back has no state here: the sync skips it and counts it.
+   */
   public Future<Map<String, RecordState>> states(String source, Collection<String> localIds) {
     String[] ids = localIds.toArray(new String[0]);
     Tuple args = Tuple.tuple().addString(source).addArrayOfString(ids);
+    Set<String> unreadable = new HashSet<>();
     Future<List<RegisteredLink>> links =
         pool.preparedQuery(
                 "SELECT "
                     + LINK_COLUMNS
                     + " FROM linkage_link WHERE source = $1 AND local_id = ANY($2)")
             .execute(args)
-            .map(rows -> list(rows, LinkageRegister::link));
+            .map(
+                rows -> {
+                  List<RegisteredLink> read = new ArrayList<>();
+                  for (Row r : rows) {
+                    try {
+                      read.add(link(r));
+                    } catch (RuntimeException e) {
+                      unreadable.add(r.getString("local_id"));
+                    }
+                  }
+                  return read;
+                });
     Future<Map<String, String>> open =
         pool.preparedQuery(
                 "SELECT local_id, fingerprint FROM linkage_review WHERE source = $1"
@@ -182,6 +202,9 @@ public final class LinkageRegister implements LinkLookup {
               links.result().forEach(l -> byId.put(l.link().localId(), l));
               Map<String, RecordState> states = new HashMap<>();
               for (String id : localIds) {
+                if (unreadable.contains(id)) {
+                  continue; // its stored link does not read back: the sync skips it and counts it
+                }
                 states.put(
                     id,
                     new RecordState(
@@ -462,7 +485,8 @@ public final class LinkageRegister implements LinkLookup {
                         c.score(),
                         LinkMethod.REVIEWED,
                         Optional.of(by.describe()),
-                        at),
+                        at,
+                        review.demographics().fingerprint()),
                     LinkStatus.LINKED,
                     review.demographics(),
                     DemographicsJson.fingerprint(review.demographics()),
@@ -690,7 +714,8 @@ public final class LinkageRegister implements LinkLookup {
             r.getDouble("score"),
             LinkMethod.valueOf(r.getString("method").toUpperCase(Locale.ROOT)),
             reviewer,
-            r.getOffsetDateTime("linked_at").toInstant());
+            r.getOffsetDateTime("linked_at").toInstant(),
+            r.getString("fingerprint"));
     Optional<RegisteredLink.Undoing> undone =
         instant(r, "undone_at")
             .map(
@@ -743,9 +768,37 @@ public final class LinkageRegister implements LinkLookup {
     return at.atOffset(ZoneOffset.UTC);
   }
 
+  /**
+   * The rows that read back. A stored row that does not (written before a rule tightened, or
+   * damaged) is skipped and logged by count, never the whole listing: one bad row must not jam a
+   * source's views, review queue or links. The log names the source and the kind of fault only.
+   */
   private static <T> List<T> list(Iterable<Row> rows, Function<Row, T> read) {
     List<T> list = new ArrayList<>();
-    rows.forEach(r -> list.add(read.apply(r)));
+    Map<String, Integer> unreadable = new TreeMap<>();
+    for (Row r : rows) {
+      try {
+        list.add(read.apply(r));
+      } catch (RuntimeException e) {
+        unreadable.merge(sourceOf(r) + " (" + e.getClass().getSimpleName() + ")", 1, Integer::sum);
+      }
+    }
+    unreadable.forEach(
+        (where, count) ->
+            LOG.warning(
+                "linkage register: skipped "
+                    + count
+                    + " stored row(s) of source "
+                    + where
+                    + " that could not be read back"));
     return List.copyOf(list);
+  }
+
+  private static String sourceOf(Row r) {
+    try {
+      return String.valueOf(r.getString("source"));
+    } catch (RuntimeException e) {
+      return "unknown";
+    }
   }
 }

@@ -1,6 +1,7 @@
 package org.placeshare.gateway.linkage;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
@@ -53,7 +54,9 @@ import org.placeshare.policy.identity.Caller;
  * a steward's decision made while the record is traced is never overwritten. A sync runs at start,
  * every interval and on demand, one per source at a time across instances (a PostgreSQL advisory
  * lock). The index or the roster failing fails that source's sync: the trouble is recorded for
- * views to report, and existing links stay.
+ * views to report, and existing links stay. Each roster page must arrive within the source's
+ * deadline, and one sync runs at most {@link #MAX_SYNC_DURATION}: a slow agency cannot hold its
+ * lock, or a stopping gateway, for longer.
  */
 public final class LinkageSync {
 
@@ -74,6 +77,14 @@ public final class LinkageSync {
   /** Candidates a review keeps for the steward, best first. */
   public static final int MAX_REVIEW_CANDIDATES = 5;
 
+  /**
+   * Longest one sync of one source may run: far more than a large roster needs (10,000 people and
+   * their traces take under a minute), short enough that a source trickling its pages (each within
+   * its deadline) cannot hold its sync, and the lock, for ever. At the cap the sync fails, the
+   * links it made stand, and the next sync starts again.
+   */
+  public static final Duration MAX_SYNC_DURATION = Duration.ofMinutes(30);
+
   /** What a source's sync reports when there is no reference index to trace against. */
   public static final String NO_INDEX = "no reference index is configured";
 
@@ -90,6 +101,7 @@ public final class LinkageSync {
   private final Map<String, Roster> rosters = new LinkedHashMap<>();
   private final AuditLog audit;
   private final Duration every;
+  private final Duration maxDuration;
   private final Clock clock;
   private final Set<Future<SyncReport>> running = ConcurrentHashMap.newKeySet();
   private volatile boolean stopping;
@@ -105,6 +117,22 @@ public final class LinkageSync {
       AuditLog audit,
       Duration every,
       Clock clock) {
+    this(vertx, pool, register, index, rosters, audit, every, MAX_SYNC_DURATION, clock);
+  }
+
+  /**
+   * @param maxDuration the longest one sync of one source may run ({@link #MAX_SYNC_DURATION})
+   */
+  public LinkageSync(
+      Vertx vertx,
+      Pool pool,
+      LinkageRegister register,
+      Optional<ReferenceIndex> index,
+      List<Roster> rosters,
+      AuditLog audit,
+      Duration every,
+      Duration maxDuration,
+      Clock clock) {
     this.vertx = vertx;
     this.pool = pool;
     this.register = register;
@@ -112,6 +140,7 @@ public final class LinkageSync {
     rosters.forEach(r -> this.rosters.put(r.descriptor().id(), r));
     this.audit = audit;
     this.every = every;
+    this.maxDuration = maxDuration;
     this.clock = clock;
   }
 
@@ -258,8 +287,11 @@ public final class LinkageSync {
     int queued;
     int notTraced;
     int unusable;
+    int unreadable;
     int traces;
     boolean capped;
+    // Set when the sync ran out of time: it stops at its next step, as at shutdown.
+    volatile boolean expired;
 
     Run(Roster roster, Optional<Caller> caller) {
       this.roster = roster;
@@ -280,6 +312,7 @@ public final class LinkageSync {
           queued,
           notTraced,
           unusable,
+          unreadable,
           trouble);
     }
   }
@@ -289,10 +322,73 @@ public final class LinkageSync {
     Future<SyncReport> report =
         index.isEmpty()
             ? Future.succeededFuture(run.report(SyncReport.Outcome.FAILED, Optional.of(NO_INDEX)))
-            : pages(run, Optional.empty())
+            : capped(run, pages(run, Optional.empty()))
                 .map(outcome -> run.report(outcome, Optional.empty()))
                 .recover(e -> failed(run, e));
     return report.compose(r -> register.recordSync(r).map(r)).onSuccess(r -> LOG.info(r.summary()));
+  }
+
+  /**
+   * The sync's outcome, or its failure once it has run {@code maxDuration}: then it stops at its
+   * next step and its lock is released, whatever it is still waiting for.
+   */
+  private Future<SyncReport.Outcome> capped(Run run, Future<SyncReport.Outcome> work) {
+    Promise<SyncReport.Outcome> outcome = Promise.promise();
+    long timer =
+        vertx.setTimer(
+            maxDuration.toMillis(),
+            id -> {
+              run.expired = true;
+              outcome.tryFail(
+                  new SyncFailure(
+                      "the sync took longer than "
+                          + describe(maxDuration)
+                          + " and was stopped; the next sync starts again"));
+            });
+    work.onComplete(
+        done -> {
+          vertx.cancelTimer(timer);
+          if (done.succeeded()) {
+            outcome.tryComplete(done.result());
+          } else {
+            outcome.tryFail(done.cause());
+          }
+        });
+    return outcome.future();
+  }
+
+  private static String describe(Duration d) {
+    return d.toMinutes() >= 1 && d.toSecondsPart() == 0
+        ? d.toMinutes() + " minutes"
+        : d.toMillis() + " ms";
+  }
+
+  /**
+   * One page of the roster, within the source's deadline whatever the roster does (TracedSource
+   * keeps it too, and closes the request): a stopping gateway waits for no agency longer.
+   */
+  private Future<RosterPage> rosterPage(Roster roster, Optional<String> cursor) {
+    long deadline = roster.descriptor().deadline().toMillis();
+    Promise<RosterPage> page = Promise.promise();
+    long timer =
+        vertx.setTimer(
+            deadline,
+            id ->
+                page.tryFail(
+                    new UpstreamException(
+                        "did not send a roster page within " + deadline + " ms")));
+    roster
+        .page(cursor)
+        .onComplete(
+            done -> {
+              vertx.cancelTimer(timer);
+              if (done.succeeded()) {
+                page.tryComplete(done.result());
+              } else {
+                page.tryFail(done.cause());
+              }
+            });
+    return page.future();
   }
 
   /** A failed sync's report; its trouble is audited (no person named) before it is recorded. */
@@ -306,7 +402,7 @@ public final class LinkageSync {
   }
 
   private Future<SyncReport.Outcome> pages(Run run, Optional<String> cursor) {
-    if (stopping) {
+    if (stopping || run.expired) {
       return Future.succeededFuture(SyncReport.Outcome.INCOMPLETE);
     }
     if (run.pages >= MAX_PAGES_PER_SYNC) {
@@ -317,8 +413,7 @@ public final class LinkageSync {
           new SyncFailure("the source's roster named a page it had already given"));
     }
     run.pages++;
-    return run.roster
-        .page(cursor)
+    return rosterPage(run.roster, cursor)
         .recover(
             e ->
                 Future.failedFuture(
@@ -361,10 +456,9 @@ public final class LinkageSync {
                 chain =
                     chain.compose(
                         x ->
-                            stopping
+                            stopping || run.expired
                                 ? Future.succeededFuture()
-                                : entry(
-                                    run, e, states.getOrDefault(e.localId(), RecordState.NONE)));
+                                : entry(run, e, Optional.ofNullable(states.get(e.localId()))));
               }
               return chain;
             });
@@ -381,12 +475,19 @@ public final class LinkageSync {
     return Optional.empty();
   }
 
-  private Future<Void> entry(Run run, RosterEntry e, RecordState state) {
+  /** One entry; {@code stored} is empty when its stored link could not be read back. */
+  private Future<Void> entry(Run run, RosterEntry e, Optional<RecordState> stored) {
     run.read++;
     if (usable(e).isPresent()) {
       run.unusable++;
       return Future.succeededFuture();
     }
+    if (stored.isEmpty()) {
+      // One unreadable row skips its record, never the page: the rest of the roster goes on.
+      run.unreadable++;
+      return Future.succeededFuture();
+    }
+    RecordState state = stored.get();
     Demographics d = e.demographics().orElseThrow();
     String fingerprint = DemographicsJson.fingerprint(d);
     Optional<RegisteredLink> link = state.link();

@@ -11,6 +11,7 @@ import java.util.Optional;
  * @param unchanged entries whose live link or open review had the same demographics: not traced
  * @param refreshed live links whose changed demographics still traced certainly to the same person
  * @param queued entries put to a steward's review (re-checks included)
+ * @param unreadable entries whose stored link could not be read back: skipped, left as they are
  * @param trouble why it failed, in words safe to show
  */
 public record SyncReport(
@@ -25,6 +26,7 @@ public record SyncReport(
     int queued,
     int notTraced,
     int unusable,
+    int unreadable,
     Optional<String> trouble) {
 
   public enum Outcome {
@@ -58,6 +60,7 @@ public record SyncReport(
         + " not traced, "
         + unusable
         + " unusable"
+        + (unreadable > 0 ? ", " + unreadable + " skipped (stored link unreadable)" : "")
         + trouble.map(t -> " (" + t + ")").orElse("");
   }
 }

@@ -14,6 +14,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,10 +24,13 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.fhir.linkage.Candidate;
 import org.placeshare.fhir.linkage.Demographics;
 import org.placeshare.fhir.linkage.Link;
@@ -40,6 +44,7 @@ import org.placeshare.gateway.linkage.TracingFakes.ListRoster;
 import org.placeshare.gateway.linkage.TracingFakes.MemoryIndex;
 import org.placeshare.gateway.storage.Database;
 import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.OdsCode;
 
 /**
  * The sync's decisions, against the real register in PostgreSQL and the real audit log. The index
@@ -324,6 +329,61 @@ class LinkageSyncTest {
     assertThat(reviews(roster).get(0).reason()).contains("another NHS number");
   }
 
+  /**
+   * A row as the register stored it before folded names were capped (attacker review, finding 6):
+   * 30 × ß folded to 60 letters, which no longer reads back.
+   */
+  static void storeUnreadableRows(String source, String linkId, String reviewId, NhsNumber nhs) {
+    String demographics =
+        "{\"family\":\""
+            + "SS".repeat(30)
+            + "\",\"given\":null,\"previousFamilies\":[],\"birthDate\":\"1990-01-01\","
+            + "\"gender\":null,\"postcode\":null,\"previousPostcodes\":[],\"addressLine\":null,"
+            + "\"uprn\":null}";
+    String fingerprint = "0".repeat(64);
+    db.pool()
+        .preparedQuery(
+            "INSERT INTO linkage_link (source, local_id, nhs_number, grade, score, method,"
+                + " linked_at, demographics, fingerprint, status) VALUES ($1, $2, $3, 'certain',"
+                + " 30.0, 'automatic', now(), $4::jsonb, $5, 'linked')")
+        .execute(Tuple.of(source, linkId, nhs.toString(), demographics, fingerprint))
+        .await();
+    db.pool()
+        .preparedQuery(
+            "INSERT INTO linkage_review (id, source, local_id, demographics, fingerprint,"
+                + " candidates, reason, opened_at) VALUES ($1, $2, $3, $4::jsonb, $5, '[]'::jsonb,"
+                + " 'probable match', now())")
+        .execute(Tuple.of(UUID.randomUUID(), source, reviewId, demographics, fingerprint))
+        .await();
+  }
+
+  @Test
+  void register_storedRowsThatNoLongerReadBack_areSkipped_neverJamViewsListingsOrTheSync() {
+    ListRoster roster =
+        new ListRoster("police-unreadable", "NPF01", 2).with("P-1", JENNIFER.demographics());
+    LinkageSync sync = sync(roster, new MemoryIndex(JENNIFER, PAUL));
+    run(sync, roster);
+    storeUnreadableRows("police-unreadable", "P-2", "P-3", JENNIFER.nhsNumber());
+    roster.with("P-2", PAUL.demographics()).with("P-4", PAUL.demographics());
+
+    // A view of the person: the link that reads back, not a failure of the whole source.
+    assertThat(links(roster, JENNIFER.nhsNumber()))
+        .extracting(Link::localId)
+        .containsExactly("P-1");
+    // The steward's listings: the rows that read back.
+    assertThat(register.links("police-unreadable", Optional.empty()).await())
+        .extracting(l -> l.link().localId())
+        .containsExactly("P-1");
+    assertThat(reviews(roster)).isEmpty();
+    // The sync: that record skipped and counted, the rest of its page traced.
+    SyncReport report = run(sync, roster);
+
+    assertThat(report.outcome()).isEqualTo(SyncReport.Outcome.SUCCEEDED);
+    assertThat(report.unreadable()).isEqualTo(1);
+    assertThat(report.summary()).contains("1 skipped (stored link unreadable)");
+    assertThat(links(roster, PAUL.nhsNumber())).extracting(Link::localId).containsExactly("P-4");
+  }
+
   @Test
   void sync_stewardLinksWhileTheRecordIsTraced_certainTraceToAnotherPersonNeverMovesTheLink() {
     // The record moved house: a probable review of Jennifer awaits the housing steward.
@@ -487,6 +547,116 @@ class LinkageSyncTest {
     assertThat(running.await().outcome()).isEqualTo(SyncReport.Outcome.SUCCEEDED);
     assertThat(another.sync("housing-slow", Optional.empty()).await().outcome())
         .isEqualTo(SyncReport.Outcome.SUCCEEDED);
+  }
+
+  /** A roster whose pages the test holds, of a source with this deadline. */
+  static ListRoster heldRoster(
+      String id, Duration deadline, Function<String, Future<RosterPage>> pages) {
+    return new ListRoster(id, "NPF01", 1) {
+      @Override
+      public SourceDescriptor descriptor() {
+        return new SourceDescriptor(
+            id,
+            OdsCode.of("NPF01"),
+            URI.create("http://127.0.0.1:1/" + id),
+            deadline,
+            List.of("Observation"));
+      }
+
+      @Override
+      public Future<RosterPage> page(Optional<String> cursor) {
+        return pages.apply(cursor.orElse("0"));
+      }
+    };
+  }
+
+  @Test
+  void sync_rosterPageNeverEnding_failsAtTheSourcesDeadline_andReleasesTheLock() throws Exception {
+    // An agency trickling its page: it never ends (attacker review, finding 10).
+    ListRoster trickling =
+        heldRoster(
+            "police-trickling",
+            Duration.ofMillis(500),
+            c -> Promise.<RosterPage>promise().future());
+    LinkageSync sync = sync(trickling, new MemoryIndex(JENNIFER));
+    long started = System.nanoTime();
+
+    SyncReport report =
+        sync.sync("police-trickling", Optional.empty())
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(5, TimeUnit.SECONDS);
+
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
+    assertThat(report.outcome()).isEqualTo(SyncReport.Outcome.FAILED);
+    assertThat(report.trouble())
+        .contains(
+            "the source's roster could not be read: did not send a roster page within 500 ms");
+    assertThat(register.tracingTrouble("police-trickling")).isEqualTo(report.trouble());
+    // The lock is free: the next sync begins (and meets the same agency).
+    Future<SyncReport> next = sync.begin("police-trickling", Optional.empty()).await();
+    assertThat(next.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS).outcome())
+        .isEqualTo(SyncReport.Outcome.FAILED);
+  }
+
+  @Test
+  void stop_whileAnAgencyTricklesItsPage_waitsNoLongerThanItsDeadline() throws Exception {
+    ListRoster trickling =
+        heldRoster(
+            "police-trickling-stop",
+            Duration.ofMillis(500),
+            c -> Promise.<RosterPage>promise().future());
+    LinkageSync sync = sync(trickling, new MemoryIndex(JENNIFER));
+    sync.begin("police-trickling-stop", Optional.empty()).await();
+    long started = System.nanoTime();
+
+    sync.stop().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
+  }
+
+  @Test
+  void sync_runningPastItsCap_failsWithTroubleAndReleasesItsLock() throws Exception {
+    // Every page within the deadline, but there is always another one.
+    ListRoster endless =
+        heldRoster(
+            "police-endless",
+            Duration.ofSeconds(5),
+            c -> {
+              Promise<RosterPage> page = Promise.promise();
+              vertx.setTimer(
+                  50,
+                  id ->
+                      page.complete(
+                          new RosterPage(
+                              List.of(), Optional.of(String.valueOf(Integer.parseInt(c) + 1)))));
+              return page.future();
+            });
+    LinkageSync sync =
+        new LinkageSync(
+            vertx,
+            db.pool(),
+            register,
+            Optional.of(new MemoryIndex(JENNIFER)),
+            List.of(endless),
+            audit,
+            Duration.ofMinutes(15),
+            Duration.ofMillis(400),
+            Clock.systemUTC());
+
+    SyncReport report =
+        sync.sync("police-endless", Optional.empty())
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(5, TimeUnit.SECONDS);
+
+    assertThat(report.outcome()).isEqualTo(SyncReport.Outcome.FAILED);
+    assertThat(report.trouble())
+        .contains("the sync took longer than 400 ms and was stopped; the next sync starts again");
+    Future<SyncReport> again = sync.begin("police-endless", Optional.empty()).await();
+    assertThat(again.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS).outcome())
+        .as("the lock was free again")
+        .isEqualTo(SyncReport.Outcome.FAILED);
   }
 
   @Test
