@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -171,7 +172,10 @@ class AgencyViewTest {
                       dir.resolve("ps.pub.pem"),
                       Set.of("HOPERAT"),
                       Set.of("data-steward")));
-              return withAgencies(GatewayFixture.withSources(c, sources), clients)
+              return GatewayFixture.withClients(
+                      GatewayFixture.withOrganisations(
+                          GatewayFixture.withSources(c, sources), agencies()),
+                      clients)
                   .withReferenceIndex(
                       new GatewayConfig.ReferenceIndexConfig(
                           index.baseUrl(), Duration.ofSeconds(5)));
@@ -283,6 +287,27 @@ class AgencyViewTest {
                 assertThat(decision.getString("agreement")).startsWith("sunderland-intelligence");
               });
     }
+  }
+
+  @Test
+  @Order(1)
+  void dataQuality_comparesEveryAgencyWithTheReferenceIndex_byFieldNeverByValue() throws Exception {
+    String council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
+
+    HttpResponse<String> response =
+        fixture.get("/fhir/Patient/" + DEMO.nhsNumber() + "/$data-quality", council);
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    // The school knows Sam as Sammy, the housing association as Samuel; the police took no
+    // gender (its system says unknown); youth justice has his birth date a day out. The index
+    // is the reference.
+    assertThat(response.body())
+        .contains("schools-sch disagrees with the reference index on given name")
+        .contains("housing-gha disagrees with the reference index on given name")
+        .contains("police-npf disagrees with the reference index on gender")
+        .contains("youth-justice-yjs disagrees with the reference index on birth date")
+        .doesNotContain("Sammy")
+        .doesNotContain("Samuel");
   }
 
   @Test
@@ -719,39 +744,10 @@ class AgencyViewTest {
     return NhsNumber.withCheckDigit(nineDigits).orElseThrow();
   }
 
-  /** The configuration with the agencies' organisations and these clients registered. */
-  static GatewayConfig withAgencies(GatewayConfig c, List<GatewayConfig.Client> clients) {
-    List<GatewayConfig.Organisation> organisations = new ArrayList<>(c.organisations());
-    for (Agency agency : Agency.values()) {
-      organisations.add(new GatewayConfig.Organisation(agency.organisation, agency.displayName));
-    }
-    return new GatewayConfig(
-        c.host(),
-        c.port(),
-        c.publicUrl(),
-        c.dataDir(),
-        c.databaseUrl(),
-        c.signingKey(),
-        c.agreements(),
-        c.agreementSigners(),
-        c.agreementSignaturesRequired(),
-        c.policyPoll(),
-        organisations,
-        clients,
-        c.sources(),
-        c.consentKey(),
-        c.consentIssuers(),
-        c.issuerTrustCa(),
-        c.nationalOptOuts(),
-        c.tls(),
-        c.pseudonymKey(),
-        c.auditKey(),
-        c.maxConcurrentRequests(),
-        c.clientRequestsPerMinute(),
-        c.cohorts(),
-        c.clientsFile(),
-        c.management(),
-        c.linkage(),
-        c.referenceIndex());
+  /** The four agencies, as organisations to register. */
+  static List<GatewayConfig.Organisation> agencies() {
+    return Arrays.stream(Agency.values())
+        .map(a -> new GatewayConfig.Organisation(a.organisation, a.displayName))
+        .toList();
   }
 }

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -348,7 +349,11 @@ final class GatewayFixture implements AutoCloseable {
         auditKey,
         c.maxConcurrentRequests(),
         clientRequestsPerMinute,
-        c.cohorts());
+        c.cohorts(),
+        c.clientsFile(),
+        c.management(),
+        c.linkage(),
+        c.referenceIndex());
   }
 
   /** Adds one of the test agreements to the folder and reloads: loaded when this returns. */
@@ -390,6 +395,21 @@ final class GatewayFixture implements AutoCloseable {
 
   /** The configuration with these sources, in this order of authority. */
   static GatewayConfig withSources(GatewayConfig c, List<GatewayConfig.Source> sources) {
+    return rebuilt(c, c.organisations(), sources);
+  }
+
+  /** The configuration with these organisations registered besides the fixture's. */
+  static GatewayConfig withOrganisations(
+      GatewayConfig c, List<GatewayConfig.Organisation> organisations) {
+    List<GatewayConfig.Organisation> all = new ArrayList<>(c.organisations());
+    all.addAll(organisations);
+    return rebuilt(c, all, c.sources());
+  }
+
+  private static GatewayConfig rebuilt(
+      GatewayConfig c,
+      List<GatewayConfig.Organisation> organisations,
+      List<GatewayConfig.Source> sources) {
     return new GatewayConfig(
         c.host(),
         c.port(),
@@ -401,7 +421,7 @@ final class GatewayFixture implements AutoCloseable {
         c.agreementSigners(),
         c.agreementSignaturesRequired(),
         c.policyPoll(),
-        c.organisations(),
+        organisations,
         c.clients(),
         sources,
         c.consentKey(),
@@ -415,7 +435,9 @@ final class GatewayFixture implements AutoCloseable {
         c.clientRequestsPerMinute(),
         c.cohorts(),
         c.clientsFile(),
-        c.management());
+        c.management(),
+        c.linkage(),
+        c.referenceIndex());
   }
 
   /** The configuration with these clients registered. */

@@ -79,7 +79,7 @@ class PatientMatchTest {
             TestPostgres.freshDatabase(),
             SigningKey.generate(),
             config ->
-                withAgencies(config)
+                GatewayFixture.withOrganisations(config, AgencyViewTest.agencies())
                     .withReferenceIndex(
                         new GatewayConfig.ReferenceIndexConfig(
                             index.baseUrl(), Duration.ofSeconds(5))));
@@ -361,42 +361,5 @@ class PatientMatchTest {
 
   private static NhsNumber nhs(String nineDigits) {
     return NhsNumber.withCheckDigit(nineDigits).orElseThrow();
-  }
-
-  /** The fixture's configuration with sunderland-intelligence's agencies registered. */
-  private static GatewayConfig withAgencies(GatewayConfig c) {
-    List<GatewayConfig.Organisation> organisations = new ArrayList<>(c.organisations());
-    organisations.add(new GatewayConfig.Organisation("NPF01", "Northumbria Police (synthetic)"));
-    organisations.add(new GatewayConfig.Organisation("GHA01", "Housing association (synthetic)"));
-    organisations.add(new GatewayConfig.Organisation("SCH01", "Sunderland schools (synthetic)"));
-    organisations.add(new GatewayConfig.Organisation("YJS01", "Youth justice (synthetic)"));
-    return new GatewayConfig(
-        c.host(),
-        c.port(),
-        c.publicUrl(),
-        c.dataDir(),
-        c.databaseUrl(),
-        c.signingKey(),
-        c.agreements(),
-        c.agreementSigners(),
-        c.agreementSignaturesRequired(),
-        c.policyPoll(),
-        organisations,
-        c.clients(),
-        c.sources(),
-        c.consentKey(),
-        c.consentIssuers(),
-        c.issuerTrustCa(),
-        c.nationalOptOuts(),
-        c.tls(),
-        c.pseudonymKey(),
-        c.auditKey(),
-        c.maxConcurrentRequests(),
-        c.clientRequestsPerMinute(),
-        c.cohorts(),
-        c.clientsFile(),
-        c.management(),
-        c.linkage(),
-        c.referenceIndex());
   }
 }
