@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.StringJoiner;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
@@ -90,7 +91,19 @@ public final class FhirReferenceIndex implements ReferenceIndex {
           new IllegalArgumentException(
               "expected a count from 1 to " + MAX_CANDIDATES + ", got " + count));
     }
-    Promise<List<Candidate>> result = Promise.promise();
+    return underDeadline(
+        () ->
+            fetch(query)
+                .map(answer -> graded(query, answer))
+                .map(ranked -> List.copyOf(ranked.subList(0, Math.min(count, ranked.size())))));
+  }
+
+  /**
+   * Runs one request to the index on its context under the one deadline; any failure comes out as a
+   * message safe to show.
+   */
+  private <T> Future<T> underDeadline(Supplier<Future<T>> work) {
+    Promise<T> result = Promise.promise();
     context.runOnContext(
         start -> {
           long timer =
@@ -99,14 +112,12 @@ public final class FhirReferenceIndex implements ReferenceIndex {
                   id ->
                       result.tryFail(
                           failure("did not answer within " + deadline.toMillis() + " ms")));
-          fetch(query)
-              .map(answer -> graded(query, answer))
-              .map(ranked -> ranked.subList(0, Math.min(count, ranked.size())))
+          work.get()
               .onComplete(
                   done -> {
                     vertx.cancelTimer(timer);
                     if (done.succeeded()) {
-                      result.tryComplete(List.copyOf(done.result()));
+                      result.tryComplete(done.result());
                     } else {
                       result.tryFail(safe(done.cause()));
                     }
@@ -139,48 +150,31 @@ public final class FhirReferenceIndex implements ReferenceIndex {
 
   @Override
   public Future<Optional<IndexEntry>> read(NhsNumber nhsNumber) {
-    Promise<Optional<IndexEntry>> result = Promise.promise();
-    context.runOnContext(
-        start -> {
-          long timer =
-              vertx.setTimer(
-                  deadline.toMillis(),
-                  id ->
-                      result.tryFail(
-                          failure("did not answer within " + deadline.toMillis() + " ms")));
-          RequestOptions options =
-              access.apply(
-                  new RequestOptions()
-                      .setMethod(HttpMethod.GET)
-                      .setAbsoluteURI(baseUrl + "/Patient/" + nhsNumber)
-                      .setFollowRedirects(false)
-                      .putHeader(HttpHeaders.ACCEPT, Fhir.JSON));
-          client
-              .request(options)
-              .compose(request -> request.send())
-              .compose(
-                  response ->
-                      response.statusCode() == 404
-                          ? CappedBody.discard(response, MAX_RESPONSE_BYTES).map(x -> (Buffer) null)
-                          : CappedBody.read(
-                              response, MAX_RESPONSE_BYTES, FhirReferenceIndex::failure))
-              .compose(
-                  body ->
-                      body == null
-                          ? Future.succeededFuture(Optional.<IndexEntry>empty())
-                          : vertx.executeBlocking(
-                              () -> Optional.of(person(body, nhsNumber)), false))
-              .onComplete(
-                  done -> {
-                    vertx.cancelTimer(timer);
-                    if (done.succeeded()) {
-                      result.tryComplete(done.result());
-                    } else {
-                      result.tryFail(safe(done.cause()));
-                    }
-                  });
-        });
-    return result.future();
+    RequestOptions options =
+        access.apply(
+            new RequestOptions()
+                .setMethod(HttpMethod.GET)
+                .setAbsoluteURI(baseUrl + "/Patient/" + nhsNumber)
+                .setFollowRedirects(false)
+                .putHeader(HttpHeaders.ACCEPT, Fhir.JSON));
+    return underDeadline(
+        () ->
+            client
+                .request(options)
+                .compose(request -> request.send())
+                .compose(
+                    response ->
+                        response.statusCode() == 404
+                            ? CappedBody.discard(response, MAX_RESPONSE_BYTES)
+                                .map(x -> (Buffer) null)
+                            : CappedBody.read(
+                                response, MAX_RESPONSE_BYTES, FhirReferenceIndex::failure))
+                .compose(
+                    body ->
+                        body == null
+                            ? Future.succeededFuture(Optional.<IndexEntry>empty())
+                            : vertx.executeBlocking(
+                                () -> Optional.of(person(body, nhsNumber)), false)));
   }
 
   /** The one Patient a read answers; someone else, or a Patient not to be trusted, is a failure. */
