@@ -404,8 +404,9 @@ final class Demo implements AutoCloseable {
             + people.get(0).nhsNumber().formatted()
             + " to "
             + people.get(people.size() - 1).nhsNumber().formatted()
-            + "; three sources: GP Y90001 and acute trust R9A (FHIR R4), council adult social"
-            + " care E08000026 (a JSON case system, mapped). "
+            + "; sources: GP Y90001 and acute trust R9A (FHIR R4), council adult social care"
+            + " E08000026 (a JSON case system, mapped), and police NPF01, housing GHA01, schools"
+            + " SCH01 and youth justice YJS01 (JSON, no NHS number: traced). "
             + downNote());
     out.println();
     out.println(
