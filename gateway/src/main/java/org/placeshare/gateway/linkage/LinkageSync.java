@@ -742,12 +742,10 @@ public final class LinkageSync {
                 + " put to review, unlinked: "
                 + reason
                 + (recheck ? "; its link to " + linkedTo + " is not live until decided" : "")
-                + "; candidates "
-                + String.join(
-                    ", ",
-                    candidates.stream()
-                        .map(c -> c.nhsNumber() + " " + Grades.code(c.grade()))
-                        .toList()))
+                // Grades only: a candidate's NHS number in the text would be a disclosure that
+                // their subject access report, which finds events by patient, never shows.
+                + "; candidates graded "
+                + String.join(", ", candidates.stream().map(c -> Grades.code(c.grade())).toList()))
         .compose(
             x ->
                 register.openReview(
