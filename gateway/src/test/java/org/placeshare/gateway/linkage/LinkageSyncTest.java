@@ -178,6 +178,19 @@ class LinkageSyncTest {
         .extracting(ReviewCandidate::nhsNumber)
         .containsExactlyInAnyOrder(AVA.nhsNumber(), ISLA.nhsNumber());
     assertThat(review.candidates()).allMatch(c -> c.grade() == MatchGrade.PROBABLE);
+    // The review's audit event names no candidate's NHS number in its text: only the person it is
+    // filed under would find it in their subject access report.
+    List<String> details = new ArrayList<>();
+    db.pool()
+        .query("SELECT detail->>'detail' FROM audit_event WHERE action = 'link-review'")
+        .execute()
+        .await()
+        .forEach(r -> details.add(r.getString(0)));
+    assertThat(details)
+        .filteredOn(d -> d.contains("schools-twins"))
+        .isNotEmpty()
+        .noneMatch(d -> d.contains(AVA.nhsNumber().toString()))
+        .noneMatch(d -> d.contains(ISLA.nhsNumber().toString()));
   }
 
   @Test
