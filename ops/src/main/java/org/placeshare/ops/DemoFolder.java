@@ -27,6 +27,7 @@ final class DemoFolder {
           "coventry-frailty-social-care.yaml",
           "gm-connect-council-intelligence.yaml",
           "gm-connect-population-health.yaml",
+          "safeguarding-partnership.yaml",
           "sunderland-intelligence.yaml");
 
   final Path root;

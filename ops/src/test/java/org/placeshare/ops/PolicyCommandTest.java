@@ -15,11 +15,18 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.fhir.synthetic.Agency;
+import org.placeshare.policy.DecisionRequest;
+import org.placeshare.policy.FamilyRelationship;
+import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PolicyFolder;
+import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.Refusal;
 import org.placeshare.policy.identity.SigningKey;
 import picocli.CommandLine;
 
@@ -138,7 +145,8 @@ class PolicyCommandTest {
         .contains("warning: coventry-direct-care@1: review was due on 2027-06-30")
         .contains("warning: coventry-frailty-social-care@1: review was due on 2027-06-30")
         .contains("warning: sunderland-intelligence@1: review was due on 2027-03-31")
-        .contains("with 5 warnings");
+        .contains("warning: safeguarding-partnership@1: review was due on 2027-03-31")
+        .contains("with 6 warnings");
   }
 
   @Test
@@ -185,5 +193,41 @@ class PolicyCommandTest {
             Optional.empty(), List.of(SigningKey.readPublicPem(dir.resolve("ig.pub.pem"))), true);
     assertThat(PolicyFolder.load(inForce, options, TODAY).set().agreements())
         .hasSize(DemoFolder.AGREEMENTS.size());
+  }
+
+  @Test
+  void safeguardingPartnership_releasesAFamilyMemberOnlyTheirIdentityConcernsAndFlags() {
+    var options = new PolicyFolder.Options(Optional.empty(), List.of(), false);
+    var policy = PolicyFolder.load(inForce, options, TODAY).set();
+    var practitioner =
+        DecisionRequest.of(
+            OdsCode.of("E08000026"),
+            "safeguarding-practitioner",
+            PurposeOfUse.of("HOPERAT"),
+            NhsNumber.parse("9990000018"),
+            OdsCode.of("Y90001"),
+            CLOCK.instant());
+
+    var child = policy.decide(practitioner);
+    var parent = policy.decide(practitioner.withFamilyOf(Set.of(FamilyRelationship.PARENT_CHILD)));
+    // The council's analysts have no family clause: a member is never theirs to see.
+    var analystsMember =
+        policy.decide(
+            DecisionRequest.of(
+                    OdsCode.of("E08000026"),
+                    "analyst",
+                    PurposeOfUse.of("HOPERAT"),
+                    NhsNumber.parse("9990000018"),
+                    OdsCode.of("Y90001"),
+                    CLOCK.instant())
+                .withFamilyOf(Set.of(FamilyRelationship.HOUSEHOLD)));
+
+    assertThat(child.agreement().orElseThrow().id()).isEqualTo("safeguarding-partnership");
+    assertThat(child.resourceTypes())
+        .contains("Condition", "Encounter", "EpisodeOfCare", "Observation", "Flag", "Patient");
+    assertThat(parent.permitted()).isTrue();
+    assertThat(parent.resourceTypes()).containsExactlyInAnyOrder("Patient", "Observation", "Flag");
+    assertThat(analystsMember.permitted()).isFalse();
+    assertThat(analystsMember.refusals()).contains(Refusal.FAMILY_NOT_AGREED);
   }
 }

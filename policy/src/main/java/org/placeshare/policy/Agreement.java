@@ -27,6 +27,8 @@ import java.util.Set;
  * @param businessCase its costs, expected savings and measures, if the parties stated them
  * @param tracingPermitted whether its recipients may trace people to NHS numbers from demographics
  *     ({@code tracing: permitted}); absent, they may not
+ * @param family which family members of the person asked about it releases, if any; absent, it
+ *     releases no one but the person asked about
  * @param sha256 hex SHA-256 of the policy file's bytes, so an audit event names the exact text
  */
 public record Agreement(
@@ -56,6 +58,7 @@ public record Agreement(
     OptionalInt cohortExportMaxMembers,
     Optional<BusinessCase> businessCase,
     boolean tracingPermitted,
+    Optional<FamilyClause> family,
     String sha256) {
 
   /** Step 1 of the sharing model: the problem, what sharing resolves, the expected benefit. */

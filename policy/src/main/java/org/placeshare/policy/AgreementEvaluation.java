@@ -23,6 +23,9 @@ final class AgreementEvaluation {
   boolean selfClaimed;
   Consent consent;
 
+  /** The family clause a member was permitted under; null when the person was asked about. */
+  FamilyClause family;
+
   private AgreementEvaluation(Agreement agreement) {
     this.agreement = agreement;
   }
@@ -43,6 +46,7 @@ final class AgreementEvaluation {
         inForce(today)
             && role(r)
             && purpose(r)
+            && family(r)
             && sensitiveSource(r)
             && cohortExport(r)
             && cohort(r)
@@ -81,6 +85,42 @@ final class AgreementEvaluation {
       return refuse(Refusal.PURPOSE_NOT_ALLOWED, "purpose " + r.purpose() + " is not allowed");
     }
     return pass("purpose " + r.purpose() + " is allowed");
+  }
+
+  /**
+   * A family member is released only where the agreement opts in to family data for one of the
+   * member's relationships and this purpose. Agreement level: it holds whoever the member is, so
+   * refusing says nothing about them.
+   */
+  private boolean family(DecisionRequest r) {
+    if (r.familyOf().isEmpty()) {
+      return true;
+    }
+    List<String> asked = r.familyOf().stream().map(FamilyRelationship::code).sorted().toList();
+    if (agreement.family().isEmpty()) {
+      return refuse(
+          Refusal.FAMILY_NOT_AGREED, "this agreement releases no one but the person asked about");
+    }
+    FamilyClause clause = agreement.family().get();
+    if (r.familyOf().stream().noneMatch(clause.relationships()::contains)) {
+      return refuse(
+          Refusal.FAMILY_NOT_AGREED,
+          "the family clause does not name the member's relationship "
+              + String.join(" or ", asked));
+    }
+    if (!clause.purposesOfUse().contains(r.purpose())) {
+      return refuse(
+          Refusal.FAMILY_NOT_AGREED,
+          "the family clause does not name purpose " + r.purpose() + " for family members");
+    }
+    family = clause;
+    return pass(
+        "the family clause releases a member ("
+            + String.join(", ", asked)
+            + ") for "
+            + r.purpose()
+            + ", only "
+            + clause.resourceTypes().stream().sorted().toList());
   }
 
   private boolean sensitiveSource(DecisionRequest r) {

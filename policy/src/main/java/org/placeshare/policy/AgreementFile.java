@@ -77,6 +77,7 @@ public final class AgreementFile {
           "cohortExport",
           "businessCase",
           "tracing",
+          "family",
           "audit");
 
   private AgreementFile() {}
@@ -176,6 +177,7 @@ public final class AgreementFile {
               .orElse(OptionalInt.empty());
       Optional<BusinessCase> businessCase = businessCase();
       boolean tracing = tracing();
+      Optional<FamilyClause> family = family(types, purposes);
       if (lawfulBasis != null && consent != null) {
         crossCheck(lawfulBasis, consent);
       }
@@ -210,6 +212,7 @@ public final class AgreementFile {
           cohortExport,
           businessCase,
           tracing,
+          family,
           sha256);
     }
 
@@ -232,6 +235,61 @@ public final class AgreementFile {
               "permitted or not-permitted",
               true);
       return Boolean.TRUE.equals(permitted);
+    }
+
+    /**
+     * {@code family:} the other members of the person's family this agreement releases: which
+     * relationships, which of their types (within {@code data.resourceTypes}) and for which
+     * purposes (within {@code purposesOfUse}). Absent, no other member is ever released; so each
+     * list is required, since an empty one would be a clause that releases nothing.
+     */
+    private Optional<FamilyClause> family(Set<String> types, Set<PurposeOfUse> purposes) {
+      return top.optionalMap("family", Set.of("relationships", "resourceTypes", "purposesOfUse"))
+          .map(
+              f -> {
+                Set<FamilyRelationship> relationships = EnumSet.noneOf(FamilyRelationship.class);
+                for (Node node : f.list("relationships", FamilyRelationship.values().length)) {
+                  code(
+                          node,
+                          f.path("relationships"),
+                          s -> FamilyRelationship.of(s).orElse(null),
+                          "household or parent-child")
+                      .ifPresent(relationships::add);
+                }
+                Set<String> memberTypes = new LinkedHashSet<>();
+                for (Node node : f.list("resourceTypes", MAX_LIST_ENTRIES)) {
+                  String type = StrictYaml.scalar(node, f.path("resourceTypes"), problems);
+                  if (type != null && !types.contains(type)) {
+                    problems.add(
+                        node,
+                        f.path("resourceTypes"),
+                        "a type listed in data.resourceTypes",
+                        "'" + type + "'",
+                        "a member's records never go beyond what the agreement shares");
+                  } else if (type != null) {
+                    memberTypes.add(type);
+                  }
+                }
+                Set<PurposeOfUse> memberPurposes = new LinkedHashSet<>();
+                for (Node node : f.list("purposesOfUse", MAX_LIST_ENTRIES)) {
+                  String code = StrictYaml.scalar(node, f.path("purposesOfUse"), problems);
+                  if (code == null) {
+                    continue;
+                  }
+                  Optional<PurposeOfUse> named =
+                      purposes.stream().filter(p -> p.code().equals(code)).findFirst();
+                  if (named.isEmpty()) {
+                    problems.add(
+                        node,
+                        f.path("purposesOfUse"),
+                        "a purpose listed in purposesOfUse",
+                        "'" + code + "'");
+                  } else {
+                    memberPurposes.add(named.get());
+                  }
+                }
+                return new FamilyClause(relationships, memberTypes, memberPurposes);
+              });
     }
 
     /** Optional; when present, at least one entry, each a short text with an optional amount. */

@@ -3,6 +3,7 @@ package org.placeshare.policy;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The policy's answer for one caller, one person, one source. Only {@link PolicySet} makes one, so
@@ -24,6 +25,7 @@ public final class Decision {
   private final boolean emergency;
   private final boolean selfClaimedRelationship;
   private final Consent consent;
+  private final Set<String> familyTypes;
 
   private Decision(
       Effect effect,
@@ -34,7 +36,8 @@ public final class Decision {
       List<Agreement> considered,
       boolean emergency,
       boolean selfClaimedRelationship,
-      Consent consent) {
+      Consent consent,
+      Set<String> familyTypes) {
     this.effect = effect;
     this.provider = provider;
     this.agreement = agreement;
@@ -44,8 +47,13 @@ public final class Decision {
     this.emergency = emergency;
     this.selfClaimedRelationship = selfClaimedRelationship;
     this.consent = consent;
+    this.familyTypes = familyTypes == null ? null : Set.copyOf(familyTypes);
   }
 
+  /**
+   * A permit. {@code familyTypes} are the family clause's types when the person was released as
+   * another person's family member, else null.
+   */
   static Decision permit(
       OdsCode provider,
       Agreement agreement,
@@ -53,7 +61,8 @@ public final class Decision {
       List<Agreement> considered,
       boolean emergency,
       boolean selfClaimedRelationship,
-      Consent consent) {
+      Consent consent,
+      Set<String> familyTypes) {
     return new Decision(
         Effect.PERMIT,
         provider,
@@ -63,7 +72,8 @@ public final class Decision {
         considered,
         emergency,
         selfClaimedRelationship,
-        consent);
+        consent,
+        familyTypes);
   }
 
   /**
@@ -77,7 +87,7 @@ public final class Decision {
       Set<Refusal> refusals,
       List<Agreement> considered) {
     return new Decision(
-        Effect.DENY, provider, monitored, reasons, refusals, considered, false, false, null);
+        Effect.DENY, provider, monitored, reasons, refusals, considered, false, false, null, null);
   }
 
   public Effect effect() {
@@ -130,15 +140,28 @@ public final class Decision {
   }
 
   /**
-   * What must be done to the released records; {@link Obligations#NONE} on deny. A consent that
-   * covers only some kinds of record narrows the agreement's types to those.
+   * What must be done to the released records; {@link Obligations#NONE} on deny. A family member's
+   * release keeps only the family clause's types, and a consent that covers only some kinds of
+   * record narrows the types to those.
    */
   public Obligations obligations() {
     if (!permitted()) {
       return Obligations.NONE;
     }
     Obligations terms = agreement.obligations();
+    if (familyTypes != null) {
+      terms =
+          terms.withResourceTypes(
+              terms.resourceTypes().stream()
+                  .filter(familyTypes::contains)
+                  .collect(Collectors.toSet()));
+    }
     return consent == null ? terms : terms.withResourceTypes(consent.narrow(terms.resourceTypes()));
+  }
+
+  /** True when the person was released as another person's family member, under the clause. */
+  public boolean familyMember() {
+    return familyTypes != null;
   }
 
   /** The obligation on released data: keep only these resource types. Empty on deny. */

@@ -22,6 +22,9 @@ import java.util.Set;
  * @param providerHolds the sensitive categories of all the provider's source holds (criminal
  *     offence data at a police force): only an agreement naming every one permits it, since even
  *     the source's Patient would say the person is known there
+ * @param familyOf how the person is family to the person the caller asked about (a household view's
+ *     member); empty when the caller asked about this person themselves. Only an agreement whose
+ *     family clause names one of these relationships and the purpose permits a member
  */
 public record DecisionRequest(
     OdsCode recipient,
@@ -36,7 +39,8 @@ public record DecisionRequest(
     Map<String, Integer> releasedToday,
     Instant at,
     int cohortSize,
-    Set<SensitiveCategory> providerHolds) {
+    Set<SensitiveCategory> providerHolds,
+    Set<FamilyRelationship> familyOf) {
 
   public DecisionRequest {
     Objects.requireNonNull(recipient, "recipient");
@@ -54,6 +58,7 @@ public record DecisionRequest(
       throw new IllegalArgumentException("cohortSize: expected 0 or more, got " + cohortSize);
     }
     providerHolds = Set.copyOf(providerHolds);
+    familyOf = Set.copyOf(familyOf);
   }
 
   /** The English calendar day the request is made on: agreements' dates and pilot caps use it. */
@@ -82,6 +87,7 @@ public record DecisionRequest(
         Map.of(),
         at,
         0,
+        Set.of(),
         Set.of());
   }
 
@@ -99,7 +105,8 @@ public record DecisionRequest(
         releasedToday,
         at,
         cohortSize,
-        providerHolds);
+        providerHolds,
+        familyOf);
   }
 
   public DecisionRequest withConsents(List<Consent> consents) {
@@ -116,7 +123,8 @@ public record DecisionRequest(
         releasedToday,
         at,
         cohortSize,
-        providerHolds);
+        providerHolds,
+        familyOf);
   }
 
   public DecisionRequest withEmergencyReason(Optional<String> emergencyReason) {
@@ -133,7 +141,8 @@ public record DecisionRequest(
         releasedToday,
         at,
         cohortSize,
-        providerHolds);
+        providerHolds,
+        familyOf);
   }
 
   public DecisionRequest withRelationshipClaim(Optional<String> relationshipClaim) {
@@ -150,7 +159,8 @@ public record DecisionRequest(
         releasedToday,
         at,
         cohortSize,
-        providerHolds);
+        providerHolds,
+        familyOf);
   }
 
   public DecisionRequest withFacts(PatientFacts facts) {
@@ -167,7 +177,8 @@ public record DecisionRequest(
         releasedToday,
         at,
         cohortSize,
-        providerHolds);
+        providerHolds,
+        familyOf);
   }
 
   public DecisionRequest withReleasedToday(Map<String, Integer> releasedToday) {
@@ -184,7 +195,8 @@ public record DecisionRequest(
         releasedToday,
         at,
         cohortSize,
-        providerHolds);
+        providerHolds,
+        familyOf);
   }
 
   /** The same question asked for one member of a cohort of this size (a bulk export). */
@@ -202,7 +214,8 @@ public record DecisionRequest(
         releasedToday,
         at,
         cohortSize,
-        providerHolds);
+        providerHolds,
+        familyOf);
   }
 
   /** The same question about another member of the cohort, with nothing yet known of them. */
@@ -220,7 +233,8 @@ public record DecisionRequest(
         releasedToday,
         at,
         cohortSize,
-        providerHolds);
+        providerHolds,
+        familyOf);
   }
 
   /** The same question about a source all of whose records are of these sensitive categories. */
@@ -238,6 +252,29 @@ public record DecisionRequest(
         releasedToday,
         at,
         cohortSize,
-        providerHolds);
+        providerHolds,
+        familyOf);
+  }
+
+  /**
+   * The same question about the person as another person's family member, related to them in these
+   * ways; empty asks about the person themselves.
+   */
+  public DecisionRequest withFamilyOf(Set<FamilyRelationship> familyOf) {
+    return new DecisionRequest(
+        recipient,
+        role,
+        purpose,
+        patient,
+        provider,
+        consents,
+        emergencyReason,
+        relationshipClaim,
+        facts,
+        releasedToday,
+        at,
+        cohortSize,
+        providerHolds,
+        familyOf);
   }
 }

@@ -226,7 +226,9 @@ public final class PolicySet {
                 + " permits "
                 + request.recipient()
                 + " to receive "
-                + agreement.sortedResourceTypes()
+                + (e.family == null
+                    ? agreement.sortedResourceTypes()
+                    : e.family.resourceTypes().stream().sorted().toList())
                 + " from "
                 + request.provider()
                 + " for "
@@ -239,7 +241,8 @@ public final class PolicySet {
             candidates,
             e.emergency,
             e.selfClaimed,
-            e.consent);
+            e.consent,
+            e.family == null ? null : e.family.resourceTypes());
       }
       if (e.refusal == Refusal.MONITOR_ONLY && monitored == null) {
         monitored = e;

@@ -29,6 +29,19 @@ class AgreementFileTest {
     }
   }
 
+  /** The council sample with a family clause appended from line 74. */
+  static String councilWithFamily(String relationships, String types, String purposes) {
+    return council()
+        + "family:\n"
+        + "  relationships: "
+        + relationships
+        + "\n  resourceTypes: "
+        + types
+        + "\n  purposesOfUse: "
+        + purposes
+        + "\n";
+  }
+
   static Agreement parse(String yaml) {
     return AgreementFile.parse("a.yaml", yaml.getBytes(StandardCharsets.UTF_8));
   }
@@ -570,5 +583,75 @@ class AgreementFileTest {
     assertThatThrownBy(() -> parse(yaml))
         .hasMessage(
             "a.yaml:70:15: businessCase: expected at least one of costs, expectedSavings or measures, got none (hint: leave the block out if the parties have not stated them)");
+  }
+
+  // --- the family clause ---
+
+  @Test
+  void parse_familyClause_readsRelationshipsTypesAndPurposes() {
+    Agreement a =
+        parse(councilWithFamily("[household, parent-child]", "[Patient, Condition]", "[HOPERAT]"));
+
+    FamilyClause family = a.family().orElseThrow();
+    assertThat(family.relationships())
+        .containsExactlyInAnyOrder(FamilyRelationship.HOUSEHOLD, FamilyRelationship.PARENT_CHILD);
+    assertThat(family.resourceTypes()).containsExactlyInAnyOrder("Patient", "Condition");
+    assertThat(family.purposesOfUse()).containsExactly(PurposeOfUse.of("HOPERAT"));
+  }
+
+  @Test
+  void parse_noFamilyClause_releasesNoOtherMember() {
+    assertThat(parse(council()).family()).isEmpty();
+    assertThat(parse(good()).family()).isEmpty();
+  }
+
+  @Test
+  void parse_familyClauseWithAnUnknownKey_isRefusedWithLineColumn() {
+    String yaml =
+        councilWithFamily("[household]", "[Patient]", "[HOPERAT]") + "  relationship: [carer]\n";
+
+    assertThatThrownBy(() -> parse(yaml))
+        .isInstanceOf(PolicyException.class)
+        .hasMessageContaining(
+            "a.yaml:78:3: family.relationship: expected one of the keys purposesOfUse, relationships, resourceTypes, got an unknown key 'relationship'");
+  }
+
+  @Test
+  void parse_familyClauseWithAnUnknownRelationship_isRefusedWithLineColumn() {
+    String yaml = councilWithFamily("[household, sibling]", "[Patient]", "[HOPERAT]");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .isInstanceOf(PolicyException.class)
+        .hasMessage(
+            "a.yaml:75:30: family.relationships: expected one of household or parent-child, got 'sibling'");
+  }
+
+  @Test
+  void parse_familyClauseWithATypeTheAgreementDoesNotShare_isRefusedWithLineColumn() {
+    String yaml = councilWithFamily("[household]", "[Patient, Observation]", "[HOPERAT]");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .isInstanceOf(PolicyException.class)
+        .hasMessage(
+            "a.yaml:76:28: family.resourceTypes: expected a type listed in data.resourceTypes, got 'Observation' (hint: a member's records never go beyond what the agreement shares)");
+  }
+
+  @Test
+  void parse_familyClauseWithAPurposeTheAgreementDoesNotName_isRefusedWithLineColumn() {
+    String yaml = councilWithFamily("[household]", "[Patient]", "[HOPERAT, TREAT]");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .isInstanceOf(PolicyException.class)
+        .hasMessage(
+            "a.yaml:77:28: family.purposesOfUse: expected a purpose listed in purposesOfUse, got 'TREAT'");
+  }
+
+  @Test
+  void parse_familyClauseWithAnEmptyList_isRefused() {
+    String yaml = councilWithFamily("[]", "[Patient]", "[HOPERAT]");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .isInstanceOf(PolicyException.class)
+        .hasMessageContaining("a.yaml:75:18: family.relationships:");
   }
 }

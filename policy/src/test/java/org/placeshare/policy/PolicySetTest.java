@@ -750,4 +750,93 @@ class PolicySetTest {
                 .tracingAgreement(COUNCIL, "analyst", PurposeOfUse.of("HOPERAT"), TODAY))
         .isEmpty();
   }
+
+  // --- family members (a household view's other people) ---
+
+  private static final Set<FamilyRelationship> HOUSEHOLD = Set.of(FamilyRelationship.HOUSEHOLD);
+
+  /** The council agreement with a second purpose, opting in to household members' Patient. */
+  private static String councilWithHousehold() {
+    return AgreementFileTest.councilWithFamily("[household]", "[Patient, Condition]", "[HOPERAT]")
+        .replace("\npurposesOfUse: [HOPERAT]\n", "\npurposesOfUse: [HOPERAT, PUBHLTH]\n");
+  }
+
+  @Test
+  void decide_memberUnderTheFamilyClause_permitsOnlyTheClausesTypes() {
+    Decision member = policy(councilWithHousehold()).decide(analyst().withFamilyOf(HOUSEHOLD));
+
+    assertThat(member.permitted()).isTrue();
+    assertThat(member.familyMember()).isTrue();
+    assertThat(member.resourceTypes()).containsExactlyInAnyOrder("Patient", "Condition");
+    assertThat(member.obligations().generalise())
+        .containsEntry("Patient.birthDate", Generalisation.YEAR);
+    assertThat(member.reasons())
+        .contains(
+            "gm-connect-council-intelligence@1 permits E08000026 to receive [Condition, Patient] from Y90001 for HOPERAT",
+            "the family clause releases a member (household) for HOPERAT, only [Condition, Patient]");
+  }
+
+  @Test
+  void decide_personAskedAboutThemselves_isUntouchedByTheFamilyClause() {
+    Decision self = policy(councilWithHousehold()).decide(analyst());
+
+    assertThat(self.permitted()).isTrue();
+    assertThat(self.familyMember()).isFalse();
+    assertThat(self.resourceTypes())
+        .containsExactlyInAnyOrder("Patient", "Condition", "Encounter", "EpisodeOfCare");
+  }
+
+  @Test
+  void decide_memberUnderAnAgreementWithoutTheClause_denies() {
+    Decision d = policy(AgreementFileTest.council()).decide(analyst().withFamilyOf(HOUSEHOLD));
+
+    assertThat(d.refusals()).containsExactly(Refusal.FAMILY_NOT_AGREED);
+    assertThat(only(d))
+        .isEqualTo(
+            "gm-connect-council-intelligence@1: this agreement releases no one but the person asked about");
+  }
+
+  @Test
+  void decide_memberByARelationshipTheClauseDoesNotName_denies() {
+    Decision d =
+        policy(councilWithHousehold())
+            .decide(analyst().withFamilyOf(Set.of(FamilyRelationship.PARENT_CHILD)));
+
+    assertThat(d.refusals()).containsExactly(Refusal.FAMILY_NOT_AGREED);
+    assertThat(only(d))
+        .isEqualTo(
+            "gm-connect-council-intelligence@1: the family clause does not name the member's relationship parent-child");
+  }
+
+  @Test
+  void decide_memberForAPurposeTheClauseDoesNotName_denies() {
+    DecisionRequest publicHealth =
+        DecisionRequest.of(COUNCIL, "analyst", PurposeOfUse.of("PUBHLTH"), PERSON, GP, NOW);
+
+    Decision member = policy(councilWithHousehold()).decide(publicHealth.withFamilyOf(HOUSEHOLD));
+    Decision self = policy(councilWithHousehold()).decide(publicHealth);
+
+    assertThat(member.refusals()).containsExactly(Refusal.FAMILY_NOT_AGREED);
+    assertThat(only(member))
+        .isEqualTo(
+            "gm-connect-council-intelligence@1: the family clause does not name purpose PUBHLTH for family members");
+    assertThat(self.permitted()).isTrue();
+  }
+
+  @Test
+  void decide_optedOutMemberUnderTheClause_isRefusedOnTheirOwnFacts() {
+    Decision d =
+        policy(councilWithHousehold())
+            .decide(analyst().withFamilyOf(HOUSEHOLD).withFacts(facts(true, false)));
+
+    assertThat(d.refusals()).containsExactly(Refusal.NATIONAL_OPT_OUT);
+  }
+
+  @Test
+  void withPatient_keepsTheFamilyRelationships() {
+    DecisionRequest member = analyst().withFamilyOf(HOUSEHOLD).withPatient(OTHER);
+
+    assertThat(member.familyOf()).isEqualTo(HOUSEHOLD);
+    assertThat(member.withProvider(AE).withCohortSize(2).familyOf()).isEqualTo(HOUSEHOLD);
+  }
 }

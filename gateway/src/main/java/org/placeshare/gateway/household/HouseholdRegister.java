@@ -28,15 +28,41 @@ import org.placeshare.policy.NhsNumber;
  */
 public final class HouseholdRegister {
 
+  /**
+   * A residence recorded, or its end updated; one still open from an earlier day at the same
+   * address by the same source is the same residence (its first day kept). Each change is logged by
+   * the same statement; a residence seen again unchanged writes nothing.
+   */
   private static final String RESIDE =
-      "INSERT INTO household_residence (nhs_number, address_key, source, from_date, to_date,"
-          + " recorded_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (nhs_number, address_key,"
-          + " source, from_date) DO UPDATE SET to_date = $5, recorded_at = $6 WHERE"
-          + " household_residence.to_date IS DISTINCT FROM $5";
+      "WITH changed AS (INSERT INTO household_residence (nhs_number, address_key, source,"
+          + " from_date, to_date, recorded_at) SELECT $1::text, $2::text, $3::text, $4::date,"
+          + " $5::date, $6::timestamptz WHERE $5::date IS NOT NULL OR NOT EXISTS (SELECT 1 FROM"
+          + " household_residence WHERE nhs_number = $1 AND address_key = $2 AND source = $3 AND"
+          + " to_date IS NULL AND from_date <= $4) ON CONFLICT (nhs_number, address_key, source,"
+          + " from_date) DO UPDATE SET to_date = EXCLUDED.to_date, recorded_at ="
+          + " EXCLUDED.recorded_at WHERE household_residence.to_date IS DISTINCT FROM"
+          + " EXCLUDED.to_date RETURNING nhs_number, address_key, source, from_date, to_date,"
+          + " recorded_at) INSERT INTO household_change (changed_at, change, nhs_number, source,"
+          + " address_key, from_date, to_date) SELECT recorded_at, 'residence', nhs_number, source,"
+          + " address_key, from_date, to_date FROM changed";
+
+  /**
+   * The source's open residences of the person at addresses it no longer gives end the day before
+   * it was seen without them (or on their first day, if that was the day). Logged like any change.
+   */
+  private static final String END_OTHERS =
+      "WITH ended AS (UPDATE household_residence SET to_date = GREATEST(from_date, $4::date),"
+          + " recorded_at = $5 WHERE nhs_number = $1 AND source = $2 AND to_date IS NULL AND NOT"
+          + " (address_key = ANY($3::text[])) RETURNING nhs_number, address_key, source,"
+          + " from_date, to_date, recorded_at) INSERT INTO household_change (changed_at, change,"
+          + " nhs_number, source, address_key, from_date, to_date) SELECT recorded_at,"
+          + " 'residence-ended', nhs_number, source, address_key, from_date, to_date FROM ended";
 
   private static final String TIE =
-      "INSERT INTO family_tie (a, b, kind, source, recorded_at) VALUES ($1, $2, $3, $4, $5) ON"
-          + " CONFLICT DO NOTHING";
+      "WITH added AS (INSERT INTO family_tie (a, b, kind, source, recorded_at) VALUES ($1, $2,"
+          + " $3, $4, $5) ON CONFLICT DO NOTHING RETURNING a, b, kind, source, recorded_at) INSERT"
+          + " INTO household_change (changed_at, change, nhs_number, source, other, kind) SELECT"
+          + " recorded_at, 'tie', a, source, b, kind FROM added";
 
   private static final String ON_DAY = "from_date <= $2 AND (to_date IS NULL OR to_date >= $2)";
 
@@ -78,6 +104,39 @@ public final class HouseholdRegister {
               now.atOffset(ZoneOffset.UTC)));
     }
     return pool.preparedQuery(RESIDE).executeBatch(rows).mapEmpty();
+  }
+
+  /**
+   * Replaces what one source said of one person's addresses with what it says now: its residences
+   * recorded, and its open residences at any other address ended the day before {@code seen}. A
+   * source's word changes only its own rows; another source's address for the person stays, as a
+   * conflict if it differs.
+   */
+  public Future<Void> restate(
+      NhsNumber person, String source, List<Residence> residences, LocalDate seen, Instant now) {
+    for (Residence r : residences) {
+      if (!r.person().equals(person) || !r.source().equals(source)) {
+        throw new IllegalArgumentException("expected residences of one person by one source");
+      }
+    }
+    String[] current =
+        residences.stream()
+            .filter(r -> r.on(seen))
+            .map(r -> r.address().value())
+            .distinct()
+            .toArray(String[]::new);
+    return record(residences, now)
+        .compose(
+            v ->
+                pool.preparedQuery(END_OTHERS)
+                    .execute(
+                        Tuple.of(
+                            person.toString(),
+                            source,
+                            current,
+                            seen.minusDays(1),
+                            now.atOffset(ZoneOffset.UTC))))
+        .mapEmpty();
   }
 
   /** Records family ties sources state; one seen again is left as it is. */

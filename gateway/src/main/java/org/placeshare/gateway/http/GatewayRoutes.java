@@ -27,6 +27,8 @@ import org.placeshare.gateway.cohort.MemberRelease;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
+import org.placeshare.gateway.household.HouseholdLearning;
+import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.http.audit.AuditEndpoints;
 import org.placeshare.gateway.http.audit.AuditProofEndpoints;
 import org.placeshare.gateway.http.audit.AuditReviewEndpoints;
@@ -123,8 +125,14 @@ public final class GatewayRoutes {
     // Registrations are read at each check, through the same lookup the tokens are checked against.
     ClientRegistrations registrations = s.tokens()::registration;
     IgLead igLead = new IgLead(registrations);
+    // Issue 18 (part F): each view's addresses and family ties feed the household register.
     PersonViewHandler personView =
-        new PersonViewHandler(vertx, s.release(), s.audit(), s.metrics());
+        new PersonViewHandler(
+            vertx,
+            s.release(),
+            s.audit(),
+            s.metrics(),
+            Optional.of(new HouseholdLearning(new HouseholdRegister(s.pool()), s.clock())));
     PolicyEndpoints policyEndpoints =
         new PolicyEndpoints(
             vertx,

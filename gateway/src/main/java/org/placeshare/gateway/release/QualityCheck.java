@@ -14,6 +14,7 @@ import org.placeshare.fhir.linkage.Demographics;
 import org.placeshare.fhir.linkage.IndexEntry;
 import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.gateway.audit.AuditEvent;
+import org.placeshare.gateway.household.AddressDisagreement;
 import org.placeshare.gateway.release.ReleaseOutcome.Trail;
 import org.placeshare.policy.DecisionRequest;
 import org.placeshare.policy.NhsNumber;
@@ -75,6 +76,8 @@ final class QualityCheck {
     if (index instanceof IndexComparison.Read read) {
       findings.addAll(DataQuality.againstIndex(read.person(), found));
     }
+    // Issue 18: sources placing the person at different addresses today; never merged.
+    findings.addAll(AddressDisagreement.among(request.patient(), found, request.day()));
     OperationOutcome report = DataQuality.outcome(findings);
     for (SourceRecords r : results) {
       if (r instanceof SourceRecords.Failed failed) {

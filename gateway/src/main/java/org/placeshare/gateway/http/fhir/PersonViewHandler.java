@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.household.HouseholdLearning;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.Outcomes;
@@ -57,11 +58,24 @@ public final class PersonViewHandler {
   private final Metrics metrics;
   private final DecoyDelay decoy = new DecoyDelay();
 
+  /** Where a view's addresses and family ties are learnt, when the household register is on. */
+  private final Optional<HouseholdLearning> households;
+
   public PersonViewHandler(Vertx vertx, PersonRelease release, AuditLog audit, Metrics metrics) {
+    this(vertx, release, audit, metrics, Optional.empty());
+  }
+
+  public PersonViewHandler(
+      Vertx vertx,
+      PersonRelease release,
+      AuditLog audit,
+      Metrics metrics,
+      Optional<HouseholdLearning> households) {
     this.vertx = vertx;
     this.release = release;
     this.audit = audit;
     this.metrics = metrics;
+    this.households = households;
   }
 
   public void parse(RoutingContext ctx) {
@@ -237,6 +251,7 @@ public final class PersonViewHandler {
               Outcomes.sendFhir(ctx.response().setStatusCode(200), json);
               // A hint for later decisions, not part of this answer: written after it leaves.
               release.learnRelationships(state.patient, released);
+              households.ifPresent(h -> h.learn(state.patient, released.results()));
             })
         .onFailure(e -> ctx.fail(e instanceof AuditUnavailable ? 503 : 500, e));
   }

@@ -103,6 +103,25 @@ final class AgreementJson {
                             "dailyVolume",
                             a.dailyVolume().isPresent() ? a.dailyVolume().getAsInt() : null)
                         .put("monitorOnly", p.monitorOnly())));
+    // Absent: the agreement releases no one but the person asked about.
+    json.put(
+        "family",
+        a.family()
+            .map(
+                f ->
+                    new JsonObject()
+                        .put(
+                            "relationships",
+                            new JsonArray(
+                                f.relationships().stream().map(r -> r.code()).sorted().toList()))
+                        .put(
+                            "resourceTypes",
+                            new JsonArray(f.resourceTypes().stream().sorted().toList()))
+                        .put(
+                            "purposesOfUse",
+                            new JsonArray(
+                                f.purposesOfUse().stream().map(p -> p.code()).sorted().toList())))
+            .orElse(null));
     json.put("auditRetentionYears", a.auditRetentionYears());
     json.put("businessCase", BusinessCaseText.json(a));
     return json;
