@@ -27,6 +27,7 @@ import org.placeshare.gateway.cohort.MemberRelease;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
+import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.http.audit.AuditEndpoints;
 import org.placeshare.gateway.http.audit.AuditProofEndpoints;
 import org.placeshare.gateway.http.audit.AuditReviewEndpoints;
@@ -100,7 +101,8 @@ public final class GatewayRoutes {
       Revocations revocations,
       Clock clock,
       LinkageSync linkage,
-      Optional<ReferenceIndex> referenceIndex) {}
+      Optional<ReferenceIndex> referenceIndex,
+      HouseholdRegister households) {}
 
   public static Router create(Vertx vertx, Services s) {
     Clock clock = s.clock();

@@ -33,6 +33,7 @@ import org.placeshare.gateway.release.ReleaseOutcome.Trail;
 import org.placeshare.policy.Agreement;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
+import org.placeshare.policy.FamilyRelationship;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PolicySet;
@@ -65,6 +66,10 @@ public final class PersonRelease {
           Refusal.PURPOSE_NOT_ALLOWED,
           Refusal.SENSITIVE_SOURCE_NOT_NAMED,
           Refusal.COHORT_EXPORT_NOT_AGREED);
+
+  /** The audit's reason for a member refused because no family clause could be asked. */
+  static final String NO_FAMILY_CLAUSE =
+      "no agreement's family clause could be asked about a household member";
 
   private final PolicyStore policy;
   private final PatientRegister register;
@@ -109,7 +114,12 @@ public final class PersonRelease {
   public Future<ReleaseOutcome> release(Caller caller, NhsNumber patient, ReleaseOptions options) {
     // One snapshot for the whole release: a reload meanwhile cannot mix two sets.
     PolicySet set = policy.current();
-    DecisionRequest base = request(caller, patient, options, clock.instant());
+    Optional<DecisionRequest> question = question(caller, patient, options, clock.instant());
+    if (question.isEmpty()) {
+      return Future.succeededFuture(
+          new ReleaseOutcome.Refused(ReleaseOutcome.Ground.POLICY, NO_FAMILY_CLAUSE, Trail.NONE));
+    }
+    DecisionRequest base = question.get();
     List<String> capped = set.cappedAgreements(providers(), caller.organisation());
     return Future.all(
             register.facts(patient),
@@ -182,6 +192,32 @@ public final class PersonRelease {
               LOG.warning("relationship register not updated: " + e.getClass().getSimpleName());
               return Future.succeededFuture();
             });
+  }
+
+  /**
+   * The question about the person, or empty when no agreement can be asked it: a household's other
+   * member while no family clause can be asked (see {@link #asFamilyMember}).
+   */
+  private static Optional<DecisionRequest> question(
+      Caller caller, NhsNumber patient, ReleaseOptions options, Instant now) {
+    DecisionRequest request = request(caller, patient, options, now);
+    return options.occasion() instanceof ReleaseOptions.HouseholdMember member
+        ? asFamilyMember(request, member.relationships())
+        : Optional.of(request);
+  }
+
+  /**
+   * The question about a person as another person's family member (a household view's other
+   * members): the agreements' family clause decides whether a member may be released at all, and
+   * narrows their types; everything else is decided on the member's own facts.
+   *
+   * <p>The one place part F's clause joins the release path. Joined by the lead after merging part
+   * F: {@code return Optional.of(request.withFamilyOf(relationships));}. Until then no agreement
+   * can say that it covers family, so no member is released (deny by default).
+   */
+  static Optional<DecisionRequest> asFamilyMember(
+      DecisionRequest request, Set<FamilyRelationship> relationships) {
+    return Optional.empty();
   }
 
   private static DecisionRequest request(
@@ -375,9 +411,30 @@ public final class PersonRelease {
   }
 
   private static String released(ReleaseOptions options) {
+    if (options.occasion() instanceof ReleaseOptions.HouseholdMember member) {
+      return " as part of a household: " + householdNote(member);
+    }
     return options.occasion() instanceof ReleaseOptions.CohortMember member
         ? " to cohort export " + member.job()
         : "";
+  }
+
+  /**
+   * How a member was seen, for their audit event and so their subject access report: through whose
+   * request, on which day, as what kind of family. The person asked about is named by the request
+   * (whose own event holds their NHS number for the IG lead), not here: a member's report must not
+   * hand them another person's identifier.
+   */
+  public static String householdNote(ReleaseOptions.HouseholdMember member) {
+    return "seen as "
+        + member.relationships().stream()
+            .map(FamilyRelationship::code)
+            .sorted()
+            .collect(Collectors.joining(" and "))
+        + " family of the person asked about in request "
+        + member.requestId()
+        + ", household on "
+        + member.day();
   }
 
   private static List<String> capReached(List<Agreement> reached, OdsCode recipient) {
