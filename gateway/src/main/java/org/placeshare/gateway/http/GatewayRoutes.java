@@ -42,6 +42,7 @@ import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.RequestState;
 import org.placeshare.gateway.http.fhir.BulkJobEndpoints;
 import org.placeshare.gateway.http.fhir.CohortEndpoints;
+import org.placeshare.gateway.http.fhir.HouseholdView;
 import org.placeshare.gateway.http.fhir.Metadata;
 import org.placeshare.gateway.http.fhir.PatientMatch;
 import org.placeshare.gateway.http.fhir.PersonViewHandler;
@@ -126,7 +127,7 @@ public final class GatewayRoutes {
     ClientRegistrations registrations = s.tokens()::registration;
     IgLead igLead = new IgLead(registrations);
     PersonViewHandler personView =
-        new PersonViewHandler(vertx, s.release(), s.audit(), s.metrics());
+        new PersonViewHandler(vertx, s.release(), s.households(), s.audit(), s.metrics(), clock);
     PolicyEndpoints policyEndpoints =
         new PolicyEndpoints(
             vertx,
@@ -324,7 +325,13 @@ public final class GatewayRoutes {
             s.policy(),
             s.tree(),
             s.pool(),
-            new AgreementUsage(s.pool(), Set.of(PersonViewHandler.ACTION, MemberRelease.ACTION)),
+            new AgreementUsage(
+                s.pool(),
+                Set.of(
+                    PersonViewHandler.ACTION,
+                    MemberRelease.ACTION,
+                    HouseholdView.ACTION,
+                    HouseholdView.MEMBER_ACTION)),
             s.auditPublicKey(),
             clock);
     router.route("/console*").handler(console::headers);
