@@ -94,8 +94,12 @@ class HouseholdViewTest {
         .toList();
   }
 
-  /** Each audit row of one request: action, outcome, status and person. */
   static List<String> audited(HttpResponse<String> r) {
+    return audited(fixture, r);
+  }
+
+  /** Each audit row of one request: action, outcome, status and person. */
+  static List<String> audited(GatewayFixture fixture, HttpResponse<String> r) {
     String request = r.headers().firstValue("X-Request-ID").orElseThrow();
     List<String> rows = new ArrayList<>();
     for (Row row :
