@@ -17,6 +17,7 @@ import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
 import org.placeshare.gateway.consent.IssuerKeys;
+import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.http.GatewayRoutes;
 import org.placeshare.gateway.linkage.LinkageRegister;
 import org.placeshare.gateway.linkage.LinkageSync;
@@ -162,7 +163,8 @@ record Components(
             revocations,
             clock,
             linkage,
-            parts.referenceIndex());
+            parts.referenceIndex(),
+            new HouseholdRegister(db.pool()));
     return new Components(metrics, audit, tree, optOuts, release, runner, linkage, services);
   }
 }

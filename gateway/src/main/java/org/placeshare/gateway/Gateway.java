@@ -19,6 +19,7 @@ import org.placeshare.gateway.cohort.ExportJobs;
 import org.placeshare.gateway.cohort.ExportRunner;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.consent.IssuerKeys;
+import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.http.GatewayRoutes;
 import org.placeshare.gateway.http.RequestFraming;
 import org.placeshare.gateway.linkage.LinkageSync;
@@ -267,6 +268,11 @@ public final class Gateway {
   /** The patient and relationship registers, for importing entries. */
   public PatientRegister patientRegister() {
     return new PatientRegister(database.pool());
+  }
+
+  /** The household register (residences and family ties), for seeding and importing. */
+  public HouseholdRegister householdRegister() {
+    return new HouseholdRegister(database.pool());
   }
 
   /** The one release path, for tests of its rules without HTTP. */

@@ -31,6 +31,7 @@ import org.placeshare.fhir.synthetic.SyntheticRecords;
 import org.placeshare.fhir.synthetic.TracingPopulation;
 import org.placeshare.gateway.Gateway;
 import org.placeshare.gateway.config.GatewayConfig;
+import org.placeshare.gateway.http.fhir.HouseholdView;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.CareRelationship;
 import org.placeshare.policy.Consent;
@@ -164,6 +165,7 @@ final class Demo implements AutoCloseable {
       writeConfig(folder, host, port, urls);
       Gateway gateway = Gateway.start(vertx, GatewayConfig.load(folder.config()), clock).await();
       seedRegister(gateway, people, clock);
+      DemoHouseholds.seed(gateway, people, clock);
       String base = "http://127.0.0.1:" + gateway.port();
       String caseload = registerCaseload(folder, base, people, clock);
       awaitFirstSync(folder, base, clock);
@@ -628,6 +630,9 @@ final class Demo implements AutoCloseable {
     out.println(
         CURL + "-H 'Authorization: Bearer " + steward + "' " + baseUrl() + "/linkage/sources");
     out.println();
+    printHouseholds(
+        out,
+        TokenCommand.fetch(folder, baseUrl(), DemoClient.COUNCIL_SAFEGUARDING, "HOPERAT", clock));
     out.println(
         "Check a changed set before it goes live: java -jar ops/target/placeshare.jar policy lint "
             + folder.agreements()
@@ -640,6 +645,46 @@ final class Demo implements AutoCloseable {
             + AccessTokens.LIFETIME.toMinutes()
             + " minutes. A fresh one: java -jar ops/target/placeshare.jar token --client council-intel --purpose HOPERAT");
     out.println("Stop with Ctrl-C; audit events and keys are kept in " + folder.root + ".");
+  }
+
+  /** The household lines: a family's view, and a care home over the cap. */
+  private void printHouseholds(PrintStream out, String safeguarding) {
+    SyntheticPerson parent = people.get(DemoHouseholds.FAMILY.get(0));
+    out.println(
+        "# 200: the household of "
+            + parent.nhsNumber().formatted()
+            + " today (Patient/$household, ?date=YYYY-MM-DD for another day): a Group of the people"
+            + " shown, then each one's view;");
+    out.println(
+        "# children's social care (council-safeguarding) under safeguarding-partnership's family"
+            + " clause, each member decided on their own: the partner and one child shown (who"
+            + " they are, concerns and flags), the child with a national data opt-out left out"
+            + " without a trace");
+    out.println(
+        CURL
+            + "-H 'Authorization: Bearer "
+            + safeguarding
+            + "' "
+            + baseUrl()
+            + "/fhir/Patient/"
+            + parent.nhsNumber()
+            + "/\\$household");
+    SyntheticPerson resident = people.get(DemoHouseholds.CARE_HOME.get(0));
+    out.println(
+        "# 422: a care home's resident: more than "
+            + HouseholdView.MAX_HOUSEHOLD
+            + " people live there, so the household view is refused (ask for each person's own"
+            + " view)");
+    out.println(
+        CURL
+            + "-H 'Authorization: Bearer "
+            + safeguarding
+            + "' "
+            + baseUrl()
+            + "/fhir/Patient/"
+            + resident.nhsNumber()
+            + "/\\$household");
+    out.println();
   }
 
   /** The sources left stopped (--down), or how to see a view with one missing. */

@@ -32,7 +32,15 @@ enum DemoClient {
       "council-steward", "E08000026", List.of("data-steward"), "c.steward", List.of("HOPERAT")),
   // The police force's data steward: decides the police's own review queue and undoes its links.
   POLICE_STEWARD(
-      "police-steward", "NPF01", List.of("data-steward"), "p.steward", List.of("HOPERAT"));
+      "police-steward", "NPF01", List.of("data-steward"), "p.steward", List.of("HOPERAT")),
+  // Children's social care (the front door): sees a child's household under the safeguarding
+  // partnership's family clause; the council's analysts do not.
+  COUNCIL_SAFEGUARDING(
+      "council-safeguarding",
+      "E08000026",
+      List.of("safeguarding-practitioner"),
+      "s.worker",
+      List.of("HOPERAT"));
 
   final String id;
   final String organisation;

@@ -41,6 +41,7 @@ import picocli.CommandLine.Option;
       "  ig-console        QWU        ig.lead      ig-lead            HOPERAT",
       "  council-steward   E08000026  c.steward    data-steward       HOPERAT",
       "  police-steward    NPF01      p.steward    data-steward       HOPERAT",
+      "  council-safeguarding  E08000026  s.worker  safeguarding-practitioner  HOPERAT",
       "%nExit status: 0 when the token is printed, 1 when the gateway refused or could not be"
           + " reached, 2 for a wrong option or an unknown client."
     })

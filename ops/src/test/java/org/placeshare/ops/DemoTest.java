@@ -108,7 +108,7 @@ class DemoTest {
         .extracting(HttpResponse::statusCode)
         .containsExactly(
             200, 200, 403, 200, 200, 200, 403, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200,
-            201, 202, 200, 200, 200, 200, 200);
+            201, 202, 200, 200, 200, 200, 200, 200, 422);
     // The management listener's lines: metrics and health details, which the public port lacks.
     assertThat(responses.get(19).body()).contains("placeshare_decisions_total");
     assertThat(responses.get(20).body()).contains("\"sources\"");
@@ -176,6 +176,22 @@ class DemoTest {
     assertThat(stewarded.getJsonObject(0).getString("source")).isEqualTo("police-npf");
     assertThat(stewarded.getJsonObject(0).getLong("linked")).isPositive();
     assertThat(stewarded.getJsonObject(0).getLong("awaitingReview")).isEqualTo(reviews.size());
+    // The family's household view: a Group of the people shown, never the opted-out child.
+    Bundle household = Fhir.json().parseResource(Bundle.class, responses.get(24).body());
+    org.hl7.fhir.r4.model.Group group =
+        (org.hl7.fhir.r4.model.Group) household.getEntryFirstRep().getResource();
+    assertThat(group.getType()).isEqualTo(org.hl7.fhir.r4.model.Group.GroupType.PERSON);
+    assertThat(household.getEntry())
+        .filteredOn(e -> e.getResource() instanceof org.hl7.fhir.r4.model.Patient)
+        .hasSize(group.getQuantity());
+    // The parent asked about, the partner and the child without an opt-out.
+    assertThat(group.getQuantity()).isEqualTo(3);
+    assertThat(responses.get(24).body())
+        .doesNotContain(Demo.people().get(DemoHouseholds.OPTED_OUT_CHILD).nhsNumber().toString());
+    // The care home is over the cap: refused whole, nobody released.
+    assertThat(responses.get(25).body())
+        .contains("this household has more than 12 members")
+        .doesNotContain("\"Patient\"");
     Bundle council = Fhir.json().parseResource(Bundle.class, responses.get(0).body());
     assertThat(patientOf(council).getBirthDateElement().asStringValue()).hasSize(4);
     // A&E's clinicians see GP and hospital records; social care only the frailty team, whose

@@ -27,7 +27,6 @@ import org.placeshare.gateway.cohort.MemberRelease;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
-import org.placeshare.gateway.household.HouseholdLearning;
 import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.http.audit.AuditEndpoints;
 import org.placeshare.gateway.http.audit.AuditProofEndpoints;
@@ -43,6 +42,7 @@ import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.RequestState;
 import org.placeshare.gateway.http.fhir.BulkJobEndpoints;
 import org.placeshare.gateway.http.fhir.CohortEndpoints;
+import org.placeshare.gateway.http.fhir.HouseholdView;
 import org.placeshare.gateway.http.fhir.Metadata;
 import org.placeshare.gateway.http.fhir.PatientMatch;
 import org.placeshare.gateway.http.fhir.PersonViewHandler;
@@ -102,7 +102,8 @@ public final class GatewayRoutes {
       Revocations revocations,
       Clock clock,
       LinkageSync linkage,
-      Optional<ReferenceIndex> referenceIndex) {}
+      Optional<ReferenceIndex> referenceIndex,
+      HouseholdRegister households) {}
 
   public static Router create(Vertx vertx, Services s) {
     Clock clock = s.clock();
@@ -127,12 +128,7 @@ public final class GatewayRoutes {
     IgLead igLead = new IgLead(registrations);
     // Issue 18 (part F): each view's addresses and family ties feed the household register.
     PersonViewHandler personView =
-        new PersonViewHandler(
-            vertx,
-            s.release(),
-            s.audit(),
-            s.metrics(),
-            Optional.of(new HouseholdLearning(new HouseholdRegister(s.pool()), s.clock())));
+        new PersonViewHandler(vertx, s.release(), s.households(), s.audit(), s.metrics(), clock);
     PolicyEndpoints policyEndpoints =
         new PolicyEndpoints(
             vertx,
@@ -330,7 +326,13 @@ public final class GatewayRoutes {
             s.policy(),
             s.tree(),
             s.pool(),
-            new AgreementUsage(s.pool(), Set.of(PersonViewHandler.ACTION, MemberRelease.ACTION)),
+            new AgreementUsage(
+                s.pool(),
+                Set.of(
+                    PersonViewHandler.ACTION,
+                    MemberRelease.ACTION,
+                    HouseholdView.ACTION,
+                    HouseholdView.MEMBER_ACTION)),
             s.auditPublicKey(),
             clock);
     router.route("/console*").handler(console::headers);

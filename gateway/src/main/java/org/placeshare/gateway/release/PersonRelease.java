@@ -33,6 +33,7 @@ import org.placeshare.gateway.release.ReleaseOutcome.Trail;
 import org.placeshare.policy.Agreement;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
+import org.placeshare.policy.FamilyRelationship;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PolicySet;
@@ -64,9 +65,12 @@ public final class PersonRelease {
           Refusal.ROLE_NOT_ALLOWED,
           Refusal.PURPOSE_NOT_ALLOWED,
           Refusal.SENSITIVE_SOURCE_NOT_NAMED,
+          Refusal.FAMILY_NOT_AGREED,
           Refusal.COHORT_EXPORT_NOT_AGREED);
 
+  /** The audit's reason for a member refused because no family clause could be asked. */
   private final PolicyStore policy;
+
   private final PatientRegister register;
   private final ReleaseConsents consents;
   private final List<RecordSource> sources;
@@ -109,7 +113,7 @@ public final class PersonRelease {
   public Future<ReleaseOutcome> release(Caller caller, NhsNumber patient, ReleaseOptions options) {
     // One snapshot for the whole release: a reload meanwhile cannot mix two sets.
     PolicySet set = policy.current();
-    DecisionRequest base = request(caller, patient, options, clock.instant());
+    DecisionRequest base = question(caller, patient, options, clock.instant());
     List<String> capped = set.cappedAgreements(providers(), caller.organisation());
     return Future.all(
             register.facts(patient),
@@ -182,6 +186,19 @@ public final class PersonRelease {
               LOG.warning("relationship register not updated: " + e.getClass().getSimpleName());
               return Future.succeededFuture();
             });
+  }
+
+  /**
+   * The question about the person. A household's other member is asked about as family: the
+   * agreements' family clause decides whether they may be released at all, and narrows their types;
+   * everything else is decided on the member's own facts.
+   */
+  private static DecisionRequest question(
+      Caller caller, NhsNumber patient, ReleaseOptions options, Instant now) {
+    DecisionRequest request = request(caller, patient, options, now);
+    return options.occasion() instanceof ReleaseOptions.HouseholdMember member
+        ? request.withFamilyOf(member.relationships())
+        : request;
   }
 
   private static DecisionRequest request(
@@ -375,9 +392,30 @@ public final class PersonRelease {
   }
 
   private static String released(ReleaseOptions options) {
+    if (options.occasion() instanceof ReleaseOptions.HouseholdMember member) {
+      return " as part of a household: " + householdNote(member);
+    }
     return options.occasion() instanceof ReleaseOptions.CohortMember member
         ? " to cohort export " + member.job()
         : "";
+  }
+
+  /**
+   * How a member was seen, for their audit event and so their subject access report: through whose
+   * request, on which day, as what kind of family. The person asked about is named by the request
+   * (whose own event holds their NHS number for the IG lead), not here: a member's report must not
+   * hand them another person's identifier.
+   */
+  public static String householdNote(ReleaseOptions.HouseholdMember member) {
+    return "seen as "
+        + member.relationships().stream()
+            .map(FamilyRelationship::code)
+            .sorted()
+            .collect(Collectors.joining(" and "))
+        + " family of the person asked about in request "
+        + member.requestId()
+        + ", household on "
+        + member.day();
   }
 
   private static List<String> capReached(List<Agreement> reached, OdsCode recipient) {

@@ -32,6 +32,11 @@ final class ReleaseEvent {
       id = view.requestId();
       action = view.action();
       millis = now.toEpochMilli() - view.started().toEpochMilli();
+    } else if (options.occasion() instanceof ReleaseOptions.HouseholdMember member) {
+      id = member.requestId();
+      action = member.action();
+      // The household request's own event carries the time it took.
+      millis = 0;
     } else {
       ReleaseOptions.CohortMember member = (ReleaseOptions.CohortMember) options.occasion();
       id = member.job().toString();

@@ -1,10 +1,13 @@
 package org.placeshare.gateway.release;
 
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import org.placeshare.policy.FamilyRelationship;
+import org.placeshare.policy.NhsNumber;
 
 /**
  * What a request asks of a {@link PersonRelease} besides who asks and for whom. The purpose of use
@@ -15,7 +18,8 @@ import java.util.UUID;
  * @param consentToken a consent token presented with the request, verified before it counts
  * @param types the resource types asked for ({@code _type}), if narrowed
  * @param since only records changed since then ({@code _since})
- * @param occasion a person's view or a cohort member: what the audit records and the policy weighs
+ * @param occasion a person's view, a cohort member or a household member: what the audit records
+ *     and the policy weighs
  */
 public record ReleaseOptions(
     Optional<String> emergencyReason,
@@ -67,6 +71,52 @@ public record ReleaseOptions(
         throw new IllegalArgumentException("cohortSize: expected at least 1, got " + cohortSize);
       }
     }
+  }
+
+  /**
+   * Another member of a household view's household: decided as that person's family member under
+   * the agreements' family clause, and otherwise on their own facts.
+   *
+   * @param requestId the household request's id, which the member's audit event carries too
+   * @param action the audit action of a member released as part of a household
+   * @param started when the household request arrived
+   * @param householdOf the person whose household was asked for
+   * @param day the day the household is read on
+   * @param relationships how the member is family to that person (never empty)
+   */
+  public record HouseholdMember(
+      String requestId,
+      String action,
+      Instant started,
+      NhsNumber householdOf,
+      LocalDate day,
+      Set<FamilyRelationship> relationships)
+      implements Occasion {
+    public HouseholdMember {
+      Objects.requireNonNull(requestId, "requestId");
+      Objects.requireNonNull(action, "action");
+      Objects.requireNonNull(started, "started");
+      Objects.requireNonNull(householdOf, "householdOf");
+      Objects.requireNonNull(day, "day");
+      relationships = Set.copyOf(relationships);
+      if (relationships.isEmpty()) {
+        throw new IllegalArgumentException("a household member is family somehow");
+      }
+    }
+  }
+
+  /**
+   * A member of a household view: nothing presented (a consent token, a break-glass or relationship
+   * reason speaks for the person asked about only), every type the decision allows.
+   */
+  public static ReleaseOptions householdMember(HouseholdMember member) {
+    return new ReleaseOptions(
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        member);
   }
 
   /** A member of a bulk job's cohort: nothing presented, only what the job asked for. */

@@ -27,6 +27,7 @@ import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.Outcomes;
 import org.placeshare.gateway.http.edge.RequestState;
 import org.placeshare.gateway.http.edge.StrictJson;
+import org.placeshare.gateway.http.fhir.HouseholdView;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
@@ -190,7 +191,7 @@ public final class AuditEndpoints {
                 if (released.isEmpty() || r.detail().getInteger("releasedCount", 0) == 0) {
                   continue; // evaluations, consents and data-quality checks released nothing
                 }
-                accesses.add(
+                JsonObject access =
                     new JsonObject()
                         .put("time", r.recordedAt().toString())
                         .put("organisation", r.organisation())
@@ -198,7 +199,9 @@ public final class AuditEndpoints {
                         .put("purpose", r.purpose())
                         .put("agreements", new JsonArray(AuditRecordViews.agreements(r)))
                         .put("dataCategories", new JsonArray(AuditRecordViews.categories(released)))
-                        .put("emergency", r.emergency()));
+                        .put("emergency", r.emergency());
+                householdNote(r).ifPresent(note -> access.put("household", note));
+                accesses.add(access);
               }
               respond(
                   audit,
@@ -212,6 +215,25 @@ public final class AuditEndpoints {
                       .encode(),
                   null);
             });
+  }
+
+  /**
+   * For a person seen as part of someone else's household: through which request (the caller is the
+   * access's organisation and role), on which day, as what kind of family. The person asked about
+   * is not named: their NHS number is theirs, and the request's own event holds it.
+   */
+  private static Optional<JsonObject> householdNote(AuditRecord r) {
+    if (!HouseholdView.MEMBER_ACTION.equals(r.action())) {
+      return Optional.empty();
+    }
+    String detail = r.detail().getString("detail", "");
+    int seen = detail.indexOf("seen as ");
+    return Optional.of(
+        new JsonObject()
+            .put("request", r.requestId())
+            .put(
+                "seenAs",
+                seen < 0 ? "a member of another person's household" : detail.substring(seen)));
   }
 
   public void alerts(RoutingContext ctx) {

@@ -54,6 +54,13 @@ public final class Metadata {
         .setDocumentation("The person-level view by NHS number; _type and _since narrow it.");
     patient
         .addOperation()
+        .setName("household")
+        .setDefinition(publicUrl + "/fhir/OperationDefinition/Patient-household")
+        .setDocumentation(
+            "The person's household on a day (date=YYYY-MM-DD, default today): a Group of the"
+                + " people shown and each one's view, every member decided on their own.");
+    patient
+        .addOperation()
         .setName("data-quality")
         .setDefinition(publicUrl + "/fhir/OperationDefinition/Patient-data-quality")
         .setDocumentation(

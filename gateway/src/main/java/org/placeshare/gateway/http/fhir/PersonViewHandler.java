@@ -3,6 +3,7 @@ package org.placeshare.gateway.http.fhir;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -16,6 +17,7 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.household.HouseholdLearning;
+import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.Outcomes;
@@ -31,10 +33,11 @@ import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
 
 /**
- * {@code GET /fhir/Patient/{nhsNumber}/$everything} and {@code $data-quality}: the HTTP side of the
- * request path. Parses the request (step 2), hands it to the {@link PersonRelease} (steps 3 to 5
- * and the audit event's content), then times the answer (the decoy delay), makes the event durable
- * (step 6) and responds (step 7), or fails through the one door.
+ * {@code GET /fhir/Patient/{nhsNumber}/$everything} and {@code $data-quality} (and, dispatched to
+ * {@link HouseholdView}, {@code $household}): the HTTP side of the request path. Parses the request
+ * (step 2), hands it to the {@link PersonRelease} (steps 3 to 5 and the audit event's content),
+ * then times the answer (the decoy delay), makes the event durable (step 6) and responds (step 7),
+ * or fails through the one door.
  */
 public final class PersonViewHandler {
 
@@ -58,44 +61,58 @@ public final class PersonViewHandler {
   private final Metrics metrics;
   private final DecoyDelay decoy = new DecoyDelay();
 
-  /** Where a view's addresses and family ties are learnt, when the household register is on. */
-  private final Optional<HouseholdLearning> households;
+  /** Where a view's addresses and family ties are learnt. */
+  private final HouseholdLearning learning;
 
-  public PersonViewHandler(Vertx vertx, PersonRelease release, AuditLog audit, Metrics metrics) {
-    this(vertx, release, audit, metrics, Optional.empty());
-  }
+  /** The household view, dispatched here: one route serves the operations on a Patient. */
+  private final HouseholdView household;
 
   public PersonViewHandler(
       Vertx vertx,
       PersonRelease release,
+      HouseholdRegister households,
       AuditLog audit,
       Metrics metrics,
-      Optional<HouseholdLearning> households) {
+      Clock clock) {
     this.vertx = vertx;
     this.release = release;
     this.audit = audit;
     this.metrics = metrics;
-    this.households = households;
+    this.learning = new HouseholdLearning(households, clock);
+    // One decoy for both: it learns how long lookups take from every view and household.
+    this.household = new HouseholdView(vertx, release, households, audit, metrics, decoy, clock);
   }
 
   public void parse(RoutingContext ctx) {
     String operation = ctx.pathParam("operation");
-    if (!EVERYTHING.equals(operation) && !DATA_QUALITY.equals(operation)) {
+    if (!EVERYTHING.equals(operation)
+        && !DATA_QUALITY.equals(operation)
+        && !HouseholdView.OPERATION.equals(operation)) {
       ctx.fail(
           404,
           new GatewayException(
-              IssueType.NOTSUPPORTED, "only $everything and $data-quality are served on Patient"));
+              IssueType.NOTSUPPORTED,
+              "only $everything, $household and $data-quality are served on Patient"));
       return;
     }
     RequestState state = RequestState.get(ctx);
-    state.action = EVERYTHING.equals(operation) ? ACTION : DATA_QUALITY_ACTION;
+    state.action =
+        EVERYTHING.equals(operation)
+            ? ACTION
+            : HouseholdView.OPERATION.equals(operation)
+                ? HouseholdView.ACTION
+                : DATA_QUALITY_ACTION;
     try {
       state.patient = NhsNumber.parse(ctx.pathParam("nhsNumber"));
       state.emergencyReason = statedReason(ctx, EMERGENCY_HEADER);
       state.relationshipClaim = statedReason(ctx, RELATIONSHIP_HEADER);
       state.consentToken = ctx.request().getHeader(CONSENT_HEADER);
-      state.types = types(ctx.request().getParam("_type"));
-      state.since = since(ctx.request().getParam("_since"));
+      if (HouseholdView.ACTION.equals(state.action)) {
+        HouseholdView.parse(ctx, state);
+      } else {
+        state.types = types(ctx.request().getParam("_type"));
+        state.since = since(ctx.request().getParam("_since"));
+      }
     } catch (InvalidNhsNumberException e) {
       ctx.fail(400, new GatewayException(IssueType.VALUE, e.getMessage()));
       return;
@@ -169,6 +186,11 @@ public final class PersonViewHandler {
                 state.started,
                 DATA_QUALITY_ACTION.equals(state.action)));
     long asked = System.nanoTime();
+    if (HouseholdView.ACTION.equals(state.action)) {
+      household.respond(
+          ctx, state, options, outcome -> timed(ctx, state, outcome, System.nanoTime() - asked));
+      return;
+    }
     release
         .release(state.caller, state.patient, options)
         .onFailure(e -> ctx.fail(503, unavailable(e)))
@@ -251,7 +273,7 @@ public final class PersonViewHandler {
               Outcomes.sendFhir(ctx.response().setStatusCode(200), json);
               // A hint for later decisions, not part of this answer: written after it leaves.
               release.learnRelationships(state.patient, released);
-              households.ifPresent(h -> h.learn(state.patient, released.results()));
+              learning.learn(state.patient, released.results());
             })
         .onFailure(e -> ctx.fail(e instanceof AuditUnavailable ? 503 : 500, e));
   }
@@ -279,7 +301,7 @@ public final class PersonViewHandler {
   }
 
   /** The gateway's own storage failed the release: nothing was released. */
-  private static RuntimeException unavailable(Throwable e) {
+  static RuntimeException unavailable(Throwable e) {
     if (e instanceof ReleaseUnavailable u && u.store() == ReleaseUnavailable.Store.RELEASE_COUNT) {
       return new AuditUnavailable(u.getCause());
     }

@@ -1,0 +1,222 @@
+package org.placeshare.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Group;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.gateway.household.AddressKey;
+import org.placeshare.gateway.household.FamilyTie;
+import org.placeshare.gateway.household.Residence;
+import org.placeshare.gateway.register.PatientRegister;
+import org.placeshare.policy.NhsNumber;
+
+/**
+ * {@code $household} under an agreement with a family clause ({@code council-household-support}):
+ * each other member released on their own as family, their types narrowed by the clause, and a
+ * member who may not be shown left out without a trace.
+ *
+ * <p>Needs part F's family clause ({@code family:} in an agreement, {@code
+ * DecisionRequest.withFamilyOf}) asked in {@code PersonRelease} of every household member: before
+ * that, the agreement does not load and no member is ever released.
+ */
+class HouseholdFamilyClauseTest {
+
+  @TempDir static Path dir;
+  static GatewayFixture fixture;
+  static String council;
+  static String ig;
+
+  /** People 0 to 2 live here; 3 lived here in 2024 and 2025; 9, a parent of 0, lives elsewhere. */
+  static final AddressKey HOUSE = AddressKey.uprn("100070000001").orElseThrow();
+
+  /** People 10 and 11 live here; 12 (opted out) and 13 move in during the tests. */
+  static final AddressKey SHARE =
+      AddressKey.address("CV1 2AB", "Flat 2, 14 Harnall Ln").orElseThrow();
+
+  @BeforeAll
+  static void start() throws Exception {
+    fixture = GatewayFixture.start(dir, TestPostgres.freshDatabase());
+    fixture.addAgreement("council-household-support.yaml");
+    council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
+    ig = fixture.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");
+    record(
+        HouseholdViewTest.lives(person(0), HOUSE, "2020-01-01", null),
+        HouseholdViewTest.lives(person(1), HOUSE, "2020-01-01", null),
+        HouseholdViewTest.lives(person(2), HOUSE, "2020-01-01", null),
+        HouseholdViewTest.lives(person(3), HOUSE, "2024-01-01", "2025-12-31"),
+        HouseholdViewTest.lives(
+            person(9), AddressKey.uprn("100070000002").orElseThrow(), "2020-01-01", null),
+        HouseholdViewTest.lives(person(10), SHARE, "2022-01-01", null),
+        HouseholdViewTest.lives(person(11), SHARE, "2022-01-01", null));
+    fixture
+        .gateway
+        .householdRegister()
+        .recordTies(
+            List.of(new FamilyTie(person(9), person(0), FamilyTie.Kind.PARENT, "test-register")),
+            GatewayFixture.CLOCK.instant())
+        .await();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (fixture != null) {
+      fixture.close();
+    }
+  }
+
+  static NhsNumber person(int i) {
+    return fixture.people.get(i).nhsNumber();
+  }
+
+  static void record(Residence... residences) {
+    fixture
+        .gateway
+        .householdRegister()
+        .record(List.of(residences), GatewayFixture.CLOCK.instant())
+        .await();
+  }
+
+  static HttpResponse<String> household(NhsNumber who, String query) throws Exception {
+    return fixture.get("/fhir/Patient/" + who + "/$household" + query, council);
+  }
+
+  static Group group(Bundle b) {
+    return (Group) b.getEntryFirstRep().getResource();
+  }
+
+  /** The body with what differs between two identical answers taken out: ids, URLs, times. */
+  static Object normalised(Object json) {
+    if (json instanceof JsonObject o) {
+      JsonObject out = new JsonObject();
+      for (String key : o.fieldNames()) {
+        if (!Set.of("id", "fullUrl", "lastUpdated", "timestamp", "recorded").contains(key)) {
+          out.put(key, normalised(o.getValue(key)));
+        }
+      }
+      return out;
+    }
+    if (json instanceof JsonArray a) {
+      JsonArray out = new JsonArray();
+      a.forEach(v -> out.add(normalised(v)));
+      return out;
+    }
+    return json instanceof String s && s.startsWith("urn:uuid:") ? "urn:uuid:" : json;
+  }
+
+  @Test
+  void household_releasesEachMemberAsFamily_withTheClausesTypesOnly() throws Exception {
+    Bundle b = HouseholdViewTest.bundle(household(person(0), ""));
+
+    // Person 0, the two living with them, and their parent living elsewhere.
+    assertThat(group(b).getQuantity()).isEqualTo(4);
+    List<Bundle.BundleEntryComponent> patients =
+        b.getEntry().stream().filter(e -> e.getResource() instanceof Patient).toList();
+    assertThat(patients).hasSize(4);
+    assertThat(group(b).getMember().stream().map(m -> m.getEntity().getReference()).toList())
+        .containsExactlyElementsOf(patients.stream().map(e -> e.getFullUrl()).toList());
+    // The person's own view has their hospital attendances; the others' only Patient and Condition.
+    String firstMember = patients.get(1).getFullUrl();
+    int from = b.getEntry().indexOf(patients.get(1));
+    assertThat(
+            b.getEntry().stream()
+                .skip(from)
+                .map(e -> e.getResource().fhirType())
+                .filter(t -> !t.equals("Provenance"))
+                .distinct()
+                .toList())
+        .containsOnly("Patient", "Condition");
+    assertThat(firstMember).startsWith("urn:uuid:");
+    assertThat(b.getTotal())
+        .isEqualTo(
+            (int)
+                b.getEntry().stream()
+                    .filter(e -> e.getSearch().getMode() == Bundle.SearchEntryMode.MATCH)
+                    .count());
+  }
+
+  @Test
+  void household_onAPastDate_showsWhoLivedThereThen() throws Exception {
+    assertThat(
+            group(HouseholdViewTest.bundle(household(person(0), "?date=2025-06-01"))).getQuantity())
+        .isEqualTo(5);
+    assertThat(
+            group(HouseholdViewTest.bundle(household(person(0), "?date=2026-11-22"))).getQuantity())
+        .isEqualTo(4);
+  }
+
+  @Test
+  void household_optedOutMember_isIndistinguishableFromANonMember() throws Exception {
+    HttpResponse<String> without = household(person(10), "");
+    // Person 12 opts out, then moves in.
+    fixture
+        .register()
+        .upsert(
+            List.of(new PatientRegister.Entry(person(12), true, false, Optional.empty())),
+            GatewayFixture.CLOCK.instant())
+        .await();
+    record(HouseholdViewTest.lives(person(12), SHARE, "2026-01-01", null));
+    HttpResponse<String> withOptedOut = household(person(10), "");
+
+    assertThat(withOptedOut.statusCode()).isEqualTo(without.statusCode()).isEqualTo(200);
+    assertThat(normalised(new JsonObject(withOptedOut.body())))
+        .isEqualTo(normalised(new JsonObject(without.body())));
+    assertThat(withOptedOut.body()).doesNotContain(person(12).toString());
+    // The audit has the truth: the opted-out member refused, in this request.
+    assertThat(HouseholdViewTest.audited(fixture, withOptedOut))
+        .anyMatch(
+            row ->
+                row.startsWith("read-household-member refused")
+                    && row.endsWith(person(12).toString()));
+
+    // And the comparison can tell: someone who may be shown, moving in, changes the answer.
+    record(HouseholdViewTest.lives(person(13), SHARE, "2026-01-01", null));
+    HttpResponse<String> withAnother = household(person(10), "");
+    assertThat(group(HouseholdViewTest.bundle(withAnother)).getQuantity()).isEqualTo(3);
+    assertThat(normalised(new JsonObject(withAnother.body())))
+        .isNotEqualTo(normalised(new JsonObject(without.body())));
+  }
+
+  @Test
+  void household_auditsTheRequestAndEachMemberReleased_whoseAccessReportSaysThrough()
+      throws Exception {
+    HttpResponse<String> r = household(person(0), "");
+    HouseholdViewTest.bundle(r);
+    String request = r.headers().firstValue("X-Request-ID").orElseThrow();
+
+    assertThat(HouseholdViewTest.audited(fixture, r))
+        .containsExactly(
+            "read-household-member permitted 200 " + person(1),
+            "read-household-member permitted 200 " + person(2),
+            "read-household-member permitted 200 " + person(9),
+            "read-household-view permitted 200 " + person(0));
+    JsonObject report =
+        new JsonObject(fixture.get("/audit/patients/" + person(1) + "/accesses", ig).body());
+    JsonObject seen =
+        report.getJsonArray("accesses").stream()
+            .map(JsonObject.class::cast)
+            .filter(a -> a.containsKey("household"))
+            .map(a -> a.getJsonObject("household"))
+            .filter(h -> request.equals(h.getString("request")))
+            .findFirst()
+            .orElseThrow();
+    assertThat(seen.getString("seenAs"))
+        .isEqualTo(
+            "seen as household family of the person asked about in request "
+                + request
+                + ", household on 2026-11-22");
+    // A member's report never names the person asked about.
+    assertThat(report.encode()).doesNotContain(person(0).toString());
+  }
+}

@@ -1,0 +1,247 @@
+package org.placeshare.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.IntStream;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Group;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Resource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.fhir.Fhir;
+import org.placeshare.gateway.household.AddressKey;
+import org.placeshare.gateway.household.Residence;
+import org.placeshare.policy.NhsNumber;
+
+/**
+ * {@code $household} under the fixture's agreements, none of which has a family clause: the
+ * person's own view in a Group, never another member; the cap, the day and strict parameters.
+ */
+class HouseholdViewTest {
+
+  @TempDir static Path dir;
+  static GatewayFixture fixture;
+  static String council;
+
+  /** The fixture's people 0 to 2 live at one house; 3 lived there last year. */
+  static final AddressKey HOUSE = AddressKey.uprn("100070000001").orElseThrow();
+
+  /** A care home: person 5 and thirteen others (not all of them held by any source). */
+  static final AddressKey CARE_HOME = AddressKey.uprn("100070000099").orElseThrow();
+
+  @BeforeAll
+  static void start() throws Exception {
+    fixture = GatewayFixture.start(dir, TestPostgres.freshDatabase());
+    council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
+    List<Residence> residences = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      residences.add(lives(person(i), HOUSE, "2020-01-01", null));
+    }
+    residences.add(lives(person(3), HOUSE, "2024-01-01", "2025-12-31"));
+    residences.add(lives(person(5), CARE_HOME, "2023-01-01", null));
+    // The rest of the care home: twelve others, so thirteen people in all.
+    IntStream.range(6, 18)
+        .forEach(i -> residences.add(lives(person(i), CARE_HOME, "2023-01-01", null)));
+    fixture.gateway.householdRegister().record(residences, GatewayFixture.CLOCK.instant()).await();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (fixture != null) {
+      fixture.close();
+    }
+  }
+
+  static NhsNumber person(int i) {
+    return fixture.people.get(i).nhsNumber();
+  }
+
+  static Residence lives(NhsNumber who, AddressKey where, String from, String to) {
+    return new Residence(
+        who,
+        where,
+        "test-register",
+        LocalDate.parse(from),
+        Optional.ofNullable(to).map(LocalDate::parse));
+  }
+
+  static HttpResponse<String> household(NhsNumber who, String query) throws Exception {
+    return fixture.get("/fhir/Patient/" + who + "/$household" + query, council);
+  }
+
+  static Bundle bundle(HttpResponse<String> r) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return Fhir.json().parseResource(Bundle.class, r.body());
+  }
+
+  static <T extends Resource> List<T> all(Bundle b, Class<T> type) {
+    return b.getEntry().stream()
+        .map(Bundle.BundleEntryComponent::getResource)
+        .filter(type::isInstance)
+        .map(type::cast)
+        .toList();
+  }
+
+  static List<String> audited(HttpResponse<String> r) {
+    return audited(fixture, r);
+  }
+
+  /** Each audit row of one request: action, outcome, status and person. */
+  static List<String> audited(GatewayFixture fixture, HttpResponse<String> r) {
+    String request = r.headers().firstValue("X-Request-ID").orElseThrow();
+    List<String> rows = new ArrayList<>();
+    for (Row row :
+        fixture
+            .gateway
+            .database()
+            .pool()
+            .preparedQuery(
+                "SELECT action, outcome, http_status, nhs_number FROM audit_event"
+                    + " WHERE request_id = $1 ORDER BY action, nhs_number")
+            .execute(Tuple.of(request))
+            .await()) {
+      rows.add(
+          row.getString("action")
+              + " "
+              + row.getString("outcome")
+              + " "
+              + row.getInteger("http_status")
+              + " "
+              + row.getString("nhs_number"));
+    }
+    return rows;
+  }
+
+  @Test
+  void household_underAnAgreementWithoutAFamilyClause_releasesNoOtherMember() throws Exception {
+    HttpResponse<String> r = household(person(0), "");
+    Bundle b = bundle(r);
+
+    assertThat(b.getType()).isEqualTo(Bundle.BundleType.SEARCHSET);
+    Group group = (Group) b.getEntryFirstRep().getResource();
+    assertThat(group.getType()).isEqualTo(Group.GroupType.PERSON);
+    assertThat(group.getActual()).isTrue();
+    assertThat(group.getQuantity()).isEqualTo(1);
+    List<Patient> patients = all(b, Patient.class);
+    assertThat(patients).hasSize(1);
+    String patientUrl =
+        b.getEntry().stream()
+            .filter(e -> e.getResource() instanceof Patient)
+            .findFirst()
+            .orElseThrow()
+            .getFullUrl();
+    assertThat(group.getMember()).hasSize(1);
+    assertThat(group.getMemberFirstRep().getEntity().getReference()).isEqualTo(patientUrl);
+    // Nobody else's NHS number anywhere in the answer.
+    assertThat(r.body()).doesNotContain(person(1).toString()).doesNotContain(person(2).toString());
+    // The request, and each other member refused as their own view refused would be audited.
+    assertThat(audited(r))
+        .containsExactly(
+            "read-household-member refused 403 " + person(1),
+            "read-household-member refused 403 " + person(2),
+            "read-household-view permitted 200 " + person(0));
+  }
+
+  @Test
+  void household_theSameAsThePersonsView_apartFromTheGroup() throws Exception {
+    Bundle b = bundle(household(person(0), ""));
+    Bundle view =
+        Fhir.json()
+            .parseResource(Bundle.class, fixture.everything(person(0).toString(), council).body());
+
+    assertThat(b.getEntry()).hasSize(view.getEntry().size() + 1);
+    assertThat(b.getTotal()).isEqualTo(view.getTotal() + 1);
+    assertThat(b.getEntry().stream().skip(1).map(e -> e.getResource().fhirType()).toList())
+        .isEqualTo(view.getEntry().stream().map(e -> e.getResource().fhirType()).toList());
+  }
+
+  @Test
+  void household_onAPastDate_looksUpWhoLivedThereThen() throws Exception {
+    HttpResponse<String> past = household(person(0), "?date=2025-06-01");
+    bundle(past);
+    assertThat(audited(past)).contains("read-household-member refused 403 " + person(3));
+
+    HttpResponse<String> today = household(person(0), "");
+    bundle(today);
+    assertThat(audited(today)).noneMatch(row -> row.endsWith(person(3).toString()));
+  }
+
+  @Test
+  void household_overTheCap_isRefusedWithAnOperationOutcome_andNobodyElseIsLookedUp()
+      throws Exception {
+    HttpResponse<String> r = household(person(5), "");
+
+    assertThat(r.statusCode()).isEqualTo(422);
+    OperationOutcome outcome = Fhir.json().parseResource(OperationOutcome.class, r.body());
+    assertThat(outcome.getIssueFirstRep().getCode())
+        .isEqualTo(OperationOutcome.IssueType.TOOCOSTLY);
+    assertThat(outcome.getIssueFirstRep().getDiagnostics())
+        .isEqualTo(
+            "this household has more than 12 members (a hostel or a care home): a household view"
+                + " is refused; ask for each person's own view");
+    assertThat(audited(r)).containsExactly("read-household-view failed 422 " + person(5));
+  }
+
+  @Test
+  void household_withNoKnownAddress_isThePersonAlone() throws Exception {
+    HttpResponse<String> r = household(person(4), "");
+    Bundle b = bundle(r);
+
+    assertThat(((Group) b.getEntryFirstRep().getResource()).getQuantity()).isEqualTo(1);
+    assertThat(all(b, Patient.class)).hasSize(1);
+    assertThat(audited(r)).containsExactly("read-household-view permitted 200 " + person(4));
+  }
+
+  @Test
+  void household_badDate_is400() throws Exception {
+    for (String query :
+        List.of(
+            "?date=2026-13-01",
+            "?date=1-1-1",
+            "?date=2026-02-30",
+            "?date=2026-11-01&date=2026-11-02",
+            "?date=")) {
+      HttpResponse<String> r = household(person(0), query);
+      assertThat(r.statusCode()).as(query).isEqualTo(400);
+      assertThat(
+              Fhir.json()
+                  .parseResource(OperationOutcome.class, r.body())
+                  .getIssueFirstRep()
+                  .getDiagnostics())
+          .as(query)
+          .isEqualTo("date: expected one day such as 2026-11-01");
+    }
+    HttpResponse<String> future = household(person(0), "?date=2026-11-23");
+    assertThat(future.statusCode()).isEqualTo(400);
+    assertThat(future.body())
+        .contains("date: expected a day no later than today in England, 2026-11-22");
+  }
+
+  @Test
+  void household_anyOtherParameter_is400() throws Exception {
+    for (String query :
+        List.of("?_type=Condition", "?_since=2026-01-01T00:00:00Z", "?date=2026-11-01&x=1")) {
+      HttpResponse<String> r = household(person(0), query);
+      assertThat(r.statusCode()).as(query).isEqualTo(400);
+      assertThat(r.body()).contains("$household takes one parameter only: date=YYYY-MM-DD");
+    }
+  }
+
+  @Test
+  void household_withoutAToken_is401() throws Exception {
+    HttpResponse<String> r = fixture.get("/fhir/Patient/" + person(0) + "/$household");
+    assertThat(r.statusCode()).isEqualTo(401);
+  }
+}
