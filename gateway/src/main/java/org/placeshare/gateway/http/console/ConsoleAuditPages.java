@@ -320,7 +320,7 @@ public final class ConsoleAuditPages {
     List<EventPage.Fact> facts =
         List.of(
             fact("Time", r.recordedAt()),
-            fact("Action", r.action()),
+            fact("Action", AuditActions.shown(r.action())),
             fact("Outcome", r.outcome() + " (HTTP " + r.httpStatus() + ")"),
             fact("NHS number", r.nhsNumber()),
             fact("Organisation", r.organisation()),
