@@ -233,7 +233,7 @@ public final class ConsoleAuditPages {
    */
   private Future<Optional<EventPage.Household>> household(AuditRecord r) {
     boolean request = HouseholdView.ACTION.equals(r.action());
-    if (!request && !HouseholdView.MEMBER_ACTION.equals(r.action()) || r.requestId() == null) {
+    if ((!request && !HouseholdView.MEMBER_ACTION.equals(r.action())) || r.requestId() == null) {
       return Future.succeededFuture(Optional.empty());
     }
     return search
@@ -266,7 +266,7 @@ public final class ConsoleAuditPages {
     }
     List<EventPage.Link> links = new ArrayList<>();
     long shown = members.stream().filter(m -> PERMITTED.equals(m.outcome())).count();
-    // Oldest first, those shown before those left out: the order the view wrote them.
+    // Those shown, then those left out, each oldest first.
     List<AuditRecord> ordered = new ArrayList<>(members);
     Collections.reverse(ordered);
     for (boolean released : List.of(true, false)) {
