@@ -74,6 +74,24 @@ class ConsoleBrowserTest {
         "unconscious on arrival");
     request(
         base, TokenCommand.fetch(demo.folder, base, DemoClient.COVENTRY_AE, "TREAT", clock), null);
+    // And the household of the demo's family (person 0 is its first parent): the partner and one
+    // child shown, the opted-out child left out.
+    HttpResponse<String> household =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(base + "/fhir/Patient/" + person + "/$household"))
+                    .header(
+                        "Authorization",
+                        "Bearer "
+                            + TokenCommand.fetch(
+                                demo.folder,
+                                base,
+                                DemoClient.COUNCIL_SAFEGUARDING,
+                                "HOPERAT",
+                                clock))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(household.statusCode()).as(household.body()).isEqualTo(200);
 
     ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM.toFile());
@@ -196,8 +214,35 @@ class ConsoleBrowserTest {
     go(browser.findElement(By.linkText("Who has seen this record")));
     browser.findElement(By.id("nhs")).sendKeys(person);
     go(browser.findElement(By.xpath("//button[text()='Show accesses']")));
-    assertThat(browser.findElement(By.tagName("caption")).getText()).contains("(2)");
+    // The council's view and the non-emergency A&E view, and the family's household view.
+    assertThat(browser.findElement(By.tagName("caption")).getText()).contains("(3)");
     shot("06-accesses");
+
+    // The partner was seen as a member of that household: said in words, never naming person 0.
+    String partner = demo.people.get(DemoHouseholds.FAMILY.get(1)).nhsNumber().toString();
+    browser.findElement(By.id("nhs")).clear();
+    browser.findElement(By.id("nhs")).sendKeys(partner);
+    go(browser.findElement(By.xpath("//button[text()='Show accesses']")));
+    assertThat(browser.findElement(By.tagName("main")).getText())
+        .contains("seen as a member of a household viewed in request")
+        .contains("by client " + DemoClient.COUNCIL_SAFEGUARDING.id)
+        .doesNotContain(person)
+        .doesNotContain(demo.people.get(0).nhsNumber().formatted());
+    shot("06b-household-member-accesses");
+
+    // The audit search offers household views; the view's event counts and links its members.
+    go(browser.findElement(By.linkText("Audit search")));
+    browser.findElement(By.id("action")).sendKeys("read-household-view");
+    go(browser.findElement(By.xpath("//button[text()='Search']")));
+    assertThat(
+            browser.findElements(By.xpath("//td[text()='household view (read-household-view)']")))
+        .hasSize(1);
+    go(browser.findElement(By.linkText("Details")));
+    assertThat(browser.findElement(By.tagName("main")).getText())
+        .contains("2 of 3 other members shown");
+    assertThat(browser.findElements(By.partialLinkText("Shown: "))).hasSize(2);
+    assertThat(browser.findElements(By.partialLinkText("Left out ("))).hasSize(1);
+    shot("06c-household-view");
 
     go(browser.findElement(By.linkText("Alerts")));
     shot("07-alerts");

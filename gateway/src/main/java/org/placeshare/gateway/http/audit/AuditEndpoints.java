@@ -27,7 +27,6 @@ import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.Outcomes;
 import org.placeshare.gateway.http.edge.RequestState;
 import org.placeshare.gateway.http.edge.StrictJson;
-import org.placeshare.gateway.http.fhir.HouseholdView;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
@@ -219,21 +218,18 @@ public final class AuditEndpoints {
 
   /**
    * For a person seen as part of someone else's household: through which request (the caller is the
-   * access's organisation and role), on which day, as what kind of family. The person asked about
-   * is not named: their NHS number is theirs, and the request's own event holds it.
+   * access's organisation and role), on which day, as what kind of family, and all that in words.
+   * The person asked about is not named: their NHS number is theirs, and the request's own event
+   * holds it.
    */
   private static Optional<JsonObject> householdNote(AuditRecord r) {
-    if (!HouseholdView.MEMBER_ACTION.equals(r.action())) {
-      return Optional.empty();
-    }
-    String detail = r.detail().getString("detail", "");
-    int seen = detail.indexOf("seen as ");
-    return Optional.of(
-        new JsonObject()
-            .put("request", r.requestId())
-            .put(
-                "seenAs",
-                seen < 0 ? "a member of another person's household" : detail.substring(seen)));
+    return HouseholdAccess.of(r)
+        .map(
+            h ->
+                new JsonObject()
+                    .put("request", h.request())
+                    .put("seenAs", h.seenAs())
+                    .put("words", h.words()));
   }
 
   public void alerts(RoutingContext ctx) {

@@ -4,20 +4,25 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The audit search: the filter form as it was filled in, and the events found (none when the filter
- * was refused, with the refusal as the message).
+ * The audit search: the filter form as it was filled in, the actions offered as choices for its
+ * action filter (household views among them), and the events found (none when the filter was
+ * refused, with the refusal as the message).
  */
 public record AuditSearchPage(
     Chrome chrome,
     Optional<String> message,
     List<Field> fields,
+    List<Choice> actions,
     List<Choice> decisions,
     List<Choice> emergencies,
     Optional<Results> results)
     implements ConsolePage {
 
-  /** A labelled text filter and the value it was given. */
-  public record Field(String name, String label, String value) {}
+  /**
+   * A labelled text filter and the value it was given; {@code choices} names the list of values it
+   * offers (a datalist: any other value may still be typed), empty when it offers none.
+   */
+  public record Field(String name, String label, String value, String choices) {}
 
   /** One option of a select, and whether it is the chosen one. */
   public record Choice(String value, String label, boolean selected) {}

@@ -1,11 +1,13 @@
 package org.placeshare.gateway.http.console;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -16,10 +18,12 @@ import org.placeshare.gateway.audit.AuditSearch;
 import org.placeshare.gateway.audit.BreakGlassReviews;
 import org.placeshare.gateway.http.audit.AuditFilters;
 import org.placeshare.gateway.http.audit.AuditRecordViews;
+import org.placeshare.gateway.http.audit.HouseholdAccess;
 import org.placeshare.gateway.http.audit.ReviewFailures;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.RequestState;
+import org.placeshare.gateway.http.fhir.HouseholdView;
 import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
 
@@ -41,10 +45,21 @@ public final class ConsoleAuditPages {
           List.of("user", "User"),
           List.of("agreement", "Agreement id"),
           List.of("purpose", "Purpose of use"),
-          List.of("action", "Action (e.g. cohort-export)"),
+          List.of("action", "Action (e.g. read-household-view)"),
           List.of("request", "Request or bulk job id"),
           List.of("from", "From (e.g. 2026-11-01T00:00:00Z)"),
           List.of("to", "To"));
+
+  /**
+   * The most events one household view's request holds: its own and one per other member, whom the
+   * view caps.
+   */
+  static final int HOUSEHOLD_EVENTS = HouseholdView.MAX_HOUSEHOLD;
+
+  private static final String PERMITTED = "permitted";
+
+  /** The id of the list of actions the action filter offers (the datalist in audit.jte). */
+  private static final String ACTIONS = "actions";
 
   private final Console console;
   private final AuditSearch search;
@@ -75,7 +90,7 @@ public final class ConsoleAuditPages {
                 rows.add(
                     new AuditSearchPage.Row(
                         text(r.recordedAt()),
-                        r.action(),
+                        AuditActions.shown(r.action()),
                         r.outcome() + (r.emergency() ? " (emergency)" : ""),
                         r.nhsNumber(),
                         r.organisation(),
@@ -110,8 +125,19 @@ public final class ConsoleAuditPages {
     List<AuditSearchPage.Field> fields = new ArrayList<>();
     for (List<String> f : FILTERS) {
       String value = ctx.request().getParam(f.get(0));
-      fields.add(new AuditSearchPage.Field(f.get(0), f.get(1), value == null ? "" : value));
+      fields.add(
+          new AuditSearchPage.Field(
+              f.get(0),
+              f.get(1),
+              value == null ? "" : value,
+              f.get(0).equals("action") ? ACTIONS : ""));
     }
+    String action = ctx.request().getParam("action");
+    List<AuditSearchPage.Choice> actions = new ArrayList<>();
+    AuditActions.choices()
+        .forEach(
+            (name, words) ->
+                actions.add(new AuditSearchPage.Choice(name, words, name.equals(action))));
     String decision = ctx.request().getParam("decision");
     List<AuditSearchPage.Choice> decisions = new ArrayList<>();
     for (String d : List.of("", "permitted", "refused", "failed", "evaluated")) {
@@ -124,7 +150,13 @@ public final class ConsoleAuditPages {
             new AuditSearchPage.Choice("true", "break-glass only", "true".equals(emergency)),
             new AuditSearchPage.Choice("false", "not break-glass", "false".equals(emergency)));
     return new AuditSearchPage(
-        Console.chrome(ctx, "Audit search"), message, fields, decisions, emergencies, results);
+        Console.chrome(ctx, "Audit search"),
+        message,
+        fields,
+        actions,
+        decisions,
+        emergencies,
+        results);
   }
 
   public void csv(RoutingContext ctx) {
@@ -172,29 +204,123 @@ public final class ConsoleAuditPages {
                 return;
               }
               AuditRecord r = found.get();
-              if (!r.emergency()) {
-                console.show(
-                    ctx, eventPage(ctx, r, Optional.empty()), "console event " + r.eventId());
-                return;
-              }
-              BreakGlassReviews.history(search, id)
-                  .onFailure(e -> ReviewFailures.fail(ctx, e))
-                  .onSuccess(
-                      history ->
-                          console.show(
-                              ctx,
-                              eventPage(ctx, r, Optional.of(reviews(history))),
-                              "console event " + r.eventId()));
+              household(r)
+                  .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
+                  .onSuccess(household -> event(ctx, r, household));
             });
   }
 
+  /** The event's page, with its reviews when it is a break-glass access. */
+  private void event(RoutingContext ctx, AuditRecord r, Optional<EventPage.Household> household) {
+    if (!r.emergency()) {
+      console.show(
+          ctx, eventPage(ctx, r, household, Optional.empty()), "console event " + r.eventId());
+      return;
+    }
+    BreakGlassReviews.history(search, UUID.fromString(r.eventId()))
+        .onFailure(e -> ReviewFailures.fail(ctx, e))
+        .onSuccess(
+            history ->
+                console.show(
+                    ctx,
+                    eventPage(ctx, r, household, Optional.of(reviews(history))),
+                    "console event " + r.eventId()));
+  }
+
+  /**
+   * For a household view's event, its request's other events: the members' for the request, the
+   * request's for a member. Empty for any other event.
+   */
+  private Future<Optional<EventPage.Household>> household(AuditRecord r) {
+    boolean request = HouseholdView.ACTION.equals(r.action());
+    if ((!request && !HouseholdView.MEMBER_ACTION.equals(r.action())) || r.requestId() == null) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    return search
+        .events(
+            new AuditSearch.Filter(
+                Optional.empty(),
+                Optional.of(request ? HouseholdView.MEMBER_ACTION : HouseholdView.ACTION),
+                Optional.of(r.requestId()),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                HOUSEHOLD_EVENTS))
+        .map(others -> Optional.of(request ? members(r, others) : request(r, others)));
+  }
+
+  /** A household view's members: how many were shown of how many, a link to each one's event. */
+  private static EventPage.Household members(AuditRecord view, List<AuditRecord> members) {
+    if (members.isEmpty() && !PERMITTED.equals(view.outcome())) {
+      return new EventPage.Household(
+          "Refused (HTTP "
+              + view.httpStatus()
+              + "): no other member of the household was looked up or shown.",
+          List.of());
+    }
+    List<EventPage.Link> links = new ArrayList<>();
+    long shown = members.stream().filter(m -> PERMITTED.equals(m.outcome())).count();
+    // Those shown, then those left out, each oldest first.
+    List<AuditRecord> ordered = new ArrayList<>(members);
+    Collections.reverse(ordered);
+    for (boolean released : List.of(true, false)) {
+      for (AuditRecord m : ordered) {
+        if (PERMITTED.equals(m.outcome()) == released) {
+          links.add(
+              new EventPage.Link(
+                  (released ? "Shown: " : "Left out (" + m.outcome() + ", not told): ")
+                      + m.nhsNumber()
+                      + HouseholdAccess.of(m)
+                          .flatMap(HouseholdAccess::relationships)
+                          .map(k -> ", as " + k + " family")
+                          .orElse(""),
+                  "/console/events/" + m.eventId()));
+        }
+      }
+    }
+    return new EventPage.Household(
+        shown
+            + " of "
+            + members.size()
+            + " other members shown; each member's own event of this request:",
+        links);
+  }
+
+  /** A member's household view: how they were seen, and a link to the request's own event. */
+  private static EventPage.Household request(AuditRecord member, List<AuditRecord> requests) {
+    HouseholdAccess access = HouseholdAccess.of(member).orElseThrow();
+    String summary =
+        PERMITTED.equals(member.outcome())
+            ? "This person was " + access.words() + "."
+            : "This person was left out of a household viewed in request "
+                + access.request()
+                + ": not shown to the caller, and nothing of them was told.";
+    List<EventPage.Link> links = new ArrayList<>();
+    for (AuditRecord r : requests) {
+      links.add(
+          new EventPage.Link(
+              "The household view of request " + r.requestId() + " (the person asked about)",
+              "/console/events/" + r.eventId()));
+    }
+    return new EventPage.Household(summary, links);
+  }
+
   private static EventPage eventPage(
-      RoutingContext ctx, AuditRecord r, Optional<List<EventPage.Review>> reviews) {
+      RoutingContext ctx,
+      AuditRecord r,
+      Optional<EventPage.Household> household,
+      Optional<List<EventPage.Review>> reviews) {
     JsonObject detail = r.detail();
     List<EventPage.Fact> facts =
         List.of(
             fact("Time", r.recordedAt()),
-            fact("Action", r.action()),
+            fact("Action", AuditActions.shown(r.action())),
             fact("Outcome", r.outcome() + " (HTTP " + r.httpStatus() + ")"),
             fact("NHS number", r.nhsNumber()),
             fact("Organisation", r.organisation()),
@@ -235,6 +361,7 @@ public final class ConsoleAuditPages {
         request,
         decisions,
         releasedLines,
+        household,
         reviews);
   }
 
@@ -296,7 +423,8 @@ public final class ConsoleAuditPages {
                             ", ",
                             AuditRecordViews.categories(
                                 r.detail().getJsonObject("released", new JsonObject()))),
-                        r.emergency() ? "yes" : "no"));
+                        r.emergency() ? "yes" : "no",
+                        HouseholdAccess.of(r).map(HouseholdAccess::words).orElse("")));
               }
               console.show(
                   ctx,

@@ -4,7 +4,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * One audit event in full: its facts, the decision per source, what was released, and for a
+ * One audit event in full: its facts, the decision per source, what was released, for a household
+ * view's event the household (present only for a household view or a member of one), and for a
  * break-glass access the reviews it has had (present only for an emergency event).
  */
 public record EventPage(
@@ -14,6 +15,7 @@ public record EventPage(
     Optional<String> requestHref,
     List<SourceDecision> decisions,
     List<String> released,
+    Optional<Household> household,
     Optional<List<Review>> reviews)
     implements ConsolePage {
 
@@ -22,6 +24,16 @@ public record EventPage(
 
   /** One source's decision and its reasons. */
   public record SourceDecision(String heading, List<String> reasons) {}
+
+  /**
+   * A household view's event: for the request, how many other members were shown of how many and a
+   * link to each member's event of the same request; for a member, how they were seen and a link to
+   * the request's event.
+   */
+  public record Household(String summary, List<Link> links) {}
+
+  /** A link to another event, in words. */
+  public record Link(String text, String href) {}
 
   /** One review of a break-glass access. */
   public record Review(

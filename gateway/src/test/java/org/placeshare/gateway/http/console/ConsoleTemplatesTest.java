@@ -43,7 +43,8 @@ class ConsoleTemplatesTest {
             new AuditSearchPage(
                 hostileChrome(),
                 Optional.empty(),
-                List.of(new AuditSearchPage.Field("user", "User", BREAKOUT + SCRIPT)),
+                List.of(new AuditSearchPage.Field("user", "User", BREAKOUT + SCRIPT, BREAKOUT)),
+                List.of(new AuditSearchPage.Choice(BREAKOUT, SCRIPT, true)),
                 List.of(),
                 List.of(),
                 Optional.empty()));
@@ -65,6 +66,7 @@ class ConsoleTemplatesTest {
                 List.of(),
                 List.of(),
                 List.of(),
+                List.of(),
                 Optional.of(
                     new AuditSearchPage.Results(
                         List.of(
@@ -81,6 +83,10 @@ class ConsoleTemplatesTest {
                 Optional.empty(),
                 List.of(new EventPage.SourceDecision(SCRIPT, List.of(SCRIPT))),
                 List.of(SCRIPT),
+                Optional.of(
+                    new EventPage.Household(
+                        SCRIPT,
+                        List.of(new EventPage.Link(SCRIPT, "/console/events/" + BREAKOUT)))),
                 Optional.of(List.of(new EventPage.Review("t", "r", "appropriate", SCRIPT, 3)))));
 
     assertThat(search)
@@ -88,6 +94,8 @@ class ConsoleTemplatesTest {
         .doesNotContain("<script");
     assertThat(event)
         .contains("<dd>&lt;script&gt;alert(1)&lt;/script&gt;</dd>")
+        .contains("<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>")
+        .doesNotContainPattern(NEW_ATTRIBUTE)
         .contains("<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>")
         .doesNotContain("<script");
   }
