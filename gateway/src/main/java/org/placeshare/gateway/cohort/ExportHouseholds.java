@@ -197,8 +197,8 @@ final class ExportHouseholds {
     // A member of the cohort is decided in their own turn, and a person this job has decided
     // already is not asked about again: each person is released (or left out) once per job.
     return Future.all(
-            pool.preparedQuery(IN_COHORT).execute(Tuple.of(job.cohort(), candidates)),
-            pool.preparedQuery(DECIDED).execute(Tuple.of(job.id(), candidates)))
+            pool.preparedQuery(IN_COHORT).execute(Tuple.of(job.cohort(), (Object) candidates)),
+            pool.preparedQuery(DECIDED).execute(Tuple.of(job.id(), (Object) candidates)))
         .compose(
             known -> {
               Set<String> skip = new HashSet<>();
