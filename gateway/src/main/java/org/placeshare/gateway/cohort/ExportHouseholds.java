@@ -3,6 +3,7 @@ package org.placeshare.gateway.cohort;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -14,6 +15,7 @@ import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -176,8 +178,7 @@ final class ExportHouseholds {
         overCap++;
         continue;
       }
-      Set<NhsNumber> group =
-          members.computeIfAbsent(digest(job, h), k -> new java.util.LinkedHashSet<>());
+      Set<NhsNumber> group = members.computeIfAbsent(digest(job, h), k -> new LinkedHashSet<>());
       group.add(m);
       for (Household.Member o : h.members()) {
         group.add(o.person());
@@ -203,7 +204,7 @@ final class ExportHouseholds {
             known -> {
               Set<String> skip = new HashSet<>();
               for (int q = 0; q < 2; q++) {
-                for (Row r : known.<io.vertx.sqlclient.RowSet<Row>>resultAt(q)) {
+                for (Row r : known.<RowSet<Row>>resultAt(q)) {
                   skip.add(r.getString(0));
                 }
               }
