@@ -111,6 +111,8 @@ record Components(
             exportJobs,
             new Cohorts(db.pool()),
             memberRelease,
+            db.pool(),
+            new HouseholdRegister(db.pool()),
             audit,
             c.directory(),
             new ExportRunner.Settings(c.concurrency(), c.lease(), c.keep(), c.suppressBelow()),

@@ -251,6 +251,22 @@ final class CohortCommand {
             + counts.getInteger("leftOut")
             + " (opted out, restricted, refused or held by no source: never told apart), failed "
             + counts.getInteger("failed"));
+    JsonObject household =
+        manifest
+            .getJsonObject("extension", new JsonObject())
+            .getJsonObject(
+                "https://placeshare.example/fhir/StructureDefinition/cohort-household-counts");
+    if (household != null) {
+      w.println(
+          "their households' other members: included "
+              + household.getInteger("included")
+              + ", left out "
+              + household.getInteger("leftOut")
+              + ", failed "
+              + household.getInteger("failed")
+              + "; members whose household is over the cap (their own records only) "
+              + household.getInteger("overCap"));
+    }
     Files.createDirectories(out);
     for (String part : List.of("output", "error")) {
       for (Object o : manifest.getJsonArray(part, new JsonArray())) {
@@ -284,6 +300,11 @@ final class CohortCommand {
     String since;
 
     @Option(
+        names = "--include-household",
+        description = "each member's household too, as family (_includeHousehold=true)")
+    boolean includeHousehold;
+
+    @Option(
         names = "--out",
         defaultValue = "cohort-export",
         description = "folder for the files (default ${DEFAULT-VALUE})")
@@ -299,6 +320,9 @@ final class CohortCommand {
       }
       if (since != null) {
         query.append(query.length() == 0 ? "?" : "&").append("_since=").append(encode(since));
+      }
+      if (includeHousehold) {
+        query.append(query.length() == 0 ? "?" : "&").append("_includeHousehold=true");
       }
       PrintWriter err = spec.commandLine().getErr();
       String status = kickOff(connection, group, "$export", query.toString(), err);
@@ -363,7 +387,7 @@ final class CohortCommand {
               + cell(summary.getJsonObject("people"))
               + " (cells under "
               + summary.getInteger("suppressionThreshold")
-              + " suppressed, shown as *)");
+              + " people or households suppressed, shown as *)");
       for (String table : List.of("sex", "ageBand", "conditionCategory")) {
         StringBuilder line = new StringBuilder(table).append(":");
         for (Object row : summary.getJsonArray(table)) {

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.hl7.fhir.r4.model.Coding;
@@ -32,6 +33,9 @@ public final class CohortSummary {
   static final String AGE_BAND = "ageBand";
   static final String CONDITION = "conditionCategory";
   static final String PEOPLE = "people";
+
+  /** Where the tallies keep, per table and cell, the households its people come from. */
+  static final String HOUSEHOLDS = "households";
 
   static final List<String> SEXES = List.of("female", "male", "other", "unknown");
   static final List<String> AGE_BANDS =
@@ -66,8 +70,22 @@ public final class CohortSummary {
 
   private CohortSummary() {}
 
-  /** Adds one released member to the running tallies (kept in the job's checkpoint). */
+  /** Adds one released member, household unknown, to the running tallies. */
   static void tally(JsonObject tallies, List<Resource> released, LocalDate today) {
+    tally(tallies, released, today, Optional.empty(), 0);
+  }
+
+  /**
+   * Adds one released member to the running tallies (kept in the job's checkpoint), and their
+   * household ({@code household}, a digest naming it within the job) to each of their cells: up to
+   * {@code threshold} distinct households per cell are kept, all that suppression needs to know.
+   */
+  static void tally(
+      JsonObject tallies,
+      List<Resource> released,
+      LocalDate today,
+      Optional<String> household,
+      int threshold) {
     Patient patient = null;
     Set<String> categories = new LinkedHashSet<>();
     for (Resource r : released) {
@@ -77,19 +95,46 @@ public final class CohortSummary {
         categories.add(category(c));
       }
     }
-    add(tallies, PEOPLE, "all");
-    add(tallies, SEX, patient == null || !patient.hasGender() ? "unknown" : sex(patient));
-    add(tallies, AGE_BAND, patient == null ? "unknown" : ageBand(patient, today));
-    categories.forEach(c -> add(tallies, CONDITION, c));
+    add(tallies, PEOPLE, "all", household, threshold);
+    add(
+        tallies,
+        SEX,
+        patient == null || !patient.hasGender() ? "unknown" : sex(patient),
+        household,
+        threshold);
+    add(
+        tallies,
+        AGE_BAND,
+        patient == null ? "unknown" : ageBand(patient, today),
+        household,
+        threshold);
+    categories.forEach(c -> add(tallies, CONDITION, c, household, threshold));
   }
 
-  private static void add(JsonObject tallies, String table, String cell) {
-    JsonObject t = tallies.getJsonObject(table);
-    if (t == null) {
-      t = new JsonObject();
-      tallies.put(table, t);
-    }
+  private static void add(
+      JsonObject tallies, String table, String cell, Optional<String> household, int threshold) {
+    JsonObject t = object(tallies, table);
     t.put(cell, t.getInteger(cell, 0) + 1);
+    if (household.isPresent()) {
+      JsonObject byTable = object(object(tallies, HOUSEHOLDS), table);
+      JsonArray seen = byTable.getJsonArray(cell);
+      if (seen == null) {
+        seen = new JsonArray();
+        byTable.put(cell, seen);
+      }
+      if (seen.size() < threshold && !seen.contains(household.get())) {
+        seen.add(household.get());
+      }
+    }
+  }
+
+  private static JsonObject object(JsonObject parent, String key) {
+    JsonObject o = parent.getJsonObject(key);
+    if (o == null) {
+      o = new JsonObject();
+      parent.put(key, o);
+    }
+    return o;
   }
 
   private static String sex(Patient p) {
@@ -132,16 +177,66 @@ public final class CohortSummary {
   /** The published figures: each table with its suppressed cells shown as such. */
   public static JsonObject publish(JsonObject tallies, int threshold) {
     int people = count(tallies, PEOPLE, "all");
-    boolean small = people > 0 && people < threshold;
+    boolean small =
+        people > 0 && (people < threshold || fewHouseholds(tallies, PEOPLE, "all", threshold));
     JsonObject out = new JsonObject().put("suppressionThreshold", threshold);
     out.put(PEOPLE, small ? suppressedCell() : new JsonObject().put("count", people));
-    out.put(SEX, table(cells(tallies, SEX, SEXES), people, threshold, true, small));
-    out.put(AGE_BAND, table(cells(tallies, AGE_BAND, AGE_BANDS), people, threshold, true, small));
+    out.put(
+        SEX,
+        table(
+            cells(tallies, SEX, SEXES),
+            few(tallies, SEX, SEXES, threshold),
+            people,
+            threshold,
+            true,
+            small));
+    out.put(
+        AGE_BAND,
+        table(
+            cells(tallies, AGE_BAND, AGE_BANDS),
+            few(tallies, AGE_BAND, AGE_BANDS, threshold),
+            people,
+            threshold,
+            true,
+            small));
     // A person may have several conditions, so these cells do not add up to the total.
     out.put(
         CONDITION,
-        table(cells(tallies, CONDITION, CONDITION_CATEGORIES), people, threshold, false, small));
+        table(
+            cells(tallies, CONDITION, CONDITION_CATEGORIES),
+            few(tallies, CONDITION, CONDITION_CATEGORIES, threshold),
+            people,
+            threshold,
+            false,
+            small));
     return out;
+  }
+
+  /** The table's cells with people from fewer households than the threshold. */
+  private static Set<String> few(
+      JsonObject tallies, String table, List<String> order, int threshold) {
+    Set<String> few = new LinkedHashSet<>();
+    order.stream()
+        .filter(cell -> count(tallies, table, cell) > 0)
+        .filter(cell -> fewHouseholds(tallies, table, cell, threshold))
+        .forEach(few::add);
+    return few;
+  }
+
+  /**
+   * Whether the cell's people come from fewer households than the threshold: a care home's twelve
+   * residents are one household, and a cell of them would tell about that one place. Figures
+   * tallied without households (a job from before they were counted) are judged by people only.
+   */
+  private static boolean fewHouseholds(
+      JsonObject tallies, String table, String cell, int threshold) {
+    JsonObject households = tallies.getJsonObject(HOUSEHOLDS);
+    if (households == null) {
+      return false;
+    }
+    JsonObject t = households.getJsonObject(table);
+    JsonArray seen = t == null ? null : t.getJsonArray(cell);
+    return (seen == null ? 0 : seen.size()) < threshold;
   }
 
   private static Map<String, Integer> cells(JsonObject tallies, String table, List<String> order) {
@@ -162,10 +257,21 @@ public final class CohortSummary {
    */
   static JsonArray table(
       Map<String, Integer> cells, int total, int threshold, boolean addsUp, boolean all) {
+    return table(cells, Set.of(), total, threshold, addsUp, all);
+  }
+
+  /** The same, {@code fewHouseholds} naming cells suppressed for their households. */
+  static JsonArray table(
+      Map<String, Integer> cells,
+      Set<String> fewHouseholds,
+      int total,
+      int threshold,
+      boolean addsUp,
+      boolean all) {
     Set<String> suppressed = new LinkedHashSet<>();
     cells.forEach(
         (cell, n) -> {
-          if (all || (n > 0 && n < threshold)) {
+          if (all || (n > 0 && n < threshold) || fewHouseholds.contains(cell)) {
             suppressed.add(cell);
           }
         });

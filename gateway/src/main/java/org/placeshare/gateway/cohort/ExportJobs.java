@@ -57,6 +57,8 @@ public final class ExportJobs {
    * @param request the kick-off request's URL, for the manifest
    * @param position the next cohort member to take: those before it are done and checkpointed
    * @param progress what the job has made so far, as of the last checkpoint
+   * @param includeHousehold each released member's household follows them ({@code
+   *     _includeHousehold}), kept so that a resumed job does as its kick-off asked
    */
   public record Job(
       UUID id,
@@ -72,7 +74,8 @@ public final class ExportJobs {
       Optional<String> error,
       Instant created,
       Optional<Instant> finished,
-      Optional<Instant> expires) {
+      Optional<Instant> expires,
+      boolean includeHousehold) {
 
     public Job {
       progress = progress.copy();
@@ -86,11 +89,12 @@ public final class ExportJobs {
 
   private static final String COLUMNS =
       "id, kind, cohort_id, organisation, client_id, user_id, role, purpose, types, since, request,"
-          + " status, position, progress, error, created_at, finished_at, expires_at";
+          + " status, position, progress, error, created_at, finished_at, expires_at,"
+          + " include_household";
   private static final String INSERT =
       "INSERT INTO export_job (id, kind, cohort_id, organisation, client_id, user_id, role,"
-          + " purpose, types, since, request, status, created_at) VALUES ($1, $2, $3, $4, $5, $6,"
-          + " $7, $8, $9, $10, $11, 'queued', $12)";
+          + " purpose, types, since, request, status, created_at, include_household) VALUES ($1,"
+          + " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', $12, $13)";
   private static final String FIND = "SELECT " + COLUMNS + " FROM export_job WHERE id = $1";
   private static final String ACTIVE =
       "SELECT count(*) FROM export_job WHERE client_id = $1 AND status IN ('queued', 'running')";
@@ -132,7 +136,7 @@ public final class ExportJobs {
     this.callers = callers;
   }
 
-  /** A new job, queued. */
+  /** A new job, queued, of the cohort's members only. */
   public Future<Job> create(
       Kind kind,
       UUID cohort,
@@ -141,6 +145,19 @@ public final class ExportJobs {
       Optional<Instant> since,
       String request,
       Instant now) {
+    return create(kind, cohort, caller, types, since, request, now, false);
+  }
+
+  /** A new job, queued; {@code includeHousehold}: each released member's household follows. */
+  public Future<Job> create(
+      Kind kind,
+      UUID cohort,
+      Caller caller,
+      Optional<Set<String>> types,
+      Optional<Instant> since,
+      String request,
+      Instant now,
+      boolean includeHousehold) {
     Job job =
         new Job(
             UUID.randomUUID(),
@@ -156,7 +173,8 @@ public final class ExportJobs {
             Optional.empty(),
             now,
             Optional.empty(),
-            Optional.empty());
+            Optional.empty(),
+            includeHousehold);
     return pool.preparedQuery(INSERT)
         .execute(
             Tuple.from(
@@ -172,7 +190,8 @@ public final class ExportJobs {
                   types.map(t -> t.stream().sorted().toArray(String[]::new)).orElse(null),
                   since.map(s -> s.atOffset(ZoneOffset.UTC)).orElse(null),
                   request,
-                  now.atOffset(ZoneOffset.UTC)
+                  now.atOffset(ZoneOffset.UTC),
+                  includeHousehold
                 }))
         .map(job);
   }
@@ -274,7 +293,8 @@ public final class ExportJobs {
         Optional.ofNullable(r.getString("error")),
         r.getOffsetDateTime("created_at").toInstant(),
         instant(r, "finished_at"),
-        instant(r, "expires_at"));
+        instant(r, "expires_at"),
+        r.getBoolean("include_household"));
   }
 
   private static Optional<Instant> instant(Row r, String column) {

@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -20,8 +21,10 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.identity.Caller;
@@ -63,6 +66,7 @@ public final class ExportRunner {
   private final AuditLog audit;
   private final ExportFiles files;
   private final ChunkRecorder recorder;
+  private final ExportHouseholds households;
   private final Settings settings;
   private final Metrics metrics;
   private final Function<Caller, Future<Optional<String>>> standing;
@@ -79,6 +83,8 @@ public final class ExportRunner {
       ExportJobs jobs,
       Cohorts cohorts,
       MemberRelease members,
+      Pool pool,
+      HouseholdRegister households,
       AuditLog audit,
       Path directory,
       Settings settings,
@@ -93,6 +99,7 @@ public final class ExportRunner {
     this.audit = audit;
     this.files = new ExportFiles(directory);
     this.recorder = new ChunkRecorder(vertx, audit, files, metrics, clock);
+    this.households = new ExportHouseholds(pool, households, members);
     this.settings = settings;
     this.metrics = metrics;
     this.standing = standing;
@@ -224,6 +231,8 @@ public final class ExportRunner {
                         return null;
                       },
                       false)
+                  // Who the chunks after the checkpoint decided is forgotten with their lines.
+                  .compose(v -> households.resume(job))
                   .compose(
                       v -> chunk(job, cohort.get().members(), job.position(), progress),
                       // Our own words for a checkpoint the files no longer match; only the kind
@@ -256,8 +265,19 @@ public final class ExportRunner {
               return releaseAll(job, size, batch)
                   .compose(
                       outcomes ->
-                          recorder
-                              .record(job, outcomes, progress)
+                          households
+                              .follow(job, size, batch, outcomes, settings.concurrency())
+                              .compose(
+                                  followed ->
+                                      recorder
+                                          .record(
+                                              job,
+                                              outcomes,
+                                              followed,
+                                              progress,
+                                              settings.suppressBelow())
+                                          .compose(
+                                              v -> households.remember(job, position, followed)))
                               .recover(
                                   e ->
                                       e instanceof UncheckedIOException
@@ -322,12 +342,15 @@ public final class ExportRunner {
     List<String> errors = JobProgress.sourceProblems(progress);
     Future<Void> written =
         job.kind() == ExportJobs.Kind.EXPORT
-            ? vertx.executeBlocking(
-                () -> {
-                  files.errors(job.id(), errors, JobProgress.files(progress));
-                  return null;
-                },
-                false)
+            ? groups(job, "", progress)
+                .compose(
+                    v ->
+                        vertx.executeBlocking(
+                            () -> {
+                              files.errors(job.id(), errors, JobProgress.files(progress));
+                              return null;
+                            },
+                            false))
             : Future.succeededFuture();
     return written
         .compose(v -> audit.append(JobEvents.finished(job, size, counts, progress, now)))
@@ -339,6 +362,37 @@ public final class ExportRunner {
               }
             })
         .compose(ours -> ours ? Future.<Void>succeededFuture() : cancelled(job));
+  }
+
+  /**
+   * The job's households, a page at a time, each a Group of its released people in the Group file.
+   * A job that does not follow households has none.
+   */
+  private Future<Void> groups(ExportJobs.Job job, String after, JsonObject progress) {
+    if (!job.includeHousehold()) {
+      return Future.succeededFuture();
+    }
+    return households
+        .groups(job, after)
+        .compose(
+            page ->
+                vertx
+                    .executeBlocking(
+                        () -> {
+                          if (!page.groups().isEmpty()) {
+                            files.append(
+                                job.id(),
+                                List.<List<Resource>>of(new ArrayList<>(page.groups())),
+                                JobProgress.files(progress));
+                          }
+                          return null;
+                        },
+                        false)
+                    .compose(
+                        v ->
+                            page.groups().size() < ExportHouseholds.GROUPS_PER_PAGE
+                                ? Future.<Void>succeededFuture()
+                                : groups(job, page.last().orElseThrow(), progress)));
   }
 
   /** The job has ended as failed; nothing more is done in this run. */

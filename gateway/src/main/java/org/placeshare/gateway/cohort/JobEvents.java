@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.placeshare.gateway.audit.AuditEvent;
+import org.placeshare.gateway.household.Household;
 
 /** The audit events about a bulk job as a whole: its caller and counts, never a person. */
 final class JobEvents {
@@ -33,6 +34,24 @@ final class JobEvents {
             .append(" failed (")
             .append(counts.getInteger("failed.flagged", 0))
             .append(" of them with a national data opt-out or restricted record)");
+    if (job.includeHousehold()) {
+      detail
+          .append("; other household members: ")
+          .append(counts.getInteger("household.released", 0))
+          .append(" released as family, ")
+          .append(counts.getInteger("household.leftOut.flagged", 0))
+          .append(" left out by national data opt-out or restricted record, ")
+          .append(counts.getInteger("household.leftOut.refused", 0))
+          .append(" refused by the policy (the family clause among it), ")
+          .append(counts.getInteger("household.leftOut.not_held", 0))
+          .append(" held by no permitted source, ")
+          .append(counts.getInteger("household.failed", 0))
+          .append(" failed; ")
+          .append(counts.getInteger("household.overCap", 0))
+          .append(" members' households over the cap of ")
+          .append(Household.MAX_RELEASED)
+          .append(", their own records only");
+    }
     JobProgress.files(progress)
         .forEach(
             e ->

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.policy.FlagConcealment;
@@ -61,6 +62,14 @@ public final class MemberRelease {
     @Override
     public List<AuditEvent.SourceDecision> decisions() {
       return event.decisions();
+    }
+
+    /** The pseudonymous id of the released Patient (the view's first resource). */
+    public Optional<String> patientId() {
+      return resources.stream()
+          .filter(r -> r instanceof Patient)
+          .findFirst()
+          .map(r -> r.getIdElement().getIdPart());
     }
   }
 
@@ -133,6 +142,22 @@ public final class MemberRelease {
             job.caller(),
             patient,
             ReleaseOptions.member(job.id(), cohortSize, ACTION, types, since))
+        .map(MemberRelease::told);
+  }
+
+  /**
+   * Another member of a cohort member's household through the same release, as that member's family
+   * ({@link ReleaseOptions#cohortFamily}): the agreements' family clause, and otherwise the
+   * person's own facts, decide.
+   */
+  public Future<Outcome> releaseAsFamily(
+      ExportJobs.Job job, int cohortSize, NhsNumber person, ReleaseOptions.HouseholdMember family) {
+    return release
+        .release(
+            job.caller(),
+            person,
+            ReleaseOptions.cohortFamily(
+                job.id(), cohortSize, ACTION, job.types(), job.since(), family))
         .map(MemberRelease::told);
   }
 

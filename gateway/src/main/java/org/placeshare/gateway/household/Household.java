@@ -25,6 +25,13 @@ public record Household(
     List<Member> members,
     Set<AddressKey> conflicting) {
 
+  /**
+   * The most people (the person asked about included) released as one household, in a household
+   * view or a bulk export. A larger household is a hostel, a care home or a house in multiple
+   * occupation: it is not released as one person's family.
+   */
+  public static final int MAX_RELEASED = 12;
+
   /** One other person and how they are family to the person asked about. */
   public record Member(NhsNumber person, Set<FamilyRelationship> relationships) {
     public Member {

@@ -196,9 +196,19 @@ public final class PersonRelease {
   private static DecisionRequest question(
       Caller caller, NhsNumber patient, ReleaseOptions options, Instant now) {
     DecisionRequest request = request(caller, patient, options, now);
-    return options.occasion() instanceof ReleaseOptions.HouseholdMember member
-        ? request.withFamilyOf(member.relationships())
-        : request;
+    return family(options)
+        .map(member -> request.withFamilyOf(member.relationships()))
+        .orElse(request);
+  }
+
+  /** How the person is asked about as family: in a household view, or in a bulk job's household. */
+  private static Optional<ReleaseOptions.HouseholdMember> family(ReleaseOptions options) {
+    if (options.occasion() instanceof ReleaseOptions.HouseholdMember member) {
+      return Optional.of(member);
+    }
+    return options.occasion() instanceof ReleaseOptions.CohortMember member
+        ? member.family()
+        : Optional.empty();
   }
 
   private static DecisionRequest request(
@@ -396,7 +406,9 @@ public final class PersonRelease {
       return " as part of a household: " + householdNote(member);
     }
     return options.occasion() instanceof ReleaseOptions.CohortMember member
-        ? " to cohort export " + member.job()
+        ? " to cohort export "
+            + member.job()
+            + member.family().map(f -> " as part of a household: " + householdNote(f)).orElse("")
         : "";
   }
 

@@ -59,17 +59,28 @@ public record ReleaseOptions(
   }
 
   /**
-   * One member of a cohort released by a bulk job: decided as a member of a cohort of this size.
+   * One person released by a bulk job: decided as a member of a cohort of this size, and, when
+   * {@code family} is present, as another cohort member's household (their family, under the
+   * agreements' family clause, as in a household view) rather than as a member of the cohort.
    *
    * @param action the audit action of the job's members
+   * @param family how the person is family to a cohort member, when the job follows households
    */
-  public record CohortMember(UUID job, int cohortSize, String action) implements Occasion {
+  public record CohortMember(
+      UUID job, int cohortSize, String action, Optional<HouseholdMember> family)
+      implements Occasion {
     public CohortMember {
       Objects.requireNonNull(job, "job");
       Objects.requireNonNull(action, "action");
+      Objects.requireNonNull(family, "family");
       if (cohortSize < 1) {
         throw new IllegalArgumentException("cohortSize: expected at least 1, got " + cohortSize);
       }
+    }
+
+    /** A member of the cohort, asked about themselves. */
+    public CohortMember(UUID job, int cohortSize, String action) {
+      this(job, cohortSize, action, Optional.empty());
     }
   }
 
@@ -133,5 +144,26 @@ public record ReleaseOptions(
         types,
         since,
         new CohortMember(job, cohortSize, action));
+  }
+
+  /**
+   * Another member of a cohort member's household, released by a bulk job that follows households:
+   * nothing presented, only what the job asked for, decided as family ({@code family}) of a cohort
+   * member and as a member of a cohort of the job's size.
+   */
+  public static ReleaseOptions cohortFamily(
+      UUID job,
+      int cohortSize,
+      String action,
+      Optional<Set<String>> types,
+      Optional<Instant> since,
+      HouseholdMember family) {
+    return new ReleaseOptions(
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        types,
+        since,
+        new CohortMember(job, cohortSize, action, Optional.of(family)));
   }
 }

@@ -8,6 +8,7 @@ import java.time.LocalDate;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Condition;
@@ -68,6 +69,48 @@ class CohortSummaryTest {
 
     assertThat(published.getJsonObject("people").getBoolean("suppressed")).isTrue();
     assertThat(shown(published.getJsonArray("sex"))).containsOnlyNulls();
+  }
+
+  @Test
+  void publish_aCellOfEnoughPeopleFromFewHouseholds_isSuppressed_andTakesAnotherWithIt() {
+    JsonObject tallies = new JsonObject();
+    LocalDate today = LocalDate.of(2026, 11, 22);
+    // Twenty women, each in her own household; twelve men from one care home.
+    for (int i = 0; i < 20; i++) {
+      CohortSummary.tally(
+          tallies, List.of(patient("female", "1950-05-05")), today, Optional.of("home-" + i), 10);
+    }
+    for (int i = 0; i < 12; i++) {
+      CohortSummary.tally(
+          tallies, List.of(patient("male", "1930-05-05")), today, Optional.of("care-home"), 10);
+    }
+
+    JsonObject published = CohortSummary.publish(tallies, 10);
+
+    assertThat(published.getJsonObject("people").getInteger("count")).isEqualTo(32);
+    // female, male, other, unknown: the men hidden for their one household, the women with them
+    // (else 32 - 20 gives the men away); zeros shown.
+    assertThat(shown(published.getJsonArray("sex"))).containsExactly(null, null, 0, 0);
+    // 75-84 (the women) has 20 households; 85+ (the men) one.
+    assertThat(shown(published.getJsonArray("ageBand")).get(5)).isNull();
+  }
+
+  @Test
+  void tally_keepsAtMostTheThresholdOfHouseholdsPerCell() {
+    JsonObject tallies = new JsonObject();
+    for (int i = 0; i < 30; i++) {
+      CohortSummary.tally(
+          tallies,
+          List.of(patient("female", "1950-05-05")),
+          LocalDate.of(2026, 11, 22),
+          Optional.of("home-" + i),
+          10);
+    }
+
+    assertThat(tallies.getJsonObject("households").getJsonObject("sex").getJsonArray("female"))
+        .hasSize(10);
+    assertThat(shown(CohortSummary.publish(tallies, 10).getJsonArray("sex")))
+        .containsExactly(30, 0, 0, 0);
   }
 
   @Test

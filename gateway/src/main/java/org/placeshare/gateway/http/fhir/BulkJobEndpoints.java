@@ -142,23 +142,44 @@ public final class BulkJobEndpoints {
         counts.getInteger("leftOut.flagged", 0)
             + counts.getInteger("leftOut.refused", 0)
             + counts.getInteger("leftOut.not_held", 0);
+    JsonObject extension =
+        new JsonObject()
+            .put(
+                COUNTS_EXTENSION,
+                new JsonObject()
+                    .put("members", size)
+                    .put("included", counts.getInteger("released", 0))
+                    .put("leftOut", leftOut)
+                    .put("failed", counts.getInteger("failed", 0)));
+    if (job.includeHousehold()) {
+      // The other household members, counted as the cohort's are: one count for all left out.
+      extension.put(
+          HOUSEHOLD_COUNTS_EXTENSION,
+          new JsonObject()
+              .put("included", counts.getInteger("household.released", 0))
+              .put(
+                  "leftOut",
+                  counts.getInteger("household.leftOut.flagged", 0)
+                      + counts.getInteger("household.leftOut.refused", 0)
+                      + counts.getInteger("household.leftOut.not_held", 0))
+              .put("failed", counts.getInteger("household.failed", 0))
+              .put("overCap", counts.getInteger("household.overCap", 0)));
+    }
     return new JsonObject()
         .put("transactionTime", job.created().toString())
         .put("request", job.request())
         .put("requiresAccessToken", true)
         .put("output", output)
         .put("error", errors)
-        .put(
-            "extension",
-            new JsonObject()
-                .put(
-                    COUNTS_EXTENSION,
-                    new JsonObject()
-                        .put("members", size)
-                        .put("included", counts.getInteger("released", 0))
-                        .put("leftOut", leftOut)
-                        .put("failed", counts.getInteger("failed", 0))));
+        .put("extension", extension);
   }
+
+  /**
+   * Where the manifest counts the other members of the cohort's households: included, left out,
+   * failed, and members whose household was over the cap (their own records only).
+   */
+  static final String HOUSEHOLD_COUNTS_EXTENSION =
+      "https://placeshare.example/fhir/StructureDefinition/cohort-household-counts";
 
   /** Where the manifest says how many members were included and left out (never who). */
   static final String COUNTS_EXTENSION =

@@ -35,6 +35,9 @@ public final class CohortEndpoints {
   static final String EXPORT = "$export";
   static final String SUMMARY = "$summary";
 
+  /** Each released member's household follows them into the export, as family (issue 18). */
+  static final String INCLUDE_HOUSEHOLD = "_includeHousehold";
+
   /** A Group beyond this many bytes per member, plus room for the rest, is not a real one. */
   static final int BYTES_PER_MEMBER = 256;
 
@@ -226,6 +229,7 @@ public final class CohortEndpoints {
     }
     Optional<Set<String>> types;
     Optional<Instant> since;
+    boolean includeHousehold;
     try {
       String format = ctx.request().getParam("_outputFormat");
       if (format != null && !NDJSON.contains(format)) {
@@ -241,6 +245,7 @@ public final class CohortEndpoints {
               ? Optional.ofNullable(PersonViewHandler.types(ctx.request().getParam("_type")))
               : Optional.of(Set.of("Patient", "Condition"));
       since = Optional.ofNullable(PersonViewHandler.since(ctx.request().getParam("_since")));
+      includeHousehold = includeHousehold(ctx, export);
     } catch (GatewayException e) {
       ctx.fail(400, e);
       return;
@@ -289,7 +294,8 @@ public final class CohortEndpoints {
                           types,
                           since,
                           publicUrl + ctx.request().uri(),
-                          clock.instant());
+                          clock.instant(),
+                          includeHousehold);
                     })
                 .onFailure(e -> CohortCalls.failWith(ctx, e))
                 .onSuccess(
@@ -303,7 +309,8 @@ public final class CohortEndpoints {
                                 + " started over cohort "
                                 + cohort.id()
                                 + " of "
-                                + cohort.members(),
+                                + cohort.members()
+                                + (includeHousehold ? ", with each member's household" : ""),
                             () -> {
                               runner.wake();
                               Outcomes.noStore(ctx.response())
@@ -311,6 +318,28 @@ public final class CohortEndpoints {
                                   .putHeader("Content-Location", statusUrl(job.id()))
                                   .end();
                             })));
+  }
+
+  /**
+   * {@code _includeHousehold}: {@code true} or {@code false}, once, on {@code $export} only.
+   * Strict, so that a misspelt value is refused rather than read as false and the recipient left
+   * thinking it has households.
+   */
+  static boolean includeHousehold(RoutingContext ctx, boolean export) {
+    List<String> values = ctx.queryParams().getAll(INCLUDE_HOUSEHOLD);
+    if (values.isEmpty()) {
+      return false;
+    }
+    if (!export) {
+      throw new GatewayException(
+          IssueType.NOTSUPPORTED,
+          INCLUDE_HOUSEHOLD + ": $summary counts the cohort's members only");
+    }
+    if (values.size() > 1 || !Set.of("true", "false").contains(values.get(0))) {
+      throw new GatewayException(
+          IssueType.VALUE, INCLUDE_HOUSEHOLD + ": expected true or false, once");
+    }
+    return Boolean.parseBoolean(values.get(0));
   }
 
   private String statusUrl(UUID job) {

@@ -61,7 +61,7 @@ public final class HouseholdView {
    * a hostel, a care home or a house in multiple occupation: the view refuses rather than release
    * dozens of people as one person's family.
    */
-  public static final int MAX_HOUSEHOLD = 12;
+  public static final int MAX_HOUSEHOLD = Household.MAX_RELEASED;
 
   static final String DATE = "date";
 
