@@ -179,19 +179,14 @@ class HouseholdViewTest {
   }
 
   @Test
-  void household_overTheCap_isRefusedWithAnOperationOutcome_andNobodyElseIsLookedUp()
-      throws Exception {
+  void household_careHomeOverTheCap_withNobodyTheCallerMaySee_isThePersonAlone() throws Exception {
+    // Thirteen registered, but this agreement shows no other member: the cap counts whom the
+    // caller may see (HouseholdCapTest refuses thirteen who may be seen).
     HttpResponse<String> r = household(person(5), "");
+    Bundle b = bundle(r);
 
-    assertThat(r.statusCode()).isEqualTo(422);
-    OperationOutcome outcome = Fhir.json().parseResource(OperationOutcome.class, r.body());
-    assertThat(outcome.getIssueFirstRep().getCode())
-        .isEqualTo(OperationOutcome.IssueType.TOOCOSTLY);
-    assertThat(outcome.getIssueFirstRep().getDiagnostics())
-        .isEqualTo(
-            "this household has more than 12 members (a hostel or a care home): a household view"
-                + " is refused; ask for each person's own view");
-    assertThat(audited(r)).containsExactly("read-household-view failed 422 " + person(5));
+    assertThat(((Group) b.getEntryFirstRep().getResource()).getQuantity()).isEqualTo(1);
+    assertThat(audited(r)).contains("read-household-view permitted 200 " + person(5));
   }
 
   @Test

@@ -113,6 +113,70 @@ public final class PersonRelease {
   public Future<ReleaseOutcome> release(Caller caller, NhsNumber patient, ReleaseOptions options) {
     // One snapshot for the whole release: a reload meanwhile cannot mix two sets.
     PolicySet set = policy.current();
+    return asked(caller, patient, options, set)
+        .transform(
+            asked -> {
+              if (asked.failed()) {
+                return asked.cause() instanceof ReleaseConsents.Refused refused
+                    ? Future.succeededFuture(
+                        new ReleaseOutcome.Refused(
+                            ReleaseOutcome.Ground.CONSENT_TOKEN, refused.getMessage(), Trail.NONE))
+                    : Future.failedFuture(asked.cause());
+              }
+              return decideAndFetch(caller, set, asked.result(), options);
+            });
+  }
+
+  /**
+   * Whether a release would be permitted, decided exactly as {@link #release} decides (the same
+   * facts, pilots' counts and consents, the same agreements), with no source asked and nothing
+   * counted: a household view counts the members a caller may see before anyone is released. A
+   * source known to be failing permits nothing here, since its lookup would leave the person out.
+   *
+   * @param decisions each source's decision, for the audit of a view refused on this count
+   * @param agreements the agreements that permitted (their references, id@version)
+   */
+  public record Permission(
+      boolean permitted, List<AuditEvent.SourceDecision> decisions, Set<String> agreements) {
+    public Permission {
+      decisions = List.copyOf(decisions);
+      agreements = Set.copyOf(agreements);
+    }
+  }
+
+  /** Decides a release of the person without fetching it or counting it ({@link Permission}). */
+  public Future<Permission> permission(Caller caller, NhsNumber patient, ReleaseOptions options) {
+    PolicySet set = policy.current();
+    return asked(caller, patient, options, set)
+        .transform(
+            asked -> {
+              if (asked.failed()) {
+                return asked.cause() instanceof ReleaseConsents.Refused
+                    ? Future.succeededFuture(new Permission(false, List.of(), Set.of()))
+                    : Future.failedFuture(asked.cause());
+              }
+              List<AuditEvent.SourceDecision> decisions = new ArrayList<>();
+              Set<String> agreements = new java.util.TreeSet<>();
+              for (RecordSource source : sources) {
+                Decision d = set.decide(forSource(asked.result(), source));
+                decisions.add(AuditEvent.SourceDecision.of(source.descriptor().id(), d));
+                // A source known to be failing would leave the person out: not counted.
+                if (d.permitted() && !concealment.knownFailing(source)) {
+                  d.agreement().ifPresent(a -> agreements.add(a.reference()));
+                }
+              }
+              return Future.succeededFuture(
+                  new Permission(!agreements.isEmpty(), decisions, agreements));
+            });
+  }
+
+  /**
+   * The question about the person with what it depends on read: the register's facts, the pilots'
+   * counts of today, the consents. Fails with {@link ReleaseConsents.Refused} for a presented token
+   * that does not hold, else with {@link ReleaseUnavailable} when the gateway's storage fails.
+   */
+  private Future<DecisionRequest> asked(
+      Caller caller, NhsNumber patient, ReleaseOptions options, PolicySet set) {
     DecisionRequest base = question(caller, patient, options, clock.instant());
     List<String> capped = set.cappedAgreements(providers(), caller.organisation());
     return Future.all(
@@ -122,20 +186,15 @@ public final class PersonRelease {
         .transform(
             all -> {
               if (all.failed()) {
-                return all.cause() instanceof ReleaseConsents.Refused refused
-                    ? Future.succeededFuture(
-                        new ReleaseOutcome.Refused(
-                            ReleaseOutcome.Ground.CONSENT_TOKEN, refused.getMessage(), Trail.NONE))
+                return all.cause() instanceof ReleaseConsents.Refused
+                    ? Future.failedFuture(all.cause())
                     : Future.failedFuture(
                         new ReleaseUnavailable(ReleaseUnavailable.Store.REGISTER, all.cause()));
               }
-              return decideAndFetch(
-                  caller,
-                  set,
+              return Future.succeededFuture(
                   base.withFacts(all.result().resultAt(0))
                       .withReleasedToday(all.result().resultAt(1))
-                      .withConsents(all.result().resultAt(2)),
-                  options);
+                      .withConsents(all.result().resultAt(2)));
             });
   }
 
