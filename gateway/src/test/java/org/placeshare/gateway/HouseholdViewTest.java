@@ -225,6 +225,18 @@ class HouseholdViewTest {
   }
 
   @Test
+  void household_dateMoreThanThreeYearsAgo_is400() throws Exception {
+    for (String query : List.of("?date=0001-01-01", "?date=1970-01-01", "?date=2023-11-21")) {
+      HttpResponse<String> r = household(person(0), query);
+      assertThat(r.statusCode()).as(query).isEqualTo(400);
+      assertThat(r.body())
+          .as(query)
+          .contains("date: expected a day no more than 3 years ago, 2023-11-22 or later");
+    }
+    assertThat(household(person(0), "?date=2023-11-22").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void household_anyOtherParameter_is400() throws Exception {
     for (String query :
         List.of("?_type=Condition", "?_since=2026-01-01T00:00:00Z", "?date=2026-11-01&x=1")) {

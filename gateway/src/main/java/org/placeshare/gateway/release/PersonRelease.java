@@ -33,7 +33,6 @@ import org.placeshare.gateway.release.ReleaseOutcome.Trail;
 import org.placeshare.policy.Agreement;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
-import org.placeshare.policy.FamilyRelationship;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PolicySet;
@@ -433,7 +432,16 @@ public final class PersonRelease {
             now,
             view.referencesBySource(),
             problems,
-            view.resourceCount() + " resources released" + released(options) + view.leftOutNote(),
+            options.occasion() instanceof ReleaseOptions.HouseholdMember
+                // The household note last: the subject access report reads it to the end.
+                ? view.resourceCount()
+                    + " resources released"
+                    + view.leftOutNote()
+                    + released(options)
+                : view.resourceCount()
+                    + " resources released"
+                    + released(options)
+                    + view.leftOutNote(),
             trail);
     // A pilot's cap reached by others since the decision: refused after all.
     return register
@@ -460,21 +468,13 @@ public final class PersonRelease {
   }
 
   /**
-   * How a member was seen, for their audit event and so their subject access report: through whose
-   * request, on which day, as what kind of family. The person asked about is named by the request
-   * (whose own event holds their NHS number for the IG lead), not here: a member's report must not
-   * hand them another person's identifier.
+   * How a member was seen, for their audit event and so their subject access report: only that they
+   * were a member of a household viewed in this request. Not whose household, how they are family
+   * or on which day: their report must not tell them of another person or of a family tie a source
+   * states. The IG lead follows the request id to the request's event, which holds the rest.
    */
   public static String householdNote(ReleaseOptions.HouseholdMember member) {
-    return "seen as "
-        + member.relationships().stream()
-            .map(FamilyRelationship::code)
-            .sorted()
-            .collect(Collectors.joining(" and "))
-        + " family of the person asked about in request "
-        + member.requestId()
-        + ", household on "
-        + member.day();
+    return "seen as a member of a household viewed in request " + member.requestId();
   }
 
   private static List<String> capReached(List<Agreement> reached, OdsCode recipient) {

@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.Period;
 import java.time.ZoneId;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -74,6 +75,12 @@ public final class HouseholdView {
 
   static final String DATE = "date";
 
+  /**
+   * How far back a household may be asked for: a household on any day since 1970 would let a caller
+   * walk a person's whole address history, one day at a time. Further back is a 400.
+   */
+  public static final Period MAX_HISTORY = Period.ofYears(3);
+
   /** The day a household is read on is a day in England, where the registers are kept. */
   static final ZoneId ENGLAND = ZoneId.of("Europe/London");
 
@@ -106,8 +113,9 @@ public final class HouseholdView {
   }
 
   /**
-   * The household's parameters: only {@code date}, once, a day no later than today in England.
-   * Strict, so that a caller's {@code _type} or {@code _since} is refused, not silently ignored.
+   * The household's parameters: only {@code date}, once, a day no later than today in England and
+   * no earlier than {@link #MAX_HISTORY} before it. Strict, so that a caller's {@code _type} or
+   * {@code _since} is refused, not silently ignored.
    */
   static void parse(RoutingContext ctx, RequestState state) {
     for (String name : ctx.queryParams().names()) {
@@ -134,6 +142,16 @@ public final class HouseholdView {
     if (day.isAfter(today)) {
       throw new GatewayException(
           IssueType.VALUE, "date: expected a day no later than today in England, " + today);
+    }
+    LocalDate earliest = today.minus(MAX_HISTORY);
+    if (day.isBefore(earliest)) {
+      throw new GatewayException(
+          IssueType.VALUE,
+          "date: expected a day no more than "
+              + MAX_HISTORY.getYears()
+              + " years ago, "
+              + earliest
+              + " or later");
     }
     ctx.put(DAY_KEY, day);
   }
