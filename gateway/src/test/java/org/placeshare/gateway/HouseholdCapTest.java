@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Group;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,6 +20,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.household.AddressKey;
+import org.placeshare.gateway.household.FamilyTie;
 import org.placeshare.gateway.household.Residence;
 import org.placeshare.gateway.http.fhir.HouseholdView;
 import org.placeshare.gateway.register.PatientRegister;
@@ -130,6 +133,32 @@ class HouseholdCapTest {
                 + " is refused; ask for each person's own view");
     assertThat(HouseholdViewTest.audited(fixture, r))
         .containsExactly("read-household-view failed 422 " + person(0));
+  }
+
+  @Test
+  void household_oneHostileSourceStatingNineteenChildren_isThePersonAlone_neverA422()
+      throws Exception {
+    List<FamilyTie> ties = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      if (i != 15) {
+        ties.add(new FamilyTie(person(15), person(i), FamilyTie.Kind.PARENT, "hostile"));
+      }
+    }
+    fixture.gateway.householdRegister().recordTies(ties, GatewayFixture.CLOCK.instant()).await();
+
+    HttpResponse<String> r = household(person(15));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(
+            ((Group)
+                    Fhir.json()
+                        .parseResource(Bundle.class, r.body())
+                        .getEntryFirstRep()
+                        .getResource())
+                .getQuantity())
+        .isEqualTo(1);
+    // Nor is a claimed child's household widened by it.
+    assertThat(HouseholdViewTest.audited(fixture, household(person(16))))
+        .noneMatch(row -> row.endsWith(person(15).toString()));
   }
 
   @Test

@@ -64,7 +64,10 @@ class HouseholdFamilyClauseTest {
         .gateway
         .householdRegister()
         .recordTies(
-            List.of(new FamilyTie(person(9), person(0), FamilyTie.Kind.PARENT, "test-register")),
+            // Stated by two sources: one source's word alone makes nobody family.
+            List.of(
+                new FamilyTie(person(9), person(0), FamilyTie.Kind.PARENT, "test-register"),
+                new FamilyTie(person(9), person(0), FamilyTie.Kind.PARENT, "test-school")),
             GatewayFixture.CLOCK.instant())
         .await();
   }
