@@ -179,19 +179,14 @@ class HouseholdViewTest {
   }
 
   @Test
-  void household_overTheCap_isRefusedWithAnOperationOutcome_andNobodyElseIsLookedUp()
-      throws Exception {
+  void household_careHomeOverTheCap_withNobodyTheCallerMaySee_isThePersonAlone() throws Exception {
+    // Thirteen registered, but this agreement shows no other member: the cap counts whom the
+    // caller may see (HouseholdCapTest refuses thirteen who may be seen).
     HttpResponse<String> r = household(person(5), "");
+    Bundle b = bundle(r);
 
-    assertThat(r.statusCode()).isEqualTo(422);
-    OperationOutcome outcome = Fhir.json().parseResource(OperationOutcome.class, r.body());
-    assertThat(outcome.getIssueFirstRep().getCode())
-        .isEqualTo(OperationOutcome.IssueType.TOOCOSTLY);
-    assertThat(outcome.getIssueFirstRep().getDiagnostics())
-        .isEqualTo(
-            "this household has more than 12 members (a hostel or a care home): a household view"
-                + " is refused; ask for each person's own view");
-    assertThat(audited(r)).containsExactly("read-household-view failed 422 " + person(5));
+    assertThat(((Group) b.getEntryFirstRep().getResource()).getQuantity()).isEqualTo(1);
+    assertThat(audited(r)).contains("read-household-view permitted 200 " + person(5));
   }
 
   @Test
@@ -227,6 +222,18 @@ class HouseholdViewTest {
     assertThat(future.statusCode()).isEqualTo(400);
     assertThat(future.body())
         .contains("date: expected a day no later than today in England, 2026-11-22");
+  }
+
+  @Test
+  void household_dateMoreThanThreeYearsAgo_is400() throws Exception {
+    for (String query : List.of("?date=0001-01-01", "?date=1970-01-01", "?date=2023-11-21")) {
+      HttpResponse<String> r = household(person(0), query);
+      assertThat(r.statusCode()).as(query).isEqualTo(400);
+      assertThat(r.body())
+          .as(query)
+          .contains("date: expected a day no more than 3 years ago, 2023-11-22 or later");
+    }
+    assertThat(household(person(0), "?date=2023-11-22").statusCode()).isEqualTo(200);
   }
 
   @Test

@@ -23,6 +23,12 @@ final class DemoHouseholds {
   /** Where the register says they live: the source a real register would name. */
   static final String SOURCE = "demo-register";
 
+  /**
+   * A second source stating the family's ties (a school's admission record): one source's word
+   * alone makes nobody family ({@code HouseholdRegister.MIN_TIE_SOURCES}).
+   */
+  static final String TIE_SOURCE = "demo-school";
+
   /** The family: two parents, then their children; the last child has opted out. */
   static final List<Integer> FAMILY = List.of(0, 1, 4, 5);
 
@@ -56,12 +62,14 @@ final class DemoHouseholds {
     List<FamilyTie> ties = new ArrayList<>();
     for (int parent : FAMILY.subList(0, FAMILY_PARENTS)) {
       for (int child : FAMILY.subList(FAMILY_PARENTS, FAMILY.size())) {
-        ties.add(
-            new FamilyTie(
-                people.get(parent).nhsNumber(),
-                people.get(child).nhsNumber(),
-                FamilyTie.Kind.PARENT,
-                SOURCE));
+        for (String source : List.of(SOURCE, TIE_SOURCE)) {
+          ties.add(
+              new FamilyTie(
+                  people.get(parent).nhsNumber(),
+                  people.get(child).nhsNumber(),
+                  FamilyTie.Kind.PARENT,
+                  source));
+        }
       }
     }
     HouseholdRegister register = gateway.householdRegister();

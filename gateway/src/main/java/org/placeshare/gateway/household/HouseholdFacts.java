@@ -38,23 +38,27 @@ public record HouseholdFacts(List<Residence> residences, List<FamilyTie> ties) {
   /** More addresses than this on one Patient is not a person's history but bad data. */
   public static final int MAX_ADDRESSES = 20;
 
-  /** More stated relations than this in one source's answer is not a family but bad data. */
-  public static final int MAX_TIES = 50;
+  /**
+   * More parents and children than this stated of one person by one source is not a family but bad
+   * data (or a hostile source): none of that source's ties of the person is kept.
+   */
+  public static final int MAX_TIES = 12;
 
   /** Addresses, periods and ties are English calendar days. */
   private static final ZoneId ENGLAND = ZoneId.of("Europe/London");
 
   private static final String ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode";
 
-  /** The related person is a parent of (or, for GUARD, cares for) the person. */
+  /**
+   * The related person is a parent of (or, for GUARD, cares for) the person. Natural parents (NPRN,
+   * NMTH, NFTH) are not ties: a birth parent of an adopted or looked-after child is not their
+   * family for a household view.
+   */
   private static final Map<String, FamilyTie.Kind> RELATED_IS_PARENT =
       Map.ofEntries(
           Map.entry("PRN", FamilyTie.Kind.PARENT),
           Map.entry("MTH", FamilyTie.Kind.PARENT),
           Map.entry("FTH", FamilyTie.Kind.PARENT),
-          Map.entry("NPRN", FamilyTie.Kind.PARENT),
-          Map.entry("NMTH", FamilyTie.Kind.PARENT),
-          Map.entry("NFTH", FamilyTie.Kind.PARENT),
           Map.entry("ADOPTP", FamilyTie.Kind.PARENT),
           Map.entry("ADOPTM", FamilyTie.Kind.PARENT),
           Map.entry("ADOPTF", FamilyTie.Kind.PARENT),
@@ -102,16 +106,16 @@ public record HouseholdFacts(List<Residence> residences, List<FamilyTie> ties) {
     for (Address address : found.patient().getAddress().stream().limit(MAX_ADDRESSES).toList()) {
       residence(person, source, address, seen).ifPresent(residences::add);
     }
-    List<FamilyTie> ties = new ArrayList<>();
+    Set<FamilyTie> ties = new LinkedHashSet<>();
     for (Resource r : found.resources()) {
-      if (ties.size() >= MAX_TIES) {
+      if (ties.size() > MAX_TIES) {
         break;
       }
       if (r instanceof RelatedPerson related) {
         tie(person, source, related).ifPresent(ties::add);
       }
     }
-    return new HouseholdFacts(residences, ties);
+    return new HouseholdFacts(residences, ties.size() > MAX_TIES ? List.of() : List.copyOf(ties));
   }
 
   private static Optional<Residence> residence(

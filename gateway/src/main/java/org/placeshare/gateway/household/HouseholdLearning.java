@@ -14,7 +14,8 @@ import org.placeshare.policy.NhsNumber;
 /**
  * Feeds the household register from what the sources said in a person's view, as the relationship
  * register is fed: each source that answered restates the person's addresses (so a move ends the
- * old residence) and adds the family ties it states. Incremental: a fact seen again unchanged
+ * old residence) and its family ties of the person (so a tie it no longer states is retracted).
+ * Sources holding a sensitive category teach nothing. Incremental: a fact seen again unchanged
  * writes nothing. A failure loses a hint, never the answer, so it is logged and passed over.
  */
 public final class HouseholdLearning {
@@ -39,12 +40,16 @@ public final class HouseholdLearning {
     LocalDate today = LocalDate.ofInstant(now, ENGLAND);
     List<Future<Void>> writes = new ArrayList<>();
     for (SourceRecords r : results) {
-      if (r instanceof SourceRecords.Found found) {
+      // A source holding a sensitive category (criminal offence data at a police force) teaches
+      // nothing: an address or a tie learnt from it would show, in a household view, that the
+      // person is known there to a caller who may not see that source.
+      if (r instanceof SourceRecords.Found found && found.source().holds().isEmpty()) {
         HouseholdFacts facts = HouseholdFacts.in(person, found, today);
         writes.add(
             register
                 .restate(person, found.source().id(), facts.residences(), today, now)
-                .compose(v -> register.recordTies(facts.ties(), now)));
+                .compose(
+                    v -> register.restateTies(person, found.source().id(), facts.ties(), now)));
       }
     }
     return Future.all(writes)

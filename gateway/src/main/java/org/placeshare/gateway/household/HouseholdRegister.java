@@ -64,6 +64,22 @@ public final class HouseholdRegister {
           + " INTO household_change (changed_at, change, nhs_number, source, other, kind) SELECT"
           + " recorded_at, 'tie', a, source, b, kind FROM added";
 
+  /**
+   * The source's ties of the person it no longer states are retracted (the row goes, the change log
+   * keeps it). {@code $3} holds the ties it still states, as {@code a>b>kind}.
+   */
+  private static final String RETRACT =
+      "WITH gone AS (DELETE FROM family_tie WHERE source = $2 AND (a = $1 OR b = $1) AND NOT"
+          + " ((a || '>' || b || '>' || kind) = ANY($3::text[])) RETURNING a, b, kind, source)"
+          + " INSERT INTO household_change (changed_at, change, nhs_number, source, other, kind)"
+          + " SELECT $4::timestamptz, 'tie-retracted', a, source, b, kind FROM gone";
+
+  /**
+   * How many different sources must state a parent-child tie before it makes anyone family: one
+   * source's word alone (a hostile or mistaken one) never pulls a person into another's household.
+   */
+  public static final int MIN_TIE_SOURCES = 2;
+
   private static final String ON_DAY = "from_date <= $2 AND (to_date IS NULL OR to_date >= $2)";
 
   private static final String ADDRESSES =
@@ -78,8 +94,9 @@ public final class HouseholdRegister {
           + " AND nhs_number <> $3 ORDER BY nhs_number LIMIT $4";
 
   private static final String PARENTS_AND_CHILDREN =
-      "SELECT DISTINCT CASE WHEN a = $1 THEN b ELSE a END AS other FROM family_tie WHERE kind ="
-          + " 'parent' AND (a = $1 OR b = $1) ORDER BY other LIMIT $2";
+      "SELECT DISTINCT CASE WHEN a = $1 THEN b ELSE a END AS other FROM (SELECT a, b FROM"
+          + " family_tie WHERE kind = 'parent' AND (a = $1 OR b = $1) GROUP BY a, b HAVING"
+          + " count(DISTINCT source) >= $3) corroborated ORDER BY other LIMIT $2";
 
   private final Pool pool;
 
@@ -158,10 +175,35 @@ public final class HouseholdRegister {
   }
 
   /**
+   * Replaces what one source said of one person's family ties with what it says now: the ties it
+   * states recorded, and those of the person it no longer states retracted (logged).
+   */
+  public Future<Void> restateTies(
+      NhsNumber person, String source, List<FamilyTie> ties, Instant now) {
+    for (FamilyTie t : ties) {
+      if (!t.source().equals(source) || !(t.a().equals(person) || t.b().equals(person))) {
+        throw new IllegalArgumentException("expected ties of one person by one source");
+      }
+    }
+    String[] stated =
+        ties.stream()
+            .map(t -> t.a() + ">" + t.b() + ">" + t.kind().name().toLowerCase(Locale.ROOT))
+            .distinct()
+            .toArray(String[]::new);
+    return recordTies(ties, now)
+        .compose(
+            v ->
+                pool.preparedQuery(RETRACT)
+                    .execute(
+                        Tuple.of(person.toString(), source, stated, now.atOffset(ZoneOffset.UTC))))
+        .mapEmpty();
+  }
+
+  /**
    * The person's household on a day: the address most sources give for them that day (a UPRN key
-   * before an address one, on a tie), everyone else living there, and their stated parents and
-   * children. At most {@code limit} of each are read, so that a caller can tell a household over
-   * its cap without loading a hostel.
+   * before an address one, on a tie), everyone else living there, and their parents and children
+   * stated by at least {@link #MIN_TIE_SOURCES} different sources. At most {@code limit} of each
+   * are read, so that a caller can tell a household over its cap without loading a hostel.
    */
   public Future<Household> householdOf(NhsNumber person, LocalDate day, int limit) {
     return pool.preparedQuery(ADDRESSES)
@@ -190,7 +232,7 @@ public final class HouseholdRegister {
                       .orElse(Future.succeededFuture(List.of()));
               Future<List<String>> family =
                   pool.preparedQuery(PARENTS_AND_CHILDREN)
-                      .execute(Tuple.of(person.toString(), limit))
+                      .execute(Tuple.of(person.toString(), limit, MIN_TIE_SOURCES))
                       .map(HouseholdRegister::column);
               return Future.all(residents, family)
                   .map(

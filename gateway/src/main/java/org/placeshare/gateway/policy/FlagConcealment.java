@@ -128,6 +128,11 @@ public final class FlagConcealment {
     return failures;
   }
 
+  /** Whether a lookup of this source would fail now (its breaker, or its last fetch failed). */
+  public boolean knownFailing(RecordSource source) {
+    return source.unavailable().isPresent() || lastProblems.containsKey(source.descriptor().id());
+  }
+
   /** Remembers how a source answered a fetch: failing until it answers again. */
   public void answered(SourceRecords result) {
     String id = result.source().id();

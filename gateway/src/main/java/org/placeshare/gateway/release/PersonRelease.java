@@ -33,7 +33,6 @@ import org.placeshare.gateway.release.ReleaseOutcome.Trail;
 import org.placeshare.policy.Agreement;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
-import org.placeshare.policy.FamilyRelationship;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PolicySet;
@@ -113,6 +112,70 @@ public final class PersonRelease {
   public Future<ReleaseOutcome> release(Caller caller, NhsNumber patient, ReleaseOptions options) {
     // One snapshot for the whole release: a reload meanwhile cannot mix two sets.
     PolicySet set = policy.current();
+    return asked(caller, patient, options, set)
+        .transform(
+            asked -> {
+              if (asked.failed()) {
+                return asked.cause() instanceof ReleaseConsents.Refused refused
+                    ? Future.succeededFuture(
+                        new ReleaseOutcome.Refused(
+                            ReleaseOutcome.Ground.CONSENT_TOKEN, refused.getMessage(), Trail.NONE))
+                    : Future.failedFuture(asked.cause());
+              }
+              return decideAndFetch(caller, set, asked.result(), options);
+            });
+  }
+
+  /**
+   * Whether a release would be permitted, decided exactly as {@link #release} decides (the same
+   * facts, pilots' counts and consents, the same agreements), with no source asked and nothing
+   * counted: a household view counts the members a caller may see before anyone is released. A
+   * source known to be failing permits nothing here, since its lookup would leave the person out.
+   *
+   * @param decisions each source's decision, for the audit of a view refused on this count
+   * @param agreements the agreements that permitted (their references, id@version)
+   */
+  public record Permission(
+      boolean permitted, List<AuditEvent.SourceDecision> decisions, Set<String> agreements) {
+    public Permission {
+      decisions = List.copyOf(decisions);
+      agreements = Set.copyOf(agreements);
+    }
+  }
+
+  /** Decides a release of the person without fetching it or counting it ({@link Permission}). */
+  public Future<Permission> permission(Caller caller, NhsNumber patient, ReleaseOptions options) {
+    PolicySet set = policy.current();
+    return asked(caller, patient, options, set)
+        .transform(
+            asked -> {
+              if (asked.failed()) {
+                return asked.cause() instanceof ReleaseConsents.Refused
+                    ? Future.succeededFuture(new Permission(false, List.of(), Set.of()))
+                    : Future.failedFuture(asked.cause());
+              }
+              List<AuditEvent.SourceDecision> decisions = new ArrayList<>();
+              Set<String> agreements = new java.util.TreeSet<>();
+              for (RecordSource source : sources) {
+                Decision d = set.decide(forSource(asked.result(), source));
+                decisions.add(AuditEvent.SourceDecision.of(source.descriptor().id(), d));
+                // A source known to be failing would leave the person out: not counted.
+                if (d.permitted() && !concealment.knownFailing(source)) {
+                  d.agreement().ifPresent(a -> agreements.add(a.reference()));
+                }
+              }
+              return Future.succeededFuture(
+                  new Permission(!agreements.isEmpty(), decisions, agreements));
+            });
+  }
+
+  /**
+   * The question about the person with what it depends on read: the register's facts, the pilots'
+   * counts of today, the consents. Fails with {@link ReleaseConsents.Refused} for a presented token
+   * that does not hold, else with {@link ReleaseUnavailable} when the gateway's storage fails.
+   */
+  private Future<DecisionRequest> asked(
+      Caller caller, NhsNumber patient, ReleaseOptions options, PolicySet set) {
     DecisionRequest base = question(caller, patient, options, clock.instant());
     List<String> capped = set.cappedAgreements(providers(), caller.organisation());
     return Future.all(
@@ -122,20 +185,15 @@ public final class PersonRelease {
         .transform(
             all -> {
               if (all.failed()) {
-                return all.cause() instanceof ReleaseConsents.Refused refused
-                    ? Future.succeededFuture(
-                        new ReleaseOutcome.Refused(
-                            ReleaseOutcome.Ground.CONSENT_TOKEN, refused.getMessage(), Trail.NONE))
+                return all.cause() instanceof ReleaseConsents.Refused
+                    ? Future.failedFuture(all.cause())
                     : Future.failedFuture(
                         new ReleaseUnavailable(ReleaseUnavailable.Store.REGISTER, all.cause()));
               }
-              return decideAndFetch(
-                  caller,
-                  set,
+              return Future.succeededFuture(
                   base.withFacts(all.result().resultAt(0))
                       .withReleasedToday(all.result().resultAt(1))
-                      .withConsents(all.result().resultAt(2)),
-                  options);
+                      .withConsents(all.result().resultAt(2)));
             });
   }
 
@@ -384,7 +442,16 @@ public final class PersonRelease {
             now,
             view.referencesBySource(),
             problems,
-            view.resourceCount() + " resources released" + released(options) + view.leftOutNote(),
+            options.occasion() instanceof ReleaseOptions.HouseholdMember
+                // The household note last: the subject access report reads it to the end.
+                ? view.resourceCount()
+                    + " resources released"
+                    + view.leftOutNote()
+                    + released(options)
+                : view.resourceCount()
+                    + " resources released"
+                    + released(options)
+                    + view.leftOutNote(),
             trail);
     // A pilot's cap reached by others since the decision: refused after all.
     return register
@@ -413,21 +480,13 @@ public final class PersonRelease {
   }
 
   /**
-   * How a member was seen, for their audit event and so their subject access report: through whose
-   * request, on which day, as what kind of family. The person asked about is named by the request
-   * (whose own event holds their NHS number for the IG lead), not here: a member's report must not
-   * hand them another person's identifier.
+   * How a member was seen, for their audit event and so their subject access report: only that they
+   * were a member of a household viewed in this request. Not whose household, how they are family
+   * or on which day: their report must not tell them of another person or of a family tie a source
+   * states. The IG lead follows the request id to the request's event, which holds the rest.
    */
   public static String householdNote(ReleaseOptions.HouseholdMember member) {
-    return "seen as "
-        + member.relationships().stream()
-            .map(FamilyRelationship::code)
-            .sorted()
-            .collect(Collectors.joining(" and "))
-        + " family of the person asked about in request "
-        + member.requestId()
-        + ", household on "
-        + member.day();
+    return "seen as a member of a household viewed in request " + member.requestId();
   }
 
   private static List<String> capReached(List<Agreement> reached, OdsCode recipient) {

@@ -142,6 +142,41 @@ class HouseholdFactsTest {
   }
 
   @Test
+  void in_naturalParentCodes_areNoTies() {
+    HouseholdFacts facts =
+        HouseholdFacts.in(
+            CHILD,
+            found(
+                "gp",
+                new Patient(),
+                related(MOTHER, "NPRN"),
+                related(MOTHER, "NMTH"),
+                related(NhsNumber.parse("9990000034"), "NFTH")),
+            SEEN);
+
+    assertThat(facts.ties()).isEmpty();
+  }
+
+  @Test
+  void in_oneSourceStatingMoreChildrenThanTheCap_keepsNoneOfItsTies() {
+    List<Resource> children = new java.util.ArrayList<>();
+    int n = 0;
+    for (int i = 100; n < 19; i++) {
+      var child = NhsNumber.withCheckDigit(String.format("999%06d", i));
+      if (child.isPresent()) {
+        children.add(related(child.get(), "CHILD"));
+        n++;
+      }
+    }
+
+    HouseholdFacts facts =
+        HouseholdFacts.in(
+            MOTHER, found("hostile", new Patient(), children.toArray(Resource[]::new)), SEEN);
+
+    assertThat(facts.ties()).isEmpty();
+  }
+
+  @Test
   void disagreement_sourcesAtDifferentAddresses_isAFindingNamingSourcesOnly() {
     Patient gp = new Patient();
     gp.addAddress().setPostalCode("CV1 5AB").addLine("14 Harnall Lane");

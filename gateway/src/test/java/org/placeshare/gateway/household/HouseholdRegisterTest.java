@@ -188,9 +188,12 @@ class HouseholdRegisterTest {
         .await();
     register
         .recordTies(
+            // Each tie stated by two sources: one source's word makes nobody family.
             List.of(
                 new FamilyTie(mother, child, FamilyTie.Kind.PARENT, "gp"),
-                new FamilyTie(father, child, FamilyTie.Kind.PARENT, "council")),
+                new FamilyTie(mother, child, FamilyTie.Kind.PARENT, "school"),
+                new FamilyTie(father, child, FamilyTie.Kind.PARENT, "council"),
+                new FamilyTie(father, child, FamilyTie.Kind.PARENT, "gp")),
             NOW)
         .await();
 
@@ -336,10 +339,97 @@ class HouseholdRegisterTest {
     // A move: the new residence, and the old one ended.
     assertThat(changes(child)).isEqualTo(3);
     assertThat(changes(mother)).isEqualTo(1);
+    // The gp's word alone makes nobody family; a second source stating the tie makes it.
+    assertThat(register.householdOf(child, TODAY.plusDays(3), 10).await().members()).isEmpty();
+    register
+        .recordTies(List.of(new FamilyTie(mother, child, FamilyTie.Kind.PARENT, "school")), NOW)
+        .await();
     assertThat(members(register.householdOf(child, TODAY.plusDays(3), 10).await()))
         .isEqualTo(Map.of(mother, Set.of(FamilyRelationship.PARENT_CHILD)));
     // The first residence kept the day it was first seen.
     assertThat(register.householdOf(child, TODAY, 10).await().address())
         .hasValue(at("CV1 5AB", "20 Harnall Ln"));
+  }
+
+  @Test
+  void householdOf_oneHostileSourceStatingNineteenChildren_makesNobodyFamily() {
+    NhsNumber claimed = person();
+    List<FamilyTie> ties = new java.util.ArrayList<>();
+    List<NhsNumber> children = new java.util.ArrayList<>();
+    for (int i = 0; i < 19; i++) {
+      NhsNumber child = person();
+      children.add(child);
+      ties.add(new FamilyTie(claimed, child, FamilyTie.Kind.PARENT, "hostile"));
+    }
+    register.recordTies(ties, NOW).await();
+
+    assertThat(householdOf(claimed, TODAY).members()).isEmpty();
+    assertThat(householdOf(children.get(0), TODAY).members()).isEmpty();
+  }
+
+  @Test
+  void householdOf_twoSourcesStatingATie_makeIt_andARetractionRemovesIt() {
+    NhsNumber parent = person();
+    NhsNumber child = person();
+    register
+        .restateTies(
+            child, "gp", List.of(new FamilyTie(parent, child, FamilyTie.Kind.PARENT, "gp")), NOW)
+        .await();
+    register
+        .restateTies(
+            child,
+            "school",
+            List.of(new FamilyTie(parent, child, FamilyTie.Kind.PARENT, "school")),
+            NOW)
+        .await();
+    assertThat(members(householdOf(child, TODAY)))
+        .isEqualTo(Map.of(parent, Set.of(FamilyRelationship.PARENT_CHILD)));
+
+    // The school no longer states it: its word is retracted, and the gp's alone is not enough.
+    register.restateTies(child, "school", List.of(), NOW).await();
+
+    assertThat(householdOf(child, TODAY).members()).isEmpty();
+    assertThat(
+            db.pool()
+                .preparedQuery(
+                    "SELECT count(*) FROM household_change WHERE change = 'tie-retracted' AND"
+                        + " other = $1 AND source = 'school'")
+                .execute(Tuple.of(child.toString()))
+                .await()
+                .iterator()
+                .next()
+                .getLong(0))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void learn_fromASourceHoldingASensitiveCategory_learnsNothing() {
+    SourceDescriptor police =
+        new SourceDescriptor(
+            "police",
+            OdsCode.of("Y90001"),
+            URI.create("http://localhost/fhir"),
+            Duration.ofSeconds(5),
+            List.of("Patient", "RelatedPerson"),
+            Set.of(org.placeshare.policy.SensitiveCategory.CRIMINAL_OFFENCE));
+    NhsNumber suspect = person();
+    NhsNumber parent = person();
+
+    learningOn(TODAY)
+        .learn(
+            suspect,
+            List.of(
+                new SourceRecords.Found(
+                    police,
+                    livingAt("CV1 5AB", "3 Harnall Lane"),
+                    List.of(HouseholdFactsTest.related(parent, "MTH")),
+                    List.of(),
+                    0,
+                    List.of())))
+        .await();
+
+    assertThat(changes(suspect)).isZero();
+    assertThat(changes(parent)).isZero();
+    assertThat(householdOf(suspect, TODAY).address()).isEmpty();
   }
 }

@@ -8,12 +8,15 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.Period;
 import java.time.ZoneId;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -63,7 +66,20 @@ public final class HouseholdView {
    */
   public static final int MAX_HOUSEHOLD = Household.MAX_RELEASED;
 
+  /**
+   * The most people the register may hold in one household for a view to be considered at all (a
+   * hostel holds more): above it the view is refused without deciding anyone, saying only that this
+   * many people are registered there. Also bounds the members decided for {@link #MAX_HOUSEHOLD}.
+   */
+  public static final int MAX_REGISTERED = 50;
+
   static final String DATE = "date";
+
+  /**
+   * How far back a household may be asked for: a household on any day since 1970 would let a caller
+   * walk a person's whole address history, one day at a time. Further back is a 400.
+   */
+  public static final Period MAX_HISTORY = Period.ofYears(3);
 
   /** The day a household is read on is a day in England, where the registers are kept. */
   static final ZoneId ENGLAND = ZoneId.of("Europe/London");
@@ -97,8 +113,9 @@ public final class HouseholdView {
   }
 
   /**
-   * The household's parameters: only {@code date}, once, a day no later than today in England.
-   * Strict, so that a caller's {@code _type} or {@code _since} is refused, not silently ignored.
+   * The household's parameters: only {@code date}, once, a day no later than today in England and
+   * no earlier than {@link #MAX_HISTORY} before it. Strict, so that a caller's {@code _type} or
+   * {@code _since} is refused, not silently ignored.
    */
   static void parse(RoutingContext ctx, RequestState state) {
     for (String name : ctx.queryParams().names()) {
@@ -126,6 +143,16 @@ public final class HouseholdView {
       throw new GatewayException(
           IssueType.VALUE, "date: expected a day no later than today in England, " + today);
     }
+    LocalDate earliest = today.minus(MAX_HISTORY);
+    if (day.isBefore(earliest)) {
+      throw new GatewayException(
+          IssueType.VALUE,
+          "date: expected a day no more than "
+              + MAX_HISTORY.getYears()
+              + " years ago, "
+              + earliest
+              + " or later");
+    }
     ctx.put(DAY_KEY, day);
   }
 
@@ -134,8 +161,10 @@ public final class HouseholdView {
   }
 
   /**
-   * Releases the person (answered as their view would be when it is not released), reads their
-   * household, refuses one over the cap, then releases each other member on their own.
+   * Decides the person and reads their household first; for a caller who may see the person,
+   * refuses a household over either cap (nobody looked up, nothing released or counted against a
+   * pilot's daily volume), then releases the person and each other member on their own. A caller
+   * who may not see the person gets the person's refusal as their view answers it, nothing else.
    *
    * @param notReleased answers the person's own outcome when it is not a release, as the view does
    */
@@ -145,61 +174,170 @@ public final class HouseholdView {
       ReleaseOptions options,
       Consumer<ReleaseOutcome> notReleased) {
     LocalDate day = ctx.get(DAY_KEY);
-    Future<ReleaseOutcome> own = release.release(state.caller, state.patient, options);
-    // Read beside the release: a read, no side effect, and nothing of it leaves unless they do.
-    Future<Household> household = households.householdOf(state.patient, day, MAX_HOUSEHOLD + 1);
-    Future.join(own, household)
+    Future<PersonRelease.Permission> may = release.permission(state.caller, state.patient, options);
+    // Read beside the decision: a read, no side effect, and nothing of it leaves unless they do.
+    Future<Household> household = households.householdOf(state.patient, day, MAX_REGISTERED + 1);
+    Future.join(may, household)
         .onComplete(
             done -> {
+              if (may.failed()) {
+                ctx.fail(503, PersonViewHandler.unavailable(may.cause()));
+              } else if (!may.result().permitted()) {
+                // Refused: released (so refused) as the view would be, which answers it.
+                own(ctx, state, options, notReleased, household, false);
+              } else if (household.failed()) {
+                state.decisions.addAll(may.result().decisions());
+                registerUnavailable(ctx, household.cause());
+              } else {
+                capped(state, household.result(), may.result().agreements())
+                    .onComplete(
+                        cap -> {
+                          if (cap.failed()) {
+                            ctx.fail(503, PersonViewHandler.unavailable(cap.cause()));
+                          } else if (cap.result().isPresent()) {
+                            state.decisions.addAll(may.result().decisions());
+                            ctx.fail(422, cap.result().get());
+                          } else {
+                            own(ctx, state, options, notReleased, household, true);
+                          }
+                        });
+              }
+            });
+  }
+
+  /** The person's own release, then (when released) the other members'. */
+  private void own(
+      RoutingContext ctx,
+      RequestState state,
+      ReleaseOptions options,
+      Consumer<ReleaseOutcome> notReleased,
+      Future<Household> household,
+      boolean capsChecked) {
+    release
+        .release(state.caller, state.patient, options)
+        .onComplete(
+            own -> {
               if (own.failed()) {
                 ctx.fail(503, PersonViewHandler.unavailable(own.cause()));
               } else if (!(own.result() instanceof ReleaseOutcome.Released released)) {
                 notReleased.accept(own.result());
               } else if (household.failed()) {
                 state.decisions.addAll(released.trail().decisions());
-                ctx.fail(
-                    503,
-                    new GatewayException(
-                        IssueType.TRANSIENT,
-                        "the household register is unavailable; nothing was released",
-                        household.cause().getClass().getSimpleName()));
-              } else {
+                registerUnavailable(ctx, household.cause());
+              } else if (capsChecked) {
                 members(ctx, state, released, household.result());
+              } else {
+                // Permitted after all (the agreements were reloaded meanwhile): the caps still
+                // hold.
+                capped(state, household.result(), agreements(released))
+                    .onComplete(
+                        cap -> {
+                          if (cap.failed()) {
+                            ctx.fail(503, PersonViewHandler.unavailable(cap.cause()));
+                          } else if (cap.result().isPresent()) {
+                            state.decisions.addAll(released.trail().decisions());
+                            ctx.fail(422, cap.result().get());
+                          } else {
+                            members(ctx, state, released, household.result());
+                          }
+                        });
               }
             });
+  }
+
+  private static void registerUnavailable(RoutingContext ctx, Throwable cause) {
+    ctx.fail(
+        503,
+        new GatewayException(
+            IssueType.TRANSIENT,
+            "the household register is unavailable; nothing was released",
+            cause.getClass().getSimpleName()));
+  }
+
+  /** The agreements (id@version) that permitted the person's own release. */
+  private static Set<String> agreements(ReleaseOutcome.Released released) {
+    Set<String> ids = new TreeSet<>();
+    for (AuditEvent.SourceDecision d : released.trail().decisions()) {
+      if (d.effect().equals("permit")) {
+        d.agreement().ifPresent(ids::add);
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * Why the household may not be viewed, if it may not: more people registered in it than {@link
+   * #MAX_REGISTERED} (refused without deciding anyone), or more people the caller may see than
+   * {@link #MAX_HOUSEHOLD}, each member decided as their release would be (no source asked). A
+   * member who may not be shown is not counted, so they change the answer no more than a non-member
+   * does.
+   */
+  private Future<Optional<GatewayException>> capped(
+      RequestState state, Household household, Set<String> agreements) {
+    if (household.members().size() > MAX_REGISTERED) {
+      return Future.succeededFuture(
+          Optional.of(
+              new GatewayException(
+                  IssueType.TOOCOSTLY,
+                  "more than "
+                      + MAX_REGISTERED
+                      + " people are registered in this household (a hostel or a care home): a"
+                      + " household view is refused; ask for each person's own view",
+                  "household on "
+                      + household.day()
+                      + " over the register's limit of "
+                      + MAX_REGISTERED
+                      + "; nobody was looked up or released")));
+    }
+    List<Future<Boolean>> each = new ArrayList<>();
+    for (Household.Member m : household.members()) {
+      each.add(
+          release
+              .permission(
+                  state.caller,
+                  m.person(),
+                  ReleaseOptions.householdMember(occasion(state, household, m, agreements)))
+              .map(PersonRelease.Permission::permitted));
+    }
+    return Future.all(each)
+        .map(
+            all -> {
+              long visible = all.<Boolean>list().stream().filter(b -> b).count();
+              if (visible + 1 <= MAX_HOUSEHOLD) {
+                return Optional.<GatewayException>empty();
+              }
+              return Optional.of(
+                  new GatewayException(
+                      IssueType.TOOCOSTLY,
+                      "this household has more than "
+                          + MAX_HOUSEHOLD
+                          + " members (a hostel or a care home): a household view is refused;"
+                          + " ask for each person's own view",
+                      "household on "
+                          + household.day()
+                          + " over the cap of "
+                          + MAX_HOUSEHOLD
+                          + " members the caller may see; nobody was looked up or released"));
+            });
+  }
+
+  private static ReleaseOptions.HouseholdMember occasion(
+      RequestState state, Household household, Household.Member m, Set<String> agreements) {
+    return new ReleaseOptions.HouseholdMember(
+        state.requestId,
+        MEMBER_ACTION,
+        state.started,
+        state.patient,
+        household.day(),
+        m.relationships());
   }
 
   private void members(
       RoutingContext ctx, RequestState state, ReleaseOutcome.Released own, Household household) {
     own.trail().lookups().forEach(l -> metrics.fetched(l.source(), l.result(), l.nanos()));
-    if (household.members().size() + 1 > MAX_HOUSEHOLD) {
-      // The register's count, not who may be shown: no member is looked up, nobody else released.
-      state.decisions.addAll(own.trail().decisions());
-      ctx.fail(
-          422,
-          new GatewayException(
-              IssueType.TOOCOSTLY,
-              "this household has more than "
-                  + MAX_HOUSEHOLD
-                  + " members (a hostel or a care home): a household view is refused; ask for"
-                  + " each person's own view",
-              "household on "
-                  + household.day()
-                  + " over the cap of "
-                  + MAX_HOUSEHOLD
-                  + "; the person's own view was not sent either"));
-      return;
-    }
     List<Future<Member>> each = new ArrayList<>();
     for (Household.Member m : household.members()) {
-      ReleaseOptions.HouseholdMember occasion =
-          new ReleaseOptions.HouseholdMember(
-              state.requestId,
-              MEMBER_ACTION,
-              state.started,
-              state.patient,
-              household.day(),
-              m.relationships());
+      ReleaseOptions.HouseholdMember occasion = occasion(state, household, m, agreements(own));
       long asked = System.nanoTime();
       each.add(
           release
