@@ -96,7 +96,10 @@ class CohortHouseholdTest {
         .gateway
         .householdRegister()
         .recordTies(
-            List.of(new FamilyTie(person(9), person(0), FamilyTie.Kind.PARENT, "test-register")),
+            // A tie counts when two sources state it.
+            List.of(
+                new FamilyTie(person(9), person(0), FamilyTie.Kind.PARENT, "test-register"),
+                new FamilyTie(person(9), person(0), FamilyTie.Kind.PARENT, "test-school")),
             GatewayFixture.CLOCK.instant())
         .await();
   }

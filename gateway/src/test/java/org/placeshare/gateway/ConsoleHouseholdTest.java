@@ -165,7 +165,7 @@ class ConsoleHouseholdTest {
                 + eventOf("read-household-member", person(1))
                 + "\">Shown: "
                 + person(1)
-                + ", as household family</a>")
+                + "</a>")
         .contains(
             "<a href=\"/console/events/"
                 + eventOf("read-household-member", person(2))
@@ -186,7 +186,7 @@ class ConsoleHouseholdTest {
         .contains(
             "This person was seen as a member of a household viewed in request "
                 + request
-                + " (as household family, household on 2026-11-22), by client "
+                + ", by client "
                 + GatewayFixture.COUNCIL_CLIENT
                 + " of organisation E08000026 (analyst), under council-household-support")
         .contains(
@@ -204,7 +204,7 @@ class ConsoleHouseholdTest {
     String words =
         "seen as a member of a household viewed in request "
             + request
-            + " (as household family, household on 2026-11-22), by client "
+            + ", by client "
             + GatewayFixture.COUNCIL_CLIENT
             + " of organisation E08000026 (analyst), under council-household-support";
 

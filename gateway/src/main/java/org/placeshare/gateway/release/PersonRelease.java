@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
@@ -155,7 +156,7 @@ public final class PersonRelease {
                     : Future.failedFuture(asked.cause());
               }
               List<AuditEvent.SourceDecision> decisions = new ArrayList<>();
-              Set<String> agreements = new java.util.TreeSet<>();
+              Set<String> agreements = new TreeSet<>();
               for (RecordSource source : sources) {
                 Decision d = set.decide(forSource(asked.result(), source));
                 decisions.add(AuditEvent.SourceDecision.of(source.descriptor().id(), d));

@@ -275,11 +275,7 @@ public final class ConsoleAuditPages {
           links.add(
               new EventPage.Link(
                   (released ? "Shown: " : "Left out (" + m.outcome() + ", not told): ")
-                      + m.nhsNumber()
-                      + HouseholdAccess.of(m)
-                          .flatMap(HouseholdAccess::relationships)
-                          .map(k -> ", as " + k + " family")
-                          .orElse(""),
+                      + m.nhsNumber(),
                   "/console/events/" + m.eventId()));
         }
       }
