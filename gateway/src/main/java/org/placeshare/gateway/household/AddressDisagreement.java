@@ -13,8 +13,8 @@ import org.placeshare.policy.NhsNumber;
 /**
  * {@code $data-quality}'s word on addresses: sources that say the person lives at different places
  * on one day. A finding to mend at a source, never a merge of two households. Two sources agree
- * when they share an address by UPRN, or by postcode and first line (one may give a UPRN, the other
- * not). Findings name sources, never an address.
+ * when they share an address by UPRN, or by postcode and address lines (one may give a UPRN, the
+ * other not). Findings name sources, never an address.
  */
 public final class AddressDisagreement {
 
@@ -62,16 +62,13 @@ public final class AddressDisagreement {
     Set<AddressKey> keys = new LinkedHashSet<>();
     HouseholdFacts facts = HouseholdFacts.in(person, f, day);
     keys.addAll(facts.addressesOn(day));
-    // The same addresses by postcode and first line as well, where a UPRN keyed them.
+    // The same addresses by postcode and lines as well, where a UPRN keyed them.
     for (Address a :
         f.patient().getAddress().stream().limit(HouseholdFacts.MAX_ADDRESSES).toList()) {
       HouseholdFacts.uprn(a)
           .flatMap(AddressKey::uprn)
           .filter(keys::contains)
-          .flatMap(
-              u ->
-                  AddressKey.address(
-                      a.getPostalCode(), a.hasLine() ? a.getLine().get(0).getValue() : null))
+          .flatMap(u -> AddressKey.address(a.getPostalCode(), HouseholdFacts.lines(a)))
           .ifPresent(keys::add);
     }
     return keys;

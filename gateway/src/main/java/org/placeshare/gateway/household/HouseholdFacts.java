@@ -24,11 +24,11 @@ import org.placeshare.policy.NhsNumber;
 /**
  * What one source's records of a person say about their household, for the household register:
  * where they live ({@code Patient.address}: home, temporary or old, with its period; the UPRN from
- * UK Core's address key, else postcode and first line), and the family ties the source states (a
- * {@code RelatedPerson} coded parent, child or guardian in HL7 v3 RoleCode that carries the other
- * person's NHS number). {@code Patient.link} and {@code Patient.contact} are not ties: a link says
- * two records are one person, and a contact is whoever to call. Pure; a source's odd entries are
- * passed over, never guessed at.
+ * UK Core's address key, else postcode and all the address lines), and the family ties the source
+ * states (a {@code RelatedPerson} coded parent, child or guardian in HL7 v3 RoleCode that carries
+ * the other person's NHS number). {@code Patient.link} and {@code Patient.contact} are not ties: a
+ * link says two records are one person, and a contact is whoever to call. Pure; a source's odd
+ * entries are passed over, never guessed at.
  *
  * @param residences where the source says the person lives or lived
  * @param ties the family ties the source states about the person
@@ -127,11 +127,10 @@ public record HouseholdFacts(List<Residence> residences, List<FamilyTie> ties) {
         || address.getType() == Address.AddressType.POSTAL) {
       return Optional.empty();
     }
+    // A source that gives a UPRN is keyed by it alone: its address lines are not stored as a second
+    // key, since a source pairing a UPRN with another home's lines would join the two homes.
     Optional<AddressKey> key =
-        AddressKey.of(
-            uprn(address).orElse(null),
-            address.getPostalCode(),
-            address.hasLine() ? address.getLine().get(0).getValue() : null);
+        AddressKey.of(uprn(address).orElse(null), address.getPostalCode(), lines(address));
     if (key.isEmpty()) {
       return Optional.empty();
     }
@@ -147,6 +146,17 @@ public record HouseholdFacts(List<Residence> residences, List<FamilyTie> ties) {
       return Optional.empty();
     }
     return Optional.of(new Residence(person, key.get(), source, from, end));
+  }
+
+  /**
+   * All the address's lines (every line counts: "Flat 2" on the first line is in many houses), at
+   * most one more than {@link AddressKey#MAX_LINES}, so that an address with too many has no key.
+   */
+  static List<String> lines(Address address) {
+    return address.getLine().stream()
+        .limit(AddressKey.MAX_LINES + 1L)
+        .map(StringType::getValue)
+        .toList();
   }
 
   /** The UPRN in UK Core's address key extension, as the reference index reads it. */

@@ -9,7 +9,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -80,18 +79,31 @@ public final class HouseholdRegister {
    */
   public static final int MIN_TIE_SOURCES = 2;
 
+  /** Most of a person's conflicting addresses on one day that a household reports. */
+  public static final int MAX_CONFLICTING = 10;
+
   private static final String ON_DAY = "from_date <= $2 AND (to_date IS NULL OR to_date >= $2)";
 
   private static final String ADDRESSES =
-      "SELECT address_key, count(DISTINCT source) AS sources FROM household_residence WHERE"
-          + " nhs_number = $1 AND "
+      "SELECT DISTINCT address_key FROM household_residence WHERE nhs_number = $1 AND "
           + ON_DAY
-          + " GROUP BY address_key";
+          + " ORDER BY address_key LIMIT "
+          + MAX_CONFLICTING;
 
+  /**
+   * Everyone else living at the address that day whose sources all place them there that day: a
+   * person another source places elsewhere the same day (whose sources disagree) lives in no
+   * household, so one source's word (a hostile source giving a stranger this address) never makes
+   * them a resident.
+   */
   private static final String RESIDENTS =
-      "SELECT DISTINCT nhs_number FROM household_residence WHERE address_key = $1 AND "
+      "SELECT nhs_number FROM household_residence WHERE "
           + ON_DAY
-          + " AND nhs_number <> $3 ORDER BY nhs_number LIMIT $4";
+          + " AND nhs_number IN (SELECT nhs_number FROM household_residence WHERE address_key = $1"
+          + " AND "
+          + ON_DAY
+          + " AND nhs_number <> $3) GROUP BY nhs_number HAVING bool_and(address_key = $1) ORDER BY"
+          + " nhs_number LIMIT $4";
 
   private static final String PARENTS_AND_CHILDREN =
       "SELECT DISTINCT CASE WHEN a = $1 THEN b ELSE a END AS other FROM (SELECT a, b FROM"
@@ -200,28 +212,26 @@ public final class HouseholdRegister {
   }
 
   /**
-   * The person's household on a day: the address most sources give for them that day (a UPRN key
-   * before an address one, on a tie), everyone else living there, and their parents and children
-   * stated by at least {@link #MIN_TIE_SOURCES} different sources. At most {@code limit} of each
-   * are read, so that a caller can tell a household over its cap without loading a hostel.
+   * The person's household on a day: the address their sources give for them that day, everyone
+   * else whose sources place them there that day, and their parents and children stated by at least
+   * {@link #MIN_TIE_SOURCES} different sources (wherever they live). When sources give the person
+   * more than one address that day (by a UPRN and by a written address too: the two are never taken
+   * to be one place), none is chosen: no address, no one living with them, and the addresses as
+   * {@code conflicting} (at most {@link #MAX_CONFLICTING}); one source's word, which may be a
+   * hostile source's, never puts the person in another family's home. At most {@code limit}
+   * residents and {@code limit} parents and children are read, so that a caller can tell a
+   * household over its cap without loading a hostel.
    */
   public Future<Household> householdOf(NhsNumber person, LocalDate day, int limit) {
     return pool.preparedQuery(ADDRESSES)
         .execute(Tuple.of(person.toString(), day))
         .compose(
             addresses -> {
-              List<Row> rows = new ArrayList<>();
-              addresses.forEach(rows::add);
-              rows.sort(
-                  Comparator.comparingLong((Row r) -> -r.getLong("sources"))
-                      .thenComparing(r -> r.getString("address_key").startsWith("uprn:") ? 0 : 1)
-                      .thenComparing(r -> r.getString("address_key")));
+              List<AddressKey> keys = new ArrayList<>();
+              addresses.forEach(r -> keys.add(new AddressKey(r.getString("address_key"))));
               Optional<AddressKey> address =
-                  rows.stream().findFirst().map(r -> new AddressKey(r.getString("address_key")));
-              Set<AddressKey> conflicting = new LinkedHashSet<>();
-              rows.stream()
-                  .skip(1)
-                  .forEach(r -> conflicting.add(new AddressKey(r.getString("address_key"))));
+                  keys.size() == 1 ? Optional.of(keys.get(0)) : Optional.empty();
+              Set<AddressKey> conflicting = keys.size() > 1 ? new LinkedHashSet<>(keys) : Set.of();
               Future<List<String>> residents =
                   address
                       .map(

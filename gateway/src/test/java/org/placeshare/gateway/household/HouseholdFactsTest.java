@@ -95,6 +95,55 @@ class HouseholdFactsTest {
                 Optional.of(LocalDate.of(2024, 2, 29))));
   }
 
+  private static AddressKey keyOf(String postcode, String... lines) {
+    Patient p = new Patient();
+    Address a = p.addAddress().setUse(Address.AddressUse.HOME).setPostalCode(postcode);
+    for (String line : lines) {
+      a.addLine(line);
+    }
+    List<Residence> residences = HouseholdFacts.in(CHILD, found("gp", p), SEEN).residences();
+    return residences.isEmpty() ? null : residences.get(0).address();
+  }
+
+  @Test
+  void in_sameFlatNumberInDifferentHouses_isKeyedByEveryLine_soTheHousesAreDifferentKeys() {
+    AddressKey at14 = keyOf("CV1 2AB", "Flat 2", "14 Harnall Lane");
+    AddressKey at16 = keyOf("CV1 2AB", "Flat 2", "16 Harnall Lane");
+
+    assertThat(at14).isNotNull().isNotEqualTo(at16);
+    assertThat(at16).isNotNull();
+    // The same address on one line or on two is one key.
+    assertThat(at14).isEqualTo(AddressKey.address("CV1 2AB", "Flat 2, 14 Harnall Ln").get());
+  }
+
+  @Test
+  void in_differentFlatsOfOneNamedBlock_areDifferentKeys() {
+    AddressKey flat7 = keyOf("CV1 2AB", "Harnall Court", "Flat 7");
+    AddressKey flat9 = keyOf("CV1 2AB", "Harnall Court", "Flat 9");
+
+    assertThat(flat7).isNotNull().isNotEqualTo(flat9);
+    assertThat(flat9).isNotNull();
+  }
+
+  @Test
+  void in_zeroUprnOrPlaceholderLines_giveNoKeyOfTheirOwn() {
+    Patient p = new Patient();
+    withUprn(
+        p.addAddress().setPostalCode("CV1 2AB").addLine("Flat Б").addLine("Harnall Court"), "0");
+    withUprn(p.addAddress().setPostalCode("CV1 2AB").addLine("Unknown"), "000000000000");
+
+    assertThat(HouseholdFacts.in(CHILD, found("gp", p), SEEN).residences()).isEmpty();
+  }
+
+  @Test
+  void in_tooManyLines_isNoKey() {
+    String[] lines = new String[AddressKey.MAX_LINES + 1];
+    java.util.Arrays.fill(lines, "14 Harnall Lane");
+
+    assertThat(keyOf("CV1 2AB", lines)).isNull();
+    assertThat(keyOf("CV1 2AB", java.util.Arrays.copyOf(lines, AddressKey.MAX_LINES))).isNotNull();
+  }
+
   @Test
   void in_undatedHomeAddress_isLivedAtFromTheDayItWasSeen() {
     Patient p = new Patient();

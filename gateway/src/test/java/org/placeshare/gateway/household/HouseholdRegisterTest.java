@@ -229,10 +229,88 @@ class HouseholdRegisterTest {
 
     Household h = householdOf(person, TODAY);
 
-    // One source each: a tie, settled the same way every time (by key), the other kept aside.
-    assertThat(h.address()).hasValue(gpSays);
-    assertThat(h.conflicting()).containsExactly(councilSays);
-    assertThat(members(h)).isEqualTo(Map.of(withGp, Set.of(FamilyRelationship.HOUSEHOLD)));
+    // Neither address is chosen (either could be a hostile source's): the person alone.
+    assertThat(h.address()).isEmpty();
+    assertThat(h.conflicting()).containsExactlyInAnyOrder(gpSays, councilSays);
+    assertThat(h.members()).isEmpty();
+    // Nor is the person a resident of either home.
+    assertThat(householdOf(withGp, TODAY).members()).isEmpty();
+    assertThat(householdOf(withCouncil, TODAY).members()).isEmpty();
+  }
+
+  @Test
+  void householdOf_hostileSourceGivingAShortUprnOfAnotherHome_showsNoneOfItsResidents() {
+    AddressKey victims = AddressKey.uprn("1").orElseThrow();
+    AddressKey ownHome = at("CV1 1AA", "7 High Street");
+    NhsNumber person = person();
+    NhsNumber victim = person();
+    NhsNumber victimsChild = person();
+    register
+        .record(
+            List.of(
+                lives(person, ownHome, LONG_AGO, null),
+                lives(victim, victims, LONG_AGO, null),
+                lives(victimsChild, victims, LONG_AGO, null),
+                new Residence(person, victims, "hostile", TODAY, Optional.empty())),
+            NOW)
+        .await();
+
+    Household h = householdOf(person, TODAY);
+
+    assertThat(h.members()).isEmpty();
+    assertThat(h.address()).isEmpty();
+    assertThat(h.conflicting()).containsExactlyInAnyOrder(victims, ownHome);
+    // Nor does the hostile source put the person in the victims' household.
+    assertThat(members(householdOf(victim, TODAY)))
+        .isEqualTo(Map.of(victimsChild, Set.of(FamilyRelationship.HOUSEHOLD)));
+    // Before the hostile source's word, the person lived at their own home alone.
+    assertThat(householdOf(person, TODAY.minusDays(1)).address()).hasValue(ownHome);
+  }
+
+  @Test
+  void householdOf_twoHonestSourcesAgreeing_giveTheHousehold() {
+    AddressKey home = AddressKey.uprn("100070004321").orElseThrow();
+    NhsNumber person = person();
+    NhsNumber partner = person();
+    register
+        .record(
+            List.of(
+                lives(person, home, LONG_AGO, null),
+                new Residence(person, home, "council", LONG_AGO, Optional.empty()),
+                lives(partner, home, LONG_AGO, null),
+                new Residence(partner, home, "council", LONG_AGO, Optional.empty())),
+            NOW)
+        .await();
+
+    Household h = householdOf(person, TODAY);
+
+    assertThat(h.address()).hasValue(home);
+    assertThat(h.conflicting()).isEmpty();
+    assertThat(members(h)).isEqualTo(Map.of(partner, Set.of(FamilyRelationship.HOUSEHOLD)));
+  }
+
+  @Test
+  void householdOf_conflictingAddresses_keepParentsAndChildrenStatedByTwoSources() {
+    NhsNumber child = person();
+    NhsNumber mother = person();
+    register
+        .record(
+            List.of(
+                lives(child, at("CV1 1AA", "9 High Street"), LONG_AGO, null),
+                new Residence(
+                    child, at("CV4 9ZZ", "81 Low Road"), "council", LONG_AGO, Optional.empty())),
+            NOW)
+        .await();
+    register
+        .recordTies(
+            List.of(
+                new FamilyTie(mother, child, FamilyTie.Kind.PARENT, "gp"),
+                new FamilyTie(mother, child, FamilyTie.Kind.PARENT, "school")),
+            NOW)
+        .await();
+
+    assertThat(members(householdOf(child, TODAY)))
+        .isEqualTo(Map.of(mother, Set.of(FamilyRelationship.PARENT_CHILD)));
   }
 
   @Test
