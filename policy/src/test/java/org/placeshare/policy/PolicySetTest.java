@@ -885,6 +885,18 @@ class PolicySetTest {
   }
 
   @Test
+  void permitting_namesEveryAgreementThatPermits_notOnlyTheOneDecideNames() {
+    PolicySet set = policy(AgreementFileTest.council(), householdPilotForOtherOnly());
+
+    assertThat(set.permitting(analyst()).stream().map(Agreement::id))
+        .containsExactly("gm-connect-council-intelligence");
+    assertThat(set.permitting(analyst().withPatient(OTHER)).stream().map(Agreement::id))
+        .containsExactly("council-household-pilot", "gm-connect-council-intelligence");
+    assertThat(set.permitting(analyst().withPatient(OTHER).withFacts(facts(true, false))))
+        .isEmpty();
+  }
+
+  @Test
   void decide_memberUnderTheClauseOfAnAgreementThatAlsoPermittedThePersonAskedAbout_permits() {
     PolicySet set = policy(AgreementFileTest.council(), householdPilotForOtherOnly());
 
