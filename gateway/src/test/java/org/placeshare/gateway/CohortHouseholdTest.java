@@ -310,6 +310,62 @@ class CohortHouseholdTest {
     }
   }
 
+  /**
+   * Two bulk agreements: the population-health agreement (no family clause) permits 0; the one with
+   * the family clause runs as a pilot for 0's family (1, 2 and 9) but not for 0. A member's
+   * household is released only under an agreement that also permits the member: none of it here.
+   */
+  @Test
+  void
+      export_withIncludeHousehold_underAClauseWhoseAgreementRefusesTheMember_releasesNoOtherMember()
+          throws Exception {
+    Path clauseFile = fixture.agreements.resolve(AGREEMENT_FILE);
+    String withClause = Files.readString(clauseFile);
+    String pilotForTheFamily =
+        withClause
+            .replace("status: active", "status: pilot")
+            .replace("version: 1", "version: 2")
+            .replace(
+                "\ncohortExport:",
+                "\npilot:\n  cohort: [\""
+                    + person(1)
+                    + "\", \""
+                    + person(2)
+                    + "\", \""
+                    + person(9)
+                    + "\"]\n\ncohortExport:");
+    assertThat(pilotForTheFamily).contains("status: pilot").contains("pilot:\n  cohort:");
+    Path plainFile = fixture.agreements.resolve("gm-connect-population-health.yaml");
+    try (java.io.InputStream in =
+        GatewayFixture.class.getResourceAsStream("/agreements/gm-connect-population-health.yaml")) {
+      Files.copy(in, plainFile);
+    }
+    Files.writeString(clauseFile, pilotForTheFamily);
+    fixture.gateway.policy().reload(fixture.vertx).await();
+    try {
+      JsonObject manifest = export("?_includeHousehold=true", 0);
+
+      // 0 alone, under the agreement without the clause; 1, 2 and 9 refused as family (the pilot
+      // refuses 0), 5 opted out: four left out, none named.
+      assertThat(file(manifest, "Patient").lines()).hasSize(1);
+      JsonObject household = householdCounts(manifest);
+      assertThat(household.getInteger("included")).isZero();
+      assertThat(household.getInteger("leftOut") + household.getInteger("failed")).isEqualTo(4);
+      assertThat(groups(manifest)).hasSize(1);
+      assertThat(members(groups(manifest).get(0))).hasSize(1);
+
+      // And where the pilot permits the member too (1 is in it), their family in the pilot is
+      // released under it: 2 (0 is outside the pilot, 5 opted out).
+      JsonObject permitted = export("?_includeHousehold=true", 1);
+      assertThat(householdCounts(permitted).getInteger("included")).isEqualTo(1);
+      assertThat(patientIds(permitted).keySet()).contains(pseudonym(2));
+    } finally {
+      Files.delete(plainFile);
+      Files.writeString(clauseFile, withClause);
+      fixture.gateway.policy().reload(fixture.vertx).await();
+    }
+  }
+
   @Test
   void kickOff_includeHousehold_isTrueOrFalseOnce_andOnExportOnly() throws Exception {
     String group = CohortExportTest.registered(fixture, token, cohort(0));

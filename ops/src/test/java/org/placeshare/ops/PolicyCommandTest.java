@@ -209,7 +209,11 @@ class PolicyCommandTest {
             CLOCK.instant());
 
     var child = policy.decide(practitioner);
-    var parent = policy.decide(practitioner.withFamilyOf(Set.of(FamilyRelationship.PARENT_CHILD)));
+    var parent =
+        policy.decide(
+            practitioner.withFamilyOf(
+                Set.of(FamilyRelationship.PARENT_CHILD),
+                Set.of(child.agreement().orElseThrow().id())));
     // The council's analysts have no family clause: a member is never theirs to see.
     var analystsMember =
         policy.decide(
@@ -220,7 +224,9 @@ class PolicyCommandTest {
                     NhsNumber.parse("9990000018"),
                     OdsCode.of("Y90001"),
                     CLOCK.instant())
-                .withFamilyOf(Set.of(FamilyRelationship.HOUSEHOLD)));
+                .withFamilyOf(
+                    Set.of(FamilyRelationship.HOUSEHOLD),
+                    Set.of("gm-connect-council-intelligence")));
 
     assertThat(child.agreement().orElseThrow().id()).isEqualTo("safeguarding-partnership");
     assertThat(child.resourceTypes())

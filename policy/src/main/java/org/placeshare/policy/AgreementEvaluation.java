@@ -5,6 +5,7 @@ import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * One agreement's answer to one request: every check in a fixed order, each passed check said in
@@ -89,20 +90,29 @@ final class AgreementEvaluation {
 
   /**
    * A family member is released only where the agreement opts in to family data for one of the
-   * member's relationships and this purpose. Agreement level: it holds whoever the member is, so
-   * refusing says nothing about them.
+   * member's relationships and this purpose, and only where this agreement also permitted the
+   * person asked about: otherwise a caller permitted to see anyone under one agreement could walk
+   * the family of whoever another agreement's clause names. Agreement level: it holds whoever the
+   * member is, so refusing says nothing about them.
    */
   private boolean family(DecisionRequest r) {
     if (r.familyOf().isEmpty()) {
       return true;
     }
-    List<String> asked = r.familyOf().stream().map(FamilyRelationship::code).sorted().toList();
     if (agreement.family().isEmpty()) {
       return refuse(
           Refusal.FAMILY_NOT_AGREED, "this agreement releases no one but the person asked about");
     }
+    Set<FamilyRelationship> through = r.familyUnder().getOrDefault(agreement.id(), Set.of());
+    if (through.isEmpty()) {
+      return refuse(
+          Refusal.FAMILY_NOT_AGREED,
+          "this agreement did not permit the person asked about, so it releases none of their"
+              + " family");
+    }
     FamilyClause clause = agreement.family().get();
-    if (r.familyOf().stream().noneMatch(clause.relationships()::contains)) {
+    List<String> asked = through.stream().map(FamilyRelationship::code).sorted().toList();
+    if (through.stream().noneMatch(clause.relationships()::contains)) {
       return refuse(
           Refusal.FAMILY_NOT_AGREED,
           "the family clause does not name the member's relationship "

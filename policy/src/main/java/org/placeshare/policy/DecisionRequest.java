@@ -2,11 +2,13 @@ package org.placeshare.policy;
 
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * One question for the policy: may this recipient, in this role, for this purpose, have this
@@ -25,6 +27,11 @@ import java.util.Set;
  * @param familyOf how the person is family to the person the caller asked about (a household view's
  *     member); empty when the caller asked about this person themselves. Only an agreement whose
  *     family clause names one of these relationships and the purpose permits a member
+ * @param familyUnder for a family member: the agreements (by id) that permitted the person asked
+ *     about, each with how this person is family to the people it permitted. Only these agreements
+ *     may release the member, and only for these relationships: an agreement that refused the
+ *     person asked about never releases their family, whatever its family clause says. Empty for a
+ *     person asked about themselves; for a member, an empty map releases them under nothing
  */
 public record DecisionRequest(
     OdsCode recipient,
@@ -40,7 +47,8 @@ public record DecisionRequest(
     Instant at,
     int cohortSize,
     Set<SensitiveCategory> providerHolds,
-    Set<FamilyRelationship> familyOf) {
+    Set<FamilyRelationship> familyOf,
+    Map<String, Set<FamilyRelationship>> familyUnder) {
 
   public DecisionRequest {
     Objects.requireNonNull(recipient, "recipient");
@@ -59,6 +67,42 @@ public record DecisionRequest(
     }
     providerHolds = Set.copyOf(providerHolds);
     familyOf = Set.copyOf(familyOf);
+    familyUnder = familyUnder(familyOf, familyUnder);
+  }
+
+  /**
+   * Strict: only a family member has family agreements, each named by id (not {@code id@version}: a
+   * reload between the two decisions must not matter), each with some of the member's
+   * relationships.
+   */
+  private static Map<String, Set<FamilyRelationship>> familyUnder(
+      Set<FamilyRelationship> familyOf, Map<String, Set<FamilyRelationship>> familyUnder) {
+    if (familyOf.isEmpty() && !familyUnder.isEmpty()) {
+      throw new IllegalArgumentException(
+          "familyUnder: expected none for a person asked about themselves, got "
+              + familyUnder.keySet());
+    }
+    Map<String, Set<FamilyRelationship>> copy = new TreeMap<>();
+    familyUnder.forEach(
+        (id, relationships) -> {
+          if (id.isBlank() || id.contains("@")) {
+            throw new IllegalArgumentException(
+                "familyUnder: expected agreement ids such as coventry-direct-care, got '"
+                    + id
+                    + "'");
+          }
+          if (relationships.isEmpty() || !familyOf.containsAll(relationships)) {
+            throw new IllegalArgumentException(
+                "familyUnder: expected some of the member's relationships "
+                    + familyOf
+                    + " under "
+                    + id
+                    + ", got "
+                    + relationships);
+          }
+          copy.put(id, Set.copyOf(relationships));
+        });
+    return Collections.unmodifiableMap(copy);
   }
 
   /** The English calendar day the request is made on: agreements' dates and pilot caps use it. */
@@ -88,7 +132,8 @@ public record DecisionRequest(
         at,
         0,
         Set.of(),
-        Set.of());
+        Set.of(),
+        Map.of());
   }
 
   public DecisionRequest withProvider(OdsCode provider) {
@@ -106,7 +151,8 @@ public record DecisionRequest(
         at,
         cohortSize,
         providerHolds,
-        familyOf);
+        familyOf,
+        familyUnder);
   }
 
   public DecisionRequest withConsents(List<Consent> consents) {
@@ -124,7 +170,8 @@ public record DecisionRequest(
         at,
         cohortSize,
         providerHolds,
-        familyOf);
+        familyOf,
+        familyUnder);
   }
 
   public DecisionRequest withEmergencyReason(Optional<String> emergencyReason) {
@@ -142,7 +189,8 @@ public record DecisionRequest(
         at,
         cohortSize,
         providerHolds,
-        familyOf);
+        familyOf,
+        familyUnder);
   }
 
   public DecisionRequest withRelationshipClaim(Optional<String> relationshipClaim) {
@@ -160,7 +208,8 @@ public record DecisionRequest(
         at,
         cohortSize,
         providerHolds,
-        familyOf);
+        familyOf,
+        familyUnder);
   }
 
   public DecisionRequest withFacts(PatientFacts facts) {
@@ -178,7 +227,8 @@ public record DecisionRequest(
         at,
         cohortSize,
         providerHolds,
-        familyOf);
+        familyOf,
+        familyUnder);
   }
 
   public DecisionRequest withReleasedToday(Map<String, Integer> releasedToday) {
@@ -196,7 +246,8 @@ public record DecisionRequest(
         at,
         cohortSize,
         providerHolds,
-        familyOf);
+        familyOf,
+        familyUnder);
   }
 
   /** The same question asked for one member of a cohort of this size (a bulk export). */
@@ -215,7 +266,8 @@ public record DecisionRequest(
         at,
         cohortSize,
         providerHolds,
-        familyOf);
+        familyOf,
+        familyUnder);
   }
 
   /** The same question about another member of the cohort, with nothing yet known of them. */
@@ -234,7 +286,8 @@ public record DecisionRequest(
         at,
         cohortSize,
         providerHolds,
-        familyOf);
+        familyOf,
+        familyUnder);
   }
 
   /** The same question about a source all of whose records are of these sensitive categories. */
@@ -253,14 +306,29 @@ public record DecisionRequest(
         at,
         cohortSize,
         providerHolds,
-        familyOf);
+        familyOf,
+        familyUnder);
   }
 
   /**
    * The same question about the person as another person's family member, related to them in these
-   * ways; empty asks about the person themselves.
+   * ways, where the person asked about was permitted under these agreements (by id): only one of
+   * them may release the member.
    */
-  public DecisionRequest withFamilyOf(Set<FamilyRelationship> familyOf) {
+  public DecisionRequest withFamilyOf(
+      Set<FamilyRelationship> familyOf, Set<String> subjectAgreements) {
+    Map<String, Set<FamilyRelationship>> under = new TreeMap<>();
+    subjectAgreements.forEach(id -> under.put(id, familyOf));
+    return withFamilyOf(familyOf, under);
+  }
+
+  /**
+   * The same question about the person as family of several people asked about at once (a cohort's
+   * members): related to them in {@code familyOf} ways in all, and, under each agreement (by id)
+   * that permitted some of those people, in the ways they are family to those it permitted.
+   */
+  public DecisionRequest withFamilyOf(
+      Set<FamilyRelationship> familyOf, Map<String, Set<FamilyRelationship>> familyUnder) {
     return new DecisionRequest(
         recipient,
         role,
@@ -275,6 +343,7 @@ public record DecisionRequest(
         at,
         cohortSize,
         providerHolds,
-        familyOf);
+        familyOf,
+        familyUnder);
   }
 }

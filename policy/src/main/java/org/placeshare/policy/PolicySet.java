@@ -176,6 +176,18 @@ public final class PolicySet {
         .findFirst();
   }
 
+  /**
+   * Every agreement that would permit this request, not only the one {@link #decide} names (the
+   * first in decision order): a household's other members may be released under any of them, and
+   * under no other ({@link DecisionRequest#withFamilyOf(Set, Set)}). A monitor-only pilot permits
+   * nothing, so it is never among them.
+   */
+  public List<Agreement> permitting(DecisionRequest request) {
+    return candidates(request.provider(), request.recipient()).stream()
+        .filter(a -> AgreementEvaluation.of(a, request).permits())
+        .toList();
+  }
+
   /** The agreements that could apply to this provider and recipient, in decision order. */
   public List<Agreement> candidates(OdsCode provider, OdsCode recipient) {
     return byProviderAndRecipient

@@ -755,6 +755,9 @@ class PolicySetTest {
 
   private static final Set<FamilyRelationship> HOUSEHOLD = Set.of(FamilyRelationship.HOUSEHOLD);
 
+  /** The agreement that permitted the person asked about, whose family member is decided. */
+  private static final Set<String> BY_COUNCIL = Set.of("gm-connect-council-intelligence");
+
   /** The council agreement with a second purpose, opting in to household members' Patient. */
   private static String councilWithHousehold() {
     return AgreementFileTest.councilWithFamily("[household]", "[Patient, Condition]", "[HOPERAT]")
@@ -763,7 +766,8 @@ class PolicySetTest {
 
   @Test
   void decide_memberUnderTheFamilyClause_permitsOnlyTheClausesTypes() {
-    Decision member = policy(councilWithHousehold()).decide(analyst().withFamilyOf(HOUSEHOLD));
+    Decision member =
+        policy(councilWithHousehold()).decide(analyst().withFamilyOf(HOUSEHOLD, BY_COUNCIL));
 
     assertThat(member.permitted()).isTrue();
     assertThat(member.familyMember()).isTrue();
@@ -788,7 +792,8 @@ class PolicySetTest {
 
   @Test
   void decide_memberUnderAnAgreementWithoutTheClause_denies() {
-    Decision d = policy(AgreementFileTest.council()).decide(analyst().withFamilyOf(HOUSEHOLD));
+    Decision d =
+        policy(AgreementFileTest.council()).decide(analyst().withFamilyOf(HOUSEHOLD, BY_COUNCIL));
 
     assertThat(d.refusals()).containsExactly(Refusal.FAMILY_NOT_AGREED);
     assertThat(only(d))
@@ -800,7 +805,7 @@ class PolicySetTest {
   void decide_memberByARelationshipTheClauseDoesNotName_denies() {
     Decision d =
         policy(councilWithHousehold())
-            .decide(analyst().withFamilyOf(Set.of(FamilyRelationship.PARENT_CHILD)));
+            .decide(analyst().withFamilyOf(Set.of(FamilyRelationship.PARENT_CHILD), BY_COUNCIL));
 
     assertThat(d.refusals()).containsExactly(Refusal.FAMILY_NOT_AGREED);
     assertThat(only(d))
@@ -813,7 +818,8 @@ class PolicySetTest {
     DecisionRequest publicHealth =
         DecisionRequest.of(COUNCIL, "analyst", PurposeOfUse.of("PUBHLTH"), PERSON, GP, NOW);
 
-    Decision member = policy(councilWithHousehold()).decide(publicHealth.withFamilyOf(HOUSEHOLD));
+    Decision member =
+        policy(councilWithHousehold()).decide(publicHealth.withFamilyOf(HOUSEHOLD, BY_COUNCIL));
     Decision self = policy(councilWithHousehold()).decide(publicHealth);
 
     assertThat(member.refusals()).containsExactly(Refusal.FAMILY_NOT_AGREED);
@@ -827,16 +833,127 @@ class PolicySetTest {
   void decide_optedOutMemberUnderTheClause_isRefusedOnTheirOwnFacts() {
     Decision d =
         policy(councilWithHousehold())
-            .decide(analyst().withFamilyOf(HOUSEHOLD).withFacts(facts(true, false)));
+            .decide(analyst().withFamilyOf(HOUSEHOLD, BY_COUNCIL).withFacts(facts(true, false)));
 
     assertThat(d.refusals()).containsExactly(Refusal.NATIONAL_OPT_OUT);
   }
 
   @Test
   void withPatient_keepsTheFamilyRelationships() {
-    DecisionRequest member = analyst().withFamilyOf(HOUSEHOLD).withPatient(OTHER);
+    DecisionRequest member = analyst().withFamilyOf(HOUSEHOLD, BY_COUNCIL).withPatient(OTHER);
 
     assertThat(member.familyOf()).isEqualTo(HOUSEHOLD);
     assertThat(member.withProvider(AE).withCohortSize(2).familyOf()).isEqualTo(HOUSEHOLD);
+    assertThat(member.withProvider(AE).withCohortSize(2).familyUnder())
+        .isEqualTo(Map.of("gm-connect-council-intelligence", HOUSEHOLD));
+  }
+
+  /**
+   * A second agreement for the same recipient and role, with a family clause, that runs as a pilot
+   * for {@code OTHER} only: it refuses the person asked about ({@code PERSON}) but would permit
+   * {@code OTHER}.
+   */
+  private static String householdPilotForOtherOnly() {
+    return AgreementFileTest.councilWithFamily("[household]", "[Patient]", "[HOPERAT]")
+        .replace("id: gm-connect-council-intelligence", "id: council-household-pilot")
+        .replace("  dailyVolume: 200", "  cohort: [\"9990000026\"]");
+  }
+
+  @Test
+  void decide_memberUnderTheClauseOfAnAgreementThatRefusedThePersonAskedAbout_denies() {
+    PolicySet set = policy(AgreementFileTest.council(), householdPilotForOtherOnly());
+    // The person asked about: permitted by the council agreement (no family clause) only; the
+    // pilot with the family clause refuses them.
+    Decision subject = set.decide(analyst());
+    assertThat(subject.agreement().orElseThrow().id()).isEqualTo("gm-connect-council-intelligence");
+    Set<String> permittedSubject = Set.of(subject.agreement().orElseThrow().id());
+
+    Decision member =
+        set.decide(analyst().withPatient(OTHER).withFamilyOf(HOUSEHOLD, permittedSubject));
+
+    assertThat(member.permitted()).isFalse();
+    assertThat(member.refusals()).containsExactly(Refusal.FAMILY_NOT_AGREED);
+    assertThat(member.reasons())
+        .containsExactlyInAnyOrder(
+            "gm-connect-council-intelligence@1: this agreement releases no one but the person asked"
+                + " about",
+            "council-household-pilot@1: this agreement did not permit the person asked about, so it"
+                + " releases none of their family");
+    // The same member asked about themselves is permitted under the pilot: only the tie to a person
+    // the pilot refused keeps them out.
+    assertThat(set.decide(analyst().withPatient(OTHER)).permitted()).isTrue();
+  }
+
+  @Test
+  void permitting_namesEveryAgreementThatPermits_notOnlyTheOneDecideNames() {
+    PolicySet set = policy(AgreementFileTest.council(), householdPilotForOtherOnly());
+
+    assertThat(set.permitting(analyst()).stream().map(Agreement::id))
+        .containsExactly("gm-connect-council-intelligence");
+    assertThat(set.permitting(analyst().withPatient(OTHER)).stream().map(Agreement::id))
+        .containsExactly("council-household-pilot", "gm-connect-council-intelligence");
+    assertThat(set.permitting(analyst().withPatient(OTHER).withFacts(facts(true, false))))
+        .isEmpty();
+  }
+
+  @Test
+  void decide_memberUnderTheClauseOfAnAgreementThatAlsoPermittedThePersonAskedAbout_permits() {
+    PolicySet set = policy(AgreementFileTest.council(), householdPilotForOtherOnly());
+
+    Decision member =
+        set.decide(
+            analyst()
+                .withPatient(OTHER)
+                .withFamilyOf(
+                    HOUSEHOLD,
+                    Set.of("gm-connect-council-intelligence", "council-household-pilot")));
+
+    assertThat(member.permitted()).isTrue();
+    assertThat(member.agreement().orElseThrow().id()).isEqualTo("council-household-pilot");
+    assertThat(member.resourceTypes()).containsExactly("Patient");
+  }
+
+  @Test
+  void decide_memberOfSeveralPeople_isReleasedUnderAnAgreementOnlyForTheTiesOfThoseItPermitted() {
+    // Household of a person the clause's agreement permitted; parent-child only of a person another
+    // agreement permitted. The clause names parent-child only: nothing joins the two.
+    String parentChildOnly =
+        AgreementFileTest.councilWithFamily("[parent-child]", "[Patient]", "[HOPERAT]")
+            .replace("id: gm-connect-council-intelligence", "id: council-parent-child");
+    PolicySet set = policy(AgreementFileTest.council(), parentChildOnly);
+    Set<FamilyRelationship> both =
+        Set.of(FamilyRelationship.HOUSEHOLD, FamilyRelationship.PARENT_CHILD);
+
+    Decision mixed =
+        set.decide(
+            analyst()
+                .withFamilyOf(
+                    both,
+                    Map.of(
+                        "council-parent-child",
+                        HOUSEHOLD,
+                        "gm-connect-council-intelligence",
+                        Set.of(FamilyRelationship.PARENT_CHILD))));
+    Decision tied = set.decide(analyst().withFamilyOf(both, Map.of("council-parent-child", both)));
+
+    assertThat(mixed.refusals()).containsExactly(Refusal.FAMILY_NOT_AGREED);
+    assertThat(tied.permitted()).isTrue();
+  }
+
+  @Test
+  void withFamilyOf_isStrict_agreementIdsOfAFamilyMemberOnly() {
+    assertThatThrownBy(() -> analyst().withFamilyOf(HOUSEHOLD, Set.of("gm-connect@1")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("expected agreement ids");
+    assertThatThrownBy(() -> analyst().withFamilyOf(Set.of(), BY_COUNCIL))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("asked about themselves");
+    assertThatThrownBy(
+            () ->
+                analyst()
+                    .withFamilyOf(
+                        HOUSEHOLD, Map.of("gm-connect", Set.of(FamilyRelationship.PARENT_CHILD))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("some of the member's relationships");
   }
 }

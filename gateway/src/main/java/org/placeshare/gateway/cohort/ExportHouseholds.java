@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -148,11 +149,21 @@ final class ExportHouseholds {
     if (!job.includeHousehold()) {
       return Future.succeededFuture(Followed.NOTHING);
     }
-    return Future.all(
-            released.stream()
-                .map(m -> register.householdOf(m, day, Household.MAX_RELEASED + 1))
-                .toList())
-        .compose(all -> others(job, size, released, ids, all.list(), concurrency));
+    Future<List<Household>> households =
+        Future.all(
+                released.stream()
+                    .map(m -> register.householdOf(m, day, Household.MAX_RELEASED + 1))
+                    .toList())
+            .map(all -> all.<Household>list());
+    // Every agreement that permits each released member: their family is released under these only.
+    Future<List<Set<String>>> agreed =
+        Future.all(released.stream().map(m -> release.permitting(job, size, m)).toList())
+            .map(all -> all.<Set<String>>list());
+    return Future.all(households, agreed)
+        .compose(
+            v ->
+                others(
+                    job, size, released, ids, agreed.result(), households.result(), concurrency));
   }
 
   private Future<Followed> others(
@@ -160,6 +171,7 @@ final class ExportHouseholds {
       int size,
       List<NhsNumber> released,
       List<Optional<String>> ids,
+      List<Set<String>> agreed,
       List<Household> households,
       int concurrency) {
     Map<NhsNumber, Optional<String>> people = new LinkedHashMap<>();
@@ -168,6 +180,9 @@ final class ExportHouseholds {
     // household holds them, in every way they are family to the chunk's members.
     Map<NhsNumber, NhsNumber> familyOf = new LinkedHashMap<>();
     Map<NhsNumber, Set<FamilyRelationship>> relationships = new LinkedHashMap<>();
+    // And under each agreement that permitted one of those members, how they are family to the
+    // members it permitted: no agreement releases the family of a member it refused.
+    Map<NhsNumber, Map<String, Set<FamilyRelationship>>> under = new LinkedHashMap<>();
     int overCap = 0;
     for (int i = 0; i < released.size(); i++) {
       NhsNumber m = released.get(i);
@@ -186,6 +201,12 @@ final class ExportHouseholds {
         relationships
             .computeIfAbsent(o.person(), k -> EnumSet.noneOf(FamilyRelationship.class))
             .addAll(o.relationships());
+        for (String agreement : agreed.get(i)) {
+          under
+              .computeIfAbsent(o.person(), k -> new TreeMap<>())
+              .computeIfAbsent(agreement, k -> EnumSet.noneOf(FamilyRelationship.class))
+              .addAll(o.relationships());
+        }
       }
     }
     released.forEach(familyOf::remove);
@@ -225,7 +246,8 @@ final class ExportHouseholds {
                                       job.created(),
                                       familyOf.get(n),
                                       day(job),
-                                      relationships.get(n)))
+                                      relationships.get(n),
+                                      under.getOrDefault(n, Map.of())))
                               .recover(
                                   e ->
                                       Future.succeededFuture(

@@ -146,6 +146,20 @@ public final class MemberRelease {
   }
 
   /**
+   * Every agreement ({@code id@version}) that permits this cohort member, decided as their release
+   * was (nothing fetched, nothing counted): their household's other members are released under
+   * these only.
+   */
+  public Future<Set<String>> permitting(ExportJobs.Job job, int cohortSize, NhsNumber patient) {
+    return release
+        .permission(
+            job.caller(),
+            patient,
+            ReleaseOptions.member(job.id(), cohortSize, ACTION, job.types(), job.since()))
+        .map(PersonRelease.Permission::agreements);
+  }
+
+  /**
    * Another member of a cohort member's household through the same release, as that member's family
    * ({@link ReleaseOptions#cohortFamily}): the agreements' family clause, and otherwise the
    * person's own facts, decide.

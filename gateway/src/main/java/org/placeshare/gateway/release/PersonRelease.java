@@ -134,7 +134,9 @@ public final class PersonRelease {
    * source known to be failing permits nothing here, since its lookup would leave the person out.
    *
    * @param decisions each source's decision, for the audit of a view refused on this count
-   * @param agreements the agreements that permitted (their references, id@version)
+   * @param agreements every agreement that permits the person from a source not known to be
+   *     failing, not only the one each decision names (their references, id@version): the only
+   *     agreements the person's household's other members may be released under
    */
   public record Permission(
       boolean permitted, List<AuditEvent.SourceDecision> decisions, Set<String> agreements) {
@@ -162,7 +164,10 @@ public final class PersonRelease {
                 decisions.add(AuditEvent.SourceDecision.of(source.descriptor().id(), d));
                 // A source known to be failing would leave the person out: not counted.
                 if (d.permitted() && !concealment.knownFailing(source)) {
-                  d.agreement().ifPresent(a -> agreements.add(a.reference()));
+                  // Every agreement that permits, not only the one the decision names: a
+                  // household's members may be released under these and no others.
+                  set.permitting(forSource(asked.result(), source))
+                      .forEach(a -> agreements.add(a.reference()));
                 }
               }
               return Future.succeededFuture(
@@ -256,7 +261,8 @@ public final class PersonRelease {
       Caller caller, NhsNumber patient, ReleaseOptions options, Instant now) {
     DecisionRequest request = request(caller, patient, options, now);
     return family(options)
-        .map(member -> request.withFamilyOf(member.relationships()))
+        // Only under an agreement that also permitted the person they are family of.
+        .map(member -> request.withFamilyOf(member.relationships(), member.subjectAgreementIds()))
         .orElse(request);
   }
 

@@ -2,10 +2,15 @@ package org.placeshare.gateway.release;
 
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.placeshare.policy.FamilyRelationship;
 import org.placeshare.policy.NhsNumber;
 
@@ -94,6 +99,9 @@ public record ReleaseOptions(
    * @param householdOf the person whose household was asked for
    * @param day the day the household is read on
    * @param relationships how the member is family to that person (never empty)
+   * @param subjectAgreements the agreements ({@code id@version}) that permitted the person (or, in
+   *     a cohort, the people) the member is family of, each with how the member is family to those
+   *     it permitted: only these may release the member. Empty releases the member under nothing
    */
   public record HouseholdMember(
       String requestId,
@@ -101,7 +109,8 @@ public record ReleaseOptions(
       Instant started,
       NhsNumber householdOf,
       LocalDate day,
-      Set<FamilyRelationship> relationships)
+      Set<FamilyRelationship> relationships,
+      Map<String, Set<FamilyRelationship>> subjectAgreements)
       implements Occasion {
     public HouseholdMember {
       Objects.requireNonNull(requestId, "requestId");
@@ -113,6 +122,52 @@ public record ReleaseOptions(
       if (relationships.isEmpty()) {
         throw new IllegalArgumentException("a household member is family somehow");
       }
+      Map<String, Set<FamilyRelationship>> copy = new TreeMap<>();
+      for (Map.Entry<String, Set<FamilyRelationship>> e : subjectAgreements.entrySet()) {
+        if (e.getValue().isEmpty() || !relationships.containsAll(e.getValue())) {
+          throw new IllegalArgumentException(
+              "subjectAgreements: expected some of " + relationships + " under " + e.getKey());
+        }
+        copy.put(e.getKey(), Set.copyOf(e.getValue()));
+      }
+      subjectAgreements = Collections.unmodifiableMap(copy);
+    }
+
+    /**
+     * A household view's member: family in these ways of the one person asked about, whom these
+     * agreements ({@code id@version}) permitted.
+     */
+    public HouseholdMember(
+        String requestId,
+        String action,
+        Instant started,
+        NhsNumber householdOf,
+        LocalDate day,
+        Set<FamilyRelationship> relationships,
+        Set<String> subjectAgreements) {
+      this(
+          requestId,
+          action,
+          started,
+          householdOf,
+          day,
+          relationships,
+          subjectAgreements.stream()
+              .collect(Collectors.toMap(a -> a, a -> relationships, (x, y) -> x)));
+    }
+
+    /**
+     * The agreements by id, as the policy asks (a version reloaded between the two decisions is the
+     * same agreement), each with the member's relationships under any of its versions.
+     */
+    public Map<String, Set<FamilyRelationship>> subjectAgreementIds() {
+      Map<String, Set<FamilyRelationship>> ids = new TreeMap<>();
+      subjectAgreements.forEach(
+          (reference, ways) ->
+              ids.computeIfAbsent(
+                      reference.split("@", 2)[0], k -> EnumSet.noneOf(FamilyRelationship.class))
+                  .addAll(ways));
+      return ids;
     }
   }
 

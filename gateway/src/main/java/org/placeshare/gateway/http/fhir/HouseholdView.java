@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -184,7 +183,7 @@ public final class HouseholdView {
                 ctx.fail(503, PersonViewHandler.unavailable(may.cause()));
               } else if (!may.result().permitted()) {
                 // Refused: released (so refused) as the view would be, which answers it.
-                own(ctx, state, options, notReleased, household, false);
+                own(ctx, state, options, notReleased, household, Optional.empty());
               } else if (household.failed()) {
                 state.decisions.addAll(may.result().decisions());
                 registerUnavailable(ctx, household.cause());
@@ -198,21 +197,32 @@ public final class HouseholdView {
                             state.decisions.addAll(may.result().decisions());
                             ctx.fail(422, cap.result().get());
                           } else {
-                            own(ctx, state, options, notReleased, household, true);
+                            own(
+                                ctx,
+                                state,
+                                options,
+                                notReleased,
+                                household,
+                                Optional.of(may.result().agreements()));
                           }
                         });
               }
             });
   }
 
-  /** The person's own release, then (when released) the other members'. */
+  /**
+   * The person's own release, then (when released) the other members'.
+   *
+   * @param capsChecked every agreement that permits the person, once the caps were checked under
+   *     them: the members are released under these only
+   */
   private void own(
       RoutingContext ctx,
       RequestState state,
       ReleaseOptions options,
       Consumer<ReleaseOutcome> notReleased,
       Future<Household> household,
-      boolean capsChecked) {
+      Optional<Set<String>> capsChecked) {
     release
         .release(state.caller, state.patient, options)
         .onComplete(
@@ -224,21 +234,27 @@ public final class HouseholdView {
               } else if (household.failed()) {
                 state.decisions.addAll(released.trail().decisions());
                 registerUnavailable(ctx, household.cause());
-              } else if (capsChecked) {
-                members(ctx, state, released, household.result());
+              } else if (capsChecked.isPresent()) {
+                members(ctx, state, released, household.result(), capsChecked.get());
               } else {
                 // Permitted after all (the agreements were reloaded meanwhile): the caps still
-                // hold.
-                capped(state, household.result(), agreements(released))
+                // hold, and the members are released only under what permits the person now.
+                release
+                    .permission(state.caller, state.patient, options)
+                    .compose(
+                        may ->
+                            capped(state, household.result(), may.agreements())
+                                .map(cap -> Map.entry(may.agreements(), cap)))
                     .onComplete(
                         cap -> {
                           if (cap.failed()) {
                             ctx.fail(503, PersonViewHandler.unavailable(cap.cause()));
-                          } else if (cap.result().isPresent()) {
+                          } else if (cap.result().getValue().isPresent()) {
                             state.decisions.addAll(released.trail().decisions());
-                            ctx.fail(422, cap.result().get());
+                            ctx.fail(422, cap.result().getValue().get());
                           } else {
-                            members(ctx, state, released, household.result());
+                            members(
+                                ctx, state, released, household.result(), cap.result().getKey());
                           }
                         });
               }
@@ -252,17 +268,6 @@ public final class HouseholdView {
             IssueType.TRANSIENT,
             "the household register is unavailable; nothing was released",
             cause.getClass().getSimpleName()));
-  }
-
-  /** The agreements (id@version) that permitted the person's own release. */
-  private static Set<String> agreements(ReleaseOutcome.Released released) {
-    Set<String> ids = new TreeSet<>();
-    for (AuditEvent.SourceDecision d : released.trail().decisions()) {
-      if (d.effect().equals("permit")) {
-        d.agreement().ifPresent(ids::add);
-      }
-    }
-    return ids;
   }
 
   /**
@@ -329,15 +334,24 @@ public final class HouseholdView {
         state.started,
         state.patient,
         household.day(),
-        m.relationships());
+        m.relationships(),
+        agreements);
   }
 
+  /**
+   * Each other member released on their own as family, under one of {@code agreements} (every
+   * agreement that permits the person asked about) or none.
+   */
   private void members(
-      RoutingContext ctx, RequestState state, ReleaseOutcome.Released own, Household household) {
+      RoutingContext ctx,
+      RequestState state,
+      ReleaseOutcome.Released own,
+      Household household,
+      Set<String> agreements) {
     own.trail().lookups().forEach(l -> metrics.fetched(l.source(), l.result(), l.nanos()));
     List<Future<Member>> each = new ArrayList<>();
     for (Household.Member m : household.members()) {
-      ReleaseOptions.HouseholdMember occasion = occasion(state, household, m, agreements(own));
+      ReleaseOptions.HouseholdMember occasion = occasion(state, household, m, agreements);
       long asked = System.nanoTime();
       each.add(
           release
