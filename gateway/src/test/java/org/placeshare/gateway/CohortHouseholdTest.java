@@ -27,9 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.gateway.household.AddressKey;
-import org.placeshare.gateway.household.FamilyTie;
 import org.placeshare.gateway.household.Residence;
-import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.NhsNumber;
 
 /**
@@ -75,33 +73,20 @@ class CohortHouseholdTest {
                     c, CohortExportTest.cohorts(dir.resolve("exports")), Optional.of(secret)));
     fixture.addAgreement(AGREEMENT_FILE);
     token = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "PUBHLTH");
-    fixture
-        .register()
-        .upsert(
-            List.of(new PatientRegister.Entry(person(5), true, false, Optional.empty())),
-            GatewayFixture.CLOCK.instant())
-        .await();
+    Households.optOut(fixture, person(5));
     List<Residence> residences = new ArrayList<>();
     for (int i : new int[] {0, 1, 2, 5}) {
-      residences.add(HouseholdViewTest.lives(person(i), HOUSE, "2020-01-01", null));
+      residences.add(Households.lives(person(i), HOUSE, "2020-01-01", null));
     }
     residences.add(
-        HouseholdViewTest.lives(
+        Households.lives(
             person(9), AddressKey.uprn("100070000012").orElseThrow(), "2020-01-01", null));
     for (int i = 10; i < 20; i++) {
-      residences.add(HouseholdViewTest.lives(person(i), i < 15 ? EAST : WEST, "2020-01-01", null));
+      residences.add(Households.lives(person(i), i < 15 ? EAST : WEST, "2020-01-01", null));
     }
-    fixture.gateway.householdRegister().record(residences, GatewayFixture.CLOCK.instant()).await();
-    fixture
-        .gateway
-        .householdRegister()
-        .recordTies(
-            // A tie counts when two sources state it.
-            List.of(
-                new FamilyTie(person(9), person(0), FamilyTie.Kind.PARENT, "test-register"),
-                new FamilyTie(person(9), person(0), FamilyTie.Kind.PARENT, "test-school")),
-            GatewayFixture.CLOCK.instant())
-        .await();
+    Households.record(fixture, residences);
+    // A tie counts when two sources state it.
+    Households.recordParent(fixture, person(9), person(0));
   }
 
   @AfterAll

@@ -10,13 +10,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.gateway.household.AddressKey;
-import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.NhsNumber;
 
 /**
@@ -47,8 +45,7 @@ class ConsoleHouseholdTest {
 
   @BeforeAll
   static void start() throws Exception {
-    fixture = GatewayFixture.start(dir, TestPostgres.freshDatabase());
-    fixture.addAgreement("council-household-support.yaml");
+    fixture = Households.startWithFamilyClause(dir);
     ig = fixture.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");
     HttpResponse<String> signedIn =
         HttpClient.newHttpClient()
@@ -63,26 +60,18 @@ class ConsoleHouseholdTest {
     String setCookie = signedIn.headers().firstValue("Set-Cookie").orElseThrow();
     cookie = setCookie.substring(0, setCookie.indexOf(';'));
 
-    fixture
-        .register()
-        .upsert(
-            List.of(new PatientRegister.Entry(person(3), true, false, Optional.empty())),
-            GatewayFixture.CLOCK.instant())
-        .await();
-    fixture
-        .gateway
-        .householdRegister()
-        .record(
-            List.of(
-                HouseholdViewTest.lives(person(0), HOUSE, "2020-01-01", null),
-                HouseholdViewTest.lives(person(1), HOUSE, "2020-01-01", null),
-                HouseholdViewTest.lives(person(2), HOUSE, "2020-01-01", null),
-                HouseholdViewTest.lives(person(3), HOUSE, "2020-01-01", null)),
-            GatewayFixture.CLOCK.instant())
-        .await();
+    Households.optOut(fixture, person(3));
+    Households.record(
+        fixture,
+        Households.lives(person(0), HOUSE, "2020-01-01", null),
+        Households.lives(person(1), HOUSE, "2020-01-01", null),
+        Households.lives(person(2), HOUSE, "2020-01-01", null),
+        Households.lives(person(3), HOUSE, "2020-01-01", null));
     HttpResponse<String> view =
-        fixture.get(
-            "/fhir/Patient/" + person(0) + "/$household",
+        Households.household(
+            fixture,
+            person(0),
+            "",
             fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT"));
     assertThat(view.statusCode()).as(view.body()).isEqualTo(200);
     request = view.headers().firstValue("X-Request-ID").orElseThrow();

@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.LocalDate;
-import java.util.List;
-import java.util.Optional;
-import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Group;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,22 +32,16 @@ class HouseholdAddressConflictTest {
 
   @BeforeAll
   static void start() throws Exception {
-    fixture = GatewayFixture.start(dir, TestPostgres.freshDatabase());
-    fixture.addAgreement("council-household-support.yaml");
+    fixture = Households.startWithFamilyClause(dir);
     council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
-    fixture
-        .gateway
-        .householdRegister()
-        .record(
-            List.of(
-                lives(person(0), FAMILY_HOME, "test-register"),
-                lives(person(0), FAMILY_HOME, "test-council"),
-                lives(person(1), FAMILY_HOME, "test-register"),
-                lives(person(1), FAMILY_HOME, "test-council"),
-                lives(person(2), OWN_HOME, "test-register"),
-                lives(person(2), FAMILY_HOME, "hostile")),
-            GatewayFixture.CLOCK.instant())
-        .await();
+    Households.record(
+        fixture,
+        lives(person(0), FAMILY_HOME, "test-register"),
+        lives(person(0), FAMILY_HOME, "test-council"),
+        lives(person(1), FAMILY_HOME, "test-register"),
+        lives(person(1), FAMILY_HOME, "test-council"),
+        lives(person(2), OWN_HOME, "test-register"),
+        lives(person(2), FAMILY_HOME, "hostile"));
   }
 
   @AfterAll
@@ -66,19 +56,21 @@ class HouseholdAddressConflictTest {
   }
 
   static Residence lives(NhsNumber who, AddressKey where, String source) {
-    return new Residence(who, where, source, LocalDate.parse("2020-01-01"), Optional.empty());
+    return Households.lives(who, where, source, "2020-01-01", null);
+  }
+
+  static HttpResponse<String> household(NhsNumber who) throws Exception {
+    return Households.household(fixture, who, "", council);
   }
 
   static Group group(NhsNumber who) throws Exception {
-    HttpResponse<String> r = fixture.get("/fhir/Patient/" + who + "/$household", council);
-    Bundle b = HouseholdViewTest.bundle(r);
-    return (Group) b.getEntryFirstRep().getResource();
+    return Households.group(Households.bundle(household(who)));
   }
 
   @Test
   void household_hostileSourceGivingThePersonAnotherFamilysAddress_showsNoneOfThatFamily()
       throws Exception {
-    HttpResponse<String> r = fixture.get("/fhir/Patient/" + person(2) + "/$household", council);
+    HttpResponse<String> r = household(person(2));
 
     assertThat(group(person(2)).getQuantity()).isEqualTo(1);
     assertThat(r.body()).doesNotContain(person(0).toString()).doesNotContain(person(1).toString());
@@ -87,7 +79,7 @@ class HouseholdAddressConflictTest {
   @Test
   void household_twoSourcesAgreeing_showTheFamily_withoutThePersonAHostileSourcePutThere()
       throws Exception {
-    HttpResponse<String> r = fixture.get("/fhir/Patient/" + person(0) + "/$household", council);
+    HttpResponse<String> r = household(person(0));
 
     // Person 0 and person 1: person 2, placed there by one source only, is not shown.
     assertThat(group(person(0)).getQuantity()).isEqualTo(2);

@@ -8,8 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.hl7.fhir.r4.model.Bundle;
-import org.hl7.fhir.r4.model.Group;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,7 +21,6 @@ import org.placeshare.gateway.household.AddressKey;
 import org.placeshare.gateway.household.FamilyTie;
 import org.placeshare.gateway.household.Residence;
 import org.placeshare.gateway.http.fhir.HouseholdView;
-import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.NhsNumber;
 
 /**
@@ -46,23 +43,22 @@ class HouseholdCapTest {
 
   @BeforeAll
   static void start() throws Exception {
-    fixture = GatewayFixture.start(dir, TestPostgres.freshDatabase());
-    fixture.addAgreement("council-household-support.yaml");
+    fixture = Households.startWithFamilyClause(dir);
     council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
     List<Residence> residences = new ArrayList<>();
     for (int i = 0; i < HouseholdView.MAX_HOUSEHOLD; i++) {
-      residences.add(HouseholdViewTest.lives(person(i), FULL, "2020-01-01", null));
+      residences.add(Households.lives(person(i), FULL, "2020-01-01", null));
     }
-    residences.add(HouseholdViewTest.lives(person(13), HOSTEL, "2020-01-01", null));
+    residences.add(Households.lives(person(13), HOSTEL, "2020-01-01", null));
     int others = 0;
     for (int i = 500; others <= HouseholdView.MAX_REGISTERED; i++) {
       Optional<NhsNumber> other = NhsNumber.withCheckDigit(String.format("999%06d", i));
       if (other.isPresent()) {
-        residences.add(HouseholdViewTest.lives(other.get(), HOSTEL, "2020-01-01", null));
+        residences.add(Households.lives(other.get(), HOSTEL, "2020-01-01", null));
         others++;
       }
     }
-    fixture.gateway.householdRegister().record(residences, GatewayFixture.CLOCK.instant()).await();
+    Households.record(fixture, residences);
   }
 
   @AfterAll
@@ -77,7 +73,7 @@ class HouseholdCapTest {
   }
 
   static HttpResponse<String> household(NhsNumber who) throws Exception {
-    return fixture.get("/fhir/Patient/" + who + "/$household", council);
+    return Households.household(fixture, who, "", council);
   }
 
   @Test
@@ -89,37 +85,20 @@ class HouseholdCapTest {
     HttpResponse<String> without = household(person(0));
     assertThat(without.statusCode()).as(without.body()).isEqualTo(200);
     // Person 12 opts out, then moves in: thirteen registered, twelve the caller may see.
-    fixture
-        .register()
-        .upsert(
-            List.of(new PatientRegister.Entry(person(12), true, false, Optional.empty())),
-            GatewayFixture.CLOCK.instant())
-        .await();
-    fixture
-        .gateway
-        .householdRegister()
-        .record(
-            List.of(HouseholdViewTest.lives(person(12), FULL, "2026-01-01", null)),
-            GatewayFixture.CLOCK.instant())
-        .await();
+    Households.optOut(fixture, person(12));
+    Households.record(fixture, Households.lives(person(12), FULL, "2026-01-01", null));
     HttpResponse<String> withOptedOut = household(person(0));
 
     assertThat(withOptedOut.statusCode()).as(withOptedOut.body()).isEqualTo(200);
-    assertThat(HouseholdFamilyClauseTest.normalised(new JsonObject(withOptedOut.body())))
-        .isEqualTo(HouseholdFamilyClauseTest.normalised(new JsonObject(without.body())));
+    assertThat(Households.normalised(new JsonObject(withOptedOut.body())))
+        .isEqualTo(Households.normalised(new JsonObject(without.body())));
     assertThat(withOptedOut.body()).doesNotContain(person(12).toString());
   }
 
   @Test
   @Order(2)
   void household_thirteenTheCallerMaySee_isRefusedOverTheCap() throws Exception {
-    fixture
-        .gateway
-        .householdRegister()
-        .record(
-            List.of(HouseholdViewTest.lives(person(14), FULL, "2026-01-01", null)),
-            GatewayFixture.CLOCK.instant())
-        .await();
+    Households.record(fixture, Households.lives(person(14), FULL, "2026-01-01", null));
     HttpResponse<String> r = household(person(0));
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
@@ -131,7 +110,7 @@ class HouseholdCapTest {
         .isEqualTo(
             "this household has more than 12 members (a hostel or a care home): a household view"
                 + " is refused; ask for each person's own view");
-    assertThat(HouseholdViewTest.audited(fixture, r))
+    assertThat(Households.audited(fixture, r))
         .containsExactly("read-household-view failed 422 " + person(0));
   }
 
@@ -144,20 +123,12 @@ class HouseholdCapTest {
         ties.add(new FamilyTie(person(15), person(i), FamilyTie.Kind.PARENT, "hostile"));
       }
     }
-    fixture.gateway.householdRegister().recordTies(ties, GatewayFixture.CLOCK.instant()).await();
+    Households.recordTies(fixture, ties);
 
     HttpResponse<String> r = household(person(15));
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    assertThat(
-            ((Group)
-                    Fhir.json()
-                        .parseResource(Bundle.class, r.body())
-                        .getEntryFirstRep()
-                        .getResource())
-                .getQuantity())
-        .isEqualTo(1);
+    assertThat(Households.group(Households.bundle(r)).getQuantity()).isEqualTo(1);
     // Nor is a claimed child's household widened by it.
-    assertThat(HouseholdViewTest.audited(fixture, household(person(16))))
+    assertThat(Households.audited(fixture, household(person(16))))
         .noneMatch(row -> row.endsWith(person(15).toString()));
   }
 
@@ -174,7 +145,7 @@ class HouseholdCapTest {
         .isEqualTo(
             "more than 50 people are registered in this household (a hostel or a care home): a"
                 + " household view is refused; ask for each person's own view");
-    assertThat(HouseholdViewTest.audited(fixture, r))
+    assertThat(Households.audited(fixture, r))
         .containsExactly("read-household-view failed 422 " + person(13));
   }
 }

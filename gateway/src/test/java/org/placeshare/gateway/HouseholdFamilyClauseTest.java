@@ -2,24 +2,18 @@ package org.placeshare.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
 import org.hl7.fhir.r4.model.Bundle;
-import org.hl7.fhir.r4.model.Group;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.gateway.household.AddressKey;
-import org.placeshare.gateway.household.FamilyTie;
 import org.placeshare.gateway.household.Residence;
-import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.NhsNumber;
 
 /**
@@ -47,29 +41,20 @@ class HouseholdFamilyClauseTest {
 
   @BeforeAll
   static void start() throws Exception {
-    fixture = GatewayFixture.start(dir, TestPostgres.freshDatabase());
-    fixture.addAgreement("council-household-support.yaml");
+    fixture = Households.startWithFamilyClause(dir);
     council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
     ig = fixture.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");
     record(
-        HouseholdViewTest.lives(person(0), HOUSE, "2020-01-01", null),
-        HouseholdViewTest.lives(person(1), HOUSE, "2020-01-01", null),
-        HouseholdViewTest.lives(person(2), HOUSE, "2020-01-01", null),
-        HouseholdViewTest.lives(person(3), HOUSE, "2024-01-01", "2025-12-31"),
-        HouseholdViewTest.lives(
+        Households.lives(person(0), HOUSE, "2020-01-01", null),
+        Households.lives(person(1), HOUSE, "2020-01-01", null),
+        Households.lives(person(2), HOUSE, "2020-01-01", null),
+        Households.lives(person(3), HOUSE, "2024-01-01", "2025-12-31"),
+        Households.lives(
             person(9), AddressKey.uprn("100070000002").orElseThrow(), "2020-01-01", null),
-        HouseholdViewTest.lives(person(10), SHARE, "2022-01-01", null),
-        HouseholdViewTest.lives(person(11), SHARE, "2022-01-01", null));
-    fixture
-        .gateway
-        .householdRegister()
-        .recordTies(
-            // Stated by two sources: one source's word alone makes nobody family.
-            List.of(
-                new FamilyTie(person(9), person(0), FamilyTie.Kind.PARENT, "test-register"),
-                new FamilyTie(person(9), person(0), FamilyTie.Kind.PARENT, "test-school")),
-            GatewayFixture.CLOCK.instant())
-        .await();
+        Households.lives(person(10), SHARE, "2022-01-01", null),
+        Households.lives(person(11), SHARE, "2022-01-01", null));
+    // Stated by two sources: one source's word alone makes nobody family.
+    Households.recordParent(fixture, person(9), person(0));
   }
 
   @AfterAll
@@ -84,50 +69,26 @@ class HouseholdFamilyClauseTest {
   }
 
   static void record(Residence... residences) {
-    fixture
-        .gateway
-        .householdRegister()
-        .record(List.of(residences), GatewayFixture.CLOCK.instant())
-        .await();
+    Households.record(fixture, residences);
   }
 
   static HttpResponse<String> household(NhsNumber who, String query) throws Exception {
-    return fixture.get("/fhir/Patient/" + who + "/$household" + query, council);
-  }
-
-  static Group group(Bundle b) {
-    return (Group) b.getEntryFirstRep().getResource();
-  }
-
-  /** The body with what differs between two identical answers taken out: ids, URLs, times. */
-  static Object normalised(Object json) {
-    if (json instanceof JsonObject o) {
-      JsonObject out = new JsonObject();
-      for (String key : o.fieldNames()) {
-        if (!Set.of("id", "fullUrl", "lastUpdated", "timestamp", "recorded").contains(key)) {
-          out.put(key, normalised(o.getValue(key)));
-        }
-      }
-      return out;
-    }
-    if (json instanceof JsonArray a) {
-      JsonArray out = new JsonArray();
-      a.forEach(v -> out.add(normalised(v)));
-      return out;
-    }
-    return json instanceof String s && s.startsWith("urn:uuid:") ? "urn:uuid:" : json;
+    return Households.household(fixture, who, query, council);
   }
 
   @Test
   void household_releasesEachMemberAsFamily_withTheClausesTypesOnly() throws Exception {
-    Bundle b = HouseholdViewTest.bundle(household(person(0), ""));
+    Bundle b = Households.bundle(household(person(0), ""));
 
     // Person 0, the two living with them, and their parent living elsewhere.
-    assertThat(group(b).getQuantity()).isEqualTo(4);
+    assertThat(Households.group(b).getQuantity()).isEqualTo(4);
     List<Bundle.BundleEntryComponent> patients =
         b.getEntry().stream().filter(e -> e.getResource() instanceof Patient).toList();
     assertThat(patients).hasSize(4);
-    assertThat(group(b).getMember().stream().map(m -> m.getEntity().getReference()).toList())
+    assertThat(
+            Households.group(b).getMember().stream()
+                .map(m -> m.getEntity().getReference())
+                .toList())
         .containsExactlyElementsOf(patients.stream().map(e -> e.getFullUrl()).toList());
     // The person's own view has their hospital attendances; the others' only Patient and Condition.
     String firstMember = patients.get(1).getFullUrl();
@@ -152,10 +113,12 @@ class HouseholdFamilyClauseTest {
   @Test
   void household_onAPastDate_showsWhoLivedThereThen() throws Exception {
     assertThat(
-            group(HouseholdViewTest.bundle(household(person(0), "?date=2025-06-01"))).getQuantity())
+            Households.group(Households.bundle(household(person(0), "?date=2025-06-01")))
+                .getQuantity())
         .isEqualTo(5);
     assertThat(
-            group(HouseholdViewTest.bundle(household(person(0), "?date=2026-11-22"))).getQuantity())
+            Households.group(Households.bundle(household(person(0), "?date=2026-11-22")))
+                .getQuantity())
         .isEqualTo(4);
   }
 
@@ -163,42 +126,37 @@ class HouseholdFamilyClauseTest {
   void household_optedOutMember_isIndistinguishableFromANonMember() throws Exception {
     HttpResponse<String> without = household(person(10), "");
     // Person 12 opts out, then moves in.
-    fixture
-        .register()
-        .upsert(
-            List.of(new PatientRegister.Entry(person(12), true, false, Optional.empty())),
-            GatewayFixture.CLOCK.instant())
-        .await();
-    record(HouseholdViewTest.lives(person(12), SHARE, "2026-01-01", null));
+    Households.optOut(fixture, person(12));
+    record(Households.lives(person(12), SHARE, "2026-01-01", null));
     HttpResponse<String> withOptedOut = household(person(10), "");
 
     assertThat(withOptedOut.statusCode()).isEqualTo(without.statusCode()).isEqualTo(200);
-    assertThat(normalised(new JsonObject(withOptedOut.body())))
-        .isEqualTo(normalised(new JsonObject(without.body())));
+    assertThat(Households.normalised(new JsonObject(withOptedOut.body())))
+        .isEqualTo(Households.normalised(new JsonObject(without.body())));
     assertThat(withOptedOut.body()).doesNotContain(person(12).toString());
     // The audit has the truth: the opted-out member refused, in this request.
-    assertThat(HouseholdViewTest.audited(fixture, withOptedOut))
+    assertThat(Households.audited(fixture, withOptedOut))
         .anyMatch(
             row ->
                 row.startsWith("read-household-member refused")
                     && row.endsWith(person(12).toString()));
 
     // And the comparison can tell: someone who may be shown, moving in, changes the answer.
-    record(HouseholdViewTest.lives(person(13), SHARE, "2026-01-01", null));
+    record(Households.lives(person(13), SHARE, "2026-01-01", null));
     HttpResponse<String> withAnother = household(person(10), "");
-    assertThat(group(HouseholdViewTest.bundle(withAnother)).getQuantity()).isEqualTo(3);
-    assertThat(normalised(new JsonObject(withAnother.body())))
-        .isNotEqualTo(normalised(new JsonObject(without.body())));
+    assertThat(Households.group(Households.bundle(withAnother)).getQuantity()).isEqualTo(3);
+    assertThat(Households.normalised(new JsonObject(withAnother.body())))
+        .isNotEqualTo(Households.normalised(new JsonObject(without.body())));
   }
 
   @Test
   void household_auditsTheRequestAndEachMemberReleased_whoseAccessReportSaysOnlyTheRequest()
       throws Exception {
     HttpResponse<String> r = household(person(0), "");
-    HouseholdViewTest.bundle(r);
+    Households.bundle(r);
     String request = r.headers().firstValue("X-Request-ID").orElseThrow();
 
-    assertThat(HouseholdViewTest.audited(fixture, r))
+    assertThat(Households.audited(fixture, r))
         .containsExactly(
             "read-household-member permitted 200 " + person(1),
             "read-household-member permitted 200 " + person(2),

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.hl7.fhir.r4.model.Bundle;
-import org.hl7.fhir.r4.model.Group;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,7 +41,8 @@ class HouseholdSubjectAgreementTest {
     fixture = GatewayFixture.start(dir, TestPostgres.freshDatabase());
     String clause;
     try (InputStream in =
-        GatewayFixture.class.getResourceAsStream("/agreements/council-household-support.yaml")) {
+        GatewayFixture.class.getResourceAsStream(
+            "/agreements/" + Households.FAMILY_CLAUSE_AGREEMENT)) {
       clause = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
     // Named to come after the council agreement in decision order: a person both permit is decided
@@ -61,19 +61,14 @@ class HouseholdSubjectAgreementTest {
     Files.writeString(fixture.agreements.resolve("household-support-pilot.yaml"), pilot);
     fixture.gateway.policy().reload(fixture.vertx).await();
     council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
-    fixture
-        .gateway
-        .householdRegister()
-        .record(
-            List.of(
-                HouseholdViewTest.lives(person(0), OUTSIDE, "2020-01-01", null),
-                HouseholdViewTest.lives(person(1), OUTSIDE, "2020-01-01", null),
-                HouseholdViewTest.lives(person(2), OUTSIDE, "2020-01-01", null),
-                HouseholdViewTest.lives(person(4), INSIDE, "2020-01-01", null),
-                HouseholdViewTest.lives(person(5), INSIDE, "2020-01-01", null),
-                HouseholdViewTest.lives(person(6), INSIDE, "2020-01-01", null)),
-            GatewayFixture.CLOCK.instant())
-        .await();
+    Households.record(
+        fixture,
+        Households.lives(person(0), OUTSIDE, "2020-01-01", null),
+        Households.lives(person(1), OUTSIDE, "2020-01-01", null),
+        Households.lives(person(2), OUTSIDE, "2020-01-01", null),
+        Households.lives(person(4), INSIDE, "2020-01-01", null),
+        Households.lives(person(5), INSIDE, "2020-01-01", null),
+        Households.lives(person(6), INSIDE, "2020-01-01", null));
   }
 
   @AfterAll
@@ -88,25 +83,25 @@ class HouseholdSubjectAgreementTest {
   }
 
   static HttpResponse<String> household(NhsNumber who) throws Exception {
-    return fixture.get("/fhir/Patient/" + who + "/$household", council);
+    return Households.household(fixture, who, "", council);
   }
 
   static List<Patient> patients(Bundle b) {
-    return HouseholdViewTest.all(b, Patient.class);
+    return Households.all(b, Patient.class);
   }
 
   @Test
   void household_ofAPersonTheFamilyClausesAgreementRefuses_releasesNoOtherMember()
       throws Exception {
     HttpResponse<String> r = household(person(0));
-    Bundle b = HouseholdViewTest.bundle(r);
+    Bundle b = Households.bundle(r);
 
     // Person 0 is shown (the council agreement permits them), and no one else: the pilot whose
     // family clause would release 1 and 2 refuses 0.
-    assertThat(((Group) b.getEntryFirstRep().getResource()).getQuantity()).isEqualTo(1);
+    assertThat(Households.group(b).getQuantity()).isEqualTo(1);
     assertThat(patients(b)).hasSize(1);
     assertThat(r.body()).doesNotContain(person(1).toString()).doesNotContain(person(2).toString());
-    assertThat(HouseholdViewTest.audited(fixture, r))
+    assertThat(Households.audited(fixture, r))
         .containsExactly(
             "read-household-member refused 403 " + person(1),
             "read-household-member refused 403 " + person(2),
@@ -117,12 +112,12 @@ class HouseholdSubjectAgreementTest {
   void household_ofAPersonTheFamilyClausesAgreementAlsoPermits_releasesTheOtherMembers()
       throws Exception {
     HttpResponse<String> r = household(person(4));
-    Bundle b = HouseholdViewTest.bundle(r);
+    Bundle b = Households.bundle(r);
 
     // 4 is in the pilot too: the pilot permits them, so its family clause releases 5 and 6.
-    assertThat(((Group) b.getEntryFirstRep().getResource()).getQuantity()).isEqualTo(3);
+    assertThat(Households.group(b).getQuantity()).isEqualTo(3);
     assertThat(patients(b)).hasSize(3);
-    assertThat(HouseholdViewTest.audited(fixture, r))
+    assertThat(Households.audited(fixture, r))
         .containsExactly(
             "read-household-member permitted 200 " + person(5),
             "read-household-member permitted 200 " + person(6),

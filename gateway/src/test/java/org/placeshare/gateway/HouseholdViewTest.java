@@ -2,20 +2,15 @@ package org.placeshare.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.IntStream;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Group;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
-import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -47,14 +42,14 @@ class HouseholdViewTest {
     council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
     List<Residence> residences = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      residences.add(lives(person(i), HOUSE, "2020-01-01", null));
+      residences.add(Households.lives(person(i), HOUSE, "2020-01-01", null));
     }
-    residences.add(lives(person(3), HOUSE, "2024-01-01", "2025-12-31"));
-    residences.add(lives(person(5), CARE_HOME, "2023-01-01", null));
+    residences.add(Households.lives(person(3), HOUSE, "2024-01-01", "2025-12-31"));
+    residences.add(Households.lives(person(5), CARE_HOME, "2023-01-01", null));
     // The rest of the care home: twelve others, so thirteen people in all.
     IntStream.range(6, 18)
-        .forEach(i -> residences.add(lives(person(i), CARE_HOME, "2023-01-01", null)));
-    fixture.gateway.householdRegister().record(residences, GatewayFixture.CLOCK.instant()).await();
+        .forEach(i -> residences.add(Households.lives(person(i), CARE_HOME, "2023-01-01", null)));
+    Households.record(fixture, residences);
   }
 
   @AfterAll
@@ -68,73 +63,25 @@ class HouseholdViewTest {
     return fixture.people.get(i).nhsNumber();
   }
 
-  static Residence lives(NhsNumber who, AddressKey where, String from, String to) {
-    return new Residence(
-        who,
-        where,
-        "test-register",
-        LocalDate.parse(from),
-        Optional.ofNullable(to).map(LocalDate::parse));
-  }
-
   static HttpResponse<String> household(NhsNumber who, String query) throws Exception {
-    return fixture.get("/fhir/Patient/" + who + "/$household" + query, council);
-  }
-
-  static Bundle bundle(HttpResponse<String> r) {
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return Fhir.json().parseResource(Bundle.class, r.body());
-  }
-
-  static <T extends Resource> List<T> all(Bundle b, Class<T> type) {
-    return b.getEntry().stream()
-        .map(Bundle.BundleEntryComponent::getResource)
-        .filter(type::isInstance)
-        .map(type::cast)
-        .toList();
+    return Households.household(fixture, who, query, council);
   }
 
   static List<String> audited(HttpResponse<String> r) {
-    return audited(fixture, r);
-  }
-
-  /** Each audit row of one request: action, outcome, status and person. */
-  static List<String> audited(GatewayFixture fixture, HttpResponse<String> r) {
-    String request = r.headers().firstValue("X-Request-ID").orElseThrow();
-    List<String> rows = new ArrayList<>();
-    for (Row row :
-        fixture
-            .gateway
-            .database()
-            .pool()
-            .preparedQuery(
-                "SELECT action, outcome, http_status, nhs_number FROM audit_event"
-                    + " WHERE request_id = $1 ORDER BY action, nhs_number")
-            .execute(Tuple.of(request))
-            .await()) {
-      rows.add(
-          row.getString("action")
-              + " "
-              + row.getString("outcome")
-              + " "
-              + row.getInteger("http_status")
-              + " "
-              + row.getString("nhs_number"));
-    }
-    return rows;
+    return Households.audited(fixture, r);
   }
 
   @Test
   void household_underAnAgreementWithoutAFamilyClause_releasesNoOtherMember() throws Exception {
     HttpResponse<String> r = household(person(0), "");
-    Bundle b = bundle(r);
+    Bundle b = Households.bundle(r);
 
     assertThat(b.getType()).isEqualTo(Bundle.BundleType.SEARCHSET);
-    Group group = (Group) b.getEntryFirstRep().getResource();
+    Group group = Households.group(b);
     assertThat(group.getType()).isEqualTo(Group.GroupType.PERSON);
     assertThat(group.getActual()).isTrue();
     assertThat(group.getQuantity()).isEqualTo(1);
-    List<Patient> patients = all(b, Patient.class);
+    List<Patient> patients = Households.all(b, Patient.class);
     assertThat(patients).hasSize(1);
     String patientUrl =
         b.getEntry().stream()
@@ -156,7 +103,7 @@ class HouseholdViewTest {
 
   @Test
   void household_theSameAsThePersonsView_apartFromTheGroup() throws Exception {
-    Bundle b = bundle(household(person(0), ""));
+    Bundle b = Households.bundle(household(person(0), ""));
     Bundle view =
         Fhir.json()
             .parseResource(Bundle.class, fixture.everything(person(0).toString(), council).body());
@@ -170,11 +117,11 @@ class HouseholdViewTest {
   @Test
   void household_onAPastDate_looksUpWhoLivedThereThen() throws Exception {
     HttpResponse<String> past = household(person(0), "?date=2025-06-01");
-    bundle(past);
+    Households.bundle(past);
     assertThat(audited(past)).contains("read-household-member refused 403 " + person(3));
 
     HttpResponse<String> today = household(person(0), "");
-    bundle(today);
+    Households.bundle(today);
     assertThat(audited(today)).noneMatch(row -> row.endsWith(person(3).toString()));
   }
 
@@ -183,19 +130,19 @@ class HouseholdViewTest {
     // Thirteen registered, but this agreement shows no other member: the cap counts whom the
     // caller may see (HouseholdCapTest refuses thirteen who may be seen).
     HttpResponse<String> r = household(person(5), "");
-    Bundle b = bundle(r);
+    Bundle b = Households.bundle(r);
 
-    assertThat(((Group) b.getEntryFirstRep().getResource()).getQuantity()).isEqualTo(1);
+    assertThat(Households.group(b).getQuantity()).isEqualTo(1);
     assertThat(audited(r)).contains("read-household-view permitted 200 " + person(5));
   }
 
   @Test
   void household_withNoKnownAddress_isThePersonAlone() throws Exception {
     HttpResponse<String> r = household(person(4), "");
-    Bundle b = bundle(r);
+    Bundle b = Households.bundle(r);
 
-    assertThat(((Group) b.getEntryFirstRep().getResource()).getQuantity()).isEqualTo(1);
-    assertThat(all(b, Patient.class)).hasSize(1);
+    assertThat(Households.group(b).getQuantity()).isEqualTo(1);
+    assertThat(Households.all(b, Patient.class)).hasSize(1);
     assertThat(audited(r)).containsExactly("read-household-view permitted 200 " + person(4));
   }
 

@@ -94,7 +94,12 @@ public final class IndexPatient {
     return LocalDate.parse(patient.getBirthDateElement().getValueAsString());
   }
 
-  private static Optional<String> uprn(Address address) {
+  /**
+   * The UPRN in the address's UK Core address key ({@value #ADDRESS_KEY_EXTENSION}, {@code type}
+   * {@code UPRN}, {@code value} the number), as PDS carries one; unchecked, so a caller validates
+   * it. Anything that reads a UPRN from a FHIR address reads it here, so all read it alike.
+   */
+  public static Optional<String> uprn(Address address) {
     for (Extension key : address.getExtensionsByUrl(ADDRESS_KEY_EXTENSION)) {
       Extension type = key.getExtensionByUrl("type");
       Extension value = key.getExtensionByUrl("value");

@@ -181,35 +181,31 @@ public final class CohortSummary {
         people > 0 && (people < threshold || fewHouseholds(tallies, PEOPLE, "all", threshold));
     JsonObject out = new JsonObject().put("suppressionThreshold", threshold);
     out.put(PEOPLE, small ? suppressedCell() : new JsonObject().put("count", people));
-    out.put(
-        SEX,
-        table(
-            cells(tallies, SEX, SEXES),
-            few(tallies, SEX, SEXES, threshold),
-            people,
-            threshold,
-            true,
-            small));
-    out.put(
-        AGE_BAND,
-        table(
-            cells(tallies, AGE_BAND, AGE_BANDS),
-            few(tallies, AGE_BAND, AGE_BANDS, threshold),
-            people,
-            threshold,
-            true,
-            small));
+    out.put(SEX, table(tallies, SEX, SEXES, people, threshold, true, small));
+    out.put(AGE_BAND, table(tallies, AGE_BAND, AGE_BANDS, people, threshold, true, small));
     // A person may have several conditions, so these cells do not add up to the total.
     out.put(
         CONDITION,
-        table(
-            cells(tallies, CONDITION, CONDITION_CATEGORIES),
-            few(tallies, CONDITION, CONDITION_CATEGORIES, threshold),
-            people,
-            threshold,
-            false,
-            small));
+        table(tallies, CONDITION, CONDITION_CATEGORIES, people, threshold, false, small));
     return out;
+  }
+
+  /** One tallied table published: its cells in order, and those of few households suppressed. */
+  private static JsonArray table(
+      JsonObject tallies,
+      String table,
+      List<String> order,
+      int people,
+      int threshold,
+      boolean addsUp,
+      boolean all) {
+    return table(
+        cells(tallies, table, order),
+        few(tallies, table, order, threshold),
+        people,
+        threshold,
+        addsUp,
+        all);
   }
 
   /** The table's cells with people from fewer households than the threshold. */

@@ -136,19 +136,10 @@ public final class ExportJobs {
     this.callers = callers;
   }
 
-  /** A new job, queued, of the cohort's members only. */
-  public Future<Job> create(
-      Kind kind,
-      UUID cohort,
-      Caller caller,
-      Optional<Set<String>> types,
-      Optional<Instant> since,
-      String request,
-      Instant now) {
-    return create(kind, cohort, caller, types, since, request, now, false);
-  }
-
-  /** A new job, queued; {@code includeHousehold}: each released member's household follows. */
+  /**
+   * A new job, queued; {@code includeHousehold}: each released member's household follows (false:
+   * the cohort's members only).
+   */
   public Future<Job> create(
       Kind kind,
       UUID cohort,

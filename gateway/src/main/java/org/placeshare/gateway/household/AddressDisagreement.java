@@ -8,6 +8,7 @@ import java.util.Set;
 import org.hl7.fhir.r4.model.Address;
 import org.placeshare.fhir.DataQuality;
 import org.placeshare.fhir.SourceRecords;
+import org.placeshare.fhir.index.IndexPatient;
 import org.placeshare.policy.NhsNumber;
 
 /**
@@ -65,7 +66,7 @@ public final class AddressDisagreement {
     // The same addresses by postcode and lines as well, where a UPRN keyed them.
     for (Address a :
         f.patient().getAddress().stream().limit(HouseholdFacts.MAX_ADDRESSES).toList()) {
-      HouseholdFacts.uprn(a)
+      IndexPatient.uprn(a)
           .flatMap(AddressKey::uprn)
           .filter(keys::contains)
           .flatMap(u -> AddressKey.address(a.getPostalCode(), HouseholdFacts.lines(a)))

@@ -12,7 +12,6 @@ import java.util.Set;
 import org.hl7.fhir.r4.model.Address;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
-import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.RelatedPerson;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.StringType;
@@ -130,7 +129,8 @@ public record HouseholdFacts(List<Residence> residences, List<FamilyTie> ties) {
     // A source that gives a UPRN is keyed by it alone: its address lines are not stored as a second
     // key, since a source pairing a UPRN with another home's lines would join the two homes.
     Optional<AddressKey> key =
-        AddressKey.of(uprn(address).orElse(null), address.getPostalCode(), lines(address));
+        AddressKey.of(
+            IndexPatient.uprn(address).orElse(null), address.getPostalCode(), lines(address));
     if (key.isEmpty()) {
       return Optional.empty();
     }
@@ -157,22 +157,6 @@ public record HouseholdFacts(List<Residence> residences, List<FamilyTie> ties) {
         .limit(AddressKey.MAX_LINES + 1L)
         .map(StringType::getValue)
         .toList();
-  }
-
-  /** The UPRN in UK Core's address key extension, as the reference index reads it. */
-  static Optional<String> uprn(Address address) {
-    for (Extension key : address.getExtensionsByUrl(IndexPatient.ADDRESS_KEY_EXTENSION)) {
-      Extension type = key.getExtensionByUrl("type");
-      Extension value = key.getExtensionByUrl("value");
-      if (type != null
-          && type.getValue() instanceof Coding coding
-          && "UPRN".equals(coding.getCode())
-          && value != null
-          && value.getValue() instanceof StringType uprn) {
-        return Optional.ofNullable(uprn.getValue());
-      }
-    }
-    return Optional.empty();
   }
 
   private static Optional<FamilyTie> tie(NhsNumber person, String source, RelatedPerson related) {

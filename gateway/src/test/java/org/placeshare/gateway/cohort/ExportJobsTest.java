@@ -76,7 +76,8 @@ class ExportJobsTest {
                 Optional.empty(),
                 Optional.empty(),
                 "r",
-                now)
+                now,
+                false)
             .await();
 
     var a = jobs.claim("instance-a", Duration.ofSeconds(2)).await();

@@ -89,6 +89,29 @@ class HouseholdRegisterTest {
     return new Residence(who, where, "gp", from, Optional.ofNullable(to));
   }
 
+  /** Lives at {@code where} since long ago, by the gp's word. */
+  private static Residence lives(NhsNumber who, AddressKey where) {
+    return lives(who, where, "gp");
+  }
+
+  /** Lives at {@code where} since long ago, by {@code source}'s word. */
+  private static Residence lives(NhsNumber who, AddressKey where, String source) {
+    return new Residence(who, where, source, LONG_AGO, Optional.empty());
+  }
+
+  /** {@code source} states that {@code parent} is a parent of {@code child}. */
+  private static FamilyTie parentTie(NhsNumber parent, NhsNumber child, String source) {
+    return new FamilyTie(parent, child, FamilyTie.Kind.PARENT, source);
+  }
+
+  private static void record(Residence... residences) {
+    register.record(List.of(residences), NOW).await();
+  }
+
+  private static void recordTies(FamilyTie... ties) {
+    register.recordTies(List.of(ties), NOW).await();
+  }
+
   private static Map<NhsNumber, Set<FamilyRelationship>> members(Household h) {
     return h.members().stream()
         .collect(Collectors.toMap(Household.Member::person, Household.Member::relationships));
@@ -103,13 +126,7 @@ class HouseholdRegisterTest {
     AddressKey home = at("CV1 5AB", "3 Spon End");
     NhsNumber stays = person();
     NhsNumber left = person();
-    register
-        .record(
-            List.of(
-                lives(stays, home, LONG_AGO, null),
-                lives(left, home, LONG_AGO, TODAY.minusDays(1))),
-            NOW)
-        .await();
+    record(lives(stays, home), lives(left, home, LONG_AGO, TODAY.minusDays(1)));
 
     Household today = householdOf(stays, TODAY);
     Household before = householdOf(stays, LocalDate.of(2023, 6, 1));
@@ -131,14 +148,7 @@ class HouseholdRegisterTest {
     NhsNumber a = person();
     NhsNumber b = person();
     NhsNumber c = person();
-    register
-        .record(
-            List.of(
-                lives(a, byUprn, LONG_AGO, null),
-                lives(b, alsoByUprn, LONG_AGO, null),
-                lives(c, noUprn, LONG_AGO, null)),
-            NOW)
-        .await();
+    record(lives(a, byUprn), lives(b, alsoByUprn), lives(c, noUprn));
 
     assertThat(byUprn).isEqualTo(alsoByUprn).isEqualTo(new AddressKey("uprn:100071234567"));
     assertThat(members(householdOf(a, TODAY)))
@@ -153,15 +163,11 @@ class HouseholdRegisterTest {
     NhsNumber b = person();
     NhsNumber flat1 = person();
     NhsNumber flat2 = person();
-    register
-        .record(
-            List.of(
-                lives(a, at("CV1 5AB", "14 Harnall Ln"), LONG_AGO, null),
-                lives(b, at("cv15ab", "14 HARNALL LANE"), LONG_AGO, null),
-                lives(flat1, at("CV1 5AB", "Flat 1, 14 Harnall Lane"), LONG_AGO, null),
-                lives(flat2, at("CV1 5AB", "Flat 2 14 Harnall Ln"), LONG_AGO, null)),
-            NOW)
-        .await();
+    record(
+        lives(a, at("CV1 5AB", "14 Harnall Ln")),
+        lives(b, at("cv15ab", "14 HARNALL LANE")),
+        lives(flat1, at("CV1 5AB", "Flat 1, 14 Harnall Lane")),
+        lives(flat2, at("CV1 5AB", "Flat 2 14 Harnall Ln")));
 
     assertThat(members(householdOf(a, TODAY)))
         .isEqualTo(Map.of(b, Set.of(FamilyRelationship.HOUSEHOLD)));
@@ -177,25 +183,17 @@ class HouseholdRegisterTest {
     NhsNumber father = person();
     NhsNumber child = person();
     NhsNumber lodger = person();
-    register
-        .record(
-            List.of(
-                lives(mother, mothers, LONG_AGO, null),
-                lives(child, mothers, LONG_AGO, null),
-                lives(lodger, mothers, LONG_AGO, null),
-                lives(father, fathers, LONG_AGO, null)),
-            NOW)
-        .await();
-    register
-        .recordTies(
-            // Each tie stated by two sources: one source's word makes nobody family.
-            List.of(
-                new FamilyTie(mother, child, FamilyTie.Kind.PARENT, "gp"),
-                new FamilyTie(mother, child, FamilyTie.Kind.PARENT, "school"),
-                new FamilyTie(father, child, FamilyTie.Kind.PARENT, "council"),
-                new FamilyTie(father, child, FamilyTie.Kind.PARENT, "gp")),
-            NOW)
-        .await();
+    record(
+        lives(mother, mothers),
+        lives(child, mothers),
+        lives(lodger, mothers),
+        lives(father, fathers));
+    // Each tie stated by two sources: one source's word makes nobody family.
+    recordTies(
+        parentTie(mother, child, "gp"),
+        parentTie(mother, child, "school"),
+        parentTie(father, child, "council"),
+        parentTie(father, child, "gp"));
 
     assertThat(members(householdOf(child, TODAY)))
         .isEqualTo(
@@ -217,15 +215,11 @@ class HouseholdRegisterTest {
     NhsNumber person = person();
     NhsNumber withGp = person();
     NhsNumber withCouncil = person();
-    register
-        .record(
-            List.of(
-                lives(person, gpSays, LONG_AGO, null),
-                lives(withGp, gpSays, LONG_AGO, null),
-                new Residence(person, councilSays, "council", LONG_AGO, Optional.empty()),
-                new Residence(withCouncil, councilSays, "council", LONG_AGO, Optional.empty())),
-            NOW)
-        .await();
+    record(
+        lives(person, gpSays),
+        lives(withGp, gpSays),
+        lives(person, councilSays, "council"),
+        lives(withCouncil, councilSays, "council"));
 
     Household h = householdOf(person, TODAY);
 
@@ -245,15 +239,11 @@ class HouseholdRegisterTest {
     NhsNumber person = person();
     NhsNumber victim = person();
     NhsNumber victimsChild = person();
-    register
-        .record(
-            List.of(
-                lives(person, ownHome, LONG_AGO, null),
-                lives(victim, victims, LONG_AGO, null),
-                lives(victimsChild, victims, LONG_AGO, null),
-                new Residence(person, victims, "hostile", TODAY, Optional.empty())),
-            NOW)
-        .await();
+    record(
+        lives(person, ownHome),
+        lives(victim, victims),
+        lives(victimsChild, victims),
+        new Residence(person, victims, "hostile", TODAY, Optional.empty()));
 
     Household h = householdOf(person, TODAY);
 
@@ -272,15 +262,11 @@ class HouseholdRegisterTest {
     AddressKey home = AddressKey.uprn("100070004321").orElseThrow();
     NhsNumber person = person();
     NhsNumber partner = person();
-    register
-        .record(
-            List.of(
-                lives(person, home, LONG_AGO, null),
-                new Residence(person, home, "council", LONG_AGO, Optional.empty()),
-                lives(partner, home, LONG_AGO, null),
-                new Residence(partner, home, "council", LONG_AGO, Optional.empty())),
-            NOW)
-        .await();
+    record(
+        lives(person, home),
+        lives(person, home, "council"),
+        lives(partner, home),
+        lives(partner, home, "council"));
 
     Household h = householdOf(person, TODAY);
 
@@ -293,21 +279,10 @@ class HouseholdRegisterTest {
   void householdOf_conflictingAddresses_keepParentsAndChildrenStatedByTwoSources() {
     NhsNumber child = person();
     NhsNumber mother = person();
-    register
-        .record(
-            List.of(
-                lives(child, at("CV1 1AA", "9 High Street"), LONG_AGO, null),
-                new Residence(
-                    child, at("CV4 9ZZ", "81 Low Road"), "council", LONG_AGO, Optional.empty())),
-            NOW)
-        .await();
-    register
-        .recordTies(
-            List.of(
-                new FamilyTie(mother, child, FamilyTie.Kind.PARENT, "gp"),
-                new FamilyTie(mother, child, FamilyTie.Kind.PARENT, "school")),
-            NOW)
-        .await();
+    record(
+        lives(child, at("CV1 1AA", "9 High Street")),
+        lives(child, at("CV4 9ZZ", "81 Low Road"), "council"));
+    recordTies(parentTie(mother, child, "gp"), parentTie(mother, child, "school"));
 
     assertThat(members(householdOf(child, TODAY)))
         .isEqualTo(Map.of(mother, Set.of(FamilyRelationship.PARENT_CHILD)));
@@ -318,9 +293,9 @@ class HouseholdRegisterTest {
     AddressKey careHome = AddressKey.uprn("200003334444").orElseThrow();
     NhsNumber resident = person();
     List<Residence> residents = new java.util.ArrayList<>();
-    residents.add(lives(resident, careHome, LONG_AGO, null));
+    residents.add(lives(resident, careHome));
     for (int i = 0; i < 12; i++) {
-      residents.add(lives(person(), careHome, LONG_AGO, null));
+      residents.add(lives(person(), careHome));
     }
     register.record(residents, NOW).await();
 
@@ -362,9 +337,10 @@ class HouseholdRegisterTest {
         register, Clock.fixed(day.atTime(10, 0).toInstant(ZoneOffset.UTC), ZoneOffset.UTC));
   }
 
-  private static long changes(NhsNumber person) {
+  /** What a {@code count(*)} query about one person ({@code $1}) counts. */
+  private static long count(String sql, NhsNumber person) {
     return db.pool()
-        .preparedQuery("SELECT count(*) FROM household_change WHERE nhs_number = $1")
+        .preparedQuery(sql)
         .execute(Tuple.of(person.toString()))
         .await()
         .iterator()
@@ -372,24 +348,25 @@ class HouseholdRegisterTest {
         .getLong(0);
   }
 
+  private static long changes(NhsNumber person) {
+    return count("SELECT count(*) FROM household_change WHERE nhs_number = $1", person);
+  }
+
   @Test
   void learn_aMoveSeenInALaterView_endsTheOldResidenceTheDayBefore() {
     NhsNumber mover = person();
     NhsNumber neighbour = person();
-    register
-        .record(List.of(lives(neighbour, at("SR1 3AB", "9 Hylton Road"), LONG_AGO, null)), NOW)
-        .await();
+    record(lives(neighbour, at("SR1 3AB", "9 Hylton Road")));
     LocalDate monday = LocalDate.of(2026, 11, 2);
     LocalDate friday = LocalDate.of(2026, 11, 6);
 
     learningOn(monday).learn(mover, List.of(found(livingAt("SR1 3AB", "9 Hylton Rd")))).await();
     learningOn(friday).learn(mover, List.of(found(livingAt("SR2 7XY", "1 New Street")))).await();
 
-    assertThat(members(register.householdOf(mover, monday, 10).await()))
+    assertThat(members(householdOf(mover, monday)))
         .isEqualTo(Map.of(neighbour, Set.of(FamilyRelationship.HOUSEHOLD)));
-    assertThat(members(register.householdOf(mover, LocalDate.of(2026, 11, 5), 10).await()))
-        .containsKey(neighbour);
-    Household after = register.householdOf(mover, friday, 10).await();
+    assertThat(members(householdOf(mover, LocalDate.of(2026, 11, 5)))).containsKey(neighbour);
+    Household after = householdOf(mover, friday);
     assertThat(after.address()).hasValue(at("SR2 7XY", "1 New St"));
     assertThat(after.members()).isEmpty();
     assertThat(after.conflicting()).isEmpty();
@@ -418,15 +395,12 @@ class HouseholdRegisterTest {
     assertThat(changes(child)).isEqualTo(3);
     assertThat(changes(mother)).isEqualTo(1);
     // The gp's word alone makes nobody family; a second source stating the tie makes it.
-    assertThat(register.householdOf(child, TODAY.plusDays(3), 10).await().members()).isEmpty();
-    register
-        .recordTies(List.of(new FamilyTie(mother, child, FamilyTie.Kind.PARENT, "school")), NOW)
-        .await();
-    assertThat(members(register.householdOf(child, TODAY.plusDays(3), 10).await()))
+    assertThat(householdOf(child, TODAY.plusDays(3)).members()).isEmpty();
+    recordTies(parentTie(mother, child, "school"));
+    assertThat(members(householdOf(child, TODAY.plusDays(3))))
         .isEqualTo(Map.of(mother, Set.of(FamilyRelationship.PARENT_CHILD)));
     // The first residence kept the day it was first seen.
-    assertThat(register.householdOf(child, TODAY, 10).await().address())
-        .hasValue(at("CV1 5AB", "20 Harnall Ln"));
+    assertThat(householdOf(child, TODAY).address()).hasValue(at("CV1 5AB", "20 Harnall Ln"));
   }
 
   @Test
@@ -437,7 +411,7 @@ class HouseholdRegisterTest {
     for (int i = 0; i < 19; i++) {
       NhsNumber child = person();
       children.add(child);
-      ties.add(new FamilyTie(claimed, child, FamilyTie.Kind.PARENT, "hostile"));
+      ties.add(parentTie(claimed, child, "hostile"));
     }
     register.recordTies(ties, NOW).await();
 
@@ -449,17 +423,8 @@ class HouseholdRegisterTest {
   void householdOf_twoSourcesStatingATie_makeIt_andARetractionRemovesIt() {
     NhsNumber parent = person();
     NhsNumber child = person();
-    register
-        .restateTies(
-            child, "gp", List.of(new FamilyTie(parent, child, FamilyTie.Kind.PARENT, "gp")), NOW)
-        .await();
-    register
-        .restateTies(
-            child,
-            "school",
-            List.of(new FamilyTie(parent, child, FamilyTie.Kind.PARENT, "school")),
-            NOW)
-        .await();
+    register.restateTies(child, "gp", List.of(parentTie(parent, child, "gp")), NOW).await();
+    register.restateTies(child, "school", List.of(parentTie(parent, child, "school")), NOW).await();
     assertThat(members(householdOf(child, TODAY)))
         .isEqualTo(Map.of(parent, Set.of(FamilyRelationship.PARENT_CHILD)));
 
@@ -468,15 +433,10 @@ class HouseholdRegisterTest {
 
     assertThat(householdOf(child, TODAY).members()).isEmpty();
     assertThat(
-            db.pool()
-                .preparedQuery(
-                    "SELECT count(*) FROM household_change WHERE change = 'tie-retracted' AND"
-                        + " other = $1 AND source = 'school'")
-                .execute(Tuple.of(child.toString()))
-                .await()
-                .iterator()
-                .next()
-                .getLong(0))
+            count(
+                "SELECT count(*) FROM household_change WHERE change = 'tie-retracted' AND"
+                    + " other = $1 AND source = 'school'",
+                child))
         .isEqualTo(1);
   }
 
