@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -113,7 +114,8 @@ public record ChangeEvent(
     String occurredText = text(json, "occurredAt", 40);
     Instant occurredAt;
     try {
-      occurredAt = Instant.parse(occurredText);
+      // To PostgreSQL's precision, so the event stored is the event compared and given back.
+      occurredAt = Instant.parse(occurredText).truncatedTo(ChronoUnit.MICROS);
     } catch (DateTimeParseException e) {
       throw new InvalidChangeEvent(
           "occurredAt: expected an instant such as 2026-11-22T10:00:00Z, got '"

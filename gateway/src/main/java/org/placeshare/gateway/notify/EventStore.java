@@ -8,6 +8,7 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import org.placeshare.policy.EventKind;
 import org.placeshare.policy.NhsNumber;
@@ -54,7 +55,9 @@ public final class EventStore {
 
   /** Keeps the event reported by this organisation's client, received now. */
   public Future<Stored> keep(
-      ChangeEvent event, OdsCode organisation, String reportedBy, Instant receivedAt) {
+      ChangeEvent event, OdsCode organisation, String reportedBy, Instant now) {
+    // PostgreSQL keeps microseconds: the first answer says the time a resend will read back.
+    Instant receivedAt = now.truncatedTo(ChronoUnit.MICROS);
     Tuple row =
         Tuple.tuple()
             .addString(organisation.value())
