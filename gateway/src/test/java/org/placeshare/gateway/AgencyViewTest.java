@@ -103,6 +103,8 @@ class AgencyViewTest {
   static List<AgencyPerson> policePeople;
   static GatewayFixture fixture;
   static final SigningKey policeStewardKey = SigningKey.generate();
+  static final SigningKey policeReporterKey = SigningKey.generate();
+  static final String POLICE_REPORTER = "police-events";
   static String ig;
   static final HttpClient http = HttpClient.newHttpClient();
 
@@ -129,6 +131,7 @@ class AgencyViewTest {
     }
 
     policeStewardKey.writePem(dir.resolve("ps.key.pem"), dir.resolve("ps.pub.pem"));
+    policeReporterKey.writePem(dir.resolve("pe.key.pem"), dir.resolve("pe.pub.pem"));
     List<GatewayConfig.Source> traced = new ArrayList<>();
     for (Agency agency : Agency.values()) {
       Path mapping = dir.resolve(agency.mappingFile());
@@ -172,6 +175,14 @@ class AgencyViewTest {
                       dir.resolve("ps.pub.pem"),
                       Set.of("HOPERAT"),
                       Set.of("data-steward")));
+              // Issue 19: the police report changes about the people of their traced source.
+              clients.add(
+                  new GatewayConfig.Client(
+                      POLICE_REPORTER,
+                      Agency.POLICE.organisation,
+                      dir.resolve("pe.pub.pem"),
+                      Set.of("HOPERAT"),
+                      Set.of("event-reporter")));
               return GatewayFixture.withClients(
                       GatewayFixture.withOrganisations(
                           GatewayFixture.withSources(c, sources), agencies()),
@@ -708,6 +719,63 @@ class AgencyViewTest {
             .map(r -> (JsonObject) r)
             .filter(r -> r.getString("localId").equals(localId))
             .findFirst();
+  }
+
+  @Test
+  void events_aboutAPersonLinkedInTheTracedSource_isStored() throws Exception {
+    assertThat(
+            new LinkageRegister(fixture.gateway.database().pool())
+                .linksTo(POLICE, DEMO.nhsNumber())
+                .await())
+        .as("the demo person is linked in the police's source")
+        .isNotEmpty();
+
+    HttpResponse<String> r = reportEvent("police-ev-1", DEMO.nhsNumber());
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+  }
+
+  @Test
+  void events_aboutAPersonNotLinkedInTheTracedSource_isRefused422() throws Exception {
+    NhsNumber stranger = NhsNumber.parse("9990000123");
+
+    HttpResponse<String> r = reportEvent("police-ev-2", stranger);
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+    assertThat(r.body()).contains("the person is not linked to a record of this source");
+    assertThat(
+            fixture
+                .gateway
+                .database()
+                .pool()
+                .query("SELECT count(*) FROM notification_event WHERE event_id = 'police-ev-2'")
+                .execute()
+                .await()
+                .iterator()
+                .next()
+                .getLong(0))
+        .isZero();
+  }
+
+  /**
+   * A change of GP practice reported by the police's event reporter about their source's person.
+   */
+  static HttpResponse<String> reportEvent(String id, NhsNumber person) throws Exception {
+    HttpResponse<String> t =
+        fixture.tokenRequest(
+            fixture.assertion(
+                POLICE_REPORTER, policeReporterKey, "feed", "event-reporter", "HOPERAT"));
+    assertThat(t.statusCode()).as(t.body()).isEqualTo(200);
+    JsonObject event =
+        new JsonObject()
+            .put("id", id)
+            .put("kind", "gp-changed")
+            .put("nhsNumber", person.toString())
+            .put("source", POLICE)
+            .put("occurredAt", GatewayFixture.CLOCK.instant().minusSeconds(60).toString())
+            .put("change", new JsonObject().put("practice", "Y90001"));
+    return fixture.post(
+        "/events", new JsonObject(t.body()).getString("access_token"), event.encode());
   }
 
   static String policeSteward() throws Exception {

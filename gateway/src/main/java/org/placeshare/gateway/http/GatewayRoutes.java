@@ -48,12 +48,14 @@ import org.placeshare.gateway.http.fhir.PatientMatch;
 import org.placeshare.gateway.http.fhir.PersonViewHandler;
 import org.placeshare.gateway.http.fhir.RateLimit;
 import org.placeshare.gateway.http.linkage.LinkageEndpoints;
+import org.placeshare.gateway.http.notify.EventEndpoints;
 import org.placeshare.gateway.http.oauth.Authentication;
 import org.placeshare.gateway.http.oauth.IgLead;
 import org.placeshare.gateway.http.oauth.TokenEndpoint;
 import org.placeshare.gateway.http.policy.PolicyEndpoints;
 import org.placeshare.gateway.http.trust.TrustEndpoints;
 import org.placeshare.gateway.linkage.LinkageSync;
+import org.placeshare.gateway.notify.EventStore;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
@@ -270,6 +272,17 @@ public final class GatewayRoutes {
         .mount(router, authentication::handle, igLead::require, failures);
 
     new LinkageEndpoints(s.linkage(), s.sources(), registrations, igLead, s.audit(), clock)
+        .mount(router, authentication::handle, failures);
+
+    // Issue 19, events in: a source reports a change about a person.
+    new EventEndpoints(
+            new EventStore(s.pool()),
+            registrations,
+            s.sources().stream().map(RecordSource::descriptor).toList(),
+            s.linkage().rosters().stream().map(r -> r.descriptor()).toList(),
+            s.linkage().register(),
+            s.audit(),
+            clock)
         .mount(router, authentication::handle, failures);
 
     router.route("/consents*").handler(ctx -> audited(ctx, clock, "consent"));

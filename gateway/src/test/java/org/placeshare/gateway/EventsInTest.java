@@ -1,0 +1,351 @@
+package org.placeshare.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.gateway.config.GatewayConfig;
+import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.identity.SigningKey;
+
+/**
+ * Events in (issue 19) over HTTP on the real gateway and PostgreSQL: the council's event reporter
+ * tells the gateway of a change about a person of its source {@code council-asc}; the event is
+ * stored once per id, acknowledged 201 then 200, audited naming the person; a changed body under
+ * the same id, a client without the role or of another organisation, and bad events are refused.
+ */
+class EventsInTest {
+
+  static final String COUNCIL_REPORTER = "council-events";
+  static final String TRUST_REPORTER = "trust-events";
+  static final String COUNCIL_SOURCE = "council-asc";
+
+  @TempDir static Path dir;
+  static GatewayFixture fixture;
+  static final SigningKey councilKey = SigningKey.generate();
+  static final SigningKey trustKey = SigningKey.generate();
+  static final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    councilKey.writePem(dir.resolve("ce.key.pem"), dir.resolve("ce.pub.pem"));
+    trustKey.writePem(dir.resolve("te.key.pem"), dir.resolve("te.pub.pem"));
+    fixture =
+        GatewayFixture.start(
+            dir.resolve("gw"),
+            TestPostgres.freshDatabase(),
+            SigningKey.generate(),
+            c -> {
+              List<GatewayConfig.Client> clients = new ArrayList<>(c.clients());
+              clients.add(
+                  new GatewayConfig.Client(
+                      COUNCIL_REPORTER,
+                      "E08000026",
+                      dir.resolve("ce.pub.pem"),
+                      Set.of("HOPERAT"),
+                      Set.of("event-reporter")));
+              clients.add(
+                  new GatewayConfig.Client(
+                      TRUST_REPORTER,
+                      "R9A",
+                      dir.resolve("te.pub.pem"),
+                      Set.of("HOPERAT"),
+                      Set.of("event-reporter")));
+              return GatewayFixture.withClients(c, clients);
+            });
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (fixture != null) {
+      fixture.close();
+    }
+  }
+
+  static String token(String client, SigningKey key) throws Exception {
+    HttpResponse<String> r =
+        fixture.tokenRequest(fixture.assertion(client, key, "feed", "event-reporter", "HOPERAT"));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return new JsonObject(r.body()).getString("access_token");
+  }
+
+  static JsonObject moved(String id, String nhsNumber) {
+    return new JsonObject()
+        .put("id", id)
+        .put("kind", "address-changed")
+        .put("nhsNumber", nhsNumber)
+        .put("source", COUNCIL_SOURCE)
+        .put("occurredAt", GatewayFixture.CLOCK.instant().minusSeconds(3600).toString())
+        .put(
+            "change",
+            new JsonObject()
+                .put("postcode", "CV1 2AB")
+                .put("lines", new JsonArray().add("12 Spon Street").add("Coventry")));
+  }
+
+  static HttpResponse<String> post(String token, String type, String body) throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(fixture.url("/events"))
+            .header("Authorization", "Bearer " + token)
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (type != null) {
+      request.header("Content-Type", type);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static HttpResponse<String> report(JsonObject event) throws Exception {
+    return post(token(COUNCIL_REPORTER, councilKey), "application/json", event.encode());
+  }
+
+  static long storedRows(String id) {
+    return fixture
+        .gateway
+        .database()
+        .pool()
+        .preparedQuery("SELECT count(*) FROM notification_event WHERE event_id = $1")
+        .execute(Tuple.of(id))
+        .await()
+        .iterator()
+        .next()
+        .getLong(0);
+  }
+
+  static List<Row> reports(NhsNumber person) {
+    return fixture.auditFor(person).stream()
+        .filter(r -> r.getString("action").equals("event-report"))
+        .toList();
+  }
+
+  @Test
+  void report_sameEventTwice_isStoredOnce_201Then200_eachAudited() throws Exception {
+    NhsNumber person = NhsNumber.parse("9990000069");
+    JsonObject event = moved("asc-move-1", person.toString());
+
+    HttpResponse<String> first = report(event);
+    HttpResponse<String> again = report(event);
+
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+    JsonObject stored = new JsonObject(again.body());
+    assertThat(stored.getString("id")).isEqualTo("asc-move-1");
+    assertThat(stored.getJsonObject("change").getString("postcode")).isEqualTo("CV1 2AB");
+    assertThat(stored.getString("receivedAt"))
+        .isEqualTo(new JsonObject(first.body()).getString("receivedAt"));
+    assertThat(storedRows("asc-move-1")).isEqualTo(1);
+    List<Row> audited = reports(person);
+    assertThat(audited).extracting(r -> r.getInteger("http_status")).containsExactly(201, 200);
+    assertThat(audited.get(0).getValue("detail").toString())
+        .contains("address-changed event asc-move-1 from council-asc received, stored as ");
+    assertThat(audited.get(1).getValue("detail").toString())
+        .contains("asc-move-1 from council-asc received again (already stored)");
+  }
+
+  @Test
+  void report_changedBodyUnderSameId_is409_andTheStoredEventStands() throws Exception {
+    NhsNumber person = NhsNumber.parse("9990000026");
+    JsonObject event = moved("asc-move-2", person.toString());
+    assertThat(report(event).statusCode()).isEqualTo(201);
+
+    event.getJsonObject("change").put("postcode", "CV3 4CD");
+    HttpResponse<String> clash = report(event);
+
+    assertThat(clash.statusCode()).as(clash.body()).isEqualTo(409);
+    assertThat(clash.body()).contains("another event was reported under this id");
+    assertThat(storedRows("asc-move-2")).isEqualTo(1);
+    assertThat(reports(person)).extracting(r -> r.getInteger("http_status")).contains(409);
+  }
+
+  @Test
+  void report_clientWithoutTheRole_is403_audited_andNothingStored() throws Exception {
+    String analyst = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
+
+    HttpResponse<String> r =
+        post(analyst, "application/json", moved("asc-move-3", "9990000034").encode());
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+    assertThat(r.body()).contains("reporting events is for clients registered as event-reporter");
+    assertThat(storedRows("asc-move-3")).isZero();
+  }
+
+  @Test
+  void report_reporterOfAnotherOrganisation_is403_auditedNamingThePerson() throws Exception {
+    NhsNumber person = NhsNumber.parse("9990000042");
+
+    HttpResponse<String> r =
+        post(
+            token(TRUST_REPORTER, trustKey),
+            "application/json",
+            moved("asc-move-4", person.toString()).encode());
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+    assertThat(r.body()).contains("its own organisation's sources only");
+    assertThat(storedRows("asc-move-4")).isZero();
+    assertThat(reports(person)).extracting(x -> x.getInteger("http_status")).containsExactly(403);
+  }
+
+  @Test
+  void report_unknownSource_is403_asAnotherOrganisationsIs() throws Exception {
+    HttpResponse<String> r = report(moved("asc-move-5", "9990000050").put("source", "nowhere"));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+    assertThat(storedRows("asc-move-5")).isZero();
+  }
+
+  @Test
+  void report_unknownKind_is400() throws Exception {
+    HttpResponse<String> r = report(moved("bad-1", "9990000018").put("kind", "moved-house"));
+
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("kind: expected one of address-changed, died");
+  }
+
+  @Test
+  void report_invalidNhsNumber_is400() throws Exception {
+    HttpResponse<String> r = report(moved("bad-2", "9990000019"));
+
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("nhsNumber: NHS number is not valid");
+    assertThat(storedRows("bad-2")).isZero();
+  }
+
+  @Test
+  void report_occurredInTheFutureBeyondSkew_is400() throws Exception {
+    JsonObject event =
+        moved("bad-3", "9990000018")
+            .put(
+                "occurredAt",
+                GatewayFixture.CLOCK.instant().plus(Duration.ofMinutes(10)).toString());
+
+    HttpResponse<String> r = report(event);
+
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("occurredAt: expected no later than now");
+  }
+
+  @Test
+  void report_occurredWithinSkew_isAccepted() throws Exception {
+    JsonObject event =
+        moved("skew-1", "9990000018")
+            .put(
+                "occurredAt",
+                GatewayFixture.CLOCK.instant().plus(Duration.ofMinutes(2)).toString());
+
+    assertThat(report(event).statusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void report_addressLineOverItsCap_is400() throws Exception {
+    JsonObject event = moved("bad-4", "9990000018");
+    event.getJsonObject("change").put("lines", new JsonArray().add("x".repeat(101)));
+
+    HttpResponse<String> r = report(event);
+
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("change.lines: expected lines of 1 to 100 printable characters");
+  }
+
+  @Test
+  void report_freeTextInTheChange_is400() throws Exception {
+    JsonObject event = moved("bad-5", "9990000018");
+    event.getJsonObject("change").put("note", "moved in with her sister after the fire");
+
+    HttpResponse<String> r = report(event);
+
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body())
+        .contains("change.note: unknown key, expected one of lines, postcode, uprn");
+  }
+
+  @Test
+  void report_changeNotOfItsKind_is400() throws Exception {
+    JsonObject event =
+        moved("bad-6", "9990000018")
+            .put("kind", "gp-changed")
+            .put("change", new JsonObject().put("practice", "not an ods code"));
+
+    HttpResponse<String> r = report(event);
+
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("change.practice");
+  }
+
+  @Test
+  void report_eachKindsChange_isAccepted() throws Exception {
+    JsonObject died =
+        moved("kind-died", "9990000018")
+            .put("kind", "died")
+            .put("change", new JsonObject().put("date", "2026-11-21"));
+    JsonObject gp =
+        moved("kind-gp", "9990000018")
+            .put("kind", "gp-changed")
+            .put("change", new JsonObject().put("practice", "Y90001"));
+    JsonObject episode =
+        moved("kind-episode", "9990000018")
+            .put("kind", "care-episode-opened")
+            .put("change", new JsonObject().put("episode", "EOC-123").put("service", "asc"));
+
+    assertThat(report(died).statusCode()).isEqualTo(201);
+    assertThat(report(gp).statusCode()).isEqualTo(201);
+    assertThat(report(episode).statusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void report_eventIdWithUnsafeCharacters_is400() throws Exception {
+    HttpResponse<String> r = report(moved("../etc/passwd", "9990000018"));
+
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("id: expected 1 to 64 letters");
+  }
+
+  @Test
+  void report_otherContentType_is415() throws Exception {
+    HttpResponse<String> r =
+        post(
+            token(COUNCIL_REPORTER, councilKey),
+            "text/plain",
+            moved("ct-1", "9990000018").encode());
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(415);
+    assertThat(storedRows("ct-1")).isZero();
+  }
+
+  @Test
+  void report_bodyOverTheCap_is413() throws Exception {
+    JsonObject event = moved("big-1", "9990000018");
+    event.getJsonObject("change").put("padding", "x".repeat(5000));
+
+    HttpResponse<String> r =
+        post(token(COUNCIL_REPORTER, councilKey), "application/json", event.encode());
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(413);
+  }
+
+  @Test
+  void report_withoutToken_is401() throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(fixture.url("/events"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(moved("anon-1", "9990000018").encode()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(storedRows("anon-1")).isZero();
+  }
+}
