@@ -2,6 +2,7 @@ package org.placeshare.gateway.notify;
 
 import java.net.URI;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -42,7 +43,7 @@ public record Subscription(
     OFF;
 
     public String code() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 

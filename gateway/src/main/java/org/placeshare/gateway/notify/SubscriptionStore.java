@@ -7,6 +7,7 @@ import io.vertx.sqlclient.Tuple;
 import java.net.URI;
 import java.time.ZoneOffset;
 import java.util.EnumSet;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -82,7 +83,7 @@ public final class SubscriptionStore {
         kinds,
         Optional.ofNullable(r.getUUID("cohort_id")),
         URI.create(r.getString("endpoint")),
-        Subscription.Status.valueOf(r.getString("status").toUpperCase(java.util.Locale.ROOT)),
+        Subscription.Status.valueOf(r.getString("status").toUpperCase(Locale.ROOT)),
         r.getOffsetDateTime("created_at").toInstant());
   }
 }

@@ -1,8 +1,5 @@
 package org.placeshare.gateway.http.fhir;
 
-import ca.uhn.fhir.parser.DataFormatException;
-import ca.uhn.fhir.parser.IParser;
-import ca.uhn.fhir.parser.StrictErrorHandler;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
@@ -12,9 +9,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
-import org.hl7.fhir.r4.model.Subscription.SubscriptionChannelType;
-import org.hl7.fhir.r4.model.Subscription.SubscriptionStatus;
-import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.cohort.Cohorts;
 import org.placeshare.gateway.http.edge.GatewayException;
@@ -25,6 +19,7 @@ import org.placeshare.gateway.notify.NotificationEndpoint;
 import org.placeshare.gateway.notify.Subscription;
 import org.placeshare.gateway.notify.SubscriptionCriteria;
 import org.placeshare.gateway.notify.SubscriptionStore;
+import org.placeshare.policy.EventKind;
 import org.placeshare.policy.identity.Caller;
 import org.placeshare.policy.identity.ClientRegistrations;
 import org.placeshare.policy.identity.RegisteredClient;
@@ -41,8 +36,6 @@ public final class SubscriptionEndpoints {
 
   /** A Subscription is a few lines; anything larger is not one. */
   public static final int MAX_SUBSCRIPTION_BYTES = 16 * 1024;
-
-  static final String PAYLOAD = "application/fhir+json";
 
   private final Vertx vertx;
   private final SubscriptionStore store;
@@ -101,8 +94,8 @@ public final class SubscriptionEndpoints {
       return;
     }
     vertx
-        .executeBlocking(() -> parse(body), false)
-        .onFailure(e -> ctx.fail(400, unreadable(e)))
+        .executeBlocking(() -> SubscriptionResources.read(body), false)
+        .onFailure(e -> ctx.fail(400, SubscriptionResources.unreadable(e)))
         .onSuccess(
             resource -> {
               Subscription subscription;
@@ -133,50 +126,33 @@ public final class SubscriptionEndpoints {
                                 ctx.response()
                                     .putHeader(
                                         "Location", publicUrl + "/fhir/Subscription/" + s.id());
-                                Outcomes.sendFhir(
-                                    ctx.response().setStatusCode(201), Fhir.encode(fhir(s)));
+                                Outcomes.sendFhir(ctx.response().setStatusCode(201), fhir(s));
                               }));
             });
   }
 
-  private static org.hl7.fhir.r4.model.Subscription parse(String body) {
-    IParser parser = Fhir.json().setParserErrorHandler(new StrictErrorHandler());
-    return parser.parseResource(org.hl7.fhir.r4.model.Subscription.class, body);
-  }
-
-  private static GatewayException unreadable(Throwable e) {
-    String why =
-        e instanceof DataFormatException
-            ? e.getMessage()
-            : "the body is not a FHIR R4 Subscription in JSON";
-    return new GatewayException(
-        IssueType.STRUCTURE, "expected a FHIR R4 Subscription in JSON: " + why);
-  }
-
   /** The subscription asked for, checked; a {@link GatewayException} says what is wrong. */
-  private Subscription subscription(org.hl7.fhir.r4.model.Subscription r, Caller caller) {
-    if (r.getStatus() != SubscriptionStatus.REQUESTED) {
-      throw invalid(
-          "Subscription.status: expected requested, got "
-              + (r.getStatus() == null ? "none" : r.getStatus().toCode()));
+  private Subscription subscription(SubscriptionResources.Requested r, Caller caller) {
+    if (!"requested".equals(r.status())) {
+      throw invalid("Subscription.status: expected requested, got " + r.status());
     }
     SubscriptionCriteria criteria;
     try {
-      criteria = SubscriptionCriteria.parse(r.getCriteria());
+      criteria = SubscriptionCriteria.parse(r.criteria());
     } catch (IllegalArgumentException e) {
       throw invalid(e.getMessage());
     }
-    var channel = r.getChannel();
-    if (channel.getType() != SubscriptionChannelType.RESTHOOK) {
-      throw invalid(
-          "Subscription.channel.type: expected rest-hook, got "
-              + (channel.getType() == null ? "none" : channel.getType().toCode()));
+    if (!SubscriptionResources.REST_HOOK.equals(r.channelType())) {
+      throw invalid("Subscription.channel.type: expected rest-hook, got " + r.channelType());
     }
-    if (!PAYLOAD.equals(channel.getPayload())) {
+    if (!SubscriptionResources.PAYLOAD.equals(r.payload())) {
       throw invalid(
-          "Subscription.channel.payload: expected " + PAYLOAD + ", got " + channel.getPayload());
+          "Subscription.channel.payload: expected "
+              + SubscriptionResources.PAYLOAD
+              + ", got "
+              + r.payload());
     }
-    if (!channel.getHeader().isEmpty()) {
+    if (r.headers() > 0) {
       // Headers chosen by the subscriber would ride on the gateway's signed requests.
       throw invalid("Subscription.channel.header: expected none");
     }
@@ -187,7 +163,7 @@ public final class SubscriptionEndpoints {
             .orElse(Set.of());
     URI endpoint;
     try {
-      endpoint = NotificationEndpoint.check(channel.getEndpoint(), hosts);
+      endpoint = NotificationEndpoint.check(r.endpoint(), hosts);
     } catch (NotificationEndpoint.Refused e) {
       throw new GatewayException(
           e.forbidden() ? 403 : 400,
@@ -256,9 +232,7 @@ public final class SubscriptionEndpoints {
                     state,
                     200,
                     "subscription " + s.id() + " read",
-                    () ->
-                        Outcomes.sendFhir(
-                            ctx.response().setStatusCode(200), Fhir.encode(fhir(s)))));
+                    () -> Outcomes.sendFhir(ctx.response().setStatusCode(200), fhir(s))));
   }
 
   // --- DELETE /fhir/Subscription/{id} ---
@@ -295,23 +269,14 @@ public final class SubscriptionEndpoints {
   }
 
   /** The subscription as FHIR: criteria in the one accepted form, the channel as checked. */
-  static org.hl7.fhir.r4.model.Subscription fhir(Subscription s) {
-    var r = new org.hl7.fhir.r4.model.Subscription();
-    r.setId(s.id().toString());
-    r.setStatus(
-        s.status() == Subscription.Status.ACTIVE
-            ? SubscriptionStatus.ACTIVE
-            : SubscriptionStatus.OFF);
-    r.setReason("tell us once: change notifications under a data-sharing agreement");
-    r.setCriteria(
+  static String fhir(Subscription s) {
+    return SubscriptionResources.encode(
+        s.id(),
+        s.status() == Subscription.Status.ACTIVE,
         "Patient?_event="
-            + String.join(",", s.kinds().stream().map(k -> k.code()).sorted().toList())
+            + String.join(",", s.kinds().stream().map(EventKind::code).sorted().toList())
             + "&_cohort="
-            + s.cohort().map(c -> "Group/" + c).orElse("care-relationship"));
-    r.getChannel()
-        .setType(SubscriptionChannelType.RESTHOOK)
-        .setEndpoint(s.endpoint().toString())
-        .setPayload(PAYLOAD);
-    return r;
+            + s.cohort().map(c -> "Group/" + c).orElse("care-relationship"),
+        s.endpoint().toString());
   }
 }
