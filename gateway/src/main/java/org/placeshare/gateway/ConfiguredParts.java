@@ -125,7 +125,8 @@ record ConfiguredParts(
               SigningKey.readPublicPem(c.publicKey()),
               purposes,
               c.roles(),
-              RegisteredClient.Status.of(c.status()).orElseThrow()));
+              RegisteredClient.Status.of(c.status()).orElseThrow(),
+              c.notificationHosts()));
     }
     return clients;
   }

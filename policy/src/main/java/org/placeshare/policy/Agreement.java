@@ -29,6 +29,8 @@ import java.util.Set;
  *     ({@code tracing: permitted}); absent, they may not
  * @param family which family members of the person asked about it releases, if any; absent, it
  *     releases no one but the person asked about
+ * @param notifications which event kinds may flow to which recipients, roles and purposes ({@code
+ *     notifications:}); empty, no notification flows under it
  * @param sha256 hex SHA-256 of the policy file's bytes, so an audit event names the exact text
  */
 public record Agreement(
@@ -59,6 +61,7 @@ public record Agreement(
     Optional<BusinessCase> businessCase,
     boolean tracingPermitted,
     Optional<FamilyClause> family,
+    List<NotificationClause> notifications,
     String sha256) {
 
   /** Step 1 of the sharing model: the problem, what sharing resolves, the expected benefit. */
@@ -71,6 +74,16 @@ public record Agreement(
     purposesOfUse = Set.copyOf(purposesOfUse);
     localPurposes = Map.copyOf(localPurposes);
     sensitive = Set.copyOf(sensitive);
+    notifications = List.copyOf(notifications);
+  }
+
+  /**
+   * Whether the notification clause lets {@code kind} flow to this recipient, in this role, for
+   * this purpose. Only the clause: whether a delivery may happen now is {@link
+   * PolicySet#decideNotification}'s question.
+   */
+  public boolean notifies(EventKind kind, OdsCode recipient, String role, PurposeOfUse purpose) {
+    return notifications.stream().anyMatch(n -> n.covers(kind, recipient, role, purpose));
   }
 
   /** The FHIR resource types in scope; nothing else is released. */

@@ -47,6 +47,7 @@ final class AgreementEvaluation {
         inForce(today)
             && role(r)
             && purpose(r)
+            && notification(r)
             && family(r)
             && sensitiveSource(r)
             && cohortExport(r)
@@ -86,6 +87,39 @@ final class AgreementEvaluation {
       return refuse(Refusal.PURPOSE_NOT_ALLOWED, "purpose " + r.purpose() + " is not allowed");
     }
     return pass("purpose " + r.purpose() + " is allowed");
+  }
+
+  /**
+   * A notification flows only where the agreement's {@code notifications:} clause names its kind
+   * for this recipient, role and purpose: sharing records on request does not imply telling of
+   * changes unasked. Agreement level, so refusing says nothing about the person.
+   */
+  private boolean notification(DecisionRequest r) {
+    if (r.event().isEmpty()) {
+      return true;
+    }
+    EventKind kind = r.event().get();
+    if (!agreement.notifies(kind, r.recipient(), r.role(), r.purpose())) {
+      return refuse(
+          Refusal.NOT_IN_NOTIFICATION_CLAUSE,
+          "the notification clause does not let "
+              + kind.code()
+              + " flow to "
+              + r.recipient()
+              + " as '"
+              + r.role()
+              + "' for "
+              + r.purpose());
+    }
+    return pass(
+        "the notification clause lets "
+            + kind.code()
+            + " flow to "
+            + r.recipient()
+            + " as '"
+            + r.role()
+            + "' for "
+            + r.purpose());
   }
 
   /**

@@ -78,6 +78,7 @@ public final class AgreementFile {
           "businessCase",
           "tracing",
           "family",
+          "notifications",
           "audit");
 
   private AgreementFile() {}
@@ -178,6 +179,7 @@ public final class AgreementFile {
       Optional<BusinessCase> businessCase = businessCase();
       boolean tracing = tracing();
       Optional<FamilyClause> family = family(types, purposes);
+      List<NotificationClause> notifications = notifications(recipients, purposes);
       if (lawfulBasis != null && consent != null) {
         crossCheck(lawfulBasis, consent);
       }
@@ -213,6 +215,7 @@ public final class AgreementFile {
           businessCase,
           tracing,
           family,
+          notifications,
           sha256);
     }
 
@@ -290,6 +293,83 @@ public final class AgreementFile {
                 }
                 return new FamilyClause(relationships, memberTypes, memberPurposes);
               });
+    }
+
+    /**
+     * {@code notifications:} which event kinds may flow to which of the agreement's recipients, in
+     * which of their roles, for which of its purposes. Absent, nothing is ever notified under it.
+     * Each entry stays within the agreement: a recipient it names, that recipient's roles, its
+     * purposes; every list is required, since an empty one would notify nothing.
+     */
+    private List<NotificationClause> notifications(
+        Map<OdsCode, Set<String>> recipients, Set<PurposeOfUse> purposes) {
+      List<NotificationClause> clauses = new ArrayList<>();
+      List<Node> nodes = top.optionalList("notifications", MAX_LIST_ENTRIES);
+      for (int i = 0; i < nodes.size(); i++) {
+        Fields.open(
+                nodes.get(i),
+                "notifications[" + i + "]",
+                problems,
+                Set.of("organisation", "roles", "kinds", "purposesOfUse"))
+            .ifPresent(f -> notification(f, recipients, purposes).ifPresent(clauses::add));
+      }
+      return clauses;
+    }
+
+    private Optional<NotificationClause> notification(
+        Fields f, Map<OdsCode, Set<String>> recipients, Set<PurposeOfUse> purposes) {
+      OdsCode org = odsCode(f, "organisation");
+      Set<String> allowedRoles = org == null ? Set.of() : recipients.get(org);
+      if (org != null && allowedRoles == null) {
+        problems.add(
+            f.get("organisation"),
+            f.path("organisation"),
+            "a recipient listed under recipients",
+            "'" + org + "'",
+            "a notification goes only to a party the agreement shares with");
+      }
+      Set<String> roles = new LinkedHashSet<>();
+      for (Node node : f.list("roles", MAX_LIST_ENTRIES)) {
+        String role = StrictYaml.scalar(node, f.path("roles"), problems);
+        if (role != null && allowedRoles != null && !allowedRoles.contains(role)) {
+          problems.add(
+              node,
+              f.path("roles"),
+              "a role " + org + " has under recipients " + allowedRoles.stream().sorted().toList(),
+              "'" + role + "'");
+        } else if (role != null) {
+          roles.add(role);
+        }
+      }
+      Set<EventKind> kinds = EnumSet.noneOf(EventKind.class);
+      for (Node node : f.list("kinds", EventKind.values().length)) {
+        code(
+                node,
+                f.path("kinds"),
+                s -> EventKind.of(s).orElse(null),
+                "address-changed, died, gp-changed, care-episode-opened, care-episode-closed or"
+                    + " safeguarding-concern")
+            .ifPresent(kinds::add);
+      }
+      Set<PurposeOfUse> notified = new LinkedHashSet<>();
+      for (Node node : f.list("purposesOfUse", MAX_LIST_ENTRIES)) {
+        String code = StrictYaml.scalar(node, f.path("purposesOfUse"), problems);
+        if (code == null) {
+          continue;
+        }
+        Optional<PurposeOfUse> named =
+            purposes.stream().filter(p -> p.code().equals(code)).findFirst();
+        if (named.isEmpty()) {
+          problems.add(
+              node, f.path("purposesOfUse"), "a purpose listed in purposesOfUse", "'" + code + "'");
+        } else {
+          notified.add(named.get());
+        }
+      }
+      if (org == null || allowedRoles == null) {
+        return Optional.empty();
+      }
+      return Optional.of(new NotificationClause(org, roles, kinds, notified));
     }
 
     /** Optional; when present, at least one entry, each a short text with an optional amount. */

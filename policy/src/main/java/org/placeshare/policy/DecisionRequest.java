@@ -32,6 +32,9 @@ import java.util.TreeMap;
  *     may release the member, and only for these relationships: an agreement that refused the
  *     person asked about never releases their family, whatever its family clause says. Empty for a
  *     person asked about themselves; for a member, an empty map releases them under nothing
+ * @param event for a notification (issue 19), the kind of change to be told; only an agreement
+ *     whose {@code notifications:} clause names it for this recipient, role and purpose permits.
+ *     Empty for a release of records
  */
 public record DecisionRequest(
     OdsCode recipient,
@@ -48,7 +51,8 @@ public record DecisionRequest(
     int cohortSize,
     Set<SensitiveCategory> providerHolds,
     Set<FamilyRelationship> familyOf,
-    Map<String, Set<FamilyRelationship>> familyUnder) {
+    Map<String, Set<FamilyRelationship>> familyUnder,
+    Optional<EventKind> event) {
 
   public DecisionRequest {
     Objects.requireNonNull(recipient, "recipient");
@@ -68,6 +72,7 @@ public record DecisionRequest(
     providerHolds = Set.copyOf(providerHolds);
     familyOf = Set.copyOf(familyOf);
     familyUnder = familyUnder(familyOf, familyUnder);
+    Objects.requireNonNull(event, "event");
   }
 
   /**
@@ -133,7 +138,33 @@ public record DecisionRequest(
         0,
         Set.of(),
         Set.of(),
-        Map.of());
+        Map.of(),
+        Optional.empty());
+  }
+
+  /**
+   * The same question asked for a notification of this kind of change: may it flow to the recipient
+   * now? Decided as a release is, and only under an agreement whose notification clause names the
+   * kind.
+   */
+  public DecisionRequest withEvent(EventKind kind) {
+    return new DecisionRequest(
+        recipient,
+        role,
+        purpose,
+        patient,
+        provider,
+        consents,
+        emergencyReason,
+        relationshipClaim,
+        facts,
+        releasedToday,
+        at,
+        cohortSize,
+        providerHolds,
+        familyOf,
+        familyUnder,
+        Optional.of(kind));
   }
 
   public DecisionRequest withProvider(OdsCode provider) {
@@ -152,7 +183,8 @@ public record DecisionRequest(
         cohortSize,
         providerHolds,
         familyOf,
-        familyUnder);
+        familyUnder,
+        event);
   }
 
   public DecisionRequest withConsents(List<Consent> consents) {
@@ -171,7 +203,8 @@ public record DecisionRequest(
         cohortSize,
         providerHolds,
         familyOf,
-        familyUnder);
+        familyUnder,
+        event);
   }
 
   public DecisionRequest withEmergencyReason(Optional<String> emergencyReason) {
@@ -190,7 +223,8 @@ public record DecisionRequest(
         cohortSize,
         providerHolds,
         familyOf,
-        familyUnder);
+        familyUnder,
+        event);
   }
 
   public DecisionRequest withRelationshipClaim(Optional<String> relationshipClaim) {
@@ -209,7 +243,8 @@ public record DecisionRequest(
         cohortSize,
         providerHolds,
         familyOf,
-        familyUnder);
+        familyUnder,
+        event);
   }
 
   public DecisionRequest withFacts(PatientFacts facts) {
@@ -228,7 +263,8 @@ public record DecisionRequest(
         cohortSize,
         providerHolds,
         familyOf,
-        familyUnder);
+        familyUnder,
+        event);
   }
 
   public DecisionRequest withReleasedToday(Map<String, Integer> releasedToday) {
@@ -247,7 +283,8 @@ public record DecisionRequest(
         cohortSize,
         providerHolds,
         familyOf,
-        familyUnder);
+        familyUnder,
+        event);
   }
 
   /** The same question asked for one member of a cohort of this size (a bulk export). */
@@ -267,7 +304,8 @@ public record DecisionRequest(
         cohortSize,
         providerHolds,
         familyOf,
-        familyUnder);
+        familyUnder,
+        event);
   }
 
   /** The same question about another member of the cohort, with nothing yet known of them. */
@@ -287,7 +325,8 @@ public record DecisionRequest(
         cohortSize,
         providerHolds,
         familyOf,
-        familyUnder);
+        familyUnder,
+        event);
   }
 
   /** The same question about a source all of whose records are of these sensitive categories. */
@@ -307,7 +346,8 @@ public record DecisionRequest(
         cohortSize,
         providerHolds,
         familyOf,
-        familyUnder);
+        familyUnder,
+        event);
   }
 
   /**
@@ -344,6 +384,7 @@ public record DecisionRequest(
         cohortSize,
         providerHolds,
         familyOf,
-        familyUnder);
+        familyUnder,
+        event);
   }
 }

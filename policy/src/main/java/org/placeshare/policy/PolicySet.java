@@ -208,6 +208,30 @@ public final class PolicySet {
         .toList();
   }
 
+  /** What a permit gives, in words: records of these types, or word of this kind of change. */
+  private static String granted(
+      DecisionRequest request, Agreement agreement, AgreementEvaluation e) {
+    if (request.event().isPresent()) {
+      return " to be told of " + request.event().get().code();
+    }
+    return " to receive "
+        + (e.family == null
+            ? agreement.sortedResourceTypes()
+            : e.family.resourceTypes().stream().sorted().toList());
+  }
+
+  /**
+   * May a change of this kind about the request's person, reported by its provider, flow to its
+   * recipient (organisation, role, purpose) now? Decided as a release is, on the same facts (in
+   * force, opt-out, restriction, care relationship, consent as the agreement says), and only under
+   * an agreement whose {@code notifications:} clause names the kind for that recipient, role and
+   * purpose; otherwise the deny says {@link Refusal#NOT_IN_NOTIFICATION_CLAUSE}. Asked at the
+   * moment of delivery, so an opt-out registered since the event stops it.
+   */
+  public Decision decideNotification(EventKind kind, DecisionRequest request) {
+    return decide(request.withEvent(kind));
+  }
+
   /**
    * Decides one request. The first agreement (by id, newest version first) that permits wins; with
    * none, the deny lists why each agreement naming this provider and recipient refused.
@@ -237,10 +261,7 @@ public final class PolicySet {
             agreement.reference()
                 + " permits "
                 + request.recipient()
-                + " to receive "
-                + (e.family == null
-                    ? agreement.sortedResourceTypes()
-                    : e.family.resourceTypes().stream().sorted().toList())
+                + granted(request, agreement, e)
                 + " from "
                 + request.provider()
                 + " for "

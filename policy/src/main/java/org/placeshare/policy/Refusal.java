@@ -23,5 +23,7 @@ public enum Refusal {
   DAILY_VOLUME_REACHED,
   COHORT_EXPORT_NOT_AGREED,
   FAMILY_NOT_AGREED,
-  MONITOR_ONLY
+  MONITOR_ONLY,
+  /** A notification of a kind, to a recipient, role or purpose the clause does not name. */
+  NOT_IN_NOTIFICATION_CLAUSE
 }

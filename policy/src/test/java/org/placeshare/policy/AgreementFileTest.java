@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The loader's messages: each failure case changes one thing in the good sample. */
@@ -38,6 +39,22 @@ class AgreementFileTest {
         + "\n  resourceTypes: "
         + types
         + "\n  purposesOfUse: "
+        + purposes
+        + "\n";
+  }
+
+  /** The council sample with a notifications clause appended from line 74. */
+  static String councilWithNotifications(
+      String organisation, String roles, String kinds, String purposes) {
+    return council()
+        + "notifications:\n"
+        + "  - organisation: "
+        + organisation
+        + "\n    roles: "
+        + roles
+        + "\n    kinds: "
+        + kinds
+        + "\n    purposesOfUse: "
         + purposes
         + "\n";
   }
@@ -653,5 +670,83 @@ class AgreementFileTest {
     assertThatThrownBy(() -> parse(yaml))
         .isInstanceOf(PolicyException.class)
         .hasMessageContaining("a.yaml:75:18: family.relationships:");
+  }
+
+  @Test
+  void parse_notificationClause_isReadWithinTheAgreement() {
+    Agreement a =
+        parse(
+            councilWithNotifications(
+                "E08000026", "[analyst]", "[address-changed, died]", "[HOPERAT]"));
+
+    assertThat(a.notifications())
+        .containsExactly(
+            new NotificationClause(
+                OdsCode.of("E08000026"),
+                Set.of("analyst"),
+                Set.of(EventKind.ADDRESS_CHANGED, EventKind.DIED),
+                Set.of(PurposeOfUse.of("HOPERAT"))));
+    assertThat(
+            a.notifies(
+                EventKind.DIED, OdsCode.of("E08000026"), "analyst", PurposeOfUse.of("HOPERAT")))
+        .isTrue();
+    assertThat(
+            a.notifies(
+                EventKind.GP_CHANGED,
+                OdsCode.of("E08000026"),
+                "analyst",
+                PurposeOfUse.of("HOPERAT")))
+        .isFalse();
+  }
+
+  @Test
+  void parse_notificationsAbsent_notifyNothing() {
+    assertThat(parse(council()).notifications()).isEmpty();
+  }
+
+  @Test
+  void parse_notificationOfAnUnknownKind_isRefusedWithItsPosition() {
+    String yaml =
+        councilWithNotifications("E08000026", "[analyst]", "[address-changed, moved]", "[HOPERAT]");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .isInstanceOf(PolicyException.class)
+        .hasMessageContaining(
+            "a.yaml:77:30: notifications[0].kinds: expected one of address-changed, died,"
+                + " gp-changed, care-episode-opened, care-episode-closed or safeguarding-concern,"
+                + " got 'moved'");
+  }
+
+  @Test
+  void parse_notificationToAnOrganisationNotARecipient_isRefusedWithItsPosition() {
+    String yaml = councilWithNotifications("Y90002", "[analyst]", "[died]", "[HOPERAT]");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .isInstanceOf(PolicyException.class)
+        .hasMessageContaining(
+            "a.yaml:75:19: notifications[0].organisation: expected a recipient listed under"
+                + " recipients, got 'Y90002'");
+  }
+
+  @Test
+  void parse_notificationToARoleTheRecipientLacks_isRefusedWithItsPosition() {
+    String yaml = councilWithNotifications("E08000026", "[clinician]", "[died]", "[HOPERAT]");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .isInstanceOf(PolicyException.class)
+        .hasMessageContaining(
+            "a.yaml:76:13: notifications[0].roles: expected a role E08000026 has under recipients"
+                + " [analyst], got 'clinician'");
+  }
+
+  @Test
+  void parse_notificationForAPurposeNotInTheAgreement_isRefusedWithItsPosition() {
+    String yaml = councilWithNotifications("E08000026", "[analyst]", "[died]", "[TREAT]");
+
+    assertThatThrownBy(() -> parse(yaml))
+        .isInstanceOf(PolicyException.class)
+        .hasMessageContaining(
+            "a.yaml:78:21: notifications[0].purposesOfUse: expected a purpose listed in"
+                + " purposesOfUse, got 'TREAT'");
   }
 }

@@ -956,4 +956,120 @@ class PolicySetTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("some of the member's relationships");
   }
+
+  // --- notifications (issue 19) ---
+
+  private static PolicySet notifyingCouncil(String kinds) {
+    return policy(
+        AgreementFileTest.councilWithNotifications("E08000026", "[analyst]", kinds, "[HOPERAT]"));
+  }
+
+  @Test
+  void decideNotification_kindInTheClause_permitsWithTheClauseInWords() {
+    Decision d =
+        notifyingCouncil("[address-changed, died]")
+            .decideNotification(EventKind.ADDRESS_CHANGED, analyst());
+
+    assertThat(d.permitted()).isTrue();
+    assertThat(d.reasons())
+        .startsWith(
+            "gm-connect-council-intelligence@1 permits E08000026 to be told of address-changed"
+                + " from Y90001 for HOPERAT")
+        .contains(
+            "the notification clause lets address-changed flow to E08000026 as 'analyst' for"
+                + " HOPERAT");
+  }
+
+  @Test
+  void decideNotification_kindNotNamed_deniesAsNotInTheClause() {
+    Decision d =
+        notifyingCouncil("[address-changed, died]")
+            .decideNotification(EventKind.SAFEGUARDING_CONCERN, analyst());
+
+    assertThat(only(d))
+        .isEqualTo(
+            "gm-connect-council-intelligence@1: the notification clause does not let"
+                + " safeguarding-concern flow to E08000026 as 'analyst' for HOPERAT");
+    assertThat(d.refusals()).containsExactly(Refusal.NOT_IN_NOTIFICATION_CLAUSE);
+  }
+
+  @Test
+  void decideNotification_agreementWithoutAClause_deniesThoughItReleasesRecords() {
+    PolicySet set = policy(AgreementFileTest.council());
+
+    assertThat(set.decide(analyst()).permitted()).isTrue();
+    assertThat(set.decideNotification(EventKind.DIED, analyst()).refusals())
+        .containsExactly(Refusal.NOT_IN_NOTIFICATION_CLAUSE);
+  }
+
+  @Test
+  void decideNotification_recipientNotNamedInTheClause_denies() {
+    // The good sample shares with R9A and Y90002; its clause names R9A only.
+    PolicySet set =
+        policy(
+            AgreementFileTest.good()
+                + "notifications:\n"
+                + "  - organisation: R9A\n"
+                + "    roles: [clinician]\n"
+                + "    kinds: [died]\n"
+                + "    purposesOfUse: [TREAT]\n");
+    Consent outOfHours =
+        new Consent(
+            "c-2",
+            GP,
+            PERSON,
+            Set.of(OdsCode.of("Y90002")),
+            Set.of(PurposeOfUse.of("TREAT")),
+            Set.of(Consent.ALL_DATA),
+            ConsentMethod.WRITTEN,
+            "gp-reception-1",
+            Instant.parse("2026-11-01T00:00:00Z"),
+            Instant.parse("2027-11-01T00:00:00Z"));
+    DecisionRequest toOutOfHours =
+        DecisionRequest.of(
+                OdsCode.of("Y90002"), "clinician", PurposeOfUse.of("TREAT"), PERSON, GP, NOW)
+            .withConsents(List.of(outOfHours));
+
+    assertThat(set.decide(toOutOfHours).permitted()).isTrue();
+    assertThat(set.decideNotification(EventKind.DIED, toOutOfHours).refusals())
+        .containsExactly(Refusal.NOT_IN_NOTIFICATION_CLAUSE);
+    assertThat(
+            set.decideNotification(
+                    EventKind.DIED,
+                    clinician("TREAT").withConsents(List.of(consent(GP, PERSON, "TREAT"))))
+                .permitted())
+        .isTrue();
+  }
+
+  @Test
+  void decideNotification_personOptedOut_isRefusedAtDecisionTime() {
+    PolicySet set = notifyingCouncil("[address-changed]");
+
+    assertThat(set.decideNotification(EventKind.ADDRESS_CHANGED, analyst()).permitted()).isTrue();
+    Decision later =
+        set.decideNotification(EventKind.ADDRESS_CHANGED, analyst().withFacts(facts(true, false)));
+
+    assertThat(only(later))
+        .isEqualTo(
+            "gm-connect-council-intelligence@1: the person has registered a national data opt-out"
+                + " and HOPERAT is not care");
+    assertThat(later.refusals()).containsExactly(Refusal.NATIONAL_OPT_OUT);
+  }
+
+  @Test
+  void decideNotification_agreementExpired_denies() {
+    Decision d =
+        notifyingCouncil("[died]")
+            .decideNotification(
+                EventKind.DIED,
+                DecisionRequest.of(
+                    COUNCIL,
+                    "analyst",
+                    PurposeOfUse.of("HOPERAT"),
+                    PERSON,
+                    GP,
+                    Instant.parse("2028-01-02T10:00:00Z")));
+
+    assertThat(d.refusals()).containsExactly(Refusal.NOT_IN_FORCE);
+  }
 }

@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.placeshare.gateway.config.GatewayConfig.Client;
 import org.placeshare.gateway.config.GatewayConfig.ClientsFile;
 import org.placeshare.gateway.config.GatewayConfig.ConfigException;
@@ -38,7 +39,49 @@ final class ClientsSection {
         path(base, required(problems, "clients[].publicKey", c.publicKey())),
         Set.copyOf(c.purposes() == null ? List.of() : c.purposes()),
         roles(problems, c),
-        status(problems, c));
+        status(problems, c),
+        notificationHosts(problems, c));
+  }
+
+  /** A client may name no more hosts for its notification endpoints than this. */
+  static final int MAX_NOTIFICATION_HOSTS = 20;
+
+  /** A lower-case DNS name or IPv4 address: no scheme, port, path, user or wildcard. */
+  private static final Pattern HOST_FORM =
+      Pattern.compile(
+          "(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
+
+  /**
+   * The hosts a client's subscriptions may deliver to (issue 19). Optional: without them the client
+   * cannot subscribe. Strict, since a host here is one the gateway will send requests to.
+   */
+  private static Set<String> notificationHosts(List<String> problems, RawClient c) {
+    String key = "clients[" + c.id() + "].notificationHosts";
+    if (c.notificationHosts() == null) {
+      return Set.of();
+    }
+    if (c.notificationHosts().size() > MAX_NOTIFICATION_HOSTS) {
+      problems.add(
+          key
+              + ": expected at most "
+              + MAX_NOTIFICATION_HOSTS
+              + " hosts, got "
+              + c.notificationHosts().size());
+      return Set.of();
+    }
+    Set<String> hosts = new LinkedHashSet<>();
+    for (String host : c.notificationHosts()) {
+      if (host == null || !HOST_FORM.matcher(host).matches()) {
+        problems.add(
+            key
+                + ": expected lower-case host names such as receiver.council.example (no scheme,"
+                + " port or path), got "
+                + host);
+      } else if (!hosts.add(host)) {
+        problems.add(key + ": expected each host once, got " + host + " again");
+      }
+    }
+    return Set.copyOf(hosts);
   }
 
   private static String status(List<String> problems, RawClient c) {

@@ -354,10 +354,31 @@ public record GatewayConfig(
       Path publicKey,
       Set<String> purposes,
       Set<String> roles,
-      String status) {
+      String status,
+      Set<String> notificationHosts) {
 
     public static final String ACTIVE = "active";
     public static final String SUSPENDED = "suspended";
+
+    public Client {
+      notificationHosts = Set.copyOf(notificationHosts);
+    }
+
+    /** A client with no notification hosts: it may not subscribe to change notifications. */
+    public Client(
+        String id,
+        String organisation,
+        Path publicKey,
+        Set<String> purposes,
+        Set<String> roles,
+        String status) {
+      this(id, organisation, publicKey, purposes, roles, status, Set.of());
+    }
+
+    /** The same client, its notification endpoints allowed on these hosts. */
+    public Client withNotificationHosts(Set<String> hosts) {
+      return new Client(id, organisation, publicKey, purposes, roles, status, hosts);
+    }
 
     /** An active client. */
     public Client(

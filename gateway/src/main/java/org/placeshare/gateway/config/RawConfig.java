@@ -81,7 +81,8 @@ record RawConfig(
       String publicKey,
       List<String> purposes,
       List<String> roles,
-      String status) {}
+      String status,
+      List<String> notificationHosts) {}
 
   record RawSource(
       String id,

@@ -47,6 +47,7 @@ import org.placeshare.gateway.http.fhir.Metadata;
 import org.placeshare.gateway.http.fhir.PatientMatch;
 import org.placeshare.gateway.http.fhir.PersonViewHandler;
 import org.placeshare.gateway.http.fhir.RateLimit;
+import org.placeshare.gateway.http.fhir.SubscriptionEndpoints;
 import org.placeshare.gateway.http.linkage.LinkageEndpoints;
 import org.placeshare.gateway.http.notify.EventEndpoints;
 import org.placeshare.gateway.http.oauth.Authentication;
@@ -56,6 +57,7 @@ import org.placeshare.gateway.http.policy.PolicyEndpoints;
 import org.placeshare.gateway.http.trust.TrustEndpoints;
 import org.placeshare.gateway.linkage.LinkageSync;
 import org.placeshare.gateway.notify.EventStore;
+import org.placeshare.gateway.notify.SubscriptionStore;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
@@ -248,6 +250,25 @@ public final class GatewayRoutes {
         .get("/fhir/bulk-files/:job/:file")
         .handler(authentication::handle)
         .handler(bulkJobs::download);
+    // Issue 19 (part S): change notifications' subscriptions, subscribers only.
+    SubscriptionEndpoints subscriptions =
+        new SubscriptionEndpoints(
+            vertx,
+            new SubscriptionStore(s.pool()),
+            cohortStore,
+            registrations,
+            s.audit(),
+            s.publicUrl(),
+            clock);
+    router.route("/fhir/Subscription*").handler(authentication::handle);
+    router.route("/fhir/Subscription*").handler(subscriptions::requireSubscriber);
+    router
+        .post("/fhir/Subscription")
+        .handler(
+            BodyHandler.create(false).setBodyLimit(SubscriptionEndpoints.MAX_SUBSCRIPTION_BYTES))
+        .handler(subscriptions::create);
+    router.get("/fhir/Subscription/:id").handler(subscriptions::read);
+    router.delete("/fhir/Subscription/:id").handler(subscriptions::delete);
     router.route("/fhir/*").handler(ctx -> ctx.fail(404, notFound()));
     router.route("/fhir/*").failureHandler(failures::handle);
 

@@ -72,6 +72,31 @@ class GatewayConfigTest {
   }
 
   @Test
+  void load_clientNotificationHosts_areReadAndCheckedForForm() throws Exception {
+    GatewayConfig config =
+        GatewayConfig.load(
+            write(
+                """
+                clients:
+                  - {id: council, organisation: R9A, publicKey: k.pem, purposes: [HOPERAT], roles: [subscriber], notificationHosts: [receiver.council.example, 10.0.0.7]}
+                """));
+    Path withPort =
+        write(
+            """
+            clients:
+              - {id: council, organisation: R9A, publicKey: k.pem, purposes: [HOPERAT], roles: [subscriber], notificationHosts: ["https://receiver.council.example:8443"]}
+            """);
+
+    assertThat(config.clients().get(0).notificationHosts())
+        .containsExactlyInAnyOrder("receiver.council.example", "10.0.0.7");
+    assertThatThrownBy(() -> GatewayConfig.load(withPort))
+        .hasMessageContaining(
+            "clients[council].notificationHosts: expected lower-case host names such as"
+                + " receiver.council.example (no scheme, port or path), got"
+                + " https://receiver.council.example:8443");
+  }
+
+  @Test
   void load_clientRoles_areReadAndCheckedForForm() throws Exception {
     GatewayConfig config =
         GatewayConfig.load(

@@ -13,7 +13,8 @@ import org.placeshare.policy.PurposeOfUse;
  * its assertions are signed with, the purposes of use it may claim, the roles it may vouch for (a
  * client asking for a token for any other role, {@code ig-lead} included, is refused), and whether
  * it is active or suspended (a suspended client gets no token and its tokens, sessions and jobs
- * stop).
+ * stop), and the hosts its notification endpoints may be on (issue 19: a subscription's rest-hook
+ * goes to one of these and nowhere else).
  */
 public record RegisteredClient(
     String id,
@@ -21,7 +22,8 @@ public record RegisteredClient(
     ECKey publicKey,
     Set<PurposeOfUse> purposes,
     Set<String> roles,
-    Status status) {
+    Status status,
+    Set<String> notificationHosts) {
 
   /** Whether the client may act now. Removal is deletion from the registry, not a status. */
   public enum Status {
@@ -54,12 +56,24 @@ public record RegisteredClient(
     }
     purposes = Set.copyOf(purposes);
     roles = Set.copyOf(roles);
+    notificationHosts = Set.copyOf(notificationHosts);
     for (String role : roles) {
       if (!isRoleName(role)) {
         throw new IllegalArgumentException(
             "role: expected a lower-case role name such as clinician, got " + role);
       }
     }
+  }
+
+  /** A client with no notification hosts: it may not subscribe to change notifications. */
+  public RegisteredClient(
+      String id,
+      OdsCode organisation,
+      ECKey publicKey,
+      Set<PurposeOfUse> purposes,
+      Set<String> roles,
+      Status status) {
+    this(id, organisation, publicKey, purposes, roles, status, Set.of());
   }
 
   /** An active client. */
