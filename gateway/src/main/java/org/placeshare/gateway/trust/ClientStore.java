@@ -307,6 +307,11 @@ public final class ClientStore implements Supplier<ClientRegistry> {
           .append(c.status().code())
           .append('|')
           .append(c.purposes().stream().map(Object::toString).sorted().toList())
+          .append('|')
+          // A change of roles or notification hosts alone is a change of the registry too.
+          .append(c.roles().stream().sorted().toList())
+          .append('|')
+          .append(c.notificationHosts().stream().sorted().toList())
           .append('|');
       try {
         sb.append(c.publicKey().computeThumbprint());
