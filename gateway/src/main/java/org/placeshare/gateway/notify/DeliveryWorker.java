@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.placeshare.gateway.audit.AuditEvent;
@@ -315,8 +316,8 @@ public final class DeliveryWorker {
                       Map.of(),
                       now,
                       0,
-                      java.util.Set.of(),
-                      java.util.Set.of(),
+                      Set.of(),
+                      Set.of(),
                       Map.of(),
                       Optional.empty());
               Decision decision = policy.current().decideNotification(due.kind(), request);

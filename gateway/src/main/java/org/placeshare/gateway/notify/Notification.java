@@ -2,8 +2,10 @@ package org.placeshare.gateway.notify;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.TreeMap;
+import java.util.UUID;
 import org.placeshare.fhir.Fhir;
 
 /**
@@ -25,14 +27,12 @@ final class Notification {
   static JsonObject bundle(DeliveryWorker.Due due, String publicUrl) {
     String patientUrl =
         "urn:uuid:"
-            + java.util.UUID.nameUUIDFromBytes(
-                (due.idempotencyKey() + "/patient")
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            + UUID.nameUUIDFromBytes(
+                (due.idempotencyKey() + "/patient").getBytes(StandardCharsets.UTF_8));
     String changeUrl =
         "urn:uuid:"
-            + java.util.UUID.nameUUIDFromBytes(
-                (due.idempotencyKey() + "/change")
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            + UUID.nameUUIDFromBytes(
+                (due.idempotencyKey() + "/change").getBytes(StandardCharsets.UTF_8));
     JsonObject header =
         new JsonObject()
             .put("resourceType", "MessageHeader")
@@ -104,9 +104,8 @@ final class Notification {
                         .put(
                             "fullUrl",
                             "urn:uuid:"
-                                + java.util.UUID.nameUUIDFromBytes(
-                                    due.idempotencyKey()
-                                        .getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                                + UUID.nameUUIDFromBytes(
+                                    due.idempotencyKey().getBytes(StandardCharsets.UTF_8)))
                         .put("resource", header))
                 .add(new JsonObject().put("fullUrl", patientUrl).put("resource", patient))
                 .add(new JsonObject().put("fullUrl", changeUrl).put("resource", change)));
