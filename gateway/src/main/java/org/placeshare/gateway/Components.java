@@ -21,6 +21,7 @@ import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.http.GatewayRoutes;
 import org.placeshare.gateway.linkage.LinkageRegister;
 import org.placeshare.gateway.linkage.LinkageSync;
+import org.placeshare.gateway.notify.DeliveryWorker;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.FlagConcealment;
 import org.placeshare.gateway.policy.PolicyStore;
@@ -49,6 +50,7 @@ record Components(
     PersonRelease release,
     ExportRunner runner,
     LinkageSync linkage,
+    DeliveryWorker delivery,
     GatewayRoutes.Services services) {
 
   static Components wire(
@@ -60,7 +62,8 @@ record Components(
       ClientAssertionVerifier assertions,
       IssuerKeys issuerKeys,
       Database db,
-      ExportJobs exportJobs) {
+      ExportJobs exportJobs,
+      DeliveryWorker.Settings deliverySettings) {
     PolicyStore policy = parts.policy();
     List<RecordSource> sources = parts.sources();
     SigningKey signingKey = parts.signingKey();
@@ -134,6 +137,19 @@ record Components(
             audit,
             config.linkage().syncEvery(),
             clock);
+    // The outbox's sender, deciding each notification at delivery and signing it with the key in
+    // the JWKS.
+    DeliveryWorker delivery =
+        new DeliveryWorker(
+            vertx,
+            db.pool(),
+            policy,
+            new PatientRegister(db.pool()),
+            signingKey,
+            audit,
+            config.publicUrl(),
+            deliverySettings,
+            clock);
     var services =
         new GatewayRoutes.Services(
             policy,
@@ -167,6 +183,7 @@ record Components(
             linkage,
             parts.referenceIndex(),
             new HouseholdRegister(db.pool()));
-    return new Components(metrics, audit, tree, optOuts, release, runner, linkage, services);
+    return new Components(
+        metrics, audit, tree, optOuts, release, runner, linkage, delivery, services);
   }
 }

@@ -24,6 +24,7 @@ import org.placeshare.gateway.http.GatewayRoutes;
 import org.placeshare.gateway.http.RequestFraming;
 import org.placeshare.gateway.linkage.LinkageSync;
 import org.placeshare.gateway.mapping.MappingStore;
+import org.placeshare.gateway.notify.DeliveryWorker;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.NationalOptOuts;
@@ -58,6 +59,7 @@ public final class Gateway {
   private final Optional<CrlStore> crl;
   private final PersonRelease release;
   private final LinkageSync linkage;
+  private final DeliveryWorker delivery;
   private final Optional<ReferenceIndex> referenceIndex;
   private final MappingStore mappings;
 
@@ -77,6 +79,7 @@ public final class Gateway {
       ClientStore clients,
       Optional<CrlStore> crl,
       LinkageSync linkage,
+      DeliveryWorker delivery,
       Optional<ReferenceIndex> referenceIndex,
       MappingStore mappings) {
     this.vertx = vertx;
@@ -94,6 +97,7 @@ public final class Gateway {
     this.clients = clients;
     this.crl = crl;
     this.linkage = linkage;
+    this.delivery = delivery;
     this.referenceIndex = referenceIndex;
     this.mappings = mappings;
   }
@@ -104,6 +108,12 @@ public final class Gateway {
   }
 
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config, Clock clock) {
+    return start(vertx, config, clock, DeliveryWorker.Settings.DEFAULTS);
+  }
+
+  /** As {@link #start(Vertx, GatewayConfig, Clock)}, with the delivery worker's timings given. */
+  static Future<Gateway> start(
+      Vertx vertx, GatewayConfig config, Clock clock, DeliveryWorker.Settings deliverySettings) {
     ConfiguredParts parts;
     try {
       parts = ConfiguredParts.read(vertx, config, clock);
@@ -138,7 +148,8 @@ public final class Gateway {
                                   assertions,
                                   issuerKeys,
                                   db,
-                                  exportJobs);
+                                  exportJobs,
+                                  deliverySettings);
                           Metrics metrics = c.metrics();
                           AuditLog audit = c.audit();
                           AuditTree tree = c.tree();
@@ -187,6 +198,7 @@ public final class Gateway {
                                     tree.start(vertx);
                                     runner.start();
                                     c.linkage().start();
+                                    c.delivery().start();
                                     return new Gateway(
                                         vertx,
                                         server,
@@ -203,6 +215,7 @@ public final class Gateway {
                                         clients,
                                         crl,
                                         c.linkage(),
+                                        c.delivery(),
                                         parts.referenceIndex(),
                                         parts.mappings());
                                   })
@@ -280,6 +293,11 @@ public final class Gateway {
     return release;
   }
 
+  /** For tests in this package: the notification delivery worker. */
+  DeliveryWorker delivery() {
+    return delivery;
+  }
+
   /** For tests in this package: the linkage register and its sync. */
   LinkageSync linkage() {
     return linkage;
@@ -328,6 +346,8 @@ public final class Gateway {
         .transform(x -> runner.stop())
         // A sync in hand ends at its next entry; the next start goes on from the register.
         .transform(x -> linkage.stop())
+        // Leases in hand expire; another instance, or the next start, tries them again.
+        .transform(x -> delivery.stop())
         .transform(x -> audit.drain())
         .transform(x -> tree.checkpoint().<Void>mapEmpty().otherwiseEmpty())
         .transform(

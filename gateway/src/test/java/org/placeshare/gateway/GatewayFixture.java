@@ -105,6 +105,22 @@ final class GatewayFixture implements AutoCloseable {
       SigningKey gpConsent,
       java.util.function.UnaryOperator<GatewayConfig> change)
       throws Exception {
+    return start(
+        dir,
+        databaseUrl,
+        gpConsent,
+        change,
+        org.placeshare.gateway.notify.DeliveryWorker.Settings.DEFAULTS);
+  }
+
+  /** As above, with the notification delivery worker's timings (short retries in tests). */
+  static GatewayFixture start(
+      Path dir,
+      String databaseUrl,
+      SigningKey gpConsent,
+      java.util.function.UnaryOperator<GatewayConfig> change,
+      org.placeshare.gateway.notify.DeliveryWorker.Settings delivery)
+      throws Exception {
     Vertx vertx = Vertx.vertx();
     List<SyntheticPerson> people = SyntheticPopulation.generate(20, 42);
     FhirSourceServer gp =
@@ -211,7 +227,7 @@ final class GatewayFixture implements AutoCloseable {
             GatewayConfig.DEFAULT_MAX_CONCURRENT,
             GatewayConfig.DEFAULT_CLIENT_REQUESTS_PER_MINUTE,
             GatewayConfig.Cohorts.defaults(dir.resolve("data")));
-    Gateway gateway = Gateway.start(vertx, change.apply(config), CLOCK).await();
+    Gateway gateway = Gateway.start(vertx, change.apply(config), CLOCK, delivery).await();
     return new GatewayFixture(
         vertx,
         gateway,

@@ -18,7 +18,9 @@ import org.placeshare.policy.OdsCode;
  * Reported changes in PostgreSQL, shared by every gateway instance. An event is kept once per
  * reporting organisation and event id: the same event sent again is given back as stored (a source
  * resending after a lost answer), a different event under an id already used is a clash. A stored
- * event is committed before {@link #keep} completes, so an acknowledged event survives a crash.
+ * event is committed before {@link #keep} completes, so an acknowledged event survives a crash,
+ * with its deliveries to the matching subscriptions written in the same transaction ({@link
+ * Outbox}).
  */
 public final class EventStore {
 
@@ -78,7 +80,10 @@ public final class EventStore {
                     inserted -> {
                       if (inserted.rowCount() == 1) {
                         long seq = inserted.iterator().next().getLong("seq");
-                        return Future.succeededFuture(new Stored(Kept.NEW, seq, event, receivedAt));
+                        // The outbox in the same transaction: an acknowledged event has its
+                        // deliveries written, or neither is.
+                        return Outbox.fanOut(conn, seq, event, receivedAt)
+                            .map(n -> new Stored(Kept.NEW, seq, event, receivedAt));
                       }
                       return stored(conn, organisation, event.id())
                           .map(

@@ -1,0 +1,396 @@
+package org.placeshare.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.Payload;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.gateway.config.GatewayConfig;
+import org.placeshare.gateway.notify.DeliveryWorker;
+import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.identity.SigningKey;
+
+/**
+ * Issue 19, delivery: the outbox on the real gateway and PostgreSQL, delivering to a real Vert.x
+ * receiver on loopback registered as the subscribers' notification host. The worker's timer is
+ * slowed right down and each test drives its rounds, so what happens between an event and its
+ * delivery is the test's to say; retries wait 50 ms.
+ */
+class NotificationDeliveryTest {
+
+  static final String REPORTER = "council-events";
+
+  /** Short waits: three tries, 50 ms then 100 ms apart. */
+  static final DeliveryWorker.Settings FAST =
+      new DeliveryWorker.Settings(
+          Duration.ofHours(1),
+          20,
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(2),
+          Duration.ofMillis(50),
+          Duration.ofMillis(200),
+          3);
+
+  @TempDir static Path dir;
+  static GatewayFixture fixture;
+  static final SigningKey reporterKey = SigningKey.generate();
+  static HttpServer receiver;
+  static int port;
+
+  /** What the receiver was sent, and how each path answers its n-th request (from 1). */
+  record Received(String path, String idempotencyKey, String signature, String body) {}
+
+  static final Queue<Received> received = new ConcurrentLinkedQueue<>();
+  static final Map<String, java.util.function.IntUnaryOperator> answers = new ConcurrentHashMap<>();
+  static final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    reporterKey.writePem(dir.resolve("ce.key.pem"), dir.resolve("ce.pub.pem"));
+    fixture =
+        GatewayFixture.start(
+            dir.resolve("gw"),
+            TestPostgres.freshDatabase(),
+            SigningKey.generate(),
+            c -> {
+              List<GatewayConfig.Client> clients = new ArrayList<>();
+              for (GatewayConfig.Client client : c.clients()) {
+                clients.add(
+                    switch (client.id()) {
+                      case GatewayFixture.COUNCIL_CLIENT, GatewayFixture.AE_CLIENT ->
+                          subscriber(client);
+                      default -> client;
+                    });
+              }
+              clients.add(
+                  new GatewayConfig.Client(
+                      REPORTER,
+                      "E08000026",
+                      dir.resolve("ce.pub.pem"),
+                      Set.of("HOPERAT"),
+                      Set.of("event-reporter")));
+              return GatewayFixture.withClients(c, clients);
+            },
+            FAST);
+    fixture.addAgreement("notify-test.yaml");
+    assertThat(fixture.gateway.policy().status().lastError()).isEmpty();
+    receiver =
+        fixture
+            .vertx
+            .createHttpServer()
+            .requestHandler(
+                req ->
+                    req.body()
+                        .onSuccess(
+                            body -> {
+                              String path = req.path();
+                              int n =
+                                  hits.computeIfAbsent(path, p -> new AtomicInteger())
+                                      .incrementAndGet();
+                              received.add(
+                                  new Received(
+                                      path,
+                                      req.getHeader("Idempotency-Key"),
+                                      req.getHeader(DeliveryWorker.SIGNATURE_HEADER),
+                                      body.toString()));
+                              int status = answers.getOrDefault(path, x -> 200).applyAsInt(n);
+                              if (status == 302) {
+                                req.response()
+                                    .setStatusCode(302)
+                                    .putHeader(
+                                        "Location", "http://localhost:" + port + "/elsewhere")
+                                    .end();
+                              } else {
+                                req.response().setStatusCode(status).end();
+                              }
+                            }))
+            .listen(0, "127.0.0.1")
+            .await();
+    port = receiver.actualPort();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (receiver != null) {
+      receiver.close().await();
+    }
+    if (fixture != null) {
+      fixture.close();
+    }
+  }
+
+  private static GatewayConfig.Client subscriber(GatewayConfig.Client c) {
+    Set<String> roles = new java.util.HashSet<>(c.roles());
+    roles.add("subscriber");
+    roles.add("analyst");
+    Set<String> purposes = new java.util.HashSet<>(c.purposes());
+    purposes.add("HOPERAT");
+    return new GatewayConfig.Client(
+            c.id(), c.organisation(), c.publicKey(), purposes, roles, c.status())
+        .withNotificationHosts(Set.of("127.0.0.1"));
+  }
+
+  private static NhsNumber person(int i) throws Exception {
+    NhsNumber n = fixture.people.get(i).nhsNumber();
+    setOptOut(n, false);
+    return n;
+  }
+
+  private static void setOptOut(NhsNumber n, boolean optedOut) {
+    fixture
+        .gateway
+        .database()
+        .pool()
+        .preparedQuery(
+            "INSERT INTO patient_register (nhs_number, opted_out, restricted, updated_at)"
+                + " VALUES ($1, $2, false, now()) ON CONFLICT (nhs_number)"
+                + " DO UPDATE SET opted_out = $2, restricted = false")
+        .execute(Tuple.of(n.toString(), optedOut))
+        .await();
+  }
+
+  /** The council subscribes to changes of address of a cohort of one, to this receiver path. */
+  private static String councilSubscribes(NhsNumber person, String path) throws Exception {
+    return cohortSubscribes(GatewayFixture.COUNCIL_CLIENT, person, path);
+  }
+
+  /** This client subscribes, for HOPERAT, to changes of address of a cohort of one. */
+  private static String cohortSubscribes(String client, NhsNumber person, String path)
+      throws Exception {
+    String analyst = fixture.token(client, "analyst", "HOPERAT");
+    JsonObject member =
+        new JsonObject()
+            .put(
+                "entity",
+                new JsonObject()
+                    .put(
+                        "identifier",
+                        new JsonObject()
+                            .put("system", org.placeshare.fhir.Fhir.NHS_NUMBER_SYSTEM)
+                            .put("value", person.toString())));
+    HttpResponse<String> group =
+        fixture.post(
+            "/fhir/Group",
+            analyst,
+            new JsonObject()
+                .put("resourceType", "Group")
+                .put("type", "person")
+                .put("actual", true)
+                .put("member", new JsonArray().add(member))
+                .encode());
+    assertThat(group.statusCode()).as(group.body()).isEqualTo(201);
+    String token = fixture.token(client, "subscriber", "HOPERAT");
+    return subscribe(
+        token,
+        "Patient?_event=address-changed&_cohort=Group/"
+            + new JsonObject(group.body()).getString("id"),
+        path);
+  }
+
+  private static String subscribe(String token, String criteria, String path) throws Exception {
+    HttpResponse<String> r =
+        fixture.post(
+            "/fhir/Subscription",
+            token,
+            SubscriptionTest.subscription(criteria, "http://127.0.0.1:" + port + path));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return new JsonObject(r.body()).getString("id");
+  }
+
+  private static void report(String id, NhsNumber person) throws Exception {
+    HttpResponse<String> r =
+        fixture.tokenRequest(
+            fixture.assertion(REPORTER, reporterKey, "feed", "event-reporter", "HOPERAT"));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    String token = new JsonObject(r.body()).getString("access_token");
+    JsonObject event =
+        new JsonObject()
+            .put("id", id)
+            .put("kind", "address-changed")
+            .put("nhsNumber", person.toString())
+            .put("source", "council-asc")
+            .put("occurredAt", GatewayFixture.CLOCK.instant().minusSeconds(60).toString())
+            .put(
+                "change",
+                new JsonObject()
+                    .put("postcode", "CV1 2AB")
+                    .put("lines", new JsonArray().add("12 Spon Street").add("Coventry")));
+    HttpResponse<String> posted =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(fixture.url("/events"))
+                    .header("Authorization", "Bearer " + token)
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(event.encode()))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(posted.statusCode()).as(posted.body()).isEqualTo(201);
+  }
+
+  /** The delivery of this subscription's only event: status, attempts, last error. */
+  private static Row delivery(String subscription) {
+    return fixture
+        .gateway
+        .database()
+        .pool()
+        .preparedQuery(
+            "SELECT status, attempts, last_error, idempotency_key FROM notification_delivery"
+                + " WHERE subscription_id = $1")
+        .execute(Tuple.of(java.util.UUID.fromString(subscription)))
+        .await()
+        .iterator()
+        .next();
+  }
+
+  /** Runs delivery rounds until the condition holds, as the timer would, for at most 5 s. */
+  private static void deliverUntil(BooleanSupplier done) throws Exception {
+    long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!done.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("delivery did not settle in time").isLessThan(until);
+      fixture.gateway.delivery().deliverDue().await();
+      Thread.sleep(20);
+    }
+  }
+
+  private static List<Received> at(String path) {
+    return received.stream().filter(r -> r.path().equals(path)).toList();
+  }
+
+  private static String auditOf(String subscription) throws Exception {
+    String ig = fixture.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");
+    HttpResponse<String> audit = fixture.get("/audit/events?action=" + DeliveryWorker.ACTION, ig);
+    assertThat(audit.statusCode()).as(audit.body()).isEqualTo(200);
+    return audit.body();
+  }
+
+  @Test
+  void deliver_matchingEvent_reachesTheSubscriberSignedWithTheJwksKey() throws Exception {
+    NhsNumber person = person(1);
+    String subscription = councilSubscribes(person, "/signed");
+
+    report("move-signed", person);
+    deliverUntil(() -> !at("/signed").isEmpty());
+
+    Received got = at("/signed").get(0);
+    JsonObject bundle = new JsonObject(got.body());
+    assertThat(bundle.getString("resourceType")).isEqualTo("Bundle");
+    assertThat(bundle.getString("type")).isEqualTo("message");
+    assertThat(got.body())
+        .contains(person.toString())
+        .contains("address-changed")
+        .contains("CV1 2AB");
+    assertThat(got.idempotencyKey()).isEqualTo(delivery(subscription).getString("idempotency_key"));
+    JWKSet jwks = JWKSet.parse(fixture.get("/.well-known/jwks.json").body());
+    JWSObject jws = JWSObject.parse(got.signature(), new Payload(got.body()));
+    ECKey key = (ECKey) jwks.getKeyByKeyId(jws.getHeader().getKeyID());
+    assertThat(key).as("the signing key is in the JWKS").isNotNull();
+    assertThat(jws.verify(new ECDSAVerifier(key))).isTrue();
+    JWSObject tampered =
+        JWSObject.parse(got.signature(), new Payload(got.body().replace("CV1 2AB", "CV9 9ZZ")));
+    assertThat(tampered.verify(new ECDSAVerifier(key))).isFalse();
+    assertThat(delivery(subscription).getString("status")).isEqualTo("delivered");
+    assertThat(auditOf(subscription))
+        .contains(subscription + " of council-intel (E08000026): delivered");
+  }
+
+  @Test
+  void deliver_optOutRegisteredAfterTheEvent_isNotDeliveredAndAuditedAsRefused() throws Exception {
+    // The trust, for HOPERAT (not care, so the opt-out applies; to the council's own records it
+    // would not).
+    NhsNumber person = person(2);
+    String subscription = cohortSubscribes(GatewayFixture.AE_CLIENT, person, "/opted-out");
+    report("move-opted-out", person);
+
+    setOptOut(person, true);
+    deliverUntil(() -> !delivery(subscription).getString("status").equals("pending"));
+
+    assertThat(delivery(subscription).getString("status")).isEqualTo("refused");
+    assertThat(at("/opted-out")).isEmpty();
+    assertThat(auditOf(subscription))
+        .contains(subscription + " of coventry-ae (R9A): refused at delivery");
+  }
+
+  @Test
+  void deliver_receiverAnswering503Then200_getsItOnRetryWithTheSameIdempotencyKey()
+      throws Exception {
+    NhsNumber person = person(3);
+    answers.put("/flaky", n -> n == 1 ? 503 : 200);
+    String subscription = councilSubscribes(person, "/flaky");
+
+    report("move-flaky", person);
+    deliverUntil(() -> delivery(subscription).getString("status").equals("delivered"));
+
+    List<Received> got = at("/flaky");
+    assertThat(got).hasSize(2);
+    assertThat(got.get(1).idempotencyKey()).isEqualTo(got.get(0).idempotencyKey());
+    assertThat(got.get(1).body()).as("a retry is the same bytes").isEqualTo(got.get(0).body());
+    assertThat(delivery(subscription).getInteger("attempts")).isEqualTo(2);
+  }
+
+  @Test
+  void deliver_receiverNeverSucceeding_goesDeadAfterTheNamedTriesWhileAnotherGetsTheirs()
+      throws Exception {
+    NhsNumber person = person(4);
+    answers.put("/down", n -> 503);
+    String dead = councilSubscribes(person, "/down");
+    fixture
+        .gateway
+        .database()
+        .pool()
+        .preparedQuery(
+            "INSERT INTO care_relationship (nhs_number, organisation, kind, recorded_at)"
+                + " VALUES ($1, 'R9A', 'inpatient', now())")
+        .execute(Tuple.of(person.toString()))
+        .await();
+    String trust = fixture.token(GatewayFixture.AE_CLIENT, "subscriber", "TREAT");
+    String alive =
+        subscribe(trust, "Patient?_event=address-changed&_cohort=care-relationship", "/up");
+
+    report("move-dead", person);
+    deliverUntil(() -> delivery(dead).getString("status").equals("dead"));
+
+    assertThat(at("/down")).hasSize(FAST.maxAttempts());
+    assertThat(delivery(dead).getInteger("attempts")).isEqualTo(FAST.maxAttempts());
+    assertThat(delivery(dead).getString("last_error")).isEqualTo("receiver answered 503");
+    assertThat(delivery(alive).getString("status")).isEqualTo("delivered");
+    assertThat(at("/up")).hasSize(1);
+  }
+
+  @Test
+  void deliver_redirectToAnotherHost_isNotFollowed() throws Exception {
+    NhsNumber person = person(5);
+    answers.put("/moved", n -> 302);
+    String subscription = councilSubscribes(person, "/moved");
+
+    report("move-redirect", person);
+    deliverUntil(() -> delivery(subscription).getInteger("attempts") >= 1);
+
+    assertThat(at("/moved")).hasSize(1);
+    assertThat(at("/elsewhere")).isEmpty();
+    assertThat(delivery(subscription).getString("status")).isEqualTo("pending");
+    assertThat(delivery(subscription).getString("last_error")).isEqualTo("receiver answered 302");
+  }
+}
