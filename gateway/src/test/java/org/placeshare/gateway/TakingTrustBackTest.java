@@ -242,6 +242,35 @@ class TakingTrustBackTest {
   }
 
   @Test
+  void aRoleTakenFromAClient_inTheClientsFile_isRefusedFromTheNextReload() throws Exception {
+    Path file = dir.resolve("a/clients.yaml");
+    String good = Files.readString(file);
+    assertThat(good).containsOnlyOnce("roles: [gp]");
+    assertThat(a.token(GatewayFixture.GP_CLIENT, "gp", "TREAT")).isNotBlank();
+    try {
+      // Only the role changes: a reload must still see a change (the registry's fingerprint once
+      // left roles out, and the old registry stayed in force).
+      Files.writeString(file, good.replace("roles: [gp]", "roles: [reception]"));
+      HttpResponse<String> reloaded = a.post("/trust/clients/reload", ig(), "");
+      assertThat(reloaded.statusCode()).as(reloaded.body()).isEqualTo(200);
+
+      HttpResponse<String> asGp =
+          a.tokenRequest(
+              a.assertion(
+                  GatewayFixture.GP_CLIENT,
+                  a.clientKeys.get(GatewayFixture.GP_CLIENT),
+                  "gp",
+                  "TREAT"));
+      assertThat(asGp.statusCode()).as(asGp.body()).isEqualTo(401);
+      assertThat(new JsonObject(asGp.body()).getString("error")).isEqualTo("invalid_client");
+    } finally {
+      Files.writeString(file, good);
+    }
+    assertThat(a.post("/trust/clients/reload", ig(), "").statusCode()).isEqualTo(200);
+    assertThat(a.token(GatewayFixture.GP_CLIENT, "gp", "TREAT")).isNotBlank();
+  }
+
+  @Test
   void aBrokenClientsFile_isRefused_andTheRunningRegistryStaysInForce() throws Exception {
     String gp = a.token(GatewayFixture.GP_CLIENT, "gp", "TREAT");
     Path file = dir.resolve("a/clients.yaml");
