@@ -447,18 +447,26 @@ class TakingTrustBackTest {
     assertThat(ended.getString("status")).isEqualTo("failed");
     assertThat(ended.getString("error")).startsWith("client council-intel was suspended at ");
     assertThat(ended.getInteger("position")).isLessThan(members.size());
-    Row failed =
-        a.gateway
-            .database()
-            .pool()
-            .preparedQuery(
-                "SELECT count(*) FROM audit_event WHERE request_id = $1 AND outcome = 'failed'"
-                    + " AND detail->>'detail' LIKE '%client council-intel was suspended at%'")
-            .execute(Tuple.of(job.toString()))
-            .await()
-            .iterator()
-            .next();
-    assertThat(failed.getLong(0)).isEqualTo(1);
+    // The runner marks the job failed, then appends its audit event: wait for the event.
+    long failed = 0;
+    for (int i = 0; i < 100 && failed == 0; i++) {
+      failed =
+          a.gateway
+              .database()
+              .pool()
+              .preparedQuery(
+                  "SELECT count(*) FROM audit_event WHERE request_id = $1 AND outcome = 'failed'"
+                      + " AND detail->>'detail' LIKE '%client council-intel was suspended at%'")
+              .execute(Tuple.of(job.toString()))
+              .await()
+              .iterator()
+              .next()
+              .getLong(0);
+      if (failed == 0) {
+        Thread.sleep(50);
+      }
+    }
+    assertThat(failed).isEqualTo(1);
     assertThat(audited("client-status", "client council-intel (E08000026) suspended%"))
         .isEqualTo(1);
   }
