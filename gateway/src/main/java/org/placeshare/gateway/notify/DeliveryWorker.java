@@ -24,6 +24,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.placeshare.fhir.CappedBody;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.policy.PolicyStore;
@@ -55,6 +56,9 @@ public final class DeliveryWorker {
 
   /** The audit action of every delivery outcome. */
   public static final String ACTION = "notification-deliver";
+
+  /** Most of a receiver's answer read before the connection is dropped: its body is not used. */
+  static final int MAX_ANSWER_BYTES = 64 * 1024;
 
   /** The signature header: a detached compact JWS (RFC 7515 Appendix F) over the body. */
   public static final String SIGNATURE_HEADER = "X-Placeshare-Signature";
@@ -353,12 +357,10 @@ public final class DeliveryWorker {
             req ->
                 req.send(body)
                     .compose(
-                        resp -> {
-                          // The answer's body is not wanted: read and dropped, within the
-                          // deadline.
-                          resp.handler(b -> {});
-                          return resp.end().map(x -> resp.statusCode());
-                        })
+                        resp ->
+                            // The answer's body is not wanted: read and dropped, capped as every
+                            // upstream body is, within the deadline.
+                            CappedBody.discard(resp, MAX_ANSWER_BYTES).map(x -> resp.statusCode()))
                     .timeout(settings.deadline().toMillis(), TimeUnit.MILLISECONDS)
                     .onFailure(e -> req.reset()))
         .map(
