@@ -74,26 +74,10 @@ public final class MappedSource implements RecordSource {
   public Future<SourceRecords> fetch(
       NhsNumber patient, Set<String> resourceTypes, Optional<Instant> since) {
     SourceMapping mapping = this.mapping.get();
-    RequestOptions request =
-        access.apply(
-            new RequestOptions()
-                .setMethod(HttpMethod.GET)
-                .setAbsoluteURI(descriptor.base() + mapping.lookup(patient))
-                .setFollowRedirects(false)
-                .putHeader(HttpHeaders.ACCEPT, "application/json"));
     return fetches.run(
         patient,
         () ->
-            client
-                .request(request)
-                .compose(r -> r.send())
-                .compose(
-                    response -> {
-                      if (response.statusCode() == 404) {
-                        return CappedBody.discard(response, MAX_BODY_BYTES).map(x -> (Buffer) null);
-                      }
-                      return CappedBody.read(response, MAX_BODY_BYTES, UpstreamException::new);
-                    })
+            lookup(client, access, descriptor.base() + mapping.lookup(patient))
                 .compose(
                     body ->
                         body == null
@@ -109,6 +93,28 @@ public final class MappedSource implements RecordSource {
 
   /** Largest reply read; a longer one is cut off and the fetch fails. */
   static final int MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+  /**
+   * One lookup in a mapped source's JSON API, no redirect followed: the reply's body, capped, or
+   * null when the source answers 404 (it holds nobody by that key).
+   */
+  static Future<Buffer> lookup(HttpClientAgent client, SourceAccess access, String uri) {
+    RequestOptions request =
+        access.apply(
+            new RequestOptions()
+                .setMethod(HttpMethod.GET)
+                .setAbsoluteURI(uri)
+                .setFollowRedirects(false)
+                .putHeader(HttpHeaders.ACCEPT, "application/json"));
+    return client
+        .request(request)
+        .compose(r -> r.send())
+        .compose(
+            response ->
+                response.statusCode() == 404
+                    ? CappedBody.discard(response, MAX_BODY_BYTES).map(x -> (Buffer) null)
+                    : CappedBody.read(response, MAX_BODY_BYTES, UpstreamException::new));
+  }
 
   private SourceRecords notFound() {
     return new SourceRecords.NotFound(descriptor);

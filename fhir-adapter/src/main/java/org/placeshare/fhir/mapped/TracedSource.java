@@ -341,23 +341,7 @@ public final class TracedSource implements RecordSource, Roster {
   }
 
   private Future<Looked> lookup(SourceMapping m, Link link, String patientId) {
-    RequestOptions request =
-        access.apply(
-            new RequestOptions()
-                .setMethod(HttpMethod.GET)
-                .setAbsoluteURI(descriptor.base() + m.lookup(link.localId()))
-                .setFollowRedirects(false)
-                .putHeader(HttpHeaders.ACCEPT, "application/json"));
-    return client
-        .request(request)
-        .compose(r -> r.send())
-        .compose(
-            response -> {
-              if (response.statusCode() == 404) {
-                return CappedBody.discard(response, MAX_BODY_BYTES).map(x -> (Buffer) null);
-              }
-              return CappedBody.read(response, MAX_BODY_BYTES, UpstreamException::new);
-            })
+    return MappedSource.lookup(client, access, descriptor.base() + m.lookup(link.localId()))
         .compose(
             body ->
                 body == null
