@@ -62,8 +62,7 @@ record Components(
       ClientAssertionVerifier assertions,
       IssuerKeys issuerKeys,
       Database db,
-      ExportJobs exportJobs,
-      DeliveryWorker.Settings deliverySettings) {
+      ExportJobs exportJobs) {
     PolicyStore policy = parts.policy();
     List<RecordSource> sources = parts.sources();
     SigningKey signingKey = parts.signingKey();
@@ -148,7 +147,7 @@ record Components(
             signingKey,
             audit,
             config.publicUrl(),
-            deliverySettings,
+            config.notifications(),
             clock);
     var services =
         new GatewayRoutes.Services(

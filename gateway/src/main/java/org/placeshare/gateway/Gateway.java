@@ -108,12 +108,6 @@ public final class Gateway {
   }
 
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config, Clock clock) {
-    return start(vertx, config, clock, DeliveryWorker.Settings.DEFAULTS);
-  }
-
-  /** As {@link #start(Vertx, GatewayConfig, Clock)}, with the delivery worker's timings given. */
-  static Future<Gateway> start(
-      Vertx vertx, GatewayConfig config, Clock clock, DeliveryWorker.Settings deliverySettings) {
     ConfiguredParts parts;
     try {
       parts = ConfiguredParts.read(vertx, config, clock);
@@ -148,8 +142,7 @@ public final class Gateway {
                                   assertions,
                                   issuerKeys,
                                   db,
-                                  exportJobs,
-                                  deliverySettings);
+                                  exportJobs);
                           Metrics metrics = c.metrics();
                           AuditLog audit = c.audit();
                           AuditTree tree = c.tree();

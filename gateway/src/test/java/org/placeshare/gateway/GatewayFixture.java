@@ -227,7 +227,8 @@ final class GatewayFixture implements AutoCloseable {
             GatewayConfig.DEFAULT_MAX_CONCURRENT,
             GatewayConfig.DEFAULT_CLIENT_REQUESTS_PER_MINUTE,
             GatewayConfig.Cohorts.defaults(dir.resolve("data")));
-    Gateway gateway = Gateway.start(vertx, change.apply(config), CLOCK, delivery).await();
+    Gateway gateway =
+        Gateway.start(vertx, change.apply(config.withNotifications(delivery)), CLOCK).await();
     return new GatewayFixture(
         vertx,
         gateway,
@@ -369,7 +370,8 @@ final class GatewayFixture implements AutoCloseable {
         c.clientsFile(),
         c.management(),
         c.linkage(),
-        c.referenceIndex());
+        c.referenceIndex(),
+        c.notifications());
   }
 
   /** Adds one of the test agreements to the folder and reloads: loaded when this returns. */
@@ -453,7 +455,8 @@ final class GatewayFixture implements AutoCloseable {
         c.clientsFile(),
         c.management(),
         c.linkage(),
-        c.referenceIndex());
+        c.referenceIndex(),
+        c.notifications());
   }
 
   /** The configuration with these clients registered. */

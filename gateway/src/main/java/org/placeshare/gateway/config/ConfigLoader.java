@@ -219,7 +219,8 @@ final class ConfigLoader {
             Optional.of(clientsFile),
             ServingSection.management(problems, raw.management(), host, port),
             LinkageSection.linkage(problems, raw.linkage()),
-            ReferenceIndexSection.referenceIndex(problems, base, raw.referenceIndex()));
+            ReferenceIndexSection.referenceIndex(problems, base, raw.referenceIndex()),
+            NotificationsSection.notifications(problems, raw.notifications()));
     if (tls.isEmpty() && host != null && !LOOPBACK.contains(host)) {
       problems.add(
           "tls: expected a certificate and privateKey when host is "

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.placeshare.gateway.notify.DeliveryWorker;
 import org.placeshare.policy.SensitiveCategory;
 
 /**
@@ -39,6 +40,7 @@ import org.placeshare.policy.SensitiveCategory;
  * @param management where metrics and detailed health are served: loopback by default
  * @param linkage how often traced sources are synced with the linkage register
  * @param referenceIndex the reference demographic index people are traced against, if any
+ * @param notifications the delivery worker's timings: how often, how many, how long, how many tries
  */
 public record GatewayConfig(
     String host,
@@ -67,7 +69,8 @@ public record GatewayConfig(
     Optional<ClientsFile> clientsFile,
     Management management,
     Linkage linkage,
-    Optional<ReferenceIndexConfig> referenceIndex) {
+    Optional<ReferenceIndexConfig> referenceIndex,
+    DeliveryWorker.Settings notifications) {
 
   /**
    * The reference demographic index (as PDS is in England) people are traced against: its FHIR base
@@ -125,7 +128,41 @@ public record GatewayConfig(
         clientsFile,
         management,
         linkage,
-        Optional.of(index));
+        Optional.of(index),
+        notifications);
+  }
+
+  /** This configuration delivering notifications with the given timings. */
+  public GatewayConfig withNotifications(DeliveryWorker.Settings timings) {
+    return new GatewayConfig(
+        host,
+        port,
+        publicUrl,
+        dataDir,
+        databaseUrl,
+        signingKey,
+        agreements,
+        agreementSigners,
+        agreementSignaturesRequired,
+        policyPoll,
+        organisations,
+        clients,
+        sources,
+        consentKey,
+        consentIssuers,
+        issuerTrustCa,
+        nationalOptOuts,
+        tls,
+        pseudonymKey,
+        auditKey,
+        maxConcurrentRequests,
+        clientRequestsPerMinute,
+        cohorts,
+        clientsFile,
+        management,
+        linkage,
+        referenceIndex,
+        timings);
   }
 
   /**
@@ -192,7 +229,10 @@ public record GatewayConfig(
         new Management(Management.DEFAULT_HOST, 0));
   }
 
-  /** A configuration built in code with the default linkage settings and no reference index. */
+  /**
+   * A configuration built in code with the default linkage settings, no reference index and the
+   * default delivery timings.
+   */
   public GatewayConfig(
       String host,
       int port,
@@ -246,7 +286,8 @@ public record GatewayConfig(
         clientsFile,
         management,
         Linkage.defaults(),
-        Optional.empty());
+        Optional.empty(),
+        DeliveryWorker.Settings.DEFAULTS);
   }
 
   /**

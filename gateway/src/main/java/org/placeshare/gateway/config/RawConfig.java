@@ -40,7 +40,17 @@ record RawConfig(
     String clientsFile,
     RawManagement management,
     RawLinkage linkage,
-    RawReferenceIndex referenceIndex) {
+    RawReferenceIndex referenceIndex,
+    RawNotifications notifications) {
+
+  record RawNotifications(
+      Long pollMillis,
+      Integer batch,
+      Long leaseMillis,
+      Long deadlineMillis,
+      Long retryBaseMillis,
+      Long retryCapMillis,
+      Integer maxAttempts) {}
 
   record RawLinkage(Integer syncMinutes) {}
 

@@ -353,4 +353,34 @@ class GatewayConfigTest {
     assertThatThrownBy(() -> GatewayConfig.load(write("linkage: {syncSeconds: 5}\n")))
         .hasMessageContaining("unknown key 'syncSeconds'");
   }
+
+  @Test
+  void notifications_defaultTimingsUnlessSet_boundedAndStrict() throws Exception {
+    assertThat(GatewayConfig.load(write("")).notifications())
+        .isEqualTo(org.placeshare.gateway.notify.DeliveryWorker.Settings.DEFAULTS);
+    var set =
+        GatewayConfig.load(
+                write(
+                    "notifications: {pollMillis: 100, batch: 5, leaseMillis: 3000,"
+                        + " deadlineMillis: 1000, retryBaseMillis: 200, retryCapMillis: 1000,"
+                        + " maxAttempts: 4}\n"))
+            .notifications();
+    assertThat(set.pollEvery()).isEqualTo(java.time.Duration.ofMillis(100));
+    assertThat(set.batch()).isEqualTo(5);
+    assertThat(set.lease()).isEqualTo(java.time.Duration.ofSeconds(3));
+    assertThat(set.deadline()).isEqualTo(java.time.Duration.ofSeconds(1));
+    assertThat(set.retryBase()).isEqualTo(java.time.Duration.ofMillis(200));
+    assertThat(set.retryCap()).isEqualTo(java.time.Duration.ofSeconds(1));
+    assertThat(set.maxAttempts()).isEqualTo(4);
+    // A lease shorter than two deadlines would let a second instance send while the first waits.
+    assertThatThrownBy(
+            () ->
+                GatewayConfig.load(
+                    write("notifications: {deadlineMillis: 10000, leaseMillis: 15000}\n")))
+        .hasMessageContaining("notifications.leaseMillis: expected 20000 to 86400000, got 15000");
+    assertThatThrownBy(() -> GatewayConfig.load(write("notifications: {maxAttempts: 0}\n")))
+        .hasMessageContaining("notifications.maxAttempts: expected 1 to 100, got 0");
+    assertThatThrownBy(() -> GatewayConfig.load(write("notifications: {retrySeconds: 5}\n")))
+        .hasMessageContaining("unknown key 'retrySeconds'");
+  }
 }
