@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -71,7 +72,7 @@ class NotificationOversightTest {
   static String refusedSubscription;
   static String pendingSubscription;
   // One instant for every event, so a resend is the same event.
-  static final java.time.Instant OCCURRED = GatewayFixture.CLOCK.instant().minusSeconds(60);
+  static final Instant OCCURRED = GatewayFixture.CLOCK.instant().minusSeconds(60);
 
   @BeforeAll
   static void start() throws Exception {

@@ -1,5 +1,6 @@
 package org.placeshare.ops;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -90,7 +91,8 @@ final class NotificationsCommand {
             "CREATED");
       }
       for (Subscription s : found) {
-        String kinds = s.kinds().stream().map(EventKind::code).sorted().collect(joining());
+        String kinds =
+            s.kinds().stream().map(EventKind::code).sorted().collect(Collectors.joining(","));
         String cohort = s.cohort().map(c -> "Group/" + c).orElse("care-relationship");
         if (options.json) {
           out.println(
@@ -226,11 +228,7 @@ final class NotificationsCommand {
     }
   }
 
-  private static java.util.stream.Collector<CharSequence, ?, String> joining() {
-    return Collectors.joining(",");
-  }
-
-  private static <T> T read(String url, Function<DeliveryLedger, io.vertx.core.Future<T>> query) {
+  private static <T> T read(String url, Function<DeliveryLedger, Future<T>> query) {
     Vertx vertx = Vertx.vertx();
     try {
       Pool pool = PgBuilder.pool().connectingTo(PgConnectOptions.fromUri(url)).using(vertx).build();

@@ -3,6 +3,7 @@ package org.placeshare.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 import java.io.PrintWriter;
@@ -112,7 +113,7 @@ class NotificationsCommandTest {
                 "change",
                 new JsonObject()
                     .put("postcode", "CV1 2AB")
-                    .put("lines", new io.vertx.core.json.JsonArray().add("12 Spon Street"))),
+                    .put("lines", new JsonArray().add("12 Spon Street"))),
         NOW);
   }
 
