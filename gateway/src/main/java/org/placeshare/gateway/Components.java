@@ -148,6 +148,7 @@ record Components(
             audit,
             config.publicUrl(),
             config.notifications(),
+            metrics,
             clock);
     var services =
         new GatewayRoutes.Services(

@@ -26,7 +26,8 @@ import picocli.CommandLine.Parameters;
       ConsentCommand.class,
       KeygenCommand.class,
       AuditCommand.class,
-      CohortCommand.class
+      CohortCommand.class,
+      NotificationsCommand.class
     },
     description = "Placeshare: a cross-agency data-sharing gateway keyed on the NHS number.")
 public final class Ops {

@@ -36,6 +36,7 @@ import org.placeshare.gateway.http.consent.ConsentIssuing;
 import org.placeshare.gateway.http.consent.ConsentRecorder;
 import org.placeshare.gateway.http.console.Console;
 import org.placeshare.gateway.http.console.ConsoleAuditPages;
+import org.placeshare.gateway.http.console.ConsoleNotificationPages;
 import org.placeshare.gateway.http.console.ConsoleOversightPages;
 import org.placeshare.gateway.http.edge.FhirFailureHandler;
 import org.placeshare.gateway.http.edge.GatewayException;
@@ -56,6 +57,7 @@ import org.placeshare.gateway.http.oauth.TokenEndpoint;
 import org.placeshare.gateway.http.policy.PolicyEndpoints;
 import org.placeshare.gateway.http.trust.TrustEndpoints;
 import org.placeshare.gateway.linkage.LinkageSync;
+import org.placeshare.gateway.notify.DeliveryLedger;
 import org.placeshare.gateway.notify.EventStore;
 import org.placeshare.gateway.notify.SubscriptionStore;
 import org.placeshare.gateway.observability.Metrics;
@@ -297,7 +299,7 @@ public final class GatewayRoutes {
 
     // Issue 19, events in: a source reports a change about a person.
     new EventEndpoints(
-            new EventStore(s.pool()),
+            new EventStore(s.pool(), s.metrics()),
             registrations,
             s.sources().stream().map(RecordSource::descriptor).toList(),
             s.linkage().rosters().stream().map(r -> r.descriptor()).toList(),
@@ -388,6 +390,10 @@ public final class GatewayRoutes {
     router.get("/console/agreements").handler(oversight::agreements);
     router.get("/console/integrity").handler(oversight::integrity);
     router.post("/console/integrity/verify").handler(oversight::verifyNow);
+    router
+        .get("/console/notifications")
+        .handler(
+            new ConsoleNotificationPages(console, new DeliveryLedger(s.pool()))::notifications);
     router.route("/console*").failureHandler(console::fail);
 
     router.route().last().handler(ctx -> ctx.response().setStatusCode(404).end());

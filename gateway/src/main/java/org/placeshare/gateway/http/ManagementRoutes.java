@@ -5,6 +5,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.sqlclient.Pool;
 import java.util.List;
 import org.placeshare.fhir.RecordSource;
+import org.placeshare.gateway.notify.DeliveryBacklog;
+import org.placeshare.gateway.notify.DeliveryLedger;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 
@@ -24,10 +26,19 @@ public final class ManagementRoutes {
       Vertx vertx, PolicyStore policy, Pool pool, List<RecordSource> sources, Metrics metrics) {
     Router router = Router.router(vertx);
     // Labels hold no person, user or token; a flagged refusal is counted as "not held".
+    // The outbox's pending and dead deliveries are counted in the database as the scrape comes.
+    DeliveryBacklog backlog = new DeliveryBacklog(new DeliveryLedger(pool), metrics);
     router
         .get("/metrics")
         .handler(
-            ctx -> ctx.response().putHeader("Content-Type", PROMETHEUS_TEXT).end(metrics.scrape()));
+            ctx ->
+                backlog
+                    .refresh()
+                    .onComplete(
+                        x ->
+                            ctx.response()
+                                .putHeader("Content-Type", PROMETHEUS_TEXT)
+                                .end(metrics.scrape())));
     Health health = new Health(policy, pool, sources, true);
     router.get("/health/live").handler(health::live);
     router.get("/health/ready").handler(health::ready);

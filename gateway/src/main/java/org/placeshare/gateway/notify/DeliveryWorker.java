@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import org.placeshare.fhir.CappedBody;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.Decision;
@@ -153,6 +154,7 @@ public final class DeliveryWorker {
   private final String publicUrl;
   private final Settings settings;
   private final Clock clock;
+  private final Metrics metrics;
   private final String owner = "delivery-" + UUID.randomUUID();
   private final HttpClient http;
   private long timer = -1;
@@ -168,6 +170,7 @@ public final class DeliveryWorker {
       AuditLog audit,
       String publicUrl,
       Settings settings,
+      Metrics metrics,
       Clock clock) {
     this.vertx = vertx;
     this.pool = pool;
@@ -178,6 +181,7 @@ public final class DeliveryWorker {
     this.publicUrl = publicUrl;
     this.settings = settings;
     this.clock = clock;
+    this.metrics = metrics;
     // No redirect is followed (the host checked at subscription is the host called) and no
     // connection waits longer than the deadline.
     this.http =
@@ -411,6 +415,13 @@ public final class DeliveryWorker {
                 .addOffsetDateTime(next.atOffset(ZoneOffset.UTC))
                 .addString(text)
                 .addOffsetDateTime(now.atOffset(ZoneOffset.UTC)))
+        // Counted once written under the lease: a lost lease's outcome is another instance's.
+        .onSuccess(
+            rows -> {
+              if (rows.rowCount() == 1) {
+                metrics.delivery(status.equals("pending") ? "failed-try" : status);
+              }
+            })
         .mapEmpty();
   }
 

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.Optional;
+import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.policy.EventKind;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
@@ -50,9 +51,11 @@ public final class EventStore {
           + " FROM notification_event WHERE organisation = $1 AND event_id = $2";
 
   private final Pool pool;
+  private final Metrics metrics;
 
-  public EventStore(Pool pool) {
+  public EventStore(Pool pool, Metrics metrics) {
     this.pool = pool;
+    this.metrics = metrics;
   }
 
   /** Keeps the event reported by this organisation's client, received now. */
@@ -73,33 +76,41 @@ public final class EventStore {
             .addString(event.fingerprint())
             .addString(reportedBy);
     return pool.withTransaction(
-        conn ->
-            conn.preparedQuery(INSERT)
-                .execute(row)
-                .compose(
-                    inserted -> {
-                      if (inserted.rowCount() == 1) {
-                        long seq = inserted.iterator().next().getLong("seq");
-                        // The outbox in the same transaction: an acknowledged event has its
-                        // deliveries written, or neither is.
-                        return Outbox.fanOut(conn, seq, event, receivedAt)
-                            .map(n -> new Stored(Kept.NEW, seq, event, receivedAt));
-                      }
-                      return stored(conn, organisation, event.id())
-                          .map(
-                              found -> {
-                                Row r = found.orElseThrow();
-                                Kept kept =
-                                    r.getString("fingerprint").equals(event.fingerprint())
-                                        ? Kept.ALREADY
-                                        : Kept.CONFLICT;
-                                return new Stored(
-                                    kept,
-                                    r.getLong("seq"),
-                                    kept == Kept.ALREADY ? event : event(event.id(), r),
-                                    r.getOffsetDateTime("received_at").toInstant());
-                              });
-                    }));
+            conn ->
+                conn.preparedQuery(INSERT)
+                    .execute(row)
+                    .compose(
+                        inserted -> {
+                          if (inserted.rowCount() == 1) {
+                            long seq = inserted.iterator().next().getLong("seq");
+                            // The outbox in the same transaction: an acknowledged event has its
+                            // deliveries written, or neither is.
+                            return Outbox.fanOut(conn, seq, event, receivedAt)
+                                .map(n -> new Stored(Kept.NEW, seq, event, receivedAt));
+                          }
+                          return stored(conn, organisation, event.id())
+                              .map(
+                                  found -> {
+                                    Row r = found.orElseThrow();
+                                    Kept kept =
+                                        r.getString("fingerprint").equals(event.fingerprint())
+                                            ? Kept.ALREADY
+                                            : Kept.CONFLICT;
+                                    return new Stored(
+                                        kept,
+                                        r.getLong("seq"),
+                                        kept == Kept.ALREADY ? event : event(event.id(), r),
+                                        r.getOffsetDateTime("received_at").toInstant());
+                                  });
+                        }))
+        // Counted once committed; a clash is a refusal, not an event received.
+        .onSuccess(
+            stored -> {
+              if (stored.kept() != Kept.CONFLICT) {
+                metrics.eventReceived(
+                    event.kind().code(), stored.kept() == Kept.NEW ? "new" : "repeat");
+              }
+            });
   }
 
   /** The event this organisation reported under this id, if any. */

@@ -102,6 +102,31 @@ public final class Metrics {
         .increment(records);
   }
 
+  /**
+   * A reported change stored (outcome {@code new}) or sent again and given back as stored ({@code
+   * repeat}), by event kind. A clash under a used id is neither: it is refused (409).
+   */
+  public void eventReceived(String kind, String outcome) {
+    Counter.builder("placeshare.notifications.events")
+        .description("Reported changes received, by event kind and outcome (new, repeat)")
+        .tag("kind", kind)
+        .tag("outcome", outcome)
+        .register(registry)
+        .increment();
+  }
+
+  /**
+   * One outcome of a notification's delivery: {@code delivered}, {@code refused} (at delivery, by
+   * policy), {@code failed-try} (to be tried again) or {@code dead} (the last try failed).
+   */
+  public void delivery(String outcome) {
+    Counter.builder("placeshare.notifications.deliveries")
+        .description("Notification delivery outcomes: delivered, refused, failed-try, dead")
+        .tag("outcome", outcome)
+        .register(registry)
+        .increment();
+  }
+
   public void fetched(String source, String result, long nanos) {
     Timer.builder("placeshare.source.fetch")
         .description("Fetches from sources, by result")

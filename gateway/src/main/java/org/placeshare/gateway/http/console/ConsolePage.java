@@ -10,6 +10,7 @@ public sealed interface ConsolePage
         AlertsPage,
         AgreementsPage,
         IntegrityPage,
+        NotificationsPage,
         ErrorPage {
 
   Chrome chrome();
