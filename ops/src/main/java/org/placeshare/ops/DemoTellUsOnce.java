@@ -268,6 +268,11 @@ final class DemoTellUsOnce implements AutoCloseable {
     return receivers.get(s);
   }
 
+  /** The id of the subscription the demo made for this agency at start. */
+  String subscription(Subscriber s) {
+    return subscriptions.get(s);
+  }
+
   String eventId() {
     return eventId;
   }

@@ -23,7 +23,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.placeshare.gateway.notify.DeliveryWorker;
 import org.placeshare.policy.identity.SigningKey;
 
@@ -33,6 +36,7 @@ import org.placeshare.policy.identity.SigningKey;
  * verifies against the gateway's JWKS, the police's receiver nothing, and the audit holds the
  * police's delivery refused.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DemoTellUsOnceTest {
 
   private static final Pattern CURL_LINE = Pattern.compile("(?m)^curl -s (.+)$");
@@ -174,6 +178,33 @@ class DemoTellUsOnceTest {
               "[tell us once] test agency: died, event e-2, signature FAILED (refused)",
               "[tell us once] test agency: died, event e-1, signature FAILED (refused)");
     }
+  }
+
+  @Test
+  @Order(Integer.MAX_VALUE)
+  void restart_endsTheLastStartsSubscriptionsAndMakesNewOnes() throws Exception {
+    Clock clock = Clock.systemUTC();
+    String before = demo.tellUsOnce.subscription(DemoTellUsOnce.HOUSING);
+    demo.close();
+    demo = Demo.start(new DemoFolder(folder), "127.0.0.1", freePort(), clock);
+    String token =
+        TokenCommand.fetch(
+            demo.folder, demo.baseUrl(), DemoClient.HOUSING_NOTIFY, DemoTellUsOnce.PURPOSE, clock);
+
+    // The old one pointed at a receiver that is gone: deleted, so nothing is sent to it.
+    assertThat(subscription(before, token)).isEqualTo(404);
+    String after = demo.tellUsOnce.subscription(DemoTellUsOnce.HOUSING);
+    assertThat(after).isNotEqualTo(before);
+    assertThat(subscription(after, token)).isEqualTo(200);
+  }
+
+  private static int subscription(String id, String token) throws Exception {
+    return http.send(
+            HttpRequest.newBuilder(URI.create(demo.baseUrl() + "/fhir/Subscription/" + id))
+                .header("Authorization", "Bearer " + token)
+                .build(),
+            HttpResponse.BodyHandlers.discarding())
+        .statusCode();
   }
 
   private static int post(DemoReceiver receiver, String key, String body, String signature)
