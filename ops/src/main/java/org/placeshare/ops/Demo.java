@@ -96,6 +96,9 @@ final class Demo implements AutoCloseable {
   /** The council's caseload (every synthetic person), registered as a Group at start. */
   final String caseload;
 
+  /** Tell us once: the agencies' receivers and subscriptions, made at start. */
+  final DemoTellUsOnce tellUsOnce;
+
   private final Map<String, AutoCloseable> sources;
 
   private Demo(
@@ -104,12 +107,14 @@ final class Demo implements AutoCloseable {
       DemoFolder folder,
       List<SyntheticPerson> people,
       String caseload,
+      DemoTellUsOnce tellUsOnce,
       Map<String, AutoCloseable> sources) {
     this.vertx = vertx;
     this.gateway = gateway;
     this.folder = folder;
     this.people = people;
     this.caseload = caseload;
+    this.tellUsOnce = tellUsOnce;
     this.sources = sources;
   }
 
@@ -168,8 +173,14 @@ final class Demo implements AutoCloseable {
       DemoHouseholds.seed(gateway, people, clock);
       String base = "http://127.0.0.1:" + gateway.port();
       String caseload = registerCaseload(folder, base, people, clock);
+      // The person the agencies hold: the GP practice by registration, the others by cohort.
+      DemoTellUsOnce tellUsOnce =
+          DemoTellUsOnce.start(
+              folder, base, AgencyPopulation.demoPerson(people).nhsNumber(), clock, System.out);
+      // Closed with the upstreams, after the gateway: its worker may be sending to them.
+      servers.put("tell-us-once", tellUsOnce);
       awaitFirstSync(folder, base, clock);
-      return new Demo(vertx, gateway, folder, people, caseload, servers);
+      return new Demo(vertx, gateway, folder, people, caseload, tellUsOnce, servers);
     } catch (Exception e) {
       for (AutoCloseable s : servers.values()) {
         s.close();
@@ -291,13 +302,17 @@ final class Demo implements AutoCloseable {
             organisation(Agency.YOUTH_JUSTICE.organisation, Agency.YOUTH_JUSTICE.displayName)));
     List<Map<String, Object>> clients = new ArrayList<>();
     for (DemoClient c : DemoClient.values()) {
-      clients.add(
-          Map.of(
-              "id", c.id,
-              "organisation", c.organisation,
-              "publicKey", folder.root.relativize(folder.clientPublicKey(c.id)).toString(),
-              "purposes", c.purposes,
-              "roles", c.roles));
+      Map<String, Object> client = new LinkedHashMap<>();
+      client.put("id", c.id);
+      client.put("organisation", c.organisation);
+      client.put("publicKey", folder.root.relativize(folder.clientPublicKey(c.id)).toString());
+      client.put("purposes", c.purposes);
+      client.put("roles", c.roles);
+      if (c.roles.contains(DemoClient.SUBSCRIBER)) {
+        // The demo's receivers listen on loopback, plain http (docs/notifications.md).
+        client.put("notificationHosts", List.of(DemoReceiver.HOST));
+      }
+      clients.add(client);
     }
     config.put("clients", clients);
     List<Map<String, Object>> sources = new ArrayList<>();
@@ -645,6 +660,14 @@ final class Demo implements AutoCloseable {
             + AccessTokens.LIFETIME.toMinutes()
             + " minutes. A fresh one: java -jar ops/target/placeshare.jar token --client council-intel --purpose HOPERAT");
     out.println("Stop with Ctrl-C; audit events and keys are kept in " + folder.root + ".");
+  }
+
+  /**
+   * The tell-us-once lines: subscribe, report a change of address at the council, see who is told;
+   * printed after the welcome, just above the receivers' lines as notifications arrive.
+   */
+  void printTellUsOnce(PrintStream out, Clock clock) throws Exception {
+    tellUsOnce.print(out, clock);
   }
 
   /** The household lines: a family's view, and a care home over the cap. */

@@ -40,7 +40,19 @@ enum DemoClient {
       "E08000026",
       List.of("safeguarding-practitioner"),
       "s.worker",
-      List.of("HOPERAT"));
+      List.of("HOPERAT")),
+  // Tell us once: the council's system that reports changes it learns of (POST /events).
+  COUNCIL_EVENTS(
+      "council-events", "E08000026", List.of("event-reporter"), "c.events", List.of("HOPERAT")),
+  // The agencies' notification systems (POST /fhir/Subscription), each with a receiver in the
+  // demo on loopback: the GP practice and the housing association are told under tell-us-once,
+  // the police subscribe but no agreement lets a notification reach them.
+  GP_NOTIFY("gp-notify", "Y90001", List.of("subscriber"), "gp.admin", List.of("HOPERAT")),
+  HOUSING_NOTIFY("housing-notify", "GHA01", List.of("subscriber"), "h.officer", List.of("HOPERAT")),
+  POLICE_NOTIFY("police-notify", "NPF01", List.of("subscriber"), "p.officer", List.of("HOPERAT"));
+
+  /** The role whose clients the demo registers with a notification host (loopback). */
+  static final String SUBSCRIBER = "subscriber";
 
   final String id;
   final String organisation;

@@ -28,7 +28,8 @@ final class DemoFolder {
           "gm-connect-council-intelligence.yaml",
           "gm-connect-population-health.yaml",
           "safeguarding-partnership.yaml",
-          "sunderland-intelligence.yaml");
+          "sunderland-intelligence.yaml",
+          "tell-us-once.yaml");
 
   final Path root;
 
@@ -65,6 +66,11 @@ final class DemoFolder {
   /** The council's caseload: the NHS numbers of every synthetic person, one per line. */
   Path caseload() {
     return root.resolve("caseload.txt");
+  }
+
+  /** The cohorts and subscriptions the demo made for tell us once, ended at the next start. */
+  Path tellUsOnce() {
+    return root.resolve("tell-us-once.json");
   }
 
   /** The secret that keys per-agreement pseudonyms. */

@@ -84,6 +84,7 @@ public final class Ops {
       Demo demo = Demo.start(new DemoFolder(folder), "127.0.0.1", port, clock, down, people);
       GracefulStop.install("demo", demo::close);
       demo.printWelcome(System.out, clock);
+      demo.printTellUsOnce(System.out, clock);
       new CountDownLatch(1).await();
       return 0;
     }

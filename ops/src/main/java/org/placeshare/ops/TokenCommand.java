@@ -42,6 +42,10 @@ import picocli.CommandLine.Option;
       "  council-steward   E08000026  c.steward    data-steward       HOPERAT",
       "  police-steward    NPF01      p.steward    data-steward       HOPERAT",
       "  council-safeguarding  E08000026  s.worker  safeguarding-practitioner  HOPERAT",
+      "  council-events    E08000026  c.events     event-reporter     HOPERAT",
+      "  gp-notify         Y90001     gp.admin     subscriber         HOPERAT",
+      "  housing-notify    GHA01      h.officer    subscriber         HOPERAT",
+      "  police-notify     NPF01      p.officer    subscriber         HOPERAT",
       "%nExit status: 0 when the token is printed, 1 when the gateway refused or could not be"
           + " reached, 2 for a wrong option or an unknown client."
     })

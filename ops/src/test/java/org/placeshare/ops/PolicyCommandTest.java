@@ -146,7 +146,8 @@ class PolicyCommandTest {
         .contains("warning: coventry-frailty-social-care@1: review was due on 2027-06-30")
         .contains("warning: sunderland-intelligence@1: review was due on 2027-03-31")
         .contains("warning: safeguarding-partnership@1: review was due on 2027-03-31")
-        .contains("with 6 warnings");
+        .contains("warning: tell-us-once@1: review was due on 2027-03-31")
+        .contains("with 7 warnings");
   }
 
   @Test

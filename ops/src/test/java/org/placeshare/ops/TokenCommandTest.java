@@ -61,6 +61,7 @@ class TokenCommandTest {
     assertThat(bytes.toString(java.nio.charset.StandardCharsets.UTF_8))
         .isEqualToIgnoringNewLines(
             "unknown client 'nope': expected one of council-intel, coventry-ae, coventry-frailty,"
-                + " ig-console, council-steward, police-steward, council-safeguarding");
+                + " ig-console, council-steward, police-steward, council-safeguarding,"
+                + " council-events, gp-notify, housing-notify, police-notify");
   }
 }
