@@ -88,6 +88,7 @@ final class NotificationRig implements AutoCloseable {
   final HttpClient http = HttpClient.newHttpClient();
   private final EmbeddedPostgres postgres;
   private final HttpServer receiver;
+  private final java.util.concurrent.ExecutorService receiving = Executors.newFixedThreadPool(8);
   private final Path config;
   private Process gateway;
 
@@ -106,7 +107,7 @@ final class NotificationRig implements AutoCloseable {
     }
     this.base = "http://127.0.0.1:" + port;
     this.receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
-    receiver.setExecutor(Executors.newFixedThreadPool(8));
+    receiver.setExecutor(receiving);
     receiver.createContext(
         "/",
         exchange -> {
@@ -463,6 +464,7 @@ final class NotificationRig implements AutoCloseable {
   public void close() throws Exception {
     kill();
     receiver.stop(0);
+    receiving.shutdownNow();
     postgres.close();
   }
 }
