@@ -180,6 +180,12 @@ class NotificationDeliveryTest {
   /** This client subscribes, for HOPERAT, to changes of address of a cohort of one. */
   private static String cohortSubscribes(String client, NhsNumber person, String path)
       throws Exception {
+    return cohortSubscribes(client, person, path, port);
+  }
+
+  /** As above, to a receiver on this loopback port. */
+  private static String cohortSubscribes(
+      String client, NhsNumber person, String path, int receiverPort) throws Exception {
     String analyst = fixture.token(client, "analyst", "HOPERAT");
     JsonObject member =
         new JsonObject()
@@ -207,15 +213,21 @@ class NotificationDeliveryTest {
         token,
         "Patient?_event=address-changed&_cohort=Group/"
             + new JsonObject(group.body()).getString("id"),
-        path);
+        path,
+        receiverPort);
   }
 
   private static String subscribe(String token, String criteria, String path) throws Exception {
+    return subscribe(token, criteria, path, port);
+  }
+
+  private static String subscribe(String token, String criteria, String path, int receiverPort)
+      throws Exception {
     HttpResponse<String> r =
         fixture.post(
             "/fhir/Subscription",
             token,
-            SubscriptionTest.subscription(criteria, "http://127.0.0.1:" + port + path));
+            SubscriptionTest.subscription(criteria, "http://127.0.0.1:" + receiverPort + path));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
     return new JsonObject(r.body()).getString("id");
   }
@@ -392,5 +404,84 @@ class NotificationDeliveryTest {
     assertThat(at("/elsewhere")).isEmpty();
     assertThat(delivery(subscription).getString("status")).isEqualTo("pending");
     assertThat(delivery(subscription).getString("last_error")).isEqualTo("receiver answered 302");
+  }
+
+  @Test
+  void
+      deliver_receiverRefusingConnectionsThenBackOnItsPort_getsEverythingInOrder_whileADeadOneDoesNotHoldItUp()
+          throws Exception {
+    NhsNumber person = person(6);
+    int backPort = freePort();
+    int neverPort = freePort();
+    String back = cohortSubscribes(GatewayFixture.COUNCIL_CLIENT, person, "/back", backPort);
+    String never = cohortSubscribes(GatewayFixture.AE_CLIENT, person, "/never", neverPort);
+    List<String> moves = List.of("move-back-1", "move-back-2", "move-back-3");
+    for (String move : moves) {
+      report(move, person);
+    }
+
+    // Nothing listens on either port: the first of each is tried and refused, the rest wait.
+    fixture.gateway.delivery().deliverDue().await();
+    assertThat(deliveries(back).get(0).getInteger("attempts")).isEqualTo(1);
+    assertThat(deliveries(back).get(0).getString("last_error")).startsWith("request failed");
+    Queue<String> arrived = new ConcurrentLinkedQueue<>();
+    HttpServer restarted =
+        fixture
+            .vertx
+            .createHttpServer()
+            .requestHandler(
+                req ->
+                    req.body()
+                        .onSuccess(
+                            body -> {
+                              arrived.add(req.getHeader("Idempotency-Key") + " " + body);
+                              req.response().setStatusCode(200).end();
+                            }))
+            .listen(backPort, "127.0.0.1")
+            .await();
+    try {
+      deliverUntil(
+          () ->
+              deliveries(back).stream().allMatch(r -> r.getString("status").equals("delivered"))
+                  && deliveries(never).stream()
+                      .allMatch(r -> r.getString("status").equals("dead")));
+    } finally {
+      restarted.close().await();
+    }
+
+    List<String> keys = deliveries(back).stream().map(r -> r.getString("idempotency_key")).toList();
+    assertThat(arrived.stream().map(a -> a.substring(0, a.indexOf(' '))).toList())
+        .as("each once, in the order the events arrived")
+        .containsExactlyElementsOf(keys);
+    List<String> order = new ArrayList<>();
+    for (String a : arrived) {
+      moves.stream().filter(m -> a.contains("\"" + m + "\"")).forEach(order::add);
+    }
+    assertThat(order).containsExactlyElementsOf(moves);
+    assertThat(deliveries(never))
+        .hasSize(3)
+        .allSatisfy(r -> assertThat(r.getInteger("attempts")).isEqualTo(FAST.maxAttempts()));
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (var socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** This subscription's deliveries, in the order their events arrived. */
+  private static List<Row> deliveries(String subscription) {
+    List<Row> rows = new ArrayList<>();
+    fixture
+        .gateway
+        .database()
+        .pool()
+        .preparedQuery(
+            "SELECT status, attempts, last_error, idempotency_key FROM notification_delivery"
+                + " WHERE subscription_id = $1 ORDER BY event_seq")
+        .execute(Tuple.of(java.util.UUID.fromString(subscription)))
+        .await()
+        .forEach(rows::add);
+    return rows;
   }
 }

@@ -1,0 +1,360 @@
+package org.placeshare.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.gateway.config.GatewayConfig;
+import org.placeshare.gateway.notify.DeliveryWorker;
+import org.placeshare.policy.identity.SigningKey;
+
+/**
+ * Issue 19, two instances sharing the work: two gateways on one PostgreSQL, both delivery workers
+ * polling, deliver to a receiver slow enough that their rounds overlap. While both run, each
+ * idempotency key is sent exactly once and audited once, and both instances take a share; when one
+ * dies holding leases, the other delivers what it held once the leases expire.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class NotificationFleetTest {
+
+  static final String REPORTER = "council-events";
+
+  /** Both poll every 50 ms, lease 4 rows at a time for 2 s; a send has 1 s. */
+  static final DeliveryWorker.Settings SHARED =
+      new DeliveryWorker.Settings(
+          Duration.ofMillis(50),
+          4,
+          Duration.ofSeconds(2),
+          Duration.ofSeconds(1),
+          Duration.ofMillis(50),
+          Duration.ofMillis(200),
+          5);
+
+  @TempDir static Path dir;
+  static GatewayFixture a;
+  static GatewayFixture b;
+  static final SigningKey reporterKey = SigningKey.generate();
+  static HttpServer receiver;
+  static volatile long answerDelayMillis = 100;
+  static volatile boolean bDied;
+  static String cohortSubscriptionCouncil;
+  static String cohortSubscriptionTrust;
+  static List<String> people;
+
+  /** What the receiver took, and which instance held the delivery's lease as it was sent. */
+  record Received(String idempotencyKey, String body, String leaseOwner, long row) {}
+
+  static final Queue<Received> received = new ConcurrentLinkedQueue<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    reporterKey.writePem(dir.resolve("ce.key.pem"), dir.resolve("ce.pub.pem"));
+    String database = TestPostgres.freshDatabase();
+    a =
+        GatewayFixture.start(
+            dir.resolve("a"), database, SigningKey.generate(), c -> notifying(c), SHARED);
+    a.addAgreement("notify-test.yaml");
+    b =
+        GatewayFixture.start(
+            dir.resolve("b"),
+            database,
+            a.gpConsentKey,
+            c -> notifying(GatewayFixture.sharing(c, dir.resolve("a"))),
+            SHARED);
+    assertThat(b.gateway.policy().status().lastError()).isEmpty();
+    // The receiver reads, as each POST arrives, which instance holds that delivery's lease: the
+    // sender, since an outcome is written only under the lease and the lease is still held.
+    receiver =
+        a.vertx
+            .createHttpServer()
+            .requestHandler(
+                req ->
+                    req.body()
+                        .onSuccess(
+                            body -> {
+                              String key = req.getHeader("Idempotency-Key");
+                              a.gateway
+                                  .database()
+                                  .pool()
+                                  .preparedQuery(
+                                      "SELECT id, lease_owner FROM notification_delivery"
+                                          + " WHERE idempotency_key = $1")
+                                  .execute(Tuple.of(key))
+                                  .onComplete(
+                                      rows -> {
+                                        Row r = rows.result().iterator().next();
+                                        received.add(
+                                            new Received(
+                                                key,
+                                                body.toString(),
+                                                r.getString("lease_owner"),
+                                                r.getLong("id")));
+                                        a.vertx.setTimer(
+                                            answerDelayMillis,
+                                            t -> req.response().setStatusCode(200).end());
+                                      });
+                            }))
+            .listen(0, "127.0.0.1")
+            .await();
+    people = a.people.subList(10, 15).stream().map(p -> p.nhsNumber().toString()).toList();
+    cohortSubscriptionCouncil = subscribe(GatewayFixture.COUNCIL_CLIENT, "/council");
+    cohortSubscriptionTrust = subscribe(GatewayFixture.AE_CLIENT, "/trust");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (receiver != null) {
+      receiver.close().await();
+    }
+    // B's Vert.x died under it in the second test: there is nothing left of it to stop.
+    if (b != null && !bDied) {
+      b.close();
+    }
+    if (a != null) {
+      a.close();
+    }
+  }
+
+  private static GatewayConfig notifying(GatewayConfig c) {
+    List<GatewayConfig.Client> clients = new ArrayList<>();
+    for (GatewayConfig.Client client : c.clients()) {
+      clients.add(
+          switch (client.id()) {
+            case GatewayFixture.COUNCIL_CLIENT, GatewayFixture.AE_CLIENT -> {
+              Set<String> roles = new HashSet<>(client.roles());
+              roles.add("subscriber");
+              roles.add("analyst");
+              Set<String> purposes = new HashSet<>(client.purposes());
+              purposes.add("HOPERAT");
+              yield new GatewayConfig.Client(
+                      client.id(),
+                      client.organisation(),
+                      client.publicKey(),
+                      purposes,
+                      roles,
+                      client.status())
+                  .withNotificationHosts(Set.of("127.0.0.1"));
+            }
+            default -> client;
+          });
+    }
+    clients.add(
+        new GatewayConfig.Client(
+            REPORTER,
+            "E08000026",
+            dir.resolve("ce.pub.pem"),
+            Set.of("HOPERAT"),
+            Set.of("event-reporter")));
+    return GatewayFixture.withClients(c, clients);
+  }
+
+  /** This client registers a cohort of the five people and subscribes to their moves. */
+  private static String subscribe(String client, String path) throws Exception {
+    JsonArray members = new JsonArray();
+    for (String person : people) {
+      members.add(
+          new JsonObject()
+              .put(
+                  "entity",
+                  new JsonObject()
+                      .put(
+                          "identifier",
+                          new JsonObject()
+                              .put("system", org.placeshare.fhir.Fhir.NHS_NUMBER_SYSTEM)
+                              .put("value", person))));
+    }
+    HttpResponse<String> group =
+        a.post(
+            "/fhir/Group",
+            a.token(client, "analyst", "HOPERAT"),
+            new JsonObject()
+                .put("resourceType", "Group")
+                .put("type", "person")
+                .put("actual", true)
+                .put("member", members)
+                .encode());
+    assertThat(group.statusCode()).as(group.body()).isEqualTo(201);
+    HttpResponse<String> r =
+        a.post(
+            "/fhir/Subscription",
+            a.token(client, "subscriber", "HOPERAT"),
+            SubscriptionTest.subscription(
+                "Patient?_event=address-changed&_cohort=Group/"
+                    + new JsonObject(group.body()).getString("id"),
+                "http://127.0.0.1:" + receiver.actualPort() + path));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return new JsonObject(r.body()).getString("id");
+  }
+
+  /** Reports this many moves, spread over the five people, at alternate instances. */
+  private static void report(String prefix, int count) throws Exception {
+    // Each instance signs its own access tokens: one token from each.
+    Map<GatewayFixture, String> tokens = Map.of(a, reporterToken(a), b, reporterToken(b));
+    for (int i = 0; i < count; i++) {
+      GatewayFixture at = i % 2 == 0 ? a : b;
+      JsonObject event =
+          new JsonObject()
+              .put("id", prefix + i)
+              .put("kind", "address-changed")
+              .put("nhsNumber", people.get(i % people.size()))
+              .put("source", "council-asc")
+              .put("occurredAt", GatewayFixture.CLOCK.instant().minusSeconds(60).toString())
+              .put(
+                  "change",
+                  new JsonObject()
+                      .put("postcode", "CV1 2AB")
+                      .put("lines", new JsonArray().add(i + " Spon Street").add("Coventry")));
+      HttpResponse<String> posted =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(at.url("/events"))
+                      .header("Authorization", "Bearer " + tokens.get(at))
+                      .header("Content-Type", "application/json")
+                      .POST(java.net.http.HttpRequest.BodyPublishers.ofString(event.encode()))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(posted.statusCode()).as(posted.body()).isEqualTo(201);
+    }
+  }
+
+  private static String reporterToken(GatewayFixture at) throws Exception {
+    HttpResponse<String> r =
+        at.tokenRequest(at.assertion(REPORTER, reporterKey, "feed", "event-reporter", "HOPERAT"));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return new JsonObject(r.body()).getString("access_token");
+  }
+
+  /** The delivery rows of events whose id starts so: id to status. */
+  private static Map<Long, String> rows(String prefix) {
+    Map<Long, String> rows = new HashMap<>();
+    a.gateway
+        .database()
+        .pool()
+        .preparedQuery(
+            "SELECT d.id, d.status FROM notification_delivery d"
+                + " JOIN notification_event e ON e.seq = d.event_seq WHERE e.event_id LIKE $1")
+        .execute(Tuple.of(prefix + "%"))
+        .await()
+        .forEach(r -> rows.put(r.getLong("id"), r.getString("status")));
+    return rows;
+  }
+
+  private static void await(BooleanSupplier done, Duration within) throws Exception {
+    long until = System.nanoTime() + within.toNanos();
+    while (!done.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("not settled within " + within).isLessThan(until);
+      Thread.sleep(50);
+    }
+  }
+
+  @Test
+  @Order(1)
+  void twoInstances_shareTheDeliveries_eachKeySentOnceAndAuditedOnce() throws Exception {
+    report("both-", 30);
+    Map<Long, String> rows = rows("both-");
+    assertThat(rows).hasSize(60);
+    await(
+        () -> rows("both-").values().stream().allMatch("delivered"::equals),
+        Duration.ofSeconds(30));
+
+    List<Received> got = received.stream().filter(r -> rows.containsKey(r.row())).toList();
+    Map<String, Long> perKey =
+        got.stream()
+            .collect(Collectors.groupingBy(Received::idempotencyKey, Collectors.counting()));
+    assertThat(perKey).hasSize(60);
+    assertThat(perKey.values()).as("no key sent twice while the leases hold").containsOnly(1L);
+    Set<String> owners = got.stream().map(Received::leaseOwner).collect(Collectors.toSet());
+    assertThat(owners)
+        .as("both instances took a share")
+        .containsExactlyInAnyOrder(a.gateway.delivery().owner(), b.gateway.delivery().owner());
+    Map<String, Long> audited = new HashMap<>();
+    a.gateway
+        .database()
+        .pool()
+        .preparedQuery(
+            "SELECT request_id, count(*) FROM audit_event WHERE action = $1"
+                + " AND request_id = ANY ($2) GROUP BY request_id")
+        .execute(
+            Tuple.tuple()
+                .addString(DeliveryWorker.ACTION)
+                .addArrayOfString(
+                    rows.keySet().stream().map(id -> "delivery-" + id).toArray(String[]::new)))
+        .await()
+        .forEach(r -> audited.put(r.getString(0), r.getLong(1)));
+    assertThat(audited).hasSize(60);
+    assertThat(audited.values()).as("each delivery audited once").containsOnly(1L);
+  }
+
+  @Test
+  @Order(2)
+  void anInstanceDyingWithLeasesHeld_theOtherDeliversThemWhenTheLeasesExpire() throws Exception {
+    answerDelayMillis = 300;
+    String dying = b.gateway.delivery().owner();
+    report("takeover-", 20);
+    List<Long> heldByB = new ArrayList<>();
+    await(
+        () -> {
+          a.gateway
+              .database()
+              .pool()
+              .preparedQuery(
+                  "SELECT id FROM notification_delivery WHERE lease_owner = $1"
+                      + " AND status = 'pending'")
+              .execute(Tuple.of(dying))
+              .await()
+              .forEach(r -> heldByB.add(r.getLong(0)));
+          return !heldByB.isEmpty();
+        },
+        Duration.ofSeconds(20));
+    // B dies: its pool and HTTP client go with its Vert.x, nothing it holds is settled.
+    bDied = true;
+    b.vertx.close().await();
+
+    Map<Long, String> rows = rows("takeover-");
+    assertThat(rows).hasSize(40);
+    await(
+        () -> rows("takeover-").values().stream().allMatch("delivered"::equals),
+        Duration.ofSeconds(30));
+
+    List<Received> got = received.stream().filter(r -> rows.containsKey(r.row())).toList();
+    assertThat(got.stream().map(Received::row).collect(Collectors.toSet()))
+        .containsExactlyInAnyOrderElementsOf(rows.keySet());
+    Map<String, String> bodies = new HashMap<>();
+    for (Received r : got) {
+      String before = bodies.putIfAbsent(r.idempotencyKey(), r.body());
+      assertThat(before == null || before.equals(r.body()))
+          .as("a repeat of %s is the same bytes", r.idempotencyKey())
+          .isTrue();
+    }
+    String survivor = a.gateway.delivery().owner();
+    assertThat(
+            got.stream()
+                .filter(r -> heldByB.contains(r.row()) && survivor.equals(r.leaseOwner()))
+                .count())
+        .as("A sent what B held when it died")
+        .isGreaterThan(0);
+  }
+}
