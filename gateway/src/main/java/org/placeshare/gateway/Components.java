@@ -144,7 +144,7 @@ record Components(
             db.pool(),
             policy,
             new PatientRegister(db.pool()),
-            new ConsentRegister(db.pool()),
+            new ConsentRegister(db.pool())::standing,
             clients,
             signingKey,
             audit,

@@ -24,18 +24,20 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.placeshare.fhir.CappedBody;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
-import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
+import org.placeshare.policy.Consent;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
 import org.placeshare.policy.EventKind;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
+import org.placeshare.policy.PatientFacts;
 import org.placeshare.policy.PurposeOfUse;
 import org.placeshare.policy.identity.ClientRegistry;
 import org.placeshare.policy.identity.SigningKey;
@@ -154,7 +156,8 @@ public final class DeliveryWorker {
   private final Pool pool;
   private final PolicyStore policy;
   private final PatientRegister register;
-  private final ConsentRegister consents;
+  // The person's standing consents not withdrawn, as the consent register reads them for a release.
+  private final Function<NhsNumber, Future<List<Consent>>> consents;
   private final Supplier<ClientRegistry> clients;
   private final SigningKey key;
   private final AuditLog audit;
@@ -172,7 +175,7 @@ public final class DeliveryWorker {
       Pool pool,
       PolicyStore policy,
       PatientRegister register,
-      ConsentRegister consents,
+      Function<NhsNumber, Future<List<Consent>>> consents,
       Supplier<ClientRegistry> clients,
       SigningKey key,
       AuditLog audit,
@@ -322,11 +325,11 @@ public final class DeliveryWorker {
     }
     // The person's standing consents, as a release weighs them: a consent withdrawn between the
     // event and now no longer counts.
-    return Future.all(register.facts(due.person()), consents.standing(due.person()))
+    return Future.all(register.facts(due.person()), consents.apply(due.person()))
         .compose(
             both -> {
-              org.placeshare.policy.PatientFacts facts = both.resultAt(0);
-              List<org.placeshare.policy.Consent> standing = both.resultAt(1);
+              PatientFacts facts = both.resultAt(0);
+              List<Consent> standing = both.resultAt(1);
               Instant now = clock.instant();
               DecisionRequest request =
                   new DecisionRequest(
