@@ -281,6 +281,176 @@ class EventsInTest {
     assertThat(storedRows("housing-2")).isEqualTo(1);
   }
 
+  /**
+   * The same change as {@link #moved} as a FHIR R4 message Bundle, shaped as the gateway's own
+   * notifications.
+   */
+  static JsonObject message(String id, String nhsNumber, JsonObject event) {
+    JsonObject moved = event == null ? moved(id, nhsNumber) : event;
+    JsonArray parts = new JsonArray();
+    JsonObject change = moved.getJsonObject("change");
+    parts.add(part("postcode", change.getString("postcode")));
+    change.getJsonArray("lines").forEach(line -> parts.add(part("lines", (String) line)));
+    JsonObject header =
+        new JsonObject()
+            .put("resourceType", "MessageHeader")
+            .put(
+                "eventCoding",
+                new JsonObject()
+                    .put("system", "https://placeshare.example/fhir/CodeSystem/event-kind")
+                    .put("code", moved.getString("kind")))
+            .put("source", new JsonObject().put("endpoint", "https://asc.council.example/fhir"))
+            .put(
+                "focus",
+                new JsonArray().add(new JsonObject().put("reference", "urn:uuid:patient-1")));
+    JsonObject patient =
+        new JsonObject()
+            .put("resourceType", "Patient")
+            .put(
+                "identifier",
+                new JsonArray()
+                    .add(
+                        new JsonObject()
+                            .put("system", Fhir.NHS_NUMBER_SYSTEM)
+                            .put("value", moved.getString("nhsNumber"))));
+    JsonObject parameters =
+        new JsonObject()
+            .put("resourceType", "Parameters")
+            .put(
+                "parameter",
+                new JsonArray()
+                    .add(new JsonObject().put("name", "event-id").put("valueString", id))
+                    .add(
+                        new JsonObject()
+                            .put("name", "event-kind")
+                            .put("valueCode", moved.getString("kind")))
+                    .add(
+                        new JsonObject()
+                            .put("name", "source")
+                            .put("valueString", moved.getString("source")))
+                    .add(
+                        new JsonObject()
+                            .put("name", "occurred-at")
+                            .put("valueInstant", moved.getString("occurredAt")))
+                    .add(new JsonObject().put("name", "change").put("part", parts)));
+    return new JsonObject()
+        .put("resourceType", "Bundle")
+        .put("type", "message")
+        .put(
+            "entry",
+            new JsonArray()
+                .add(new JsonObject().put("fullUrl", "urn:uuid:header-1").put("resource", header))
+                .add(new JsonObject().put("fullUrl", "urn:uuid:patient-1").put("resource", patient))
+                .add(
+                    new JsonObject()
+                        .put("fullUrl", "urn:uuid:change-1")
+                        .put("resource", parameters)));
+  }
+
+  private static JsonObject part(String name, String value) {
+    return new JsonObject().put("name", name).put("valueString", value);
+  }
+
+  static HttpResponse<String> reportMessage(JsonObject bundle) throws Exception {
+    return post(token(COUNCIL_REPORTER, councilKey), "application/fhir+json", bundle.encode());
+  }
+
+  @Test
+  void report_fhirMessageBundle_isTheSameEventAsItsJson_201ThenTheJsonResendIs200()
+      throws Exception {
+    JsonObject json = moved("msg-1", "9990000085");
+
+    HttpResponse<String> first = reportMessage(message("msg-1", "9990000085", json));
+    HttpResponse<String> asJson = report(json);
+
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+    JsonObject stored = new JsonObject(first.body());
+    assertThat(stored.getString("kind")).isEqualTo("address-changed");
+    assertThat(stored.getString("nhsNumber")).isEqualTo("9990000085");
+    assertThat(stored.getJsonObject("change").getJsonArray("lines"))
+        .containsExactly("12 Spon Street", "Coventry");
+    assertThat(asJson.statusCode()).as("the same event: " + asJson.body()).isEqualTo(200);
+    assertThat(storedRows("msg-1")).isEqualTo(1);
+  }
+
+  @Test
+  void report_fhirMessageBundle_aboutAPersonTheSourceDoesNotHold_is422() throws Exception {
+    HttpResponse<String> r = reportMessage(message("msg-2", "9990000093", null));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+    assertThat(storedRows("msg-2")).isZero();
+  }
+
+  @Test
+  void report_fhirMessageBundle_withAnotherParameter_is400NamingIt() throws Exception {
+    JsonObject bundle = message("msg-3", "9990000085", null);
+    bundle
+        .getJsonArray("entry")
+        .getJsonObject(2)
+        .getJsonObject("resource")
+        .getJsonArray("parameter")
+        .add(new JsonObject().put("name", "note").put("valueString", "moved in with her son"));
+
+    HttpResponse<String> r = reportMessage(bundle);
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body())
+        .contains(
+            "Parameters.parameter[5].name: expected event-id, event-kind, source, occurred-at or"
+                + " change, got 'note'");
+    assertThat(storedRows("msg-3")).isZero();
+  }
+
+  @Test
+  void report_fhirMessageBundle_eventCodingOfAnotherSystem_is400() throws Exception {
+    JsonObject bundle = message("msg-4", "9990000085", null);
+    bundle
+        .getJsonArray("entry")
+        .getJsonObject(0)
+        .getJsonObject("resource")
+        .getJsonObject("eventCoding")
+        .put("system", "http://example.org/other");
+
+    HttpResponse<String> r = reportMessage(bundle);
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body())
+        .contains(
+            "MessageHeader.eventCoding: expected a code of"
+                + " https://placeshare.example/fhir/CodeSystem/event-kind");
+  }
+
+  @Test
+  void report_fhirMessageBundle_patientWithAName_is400_onlyTheNhsNumberIsTaken() throws Exception {
+    JsonObject bundle = message("msg-5", "9990000085", null);
+    bundle
+        .getJsonArray("entry")
+        .getJsonObject(1)
+        .getJsonObject("resource")
+        .put("name", new JsonArray().add(new JsonObject().put("family", "Example")));
+
+    HttpResponse<String> r = reportMessage(bundle);
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("Patient.name: not expected here");
+  }
+
+  @Test
+  void report_fhirMessageBundle_focusNotOnThePatient_is400() throws Exception {
+    JsonObject bundle = message("msg-6", "9990000085", null);
+    bundle
+        .getJsonArray("entry")
+        .getJsonObject(0)
+        .getJsonObject("resource")
+        .put("focus", new JsonArray().add(new JsonObject().put("reference", "urn:uuid:change-1")));
+
+    HttpResponse<String> r = reportMessage(bundle);
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body())
+        .contains("MessageHeader.focus: expected a reference to the Patient entry's fullUrl");
+  }
+
   @Test
   void report_changedBodyUnderSameId_is409_andTheStoredEventStands() throws Exception {
     NhsNumber person = NhsNumber.parse("9990000026");

@@ -29,6 +29,7 @@ import org.placeshare.gateway.http.edge.StrictJson;
 import org.placeshare.gateway.http.oauth.RegisteredRole;
 import org.placeshare.gateway.linkage.LinkageRegister;
 import org.placeshare.gateway.notify.ChangeEvent;
+import org.placeshare.gateway.notify.EventMessage;
 import org.placeshare.gateway.notify.EventStore;
 import org.placeshare.gateway.notify.InvalidChangeEvent;
 import org.placeshare.policy.identity.Caller;
@@ -49,6 +50,9 @@ public final class EventEndpoints {
   static final String ACTION = "event-report";
 
   private static final String JSON = "application/json";
+
+  /** A FHIR R4 message Bundle ({@link EventMessage}), read into the same event. */
+  private static final String FHIR_JSON = "application/fhir+json";
 
   private final EventStore store;
   private final RegisteredRole role;
@@ -119,7 +123,10 @@ public final class EventEndpoints {
     router.route("/events").failureHandler(failures::handle);
   }
 
-  /** Only event reporters, and only JSON: anything else is refused before the body is read. */
+  /**
+   * Only event reporters, and only the JSON event or a FHIR message: anything else is refused
+   * before the body is read.
+   */
   void admit(RoutingContext ctx) {
     Caller caller = RequestState.get(ctx).caller;
     Optional<String> notReporter = role.whyNot(caller);
@@ -133,13 +140,18 @@ public final class EventEndpoints {
       return;
     }
     String type = ctx.request().getHeader("Content-Type");
-    String media = type == null ? "" : type.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
-    if (!media.equals(JSON)) {
+    String media = media(ctx);
+    if (!media.equals(JSON) && !media.equals(FHIR_JSON)) {
       ctx.fail(
           415,
           new GatewayException(
               IssueType.NOTSUPPORTED,
-              "expected a body of type " + JSON + ", got " + (type == null ? "none" : type)));
+              "expected a body of type "
+                  + JSON
+                  + " or "
+                  + FHIR_JSON
+                  + ", got "
+                  + (type == null ? "none" : type)));
       return;
     }
     ctx.next();
@@ -150,7 +162,11 @@ public final class EventEndpoints {
     RequestState state = RequestState.get(ctx);
     ChangeEvent event;
     try {
-      event = ChangeEvent.parse(body(ctx), clock.instant());
+      JsonObject body = body(ctx);
+      // Both forms are one event, held to the same checks and caps.
+      event =
+          ChangeEvent.parse(
+              media(ctx).equals(FHIR_JSON) ? EventMessage.event(body) : body, clock.instant());
     } catch (InvalidChangeEvent e) {
       ctx.fail(400, StrictJson.invalid(e.getMessage()));
       return;
@@ -320,6 +336,11 @@ public final class EventEndpoints {
     } else {
       ctx.fail(503, new AuditUnavailable(e));
     }
+  }
+
+  private static String media(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    return type == null ? "" : type.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
   }
 
   private static JsonObject body(RoutingContext ctx) {
