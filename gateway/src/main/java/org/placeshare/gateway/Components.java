@@ -144,6 +144,8 @@ record Components(
             db.pool(),
             policy,
             new PatientRegister(db.pool()),
+            new ConsentRegister(db.pool())::standing,
+            clients,
             signingKey,
             audit,
             config.publicUrl(),

@@ -18,6 +18,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.fhir.Fhir;
+import org.placeshare.fhir.synthetic.FhirSourceServer;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.identity.SigningKey;
@@ -27,12 +29,35 @@ import org.placeshare.policy.identity.SigningKey;
  * tells the gateway of a change about a person of its source {@code council-asc}; the event is
  * stored once per id, acknowledged 201 then 200, audited naming the person; a changed body under
  * the same id, a client without the role or of another organisation, and bad events are refused.
+ * The council's sources are real HAPI FHIR servers: the gateway asks the source whether it holds
+ * the person before it acknowledges a new event.
  */
 class EventsInTest {
 
   static final String COUNCIL_REPORTER = "council-events";
   static final String TRUST_REPORTER = "trust-events";
   static final String COUNCIL_SOURCE = "council-asc";
+
+  /** A second council source, stopped and started again by a test. */
+  static final String HOUSING_SOURCE = "council-housing";
+
+  /** The people the council's sources hold: every NHS number these tests report about. */
+  static final List<String> HELD =
+      List.of(
+          "9990000018",
+          "9990000026",
+          "9990000034",
+          "9990000042",
+          "9990000050",
+          "9990000069",
+          "9990000085");
+
+  /** Valid, and held by no source. */
+  static final String NOT_HELD = "9990000077";
+
+  static FhirSourceServer councilSource;
+  static FhirSourceServer housingSource;
+  static int housingPort;
 
   @TempDir static Path dir;
   static GatewayFixture fixture;
@@ -44,6 +69,9 @@ class EventsInTest {
   static void start() throws Exception {
     councilKey.writePem(dir.resolve("ce.key.pem"), dir.resolve("ce.pub.pem"));
     trustKey.writePem(dir.resolve("te.key.pem"), dir.resolve("te.pub.pem"));
+    councilSource = FhirSourceServer.start(0, patients());
+    housingSource = FhirSourceServer.start(0, patients());
+    housingPort = housingSource.baseUrl().getPort();
     fixture =
         GatewayFixture.start(
             dir.resolve("gw"),
@@ -65,7 +93,13 @@ class EventsInTest {
                       dir.resolve("te.pub.pem"),
                       Set.of("HOPERAT"),
                       Set.of("event-reporter")));
-              return GatewayFixture.withClients(c, clients);
+              // The fixture's council source is down; here it is up, and a second one beside it.
+              List<GatewayConfig.Source> sources = new ArrayList<>();
+              for (GatewayConfig.Source s : c.sources()) {
+                sources.add(s.id().equals(COUNCIL_SOURCE) ? council(s.id(), councilSource) : s);
+              }
+              sources.add(council(HOUSING_SOURCE, housingSource));
+              return GatewayFixture.withSources(GatewayFixture.withClients(c, clients), sources);
             });
   }
 
@@ -74,6 +108,32 @@ class EventsInTest {
     if (fixture != null) {
       fixture.close();
     }
+    for (FhirSourceServer s : new FhirSourceServer[] {councilSource, housingSource}) {
+      if (s != null) {
+        s.close();
+      }
+    }
+  }
+
+  private static GatewayConfig.Source council(String id, FhirSourceServer server) {
+    return new GatewayConfig.Source(
+        id,
+        "E08000026",
+        server.baseUrl().toString(),
+        Duration.ofSeconds(2),
+        List.of("Patient", "EpisodeOfCare"));
+  }
+
+  /** A Patient for each held NHS number, as the council's system has them. */
+  private static List<org.hl7.fhir.r4.model.Resource> patients() {
+    List<org.hl7.fhir.r4.model.Resource> patients = new ArrayList<>();
+    for (String nhs : HELD) {
+      org.hl7.fhir.r4.model.Patient p = new org.hl7.fhir.r4.model.Patient();
+      p.setId("asc-" + nhs);
+      p.addIdentifier().setSystem(Fhir.NHS_NUMBER_SYSTEM).setValue(nhs);
+      patients.add(p);
+    }
+    return patients;
   }
 
   static String token(String client, SigningKey key) throws Exception {
@@ -153,6 +213,242 @@ class EventsInTest {
         .contains("address-changed event asc-move-1 from council-asc received, stored as ");
     assertThat(audited.get(1).getValue("detail").toString())
         .contains("asc-move-1 from council-asc received again (already stored)");
+  }
+
+  @Test
+  void report_personTheFhirSourceHolds_is201() throws Exception {
+    HttpResponse<String> r = report(moved("held-1", "9990000050"));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    assertThat(storedRows("held-1")).isEqualTo(1);
+  }
+
+  @Test
+  void report_personTheFhirSourceDoesNotHold_is422_auditedAndNothingStored() throws Exception {
+    NhsNumber person = NhsNumber.parse(NOT_HELD);
+
+    HttpResponse<String> r = report(moved("not-held-1", NOT_HELD));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+    assertThat(new JsonObject(r.body()).getString("resourceType")).isEqualTo("OperationOutcome");
+    assertThat(r.body()).contains("not a person of this source");
+    assertThat(storedRows("not-held-1")).isZero();
+    assertThat(reports(person)).extracting(x -> x.getInteger("http_status")).containsExactly(422);
+    assertThat(reports(person).get(0).getValue("detail").toString())
+        .contains("event not-held-1 about a person source council-asc does not hold");
+  }
+
+  @Test
+  void report_fhirSourceDown_is503WithOutcome_nothingStored_andAResendLaterIs201()
+      throws Exception {
+    JsonObject event = moved("housing-1", "9990000085").put("source", HOUSING_SOURCE);
+    housingSource.close();
+    HttpResponse<String> down;
+    try {
+      down = report(event);
+    } finally {
+      housingSource = FhirSourceServer.start(housingPort, patients());
+    }
+
+    assertThat(down.statusCode()).as(down.body()).isEqualTo(503);
+    JsonObject outcome = new JsonObject(down.body());
+    assertThat(outcome.getString("resourceType")).isEqualTo("OperationOutcome");
+    assertThat(outcome.getJsonArray("issue").getJsonObject(0).getString("code"))
+        .isEqualTo("transient");
+    assertThat(down.body()).contains("resend the event later");
+    assertThat(storedRows("housing-1")).isZero();
+
+    HttpResponse<String> resent = report(event);
+    assertThat(resent.statusCode()).as(resent.body()).isEqualTo(201);
+    assertThat(storedRows("housing-1")).isEqualTo(1);
+  }
+
+  @Test
+  void report_resendOfAStoredEvent_isNotCheckedAgainstTheSource_200EvenWithTheSourceDown()
+      throws Exception {
+    JsonObject event = moved("housing-2", "9990000085").put("source", HOUSING_SOURCE);
+    assertThat(report(event).statusCode()).isEqualTo(201);
+
+    housingSource.close();
+    HttpResponse<String> again;
+    try {
+      again = report(event);
+    } finally {
+      housingSource = FhirSourceServer.start(housingPort, patients());
+    }
+
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+    assertThat(storedRows("housing-2")).isEqualTo(1);
+  }
+
+  /**
+   * The same change as {@link #moved} as a FHIR R4 message Bundle, shaped as the gateway's own
+   * notifications.
+   */
+  static JsonObject message(String id, String nhsNumber, JsonObject event) {
+    JsonObject moved = event == null ? moved(id, nhsNumber) : event;
+    JsonArray parts = new JsonArray();
+    JsonObject change = moved.getJsonObject("change");
+    parts.add(part("postcode", change.getString("postcode")));
+    change.getJsonArray("lines").forEach(line -> parts.add(part("lines", (String) line)));
+    JsonObject header =
+        new JsonObject()
+            .put("resourceType", "MessageHeader")
+            .put(
+                "eventCoding",
+                new JsonObject()
+                    .put("system", "https://placeshare.example/fhir/CodeSystem/event-kind")
+                    .put("code", moved.getString("kind")))
+            .put("source", new JsonObject().put("endpoint", "https://asc.council.example/fhir"))
+            .put(
+                "focus",
+                new JsonArray().add(new JsonObject().put("reference", "urn:uuid:patient-1")));
+    JsonObject patient =
+        new JsonObject()
+            .put("resourceType", "Patient")
+            .put(
+                "identifier",
+                new JsonArray()
+                    .add(
+                        new JsonObject()
+                            .put("system", Fhir.NHS_NUMBER_SYSTEM)
+                            .put("value", moved.getString("nhsNumber"))));
+    JsonObject parameters =
+        new JsonObject()
+            .put("resourceType", "Parameters")
+            .put(
+                "parameter",
+                new JsonArray()
+                    .add(new JsonObject().put("name", "event-id").put("valueString", id))
+                    .add(
+                        new JsonObject()
+                            .put("name", "event-kind")
+                            .put("valueCode", moved.getString("kind")))
+                    .add(
+                        new JsonObject()
+                            .put("name", "source")
+                            .put("valueString", moved.getString("source")))
+                    .add(
+                        new JsonObject()
+                            .put("name", "occurred-at")
+                            .put("valueInstant", moved.getString("occurredAt")))
+                    .add(new JsonObject().put("name", "change").put("part", parts)));
+    return new JsonObject()
+        .put("resourceType", "Bundle")
+        .put("type", "message")
+        .put(
+            "entry",
+            new JsonArray()
+                .add(new JsonObject().put("fullUrl", "urn:uuid:header-1").put("resource", header))
+                .add(new JsonObject().put("fullUrl", "urn:uuid:patient-1").put("resource", patient))
+                .add(
+                    new JsonObject()
+                        .put("fullUrl", "urn:uuid:change-1")
+                        .put("resource", parameters)));
+  }
+
+  private static JsonObject part(String name, String value) {
+    return new JsonObject().put("name", name).put("valueString", value);
+  }
+
+  static HttpResponse<String> reportMessage(JsonObject bundle) throws Exception {
+    return post(token(COUNCIL_REPORTER, councilKey), "application/fhir+json", bundle.encode());
+  }
+
+  @Test
+  void report_fhirMessageBundle_isTheSameEventAsItsJson_201ThenTheJsonResendIs200()
+      throws Exception {
+    JsonObject json = moved("msg-1", "9990000085");
+
+    HttpResponse<String> first = reportMessage(message("msg-1", "9990000085", json));
+    HttpResponse<String> asJson = report(json);
+
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+    JsonObject stored = new JsonObject(first.body());
+    assertThat(stored.getString("kind")).isEqualTo("address-changed");
+    assertThat(stored.getString("nhsNumber")).isEqualTo("9990000085");
+    assertThat(stored.getJsonObject("change").getJsonArray("lines"))
+        .containsExactly("12 Spon Street", "Coventry");
+    assertThat(asJson.statusCode()).as("the same event: " + asJson.body()).isEqualTo(200);
+    assertThat(storedRows("msg-1")).isEqualTo(1);
+  }
+
+  @Test
+  void report_fhirMessageBundle_aboutAPersonTheSourceDoesNotHold_is422() throws Exception {
+    HttpResponse<String> r = reportMessage(message("msg-2", "9990000093", null));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+    assertThat(storedRows("msg-2")).isZero();
+  }
+
+  @Test
+  void report_fhirMessageBundle_withAnotherParameter_is400NamingIt() throws Exception {
+    JsonObject bundle = message("msg-3", "9990000085", null);
+    bundle
+        .getJsonArray("entry")
+        .getJsonObject(2)
+        .getJsonObject("resource")
+        .getJsonArray("parameter")
+        .add(new JsonObject().put("name", "note").put("valueString", "moved in with her son"));
+
+    HttpResponse<String> r = reportMessage(bundle);
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body())
+        .contains(
+            "Parameters.parameter[5].name: expected event-id, event-kind, source, occurred-at or"
+                + " change, got 'note'");
+    assertThat(storedRows("msg-3")).isZero();
+  }
+
+  @Test
+  void report_fhirMessageBundle_eventCodingOfAnotherSystem_is400() throws Exception {
+    JsonObject bundle = message("msg-4", "9990000085", null);
+    bundle
+        .getJsonArray("entry")
+        .getJsonObject(0)
+        .getJsonObject("resource")
+        .getJsonObject("eventCoding")
+        .put("system", "http://example.org/other");
+
+    HttpResponse<String> r = reportMessage(bundle);
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body())
+        .contains(
+            "MessageHeader.eventCoding: expected a code of"
+                + " https://placeshare.example/fhir/CodeSystem/event-kind");
+  }
+
+  @Test
+  void report_fhirMessageBundle_patientWithAName_is400_onlyTheNhsNumberIsTaken() throws Exception {
+    JsonObject bundle = message("msg-5", "9990000085", null);
+    bundle
+        .getJsonArray("entry")
+        .getJsonObject(1)
+        .getJsonObject("resource")
+        .put("name", new JsonArray().add(new JsonObject().put("family", "Example")));
+
+    HttpResponse<String> r = reportMessage(bundle);
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("Patient.name: not expected here");
+  }
+
+  @Test
+  void report_fhirMessageBundle_focusNotOnThePatient_is400() throws Exception {
+    JsonObject bundle = message("msg-6", "9990000085", null);
+    bundle
+        .getJsonArray("entry")
+        .getJsonObject(0)
+        .getJsonObject("resource")
+        .put("focus", new JsonArray().add(new JsonObject().put("reference", "urn:uuid:change-1")));
+
+    HttpResponse<String> r = reportMessage(bundle);
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body())
+        .contains("MessageHeader.focus: expected a reference to the Patient entry's fullUrl");
   }
 
   @Test

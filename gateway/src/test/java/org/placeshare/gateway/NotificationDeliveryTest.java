@@ -56,6 +56,7 @@ class NotificationDeliveryTest {
 
   @TempDir static Path dir;
   static GatewayFixture fixture;
+  static org.placeshare.fhir.synthetic.FhirSourceServer councilSource;
   static final SigningKey reporterKey = SigningKey.generate();
   static HttpServer receiver;
   static int port;
@@ -70,6 +71,15 @@ class NotificationDeliveryTest {
   @BeforeAll
   static void start() throws Exception {
     reporterKey.writePem(dir.resolve("ce.key.pem"), dir.resolve("ce.pub.pem"));
+    // The gateway asks a source whether it holds the person before it takes an event: the
+    // council's source is up here (the fixture's is down) and holds every synthetic person.
+    councilSource =
+        org.placeshare.fhir.synthetic.FhirSourceServer.start(
+            0,
+            org.placeshare.fhir.synthetic.SyntheticRecords.forSource(
+                org.placeshare.fhir.synthetic.SyntheticRecords.Kind.GP,
+                "asc",
+                org.placeshare.fhir.synthetic.SyntheticPopulation.generate(20, 42)));
     fixture =
         GatewayFixture.start(
             dir.resolve("gw"),
@@ -92,7 +102,19 @@ class NotificationDeliveryTest {
                       dir.resolve("ce.pub.pem"),
                       Set.of("HOPERAT"),
                       Set.of("event-reporter")));
-              return GatewayFixture.withClients(c, clients);
+              List<GatewayConfig.Source> sources = new ArrayList<>();
+              for (GatewayConfig.Source s : c.sources()) {
+                sources.add(
+                    s.id().equals("council-asc")
+                        ? new GatewayConfig.Source(
+                            s.id(),
+                            s.organisation(),
+                            councilSource.baseUrl().toString(),
+                            Duration.ofSeconds(5),
+                            s.resourceTypes())
+                        : s);
+              }
+              return GatewayFixture.withSources(GatewayFixture.withClients(c, clients), sources);
             },
             FAST);
     fixture.addAgreement("notify-test.yaml");
@@ -139,6 +161,9 @@ class NotificationDeliveryTest {
     }
     if (fixture != null) {
       fixture.close();
+    }
+    if (councilSource != null) {
+      councilSource.close();
     }
   }
 

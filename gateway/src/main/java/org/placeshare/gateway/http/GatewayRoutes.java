@@ -301,7 +301,7 @@ public final class GatewayRoutes {
     new EventEndpoints(
             new EventStore(s.pool(), s.metrics()),
             registrations,
-            s.sources().stream().map(RecordSource::descriptor).toList(),
+            s.sources(),
             s.linkage().rosters().stream().map(r -> r.descriptor()).toList(),
             s.linkage().register(),
             s.audit(),

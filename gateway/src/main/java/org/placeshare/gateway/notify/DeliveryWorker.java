@@ -24,18 +24,23 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.placeshare.fhir.CappedBody;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
+import org.placeshare.policy.Consent;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
 import org.placeshare.policy.EventKind;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
+import org.placeshare.policy.PatientFacts;
 import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.identity.ClientRegistry;
 import org.placeshare.policy.identity.SigningKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -140,6 +145,9 @@ public final class DeliveryWorker {
           + " s.client_id, s.organisation, s.purpose, s.endpoint"
           + " FROM leased l JOIN notification_event e ON e.seq = l.event_seq"
           + " JOIN subscription s ON s.id = l.subscription_id ORDER BY l.id";
+  // A subscription whose client has left the registry: no one is left to receive it or end it.
+  private static final String TURN_OFF =
+      "UPDATE subscription SET status = 'off' WHERE id = $1 AND status = 'active'";
   private static final String SETTLE =
       "UPDATE notification_delivery SET status = $3, attempts = $4, next_attempt_at = $5,"
           + " last_error = $6, lease_owner = NULL, lease_until = NULL, updated_at = $7"
@@ -149,6 +157,9 @@ public final class DeliveryWorker {
   private final Pool pool;
   private final PolicyStore policy;
   private final PatientRegister register;
+  // The person's standing consents not withdrawn, as the consent register reads them for a release.
+  private final Function<NhsNumber, Future<List<Consent>>> consents;
+  private final Supplier<ClientRegistry> clients;
   private final SigningKey key;
   private final AuditLog audit;
   private final String publicUrl;
@@ -166,6 +177,8 @@ public final class DeliveryWorker {
       Pool pool,
       PolicyStore policy,
       PatientRegister register,
+      Function<NhsNumber, Future<List<Consent>>> consents,
+      Supplier<ClientRegistry> clients,
       SigningKey key,
       AuditLog audit,
       String publicUrl,
@@ -176,6 +189,8 @@ public final class DeliveryWorker {
     this.pool = pool;
     this.policy = policy;
     this.register = register;
+    this.consents = consents;
+    this.clients = clients;
     this.key = key;
     this.audit = audit;
     this.publicUrl = publicUrl;
@@ -305,10 +320,20 @@ public final class DeliveryWorker {
   }
 
   private Future<Void> deliver(Due due) {
-    return register
-        .facts(due.person())
+    // The subscriber first, against the registry in force now: trust taken back since the
+    // subscription was made stops its deliveries.
+    Optional<SubscriberStanding.Lapsed> lapsed =
+        SubscriberStanding.check(clients.get(), due.clientId(), due.subscriber(), due.endpoint());
+    if (lapsed.isPresent()) {
+      return lapse(due, lapsed.get());
+    }
+    // The person's standing consents, as a release weighs them: a consent withdrawn between the
+    // event and now no longer counts.
+    return Future.all(register.facts(due.person()), consents.apply(due.person()))
         .compose(
-            facts -> {
+            both -> {
+              PatientFacts facts = both.resultAt(0);
+              List<Consent> standing = both.resultAt(1);
               Instant now = clock.instant();
               DecisionRequest request =
                   new DecisionRequest(
@@ -317,7 +342,7 @@ public final class DeliveryWorker {
                       due.purpose(),
                       due.person(),
                       due.provider(),
-                      List.of(),
+                      standing,
                       Optional.empty(),
                       Optional.empty(),
                       facts,
@@ -334,6 +359,29 @@ public final class DeliveryWorker {
               }
               return send(due, decision);
             });
+  }
+
+  /**
+   * The subscriber may no longer be told: audited with the reason, settled as refused, nothing
+   * sent; a removed client's subscription is turned off so no more deliveries are written for it.
+   */
+  private Future<Void> lapse(Due due, SubscriberStanding.Lapsed lapsed) {
+    Future<Void> off =
+        lapsed.removed()
+            ? pool.preparedQuery(TURN_OFF).execute(Tuple.of(due.subscription())).mapEmpty()
+            : Future.succeededFuture();
+    return off.compose(
+        x ->
+            audit(
+                    due,
+                    AuditEvent.Outcome.REFUSED,
+                    403,
+                    List.of(),
+                    "refused at delivery: "
+                        + lapsed.reason()
+                        + (lapsed.removed() ? "; subscription turned off" : ""))
+                .compose(
+                    y -> settle(due, "refused", due.attempts(), Optional.of(lapsed.reason()))));
   }
 
   /** Refused at delivery: audited, settled as refused, nothing sent. */
@@ -427,6 +475,17 @@ public final class DeliveryWorker {
 
   private Future<Long> audit(
       Due due, AuditEvent.Outcome outcome, int status, Decision decision, String what) {
+    return audit(
+        due, outcome, status, List.of(AuditEvent.SourceDecision.of(due.source(), decision)), what);
+  }
+
+  /** With no decision: a delivery refused before one was made (the subscriber lapsed). */
+  private Future<Long> audit(
+      Due due,
+      AuditEvent.Outcome outcome,
+      int status,
+      List<AuditEvent.SourceDecision> decisions,
+      String what) {
     String detail =
         due.kind().code()
             + " event "
@@ -453,7 +512,7 @@ public final class DeliveryWorker {
             Optional.empty(),
             Optional.empty(),
             Optional.empty(),
-            List.of(AuditEvent.SourceDecision.of(due.source(), decision)),
+            decisions,
             Map.of(),
             List.of(),
             detail,

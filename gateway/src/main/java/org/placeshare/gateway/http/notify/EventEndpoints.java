@@ -15,7 +15,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.placeshare.fhir.RecordSource;
 import org.placeshare.fhir.SourceDescriptor;
+import org.placeshare.fhir.SourceRecords;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
@@ -27,6 +29,7 @@ import org.placeshare.gateway.http.edge.StrictJson;
 import org.placeshare.gateway.http.oauth.RegisteredRole;
 import org.placeshare.gateway.linkage.LinkageRegister;
 import org.placeshare.gateway.notify.ChangeEvent;
+import org.placeshare.gateway.notify.EventMessage;
 import org.placeshare.gateway.notify.EventStore;
 import org.placeshare.gateway.notify.InvalidChangeEvent;
 import org.placeshare.policy.identity.Caller;
@@ -48,12 +51,17 @@ public final class EventEndpoints {
 
   private static final String JSON = "application/json";
 
+  /** A FHIR R4 message Bundle ({@link EventMessage}), read into the same event. */
+  private static final String FHIR_JSON = "application/fhir+json";
+
   private final EventStore store;
   private final RegisteredRole role;
   // Source id -> its organisation's ODS code.
   private final Map<String, String> organisations = new LinkedHashMap<>();
   // The traced sources: their records reach a person only through the linkage register.
   private final Set<String> traced;
+  // The sources that hold the NHS number themselves, asked whether they hold the person.
+  private final Map<String, RecordSource> holders = new LinkedHashMap<>();
   private final LinkageRegister links;
   private final AuditLog audit;
   private final Clock clock;
@@ -61,16 +69,20 @@ public final class EventEndpoints {
   public EventEndpoints(
       EventStore store,
       ClientRegistrations registrations,
-      List<SourceDescriptor> sources,
+      List<RecordSource> sources,
       List<SourceDescriptor> tracedSources,
       LinkageRegister links,
       AuditLog audit,
       Clock clock) {
     this.store = store;
     this.role = new RegisteredRole(ROLE, registrations);
-    sources.forEach(d -> organisations.put(d.id(), d.organisation().value()));
+    sources.forEach(
+        s -> organisations.put(s.descriptor().id(), s.descriptor().organisation().value()));
     tracedSources.forEach(d -> organisations.putIfAbsent(d.id(), d.organisation().value()));
     this.traced = tracedSources.stream().map(SourceDescriptor::id).collect(Collectors.toSet());
+    sources.stream()
+        .filter(s -> !traced.contains(s.descriptor().id()))
+        .forEach(s -> holders.put(s.descriptor().id(), s));
     this.links = links;
     this.audit = audit;
     this.clock = clock;
@@ -111,7 +123,10 @@ public final class EventEndpoints {
     router.route("/events").failureHandler(failures::handle);
   }
 
-  /** Only event reporters, and only JSON: anything else is refused before the body is read. */
+  /**
+   * Only event reporters, and only the JSON event or a FHIR message: anything else is refused
+   * before the body is read.
+   */
   void admit(RoutingContext ctx) {
     Caller caller = RequestState.get(ctx).caller;
     Optional<String> notReporter = role.whyNot(caller);
@@ -125,13 +140,18 @@ public final class EventEndpoints {
       return;
     }
     String type = ctx.request().getHeader("Content-Type");
-    String media = type == null ? "" : type.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
-    if (!media.equals(JSON)) {
+    String media = media(ctx);
+    if (!media.equals(JSON) && !media.equals(FHIR_JSON)) {
       ctx.fail(
           415,
           new GatewayException(
               IssueType.NOTSUPPORTED,
-              "expected a body of type " + JSON + ", got " + (type == null ? "none" : type)));
+              "expected a body of type "
+                  + JSON
+                  + " or "
+                  + FHIR_JSON
+                  + ", got "
+                  + (type == null ? "none" : type)));
       return;
     }
     ctx.next();
@@ -142,7 +162,11 @@ public final class EventEndpoints {
     RequestState state = RequestState.get(ctx);
     ChangeEvent event;
     try {
-      event = ChangeEvent.parse(body(ctx), clock.instant());
+      JsonObject body = body(ctx);
+      // Both forms are one event, held to the same checks and caps.
+      event =
+          ChangeEvent.parse(
+              media(ctx).equals(FHIR_JSON) ? EventMessage.event(body) : body, clock.instant());
     } catch (InvalidChangeEvent e) {
       ctx.fail(400, StrictJson.invalid(e.getMessage()));
       return;
@@ -171,38 +195,91 @@ public final class EventEndpoints {
                           + state.caller.organisation())));
       return;
     }
-    personKnown(event)
+    // An event already stored under its id (a resend after a lost answer) was checked when it
+    // came: the source is not asked again, and the store answers 200 or 409.
+    store
+        .find(state.caller.organisation(), event.id())
+        .compose(stored -> stored.isPresent() ? Future.succeededFuture() : personHeld(event))
         .compose(
-            known -> {
-              if (!known) {
-                return Future.failedFuture(
-                    new GatewayException(
-                        422,
-                        IssueType.BUSINESSRULE,
-                        "the person is not linked to a record of this source",
-                        "event "
-                            + event.id()
-                            + " of traced source "
-                            + event.source()
-                            + " about a person with no live link"));
-              }
-              return store.keep(
-                  event, state.caller.organisation(), state.caller.clientId(), clock.instant());
-            })
+            held ->
+                store.keep(
+                    event, state.caller.organisation(), state.caller.clientId(), clock.instant()))
         .onFailure(e -> fail(ctx, e))
         .onSuccess(stored -> answer(ctx, stored));
   }
 
   /**
-   * Whether the person is one of the source's: for a traced source, a live link in the linkage
-   * register. A FHIR source is not asked yet (fetching its Patient is the next step, see {@code
-   * docs/notifications.md}); the NHS number is checked as valid.
+   * Succeeds when the person is one of the source's: for a traced source, a live link in the
+   * linkage register; for a source holding the NHS number itself, its answer to a search for the
+   * person's {@code Patient} (one search, within the source's deadline). Fails with 422 when the
+   * source does not hold the person, and with 503 when it cannot be asked: nothing is stored then,
+   * and the source should resend.
    */
-  private Future<Boolean> personKnown(ChangeEvent event) {
-    if (!traced.contains(event.source())) {
-      return Future.succeededFuture(true);
+  private Future<Void> personHeld(ChangeEvent event) {
+    if (traced.contains(event.source())) {
+      return links
+          .linksTo(event.source(), event.nhsNumber())
+          .compose(
+              found ->
+                  found.isEmpty()
+                      ? Future.failedFuture(
+                          new GatewayException(
+                              422,
+                              IssueType.BUSINESSRULE,
+                              "the person is not linked to a record of this source",
+                              "event "
+                                  + event.id()
+                                  + " of traced source "
+                                  + event.source()
+                                  + " about a person with no live link"))
+                      : Future.succeededFuture());
     }
-    return links.linksTo(event.source(), event.nhsNumber()).map(found -> !found.isEmpty());
+    RecordSource source = holders.get(event.source());
+    if (source == null) {
+      // Every configured source is traced or a holder; refuse rather than take it on trust.
+      return Future.failedFuture(
+          new GatewayException(
+              422,
+              IssueType.BUSINESSRULE,
+              "not a person of this source",
+              "event "
+                  + event.id()
+                  + " names source "
+                  + event.source()
+                  + ", which cannot be asked"));
+    }
+    return source
+        .fetch(event.nhsNumber(), Set.of("Patient"))
+        .compose(
+            answer -> {
+              if (answer instanceof SourceRecords.Found) {
+                return Future.succeededFuture();
+              }
+              if (answer instanceof SourceRecords.Failed failed) {
+                return Future.failedFuture(
+                    new GatewayException(
+                        503,
+                        IssueType.TRANSIENT,
+                        "the source could not be asked whether it holds the person; nothing was"
+                            + " stored, resend the event later",
+                        "event "
+                            + event.id()
+                            + ": source "
+                            + event.source()
+                            + " "
+                            + failed.reason()));
+              }
+              return Future.failedFuture(
+                  new GatewayException(
+                      422,
+                      IssueType.BUSINESSRULE,
+                      "not a person of this source",
+                      "event "
+                          + event.id()
+                          + " about a person source "
+                          + event.source()
+                          + " does not hold"));
+            });
   }
 
   private void answer(RoutingContext ctx, EventStore.Stored stored) {
@@ -259,6 +336,11 @@ public final class EventEndpoints {
     } else {
       ctx.fail(503, new AuditUnavailable(e));
     }
+  }
+
+  private static String media(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    return type == null ? "" : type.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
   }
 
   private static JsonObject body(RoutingContext ctx) {

@@ -1,0 +1,583 @@
+package org.placeshare.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.fhir.synthetic.FhirSourceServer;
+import org.placeshare.fhir.synthetic.SyntheticRecords;
+import org.placeshare.gateway.config.GatewayConfig;
+import org.placeshare.gateway.notify.DeliveryWorker;
+import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.identity.SigningKey;
+
+/**
+ * Issue 19, deciding at delivery what was not decided before: the subscriber checked again against
+ * the client registry in force (suspended, removed, a role or a notification host taken away, moved
+ * to another organisation, each in the clients file reloaded while the gateway runs), and the
+ * person's consents weighed as a release weighs them. The gateway, its PostgreSQL, the council's
+ * FHIR source and the receiver are real; each test drives the delivery rounds.
+ */
+class NotificationDecisionTest {
+
+  static final String REPORTER = "council-events";
+
+  @TempDir static Path dir;
+  static GatewayFixture fixture;
+  static FhirSourceServer councilSource;
+  static final SigningKey reporterKey = SigningKey.generate();
+  static HttpServer receiver;
+  static int port;
+  static Path clientsFile;
+  static List<GatewayConfig.Client> registered;
+
+  record Received(String path, String body) {}
+
+  static final Queue<Received> received = new ConcurrentLinkedQueue<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    reporterKey.writePem(dir.resolve("ce.key.pem"), dir.resolve("ce.pub.pem"));
+    clientsFile = dir.resolve("clients.yaml");
+    // The council's source holds every synthetic person, so its events are about its people.
+    councilSource =
+        FhirSourceServer.start(
+            0,
+            SyntheticRecords.forSource(
+                SyntheticRecords.Kind.GP,
+                "asc",
+                org.placeshare.fhir.synthetic.SyntheticPopulation.generate(20, 42)));
+    UnaryOperator<GatewayConfig> change =
+        c -> {
+          List<GatewayConfig.Client> clients = new ArrayList<>();
+          for (GatewayConfig.Client client : c.clients()) {
+            clients.add(
+                switch (client.id()) {
+                  case GatewayFixture.COUNCIL_CLIENT, GatewayFixture.AE_CLIENT ->
+                      subscriber(client);
+                  default -> client;
+                });
+          }
+          clients.add(
+              new GatewayConfig.Client(
+                  REPORTER,
+                  "E08000026",
+                  dir.resolve("ce.pub.pem"),
+                  Set.of("HOPERAT"),
+                  Set.of("event-reporter")));
+          registered = List.copyOf(clients);
+          writeClients(Map.of());
+          List<GatewayConfig.Source> sources = new ArrayList<>();
+          for (GatewayConfig.Source s : c.sources()) {
+            sources.add(
+                s.id().equals("council-asc")
+                    ? new GatewayConfig.Source(
+                        s.id(),
+                        s.organisation(),
+                        councilSource.baseUrl().toString(),
+                        Duration.ofSeconds(5),
+                        s.resourceTypes())
+                    : s);
+          }
+          return withClientsFile(
+              GatewayFixture.withSources(GatewayFixture.withClients(c, clients), sources));
+        };
+    fixture =
+        GatewayFixture.start(
+            dir.resolve("gw"),
+            TestPostgres.freshDatabase(),
+            SigningKey.generate(),
+            change,
+            NotificationDeliveryTest.FAST);
+    fixture.addAgreement("notify-test.yaml");
+    fixture.addAgreement("notify-consent-test.yaml");
+    assertThat(fixture.gateway.policy().status().lastError()).isEmpty();
+    receiver =
+        fixture
+            .vertx
+            .createHttpServer()
+            .requestHandler(
+                req ->
+                    req.body()
+                        .onSuccess(
+                            body -> {
+                              received.add(new Received(req.path(), body.toString()));
+                              req.response().setStatusCode(200).end();
+                            }))
+            .listen(0, "127.0.0.1")
+            .await();
+    port = receiver.actualPort();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (receiver != null) {
+      receiver.close().await();
+    }
+    if (fixture != null) {
+      fixture.close();
+    }
+    if (councilSource != null) {
+      councilSource.close();
+    }
+  }
+
+  /** Every test leaves the registry as it found it. */
+  @AfterEach
+  void restoreRegistry() throws Exception {
+    writeClients(Map.of());
+    reload();
+  }
+
+  private static GatewayConfig.Client subscriber(GatewayConfig.Client c) {
+    Set<String> roles = new java.util.HashSet<>(c.roles());
+    roles.add("subscriber");
+    roles.add("analyst");
+    Set<String> purposes = new java.util.HashSet<>(c.purposes());
+    purposes.add("HOPERAT");
+    return new GatewayConfig.Client(
+            c.id(), c.organisation(), c.publicKey(), purposes, roles, c.status())
+        .withNotificationHosts(Set.of("127.0.0.1"));
+  }
+
+  /** The registered clients with these changes, a client mapped to null being removed. */
+  private static void writeClients(Map<String, UnaryOperator<GatewayConfig.Client>> changes) {
+    StringBuilder yaml = new StringBuilder("clients:\n");
+    for (GatewayConfig.Client registeredClient : registered) {
+      GatewayConfig.Client c =
+          changes.getOrDefault(registeredClient.id(), x -> x).apply(registeredClient);
+      if (c == null) {
+        continue;
+      }
+      yaml.append("  - id: ")
+          .append(c.id())
+          .append("\n    organisation: ")
+          .append(c.organisation())
+          .append("\n    publicKey: ")
+          .append(c.publicKey())
+          .append("\n    purposes: [")
+          .append(String.join(", ", c.purposes().stream().sorted().toList()))
+          .append("]\n    roles: [")
+          .append(String.join(", ", c.roles().stream().sorted().toList()))
+          .append("]\n    status: ")
+          .append(c.status())
+          .append('\n');
+      if (!c.notificationHosts().isEmpty()) {
+        yaml.append("    notificationHosts: [")
+            .append(String.join(", ", c.notificationHosts().stream().sorted().toList()))
+            .append("]\n");
+      }
+    }
+    try {
+      Files.writeString(clientsFile, yaml);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static void reload() throws Exception {
+    String ig = fixture.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");
+    HttpResponse<String> r = fixture.post("/trust/clients/reload", ig, "");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(new JsonObject(r.body()).getString("lastError")).as(r.body()).isNull();
+  }
+
+  /** The registry changed in the file and reloaded, as an IG lead does while the gateway runs. */
+  private static void change(String client, UnaryOperator<GatewayConfig.Client> change)
+      throws Exception {
+    Map<String, UnaryOperator<GatewayConfig.Client>> changes = new HashMap<>();
+    changes.put(client, change);
+    writeClients(changes);
+    reload();
+  }
+
+  private static GatewayConfig.Client withStatus(GatewayConfig.Client c, String status) {
+    return new GatewayConfig.Client(
+        c.id(),
+        c.organisation(),
+        c.publicKey(),
+        c.purposes(),
+        c.roles(),
+        status,
+        c.notificationHosts());
+  }
+
+  private static GatewayConfig withClientsFile(GatewayConfig c) {
+    return new GatewayConfig(
+        c.host(),
+        c.port(),
+        c.publicUrl(),
+        c.dataDir(),
+        c.databaseUrl(),
+        c.signingKey(),
+        c.agreements(),
+        c.agreementSigners(),
+        c.agreementSignaturesRequired(),
+        c.policyPoll(),
+        c.organisations(),
+        c.clients(),
+        c.sources(),
+        c.consentKey(),
+        c.consentIssuers(),
+        c.issuerTrustCa(),
+        c.nationalOptOuts(),
+        c.tls(),
+        c.pseudonymKey(),
+        c.auditKey(),
+        c.maxConcurrentRequests(),
+        c.clientRequestsPerMinute(),
+        c.cohorts(),
+        Optional.of(new GatewayConfig.ClientsFile(clientsFile, false)),
+        c.management(),
+        c.linkage(),
+        c.referenceIndex(),
+        c.notifications());
+  }
+
+  private static NhsNumber person(int i) {
+    NhsNumber n = fixture.people.get(i).nhsNumber();
+    fixture
+        .gateway
+        .database()
+        .pool()
+        .preparedQuery(
+            "INSERT INTO patient_register (nhs_number, opted_out, restricted, updated_at)"
+                + " VALUES ($1, false, false, now()) ON CONFLICT (nhs_number)"
+                + " DO UPDATE SET opted_out = false, restricted = false")
+        .execute(Tuple.of(n.toString()))
+        .await();
+    return n;
+  }
+
+  /** This client subscribes, for this purpose, to these kinds about a cohort of one. */
+  private static String subscribes(
+      String client, String purpose, String kinds, NhsNumber person, String path) throws Exception {
+    String analyst = fixture.token(client, "analyst", "HOPERAT");
+    JsonObject member =
+        new JsonObject()
+            .put(
+                "entity",
+                new JsonObject()
+                    .put(
+                        "identifier",
+                        new JsonObject()
+                            .put("system", org.placeshare.fhir.Fhir.NHS_NUMBER_SYSTEM)
+                            .put("value", person.toString())));
+    HttpResponse<String> group =
+        fixture.post(
+            "/fhir/Group",
+            analyst,
+            new JsonObject()
+                .put("resourceType", "Group")
+                .put("type", "person")
+                .put("actual", true)
+                .put("member", new JsonArray().add(member))
+                .encode());
+    assertThat(group.statusCode()).as(group.body()).isEqualTo(201);
+    String token = fixture.token(client, "subscriber", purpose);
+    HttpResponse<String> r =
+        fixture.post(
+            "/fhir/Subscription",
+            token,
+            SubscriptionTest.subscription(
+                "Patient?_event="
+                    + kinds
+                    + "&_cohort=Group/"
+                    + new JsonObject(group.body()).getString("id"),
+                "http://127.0.0.1:" + port + path));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return new JsonObject(r.body()).getString("id");
+  }
+
+  private static String councilSubscribes(NhsNumber person, String path) throws Exception {
+    return subscribes(GatewayFixture.COUNCIL_CLIENT, "HOPERAT", "address-changed", person, path);
+  }
+
+  private static void report(String id, NhsNumber person, String kind, JsonObject change)
+      throws Exception {
+    HttpResponse<String> t =
+        fixture.tokenRequest(
+            fixture.assertion(REPORTER, reporterKey, "feed", "event-reporter", "HOPERAT"));
+    assertThat(t.statusCode()).as(t.body()).isEqualTo(200);
+    JsonObject event =
+        new JsonObject()
+            .put("id", id)
+            .put("kind", kind)
+            .put("nhsNumber", person.toString())
+            .put("source", "council-asc")
+            .put("occurredAt", GatewayFixture.CLOCK.instant().minusSeconds(60).toString())
+            .put("change", change);
+    HttpResponse<String> posted =
+        fixture.post("/events", new JsonObject(t.body()).getString("access_token"), event.encode());
+    assertThat(posted.statusCode()).as(posted.body()).isEqualTo(201);
+  }
+
+  private static void moved(String id, NhsNumber person) throws Exception {
+    report(
+        id,
+        person,
+        "address-changed",
+        new JsonObject()
+            .put("postcode", "CV1 2AB")
+            .put("lines", new JsonArray().add("12 Spon Street").add("Coventry")));
+  }
+
+  private static void died(String id, NhsNumber person) throws Exception {
+    report(id, person, "died", new JsonObject().put("date", "2026-11-20"));
+  }
+
+  private static Row delivery(String subscription) {
+    return fixture
+        .gateway
+        .database()
+        .pool()
+        .preparedQuery(
+            "SELECT status, attempts, last_error FROM notification_delivery"
+                + " WHERE subscription_id = $1")
+        .execute(Tuple.of(UUID.fromString(subscription)))
+        .await()
+        .iterator()
+        .next();
+  }
+
+  private static String subscriptionStatus(String subscription) {
+    return fixture
+        .gateway
+        .database()
+        .pool()
+        .preparedQuery("SELECT status FROM subscription WHERE id = $1")
+        .execute(Tuple.of(UUID.fromString(subscription)))
+        .await()
+        .iterator()
+        .next()
+        .getString("status");
+  }
+
+  private static void deliverUntilSettled(String subscription) throws Exception {
+    deliverUntil(() -> !delivery(subscription).getString("status").equals("pending"));
+  }
+
+  private static void deliverUntil(BooleanSupplier done) throws Exception {
+    long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!done.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("delivery did not settle in time").isLessThan(until);
+      fixture.gateway.delivery().deliverDue().await();
+      Thread.sleep(20);
+    }
+  }
+
+  private static List<Received> at(String path) {
+    return received.stream().filter(r -> r.path().equals(path)).toList();
+  }
+
+  /** The delivery audit's details (with the decisions) for this subscription. */
+  private static List<String> audited(String subscription) {
+    List<String> details = new ArrayList<>();
+    fixture
+        .gateway
+        .database()
+        .pool()
+        .preparedQuery(
+            "SELECT detail::text AS detail FROM audit_event WHERE action = $1"
+                + " AND detail::text LIKE $2 ORDER BY seq")
+        .execute(Tuple.of(DeliveryWorker.ACTION, "%" + subscription + "%"))
+        .await()
+        .forEach(r -> details.add(r.getString("detail")));
+    return details;
+  }
+
+  @Test
+  void deliver_subscriberSuspendedAfterTheEvent_isRefusedNothingSentAndAudited() throws Exception {
+    NhsNumber person = person(1);
+    String subscription = councilSubscribes(person, "/suspended");
+    moved("move-suspended", person);
+
+    change(GatewayFixture.COUNCIL_CLIENT, c -> withStatus(c, "suspended"));
+    deliverUntilSettled(subscription);
+
+    assertThat(delivery(subscription).getString("status")).isEqualTo("refused");
+    assertThat(delivery(subscription).getString("last_error"))
+        .isEqualTo("client council-intel is suspended");
+    assertThat(at("/suspended")).isEmpty();
+    assertThat(audited(subscription))
+        .singleElement()
+        .asString()
+        .contains("refused at delivery: client council-intel is suspended");
+    assertThat(subscriptionStatus(subscription))
+        .as("a suspension may be lifted: the subscription stays")
+        .isEqualTo("active");
+  }
+
+  @Test
+  void deliver_subscriberRemovedFromTheRegistry_isRefusedAndTheSubscriptionTurnedOff()
+      throws Exception {
+    NhsNumber person = person(2);
+    String subscription = councilSubscribes(person, "/removed");
+    moved("move-removed", person);
+
+    change(GatewayFixture.COUNCIL_CLIENT, c -> null);
+    deliverUntilSettled(subscription);
+
+    assertThat(delivery(subscription).getString("status")).isEqualTo("refused");
+    assertThat(at("/removed")).isEmpty();
+    assertThat(audited(subscription))
+        .singleElement()
+        .asString()
+        .contains(
+            "refused at delivery: client council-intel is no longer registered;"
+                + " subscription turned off");
+    assertThat(subscriptionStatus(subscription)).isEqualTo("off");
+  }
+
+  @Test
+  void deliver_subscriberRoleTakenAway_isRefused() throws Exception {
+    NhsNumber person = person(3);
+    String subscription = councilSubscribes(person, "/no-role");
+    moved("move-no-role", person);
+
+    change(
+        GatewayFixture.COUNCIL_CLIENT,
+        c ->
+            new GatewayConfig.Client(
+                c.id(),
+                c.organisation(),
+                c.publicKey(),
+                c.purposes(),
+                Set.of("analyst"),
+                c.status(),
+                c.notificationHosts()));
+    deliverUntilSettled(subscription);
+
+    assertThat(delivery(subscription).getString("status")).isEqualTo("refused");
+    assertThat(delivery(subscription).getString("last_error"))
+        .isEqualTo("client council-intel is no longer registered for role subscriber");
+    assertThat(at("/no-role")).isEmpty();
+  }
+
+  @Test
+  void deliver_endpointHostRemovedFromNotificationHosts_isRefused() throws Exception {
+    NhsNumber person = person(4);
+    String subscription = councilSubscribes(person, "/host-gone");
+    moved("move-host-gone", person);
+
+    change(
+        GatewayFixture.COUNCIL_CLIENT,
+        c -> c.withNotificationHosts(Set.of("receiver.council.example")));
+    deliverUntilSettled(subscription);
+
+    assertThat(delivery(subscription).getString("status")).isEqualTo("refused");
+    assertThat(delivery(subscription).getString("last_error"))
+        .isEqualTo("client council-intel: the endpoint's host is no longer registered for it");
+    assertThat(at("/host-gone")).isEmpty();
+  }
+
+  @Test
+  void deliver_subscriberNowOfAnotherOrganisation_isRefused() throws Exception {
+    NhsNumber person = person(5);
+    String subscription = councilSubscribes(person, "/moved-org");
+    moved("move-other-org", person);
+
+    change(
+        GatewayFixture.COUNCIL_CLIENT,
+        c ->
+            new GatewayConfig.Client(
+                c.id(),
+                "R9A",
+                c.publicKey(),
+                c.purposes(),
+                c.roles(),
+                c.status(),
+                c.notificationHosts()));
+    deliverUntilSettled(subscription);
+
+    assertThat(delivery(subscription).getString("status")).isEqualTo("refused");
+    assertThat(delivery(subscription).getString("last_error"))
+        .isEqualTo("client council-intel now acts for R9A, not the subscription's E08000026");
+    assertThat(at("/moved-org")).isEmpty();
+  }
+
+  @Test
+  void deliver_subscriberStillInGoodStanding_afterAnUnrelatedReload_isDelivered() throws Exception {
+    NhsNumber person = person(6);
+    String subscription = councilSubscribes(person, "/standing");
+    moved("move-standing", person);
+
+    change(GatewayFixture.AE_CLIENT, c -> withStatus(c, "suspended"));
+    deliverUntilSettled(subscription);
+
+    assertThat(delivery(subscription).getString("status")).isEqualTo("delivered");
+    assertThat(at("/standing")).hasSize(1);
+  }
+
+  @Test
+  void deliver_underAnAgreementRequiringConsent_withConsentRecorded_isDelivered() throws Exception {
+    NhsNumber person = person(7);
+    String subscription =
+        subscribes(GatewayFixture.AE_CLIENT, "TREAT", "died", person, "/consented");
+    recordConsent("notify-consent-1", person);
+    died("died-consented", person);
+
+    deliverUntilSettled(subscription);
+
+    assertThat(delivery(subscription).getString("status")).isEqualTo("delivered");
+    assertThat(at("/consented")).hasSize(1);
+    assertThat(at("/consented").get(0).body()).contains("died").contains(person.toString());
+  }
+
+  @Test
+  void deliver_underAnAgreementRequiringConsent_consentWithdrawnBeforeDelivery_isRefused()
+      throws Exception {
+    NhsNumber person = person(8);
+    String subscription =
+        subscribes(GatewayFixture.AE_CLIENT, "TREAT", "died", person, "/withdrawn");
+    recordConsent("notify-consent-2", person);
+    died("died-withdrawn", person);
+
+    String gp = fixture.token(GatewayFixture.GP_CLIENT, "gp", "TREAT");
+    HttpResponse<String> withdrawn = fixture.delete("/consents/notify-consent-2", gp);
+    assertThat(withdrawn.statusCode()).as(withdrawn.body()).isEqualTo(200);
+    deliverUntilSettled(subscription);
+
+    assertThat(delivery(subscription).getString("status")).isEqualTo("refused");
+    assertThat(at("/withdrawn")).isEmpty();
+    assertThat(audited(subscription))
+        .singleElement()
+        .asString()
+        .contains(subscription + " of coventry-ae (R9A): refused at delivery")
+        .contains("notify-consent-test@1: consent is required and none was presented");
+  }
+
+  /** The person's GP practice records their consent through the gateway, standing. */
+  private static void recordConsent(String id, NhsNumber person) throws Exception {
+    String gp = fixture.token(GatewayFixture.GP_CLIENT, "gp", "TREAT");
+    HttpResponse<String> r =
+        fixture.post(
+            "/consents",
+            gp,
+            new JsonObject().put("token", fixture.gpConsent(id, person, "TREAT")).encode());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+  }
+}
