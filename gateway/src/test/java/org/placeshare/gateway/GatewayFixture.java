@@ -412,6 +412,35 @@ final class GatewayFixture implements AutoCloseable {
   }
 
   /** The configuration with these sources, in this order of authority. */
+  /**
+   * A council source that is up and holds every synthetic person of the fixture: the fixture's own
+   * {@code council-asc} is a closed port, and the gateway asks a source whether it holds the person
+   * before it takes an event about them. The caller closes it.
+   */
+  static FhirSourceServer liveCouncilSource() throws Exception {
+    return FhirSourceServer.start(
+        0,
+        SyntheticRecords.forSource(
+            SyntheticRecords.Kind.GP, "asc", SyntheticPopulation.generate(20, 42)));
+  }
+
+  /** The configuration with {@code council-asc} read from the given server. */
+  static GatewayConfig withCouncilSourceAt(GatewayConfig c, FhirSourceServer council) {
+    List<GatewayConfig.Source> sources = new ArrayList<>();
+    for (GatewayConfig.Source s : c.sources()) {
+      sources.add(
+          s.id().equals("council-asc")
+              ? new GatewayConfig.Source(
+                  s.id(),
+                  s.organisation(),
+                  council.baseUrl().toString(),
+                  Duration.ofSeconds(5),
+                  s.resourceTypes())
+              : s);
+    }
+    return withSources(c, sources);
+  }
+
   static GatewayConfig withSources(GatewayConfig c, List<GatewayConfig.Source> sources) {
     return rebuilt(c, c.organisations(), sources);
   }

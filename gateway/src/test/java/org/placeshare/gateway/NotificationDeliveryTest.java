@@ -73,13 +73,7 @@ class NotificationDeliveryTest {
     reporterKey.writePem(dir.resolve("ce.key.pem"), dir.resolve("ce.pub.pem"));
     // The gateway asks a source whether it holds the person before it takes an event: the
     // council's source is up here (the fixture's is down) and holds every synthetic person.
-    councilSource =
-        org.placeshare.fhir.synthetic.FhirSourceServer.start(
-            0,
-            org.placeshare.fhir.synthetic.SyntheticRecords.forSource(
-                org.placeshare.fhir.synthetic.SyntheticRecords.Kind.GP,
-                "asc",
-                org.placeshare.fhir.synthetic.SyntheticPopulation.generate(20, 42)));
+    councilSource = GatewayFixture.liveCouncilSource();
     fixture =
         GatewayFixture.start(
             dir.resolve("gw"),
@@ -102,19 +96,8 @@ class NotificationDeliveryTest {
                       dir.resolve("ce.pub.pem"),
                       Set.of("HOPERAT"),
                       Set.of("event-reporter")));
-              List<GatewayConfig.Source> sources = new ArrayList<>();
-              for (GatewayConfig.Source s : c.sources()) {
-                sources.add(
-                    s.id().equals("council-asc")
-                        ? new GatewayConfig.Source(
-                            s.id(),
-                            s.organisation(),
-                            councilSource.baseUrl().toString(),
-                            Duration.ofSeconds(5),
-                            s.resourceTypes())
-                        : s);
-              }
-              return GatewayFixture.withSources(GatewayFixture.withClients(c, clients), sources);
+              return GatewayFixture.withCouncilSourceAt(
+                  GatewayFixture.withClients(c, clients), councilSource);
             },
             FAST);
     fixture.addAgreement("notify-test.yaml");

@@ -58,6 +58,7 @@ class NotificationFleetTest {
   static GatewayFixture b;
   static final SigningKey reporterKey = SigningKey.generate();
   static HttpServer receiver;
+  static org.placeshare.fhir.synthetic.FhirSourceServer councilSource;
   static volatile long answerDelayMillis = 100;
   static volatile boolean bDied;
   static String cohortSubscriptionCouncil;
@@ -72,6 +73,7 @@ class NotificationFleetTest {
   @BeforeAll
   static void start() throws Exception {
     reporterKey.writePem(dir.resolve("ce.key.pem"), dir.resolve("ce.pub.pem"));
+    councilSource = GatewayFixture.liveCouncilSource();
     String database = TestPostgres.freshDatabase();
     a =
         GatewayFixture.start(
@@ -126,6 +128,9 @@ class NotificationFleetTest {
 
   @AfterAll
   static void stop() throws Exception {
+    if (councilSource != null) {
+      councilSource.close();
+    }
     if (receiver != null) {
       receiver.close().await();
     }
@@ -168,7 +173,8 @@ class NotificationFleetTest {
             dir.resolve("ce.pub.pem"),
             Set.of("HOPERAT"),
             Set.of("event-reporter")));
-    return GatewayFixture.withClients(c, clients);
+    return GatewayFixture.withCouncilSourceAt(
+        GatewayFixture.withClients(c, clients), councilSource);
   }
 
   /** This client registers a cohort of the five people and subscribes to their moves. */

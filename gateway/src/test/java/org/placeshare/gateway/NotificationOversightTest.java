@@ -65,6 +65,7 @@ class NotificationOversightTest {
   static GatewayFixture fixture;
   static final SigningKey reporterKey = SigningKey.generate();
   static HttpServer receiver;
+  static org.placeshare.fhir.synthetic.FhirSourceServer councilSource;
   static int port;
   static final List<NhsNumber> people = new ArrayList<>();
   static String deadSubscription;
@@ -77,6 +78,7 @@ class NotificationOversightTest {
   @BeforeAll
   static void start() throws Exception {
     reporterKey.writePem(dir.resolve("ce.key.pem"), dir.resolve("ce.pub.pem"));
+    councilSource = GatewayFixture.liveCouncilSource();
     fixture =
         GatewayFixture.start(
             dir.resolve("gw"),
@@ -99,7 +101,8 @@ class NotificationOversightTest {
                       dir.resolve("ce.pub.pem"),
                       Set.of("HOPERAT"),
                       Set.of("event-reporter")));
-              return GatewayFixture.withClients(c, clients);
+              return GatewayFixture.withCouncilSourceAt(
+                  GatewayFixture.withClients(c, clients), councilSource);
             },
             FAST);
     fixture.addAgreement("notify-test.yaml");
@@ -146,6 +149,9 @@ class NotificationOversightTest {
 
   @AfterAll
   static void stop() throws Exception {
+    if (councilSource != null) {
+      councilSource.close();
+    }
     if (receiver != null) {
       receiver.close().await();
     }

@@ -39,11 +39,9 @@ public final class NotificationBenchmark {
     for (int i = 0; i < SUBSCRIBERS; i++) {
       subscribers.add(new Subscriber("council-notify-" + i, "E08000026", true));
     }
+    List<SyntheticPerson> population = SyntheticPopulation.generate(50, 7);
     List<String> people =
-        SyntheticPopulation.generate(50, 7).stream()
-            .map(SyntheticPerson::nhsNumber)
-            .map(Object::toString)
-            .toList();
+        population.stream().map(SyntheticPerson::nhsNumber).map(Object::toString).toList();
     Map<String, Object> timings =
         Map.of(
             "pollMillis", poll,
@@ -53,7 +51,8 @@ public final class NotificationBenchmark {
             "retryBaseMillis", 1000,
             "retryCapMillis", 10_000,
             "maxAttempts", 8);
-    try (NotificationRig rig = new NotificationRig(dir, subscribers, timings, Duration.ZERO)) {
+    try (NotificationRig rig =
+        new NotificationRig(dir, population, subscribers, timings, Duration.ZERO)) {
       rig.launch();
       rig.subscribeAll(people);
       String token = rig.token(NotificationRig.REPORTER, "event-reporter");

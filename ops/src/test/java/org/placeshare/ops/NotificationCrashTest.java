@@ -54,13 +54,12 @@ class NotificationCrashTest {
   void killedMidBurst_everyAcknowledgedEventReachesEveryEntitledSubscriber_andNoOneElse()
       throws Exception {
     Path dir = Files.createDirectories(Path.of("target", "notify-crash-" + System.nanoTime()));
+    List<SyntheticPerson> population = SyntheticPopulation.generate(6, 19);
     List<String> people =
-        SyntheticPopulation.generate(6, 19).stream()
-            .map(SyntheticPerson::nhsNumber)
-            .map(Object::toString)
-            .toList();
+        population.stream().map(SyntheticPerson::nhsNumber).map(Object::toString).toList();
     try (NotificationRig rig =
-        new NotificationRig(dir, List.of(COUNCIL, TRUST, OTHER), TIMINGS, Duration.ZERO)) {
+        new NotificationRig(
+            dir, population, List.of(COUNCIL, TRUST, OTHER), TIMINGS, Duration.ZERO)) {
       rig.launch();
       rig.subscribeAll(people);
       Set<String> acknowledged = ConcurrentHashMap.newKeySet();

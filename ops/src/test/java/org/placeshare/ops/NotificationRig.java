@@ -37,6 +37,9 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
+import org.placeshare.fhir.synthetic.FhirSourceServer;
+import org.placeshare.fhir.synthetic.SyntheticPerson;
+import org.placeshare.fhir.synthetic.SyntheticRecords;
 import org.placeshare.gateway.notify.DeliveryWorker;
 import org.placeshare.gateway.storage.EmbeddedPostgres;
 import org.placeshare.policy.PurposeOfUse;
@@ -88,18 +91,27 @@ final class NotificationRig implements AutoCloseable {
   final HttpClient http = HttpClient.newHttpClient();
   private final EmbeddedPostgres postgres;
   private final HttpServer receiver;
+  private final FhirSourceServer source;
   private final java.util.concurrent.ExecutorService receiving = Executors.newFixedThreadPool(8);
   private final Path config;
   private Process gateway;
 
   /**
-   * Writes the configuration and starts the receiver (answering 200 after {@code answerDelay}), not
-   * yet the gateway.
+   * Writes the configuration and starts the GP practice's source holding {@code people} (the
+   * gateway asks it whether it holds a person before taking an event) and the receiver (answering
+   * 200 after {@code answerDelay}), not yet the gateway.
    */
   NotificationRig(
-      Path dir, List<Subscriber> subscribers, Map<String, Object> timings, Duration answerDelay)
+      Path dir,
+      List<SyntheticPerson> people,
+      List<Subscriber> subscribers,
+      Map<String, Object> timings,
+      Duration answerDelay)
       throws Exception {
     this.dir = dir;
+    this.source =
+        FhirSourceServer.start(
+            0, SyntheticRecords.forSource(SyntheticRecords.Kind.GP, "gp", people));
     this.subscribers = subscribers;
     this.postgres = EmbeddedPostgres.start(dir.resolve("postgres"));
     try (ServerSocket s = new ServerSocket(0)) {
@@ -352,10 +364,6 @@ final class NotificationRig implements AutoCloseable {
     try (Database db = databaseOn(postgres.url())) {
       db.pool.query("CREATE DATABASE notify").execute().await();
     }
-    int closed;
-    try (ServerSocket s = new ServerSocket(0)) {
-      closed = s.getLocalPort();
-    }
     Map<String, Object> config = new LinkedHashMap<>();
     config.put("host", "127.0.0.1");
     config.put("port", port);
@@ -371,7 +379,7 @@ final class NotificationRig implements AutoCloseable {
     }
     config.put("organisations", organisations);
     config.put("clients", clients);
-    // The source is never called: events about it are taken on the reporter's word.
+    // Asked once per new event whether it holds the person.
     config.put(
         "sources",
         List.of(
@@ -381,7 +389,7 @@ final class NotificationRig implements AutoCloseable {
                 "organisation",
                 REPORTER_ORG,
                 "baseUrl",
-                "http://127.0.0.1:" + closed + "/fhir",
+                source.baseUrl().toString(),
                 "resourceTypes",
                 List.of("Patient"))));
     config.put("notifications", timings);
@@ -465,6 +473,7 @@ final class NotificationRig implements AutoCloseable {
     kill();
     receiver.stop(0);
     receiving.shutdownNow();
+    source.close();
     postgres.close();
   }
 }
