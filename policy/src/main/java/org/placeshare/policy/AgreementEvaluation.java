@@ -96,6 +96,11 @@ final class AgreementEvaluation {
    */
   private boolean notification(DecisionRequest r) {
     if (r.event().isEmpty()) {
+      if (r.role().equals(NotificationClause.SUBSCRIBER_ROLE)) {
+        return refuse(
+            Refusal.ROLE_NOT_ALLOWED,
+            "role '" + r.role() + "' is told of changes, never given records on request");
+      }
       return true;
     }
     EventKind kind = r.event().get();

@@ -20,6 +20,13 @@ public record NotificationClause(
     Set<EventKind> kinds,
     Set<PurposeOfUse> purposesOfUse) {
 
+  /**
+   * The role a receiving system acts in: it is told of changes and never reads records on request,
+   * so an agreement naming a recipient in this role (to notify it) does not let that system pull
+   * the person's records as well.
+   */
+  public static final String SUBSCRIBER_ROLE = "subscriber";
+
   public NotificationClause {
     roles = Set.copyOf(roles);
     kinds = Set.copyOf(kinds);

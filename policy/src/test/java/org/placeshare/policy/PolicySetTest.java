@@ -981,6 +981,29 @@ class PolicySetTest {
   }
 
   @Test
+  void decide_subscriberRoleNamedToBeNotified_isNeverGivenRecordsOnRequest() {
+    PolicySet set =
+        policy(
+            AgreementFileTest.councilWithNotifications(
+                    "E08000026", "[subscriber]", "[address-changed]", "[HOPERAT]")
+                .replace("roles: [analyst]", "roles: [analyst, subscriber]"));
+    DecisionRequest subscriber =
+        DecisionRequest.of(
+            COUNCIL,
+            NotificationClause.SUBSCRIBER_ROLE,
+            PurposeOfUse.of("HOPERAT"),
+            PERSON,
+            GP,
+            NOW);
+
+    assertThat(set.decideNotification(EventKind.ADDRESS_CHANGED, subscriber).permitted()).isTrue();
+    Decision pull = set.decide(subscriber);
+    assertThat(pull.permitted()).isFalse();
+    assertThat(pull.refusals()).containsExactly(Refusal.ROLE_NOT_ALLOWED);
+    assertThat(only(pull)).contains("told of changes, never given records on request");
+  }
+
+  @Test
   void decideNotification_kindNotNamed_deniesAsNotInTheClause() {
     Decision d =
         notifyingCouncil("[address-changed, died]")

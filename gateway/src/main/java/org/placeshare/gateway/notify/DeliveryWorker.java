@@ -7,6 +7,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -205,7 +206,9 @@ public final class DeliveryWorker {
                 .setConnectTimeout((int) settings.deadline().toMillis())
                 .setIdleTimeout((int) settings.deadline().toMillis())
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
-                .setMaxRedirects(0));
+                .setMaxRedirects(0),
+            // As many connections as a round sends at once.
+            new PoolOptions().setHttp1MaxSize(settings.batch()));
   }
 
   /** The id this instance leases deliveries under. */
@@ -237,6 +240,14 @@ public final class DeliveryWorker {
     }
     round =
         deliverDue()
+            .onSuccess(
+                settled -> {
+                  // A full round means more may be due: go on at once rather than at the next
+                  // poll, so a burst drains at the receivers' pace, not the poll's.
+                  if (settled >= settings.batch()) {
+                    vertx.runOnContext(x -> tick());
+                  }
+                })
             .<Void>mapEmpty()
             .onFailure(e -> LOG.warn("notification delivery round failed: " + e.getMessage()));
   }
@@ -253,29 +264,29 @@ public final class DeliveryWorker {
                 settings.batch()))
         .compose(
             rows -> {
-              List<Row> due = new ArrayList<>();
-              rows.forEach(due::add);
-              Future<Integer> chain = Future.succeededFuture(0);
-              for (Row r : due) {
-                // One at a time: a round is small, and a person's rows go in order.
-                chain =
-                    chain.compose(
-                        n ->
-                            deliver(Due.of(r))
-                                .map(n + 1)
-                                // A delivery that failed here keeps its lease until it expires,
-                                // then is tried again.
-                                .recover(
-                                    e -> {
-                                      LOG.warn(
-                                          "notification delivery "
-                                              + r.getLong("id")
-                                              + " not settled: "
-                                              + e.getMessage());
-                                      return Future.succeededFuture(n);
-                                    }));
+              // Every leased row is the first pending one of its subscription and person (the
+              // lease takes no row behind another), so a round's rows are sent side by side
+              // without breaking any person's order.
+              List<Future<Integer>> settled = new ArrayList<>();
+              for (Row r : rows) {
+                long id = r.getLong("id");
+                settled.add(
+                    deliver(Due.of(r))
+                        .map(1)
+                        // A delivery that failed here keeps its lease until it expires, then is
+                        // tried again.
+                        .recover(
+                            e -> {
+                              LOG.warn(
+                                  "notification delivery "
+                                      + id
+                                      + " not settled: "
+                                      + e.getMessage());
+                              return Future.succeededFuture(0);
+                            }));
               }
-              return chain;
+              return Future.all(settled)
+                  .map(all -> settled.stream().mapToInt(Future::result).sum());
             });
   }
 

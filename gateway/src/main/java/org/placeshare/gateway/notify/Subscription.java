@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.placeshare.policy.EventKind;
+import org.placeshare.policy.NotificationClause;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PurposeOfUse;
 
@@ -35,7 +36,7 @@ public record Subscription(
     Instant created) {
 
   /** The role a client is registered for, and its token claims, to subscribe. */
-  public static final String ROLE = "subscriber";
+  public static final String ROLE = NotificationClause.SUBSCRIBER_ROLE;
 
   /** FHIR's {@code Subscription.status}, as far as the gateway takes it. */
   public enum Status {
