@@ -4,9 +4,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.hl7.fhir.r4.model.CodeType;
+import org.hl7.fhir.r4.model.DateTimeType;
+import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.PrimitiveType;
+import org.hl7.fhir.r4.model.StringType;
 import org.placeshare.gateway.http.edge.GatewayException;
 
 /**
@@ -68,10 +72,8 @@ record OperationParameters(Set<String> types, Instant since) {
   private static String primitive(Parameters.ParametersParameterComponent p, String expected) {
     boolean typeRight =
         TYPE.equals(p.getName())
-            ? p.getValue() instanceof org.hl7.fhir.r4.model.CodeType
-                || p.getValue() instanceof org.hl7.fhir.r4.model.StringType
-            : p.getValue() instanceof org.hl7.fhir.r4.model.InstantType
-                || p.getValue() instanceof org.hl7.fhir.r4.model.DateTimeType;
+            ? p.getValue() instanceof CodeType || p.getValue() instanceof StringType
+            : p.getValue() instanceof InstantType || p.getValue() instanceof DateTimeType;
     if (!typeRight || !(p.getValue() instanceof PrimitiveType<?> value) || !value.hasValue()) {
       throw invalid("Parameters." + p.getName() + ": expected a value of type " + expected);
     }

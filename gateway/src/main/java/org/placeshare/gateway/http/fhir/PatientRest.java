@@ -122,6 +122,13 @@ public final class PatientRest {
   }
 
   private static void begin(RoutingContext ctx, RequestState state, Shape shape) {
+    try {
+      // As the view takes them: a consent token, a break-glass reason, a relationship claimed.
+      PersonViewHandler.statedHeaders(ctx, state);
+    } catch (GatewayException e) {
+      ctx.fail(400, e);
+      return;
+    }
     // Only the Patient: the release fetches and keeps no other type.
     state.types = Set.of("Patient");
     ctx.put(SHAPE_KEY, shape);

@@ -182,9 +182,7 @@ public final class PersonViewHandler {
                 : DATA_QUALITY_ACTION;
     try {
       state.patient = NhsNumber.parse(ctx.pathParam("nhsNumber"));
-      state.emergencyReason = statedReason(ctx, EMERGENCY_HEADER);
-      state.relationshipClaim = statedReason(ctx, RELATIONSHIP_HEADER);
-      state.consentToken = ctx.request().getHeader(CONSENT_HEADER);
+      statedHeaders(ctx, state);
       if (HouseholdView.ACTION.equals(state.action)) {
         HouseholdView.parse(ctx, state);
       } else if (posted != null) {
@@ -235,6 +233,13 @@ public final class PersonViewHandler {
       throw new GatewayException(
           IssueType.VALUE, "_since: expected an instant such as 2026-11-01T00:00:00Z");
     }
+  }
+
+  /** The break-glass reason, the relationship claimed and the consent token, from headers. */
+  static void statedHeaders(RoutingContext ctx, RequestState state) {
+    state.emergencyReason = statedReason(ctx, EMERGENCY_HEADER);
+    state.relationshipClaim = statedReason(ctx, RELATIONSHIP_HEADER);
+    state.consentToken = ctx.request().getHeader(CONSENT_HEADER);
   }
 
   /** A reason stated in a header for the IG reviewer: a sentence, not a document. */

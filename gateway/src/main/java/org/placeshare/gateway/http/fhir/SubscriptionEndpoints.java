@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.cohort.Cohorts;
 import org.placeshare.gateway.http.edge.FhirBody;
@@ -278,7 +279,7 @@ public final class SubscriptionEndpoints {
   }
 
   /** The subscription as FHIR: criteria in the one accepted form, the channel as checked. */
-  static org.hl7.fhir.r4.model.Subscription fhir(Subscription s) {
+  static Resource fhir(Subscription s) {
     return SubscriptionResources.resource(
         s.id(),
         s.status() == Subscription.Status.ACTIVE,
