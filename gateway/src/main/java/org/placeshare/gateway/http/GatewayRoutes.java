@@ -39,13 +39,16 @@ import org.placeshare.gateway.http.console.ConsoleAuditPages;
 import org.placeshare.gateway.http.console.ConsoleNotificationPages;
 import org.placeshare.gateway.http.console.ConsoleOversightPages;
 import org.placeshare.gateway.http.edge.FhirFailureHandler;
+import org.placeshare.gateway.http.edge.FhirFormat;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.RequestState;
 import org.placeshare.gateway.http.fhir.BulkJobEndpoints;
 import org.placeshare.gateway.http.fhir.CohortEndpoints;
 import org.placeshare.gateway.http.fhir.HouseholdView;
 import org.placeshare.gateway.http.fhir.Metadata;
+import org.placeshare.gateway.http.fhir.OperationDefinitions;
 import org.placeshare.gateway.http.fhir.PatientMatch;
+import org.placeshare.gateway.http.fhir.PatientRest;
 import org.placeshare.gateway.http.fhir.PersonViewHandler;
 import org.placeshare.gateway.http.fhir.RateLimit;
 import org.placeshare.gateway.http.fhir.SubscriptionEndpoints;
@@ -133,8 +136,10 @@ public final class GatewayRoutes {
     ClientRegistrations registrations = s.tokens()::registration;
     IgLead igLead = new IgLead(registrations);
     // Issue 18 (part F): each view's addresses and family ties feed the household register.
+    PatientRest patients = new PatientRest(s.publicUrl());
     PersonViewHandler personView =
-        new PersonViewHandler(vertx, s.release(), s.households(), s.audit(), s.metrics(), clock);
+        new PersonViewHandler(
+            vertx, s.release(), s.households(), s.audit(), s.metrics(), patients, clock);
     PolicyEndpoints policyEndpoints =
         new PolicyEndpoints(
             vertx,
@@ -174,15 +179,49 @@ public final class GatewayRoutes {
     router.get("/health/ready").handler(health::ready);
 
     Metadata metadata = new Metadata(s.publicUrl());
-    router.get("/fhir/metadata").handler(metadata::capability);
     router.get("/openapi.yaml").handler(metadata::openapi);
     router.route("/fhir/*").handler(ctx -> audited(ctx, clock, "fhir-request"));
+    // Issue 20: every FHIR answer, errors included, in the format asked (JSON or XML; else 406).
+    // Bulk files are NDJSON, asked for as such: their errors stay JSON.
+    router.routeWithRegex("/fhir/(?!bulk-files/).*").handler(FhirFormat::negotiate);
+    router.get("/fhir/metadata").handler(metadata::capability);
+    OperationDefinitions definitions = new OperationDefinitions(s.publicUrl());
+    router.get("/fhir/OperationDefinition/:id").handler(definitions::read);
     RateLimit rateLimit = RateLimit.requests(s.pool(), s.clientRequestsPerMinute(), clock);
     router
         .get("/fhir/Patient/:nhsNumber/:operation")
         .handler(authentication::handle)
         .handler(rateLimit::handle)
         .handler(personView::parse)
+        .handler(personView::respond);
+    // Issue 20: operations by POST with a Parameters body, as HAPI's generic client invokes them;
+    // authenticated and counted before the body is read, as for Group.
+    router
+        .post("/fhir/Patient/:nhsNumber/:operation")
+        .handler(authentication::handle)
+        .handler(
+            ctx -> {
+              ctx.request().pause();
+              ctx.next();
+            })
+        .handler(rateLimit::handle);
+    router
+        .post("/fhir/Patient/:nhsNumber/:operation")
+        .handler(BodyHandler.create(false).setBodyLimit(PersonViewHandler.MAX_PARAMETERS_BYTES))
+        .handler(personView::parsePosted)
+        .handler(personView::respond);
+    // Issue 20: Patient read and search by NHS number, the same governed release as the view.
+    router
+        .get("/fhir/Patient/:nhsNumber")
+        .handler(authentication::handle)
+        .handler(rateLimit::handle)
+        .handler(patients::parseRead)
+        .handler(personView::respond);
+    router
+        .get("/fhir/Patient")
+        .handler(authentication::handle)
+        .handler(rateLimit::handle)
+        .handler(patients::parseSearch)
         .handler(personView::respond);
     PatientMatch match =
         new PatientMatch(vertx, s.referenceIndex(), s.policy(), s.register(), s.audit(), clock);
@@ -366,6 +405,8 @@ public final class GatewayRoutes {
                 s.pool(),
                 Set.of(
                     PersonViewHandler.ACTION,
+                    PatientRest.READ_ACTION,
+                    PatientRest.SEARCH_ACTION,
                     MemberRelease.ACTION,
                     HouseholdView.ACTION,
                     HouseholdView.MEMBER_ACTION)),

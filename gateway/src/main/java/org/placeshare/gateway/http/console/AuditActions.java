@@ -7,6 +7,7 @@ import org.placeshare.gateway.audit.AuditSearch;
 import org.placeshare.gateway.cohort.MemberRelease;
 import org.placeshare.gateway.http.fhir.HouseholdView;
 import org.placeshare.gateway.http.fhir.PatientMatch;
+import org.placeshare.gateway.http.fhir.PatientRest;
 import org.placeshare.gateway.http.fhir.PersonViewHandler;
 
 /**
@@ -22,6 +23,8 @@ final class AuditActions {
   private static Map<String, String> words() {
     Map<String, String> words = new LinkedHashMap<>();
     words.put(PersonViewHandler.ACTION, "person view");
+    words.put(PatientRest.READ_ACTION, "patient read");
+    words.put(PatientRest.SEARCH_ACTION, "patient search");
     words.put(HouseholdView.ACTION, "household view");
     words.put(HouseholdView.MEMBER_ACTION, "household member seen");
     words.put(MemberRelease.ACTION, "person in a cohort export");

@@ -32,10 +32,7 @@ public final class FhirFailureHandler {
   private final Responder responder;
 
   public FhirFailureHandler(AuditLog audit, Clock clock) {
-    this(
-        audit,
-        clock,
-        (ctx, status, code, message) -> Outcomes.send(ctx.response(), status, code, message));
+    this(audit, clock, Outcomes::send);
   }
 
   public FhirFailureHandler(AuditLog audit, Clock clock, Responder responder) {

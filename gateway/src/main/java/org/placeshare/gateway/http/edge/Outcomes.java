@@ -1,6 +1,8 @@
 package org.placeshare.gateway.http.edge;
 
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
@@ -12,6 +14,23 @@ public final class Outcomes {
 
   public static void send(HttpServerResponse response, int status, IssueType code, String message) {
     sendFhir(response.setStatusCode(status), Fhir.encode(of(status, code, message)));
+  }
+
+  /** An OperationOutcome in the request's negotiated format ({@link FhirFormat}). */
+  public static void send(RoutingContext ctx, int status, IssueType code, String message) {
+    sendFhir(ctx, status, of(status, code, message));
+  }
+
+  /** A resource in the request's negotiated format, encoded here (small answers only). */
+  public static void sendFhir(RoutingContext ctx, int status, IBaseResource resource) {
+    sendEncoded(ctx, status, FhirFormat.of(ctx).encode(resource));
+  }
+
+  /** A resource already encoded in the request's negotiated format ({@link FhirFormat#of}). */
+  public static void sendEncoded(RoutingContext ctx, int status, String encoded) {
+    noStore(ctx.response().setStatusCode(status))
+        .putHeader("Content-Type", FhirFormat.of(ctx).mediaType() + "; charset=utf-8")
+        .end(encoded);
   }
 
   /** One issue: fatal for a 5xx status, an error otherwise. */

@@ -12,12 +12,13 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
-import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.cohort.Cohorts;
 import org.placeshare.gateway.cohort.ExportJobs;
 import org.placeshare.gateway.cohort.ExportRunner;
 import org.placeshare.gateway.cohort.MemberRelease;
+import org.placeshare.gateway.http.edge.FhirBody;
+import org.placeshare.gateway.http.edge.FhirFormat;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.Outcomes;
 import org.placeshare.gateway.http.edge.RequestState;
@@ -97,8 +98,15 @@ public final class CohortEndpoints {
       ctx.fail(400, new GatewayException(IssueType.INVALID, "expected a FHIR Group as the body"));
       return;
     }
+    FhirFormat format;
+    try {
+      format = FhirBody.format(ctx);
+    } catch (GatewayException e) {
+      ctx.fail(e);
+      return;
+    }
     vertx
-        .executeBlocking(() -> CohortGroups.parse(body), false)
+        .executeBlocking(() -> CohortGroups.parse(format, body), false)
         .onFailure(e -> ctx.fail(400, CohortGroups.unreadable(e)))
         .onSuccess(
             group -> {
@@ -134,9 +142,7 @@ public final class CohortEndpoints {
                                 ctx.response()
                                     .putHeader(
                                         "Location", publicUrl + "/fhir/Group/" + cohort.id());
-                                Outcomes.sendFhir(
-                                    ctx.response().setStatusCode(201),
-                                    Fhir.encode(CohortGroups.of(cohort, numbers)));
+                                Outcomes.sendFhir(ctx, 201, CohortGroups.of(cohort, numbers));
                               }));
             });
   }
@@ -160,10 +166,7 @@ public final class CohortEndpoints {
                             state,
                             200,
                             "cohort " + cohort.id() + " read",
-                            () ->
-                                Outcomes.sendFhir(
-                                    ctx.response().setStatusCode(200),
-                                    Fhir.encode(CohortGroups.of(cohort, numbers))))));
+                            () -> Outcomes.sendFhir(ctx, 200, CohortGroups.of(cohort, numbers)))));
   }
 
   // --- DELETE /fhir/Group/{id} ---

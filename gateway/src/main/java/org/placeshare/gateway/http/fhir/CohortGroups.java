@@ -1,8 +1,6 @@
 package org.placeshare.gateway.http.fhir;
 
 import ca.uhn.fhir.parser.DataFormatException;
-import ca.uhn.fhir.parser.IParser;
-import ca.uhn.fhir.parser.StrictErrorHandler;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
@@ -13,6 +11,8 @@ import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.cohort.Cohorts;
+import org.placeshare.gateway.http.edge.FhirBody;
+import org.placeshare.gateway.http.edge.FhirFormat;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
@@ -24,17 +24,20 @@ final class CohortGroups {
 
   private CohortGroups() {}
 
-  static Group parse(String body) {
-    IParser parser = Fhir.json().setParserErrorHandler(new StrictErrorHandler());
-    return parser.parseResource(Group.class, body);
+  static Group parse(FhirFormat format, String body) {
+    return FhirBody.parse(format, Group.class, body);
   }
 
   static GatewayException unreadable(Throwable e) {
+    if (e instanceof GatewayException g) {
+      return g;
+    }
     String why =
         e instanceof DataFormatException
             ? e.getMessage()
-            : "the body is not a FHIR R4 Group in JSON";
-    return new GatewayException(IssueType.STRUCTURE, "expected a FHIR R4 Group in JSON: " + why);
+            : "the body is not a FHIR R4 Group in JSON or XML";
+    return new GatewayException(
+        IssueType.STRUCTURE, "expected a FHIR R4 Group in JSON or XML: " + why);
   }
 
   /**

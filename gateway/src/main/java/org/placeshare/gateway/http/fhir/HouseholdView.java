@@ -20,7 +20,6 @@ import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
-import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.HouseholdBundle;
 import org.placeshare.fhir.PersonView;
 import org.placeshare.gateway.audit.AuditEvent;
@@ -28,6 +27,7 @@ import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.household.Household;
 import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
+import org.placeshare.gateway.http.edge.FhirFormat;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.Outcomes;
 import org.placeshare.gateway.http.edge.RequestState;
@@ -118,7 +118,8 @@ public final class HouseholdView {
    */
   static void parse(RoutingContext ctx, RequestState state) {
     for (String name : ctx.queryParams().names()) {
-      if (!DATE.equals(name)) {
+      // _format chooses the answer's format (FhirFormat), not the household.
+      if (!DATE.equals(name) && !"_format".equals(name)) {
         throw new GatewayException(
             IssueType.NOTSUPPORTED, OPERATION + " takes one parameter only: date=YYYY-MM-DD");
       }
@@ -413,9 +414,10 @@ public final class HouseholdView {
     }
     events.add(requestEvent(state, own, household, shown.size(), now));
     List<PersonView.Released> views = shown.stream().map(ReleaseOutcome.Released::view).toList();
+    FhirFormat format = FhirFormat.of(ctx);
     vertx
         .executeBlocking(
-            () -> Fhir.encode(HouseholdBundle.assemble(own.view(), views, household.day(), now)),
+            () -> format.encode(HouseholdBundle.assemble(own.view(), views, household.day(), now)),
             false)
         .compose(
             json ->
@@ -426,7 +428,7 @@ public final class HouseholdView {
             json -> {
               countReleased(own);
               shown.forEach(this::countReleased);
-              Outcomes.sendFhir(ctx.response().setStatusCode(200), json);
+              Outcomes.sendEncoded(ctx, 200, json);
               // Learnt from the person's own view only: a member's fetch must not widen who may
               // see that member later.
               release.learnRelationships(state.patient, own);

@@ -19,7 +19,6 @@ import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.hl7.fhir.r4.model.Patient;
-import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.UpstreamException;
 import org.placeshare.fhir.linkage.Candidate;
 import org.placeshare.fhir.linkage.MatchGrade;
@@ -152,9 +151,7 @@ public final class PatientMatch {
                     .compose(ranked -> allowed(ranked, agreement, state.caller))
                     .map(kept -> answer(request, kept)))
         .compose(answer -> audited(state, agreement, answer).map(v -> answer))
-        .onSuccess(
-            answer ->
-                Outcomes.sendFhir(ctx.response().setStatusCode(200), Fhir.encode(answer.bundle())))
+        .onSuccess(answer -> Outcomes.sendFhir(ctx, 200, answer.bundle()))
         .onFailure(e -> ctx.fail(status(e), e));
   }
 

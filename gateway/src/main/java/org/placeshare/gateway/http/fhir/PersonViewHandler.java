@@ -1,5 +1,6 @@
 package org.placeshare.gateway.http.fhir;
 
+import ca.uhn.fhir.parser.DataFormatException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
@@ -10,15 +11,22 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
-import org.placeshare.fhir.Fhir;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Resource;
+import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.household.HouseholdLearning;
 import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
+import org.placeshare.gateway.http.edge.FhirBody;
+import org.placeshare.gateway.http.edge.FhirFormat;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.Outcomes;
 import org.placeshare.gateway.http.edge.RequestState;
@@ -33,11 +41,12 @@ import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
 
 /**
- * {@code GET /fhir/Patient/{nhsNumber}/$everything} and {@code $data-quality} (and, dispatched to
- * {@link HouseholdView}, {@code $household}): the HTTP side of the request path. Parses the request
- * (step 2), hands it to the {@link PersonRelease} (steps 3 to 5 and the audit event's content),
- * then times the answer (the decoy delay), makes the event durable (step 6) and responds (step 7),
- * or fails through the one door.
+ * {@code GET /fhir/Patient/{nhsNumber}/$everything} and {@code $data-quality}, also by POST with a
+ * {@code Parameters} body, and the Patient read and search of {@link PatientRest} (and, dispatched
+ * to {@link HouseholdView}, {@code $household}): the HTTP side of the request path. Parses the
+ * request (step 2), hands it to the {@link PersonRelease} (steps 3 to 5 and the audit event's
+ * content), then times the answer (the decoy delay), makes the event durable (step 6) and responds
+ * (step 7), or fails through the one door.
  */
 public final class PersonViewHandler {
 
@@ -48,6 +57,9 @@ public final class PersonViewHandler {
   static final String EMERGENCY_HEADER = "X-Emergency-Reason";
   static final String RELATIONSHIP_HEADER = "X-Relationship-Reason";
   static final String CONSENT_HEADER = "X-Consent-Token";
+
+  /** The body limit of a POSTed operation's Parameters. */
+  public static final int MAX_PARAMETERS_BYTES = OperationParameters.MAX_BODY_BYTES;
 
   /** The one answer for "nobody here", whether nobody is there or a flag hides them. */
   private static final String NOT_THERE = "no permitted source holds this person";
@@ -61,6 +73,11 @@ public final class PersonViewHandler {
   private final Metrics metrics;
   private final DecoyDelay decoy = new DecoyDelay();
 
+  /** The shapes of a Patient read and search, from the same release. */
+  private final PatientRest patients;
+
+  private final Clock clock;
+
   /** Where a view's addresses and family ties are learnt. */
   private final HouseholdLearning learning;
 
@@ -73,8 +90,11 @@ public final class PersonViewHandler {
       HouseholdRegister households,
       AuditLog audit,
       Metrics metrics,
+      PatientRest patients,
       Clock clock) {
     this.vertx = vertx;
+    this.patients = patients;
+    this.clock = clock;
     this.release = release;
     this.audit = audit;
     this.metrics = metrics;
@@ -95,6 +115,64 @@ public final class PersonViewHandler {
               "only $everything, $household and $data-quality are served on Patient"));
       return;
     }
+    if (begin(ctx, operation, null)) {
+      ctx.next();
+    }
+  }
+
+  /**
+   * {@code POST /fhir/Patient/{nhsNumber}/$everything} (or {@code $data-quality}) with a {@code
+   * Parameters} body, the way HAPI's generic client invokes an operation: the same request as the
+   * GET, its parameters in the body ({@link OperationParameters}) and none in the query but {@code
+   * _format}.
+   */
+  public void parsePosted(RoutingContext ctx) {
+    String operation = ctx.pathParam("operation");
+    if (!EVERYTHING.equals(operation) && !DATA_QUALITY.equals(operation)) {
+      ctx.fail(
+          404,
+          new GatewayException(
+              IssueType.NOTSUPPORTED,
+              "only $everything and $data-quality are served by POST on Patient ($household by"
+                  + " GET)"));
+      return;
+    }
+    OperationParameters parameters;
+    try {
+      for (String name : ctx.queryParams().names()) {
+        if (!"_format".equals(name)) {
+          throw new GatewayException(
+              IssueType.INVALID,
+              "a POSTed operation takes its parameters in the Parameters body, not the query");
+        }
+      }
+      String body = ctx.body().asString();
+      parameters =
+          body == null || body.isBlank()
+              ? new OperationParameters(null, null)
+              : OperationParameters.of(
+                  FhirBody.parse(FhirBody.format(ctx), Parameters.class, body));
+    } catch (GatewayException e) {
+      ctx.fail(e.status() > 0 ? e.status() : 400, e);
+      return;
+    } catch (DataFormatException e) {
+      ctx.fail(
+          400,
+          new GatewayException(
+              IssueType.STRUCTURE,
+              "expected a FHIR R4 Parameters resource in JSON or XML: " + e.getMessage()));
+      return;
+    }
+    if (begin(ctx, operation, parameters)) {
+      ctx.next();
+    }
+  }
+
+  /**
+   * The person, the operation and the stated reasons; the parameters from the query (GET) or the
+   * body (POST). False when the request failed.
+   */
+  private boolean begin(RoutingContext ctx, String operation, OperationParameters posted) {
     RequestState state = RequestState.get(ctx);
     state.action =
         EVERYTHING.equals(operation)
@@ -104,23 +182,24 @@ public final class PersonViewHandler {
                 : DATA_QUALITY_ACTION;
     try {
       state.patient = NhsNumber.parse(ctx.pathParam("nhsNumber"));
-      state.emergencyReason = statedReason(ctx, EMERGENCY_HEADER);
-      state.relationshipClaim = statedReason(ctx, RELATIONSHIP_HEADER);
-      state.consentToken = ctx.request().getHeader(CONSENT_HEADER);
+      statedHeaders(ctx, state);
       if (HouseholdView.ACTION.equals(state.action)) {
         HouseholdView.parse(ctx, state);
+      } else if (posted != null) {
+        state.types = posted.types();
+        state.since = posted.since();
       } else {
         state.types = types(ctx.request().getParam("_type"));
         state.since = since(ctx.request().getParam("_since"));
       }
     } catch (InvalidNhsNumberException e) {
       ctx.fail(400, new GatewayException(IssueType.VALUE, e.getMessage()));
-      return;
+      return false;
     } catch (GatewayException e) {
       ctx.fail(400, e);
-      return;
+      return false;
     }
-    ctx.next();
+    return true;
   }
 
   /** {@code _type=Condition,Encounter}: FHIR R4 resource types, at most 50. */
@@ -154,6 +233,13 @@ public final class PersonViewHandler {
       throw new GatewayException(
           IssueType.VALUE, "_since: expected an instant such as 2026-11-01T00:00:00Z");
     }
+  }
+
+  /** The break-glass reason, the relationship claimed and the consent token, from headers. */
+  static void statedHeaders(RoutingContext ctx, RequestState state) {
+    state.emergencyReason = statedReason(ctx, EMERGENCY_HEADER);
+    state.relationshipClaim = statedReason(ctx, RELATIONSHIP_HEADER);
+    state.consentToken = ctx.request().getHeader(CONSENT_HEADER);
   }
 
   /** A reason stated in a header for the IG reviewer: a sentence, not a document. */
@@ -232,12 +318,13 @@ public final class PersonViewHandler {
       checked.findings().forEach(f -> metrics.dataQuality(f.source(), f.field()));
       audit
           .append(checked.event())
-          .onSuccess(
-              seq ->
-                  Outcomes.sendFhir(
-                      ctx.response().setStatusCode(200), Fhir.encode(checked.report())))
+          .onSuccess(seq -> Outcomes.sendFhir(ctx, 200, checked.report()))
           .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)));
     } else if (outcome instanceof ReleaseOutcome.Concealed concealed) {
+      if (concealed.problems().isEmpty() && PatientRest.shape(ctx) == PatientRest.Shape.SEARCH) {
+        noMatch(ctx, state, concealed.auditDetail().orElse(NOT_THERE));
+        return;
+      }
       ctx.fail(nobodyFound(concealed.problems(), concealed.auditDetail().orElse(null)));
     } else if (outcome instanceof ReleaseOutcome.Refused refused) {
       ctx.fail(
@@ -247,6 +334,10 @@ public final class PersonViewHandler {
                   IssueType.SECURITY, "the consent token was refused", refused.auditDetail())
               : new GatewayException(IssueType.FORBIDDEN, REFUSED, refused.auditDetail()));
     } else if (outcome instanceof ReleaseOutcome.NotHeld) {
+      if (PatientRest.shape(ctx) == PatientRest.Shape.SEARCH) {
+        noMatch(ctx, state, NOT_THERE);
+        return;
+      }
       ctx.fail(nobodyFound(List.of(), null));
     } else if (outcome instanceof ReleaseOutcome.Failed failed) {
       ctx.fail(nobodyFound(failed.problems(), null));
@@ -257,10 +348,45 @@ public final class PersonViewHandler {
     }
   }
 
+  /**
+   * A search that matched nobody there (or hidden by a flag): a searchset with no entries, as for a
+   * person nobody holds, audited as the view audits its 404 (a concealed refusal as the refusal it
+   * was) with the 200 the caller saw.
+   */
+  private void noMatch(RoutingContext ctx, RequestState state, String detail) {
+    audit
+        .append(
+            state.event(
+                clock.instant(),
+                state.concealedRefusal ? AuditEvent.Outcome.REFUSED : AuditEvent.Outcome.FAILED,
+                200,
+                Map.of(),
+                List.of(),
+                detail))
+        .onSuccess(
+            seq -> Outcomes.sendFhir(ctx, 200, patients.searchset(state.patient, Optional.empty())))
+        .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)));
+  }
+
+  /** The released view as the request asked for it: the Bundle, or only its Patient. */
+  private Resource shaped(RoutingContext ctx, RequestState state, Bundle view) {
+    PatientRest.Shape shape = PatientRest.shape(ctx);
+    if (shape == PatientRest.Shape.VIEW) {
+      return view;
+    }
+    Optional<Patient> patient = PatientRest.patient(view, state.patient);
+    if (shape == PatientRest.Shape.SEARCH) {
+      return patients.searchset(state.patient, patient);
+    }
+    // The agreements released records but no Patient: for a read, nobody is there to see.
+    return patient.orElseThrow(() -> nobodyFound(List.of(), "no Patient released"));
+  }
+
   /** Records released: encoded, audited durably, then sent; the care relationships learnt after. */
   private void respond(RoutingContext ctx, RequestState state, ReleaseOutcome.Released released) {
+    FhirFormat format = FhirFormat.of(ctx);
     vertx
-        .executeBlocking(() -> Fhir.encode(released.view().bundle()), false)
+        .executeBlocking(() -> format.encode(shaped(ctx, state, released.view().bundle())), false)
         .compose(
             json ->
                 audit
@@ -270,12 +396,18 @@ public final class PersonViewHandler {
         .onSuccess(
             json -> {
               countReleased(released);
-              Outcomes.sendFhir(ctx.response().setStatusCode(200), json);
+              Outcomes.sendEncoded(ctx, 200, json);
               // A hint for later decisions, not part of this answer: written after it leaves.
               release.learnRelationships(state.patient, released);
               learning.learn(state.patient, released.results());
             })
-        .onFailure(e -> ctx.fail(e instanceof AuditUnavailable ? 503 : 500, e));
+        .onFailure(
+            e ->
+                ctx.fail(
+                    e instanceof AuditUnavailable
+                        ? 503
+                        : e instanceof GatewayException g && g.status() > 0 ? g.status() : 500,
+                    e));
   }
 
   private void countReleased(ReleaseOutcome.Released released) {

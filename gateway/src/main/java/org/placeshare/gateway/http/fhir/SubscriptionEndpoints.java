@@ -9,8 +9,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.cohort.Cohorts;
+import org.placeshare.gateway.http.edge.FhirBody;
+import org.placeshare.gateway.http.edge.FhirFormat;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.Outcomes;
 import org.placeshare.gateway.http.edge.RequestState;
@@ -93,8 +96,15 @@ public final class SubscriptionEndpoints {
           400, new GatewayException(IssueType.INVALID, "expected a FHIR Subscription as the body"));
       return;
     }
+    FhirFormat format;
+    try {
+      format = FhirBody.format(ctx);
+    } catch (GatewayException e) {
+      ctx.fail(e);
+      return;
+    }
     vertx
-        .executeBlocking(() -> SubscriptionResources.read(body), false)
+        .executeBlocking(() -> SubscriptionResources.read(format, body), false)
         .onFailure(e -> ctx.fail(400, SubscriptionResources.unreadable(e)))
         .onSuccess(
             resource -> {
@@ -126,7 +136,7 @@ public final class SubscriptionEndpoints {
                                 ctx.response()
                                     .putHeader(
                                         "Location", publicUrl + "/fhir/Subscription/" + s.id());
-                                Outcomes.sendFhir(ctx.response().setStatusCode(201), fhir(s));
+                                Outcomes.sendFhir(ctx, 201, fhir(s));
                               }));
             });
   }
@@ -232,7 +242,7 @@ public final class SubscriptionEndpoints {
                     state,
                     200,
                     "subscription " + s.id() + " read",
-                    () -> Outcomes.sendFhir(ctx.response().setStatusCode(200), fhir(s))));
+                    () -> Outcomes.sendFhir(ctx, 200, fhir(s))));
   }
 
   // --- DELETE /fhir/Subscription/{id} ---
@@ -269,8 +279,8 @@ public final class SubscriptionEndpoints {
   }
 
   /** The subscription as FHIR: criteria in the one accepted form, the channel as checked. */
-  static String fhir(Subscription s) {
-    return SubscriptionResources.encode(
+  static Resource fhir(Subscription s) {
+    return SubscriptionResources.resource(
         s.id(),
         s.status() == Subscription.Status.ACTIVE,
         "Patient?_event="

@@ -1,14 +1,13 @@
 package org.placeshare.gateway.http.fhir;
 
 import ca.uhn.fhir.parser.DataFormatException;
-import ca.uhn.fhir.parser.IParser;
-import ca.uhn.fhir.parser.StrictErrorHandler;
 import java.util.UUID;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.hl7.fhir.r4.model.Subscription;
 import org.hl7.fhir.r4.model.Subscription.SubscriptionChannelType;
 import org.hl7.fhir.r4.model.Subscription.SubscriptionStatus;
-import org.placeshare.fhir.Fhir;
+import org.placeshare.gateway.http.edge.FhirBody;
+import org.placeshare.gateway.http.edge.FhirFormat;
 import org.placeshare.gateway.http.edge.GatewayException;
 
 /**
@@ -33,9 +32,8 @@ final class SubscriptionResources {
   private SubscriptionResources() {}
 
   /** Reads a client's Subscription strictly; HAPI's parse errors say what is wrong. */
-  static Requested read(String body) {
-    IParser parser = Fhir.json().setParserErrorHandler(new StrictErrorHandler());
-    Subscription r = parser.parseResource(Subscription.class, body);
+  static Requested read(FhirFormat format, String body) {
+    Subscription r = FhirBody.parse(format, Subscription.class, body);
     Subscription.SubscriptionChannelComponent channel = r.getChannel();
     return new Requested(
         r.getStatus() == null ? null : r.getStatus().toCode(),
@@ -47,16 +45,19 @@ final class SubscriptionResources {
   }
 
   static GatewayException unreadable(Throwable e) {
+    if (e instanceof GatewayException g) {
+      return g;
+    }
     String why =
         e instanceof DataFormatException
             ? e.getMessage()
-            : "the body is not a FHIR R4 Subscription in JSON";
+            : "the body is not a FHIR R4 Subscription in JSON or XML";
     return new GatewayException(
-        IssueType.STRUCTURE, "expected a FHIR R4 Subscription in JSON: " + why);
+        IssueType.STRUCTURE, "expected a FHIR R4 Subscription in JSON or XML: " + why);
   }
 
   /** The gateway's answer: the subscription as stored, its criteria in the one accepted form. */
-  static String encode(UUID id, boolean active, String criteria, String endpoint) {
+  static Subscription resource(UUID id, boolean active, String criteria, String endpoint) {
     Subscription r = new Subscription();
     r.setId(id.toString());
     r.setStatus(active ? SubscriptionStatus.ACTIVE : SubscriptionStatus.OFF);
@@ -66,6 +67,6 @@ final class SubscriptionResources {
         .setType(SubscriptionChannelType.RESTHOOK)
         .setEndpoint(endpoint)
         .setPayload(PAYLOAD);
-    return Fhir.encode(r);
+    return r;
   }
 }
