@@ -151,6 +151,7 @@ record Components(
             config.publicUrl(),
             config.notifications(),
             metrics,
+            tokens.jobCallers(),
             clock);
     var services =
         new GatewayRoutes.Services(

@@ -15,6 +15,7 @@ import org.placeshare.architecture.PackageSlices;
 import org.placeshare.architecture.ThisModulesMainClasses;
 import org.placeshare.gateway.cohort.ExportJobs;
 import org.placeshare.gateway.http.GatewayRoutes;
+import org.placeshare.gateway.notify.DeliveryWorker;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PurposeOfUse;
 import org.placeshare.policy.identity.AccessTokens;
@@ -51,6 +52,8 @@ class GatewayArchitectureTest {
       noClasses()
           .that()
           .doNotHaveFullyQualifiedName(ExportJobs.class.getName())
+          .and()
+          .doNotHaveFullyQualifiedName(DeliveryWorker.class.getName())
           .should()
           .callMethod(
               JobCallers.class,
@@ -61,8 +64,9 @@ class GatewayArchitectureTest {
               String.class,
               PurposeOfUse.class)
           .because(
-              "a Caller comes from a verified token; only a job resumed from its store may"
-                  + " stand in for the one its starter presented");
+              "a Caller comes from a verified token; only a job resumed from its store, or a"
+                  + " delivery for the subscription a verified subscriber made, may stand in for"
+                  + " the one its starter presented");
 
   @ArchTest
   static final ArchRule jobCallers_areHandedOutOnlyByTheWiring =
@@ -71,9 +75,13 @@ class GatewayArchitectureTest {
           .doNotHaveFullyQualifiedName(Gateway.class.getName())
           .and()
           .doNotHaveFullyQualifiedName(GatewayRoutes.class.getName())
+          .and()
+          .doNotHaveFullyQualifiedName(Components.class.getName())
           .should()
           .callMethod(AccessTokens.class, "jobCallers")
-          .because("the capability goes from the verifier to the jobs store, through the wiring");
+          .because(
+              "the capability goes from the verifier to the jobs store and the delivery worker,"
+                  + " through the wiring");
 
   @Test
   void mainCode_namesClassesByImport_notInline() {

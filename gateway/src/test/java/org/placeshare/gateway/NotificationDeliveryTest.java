@@ -334,6 +334,18 @@ class NotificationDeliveryTest {
     assertThat(delivery(subscription).getString("status")).isEqualTo("delivered");
     assertThat(auditOf(subscription))
         .contains(subscription + " of council-intel (E08000026): delivered");
+    // The IG lead finds what an organisation was told by searching for it.
+    String ig = fixture.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");
+    JsonObject byOrganisation =
+        new JsonObject(
+            fixture
+                .get(
+                    "/audit/events?action="
+                        + DeliveryWorker.ACTION
+                        + "&organisation=E08000026&client=council-intel",
+                    ig)
+                .body());
+    assertThat(byOrganisation.encode()).contains(subscription + " of council-intel");
   }
 
   @Test

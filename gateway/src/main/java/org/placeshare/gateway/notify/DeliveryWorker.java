@@ -42,6 +42,7 @@ import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PatientFacts;
 import org.placeshare.policy.PurposeOfUse;
 import org.placeshare.policy.identity.ClientRegistry;
+import org.placeshare.policy.identity.JobCallers;
 import org.placeshare.policy.identity.SigningKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -169,6 +170,7 @@ public final class DeliveryWorker {
   private final Metrics metrics;
   private final String owner = "delivery-" + UUID.randomUUID();
   private final HttpClient http;
+  private final JobCallers callers;
   private long timer = -1;
   private boolean running;
   private Future<Void> round = Future.succeededFuture();
@@ -185,8 +187,10 @@ public final class DeliveryWorker {
       String publicUrl,
       Settings settings,
       Metrics metrics,
+      JobCallers callers,
       Clock clock) {
     this.vertx = vertx;
+    this.callers = callers;
     this.pool = pool;
     this.policy = policy;
     this.register = register;
@@ -520,7 +524,16 @@ public final class DeliveryWorker {
             outcome,
             status,
             Optional.of(due.person()),
-            Optional.empty(),
+            // The subscriber, as verified when it subscribed: audit searches by organisation or
+            // client find what it was told and what it was refused. No end user acts: the client
+            // stands as its own user.
+            Optional.of(
+                callers.resume(
+                    due.subscriber(),
+                    due.clientId(),
+                    due.clientId(),
+                    Subscription.ROLE,
+                    due.purpose())),
             Optional.empty(),
             Optional.empty(),
             decisions,
