@@ -177,6 +177,29 @@ public final class PolicySet {
   }
 
   /**
+   * The resource types the agreements in force at {@code at} (England's day) release to this
+   * recipient in this role for this purpose (monitor-only pilots release nothing): what an access
+   * token's SMART scopes may be granted for. Each release is still decided person by person; this
+   * only bounds what a client can ask.
+   */
+  public Set<String> releasableTypes(
+      OdsCode recipient, String role, PurposeOfUse purpose, java.time.Instant at) {
+    LocalDate day = LocalDate.ofInstant(at, AgreementEvaluation.ENGLAND);
+    Set<String> types = new java.util.TreeSet<>();
+    for (Agreement a : agreements) {
+      Set<String> roles = a.recipients().get(recipient);
+      if (a.inForceOn(day)
+          && !a.monitorOnly()
+          && roles != null
+          && roles.contains(role)
+          && a.purposesOfUse().contains(purpose)) {
+        types.addAll(a.resourceTypes());
+      }
+    }
+    return Set.copyOf(types);
+  }
+
+  /**
    * Every agreement that would permit this request, not only the one {@link #decide} names (the
    * first in decision order): a household's other members may be released under any of them, and
    * under no other ({@link DecisionRequest#withFamilyOf(Set, Set)}). A monitor-only pilot permits
