@@ -131,7 +131,7 @@ public final class AccessTokens {
       VerifiedClientAssertion assertion,
       Optional<String> certificateThumbprint,
       GrantedScopes scopes) {
-    if (scopes.unrestricted() || scopes.resourceTypes().isEmpty()) {
+    if (scopes.unrestricted()) {
       throw new IllegalArgumentException("a token is issued for the scopes granted, never all");
     }
     Instant now = clock.instant();

@@ -31,7 +31,7 @@ public final class GrantedScopes {
   /** The granted scopes of a token's {@code scope} claim, each {@code system/<Type>.rs}. */
   static GrantedScopes fromClaim(String claim) {
     Set<String> types = new TreeSet<>();
-    for (String entry : claim.split(" ")) {
+    for (String entry : claim.isEmpty() ? new String[0] : claim.split(" ")) {
       if (!entry.startsWith("system/") || !entry.endsWith(".rs")) {
         throw new TokenException("claim scope: expected system/<type>.rs entries");
       }

@@ -106,12 +106,12 @@ public final class SmartScopes {
     } else {
       asked.get().types().stream().filter(allowed::contains).forEach(granted::add);
     }
-    if (granted.isEmpty()) {
+    // Nothing asked and nothing released (an IG lead's console, a consent recorder): a token for
+    // the gateway's other endpoints, releasing no records. Asked for and not granted: refused.
+    if (granted.isEmpty() && asked.isPresent()) {
       throw new ScopeException(
-          asked.isEmpty()
-              ? "no resource type is released to this client under the agreements in force"
-              : "none of the scopes asked for is released to this client under the agreements in"
-                  + " force; system/<type>.rs for the types they release may be asked for");
+          "none of the scopes asked for is released to this client under the agreements in"
+              + " force; system/<type>.rs for the types they release may be asked for");
     }
     return GrantedScopes.of(granted);
   }

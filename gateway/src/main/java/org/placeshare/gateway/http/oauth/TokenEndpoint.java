@@ -231,7 +231,7 @@ public final class TokenEndpoint {
             + ", purpose "
             + assertion.purpose()
             + ", scope "
-            + scopes.scope()
+            + (scopes.resourceTypes().isEmpty() ? "(no resource type)" : scopes.scope())
             + (thumbprint.isPresent() ? ", bound to its client certificate" : "");
     audited(ctx, AuditEvent.Outcome.PERMITTED, 200, detail)
         .onFailure(e -> unavailable(ctx, e))
