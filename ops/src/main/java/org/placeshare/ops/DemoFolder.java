@@ -157,11 +157,16 @@ final class DemoFolder {
       }
     }
     if (!Files.exists(systemClientPrivateJwk(Demo.BI_CLIENT))) {
-      ECKey bi =
-          new ECKeyGenerator(Curve.P_384)
-              .keyID(Demo.BI_CLIENT + "-1")
-              .algorithm(JWSAlgorithm.ES384)
-              .generate();
+      ECKey bi;
+      try {
+        bi =
+            new ECKeyGenerator(Curve.P_384)
+                .keyID(Demo.BI_CLIENT + "-1")
+                .algorithm(JWSAlgorithm.ES384)
+                .generate();
+      } catch (com.nimbusds.jose.JOSEException e) {
+        throw new IllegalStateException("an EC P-384 key could not be made", e);
+      }
       Files.writeString(systemClientPrivateJwk(Demo.BI_CLIENT), bi.toJSONString() + "\n");
       Files.setPosixFilePermissions(
           systemClientPrivateJwk(Demo.BI_CLIENT), PosixFilePermissions.fromString("rw-------"));
