@@ -9,8 +9,9 @@ import org.placeshare.policy.identity.VerifiedClientAssertion;
 /**
  * What SMART scopes a client may be granted now: the resource types the agreements in force release
  * to its organisation, in the role and for the purpose of its assertion (a system client's
- * registered ones), and {@code Group} (a cohort is a list of such people) when they release any.
- * Each release is still decided person by person; this only bounds what a token can ask for.
+ * registered ones), and {@code Group} always: a Group is the client's own list of people (a cohort,
+ * a subscription's criteria), and each member it leads to is still decided by the agreements, one
+ * by one. This only bounds what a token can ask for.
  */
 final class ScopeGrants {
 
@@ -35,9 +36,7 @@ final class ScopeGrants {
                     assertion.role(),
                     assertion.purpose(),
                     clock.instant()));
-    if (!types.isEmpty()) {
-      types.add(GROUP);
-    }
+    types.add(GROUP);
     return types;
   }
 }
