@@ -1,5 +1,6 @@
 package org.placeshare.ops;
 
+import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
@@ -164,7 +165,7 @@ final class DemoFolder {
                 .keyID(Demo.BI_CLIENT + "-1")
                 .algorithm(JWSAlgorithm.ES384)
                 .generate();
-      } catch (com.nimbusds.jose.JOSEException e) {
+      } catch (JOSEException e) {
         throw new IllegalStateException("an EC P-384 key could not be made", e);
       }
       Files.writeString(systemClientPrivateJwk(Demo.BI_CLIENT), bi.toJSONString() + "\n");

@@ -1,5 +1,6 @@
 package org.placeshare.policy;
 
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * An immutable snapshot of the agreements loaded, and the decision engine over them. Deny by
@@ -183,9 +185,9 @@ public final class PolicySet {
    * only bounds what a client can ask.
    */
   public Set<String> releasableTypes(
-      OdsCode recipient, String role, PurposeOfUse purpose, java.time.Instant at) {
+      OdsCode recipient, String role, PurposeOfUse purpose, Instant at) {
     LocalDate day = LocalDate.ofInstant(at, AgreementEvaluation.ENGLAND);
-    Set<String> types = new java.util.TreeSet<>();
+    Set<String> types = new TreeSet<>();
     for (Agreement a : agreements) {
       Set<String> roles = a.recipients().get(recipient);
       if (a.inForceOn(day)

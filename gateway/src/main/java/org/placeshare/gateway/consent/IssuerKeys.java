@@ -6,6 +6,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpHeaders;
@@ -13,6 +14,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.PemTrustOptions;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -198,8 +200,7 @@ public final class IssuerKeys implements ConsentIssuers {
    * capped at {@code maxBytes} (a failed future otherwise, never a longer body). Call on the
    * client's context, so the body handler is set before the body arrives.
    */
-  public static Future<io.vertx.core.buffer.Buffer> fetchKeySet(
-      HttpClient http, java.net.URI url, int maxBytes) {
+  public static Future<Buffer> fetchKeySet(HttpClient http, URI url, int maxBytes) {
     RequestOptions request =
         new RequestOptions()
             .setMethod(HttpMethod.GET)
