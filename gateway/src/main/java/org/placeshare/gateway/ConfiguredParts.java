@@ -27,15 +27,18 @@ import org.placeshare.fhir.linkage.LinkLookup;
 import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.fhir.mapped.MappedSource;
 import org.placeshare.fhir.mapped.TracedSource;
+import org.placeshare.gateway.config.ClientKeySets;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.mapping.MappingStore;
 import org.placeshare.gateway.policy.PolicyStore;
+import org.placeshare.gateway.trust.ClientJwks;
 import org.placeshare.gateway.trust.ClientStore;
 import org.placeshare.gateway.trust.CrlStore;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.PolicyFolder;
 import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.identity.ClientKeys;
 import org.placeshare.policy.identity.RegisteredClient;
 import org.placeshare.policy.identity.SigningKey;
 
@@ -66,7 +69,9 @@ record ConfiguredParts(
     SigningKey auditKey = config.auditKey().map(SigningKey::readPrivatePem).orElse(signingKey);
     Optional<Pseudonyms> pseudonyms =
         config.pseudonymKey().map(f -> new Pseudonyms(Base64URL.from(secret(f)).decode()));
-    ClientStore clients = ClientStore.load(config, ConfiguredParts::clients, clock);
+    ClientJwks clientJwks = new ClientJwks(vertx, config.issuerTrustCa(), clock);
+    ClientStore clients =
+        ClientStore.load(config, registered -> clients(registered, clientJwks), clock);
     Optional<CrlStore> crl =
         config
             .tls()
@@ -112,21 +117,33 @@ record ConfiguredParts(
         Optional.of(registered), signers, config.agreementSignaturesRequired());
   }
 
-  private static Map<String, RegisteredClient> clients(List<GatewayConfig.Client> registered) {
+  private static Map<String, RegisteredClient> clients(
+      List<GatewayConfig.Client> registered, ClientJwks remote) {
     Map<String, RegisteredClient> clients = new HashMap<>();
     for (GatewayConfig.Client c : registered) {
       Set<PurposeOfUse> purposes =
           c.purposes().stream().map(PurposeOfUse::of).collect(Collectors.toSet());
+      // One of the three forms, as the configuration checked: a PEM, a JWKS file, a JWKS URL.
+      ClientKeys keys =
+          c.jwks().isPresent()
+              ? ClientKeySets.read(c.jwks().get())
+              : c.jwksUrl().isPresent()
+                  ? ClientKeys.remote(
+                      c.jwksUrl().get(),
+                      remote.keysAt(c.jwksUrl().get()),
+                      remote.refetch(c.jwksUrl().get()))
+                  : ClientKeys.pem(SigningKey.readPublicPem(c.publicKey()));
       clients.put(
           c.id(),
           new RegisteredClient(
               c.id(),
               OdsCode.of(c.organisation()),
-              SigningKey.readPublicPem(c.publicKey()),
+              keys,
               purposes,
               c.roles(),
               RegisteredClient.Status.of(c.status()).orElseThrow(),
-              c.notificationHosts()));
+              c.notificationHosts(),
+              RegisteredClient.Kind.of(c.kind()).orElseThrow()));
     }
     return clients;
   }

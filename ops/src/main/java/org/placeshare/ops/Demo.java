@@ -69,6 +69,9 @@ final class Demo implements AutoCloseable {
   static final String ACUTE_SOURCE = "acute-r9a";
   static final String COUNCIL_SOURCE = "council-asc";
 
+  /** The council's BI tool: a SMART Backend Services system client (ES384 key as a JWKS). */
+  static final String BI_CLIENT = "council-bi";
+
   static final long SEED = 2026;
 
   /** The resource types each agency's mapping makes, the Patient first. */
@@ -314,6 +317,16 @@ final class Demo implements AutoCloseable {
       }
       clients.add(client);
     }
+    // The council's BI tool, the SMART Backend Services way: a system client acting for no user,
+    // its one role and purpose fixed here, its ES384 key registered as a JWKS.
+    Map<String, Object> bi = new LinkedHashMap<>();
+    bi.put("id", BI_CLIENT);
+    bi.put("organisation", "E08000026");
+    bi.put("kind", "system");
+    bi.put("roles", List.of("analyst"));
+    bi.put("purposes", List.of("HOPERAT"));
+    bi.put("jwks", folder.root.relativize(folder.systemClientJwks(BI_CLIENT)).toString());
+    clients.add(bi);
     config.put("clients", clients);
     List<Map<String, Object>> sources = new ArrayList<>();
     sources.addAll(

@@ -1,6 +1,11 @@
 package org.placeshare.ops;
 
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jose.util.Base64URL;
 import java.io.IOException;
 import java.io.InputStream;
@@ -111,6 +116,19 @@ final class DemoFolder {
     return root.resolve("keys/clients/" + client + ".pub.pem");
   }
 
+  /**
+   * The council BI tool's private key (a JWK, ES384), beside the other clients' keys: what it signs
+   * its SMART assertions with. Kept to the owner, as a private key is.
+   */
+  Path systemClientPrivateJwk(String client) {
+    return root.resolve("keys/clients/" + client + ".private.jwk.json");
+  }
+
+  /** Its public half as the JWKS the gateway registers ({@code jwks:}). */
+  Path systemClientJwks(String client) {
+    return root.resolve("keys/clients/" + client + ".jwks.json");
+  }
+
   /** Creates what is missing: keys for the gateway and each demo client, the agreements. */
   void prepare() throws IOException {
     Files.createDirectories(root);
@@ -138,6 +156,23 @@ final class DemoFolder {
       if (!Files.exists(clientKey(client.id))) {
         SigningKey.generate().writePem(clientKey(client.id), clientPublicKey(client.id));
       }
+    }
+    if (!Files.exists(systemClientPrivateJwk(Demo.BI_CLIENT))) {
+      ECKey bi;
+      try {
+        bi =
+            new ECKeyGenerator(Curve.P_384)
+                .keyID(Demo.BI_CLIENT + "-1")
+                .algorithm(JWSAlgorithm.ES384)
+                .generate();
+      } catch (JOSEException e) {
+        throw new IllegalStateException("an EC P-384 key could not be made", e);
+      }
+      Files.writeString(systemClientPrivateJwk(Demo.BI_CLIENT), bi.toJSONString() + "\n");
+      Files.setPosixFilePermissions(
+          systemClientPrivateJwk(Demo.BI_CLIENT), PosixFilePermissions.fromString("rw-------"));
+      Files.writeString(
+          systemClientJwks(Demo.BI_CLIENT), new JWKSet(bi.toPublicJWK()).toString(false) + "\n");
     }
     if (!Files.exists(councilMapping())) {
       Files.createDirectories(councilMapping().getParent());

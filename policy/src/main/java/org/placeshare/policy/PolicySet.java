@@ -1,5 +1,6 @@
 package org.placeshare.policy;
 
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * An immutable snapshot of the agreements loaded, and the decision engine over them. Deny by
@@ -174,6 +176,29 @@ public final class PolicySet {
     return agreements.stream()
         .filter(a -> a.permitsTracing(recipient, role, purpose, day))
         .findFirst();
+  }
+
+  /**
+   * The resource types the agreements in force at {@code at} (England's day) release to this
+   * recipient in this role for this purpose (monitor-only pilots release nothing): what an access
+   * token's SMART scopes may be granted for. Each release is still decided person by person; this
+   * only bounds what a client can ask.
+   */
+  public Set<String> releasableTypes(
+      OdsCode recipient, String role, PurposeOfUse purpose, Instant at) {
+    LocalDate day = LocalDate.ofInstant(at, AgreementEvaluation.ENGLAND);
+    Set<String> types = new TreeSet<>();
+    for (Agreement a : agreements) {
+      Set<String> roles = a.recipients().get(recipient);
+      if (a.inForceOn(day)
+          && !a.monitorOnly()
+          && roles != null
+          && roles.contains(role)
+          && a.purposesOfUse().contains(purpose)) {
+        types.addAll(a.resourceTypes());
+      }
+    }
+    return Set.copyOf(types);
   }
 
   /**

@@ -9,12 +9,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.placeshare.gateway.config.GatewayConfig.Client;
@@ -22,6 +25,7 @@ import org.placeshare.gateway.config.GatewayConfig.ClientsFile;
 import org.placeshare.gateway.config.GatewayConfig.ConfigException;
 import org.placeshare.gateway.config.RawConfig.RawClient;
 import org.placeshare.gateway.config.RawConfig.RawClientsFile;
+import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.identity.RegisteredClient;
 
 /**
@@ -33,14 +37,80 @@ final class ClientsSection {
 
   /** One client registration, inline in the configuration or in a clients file. */
   static Client client(List<String> problems, Path base, RawClient c) {
+    String key = "clients[" + c.id() + "]";
+    int keyForms =
+        (c.publicKey() == null ? 0 : 1)
+            + (c.jwks() == null ? 0 : 1)
+            + (c.jwksUrl() == null ? 0 : 1);
+    if (keyForms != 1) {
+      problems.add(
+          key
+              + ": expected exactly one of publicKey (a PEM file), jwks (a JWK Set file) or"
+              + " jwksUrl (https), got "
+              + keyForms);
+    }
+    Optional<Path> jwks = Optional.ofNullable(path(base, c.jwks()));
+    jwks.ifPresent(
+        file -> {
+          try {
+            ClientKeySets.read(file);
+          } catch (PolicyException e) {
+            problems.add(key + ".jwks: " + e.getMessage());
+          }
+        });
+    String kind = c.kind() == null ? Client.USER : c.kind();
+    Set<String> roles = roles(problems, c);
+    Set<String> purposes = Set.copyOf(c.purposes() == null ? List.of() : c.purposes());
+    if (!kind.equals(Client.USER) && !kind.equals(Client.SYSTEM)) {
+      problems.add(key + ".kind: expected user or system, got " + c.kind());
+    } else if (kind.equals(Client.SYSTEM) && (roles.size() != 1 || purposes.size() != 1)) {
+      problems.add(
+          key
+              + ": a system client acts for no user, so its registration fixes exactly one role"
+              + " and one purpose of use; got "
+              + roles.size()
+              + " roles and "
+              + purposes.size()
+              + " purposes");
+    }
     return new Client(
         required(problems, "clients[].id", c.id()),
         required(problems, "clients[].organisation", c.organisation()),
-        path(base, required(problems, "clients[].publicKey", c.publicKey())),
-        Set.copyOf(c.purposes() == null ? List.of() : c.purposes()),
-        roles(problems, c),
+        path(base, c.publicKey()),
+        purposes,
+        roles,
         status(problems, c),
-        notificationHosts(problems, c));
+        notificationHosts(problems, c),
+        jwks,
+        jwksUrl(problems, key, c.jwksUrl()),
+        kind);
+  }
+
+  /**
+   * Where a client publishes its key set: https, or http on loopback only (a test's or the demo's
+   * own server), as for consent issuers.
+   */
+  private static Optional<URI> jwksUrl(List<String> problems, String key, String value) {
+    if (value == null) {
+      return Optional.empty();
+    }
+    try {
+      URI u = new URI(value);
+      boolean loopback =
+          "http".equals(u.getScheme())
+              && ("127.0.0.1".equals(u.getHost()) || "localhost".equals(u.getHost()));
+      if ((!"https".equals(u.getScheme()) && !loopback)
+          || u.getHost() == null
+          || u.getUserInfo() != null
+          || u.getFragment() != null) {
+        problems.add(key + ".jwksUrl: expected an https URL, got " + value);
+        return Optional.empty();
+      }
+      return Optional.of(u);
+    } catch (URISyntaxException e) {
+      problems.add(key + ".jwksUrl: expected an https URL, got " + value);
+      return Optional.empty();
+    }
   }
 
   /** A client may name no more hosts for its notification endpoints than this. */

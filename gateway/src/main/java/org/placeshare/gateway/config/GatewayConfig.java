@@ -388,6 +388,10 @@ public record GatewayConfig(
    * @param roles the user roles it may vouch for ({@code user_role} in its assertions), e.g. {@code
    *     clinician}; only a client registered for {@code ig-lead} can act for an IG lead
    * @param status {@value #ACTIVE} or {@value #SUSPENDED}
+   * @param publicKey today's single EC P-256 key (PEM); null when the client registered a key set
+   * @param jwks a public JWK Set file (SMART Backend Services), if the client registered one
+   * @param jwksUrl where the client publishes its JWK Set, fetched and kept current, if registered
+   * @param kind {@value #USER} (the default) or {@value #SYSTEM}: a system client acts for no user
    */
   public record Client(
       String id,
@@ -396,13 +400,40 @@ public record GatewayConfig(
       Set<String> purposes,
       Set<String> roles,
       String status,
-      Set<String> notificationHosts) {
+      Set<String> notificationHosts,
+      Optional<Path> jwks,
+      Optional<URI> jwksUrl,
+      String kind) {
 
     public static final String ACTIVE = "active";
     public static final String SUSPENDED = "suspended";
+    public static final String USER = "user";
+    public static final String SYSTEM = "system";
 
     public Client {
       notificationHosts = Set.copyOf(notificationHosts);
+    }
+
+    /** A user-facing client with a PEM key and these notification hosts. */
+    public Client(
+        String id,
+        String organisation,
+        Path publicKey,
+        Set<String> purposes,
+        Set<String> roles,
+        String status,
+        Set<String> notificationHosts) {
+      this(
+          id,
+          organisation,
+          publicKey,
+          purposes,
+          roles,
+          status,
+          notificationHosts,
+          Optional.empty(),
+          Optional.empty(),
+          USER);
     }
 
     /** A client with no notification hosts: it may not subscribe to change notifications. */
@@ -418,7 +449,8 @@ public record GatewayConfig(
 
     /** The same client, its notification endpoints allowed on these hosts. */
     public Client withNotificationHosts(Set<String> hosts) {
-      return new Client(id, organisation, publicKey, purposes, roles, status, hosts);
+      return new Client(
+          id, organisation, publicKey, purposes, roles, status, hosts, jwks, jwksUrl, kind);
     }
 
     /** An active client. */

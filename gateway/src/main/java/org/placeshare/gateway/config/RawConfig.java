@@ -92,7 +92,10 @@ record RawConfig(
       List<String> purposes,
       List<String> roles,
       String status,
-      List<String> notificationHosts) {}
+      List<String> notificationHosts,
+      String jwks,
+      String jwksUrl,
+      String kind) {}
 
   record RawSource(
       String id,

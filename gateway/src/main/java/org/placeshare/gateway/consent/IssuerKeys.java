@@ -6,6 +6,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpHeaders;
@@ -13,6 +14,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.PemTrustOptions;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,14 +104,7 @@ public final class IssuerKeys implements ConsentIssuers {
   public static Future<IssuerKeys> start(
       Vertx vertx, GatewayConfig config, Optional<SigningKey> consentKey, Clock clock) {
     Map<OdsCode, Issuer> issuers = new HashMap<>();
-    HttpClientOptions options =
-        new HttpClientOptions()
-            .setSsl(true)
-            .setVerifyHost(true)
-            .setConnectTimeout((int) FETCH_DEADLINE.toMillis());
-    config
-        .issuerTrustCa()
-        .ifPresent(ca -> options.setTrustOptions(new PemTrustOptions().addCertPath(ca.toString())));
+    HttpClientOptions options = keySetClientOptions(config.issuerTrustCa());
     IssuerKeys keys;
     try {
       for (GatewayConfig.ConsentIssuer c : config.consentIssuers()) {
@@ -184,18 +179,43 @@ public final class IssuerKeys implements ConsentIssuers {
     return done.future();
   }
 
-  private Future<Boolean> fetchOnContext(Issuer issuer) {
+  /**
+   * The options of a client that fetches key sets: https with host verification, a connect
+   * deadline, and the CA of the issuers' servers when one is configured. Client key sets ({@code
+   * ClientJwks}) are fetched the same way.
+   */
+  public static HttpClientOptions keySetClientOptions(Optional<Path> trustCa) {
+    HttpClientOptions options =
+        new HttpClientOptions()
+            .setSsl(true)
+            .setVerifyHost(true)
+            .setConnectTimeout((int) FETCH_DEADLINE.toMillis());
+    trustCa.ifPresent(
+        ca -> options.setTrustOptions(new PemTrustOptions().addCertPath(ca.toString())));
+    return options;
+  }
+
+  /**
+   * The one way a key set is fetched: GET, no redirects, answered within the deadline, the body
+   * capped at {@code maxBytes} (a failed future otherwise, never a longer body). Call on the
+   * client's context, so the body handler is set before the body arrives.
+   */
+  public static Future<Buffer> fetchKeySet(HttpClient http, URI url, int maxBytes) {
     RequestOptions request =
         new RequestOptions()
             .setMethod(HttpMethod.GET)
-            .setAbsoluteURI(issuer.config.jwksUrl().orElseThrow().toString())
+            .setAbsoluteURI(url.toString())
             .setFollowRedirects(false)
             .setTimeout(FETCH_DEADLINE.toMillis())
             .putHeader(HttpHeaders.ACCEPT, "application/jwk-set+json, application/json");
+    return http.request(request)
+        .compose(r -> r.send())
+        .compose(r -> CappedBody.read(r, maxBytes, PolicyException::new));
+  }
+
+  private Future<Boolean> fetchOnContext(Issuer issuer) {
     Future<Boolean> fetched =
-        http.request(request)
-            .compose(r -> r.send())
-            .compose(r -> CappedBody.read(r, MAX_JWKS_BYTES, PolicyException::new))
+        fetchKeySet(http, issuer.config.jwksUrl().orElseThrow(), MAX_JWKS_BYTES)
             .map(
                 body -> {
                   JWKSet set = parse(body.toString(StandardCharsets.UTF_8), "the fetched key set");

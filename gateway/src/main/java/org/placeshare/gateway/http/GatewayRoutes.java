@@ -56,7 +56,9 @@ import org.placeshare.gateway.http.linkage.LinkageEndpoints;
 import org.placeshare.gateway.http.notify.EventEndpoints;
 import org.placeshare.gateway.http.oauth.Authentication;
 import org.placeshare.gateway.http.oauth.IgLead;
+import org.placeshare.gateway.http.oauth.ScopeGuard;
 import org.placeshare.gateway.http.oauth.TokenEndpoint;
+import org.placeshare.gateway.http.oauth.WellKnown;
 import org.placeshare.gateway.http.policy.PolicyEndpoints;
 import org.placeshare.gateway.http.trust.TrustEndpoints;
 import org.placeshare.gateway.linkage.LinkageSync;
@@ -130,7 +132,8 @@ public final class GatewayRoutes {
             clock,
             s.mutualTls(),
             s.revocations(),
-            s.clients());
+            s.clients(),
+            s.policy());
     Authentication authentication = new Authentication(s.tokens(), s.mutualTls(), s.revocations());
     // Registrations are read at each check, through the same lookup the tokens are checked against.
     ClientRegistrations registrations = s.tokens()::registration;
@@ -173,6 +176,9 @@ public final class GatewayRoutes {
     router.route("/oauth2/token").handler(ctx -> ctx.fail(405));
     router.route("/oauth2/token").failureHandler(tokenEndpoint::failed);
     router.get("/.well-known/jwks.json").handler(ctx -> json(ctx, jwks));
+    WellKnown wellKnown = new WellKnown(s.publicUrl());
+    router.get("/.well-known/smart-configuration").handler(wellKnown::smartConfiguration);
+    router.get("/.well-known/oauth-authorization-server").handler(wellKnown::authorizationServer);
     // The bare status for load balancers; metrics and details are on the management listener.
     Health health = new Health(s.policy(), s.pool(), s.sources(), false);
     router.get("/health/live").handler(health::live);
@@ -191,6 +197,7 @@ public final class GatewayRoutes {
     router
         .get("/fhir/Patient/:nhsNumber/:operation")
         .handler(authentication::handle)
+        .handler(ScopeGuard.requires("Patient"))
         .handler(rateLimit::handle)
         .handler(personView::parse)
         .handler(personView::respond);
@@ -229,6 +236,7 @@ public final class GatewayRoutes {
     router
         .post("/fhir/Patient/$match")
         .handler(authentication::handle)
+        .handler(ScopeGuard.requires("Patient"))
         .handler(
             ctx -> {
               ctx.request().pause();
@@ -259,6 +267,7 @@ public final class GatewayRoutes {
     router
         .post("/fhir/Group")
         .handler(authentication::handle)
+        .handler(ScopeGuard.requires("Group"))
         .handler(
             ctx -> {
               ctx.request().pause();
@@ -272,11 +281,20 @@ public final class GatewayRoutes {
             BodyHandler.create(false)
                 .setBodyLimit(CohortEndpoints.maxGroupBytes(s.cohortSettings().maxMembers())))
         .handler(cohorts::register);
-    router.get("/fhir/Group/:id").handler(authentication::handle).handler(cohorts::read);
-    router.delete("/fhir/Group/:id").handler(authentication::handle).handler(cohorts::delete);
+    router
+        .get("/fhir/Group/:id")
+        .handler(authentication::handle)
+        .handler(ScopeGuard.requires("Group"))
+        .handler(cohorts::read);
+    router
+        .delete("/fhir/Group/:id")
+        .handler(authentication::handle)
+        .handler(ScopeGuard.requires("Group"))
+        .handler(cohorts::delete);
     router
         .get("/fhir/Group/:id/:operation")
         .handler(authentication::handle)
+        .handler(ScopeGuard.requires("Group"))
         .handler(rateLimit::handle)
         .handler(cohorts::kickOff);
     BulkJobEndpoints bulkJobs =

@@ -362,7 +362,7 @@ public final class PersonRelease {
       String id = source.descriptor().id();
       Decision d = permitted.get(id);
       if (d != null) {
-        PersonView.Grant grant = PersonView.Grant.of(d, options.types().orElse(null));
+        PersonView.Grant grant = PersonView.Grant.of(d, askedAndGranted(caller, options));
         grants.put(id, grant);
         Set<String> types = qualityOnly ? Set.of("Patient") : grant.obligations().resourceTypes();
         long asked = System.nanoTime();
@@ -395,6 +395,21 @@ public final class PersonRelease {
               }
               return released(caller, base, options, results, permitted, grants, withheld, asked);
             });
+  }
+
+  /**
+   * The types asked for ({@code _type}) narrowed to the token's granted scopes: a type not granted
+   * is never released. Null asks for all the decision allows (a job's caller, unscoped).
+   */
+  static Set<String> askedAndGranted(Caller caller, ReleaseOptions options) {
+    if (caller.scopes().unrestricted()) {
+      return options.types().orElse(null);
+    }
+    Set<String> types = new TreeSet<>(caller.scopes().resourceTypes());
+    options.types().ifPresent(types::retainAll);
+    // Never empty, which would ask for everything: the Patient is the anchor the endpoint checked.
+    types.add("Patient");
+    return types;
   }
 
   private static String result(SourceRecords r) {

@@ -1,6 +1,5 @@
 package org.placeshare.gateway.trust;
 
-import com.nimbusds.jose.JOSEException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -313,11 +312,7 @@ public final class ClientStore implements Supplier<ClientRegistry> {
           .append('|')
           .append(c.notificationHosts().stream().sorted().toList())
           .append('|');
-      try {
-        sb.append(c.publicKey().computeThumbprint());
-      } catch (JOSEException e) {
-        sb.append(c.publicKey().toJSONString());
-      }
+      sb.append(c.kind().code()).append('|').append(c.keys().fingerprint());
       sb.append('\n');
     }
     try {

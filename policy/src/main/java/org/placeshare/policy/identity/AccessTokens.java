@@ -21,8 +21,8 @@ import org.placeshare.policy.PolicyException;
 
 /**
  * Issues and verifies the gateway's access tokens: JWTs with {@code typ} {@value #TYPE} (RFC 9068),
- * signed with the gateway key, naming the client's organisation, the end user, role and purpose of
- * use.
+ * signed with the gateway key, naming the client's organisation, the end user (none for a system
+ * client, which is itself the actor), role and purpose of use, and the granted SMART scopes.
  */
 public final class AccessTokens {
 
@@ -31,6 +31,15 @@ public final class AccessTokens {
 
   static final String ORGANISATION_CLAIM = "organisation";
   static final String CLIENT_CLAIM = "client_id";
+
+  /** The granted SMART scopes, space-separated (RFC 9068 section 2.2.3). */
+  static final String SCOPE_CLAIM = "scope";
+
+  /**
+   * Present, {@code system}, on the token of a system client: it names no user, and the client is
+   * the actor the audit names.
+   */
+  static final String KIND_CLAIM = "client_kind";
 
   private static final Set<String> REQUIRED =
       Set.of(
@@ -42,7 +51,7 @@ public final class AccessTokens {
           "jti",
           ORGANISATION_CLAIM,
           CLIENT_CLAIM,
-          ClientAssertionVerifier.USER_CLAIM,
+          SCOPE_CLAIM,
           ClientAssertionVerifier.ROLE_CLAIM,
           ClientAssertionVerifier.PURPOSE_CLAIM);
 
@@ -118,7 +127,13 @@ public final class AccessTokens {
    * Issues a token on a verified assertion; bound to the client certificate whose SHA-256
    * thumbprint (base64url) is given, when the client connected with mutual TLS.
    */
-  public Issued issue(VerifiedClientAssertion assertion, Optional<String> certificateThumbprint) {
+  public Issued issue(
+      VerifiedClientAssertion assertion,
+      Optional<String> certificateThumbprint,
+      GrantedScopes scopes) {
+    if (scopes.unrestricted()) {
+      throw new IllegalArgumentException("a token is issued for the scopes granted, never all");
+    }
     Instant now = clock.instant();
     String jti = UUID.randomUUID().toString();
     JWTClaimsSet.Builder builder =
@@ -131,9 +146,14 @@ public final class AccessTokens {
             .jwtID(jti)
             .claim(CLIENT_CLAIM, assertion.client().id())
             .claim(ORGANISATION_CLAIM, assertion.client().organisation().value())
-            .claim(ClientAssertionVerifier.USER_CLAIM, assertion.userId())
             .claim(ClientAssertionVerifier.ROLE_CLAIM, assertion.role())
-            .claim(ClientAssertionVerifier.PURPOSE_CLAIM, assertion.purpose().code());
+            .claim(ClientAssertionVerifier.PURPOSE_CLAIM, assertion.purpose().code())
+            .claim(SCOPE_CLAIM, scopes.scope());
+    if (assertion.client().system()) {
+      builder.claim(KIND_CLAIM, RegisteredClient.Kind.SYSTEM.code());
+    } else {
+      builder.claim(ClientAssertionVerifier.USER_CLAIM, assertion.userId());
+    }
     certificateThumbprint.ifPresent(
         t -> builder.claim(CONFIRMATION_CLAIM, Map.of(CERTIFICATE_THUMBPRINT, t)));
     return new Issued(sign(key, new JOSEObjectType(TYPE), builder.build()), LIFETIME, jti);
@@ -210,15 +230,26 @@ public final class AccessTokens {
     } catch (PolicyException | ClassCastException e) {
       throw new TokenException("claim organisation: expected an ODS code", e);
     }
+    String client = Jwts.id(claims, CLIENT_CLAIM);
+    boolean system = claims.getClaim(KIND_CLAIM) != null;
+    if (system && !RegisteredClient.Kind.SYSTEM.code().equals(claims.getClaim(KIND_CLAIM))) {
+      throw new TokenException("claim client_kind: expected system");
+    }
+    if (system && claims.getClaim(ClientAssertionVerifier.USER_CLAIM) != null) {
+      throw new TokenException("access token refused: a system client's token names no user");
+    }
     return new Caller(
         organisation,
-        Jwts.id(claims, CLIENT_CLAIM),
-        Jwts.id(claims, ClientAssertionVerifier.USER_CLAIM),
+        client,
+        // A system client acts for no user: it is the actor the audit names.
+        system ? client : Jwts.id(claims, ClientAssertionVerifier.USER_CLAIM),
         Jwts.role(claims, ClientAssertionVerifier.ROLE_CLAIM),
         Jwts.purpose(claims, ClientAssertionVerifier.PURPOSE_CLAIM),
         claims.getExpirationTime().toInstant(),
         certificateThumbprint(claims),
-        Optional.of(Jwts.id(claims, "jti")));
+        Optional.of(Jwts.id(claims, "jti")),
+        GrantedScopes.fromClaim(Jwts.text(claims, SCOPE_CLAIM)),
+        system);
   }
 
   private static Optional<String> certificateThumbprint(JWTClaimsSet claims) {

@@ -20,6 +20,8 @@ public final class Caller {
   private final Instant expires;
   private final Optional<String> certificateThumbprint;
   private final Optional<String> tokenId;
+  private final GrantedScopes scopes;
+  private final boolean system;
 
   Caller(
       OdsCode organisation,
@@ -29,7 +31,11 @@ public final class Caller {
       PurposeOfUse purpose,
       Instant expires,
       Optional<String> certificateThumbprint,
-      Optional<String> tokenId) {
+      Optional<String> tokenId,
+      GrantedScopes scopes,
+      boolean system) {
+    this.scopes = scopes;
+    this.system = system;
     this.organisation = organisation;
     this.clientId = clientId;
     this.userId = userId;
@@ -59,6 +65,19 @@ public final class Caller {
    */
   public Optional<String> tokenId() {
     return tokenId;
+  }
+
+  /** The resource types the token's scopes let be released to this caller. */
+  public GrantedScopes scopes() {
+    return scopes;
+  }
+
+  /**
+   * True for a system client (SMART Backend Services): it acts for no user, and {@link #userId} is
+   * the client's own id, so the audit names the client as the actor.
+   */
+  public boolean system() {
+    return system;
   }
 
   public OdsCode organisation() {

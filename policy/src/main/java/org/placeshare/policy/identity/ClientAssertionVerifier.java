@@ -1,22 +1,28 @@
 package org.placeshare.policy.identity;
 
 import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
+import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
 /**
  * Verifies a client assertion: a JWT a client signs with its registered key to obtain an access
- * token (RFC 7523 section 2.2, the NHS "signed JWT" pattern). It must carry {@code typ} {@value
- * #TYPE}, {@code iss} = {@code sub} = the client id, {@code aud} exactly the token URL, an {@code
- * exp} at most {@link #MAX_LIFETIME} ahead, a {@code jti}, and the user, role and purpose of use
- * the client vouches for. The purpose must be one the client is registered for, and so must the
- * role: a client cannot make itself, say, an IG lead by asking.
+ * token (RFC 7523 section 2.2, SMART Backend Services, the NHS "signed JWT" pattern). It must carry
+ * {@code typ} {@value #TYPE}, {@code JWT} or none, be signed with the key its {@code kid} names
+ * under that key's one algorithm ({@link ClientKeys}), {@code iss} = {@code sub} = the client id,
+ * {@code aud} exactly the token URL, an {@code exp} at most {@link #MAX_LIFETIME} ahead, a {@code
+ * jti}, and, from a user-facing client, the user, role and purpose of use it vouches for; a system
+ * client vouches for no user and its role and purpose are its registered ones. The purpose must be
+ * one the client is registered for, and so must the role: a client cannot make itself, say, an IG
+ * lead by asking.
  */
 public final class ClientAssertionVerifier {
 
@@ -31,6 +37,15 @@ public final class ClientAssertionVerifier {
 
   private static final Set<String> REQUIRED =
       Set.of("iss", "sub", "aud", "exp", "jti", USER_CLAIM, ROLE_CLAIM, PURPOSE_CLAIM);
+
+  private static final Set<String> REQUIRED_OF_SYSTEM = Set.of("iss", "sub", "aud", "exp", "jti");
+
+  /**
+   * RFC 7523 and SMART send {@code typ: JWT} or none; ours is {@value #TYPE}. An access token
+   * ({@code at+jwt}), a consent token or any other typed JWT is never an assertion.
+   */
+  private static final DefaultJOSEObjectTypeVerifier<SecurityContext> TYPES =
+      new DefaultJOSEObjectTypeVerifier<>(new JOSEObjectType(TYPE), JOSEObjectType.JWT, null);
 
   private final Supplier<ClientRegistry> clients;
   private final String tokenUrl;
@@ -61,6 +76,18 @@ public final class ClientAssertionVerifier {
     if (client == null) {
       throw new TokenException("client assertion refused: issuer is not a registered client");
     }
+    if (!ClientKeys.ALGORITHMS.contains(jwt.getHeader().getAlgorithm())) {
+      throw new TokenException(
+          "client assertion refused: alg "
+              + jwt.getHeader().getAlgorithm()
+              + " is not accepted; expected one of "
+              + ClientKeys.ALGORITHMS);
+    }
+    // The key the assertion names, and only for the one algorithm it is registered with.
+    var key =
+        client
+            .keys()
+            .select(client.id(), jwt.getHeader().getKeyID(), jwt.getHeader().getAlgorithm());
 
     JWTClaimsSet exact =
         new JWTClaimsSet.Builder()
@@ -70,13 +97,7 @@ public final class ClientAssertionVerifier {
             .build();
     JWTClaimsSet claims =
         Jwts.verify(
-            jwt,
-            KIND,
-            new JOSEObjectType(TYPE),
-            Jwts.es256(client.publicKey()),
-            exact,
-            REQUIRED,
-            clock);
+            jwt, KIND, TYPES, key, exact, client.system() ? REQUIRED_OF_SYSTEM : REQUIRED, clock);
     // After the signature: only the client itself learns that it is suspended.
     if (!client.active()) {
       throw new TokenException("client assertion refused: client " + client.id() + " is suspended");
@@ -92,6 +113,21 @@ public final class ClientAssertionVerifier {
               + MAX_LIFETIME.toMinutes()
               + " minutes ahead");
     }
+    String jti = Jwts.id(claims, "jti");
+    if (client.system()) {
+      for (String claim : List.of(USER_CLAIM, ROLE_CLAIM, PURPOSE_CLAIM)) {
+        if (claims.getClaim(claim) != null) {
+          throw new TokenException(
+              "client assertion refused: "
+                  + client.id()
+                  + " is a system client and cannot vouch for a user; expected no "
+                  + claim);
+        }
+      }
+      // The client is the actor; its role and purpose are the ones registered, not asked for.
+      return new VerifiedClientAssertion(
+          client, client.id(), client.systemRole(), client.systemPurpose(), jti, expires);
+    }
     var purpose = Jwts.purpose(claims, PURPOSE_CLAIM);
     if (!client.purposes().contains(purpose)) {
       throw new TokenException(
@@ -103,6 +139,6 @@ public final class ClientAssertionVerifier {
           "client assertion refused: role " + role + " is not registered for this client");
     }
     return new VerifiedClientAssertion(
-        client, Jwts.id(claims, USER_CLAIM), role, purpose, Jwts.id(claims, "jti"), expires);
+        client, Jwts.id(claims, USER_CLAIM), role, purpose, jti, expires);
   }
 }

@@ -28,6 +28,9 @@ public final class JobCallers {
         purpose,
         Instant.MAX,
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        // The job's types were fixed, under the caller's scopes, when it was started.
+        GrantedScopes.UNRESTRICTED,
+        false);
   }
 }

@@ -92,8 +92,27 @@ final class Jwts {
       JWTClaimsSet exactMatch,
       Set<String> requiredClaims,
       Clock clock) {
+    return verify(
+        jwt,
+        kind,
+        new DefaultJOSEObjectTypeVerifier<>(type),
+        keys,
+        exactMatch,
+        requiredClaims,
+        clock);
+  }
+
+  /** As above, with the {@code typ} values accepted given by a verifier (null there: absent). */
+  static JWTClaimsSet verify(
+      SignedJWT jwt,
+      String kind,
+      DefaultJOSEObjectTypeVerifier<SecurityContext> types,
+      JWSKeySelector<SecurityContext> keys,
+      JWTClaimsSet exactMatch,
+      Set<String> requiredClaims,
+      Clock clock) {
     DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
-    processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(type));
+    processor.setJWSTypeVerifier(types);
     DefaultJWTClaimsVerifier<SecurityContext> claims =
         new DefaultJWTClaimsVerifier<>(exactMatch, requiredClaims) {
           @Override

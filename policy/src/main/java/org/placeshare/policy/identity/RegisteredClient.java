@@ -19,11 +19,37 @@ import org.placeshare.policy.PurposeOfUse;
 public record RegisteredClient(
     String id,
     OdsCode organisation,
-    ECKey publicKey,
+    ClientKeys keys,
     Set<PurposeOfUse> purposes,
     Set<String> roles,
     Status status,
-    Set<String> notificationHosts) {
+    Set<String> notificationHosts,
+    Kind kind) {
+
+  /**
+   * Whether the client acts for end users it vouches for ({@code user}, the NHS signed-JWT
+   * pattern's {@code user_id}, {@code user_role}, {@code purpose_of_use}) or for no one but itself
+   * ({@code system}, SMART Backend Services: a BI tool, a nightly export), with the one role and
+   * one purpose of use its registration fixes.
+   */
+  public enum Kind {
+    USER,
+    SYSTEM;
+
+    /** As the clients file spells it: {@code user}, {@code system}. */
+    public String code() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static Optional<Kind> of(String code) {
+      for (Kind k : values()) {
+        if (k.code().equals(code)) {
+          return Optional.of(k);
+        }
+      }
+      return Optional.empty();
+    }
+  }
 
   /** Whether the client may act now. Removal is deletion from the registry, not a status. */
   public enum Status {
@@ -49,11 +75,9 @@ public record RegisteredClient(
   public RegisteredClient {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(organisation, "organisation");
-    Objects.requireNonNull(publicKey, "publicKey");
+    Objects.requireNonNull(keys, "keys");
     Objects.requireNonNull(status, "status");
-    if (publicKey.isPrivate()) {
-      throw new IllegalArgumentException("a client is registered with its public key only");
-    }
+    Objects.requireNonNull(kind, "kind");
     purposes = Set.copyOf(purposes);
     roles = Set.copyOf(roles);
     notificationHosts = Set.copyOf(notificationHosts);
@@ -63,6 +87,44 @@ public record RegisteredClient(
             "role: expected a lower-case role name such as clinician, got " + role);
       }
     }
+    if (kind == Kind.SYSTEM && (roles.size() != 1 || purposes.size() != 1)) {
+      throw new IllegalArgumentException(
+          "a system client is registered with exactly one role and one purpose of use");
+    }
+  }
+
+  /** A user-facing client with today's single EC P-256 key and these notification hosts. */
+  public RegisteredClient(
+      String id,
+      OdsCode organisation,
+      ECKey publicKey,
+      Set<PurposeOfUse> purposes,
+      Set<String> roles,
+      Status status,
+      Set<String> notificationHosts) {
+    this(
+        id,
+        organisation,
+        ClientKeys.pem(publicKey),
+        purposes,
+        roles,
+        status,
+        notificationHosts,
+        Kind.USER);
+  }
+
+  /** A system client's one role (its registration has exactly one). */
+  public String systemRole() {
+    return roles.iterator().next();
+  }
+
+  /** A system client's one purpose of use (its registration has exactly one). */
+  public PurposeOfUse systemPurpose() {
+    return purposes.iterator().next();
+  }
+
+  public boolean system() {
+    return kind == Kind.SYSTEM;
   }
 
   /** A client with no notification hosts: it may not subscribe to change notifications. */

@@ -32,6 +32,7 @@ import org.placeshare.policy.identity.ClientAssertions;
 import org.placeshare.policy.identity.ConsentTokens;
 import org.placeshare.policy.identity.RegisteredClient;
 import org.placeshare.policy.identity.SigningKey;
+import org.placeshare.policy.identity.SmartScopes;
 import org.placeshare.policy.identity.TrustedIssuer;
 import org.placeshare.policy.identity.VerifiedConsent;
 
@@ -87,7 +88,8 @@ public class TokenBenchmark {
                             "clinician",
                             PurposeOfUse.TREAT,
                             CLOCK)),
-                Optional.empty())
+                Optional.empty(),
+                SmartScopes.grant(Optional.empty(), Set.of("Patient")))
             .token();
 
     SigningKey gpKey = SigningKey.generate();

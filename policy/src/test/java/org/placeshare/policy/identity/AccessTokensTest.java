@@ -28,6 +28,8 @@ class AccessTokensTest {
   private static final String TOKEN_URL = GATEWAY + "/oauth2/token";
   private static final Instant NOW = Instant.parse("2026-11-22T10:00:00Z");
   private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
+  private static final GrantedScopes PATIENT_ONLY =
+      SmartScopes.grant(Optional.empty(), java.util.Set.of("Patient"));
 
   private final SigningKey gatewayKey = SigningKey.generate();
   private final SigningKey clientKey = SigningKey.generate();
@@ -55,7 +57,9 @@ class AccessTokensTest {
   }
 
   private String token() {
-    return tokens.issue(assertions.verify(assertion(CLOCK)), Optional.empty()).token();
+    return tokens
+        .issue(assertions.verify(assertion(CLOCK)), Optional.empty(), PATIENT_ONLY)
+        .token();
   }
 
   @Test
@@ -185,7 +189,8 @@ class AccessTokensTest {
   @Test
   void verify_tokenFromAnotherGateway_isRejected() {
     AccessTokens other = new AccessTokens(gatewayKey, "https://other.test", registered, CLOCK);
-    String token = other.issue(assertions.verify(assertion(CLOCK)), Optional.empty()).token();
+    String token =
+        other.issue(assertions.verify(assertion(CLOCK)), Optional.empty(), PATIENT_ONLY).token();
 
     assertThatThrownBy(() -> tokens.verify(token))
         .isInstanceOf(TokenException.class)
@@ -284,7 +289,8 @@ class AccessTokensTest {
   void verify_tokenSeenBefore_isStillRefusedOnceExpired() {
     MovableClock clock = new MovableClock(NOW);
     AccessTokens cached = new AccessTokens(gatewayKey, GATEWAY, registered, clock);
-    String token = cached.issue(assertions.verify(assertion(CLOCK)), Optional.empty()).token();
+    String token =
+        cached.issue(assertions.verify(assertion(CLOCK)), Optional.empty(), PATIENT_ONLY).token();
 
     assertThat(cached.verify(token).clientId()).isEqualTo("council-intel");
     assertThat(cached.verify(token).clientId()).isEqualTo("council-intel");

@@ -18,12 +18,17 @@ import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.RequestState;
 import org.placeshare.gateway.http.edge.StrictJson;
+import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.trust.AssertionReplay;
 import org.placeshare.gateway.trust.Revocations;
 import org.placeshare.policy.identity.AccessTokens;
 import org.placeshare.policy.identity.ClientAssertionVerifier;
 import org.placeshare.policy.identity.ClientRegistry;
+import org.placeshare.policy.identity.GrantedScopes;
+import org.placeshare.policy.identity.ScopeException;
+import org.placeshare.policy.identity.SmartScopes;
 import org.placeshare.policy.identity.TokenException;
+import org.placeshare.policy.identity.UnknownClientKeyException;
 import org.placeshare.policy.identity.VerifiedClientAssertion;
 
 /**
@@ -56,6 +61,7 @@ public final class TokenEndpoint {
   private final boolean mutualTls;
   private final Revocations revocations;
   private final Supplier<ClientRegistry> registry;
+  private final ScopeGrants scopeGrants;
 
   public TokenEndpoint(
       ClientAssertionVerifier assertions,
@@ -65,7 +71,9 @@ public final class TokenEndpoint {
       Clock clock,
       boolean mutualTls,
       Revocations revocations,
-      Supplier<ClientRegistry> registry) {
+      Supplier<ClientRegistry> registry,
+      PolicyStore policy) {
+    this.scopeGrants = new ScopeGrants(policy, clock);
     this.revocations = revocations;
     this.registry = registry;
     this.assertions = assertions;
@@ -106,13 +114,45 @@ public final class TokenEndpoint {
       refuse(ctx, 400, "invalid_request", "client_assertion_type must be " + ASSERTION_TYPE);
       return;
     }
+    Optional<SmartScopes.Requested> requested;
+    try {
+      requested = Optional.ofNullable(form.get("scope")).map(SmartScopes::parse);
+    } catch (ScopeException e) {
+      refuse(ctx, 400, "invalid_scope", e.getMessage());
+      return;
+    }
+    String presented = form.get("client_assertion");
     VerifiedClientAssertion assertion;
     try {
-      assertion = assertions.verify(form.get("client_assertion"));
+      assertion = assertions.verify(presented);
+    } catch (UnknownClientKeyException e) {
+      // The client may have rotated its keys: fetch its set again (rate-limited), try once more.
+      ctx.request().pause();
+      Future.fromCompletionStage(
+              registry.get().find(e.clientId()).orElseThrow().keys().refresh(),
+              ctx.vertx().getOrCreateContext())
+          .onComplete(
+              refreshed -> {
+                ctx.request().resume();
+                try {
+                  granted(ctx, assertions.verify(presented), requested);
+                } catch (TokenException again) {
+                  refuse(ctx, 401, "invalid_client", again.getMessage());
+                }
+              });
+      return;
     } catch (TokenException e) {
       refuse(ctx, 401, "invalid_client", e.getMessage());
       return;
     }
+    granted(ctx, assertion, requested);
+  }
+
+  /** The rest of a token request once its assertion has verified. */
+  private void granted(
+      RoutingContext ctx,
+      VerifiedClientAssertion assertion,
+      Optional<SmartScopes.Requested> requested) {
     String client = assertion.client().id();
     Optional<ClientCertificate> certificate = ClientCertificate.of(ctx);
     Optional<String> wrongCertificate =
@@ -159,13 +199,23 @@ public final class TokenEndpoint {
                     "client assertion refused: its jti has been used before");
                 return;
               }
-              issue(ctx, assertion, certificate.map(ClientCertificate::thumbprint));
+              GrantedScopes scopes;
+              try {
+                scopes = SmartScopes.grant(requested, scopeGrants.allowed(assertion));
+              } catch (ScopeException e) {
+                refuse(ctx, 400, "invalid_scope", e.getMessage());
+                return;
+              }
+              issue(ctx, assertion, certificate.map(ClientCertificate::thumbprint), scopes);
             });
   }
 
   private void issue(
-      RoutingContext ctx, VerifiedClientAssertion assertion, Optional<String> thumbprint) {
-    AccessTokens.Issued issued = tokens.issue(assertion, thumbprint);
+      RoutingContext ctx,
+      VerifiedClientAssertion assertion,
+      Optional<String> thumbprint,
+      GrantedScopes scopes) {
+    AccessTokens.Issued issued = tokens.issue(assertion, thumbprint, scopes);
     String detail =
         "access token "
             + issued.id()
@@ -173,12 +223,15 @@ public final class TokenEndpoint {
             + assertion.client().id()
             + " ("
             + assertion.client().organisation()
-            + ") for user "
-            + assertion.userId()
+            + (assertion.client().system()
+                ? ") as a system client acting for itself"
+                : ") for user " + assertion.userId())
             + " as "
             + assertion.role()
             + ", purpose "
             + assertion.purpose()
+            + ", scope "
+            + (scopes.resourceTypes().isEmpty() ? "(no resource type)" : scopes.scope())
             + (thumbprint.isPresent() ? ", bound to its client certificate" : "");
     audited(ctx, AuditEvent.Outcome.PERMITTED, 200, detail)
         .onFailure(e -> unavailable(ctx, e))
@@ -190,7 +243,8 @@ public final class TokenEndpoint {
                     new JsonObject()
                         .put("access_token", issued.token())
                         .put("token_type", "Bearer")
-                        .put("expires_in", issued.lifetime().toSeconds())));
+                        .put("expires_in", issued.lifetime().toSeconds())
+                        .put("scope", scopes.scope())));
   }
 
   /**
