@@ -12,6 +12,7 @@
 #   BDT_PORT       the demo gateway's port (default 18080)
 #   BDT_CLIENT     the SMART system client registered in the demo (default council-bi)
 #   BDT_KEY        its private key as a JWK file (default: the demo folder's keys/$BDT_CLIENT.jwk.json)
+#   BDT_REPORT     where to keep bdt's own report (its json reporter's events, one per line)
 #   BDT_AUTH       backend-services (default), or demo-token: bdt's authentication off and a
 #                  token of the demo's council-intel client (analyst, PUBHLTH), got with the
 #                  `token` command, sent as a custom Authorization header. Only for seeing which
@@ -20,7 +21,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-BDT_SRC=${BDT_SRC:-$ROOT/../shared/tools/bdt}
+if [ -z "${BDT_SRC:-}" ]; then
+  # Beside the clone (../shared), or beside the folder of worktrees (../../shared).
+  BDT_SRC=$ROOT/../shared/tools/bdt
+  [ -d "$BDT_SRC" ] || BDT_SRC=$ROOT/../../shared/tools/bdt
+fi
 BDT_PORT=${BDT_PORT:-18080}
 BDT_CLIENT=${BDT_CLIENT:-council-bi}
 BDT_AUTH=${BDT_AUTH:-backend-services}
@@ -49,6 +54,20 @@ declare -A NOT_APPLICABLE=(
   [204-can-start-an-export-with-patient-parameter]="patient parameter refused by design: register a Group of those people"
   [22129-supports-the-patient-parameter-via-the-group-export-endpoint]="patient parameter refused by design: register a Group of those people"
   [224-can-start-an-export-with-patient-parameter]="patient parameter refused by design: register a Group of those people"
+  # Accept on the kick-off: "If omitted, the server MAY return an error or MAY process the
+  # request as if application/fhir+json was supplied" (Bulk Data v2). Placeshare does the latter
+  # (its CLI and clients send none); any other Accept is 406. bdt insists on the former.
+  [2000-requires-accept-header]="Accept is optional in Bulk Data v2; omitted, it is taken as application/fhir+json"
+  [2001-requires-accept-header-in-post-requests]="Accept is optional in Bulk Data v2; omitted, it is taken as application/fhir+json"
+  [2200-requires-accept-header]="Accept is optional in Bulk Data v2; omitted, it is taken as application/fhir+json"
+  [2201-requires-accept-header-in-post-requests]="Accept is optional in Bulk Data v2; omitted, it is taken as application/fhir+json"
+  # includeAssociatedData is not supported: refused under strict handling (the default), ignored
+  # under lenient, as bdt's own 20119/22119 require (and pass). These two send it without
+  # handling=lenient and expect the kick-off to succeed, contradicting 20119.
+  [20120-accepts-multiple-includeassociateddata-values-as-comma-separated-list]="contradicts 20119: unsupported includeAssociatedData is refused without handling=lenient"
+  [20121-accepts-multiple-includeassociateddata-parameters]="contradicts 20119: unsupported includeAssociatedData is refused without handling=lenient"
+  [22120-accepts-multiple-includeassociateddata-values-as-comma-separated-list]="contradicts 22119: unsupported includeAssociatedData is refused without handling=lenient"
+  [22121-accepts-multiple-includeassociateddata-parameters]="contradicts 22119: unsupported includeAssociatedData is refused without handling=lenient"
   # No export holds DocumentReference attachments: no source releases DocumentReference.
   [14-supports-binary-file-attachments-in-documentreference-resources]="no DocumentReference is released by any source"
 )
@@ -152,6 +171,7 @@ node "$WORK/bdt/build/lib/bin.js" test --config "$CONFIG" --api-version 2.0.0 --
   >"$WORK/bdt.jsonl" 2>"$WORK/bdt.err"
 BDT_EXIT=$?
 set -e
+if [ -n "${BDT_REPORT:-}" ]; then cp "$WORK/bdt.jsonl" "$BDT_REPORT"; fi
 NA=$(for name in "${!NOT_APPLICABLE[@]}"; do printf '%s\t%s\n' "$name" "${NOT_APPLICABLE[$name]}"; done)
 VERDICT=0
 NOT_APPLICABLE_TSV="$NA" node - "$WORK/bdt.jsonl" <<'JS' || VERDICT=$?

@@ -357,8 +357,11 @@ class BulkDataExportTest {
       assertThat(condition.fieldNames())
           .containsAll(Set.of("resourceType", "id", "meta", "code", "subject"))
           .isSubsetOf(Set.of("resourceType", "id", "meta", "code", "subject"));
-      assertThat(condition.getJsonObject("meta").getJsonArray("tag").encode())
-          .contains("\"SUBSETTED\"");
+      assertThat(condition.getJsonObject("meta").getJsonArray("tag"))
+          .contains(
+              new JsonObject()
+                  .put("system", "http://terminology.hl7.org/CodeSystem/v3-ObservationValue")
+                  .put("code", "SUBSETTED"));
     }
   }
 

@@ -50,10 +50,14 @@ record ExportShape(Optional<Set<String>> types, Optional<Set<String>> elements) 
     if (elements.isEmpty()) {
       return Fhir.encode(resource);
     }
-    // HAPI's parser keeps id and meta, leaves the rest out and adds the SUBSETTED tag.
+    // HAPI's parser keeps id and meta, leaves the rest out and adds the SUBSETTED tag, with a
+    // display that says "summary mode": not what this is, and a tag is its system and code.
     IParser parser = Fhir.json().setEncodeElements(elements.get());
-    return parser.encodeResourceToString(resource);
+    return parser.encodeResourceToString(resource).replace(HAPI_SUBSETTED_DISPLAY, "");
   }
+
+  private static final String HAPI_SUBSETTED_DISPLAY =
+      ",\"display\":\"Resource encoded in summary mode\"";
 
   private static Set<String> withMandatory(Set<String> asked) {
     Set<String> kept = new HashSet<>(asked);
