@@ -70,7 +70,8 @@ final class ChunkRecorder {
                 vertx.executeBlocking(
                     () -> {
                       if (job.kind() == ExportJobs.Kind.EXPORT) {
-                        files.append(job.id(), released, JobProgress.files(progress));
+                        files.append(
+                            job.id(), released, ExportShape.of(job), JobProgress.files(progress));
                       } else {
                         JsonObject tallies = JobProgress.object(progress, "tallies");
                         for (int i = 0; i < released.size(); i++) {

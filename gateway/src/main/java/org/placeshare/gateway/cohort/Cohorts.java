@@ -43,6 +43,21 @@ public final class Cohorts {
   private static final String JOBS = "SELECT id FROM export_job WHERE cohort_id = $1";
   private static final String DELETE = "DELETE FROM cohort WHERE id = $1 AND organisation = $2";
 
+  /** The people of an organisation's own cohorts, each once: a Patient/$export's population. */
+  private static final String PEOPLE =
+      "SELECT count(DISTINCT m.nhs_number) FROM cohort_member m JOIN cohort c ON c.id ="
+          + " m.cohort_id WHERE c.organisation = $1 AND NOT c.snapshot";
+
+  private static final String INSERT_SNAPSHOT =
+      "INSERT INTO cohort (id, organisation, client_id, name, members, created_at, snapshot) VALUES"
+          + " ($1, $2, $3, $4, 0, $5, true)";
+  private static final String SNAPSHOT_MEMBERS =
+      "INSERT INTO cohort_member (cohort_id, position, nhs_number) SELECT $1, (row_number() OVER"
+          + " (ORDER BY p.nhs_number)) - 1, p.nhs_number FROM (SELECT DISTINCT m.nhs_number FROM"
+          + " cohort_member m JOIN cohort c ON c.id = m.cohort_id WHERE c.organisation = $2 AND NOT"
+          + " c.snapshot) p ORDER BY p.nhs_number LIMIT $3";
+  private static final String SNAPSHOT_SIZE = "UPDATE cohort SET members = $2 WHERE id = $1";
+
   private final Pool pool;
 
   public Cohorts(Pool pool) {
@@ -122,6 +137,50 @@ public final class Cohorts {
                                       ? Optional.of(List.copyOf(jobs))
                                       : Optional.<List<UUID>>empty());
                     }));
+  }
+
+  /** How many people the organisation's own cohorts hold, each counted once. */
+  public Future<Integer> people(OdsCode organisation) {
+    return pool.preparedQuery(PEOPLE)
+        .execute(Tuple.of(organisation.value()))
+        .map(rows -> rows.iterator().next().getLong(0).intValue());
+  }
+
+  /**
+   * A snapshot of the people of the organisation's own cohorts, each once (in NHS number order, at
+   * most {@code limit}), as a cohort of its own that a {@code Patient/$export} job runs over. It is
+   * deleted with its last job.
+   */
+  public Future<Cohort> snapshot(OdsCode organisation, String clientId, int limit, Instant now) {
+    UUID id = UUID.randomUUID();
+    Optional<String> name = Optional.of("Patient/$export population");
+    return pool.withTransaction(
+        c ->
+            c.preparedQuery(INSERT_SNAPSHOT)
+                .execute(
+                    Tuple.of(
+                        id,
+                        organisation.value(),
+                        clientId,
+                        name.get(),
+                        now.atOffset(ZoneOffset.UTC)))
+                .compose(
+                    x ->
+                        c.preparedQuery(SNAPSHOT_MEMBERS)
+                            .execute(Tuple.of(id, organisation.value(), limit)))
+                .compose(
+                    inserted ->
+                        c.preparedQuery(SNAPSHOT_SIZE)
+                            .execute(Tuple.of(id, inserted.rowCount()))
+                            .map(
+                                y ->
+                                    new Cohort(
+                                        id,
+                                        organisation,
+                                        clientId,
+                                        name,
+                                        inserted.rowCount(),
+                                        now))));
   }
 
   /** Up to {@code limit} members from position {@code from}, in the order registered. */

@@ -19,7 +19,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
-import org.placeshare.fhir.Fhir;
 
 /**
  * A job's NDJSON files, one per resource type, under its own folder. Lines are appended a chunk of
@@ -92,6 +91,14 @@ final class ExportFiles {
    * files} (type to bytes and count) is updated to match.
    */
   void append(UUID job, List<List<Resource>> members, JsonObject files) {
+    append(job, members, ExportShape.WHOLE, files);
+  }
+
+  /**
+   * The same, writing only what the job's {@code shape} asks: its types, its elements. References
+   * to the merged Patient are made plain whether or not the Patient itself is written.
+   */
+  void append(UUID job, List<List<Resource>> members, ExportShape shape, JsonObject files) {
     Map<String, StringBuilder> byType = new LinkedHashMap<>();
     Map<String, Integer> counts = new LinkedHashMap<>();
     for (List<Resource> resources : members) {
@@ -100,7 +107,10 @@ final class ExportFiles {
         if (r instanceof Patient) {
           patientUrl = "urn:uuid:" + r.getIdElement().getIdPart();
         }
-        String line = Fhir.encode(r);
+        if (!shape.writes(r.fhirType())) {
+          continue;
+        }
+        String line = shape.encode(r);
         if (patientUrl != null) {
           // The view's references to its merged Patient, made plain for a file without a Bundle.
           line =

@@ -59,6 +59,9 @@ public final class ExportJobs {
    * @param progress what the job has made so far, as of the last checkpoint
    * @param includeHousehold each released member's household follows them ({@code
    *     _includeHousehold}), kept so that a resumed job does as its kick-off asked
+   * @param elements the elements asked for ({@code _elements}): each resource is written with these
+   *     and its mandatory elements only, tagged SUBSETTED
+   * @param notes parameters ignored under {@code Prefer: handling=lenient}, for the error file
    */
   public record Job(
       UUID id,
@@ -75,10 +78,14 @@ public final class ExportJobs {
       Instant created,
       Optional<Instant> finished,
       Optional<Instant> expires,
-      boolean includeHousehold) {
+      boolean includeHousehold,
+      Optional<Set<String>> elements,
+      List<String> notes) {
 
     public Job {
       progress = progress.copy();
+      elements = elements.map(Set::copyOf);
+      notes = List.copyOf(notes);
     }
 
     @Override
@@ -90,11 +97,11 @@ public final class ExportJobs {
   private static final String COLUMNS =
       "id, kind, cohort_id, organisation, client_id, user_id, role, purpose, types, since, request,"
           + " status, position, progress, error, created_at, finished_at, expires_at,"
-          + " include_household";
+          + " include_household, elements, notes";
   private static final String INSERT =
       "INSERT INTO export_job (id, kind, cohort_id, organisation, client_id, user_id, role,"
-          + " purpose, types, since, request, status, created_at, include_household) VALUES ($1,"
-          + " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', $12, $13)";
+          + " purpose, types, since, request, status, created_at, include_household, elements, notes)"
+          + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', $12, $13, $14, $15)";
   private static final String FIND = "SELECT " + COLUMNS + " FROM export_job WHERE id = $1";
   private static final String ACTIVE =
       "SELECT count(*) FROM export_job WHERE client_id = $1 AND status IN ('queued', 'running')";
@@ -123,6 +130,13 @@ public final class ExportJobs {
           + " lease_until = NULL WHERE id = $1 AND status <> 'cancelled'";
   private static final String SWEEP =
       "DELETE FROM export_job WHERE status = 'cancelled' OR expires_at < $1 RETURNING id";
+  // A Patient/$export's snapshot of the organisation's people goes with its last job.
+  private static final String SWEEP_SNAPSHOTS =
+      "DELETE FROM cohort c WHERE c.snapshot AND c.created_at < $1 AND NOT EXISTS (SELECT 1 FROM"
+          + " export_job j WHERE j.cohort_id = c.id)";
+
+  /** A snapshot younger than this may be waiting for its job to be created: it stays. */
+  static final Duration SNAPSHOT_GRACE = Duration.ofMinutes(5);
 
   private final Pool pool;
   private final JobCallers callers;
@@ -149,6 +163,34 @@ public final class ExportJobs {
       String request,
       Instant now,
       boolean includeHousehold) {
+    return create(
+        kind,
+        cohort,
+        caller,
+        types,
+        since,
+        request,
+        now,
+        includeHousehold,
+        Optional.empty(),
+        List.of());
+  }
+
+  /**
+   * A new job, queued, with the Bulk Data options a kick-off may add: {@code elements} ({@code
+   * _elements}) and the notes of parameters it ignored.
+   */
+  public Future<Job> create(
+      Kind kind,
+      UUID cohort,
+      Caller caller,
+      Optional<Set<String>> types,
+      Optional<Instant> since,
+      String request,
+      Instant now,
+      boolean includeHousehold,
+      Optional<Set<String>> elements,
+      List<String> notes) {
     Job job =
         new Job(
             UUID.randomUUID(),
@@ -165,7 +207,9 @@ public final class ExportJobs {
             now,
             Optional.empty(),
             Optional.empty(),
-            includeHousehold);
+            includeHousehold,
+            elements,
+            notes);
     return pool.preparedQuery(INSERT)
         .execute(
             Tuple.from(
@@ -182,7 +226,9 @@ public final class ExportJobs {
                   since.map(s -> s.atOffset(ZoneOffset.UTC)).orElse(null),
                   request,
                   now.atOffset(ZoneOffset.UTC),
-                  includeHousehold
+                  includeHousehold,
+                  elements.map(t -> t.stream().sorted().toArray(String[]::new)).orElse(null),
+                  notes.toArray(String[]::new)
                 }))
         .map(job);
   }
@@ -259,7 +305,12 @@ public final class ExportJobs {
               List<UUID> ids = new ArrayList<>();
               rows.forEach(r -> ids.add(r.getUUID("id")));
               return ids;
-            });
+            })
+        .compose(
+            ids ->
+                pool.preparedQuery(SWEEP_SNAPSHOTS)
+                    .execute(Tuple.of(now.minus(SNAPSHOT_GRACE).atOffset(ZoneOffset.UTC)))
+                    .map(ids));
   }
 
   private Job job(Row r) {
@@ -285,7 +336,9 @@ public final class ExportJobs {
         r.getOffsetDateTime("created_at").toInstant(),
         instant(r, "finished_at"),
         instant(r, "expires_at"),
-        r.getBoolean("include_household"));
+        r.getBoolean("include_household"),
+        Optional.ofNullable(r.getArrayOfStrings("elements")).map(Set::of),
+        List.of(r.getArrayOfStrings("notes")));
   }
 
   private static Optional<Instant> instant(Row r, String column) {

@@ -278,14 +278,7 @@ public final class ExportRunner {
                                               settings.suppressBelow())
                                           .compose(
                                               v -> households.remember(job, position, followed)))
-                              .recover(
-                                  e ->
-                                      e instanceof UncheckedIOException
-                                          // A disk that refuses the files will not take them
-                                          // at the next try either: the job fails, saying so.
-                                          ? fail(job, "the export's files could not be written")
-                                              .compose(v -> Future.failedFuture(new Stopped()))
-                                          : Future.failedFuture(e)))
+                              .recover(e -> unwritable(job, e)))
                   .compose(
                       v ->
                           jobs.checkpoint(
@@ -339,18 +332,20 @@ public final class ExportRunner {
   private Future<Void> finish(ExportJobs.Job job, int size, JsonObject progress) {
     Instant now = clock.instant();
     JsonObject counts = JobProgress.object(progress, "counts");
-    List<String> errors = JobProgress.sourceProblems(progress);
+    List<String> errors = new ArrayList<>(JobProgress.ignored(job.notes()));
+    errors.addAll(JobProgress.sourceProblems(progress));
     Future<Void> written =
         job.kind() == ExportJobs.Kind.EXPORT
             ? groups(job, "", progress)
                 .compose(
                     v ->
-                        vertx.executeBlocking(
+                        vertx.<Void>executeBlocking(
                             () -> {
                               files.errors(job.id(), errors, JobProgress.files(progress));
                               return null;
                             },
                             false))
+                .recover(e -> unwritable(job, e))
             : Future.succeededFuture();
     return written
         .compose(v -> audit.append(JobEvents.finished(job, size, counts, progress, now)))
@@ -421,13 +416,55 @@ public final class ExportRunner {
         .mapEmpty();
   }
 
-  /** The job was cancelled (or is no longer this instance's): its files go if it was cancelled. */
-  private Future<Void> cancelled(ExportJobs.Job job) {
+  /**
+   * A write failed. If the client cancelled the job meanwhile (its files were deleted under the
+   * write), that is the cancel, not a failure; otherwise a disk that refuses the files will not
+   * take them at the next try either: the job fails, saying so.
+   */
+  private Future<Void> unwritable(ExportJobs.Job job, Throwable e) {
+    if (!(e instanceof UncheckedIOException)) {
+      return Future.failedFuture(e);
+    }
     return jobs.find(job.id())
         .compose(
             found ->
-                found.isEmpty() || found.get().status() == ExportJobs.Status.CANCELLED
-                    ? deleteFiles(job.id())
-                    : Future.succeededFuture());
+                isCancelled(found)
+                    ? cancelled(job)
+                    : fail(job, "the export's files could not be written"))
+        .compose(v -> Future.failedFuture(new Stopped()));
+  }
+
+  private static boolean isCancelled(Optional<ExportJobs.Job> found) {
+    // Gone is cancelled too: the client deleted its cohort, and the cohort's jobs with it.
+    return found.isEmpty() || found.get().status() == ExportJobs.Status.CANCELLED;
+  }
+
+  /**
+   * The job was cancelled (or is no longer this instance's). A cancel is the client's, and said so
+   * in the log, the metrics and the audit; its files go.
+   */
+  private Future<Void> cancelled(ExportJobs.Job job) {
+    return jobs.find(job.id())
+        .compose(
+            found -> {
+              if (!isCancelled(found)) {
+                return Future.succeededFuture();
+              }
+              Instant now = clock.instant();
+              LOG.info("bulk job " + job.id() + " cancelled by the client");
+              metrics.cohortJob(job.kind().name().toLowerCase(Locale.ROOT), "cancelled");
+              return deleteFiles(job.id())
+                  .compose(
+                      v ->
+                          audit.append(
+                              JobEvents.job(
+                                  job,
+                                  AuditEvent.Outcome.PERMITTED,
+                                  202,
+                                  "job cancelled by the client while it ran; nothing more"
+                                      + " released, its files deleted",
+                                  now)))
+                  .mapEmpty();
+            });
   }
 }

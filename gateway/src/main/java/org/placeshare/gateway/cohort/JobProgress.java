@@ -53,4 +53,23 @@ final class JobProgress {
             });
     return errors;
   }
+
+  /**
+   * The parameters a lenient kick-off ignored, one OperationOutcome each (Bulk Data v2: with {@code
+   * Prefer: handling=lenient} the server ignores what it does not support, and may say so in the
+   * error file).
+   */
+  static List<String> ignored(List<String> notes) {
+    List<String> lines = new ArrayList<>();
+    for (String note : notes) {
+      OperationOutcome outcome = new OperationOutcome();
+      outcome
+          .addIssue()
+          .setSeverity(OperationOutcome.IssueSeverity.WARNING)
+          .setCode(OperationOutcome.IssueType.NOTSUPPORTED)
+          .setDiagnostics(note);
+      lines.add(Fhir.encode(outcome));
+    }
+    return lines;
+  }
 }

@@ -43,6 +43,7 @@ import org.placeshare.gateway.http.edge.FhirFormat;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.RequestState;
 import org.placeshare.gateway.http.fhir.BulkJobEndpoints;
+import org.placeshare.gateway.http.fhir.BulkKickOff;
 import org.placeshare.gateway.http.fhir.CohortEndpoints;
 import org.placeshare.gateway.http.fhir.HouseholdView;
 import org.placeshare.gateway.http.fhir.Metadata;
@@ -297,6 +298,29 @@ public final class GatewayRoutes {
         .handler(ScopeGuard.requires("Group"))
         .handler(rateLimit::handle)
         .handler(cohorts::kickOff);
+    // Bulk Data v2 kick-offs by POST with a Parameters body, and the patient-level export: as for
+    // Group, authenticated and counted before the body is read.
+    for (String kickOff : List.of("/fhir/Group/:id/:operation", "/fhir/Patient/$export")) {
+      router
+          .post(kickOff)
+          .handler(authentication::handle)
+          .handler(
+              ctx -> {
+                ctx.request().pause();
+                ctx.next();
+              })
+          .handler(rateLimit::handle);
+      router
+          .post(kickOff)
+          .handler(BodyHandler.create(false).setBodyLimit(BulkKickOff.MAX_BODY_BYTES));
+    }
+    router.post("/fhir/Group/:id/:operation").handler(cohorts::kickOff);
+    router.post("/fhir/Patient/$export").handler(cohorts::patientExport);
+    router
+        .get("/fhir/Patient/$export")
+        .handler(authentication::handle)
+        .handler(rateLimit::handle)
+        .handler(cohorts::patientExport);
     BulkJobEndpoints bulkJobs =
         new BulkJobEndpoints(
             cohortStore, exportJobs, s.exportRunner(), s.audit(), s.publicUrl(), clock);

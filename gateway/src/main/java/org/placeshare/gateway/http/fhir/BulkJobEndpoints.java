@@ -1,11 +1,17 @@
 package org.placeshare.gateway.http.fhir;
 
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
@@ -85,7 +91,7 @@ public final class BulkJobEndpoints {
                                 200,
                                 "job " + job.id() + " complete",
                                 () ->
-                                    Outcomes.noStore(ctx.response())
+                                    expires(Outcomes.noStore(ctx.response()), job)
                                         .setStatusCode(200)
                                         .putHeader("Content-Type", "application/json")
                                         .end(
@@ -120,8 +126,19 @@ public final class BulkJobEndpoints {
                             ctx,
                             state,
                             202,
-                            "job " + job.id() + " cancelled; its files deleted",
+                            "job " + job.id() + " cancelled by the client; its files deleted",
                             () -> Outcomes.noStore(ctx.response()).setStatusCode(202).end())));
+  }
+
+  /** The manifest's {@code Expires}: when the job and its files are deleted. */
+  private static HttpServerResponse expires(HttpServerResponse response, ExportJobs.Job job) {
+    job.expires()
+        .ifPresent(
+            t ->
+                response.putHeader(
+                    "Expires",
+                    DateTimeFormatter.RFC_1123_DATE_TIME.format(t.atOffset(ZoneOffset.UTC))));
+    return response;
   }
 
   private JsonObject manifest(ExportJobs.Job job, int size) {
@@ -199,6 +216,13 @@ public final class BulkJobEndpoints {
     RequestState state = RequestState.get(ctx);
     state.action = "cohort-export-download";
     String name = ctx.pathParam("file");
+    if (!acceptsNdjson(ctx.request().headers().getAll("Accept"))) {
+      ctx.fail(
+          406,
+          new GatewayException(
+              IssueType.NOTSUPPORTED, "Accept: the export's files are application/fhir+ndjson"));
+      return;
+    }
     withJob(
         ctx,
         state,
@@ -222,6 +246,24 @@ public final class BulkJobEndpoints {
                       .putHeader("Content-Type", "application/fhir+ndjson")
                       .sendFile(file.get().toString()));
         });
+  }
+
+  /** Media ranges under which an NDJSON file may be sent ({@code Accept} absent: any). */
+  private static final Set<String> NDJSON_RANGES =
+      Set.of("application/fhir+ndjson", "application/ndjson", "application/*", "*/*");
+
+  static boolean acceptsNdjson(List<String> accept) {
+    if (accept.isEmpty()) {
+      return true;
+    }
+    for (String header : accept) {
+      for (String range : header.split(",", -1)) {
+        if (NDJSON_RANGES.contains(range.split(";", 2)[0].strip().toLowerCase(Locale.ROOT))) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /**

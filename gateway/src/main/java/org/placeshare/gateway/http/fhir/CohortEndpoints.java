@@ -4,11 +4,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
@@ -44,9 +42,6 @@ public final class CohortEndpoints {
 
   /** More problems than this in one Group are summed up, not each listed. */
   static final int MAX_LISTED_PROBLEMS = 50;
-
-  private static final Set<String> NDJSON =
-      Set.of("application/fhir+ndjson", "application/ndjson", "ndjson");
 
   private final Vertx vertx;
   private final Cohorts cohorts;
@@ -207,7 +202,7 @@ public final class CohortEndpoints {
                     () -> Outcomes.noStore(ctx.response()).setStatusCode(204).end()));
   }
 
-  // --- GET /fhir/Group/{id}/$export and $summary ---
+  // --- GET or POST /fhir/Group/{id}/$export and $summary ---
 
   public void kickOff(RoutingContext ctx) {
     RequestState state = RequestState.get(ctx);
@@ -221,128 +216,148 @@ public final class CohortEndpoints {
     }
     boolean export = EXPORT.equals(operation);
     state.action = export ? "cohort-export-start" : "cohort-summary-start";
-    String prefer = ctx.request().getHeader("Prefer");
-    if (prefer == null || !prefer.contains("respond-async")) {
-      ctx.fail(
-          400,
-          new GatewayException(
-              IssueType.INVALID,
-              "Prefer: respond-async is required: " + operation + " runs as a job"));
+    BulkKickOff asked;
+    try {
+      asked =
+          BulkKickOff.read(
+              ctx,
+              export ? BulkKickOff.Operation.GROUP_EXPORT : BulkKickOff.Operation.SUMMARY,
+              clock.instant());
+    } catch (GatewayException e) {
+      ctx.fail(e);
       return;
     }
-    Optional<Set<String>> types;
-    Optional<Instant> since;
-    boolean includeHousehold;
+    withCohort(ctx, state, cohort -> start(ctx, state, export, cohort, asked));
+  }
+
+  // --- GET or POST /fhir/Patient/$export ---
+
+  /**
+   * A patient-level export: the people of the caller's organisation's own cohorts, each once, as
+   * they stand at the kick-off (a snapshot), each then decided by the agreements as a member of a
+   * cohort is. An organisation that registered no cohort has no population here.
+   */
+  public void patientExport(RoutingContext ctx) {
+    RequestState state = RequestState.get(ctx);
+    state.action = "cohort-export-start";
+    BulkKickOff asked;
     try {
-      String format = ctx.request().getParam("_outputFormat");
-      if (format != null && !NDJSON.contains(format)) {
-        throw new GatewayException(
-            IssueType.NOTSUPPORTED, "_outputFormat: only application/fhir+ndjson is produced");
-      }
-      if (!export && ctx.request().getParam("_type") != null) {
-        throw new GatewayException(
-            IssueType.NOTSUPPORTED, "_type: $summary counts Patients and Conditions only");
-      }
-      types =
-          export
-              ? Optional.ofNullable(PersonViewHandler.types(ctx.request().getParam("_type")))
-              : Optional.of(Set.of("Patient", "Condition"));
-      since = Optional.ofNullable(PersonViewHandler.since(ctx.request().getParam("_since")));
-      includeHousehold = includeHousehold(ctx, export);
+      asked = BulkKickOff.read(ctx, BulkKickOff.Operation.PATIENT_EXPORT, clock.instant());
     } catch (GatewayException e) {
-      ctx.fail(400, e);
+      ctx.fail(e);
       return;
     }
     Caller caller = state.caller;
-    withCohort(
-        ctx,
-        state,
-        cohort ->
-            cohorts
-                .members(cohort.id(), 0, 1)
-                .compose(
-                    first -> {
-                      List<String> refused =
-                          members.refusedForEveryone(caller, first.get(0), cohort.members());
-                      if (!refused.isEmpty()) {
-                        return Future.failedFuture(
-                            new GatewayException(
-                                403,
-                                IssueType.FORBIDDEN,
-                                "no data-sharing agreement permits a cohort export of "
-                                    + cohort.members()
-                                    + " people to you for this purpose",
-                                String.join("\n", refused)));
-                      }
-                      return jobs.active(caller.clientId());
-                    })
-                .compose(
-                    active -> {
-                      if (active >= maxJobsPerClient) {
-                        ctx.response().putHeader("Retry-After", "60");
-                        return Future.failedFuture(
-                            new GatewayException(
-                                429,
-                                IssueType.THROTTLED,
-                                "you have "
-                                    + active
-                                    + " jobs queued or running, the most allowed; wait for one to"
-                                    + " finish or cancel one",
-                                "too many jobs"));
-                      }
-                      return jobs.create(
-                          export ? ExportJobs.Kind.EXPORT : ExportJobs.Kind.SUMMARY,
-                          cohort.id(),
-                          caller,
-                          types,
-                          since,
-                          publicUrl + ctx.request().uri(),
-                          clock.instant(),
-                          includeHousehold);
-                    })
-                .onFailure(e -> CohortCalls.failWith(ctx, e))
-                .onSuccess(
-                    job ->
-                        calls.audited(
-                            ctx,
-                            state,
-                            202,
-                            (export ? "cohort export " : "cohort summary ")
-                                + job.id()
-                                + " started over cohort "
-                                + cohort.id()
-                                + " of "
-                                + cohort.members()
-                                + (includeHousehold ? ", with each member's household" : ""),
-                            () -> {
-                              runner.wake();
-                              Outcomes.noStore(ctx.response())
-                                  .setStatusCode(202)
-                                  .putHeader("Content-Location", statusUrl(job.id()))
-                                  .end();
-                            })));
+    cohorts
+        .people(caller.organisation())
+        .compose(
+            people -> {
+              if (people == 0) {
+                return Future.failedFuture(
+                    new GatewayException(
+                        422,
+                        IssueType.NOTFOUND,
+                        "Patient/$export exports the people of your organisation's registered"
+                            + " cohorts, and it has none: register a Group first",
+                        "no cohort registered"));
+              }
+              if (people > maxMembers) {
+                return Future.failedFuture(
+                    new GatewayException(
+                        422,
+                        IssueType.TOOCOSTLY,
+                        "your organisation's cohorts hold "
+                            + people
+                            + " people, more than the "
+                            + maxMembers
+                            + " exported at once; export a Group instead",
+                        "population over the cap"));
+              }
+              return cohorts.snapshot(
+                  caller.organisation(), caller.clientId(), maxMembers, clock.instant());
+            })
+        .onFailure(e -> CohortCalls.failWith(ctx, e))
+        .onSuccess(cohort -> start(ctx, state, true, cohort, asked));
   }
 
-  /**
-   * {@code _includeHousehold}: {@code true} or {@code false}, once, on {@code $export} only.
-   * Strict, so that a misspelt value is refused rather than read as false and the recipient left
-   * thinking it has households.
-   */
-  static boolean includeHousehold(RoutingContext ctx, boolean export) {
-    List<String> values = ctx.queryParams().getAll(INCLUDE_HOUSEHOLD);
-    if (values.isEmpty()) {
-      return false;
-    }
-    if (!export) {
-      throw new GatewayException(
-          IssueType.NOTSUPPORTED,
-          INCLUDE_HOUSEHOLD + ": $summary counts the cohort's members only");
-    }
-    if (values.size() > 1 || !Set.of("true", "false").contains(values.get(0))) {
-      throw new GatewayException(
-          IssueType.VALUE, INCLUDE_HOUSEHOLD + ": expected true or false, once");
-    }
-    return Boolean.parseBoolean(values.get(0));
+  /** The job over a cohort, if an agreement could permit it and the client has room for it. */
+  private void start(
+      RoutingContext ctx,
+      RequestState state,
+      boolean export,
+      Cohorts.Cohort cohort,
+      BulkKickOff asked) {
+    Caller caller = state.caller;
+    cohorts
+        .members(cohort.id(), 0, 1)
+        .compose(
+            first -> {
+              List<String> refused =
+                  first.isEmpty()
+                      ? List.of()
+                      : members.refusedForEveryone(caller, first.get(0), cohort.members());
+              if (!refused.isEmpty()) {
+                return Future.failedFuture(
+                    new GatewayException(
+                        403,
+                        IssueType.FORBIDDEN,
+                        "no data-sharing agreement permits a cohort export of "
+                            + cohort.members()
+                            + " people to you for this purpose",
+                        String.join("\n", refused)));
+              }
+              return jobs.active(caller.clientId());
+            })
+        .compose(
+            active -> {
+              if (active >= maxJobsPerClient) {
+                ctx.response().putHeader("Retry-After", "60");
+                return Future.failedFuture(
+                    new GatewayException(
+                        429,
+                        IssueType.THROTTLED,
+                        "you have "
+                            + active
+                            + " jobs queued or running, the most allowed; wait for one to"
+                            + " finish or cancel one",
+                        "too many jobs"));
+              }
+              return jobs.create(
+                  export ? ExportJobs.Kind.EXPORT : ExportJobs.Kind.SUMMARY,
+                  cohort.id(),
+                  caller,
+                  asked.types(),
+                  asked.since(),
+                  publicUrl + ctx.request().uri(),
+                  clock.instant(),
+                  asked.includeHousehold(),
+                  asked.elements(),
+                  asked.notes());
+            })
+        .onFailure(e -> CohortCalls.failWith(ctx, e))
+        .onSuccess(
+            job ->
+                calls.audited(
+                    ctx,
+                    state,
+                    202,
+                    (export ? "cohort export " : "cohort summary ")
+                        + job.id()
+                        + " started over cohort "
+                        + cohort.id()
+                        + " of "
+                        + cohort.members()
+                        + (asked.includeHousehold() ? ", with each member's household" : "")
+                        + (asked.notes().isEmpty()
+                            ? ""
+                            : "; " + asked.notes().size() + " parameters ignored (lenient)"),
+                    () -> {
+                      runner.wake();
+                      Outcomes.noStore(ctx.response())
+                          .setStatusCode(202)
+                          .putHeader("Content-Location", statusUrl(job.id()))
+                          .end();
+                    }));
   }
 
   private String statusUrl(UUID job) {
