@@ -1,6 +1,7 @@
 package org.placeshare.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import ca.uhn.fhir.rest.api.EncodingEnum;
@@ -205,20 +206,32 @@ class HapiClientTest {
     MethodOutcome created = cohortClient.create().resource(group).execute();
     assertThat(created.getId().getIdPart()).isNotBlank();
 
-    // Kick-off by GET, as this branch serves it (POST kick-off is issue 20's part C).
-    MethodOutcome kickOff =
-        cohortClient
-            .operation()
-            .onInstance(new IdType("Group", created.getId().getIdPart()))
-            .named("$export")
-            .withNoParameters(Parameters.class)
-            .useHttpGet()
-            .withAdditionalHeader("Prefer", "respond-async")
-            .returnMethodOutcome()
-            .execute();
+    // Kick-off the default (POST) way. Bulk Data answers a kick-off in FHIR JSON only, so an XML
+    // client's kick-off is 406 with an OperationOutcome, and the same client asking for JSON runs.
+    if (encoding == EncodingEnum.XML) {
+      assertThatThrownBy(() -> kickOff(cohortClient, created))
+          .isInstanceOfSatisfying(
+              BaseServerResponseException.class,
+              e -> {
+                assertThat(e.getStatusCode()).isEqualTo(406);
+                assertThat(e.getResponseBody()).contains("OperationOutcome");
+              });
+    }
+    MethodOutcome kickOff = kickOff(client(cohorts, EncodingEnum.JSON), created);
     assertThat(kickOff.getResponseStatusCode()).isEqualTo(202);
     assertThat(kickOff.getResponseHeaders().get("content-location").get(0))
         .contains("/fhir/bulk-status/");
+  }
+
+  private static MethodOutcome kickOff(IGenericClient client, MethodOutcome group) {
+    return client
+        .operation()
+        .onInstance(new IdType("Group", group.getId().getIdPart()))
+        .named("$export")
+        .withNoParameters(Parameters.class)
+        .withAdditionalHeader("Prefer", "respond-async")
+        .returnMethodOutcome()
+        .execute();
   }
 
   // --- the generic client, refused ---

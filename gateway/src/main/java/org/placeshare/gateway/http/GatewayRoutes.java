@@ -10,6 +10,7 @@ import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
@@ -195,6 +196,27 @@ public final class GatewayRoutes {
     OperationDefinitions definitions = new OperationDefinitions(s.publicUrl());
     router.get("/fhir/OperationDefinition/:id").handler(definitions::read);
     RateLimit rateLimit = RateLimit.requests(s.pool(), s.clientRequestsPerMinute(), clock);
+    Cohorts cohortStore = new Cohorts(s.pool());
+    ExportJobs exportJobs = new ExportJobs(s.pool(), s.tokens().jobCallers());
+    CohortEndpoints cohorts =
+        new CohortEndpoints(
+            vertx,
+            cohortStore,
+            exportJobs,
+            s.exportRunner(),
+            s.memberRelease(),
+            s.audit(),
+            s.publicUrl(),
+            s.cohortSettings().maxMembers(),
+            s.cohortSettings().maxJobsPerClient(),
+            clock);
+    // Before Patient/{nhsNumber}: "$export" is not an NHS number.
+    router
+        .get("/fhir/Patient/$export")
+        .handler(authentication::handle)
+        .handler(ScopeGuard.requires("Patient"))
+        .handler(rateLimit::handle)
+        .handler(cohorts::patientExport);
     router
         .get("/fhir/Patient/:nhsNumber/:operation")
         .handler(authentication::handle)
@@ -207,6 +229,7 @@ public final class GatewayRoutes {
     router
         .post("/fhir/Patient/:nhsNumber/:operation")
         .handler(authentication::handle)
+        .handler(ScopeGuard.requires("Patient"))
         .handler(
             ctx -> {
               ctx.request().pause();
@@ -222,12 +245,14 @@ public final class GatewayRoutes {
     router
         .get("/fhir/Patient/:nhsNumber")
         .handler(authentication::handle)
+        .handler(ScopeGuard.requires("Patient"))
         .handler(rateLimit::handle)
         .handler(patients::parseRead)
         .handler(personView::respond);
     router
         .get("/fhir/Patient")
         .handler(authentication::handle)
+        .handler(ScopeGuard.requires("Patient"))
         .handler(rateLimit::handle)
         .handler(patients::parseSearch)
         .handler(personView::respond);
@@ -249,20 +274,6 @@ public final class GatewayRoutes {
         .post("/fhir/Patient/$match")
         .handler(BodyHandler.create(false).setBodyLimit(PatientMatch.MAX_BODY_BYTES))
         .handler(match::trace);
-    Cohorts cohortStore = new Cohorts(s.pool());
-    ExportJobs exportJobs = new ExportJobs(s.pool(), s.tokens().jobCallers());
-    CohortEndpoints cohorts =
-        new CohortEndpoints(
-            vertx,
-            cohortStore,
-            exportJobs,
-            s.exportRunner(),
-            s.memberRelease(),
-            s.audit(),
-            s.publicUrl(),
-            s.cohortSettings().maxMembers(),
-            s.cohortSettings().maxJobsPerClient(),
-            clock);
     // Authenticated and counted before the body is read: a stranger or a client over its limit
     // cannot make the gateway buffer one. The count is a query, so the body waits paused.
     router
@@ -300,10 +311,13 @@ public final class GatewayRoutes {
         .handler(cohorts::kickOff);
     // Bulk Data v2 kick-offs by POST with a Parameters body, and the patient-level export: as for
     // Group, authenticated and counted before the body is read.
-    for (String kickOff : List.of("/fhir/Group/:id/:operation", "/fhir/Patient/$export")) {
+    Map<String, String> kickOffs =
+        Map.of("/fhir/Group/:id/:operation", "Group", "/fhir/Patient/$export", "Patient");
+    for (String kickOff : kickOffs.keySet()) {
       router
           .post(kickOff)
           .handler(authentication::handle)
+          .handler(ScopeGuard.requires(kickOffs.get(kickOff)))
           .handler(
               ctx -> {
                 ctx.request().pause();
@@ -316,11 +330,6 @@ public final class GatewayRoutes {
     }
     router.post("/fhir/Group/:id/:operation").handler(cohorts::kickOff);
     router.post("/fhir/Patient/$export").handler(cohorts::patientExport);
-    router
-        .get("/fhir/Patient/$export")
-        .handler(authentication::handle)
-        .handler(rateLimit::handle)
-        .handler(cohorts::patientExport);
     BulkJobEndpoints bulkJobs =
         new BulkJobEndpoints(
             cohortStore, exportJobs, s.exportRunner(), s.audit(), s.publicUrl(), clock);

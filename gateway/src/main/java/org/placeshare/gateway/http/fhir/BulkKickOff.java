@@ -1,7 +1,6 @@
 package org.placeshare.gateway.http.fhir;
 
 import ca.uhn.fhir.parser.DataFormatException;
-import ca.uhn.fhir.parser.StrictErrorHandler;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -19,6 +18,8 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.PrimitiveType;
 import org.placeshare.fhir.Fhir;
+import org.placeshare.gateway.http.edge.FhirBody;
+import org.placeshare.gateway.http.edge.FhirFormat;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.policy.FhirResourceTypes;
 
@@ -73,6 +74,7 @@ public record BulkKickOff(
   public static final int MAX_BODY_BYTES = 64 * 1024;
 
   static final String OUTPUT_FORMAT = "_outputFormat";
+  static final String FORMAT = "_format";
   static final String SINCE = "_since";
   static final String TYPE = "_type";
   static final String ELEMENTS = "_elements";
@@ -175,6 +177,18 @@ public record BulkKickOff(
    * is answered 406. No {@code Accept} is taken as FHIR JSON, as the spec allows.
    */
   private static void requireAcceptableAccept(RoutingContext ctx) {
+    // _format, a FHIR parameter of every request, wins over Accept and is negotiated before this
+    // (FhirFormat): a client that names JSON there (HAPI's does) is answered in JSON.
+    if (!ctx.queryParam(FORMAT).isEmpty()) {
+      if (FhirFormat.of(ctx) != FhirFormat.JSON) {
+        throw new GatewayException(
+            406,
+            IssueType.NOTSUPPORTED,
+            "_format: the kick-off answers in application/fhir+json",
+            "kick-off _format not FHIR JSON");
+      }
+      return;
+    }
     List<String> accept = ctx.request().headers().getAll("Accept");
     if (accept.isEmpty()) {
       return;
@@ -199,6 +213,9 @@ public record BulkKickOff(
     Map<String, List<String>> params = new LinkedHashMap<>();
     int n = 0;
     for (Map.Entry<String, String> e : ctx.queryParams()) {
+      if (e.getKey().equals(FORMAT)) {
+        continue; // the answer's format, negotiated already; not a parameter of the export
+      }
       params
           .computeIfAbsent(e.getKey(), k -> new ArrayList<>())
           .add(capped(e.getKey(), e.getValue()));
@@ -215,10 +232,7 @@ public record BulkKickOff(
       }
       Parameters parameters;
       try {
-        parameters =
-            Fhir.json()
-                .setParserErrorHandler(new StrictErrorHandler())
-                .parseResource(Parameters.class, body);
+        parameters = FhirBody.parse(FhirBody.format(ctx), Parameters.class, body);
       } catch (DataFormatException | ClassCastException e) {
         throw invalid(
             IssueType.INVALID,
