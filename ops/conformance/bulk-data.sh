@@ -11,7 +11,7 @@
 #   BDT_CACHE      a folder keeping installed node_modules between runs, keyed by the lockfile
 #   BDT_PORT       the demo gateway's port (default 18080)
 #   BDT_CLIENT     the SMART system client registered in the demo (default council-bi)
-#   BDT_KEY        its private key as a JWK file (default: the demo folder's keys/$BDT_CLIENT.jwk.json)
+#   BDT_KEY        its private key as a JWK file (default: the demo folder's keys/clients/$BDT_CLIENT.private.jwk.json)
 #   BDT_REPORT     where to keep bdt's own report (its json reporter's events, one per line)
 #   BDT_AUTH       backend-services (default), or demo-token: bdt's authentication off and a
 #                  token of the demo's council-intel client (analyst, PUBHLTH), got with the
@@ -112,7 +112,7 @@ GROUP=$(java -jar ops/target/placeshare.jar cohort register --file "$WORK/bdt-co
 echo "bdt: cohort Group/$GROUP registered"
 
 # --- the bdt configuration ---
-KEY=${BDT_KEY:-$DEMO/keys/$BDT_CLIENT.jwk.json}
+KEY=${BDT_KEY:-$DEMO/keys/clients/$BDT_CLIENT.private.jwk.json}
 TOKEN=""
 if [ "$BDT_AUTH" = "demo-token" ]; then
   TOKEN=$(java -jar ops/target/placeshare.jar token --client council-intel --purpose PUBHLTH \

@@ -324,7 +324,8 @@ final class Demo implements AutoCloseable {
     bi.put("organisation", "E08000026");
     bi.put("kind", "system");
     bi.put("roles", List.of("analyst"));
-    bi.put("purposes", List.of("HOPERAT"));
+    // Population health analytics: the purpose under which the council's agreement lets it export.
+    bi.put("purposes", List.of("PUBHLTH"));
     bi.put("jwks", folder.root.relativize(folder.systemClientJwks(BI_CLIENT)).toString());
     clients.add(bi);
     config.put("clients", clients);
