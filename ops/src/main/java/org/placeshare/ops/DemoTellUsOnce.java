@@ -176,8 +176,9 @@ final class DemoTellUsOnce implements AutoCloseable {
         // Written as it goes: a start that fails half way still ends what it made, next time.
         Files.writeString(folder.tellUsOnce(), state.encodePrettily());
       }
-      // Unique to this start: the demo's data outlive it, and an event id is used once.
-      String eventId = "demo-move-" + clock.millis();
+      // Unique to this start: the demo's data outlive it, and an event id is used once. In base
+      // 36, as an event id may not hold 10 digits in a row (it could be an NHS number).
+      String eventId = "demo-move-" + Long.toString(clock.millis(), Character.MAX_RADIX);
       return new DemoTellUsOnce(folder, base, person, eventId, receivers, cohorts, subscriptions);
     } catch (Exception e) {
       receivers.values().forEach(DemoReceiver::close);
