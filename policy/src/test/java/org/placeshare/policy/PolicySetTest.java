@@ -723,6 +723,21 @@ class PolicySetTest {
   }
 
   @Test
+  void tracingAgreement_roleSubscriberNamedUnderTracingPermitted_permitsNone() {
+    // A subscriber is told of changes: it may not trace people to NHS numbers, as it may not pull
+    // records, even where the agreement names the role and permits tracing.
+    PolicySet policy =
+        policy(tracingCouncil().replace("roles: [analyst]", "roles: [analyst, subscriber]"));
+
+    assertThat(
+            policy.tracingAgreement(
+                COUNCIL, NotificationClause.SUBSCRIBER_ROLE, PurposeOfUse.of("HOPERAT"), TODAY))
+        .isEmpty();
+    assertThat(policy.tracingAgreement(COUNCIL, "analyst", PurposeOfUse.of("HOPERAT"), TODAY))
+        .isPresent();
+  }
+
+  @Test
   void tracingAgreement_monitorOnlyPilot_permitsNone() {
     String monitorOnly =
         tracingCouncil()
