@@ -545,6 +545,130 @@ class EventsInTest {
   }
 
   @Test
+  void report_occurredBeforeTheFloor_is400_andNothingStored() throws Exception {
+    // PostgreSQL would store this as 4714 BC.
+    JsonObject event = moved("ancient-1", "9990000018").put("occurredAt", "-5000-01-01T00:00:00Z");
+
+    HttpResponse<String> r = report(event);
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("occurredAt: expected no earlier than ");
+    assertThat(storedRows("ancient-1")).isZero();
+  }
+
+  @Test
+  void report_occurredJustOverTheMaximumAge_is400_andJustWithinIt_isAccepted() throws Exception {
+    java.time.Instant now = GatewayFixture.CLOCK.instant();
+    JsonObject tooOld =
+        moved("aged-1", "9990000018")
+            .put(
+                "occurredAt",
+                now.minus(org.placeshare.gateway.notify.ChangeEvent.MAX_EVENT_AGE)
+                    .minusSeconds(60)
+                    .toString());
+    JsonObject old =
+        moved("aged-2", "9990000018")
+            .put(
+                "occurredAt",
+                now.minus(org.placeshare.gateway.notify.ChangeEvent.MAX_EVENT_AGE)
+                    .plusSeconds(3600)
+                    .toString());
+
+    assertThat(report(tooOld).statusCode()).isEqualTo(400);
+    assertThat(report(old).statusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void report_deathDatedBeforeTheFloor_is400() throws Exception {
+    JsonObject died =
+        moved("died-ancient-1", "9990000018")
+            .put("kind", "died")
+            .put("change", new JsonObject().put("date", "-5000-01-01"));
+    JsonObject diedIn1899 =
+        moved("died-ancient-2", "9990000018")
+            .put("kind", "died")
+            .put("change", new JsonObject().put("date", "1899-12-31"));
+
+    HttpResponse<String> r = report(diedIn1899);
+
+    assertThat(report(died).statusCode()).isEqualTo(400);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("change.date: expected no earlier than 1900-01-01");
+    assertThat(storedRows("died-ancient-2")).isZero();
+  }
+
+  @Test
+  void report_eventIdCarryingAnNhsNumber_is400_andNothingStored() throws Exception {
+    HttpResponse<String> r = report(moved("9990000018-move", "9990000018"));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("id: expected at most 9 digits in a row");
+    assertThat(storedRows("9990000018-move")).isZero();
+    // Nine digits in a row are an ordinary id.
+    assertThat(report(moved("asc-123456789", "9990000018")).statusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void report_addressLineWithBidiOverrideOrZeroWidthCharacter_is400() throws Exception {
+    List<String> lines = List.of("12 Spon \u202EteertS", "12 Spon\u200B Street", "\uFEFF12 Spon");
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i);
+      JsonObject event = moved("cf-" + i, "9990000018");
+      event.getJsonObject("change").put("lines", new JsonArray().add(line).add("Coventry"));
+
+      HttpResponse<String> r = report(event);
+
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(r.body()).contains("no control or format characters");
+      assertThat(storedRows("cf-" + i)).isZero();
+    }
+  }
+
+  /**
+   * A database that refuses the write (a trigger raising, as a full disk or a broken table would):
+   * the source is told 503 transient, and the refusal is audited naming the person, not hidden
+   * behind "audit unavailable".
+   */
+  @Test
+  void report_storageFails_is503Transient_auditedNamingThePerson() throws Exception {
+    NhsNumber person = NhsNumber.parse("9990000050");
+    io.vertx.sqlclient.Pool pool = fixture.gateway.database().pool();
+    pool.query(
+            "CREATE OR REPLACE FUNCTION refuse_event() RETURNS trigger AS $$ BEGIN RAISE"
+                + " EXCEPTION 'disk full (test)'; END $$ LANGUAGE plpgsql")
+        .execute()
+        .await();
+    pool.query(
+            "CREATE TRIGGER refuse_event BEFORE INSERT ON notification_event FOR EACH ROW"
+                + " EXECUTE FUNCTION refuse_event()")
+        .execute()
+        .await();
+    HttpResponse<String> r;
+    try {
+      r = report(moved("storage-1", person.toString()));
+    } finally {
+      pool.query("DROP TRIGGER refuse_event ON notification_event").execute().await();
+    }
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+    JsonObject outcome = new JsonObject(r.body());
+    assertThat(outcome.getJsonArray("issue").getJsonObject(0).getString("code"))
+        .isEqualTo("transient");
+    assertThat(r.body()).contains("the event could not be stored").doesNotContain("audit");
+    assertThat(storedRows("storage-1")).isZero();
+    List<Row> audited =
+        reports(person).stream()
+            .filter(x -> x.getValue("detail").toString().contains("storage-1"))
+            .toList();
+    assertThat(audited).extracting(x -> x.getInteger("http_status")).containsExactly(503);
+    assertThat(audited.get(0).getValue("detail").toString())
+        .contains("event storage-1 not stored")
+        .doesNotContain("disk full");
+    // The store back: the resend is taken.
+    assertThat(report(moved("storage-1", person.toString())).statusCode()).isEqualTo(201);
+  }
+
+  @Test
   void report_addressLineOverItsCap_is400() throws Exception {
     JsonObject event = moved("bad-4", "9990000018");
     event.getJsonObject("change").put("lines", new JsonArray().add("x".repeat(101)));

@@ -8,12 +8,15 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.hl7.fhir.r4.model.Address;
 import org.hl7.fhir.r4.model.BooleanType;
 import org.hl7.fhir.r4.model.Bundle;
@@ -38,6 +41,7 @@ import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.http.fhir.PatientMatch;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.NotificationClause;
 import org.placeshare.policy.identity.SigningKey;
 
 /**
@@ -79,7 +83,9 @@ class PatientMatchTest {
             TestPostgres.freshDatabase(),
             SigningKey.generate(),
             config ->
-                GatewayFixture.withOrganisations(config, AgencyViewTest.agencies())
+                GatewayFixture.withOrganisations(
+                        GatewayFixture.withClients(config, alsoSubscriber(config.clients())),
+                        AgencyViewTest.agencies())
                     .withReferenceIndex(
                         new GatewayConfig.ReferenceIndexConfig(
                             index.baseUrl(), Duration.ofSeconds(5))));
@@ -93,6 +99,22 @@ class PatientMatchTest {
             GatewayFixture.CLOCK.instant())
         .await();
     council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
+  }
+
+  /** The council's client is registered as a subscriber too (as a notification receiver). */
+  private static List<GatewayConfig.Client> alsoSubscriber(List<GatewayConfig.Client> clients) {
+    List<GatewayConfig.Client> out = new ArrayList<>();
+    for (GatewayConfig.Client c : clients) {
+      if (c.id().equals(GatewayFixture.COUNCIL_CLIENT)) {
+        Set<String> roles = new HashSet<>(c.roles());
+        roles.add(NotificationClause.SUBSCRIBER_ROLE);
+        c =
+            new GatewayConfig.Client(
+                c.id(), c.organisation(), c.publicKey(), c.purposes(), roles, c.status());
+      }
+      out.add(c);
+    }
+    return out;
   }
 
   @AfterAll
@@ -224,6 +246,43 @@ class PatientMatchTest {
     assertThat(response.statusCode()).isEqualTo(403);
     assertThat(response.body()).contains("no data-sharing agreement lets this client trace people");
     assertThat(auditedStatuses(GatewayFixture.AE_CLIENT)).contains(403);
+  }
+
+  /**
+   * A subscriber is told of changes about the people it may hear of; tracing would let it find
+   * anyone's NHS number and so choose whom it hears of. Refused even where the agreement names the
+   * role subscriber and permits tracing.
+   */
+  @Test
+  void match_roleSubscriberUnderAnAgreementNamingItWithTracing_isRefused403AndAudited()
+      throws Exception {
+    Path file = fixture.agreements.resolve("sunderland-intelligence.yaml");
+    String original = Files.readString(file);
+    assertThat(original).contains("roles: [analyst]");
+    Files.writeString(file, original.replace("roles: [analyst]", "roles: [analyst, subscriber]"));
+    fixture.gateway.policy().reload(fixture.vertx).await();
+    try {
+      String subscriber =
+          fixture.token(
+              GatewayFixture.COUNCIL_CLIENT, NotificationClause.SUBSCRIBER_ROLE, "HOPERAT");
+      SyntheticPerson person = PEOPLE.get(7);
+      String body =
+          Fhir.encode(
+              patient(person.family(), person.given(), person.birthDate(), person.postcode()));
+
+      HttpResponse<String> response = fixture.post("/fhir/Patient/$match", subscriber, body);
+
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(403);
+      assertThat(response.body())
+          .contains("no data-sharing agreement lets this client trace people")
+          .doesNotContain(person.nhsNumber().toString());
+      assertThat(auditedStatuses(GatewayFixture.COUNCIL_CLIENT)).contains(403);
+      // The same agreement still lets the council's analysts trace.
+      assertThat(match(body).statusCode()).isEqualTo(200);
+    } finally {
+      Files.writeString(file, original);
+      fixture.gateway.policy().reload(fixture.vertx).await();
+    }
   }
 
   @Test

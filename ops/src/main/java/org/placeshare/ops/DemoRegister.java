@@ -2,6 +2,7 @@ package org.placeshare.ops;
 
 import java.util.Optional;
 import java.util.Set;
+import org.placeshare.fhir.synthetic.AgencyPopulation;
 import org.placeshare.fhir.synthetic.SyntheticPerson;
 import org.placeshare.policy.CareRelationship;
 import org.placeshare.policy.OdsCode;
@@ -32,8 +33,19 @@ final class DemoRegister {
     return space > 0 ? Optional.of(postcode.substring(0, space)) : Optional.empty();
   }
 
+  /**
+   * Everyone is registered with the GP practice; the demo person is also a tenant the housing
+   * association supports (an open episode of care), which tell-us-once requires before the
+   * association is told of the person's changes.
+   */
   static Set<CareRelationship> relationships(SyntheticPerson p) {
-    return Set.of(new CareRelationship(OdsCode.of("Y90001"), RelationshipKind.REGISTERED_GP));
+    CareRelationship gp =
+        new CareRelationship(OdsCode.of("Y90001"), RelationshipKind.REGISTERED_GP);
+    if (p.index() == AgencyPopulation.DEMO_PERSON) {
+      return Set.of(
+          gp, new CareRelationship(OdsCode.of("GHA01"), RelationshipKind.EPISODE_OF_CARE));
+    }
+    return Set.of(gp);
   }
 
   static PatientFacts facts(SyntheticPerson p) {

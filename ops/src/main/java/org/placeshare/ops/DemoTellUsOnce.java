@@ -153,7 +153,15 @@ final class DemoTellUsOnce implements AutoCloseable {
     Map<Subscriber, DemoReceiver> receivers = new LinkedHashMap<>();
     try {
       for (Subscriber s : SUBSCRIBERS) {
-        receivers.put(s, DemoReceiver.start(s.name(), s.path(), URI.create(base), out));
+        receivers.put(
+            s,
+            DemoReceiver.start(
+                s.name(),
+                s.path(),
+                URI.create(base),
+                () -> TokenCommand.fetch(folder, base, s.client(), PURPOSE, clock),
+                clock,
+                out));
       }
       Map<Subscriber, String> cohorts = new LinkedHashMap<>();
       Map<Subscriber, String> subscriptions = new LinkedHashMap<>();
@@ -170,14 +178,16 @@ final class DemoTellUsOnce implements AutoCloseable {
                 subscribe(s, group, receivers.get(s).endpoint()).send(http, base, token),
                 "Subscription");
         subscriptions.put(s, id);
+        receivers.get(s).subscribed(id);
         state.put(
             s.client().id,
             new JsonObject().put("subscription", id).put("group", group.orElse(null)));
         // Written as it goes: a start that fails half way still ends what it made, next time.
         Files.writeString(folder.tellUsOnce(), state.encodePrettily());
       }
-      // Unique to this start: the demo's data outlive it, and an event id is used once.
-      String eventId = "demo-move-" + clock.millis();
+      // Unique to this start: the demo's data outlive it, and an event id is used once. In base
+      // 36, as an event id may not hold 10 digits in a row (it could be an NHS number).
+      String eventId = "demo-move-" + Long.toString(clock.millis(), Character.MAX_RADIX);
       return new DemoTellUsOnce(folder, base, person, eventId, receivers, cohorts, subscriptions);
     } catch (Exception e) {
       receivers.values().forEach(DemoReceiver::close);
@@ -295,8 +305,10 @@ final class DemoTellUsOnce implements AutoCloseable {
             + receivers.get(POLICE).endpoint()
             + ";");
     out.println(
-        "# each checks the X-Placeshare-Signature against the gateway's JWKS and prints a line per"
-            + " notification. The demo subscribed all three at start, as these lines do (run them"
+        "# each checks the X-Placeshare-Signature against the gateway's JWKS, that the notification"
+            + " is addressed to it and to one of its subscriptions, and not seen before (its"
+            + " Bundle.id), and prints a line per notification. The demo subscribed all three at"
+            + " start, as these lines do (run them"
             + " again and each change comes once per subscription; DELETE /fhir/Subscription/{id}"
             + " ends one):");
     out.println(

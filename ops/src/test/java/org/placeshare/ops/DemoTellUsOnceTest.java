@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
@@ -74,6 +75,7 @@ class DemoTellUsOnceTest {
   }
 
   @Test
+  @Order(1)
   void demo_councilReportsAMove_gpAndHousingToldSignedPoliceRefusedAndAudited() throws Exception {
     List<String> lines = CURL_LINE.matcher(output).results().map(m -> m.group(1)).toList();
     String report = only(lines, "/events ");
@@ -142,41 +144,117 @@ class DemoTellUsOnceTest {
         .containsExactly("refused", "refused", "refused");
   }
 
+  /**
+   * A signed notification replayed: one the housing association was sent, posted to the GP
+   * practice's receiver, is refused (signed for another destination and subscription); posted to
+   * the housing association again under a new Idempotency-Key header, it is a repeat (the receiver
+   * dedupes on the signed Bundle.id).
+   */
   @Test
-  void receiver_signatureOverAnotherBody_isRefusedAndARepeatedKeyIsSeenAsOne() throws Exception {
+  @Order(2)
+  void replay_notificationSignedForOneAgency_isRefusedByAnother_andUnderANewKeyIsARepeat()
+      throws Exception {
+    List<String> lines = CURL_LINE.matcher(output).results().map(m -> m.group(1)).toList();
+    String event = demo.tellUsOnce.eventId() + "-replay";
+    assertThat(run(only(lines, "/events ").replace(demo.tellUsOnce.eventId(), event)).statusCode())
+        .isEqualTo(201);
+    DemoReceiver gp = demo.tellUsOnce.receiver(DemoTellUsOnce.GP);
+    DemoReceiver housing = demo.tellUsOnce.receiver(DemoTellUsOnce.HOUSING);
+    await(() -> housing.deliveries().stream().anyMatch(d -> event.equals(d.eventId())));
+    DemoReceiver.Delivery sent =
+        housing.deliveries().stream().filter(d -> event.equals(d.eventId())).findFirst().get();
+
+    int toGp = post(gp, "replayed-" + System.nanoTime(), sent.body(), sent.signature());
+    int again = post(housing, "replayed-" + System.nanoTime(), sent.body(), sent.signature());
+
+    assertThat(toGp).isEqualTo(403);
+    assertThat(gp.deliveries().get(gp.deliveries().size() - 1))
+        .satisfies(
+            d -> {
+              assertThat(d.verified()).isFalse();
+              assertThat(d.line())
+                  .isEqualTo(
+                      "[tell us once] GP practice Y90001: refused, signed for another receiver"
+                          + " (destination)");
+            });
+    assertThat(again).isEqualTo(200);
+    assertThat(housing.deliveries().get(housing.deliveries().size() - 1))
+        .satisfies(
+            d -> {
+              assertThat(d.idempotencyKey()).isNotEqualTo(sent.idempotencyKey());
+              assertThat(d.notificationId()).isEqualTo(sent.notificationId());
+              assertThat(d.repeat()).isTrue();
+              assertThat(d.line()).endsWith(", repeat (already processed)");
+            });
+  }
+
+  @Test
+  void receiver_checksSignatureTypeDestinationSubscriptionAndAge_andDedupesOnTheSignedId()
+      throws Exception {
+    Clock clock = Clock.systemUTC();
     // A receiver of the demo's kind, checking against the demo gateway's JWKS.
     try (DemoReceiver receiver =
         DemoReceiver.start(
             "test agency",
             "/test",
             URI.create(demo.baseUrl()),
+            () ->
+                TokenCommand.fetch(
+                    demo.folder,
+                    demo.baseUrl(),
+                    DemoClient.HOUSING_NOTIFY,
+                    DemoTellUsOnce.PURPOSE,
+                    clock),
+            clock,
             new PrintStream(OutputStream.nullOutputStream()))) {
+      receiver.subscribed("sub-1");
       SigningKey gateway = SigningKey.readPrivatePem(folder.resolve("keys/gateway.key.pem"));
-      String body =
-          "{\"resourceType\":\"Bundle\",\"type\":\"message\",\"entry\":[{\"resource\":"
-              + "{\"resourceType\":\"MessageHeader\",\"eventCoding\":{\"code\":\"died\"}}},"
-              + "{\"resource\":{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":"
-              + "\"event-id\",\"valueString\":\"e-1\"}]}}]}";
-      String signature =
-          gateway.signDetached(
-              DeliveryWorker.SIGNATURE_TYPE, body.getBytes(StandardCharsets.UTF_8));
+      URI own = receiver.endpoint();
+      Instant now = clock.instant();
+      String body = notification(own, "Subscription/sub-1", "n-1", now, "e-1");
+      String other = notification(own, "Subscription/sub-1", "n-2", now, "e-2");
 
-      assertThat(post(receiver, "k-1", body, signature)).isEqualTo(200);
-      assertThat(post(receiver, "k-1", body, signature)).isEqualTo(200);
-      assertThat(post(receiver, "k-2", body.replace("e-1", "e-2"), signature)).isEqualTo(401);
-      // Signed by a key the gateway's JWKS does not hold.
-      String stranger =
-          SigningKey.generate()
-              .signDetached(DeliveryWorker.SIGNATURE_TYPE, body.getBytes(StandardCharsets.UTF_8));
-      assertThat(post(receiver, "k-3", body, stranger)).isEqualTo(401);
+      assertThat(post(receiver, "k-1", body, signed(gateway, body))).isEqualTo(200);
+      assertThat(post(receiver, "k-1", body, signed(gateway, body))).isEqualTo(200);
+      // A signature over another body; a key the gateway's JWKS does not hold; another type.
+      assertThat(post(receiver, "k-2", other, signed(gateway, body))).isEqualTo(401);
+      assertThat(post(receiver, "k-3", body, signed(SigningKey.generate(), body))).isEqualTo(401);
+      assertThat(
+              post(
+                  receiver,
+                  "k-4",
+                  body,
+                  gateway.signDetached(
+                      com.nimbusds.jose.JOSEObjectType.JWT, body.getBytes(StandardCharsets.UTF_8))))
+          .isEqualTo(401);
+      // Signed by the gateway, and for another receiver or another subscription, or too old.
+      String elsewhere =
+          notification(URI.create(own + "-other"), "Subscription/sub-1", "n-5", now, "e-5");
+      String theirs =
+          notification(own, "Subscription/00000000-0000-0000-0000-000000000000", "n-6", now, "e-6");
+      String stale =
+          notification(
+              own,
+              "Subscription/sub-1",
+              "n-7",
+              now.minus(DemoReceiver.MAX_AGE).minusSeconds(60),
+              "e-7");
+      assertThat(post(receiver, "k-5", elsewhere, signed(gateway, elsewhere))).isEqualTo(403);
+      assertThat(post(receiver, "k-6", theirs, signed(gateway, theirs))).isEqualTo(403);
+      assertThat(post(receiver, "k-7", stale, signed(gateway, stale))).isEqualTo(400);
 
       assertThat(receiver.deliveries())
           .extracting(DemoReceiver.Delivery::line)
           .containsExactly(
               "[tell us once] test agency: died, event e-1, signature ok, first delivery",
-              "[tell us once] test agency: died, event e-1, signature ok, repeat (already processed)",
-              "[tell us once] test agency: died, event e-2, signature FAILED (refused)",
-              "[tell us once] test agency: died, event e-1, signature FAILED (refused)");
+              "[tell us once] test agency: died, event e-1, signature ok, repeat (already"
+                  + " processed)",
+              "[tell us once] test agency: refused, signature FAILED",
+              "[tell us once] test agency: refused, signature FAILED",
+              "[tell us once] test agency: refused, signature FAILED",
+              "[tell us once] test agency: refused, signed for another receiver (destination)",
+              "[tell us once] test agency: refused, not one of its subscriptions",
+              "[tell us once] test agency: refused, older than 24 hours");
     }
   }
 
@@ -205,6 +283,59 @@ class DemoTellUsOnceTest {
                 .build(),
             HttpResponse.BodyHandlers.discarding())
         .statusCode();
+  }
+
+  /**
+   * A notification shaped as the gateway's ({@code Notification}): what a receiver checks of it.
+   */
+  private static String notification(
+      URI destination, String subscription, String id, Instant timestamp, String eventId) {
+    return new JsonObject()
+        .put("resourceType", "Bundle")
+        .put("id", id)
+        .put("type", "message")
+        .put("timestamp", timestamp.toString())
+        .put(
+            "entry",
+            new JsonArray()
+                .add(
+                    new JsonObject()
+                        .put(
+                            "resource",
+                            new JsonObject()
+                                .put("resourceType", "MessageHeader")
+                                .put("eventCoding", new JsonObject().put("code", "died"))
+                                .put(
+                                    "destination",
+                                    new JsonArray()
+                                        .add(
+                                            new JsonObject()
+                                                .put("endpoint", destination.toString())))))
+                .add(
+                    new JsonObject()
+                        .put(
+                            "resource",
+                            new JsonObject()
+                                .put("resourceType", "Parameters")
+                                .put(
+                                    "parameter",
+                                    new JsonArray()
+                                        .add(
+                                            new JsonObject()
+                                                .put("name", "event-id")
+                                                .put("valueString", eventId))
+                                        .add(
+                                            new JsonObject()
+                                                .put("name", "subscription")
+                                                .put(
+                                                    "valueReference",
+                                                    new JsonObject()
+                                                        .put("reference", subscription)))))))
+        .encode();
+  }
+
+  private static String signed(SigningKey key, String body) throws Exception {
+    return key.signDetached(DeliveryWorker.SIGNATURE_TYPE, body.getBytes(StandardCharsets.UTF_8));
   }
 
   private static int post(DemoReceiver receiver, String key, String body, String signature)

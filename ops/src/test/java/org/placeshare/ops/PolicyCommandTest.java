@@ -135,6 +135,31 @@ class PolicyCommandTest {
   }
 
   @Test
+  void lint_notificationsClauseWithoutARelationshipRule_isAWarning() throws Exception {
+    Path file = inForce.resolve("tell-us-once.yaml");
+    String model = Files.readString(file);
+    // The model requires a care relationship: the model agreements load without a warning.
+    assertThat(PolicyCommand.lint(inForce, Optional.empty(), TODAY, print(out), print(err)))
+        .isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("warning");
+    out.reset();
+    int start = model.indexOf("relationship:\n");
+    int end = model.indexOf("\n\n", start);
+    assertThat(start).isPositive();
+    Files.writeString(file, model.substring(0, start) + model.substring(end + 2));
+
+    int code = PolicyCommand.lint(inForce, Optional.empty(), TODAY, print(out), print(err));
+
+    assertThat(code).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains(
+            "warning: tell-us-once@1: notifications flow without a care relationship rule, so a"
+                + " subscriber is told about anyone it puts in a cohort (add relationship:"
+                + " required)")
+        .contains("with 1 warnings");
+  }
+
+  @Test
   void lint_overdueReview_isAWarningNotAnError() {
     int code =
         PolicyCommand.lint(

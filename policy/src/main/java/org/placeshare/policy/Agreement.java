@@ -113,11 +113,14 @@ public record Agreement(
    * Whether this agreement lets the recipient, in this role and for this purpose, trace people to
    * NHS numbers on {@code day}: in force (live or pilot, not a monitor-only pilot), {@code tracing:
    * permitted}, naming the recipient with the role, and the purpose among its purposes of use.
+   * Never role {@value NotificationClause#SUBSCRIBER_ROLE}: a subscriber is told of changes, and
+   * tracing would let it find anyone's NHS number to build the cohort it is told about.
    */
   public boolean permitsTracing(
       OdsCode recipient, String role, PurposeOfUse purpose, LocalDate day) {
     Set<String> roles = recipients.get(recipient);
     return tracingPermitted
+        && !NotificationClause.SUBSCRIBER_ROLE.equals(role)
         && inForceOn(day)
         && !monitorOnly()
         && roles != null

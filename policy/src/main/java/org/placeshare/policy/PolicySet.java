@@ -146,7 +146,8 @@ public final class PolicySet {
 
   /**
    * What an IG lead should know about a set that loads: agreements past their expiry, in a status
-   * that shares nothing, or overdue for review.
+   * that shares nothing, or overdue for review, and a notifications clause without a required care
+   * relationship (the subscriber then chooses whom it is told about: any cohort it registers).
    */
   public List<String> warnings(LocalDate today) {
     List<String> warnings = new ArrayList<>();
@@ -161,6 +162,12 @@ public final class PolicySet {
       }
       if (a.review().isBefore(today) && !a.expires().isBefore(today)) {
         warnings.add(a.reference() + ": review was due on " + a.review());
+      }
+      if (!a.notifications().isEmpty() && !a.relationship().required()) {
+        warnings.add(
+            a.reference()
+                + ": notifications flow without a care relationship rule, so a subscriber is"
+                + " told about anyone it puts in a cohort (add relationship: required)");
       }
     }
     return warnings;

@@ -631,6 +631,27 @@ class PolicySetTest {
         .containsExactly("coventry-direct-care@1: expired on 2028-12-31 and permits nothing");
   }
 
+  @Test
+  void warnings_notificationsWithoutARelationshipRule_isAWarning() {
+    String notifying =
+        AgreementFileTest.councilWithNotifications(
+            "E08000026", "[analyst]", "[address-changed]", "[HOPERAT]");
+    String withRule =
+        notifying.replace(
+            "notifications:\n",
+            "relationship:\n  required: true\n  accepted: [episode-of-care]\n"
+                + "  selfClaim: refused\nnotifications:\n");
+    LocalDate inForce = LocalDate.of(2026, 11, 22);
+
+    assertThat(policy(notifying).warnings(inForce))
+        .containsExactly(
+            "gm-connect-council-intelligence@1: notifications flow without a care relationship"
+                + " rule, so a subscriber is told about anyone it puts in a cohort (add"
+                + " relationship: required)");
+    assertThat(policy(withRule).warnings(inForce)).isEmpty();
+    assertThat(policy(AgreementFileTest.council()).warnings(inForce)).isEmpty();
+  }
+
   private static Consent scoped(String id, OdsCode issuer, Set<String> scopes) {
     Consent c = consent(issuer, PERSON, "TREAT");
     return new Consent(
@@ -720,6 +741,21 @@ class PolicySetTest {
     assertThat(policy.tracingAgreement(COUNCIL, "analyst", PurposeOfUse.of("TREAT"), TODAY))
         .isEmpty();
     assertThat(policy.tracingAgreement(AE, "analyst", PurposeOfUse.of("HOPERAT"), TODAY)).isEmpty();
+  }
+
+  @Test
+  void tracingAgreement_roleSubscriberNamedUnderTracingPermitted_permitsNone() {
+    // A subscriber is told of changes: it may not trace people to NHS numbers, as it may not pull
+    // records, even where the agreement names the role and permits tracing.
+    PolicySet policy =
+        policy(tracingCouncil().replace("roles: [analyst]", "roles: [analyst, subscriber]"));
+
+    assertThat(
+            policy.tracingAgreement(
+                COUNCIL, NotificationClause.SUBSCRIBER_ROLE, PurposeOfUse.of("HOPERAT"), TODAY))
+        .isEmpty();
+    assertThat(policy.tracingAgreement(COUNCIL, "analyst", PurposeOfUse.of("HOPERAT"), TODAY))
+        .isPresent();
   }
 
   @Test

@@ -54,6 +54,22 @@ public record ChangeEvent(
   /** A clock a little ahead at the source is tolerated; an event from further ahead is refused. */
   public static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
 
+  /**
+   * A change is news for a few years at most: an event that happened longer ago than this is
+   * refused (a year such as -5000 would otherwise be stored as 4714 BC).
+   */
+  public static final Duration MAX_EVENT_AGE = Duration.ofDays(10 * 366);
+
+  /** No death reported here is dated before this day. */
+  public static final LocalDate EARLIEST_DEATH_DATE = LocalDate.of(1900, 1, 1);
+
+  /**
+   * The longest run of digits an event id may hold: an id of 10 digits in a row may be an NHS
+   * number, and event ids are shown on the console and by the operator's command, which name no
+   * person.
+   */
+  public static final int MAX_ID_DIGIT_RUN = 9;
+
   /** An address has at most this many lines of at most {@link #MAX_LINE_LENGTH} characters. */
   public static final int MAX_ADDRESS_LINES = 5;
 
@@ -67,6 +83,8 @@ public record ChangeEvent(
       Pattern.compile("[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}");
 
   private static final Pattern UPRN = Pattern.compile("[0-9]{1,12}");
+
+  private static final Pattern DIGIT_RUN = Pattern.compile("[0-9]{" + (MAX_ID_DIGIT_RUN + 1) + "}");
 
   private static final Set<String> EVENT_KEYS =
       Set.of("id", "kind", "nhsNumber", "source", "occurredAt", "change");
@@ -91,6 +109,12 @@ public record ChangeEvent(
   public static ChangeEvent parse(JsonObject json, Instant now) {
     unknownKeys(json, EVENT_KEYS, "");
     String id = safeId(json, "id");
+    if (DIGIT_RUN.matcher(id).find()) {
+      throw new InvalidChangeEvent(
+          "id: expected at most "
+              + MAX_ID_DIGIT_RUN
+              + " digits in a row (an id must not carry an NHS number)");
+    }
     String kindCode = text(json, "kind", 32);
     EventKind kind =
         EventKind.of(kindCode)
@@ -128,6 +152,11 @@ public record ChangeEvent(
               + MAX_CLOCK_SKEW.toMinutes()
               + " minutes of clock skew), got "
               + occurredAt);
+    }
+    Instant earliest = now.minus(MAX_EVENT_AGE);
+    if (occurredAt.isBefore(earliest)) {
+      throw new InvalidChangeEvent(
+          "occurredAt: expected no earlier than " + earliest + ", got " + occurredAt);
     }
     Object changeValue = json.getValue("change");
     if (!(changeValue instanceof JsonObject changeJson)) {
@@ -175,6 +204,10 @@ public record ChangeEvent(
         if (date.isAfter(occurredAt.atZone(ZoneOffset.UTC).toLocalDate().plusDays(1))) {
           throw new InvalidChangeEvent("change.date: expected no later than the event's day");
         }
+        if (date.isBefore(EARLIEST_DEATH_DATE)) {
+          throw new InvalidChangeEvent(
+              "change.date: expected no earlier than " + EARLIEST_DEATH_DATE + ", got " + date);
+        }
         out.put("date", date.toString());
       }
       case GP_CHANGED -> {
@@ -215,13 +248,23 @@ public record ChangeEvent(
       if (!(line instanceof String s)
           || s.isBlank()
           || s.length() > MAX_LINE_LENGTH
-          || s.chars().anyMatch(Character::isISOControl)) {
+          || s.codePoints().anyMatch(ChangeEvent::unprintable)) {
         throw new InvalidChangeEvent(
-            "change.lines: expected lines of 1 to " + MAX_LINE_LENGTH + " printable characters");
+            "change.lines: expected lines of 1 to "
+                + MAX_LINE_LENGTH
+                + " printable characters (no control or format characters)");
       }
       lines.add(s.strip());
     }
     return List.copyOf(lines);
+  }
+
+  /**
+   * A control character, or a format character (Unicode category Cf: bidi overrides such as U+202E,
+   * zero-width spaces and joiners), which would let a line read otherwise than it is.
+   */
+  private static boolean unprintable(int codePoint) {
+    return Character.isISOControl(codePoint) || Character.getType(codePoint) == Character.FORMAT;
   }
 
   /** The event as the documented JSON, keys in a fixed order: what is stored and compared. */

@@ -204,7 +204,7 @@ public final class EventEndpoints {
             held ->
                 store.keep(
                     event, state.caller.organisation(), state.caller.clientId(), clock.instant()))
-        .onFailure(e -> fail(ctx, e))
+        .onFailure(e -> fail(ctx, event, e))
         .onSuccess(stored -> answer(ctx, stored));
   }
 
@@ -328,14 +328,29 @@ public final class EventEndpoints {
                             .encode()));
   }
 
-  private static void fail(RoutingContext ctx, Throwable e) {
+  private static void fail(RoutingContext ctx, ChangeEvent event, Throwable e) {
     if (e instanceof GatewayException g) {
       ctx.fail(g.status() > 0 ? g.status() : 400, g);
-    } else if (e instanceof AuditUnavailable) {
+    } else if (AuditUnavailable.is(e)) {
       ctx.fail(503, e);
     } else {
-      ctx.fail(503, new AuditUnavailable(e));
+      GatewayException storage = storageFailed(event, e);
+      ctx.fail(storage.status(), storage);
     }
+  }
+
+  /**
+   * The store (or the lookup before it) failed: a transient fault of the gateway, answered 503 so
+   * the source resends, and audited as every answer is. Not "audit unavailable": the audit is up,
+   * and saying otherwise would leave the refusal unrecorded. The detail names the failure's type,
+   * never its message (a database error may quote the values it was given).
+   */
+  static GatewayException storageFailed(ChangeEvent event, Throwable e) {
+    return new GatewayException(
+        503,
+        IssueType.TRANSIENT,
+        "the event could not be stored; nothing was acknowledged, resend the event later",
+        "event " + event.id() + " not stored: " + e.getClass().getSimpleName());
   }
 
   private static String media(RoutingContext ctx) {
