@@ -131,8 +131,8 @@ public final class AccessTokens {
       VerifiedClientAssertion assertion,
       Optional<String> certificateThumbprint,
       GrantedScopes scopes) {
-    if (scopes.unrestricted()) {
-      throw new IllegalArgumentException("a token is issued for the scopes granted, never all");
+    if (scopes == GrantedScopes.UNRESTRICTED) {
+      throw new IllegalArgumentException("a token is issued for the scopes granted, never a job's");
     }
     Instant now = clock.instant();
     String jti = UUID.randomUUID().toString();

@@ -2,66 +2,82 @@ package org.placeshare.policy.identity;
 
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * The resource types an access token lets its caller be released, as its {@code scope} claim says
- * in SMART v2 form ({@code system/Patient.rs system/Observation.rs}): what the client asked for,
- * narrowed to what its agreements release when the token was issued. The agreements still decide
- * every release; a scope only narrows. A background job's caller, rebuilt from what the job kept,
- * is {@link #UNRESTRICTED}: the job's types were fixed when it was started.
+ * The SMART system scopes an access token carries in its {@code scope} claim, as granted ({@code
+ * system/Patient.rs system/Condition.read}, or a wildcard {@code system/*.rs}): what the client
+ * asked for, narrowed to the types its agreements released when the token was issued; a wildcard
+ * stands for every type the agreements release at each request. The agreements still decide every
+ * release; a scope only narrows. A background job's caller, rebuilt from what the job kept, is
+ * {@link #UNRESTRICTED}: the job's types were fixed when it was started.
  */
 public final class GrantedScopes {
+
+  /** The resource type of a wildcard scope. */
+  static final String EVERY_TYPE = "*";
 
   /** For a job's caller only: narrows nothing; the agreements decide. */
   static final GrantedScopes UNRESTRICTED = new GrantedScopes(Set.of(), true);
 
+  /** A granted scope: read ({@code read}) or read and search letters, nothing that writes. */
+  private static final Pattern GRANTED =
+      Pattern.compile("system/(\\*|[A-Z][A-Za-z]{1,63})\\.(read|rs|r|s)");
+
+  private final Set<String> scopes;
   private final Set<String> types;
-  private final boolean unrestricted;
+  private final boolean everyType;
 
-  private GrantedScopes(Set<String> types, boolean unrestricted) {
-    this.types = Set.copyOf(types);
-    this.unrestricted = unrestricted;
-  }
-
-  static GrantedScopes of(Set<String> types) {
-    return new GrantedScopes(types, false);
-  }
-
-  /** The granted scopes of a token's {@code scope} claim, each {@code system/<Type>.rs}. */
-  static GrantedScopes fromClaim(String claim) {
-    Set<String> types = new TreeSet<>();
-    for (String entry : claim.isEmpty() ? new String[0] : claim.split(" ")) {
-      if (!entry.startsWith("system/") || !entry.endsWith(".rs")) {
-        throw new TokenException("claim scope: expected system/<type>.rs entries");
+  private GrantedScopes(Set<String> scopes, boolean everyType) {
+    this.scopes = new TreeSet<>(scopes);
+    this.types = new TreeSet<>();
+    boolean wildcard = everyType;
+    for (String scope : scopes) {
+      Matcher m = GRANTED.matcher(scope);
+      if (!m.matches()) {
+        throw new TokenException("claim scope: expected system/<type>.rs or .read entries");
       }
-      types.add(entry.substring("system/".length(), entry.length() - ".rs".length()));
+      if (m.group(1).equals(EVERY_TYPE)) {
+        wildcard = true;
+      } else {
+        types.add(m.group(1));
+      }
     }
-    return of(types);
+    this.everyType = wildcard;
   }
 
-  /** Whether records of this type may be released to the caller. */
+  static GrantedScopes of(Set<String> scopes) {
+    return new GrantedScopes(scopes, false);
+  }
+
+  /** The granted scopes of a token's {@code scope} claim. */
+  static GrantedScopes fromClaim(String claim) {
+    return of(claim.isEmpty() ? Set.of() : Set.of(claim.split(" ")));
+  }
+
+  /** Whether records of this type may be released to the caller (the agreements still decide). */
   public boolean allows(String resourceType) {
-    return unrestricted || types.contains(resourceType);
+    return everyType || types.contains(resourceType);
   }
 
-  /** The granted types, when narrowed; a job's caller narrows nothing. */
+  /** Whether every type is allowed: a wildcard scope, or a job's caller; the agreements decide. */
   public boolean unrestricted() {
-    return unrestricted;
+    return everyType;
   }
 
-  /** The granted types (empty when {@link #unrestricted}). */
+  /** The types named (empty for a wildcard or a job's caller). */
   public Set<String> resourceTypes() {
-    return types;
+    return Set.copyOf(types);
   }
 
-  /** The {@code scope} string: space-separated, sorted, SMART v2. */
+  /** The {@code scope} string: space-separated and sorted, each scope as it was granted. */
   public String scope() {
-    return types.stream().sorted().map(t -> "system/" + t + ".rs").collect(Collectors.joining(" "));
+    return String.join(" ", scopes);
   }
 
   @Override
   public String toString() {
-    return unrestricted ? "(unrestricted)" : scope();
+    return scopes.isEmpty() && everyType ? "(unrestricted)" : scope();
   }
 }

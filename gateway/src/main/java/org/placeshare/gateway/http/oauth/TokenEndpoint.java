@@ -114,7 +114,7 @@ public final class TokenEndpoint {
       refuse(ctx, 400, "invalid_request", "client_assertion_type must be " + ASSERTION_TYPE);
       return;
     }
-    Optional<SmartScopes.Requested> requested;
+    Optional<List<SmartScopes.Asked>> requested;
     try {
       requested = Optional.ofNullable(form.get("scope")).map(SmartScopes::parse);
     } catch (ScopeException e) {
@@ -152,7 +152,7 @@ public final class TokenEndpoint {
   private void granted(
       RoutingContext ctx,
       VerifiedClientAssertion assertion,
-      Optional<SmartScopes.Requested> requested) {
+      Optional<List<SmartScopes.Asked>> requested) {
     String client = assertion.client().id();
     Optional<ClientCertificate> certificate = ClientCertificate.of(ctx);
     Optional<String> wrongCertificate =
@@ -231,7 +231,7 @@ public final class TokenEndpoint {
             + ", purpose "
             + assertion.purpose()
             + ", scope "
-            + (scopes.resourceTypes().isEmpty() ? "(no resource type)" : scopes.scope())
+            + (scopes.scope().isEmpty() ? "(no resource type)" : scopes.scope())
             + (thumbprint.isPresent() ? ", bound to its client certificate" : "");
     audited(ctx, AuditEvent.Outcome.PERMITTED, 200, detail)
         .onFailure(e -> unavailable(ctx, e))
