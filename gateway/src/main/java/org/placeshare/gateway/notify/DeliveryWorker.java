@@ -66,8 +66,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Up to {@link Settings#batch} sends are in flight at once, with no round to wait for: a slot
  * freed by one send is filled by leasing again, fairly (the rows due longest first, and at most one
- * row in flight per subscription), so a receiver that never answers holds one slot per subscription
- * for one deadline and nobody else's delivery waits behind it.
+ * row in flight per subscription, none of a subscription waiting for a retry), so a receiver that
+ * never answers holds one slot per subscription for one deadline and is then let alone until its
+ * retry: another subscriber's delivery waits for it at most one deadline, and only when such
+ * receivers hold every slot.
  */
 public final class DeliveryWorker {
 
