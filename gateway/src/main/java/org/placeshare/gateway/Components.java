@@ -4,8 +4,10 @@ import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import org.placeshare.fhir.Pseudonyms;
 import org.placeshare.fhir.RecordSource;
+import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.fhir.mapped.Roster;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditTree;
@@ -146,6 +148,10 @@ record Components(
             new PatientRegister(db.pool()),
             new ConsentRegister(db.pool())::standing,
             clients,
+            // What each source holds as a whole weighs on its notifications as on its releases.
+            sources.stream()
+                .map(RecordSource::descriptor)
+                .collect(Collectors.toMap(SourceDescriptor::id, d -> d)),
             signingKey,
             audit,
             config.publicUrl(),

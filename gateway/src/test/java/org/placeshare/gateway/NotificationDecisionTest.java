@@ -32,6 +32,7 @@ import org.placeshare.fhir.synthetic.SyntheticRecords;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.notify.DeliveryWorker;
 import org.placeshare.policy.NhsNumber;
+import org.placeshare.policy.SensitiveCategory;
 import org.placeshare.policy.identity.SigningKey;
 
 /**
@@ -44,6 +45,7 @@ import org.placeshare.policy.identity.SigningKey;
 class NotificationDecisionTest {
 
   static final String REPORTER = "council-events";
+  static final String YOUTH_OFFENDING = "council-yos";
 
   @TempDir static Path dir;
   static GatewayFixture fixture;
@@ -91,6 +93,22 @@ class NotificationDecisionTest {
           registered = List.copyOf(clients);
           writeClients(Map.of());
           List<GatewayConfig.Source> sources = new ArrayList<>();
+          // The council's youth offending service: the same people, criminal offence data as a
+          // whole (sources[].holds), which no notification agreement here names.
+          sources.add(
+              new GatewayConfig.Source(
+                  YOUTH_OFFENDING,
+                  "E08000026",
+                  councilSource.baseUrl().toString(),
+                  Duration.ofSeconds(5),
+                  List.of("Patient"),
+                  GatewayConfig.Source.FHIR,
+                  Optional.empty(),
+                  Optional.empty(),
+                  Optional.empty(),
+                  Optional.empty(),
+                  Optional.empty(),
+                  Set.of(SensitiveCategory.CRIMINAL_OFFENCE)));
           for (GatewayConfig.Source s : c.sources()) {
             sources.add(
                 s.id().equals("council-asc")
@@ -114,6 +132,7 @@ class NotificationDecisionTest {
             NotificationDeliveryTest.FAST);
     fixture.addAgreement("notify-test.yaml");
     fixture.addAgreement("notify-consent-test.yaml");
+    fixture.addAgreement("notify-pilot-test.yaml");
     assertThat(fixture.gateway.policy().status().lastError()).isEmpty();
     receiver =
         fixture
@@ -318,6 +337,11 @@ class NotificationDecisionTest {
 
   private static void report(String id, NhsNumber person, String kind, JsonObject change)
       throws Exception {
+    report(id, person, kind, change, "council-asc");
+  }
+
+  private static void report(
+      String id, NhsNumber person, String kind, JsonObject change, String source) throws Exception {
     HttpResponse<String> t =
         fixture.tokenRequest(
             fixture.assertion(REPORTER, reporterKey, "feed", "event-reporter", "HOPERAT"));
@@ -327,7 +351,7 @@ class NotificationDecisionTest {
             .put("id", id)
             .put("kind", kind)
             .put("nhsNumber", person.toString())
-            .put("source", "council-asc")
+            .put("source", source)
             .put("occurredAt", GatewayFixture.CLOCK.instant().minusSeconds(60).toString())
             .put("change", change);
     HttpResponse<String> posted =
@@ -568,6 +592,82 @@ class NotificationDecisionTest {
         .asString()
         .contains(subscription + " of coventry-ae (R9A): refused at delivery")
         .contains("notify-consent-test@1: consent is required and none was presented");
+  }
+
+  @Test
+  void deliver_changeFromASourceHoldingCriminalOffenceData_agreementNotNamingIt_isRefused()
+      throws Exception {
+    // A move reported by the youth offending service tells whoever hears it that the person is
+    // known to it: the agreement must name criminal offence data, as for its records.
+    NhsNumber person = person(9);
+    String subscription = councilSubscribes(person, "/offending");
+    report(
+        "move-offending",
+        person,
+        "address-changed",
+        new JsonObject()
+            .put("postcode", "CV1 2AB")
+            .put("lines", new JsonArray().add("12 Spon Street").add("Coventry")),
+        YOUTH_OFFENDING);
+
+    deliverUntilSettled(subscription);
+
+    assertThat(delivery(subscription).getString("status")).isEqualTo("refused");
+    assertThat(at("/offending")).isEmpty();
+    assertThat(audited(subscription))
+        .singleElement()
+        .asString()
+        .contains("refused at delivery")
+        .contains("the source holds criminal-offence data, which this agreement does not name");
+  }
+
+  @Test
+  void deliver_underAPilotWithADailyVolume_stopsAtTheCapAndCountsAsReleases() throws Exception {
+    NhsNumber person = person(10);
+    String subscription =
+        subscribes(GatewayFixture.AE_CLIENT, "HOPERAT", "gp-changed", person, "/pilot");
+    report("gp-pilot-1", person, "gp-changed", new JsonObject().put("practice", "Y90001"));
+    report("gp-pilot-2", person, "gp-changed", new JsonObject().put("practice", "Y90002"));
+
+    deliverUntil(() -> deliveries(subscription).stream().noneMatch(r -> r.equals("pending")));
+
+    assertThat(deliveries(subscription))
+        .as("the pilot's daily volume of 1: the first told, the second refused")
+        .containsExactly("delivered", "refused");
+    assertThat(at("/pilot")).hasSize(1);
+    assertThat(at("/pilot").get(0).body()).contains("gp-pilot-1");
+    assertThat(audited(subscription).get(1))
+        .contains("refused at delivery")
+        .contains("the pilot's daily volume of 1 for R9A is reached");
+    Row used =
+        fixture
+            .gateway
+            .database()
+            .pool()
+            .preparedQuery(
+                "SELECT released FROM pilot_usage WHERE agreement_id = 'notify-pilot-test'"
+                    + " AND recipient = 'R9A'")
+            .execute()
+            .await()
+            .iterator()
+            .next();
+    assertThat(used.getInteger("released")).isEqualTo(1);
+  }
+
+  /** The statuses of this subscription's deliveries, in the order their events arrived. */
+  private static List<String> deliveries(String subscription) {
+    List<String> statuses = new ArrayList<>();
+    fixture
+        .gateway
+        .database()
+        .pool()
+        .preparedQuery(
+            "SELECT status FROM notification_delivery WHERE subscription_id = $1"
+                + " ORDER BY event_seq")
+        .execute(Tuple.of(UUID.fromString(subscription)))
+        .await()
+        .forEach(r -> statuses.add(r.getString("status")));
+    return statuses;
   }
 
   /** The person's GP practice records their consent through the gateway, standing. */

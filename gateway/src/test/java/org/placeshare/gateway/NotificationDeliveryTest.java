@@ -349,6 +349,38 @@ class NotificationDeliveryTest {
   }
 
   @Test
+  void deliver_idempotencyKey_isRandomAndTellsNothingOfTheEventSequence() throws Exception {
+    // Two subscriptions to one event: each row its own key, neither built from the event's
+    // sequence number (which would tell a receiver how many events the gateway takes).
+    NhsNumber person = person(7);
+    String first = councilSubscribes(person, "/key-1");
+    String second = cohortSubscribes(GatewayFixture.AE_CLIENT, person, "/key-2");
+    report("move-key", person);
+    deliverUntil(() -> !at("/key-1").isEmpty() && !at("/key-2").isEmpty());
+
+    long seq =
+        fixture
+            .gateway
+            .database()
+            .pool()
+            .preparedQuery("SELECT seq FROM notification_event WHERE event_id = 'move-key'")
+            .execute()
+            .await()
+            .iterator()
+            .next()
+            .getLong("seq");
+    String uuid = "ps-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}";
+    String one = at("/key-1").get(0).idempotencyKey();
+    String two = at("/key-2").get(0).idempotencyKey();
+    assertThat(one).matches(uuid).isEqualTo(delivery(first).getString("idempotency_key"));
+    assertThat(two).matches(uuid).isEqualTo(delivery(second).getString("idempotency_key"));
+    assertThat(one).isNotEqualTo(two).doesNotContain(first).doesNotContain("-" + seq + "-");
+    assertThat(new JsonObject(at("/key-1").get(0).body()).getString("id"))
+        .as("Bundle.id is the key")
+        .isEqualTo(one);
+  }
+
+  @Test
   void deliver_optOutRegisteredAfterTheEvent_isNotDeliveredAndAuditedAsRefused() throws Exception {
     // The trust, for HOPERAT (not care, so the opt-out applies; to the council's own records it
     // would not).

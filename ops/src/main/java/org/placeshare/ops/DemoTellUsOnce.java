@@ -308,29 +308,28 @@ final class DemoTellUsOnce implements AutoCloseable {
         "# each checks the X-Placeshare-Signature against the gateway's JWKS, that the notification"
             + " is addressed to it and to one of its subscriptions, and not seen before (its"
             + " Bundle.id), and prints a line per notification. The demo subscribed all three at"
-            + " start, as these lines do (run them"
-            + " again and each change comes once per subscription; DELETE /fhir/Subscription/{id}"
-            + " ends one):");
+            + " start, as these lines do (run again, a subscription is refused as a duplicate,"
+            + " 409; DELETE /fhir/Subscription/{id} ends one, and the line then makes it again):");
     out.println(
         "# 201: the housing association (housing-notify, subscriber) registers its tenant "
             + person.formatted()
             + " as a cohort (Group)");
     out.println(registerCohort(person, HOUSING).curl(base, housing));
     out.println(
-        "# 201: and subscribes to moves and deaths of its cohort (Group "
+        "# 409 now (201 at start): and subscribes to moves and deaths of its cohort (Group "
             + cohorts.get(HOUSING)
             + ", registered at start) at its receiver");
     out.println(
         subscribe(HOUSING, Optional.of(cohorts.get(HOUSING)), receivers.get(HOUSING).endpoint())
             .curl(base, housing));
     out.println(
-        "# 201: the GP practice (gp-notify) subscribes to moves, deaths and changes of practice of"
+        "# 409 now (201 at start): the GP practice (gp-notify) subscribes to moves, deaths and changes of practice of"
             + " the people registered with it (_cohort=care-relationship)");
     out.println(
         subscribe(GP, Optional.empty(), receivers.get(GP).endpoint())
             .curl(base, TokenCommand.fetch(folder, base, GP.client(), PURPOSE, clock)));
     out.println(
-        "# 201: the police (police-notify) subscribe to moves and deaths of their cohort (Group "
+        "# 409 now (201 at start): the police (police-notify) subscribe to moves and deaths of their cohort (Group "
             + cohorts.get(POLICE)
             + "): accepted, yet no agreement has a notifications clause for them");
     out.println(

@@ -119,7 +119,8 @@ class NotificationCrashTest {
         Map<String, String> bodyByKey = new HashMap<>();
         Map<String, String> eventByKey = new HashMap<>();
         for (Received r : rig.at(s)) {
-          assertThat(r.idempotencyKey()).matches("ps-\\d+-[0-9a-f-]{36}");
+          assertThat(r.idempotencyKey())
+              .matches("ps-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
           String before = bodyByKey.putIfAbsent(r.idempotencyKey(), r.body());
           assertThat(before == null || before.equals(r.body()))
               .as("a repeat of %s is the same bytes", r.idempotencyKey())

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,15 +25,19 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.placeshare.fhir.CappedBody;
+import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
+import org.placeshare.policy.Agreement;
 import org.placeshare.policy.Consent;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
@@ -40,6 +45,7 @@ import org.placeshare.policy.EventKind;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PatientFacts;
+import org.placeshare.policy.PolicySet;
 import org.placeshare.policy.PurposeOfUse;
 import org.placeshare.policy.identity.ClientRegistry;
 import org.placeshare.policy.identity.JobCallers;
@@ -57,6 +63,13 @@ import org.slf4j.LoggerFactory;
  * then the delivery is dead. Several gateway instances share the table: a row is leased ({@code FOR
  * UPDATE SKIP LOCKED}, with an expiry) by one at a time, and every outcome is written only under
  * the lease. Within one subscription, a person's deliveries go in the order their events arrived.
+ *
+ * <p>Up to {@link Settings#batch} sends are in flight at once, with no round to wait for: a slot
+ * freed by one send is filled by leasing again, fairly (the rows due longest first, and at most one
+ * row in flight per subscription, none of a subscription waiting for a retry), so a receiver that
+ * never answers holds one slot per subscription for one deadline and is then let alone until its
+ * retry: another subscriber's delivery waits for it at most one deadline, and only when such
+ * receivers hold every slot.
  */
 public final class DeliveryWorker {
 
@@ -81,7 +94,7 @@ public final class DeliveryWorker {
    * How often, how many and how long.
    *
    * @param pollEvery how often the table is read for due deliveries
-   * @param batch how many deliveries one round leases
+   * @param batch how many deliveries are in flight at most (leased and not yet settled)
    * @param lease how long a leased delivery is this instance's; longer than a deadline
    * @param deadline for one POST, from connecting to the end of the answer
    * @param retryBase the wait after the first failed try, doubled after each
@@ -129,17 +142,32 @@ public final class DeliveryWorker {
     }
   }
 
-  // Leases due rows whose earlier rows for the same subscription and person are done (ordering
-  // per person), and reads what delivering them needs, in one statement.
+  // Leases due rows fairly, and reads what delivering them needs, in one statement. A candidate is
+  // the first pending row of its subscription and person (ordering per person), of a subscription
+  // neither busy nor paused: none of its rows is leased now (at most one send in flight per
+  // subscription, so a slow receiver holds one slot, not the batch) and none failed a try and waits
+  // for its retry (a receiver that failed is let alone until then, its other rows with it, so a
+  // hung one takes a slot for one deadline per backoff, not one per row). The busy and paused
+  // subscriptions are read once (NOT IN, a hashed set), not once a row. Of each subscription the
+  // earliest due (DISTINCT ON), and of those the longest due go first. The locking query checks
+  // the lease again: a row another instance leased meanwhile is skipped, never taken twice.
   private static final String LEASE =
       "WITH leased AS (UPDATE notification_delivery d SET lease_owner = $1, lease_until = $2,"
-          + " updated_at = $3 WHERE d.id IN (SELECT c.id FROM notification_delivery c"
-          + "  WHERE c.status = 'pending' AND c.next_attempt_at <= $3"
-          + "  AND (c.lease_until IS NULL OR c.lease_until < $3)"
-          + "  AND NOT EXISTS (SELECT 1 FROM notification_delivery p"
-          + "   WHERE p.subscription_id = c.subscription_id AND p.nhs_number = c.nhs_number"
-          + "   AND p.status = 'pending' AND p.id < c.id)"
-          + "  ORDER BY c.id LIMIT $4 FOR UPDATE SKIP LOCKED)"
+          + " updated_at = $3 WHERE d.id IN (SELECT f.id FROM notification_delivery f"
+          + "  WHERE f.id IN (SELECT DISTINCT ON (c.subscription_id) c.id"
+          + "   FROM notification_delivery c"
+          + "   WHERE c.status = 'pending' AND c.next_attempt_at <= $3"
+          + "   AND (c.lease_until IS NULL OR c.lease_until < $3)"
+          + "   AND NOT EXISTS (SELECT 1 FROM notification_delivery p"
+          + "    WHERE p.subscription_id = c.subscription_id AND p.nhs_number = c.nhs_number"
+          + "    AND p.status = 'pending' AND p.id < c.id)"
+          + "   AND c.subscription_id NOT IN (SELECT q.subscription_id"
+          + "    FROM notification_delivery q WHERE q.status = 'pending'"
+          + "    AND (q.lease_until >= $3 OR (q.attempts > 0 AND q.next_attempt_at > $3)))"
+          + "   ORDER BY c.subscription_id, c.next_attempt_at, c.id)"
+          + "  AND f.status = 'pending' AND f.next_attempt_at <= $3"
+          + "  AND (f.lease_until IS NULL OR f.lease_until < $3)"
+          + "  ORDER BY f.next_attempt_at, f.id LIMIT $4 FOR UPDATE SKIP LOCKED)"
           + " RETURNING d.id, d.event_seq, d.subscription_id, d.idempotency_key, d.attempts,"
           + " d.created_at)"
           + " SELECT l.id, l.idempotency_key, l.attempts, l.created_at, e.event_id, e.organisation AS provider,"
@@ -162,6 +190,8 @@ public final class DeliveryWorker {
   // The person's standing consents not withdrawn, as the consent register reads them for a release.
   private final Function<NhsNumber, Future<List<Consent>>> consents;
   private final Supplier<ClientRegistry> clients;
+  // The configured sources by id: what each holds as a whole is weighed as a release weighs it.
+  private final Map<String, SourceDescriptor> sources;
   private final SigningKey key;
   private final AuditLog audit;
   private final String publicUrl;
@@ -172,8 +202,13 @@ public final class DeliveryWorker {
   private final HttpClient http;
   private final JobCallers callers;
   private long timer = -1;
-  private boolean running;
-  private Future<Void> round = Future.succeededFuture();
+  private volatile boolean running;
+  // The slots: sends in flight, and whether a lease is out (one at a time) or wanted again.
+  private final Object slots = new Object();
+  private int inFlight;
+  private boolean leasing;
+  private boolean leaseAgain;
+  private final Set<Future<Integer>> sending = ConcurrentHashMap.newKeySet();
 
   public DeliveryWorker(
       Vertx vertx,
@@ -182,6 +217,7 @@ public final class DeliveryWorker {
       PatientRegister register,
       Function<NhsNumber, Future<List<Consent>>> consents,
       Supplier<ClientRegistry> clients,
+      Map<String, SourceDescriptor> sources,
       SigningKey key,
       AuditLog audit,
       String publicUrl,
@@ -196,6 +232,7 @@ public final class DeliveryWorker {
     this.register = register;
     this.consents = consents;
     this.clients = clients;
+    this.sources = Map.copyOf(sources);
     this.key = key;
     this.audit = audit;
     this.publicUrl = publicUrl;
@@ -211,7 +248,7 @@ public final class DeliveryWorker {
                 .setIdleTimeout((int) settings.deadline().toMillis())
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                 .setMaxRedirects(0),
-            // As many connections as a round sends at once.
+            // As many connections as sends in flight at once.
             new PoolOptions().setHttp1MaxSize(settings.batch()));
   }
 
@@ -226,38 +263,82 @@ public final class DeliveryWorker {
 
   public void start() {
     running = true;
-    timer = vertx.setPeriodic(settings.pollEvery().toMillis(), id -> tick());
+    timer = vertx.setPeriodic(settings.pollEvery().toMillis(), id -> fill());
   }
 
-  /** Stops leasing; the round in hand finishes (its leases would expire anyway). */
+  /** Stops leasing; the sends in flight finish (their leases would expire anyway). */
   public Future<Void> stop() {
     running = false;
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
-    return round.otherwiseEmpty().transform(x -> http.close());
+    return Future.join(List.copyOf(sending)).otherwiseEmpty().transform(x -> http.close());
   }
 
-  private void tick() {
-    if (!running || !round.isComplete()) {
-      return;
+  /**
+   * Fills the free slots: leases as many due rows as there are and starts sending each. Called at
+   * each poll and whenever a send settles, so a slow send keeps its slot and no other waits for it.
+   */
+  private void fill() {
+    int free;
+    synchronized (slots) {
+      if (!running) {
+        return;
+      }
+      if (leasing) {
+        // A lease is out: lease again when it is back, for the slot freed meanwhile.
+        leaseAgain = true;
+        return;
+      }
+      free = settings.batch() - inFlight;
+      if (free <= 0) {
+        return;
+      }
+      leasing = true;
     }
-    round =
-        deliverDue()
-            .onSuccess(
-                settled -> {
-                  // A full round means more may be due: go on at once rather than at the next
-                  // poll, so a burst drains at the receivers' pace, not the poll's.
-                  if (settled >= settings.batch()) {
-                    vertx.runOnContext(x -> tick());
-                  }
-                })
-            .<Void>mapEmpty()
-            .onFailure(e -> LOG.warn("notification delivery round failed: " + e.getMessage()));
+    leaseAndSend(free)
+        .onComplete(
+            started -> {
+              boolean again;
+              synchronized (slots) {
+                leasing = false;
+                // All asked for came: more may be due (the slots are full now, so a send that
+                // settles calls again); or a slot was freed while the lease was out.
+                again = leaseAgain || (started.succeeded() && started.result().size() == free);
+                leaseAgain = false;
+              }
+              if (started.failed()) {
+                LOG.warn("notification delivery lease failed: " + started.cause().getMessage());
+              } else if (again) {
+                fill();
+              }
+            });
   }
 
-  /** One round: leases what is due and settles each; answers how many it settled. */
+  /**
+   * Leases what is due into the free slots and sends each; answers how many it settled once they
+   * have. What the timer does, for a caller (a test) that wants to wait for the sends it started.
+   */
   public Future<Integer> deliverDue() {
+    int free;
+    synchronized (slots) {
+      free = settings.batch() - inFlight;
+    }
+    if (free <= 0) {
+      return Future.succeededFuture(0);
+    }
+    return leaseAndSend(free)
+        .compose(
+            started ->
+                Future.all(started).map(all -> started.stream().mapToInt(Future::result).sum()));
+  }
+
+  /**
+   * Leases up to {@code most} due rows and starts a send for each, each holding a slot until it
+   * settles (then the slots are filled again); answers the sends started, each ending with 1 when
+   * its outcome was written, 0 when not (its lease then expires and it is tried again).
+   */
+  private Future<List<Future<Integer>>> leaseAndSend(int most) {
     Instant now = clock.instant();
     return pool.preparedQuery(LEASE)
         .execute(
@@ -265,17 +346,21 @@ public final class DeliveryWorker {
                 owner,
                 now.plus(settings.lease()).atOffset(ZoneOffset.UTC),
                 now.atOffset(ZoneOffset.UTC),
-                settings.batch()))
-        .compose(
+                most))
+        .map(
             rows -> {
+              synchronized (slots) {
+                inFlight += rows.size();
+              }
               // Every leased row is the first pending one of its subscription and person (the
-              // lease takes no row behind another), so a round's rows are sent side by side
-              // without breaking any person's order.
-              List<Future<Integer>> settled = new ArrayList<>();
+              // lease takes no row behind another), so they are sent side by side without
+              // breaking any person's order.
+              List<Future<Integer>> started = new ArrayList<>();
               for (Row r : rows) {
                 long id = r.getLong("id");
-                settled.add(
-                    deliver(Due.of(r))
+                Future<Integer> one =
+                    Future.<Void>succeededFuture()
+                        .compose(x -> deliver(Due.of(r)))
                         .map(1)
                         // A delivery that failed here keeps its lease until it expires, then is
                         // tried again.
@@ -287,10 +372,19 @@ public final class DeliveryWorker {
                                       + " not settled: "
                                       + e.getMessage());
                               return Future.succeededFuture(0);
-                            }));
+                            });
+                sending.add(one);
+                started.add(one);
+                one.onComplete(
+                    x -> {
+                      sending.remove(one);
+                      synchronized (slots) {
+                        inFlight--;
+                      }
+                      fill();
+                    });
               }
-              return Future.all(settled)
-                  .map(all -> settled.stream().mapToInt(Future::result).sum());
+              return started;
             });
   }
 
@@ -342,38 +436,72 @@ public final class DeliveryWorker {
     if (lapsed.isPresent()) {
       return lapse(due, lapsed.get());
     }
+    // The source the change is about, as configured now: what it holds as a whole (criminal
+    // offence data, say) is part of the question, as for a release. One no longer configured, or
+    // now another organisation's, is not weighed on trust.
+    SourceDescriptor source = sources.get(due.source());
+    if (source == null || !source.organisation().equals(due.provider())) {
+      String why = "source " + due.source() + " is not configured for " + due.provider();
+      return audit(due, AuditEvent.Outcome.REFUSED, 403, List.of(), "refused at delivery: " + why)
+          .compose(x -> settle(due, "refused", due.attempts(), Optional.of(why)));
+    }
+    PolicySet set = policy.current();
+    DecisionRequest base =
+        DecisionRequest.of(
+                due.subscriber(),
+                Subscription.ROLE,
+                due.purpose(),
+                due.person(),
+                due.provider(),
+                clock.instant())
+            .withProviderHolds(source.holds());
+    LocalDate day = base.day();
+    // A pilot's daily volume counts what reaches the recipient, a notification as a release.
+    List<String> capped = set.cappedAgreements(List.of(due.provider()), due.subscriber());
     // The person's standing consents, as a release weighs them: a consent withdrawn between the
     // event and now no longer counts.
-    return Future.all(register.facts(due.person()), consents.apply(due.person()))
+    return Future.all(
+            register.facts(due.person()),
+            consents.apply(due.person()),
+            register.releasedOn(due.subscriber(), day, capped))
         .compose(
-            both -> {
-              PatientFacts facts = both.resultAt(0);
-              List<Consent> standing = both.resultAt(1);
-              Instant now = clock.instant();
+            all -> {
+              PatientFacts facts = all.resultAt(0);
+              List<Consent> standing = all.resultAt(1);
+              Map<String, Integer> releasedToday = all.resultAt(2);
               DecisionRequest request =
-                  new DecisionRequest(
-                      due.subscriber(),
-                      Subscription.ROLE,
-                      due.purpose(),
-                      due.person(),
-                      due.provider(),
-                      standing,
-                      Optional.empty(),
-                      Optional.empty(),
-                      facts,
-                      Map.of(),
-                      now,
-                      0,
-                      Set.of(),
-                      Set.of(),
-                      Map.of(),
-                      Optional.empty());
-              Decision decision = policy.current().decideNotification(due.kind(), request);
+                  base.withFacts(facts).withConsents(standing).withReleasedToday(releasedToday);
+              Decision decision = set.decideNotification(due.kind(), request);
               if (!decision.permitted()) {
                 return refuse(due, decision);
               }
-              return send(due, decision);
+              // Counted before it is sent, only under the cap (each try is a release: what a try
+              // sent may have arrived); a cap reached meanwhile refuses it, as it does a release.
+              return register
+                  .countReleases(List.of(decision), due.subscriber(), day)
+                  .compose(
+                      reached ->
+                          reached.isEmpty()
+                              ? send(due, decision)
+                              : capReached(due, decision, reached));
             });
+  }
+
+  /** A pilot's daily volume for the subscriber reached as this delivery was counted: refused. */
+  private Future<Void> capReached(Due due, Decision decision, List<Agreement> reached) {
+    String why =
+        reached.stream()
+            .map(
+                a ->
+                    a.id()
+                        + ": the pilot's daily volume of "
+                        + a.dailyVolume().getAsInt()
+                        + " for "
+                        + due.subscriber()
+                        + " is reached")
+            .collect(Collectors.joining("; "));
+    return audit(due, AuditEvent.Outcome.REFUSED, 403, decision, "refused at delivery: " + why)
+        .compose(x -> settle(due, "refused", due.attempts(), Optional.of("pilot volume reached")));
   }
 
   /**

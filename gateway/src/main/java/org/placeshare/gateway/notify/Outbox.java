@@ -15,10 +15,13 @@ import java.time.ZoneOffset;
  */
 final class Outbox {
 
+  // Each row's idempotency key is random ('ps-' and a UUID): a key built from the event's sequence
+  // number would tell every receiver how many events the whole gateway takes.
+
   private static final String FAN_OUT =
       "INSERT INTO notification_delivery (event_seq, subscription_id, nhs_number, idempotency_key,"
           + " next_attempt_at, created_at, updated_at)"
-          + " SELECT $1::bigint, s.id, $3::text, 'ps-' || $1::bigint || '-' || s.id,"
+          + " SELECT $1::bigint, s.id, $3::text, 'ps-' || gen_random_uuid(),"
           + " $4::timestamptz, $4::timestamptz, $4::timestamptz FROM subscription s"
           + " WHERE s.status = 'active' AND $2::text = ANY (s.kinds) AND ("
           + " (s.cohort_id IS NOT NULL AND EXISTS (SELECT 1 FROM cohort_member m"

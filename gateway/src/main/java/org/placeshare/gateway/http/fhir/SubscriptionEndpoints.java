@@ -117,6 +117,12 @@ public final class SubscriptionEndpoints {
               }
               cohortOwned(subscription, caller)
                   .compose(x -> store.add(subscription))
+                  .recover(
+                      e ->
+                          Future.failedFuture(
+                              e instanceof SubscriptionStore.Refused refused
+                                  ? notAdded(refused)
+                                  : e))
                   .onFailure(e -> CohortCalls.failWith(ctx, e))
                   .onSuccess(
                       s ->
@@ -211,6 +217,19 @@ public final class SubscriptionEndpoints {
                             "Subscription.criteria: _cohort: expected a Group your organisation"
                                 + " registered",
                             "cohort not the subscriber's")));
+  }
+
+  /**
+   * A duplicate is 409 (the client already has it); one subscription too many is 422: the request
+   * is well formed, but the per-client cap ({@link SubscriptionStore#MAX_ACTIVE_PER_CLIENT}) says
+   * no.
+   */
+  private static GatewayException notAdded(SubscriptionStore.Refused refused) {
+    return refused.duplicate()
+        ? new GatewayException(
+            409, IssueType.DUPLICATE, refused.getMessage(), "duplicate subscription")
+        : new GatewayException(
+            422, IssueType.BUSINESSRULE, refused.getMessage(), "subscriptions per client capped");
   }
 
   private static GatewayException invalid(String message) {
