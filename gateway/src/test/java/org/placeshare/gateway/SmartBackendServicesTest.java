@@ -209,15 +209,39 @@ class SmartBackendServicesTest {
   }
 
   @Test
-  void token_systemClientRs384AndV1WildcardScope_isGrantedWhatTheAgreementsRelease()
+  void token_systemClientRs384AndV1WildcardScope_isGrantedTheWildcardInTheFormAsked()
       throws Exception {
     HttpResponse<String> response = request(smart(rsKey, JWSAlgorithm.RS384, RS), "system/*.read");
 
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-    assertThat(new JsonObject(response.body()).getString("scope"))
-        .isEqualTo(
-            "system/Condition.rs system/Encounter.rs system/EpisodeOfCare.rs system/Group.rs"
-                + " system/Patient.rs");
+    // As asked, so a SMART client finds what it asked for granted; read only, as v1 "*" too.
+    assertThat(new JsonObject(response.body()).getString("scope")).isEqualTo("system/*.read");
+    HttpResponse<String> all = request(smart(rsKey, JWSAlgorithm.RS384, RS), "system/*.*");
+    assertThat(new JsonObject(all.body()).getString("scope")).isEqualTo("system/*.read");
+    HttpResponse<String> v2 =
+        request(smart(rsKey, JWSAlgorithm.RS384, RS), "system/*.cruds system/Patient.read");
+    assertThat(new JsonObject(v2.body()).getString("scope"))
+        .isEqualTo("system/*.rs system/Patient.read");
+  }
+
+  @Test
+  void token_onlyMutationScopes_isInvalidScope() throws Exception {
+    for (String scope : List.of("system/Patient.c", "system/Patient.cud", "system/*.write")) {
+      assertOAuthError(request(smart(biKey, JWSAlgorithm.ES384, BI), scope), 400, "invalid_scope");
+    }
+  }
+
+  @Test
+  void view_wildcardScope_releasesOnlyWhatTheAgreementsRelease() throws Exception {
+    String token = accessToken(BI, "system/*.rs");
+    NhsNumber person = fixture.firstPerson().nhsNumber();
+
+    List<String> types = resourceTypes(fixture.everything(person.toString(), token).body());
+
+    // The wildcard narrows nothing; the agreement releases no medication or allergy to the council.
+    assertThat(types)
+        .contains("Patient")
+        .doesNotContain("MedicationStatement", "AllergyIntolerance");
   }
 
   @Test
