@@ -470,7 +470,13 @@ class BulkDataExportTest {
     HttpResponse<String> done = CohortExportTest.await(fixture, analyst(), status);
     JsonObject manifest = new JsonObject(done.body());
 
-    assertThat(done.headers().firstValue("Expires")).isPresent();
+    // IMF-fixdate (RFC 9110): a two-digit day and GMT, as standard clients parse it.
+    assertThat(done.headers().firstValue("Expires"))
+        .hasValueSatisfying(
+            v ->
+                assertThat(v)
+                    .matches(
+                        "[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT"));
     assertThat(manifest.getString("transactionTime")).isNotBlank();
     assertThat(manifest.getString("request")).endsWith("/$export");
     assertThat(manifest.getBoolean("requiresAccessToken")).isTrue();

@@ -130,14 +130,18 @@ public final class BulkJobEndpoints {
                             () -> Outcomes.noStore(ctx.response()).setStatusCode(202).end())));
   }
 
+  /**
+   * An HTTP date as RFC 9110 section 5.6.7 fixes it (IMF-fixdate: a two-digit day, GMT), not the
+   * looser RFC 1123 form Java's formatter writes ({@code Tue, 1 Dec ...}), which clients reject.
+   */
+  static final DateTimeFormatter HTTP_DATE =
+      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.ROOT);
+
   /** The manifest's {@code Expires}: when the job and its files are deleted. */
   private static HttpServerResponse expires(HttpServerResponse response, ExportJobs.Job job) {
     job.expires()
         .ifPresent(
-            t ->
-                response.putHeader(
-                    "Expires",
-                    DateTimeFormatter.RFC_1123_DATE_TIME.format(t.atOffset(ZoneOffset.UTC))));
+            t -> response.putHeader("Expires", HTTP_DATE.format(t.atOffset(ZoneOffset.UTC))));
     return response;
   }
 
