@@ -477,6 +477,12 @@ class BulkDataExportTest {
                 assertThat(v)
                     .matches(
                         "[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT"));
+    // A Date to compare Expires with: clients do not trust their own clocks against the server's.
+    var http = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME;
+    var date = java.time.ZonedDateTime.parse(done.headers().firstValue("Date").orElseThrow(), http);
+    var expires =
+        java.time.ZonedDateTime.parse(done.headers().firstValue("Expires").orElseThrow(), http);
+    assertThat(expires).isAfter(date);
     assertThat(manifest.getString("transactionTime")).isNotBlank();
     assertThat(manifest.getString("request")).endsWith("/$export");
     assertThat(manifest.getBoolean("requiresAccessToken")).isTrue();

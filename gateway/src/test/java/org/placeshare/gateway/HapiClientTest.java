@@ -425,6 +425,24 @@ class HapiClientTest {
   }
 
   @Test
+  void format_jsonAskedAsApplicationJson_isAnsweredUnderThatName_errorsToo() throws Exception {
+    HttpResponse<String> plain =
+        fixture.get("/fhir/Patient/" + person(), analyst, "Accept", "application/json");
+    HttpResponse<String> error =
+        fixture.get("/fhir/Patient/12345", analyst, "Accept", "application/json");
+    HttpResponse<String> fhir =
+        fixture.get("/fhir/Patient/" + person(), analyst, "Accept", "application/fhir+json");
+
+    assertThat(plain.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("application/json;");
+    assertThat(error.statusCode()).isEqualTo(400);
+    assertThat(error.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("application/json;");
+    assertThat(fhir.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("application/fhir+json;");
+  }
+
+  @Test
   void format_xmlAskedByAccept_answersXml_errorsToo() throws Exception {
     HttpResponse<String> ok =
         fixture.get("/fhir/Patient/" + person(), analyst, "Accept", "application/fhir+xml");

@@ -1,8 +1,10 @@
 package org.placeshare.gateway.http;
 
 import io.vertx.ext.web.RoutingContext;
+import java.time.Clock;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
+import org.placeshare.gateway.http.edge.HttpDate;
 import org.placeshare.gateway.http.edge.Outcomes;
 import org.placeshare.gateway.observability.Metrics;
 
@@ -19,8 +21,10 @@ final class Admission {
   private final boolean tls;
   private final Metrics metrics;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final Clock clock;
 
-  Admission(int max, boolean tls, Metrics metrics) {
+  Admission(int max, boolean tls, Metrics metrics, Clock clock) {
+    this.clock = clock;
     this.max = max;
     this.tls = tls;
     this.metrics = metrics;
@@ -28,7 +32,12 @@ final class Admission {
   }
 
   void handle(RoutingContext ctx) {
-    var response = ctx.response().putHeader("X-Content-Type-Options", "nosniff");
+    // Date: an origin server with a clock sends one (RFC 9110 section 6.6.1); clients compare
+    // Expires and Retry-After with it rather than with their own clocks.
+    var response =
+        ctx.response()
+            .putHeader("X-Content-Type-Options", "nosniff")
+            .putHeader("Date", HttpDate.of(clock.instant()));
     if (tls) {
       response.putHeader("Strict-Transport-Security", "max-age=31536000");
     }

@@ -124,7 +124,7 @@ public final class GatewayRoutes {
     router
         .route()
         .order(-100)
-        .handler(new Admission(s.maxConcurrentRequests(), s.tls(), s.metrics())::handle);
+        .handler(new Admission(s.maxConcurrentRequests(), s.tls(), s.metrics(), clock)::handle);
     TokenEndpoint tokenEndpoint =
         new TokenEndpoint(
             s.assertions(),

@@ -19,7 +19,11 @@ class AdmissionTest {
     Vertx vertx = Vertx.vertx();
     try {
       Admission admission =
-          new Admission(1, true, new org.placeshare.gateway.observability.Metrics());
+          new Admission(
+              1,
+              true,
+              new org.placeshare.gateway.observability.Metrics(),
+              java.time.Clock.systemUTC());
       Router router = Router.router(vertx);
       router.route().handler(admission::handle);
       router.get("/slow").handler(ctx -> vertx.setTimer(500, t -> ctx.response().end("done")));

@@ -25,6 +25,14 @@ public enum FhirFormat {
   public static final int MAX_ACCEPT_RANGES = 20;
 
   private static final String KEY = "placeshare.fhirFormat";
+  private static final String CONTENT_TYPE_KEY = "placeshare.fhirContentType";
+
+  /**
+   * JSON under the name the client asked for it by: a client that accepts {@code application/json}
+   * (not {@code application/fhir+json}) is answered with that type, as HAPI's server does; some
+   * clients (bdt among them) parse only bodies of the type they asked for.
+   */
+  private static final String PLAIN_JSON = "application/json";
 
   /** What {@code _format} and {@code Accept} may name for JSON (the legacy +fhir form too). */
   private static final List<String> JSON_NAMES =
@@ -59,8 +67,8 @@ public enum FhirFormat {
       ctx.fail(400, new GatewayException(IssueType.INVALID, "_format: expected at most one"));
       return;
     }
-    Optional<FhirFormat> format =
-        asked.isEmpty() ? accepted(ctx.request().getHeader("Accept")) : named(asked.get(0));
+    String accept = ctx.request().getHeader("Accept");
+    Optional<FhirFormat> format = asked.isEmpty() ? accepted(accept) : named(asked.get(0));
     if (format.isEmpty()) {
       ctx.fail(
           406,
@@ -71,7 +79,36 @@ public enum FhirFormat {
       return;
     }
     ctx.put(KEY, format.get());
+    if (asked.isEmpty() && format.get() == JSON && PLAIN_JSON.equals(preferredType(accept))) {
+      ctx.put(CONTENT_TYPE_KEY, PLAIN_JSON);
+    }
     ctx.next();
+  }
+
+  /**
+   * The Content-Type of the request's FHIR answers: the format's, or JSON as the client named it.
+   */
+  public static String contentType(RoutingContext ctx) {
+    String named = ctx.get(CONTENT_TYPE_KEY);
+    return named != null ? named : of(ctx).mediaType();
+  }
+
+  /** The media type of the first range of highest {@code q} in an Accept header, if any. */
+  private static String preferredType(String accept) {
+    if (accept == null) {
+      return null;
+    }
+    String best = null;
+    double bestQ = 0;
+    for (String range : accept.split(",", MAX_ACCEPT_RANGES + 1)) {
+      String[] parts = range.split(";", -1);
+      double q = quality(parts);
+      if (q > bestQ) {
+        best = parts[0].strip().toLowerCase(Locale.ROOT);
+        bestQ = q;
+      }
+    }
+    return best;
   }
 
   /** The request's negotiated format; JSON where none was negotiated (outside /fhir). */

@@ -29,7 +29,7 @@ public final class Outcomes {
   /** A resource already encoded in the request's negotiated format ({@link FhirFormat#of}). */
   public static void sendEncoded(RoutingContext ctx, int status, String encoded) {
     noStore(ctx.response().setStatusCode(status))
-        .putHeader("Content-Type", FhirFormat.of(ctx).mediaType() + "; charset=utf-8")
+        .putHeader("Content-Type", FhirFormat.contentType(ctx) + "; charset=utf-8")
         .end(encoded);
   }
 

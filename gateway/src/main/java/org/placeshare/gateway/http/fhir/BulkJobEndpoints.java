@@ -6,8 +6,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -21,6 +19,7 @@ import org.placeshare.gateway.cohort.Cohorts;
 import org.placeshare.gateway.cohort.ExportJobs;
 import org.placeshare.gateway.cohort.ExportRunner;
 import org.placeshare.gateway.http.edge.GatewayException;
+import org.placeshare.gateway.http.edge.HttpDate;
 import org.placeshare.gateway.http.edge.Outcomes;
 import org.placeshare.gateway.http.edge.RequestState;
 import org.placeshare.policy.identity.Caller;
@@ -130,18 +129,9 @@ public final class BulkJobEndpoints {
                             () -> Outcomes.noStore(ctx.response()).setStatusCode(202).end())));
   }
 
-  /**
-   * An HTTP date as RFC 9110 section 5.6.7 fixes it (IMF-fixdate: a two-digit day, GMT), not the
-   * looser RFC 1123 form Java's formatter writes ({@code Tue, 1 Dec ...}), which clients reject.
-   */
-  static final DateTimeFormatter HTTP_DATE =
-      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.ROOT);
-
   /** The manifest's {@code Expires}: when the job and its files are deleted. */
   private static HttpServerResponse expires(HttpServerResponse response, ExportJobs.Job job) {
-    job.expires()
-        .ifPresent(
-            t -> response.putHeader("Expires", HTTP_DATE.format(t.atOffset(ZoneOffset.UTC))));
+    job.expires().ifPresent(t -> response.putHeader("Expires", HttpDate.of(t)));
     return response;
   }
 
