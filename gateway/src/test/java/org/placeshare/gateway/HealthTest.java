@@ -105,7 +105,7 @@ class HealthTest {
             .parseResource(org.hl7.fhir.r4.model.CapabilityStatement.class, capability.body());
     assertThat(cs.getRestFirstRep().getResourceFirstRep().getOperation())
         .extracting(o -> o.getName())
-        .containsExactly("everything", "household", "data-quality");
+        .containsExactly("everything", "household", "data-quality", "match", "export");
     assertThat(cs.getRestFirstRep().getResource().get(1).getOperation())
         .extracting(o -> o.getName())
         .containsExactly("export", "summary");

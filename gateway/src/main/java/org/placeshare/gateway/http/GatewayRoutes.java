@@ -195,6 +195,8 @@ public final class GatewayRoutes {
     router.get("/fhir/metadata").handler(metadata::capability);
     OperationDefinitions definitions = new OperationDefinitions(s.publicUrl());
     router.get("/fhir/OperationDefinition/:id").handler(definitions::read);
+    // Every person-level request of a client counts against its limit, refused or not: a scope
+    // that does not cover the type is decided after the count, as an agreement's refusal is.
     RateLimit rateLimit = RateLimit.requests(s.pool(), s.clientRequestsPerMinute(), clock);
     Cohorts cohortStore = new Cohorts(s.pool());
     ExportJobs exportJobs = new ExportJobs(s.pool(), s.tokens().jobCallers());
@@ -214,14 +216,14 @@ public final class GatewayRoutes {
     router
         .get("/fhir/Patient/$export")
         .handler(authentication::handle)
-        .handler(ScopeGuard.requires("Patient"))
         .handler(rateLimit::handle)
+        .handler(ScopeGuard.requires("Patient"))
         .handler(cohorts::patientExport);
     router
         .get("/fhir/Patient/:nhsNumber/:operation")
         .handler(authentication::handle)
-        .handler(ScopeGuard.requires("Patient"))
         .handler(rateLimit::handle)
+        .handler(ScopeGuard.requires("Patient"))
         .handler(personView::parse)
         .handler(personView::respond);
     // Issue 20: operations by POST with a Parameters body, as HAPI's generic client invokes them;
@@ -245,15 +247,15 @@ public final class GatewayRoutes {
     router
         .get("/fhir/Patient/:nhsNumber")
         .handler(authentication::handle)
-        .handler(ScopeGuard.requires("Patient"))
         .handler(rateLimit::handle)
+        .handler(ScopeGuard.requires("Patient"))
         .handler(patients::parseRead)
         .handler(personView::respond);
     router
         .get("/fhir/Patient")
         .handler(authentication::handle)
-        .handler(ScopeGuard.requires("Patient"))
         .handler(rateLimit::handle)
+        .handler(ScopeGuard.requires("Patient"))
         .handler(patients::parseSearch)
         .handler(personView::respond);
     PatientMatch match =
