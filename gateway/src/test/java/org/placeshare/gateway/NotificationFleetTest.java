@@ -43,6 +43,9 @@ class NotificationFleetTest {
   static final String REPORTER = "council-events";
 
   /** Both poll every 50 ms, lease 4 rows at a time for 2 s; a send has 1 s. */
+  /** Subscriptions to the cohort, each told of every event: more than one instance's batch. */
+  static final int SUBSCRIPTIONS = 6;
+
   static final DeliveryWorker.Settings SHARED =
       new DeliveryWorker.Settings(
           Duration.ofMillis(50),
@@ -124,6 +127,12 @@ class NotificationFleetTest {
     people = a.people.subList(10, 15).stream().map(p -> p.nhsNumber().toString()).toList();
     cohortSubscriptionCouncil = subscribe(GatewayFixture.COUNCIL_CLIENT, "/council");
     cohortSubscriptionTrust = subscribe(GatewayFixture.AE_CLIENT, "/trust");
+    // More subscriptions than one instance sends to at once (batch 4, one send in flight per
+    // subscription): the other instance always has work to lease, so both take a share.
+    for (int i = 2; i < SUBSCRIPTIONS / 2 + 1; i++) {
+      subscribe(GatewayFixture.COUNCIL_CLIENT, "/council-" + i);
+      subscribe(GatewayFixture.AE_CLIENT, "/trust-" + i);
+    }
   }
 
   @AfterAll
@@ -281,7 +290,7 @@ class NotificationFleetTest {
   void twoInstances_shareTheDeliveries_eachKeySentOnceAndAuditedOnce() throws Exception {
     report("both-", 30);
     Map<Long, String> rows = rows("both-");
-    assertThat(rows).hasSize(60);
+    assertThat(rows).hasSize(30 * SUBSCRIPTIONS);
     await(
         () -> rows("both-").values().stream().allMatch("delivered"::equals),
         Duration.ofSeconds(30));
@@ -290,7 +299,7 @@ class NotificationFleetTest {
     Map<String, Long> perKey =
         got.stream()
             .collect(Collectors.groupingBy(Received::idempotencyKey, Collectors.counting()));
-    assertThat(perKey).hasSize(60);
+    assertThat(perKey).hasSize(30 * SUBSCRIPTIONS);
     assertThat(perKey.values()).as("no key sent twice while the leases hold").containsOnly(1L);
     Set<String> owners = got.stream().map(Received::leaseOwner).collect(Collectors.toSet());
     assertThat(owners)
@@ -310,7 +319,7 @@ class NotificationFleetTest {
                     rows.keySet().stream().map(id -> "delivery-" + id).toArray(String[]::new)))
         .await()
         .forEach(r -> audited.put(r.getString(0), r.getLong(1)));
-    assertThat(audited).hasSize(60);
+    assertThat(audited).hasSize(30 * SUBSCRIPTIONS);
     assertThat(audited.values()).as("each delivery audited once").containsOnly(1L);
   }
 
@@ -340,7 +349,7 @@ class NotificationFleetTest {
     b.vertx.close().await();
 
     Map<Long, String> rows = rows("takeover-");
-    assertThat(rows).hasSize(40);
+    assertThat(rows).hasSize(20 * SUBSCRIPTIONS);
     await(
         () -> rows("takeover-").values().stream().allMatch("delivered"::equals),
         Duration.ofSeconds(30));
