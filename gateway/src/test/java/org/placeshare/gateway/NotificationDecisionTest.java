@@ -97,15 +97,7 @@ class NotificationDecisionTest {
 
   @AfterAll
   static void stop() throws Exception {
-    if (receiver != null) {
-      receiver.close();
-    }
-    if (fixture != null) {
-      fixture.close();
-    }
-    if (councilSource != null) {
-      councilSource.close();
-    }
+    Notifications.stop(receiver, fixture, councilSource);
   }
 
   /** Every test leaves the registry as it found it. */

@@ -56,15 +56,7 @@ class NotificationDeliveryTest {
 
   @AfterAll
   static void stop() throws Exception {
-    if (receiver != null) {
-      receiver.close();
-    }
-    if (fixture != null) {
-      fixture.close();
-    }
-    if (councilSource != null) {
-      councilSource.close();
-    }
+    Notifications.stop(receiver, fixture, councilSource);
   }
 
   private static NhsNumber person(int i) throws Exception {

@@ -87,15 +87,7 @@ class NotificationOversightTest {
 
   @AfterAll
   static void stop() throws Exception {
-    if (councilSource != null) {
-      councilSource.close();
-    }
-    if (receiver != null) {
-      receiver.close();
-    }
-    if (fixture != null) {
-      fixture.close();
-    }
+    Notifications.stop(receiver, fixture, councilSource);
   }
 
   /** This client subscribes, for HOPERAT, to changes of address of a cohort of one. */

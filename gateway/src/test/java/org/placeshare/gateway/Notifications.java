@@ -209,6 +209,20 @@ final class Notifications {
     }
   }
 
+  /** Stops what a test started, each part if it was. */
+  static void stop(Receiver receiver, GatewayFixture fixture, FhirSourceServer councilSource)
+      throws Exception {
+    if (receiver != null) {
+      receiver.close();
+    }
+    if (fixture != null) {
+      fixture.close();
+    }
+    if (councilSource != null) {
+      councilSource.close();
+    }
+  }
+
   /** Registers a Group of these people as the client's analyst (HOPERAT); answers its id. */
   static String cohort(GatewayFixture fixture, String client, List<NhsNumber> people)
       throws Exception {
@@ -239,11 +253,26 @@ final class Notifications {
     return new JsonObject(group.body()).getString("id");
   }
 
+  /** A rest-hook Subscription to these criteria, sent to this endpoint, as a client asks it. */
+  static String subscription(String criteria, String endpoint) {
+    return new JsonObject()
+        .put("resourceType", "Subscription")
+        .put("status", "requested")
+        .put("reason", "tell us once")
+        .put("criteria", criteria)
+        .put(
+            "channel",
+            new JsonObject()
+                .put("type", "rest-hook")
+                .put("endpoint", endpoint)
+                .put("payload", "application/fhir+json"))
+        .encode();
+  }
+
   /** {@code POST /fhir/Subscription} of a rest-hook to this endpoint: the answer, unchecked. */
   static HttpResponse<String> subscribe(
       GatewayFixture fixture, String token, String criteria, String endpoint) throws Exception {
-    return fixture.post(
-        "/fhir/Subscription", token, SubscriptionTest.subscription(criteria, endpoint));
+    return fixture.post("/fhir/Subscription", token, subscription(criteria, endpoint));
   }
 
   /** As {@link #subscribe}, asserted made (201): the subscription's id. */
