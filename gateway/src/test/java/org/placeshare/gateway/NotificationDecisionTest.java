@@ -2,8 +2,6 @@ package org.placeshare.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -16,10 +14,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
@@ -28,7 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.fhir.synthetic.FhirSourceServer;
-import org.placeshare.fhir.synthetic.SyntheticRecords;
+import org.placeshare.gateway.Notifications.Received;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.notify.DeliveryWorker;
 import org.placeshare.policy.NhsNumber;
@@ -44,53 +40,26 @@ import org.placeshare.policy.identity.SigningKey;
  */
 class NotificationDecisionTest {
 
-  static final String REPORTER = "council-events";
   static final String YOUTH_OFFENDING = "council-yos";
 
   @TempDir static Path dir;
   static GatewayFixture fixture;
   static FhirSourceServer councilSource;
-  static final SigningKey reporterKey = SigningKey.generate();
-  static HttpServer receiver;
-  static int port;
+  static SigningKey reporterKey;
+  static Notifications.Receiver receiver;
   static Path clientsFile;
   static List<GatewayConfig.Client> registered;
 
-  record Received(String path, String body) {}
-
-  static final Queue<Received> received = new ConcurrentLinkedQueue<>();
-
   @BeforeAll
   static void start() throws Exception {
-    reporterKey.writePem(dir.resolve("ce.key.pem"), dir.resolve("ce.pub.pem"));
+    reporterKey = Notifications.reporterKey(dir);
     clientsFile = dir.resolve("clients.yaml");
     // The council's source holds every synthetic person, so its events are about its people.
-    councilSource =
-        FhirSourceServer.start(
-            0,
-            SyntheticRecords.forSource(
-                SyntheticRecords.Kind.GP,
-                "asc",
-                org.placeshare.fhir.synthetic.SyntheticPopulation.generate(20, 42)));
+    councilSource = GatewayFixture.liveCouncilSource();
     UnaryOperator<GatewayConfig> change =
         c -> {
-          List<GatewayConfig.Client> clients = new ArrayList<>();
-          for (GatewayConfig.Client client : c.clients()) {
-            clients.add(
-                switch (client.id()) {
-                  case GatewayFixture.COUNCIL_CLIENT, GatewayFixture.AE_CLIENT ->
-                      subscriber(client);
-                  default -> client;
-                });
-          }
-          clients.add(
-              new GatewayConfig.Client(
-                  REPORTER,
-                  "E08000026",
-                  dir.resolve("ce.pub.pem"),
-                  Set.of("HOPERAT"),
-                  Set.of("event-reporter")));
-          registered = List.copyOf(clients);
+          GatewayConfig notifying = Notifications.notifying(c, dir, councilSource);
+          registered = List.copyOf(notifying.clients());
           writeClients(Map.of());
           List<GatewayConfig.Source> sources = new ArrayList<>();
           // The council's youth offending service: the same people, criminal offence data as a
@@ -109,19 +78,8 @@ class NotificationDecisionTest {
                   Optional.empty(),
                   Optional.empty(),
                   Set.of(SensitiveCategory.CRIMINAL_OFFENCE)));
-          for (GatewayConfig.Source s : c.sources()) {
-            sources.add(
-                s.id().equals("council-asc")
-                    ? new GatewayConfig.Source(
-                        s.id(),
-                        s.organisation(),
-                        councilSource.baseUrl().toString(),
-                        Duration.ofSeconds(5),
-                        s.resourceTypes())
-                    : s);
-          }
-          return withClientsFile(
-              GatewayFixture.withSources(GatewayFixture.withClients(c, clients), sources));
+          sources.addAll(notifying.sources());
+          return withClientsFile(GatewayFixture.withSources(notifying, sources));
         };
     fixture =
         GatewayFixture.start(
@@ -129,39 +87,17 @@ class NotificationDecisionTest {
             TestPostgres.freshDatabase(),
             SigningKey.generate(),
             change,
-            NotificationDeliveryTest.FAST);
-    fixture.addAgreement("notify-test.yaml");
+            Notifications.FAST);
+    fixture.addAgreement(Notifications.AGREEMENT);
     fixture.addAgreement("notify-consent-test.yaml");
     fixture.addAgreement("notify-pilot-test.yaml");
     assertThat(fixture.gateway.policy().status().lastError()).isEmpty();
-    receiver =
-        fixture
-            .vertx
-            .createHttpServer()
-            .requestHandler(
-                req ->
-                    req.body()
-                        .onSuccess(
-                            body -> {
-                              received.add(new Received(req.path(), body.toString()));
-                              req.response().setStatusCode(200).end();
-                            }))
-            .listen(0, "127.0.0.1")
-            .await();
-    port = receiver.actualPort();
+    receiver = Notifications.Receiver.start(fixture.vertx);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (receiver != null) {
-      receiver.close().await();
-    }
-    if (fixture != null) {
-      fixture.close();
-    }
-    if (councilSource != null) {
-      councilSource.close();
-    }
+    Notifications.stop(receiver, fixture, councilSource);
   }
 
   /** Every test leaves the registry as it found it. */
@@ -169,17 +105,6 @@ class NotificationDecisionTest {
   void restoreRegistry() throws Exception {
     writeClients(Map.of());
     reload();
-  }
-
-  private static GatewayConfig.Client subscriber(GatewayConfig.Client c) {
-    Set<String> roles = new java.util.HashSet<>(c.roles());
-    roles.add("subscriber");
-    roles.add("analyst");
-    Set<String> purposes = new java.util.HashSet<>(c.purposes());
-    purposes.add("HOPERAT");
-    return new GatewayConfig.Client(
-            c.id(), c.organisation(), c.publicKey(), purposes, roles, c.status())
-        .withNotificationHosts(Set.of("127.0.0.1"));
   }
 
   /** The registered clients with these changes, a client mapped to null being removed. */
@@ -278,57 +203,15 @@ class NotificationDecisionTest {
 
   private static NhsNumber person(int i) {
     NhsNumber n = fixture.people.get(i).nhsNumber();
-    fixture
-        .gateway
-        .database()
-        .pool()
-        .preparedQuery(
-            "INSERT INTO patient_register (nhs_number, opted_out, restricted, updated_at)"
-                + " VALUES ($1, false, false, now()) ON CONFLICT (nhs_number)"
-                + " DO UPDATE SET opted_out = false, restricted = false")
-        .execute(Tuple.of(n.toString()))
-        .await();
+    Notifications.setOptOut(fixture, n, false);
     return n;
   }
 
   /** This client subscribes, for this purpose, to these kinds about a cohort of one. */
   private static String subscribes(
       String client, String purpose, String kinds, NhsNumber person, String path) throws Exception {
-    String analyst = fixture.token(client, "analyst", "HOPERAT");
-    JsonObject member =
-        new JsonObject()
-            .put(
-                "entity",
-                new JsonObject()
-                    .put(
-                        "identifier",
-                        new JsonObject()
-                            .put("system", org.placeshare.fhir.Fhir.NHS_NUMBER_SYSTEM)
-                            .put("value", person.toString())));
-    HttpResponse<String> group =
-        fixture.post(
-            "/fhir/Group",
-            analyst,
-            new JsonObject()
-                .put("resourceType", "Group")
-                .put("type", "person")
-                .put("actual", true)
-                .put("member", new JsonArray().add(member))
-                .encode());
-    assertThat(group.statusCode()).as(group.body()).isEqualTo(201);
-    String token = fixture.token(client, "subscriber", purpose);
-    HttpResponse<String> r =
-        fixture.post(
-            "/fhir/Subscription",
-            token,
-            SubscriptionTest.subscription(
-                "Patient?_event="
-                    + kinds
-                    + "&_cohort=Group/"
-                    + new JsonObject(group.body()).getString("id"),
-                "http://127.0.0.1:" + port + path));
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    return new JsonObject(r.body()).getString("id");
+    return Notifications.cohortSubscribes(
+        fixture, client, purpose, kinds, List.of(person), receiver.endpoint(path));
   }
 
   private static String councilSubscribes(NhsNumber person, String path) throws Exception {
@@ -337,36 +220,20 @@ class NotificationDecisionTest {
 
   private static void report(String id, NhsNumber person, String kind, JsonObject change)
       throws Exception {
-    report(id, person, kind, change, "council-asc");
+    report(id, person, kind, change, Notifications.COUNCIL_SOURCE);
   }
 
   private static void report(
       String id, NhsNumber person, String kind, JsonObject change, String source) throws Exception {
-    HttpResponse<String> t =
-        fixture.tokenRequest(
-            fixture.assertion(REPORTER, reporterKey, "feed", "event-reporter", "HOPERAT"));
-    assertThat(t.statusCode()).as(t.body()).isEqualTo(200);
-    JsonObject event =
-        new JsonObject()
-            .put("id", id)
-            .put("kind", kind)
-            .put("nhsNumber", person.toString())
-            .put("source", source)
-            .put("occurredAt", GatewayFixture.CLOCK.instant().minusSeconds(60).toString())
-            .put("change", change);
-    HttpResponse<String> posted =
-        fixture.post("/events", new JsonObject(t.body()).getString("access_token"), event.encode());
-    assertThat(posted.statusCode()).as(posted.body()).isEqualTo(201);
+    Notifications.report(
+        fixture,
+        reporterKey,
+        Notifications.event(
+            id, kind, person, source, GatewayFixture.CLOCK.instant().minusSeconds(60), change));
   }
 
   private static void moved(String id, NhsNumber person) throws Exception {
-    report(
-        id,
-        person,
-        "address-changed",
-        new JsonObject()
-            .put("postcode", "CV1 2AB")
-            .put("lines", new JsonArray().add("12 Spon Street").add("Coventry")));
+    Notifications.report(fixture, reporterKey, Notifications.moved(id, person));
   }
 
   private static void died(String id, NhsNumber person) throws Exception {
@@ -374,17 +241,7 @@ class NotificationDecisionTest {
   }
 
   private static Row delivery(String subscription) {
-    return fixture
-        .gateway
-        .database()
-        .pool()
-        .preparedQuery(
-            "SELECT status, attempts, last_error FROM notification_delivery"
-                + " WHERE subscription_id = $1")
-        .execute(Tuple.of(UUID.fromString(subscription)))
-        .await()
-        .iterator()
-        .next();
+    return Notifications.delivery(fixture, subscription);
   }
 
   private static String subscriptionStatus(String subscription) {
@@ -405,16 +262,11 @@ class NotificationDecisionTest {
   }
 
   private static void deliverUntil(BooleanSupplier done) throws Exception {
-    long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (!done.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("delivery did not settle in time").isLessThan(until);
-      fixture.gateway.delivery().deliverDue().await();
-      Thread.sleep(20);
-    }
+    Notifications.deliverUntil(fixture, Duration.ofSeconds(5), done);
   }
 
   private static List<Received> at(String path) {
-    return received.stream().filter(r -> r.path().equals(path)).toList();
+    return receiver.at(path);
   }
 
   /** The delivery audit's details (with the decisions) for this subscription. */
@@ -605,9 +457,7 @@ class NotificationDecisionTest {
         "move-offending",
         person,
         "address-changed",
-        new JsonObject()
-            .put("postcode", "CV1 2AB")
-            .put("lines", new JsonArray().add("12 Spon Street").add("Coventry")),
+        Notifications.newAddress("12 Spon Street"),
         YOUTH_OFFENDING);
 
     deliverUntilSettled(subscription);
@@ -656,18 +506,9 @@ class NotificationDecisionTest {
 
   /** The statuses of this subscription's deliveries, in the order their events arrived. */
   private static List<String> deliveries(String subscription) {
-    List<String> statuses = new ArrayList<>();
-    fixture
-        .gateway
-        .database()
-        .pool()
-        .preparedQuery(
-            "SELECT status FROM notification_delivery WHERE subscription_id = $1"
-                + " ORDER BY event_seq")
-        .execute(Tuple.of(UUID.fromString(subscription)))
-        .await()
-        .forEach(r -> statuses.add(r.getString("status")));
-    return statuses;
+    return Notifications.deliveries(fixture, subscription).stream()
+        .map(r -> r.getString("status"))
+        .toList();
   }
 
   /** The person's GP practice records their consent through the gateway, standing. */

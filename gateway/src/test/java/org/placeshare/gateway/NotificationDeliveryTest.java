@@ -8,7 +8,6 @@ import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -17,18 +16,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Queue;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.placeshare.gateway.config.GatewayConfig;
+import org.placeshare.gateway.Notifications.Received;
 import org.placeshare.gateway.notify.DeliveryWorker;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.identity.SigningKey;
@@ -41,124 +36,27 @@ import org.placeshare.policy.identity.SigningKey;
  */
 class NotificationDeliveryTest {
 
-  static final String REPORTER = "council-events";
-
-  /** Short waits: three tries, 50 ms then 100 ms apart. */
-  static final DeliveryWorker.Settings FAST =
-      new DeliveryWorker.Settings(
-          Duration.ofHours(1),
-          20,
-          Duration.ofSeconds(10),
-          Duration.ofSeconds(2),
-          Duration.ofMillis(50),
-          Duration.ofMillis(200),
-          3);
+  static final DeliveryWorker.Settings FAST = Notifications.FAST;
 
   @TempDir static Path dir;
   static GatewayFixture fixture;
   static org.placeshare.fhir.synthetic.FhirSourceServer councilSource;
-  static final SigningKey reporterKey = SigningKey.generate();
-  static HttpServer receiver;
-  static int port;
-
-  /** What the receiver was sent, and how each path answers its n-th request (from 1). */
-  record Received(String path, String idempotencyKey, String signature, String body) {}
-
-  static final Queue<Received> received = new ConcurrentLinkedQueue<>();
-  static final Map<String, java.util.function.IntUnaryOperator> answers = new ConcurrentHashMap<>();
-  static final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+  static SigningKey reporterKey;
+  static Notifications.Receiver receiver;
 
   @BeforeAll
   static void start() throws Exception {
-    reporterKey.writePem(dir.resolve("ce.key.pem"), dir.resolve("ce.pub.pem"));
+    reporterKey = Notifications.reporterKey(dir);
     // The gateway asks a source whether it holds the person before it takes an event: the
     // council's source is up here (the fixture's is down) and holds every synthetic person.
     councilSource = GatewayFixture.liveCouncilSource();
-    fixture =
-        GatewayFixture.start(
-            dir.resolve("gw"),
-            TestPostgres.freshDatabase(),
-            SigningKey.generate(),
-            c -> {
-              List<GatewayConfig.Client> clients = new ArrayList<>();
-              for (GatewayConfig.Client client : c.clients()) {
-                clients.add(
-                    switch (client.id()) {
-                      case GatewayFixture.COUNCIL_CLIENT, GatewayFixture.AE_CLIENT ->
-                          subscriber(client);
-                      default -> client;
-                    });
-              }
-              clients.add(
-                  new GatewayConfig.Client(
-                      REPORTER,
-                      "E08000026",
-                      dir.resolve("ce.pub.pem"),
-                      Set.of("HOPERAT"),
-                      Set.of("event-reporter")));
-              return GatewayFixture.withCouncilSourceAt(
-                  GatewayFixture.withClients(c, clients), councilSource);
-            },
-            FAST);
-    fixture.addAgreement("notify-test.yaml");
-    assertThat(fixture.gateway.policy().status().lastError()).isEmpty();
-    receiver =
-        fixture
-            .vertx
-            .createHttpServer()
-            .requestHandler(
-                req ->
-                    req.body()
-                        .onSuccess(
-                            body -> {
-                              String path = req.path();
-                              int n =
-                                  hits.computeIfAbsent(path, p -> new AtomicInteger())
-                                      .incrementAndGet();
-                              received.add(
-                                  new Received(
-                                      path,
-                                      req.getHeader("Idempotency-Key"),
-                                      req.getHeader(DeliveryWorker.SIGNATURE_HEADER),
-                                      body.toString()));
-                              int status = answers.getOrDefault(path, x -> 200).applyAsInt(n);
-                              if (status == 302) {
-                                req.response()
-                                    .setStatusCode(302)
-                                    .putHeader(
-                                        "Location", "http://localhost:" + port + "/elsewhere")
-                                    .end();
-                              } else {
-                                req.response().setStatusCode(status).end();
-                              }
-                            }))
-            .listen(0, "127.0.0.1")
-            .await();
-    port = receiver.actualPort();
+    fixture = Notifications.start(dir, councilSource, FAST);
+    receiver = Notifications.Receiver.start(fixture.vertx);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (receiver != null) {
-      receiver.close().await();
-    }
-    if (fixture != null) {
-      fixture.close();
-    }
-    if (councilSource != null) {
-      councilSource.close();
-    }
-  }
-
-  private static GatewayConfig.Client subscriber(GatewayConfig.Client c) {
-    Set<String> roles = new java.util.HashSet<>(c.roles());
-    roles.add("subscriber");
-    roles.add("analyst");
-    Set<String> purposes = new java.util.HashSet<>(c.purposes());
-    purposes.add("HOPERAT");
-    return new GatewayConfig.Client(
-            c.id(), c.organisation(), c.publicKey(), purposes, roles, c.status())
-        .withNotificationHosts(Set.of("127.0.0.1"));
+    Notifications.stop(receiver, fixture, councilSource);
   }
 
   private static NhsNumber person(int i) throws Exception {
@@ -168,16 +66,7 @@ class NotificationDeliveryTest {
   }
 
   private static void setOptOut(NhsNumber n, boolean optedOut) {
-    fixture
-        .gateway
-        .database()
-        .pool()
-        .preparedQuery(
-            "INSERT INTO patient_register (nhs_number, opted_out, restricted, updated_at)"
-                + " VALUES ($1, $2, false, now()) ON CONFLICT (nhs_number)"
-                + " DO UPDATE SET opted_out = $2, restricted = false")
-        .execute(Tuple.of(n.toString(), optedOut))
-        .await();
+    Notifications.setOptOut(fixture, n, optedOut);
   }
 
   /** The council subscribes to changes of address of a cohort of one, to this receiver path. */
@@ -188,115 +77,36 @@ class NotificationDeliveryTest {
   /** This client subscribes, for HOPERAT, to changes of address of a cohort of one. */
   private static String cohortSubscribes(String client, NhsNumber person, String path)
       throws Exception {
-    return cohortSubscribes(client, person, path, port);
+    return cohortSubscribes(client, person, path, receiver.port());
   }
 
   /** As above, to a receiver on this loopback port. */
   private static String cohortSubscribes(
       String client, NhsNumber person, String path, int receiverPort) throws Exception {
-    String analyst = fixture.token(client, "analyst", "HOPERAT");
-    JsonObject member =
-        new JsonObject()
-            .put(
-                "entity",
-                new JsonObject()
-                    .put(
-                        "identifier",
-                        new JsonObject()
-                            .put("system", org.placeshare.fhir.Fhir.NHS_NUMBER_SYSTEM)
-                            .put("value", person.toString())));
-    HttpResponse<String> group =
-        fixture.post(
-            "/fhir/Group",
-            analyst,
-            new JsonObject()
-                .put("resourceType", "Group")
-                .put("type", "person")
-                .put("actual", true)
-                .put("member", new JsonArray().add(member))
-                .encode());
-    assertThat(group.statusCode()).as(group.body()).isEqualTo(201);
-    String token = fixture.token(client, "subscriber", "HOPERAT");
-    return subscribe(
-        token,
-        "Patient?_event=address-changed&_cohort=Group/"
-            + new JsonObject(group.body()).getString("id"),
-        path,
-        receiverPort);
+    return Notifications.subscribesToMoves(
+        fixture, client, List.of(person), "http://127.0.0.1:" + receiverPort + path);
   }
 
   private static String subscribe(String token, String criteria, String path) throws Exception {
-    return subscribe(token, criteria, path, port);
-  }
-
-  private static String subscribe(String token, String criteria, String path, int receiverPort)
-      throws Exception {
-    HttpResponse<String> r =
-        fixture.post(
-            "/fhir/Subscription",
-            token,
-            SubscriptionTest.subscription(criteria, "http://127.0.0.1:" + receiverPort + path));
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    return new JsonObject(r.body()).getString("id");
+    return Notifications.subscribed(fixture, token, criteria, receiver.endpoint(path));
   }
 
   private static void report(String id, NhsNumber person) throws Exception {
-    HttpResponse<String> r =
-        fixture.tokenRequest(
-            fixture.assertion(REPORTER, reporterKey, "feed", "event-reporter", "HOPERAT"));
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    String token = new JsonObject(r.body()).getString("access_token");
-    JsonObject event =
-        new JsonObject()
-            .put("id", id)
-            .put("kind", "address-changed")
-            .put("nhsNumber", person.toString())
-            .put("source", "council-asc")
-            .put("occurredAt", GatewayFixture.CLOCK.instant().minusSeconds(60).toString())
-            .put(
-                "change",
-                new JsonObject()
-                    .put("postcode", "CV1 2AB")
-                    .put("lines", new JsonArray().add("12 Spon Street").add("Coventry")));
-    HttpResponse<String> posted =
-        java.net.http.HttpClient.newHttpClient()
-            .send(
-                java.net.http.HttpRequest.newBuilder(fixture.url("/events"))
-                    .header("Authorization", "Bearer " + token)
-                    .header("Content-Type", "application/json")
-                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(event.encode()))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-    assertThat(posted.statusCode()).as(posted.body()).isEqualTo(201);
+    Notifications.report(fixture, reporterKey, Notifications.moved(id, person));
   }
 
   /** The delivery of this subscription's only event: status, attempts, last error. */
   private static Row delivery(String subscription) {
-    return fixture
-        .gateway
-        .database()
-        .pool()
-        .preparedQuery(
-            "SELECT status, attempts, last_error, idempotency_key FROM notification_delivery"
-                + " WHERE subscription_id = $1")
-        .execute(Tuple.of(java.util.UUID.fromString(subscription)))
-        .await()
-        .iterator()
-        .next();
+    return Notifications.delivery(fixture, subscription);
   }
 
   /** Runs delivery rounds until the condition holds, as the timer would, for at most 5 s. */
   private static void deliverUntil(BooleanSupplier done) throws Exception {
-    long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (!done.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("delivery did not settle in time").isLessThan(until);
-      fixture.gateway.delivery().deliverDue().await();
-      Thread.sleep(20);
-    }
+    Notifications.deliverUntil(fixture, Duration.ofSeconds(5), done);
   }
 
   private static List<Received> at(String path) {
-    return received.stream().filter(r -> r.path().equals(path)).toList();
+    return receiver.at(path);
   }
 
   private static String auditOf(String subscription) throws Exception {
@@ -401,7 +211,7 @@ class NotificationDeliveryTest {
   void deliver_receiverAnswering503Then200_getsItOnRetryWithTheSameIdempotencyKey()
       throws Exception {
     NhsNumber person = person(3);
-    answers.put("/flaky", n -> n == 1 ? 503 : 200);
+    receiver.answer("/flaky", n -> n == 1 ? 503 : 200);
     String subscription = councilSubscribes(person, "/flaky");
 
     report("move-flaky", person);
@@ -418,7 +228,7 @@ class NotificationDeliveryTest {
   void deliver_receiverNeverSucceeding_goesDeadAfterTheNamedTriesWhileAnotherGetsTheirs()
       throws Exception {
     NhsNumber person = person(4);
-    answers.put("/down", n -> 503);
+    receiver.answer("/down", n -> 503);
     String dead = councilSubscribes(person, "/down");
     fixture
         .gateway
@@ -446,7 +256,7 @@ class NotificationDeliveryTest {
   @Test
   void deliver_redirectToAnotherHost_isNotFollowed() throws Exception {
     NhsNumber person = person(5);
-    answers.put("/moved", n -> 302);
+    receiver.answer("/moved", n -> 302);
     String subscription = councilSubscribes(person, "/moved");
 
     report("move-redirect", person);
@@ -478,19 +288,16 @@ class NotificationDeliveryTest {
     assertThat(deliveries(back).get(0).getString("last_error")).startsWith("request failed");
     Queue<String> arrived = new ConcurrentLinkedQueue<>();
     HttpServer restarted =
-        fixture
-            .vertx
-            .createHttpServer()
-            .requestHandler(
-                req ->
-                    req.body()
-                        .onSuccess(
-                            body -> {
-                              arrived.add(req.getHeader("Idempotency-Key") + " " + body);
-                              req.response().setStatusCode(200).end();
-                            }))
-            .listen(backPort, "127.0.0.1")
-            .await();
+        Notifications.listen(
+            fixture.vertx,
+            backPort,
+            req ->
+                req.body()
+                    .onSuccess(
+                        body -> {
+                          arrived.add(req.getHeader("Idempotency-Key") + " " + body);
+                          req.response().setStatusCode(200).end();
+                        }));
     try {
       deliverUntil(
           () ->
@@ -523,17 +330,6 @@ class NotificationDeliveryTest {
 
   /** This subscription's deliveries, in the order their events arrived. */
   private static List<Row> deliveries(String subscription) {
-    List<Row> rows = new ArrayList<>();
-    fixture
-        .gateway
-        .database()
-        .pool()
-        .preparedQuery(
-            "SELECT status, attempts, last_error, idempotency_key FROM notification_delivery"
-                + " WHERE subscription_id = $1 ORDER BY event_seq")
-        .execute(Tuple.of(java.util.UUID.fromString(subscription)))
-        .await()
-        .forEach(rows::add);
-    return rows;
+    return Notifications.deliveries(fixture, subscription);
   }
 }

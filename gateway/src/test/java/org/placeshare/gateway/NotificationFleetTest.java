@@ -3,7 +3,6 @@ package org.placeshare.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -12,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -27,8 +25,8 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
-import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.notify.DeliveryWorker;
+import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.identity.SigningKey;
 
 /**
@@ -39,8 +37,6 @@ import org.placeshare.policy.identity.SigningKey;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NotificationFleetTest {
-
-  static final String REPORTER = "council-events";
 
   /** Both poll every 50 ms, lease 4 rows at a time for 2 s; a send has 1 s. */
   /** Subscriptions to the cohort, each told of every event: more than one instance's batch. */
@@ -59,14 +55,14 @@ class NotificationFleetTest {
   @TempDir static Path dir;
   static GatewayFixture a;
   static GatewayFixture b;
-  static final SigningKey reporterKey = SigningKey.generate();
+  static SigningKey reporterKey;
   static HttpServer receiver;
   static org.placeshare.fhir.synthetic.FhirSourceServer councilSource;
   static volatile long answerDelayMillis = 100;
   static volatile boolean bDied;
   static String cohortSubscriptionCouncil;
   static String cohortSubscriptionTrust;
-  static List<String> people;
+  static List<NhsNumber> people;
 
   /** What the receiver took, and which instance held the delivery's lease as it was sent. */
   record Received(String idempotencyKey, String body, String leaseOwner, long row) {}
@@ -75,56 +71,60 @@ class NotificationFleetTest {
 
   @BeforeAll
   static void start() throws Exception {
-    reporterKey.writePem(dir.resolve("ce.key.pem"), dir.resolve("ce.pub.pem"));
+    reporterKey = Notifications.reporterKey(dir);
     councilSource = GatewayFixture.liveCouncilSource();
     String database = TestPostgres.freshDatabase();
     a =
         GatewayFixture.start(
-            dir.resolve("a"), database, SigningKey.generate(), c -> notifying(c), SHARED);
-    a.addAgreement("notify-test.yaml");
+            dir.resolve("a"),
+            database,
+            SigningKey.generate(),
+            c -> Notifications.notifying(c, dir, councilSource),
+            SHARED);
+    a.addAgreement(Notifications.AGREEMENT);
     b =
         GatewayFixture.start(
             dir.resolve("b"),
             database,
             a.gpConsentKey,
-            c -> notifying(GatewayFixture.sharing(c, dir.resolve("a"))),
+            c ->
+                Notifications.notifying(
+                    GatewayFixture.sharing(c, dir.resolve("a")), dir, councilSource),
             SHARED);
     assertThat(b.gateway.policy().status().lastError()).isEmpty();
     // The receiver reads, as each POST arrives, which instance holds that delivery's lease: the
     // sender, since an outcome is written only under the lease and the lease is still held.
     receiver =
-        a.vertx
-            .createHttpServer()
-            .requestHandler(
-                req ->
-                    req.body()
-                        .onSuccess(
-                            body -> {
-                              String key = req.getHeader("Idempotency-Key");
-                              a.gateway
-                                  .database()
-                                  .pool()
-                                  .preparedQuery(
-                                      "SELECT id, lease_owner FROM notification_delivery"
-                                          + " WHERE idempotency_key = $1")
-                                  .execute(Tuple.of(key))
-                                  .onComplete(
-                                      rows -> {
-                                        Row r = rows.result().iterator().next();
-                                        received.add(
-                                            new Received(
-                                                key,
-                                                body.toString(),
-                                                r.getString("lease_owner"),
-                                                r.getLong("id")));
-                                        a.vertx.setTimer(
-                                            answerDelayMillis,
-                                            t -> req.response().setStatusCode(200).end());
-                                      });
-                            }))
-            .listen(0, "127.0.0.1")
-            .await();
-    people = a.people.subList(10, 15).stream().map(p -> p.nhsNumber().toString()).toList();
+        Notifications.listen(
+            a.vertx,
+            0,
+            req ->
+                req.body()
+                    .onSuccess(
+                        body -> {
+                          String key = req.getHeader("Idempotency-Key");
+                          a.gateway
+                              .database()
+                              .pool()
+                              .preparedQuery(
+                                  "SELECT id, lease_owner FROM notification_delivery"
+                                      + " WHERE idempotency_key = $1")
+                              .execute(Tuple.of(key))
+                              .onComplete(
+                                  rows -> {
+                                    Row r = rows.result().iterator().next();
+                                    received.add(
+                                        new Received(
+                                            key,
+                                            body.toString(),
+                                            r.getString("lease_owner"),
+                                            r.getLong("id")));
+                                    a.vertx.setTimer(
+                                        answerDelayMillis,
+                                        t -> req.response().setStatusCode(200).end());
+                                  });
+                        }));
+    people = a.people.subList(10, 15).stream().map(p -> p.nhsNumber()).toList();
     cohortSubscriptionCouncil = subscribe(GatewayFixture.COUNCIL_CLIENT, "/council");
     cohortSubscriptionTrust = subscribe(GatewayFixture.AE_CLIENT, "/trust");
     // More subscriptions than one instance sends to at once (batch 4, one send in flight per
@@ -152,114 +152,34 @@ class NotificationFleetTest {
     }
   }
 
-  private static GatewayConfig notifying(GatewayConfig c) {
-    List<GatewayConfig.Client> clients = new ArrayList<>();
-    for (GatewayConfig.Client client : c.clients()) {
-      clients.add(
-          switch (client.id()) {
-            case GatewayFixture.COUNCIL_CLIENT, GatewayFixture.AE_CLIENT -> {
-              Set<String> roles = new HashSet<>(client.roles());
-              roles.add("subscriber");
-              roles.add("analyst");
-              Set<String> purposes = new HashSet<>(client.purposes());
-              purposes.add("HOPERAT");
-              yield new GatewayConfig.Client(
-                      client.id(),
-                      client.organisation(),
-                      client.publicKey(),
-                      purposes,
-                      roles,
-                      client.status())
-                  .withNotificationHosts(Set.of("127.0.0.1"));
-            }
-            default -> client;
-          });
-    }
-    clients.add(
-        new GatewayConfig.Client(
-            REPORTER,
-            "E08000026",
-            dir.resolve("ce.pub.pem"),
-            Set.of("HOPERAT"),
-            Set.of("event-reporter")));
-    return GatewayFixture.withCouncilSourceAt(
-        GatewayFixture.withClients(c, clients), councilSource);
-  }
-
   /** This client registers a cohort of the five people and subscribes to their moves. */
   private static String subscribe(String client, String path) throws Exception {
-    JsonArray members = new JsonArray();
-    for (String person : people) {
-      members.add(
-          new JsonObject()
-              .put(
-                  "entity",
-                  new JsonObject()
-                      .put(
-                          "identifier",
-                          new JsonObject()
-                              .put("system", org.placeshare.fhir.Fhir.NHS_NUMBER_SYSTEM)
-                              .put("value", person))));
-    }
-    HttpResponse<String> group =
-        a.post(
-            "/fhir/Group",
-            a.token(client, "analyst", "HOPERAT"),
-            new JsonObject()
-                .put("resourceType", "Group")
-                .put("type", "person")
-                .put("actual", true)
-                .put("member", members)
-                .encode());
-    assertThat(group.statusCode()).as(group.body()).isEqualTo(201);
-    HttpResponse<String> r =
-        a.post(
-            "/fhir/Subscription",
-            a.token(client, "subscriber", "HOPERAT"),
-            SubscriptionTest.subscription(
-                "Patient?_event=address-changed&_cohort=Group/"
-                    + new JsonObject(group.body()).getString("id"),
-                "http://127.0.0.1:" + receiver.actualPort() + path));
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    return new JsonObject(r.body()).getString("id");
+    return Notifications.subscribesToMoves(
+        a, client, people, "http://127.0.0.1:" + receiver.actualPort() + path);
   }
 
   /** Reports this many moves, spread over the five people, at alternate instances. */
   private static void report(String prefix, int count) throws Exception {
     // Each instance signs its own access tokens: one token from each.
-    Map<GatewayFixture, String> tokens = Map.of(a, reporterToken(a), b, reporterToken(b));
+    Map<GatewayFixture, String> tokens =
+        Map.of(
+            a,
+            Notifications.reporterToken(a, reporterKey),
+            b,
+            Notifications.reporterToken(b, reporterKey));
     for (int i = 0; i < count; i++) {
       GatewayFixture at = i % 2 == 0 ? a : b;
       JsonObject event =
-          new JsonObject()
-              .put("id", prefix + i)
-              .put("kind", "address-changed")
-              .put("nhsNumber", people.get(i % people.size()))
-              .put("source", "council-asc")
-              .put("occurredAt", GatewayFixture.CLOCK.instant().minusSeconds(60).toString())
-              .put(
-                  "change",
-                  new JsonObject()
-                      .put("postcode", "CV1 2AB")
-                      .put("lines", new JsonArray().add(i + " Spon Street").add("Coventry")));
-      HttpResponse<String> posted =
-          java.net.http.HttpClient.newHttpClient()
-              .send(
-                  java.net.http.HttpRequest.newBuilder(at.url("/events"))
-                      .header("Authorization", "Bearer " + tokens.get(at))
-                      .header("Content-Type", "application/json")
-                      .POST(java.net.http.HttpRequest.BodyPublishers.ofString(event.encode()))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
+          Notifications.event(
+              prefix + i,
+              "address-changed",
+              people.get(i % people.size()),
+              Notifications.COUNCIL_SOURCE,
+              GatewayFixture.CLOCK.instant().minusSeconds(60),
+              Notifications.newAddress(i + " Spon Street"));
+      HttpResponse<String> posted = at.post("/events", tokens.get(at), event.encode());
       assertThat(posted.statusCode()).as(posted.body()).isEqualTo(201);
     }
-  }
-
-  private static String reporterToken(GatewayFixture at) throws Exception {
-    HttpResponse<String> r =
-        at.tokenRequest(at.assertion(REPORTER, reporterKey, "feed", "event-reporter", "HOPERAT"));
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return new JsonObject(r.body()).getString("access_token");
   }
 
   /** The delivery rows of events whose id starts so: id to status. */

@@ -2,11 +2,7 @@ package org.placeshare.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,11 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.UUID;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -34,8 +26,6 @@ import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
-import org.placeshare.fhir.Fhir;
-import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.notify.DeliveryWorker;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.identity.SigningKey;
@@ -48,25 +38,11 @@ import org.placeshare.policy.identity.SigningKey;
  */
 class NotificationOversightTest {
 
-  static final String REPORTER = "council-events";
-
-  /** Three tries, 50 ms then 100 ms apart; the timer is left to the test. */
-  static final DeliveryWorker.Settings FAST =
-      new DeliveryWorker.Settings(
-          Duration.ofHours(1),
-          20,
-          Duration.ofSeconds(10),
-          Duration.ofSeconds(2),
-          Duration.ofMillis(50),
-          Duration.ofMillis(200),
-          3);
-
   @TempDir static Path dir;
   static GatewayFixture fixture;
-  static final SigningKey reporterKey = SigningKey.generate();
-  static HttpServer receiver;
+  static SigningKey reporterKey;
+  static Notifications.Receiver receiver;
   static org.placeshare.fhir.synthetic.FhirSourceServer councilSource;
-  static int port;
   static final List<NhsNumber> people = new ArrayList<>();
   static String deadSubscription;
   static String deliveredSubscription;
@@ -77,54 +53,14 @@ class NotificationOversightTest {
 
   @BeforeAll
   static void start() throws Exception {
-    reporterKey.writePem(dir.resolve("ce.key.pem"), dir.resolve("ce.pub.pem"));
+    reporterKey = Notifications.reporterKey(dir);
     councilSource = GatewayFixture.liveCouncilSource();
-    fixture =
-        GatewayFixture.start(
-            dir.resolve("gw"),
-            TestPostgres.freshDatabase(),
-            SigningKey.generate(),
-            c -> {
-              List<GatewayConfig.Client> clients = new ArrayList<>();
-              for (GatewayConfig.Client client : c.clients()) {
-                clients.add(
-                    switch (client.id()) {
-                      case GatewayFixture.COUNCIL_CLIENT, GatewayFixture.AE_CLIENT ->
-                          subscriber(client);
-                      default -> client;
-                    });
-              }
-              clients.add(
-                  new GatewayConfig.Client(
-                      REPORTER,
-                      "E08000026",
-                      dir.resolve("ce.pub.pem"),
-                      Set.of("HOPERAT"),
-                      Set.of("event-reporter")));
-              return GatewayFixture.withCouncilSourceAt(
-                  GatewayFixture.withClients(c, clients), councilSource);
-            },
-            FAST);
-    fixture.addAgreement("notify-test.yaml");
-    assertThat(fixture.gateway.policy().status().lastError()).isEmpty();
-    receiver =
-        fixture
-            .vertx
-            .createHttpServer()
-            .requestHandler(
-                req ->
-                    req.body()
-                        .onSuccess(
-                            b ->
-                                req.response()
-                                    .setStatusCode(req.path().equals("/down") ? 503 : 200)
-                                    .end()))
-            .listen(0, "127.0.0.1")
-            .await();
-    port = receiver.actualPort();
+    fixture = Notifications.start(dir, councilSource, Notifications.FAST);
+    receiver = Notifications.Receiver.start(fixture.vertx);
+    receiver.answer("/down", n -> 503);
     for (int i = 1; i <= 4; i++) {
       NhsNumber n = fixture.people.get(i).nhsNumber();
-      setOptOut(n, false);
+      Notifications.setOptOut(fixture, n, false);
       people.add(n);
     }
 
@@ -137,8 +73,10 @@ class NotificationOversightTest {
     report("ov-delivered", people.get(1));
     report("ov-delivered", people.get(1)); // a resend: 200, nothing new
     report("ov-refused", people.get(2));
-    setOptOut(people.get(2), true);
-    deliverUntil(
+    Notifications.setOptOut(fixture, people.get(2), true);
+    Notifications.deliverUntil(
+        fixture,
+        Duration.ofSeconds(10),
         () ->
             status(deadSubscription).equals("dead")
                 && status(deliveredSubscription).equals("delivered")
@@ -149,134 +87,38 @@ class NotificationOversightTest {
 
   @AfterAll
   static void stop() throws Exception {
-    if (councilSource != null) {
-      councilSource.close();
-    }
-    if (receiver != null) {
-      receiver.close().await();
-    }
-    if (fixture != null) {
-      fixture.close();
-    }
-  }
-
-  private static GatewayConfig.Client subscriber(GatewayConfig.Client c) {
-    Set<String> roles = new HashSet<>(c.roles());
-    roles.add("subscriber");
-    roles.add("analyst");
-    Set<String> purposes = new HashSet<>(c.purposes());
-    purposes.add("HOPERAT");
-    return new GatewayConfig.Client(
-            c.id(), c.organisation(), c.publicKey(), purposes, roles, c.status())
-        .withNotificationHosts(Set.of("127.0.0.1"));
-  }
-
-  private static void setOptOut(NhsNumber n, boolean optedOut) {
-    fixture
-        .gateway
-        .database()
-        .pool()
-        .preparedQuery(
-            "INSERT INTO patient_register (nhs_number, opted_out, restricted, updated_at)"
-                + " VALUES ($1, $2, false, now()) ON CONFLICT (nhs_number)"
-                + " DO UPDATE SET opted_out = $2, restricted = false")
-        .execute(Tuple.of(n.toString(), optedOut))
-        .await();
+    Notifications.stop(receiver, fixture, councilSource);
   }
 
   /** This client subscribes, for HOPERAT, to changes of address of a cohort of one. */
   private static String cohortSubscribes(String client, NhsNumber person, String path)
       throws Exception {
-    String analyst = fixture.token(client, "analyst", "HOPERAT");
-    JsonObject member =
-        new JsonObject()
-            .put(
-                "entity",
-                new JsonObject()
-                    .put(
-                        "identifier",
-                        new JsonObject()
-                            .put("system", Fhir.NHS_NUMBER_SYSTEM)
-                            .put("value", person.toString())));
-    HttpResponse<String> group =
-        fixture.post(
-            "/fhir/Group",
-            analyst,
-            new JsonObject()
-                .put("resourceType", "Group")
-                .put("type", "person")
-                .put("actual", true)
-                .put("member", new JsonArray().add(member))
-                .encode());
-    assertThat(group.statusCode()).as(group.body()).isEqualTo(201);
-    HttpResponse<String> r =
-        fixture.post(
-            "/fhir/Subscription",
-            fixture.token(client, "subscriber", "HOPERAT"),
-            SubscriptionTest.subscription(
-                "Patient?_event=address-changed&_cohort=Group/"
-                    + new JsonObject(group.body()).getString("id"),
-                "http://127.0.0.1:" + port + path));
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    return new JsonObject(r.body()).getString("id");
+    return Notifications.subscribesToMoves(
+        fixture, client, List.of(person), receiver.endpoint(path));
   }
 
+  /** The council reports a move, at one instant whenever it is sent. */
   private static void report(String id, NhsNumber person) throws Exception {
-    HttpResponse<String> t =
-        fixture.tokenRequest(
-            fixture.assertion(REPORTER, reporterKey, "feed", "event-reporter", "HOPERAT"));
-    assertThat(t.statusCode()).as(t.body()).isEqualTo(200);
-    JsonObject event =
-        new JsonObject()
-            .put("id", id)
-            .put("kind", "address-changed")
-            .put("nhsNumber", person.toString())
-            .put("source", "council-asc")
-            .put("occurredAt", OCCURRED.toString())
-            .put(
-                "change",
-                new JsonObject()
-                    .put("postcode", "CV1 2AB")
-                    .put("lines", new JsonArray().add("12 Spon Street").add("Coventry")));
     HttpResponse<String> posted =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(fixture.url("/events"))
-                    .header(
-                        "Authorization",
-                        "Bearer " + new JsonObject(t.body()).getString("access_token"))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(event.encode()))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
+        Notifications.post(
+            fixture,
+            reporterKey,
+            Notifications.event(
+                id,
+                "address-changed",
+                person,
+                Notifications.COUNCIL_SOURCE,
+                OCCURRED,
+                Notifications.newAddress("12 Spon Street")));
     assertThat(posted.statusCode()).as(posted.body()).isIn(200, 201);
   }
 
   private static Row delivery(String subscription) {
-    return fixture
-        .gateway
-        .database()
-        .pool()
-        .preparedQuery(
-            "SELECT id, status, idempotency_key FROM notification_delivery"
-                + " WHERE subscription_id = $1")
-        .execute(Tuple.of(UUID.fromString(subscription)))
-        .await()
-        .iterator()
-        .next();
+    return Notifications.delivery(fixture, subscription);
   }
 
   private static String status(String subscription) {
     return delivery(subscription).getString("status");
-  }
-
-  private static void deliverUntil(BooleanSupplier done) throws Exception {
-    long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!done.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("delivery did not settle in time").isLessThan(until);
-      fixture.gateway.delivery().deliverDue().await();
-      Thread.sleep(20);
-    }
   }
 
   /** One sample's value in a Prometheus scrape. */

@@ -3,13 +3,11 @@ package org.placeshare.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,7 +30,6 @@ import org.placeshare.policy.identity.SigningKey;
  */
 class NotificationStallTest {
 
-  static final String REPORTER = "council-events";
   // A second client of the acute trust, subscribing for itself: the honest subscriber.
   static final String HONEST = "trust-notify";
   // A client that only subscribes, to show the cap.
@@ -52,7 +49,7 @@ class NotificationStallTest {
   @TempDir static Path dir;
   static GatewayFixture fixture;
   static org.placeshare.fhir.synthetic.FhirSourceServer councilSource;
-  static final SigningKey reporterKey = SigningKey.generate();
+  static SigningKey reporterKey;
   static final SigningKey honestKey = SigningKey.generate();
   static final SigningKey floodKey = SigningKey.generate();
   static HttpServer hanging;
@@ -62,76 +59,42 @@ class NotificationStallTest {
 
   @BeforeAll
   static void start() throws Exception {
-    reporterKey.writePem(dir.resolve("ce.key.pem"), dir.resolve("ce.pub.pem"));
+    reporterKey = Notifications.reporterKey(dir);
     honestKey.writePem(dir.resolve("tn.key.pem"), dir.resolve("tn.pub.pem"));
     floodKey.writePem(dir.resolve("cf.key.pem"), dir.resolve("cf.pub.pem"));
     councilSource = GatewayFixture.liveCouncilSource();
     fixture =
-        GatewayFixture.start(
-            dir.resolve("gw"),
-            TestPostgres.freshDatabase(),
-            SigningKey.generate(),
-            c -> {
-              List<GatewayConfig.Client> clients = new ArrayList<>();
-              for (GatewayConfig.Client client : c.clients()) {
-                clients.add(
-                    switch (client.id()) {
-                      case GatewayFixture.COUNCIL_CLIENT, GatewayFixture.AE_CLIENT ->
-                          subscriber(client);
-                      default -> client;
-                    });
-              }
-              clients.add(
-                  new GatewayConfig.Client(
-                      REPORTER,
-                      "E08000026",
-                      dir.resolve("ce.pub.pem"),
-                      Set.of("HOPERAT"),
-                      Set.of("event-reporter")));
-              clients.add(
-                  subscriber(
-                      new GatewayConfig.Client(
-                          HONEST,
-                          "R9A",
-                          dir.resolve("tn.pub.pem"),
-                          Set.of("HOPERAT"),
-                          Set.of("subscriber"))));
-              clients.add(
-                  subscriber(
-                      new GatewayConfig.Client(
-                          FLOOD,
-                          "E08000026",
-                          dir.resolve("cf.pub.pem"),
-                          Set.of("HOPERAT"),
-                          Set.of("subscriber"))));
-              return GatewayFixture.withCouncilSourceAt(
-                  GatewayFixture.withClients(c, clients), councilSource);
-            },
-            TIMED);
-    fixture.addAgreement("notify-test.yaml");
-    assertThat(fixture.gateway.policy().status().lastError()).isEmpty();
+        Notifications.start(
+            dir,
+            councilSource,
+            TIMED,
+            Notifications.subscriber(
+                new GatewayConfig.Client(
+                    HONEST,
+                    "R9A",
+                    dir.resolve("tn.pub.pem"),
+                    Set.of("HOPERAT"),
+                    Set.of("subscriber"))),
+            Notifications.subscriber(
+                new GatewayConfig.Client(
+                    FLOOD,
+                    "E08000026",
+                    dir.resolve("cf.pub.pem"),
+                    Set.of("HOPERAT"),
+                    Set.of("subscriber"))));
     // Takes every request and never answers it.
-    hanging =
-        fixture
-            .vertx
-            .createHttpServer()
-            .requestHandler(req -> hung.incrementAndGet())
-            .listen(0, "127.0.0.1")
-            .await();
+    hanging = Notifications.listen(fixture.vertx, 0, req -> hung.incrementAndGet());
     honest =
-        fixture
-            .vertx
-            .createHttpServer()
-            .requestHandler(
-                req ->
-                    req.body()
-                        .onSuccess(
-                            body -> {
-                              honestArrivedAt.compareAndSet(0, System.nanoTime());
-                              req.response().setStatusCode(200).end();
-                            }))
-            .listen(0, "127.0.0.1")
-            .await();
+        Notifications.listen(
+            fixture.vertx,
+            0,
+            req ->
+                req.body()
+                    .onSuccess(
+                        body -> {
+                          honestArrivedAt.compareAndSet(0, System.nanoTime());
+                          req.response().setStatusCode(200).end();
+                        }));
   }
 
   @AfterAll
@@ -149,74 +112,24 @@ class NotificationStallTest {
     }
   }
 
-  private static GatewayConfig.Client subscriber(GatewayConfig.Client c) {
-    Set<String> roles = new HashSet<>(c.roles());
-    roles.add("subscriber");
-    roles.add("analyst");
-    Set<String> purposes = new HashSet<>(c.purposes());
-    purposes.add("HOPERAT");
-    return new GatewayConfig.Client(
-            c.id(), c.organisation(), c.publicKey(), purposes, roles, c.status())
-        .withNotificationHosts(Set.of("127.0.0.1"));
-  }
-
   private static String token(String client, SigningKey key, String role) throws Exception {
     HttpResponse<String> r = fixture.tokenRequest(fixture.assertion(client, key, role, "HOPERAT"));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return new JsonObject(r.body()).getString("access_token");
   }
 
-  /** A Group of these people, registered by this analyst's organisation; answers its id. */
-  private static String group(String analyst, List<NhsNumber> people) throws Exception {
-    JsonArray members = new JsonArray();
-    for (NhsNumber n : people) {
-      members.add(
-          new JsonObject()
-              .put(
-                  "entity",
-                  new JsonObject()
-                      .put(
-                          "identifier",
-                          new JsonObject()
-                              .put("system", org.placeshare.fhir.Fhir.NHS_NUMBER_SYSTEM)
-                              .put("value", n.toString()))));
-    }
-    HttpResponse<String> r =
-        fixture.post(
-            "/fhir/Group",
-            analyst,
-            new JsonObject()
-                .put("resourceType", "Group")
-                .put("type", "person")
-                .put("actual", true)
-                .put("member", members)
-                .encode());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    return new JsonObject(r.body()).getString("id");
+  /** A Group of these people, registered by this client's analyst; answers its id. */
+  private static String group(String client, List<NhsNumber> people) throws Exception {
+    return Notifications.cohort(fixture, client, people);
   }
 
   private static HttpResponse<String> subscribe(String token, String criteria, String endpoint)
       throws Exception {
-    return fixture.post(
-        "/fhir/Subscription", token, SubscriptionTest.subscription(criteria, endpoint));
+    return Notifications.subscribe(fixture, token, criteria, endpoint);
   }
 
   private static void report(String id, NhsNumber person) throws Exception {
-    JsonObject event =
-        new JsonObject()
-            .put("id", id)
-            .put("kind", "address-changed")
-            .put("nhsNumber", person.toString())
-            .put("source", "council-asc")
-            .put("occurredAt", GatewayFixture.CLOCK.instant().minusSeconds(60).toString())
-            .put(
-                "change",
-                new JsonObject()
-                    .put("postcode", "CV1 2AB")
-                    .put("lines", new JsonArray().add("12 Spon Street").add("Coventry")));
-    HttpResponse<String> posted =
-        fixture.post("/events", token(REPORTER, reporterKey, "event-reporter"), event.encode());
-    assertThat(posted.statusCode()).as(posted.body()).isEqualTo(201);
+    Notifications.report(fixture, reporterKey, Notifications.moved(id, person));
   }
 
   @Test
@@ -231,7 +144,7 @@ class NotificationStallTest {
     // The council and the trust each hold as many subscriptions as the cap lets them, about five
     // people, each to its own path on the hanging receiver: twenty, as many as sends in flight.
     for (String client : List.of(GatewayFixture.COUNCIL_CLIENT, GatewayFixture.AE_CLIENT)) {
-      String cohort = group(fixture.token(client, "analyst", "HOPERAT"), crowd);
+      String cohort = group(client, crowd);
       String token = fixture.token(client, "subscriber", "HOPERAT");
       for (int i = 1; i <= SubscriptionStore.MAX_ACTIVE_PER_CLIENT; i++) {
         HttpResponse<String> r =
@@ -243,8 +156,7 @@ class NotificationStallTest {
       }
     }
     // The honest subscriber: the trust's own notification client, about one other person.
-    String honestCohort =
-        group(fixture.token(GatewayFixture.AE_CLIENT, "analyst", "HOPERAT"), List.of(person));
+    String honestCohort = group(GatewayFixture.AE_CLIENT, List.of(person));
     HttpResponse<String> s =
         subscribe(
             token(HONEST, honestKey, "subscriber"),

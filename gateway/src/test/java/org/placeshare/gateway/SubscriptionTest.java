@@ -2,7 +2,6 @@ package org.placeshare.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -66,24 +65,9 @@ class SubscriptionTest {
         .withNotificationHosts(hosts);
   }
 
-  static String subscription(String criteria, String endpoint) {
-    return new JsonObject()
-        .put("resourceType", "Subscription")
-        .put("status", "requested")
-        .put("reason", "tell us once")
-        .put("criteria", criteria)
-        .put(
-            "channel",
-            new JsonObject()
-                .put("type", "rest-hook")
-                .put("endpoint", endpoint)
-                .put("payload", "application/fhir+json"))
-        .encode();
-  }
-
   private HttpResponse<String> subscribe(String token, String criteria, String endpoint)
       throws Exception {
-    return fixture.post("/fhir/Subscription", token, subscription(criteria, endpoint));
+    return Notifications.subscribe(fixture, token, criteria, endpoint);
   }
 
   private static String diagnostics(HttpResponse<String> r) {
@@ -91,28 +75,8 @@ class SubscriptionTest {
   }
 
   private String registeredGroup() throws Exception {
-    String analyst = fixture.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "HOPERAT");
-    JsonArray members = new JsonArray();
-    members.add(
-        new JsonObject()
-            .put(
-                "entity",
-                new JsonObject()
-                    .put(
-                        "identifier",
-                        new JsonObject()
-                            .put("system", org.placeshare.fhir.Fhir.NHS_NUMBER_SYSTEM)
-                            .put("value", fixture.people.get(0).nhsNumber().toString()))));
-    String group =
-        new JsonObject()
-            .put("resourceType", "Group")
-            .put("type", "person")
-            .put("actual", true)
-            .put("member", members)
-            .encode();
-    HttpResponse<String> r = fixture.post("/fhir/Group", analyst, group);
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    return new JsonObject(r.body()).getString("id");
+    return Notifications.cohort(
+        fixture, GatewayFixture.COUNCIL_CLIENT, List.of(fixture.people.get(0).nhsNumber()));
   }
 
   @Test
