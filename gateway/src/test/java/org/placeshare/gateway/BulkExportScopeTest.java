@@ -213,14 +213,15 @@ class BulkExportScopeTest {
 
   /** A token of the council's analyst with only these scopes granted. */
   static String scoped(String scope) throws Exception {
-    String assertion =
-        fixture.assertion(
-            GatewayFixture.COUNCIL_CLIENT,
-            fixture.clientKeys.get(GatewayFixture.COUNCIL_CLIENT),
-            "analyst",
-            "PUBHLTH");
+    return scoped(fixture, GatewayFixture.COUNCIL_CLIENT, "analyst", "PUBHLTH", scope);
+  }
+
+  /** A token of this client, role and purpose that asked for these scopes and was granted them. */
+  static String scoped(GatewayFixture f, String client, String role, String purpose, String scope)
+      throws Exception {
+    String assertion = f.assertion(client, f.clientKeys.get(client), role, purpose);
     HttpResponse<String> r =
-        fixture.tokenForm(
+        f.tokenForm(
             "grant_type=client_credentials&client_assertion_type="
                 + URLEncoder.encode(
                     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
