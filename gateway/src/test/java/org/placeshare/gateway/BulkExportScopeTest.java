@@ -183,7 +183,9 @@ class BulkExportScopeTest {
     String status = lastStatus;
     String planner = fixture.token(GatewayFixture.COUNCIL_CLIENT, PLANNER, "PUBHLTH");
 
-    assertThat(fixture.get(CohortExportTest.path(status), planner).statusCode()).isEqualTo(404);
+    HttpResponse<String> asPlanner = fixture.get(CohortExportTest.path(status), planner);
+    assertThat(asPlanner.statusCode()).isEqualTo(404);
+    assertThat(asPlanner.body()).contains("no such job for your client, purpose, role and user");
     assertThat(fixture.get(firstFile(manifest), planner).statusCode()).isEqualTo(404);
     assertThat(fixture.delete(CohortExportTest.path(status), planner).statusCode()).isEqualTo(404);
     // The owner still reads both: the job was not cancelled by the other role's DELETE.
