@@ -388,7 +388,8 @@ class CohortHouseholdTest {
                 job,
                 UUID.fromString(group),
                 GatewayFixture.COUNCIL_CLIENT,
-                GatewayFixture.COUNCIL_CLIENT,
+                // Started by the user of the token that polls it: a job answers its owner only.
+                "user-1",
                 GatewayFixture.CLOCK.instant().atOffset(ZoneOffset.UTC)))
         .await();
     pool.preparedQuery(

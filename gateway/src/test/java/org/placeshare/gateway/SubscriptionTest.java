@@ -49,6 +49,10 @@ class SubscriptionTest {
               }
               return GatewayFixture.withClients(c, clients);
             });
+    // A notification names the person: subscribing needs the Patient scope, which a subscriber's
+    // token has while an agreement names it a recipient of Patient records (as one must, for any
+    // notification to reach it).
+    fixture.addAgreement("notify-test.yaml");
     council = fixture.token(GatewayFixture.COUNCIL_CLIENT, "subscriber", "HOPERAT");
   }
 
@@ -245,5 +249,22 @@ class SubscriptionTest {
     assertThat(diagnostics(asGp))
         .isEqualTo("subscriptions are for clients registered for role subscriber");
     assertThat(asAnalyst.statusCode()).as(asAnalyst.body()).isEqualTo(403);
+  }
+
+  @Test
+  void subscribe_groupOnlyScope_is403() throws Exception {
+    String groupOnly =
+        BulkExportScopeTest.scoped(
+            fixture, GatewayFixture.COUNCIL_CLIENT, "subscriber", "HOPERAT", "system/Group.rs");
+
+    HttpResponse<String> r =
+        subscribe(
+            groupOnly,
+            "Patient?_event=died&_cohort=Group/" + registeredGroup(),
+            "https://" + COUNCIL_HOST + "/notifications");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+    assertThat(diagnostics(r))
+        .isEqualTo("the access token's scope does not grant Patient; ask for system/Patient.rs");
   }
 }

@@ -21,8 +21,8 @@ import org.placeshare.policy.NhsNumber;
  * in the demo's process on loopback ({@link DemoReceiver}), their subscriptions, made at start as
  * the printed curl lines make them, and the lines that report a change of address at the council.
  * The GP practice and the housing association are told under the tell-us-once agreement; the police
- * subscribe too, and no agreement lets a notification reach them: refused at delivery, audited,
- * never sent.
+ * try to subscribe too and are refused (403): no agreement names them a recipient, so their token
+ * is granted no Patient scope, and a notification names the person.
  *
  * <p>The demo's data are kept across runs, and its receivers take new ports at each start: the
  * cohorts and subscriptions made at the last start (listed in {@link DemoFolder#tellUsOnce()}) are
@@ -60,7 +60,10 @@ final class DemoTellUsOnce implements AutoCloseable {
           List.of("address-changed", "died"),
           true);
 
-  /** Subscribed and accepted, but no agreement has a notifications clause for the police. */
+  /**
+   * Registers a cohort, but its subscription is refused: no agreement names the police a recipient,
+   * so their token carries {@code system/Group.rs} alone, and subscribing needs {@code Patient}.
+   */
   static final Subscriber POLICE =
       new Subscriber(
           DemoClient.POLICE_NOTIFY,
@@ -173,12 +176,14 @@ final class DemoTellUsOnce implements AutoCloseable {
           group = Optional.of(created(registerCohort(person, s).send(http, base, token), "Group"));
           cohorts.put(s, group.get());
         }
+        HttpResponse<String> subscribed =
+            subscribe(s, group, receivers.get(s).endpoint()).send(http, base, token);
         String id =
-            created(
-                subscribe(s, group, receivers.get(s).endpoint()).send(http, base, token),
-                "Subscription");
-        subscriptions.put(s, id);
-        receivers.get(s).subscribed(id);
+            s == POLICE ? refused(subscribed, "Subscription") : created(subscribed, "Subscription");
+        if (id != null) {
+          subscriptions.put(s, id);
+          receivers.get(s).subscribed(id);
+        }
         state.put(
             s.client().id,
             new JsonObject().put("subscription", id).put("group", group.orElse(null)));
@@ -229,6 +234,20 @@ final class DemoTellUsOnce implements AutoCloseable {
           "the demo's " + what + " was not made: " + CohortCommand.problem(response));
     }
     return new JsonObject(response.body()).getString("id");
+  }
+
+  /** Null, for a call the gateway must refuse (403); anything else fails the start. */
+  private static String refused(HttpResponse<String> response, String what) {
+    if (response.statusCode() != 403) {
+      throw new IllegalStateException(
+          "the demo's "
+              + what
+              + " should have been refused (403), got "
+              + response.statusCode()
+              + ": "
+              + CohortCommand.problem(response));
+    }
+    return null;
   }
 
   /** An agency registers the person as its cohort (a tenant, a person known to it). */
@@ -307,8 +326,8 @@ final class DemoTellUsOnce implements AutoCloseable {
     out.println(
         "# each checks the X-Placeshare-Signature against the gateway's JWKS, that the notification"
             + " is addressed to it and to one of its subscriptions, and not seen before (its"
-            + " Bundle.id), and prints a line per notification. The demo subscribed all three at"
-            + " start, as these lines do (run again, a subscription is refused as a duplicate,"
+            + " Bundle.id), and prints a line per notification. The demo subscribed the first two"
+            + " at start, as these lines do (run again, a subscription is refused as a duplicate,"
             + " 409; DELETE /fhir/Subscription/{id} ends one, and the line then makes it again):");
     out.println(
         "# 201: the housing association (housing-notify, subscriber) registers its tenant "
@@ -329,9 +348,10 @@ final class DemoTellUsOnce implements AutoCloseable {
         subscribe(GP, Optional.empty(), receivers.get(GP).endpoint())
             .curl(base, TokenCommand.fetch(folder, base, GP.client(), PURPOSE, clock)));
     out.println(
-        "# 409 now (201 at start): the police (police-notify) subscribe to moves and deaths of their cohort (Group "
+        "# 403: the police (police-notify) try to subscribe to moves and deaths of their cohort (Group "
             + cohorts.get(POLICE)
-            + "): accepted, yet no agreement has a notifications clause for them");
+            + "): no agreement names them a recipient, so their token is granted system/Group.rs"
+            + " alone, and a notification names the person (system/Patient.rs)");
     out.println(
         subscribe(POLICE, Optional.of(cohorts.get(POLICE)), receivers.get(POLICE).endpoint())
             .curl(base, TokenCommand.fetch(folder, base, POLICE.client(), PURPOSE, clock)));
@@ -348,11 +368,11 @@ final class DemoTellUsOnce implements AutoCloseable {
             + eventId
             + ", signature ok, first delivery");
     out.println(
-        "# and none for the police: under tell-us-once only the GP practice and the housing"
-            + " association are told, so the police's delivery is refused at delivery and audited.");
+        "# and none for the police: they could not subscribe. (A subscriber an agreement names,"
+            + " but whose notifications clause leaves a kind out, is refused at delivery, audited.)");
     out.println(
-        "# 200: IG lead: the deliveries in the person's audit trail (add &decision=refused for the"
-            + " police's)");
+        "# 200: IG lead: the deliveries in the person's audit trail (add &decision=refused for any"
+            + " refused)");
     out.println(
         new Call(
                 "GET",

@@ -34,8 +34,8 @@ import org.placeshare.policy.identity.SigningKey;
 /**
  * Tell us once from the README: the demo's printed curl lines subscribe and report a move at the
  * council; the GP practice's and the housing association's receivers get a signed notification that
- * verifies against the gateway's JWKS, the police's receiver nothing, and the audit holds the
- * police's delivery refused.
+ * verifies against the gateway's JWKS; the police, whom no agreement names a recipient, could not
+ * subscribe (their token has no Patient scope), and their receiver gets nothing.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DemoTellUsOnceTest {
@@ -76,7 +76,7 @@ class DemoTellUsOnceTest {
 
   @Test
   @Order(1)
-  void demo_councilReportsAMove_gpAndHousingToldSignedPoliceRefusedAndAudited() throws Exception {
+  void demo_councilReportsAMove_gpAndHousingToldSigned_policeCouldNotSubscribe() throws Exception {
     List<String> lines = CURL_LINE.matcher(output).results().map(m -> m.group(1)).toList();
     String report = only(lines, "/events ");
     String audit = only(lines, "/audit/events");
@@ -87,7 +87,7 @@ class DemoTellUsOnceTest {
 
     // A newcomer runs one line: the subscriptions were made at start.
     assertThat(run(report).statusCode()).isEqualTo(201);
-    await(() -> deliveries(audit).size() == 3);
+    await(() -> deliveries(audit).size() == 2);
     for (DemoReceiver told : List.of(gp, housing)) {
       assertThat(told.deliveries())
           .singleElement()
@@ -106,18 +106,13 @@ class DemoTellUsOnceTest {
     assertThat(gp.deliveries().get(0).line()).startsWith("[tell us once] GP practice Y90001: ");
     assertThat(housing.deliveries().get(0).line())
         .startsWith("[tell us once] housing association GHA01: ");
-    // The police subscribed and were accepted, and are never sent anything: refused, audited.
+    // The police could not subscribe (their token has no Patient scope): never sent anything.
+    assertThat(demo.tellUsOnce.subscription(DemoTellUsOnce.POLICE)).isNull();
     assertThat(police.deliveries()).isEmpty();
     JsonArray audited = deliveries(audit);
-    assertThat(outcomes(audited, "police-notify")).containsExactly("refused");
+    assertThat(outcomes(audited, "police-notify")).isEmpty();
     assertThat(outcomes(audited, "gp-notify")).containsExactly("permitted");
     assertThat(outcomes(audited, "housing-notify")).containsExactly("permitted");
-    // As the printed comment says: with &decision=refused, the police's delivery alone.
-    JsonArray refused =
-        deliveries(
-            audit.replace("notification-deliver'", "notification-deliver&decision=refused'"));
-    assertThat(refused).hasSize(1);
-    assertThat(outcomes(refused, "police-notify")).containsExactly("refused");
     // The printed example line is what the receiver printed.
     assertThat(output).contains("#   " + housing.deliveries().get(0).line());
 
@@ -125,11 +120,16 @@ class DemoTellUsOnceTest {
     assertThat(run(report).statusCode()).isEqualTo(200);
 
     // The printed lines are the ones the demo ran at start: a Group may be registered again, a
-    // subscription made again is a duplicate (409), so each agency still has one.
+    // subscription made again is a duplicate (409), so each agency still has one; the police's
+    // is refused again (403), as the line says.
     for (String line : lines) {
       if (line.contains("/fhir/Group ")) {
         HttpResponse<String> made = run(line);
         assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+      } else if (line.contains("/fhir/Subscription ") && line.contains("/police")) {
+        HttpResponse<String> refused = run(line);
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
+        assertThat(refused.body()).contains("does not grant Patient");
       } else if (line.contains("/fhir/Subscription ")) {
         HttpResponse<String> again = run(line);
         assertThat(again.statusCode()).as(again.body()).isEqualTo(409);
@@ -138,14 +138,14 @@ class DemoTellUsOnceTest {
     }
     // A second move (the printed line with a new event id): told once per subscription.
     assertThat(run(report.replace(event, event + "-2")).statusCode()).isEqualTo(201);
-    await(() -> deliveries(audit).size() == 3 + 3);
+    await(() -> deliveries(audit).size() == 2 + 2);
     for (DemoReceiver told : List.of(gp, housing)) {
       assertThat(told.deliveries()).hasSize(2).allMatch(d -> d.verified() && !d.repeat());
       assertThat(told.deliveries().stream().map(DemoReceiver.Delivery::idempotencyKey))
           .doesNotHaveDuplicates();
     }
     assertThat(police.deliveries()).isEmpty();
-    assertThat(outcomes(deliveries(audit), "police-notify")).containsExactly("refused", "refused");
+    assertThat(outcomes(deliveries(audit), "police-notify")).isEmpty();
   }
 
   /**

@@ -356,6 +356,9 @@ public final class GatewayRoutes {
             clock);
     router.route("/fhir/Subscription*").handler(authentication::handle);
     router.route("/fhir/Subscription*").handler(subscriptions::requireSubscriber);
+    // A notification names the person (a Patient with the NHS number): the Patient scope, as for
+    // a view. A subscriber's token has it while an agreement names it a recipient of Patient.
+    router.route("/fhir/Subscription*").handler(ScopeGuard.requires("Patient"));
     router
         .post("/fhir/Subscription")
         .handler(

@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  * asked for, narrowed to the types its agreements released when the token was issued; a wildcard
  * stands for every type the agreements release at each request. The agreements still decide every
  * release; a scope only narrows. A background job's caller, rebuilt from what the job kept, is
- * {@link #UNRESTRICTED}: the job's types were fixed when it was started.
+ * {@link #UNRESTRICTED}: the job's types were narrowed to the token's scopes at its kick-off, and
+ * it releases those only.
  */
 public final class GrantedScopes {
 

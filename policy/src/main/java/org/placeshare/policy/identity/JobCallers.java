@@ -29,7 +29,8 @@ public final class JobCallers {
         Instant.MAX,
         Optional.empty(),
         Optional.empty(),
-        // The job's types were fixed, under the caller's scopes, when it was started.
+        // The token is gone: its scopes narrowed the job's types at the kick-off (the gateway's
+        // ExportScope refuses a _type they do not grant), and the job releases only those.
         GrantedScopes.UNRESTRICTED,
         false);
   }

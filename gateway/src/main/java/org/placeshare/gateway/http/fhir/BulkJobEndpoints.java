@@ -261,8 +261,9 @@ public final class BulkJobEndpoints {
   }
 
   /**
-   * The job, if it is this client's and was started for this purpose: to any other client, or to a
-   * token of this client for another purpose, no such job exists.
+   * The job, if it is this client's and was started for this purpose, in this role, by this user:
+   * to any other client, or to a token of this client for another purpose, role or user, no such
+   * job exists.
    */
   private void withJob(RoutingContext ctx, RequestState state, Consumer<ExportJobs.Job> then) {
     Optional<UUID> id = CohortCalls.uuid(ctx.pathParam("job"));
@@ -283,18 +284,26 @@ public final class BulkJobEndpoints {
               } else if (!job.get().caller().purpose().equals(caller.purpose())) {
                 // Owned by the purpose it was started under too: records released for planning
                 // are not for a token of the same client asking for another purpose.
-                ctx.fail(
-                    404,
-                    new GatewayException(
-                        IssueType.NOTFOUND,
-                        CohortCalls.noSuchJob().getMessage(),
-                        "job started for purpose "
-                            + job.get().caller().purpose()
-                            + ", asked for with "
-                            + caller.purpose()));
+                ctx.fail(404, notOwned("purpose", job.get().caller().purpose(), caller.purpose()));
+              } else if (!job.get().caller().role().equals(caller.role())) {
+                // And by the role: the agreements released them to that role, not to the client's
+                // others.
+                ctx.fail(404, notOwned("role", job.get().caller().role(), caller.role()));
+              } else if (!job.get().caller().userId().equals(caller.userId())) {
+                // And by the user a user-facing client vouched for, as the audit names them. (A
+                // system client's user is the client itself, so its own tokens all match.)
+                ctx.fail(404, notOwned("user", job.get().caller().userId(), caller.userId()));
               } else {
                 then.accept(job.get());
               }
             });
+  }
+
+  /** No such job, to the caller; the audit says which of the owner's marks did not match. */
+  private static GatewayException notOwned(String what, Object started, Object asked) {
+    return new GatewayException(
+        IssueType.NOTFOUND,
+        CohortCalls.noSuchJob().getMessage(),
+        "job started for " + what + " " + started + ", asked for with " + asked);
   }
 }

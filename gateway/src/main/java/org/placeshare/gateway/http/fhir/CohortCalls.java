@@ -60,7 +60,8 @@ final class CohortCalls {
   }
 
   static GatewayException noSuchJob() {
-    return new GatewayException(IssueType.NOTFOUND, "no such job for your client and purpose");
+    return new GatewayException(
+        IssueType.NOTFOUND, "no such job for your client, purpose, role and user");
   }
 
   static GatewayException storageUnavailable(Throwable e) {

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
@@ -217,17 +218,19 @@ public final class CohortEndpoints {
     boolean export = EXPORT.equals(operation);
     state.action = export ? "cohort-export-start" : "cohort-summary-start";
     BulkKickOff asked;
+    Optional<Set<String>> types;
     try {
       asked =
           BulkKickOff.read(
               ctx,
               export ? BulkKickOff.Operation.GROUP_EXPORT : BulkKickOff.Operation.SUMMARY,
               clock.instant());
+      types = ExportScope.types(state.caller.scopes(), asked.types(), operation);
     } catch (GatewayException e) {
       ctx.fail(e);
       return;
     }
-    withCohort(ctx, state, cohort -> start(ctx, state, export, cohort, asked));
+    withCohort(ctx, state, cohort -> start(ctx, state, export, cohort, asked, types));
   }
 
   // --- GET or POST /fhir/Patient/$export ---
@@ -241,8 +244,10 @@ public final class CohortEndpoints {
     RequestState state = RequestState.get(ctx);
     state.action = "cohort-export-start";
     BulkKickOff asked;
+    Optional<Set<String>> types;
     try {
       asked = BulkKickOff.read(ctx, BulkKickOff.Operation.PATIENT_EXPORT, clock.instant());
+      types = ExportScope.types(state.caller.scopes(), asked.types(), "Patient/" + EXPORT);
     } catch (GatewayException e) {
       ctx.fail(e);
       return;
@@ -277,16 +282,21 @@ public final class CohortEndpoints {
                   caller.organisation(), caller.clientId(), maxMembers, clock.instant());
             })
         .onFailure(e -> CohortCalls.failWith(ctx, e))
-        .onSuccess(cohort -> start(ctx, state, true, cohort, asked));
+        .onSuccess(cohort -> start(ctx, state, true, cohort, asked, types));
   }
 
-  /** The job over a cohort, if an agreement could permit it and the client has room for it. */
+  /**
+   * The job over a cohort, if an agreement could permit it and the client has room for it.
+   *
+   * @param types what the job writes: {@code _type} under the token's scopes ({@link ExportScope})
+   */
   private void start(
       RoutingContext ctx,
       RequestState state,
       boolean export,
       Cohorts.Cohort cohort,
-      BulkKickOff asked) {
+      BulkKickOff asked,
+      Optional<Set<String>> types) {
     Caller caller = state.caller;
     cohorts
         .members(cohort.id(), 0, 1)
@@ -326,7 +336,7 @@ public final class CohortEndpoints {
                   export ? ExportJobs.Kind.EXPORT : ExportJobs.Kind.SUMMARY,
                   cohort.id(),
                   caller,
-                  asked.types(),
+                  types,
                   asked.since(),
                   publicUrl + ctx.request().uri(),
                   clock.instant(),
