@@ -55,6 +55,14 @@ final class CircuitBreaker {
     trialInFlight = false;
   }
 
+  /**
+   * A fetch that says nothing of the source (the gateway's own fault): the count stays as it was,
+   * and a trial it was frees the way for the next.
+   */
+  synchronized void undecided() {
+    trialInFlight = false;
+  }
+
   /** Why the source is not being asked, while it is not. */
   synchronized Optional<String> refusing() {
     if (open && (nanoTime.getAsLong() - openUntil < 0 || trialInFlight)) {

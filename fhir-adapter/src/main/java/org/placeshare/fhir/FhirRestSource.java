@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -156,10 +155,13 @@ public final class FhirRestSource implements RecordSource {
     if (since.isEmpty()) {
       return resources;
     }
-    Date from = Date.from(since.get());
+    // Instants compared, not Dates: Date.from throws for an Instant beyond Date's range.
+    Instant from = since.get();
     return resources.stream()
         .filter(
-            r -> r.getMeta().getLastUpdated() == null || !r.getMeta().getLastUpdated().before(from))
+            r ->
+                r.getMeta().getLastUpdated() == null
+                    || !r.getMeta().getLastUpdated().toInstant().isBefore(from))
         .toList();
   }
 

@@ -1,11 +1,15 @@
 package org.placeshare.fhir;
 
+import io.netty.handler.codec.DecoderException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
+import java.io.IOException;
 import java.net.ConnectException;
 import java.util.Optional;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.placeshare.policy.NhsNumber;
 
@@ -33,7 +37,10 @@ public final class SourceFetch {
    * Runs one fetch under the deadline and the breaker, and checks what it found is about the person
    * asked for ({@link AboutThePerson}). A source whose answer is withheld ({@link WithheldAnswer}:
    * a conflict, say) answered: the breaker does not count it as down, so asking about one such
-   * person cannot cut the source off for all.
+   * person cannot cut the source off for all. Nor does it count the gateway's own faults ({@link
+   * #isTheSourcesDoing}): a request the gateway could not make, or an answer it could not handle,
+   * says nothing of the source, and counting it would let one caller's odd input cut the source off
+   * for every caller.
    */
   public Future<SourceRecords> run(NhsNumber asked, Supplier<Future<SourceRecords>> work) {
     if (!breaker.allow()) {
@@ -41,7 +48,8 @@ public final class SourceFetch {
           new SourceRecords.Failed(descriptor, breaker.refusing().orElse("is not being asked")));
     }
     Promise<SourceRecords> result = Promise.promise();
-    boolean[] withheld = {false};
+    // Why the work failed, when it did; null for an answer, or for the deadline passing first.
+    Throwable[] failure = {null};
     context.runOnContext(
         start -> {
           long timer =
@@ -54,11 +62,11 @@ public final class SourceFetch {
                               "did not answer within "
                                   + descriptor.deadline().toMillis()
                                   + " ms")));
-          work.get()
+          started(work)
               .map(found -> AboutThePerson.check(asked, found))
               .recover(
                   e -> {
-                    withheld[0] = e instanceof WithheldAnswer;
+                    failure[0] = e;
                     return Future.succeededFuture(new SourceRecords.Failed(descriptor, reason(e)));
                   })
               .onComplete(
@@ -71,12 +79,39 @@ public final class SourceFetch {
         .future()
         .onSuccess(
             r -> {
-              if (r instanceof SourceRecords.Failed && !withheld[0]) {
+              if (!(r instanceof SourceRecords.Failed) || failure[0] instanceof WithheldAnswer) {
+                breaker.succeeded();
+              } else if (failure[0] == null || isTheSourcesDoing(failure[0])) {
                 breaker.failed();
               } else {
-                breaker.succeeded();
+                breaker.undecided();
               }
             });
+  }
+
+  /** The work's future; one that throws before it has a future failed the same way. */
+  private static Future<SourceRecords> started(Supplier<Future<SourceRecords>> work) {
+    try {
+      return work.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /**
+   * Whether a failure is the source's doing, so counts towards leaving it alone: what it sent
+   * ({@link UpstreamException}) or the connection to it ({@link IOException}, Vert.x's and Netty's
+   * transport failures, a timeout). Anything else (an {@link IllegalArgumentException}, {@link
+   * java.time.DateTimeException}, {@link ArithmeticException}...) was raised by the gateway's own
+   * code or input, before the request left or while handling the answer: deny by default, a failure
+   * counts against the source only when it is known to be the source's.
+   */
+  static boolean isTheSourcesDoing(Throwable e) {
+    return e instanceof UpstreamException
+        || e instanceof IOException
+        || e instanceof VertxException
+        || e instanceof DecoderException
+        || e instanceof TimeoutException;
   }
 
   /** Why the source is being left alone, while it is. */
@@ -91,6 +126,11 @@ public final class SourceFetch {
     // Connection trouble: name its kind, not its details (which may quote hosts or payloads).
     if (e instanceof ConnectException) {
       return "could not be reached (connection refused)";
+    }
+    if (!isTheSourcesDoing(e)) {
+      return "could not be asked: a fault in the gateway, not the source ("
+          + e.getClass().getSimpleName()
+          + ")";
     }
     return "could not be reached (" + e.getClass().getSimpleName() + ")";
   }

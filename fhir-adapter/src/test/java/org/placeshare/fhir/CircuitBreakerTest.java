@@ -46,4 +46,15 @@ class CircuitBreakerTest {
     assertThat(breaker.allow()).isTrue();
     assertThat(breaker.refusing()).isEmpty();
   }
+
+  @Test
+  void undecidedTrial_freesTheWayForTheNext_withoutReopening() {
+    fail(5);
+    now.addAndGet(CircuitBreaker.OPEN_FOR.toNanos());
+    assertThat(breaker.allow()).isTrue();
+
+    breaker.undecided();
+
+    assertThat(breaker.allow()).as("the next trial may go").isTrue();
+  }
 }

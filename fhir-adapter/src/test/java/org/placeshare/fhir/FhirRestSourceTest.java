@@ -450,6 +450,42 @@ class FhirRestSourceTest {
   }
 
   @Test
+  void fetch_sinceBeyondADatesRange_filtersWithoutFailing() throws Exception {
+    // An upstream that ignores _lastUpdated, so the adapter's own filter decides; Instant.MIN is
+    // beyond what a java.util.Date can hold.
+    NhsNumber nhs = people.get(0).nhsNumber();
+    org.hl7.fhir.r4.model.Condition changed = new org.hl7.fhir.r4.model.Condition();
+    changed.setId("c1");
+    changed.setSubject(new org.hl7.fhir.r4.model.Reference("Patient/p1"));
+    changed
+        .getMeta()
+        .setLastUpdated(java.util.Date.from(java.time.Instant.parse("2026-10-01T00:00:00Z")));
+    String patients = page(null, patient("p1", nhs));
+    String conditions = page(null, changed);
+
+    SourceRecords result =
+        withUpstream(
+            req -> req.response().end(req.path().endsWith("/Patient") ? patients : conditions),
+            base -> {
+              FhirRestSource source = source(base, Duration.ofSeconds(5));
+              try {
+                return source
+                    .fetch(
+                        nhs,
+                        Set.of("Patient", "Condition"),
+                        java.util.Optional.of(java.time.Instant.MIN))
+                    .await();
+              } finally {
+                source.close().await();
+              }
+            });
+
+    assertThat(((SourceRecords.Found) result).resources())
+        .extracting(r -> r.getIdElement().getIdPart())
+        .containsExactly("c1");
+  }
+
+  @Test
   void fetch_failingUpstream_isLeftAloneAfterFiveFailures() throws Exception {
     java.util.concurrent.atomic.AtomicInteger asked =
         new java.util.concurrent.atomic.AtomicInteger();

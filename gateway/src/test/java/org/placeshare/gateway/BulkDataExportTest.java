@@ -216,6 +216,28 @@ class BulkDataExportTest {
   }
 
   @Test
+  void kickOff_sinceBeyondADatesRange_is400_notAJobThatFailsEverySource() throws Exception {
+    HttpResponse<String> r =
+        kickOff(
+            "/fhir/Group/"
+                + group(1)
+                + "/$export?_since="
+                + URLEncoder.encode("-999999999-01-01T00:00:00Z", StandardCharsets.UTF_8));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("_since: expected an instant such as");
+  }
+
+  @Test
+  void kickOff_sinceBeforeTheFloor_is400() throws Exception {
+    HttpResponse<String> r =
+        kickOff("/fhir/Group/" + group(1) + "/$export?_since=1899-12-31T00:00:00Z");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("_since: expected an instant not before 1900-01-01T00:00:00Z");
+  }
+
+  @Test
   void groupExport_sinceAfterTheRecordsLastChanged_leavesThemOut() throws Exception {
     // The synthetic sources' records were last updated on 2026-10-01.
     String group = group(3);

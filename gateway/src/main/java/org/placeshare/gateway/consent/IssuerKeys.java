@@ -210,6 +210,7 @@ public final class IssuerKeys implements ConsentIssuers {
             .putHeader(HttpHeaders.ACCEPT, "application/jwk-set+json, application/json");
     return http.request(request)
         .compose(r -> r.send())
+        // CappedBody.read takes a 200 only: an error page whose body is a key set is refused.
         .compose(r -> CappedBody.read(r, maxBytes, PolicyException::new));
   }
 

@@ -30,7 +30,9 @@ import org.placeshare.policy.identity.ClientKeys;
  * again in the background once older than {@link #REFRESH_EVERY}, and on demand when an assertion
  * names a key not held (the client rotated), at most once per {@link #MIN_REFETCH} per URL, so
  * assertions with made-up key ids cannot make the gateway hammer a client. A failed or invalid
- * fetch keeps the keys held. Nothing in an assertion ({@code jku}, {@code x5u}) is ever fetched.
+ * fetch keeps the keys held, but not for longer than {@link #MAX_KEY_AGE} after they were fetched:
+ * a client whose URL has failed that long is refused rather than trusted on keys it may have
+ * revoked. Nothing in an assertion ({@code jku}, {@code x5u}) is ever fetched.
  */
 public final class ClientJwks {
 
@@ -38,6 +40,13 @@ public final class ClientJwks {
 
   static final Duration REFRESH_EVERY = Duration.ofMinutes(10);
   static final Duration MIN_REFETCH = Duration.ofSeconds(30);
+
+  /**
+   * How long keys are trusted after their last good fetch while fetches fail: long enough to ride
+   * out a client's outage of a working day, short enough that a key the client withdrew (its URL
+   * down or answering an error) stops being trusted within a day.
+   */
+  static final Duration MAX_KEY_AGE = Duration.ofHours(24);
 
   /** One URL's keys as held now, and when they were fetched and last asked for. */
   private static final class Held {
@@ -69,11 +78,12 @@ public final class ClientJwks {
   public Supplier<Optional<ClientKeys>> keysAt(URI url) {
     Held h = held.computeIfAbsent(url, u -> new Held());
     return () -> {
-      if (h.fetchedAt.plus(REFRESH_EVERY).isBefore(clock.instant())
+      Instant now = clock.instant();
+      if (h.fetchedAt.plus(REFRESH_EVERY).isBefore(now)
           && (h.inFlight == null || h.inFlight.isComplete())) {
         fetch(url, h);
       }
-      return h.keys;
+      return h.fetchedAt.plus(MAX_KEY_AGE).isBefore(now) ? Optional.empty() : h.keys;
     };
   }
 

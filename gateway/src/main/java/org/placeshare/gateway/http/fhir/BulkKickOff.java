@@ -3,8 +3,6 @@ package org.placeshare.gateway.http.fhir;
 import ca.uhn.fhir.parser.DataFormatException;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -75,7 +73,7 @@ public record BulkKickOff(
 
   static final String OUTPUT_FORMAT = "_outputFormat";
   static final String FORMAT = "_format";
-  static final String SINCE = "_since";
+  static final String SINCE = SinceParameter.NAME;
   static final String TYPE = "_type";
   static final String ELEMENTS = "_elements";
   static final String TYPE_FILTER = "_typeFilter";
@@ -320,18 +318,13 @@ public record BulkKickOff(
     return types;
   }
 
-  /** {@code _since}: a FHIR instant with its time zone, not in the future. */
+  /** {@code _since}: read as everywhere ({@link SinceParameter}), refused as a kick-off. */
   static Instant since(String value, Instant now) {
-    Instant since;
     try {
-      since = OffsetDateTime.parse(value).toInstant();
-    } catch (DateTimeParseException e) {
-      throw invalid(IssueType.VALUE, "_since: expected an instant such as 2026-11-01T00:00:00Z");
+      return SinceParameter.parse(value, now);
+    } catch (GatewayException e) {
+      throw invalid(e.code(), e.getMessage());
     }
-    if (since.isAfter(now)) {
-      throw invalid(IssueType.VALUE, "_since: " + since + " is in the future");
-    }
-    return since;
   }
 
   /**

@@ -33,9 +33,10 @@ record OperationParameters(Set<String> types, Instant since) {
   static final int MAX_PARAMETERS = 60;
 
   static final String TYPE = "_type";
-  static final String SINCE = "_since";
+  static final String SINCE = SinceParameter.NAME;
 
-  static OperationParameters of(Parameters parameters) {
+  /** The parameters read, {@code _since} checked against {@code now} ({@link SinceParameter}). */
+  static OperationParameters of(Parameters parameters, Instant now) {
     List<Parameters.ParametersParameterComponent> all = parameters.getParameter();
     if (all.size() > MAX_PARAMETERS) {
       throw invalid("Parameters: expected at most " + MAX_PARAMETERS + " parameters");
@@ -63,7 +64,7 @@ record OperationParameters(Set<String> types, Instant since) {
     }
     return new OperationParameters(
         types.isEmpty() ? null : PersonViewHandler.types(String.join(",", types)),
-        PersonViewHandler.since(since));
+        since == null ? null : SinceParameter.parse(since, now));
   }
 
   /**

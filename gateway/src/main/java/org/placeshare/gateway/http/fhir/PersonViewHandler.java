@@ -6,9 +6,6 @@ import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -151,7 +148,7 @@ public final class PersonViewHandler {
           body == null || body.isBlank()
               ? new OperationParameters(null, null)
               : OperationParameters.of(
-                  FhirBody.parse(FhirBody.format(ctx), Parameters.class, body));
+                  FhirBody.parse(FhirBody.format(ctx), Parameters.class, body), clock.instant());
     } catch (GatewayException e) {
       ctx.fail(e.status() > 0 ? e.status() : 400, e);
       return;
@@ -190,7 +187,8 @@ public final class PersonViewHandler {
         state.since = posted.since();
       } else {
         state.types = types(ctx.request().getParam("_type"));
-        state.since = since(ctx.request().getParam("_since"));
+        String since = ctx.request().getParam(SinceParameter.NAME);
+        state.since = since == null ? null : SinceParameter.parse(since, clock.instant());
       }
     } catch (InvalidNhsNumberException e) {
       ctx.fail(400, new GatewayException(IssueType.VALUE, e.getMessage()));
@@ -220,19 +218,6 @@ public final class PersonViewHandler {
       throw new GatewayException(IssueType.VALUE, "_type: expected at most 50 types");
     }
     return types;
-  }
-
-  /** {@code _since}: a FHIR instant with a time zone, such as 2026-11-01T00:00:00Z. */
-  static Instant since(String param) {
-    if (param == null) {
-      return null;
-    }
-    try {
-      return OffsetDateTime.parse(param).toInstant();
-    } catch (DateTimeParseException e) {
-      throw new GatewayException(
-          IssueType.VALUE, "_since: expected an instant such as 2026-11-01T00:00:00Z");
-    }
   }
 
   /** The break-glass reason, the relationship claimed and the consent token, from headers. */

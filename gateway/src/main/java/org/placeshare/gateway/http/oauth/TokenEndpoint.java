@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -129,8 +131,7 @@ public final class TokenEndpoint {
       // The client may have rotated its keys: fetch its set again (rate-limited), try once more.
       ctx.request().pause();
       Future.fromCompletionStage(
-              registry.get().find(e.clientId()).orElseThrow().keys().refresh(),
-              ctx.vertx().getOrCreateContext())
+              refetchKeys(registry.get(), e.clientId()), ctx.vertx().getOrCreateContext())
           .onComplete(
               refreshed -> {
                 ctx.request().resume();
@@ -146,6 +147,19 @@ public final class TokenEndpoint {
       return;
     }
     granted(ctx, assertion, requested);
+  }
+
+  /**
+   * Fetches a client's key set again after its assertion named a key not held, if the client is
+   * still registered: a reload of the clients file may have removed it since its assertion was
+   * read, and then there is nothing to fetch (checked again, the assertion is refused as from a
+   * client not registered: invalid_client, never a 500).
+   */
+  static CompletionStage<Boolean> refetchKeys(ClientRegistry registry, String clientId) {
+    return registry
+        .find(clientId)
+        .map(client -> client.keys().refresh())
+        .orElse(CompletableFuture.completedFuture(false));
   }
 
   /** The rest of a token request once its assertion has verified. */
