@@ -10,6 +10,7 @@ import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -223,7 +224,7 @@ final class DemoReceiver implements AutoCloseable {
       }
       JsonObject bundle;
       try {
-        bundle = new JsonObject(io.vertx.core.buffer.Buffer.buffer(body));
+        bundle = new JsonObject(Buffer.buffer(body));
       } catch (RuntimeException e) {
         refuse(exchange, key, received, signature, prefix, new Refused(400, "not a notification"));
         return;
