@@ -229,6 +229,9 @@ class NotificationOversightTest {
     HttpResponse<String> trail = console(link.group(1).replace("&amp;", "&"), cookie);
     assertThat(trail.statusCode()).as(trail.body()).isEqualTo(200);
     assertThat(trail.body()).contains(people.get(0).toString()).contains(DeliveryWorker.ACTION);
+    // And the audit search offers deliveries among its actions, in words.
+    assertThat(console("/console/audit", cookie).body())
+        .contains("notification delivered or refused");
 
     // The page read is itself audited.
     String ig = fixture.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");

@@ -9,6 +9,7 @@ import org.placeshare.gateway.http.fhir.HouseholdView;
 import org.placeshare.gateway.http.fhir.PatientMatch;
 import org.placeshare.gateway.http.fhir.PatientRest;
 import org.placeshare.gateway.http.fhir.PersonViewHandler;
+import org.placeshare.gateway.notify.DeliveryWorker;
 
 /**
  * The audit actions an IG lead looks for most, in words: offered as choices for the search's action
@@ -30,6 +31,7 @@ final class AuditActions {
     words.put(MemberRelease.ACTION, "person in a cohort export");
     words.put(PatientMatch.ACTION, "patient match");
     words.put(AuditSearch.REVIEW_ACTION, "break-glass review");
+    words.put(DeliveryWorker.ACTION, "notification delivered or refused");
     return Collections.unmodifiableMap(words);
   }
 
