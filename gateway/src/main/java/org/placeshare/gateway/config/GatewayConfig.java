@@ -659,12 +659,20 @@ public record GatewayConfig(
   }
 
   /**
-   * The log's C2SP origin, and its note key's name: the same as {@link #auditOrigin} without the
-   * scheme ({@code https://gw.example/place} gives {@code gw.example/place/audit}), as
-   * tlog-checkpoint asks for a schema-less URL that names this log and no other.
+   * The log's C2SP origin, and its note key's name: publicUrl's host and path, without scheme, port
+   * or user, then {@code /audit} ({@code https://gw.example:8443/place} gives {@code
+   * gw.example/place/audit}), as tlog-checkpoint asks for a schema-less URL naming this log. The
+   * port is left out so that a log keeps its name when only its listener moves.
    */
   public String auditNoteOrigin() {
-    return auditOrigin().replaceFirst("^[a-zA-Z][a-zA-Z0-9+.-]*://", "");
+    return auditNoteOrigin(publicUrl);
+  }
+
+  /** The C2SP origin of the log of a gateway at {@code publicUrl}. */
+  public static String auditNoteOrigin(String publicUrl) {
+    java.net.URI uri = java.net.URI.create(publicUrl);
+    String path = uri.getRawPath() == null ? "" : uri.getRawPath().replaceAll("/+$", "");
+    return uri.getHost() + path + "/audit";
   }
 
   public String tokenUrl() {
