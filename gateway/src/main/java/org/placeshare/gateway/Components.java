@@ -87,7 +87,8 @@ record Components(
         p -> p.status().refusedReloads());
     AuditLog audit = new AuditLog(db.pool(), metrics::auditBatch);
     Revocations revocations = new Revocations(db.pool(), tokens, crl);
-    AuditTree tree = new AuditTree(db.pool(), auditKey, config.auditOrigin(), clock);
+    AuditTree tree =
+        new AuditTree(db.pool(), auditKey, config.auditOrigin(), parts.auditNoteKey(), clock);
     Optional<NationalOptOuts> optOuts =
         config.nationalOptOuts().map(f -> new NationalOptOuts(f, db.pool(), clock));
     // One record of failing sources for the view and the exports alike.

@@ -27,6 +27,7 @@ import org.placeshare.fhir.linkage.LinkLookup;
 import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.fhir.mapped.MappedSource;
 import org.placeshare.fhir.mapped.TracedSource;
+import org.placeshare.gateway.audit.NoteSigner;
 import org.placeshare.gateway.config.ClientKeySets;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.mapping.MappingStore;
@@ -53,6 +54,7 @@ record ConfiguredParts(
     Optional<SigningKey> consentKey,
     Optional<Pseudonyms> pseudonyms,
     SigningKey auditKey,
+    Optional<NoteSigner> auditNoteKey,
     ClientStore clients,
     Optional<CrlStore> crl,
     List<RecordSource> sources,
@@ -67,6 +69,8 @@ record ConfiguredParts(
     SigningKey signingKey = SigningKey.readPrivatePem(config.signingKey());
     Optional<SigningKey> consentKey = config.consentKey().map(SigningKey::readPrivatePem);
     SigningKey auditKey = config.auditKey().map(SigningKey::readPrivatePem).orElse(signingKey);
+    Optional<NoteSigner> auditNoteKey =
+        config.auditNoteKey().map(f -> noteKey(f, config.auditNoteOrigin()));
     Optional<Pseudonyms> pseudonyms =
         config.pseudonymKey().map(f -> new Pseudonyms(Base64URL.from(secret(f)).decode()));
     ClientJwks clientJwks = new ClientJwks(vertx, config.issuerTrustCa(), clock);
@@ -88,6 +92,7 @@ record ConfiguredParts(
         consentKey,
         pseudonyms,
         auditKey,
+        auditNoteKey,
         clients,
         crl,
         sources,
@@ -192,6 +197,31 @@ record ConfiguredParts(
   }
 
   /** A secret read from its own file: one line, never logged. */
+  /**
+   * The note key, named for this log's origin: a key named otherwise would sign checkpoints whose
+   * origin line no verifier of this log expects.
+   */
+  private static NoteSigner noteKey(Path file, String origin) {
+    NoteSigner key;
+    try {
+      key = NoteSigner.parse(secret(file));
+    } catch (IllegalArgumentException e) {
+      throw new PolicyException(file + ": " + e.getMessage(), e);
+    }
+    if (!key.name().equals(origin)) {
+      throw new PolicyException(
+          file
+              + ": the note key is named "
+              + key.name()
+              + ", expected the log's origin "
+              + origin
+              + " (placeshare keygen --note "
+              + origin
+              + ")");
+    }
+    return key;
+  }
+
   private static String secret(Path file) {
     try {
       String value = Files.readString(file).strip();

@@ -129,7 +129,7 @@ class AuditTreeTest {
     fixture.everything(fixture.people.get(1).nhsNumber().toString(), ig);
     Checkpoint later = checkpoint();
 
-    JsonObject signed = new JsonObject(fixture.get("/audit/checkpoint", ig).body());
+    JsonObject signed = new JsonObject(fixture.get("/audit/checkpoint.json", ig).body());
     assertThat(Checkpoint.verify(signed.getString("signed"), auditKey).size())
         .isEqualTo(later.size());
     for (long index : new long[] {0, later.size() / 2, later.size() - 1}) {

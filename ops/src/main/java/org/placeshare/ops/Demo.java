@@ -281,6 +281,13 @@ final class Demo implements AutoCloseable {
     config.put("agreements", "agreements");
     config.put("consentKey", folder.root.relativize(folder.consentKey()).toString());
     config.put("auditKey", folder.root.relativize(folder.auditKey()).toString());
+    if (!Files.exists(folder.auditNoteKey())) {
+      KeygenCommand.writeNoteKey(
+          GatewayConfig.auditNoteOrigin("http://" + host + ":" + port),
+          folder.auditNoteKey(),
+          folder.auditNoteVerifierKey());
+    }
+    config.put("auditNoteKey", folder.root.relativize(folder.auditNoteKey()).toString());
     config.put("pseudonymKey", folder.root.relativize(folder.pseudonymKey()).toString());
     config.put(
         "consentIssuers",

@@ -59,6 +59,16 @@ final class DemoFolder {
     return root.resolve("keys/audit.key.pem");
   }
 
+  /** The audit log's Ed25519 signed-note key (auditNoteKey), Go's PRIVATE+KEY form. */
+  Path auditNoteKey() {
+    return root.resolve("keys/audit-note.key");
+  }
+
+  /** Its verifier key, name+hash+key: what a partner or Go's note package checks with. */
+  Path auditNoteVerifierKey() {
+    return root.resolve("keys/audit-note.vkey");
+  }
+
   Path auditPublicKey() {
     return root.resolve("keys/audit.pub.pem");
   }

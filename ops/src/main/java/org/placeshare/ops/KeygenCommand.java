@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
+import org.placeshare.gateway.audit.NoteSigner;
 import org.placeshare.policy.identity.Certificates;
 import org.placeshare.policy.identity.SigningKey;
 import picocli.CommandLine.Command;
@@ -31,7 +32,8 @@ import picocli.CommandLine.Option;
       KeygenCommand.Authority.class,
       KeygenCommand.Server.class,
       KeygenCommand.Client.class,
-      KeygenCommand.Secret.class
+      KeygenCommand.Secret.class,
+      KeygenCommand.NoteKey.class
     })
 final class KeygenCommand {
 
@@ -192,6 +194,50 @@ final class KeygenCommand {
       System.out.println("wrote " + out + " (secret; back it up: pseudonyms cannot be remade)");
       return 0;
     }
+  }
+
+  @Command(
+      name = "note",
+      mixinStandardHelpOptions = true,
+      description =
+          "The audit log's Ed25519 signed-note key (auditNoteKey): NAME.key (private, Go's"
+              + " PRIVATE+KEY form) and NAME.vkey, the verifier key name+hash+key to publish.")
+  static final class NoteKey implements Callable<Integer> {
+    @Option(names = "--out", required = true, description = "folder to write to")
+    Path out;
+
+    @Option(names = "--name", defaultValue = "audit-note", description = "file name stem")
+    String name;
+
+    @Option(
+        names = "--origin",
+        required = true,
+        description =
+            "the log's origin, publicUrl's host and path + /audit (e.g. gw.example/coventry/audit)")
+    String origin;
+
+    @Override
+    public Integer call() throws Exception {
+      Path key = out.resolve(name + ".key");
+      Path vkey = out.resolve(name + ".vkey");
+      refuseOverwrite(key, vkey);
+      String verifier = writeNoteKey(origin, key, vkey);
+      System.out.println("wrote " + key + " (private) and " + vkey);
+      System.out.println("verifier key " + verifier);
+      return 0;
+    }
+  }
+
+  /** Writes a new note key (owner-only) and its verifier key; answers the verifier key. */
+  static String writeNoteKey(String origin, Path key, Path vkey) throws java.io.IOException {
+    NoteSigner signer = NoteSigner.generate(origin, new SecureRandom());
+    Files.createDirectories(key.toAbsolutePath().getParent());
+    Files.writeString(key, "");
+    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+    Files.writeString(key, signer.encoded() + "\n");
+    String verifier = signer.verifierKey().encoded();
+    Files.writeString(vkey, verifier + "\n");
+    return verifier;
   }
 
   private static Certificates.Issued authority(Path stem) {

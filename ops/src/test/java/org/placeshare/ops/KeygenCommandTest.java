@@ -46,6 +46,31 @@ class KeygenCommandTest {
   }
 
   @Test
+  void keygen_note_writesASignedNoteKeyOwnerOnly_andItsVerifierKey() throws Exception {
+    assertThat(
+            run("keygen", "note", "--out", dir.toString(), "--origin", "gw.example/coventry/audit"))
+        .isZero();
+
+    org.placeshare.gateway.audit.NoteSigner key =
+        org.placeshare.gateway.audit.NoteSigner.parse(
+            Files.readString(dir.resolve("audit-note.key")));
+    org.placeshare.gateway.audit.NoteVerifierKey vkey =
+        org.placeshare.gateway.audit.NoteVerifierKey.parse(
+            Files.readString(dir.resolve("audit-note.vkey")).strip());
+    assertThat(vkey).isEqualTo(key.verifierKey());
+    assertThat(vkey.name()).isEqualTo("gw.example/coventry/audit");
+    org.placeshare.gateway.audit.NoteCheckpoint.verify(
+        org.placeshare.gateway.audit.NoteCheckpoint.sign(key, 3, new byte[32]).note(), vkey);
+    assertThat(Files.getPosixFilePermissions(dir.resolve("audit-note.key")))
+        .containsExactlyInAnyOrder(
+            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    assertThat(
+            run("keygen", "note", "--out", dir.toString(), "--origin", "gw.example/coventry/audit"))
+        .isEqualTo(1);
+  }
+
+  @Test
   void keygen_secret_writes32RandomBytesOwnerOnly() throws Exception {
     Path file = dir.resolve("pseudonym.key");
     assertThat(run("keygen", "secret", "--out", file.toString())).isZero();

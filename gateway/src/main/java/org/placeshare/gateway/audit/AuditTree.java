@@ -32,13 +32,23 @@ public final class AuditTree {
   private final Pool pool;
   private final SigningKey key;
   private final String origin;
+  private final Optional<NoteSigner> noteKey;
   private final Clock clock;
   private long timer = -1;
 
   public AuditTree(Pool pool, SigningKey key, String origin, Clock clock) {
+    this(pool, key, origin, Optional.empty(), clock);
+  }
+
+  /**
+   * @param noteKey signs each checkpoint also as a C2SP signed note, if present
+   */
+  public AuditTree(
+      Pool pool, SigningKey key, String origin, Optional<NoteSigner> noteKey, Clock clock) {
     this.pool = pool;
     this.key = key;
     this.origin = origin;
+    this.noteKey = noteKey;
     this.clock = clock;
   }
 
@@ -78,12 +88,18 @@ public final class AuditTree {
               byte[] root =
                   new Frontier(size, AuditLog.hashes(row.getArrayOfBuffers("frontier"))).root();
               Checkpoint c = Checkpoint.sign(key, origin, size, root, clock.instant());
+              String note =
+                  noteKey.map(k -> NoteCheckpoint.sign(k, size, root).note()).orElse(null);
               return pool.preparedQuery(
-                      "INSERT INTO audit_checkpoint (size, root, signed, created_at)"
-                          + " VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING")
+                      "INSERT INTO audit_checkpoint (size, root, signed, created_at, note)"
+                          + " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (size) DO NOTHING")
                   .execute(
                       Tuple.of(
-                          size, Buffer.buffer(root), c.signed(), c.time().atOffset(ZoneOffset.UTC)))
+                          size,
+                          Buffer.buffer(root),
+                          c.signed(),
+                          c.time().atOffset(ZoneOffset.UTC),
+                          note))
                   .map(Optional.of(c));
             });
   }
@@ -97,6 +113,30 @@ public final class AuditTree {
                 rows.size() == 0
                     ? Optional.empty()
                     : Optional.of(rows.iterator().next().getString("signed")));
+  }
+
+  /** The latest checkpoint signed as a C2SP note, if any. */
+  public Future<Optional<String>> latestNote() {
+    return pool.query(
+            "SELECT note FROM audit_checkpoint WHERE note IS NOT NULL ORDER BY size DESC LIMIT 1")
+        .execute()
+        .map(
+            rows ->
+                rows.size() == 0
+                    ? Optional.empty()
+                    : Optional.of(rows.iterator().next().getString("note")));
+  }
+
+  /** Every checkpoint signed as a C2SP note, oldest first. */
+  public Future<List<String>> notes() {
+    return pool.query("SELECT note FROM audit_checkpoint WHERE note IS NOT NULL ORDER BY size")
+        .execute()
+        .map(
+            rows -> {
+              List<String> all = new ArrayList<>();
+              rows.forEach(r -> all.add(r.getString("note")));
+              return all;
+            });
   }
 
   /** Every signed checkpoint, oldest first. */

@@ -220,7 +220,8 @@ final class ConfigLoader {
             ServingSection.management(problems, raw.management(), host, port),
             LinkageSection.linkage(problems, raw.linkage()),
             ReferenceIndexSection.referenceIndex(problems, base, raw.referenceIndex()),
-            NotificationsSection.notifications(problems, raw.notifications()));
+            NotificationsSection.notifications(problems, raw.notifications()),
+            Optional.ofNullable(path(base, raw.auditNoteKey())));
     if (tls.isEmpty() && host != null && !LOOPBACK.contains(host)) {
       problems.add(
           "tls: expected a certificate and privateKey when host is "

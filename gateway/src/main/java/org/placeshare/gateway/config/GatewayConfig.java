@@ -41,6 +41,9 @@ import org.placeshare.policy.SensitiveCategory;
  * @param linkage how often traced sources are synced with the linkage register
  * @param referenceIndex the reference demographic index people are traced against, if any
  * @param notifications the delivery worker's timings: how often, how many, how long, how many tries
+ * @param auditNoteKey the Ed25519 signed-note key (Go's {@code PRIVATE+KEY+name+hash+key} form) the
+ *     log's C2SP checkpoints are signed with; without it, {@code GET /audit/checkpoint} has no note
+ *     to serve
  */
 public record GatewayConfig(
     String host,
@@ -70,7 +73,8 @@ public record GatewayConfig(
     Management management,
     Linkage linkage,
     Optional<ReferenceIndexConfig> referenceIndex,
-    DeliveryWorker.Settings notifications) {
+    DeliveryWorker.Settings notifications,
+    Optional<Path> auditNoteKey) {
 
   /**
    * The reference demographic index (as PDS is in England) people are traced against: its FHIR base
@@ -129,7 +133,8 @@ public record GatewayConfig(
         management,
         linkage,
         Optional.of(index),
-        notifications);
+        notifications,
+        auditNoteKey);
   }
 
   /** This configuration delivering notifications with the given timings. */
@@ -162,7 +167,104 @@ public record GatewayConfig(
         management,
         linkage,
         referenceIndex,
-        timings);
+        timings,
+        auditNoteKey);
+  }
+
+  /** A configuration without a note key: checkpoints are signed as JWS only. */
+  public GatewayConfig(
+      String host,
+      int port,
+      String publicUrl,
+      Path dataDir,
+      Optional<String> databaseUrl,
+      Path signingKey,
+      Path agreements,
+      List<Path> agreementSigners,
+      boolean agreementSignaturesRequired,
+      Duration policyPoll,
+      List<Organisation> organisations,
+      List<Client> clients,
+      List<Source> sources,
+      Optional<Path> consentKey,
+      List<ConsentIssuer> consentIssuers,
+      Optional<Path> issuerTrustCa,
+      Optional<Path> nationalOptOuts,
+      Optional<Tls> tls,
+      Optional<Path> pseudonymKey,
+      Optional<Path> auditKey,
+      int maxConcurrentRequests,
+      int clientRequestsPerMinute,
+      Cohorts cohorts,
+      Optional<ClientsFile> clientsFile,
+      Management management,
+      Linkage linkage,
+      Optional<ReferenceIndexConfig> referenceIndex,
+      DeliveryWorker.Settings notifications) {
+    this(
+        host,
+        port,
+        publicUrl,
+        dataDir,
+        databaseUrl,
+        signingKey,
+        agreements,
+        agreementSigners,
+        agreementSignaturesRequired,
+        policyPoll,
+        organisations,
+        clients,
+        sources,
+        consentKey,
+        consentIssuers,
+        issuerTrustCa,
+        nationalOptOuts,
+        tls,
+        pseudonymKey,
+        auditKey,
+        maxConcurrentRequests,
+        clientRequestsPerMinute,
+        cohorts,
+        clientsFile,
+        management,
+        linkage,
+        referenceIndex,
+        notifications,
+        Optional.empty());
+  }
+
+  /** This configuration signing C2SP checkpoints with the note key in {@code file}. */
+  public GatewayConfig withAuditNoteKey(Path file) {
+    return new GatewayConfig(
+        host,
+        port,
+        publicUrl,
+        dataDir,
+        databaseUrl,
+        signingKey,
+        agreements,
+        agreementSigners,
+        agreementSignaturesRequired,
+        policyPoll,
+        organisations,
+        clients,
+        sources,
+        consentKey,
+        consentIssuers,
+        issuerTrustCa,
+        nationalOptOuts,
+        tls,
+        pseudonymKey,
+        auditKey,
+        maxConcurrentRequests,
+        clientRequestsPerMinute,
+        cohorts,
+        clientsFile,
+        management,
+        linkage,
+        referenceIndex,
+        notifications,
+        Optional.of(file));
   }
 
   /**
@@ -287,7 +389,8 @@ public record GatewayConfig(
         management,
         Linkage.defaults(),
         Optional.empty(),
-        DeliveryWorker.Settings.DEFAULTS);
+        DeliveryWorker.Settings.DEFAULTS,
+        Optional.empty());
   }
 
   /**
@@ -553,6 +656,23 @@ public record GatewayConfig(
   /** The audit log's origin, named in its signed checkpoints. */
   public String auditOrigin() {
     return publicUrl + "/audit";
+  }
+
+  /**
+   * The log's C2SP origin, and its note key's name: publicUrl's host and path, without scheme, port
+   * or user, then {@code /audit} ({@code https://gw.example:8443/place} gives {@code
+   * gw.example/place/audit}), as tlog-checkpoint asks for a schema-less URL naming this log. The
+   * port is left out so that a log keeps its name when only its listener moves.
+   */
+  public String auditNoteOrigin() {
+    return auditNoteOrigin(publicUrl);
+  }
+
+  /** The C2SP origin of the log of a gateway at {@code publicUrl}. */
+  public static String auditNoteOrigin(String publicUrl) {
+    java.net.URI uri = java.net.URI.create(publicUrl);
+    String path = uri.getRawPath() == null ? "" : uri.getRawPath().replaceAll("/+$", "");
+    return uri.getHost() + path + "/audit";
   }
 
   public String tokenUrl() {

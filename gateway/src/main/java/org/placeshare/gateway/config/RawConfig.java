@@ -41,7 +41,8 @@ record RawConfig(
     RawManagement management,
     RawLinkage linkage,
     RawReferenceIndex referenceIndex,
-    RawNotifications notifications) {
+    RawNotifications notifications,
+    String auditNoteKey) {
 
   record RawNotifications(
       Long pollMillis,

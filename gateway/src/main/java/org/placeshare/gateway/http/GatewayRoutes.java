@@ -418,6 +418,9 @@ public final class GatewayRoutes {
     router.route("/consents*").failureHandler(failures::handle);
 
     AuditProofEndpoints proofs = new AuditProofEndpoints(s.tree());
+    // The C2SP checkpoint is public (origin, size and root: no personal data), as witnesses and
+    // monitors poll it; not audited, or each poll would grow the log it reads.
+    router.get("/audit/checkpoint").handler(proofs::checkpointNote);
     router.route("/audit/*").handler(ctx -> audited(ctx, clock, "audit-read"));
     router.route("/audit/*").handler(authentication::handle);
     AuditSearch auditSearch = new AuditSearch(s.pool());
@@ -425,7 +428,7 @@ public final class GatewayRoutes {
         new AuditEndpoints(auditSearch, s.audit(), s.pool(), s.publicUrl(), s.policy(), clock);
     AuditReviewEndpoints reviews =
         new AuditReviewEndpoints(auditSearch, s.audit(), s.pool(), clock);
-    router.get("/audit/checkpoint").handler(proofs::checkpoint);
+    router.get("/audit/checkpoint.json").handler(proofs::checkpoint);
     router.get("/audit/proof/inclusion").handler(proofs::inclusion);
     router.get("/audit/proof/consistency").handler(proofs::consistency);
     // Everything else under /audit holds personal data: IG leads only, every read audited.

@@ -15,7 +15,8 @@ import org.placeshare.gateway.http.edge.StrictJson;
 
 /**
  * The audit log's proofs, for any authenticated party (they hold hashes, never events): {@code GET
- * /audit/checkpoint}, {@code GET /audit/proof/inclusion?index=&size=} and {@code GET
+ * /audit/checkpoint} (a C2SP signed note), {@code GET /audit/checkpoint.json} (the JWS form),
+ * {@code GET /audit/proof/inclusion?index=&size=} and {@code GET
  * /audit/proof/consistency?from=&to=}.
  */
 public final class AuditProofEndpoints {
@@ -26,6 +27,33 @@ public final class AuditProofEndpoints {
     this.tree = tree;
   }
 
+  /**
+   * {@code GET /audit/checkpoint}: the latest checkpoint as a C2SP tlog-checkpoint signed note,
+   * {@code text/plain}, checked with the log's note verifier key by any transparency-log tool.
+   */
+  public void checkpointNote(RoutingContext ctx) {
+    tree.latestNote()
+        .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
+        .onSuccess(
+            note -> {
+              if (note.isEmpty()) {
+                ctx.fail(
+                    404,
+                    new GatewayException(
+                        IssueType.NOTFOUND,
+                        "no checkpoint is signed as a note yet (the gateway signs notes when"
+                            + " auditNoteKey is configured)"));
+                return;
+              }
+              ctx.response()
+                  .setStatusCode(200)
+                  .putHeader("Content-Type", "text/plain; charset=utf-8")
+                  .putHeader("Cache-Control", "no-cache")
+                  .end(note.get());
+            });
+  }
+
+  /** {@code GET /audit/checkpoint.json}: the latest checkpoint with its JWS (ES256). */
   public void checkpoint(RoutingContext ctx) {
     tree.latest()
         .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
