@@ -299,6 +299,8 @@ public final class AuditLog {
     JsonObject released = new JsonObject();
     event.released().forEach((source, refs) -> released.put(source, new JsonArray(refs)));
     JsonObject detail = new JsonObject();
+    // The token's id (not the token): BALP's agent.policy names the authorization used.
+    event.caller().flatMap(Caller::tokenId).ifPresent(id -> detail.put("tokenId", id));
     // Only a release that sent a body has one: older events' detail keeps its keys.
     event
         .sent()
