@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Bundle;
 import org.junit.jupiter.api.AfterAll;
@@ -105,10 +106,32 @@ class AuditApiTest {
     HttpResponse<String> r = fixture.get("/audit/events?format=fhir&patient=" + person, ig);
 
     Bundle bundle = Fhir.json().parseResource(Bundle.class, r.body());
-    AuditEvent event = (AuditEvent) bundle.getEntryFirstRep().getResource();
-    assertThat(event.getType().getCode()).isEqualTo("110110");
-    assertThat(event.getEntityFirstRep().getWhat().getIdentifier().getValue()).isEqualTo(person);
-    assertThat(event.getAgentFirstRep().getRequestor()).isTrue();
+    // Newest first: the council's release is a BALP PatientRead and a PrivacyDisclosure.Source.
+    List<AuditEvent> events =
+        bundle.getEntry().stream().map(e -> (AuditEvent) e.getResource()).toList();
+    assertThat(events)
+        .flatExtracting(e -> e.getMeta().getProfile().stream().map(p -> p.getValue()).toList())
+        .contains(
+            "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PatientRead",
+            "https://profiles.ihe.net/ITI/BALP/StructureDefinition/"
+                + "IHE.BasicAudit.PrivacyDisclosure.Source");
+    AuditEvent read =
+        events.stream()
+            .filter(e -> e.getType().getCode().equals("rest"))
+            .filter(e -> e.getOutcome() == AuditEvent.AuditEventOutcome._0)
+            .findFirst()
+            .orElseThrow();
+    assertThat(read.getEntity())
+        .anySatisfy(x -> assertThat(x.getWhat().getIdentifier().getValue()).isEqualTo(person));
+    assertThat(read.getAgentFirstRep().getRequestor()).isTrue();
+    assertThat(read.getAgentFirstRep().getPolicy()).isNotEmpty();
+    // The refusals are authorization decisions (deny), with their reasons.
+    assertThat(events)
+        .anySatisfy(
+            e -> {
+              assertThat(e.getType().getCode()).isEqualTo("110113");
+              assertThat(e.getOutcome()).isEqualTo(AuditEvent.AuditEventOutcome._4);
+            });
   }
 
   @Test

@@ -17,6 +17,7 @@ import org.placeshare.policy.identity.Caller;
  * (references and counts, never clinical content), the outcome and when.
  *
  * @param detail why a request failed or was refused, in full, for the IG lead
+ * @param sent for a release, the digest of the body as it was sent (its leaf binds what left)
  */
 public record AuditEvent(
     UUID eventId,
@@ -33,7 +34,8 @@ public record AuditEvent(
     Map<String, List<String>> released,
     List<String> sourceProblems,
     String detail,
-    long latencyMillis) {
+    long latencyMillis,
+    Optional<SentDigest> sent) {
 
   public enum Outcome {
     PERMITTED,
@@ -93,9 +95,67 @@ public record AuditEvent(
   public AuditEvent {
     Objects.requireNonNull(eventId, "eventId");
     Objects.requireNonNull(recordedAt, "recordedAt");
+    Objects.requireNonNull(sent, "sent");
     decisions = List.copyOf(decisions);
     released = Map.copyOf(released);
     sourceProblems = List.copyOf(sourceProblems);
+  }
+
+  /** An event that sent no body of records (nothing released, or released elsewhere). */
+  public AuditEvent(
+      UUID eventId,
+      Instant recordedAt,
+      String requestId,
+      String action,
+      Outcome outcome,
+      int httpStatus,
+      Optional<NhsNumber> patient,
+      Optional<Caller> caller,
+      Optional<String> emergencyReason,
+      Optional<String> relationshipClaim,
+      List<SourceDecision> decisions,
+      Map<String, List<String>> released,
+      List<String> sourceProblems,
+      String detail,
+      long latencyMillis) {
+    this(
+        eventId,
+        recordedAt,
+        requestId,
+        action,
+        outcome,
+        httpStatus,
+        patient,
+        caller,
+        emergencyReason,
+        relationshipClaim,
+        decisions,
+        released,
+        sourceProblems,
+        detail,
+        latencyMillis,
+        Optional.empty());
+  }
+
+  /** This event, binding the digest of the body that carried its release. */
+  public AuditEvent withSent(SentDigest digest) {
+    return new AuditEvent(
+        eventId,
+        recordedAt,
+        requestId,
+        action,
+        outcome,
+        httpStatus,
+        patient,
+        caller,
+        emergencyReason,
+        relationshipClaim,
+        decisions,
+        released,
+        sourceProblems,
+        detail,
+        latencyMillis,
+        Optional.of(digest));
   }
 
   /** True for break-glass access that released records: IG reviews each one. */

@@ -298,7 +298,21 @@ public final class AuditLog {
     }
     JsonObject released = new JsonObject();
     event.released().forEach((source, refs) -> released.put(source, new JsonArray(refs)));
-    return new JsonObject()
+    JsonObject detail = new JsonObject();
+    // The token's id (not the token): BALP's agent.policy names the authorization used.
+    event.caller().flatMap(Caller::tokenId).ifPresent(id -> detail.put("tokenId", id));
+    // Only a release that sent a body has one: older events' detail keeps its keys.
+    event
+        .sent()
+        .ifPresent(
+            s ->
+                detail.put(
+                    "sent",
+                    new JsonObject()
+                        .put("sha256", s.sha256())
+                        .put("bytes", s.bytes())
+                        .put("mediaType", s.mediaType())));
+    return detail
         .put("decisions", decisions)
         .put("released", released)
         .put("releasedCount", event.released().values().stream().mapToInt(List::size).sum())

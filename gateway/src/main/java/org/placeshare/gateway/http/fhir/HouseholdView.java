@@ -24,6 +24,7 @@ import org.placeshare.fhir.HouseholdBundle;
 import org.placeshare.fhir.PersonView;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.audit.SentDigest;
 import org.placeshare.gateway.household.Household;
 import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
@@ -412,7 +413,7 @@ public final class HouseholdView {
         events.add(leftOut(state, m, now));
       }
     }
-    events.add(requestEvent(state, own, household, shown.size(), now));
+    AuditEvent request = requestEvent(state, own, household, shown.size(), now);
     List<PersonView.Released> views = shown.stream().map(ReleaseOutcome.Released::view).toList();
     FhirFormat format = FhirFormat.of(ctx);
     vertx
@@ -420,10 +421,14 @@ public final class HouseholdView {
             () -> format.encode(HouseholdBundle.assemble(own.view(), views, household.day(), now)),
             false)
         .compose(
-            json ->
-                Future.all(events.stream().map(audit::append).toList())
-                    .recover(e -> Future.failedFuture(new AuditUnavailable(e)))
-                    .map(all -> json))
+            json -> {
+              // The request's own event binds the household Bundle exactly as it is sent.
+              List<AuditEvent> all = new ArrayList<>(events);
+              all.add(request.withSent(SentDigest.of(json, FhirFormat.contentType(ctx))));
+              return Future.all(all.stream().map(audit::append).toList())
+                  .recover(e -> Future.failedFuture(new AuditUnavailable(e)))
+                  .map(appended -> json);
+            })
         .onSuccess(
             json -> {
               countReleased(own);

@@ -19,6 +19,7 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.audit.SentDigest;
 import org.placeshare.gateway.household.HouseholdLearning;
 import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
@@ -375,7 +376,9 @@ public final class PersonViewHandler {
         .compose(
             json ->
                 audit
-                    .append(released.event())
+                    // The leaf binds the bytes the caller is about to receive.
+                    .append(
+                        released.event().withSent(SentDigest.of(json, FhirFormat.contentType(ctx))))
                     .recover(e -> Future.failedFuture(new AuditUnavailable(e)))
                     .map(seq -> json))
         .onSuccess(
