@@ -3,9 +3,11 @@ package org.placeshare.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -219,6 +221,57 @@ class AuditTilesTest {
         new JsonObject(
             fixture.get("/audit/proof/inclusion?index=300&size=" + leaves.size(), council).body());
     assertThat(inclusion.getString("root")).isEqualTo(b64(Merkle.root(leaves)));
+  }
+
+  /** ops/conformance/verify_tiles.py, run as CI runs it; its output and exit status. */
+  private static String[] verifier(String... args) throws Exception {
+    List<String> command =
+        new ArrayList<>(List.of("python3", "../ops/conformance/verify_tiles.py"));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().put("PLACESHARE_TOKEN", council);
+    builder.environment().put("PLACESHARE_IG_TOKEN", ig);
+    Process process = builder.start();
+    String output = new String(process.getInputStream().readAllBytes());
+    return new String[] {Integer.toString(process.waitFor()), output};
+  }
+
+  @Test
+  void anIndependentRfc9162Verifier_checksEveryLeafTileAndEntry_andCatchesATamperedTile()
+      throws Exception {
+    String[] vectors = verifier("--vectors", "src/test/resources/merkle");
+    assertThat(vectors[0]).as(vectors[1]).isEqualTo("0");
+
+    fixture.gateway.auditTree().checkpoint().await();
+    String base = "http://127.0.0.1:" + fixture.gateway.port();
+    String[] verified = verifier(base);
+    assertThat(verified[0]).as(verified[1]).isEqualTo("0");
+    assertThat(verified[1]).contains("every leaf included", "every entry hashed");
+
+    Buffer original =
+        pool()
+            .query("SELECT hashes FROM audit_tile WHERE level = 0 AND idx = 1")
+            .execute()
+            .await()
+            .iterator()
+            .next()
+            .getBuffer("hashes");
+    byte[] tampered = original.getBytes();
+    tampered[40] ^= 1;
+    try {
+      pool()
+          .preparedQuery("UPDATE audit_tile SET hashes = $1 WHERE level = 0 AND idx = 1")
+          .execute(Tuple.of(Buffer.buffer(tampered)))
+          .await();
+      String[] caught = verifier(base);
+      assertThat(caught[0]).as(caught[1]).isEqualTo("1");
+      assertThat(caught[1]).contains("NOT VERIFIED");
+    } finally {
+      pool()
+          .preparedQuery("UPDATE audit_tile SET hashes = $1 WHERE level = 0 AND idx = 1")
+          .execute(Tuple.of(original))
+          .await();
+    }
   }
 
   private static String b64(byte[] hash) {
