@@ -175,6 +175,23 @@ class AuditTilesTest {
   }
 
   @Test
+  void anEntryBundleHoldingARedactedEvent_isGone_whileItsHashTileStillServes() throws Exception {
+    String redact = "UPDATE audit_event SET redacted_at = now() WHERE leaf_index = 300";
+    try {
+      pool().query(redact).execute().await();
+      HttpResponse<byte[]> gone = tile("entries/001", ig);
+      assertThat(gone.statusCode()).isEqualTo(410);
+      assertThat(new String(gone.body())).contains("index 300", "redacted");
+      assertThat(tile("0/001", council).statusCode()).isEqualTo(200);
+    } finally {
+      pool()
+          .query("UPDATE audit_event SET redacted_at = NULL WHERE leaf_index = 300")
+          .execute()
+          .await();
+    }
+  }
+
+  @Test
   void proofsFromTiles_areTheFullRecomputesProofs_onRandomSizes() throws Exception {
     List<byte[]> leaves = leafHashes();
     Random random = new Random(16);

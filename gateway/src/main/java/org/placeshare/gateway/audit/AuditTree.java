@@ -199,7 +199,7 @@ public final class AuditTree {
     return pool.preparedQuery(
             "SELECT "
                 + AuditRecord.COLUMNS
-                + " FROM audit_event WHERE leaf_index >= $1 AND leaf_index < $2"
+                + ", redacted_at FROM audit_event WHERE leaf_index >= $1 AND leaf_index < $2"
                 + " ORDER BY leaf_index")
         .execute(Tuple.of(first, first + width))
         .map(
@@ -209,6 +209,9 @@ public final class AuditTree {
               }
               Buffer bundle = Buffer.buffer();
               for (Row row : rows) {
+                if (row.getValue("redacted_at") != null) {
+                  throw new Redacted(row.getLong("leaf_index"));
+                }
                 byte[] data = AuditRecord.from(row).leafData();
                 if (data.length > MAX_ENTRY_BYTES) {
                   throw new IllegalStateException(
@@ -218,6 +221,18 @@ public final class AuditTree {
               }
               return Optional.of(bundle.getBytes());
             });
+  }
+
+  /**
+   * An entry bundle holds an event redacted under retention: its data no longer hashes to its leaf
+   * (which stays, so proofs and tiles still verify), so the bundle cannot be served.
+   */
+  public static final class Redacted extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Redacted(long index) {
+      super("the event at index " + index + " has been redacted under retention");
+    }
   }
 
   /** An entry bundle spells each entry's length in two bytes. */

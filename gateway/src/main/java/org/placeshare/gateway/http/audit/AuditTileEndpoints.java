@@ -15,7 +15,9 @@ import org.placeshare.gateway.http.edge.GatewayException;
  * /audit/tile/<L>/<N>[.p/<W>]} for any authenticated party (they hold hashes, as proofs do), and
  * entry bundles at {@code GET /audit/tile/entries/<N>[.p/<W>]} for IG leads only (each entry is an
  * event as hashed: NHS number, caller, decisions). A tile never changes once served: a full tile is
- * complete, and a partial tile of width W is the first W hashes of what the full tile will be.
+ * complete, and a partial tile of width W is the first W hashes of what the full tile will be. A
+ * bundle holding an event redacted under retention is gone (410): its data no longer hashes to its
+ * leaf.
  */
 public final class AuditTileEndpoints {
 
@@ -62,7 +64,14 @@ public final class AuditTileEndpoints {
   }
 
   private static void send(RoutingContext ctx, Future<Optional<byte[]>> tile) {
-    tile.onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
+    tile.onFailure(
+            e -> {
+              if (e instanceof AuditTree.Redacted) {
+                ctx.fail(410, new GatewayException(IssueType.DELETED, e.getMessage()));
+              } else {
+                ctx.fail(503, new AuditUnavailable(e));
+              }
+            })
         .onSuccess(
             bytes -> {
               if (bytes.isEmpty()) {
