@@ -149,12 +149,7 @@ public final class AuditLog {
               // Tiles in the same transaction as the leaves: both commit, or neither does.
               return conn.preparedQuery(INSERT)
                   .executeBatch(inserts)
-                  .compose(x -> AuditTiles.write(conn, tiles))
-                  .compose(
-                      x ->
-                          conn.preparedQuery(UPDATE_TREE)
-                              .execute(
-                                  Tuple.tuple().addLong(frontier.size()).addArrayOfBuffer(edge)))
+                  .compose(x -> AuditTiles.writeWithTree(conn, tiles, frontier.size(), edge))
                   .map(first);
             });
   }

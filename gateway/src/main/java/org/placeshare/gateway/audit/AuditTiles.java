@@ -28,6 +28,63 @@ final class AuditTiles {
           + " ON CONFLICT (level, idx) DO UPDATE"
           + " SET hashes = substring(audit_tile.hashes FROM 1 FOR $3) || excluded.hashes";
 
+  /**
+   * The tree row and the batch's tiles in one statement (one round trip, as before tiles): a run at
+   * offset 0 starts its tile, any other run continues a stored tile from that offset. Returns how
+   * many tiles were continued, so a run whose tile is missing fails the batch instead of vanishing.
+   */
+  private static final String WRITE_WITH_TREE =
+      "WITH r AS (SELECT * FROM unnest($3::smallint[], $4::bigint[], $5::int[], $6::bytea[])"
+          + " AS r(level, idx, off, hashes)),"
+          + " continued AS (UPDATE audit_tile t"
+          + " SET hashes = substring(t.hashes FROM 1 FOR r.off) || r.hashes FROM r"
+          + " WHERE t.level = r.level AND t.idx = r.idx AND r.off > 0 RETURNING t.idx),"
+          + " started AS (INSERT INTO audit_tile (level, idx, hashes)"
+          + " SELECT level, idx, hashes FROM r WHERE r.off = 0"
+          + " ON CONFLICT (level, idx) DO UPDATE SET hashes = excluded.hashes)"
+          + " UPDATE audit_tree SET size = $1, frontier = $2"
+          + " RETURNING (SELECT count(*) FROM continued) AS continued";
+
+  /** Stores the tree's new size and right edge with the tiles the batch filled. */
+  static Future<Void> writeWithTree(
+      SqlConnection conn, Tiles.Appends appends, long size, Buffer[] edge) {
+    List<Tiles.Appends.Run> runs = appends.runs();
+    Short[] levels = new Short[runs.size()];
+    Long[] indices = new Long[runs.size()];
+    Integer[] offsets = new Integer[runs.size()];
+    Buffer[] hashes = new Buffer[runs.size()];
+    long continuing = 0;
+    for (int i = 0; i < runs.size(); i++) {
+      Tiles.Appends.Run run = runs.get(i);
+      levels[i] = (short) run.tile().level();
+      indices[i] = run.tile().index();
+      offsets[i] = run.offset() * Merkle.HASH_BYTES;
+      hashes[i] = Buffer.buffer(run.hashes());
+      continuing += run.offset() > 0 ? 1 : 0;
+    }
+    long expected = continuing;
+    return conn.preparedQuery(WRITE_WITH_TREE)
+        .execute(
+            Tuple.tuple()
+                .addLong(size)
+                .addArrayOfBuffer(edge)
+                .addArrayOfShort(levels)
+                .addArrayOfLong(indices)
+                .addArrayOfInteger(offsets)
+                .addArrayOfBuffer(hashes))
+        .compose(
+            rows -> {
+              long continued = rows.iterator().next().getLong("continued");
+              return continued == expected
+                  ? Future.succeededFuture()
+                  : Future.failedFuture(
+                      new IllegalStateException(
+                          "the audit tiles do not match the tree: "
+                              + (expected - continued)
+                              + " tile(s) to continue are missing"));
+            });
+  }
+
   private static final String READ =
       "SELECT (SELECT size FROM audit_tree) AS size, t.level, t.idx, t.hashes"
           + " FROM unnest($1::int[], $2::bigint[]) AS w(level, idx)"
