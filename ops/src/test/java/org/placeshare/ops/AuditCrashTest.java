@@ -176,6 +176,21 @@ class AuditCrashTest {
       assertThat(logged).containsAll(answered);
       assertThat(report.intact()).as(report.summary()).isTrue();
       assertThat(report.latest()).isPresent();
+      // The tiles were written in each batch's transaction: after the kills they still hold
+      // exactly the leaf hashes of the log, none lost and none beyond it.
+      java.io.ByteArrayOutputStream leafHashes = new java.io.ByteArrayOutputStream();
+      contents.leaves().forEach(l -> leafHashes.writeBytes(l.storedHash()));
+      byte[] tiled =
+          pool.query(
+                  "SELECT string_agg(hashes, ''::bytea ORDER BY idx) FROM audit_tile"
+                      + " WHERE level = 0")
+              .execute()
+              .await()
+              .iterator()
+              .next()
+              .getBuffer(0)
+              .getBytes();
+      assertThat(tiled).isEqualTo(leafHashes.toByteArray());
 
       // Alter one row directly in the database: ops audit verify names it and fails.
       pool.query("UPDATE audit_event SET purpose = 'PUBHLTH' WHERE leaf_index = 10")

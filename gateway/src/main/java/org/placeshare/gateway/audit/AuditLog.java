@@ -138,20 +138,18 @@ public final class AuditLog {
               long first = tree.getLong("size");
               Frontier frontier = new Frontier(first, hashes(tree.getArrayOfBuffers("frontier")));
               List<Tuple> inserts = new ArrayList<>();
+              Tiles.Appends tiles = new Tiles.Appends();
               for (int i = 0; i < batch.size(); i++) {
                 AuditRecord record = record(batch.get(i).event(), first + i);
                 byte[] leaf = record.leafHash();
-                frontier.append(leaf);
+                frontier.append(leaf, tiles);
                 inserts.add(tuple(record, leaf));
               }
               Buffer[] edge = frontier.hashes().stream().map(Buffer::buffer).toArray(Buffer[]::new);
+              // Tiles in the same transaction as the leaves: both commit, or neither does.
               return conn.preparedQuery(INSERT)
                   .executeBatch(inserts)
-                  .compose(
-                      x ->
-                          conn.preparedQuery(UPDATE_TREE)
-                              .execute(
-                                  Tuple.tuple().addLong(frontier.size()).addArrayOfBuffer(edge)))
+                  .compose(x -> AuditTiles.writeWithTree(conn, tiles, frontier.size(), edge))
                   .map(first);
             });
   }
@@ -171,11 +169,16 @@ public final class AuditLog {
                       Frontier frontier =
                           new Frontier(
                               tree.getLong("size"), hashes(tree.getArrayOfBuffers("frontier")));
-                      return conn.query(
-                              "SELECT seq, "
-                                  + AuditRecord.COLUMNS
-                                  + " FROM audit_event WHERE leaf_index IS NULL ORDER BY seq")
-                          .execute()
+                      Tiles.Appends tiles = new Tiles.Appends();
+                      return AuditTiles.catchUp(conn, frontier.size())
+                          .compose(
+                              caughtUp ->
+                                  conn.query(
+                                          "SELECT seq, "
+                                              + AuditRecord.COLUMNS
+                                              + " FROM audit_event WHERE leaf_index IS NULL"
+                                              + " ORDER BY seq")
+                                      .execute())
                           .compose(
                               untreed -> {
                                 List<Tuple> updates = new ArrayList<>();
@@ -183,7 +186,7 @@ public final class AuditLog {
                                   long index = frontier.size();
                                   AuditRecord r = withIndex(AuditRecord.from(row), index);
                                   byte[] leaf = r.leafHash();
-                                  frontier.append(leaf);
+                                  frontier.append(leaf, tiles);
                                   updates.add(
                                       Tuple.of(index, Buffer.buffer(leaf), row.getLong("seq")));
                                 }
@@ -198,6 +201,7 @@ public final class AuditLog {
                                         "UPDATE audit_event SET leaf_index = $1, leaf_hash = $2"
                                             + " WHERE seq = $3")
                                     .executeBatch(updates)
+                                    .compose(x -> AuditTiles.write(conn, tiles))
                                     .compose(
                                         x ->
                                             conn.preparedQuery(UPDATE_TREE)

@@ -17,17 +17,15 @@ import org.placeshare.policy.identity.SigningKey;
 
 /**
  * The audit tree as its readers see it: signed checkpoints (one at least every second while events
- * arrive, made by whichever instance gets there first), and inclusion and consistency proofs made
- * from the stored leaf hashes.
+ * arrive, made by whichever instance gets there first), inclusion and consistency proofs made from
+ * the stored tiles (O(log n) hashes read, whatever the size), and the tiles and entry bundles of
+ * C2SP tlog-tiles.
  */
 public final class AuditTree {
 
   private static final Logger LOG = Logger.getLogger(AuditTree.class.getName());
 
   static final Duration CHECKPOINT_EVERY = Duration.ofSeconds(1);
-
-  /** Proofs are made from the leaf hashes in memory: this many leaves at the most per proof. */
-  static final int MAX_PROOF_LEAVES = 5_000_000;
 
   private final Pool pool;
   private final SigningKey key;
@@ -151,26 +149,134 @@ public final class AuditTree {
             });
   }
 
-  /** The leaf hashes of the first {@code size} events; fails if the log holds fewer. */
-  public Future<List<byte[]>> leaves(long size) {
-    if (size < 0 || size > MAX_PROOF_LEAVES) {
-      return Future.failedFuture(
-          new IllegalArgumentException("size must be 0 to " + MAX_PROOF_LEAVES));
+  /** An inclusion proof with the leaf hash and root it proves against. */
+  public record Inclusion(
+      long index, long size, byte[] leafHash, byte[] root, List<byte[]> proof) {}
+
+  /** A consistency proof with the two roots it links. */
+  public record Consistency(
+      long from, long to, byte[] fromRoot, byte[] toRoot, List<byte[]> proof) {}
+
+  /**
+   * PATH(index, D[0:size]) from the stored tiles: one read of at most ~2 tiles per tile level,
+   * whatever the size. Fails with IllegalArgumentException if the log holds fewer than {@code size}
+   * events.
+   */
+  public Future<Inclusion> inclusion(long index, long size) {
+    if (index < 0 || index >= size) {
+      return Future.failedFuture(new IllegalArgumentException("index must be below size"));
     }
-    return pool.preparedQuery(
-            "SELECT leaf_hash FROM audit_event WHERE leaf_index < $1 ORDER BY leaf_index")
-        .execute(Tuple.of(size))
+    MerkleNodes.Planner plan = new MerkleNodes.Planner();
+    MerkleNodes.inclusionProof(plan, index, size);
+    MerkleNodes.root(plan, size);
+    return stored(plan, size)
         .map(
-            rows -> {
-              List<byte[]> leaves = new ArrayList<>(rows.size());
-              rows.forEach(r -> leaves.add(r.getBuffer("leaf_hash").getBytes()));
-              if (leaves.size() != size) {
+            nodes ->
+                new Inclusion(
+                    index,
+                    size,
+                    nodes.node(0, index),
+                    MerkleNodes.root(nodes, size),
+                    MerkleNodes.inclusionProof(nodes, index, size)));
+  }
+
+  /** PROOF(from, D[0:to]) from the stored tiles, with both roots. */
+  public Future<Consistency> consistency(long from, long to) {
+    if (from < 0 || from > to) {
+      return Future.failedFuture(new IllegalArgumentException("from must be 0 to the value of to"));
+    }
+    MerkleNodes.Planner plan = new MerkleNodes.Planner();
+    MerkleNodes.consistencyProof(plan, from, to);
+    MerkleNodes.root(plan, from);
+    MerkleNodes.root(plan, to);
+    return stored(plan, to)
+        .map(
+            nodes ->
+                new Consistency(
+                    from,
+                    to,
+                    MerkleNodes.root(nodes, from),
+                    MerkleNodes.root(nodes, to),
+                    MerkleNodes.consistencyProof(nodes, from, to)));
+  }
+
+  private Future<MerkleNodes.Nodes> stored(MerkleNodes.Planner plan, long size) {
+    return AuditTiles.read(pool, plan.tiles())
+        .map(
+            read -> {
+              if (read.size() < size) {
                 throw new IllegalArgumentException(
-                    "the log holds " + leaves.size() + " events, not " + size);
+                    "the log holds " + read.size() + " events, not " + size);
               }
-              return leaves;
+              return new Tiles.Stored(read.tiles());
             });
   }
+
+  /**
+   * A hash tile as tlog-tiles serves it: the first {@code width} hashes of the stored tile, empty
+   * if the tree has not yet filled that many.
+   */
+  public Future<Optional<byte[]>> tile(int level, long index, int width) {
+    return AuditTiles.read(pool, java.util.Set.of(new Tiles.Id(level, index)))
+        .map(
+            read -> {
+              byte[] tile = read.tiles().get(new Tiles.Id(level, index));
+              int bytes = width * Merkle.HASH_BYTES;
+              if (tile == null || tile.length < bytes) {
+                return Optional.<byte[]>empty();
+              }
+              return Optional.of(java.util.Arrays.copyOf(tile, bytes));
+            });
+  }
+
+  /**
+   * An entry bundle of tlog-tiles: the leaf data of events {@code 256 * index} on, {@code width} of
+   * them, each as a big-endian uint16 length then the bytes whose leaf hash the tree holds. Empty
+   * if the log holds fewer.
+   */
+  public Future<Optional<byte[]>> entries(long index, int width) {
+    long first = index * Tiles.WIDTH;
+    return pool.preparedQuery(
+            "SELECT "
+                + AuditRecord.COLUMNS
+                + ", redacted_at FROM audit_event WHERE leaf_index >= $1 AND leaf_index < $2"
+                + " ORDER BY leaf_index")
+        .execute(Tuple.of(first, first + width))
+        .map(
+            rows -> {
+              if (rows.size() != width) {
+                return Optional.<byte[]>empty();
+              }
+              Buffer bundle = Buffer.buffer();
+              for (Row row : rows) {
+                if (row.getValue("redacted_at") != null) {
+                  throw new Redacted(row.getLong("leaf_index"));
+                }
+                byte[] data = AuditRecord.from(row).leafData();
+                if (data.length > MAX_ENTRY_BYTES) {
+                  throw new IllegalStateException(
+                      "an audit event's leaf data is longer than an entry bundle can hold");
+                }
+                bundle.appendUnsignedShort(data.length).appendBytes(data);
+              }
+              return Optional.of(bundle.getBytes());
+            });
+  }
+
+  /**
+   * An entry bundle holds an event redacted under retention: its data no longer hashes to its leaf
+   * (which stays, so proofs and tiles still verify), so the bundle cannot be served.
+   */
+  public static final class Redacted extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Redacted(long index) {
+      super("the event at index " + index + " has been redacted under retention");
+    }
+  }
+
+  /** An entry bundle spells each entry's length in two bytes. */
+  static final int MAX_ENTRY_BYTES = 0xFFFF;
 
   /** The tree's current size. */
   public Future<Long> size() {

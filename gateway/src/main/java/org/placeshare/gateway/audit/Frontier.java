@@ -26,9 +26,26 @@ final class Frontier {
   }
 
   void append(byte[] leafHash) {
+    append(leafHash, (height, index, hash) -> {});
+  }
+
+  /** Every complete subtree an append finishes: the leaf itself and each merge it causes. */
+  @FunctionalInterface
+  interface NodeSink {
+    void completed(int height, long index, byte[] hash);
+  }
+
+  /** Appends a leaf, telling the sink of each node it completes, lowest first. */
+  void append(byte[] leafHash, NodeSink sink) {
+    long leaf = size;
     byte[] h = leafHash;
+    sink.completed(0, leaf, h);
+    int height = 0;
     for (long s = size; (s & 1) == 1; s >>>= 1) {
       h = Merkle.nodeHash(hashes.remove(hashes.size() - 1), h);
+      height++;
+      // The node ends at this leaf, so it is the (leaf >> height)th node of its height.
+      sink.completed(height, leaf >>> height, h);
     }
     hashes.add(h);
     size++;

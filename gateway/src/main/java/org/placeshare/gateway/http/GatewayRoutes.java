@@ -32,6 +32,7 @@ import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.http.audit.AuditEndpoints;
 import org.placeshare.gateway.http.audit.AuditProofEndpoints;
 import org.placeshare.gateway.http.audit.AuditReviewEndpoints;
+import org.placeshare.gateway.http.audit.AuditTileEndpoints;
 import org.placeshare.gateway.http.consent.ConsentEndpoints;
 import org.placeshare.gateway.http.consent.ConsentIssuing;
 import org.placeshare.gateway.http.consent.ConsentRecorder;
@@ -431,8 +432,11 @@ public final class GatewayRoutes {
     router.get("/audit/checkpoint.json").handler(proofs::checkpoint);
     router.get("/audit/proof/inclusion").handler(proofs::inclusion);
     router.get("/audit/proof/consistency").handler(proofs::consistency);
+    AuditTileEndpoints tiles = new AuditTileEndpoints(s.tree());
+    router.get("/audit/tile/*").handler(tiles::tile);
     // Everything else under /audit holds personal data: IG leads only, every read audited.
     router.route("/audit/*").handler(igLead::require);
+    router.get("/audit/tile/entries/*").handler(tiles::entries);
     router.get("/audit/events").handler(auditApi::events);
     router.get("/audit/patients/:nhs/accesses").handler(auditApi::accesses);
     router.get("/audit/reviews").handler(reviews::awaitingReview);

@@ -8,7 +8,6 @@ import java.util.List;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.gateway.audit.AuditTree;
 import org.placeshare.gateway.audit.Checkpoint;
-import org.placeshare.gateway.audit.Merkle;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.StrictJson;
@@ -91,19 +90,19 @@ public final class AuditProofEndpoints {
       ctx.fail(400, e);
       return;
     }
-    tree.leaves(size)
+    tree.inclusion(index, size)
         .onFailure(e -> ctx.fail(400, StrictJson.invalid("size: " + e.getMessage())))
         .onSuccess(
-            leaves ->
+            p ->
                 StrictJson.json(
                     ctx,
                     200,
                     new JsonObject()
                         .put("index", index)
                         .put("size", size)
-                        .put("leafHash", b64(leaves.get((int) index)))
-                        .put("root", b64(Merkle.root(leaves)))
-                        .put("proof", hashes(Merkle.inclusionProof((int) index, leaves)))));
+                        .put("leafHash", b64(p.leafHash()))
+                        .put("root", b64(p.root()))
+                        .put("proof", hashes(p.proof()))));
   }
 
   public void consistency(RoutingContext ctx) {
@@ -119,19 +118,19 @@ public final class AuditProofEndpoints {
       ctx.fail(400, e);
       return;
     }
-    tree.leaves(to)
+    tree.consistency(from, to)
         .onFailure(e -> ctx.fail(400, StrictJson.invalid("to: " + e.getMessage())))
         .onSuccess(
-            leaves ->
+            p ->
                 StrictJson.json(
                     ctx,
                     200,
                     new JsonObject()
                         .put("from", from)
                         .put("to", to)
-                        .put("fromRoot", b64(Merkle.root(leaves.subList(0, (int) from))))
-                        .put("toRoot", b64(Merkle.root(leaves)))
-                        .put("proof", hashes(Merkle.consistencyProof((int) from, leaves)))));
+                        .put("fromRoot", b64(p.fromRoot()))
+                        .put("toRoot", b64(p.toRoot()))
+                        .put("proof", hashes(p.proof()))));
   }
 
   private static long number(RoutingContext ctx, String name) {
