@@ -228,7 +228,12 @@ final class GatewayFixture implements AutoCloseable {
             GatewayConfig.DEFAULT_CLIENT_REQUESTS_PER_MINUTE,
             GatewayConfig.Cohorts.defaults(dir.resolve("data")));
     Gateway gateway =
-        Gateway.start(vertx, change.apply(config.withNotifications(delivery)), CLOCK).await();
+        Gateway.start(
+                vertx,
+                change.apply(
+                    config.withNotifications(delivery).withAuditNoteKey(auditNoteKey(dir, config))),
+                CLOCK)
+            .await();
     return new GatewayFixture(
         vertx,
         gateway,
@@ -412,6 +417,21 @@ final class GatewayFixture implements AutoCloseable {
   }
 
   /** The configuration with these sources, in this order of authority. */
+  /**
+   * A signed-note key for the log's checkpoints, named for the fixture's origin, in {@code dir}.
+   */
+  static Path auditNoteKey(Path dir, GatewayConfig config) throws IOException {
+    Path file = dir.resolve("audit-note.key");
+    if (!Files.exists(file)) {
+      Files.writeString(
+          file,
+          org.placeshare.gateway.audit.NoteSigner.generate(
+                  config.auditNoteOrigin(), new java.security.SecureRandom())
+              .encoded());
+    }
+    return file;
+  }
+
   /**
    * A council source that is up and holds every synthetic person of the fixture: the fixture's own
    * {@code council-asc} is a closed port, and the gateway asks a source whether it holds the person

@@ -10,8 +10,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.logging.Logger;
 import org.placeshare.policy.identity.SigningKey;
 
@@ -217,7 +219,7 @@ public final class AuditTree {
    * if the tree has not yet filled that many.
    */
   public Future<Optional<byte[]>> tile(int level, long index, int width) {
-    return AuditTiles.read(pool, java.util.Set.of(new Tiles.Id(level, index)))
+    return AuditTiles.read(pool, Set.of(new Tiles.Id(level, index)))
         .map(
             read -> {
               byte[] tile = read.tiles().get(new Tiles.Id(level, index));
@@ -225,7 +227,7 @@ public final class AuditTree {
               if (tile == null || tile.length < bytes) {
                 return Optional.<byte[]>empty();
               }
-              return Optional.of(java.util.Arrays.copyOf(tile, bytes));
+              return Optional.of(Arrays.copyOf(tile, bytes));
             });
   }
 

@@ -6,6 +6,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
@@ -140,7 +141,7 @@ public final class SignedNote {
             "malformed note: more than " + MAX_SIGNATURES + " signatures");
       }
       int hash = ByteBuffer.wrap(raw).getInt();
-      byte[] sig = java.util.Arrays.copyOfRange(raw, 4, raw.length);
+      byte[] sig = Arrays.copyOfRange(raw, 4, raw.length);
       Signature signature = new Signature(name, hash, sig);
       List<NoteVerifierKey> keys =
           known.stream().filter(k -> k.name().equals(name) && k.keyHash() == hash).toList();

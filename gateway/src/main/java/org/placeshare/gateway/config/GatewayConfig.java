@@ -670,7 +670,7 @@ public record GatewayConfig(
 
   /** The C2SP origin of the log of a gateway at {@code publicUrl}. */
   public static String auditNoteOrigin(String publicUrl) {
-    java.net.URI uri = java.net.URI.create(publicUrl);
+    URI uri = URI.create(publicUrl);
     String path = uri.getRawPath() == null ? "" : uri.getRawPath().replaceAll("/+$", "");
     return uri.getHost() + path + "/audit";
   }
