@@ -2,6 +2,7 @@ package org.placeshare.ops;
 
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.util.Base64URL;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -229,7 +230,7 @@ final class KeygenCommand {
   }
 
   /** Writes a new note key (owner-only) and its verifier key; answers the verifier key. */
-  static String writeNoteKey(String origin, Path key, Path vkey) throws java.io.IOException {
+  static String writeNoteKey(String origin, Path key, Path vkey) throws IOException {
     NoteSigner signer = NoteSigner.generate(origin, new SecureRandom());
     Files.createDirectories(key.toAbsolutePath().getParent());
     Files.writeString(key, "");
