@@ -233,11 +233,7 @@ public final class GatewayRoutes {
         .post("/fhir/Patient/:nhsNumber/:operation")
         .handler(authentication::handle)
         .handler(ScopeGuard.requires("Patient"))
-        .handler(
-            ctx -> {
-              ctx.request().pause();
-              ctx.next();
-            })
+        .handler(GatewayRoutes::holdBody)
         .handler(rateLimit::handle);
     router
         .post("/fhir/Patient/:nhsNumber/:operation")
@@ -266,11 +262,7 @@ public final class GatewayRoutes {
         .post("/fhir/Patient/$match")
         .handler(authentication::handle)
         .handler(ScopeGuard.requires("Patient"))
-        .handler(
-            ctx -> {
-              ctx.request().pause();
-              ctx.next();
-            })
+        .handler(GatewayRoutes::holdBody)
         .handler(match::authorise)
         .handler(RateLimit.traces(s.pool(), PatientMatch.TRACES_PER_MINUTE, clock)::handle);
     router
@@ -283,11 +275,7 @@ public final class GatewayRoutes {
         .post("/fhir/Group")
         .handler(authentication::handle)
         .handler(ScopeGuard.requires("Group"))
-        .handler(
-            ctx -> {
-              ctx.request().pause();
-              ctx.next();
-            })
+        .handler(GatewayRoutes::holdBody)
         .handler(rateLimit::handle);
     // A second route: Vert.x takes a body handler only ahead of a route's own handlers.
     router
@@ -321,11 +309,7 @@ public final class GatewayRoutes {
           .post(kickOff)
           .handler(authentication::handle)
           .handler(ScopeGuard.requires(kickOffs.get(kickOff)))
-          .handler(
-              ctx -> {
-                ctx.request().pause();
-                ctx.next();
-              })
+          .handler(GatewayRoutes::holdBody)
           .handler(rateLimit::handle);
       router
           .post(kickOff)
@@ -515,5 +499,15 @@ public final class GatewayRoutes {
 
   private static void json(RoutingContext ctx, JsonObject body) {
     ctx.response().putHeader("Content-Type", "application/json").end(body.encode());
+  }
+
+  /**
+   * Holds a request's body unread while the handlers before its body handler decide (who asks,
+   * within its limit: a query), so a stranger or a client over its limit cannot make the gateway
+   * buffer one; the body handler of the route's second registration reads it.
+   */
+  private static void holdBody(RoutingContext ctx) {
+    ctx.request().pause();
+    ctx.next();
   }
 }
