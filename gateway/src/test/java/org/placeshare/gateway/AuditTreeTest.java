@@ -6,10 +6,12 @@ import com.nimbusds.jose.jwk.ECKey;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -24,6 +26,8 @@ import org.placeshare.gateway.audit.AuditExport;
 import org.placeshare.gateway.audit.AuditVerifier;
 import org.placeshare.gateway.audit.Checkpoint;
 import org.placeshare.gateway.audit.Merkle;
+import org.placeshare.gateway.audit.NoteSigner;
+import org.placeshare.gateway.audit.NoteVerifierKey;
 import org.placeshare.policy.identity.SigningKey;
 
 /**
@@ -151,6 +155,32 @@ class AuditTreeTest {
     assertThat(fixture.get("/audit/proof/inclusion?index=5&size=x", ig).statusCode())
         .isEqualTo(400);
     assertThat(fixture.get("/audit/proof/consistency?from=0&to=3", ig).statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  @Order(2)
+  void exportOverHttp_carriesTheCheckpointNotes_whichVerifyWithTheNoteKey() throws Exception {
+    checkpoint();
+    var response = fixture.get("/audit/export", ig);
+    assertThat(response.statusCode()).isEqualTo(200);
+    Path export = dir.resolve("notes.jsonl");
+    Files.writeString(export, response.body());
+    NoteVerifierKey noteKey =
+        NoteSigner.parse(Files.readString(dir.resolve("one/audit-note.key")).strip()).verifierKey();
+
+    AuditExport.Contents exported = AuditExport.read(export);
+    AuditVerifier.Report report =
+        AuditVerifier.verify(
+            exported.leaves().iterator(),
+            exported.checkpoints(),
+            auditKey,
+            exported.notes(),
+            Optional.of(noteKey));
+
+    assertThat(exported.notes()).isNotEmpty();
+    assertThat(exported.notes()).isEqualTo(fixture.gateway.auditTree().notes().await());
+    assertThat(report.intact()).as(report.summary()).isTrue();
+    assertThat(report.notesVerified()).isEqualTo(exported.notes().size());
   }
 
   @Test

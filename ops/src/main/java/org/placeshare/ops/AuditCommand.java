@@ -4,11 +4,16 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.placeshare.gateway.audit.AuditExport;
 import org.placeshare.gateway.audit.AuditVerifier;
+import org.placeshare.gateway.audit.NoteVerifierKey;
 import org.placeshare.policy.identity.SigningKey;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -29,10 +34,23 @@ final class AuditCommand {
       mixinStandardHelpOptions = true,
       description =
           "Check the audit log with the audit public key: checkpoint signatures, every event's"
-              + " leaf hash, the tree roots. Exit 0 when it verifies, 1 naming the first problem.")
+              + " leaf hash, the tree roots; with --note-key, the checkpoints signed as C2SP"
+              + " notes too. Exit 0 when it verifies, 1 naming the first problem.")
   static final class Verify implements Callable<Integer> {
+    /** A verifier key is one short line; a bigger file is not one. */
+    static final long MAX_VKEY_FILE_BYTES = 4096;
+
     @Option(names = "--key", required = true, description = "the audit key's public half (PEM)")
     Path key;
+
+    @Option(
+        names = "--note-key",
+        paramLabel = "FILE.vkey",
+        description =
+            "the audit note verifier key (name+hash+key, as keygen and the demo write it to"
+                + " keys/audit-note.vkey): every checkpoint note must verify with it and match the"
+                + " events; the log must have notes")
+    Path noteKey;
 
     @ArgGroup(multiplicity = "1")
     Source source;
@@ -51,13 +69,30 @@ final class AuditCommand {
     public Integer call() throws Exception {
       AuditExport.Contents contents =
           source.export != null ? AuditExport.read(source.export) : fromDatabase(source.database);
+      Optional<NoteVerifierKey> notes =
+          noteKey == null ? Optional.empty() : Optional.of(readVerifierKey(noteKey));
       AuditVerifier.Report report =
           AuditVerifier.verify(
-              contents.leaves().iterator(), contents.checkpoints(), SigningKey.readPublicPem(key));
+              contents.leaves().iterator(),
+              contents.checkpoints(),
+              SigningKey.readPublicPem(key),
+              contents.notes(),
+              notes);
       PrintWriter out = report.intact() ? spec.commandLine().getOut() : spec.commandLine().getErr();
       out.println(report.summary());
       out.flush();
       return report.intact() ? 0 : 1;
+    }
+
+    private static NoteVerifierKey readVerifierKey(Path file) throws IOException {
+      if (Files.size(file) > MAX_VKEY_FILE_BYTES) {
+        throw new IllegalArgumentException(file + ": not a note verifier key (too long)");
+      }
+      try {
+        return NoteVerifierKey.parse(Files.readString(file, StandardCharsets.UTF_8).strip());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+      }
     }
 
     private static AuditExport.Contents fromDatabase(String url) {

@@ -22,8 +22,19 @@ import java.util.List;
  */
 public final class AuditExport {
 
-  /** What a verifier needs. */
-  public record Contents(List<AuditVerifier.StoredLeaf> leaves, List<String> checkpoints) {}
+  /**
+   * What a verifier needs.
+   *
+   * @param notes the checkpoints signed as C2SP notes, oldest first (none in exports made before
+   *     the gateway signed notes)
+   */
+  public record Contents(
+      List<AuditVerifier.StoredLeaf> leaves, List<String> checkpoints, List<String> notes) {
+
+    public Contents(List<AuditVerifier.StoredLeaf> leaves, List<String> checkpoints) {
+      this(leaves, checkpoints, List.of());
+    }
+  }
 
   private AuditExport() {}
 
@@ -64,14 +75,31 @@ public final class AuditExport {
                   rows.forEach(r -> out.add(r.getString("signed")));
                   return out;
                 });
-    return Future.all(leaves, checkpoints)
-        .map(x -> new Contents(leaves.result(), checkpoints.result()));
+    Future<List<String>> notes =
+        pool.query("SELECT note FROM audit_checkpoint WHERE note IS NOT NULL ORDER BY size")
+            .execute()
+            .map(
+                rows -> {
+                  List<String> out = new ArrayList<>();
+                  rows.forEach(r -> out.add(r.getString("note")));
+                  return out;
+                });
+    return Future.all(leaves, checkpoints, notes)
+        .map(x -> new Contents(leaves.result(), checkpoints.result(), notes.result()));
   }
 
-  /** Writes the contents as JSON lines: checkpoints first, then one line per event. */
+  /**
+   * Writes the contents as JSON lines: checkpoints first, then checkpoint notes ({@code {"note":
+   * ...}}; an export without notes is exactly what it was before notes existed), then one line per
+   * event.
+   */
   public static void write(Contents contents, Writer out) throws IOException {
     for (String c : contents.checkpoints()) {
       out.write(new JsonObject().put("checkpoint", c).encode());
+      out.write('\n');
+    }
+    for (String n : contents.notes()) {
+      out.write(new JsonObject().put("note", n).encode());
       out.write('\n');
     }
     Base64.Encoder b64 = Base64.getEncoder();
@@ -95,6 +123,7 @@ public final class AuditExport {
   public static Contents read(Path file) throws IOException {
     List<AuditVerifier.StoredLeaf> leaves = new ArrayList<>();
     List<String> checkpoints = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
     Base64.Decoder b64 = Base64.getDecoder();
     try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       String line;
@@ -112,6 +141,8 @@ public final class AuditExport {
         }
         if (json.containsKey("checkpoint")) {
           checkpoints.add(json.getString("checkpoint"));
+        } else if (json.containsKey("note")) {
+          notes.add(json.getString("note"));
         } else {
           String hash = json.getString("leafHash");
           leaves.add(
@@ -125,6 +156,6 @@ public final class AuditExport {
         }
       }
     }
-    return new Contents(leaves, checkpoints);
+    return new Contents(leaves, checkpoints, notes);
   }
 }

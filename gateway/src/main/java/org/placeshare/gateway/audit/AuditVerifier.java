@@ -3,6 +3,7 @@ package org.placeshare.gateway.audit;
 import com.nimbusds.jose.jwk.ECKey;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
@@ -11,8 +12,10 @@ import java.util.Optional;
 /**
  * Checks the audit log with only the audit key's public half: every checkpoint's signature, every
  * event's leaf hash recomputed from its data, the indices contiguous from 0, and the root at every
- * checkpoint's size recomputed from the events. Reports the first problem found: an altered or
- * moved event, a missing one, or a stretch of the log that no longer matches what was signed.
+ * checkpoint's size recomputed from the events. Given the note verifier key, the checkpoints signed
+ * as C2SP notes are checked the same way: each note's signature by that key, and its root against
+ * the events at its size. Reports the first problem found: an altered or moved event, a missing
+ * one, or a stretch of the log that no longer matches what was signed.
  */
 public final class AuditVerifier {
 
@@ -26,7 +29,13 @@ public final class AuditVerifier {
   /**
    * @param problem the first problem, or empty when the log verifies
    */
-  public record Report(long events, Optional<Checkpoint> latest, Optional<String> problem) {
+  public record Report(
+      long events, Optional<Checkpoint> latest, Optional<String> problem, int notesVerified) {
+
+    public Report(long events, Optional<Checkpoint> latest, Optional<String> problem) {
+      this(events, latest, problem, 0);
+    }
+
     public boolean intact() {
       return problem.isEmpty();
     }
@@ -52,22 +61,77 @@ public final class AuditVerifier {
                                           + (events - c.size())
                                           + " events after it await the next checkpoint"
                                       : ""))
-                      .orElse(", no checkpoint signed yet"));
+                      .orElse(", no checkpoint signed yet")
+                  + (notesVerified > 0
+                      ? "; " + notesVerified + " checkpoint notes verified with the note key"
+                      : ""));
     }
   }
 
+  /** A signed tree head of either form, and how a problem names it. */
+  private record Head(long size, byte[] root, String name, String kind) {}
+
   private AuditVerifier() {}
 
+  /** Checks the log and its JWS checkpoints; checkpoint notes, if any, are not checked. */
   public static Report verify(Iterator<StoredLeaf> leaves, List<String> signed, ECKey key) {
+    return verify(leaves, signed, key, List.of(), Optional.empty());
+  }
+
+  /**
+   * Checks the log, its JWS checkpoints and, given {@code noteKey}, its checkpoint notes. With a
+   * note key and no notes the log fails: whoever asked to check notes expects some.
+   */
+  public static Report verify(
+      Iterator<StoredLeaf> leaves,
+      List<String> signed,
+      ECKey key,
+      List<String> notes,
+      Optional<NoteVerifierKey> noteKey) {
     List<Checkpoint> checkpoints = new ArrayList<>();
+    List<Head> heads = new ArrayList<>();
     for (String s : signed) {
       try {
-        checkpoints.add(Checkpoint.verify(s, key));
+        Checkpoint c = Checkpoint.verify(s, key);
+        checkpoints.add(c);
+        heads.add(
+            new Head(
+                c.size(),
+                c.root(),
+                "the checkpoint of size " + c.size() + " signed at " + c.time(),
+                "a checkpoint"));
       } catch (IllegalArgumentException e) {
         return new Report(0, Optional.empty(), Optional.of("a checkpoint: " + e.getMessage()));
       }
     }
+    if (noteKey.isPresent()) {
+      if (notes.isEmpty()) {
+        return new Report(
+            0,
+            Optional.empty(),
+            Optional.of(
+                "no checkpoint notes to check with the note key "
+                    + noteKey.get().name()
+                    + ": the log has none (is the gateway configured with an audit note key?)"));
+      }
+      for (String n : notes) {
+        try {
+          NoteCheckpoint c = NoteCheckpoint.verify(n, noteKey.get());
+          heads.add(
+              new Head(
+                  c.size(),
+                  c.root(),
+                  "the checkpoint note of size " + c.size(),
+                  "a checkpoint note"));
+        } catch (IllegalArgumentException e) {
+          return new Report(
+              0, Optional.empty(), Optional.of(noteProblem(n, noteKey.get(), e.getMessage())));
+        }
+      }
+    }
+    int notesVerified = noteKey.isPresent() ? notes.size() : 0;
     checkpoints.sort(Comparator.comparingLong(Checkpoint::size));
+    heads.sort(Comparator.comparingLong(Head::size));
     Optional<Checkpoint> latest =
         checkpoints.isEmpty()
             ? Optional.empty()
@@ -108,17 +172,15 @@ public final class AuditVerifier {
                     + ") has been altered or moved: its data no longer gives its leaf hash"));
       }
       frontier.append(hash);
-      while (next < checkpoints.size() && checkpoints.get(next).size() == frontier.size()) {
-        Checkpoint c = checkpoints.get(next++);
+      while (next < heads.size() && heads.get(next).size() == frontier.size()) {
+        Head c = heads.get(next++);
         if (!MessageDigest.isEqual(frontier.root(), c.root())) {
           return new Report(
               frontier.size(),
               latest,
               Optional.of(
-                  "the log does not match the checkpoint of size "
-                      + c.size()
-                      + " signed at "
-                      + c.time()
+                  "the log does not match "
+                      + c.name()
                       + ": an event from index "
                       + lastGood
                       + " to "
@@ -127,23 +189,76 @@ public final class AuditVerifier {
         }
         lastGood = c.size();
       }
-      while (next < checkpoints.size() && checkpoints.get(next).size() < frontier.size()) {
+      while (next < heads.size() && heads.get(next).size() < frontier.size()) {
         next++; // a checkpoint of a size already passed cannot be missed; sizes are ascending
       }
     }
-    if (latest.isPresent() && latest.get().size() > frontier.size()) {
+    Optional<Head> last =
+        heads.isEmpty() ? Optional.empty() : Optional.of(heads.get(heads.size() - 1));
+    if (last.isPresent() && last.get().size() > frontier.size()) {
       return new Report(
           frontier.size(),
           latest,
           Optional.of(
               "the log ends after "
                   + frontier.size()
-                  + " events, but a checkpoint of size "
-                  + latest.get().size()
+                  + " events, but "
+                  + last.get().kind()
+                  + " of size "
+                  + last.get().size()
                   + " was signed: events from index "
                   + frontier.size()
                   + " are missing"));
     }
-    return new Report(frontier.size(), latest, Optional.empty());
+    return new Report(frontier.size(), latest, Optional.empty(), notesVerified);
+  }
+
+  /** Why a note failed, naming the key expected and the keys that did sign it. */
+  private static String noteProblem(String note, NoteVerifierKey key, String why) {
+    String size;
+    try {
+      size = "of size " + NoteCheckpoint.readUnverified(note).size();
+    } catch (RuntimeException e) {
+      size = "(unreadable)";
+    }
+    return "the checkpoint note "
+        + size
+        + " does not verify with the note key "
+        + key.name()
+        + "+"
+        + String.format("%08x", key.keyHash())
+        + " ("
+        + why
+        + "); it is signed by "
+        + signers(note);
+  }
+
+  /** The name+hash of each signature line of a note, as the note claims them. */
+  private static String signers(String note) {
+    int split = note.lastIndexOf("\n\n");
+    List<String> out = new ArrayList<>();
+    if (split >= 0) {
+      for (String line : note.substring(split + 2).split("\n")) {
+        if (!line.startsWith(SignedNote.SIG_PREFIX) || out.size() >= SignedNote.MAX_SIGNATURES) {
+          continue;
+        }
+        String rest = line.substring(SignedNote.SIG_PREFIX.length());
+        int space = rest.indexOf(' ');
+        if (space < 0) {
+          continue;
+        }
+        String name = rest.substring(0, space);
+        try {
+          byte[] raw = Base64.getDecoder().decode(rest.substring(space + 1));
+          out.add(
+              raw.length >= 4
+                  ? name + "+" + String.format("%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3])
+                  : name);
+        } catch (IllegalArgumentException e) {
+          out.add(name);
+        }
+      }
+    }
+    return out.isEmpty() ? "no readable key" : String.join(", ", out);
   }
 }
