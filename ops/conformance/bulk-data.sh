@@ -22,9 +22,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 if [ -z "${BDT_SRC:-}" ]; then
-  # Beside the clone (../shared), or beside the folder of worktrees (../../shared).
+  # Beside the clone (../shared), beside the folder of worktrees (../../shared), or beside the
+  # repository this one was cloned from (a check clone in /tmp of a checkout beside ../shared).
   BDT_SRC=$ROOT/../shared/tools/bdt
   [ -d "$BDT_SRC" ] || BDT_SRC=$ROOT/../../shared/tools/bdt
+  ORIGIN=$(git -C "$ROOT" remote get-url origin 2>/dev/null || true)
+  if [ ! -d "$BDT_SRC" ] && [ -d "$ORIGIN" ]; then BDT_SRC=$ORIGIN/../shared/tools/bdt; fi
+  [ -d "$BDT_SRC" ] || { echo "bdt: no suite at ../shared/tools/bdt (set BDT_SRC)" >&2; exit 1; }
 fi
 BDT_PORT=${BDT_PORT:-18080}
 BDT_CLIENT=${BDT_CLIENT:-council-bi}
