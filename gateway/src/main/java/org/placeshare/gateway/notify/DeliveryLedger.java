@@ -4,21 +4,16 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import org.placeshare.policy.EventKind;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
-import org.placeshare.policy.PurposeOfUse;
 
 /**
  * The outbox as an operator or an IG lead sees it: every subscription, the deliveries in one status
@@ -95,7 +90,7 @@ public final class DeliveryLedger {
         .map(
             rows -> {
               List<Subscription> found = new ArrayList<>();
-              rows.forEach(r -> found.add(subscription(r)));
+              rows.forEach(r -> found.add(SubscriptionStore.of(r)));
               return found;
             });
   }
@@ -140,22 +135,5 @@ public final class DeliveryLedger {
         r.getOffsetDateTime("created_at").toInstant(),
         r.getOffsetDateTime("updated_at").toInstant(),
         NhsNumber.parse(r.getString("nhs_number")));
-  }
-
-  private static Subscription subscription(Row r) {
-    Set<EventKind> kinds = EnumSet.noneOf(EventKind.class);
-    for (String code : r.getArrayOfStrings("kinds")) {
-      kinds.add(EventKind.of(code).orElseThrow());
-    }
-    return new Subscription(
-        r.getUUID("id"),
-        r.getString("client_id"),
-        OdsCode.of(r.getString("organisation")),
-        PurposeOfUse.of(r.getString("purpose")),
-        kinds,
-        Optional.ofNullable(r.getUUID("cohort_id")),
-        URI.create(r.getString("endpoint")),
-        Subscription.Status.valueOf(r.getString("status").toUpperCase(Locale.ROOT)),
-        r.getOffsetDateTime("created_at").toInstant());
   }
 }

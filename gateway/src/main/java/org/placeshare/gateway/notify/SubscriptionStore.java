@@ -146,7 +146,8 @@ public final class SubscriptionStore {
         .map(rows -> rows.rowCount() == 1);
   }
 
-  private static Subscription of(Row r) {
+  /** A subscription as stored; the ledger reads rows of the same columns. */
+  static Subscription of(Row r) {
     Set<EventKind> kinds = EnumSet.noneOf(EventKind.class);
     for (String code : r.getArrayOfStrings("kinds")) {
       kinds.add(EventKind.of(code).orElseThrow());
