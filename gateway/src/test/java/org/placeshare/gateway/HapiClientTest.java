@@ -440,6 +440,12 @@ class HapiClientTest {
         .startsWith("application/json;");
     assertThat(fhir.headers().firstValue("Content-Type").orElse(""))
         .startsWith("application/fhir+json;");
+    // The name is the one the chosen range gave, not that of a range the server cannot serve.
+    HttpResponse<String> after =
+        fixture.get(
+            "/fhir/Patient/" + person(), analyst, "Accept", "text/html, application/json;q=0.9");
+    assertThat(after.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("application/json;");
   }
 
   @Test

@@ -67,8 +67,10 @@ public enum FhirFormat {
       ctx.fail(400, new GatewayException(IssueType.INVALID, "_format: expected at most one"));
       return;
     }
-    String accept = ctx.request().getHeader("Accept");
-    Optional<FhirFormat> format = asked.isEmpty() ? accepted(accept) : named(asked.get(0));
+    Optional<Accepted> accepted =
+        asked.isEmpty() ? accepted(ctx.request().getHeader("Accept")) : Optional.empty();
+    Optional<FhirFormat> format =
+        asked.isEmpty() ? accepted.map(Accepted::format) : named(asked.get(0));
     if (format.isEmpty()) {
       ctx.fail(
           406,
@@ -79,7 +81,7 @@ public enum FhirFormat {
       return;
     }
     ctx.put(KEY, format.get());
-    if (asked.isEmpty() && format.get() == JSON && PLAIN_JSON.equals(preferredType(accept))) {
+    if (accepted.isPresent() && PLAIN_JSON.equals(accepted.get().range())) {
       ctx.put(CONTENT_TYPE_KEY, PLAIN_JSON);
     }
     ctx.next();
@@ -91,24 +93,6 @@ public enum FhirFormat {
   public static String contentType(RoutingContext ctx) {
     String named = ctx.get(CONTENT_TYPE_KEY);
     return named != null ? named : of(ctx).mediaType();
-  }
-
-  /** The media type of the first range of highest {@code q} in an Accept header, if any. */
-  private static String preferredType(String accept) {
-    if (accept == null) {
-      return null;
-    }
-    String best = null;
-    double bestQ = 0;
-    for (String range : accept.split(",", MAX_ACCEPT_RANGES + 1)) {
-      String[] parts = range.split(";", -1);
-      double q = quality(parts);
-      if (q > bestQ) {
-        best = parts[0].strip().toLowerCase(Locale.ROOT);
-        bestQ = q;
-      }
-    }
-    return best;
   }
 
   /** The request's negotiated format; JSON where none was negotiated (outside /fhir). */
@@ -130,18 +114,19 @@ public enum FhirFormat {
   }
 
   /**
-   * The most preferred format an Accept header allows (RFC 9110 section 12.5.1): the highest {@code
-   * q} above zero wins, the first listed of equals; no header means no preference.
+   * The most preferred format an Accept header allows, with the range that named it (RFC 9110
+   * section 12.5.1): the highest {@code q} above zero wins, the first listed of equals; no header
+   * means no preference.
    */
-  static Optional<FhirFormat> accepted(String accept) {
+  static Optional<Accepted> accepted(String accept) {
     if (accept == null || accept.isBlank()) {
-      return Optional.of(JSON);
+      return Optional.of(new Accepted(JSON, null));
     }
     String[] ranges = accept.split(",", -1);
     if (ranges.length > MAX_ACCEPT_RANGES) {
       return Optional.empty();
     }
-    FhirFormat best = null;
+    Accepted best = null;
     double bestQ = 0;
     for (String range : ranges) {
       String[] parts = range.split(";", -1);
@@ -150,12 +135,15 @@ public enum FhirFormat {
           type.equals("*/*") || type.equals("application/*") ? Optional.of(JSON) : named(type);
       double q = quality(parts);
       if (format.isPresent() && q > bestQ) {
-        best = format.get();
+        best = new Accepted(format.get(), type);
         bestQ = q;
       }
     }
     return Optional.ofNullable(best);
   }
+
+  /** The format an Accept header chose, and the media range it chose it by (null: no header). */
+  record Accepted(FhirFormat format, String range) {}
 
   /** A range's {@code q}; an unreadable one counts as 0 (not acceptable), as a strict reader. */
   private static double quality(String[] parts) {
