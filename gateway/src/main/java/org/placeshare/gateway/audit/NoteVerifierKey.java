@@ -11,14 +11,39 @@ import org.bouncycastle.crypto.signers.Ed25519Signer;
 
 /**
  * A C2SP signed-note verifier key for Ed25519, in its text form {@code
- * name+hash+base64(0x01||publicKey)}: what an operator publishes so anyone can check the log's
- * checkpoints (Go's {@code note.NewVerifier} reads the same form). The key hash is the first four
- * bytes of SHA-256(name || 0x0A || 0x01 || publicKey), big-endian.
+ * name+hash+base64(type||publicKey)}: what an operator publishes so anyone can check the log's
+ * checkpoints (Go's {@code note.NewVerifier} reads the same form for type 0x01), or a witness's
+ * cosignatures (type 0x04, C2SP tlog-cosignature). The key hash is the first four bytes of
+ * SHA-256(name || 0x0A || type || publicKey), big-endian.
  */
-public record NoteVerifierKey(String name, int keyHash, byte[] publicKey) {
+public record NoteVerifierKey(String name, Type type, int keyHash, byte[] publicKey) {
 
-  /** The signed-note signature type of Ed25519. */
-  static final byte ALG_ED25519 = 0x01;
+  /** What a key's signatures sign, named by the signature type byte of its text form. */
+  public enum Type {
+    /** A plain signed-note signature over the note text: the log's own key. */
+    ED25519((byte) 0x01),
+    /**
+     * A tlog-cosignature {@code cosignature/v1}: a witness's timestamped signature over {@code
+     * "cosignature/v1\ntime T\n"} and the checkpoint text. A distinct type, so a log key cannot be
+     * passed off as a witness's, nor the reverse.
+     */
+    COSIGNATURE_V1((byte) 0x04);
+
+    final byte id;
+
+    Type(byte id) {
+      this.id = id;
+    }
+
+    static Type of(byte id) {
+      for (Type t : values()) {
+        if (t.id == id) {
+          return t;
+        }
+      }
+      throw new IllegalArgumentException("the key is neither an Ed25519 note key nor a cosigner's");
+    }
+  }
 
   static final int PUBLIC_KEY_BYTES = Ed25519PublicKeyParameters.KEY_SIZE;
 
@@ -36,22 +61,27 @@ public record NoteVerifierKey(String name, int keyHash, byte[] publicKey) {
       throw new IllegalArgumentException("an Ed25519 public key is 32 bytes");
     }
     publicKey = publicKey.clone();
-    if (keyHash != keyHash(name, publicKey)) {
+    if (keyHash != keyHash(name, type, publicKey)) {
       throw new IllegalArgumentException("the key hash does not match the name and key");
     }
   }
 
-  /** The verifier key of a name and an Ed25519 public key. */
+  /** The verifier key of a name and an Ed25519 public key that signs notes. */
   public static NoteVerifierKey of(String name, byte[] publicKey) {
+    return of(name, Type.ED25519, publicKey);
+  }
+
+  /** The verifier key of a name and an Ed25519 public key of the given type. */
+  public static NoteVerifierKey of(String name, Type type, byte[] publicKey) {
     if (!validName(name) || publicKey.length != PUBLIC_KEY_BYTES) {
       throw new IllegalArgumentException("a note key needs a valid name and a 32-byte key");
     }
-    return new NoteVerifierKey(name, keyHash(name, publicKey), publicKey);
+    return new NoteVerifierKey(name, type, keyHash(name, type, publicKey), publicKey);
   }
 
   /**
-   * Reads {@code name+hash+key} strictly: eight lower-case hex digits of hash, the Ed25519 type
-   * byte, a 32-byte key, and a hash that matches.
+   * Reads {@code name+hash+key} strictly: eight lower-case hex digits of hash, a known type byte
+   * (0x01 or 0x04), a 32-byte key, and a hash that matches.
    *
    * @throws IllegalArgumentException saying what is wrong
    */
@@ -69,16 +99,19 @@ public record NoteVerifierKey(String name, int keyHash, byte[] publicKey) {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("the note verifier key is not base64");
     }
-    if (key.length != 1 + PUBLIC_KEY_BYTES || key[0] != ALG_ED25519) {
+    if (key.length != 1 + PUBLIC_KEY_BYTES) {
       throw new IllegalArgumentException("the note verifier key is not an Ed25519 key");
     }
     return new NoteVerifierKey(
-        parts[0], Integer.parseUnsignedInt(parts[1], 16), Arrays.copyOfRange(key, 1, key.length));
+        parts[0],
+        Type.of(key[0]),
+        Integer.parseUnsignedInt(parts[1], 16),
+        Arrays.copyOfRange(key, 1, key.length));
   }
 
-  /** The text form, {@code name+hash+base64(0x01||key)}. */
+  /** The text form, {@code name+hash+base64(type||key)}. */
   public String encoded() {
-    return name + "+" + String.format("%08x", keyHash) + "+" + base64Key(publicKey);
+    return name + "+" + String.format("%08x", keyHash) + "+" + base64Key(type, publicKey);
   }
 
   @Override
@@ -97,17 +130,17 @@ public record NoteVerifierKey(String name, int keyHash, byte[] publicKey) {
     return verifier.verifySignature(signature);
   }
 
-  static String base64Key(byte[] publicKey) {
-    return Base64.getEncoder().encodeToString(typed(publicKey));
+  static String base64Key(Type type, byte[] publicKey) {
+    return Base64.getEncoder().encodeToString(typed(type, publicKey));
   }
 
-  /** SHA-256(name || '\n' || 0x01 || key), its first four bytes big-endian. */
-  static int keyHash(String name, byte[] publicKey) {
+  /** SHA-256(name || '\n' || type || key), its first four bytes big-endian. */
+  static int keyHash(String name, Type type, byte[] publicKey) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       sha.update(name.getBytes(StandardCharsets.UTF_8));
       sha.update((byte) '\n');
-      sha.update(typed(publicKey));
+      sha.update(typed(type, publicKey));
       return ByteBuffer.wrap(sha.digest()).getInt();
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
@@ -122,9 +155,9 @@ public record NoteVerifierKey(String name, int keyHash, byte[] publicKey) {
         && !name.contains("+");
   }
 
-  private static byte[] typed(byte[] publicKey) {
+  private static byte[] typed(Type type, byte[] publicKey) {
     byte[] out = new byte[1 + publicKey.length];
-    out[0] = ALG_ED25519;
+    out[0] = type.id;
     System.arraycopy(publicKey, 0, out, 1, publicKey.length);
     return out;
   }
@@ -133,6 +166,7 @@ public record NoteVerifierKey(String name, int keyHash, byte[] publicKey) {
   public boolean equals(Object o) {
     return o instanceof NoteVerifierKey k
         && k.name.equals(name)
+        && k.type == type
         && k.keyHash == keyHash
         && Arrays.equals(k.publicKey, publicKey);
   }

@@ -64,24 +64,25 @@ public final class SignedNote {
     }
     StringBuilder out = new StringBuilder(text).append('\n');
     for (NoteSigner signer : signers) {
-      byte[] sig = signer.sign(bytes);
-      byte[] line =
-          ByteBuffer.allocate(4 + sig.length)
-              .putInt(signer.verifierKey().keyHash())
-              .put(sig)
-              .array();
-      out.append(SIG_PREFIX)
-          .append(signer.name())
-          .append(' ')
-          .append(Base64.getEncoder().encodeToString(line))
-          .append('\n');
+      if (signer.verifierKey().type() != NoteVerifierKey.Type.ED25519) {
+        throw new IllegalArgumentException("a cosigner signs with a time: Cosignature.line");
+      }
+      out.append(line(signer.verifierKey(), signer.sign(bytes)));
     }
     return out.toString();
   }
 
+  /** A signature line: {@code — name base64(keyHash||signature)} and a newline. */
+  static String line(NoteVerifierKey key, byte[] signature) {
+    byte[] raw =
+        ByteBuffer.allocate(4 + signature.length).putInt(key.keyHash()).put(signature).array();
+    return SIG_PREFIX + key.name() + ' ' + Base64.getEncoder().encodeToString(raw) + '\n';
+  }
+
   /**
    * Opens a signed note: checks every signature by a known key (any that fails rejects the whole
-   * note, as in Go), keeps the others as unverified, and requires at least one verified.
+   * note, as in Go), keeps the others as unverified, and requires at least one verified. Known keys
+   * may be witnesses' cosigner keys: their signatures are checked as {@code cosignature/v1}.
    *
    * @throws IllegalArgumentException saying what is wrong (malformed, a bad signature, or no
    *     signature by a known key)
@@ -114,7 +115,6 @@ public final class SignedNote {
     if (sigs.isEmpty() || !sigs.endsWith("\n")) {
       throw new IllegalArgumentException("malformed note: no signature lines");
     }
-    byte[] signed = text.getBytes(StandardCharsets.UTF_8);
     List<Signature> verified = new ArrayList<>();
     List<Signature> unverified = new ArrayList<>();
     Set<String> seen = new HashSet<>();
@@ -157,7 +157,7 @@ public final class SignedNote {
       if (!seen.add(name + "+" + hex(hash))) {
         continue; // Go drops repeated signatures by one key, after the first
       }
-      if (!keys.get(0).verifies(signed, sig)) {
+      if (!verifies(keys.get(0), text, sig)) {
         throw new IllegalArgumentException("invalid signature for key " + name + "+" + hex(hash));
       }
       verified.add(signature);
@@ -166,6 +166,19 @@ public final class SignedNote {
       throw new IllegalArgumentException("the note has no signature by a known key");
     }
     return new Opened(text, verified, unverified);
+  }
+
+  /** Whether {@code sig} by {@code key} signs {@code text}, in the way the key's type signs. */
+  private static boolean verifies(NoteVerifierKey key, String text, byte[] sig) {
+    return switch (key.type()) {
+      case ED25519 -> key.verifies(text.getBytes(StandardCharsets.UTF_8), sig);
+      case COSIGNATURE_V1 ->
+          sig.length == Cosignature.TIMESTAMP_BYTES + NoteVerifierKey.SIGNATURE_BYTES
+              && Cosignature.timestamp(sig) >= 0
+              && key.verifies(
+                  Cosignature.message(text, Cosignature.timestamp(sig)),
+                  Arrays.copyOfRange(sig, Cosignature.TIMESTAMP_BYTES, sig.length));
+    };
   }
 
   /** Text as signed-note allows it: ends in a newline, no other control characters. */
