@@ -11,9 +11,6 @@ import java.util.Map;
 import java.util.StringJoiner;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Bundle;
-import org.hl7.fhir.r4.model.CapabilityStatement;
-import org.hl7.fhir.r4.model.Enumerations;
-import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditRecord;
 import org.placeshare.gateway.audit.AuditSearch;
@@ -45,47 +42,6 @@ public final class AuditEventSearch {
     this.audit = audit;
     this.publicUrl = publicUrl;
     this.clock = clock;
-  }
-
-  /** The search as the CapabilityStatement declares it: IG leads only, its parameters. */
-  public static void capability(CapabilityStatement.CapabilityStatementRestResourceComponent r) {
-    r.setDocumentation(
-        "The audit log as IHE BALP AuditEvents, newest first; for information governance leads"
-            + " only (role ig-lead), every search itself audited. Any other parameter is refused"
-            + " (400). Pages of at most "
-            + AuditEventQuery.MAX_COUNT
-            + " events, with next links.");
-    r.addInteraction().setCode(CapabilityStatement.TypeRestfulInteraction.SEARCHTYPE);
-    param(
-        r, "date", Enumerations.SearchParamType.DATE, "AuditEvent-date", "prefixes eq ge gt le lt");
-    param(
-        r,
-        "patient",
-        Enumerations.SearchParamType.REFERENCE,
-        "AuditEvent-patient",
-        "Patient/{nhsNumber}; or patient:identifier=" + Fhir.NHS_NUMBER_SYSTEM + "|{nhsNumber}");
-    param(r, "agent", Enumerations.SearchParamType.REFERENCE, "AuditEvent-agent", "the user's id");
-    param(r, "outcome", Enumerations.SearchParamType.TOKEN, "AuditEvent-outcome", "0, 4, 8 or 12");
-    param(r, "type", Enumerations.SearchParamType.TOKEN, "AuditEvent-type", "system|code or code");
-    param(
-        r,
-        "subtype",
-        Enumerations.SearchParamType.TOKEN,
-        "AuditEvent-subtype",
-        "system|code or code");
-  }
-
-  private static void param(
-      CapabilityStatement.CapabilityStatementRestResourceComponent r,
-      String name,
-      Enumerations.SearchParamType type,
-      String definition,
-      String documentation) {
-    r.addSearchParam()
-        .setName(name)
-        .setType(type)
-        .setDefinition("http://hl7.org/fhir/SearchParameter/" + definition)
-        .setDocumentation(documentation);
   }
 
   /** Names the request's action before who asks is checked: a refusal is audited as this read. */

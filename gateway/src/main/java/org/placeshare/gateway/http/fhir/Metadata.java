@@ -13,7 +13,6 @@ import org.hl7.fhir.r4.model.Enumerations;
 import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.UriType;
 import org.placeshare.fhir.Fhir;
-import org.placeshare.gateway.http.audit.AuditEventSearch;
 import org.placeshare.gateway.http.edge.FhirFormat;
 import org.placeshare.gateway.http.edge.Outcomes;
 
@@ -71,7 +70,7 @@ public final class Metadata {
     patient(rest.addResource().setType("Patient"), publicUrl);
     group(rest.addResource().setType("Group"), publicUrl);
     subscription(rest.addResource().setType("Subscription"));
-    AuditEventSearch.capability(rest.addResource().setType("AuditEvent"));
+    AuditEventCapability.describe(rest.addResource().setType("AuditEvent"));
     var definitions = rest.addResource().setType("OperationDefinition");
     definitions.addInteraction().setCode(CapabilityStatement.TypeRestfulInteraction.READ);
     definitions.setDocumentation(
