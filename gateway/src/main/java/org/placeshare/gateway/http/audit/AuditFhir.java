@@ -35,9 +35,9 @@ import org.placeshare.gateway.http.oauth.TokenEndpoint;
  * authorization decision (permit or deny), a token issue, or other application activity; a record
  * that released records also gives a {@code PrivacyDisclosure.Source} event naming the references
  * released and the digest of the body as sent. Every event carries the agents (user with coded role
- * and {@code policy} = token id, client, server with its network address), the patient (reference
- * and NHS number), the request id as a transaction entity, {@code purposeOfEvent}, and keeps the
- * refusal reasons, the emergency flag and the consent relied on.
+ * and {@code policy} = token id, client, both with the client's network address, server with its
+ * own), the patient (reference and NHS number), the request id as a transaction entity, {@code
+ * purposeOfEvent}, and keeps the refusal reasons, the emergency flag and the consent relied on.
  */
 final class AuditFhir {
 
