@@ -110,19 +110,35 @@ class WitnessCommandTest {
       NoteSigner logKey = NoteSigner.parse(Files.readString(keys.resolve("coventry-audit.key")));
       String checkpoint = NoteCheckpoint.sign(logKey, 3, new byte[32]).note();
 
-      HttpResponse<String> r =
+      Files.writeString(dir.resolve("checkpoint"), checkpoint);
+
+      // The line docs/audit.md gives ("Running a witness"), on this witness's port.
+      Process curl =
+          new ProcessBuilder(
+                  "sh",
+                  "-c",
+                  "{ printf 'old 0\\n\\n'; cat checkpoint; } | curl -s --data-binary @-"
+                      + " http://127.0.0.1:"
+                      + port
+                      + "/add-checkpoint")
+              .directory(dir.toFile())
+              .redirectErrorStream(true)
+              .start();
+      String cosignature = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(curl.waitFor()).isZero();
+      HttpResponse<String> retry =
           http.send(
               HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/add-checkpoint"))
-                  .POST(HttpRequest.BodyPublishers.ofString("old 0\n\n" + checkpoint))
+                  .POST(HttpRequest.BodyPublishers.ofString("old 3\n\n" + checkpoint))
                   .build(),
               HttpResponse.BodyHandlers.ofString());
 
-      assertThat(r.statusCode()).as(Files.readString(log)).isEqualTo(200);
+      assertThat(retry.statusCode()).as(Files.readString(log)).isEqualTo(200);
       NoteVerifierKey witnessKey =
           NoteVerifierKey.parse(Files.readString(keys.resolve("witness.vkey")).strip());
       SignedNote.Opened opened =
           SignedNote.open(
-              (checkpoint + r.body()).getBytes(StandardCharsets.UTF_8),
+              (checkpoint + cosignature).getBytes(StandardCharsets.UTF_8),
               List.of(logKey.verifierKey(), witnessKey));
       assertThat(opened.signedBy(witnessKey)).isTrue();
 
