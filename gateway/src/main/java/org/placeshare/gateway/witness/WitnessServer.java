@@ -172,9 +172,6 @@ public final class WitnessServer {
    */
   private NoteCheckpoint signedCheckpoint(AddCheckpointRequest request)
       throws MalformedRequest, WitnessRefusal {
-    if (request.oldSize() < 0) {
-      throw new MalformedRequest("the old size is negative");
-    }
     List<NoteVerifierKey> keys = config.keysFor(request.origin());
     if (keys.isEmpty()) {
       throw WitnessRefusal.because(404, "unknown log origin");
