@@ -496,6 +496,25 @@ class WitnessServerTest {
   }
 
   @Test
+  void addCheckpoint_asAFormPostOfALargeCheckpoint_isReadAsSent() throws Exception {
+    Log log = newLog();
+    // curl --data-binary sends a form's Content-Type; a checkpoint may carry extension lines.
+    String text =
+        log.key().name() + "\n4\n" + b64(log.root(4)) + "\nextension " + "x".repeat(20_000) + "\n";
+    String note = SignedNote.sign(text, log.key());
+
+    HttpResponse<String> r =
+        send(
+            HttpRequest.newBuilder(uri())
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(body(0, List.of(), note))));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    verifiedCosignatureTime(log, note, r.body());
+    assertThat(storedSize(log)).contains(4L);
+  }
+
+  @Test
   void addCheckpoint_concurrentRequestsFromOneSize_cosignOneAndNeverRollBack() throws Exception {
     Log log = newLog();
     int stored = 0;
