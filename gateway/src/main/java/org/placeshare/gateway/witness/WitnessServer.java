@@ -76,7 +76,7 @@ public final class WitnessServer {
    */
   public static Future<WitnessServer> start(
       Vertx vertx, WitnessConfig config, Pool pool, Clock clock) {
-    return WitnessState.open(pool)
+    return WitnessState.open(pool, config.cosigner().name())
         .compose(
             state -> {
               WitnessServer witness = new WitnessServer(config, state, clock);
