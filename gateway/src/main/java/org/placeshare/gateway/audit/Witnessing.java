@@ -18,7 +18,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
-import org.placeshare.gateway.config.WitnessingConfig;
 
 /**
  * The gateway's side of C2SP tlog-witness: submits the newest checkpoint note to each configured
@@ -109,14 +108,18 @@ public final class Witnessing {
     return config;
   }
 
-  /** Records the witnesses and starts submitting; the status is read once before it returns. */
-  public Future<Void> start() {
+  /** Records the witnesses and reads the status once, before releases are served. */
+  public Future<Void> prepare() {
     List<Tuple> rows = config.witnesses().stream().map(w -> Tuple.of(w.name())).toList();
     return pool.preparedQuery("INSERT INTO audit_witness (name) VALUES ($1) ON CONFLICT DO NOTHING")
         .executeBatch(rows)
         .compose(x -> refresh())
-        .onSuccess(x -> timer = vertx.setPeriodic(SUBMIT_EVERY.toMillis(), id -> tick()))
         .mapEmpty();
+  }
+
+  /** Starts submitting, each second. */
+  public void start() {
+    timer = vertx.setPeriodic(SUBMIT_EVERY.toMillis(), id -> tick());
   }
 
   public Future<Void> stop() {

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.placeshare.gateway.audit.WitnessingConfig;
 import org.placeshare.gateway.notify.DeliveryWorker;
 import org.placeshare.policy.SensitiveCategory;
 

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.placeshare.gateway.audit.NoteVerifierKey;
+import org.placeshare.gateway.audit.WitnessingConfig;
 import org.placeshare.gateway.config.RawConfig.RawWitness;
 import org.placeshare.gateway.config.RawConfig.RawWitnessing;
 

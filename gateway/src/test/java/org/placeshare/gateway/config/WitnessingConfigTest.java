@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.gateway.audit.NoteSigner;
+import org.placeshare.gateway.audit.WitnessingConfig;
 
 /** The {@code witnessing} section: read, defaulted, bounded, and strict about the key type. */
 class WitnessingConfigTest {

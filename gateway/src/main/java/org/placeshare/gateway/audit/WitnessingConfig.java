@@ -1,9 +1,8 @@
-package org.placeshare.gateway.config;
+package org.placeshare.gateway.audit;
 
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
-import org.placeshare.gateway.audit.NoteVerifierKey;
 
 /**
  * The partner witnesses the log's checkpoints are submitted to (C2SP tlog-witness), and what a
