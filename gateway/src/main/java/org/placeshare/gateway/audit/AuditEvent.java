@@ -18,6 +18,9 @@ import org.placeshare.policy.identity.Caller;
  *
  * @param detail why a request failed or was refused, in full, for the IG lead
  * @param sent for a release, the digest of the body as it was sent (its leaf binds what left)
+ * @param clientAddress for an HTTP request, the client's network address: the TCP peer as the
+ *     gateway saw it (no forwarded header is trusted)
+ * @param files for a bulk export's completion, each file it wrote with the digest of its bytes
  */
 public record AuditEvent(
     UUID eventId,
@@ -35,7 +38,9 @@ public record AuditEvent(
     List<String> sourceProblems,
     String detail,
     long latencyMillis,
-    Optional<SentDigest> sent) {
+    Optional<SentDigest> sent,
+    Optional<String> clientAddress,
+    List<ExportedFile> files) {
 
   public enum Outcome {
     PERMITTED,
@@ -96,7 +101,9 @@ public record AuditEvent(
     Objects.requireNonNull(eventId, "eventId");
     Objects.requireNonNull(recordedAt, "recordedAt");
     Objects.requireNonNull(sent, "sent");
+    Objects.requireNonNull(clientAddress, "clientAddress");
     decisions = List.copyOf(decisions);
+    files = List.copyOf(files);
     released = Map.copyOf(released);
     sourceProblems = List.copyOf(sourceProblems);
   }
@@ -137,8 +144,62 @@ public record AuditEvent(
         Optional.empty());
   }
 
+  /** An event with or without a body's digest, not of a request from the network. */
+  public AuditEvent(
+      UUID eventId,
+      Instant recordedAt,
+      String requestId,
+      String action,
+      Outcome outcome,
+      int httpStatus,
+      Optional<NhsNumber> patient,
+      Optional<Caller> caller,
+      Optional<String> emergencyReason,
+      Optional<String> relationshipClaim,
+      List<SourceDecision> decisions,
+      Map<String, List<String>> released,
+      List<String> sourceProblems,
+      String detail,
+      long latencyMillis,
+      Optional<SentDigest> sent) {
+    this(
+        eventId,
+        recordedAt,
+        requestId,
+        action,
+        outcome,
+        httpStatus,
+        patient,
+        caller,
+        emergencyReason,
+        relationshipClaim,
+        decisions,
+        released,
+        sourceProblems,
+        detail,
+        latencyMillis,
+        sent,
+        Optional.empty(),
+        List.of());
+  }
+
   /** This event, binding the digest of the body that carried its release. */
   public AuditEvent withSent(SentDigest digest) {
+    return with(Optional.of(digest), clientAddress, files);
+  }
+
+  /** This event, naming the network address of the client whose request it records. */
+  public AuditEvent withClientAddress(Optional<String> address) {
+    return with(sent, address, files);
+  }
+
+  /** This event, binding each file a bulk export wrote and the digest of its bytes. */
+  public AuditEvent withFiles(List<ExportedFile> written) {
+    return with(sent, clientAddress, written);
+  }
+
+  private AuditEvent with(
+      Optional<SentDigest> sent, Optional<String> clientAddress, List<ExportedFile> files) {
     return new AuditEvent(
         eventId,
         recordedAt,
@@ -155,7 +216,9 @@ public record AuditEvent(
         sourceProblems,
         detail,
         latencyMillis,
-        Optional.of(digest));
+        sent,
+        clientAddress,
+        files);
   }
 
   /** True for break-glass access that released records: IG reviews each one. */

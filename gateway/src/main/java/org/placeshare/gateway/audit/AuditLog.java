@@ -316,6 +316,23 @@ public final class AuditLog {
                         .put("sha256", s.sha256())
                         .put("bytes", s.bytes())
                         .put("mediaType", s.mediaType())));
+    // Only an HTTP request's event has a client: older events' detail keeps its keys, and hashes
+    // as it did.
+    event.clientAddress().ifPresent(a -> detail.put("clientAddress", a));
+    if (!event.files().isEmpty()) {
+      JsonArray files = new JsonArray();
+      for (ExportedFile f : event.files()) {
+        files.add(
+            new JsonObject()
+                .put("name", f.name())
+                .put("type", f.type())
+                .put("count", f.count())
+                .put("sha256", f.digest().sha256())
+                .put("bytes", f.digest().bytes())
+                .put("mediaType", f.digest().mediaType()));
+      }
+      detail.put("files", files);
+    }
     return detail
         .put("decisions", decisions)
         .put("released", released)

@@ -86,9 +86,20 @@ public final class AuditSearch {
 
   /** Events matching the filter, newest first, at most {@code limit}, before the cursor. */
   public Future<List<AuditRecord>> events(Filter f) {
+    return events(f, List.of());
+  }
+
+  /**
+   * The same, with the outcome any of {@code outcomes} (none: any outcome); the FHIR search's
+   * outcome 0 (success) is two of the log's outcomes, permitted and evaluated.
+   */
+  public Future<List<AuditRecord>> events(Filter f, List<String> outcomes) {
     List<String> where = new ArrayList<>();
     Tuple args = Tuple.tuple();
     where.add("leaf_index IS NOT NULL");
+    if (!outcomes.isEmpty()) {
+      where.add("outcome = ANY(" + arg(args, outcomes.toArray(String[]::new)) + ")");
+    }
     f.patient().ifPresent(v -> where.add("nhs_number = " + arg(args, v)));
     f.action().ifPresent(v -> where.add("action = " + arg(args, v)));
     f.request().ifPresent(v -> where.add("request_id = " + arg(args, v)));

@@ -2,6 +2,7 @@ package org.placeshare.gateway.cohort;
 
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -9,16 +10,23 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
+import org.placeshare.gateway.audit.ExportedFile;
+import org.placeshare.gateway.audit.SentDigest;
 
 /**
  * A job's NDJSON files, one per resource type, under its own folder. Lines are appended a chunk of
@@ -29,6 +37,11 @@ import org.hl7.fhir.r4.model.Resource;
 final class ExportFiles {
 
   static final String ERRORS = "OperationOutcome";
+
+  /** The media type the files are served as (BulkJobEndpoints). */
+  static final String MEDIA_TYPE = "application/fhir+ndjson";
+
+  private static final int DIGEST_BUFFER_BYTES = 64 * 1024;
 
   /** File names are resource types: letters only, so no name can leave the job's folder. */
   private static final Pattern TYPE = Pattern.compile("[A-Z][A-Za-z]{1,63}");
@@ -150,6 +163,43 @@ final class ExportFiles {
         new JsonObject()
             .put("bytes", recorded.getLong("bytes") + bytes.length)
             .put("count", recorded.getInteger("count") + count));
+  }
+
+  /**
+   * Each of the job's files with the SHA-256 of its bytes as they are on disk, which are the bytes
+   * its download sends; by name. A file whose length is not the one recorded is an error: the
+   * digest would bind bytes the job did not account for.
+   */
+  List<ExportedFile> digests(UUID job, JsonObject files) {
+    List<ExportedFile> out = new ArrayList<>();
+    for (String type : new TreeSet<>(files.fieldNames())) {
+      JsonObject recorded = files.getJsonObject(type);
+      Path file = folder(job).resolve(type + ".ndjson");
+      try (InputStream in = Files.newInputStream(file)) {
+        MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+        byte[] buffer = new byte[DIGEST_BUFFER_BYTES];
+        long length = 0;
+        for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+          sha256.update(buffer, 0, n);
+          length += n;
+        }
+        if (length != recorded.getLong("bytes")) {
+          throw new IllegalStateException(
+              "the export's " + type + " file is not the length its progress recorded");
+        }
+        out.add(
+            new ExportedFile(
+                type + ".ndjson",
+                type,
+                recorded.getInteger("count"),
+                new SentDigest(HexFormat.of().formatHex(sha256.digest()), length, MEDIA_TYPE)));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("every Java platform has SHA-256", e);
+      }
+    }
+    return out;
   }
 
   /** Deletes a job's folder and files. */

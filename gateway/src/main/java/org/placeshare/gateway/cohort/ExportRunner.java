@@ -24,6 +24,7 @@ import java.util.logging.Logger;
 import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.audit.ExportedFile;
 import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.policy.NhsNumber;
@@ -334,21 +335,26 @@ public final class ExportRunner {
     JsonObject counts = JobProgress.object(progress, "counts");
     List<String> errors = new ArrayList<>(JobProgress.ignored(job.notes()));
     errors.addAll(JobProgress.sourceProblems(progress));
-    Future<Void> written =
+    // Each file's digest, read back from the bytes the download serves: the completion event binds
+    // exactly what a client can fetch.
+    Future<List<ExportedFile>> written =
         job.kind() == ExportJobs.Kind.EXPORT
             ? groups(job, "", progress)
                 .compose(
                     v ->
-                        vertx.<Void>executeBlocking(
+                        vertx.executeBlocking(
                             () -> {
                               files.errors(job.id(), errors, JobProgress.files(progress));
-                              return null;
+                              return files.digests(job.id(), JobProgress.files(progress));
                             },
                             false))
-                .recover(e -> unwritable(job, e))
-            : Future.succeededFuture();
+                .recover(e -> unwritable(job, e).map(v -> List.<ExportedFile>of()))
+            : Future.succeededFuture(List.of());
     return written
-        .compose(v -> audit.append(JobEvents.finished(job, size, counts, progress, now)))
+        .compose(
+            digests ->
+                audit.append(
+                    JobEvents.finished(job, size, counts, progress, now).withFiles(digests)))
         .compose(seq -> jobs.complete(job.id(), owner, progress, now, now.plus(settings.keep())))
         .onSuccess(
             ours -> {

@@ -31,6 +31,7 @@ import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
 import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.http.audit.AuditEndpoints;
+import org.placeshare.gateway.http.audit.AuditEventSearch;
 import org.placeshare.gateway.http.audit.AuditProofEndpoints;
 import org.placeshare.gateway.http.audit.AuditReviewEndpoints;
 import org.placeshare.gateway.http.audit.AuditTileEndpoints;
@@ -353,6 +354,15 @@ public final class GatewayRoutes {
         .handler(subscriptions::create);
     router.get("/fhir/Subscription/:id").handler(subscriptions::read);
     router.delete("/fhir/Subscription/:id").handler(subscriptions::delete);
+    // Issue 21: the audit log as a FHIR AuditEvent search, for IG leads, every search audited.
+    AuditEventSearch auditEvents =
+        new AuditEventSearch(new AuditSearch(s.pool()), s.audit(), s.publicUrl(), clock);
+    router
+        .get("/fhir/AuditEvent")
+        .handler(auditEvents::begin)
+        .handler(authentication::handle)
+        .handler(igLead::require)
+        .handler(auditEvents::search);
     router.route("/fhir/*").handler(ctx -> ctx.fail(404, notFound()));
     router.route("/fhir/*").failureHandler(failures::handle);
 

@@ -43,6 +43,7 @@ import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.Outcomes;
+import org.placeshare.gateway.http.edge.RequestState;
 
 /**
  * How an HTTP/1.1 request's body is delimited, checked before any route sees the request (RFC 9112
@@ -118,21 +119,23 @@ public final class RequestFraming extends ChannelDuplexHandler {
               Instant now = clock.instant();
               return audit.append(
                   new AuditEvent(
-                      UUID.randomUUID(),
-                      now,
-                      UUID.randomUUID().toString(),
-                      ACTION,
-                      AuditEvent.Outcome.REFUSED,
-                      status,
-                      Optional.empty(),
-                      Optional.empty(),
-                      Optional.empty(),
-                      Optional.empty(),
-                      List.of(),
-                      Map.of(),
-                      List.of(),
-                      problem,
-                      0));
+                          UUID.randomUUID(),
+                          now,
+                          UUID.randomUUID().toString(),
+                          ACTION,
+                          AuditEvent.Outcome.REFUSED,
+                          status,
+                          Optional.empty(),
+                          Optional.empty(),
+                          Optional.empty(),
+                          Optional.empty(),
+                          List.of(),
+                          Map.of(),
+                          List.of(),
+                          problem,
+                          0)
+                      // A refused frame has no request yet: its client is the connection's peer.
+                      .withClientAddress(RequestState.peer(connection)));
             });
   }
 

@@ -35,9 +35,9 @@ import org.placeshare.gateway.http.oauth.TokenEndpoint;
  * authorization decision (permit or deny), a token issue, or other application activity; a record
  * that released records also gives a {@code PrivacyDisclosure.Source} event naming the references
  * released and the digest of the body as sent. Every event carries the agents (user with coded role
- * and {@code policy} = token id, client, server with its network address), the patient (reference
- * and NHS number), the request id as a transaction entity, {@code purposeOfEvent}, and keeps the
- * refusal reasons, the emergency flag and the consent relied on.
+ * and {@code policy} = token id, client, both with the client's network address, server with its
+ * own), the patient (reference and NHS number), the request id as a transaction entity, {@code
+ * purposeOfEvent}, and keeps the refusal reasons, the emergency flag and the consent relied on.
  */
 final class AuditFhir {
 
@@ -286,16 +286,29 @@ final class AuditFhir {
     return e;
   }
 
-  /** A RESTful request's agents: the user (requestor), the client, the server. */
+  /**
+   * A RESTful request's agents: the user (requestor), the client, the server. The client agent
+   * carries the client's network address; a request from a client not known (no token) still has
+   * one, naming only the address it came from.
+   */
   private static void restAgents(AuditEvent e, AuditRecord r, String gateway) {
     user(e, r);
     if (r.clientId() != null) {
-      e.addAgent()
-          .setType(concept(DICOM, "110153", "Source Role ID"))
-          .setWho(
-              new Reference()
-                  .setIdentifier(new Identifier().setSystem(CLIENT).setValue(r.clientId())))
-          .setRequestor(false);
+      network(
+          e.addAgent()
+              .setType(concept(DICOM, "110153", "Source Role ID"))
+              .setWho(
+                  new Reference()
+                      .setIdentifier(new Identifier().setSystem(CLIENT).setValue(r.clientId())))
+              .setRequestor(false),
+          r);
+    } else if (r.userId() == null && clientAddress(r) != null) {
+      network(
+          e.addAgent()
+              .setType(concept(DICOM, "110153", "Source Role ID"))
+              .setWho(new Reference().setDisplay("a client not identified"))
+              .setRequestor(true),
+          r);
     }
     if (r.organisation() != null) {
       e.addAgent()
@@ -334,6 +347,7 @@ final class AuditFhir {
     if (r.clientId() != null) {
       agent.setAltId(r.clientId());
     }
+    network(agent, r);
     if (r.userRole() != null) {
       agent.addRole(concept(ROLE, r.userRole(), null));
     }
@@ -341,6 +355,21 @@ final class AuditFhir {
     if (tokenId != null) {
       agent.addPolicy(tokenId);
     }
+  }
+
+  /**
+   * The client's network address (BALP {@code agent.network}, type 2: IP address), as the gateway
+   * saw the TCP peer; events recorded before the gateway kept it have none.
+   */
+  private static void network(AuditEventAgentComponent agent, AuditRecord r) {
+    String address = clientAddress(r);
+    if (address != null) {
+      agent.getNetwork().setAddress(address).setType(AuditEventAgentNetworkType._2);
+    }
+  }
+
+  private static String clientAddress(AuditRecord r) {
+    return r.detail().getString("clientAddress");
   }
 
   /** The patient: reference and NHS number; refusals, agreements and emergency in its details. */

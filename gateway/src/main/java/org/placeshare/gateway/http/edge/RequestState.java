@@ -1,5 +1,7 @@
 package org.placeshare.gateway.http.edge;
 
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,6 +24,13 @@ public final class RequestState {
 
   public final String requestId = UUID.randomUUID().toString();
   public final Instant started;
+
+  /**
+   * The client's network address: the TCP peer of the connection, never a forwarded header (the
+   * gateway has no trusted proxy to believe one from). Empty when the transport has none.
+   */
+  public final Optional<String> clientAddress;
+
   public String action;
   public Caller caller;
   public NhsNumber patient;
@@ -43,13 +52,14 @@ public final class RequestState {
 
   public final List<AuditEvent.SourceDecision> decisions = new ArrayList<>();
 
-  private RequestState(Instant started, String action) {
+  private RequestState(Instant started, String action, Optional<String> clientAddress) {
     this.started = started;
     this.action = action;
+    this.clientAddress = clientAddress;
   }
 
   public static RequestState begin(RoutingContext ctx, Instant now, String action) {
-    RequestState state = new RequestState(now, action);
+    RequestState state = new RequestState(now, action, peer(ctx.request().connection()));
     ctx.put(KEY, state);
     ctx.response().putHeader("X-Request-ID", state.requestId);
     return state;
@@ -64,21 +74,39 @@ public final class RequestState {
       List<String> sourceProblems,
       String detail) {
     return new AuditEvent(
-        UUID.randomUUID(),
-        now,
-        requestId,
-        action,
-        outcome,
-        status,
-        Optional.ofNullable(patient),
-        Optional.ofNullable(caller),
-        Optional.ofNullable(emergencyReason),
-        Optional.ofNullable(relationshipClaim),
-        decisions,
-        released,
-        sourceProblems,
-        detail,
-        now.toEpochMilli() - started.toEpochMilli());
+            UUID.randomUUID(),
+            now,
+            requestId,
+            action,
+            outcome,
+            status,
+            Optional.ofNullable(patient),
+            Optional.ofNullable(caller),
+            Optional.ofNullable(emergencyReason),
+            Optional.ofNullable(relationshipClaim),
+            decisions,
+            released,
+            sourceProblems,
+            detail,
+            now.toEpochMilli() - started.toEpochMilli())
+        .withClientAddress(clientAddress);
+  }
+
+  /** An event of this request built elsewhere (a release, a match), naming the request's client. */
+  public AuditEvent stamped(AuditEvent event) {
+    return event.withClientAddress(clientAddress);
+  }
+
+  /**
+   * The TCP peer's address as the connection saw it: not {@code request().remoteAddress()}, which a
+   * router allowed to read forwarded headers would take from the client's own say-so.
+   */
+  public static Optional<String> peer(HttpConnection connection) {
+    if (connection == null) {
+      return Optional.empty();
+    }
+    SocketAddress peer = connection.remoteAddress();
+    return peer == null ? Optional.empty() : Optional.ofNullable(peer.hostAddress());
   }
 
   public static Optional<RequestState> of(RoutingContext ctx) {

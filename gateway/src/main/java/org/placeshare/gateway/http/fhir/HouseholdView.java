@@ -425,7 +425,7 @@ public final class HouseholdView {
               // The request's own event binds the household Bundle exactly as it is sent.
               List<AuditEvent> all = new ArrayList<>(events);
               all.add(request.withSent(SentDigest.of(json, FhirFormat.contentType(ctx))));
-              return Future.all(all.stream().map(audit::append).toList())
+              return Future.all(all.stream().map(state::stamped).map(audit::append).toList())
                   .recover(e -> Future.failedFuture(new AuditUnavailable(e)))
                   .map(appended -> json);
             })

@@ -70,6 +70,7 @@ public final class Metadata {
     patient(rest.addResource().setType("Patient"), publicUrl);
     group(rest.addResource().setType("Group"), publicUrl);
     subscription(rest.addResource().setType("Subscription"));
+    AuditEventCapability.describe(rest.addResource().setType("AuditEvent"));
     var definitions = rest.addResource().setType("OperationDefinition");
     definitions.addInteraction().setCode(CapabilityStatement.TypeRestfulInteraction.READ);
     definitions.setDocumentation(

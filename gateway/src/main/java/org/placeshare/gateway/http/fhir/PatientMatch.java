@@ -284,22 +284,23 @@ public final class PatientMatch {
       String detail) {
     Map<String, List<String>> released =
         patient.map(p -> Map.of(SOURCE, List.of("Patient?identifier=" + p))).orElse(Map.of());
-    return new AuditEvent(
-        UUID.randomUUID(),
-        now,
-        state.requestId,
-        ACTION,
-        AuditEvent.Outcome.PERMITTED,
-        200,
-        patient,
-        Optional.ofNullable(state.caller),
-        Optional.empty(),
-        Optional.empty(),
-        List.of(decision),
-        released,
-        List.of(),
-        detail,
-        now.toEpochMilli() - state.started.toEpochMilli());
+    return state.stamped(
+        new AuditEvent(
+            UUID.randomUUID(),
+            now,
+            state.requestId,
+            ACTION,
+            AuditEvent.Outcome.PERMITTED,
+            200,
+            patient,
+            Optional.ofNullable(state.caller),
+            Optional.empty(),
+            Optional.empty(),
+            List.of(decision),
+            released,
+            List.of(),
+            detail,
+            now.toEpochMilli() - state.started.toEpochMilli()));
   }
 
   private static GatewayException indexFailed(Throwable e) {

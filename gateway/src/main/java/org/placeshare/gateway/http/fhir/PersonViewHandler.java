@@ -304,7 +304,7 @@ public final class PersonViewHandler {
     } else if (outcome instanceof ReleaseOutcome.Checked checked) {
       checked.findings().forEach(f -> metrics.dataQuality(f.source(), f.field()));
       audit
-          .append(checked.event())
+          .append(state.stamped(checked.event()))
           .onSuccess(seq -> Outcomes.sendFhir(ctx, 200, checked.report()))
           .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)));
     } else if (outcome instanceof ReleaseOutcome.Concealed concealed) {
@@ -379,7 +379,10 @@ public final class PersonViewHandler {
                 audit
                     // The leaf binds the bytes the caller is about to receive.
                     .append(
-                        released.event().withSent(SentDigest.of(json, FhirFormat.contentType(ctx))))
+                        state.stamped(
+                            released
+                                .event()
+                                .withSent(SentDigest.of(json, FhirFormat.contentType(ctx)))))
                     .recover(e -> Future.failedFuture(new AuditUnavailable(e)))
                     .map(seq -> json))
         .onSuccess(

@@ -286,14 +286,15 @@ public final class LinkageEndpoints {
         x ->
             audit
                 .append(
-                    LinkageEvents.event(
-                        state.requestId,
-                        LinkageEvents.LINK_REVIEW,
-                        AuditEvent.Outcome.PERMITTED,
-                        d.unlinked(),
-                        Optional.of(state.caller),
-                        decided + "link to another person" + unlinking,
-                        clock.instant()))
+                    state.stamped(
+                        LinkageEvents.event(
+                            state.requestId,
+                            LinkageEvents.LINK_REVIEW,
+                            AuditEvent.Outcome.PERMITTED,
+                            d.unlinked(),
+                            Optional.of(state.caller),
+                            decided + "link to another person" + unlinking,
+                            clock.instant())))
                 .recover(e -> Future.failedFuture(new AuditUnavailable(e))));
   }
 
