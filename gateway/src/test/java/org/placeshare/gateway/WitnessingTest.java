@@ -27,6 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.fhir.Fhir;
+import org.placeshare.gateway.audit.AuditExport;
+import org.placeshare.gateway.audit.AuditVerifier;
 import org.placeshare.gateway.audit.NoteCheckpoint;
 import org.placeshare.gateway.audit.NoteSigner;
 import org.placeshare.gateway.audit.SignedNote;
@@ -261,8 +263,48 @@ class WitnessingTest {
     assertThat(witnessRow("witness.gpfed.example").getString("error")).isNull();
   }
 
+  static AuditVerifier.Report verifyExport(int quorum, NoteSigner... witnesses) throws Exception {
+    AuditExport.Contents contents = AuditExport.read(fixture.gateway.database().pool()).await();
+    return AuditVerifier.verify(
+        contents.leaves().iterator(),
+        contents.checkpoints(),
+        SigningKey.readPublicPem(dir.resolve("gw/audit.pub.pem")),
+        contents.notes(),
+        Optional.of(logKey.verifierKey()),
+        new AuditVerifier.Witnesses(
+            java.util.Arrays.stream(witnesses).map(NoteSigner::verifierKey).toList(), quorum));
+  }
+
   @Test
   @Order(4)
+  void auditVerify_checksTheWitnessesCosignaturesOnTheExportedNotes() throws Exception {
+    // Once the newest checkpoint is cosigned, the export verifies with the witness's key.
+    AuditVerifier.Report[] report = new AuditVerifier.Report[1];
+    await(
+        () -> {
+          try {
+            return (report[0] = verifyExport(1, cosigner)).intact();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        },
+        Duration.ofSeconds(20));
+    AuditVerifier.WitnessTally gpfed = report[0].witnesses().get(0);
+    assertThat(gpfed.name()).isEqualTo("witness.gpfed.example");
+    assertThat(gpfed.largest()).isEqualTo(witnessRow("witness.gpfed.example").getLong("size"));
+    assertThat(report[0].summary())
+        .contains("witnesses: witness.gpfed.example cosigned up to size " + gpfed.largest());
+
+    // The council's configured key never cosigned: two of two are not reached.
+    AuditVerifier.Report both = verifyExport(2, cosigner, councilKey);
+    assertThat(both.intact()).isFalse();
+    assertThat(both.summary())
+        .contains("is not witnessed: cosigned by 1 of the 2 witnesses given, and 2 are needed")
+        .contains("witness.council.example cosigned none");
+  }
+
+  @Test
+  @Order(5)
   void witnessStopsAnswering_alertAfterMaxLag_viewRefused503_thenResumesWhenItIsBack()
       throws Exception {
     String ig = fixture.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");
