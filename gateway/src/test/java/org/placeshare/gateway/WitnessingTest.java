@@ -20,12 +20,18 @@ import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.audit.AuditExport;
 import org.placeshare.gateway.audit.AuditVerifier;
@@ -305,6 +311,61 @@ class WitnessingTest {
 
   @Test
   @Order(5)
+  void console_integrity_inHeadlessChromium_showsEachWitnessAndWhetherTheNewestIsWitnessed()
+      throws Exception {
+    Path chromium = Path.of("/usr/bin/chromium");
+    Path driver = Path.of("/usr/bin/chromedriver");
+    boolean present = Files.isExecutable(chromium) && Files.isExecutable(driver);
+    if (!present && "required".equals(System.getenv("PLACESHARE_BROWSER_TESTS"))) {
+      throw new AssertionError("PLACESHARE_BROWSER_TESTS=required but Chromium is missing");
+    }
+    Assumptions.assumeTrue(present, "Chromium not found: apt-get install chromium chromium-driver");
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(chromium.toFile());
+    options.addArguments(
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1600",
+        "--user-data-dir=" + Files.createTempDirectory("chromium").toAbsolutePath());
+    WebDriver browser =
+        new ChromeDriver(
+            new ChromeDriverService.Builder().usingDriverExecutable(driver.toFile()).build(),
+            options);
+    try {
+      browser.manage().timeouts().implicitlyWait(Duration.ofSeconds(5));
+      browser.get(fixture.url("/console/").toString());
+      browser
+          .findElement(By.id("token"))
+          .sendKeys(fixture.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT"));
+      browser.findElement(By.cssSelector("button[type=submit]")).click();
+      await(() -> browser.getTitle().startsWith("Audit search"), Duration.ofSeconds(15));
+      // The log is quiet now (views are over): the newest checkpoint gets cosigned.
+      await(
+          () -> {
+            browser.get(fixture.url("/console/integrity").toString());
+            return browser.findElement(By.id("witnesses")).getText().contains("is witnessed by");
+          },
+          Duration.ofSeconds(20));
+      String witnesses = browser.findElement(By.id("witnesses")).getText();
+      long size = witnessRow("witness.gpfed.example").getLong("size");
+      assertThat(witnesses)
+          .contains("The newest checkpoint (" + size + " events) is witnessed by 1")
+          .contains("witness.gpfed.example " + size + " in step; last cosigned")
+          .contains("witness.council.example 0")
+          .contains("never cosigned")
+          .contains("answered 200 without a valid cosignature");
+    } finally {
+      browser.quit();
+    }
+  }
+
+  @Test
+  @Order(6)
   void witnessStopsAnswering_alertAfterMaxLag_viewRefused503_thenResumesWhenItIsBack()
       throws Exception {
     String ig = fixture.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");

@@ -243,7 +243,11 @@ public final class ConsoleOversightPages {
                       Console.chrome(ctx, "Log integrity"),
                       checkpoint,
                       Optional.ofNullable(lastVerified.get()),
-                      session.csrf()),
+                      session.csrf(),
+                      witnessing.map(
+                          w ->
+                              IntegrityPage.table(
+                                  w.status(), w.config().quorum(), clock.instant()))),
                   "console integrity");
             });
   }
