@@ -98,8 +98,19 @@ record Components(
                 .auditNoteKey()
                 .map(
                     k ->
-                        new Witnessing(
-                            vertx, db.pool(), tree, k.verifierKey(), config.witnessing(), clock))
+                        Optional.of(
+                            new Witnessing(
+                                vertx,
+                                db.pool(),
+                                tree,
+                                k.verifierKey(),
+                                config.witnessing(),
+                                clock)))
+                // Never silently unwitnessed (nor, failing closed, silently open): refuse to start.
+                .orElseThrow(
+                    () ->
+                        new IllegalStateException(
+                            "witnesses are configured but no auditNoteKey: they cosign notes"))
             : Optional.empty();
     witnessing.ifPresent(metrics::witnessing);
     Optional<NationalOptOuts> optOuts =
