@@ -11,6 +11,7 @@ import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.fhir.mapped.Roster;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditTree;
+import org.placeshare.gateway.audit.Witnessing;
 import org.placeshare.gateway.cohort.Cohorts;
 import org.placeshare.gateway.cohort.ExportJobs;
 import org.placeshare.gateway.cohort.ExportRunner;
@@ -53,7 +54,8 @@ record Components(
     ExportRunner runner,
     LinkageSync linkage,
     DeliveryWorker delivery,
-    GatewayRoutes.Services services) {
+    GatewayRoutes.Services services,
+    Optional<Witnessing> witnessing) {
 
   static Components wire(
       Vertx vertx,
@@ -89,6 +91,28 @@ record Components(
     Revocations revocations = new Revocations(db.pool(), tokens, crl);
     AuditTree tree =
         new AuditTree(db.pool(), auditKey, config.auditOrigin(), parts.auditNoteKey(), clock);
+    // Witnesses cosign the checkpoints signed as notes: the config requires the note key with them.
+    Optional<Witnessing> witnessing =
+        config.witnessing().configured()
+            ? parts
+                .auditNoteKey()
+                .map(
+                    k ->
+                        Optional.of(
+                            new Witnessing(
+                                vertx,
+                                db.pool(),
+                                tree,
+                                k.verifierKey(),
+                                config.witnessing(),
+                                clock)))
+                // Never silently unwitnessed (nor, failing closed, silently open): refuse to start.
+                .orElseThrow(
+                    () ->
+                        new IllegalStateException(
+                            "witnesses are configured but no auditNoteKey: they cosign notes"))
+            : Optional.empty();
+    witnessing.ifPresent(metrics::witnessing);
     Optional<NationalOptOuts> optOuts =
         config.nationalOptOuts().map(f -> new NationalOptOuts(f, db.pool(), clock));
     // One record of failing sources for the view and the exports alike.
@@ -107,6 +131,7 @@ record Components(
             concealment,
             parts.referenceIndex(),
             metrics,
+            witnessing,
             clock);
     MemberRelease memberRelease = new MemberRelease(release);
     GatewayConfig.Cohorts c = config.cohorts();
@@ -192,8 +217,9 @@ record Components(
             clock,
             linkage,
             parts.referenceIndex(),
-            new HouseholdRegister(db.pool()));
+            new HouseholdRegister(db.pool()),
+            witnessing);
     return new Components(
-        metrics, audit, tree, optOuts, release, runner, linkage, delivery, services);
+        metrics, audit, tree, optOuts, release, runner, linkage, delivery, services, witnessing);
   }
 }

@@ -15,6 +15,7 @@ import org.placeshare.fhir.RecordSource;
 import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditTree;
+import org.placeshare.gateway.audit.Witnessing;
 import org.placeshare.gateway.cohort.ExportJobs;
 import org.placeshare.gateway.cohort.ExportRunner;
 import org.placeshare.gateway.config.GatewayConfig;
@@ -62,6 +63,7 @@ public final class Gateway {
   private final DeliveryWorker delivery;
   private final Optional<ReferenceIndex> referenceIndex;
   private final MappingStore mappings;
+  private final Optional<Witnessing> witnessing;
 
   private Gateway(
       Vertx vertx,
@@ -81,7 +83,8 @@ public final class Gateway {
       LinkageSync linkage,
       DeliveryWorker delivery,
       Optional<ReferenceIndex> referenceIndex,
-      MappingStore mappings) {
+      MappingStore mappings,
+      Optional<Witnessing> witnessing) {
     this.vertx = vertx;
     this.server = server;
     this.management = management;
@@ -100,6 +103,7 @@ public final class Gateway {
     this.delivery = delivery;
     this.referenceIndex = referenceIndex;
     this.mappings = mappings;
+    this.witnessing = witnessing;
   }
 
   /** The audit tree: checkpoints and proofs. */
@@ -162,6 +166,11 @@ public final class Gateway {
                                           .orElse(Future.succeededFuture()))
                               .compose(
                                   v ->
+                                      c.witnessing()
+                                          .map(Witnessing::prepare)
+                                          .orElse(Future.succeededFuture()))
+                              .compose(
+                                  v ->
                                       vertx
                                           .createHttpServer(serverOptions)
                                           // Framing checked before any route sees a request.
@@ -192,6 +201,7 @@ public final class Gateway {
                                     runner.start();
                                     c.linkage().start();
                                     c.delivery().start();
+                                    c.witnessing().ifPresent(Witnessing::start);
                                     return new Gateway(
                                         vertx,
                                         server,
@@ -210,7 +220,8 @@ public final class Gateway {
                                         c.linkage(),
                                         c.delivery(),
                                         parts.referenceIndex(),
-                                        parts.mappings());
+                                        parts.mappings(),
+                                        c.witnessing());
                                   })
                               .recover(e -> db.close().transform(x -> Future.failedFuture(e)));
                         })
@@ -341,6 +352,7 @@ public final class Gateway {
         .transform(x -> linkage.stop())
         // Leases in hand expire; another instance, or the next start, tries them again.
         .transform(x -> delivery.stop())
+        .transform(x -> witnessing.map(Witnessing::stop).orElse(Future.<Void>succeededFuture()))
         .transform(x -> audit.drain())
         .transform(x -> tree.checkpoint().<Void>mapEmpty().otherwiseEmpty())
         .transform(

@@ -9,6 +9,8 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.placeshare.gateway.audit.AuditExport;
@@ -19,6 +21,7 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** The audit log, checked by anyone holding the audit key's public half. */
@@ -52,6 +55,22 @@ final class AuditCommand {
                 + " events; the log must have notes")
     Path noteKey;
 
+    @Option(
+        names = "--witness-key",
+        paramLabel = "FILE.vkey",
+        description =
+            "a witness's cosigner verifier key (name+hash+key, type 0x04), repeatable: every"
+                + " cosignature by it on the notes must verify; needs --note-key")
+    List<Path> witnessKeys = new ArrayList<>();
+
+    @Option(
+        names = "--witness-quorum",
+        paramLabel = "K",
+        description =
+            "how many of the witnesses given must have cosigned the newest checkpoint note"
+                + " (default: all of them)")
+    Integer witnessQuorum;
+
     @ArgGroup(multiplicity = "1")
     Source source;
 
@@ -71,13 +90,34 @@ final class AuditCommand {
           source.export != null ? AuditExport.read(source.export) : fromDatabase(source.database);
       Optional<NoteVerifierKey> notes =
           noteKey == null ? Optional.empty() : Optional.of(readVerifierKey(noteKey));
+      if (witnessQuorum != null && witnessKeys.isEmpty()) {
+        throw new ParameterException(spec.commandLine(), "--witness-quorum needs --witness-key");
+      }
+      if (!witnessKeys.isEmpty() && noteKey == null) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--witness-key needs --note-key: cosignatures are checked on the log's notes");
+      }
+      List<NoteVerifierKey> witnesses = new ArrayList<>();
+      for (Path file : witnessKeys) {
+        witnesses.add(readVerifierKey(file));
+      }
+      AuditVerifier.Witnesses witnessing;
+      try {
+        witnessing =
+            new AuditVerifier.Witnesses(
+                witnesses, witnessQuorum != null ? witnessQuorum : witnesses.size());
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
       AuditVerifier.Report report =
           AuditVerifier.verify(
               contents.leaves().iterator(),
               contents.checkpoints(),
               SigningKey.readPublicPem(key),
               contents.notes(),
-              notes);
+              notes,
+              witnessing);
       PrintWriter out = report.intact() ? spec.commandLine().getOut() : spec.commandLine().getErr();
       out.println(report.summary());
       out.flush();

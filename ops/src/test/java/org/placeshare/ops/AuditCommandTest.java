@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.gateway.audit.AuditExport;
 import org.placeshare.gateway.audit.AuditVerifier;
 import org.placeshare.gateway.audit.Checkpoint;
+import org.placeshare.gateway.audit.Cosignature;
 import org.placeshare.gateway.audit.Merkle;
 import org.placeshare.gateway.audit.NoteCheckpoint;
 import org.placeshare.gateway.audit.NoteSigner;
@@ -62,7 +63,7 @@ class AuditCommandTest {
     return file;
   }
 
-  private int verify(Path export, boolean withNoteKey) {
+  private int verify(Path export, boolean withNoteKey, String... more) {
     CommandLine cli = new CommandLine(new Ops());
     cli.setOut(new PrintWriter(out));
     cli.setErr(new PrintWriter(err));
@@ -78,6 +79,7 @@ class AuditCommandTest {
     if (withNoteKey) {
       args.addAll(List.of("--note-key", dir.resolve("audit-note.vkey").toString()));
     }
+    args.addAll(List.of(more));
     return cli.execute(args.toArray(String[]::new));
   }
 
@@ -134,5 +136,57 @@ class AuditCommandTest {
 
     assertThat(verify(export, false)).as(err.toString()).isZero();
     assertThat(out.toString()).startsWith("the audit log verifies: 9 events");
+  }
+
+  private final NoteSigner gpfed =
+      NoteSigner.generateCosigner("witness.gpfed.example", new SecureRandom());
+
+  /** The note with the witness's cosignature line appended, as the gateway exports it. */
+  private static String cosigned(String note, NoteSigner witness) {
+    String text = note.substring(0, note.indexOf("\n\n") + 1);
+    return note + Cosignature.line(witness, text, Instant.parse("2026-11-22T10:00:00Z"));
+  }
+
+  private String witnessKeyFile() throws Exception {
+    Path file = dir.resolve("witness-gpfed.vkey");
+    Files.writeString(file, gpfed.verifierKey().encoded() + "\n");
+    return file.toString();
+  }
+
+  @Test
+  void verify_witnessKey_checksCosignaturesAndReportsTheLargestSizeEachCosigned() throws Exception {
+    Path export =
+        export(
+            List.of(
+                cosigned(NoteCheckpoint.sign(noteKey, 5, rootAt(5)).note(), gpfed),
+                cosigned(NoteCheckpoint.sign(noteKey, EVENTS, rootAt(EVENTS)).note(), gpfed)));
+
+    assertThat(verify(export, true, "--witness-key", witnessKeyFile())).as(err.toString()).isZero();
+    assertThat(out.toString()).contains("witnesses: witness.gpfed.example cosigned up to size 9");
+  }
+
+  @Test
+  void verify_newestNoteNotCosigned_failsBelowTheQuorum() throws Exception {
+    Path export =
+        export(
+            List.of(
+                cosigned(NoteCheckpoint.sign(noteKey, 5, rootAt(5)).note(), gpfed),
+                NoteCheckpoint.sign(noteKey, EVENTS, rootAt(EVENTS)).note()));
+
+    assertThat(verify(export, true, "--witness-key", witnessKeyFile(), "--witness-quorum", "1"))
+        .isEqualTo(1);
+    assertThat(err.toString())
+        .startsWith(
+            "the newest checkpoint note (size 9) is not witnessed: cosigned by 0 of the 1"
+                + " witnesses given, and 1 are needed; witnesses: witness.gpfed.example cosigned"
+                + " up to size 5");
+  }
+
+  @Test
+  void verify_witnessKeyWithoutNoteKey_isAUsageError() throws Exception {
+    Path export = export(List.of(NoteCheckpoint.sign(noteKey, EVENTS, rootAt(EVENTS)).note()));
+
+    assertThat(verify(export, false, "--witness-key", witnessKeyFile())).isEqualTo(2);
+    assertThat(err.toString()).contains("--witness-key needs --note-key");
   }
 }

@@ -25,8 +25,9 @@ public final class AuditExport {
   /**
    * What a verifier needs.
    *
-   * @param notes the checkpoints signed as C2SP notes, oldest first (none in exports made before
-   *     the gateway signed notes)
+   * @param notes the checkpoints signed as C2SP notes, oldest first, each with the witnesses'
+   *     cosignature lines it has after the log's signature (none in exports made before the gateway
+   *     signed notes)
    */
   public record Contents(
       List<AuditVerifier.StoredLeaf> leaves, List<String> checkpoints, List<String> notes) {
@@ -76,7 +77,11 @@ public final class AuditExport {
                   return out;
                 });
     Future<List<String>> notes =
-        pool.query("SELECT note FROM audit_checkpoint WHERE note IS NOT NULL ORDER BY size")
+        // Each note with the witnesses' cosignature lines after the log's signature, as served.
+        pool.query(
+                "SELECT c.note || coalesce((SELECT string_agg(s.line, '' ORDER BY s.witness)"
+                    + " FROM audit_cosignature s WHERE s.size = c.size), '') AS note"
+                    + " FROM audit_checkpoint c WHERE c.note IS NOT NULL ORDER BY c.size")
             .execute()
             .map(
                 rows -> {

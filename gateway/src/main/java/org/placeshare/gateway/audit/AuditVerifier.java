@@ -1,6 +1,7 @@
 package org.placeshare.gateway.audit;
 
 import com.nimbusds.jose.jwk.ECKey;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -30,7 +31,20 @@ public final class AuditVerifier {
    * @param problem the first problem, or empty when the log verifies
    */
   public record Report(
-      long events, Optional<Checkpoint> latest, Optional<String> problem, int notesVerified) {
+      long events,
+      Optional<Checkpoint> latest,
+      Optional<String> problem,
+      int notesVerified,
+      List<WitnessTally> witnesses) {
+
+    public Report {
+      witnesses = List.copyOf(witnesses);
+    }
+
+    public Report(
+        long events, Optional<Checkpoint> latest, Optional<String> problem, int notesVerified) {
+      this(events, latest, problem, notesVerified, List.of());
+    }
 
     public Report(long events, Optional<Checkpoint> latest, Optional<String> problem) {
       this(events, latest, problem, 0);
@@ -64,8 +78,49 @@ public final class AuditVerifier {
                       .orElse(", no checkpoint signed yet")
                   + (notesVerified > 0
                       ? "; " + notesVerified + " checkpoint notes verified with the note key"
-                      : ""));
+                      : "")
+                  + (witnesses.isEmpty() ? "" : "; " + tally(witnesses)));
     }
+  }
+
+  /**
+   * The witnesses whose cosignatures {@code audit verify} checks, and how many of them the newest
+   * checkpoint note needs.
+   *
+   * @param keys the witnesses' cosigner verifier keys (type 0x04)
+   * @param quorum 1 to the number of keys; 0 only with no keys
+   */
+  public record Witnesses(List<NoteVerifierKey> keys, int quorum) {
+    public static final Witnesses NONE = new Witnesses(List.of(), 0);
+
+    public Witnesses {
+      keys = List.copyOf(keys);
+      if (keys.isEmpty() ? quorum != 0 : quorum < 1 || quorum > keys.size()) {
+        throw new IllegalArgumentException(
+            "the witness quorum is 1 to the number of witness keys (" + keys.size() + ")");
+      }
+      for (NoteVerifierKey k : keys) {
+        if (k.type() != NoteVerifierKey.Type.COSIGNATURE_V1) {
+          throw new IllegalArgumentException(
+              k.name() + " is not a witness's key (a cosignature/v1 key, type 0x04)");
+        }
+      }
+    }
+  }
+
+  /**
+   * One witness in the verified notes: the largest checkpoint size it cosigned (0 if none) and
+   * whether it cosigned the newest note.
+   */
+  public record WitnessTally(String name, long largest, boolean newest) {}
+
+  private static String tally(List<WitnessTally> witnesses) {
+    List<String> words = new ArrayList<>();
+    for (WitnessTally w : witnesses) {
+      words.add(
+          w.name() + (w.largest() == 0 ? " cosigned none" : " cosigned up to size " + w.largest()));
+    }
+    return "witnesses: " + String.join(", ", words);
   }
 
   /** A signed tree head of either form, and how a problem names it. */
@@ -88,6 +143,28 @@ public final class AuditVerifier {
       ECKey key,
       List<String> notes,
       Optional<NoteVerifierKey> noteKey) {
+    return verify(leaves, signed, key, notes, noteKey, Witnesses.NONE);
+  }
+
+  /**
+   * Checks the log, its JWS checkpoints, its checkpoint notes with {@code noteKey} and, given
+   * witnesses, every cosignature on the notes by their keys: one that does not verify fails the
+   * log, naming the witness and the note's size; the newest note must be cosigned by {@code quorum}
+   * of them. Cosignature lines by keys not given are ignored, as a note verifier does.
+   */
+  public static Report verify(
+      Iterator<StoredLeaf> leaves,
+      List<String> signed,
+      ECKey key,
+      List<String> notes,
+      Optional<NoteVerifierKey> noteKey,
+      Witnesses witnesses) {
+    if (!witnesses.keys().isEmpty() && noteKey.isEmpty()) {
+      return new Report(
+          0,
+          Optional.empty(),
+          Optional.of("witnesses' cosignatures are checked on the notes: give the note key too"));
+    }
     List<Checkpoint> checkpoints = new ArrayList<>();
     List<Head> heads = new ArrayList<>();
     for (String s : signed) {
@@ -128,6 +205,14 @@ public final class AuditVerifier {
               0, Optional.empty(), Optional.of(noteProblem(n, noteKey.get(), e.getMessage())));
         }
       }
+    }
+    List<WitnessTally> tallies = new ArrayList<>();
+    if (!witnesses.keys().isEmpty()) {
+      Cosigned cosigned = cosignatures(notes, noteKey.get(), witnesses);
+      if (cosigned.problem().isPresent()) {
+        return new Report(0, Optional.empty(), cosigned.problem());
+      }
+      tallies = cosigned.tallies();
     }
     int notesVerified = noteKey.isPresent() ? notes.size() : 0;
     checkpoints.sort(Comparator.comparingLong(Checkpoint::size));
@@ -210,7 +295,81 @@ public final class AuditVerifier {
                   + frontier.size()
                   + " are missing"));
     }
-    return new Report(frontier.size(), latest, Optional.empty(), notesVerified);
+    return new Report(frontier.size(), latest, Optional.empty(), notesVerified, tallies);
+  }
+
+  private record Cosigned(List<WitnessTally> tallies, Optional<String> problem) {}
+
+  /**
+   * Every note opened with the log's key and the witnesses' (each note already verified with the
+   * log's key alone, so a signature that fails here is a witness's), and the quorum on the newest.
+   */
+  private static Cosigned cosignatures(
+      List<String> notes, NoteVerifierKey logKey, Witnesses witnesses) {
+    List<NoteVerifierKey> keys = new ArrayList<>(witnesses.keys().size() + 1);
+    keys.add(logKey);
+    keys.addAll(witnesses.keys());
+    long[] largest = new long[witnesses.keys().size()];
+    long newestSize = -1;
+    boolean[] onNewest = new boolean[largest.length];
+    for (String n : notes) {
+      long size = NoteCheckpoint.readUnverified(n).size();
+      SignedNote.Opened opened;
+      try {
+        opened = SignedNote.open(n.getBytes(StandardCharsets.UTF_8), keys);
+      } catch (IllegalArgumentException e) {
+        return new Cosigned(
+            List.of(),
+            Optional.of(
+                "a witness's cosignature on the checkpoint note of size "
+                    + size
+                    + " does not verify: "
+                    + e.getMessage()
+                    + " (witness keys given: "
+                    + names(witnesses.keys())
+                    + ")"));
+      }
+      boolean newest = size > newestSize;
+      if (newest) {
+        newestSize = size;
+      }
+      for (int i = 0; i < largest.length; i++) {
+        boolean by = opened.signedBy(witnesses.keys().get(i));
+        if (by) {
+          largest[i] = Math.max(largest[i], size);
+        }
+        if (newest) {
+          onNewest[i] = by;
+        }
+      }
+    }
+    List<WitnessTally> tallies = new ArrayList<>();
+    int count = 0;
+    for (int i = 0; i < largest.length; i++) {
+      tallies.add(new WitnessTally(witnesses.keys().get(i).name(), largest[i], onNewest[i]));
+      count += onNewest[i] ? 1 : 0;
+    }
+    if (count < witnesses.quorum()) {
+      return new Cosigned(
+          tallies,
+          Optional.of(
+              "the newest checkpoint note (size "
+                  + newestSize
+                  + ") is not witnessed: cosigned by "
+                  + count
+                  + " of the "
+                  + largest.length
+                  + " witnesses given, and "
+                  + witnesses.quorum()
+                  + " are needed; "
+                  + tally(tallies)));
+    }
+    return new Cosigned(tallies, Optional.empty());
+  }
+
+  private static String names(List<NoteVerifierKey> keys) {
+    return String.join(
+        ", ", keys.stream().map(k -> k.name() + "+" + String.format("%08x", k.keyHash())).toList());
   }
 
   /** Why a note failed, naming the key expected and the keys that did sign it. */

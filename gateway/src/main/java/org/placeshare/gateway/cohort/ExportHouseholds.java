@@ -248,12 +248,7 @@ final class ExportHouseholds {
                                       day(job),
                                       relationships.get(n),
                                       under.getOrDefault(n, Map.of())))
-                              .recover(
-                                  e ->
-                                      Future.succeededFuture(
-                                          new MemberRelease.Failed(
-                                              List.of("gateway: " + e.getClass().getSimpleName()),
-                                              List.of()))))
+                              .recover(MemberRelease::failedOrPaused))
                   .map(
                       family -> {
                         for (int i = 0; i < ask.size(); i++) {

@@ -318,11 +318,7 @@ public final class ExportRunner {
     }
     return members
         .release(job, size, batch.get(i), job.types(), job.since())
-        .recover(
-            e ->
-                Future.succeededFuture(
-                    new MemberRelease.Failed(
-                        List.of("gateway: " + e.getClass().getSimpleName()), List.of())))
+        .recover(MemberRelease::failedOrPaused)
         .compose(
             outcome -> {
               outcomes[i] = outcome;

@@ -8,6 +8,7 @@ import java.util.Set;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.gateway.audit.AuditEvent;
+import org.placeshare.gateway.audit.WitnessingBehind;
 import org.placeshare.gateway.policy.FlagConcealment;
 import org.placeshare.gateway.release.PersonRelease;
 import org.placeshare.gateway.release.ReleaseOptions;
@@ -173,6 +174,20 @@ public final class MemberRelease {
             ReleaseOptions.cohortFamily(
                 job.id(), cohortSize, ACTION, job.types(), job.since(), family))
         .map(MemberRelease::told);
+  }
+
+  /**
+   * A member's release that failed in the gateway: the member failed, except while witnessing is
+   * behind and the gateway fails closed ({@link WitnessingBehind}), which is no member's fault and
+   * not for the job to count: the chunk fails, the job pauses (its lease lapses) and resumes from
+   * its last checkpoint once releases resume, so no member is lost to it.
+   */
+  static Future<Outcome> failedOrPaused(Throwable e) {
+    if (e instanceof WitnessingBehind) {
+      return Future.failedFuture(e);
+    }
+    return Future.succeededFuture(
+        new Failed(List.of("gateway: " + e.getClass().getSimpleName()), List.of()));
   }
 
   private static Outcome told(ReleaseOutcome outcome) {

@@ -221,7 +221,12 @@ final class ConfigLoader {
             LinkageSection.linkage(problems, raw.linkage()),
             ReferenceIndexSection.referenceIndex(problems, base, raw.referenceIndex()),
             NotificationsSection.notifications(problems, raw.notifications()),
-            Optional.ofNullable(path(base, raw.auditNoteKey())));
+            Optional.ofNullable(path(base, raw.auditNoteKey())),
+            WitnessingSection.witnessing(
+                problems,
+                base,
+                raw.witnessing(),
+                Optional.ofNullable(path(base, raw.auditNoteKey()))));
     if (tls.isEmpty() && host != null && !LOOPBACK.contains(host)) {
       problems.add(
           "tls: expected a certificate and privateKey when host is "

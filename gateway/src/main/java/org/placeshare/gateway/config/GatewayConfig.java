@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.placeshare.gateway.audit.WitnessingConfig;
 import org.placeshare.gateway.notify.DeliveryWorker;
 import org.placeshare.policy.SensitiveCategory;
 
@@ -44,6 +45,8 @@ import org.placeshare.policy.SensitiveCategory;
  * @param auditNoteKey the Ed25519 signed-note key (Go's {@code PRIVATE+KEY+name+hash+key} form) the
  *     log's C2SP checkpoints are signed with; without it, {@code GET /audit/checkpoint} has no note
  *     to serve
+ * @param witnessing the partner witnesses checkpoints are submitted to, and what follows when they
+ *     fall behind; {@link WitnessingConfig#NONE} by default
  */
 public record GatewayConfig(
     String host,
@@ -74,7 +77,72 @@ public record GatewayConfig(
     Linkage linkage,
     Optional<ReferenceIndexConfig> referenceIndex,
     DeliveryWorker.Settings notifications,
-    Optional<Path> auditNoteKey) {
+    Optional<Path> auditNoteKey,
+    WitnessingConfig witnessing) {
+
+  /** A configuration without witnessing (the default, as before witnesses were configurable). */
+  public GatewayConfig(
+      String host,
+      int port,
+      String publicUrl,
+      Path dataDir,
+      Optional<String> databaseUrl,
+      Path signingKey,
+      Path agreements,
+      List<Path> agreementSigners,
+      boolean agreementSignaturesRequired,
+      Duration policyPoll,
+      List<Organisation> organisations,
+      List<Client> clients,
+      List<Source> sources,
+      Optional<Path> consentKey,
+      List<ConsentIssuer> consentIssuers,
+      Optional<Path> issuerTrustCa,
+      Optional<Path> nationalOptOuts,
+      Optional<Tls> tls,
+      Optional<Path> pseudonymKey,
+      Optional<Path> auditKey,
+      int maxConcurrentRequests,
+      int clientRequestsPerMinute,
+      Cohorts cohorts,
+      Optional<ClientsFile> clientsFile,
+      Management management,
+      Linkage linkage,
+      Optional<ReferenceIndexConfig> referenceIndex,
+      DeliveryWorker.Settings notifications,
+      Optional<Path> auditNoteKey) {
+    this(
+        host,
+        port,
+        publicUrl,
+        dataDir,
+        databaseUrl,
+        signingKey,
+        agreements,
+        agreementSigners,
+        agreementSignaturesRequired,
+        policyPoll,
+        organisations,
+        clients,
+        sources,
+        consentKey,
+        consentIssuers,
+        issuerTrustCa,
+        nationalOptOuts,
+        tls,
+        pseudonymKey,
+        auditKey,
+        maxConcurrentRequests,
+        clientRequestsPerMinute,
+        cohorts,
+        clientsFile,
+        management,
+        linkage,
+        referenceIndex,
+        notifications,
+        auditNoteKey,
+        WitnessingConfig.NONE);
+  }
 
   /**
    * The reference demographic index (as PDS is in England) people are traced against: its FHIR base
@@ -134,7 +202,8 @@ public record GatewayConfig(
         linkage,
         Optional.of(index),
         notifications,
-        auditNoteKey);
+        auditNoteKey,
+        witnessing);
   }
 
   /** This configuration delivering notifications with the given timings. */
@@ -168,7 +237,8 @@ public record GatewayConfig(
         linkage,
         referenceIndex,
         timings,
-        auditNoteKey);
+        auditNoteKey,
+        witnessing);
   }
 
   /** A configuration without a note key: checkpoints are signed as JWS only. */
@@ -264,7 +334,43 @@ public record GatewayConfig(
         linkage,
         referenceIndex,
         notifications,
-        Optional.of(file));
+        Optional.of(file),
+        witnessing);
+  }
+
+  /** This configuration submitting checkpoints to these witnesses. */
+  public GatewayConfig withWitnessing(WitnessingConfig witnesses) {
+    return new GatewayConfig(
+        host,
+        port,
+        publicUrl,
+        dataDir,
+        databaseUrl,
+        signingKey,
+        agreements,
+        agreementSigners,
+        agreementSignaturesRequired,
+        policyPoll,
+        organisations,
+        clients,
+        sources,
+        consentKey,
+        consentIssuers,
+        issuerTrustCa,
+        nationalOptOuts,
+        tls,
+        pseudonymKey,
+        auditKey,
+        maxConcurrentRequests,
+        clientRequestsPerMinute,
+        cohorts,
+        clientsFile,
+        management,
+        linkage,
+        referenceIndex,
+        notifications,
+        auditNoteKey,
+        witnesses);
   }
 
   /**

@@ -42,7 +42,13 @@ record RawConfig(
     RawLinkage linkage,
     RawReferenceIndex referenceIndex,
     RawNotifications notifications,
-    String auditNoteKey) {
+    String auditNoteKey,
+    RawWitnessing witnessing) {
+
+  record RawWitnessing(
+      List<RawWitness> witnesses, Integer quorum, String maxLag, Boolean failClosed) {}
+
+  record RawWitness(String url, String key) {}
 
   record RawNotifications(
       Long pollMillis,

@@ -21,6 +21,7 @@ import org.placeshare.gateway.audit.AgreementUsage;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditSearch;
 import org.placeshare.gateway.audit.AuditTree;
+import org.placeshare.gateway.audit.Witnessing;
 import org.placeshare.gateway.cohort.Cohorts;
 import org.placeshare.gateway.cohort.ExportJobs;
 import org.placeshare.gateway.cohort.ExportRunner;
@@ -118,7 +119,8 @@ public final class GatewayRoutes {
       Clock clock,
       LinkageSync linkage,
       Optional<ReferenceIndex> referenceIndex,
-      HouseholdRegister households) {}
+      HouseholdRegister households,
+      Optional<Witnessing> witnessing) {}
 
   public static Router create(Vertx vertx, Services s) {
     Clock clock = s.clock();
@@ -412,7 +414,7 @@ public final class GatewayRoutes {
     router.delete("/consents/:id").handler(consentEndpoints::withdraw);
     router.route("/consents*").failureHandler(failures::handle);
 
-    AuditProofEndpoints proofs = new AuditProofEndpoints(s.tree());
+    AuditProofEndpoints proofs = new AuditProofEndpoints(s.tree(), s.witnessing());
     // The C2SP checkpoint is public (origin, size and root: no personal data), as witnesses and
     // monitors poll it; not audited, or each poll would grow the log it reads.
     router.get("/audit/checkpoint").handler(proofs::checkpointNote);
@@ -420,7 +422,8 @@ public final class GatewayRoutes {
     router.route("/audit/*").handler(authentication::handle);
     AuditSearch auditSearch = new AuditSearch(s.pool());
     AuditEndpoints auditApi =
-        new AuditEndpoints(auditSearch, s.audit(), s.pool(), s.publicUrl(), s.policy(), clock);
+        new AuditEndpoints(
+            auditSearch, s.audit(), s.pool(), s.publicUrl(), s.policy(), s.witnessing(), clock);
     AuditReviewEndpoints reviews =
         new AuditReviewEndpoints(auditSearch, s.audit(), s.pool(), clock);
     router.get("/audit/checkpoint.json").handler(proofs::checkpoint);
@@ -468,6 +471,7 @@ public final class GatewayRoutes {
                     HouseholdView.ACTION,
                     HouseholdView.MEMBER_ACTION)),
             s.auditPublicKey(),
+            s.witnessing(),
             clock);
     router.route("/console*").handler(console::headers);
     router.route("/console*").handler(console::begin);

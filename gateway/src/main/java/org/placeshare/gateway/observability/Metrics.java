@@ -19,6 +19,8 @@ import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 import org.placeshare.fhir.RecordSource;
 import org.placeshare.gateway.audit.AuditEvent;
+import org.placeshare.gateway.audit.Witnessing;
+import org.placeshare.gateway.audit.WitnessingConfig;
 
 /**
  * The gateway's Prometheus metrics, served at {@code /metrics} on the management listener. Labels
@@ -162,6 +164,32 @@ public final class Metrics {
 
   public void gauge(String name, String description, Supplier<Number> value) {
     Gauge.builder(name, value).description(description).register(registry);
+  }
+
+  /**
+   * Witnessing's gauges: the size each witness last cosigned, and how long the oldest checkpoint
+   * newer than the newest witnessed one has waited.
+   */
+  public void witnessing(Witnessing witnessing) {
+    for (WitnessingConfig.Witness w : witnessing.config().witnesses()) {
+      Gauge.builder(
+              "placeshare.audit.witness.size",
+              witnessing,
+              x ->
+                  x.status().witnesses().stream()
+                      .filter(s -> s.name().equals(w.name()))
+                      .mapToLong(Witnessing.WitnessState::size)
+                      .findFirst()
+                      .orElse(0))
+          .description("The audit log's tree size each witness last cosigned")
+          .tag("witness", w.name())
+          .register(registry);
+    }
+    Gauge.builder(
+            "placeshare.audit.witness.lag.seconds", witnessing, x -> x.status().lag().toSeconds())
+        .description(
+            "How long the oldest checkpoint newer than the newest witnessed one has waited")
+        .register(registry);
   }
 
   /** 1 for each source being left alone by its circuit breaker. */

@@ -23,6 +23,8 @@ import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.fhir.SourceRecords;
 import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.gateway.audit.AuditEvent;
+import org.placeshare.gateway.audit.Witnessing;
+import org.placeshare.gateway.audit.WitnessingBehind;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
 import org.placeshare.gateway.observability.Metrics;
@@ -81,6 +83,10 @@ public final class PersonRelease {
   private final Optional<ReferenceIndex> index;
 
   private final Metrics metrics;
+
+  /** When witnessing fails closed and is behind, every release is refused here, the one path. */
+  private final Optional<Witnessing> witnessing;
+
   private final Clock clock;
 
   public PersonRelease(
@@ -93,6 +99,7 @@ public final class PersonRelease {
       FlagConcealment concealment,
       Optional<ReferenceIndex> index,
       Metrics metrics,
+      Optional<Witnessing> witnessing,
       Clock clock) {
     this.policy = policy;
     this.register = register;
@@ -102,6 +109,7 @@ public final class PersonRelease {
     this.concealment = concealment;
     this.index = index;
     this.metrics = metrics;
+    this.witnessing = witnessing;
     this.clock = clock;
   }
 
@@ -111,6 +119,10 @@ public final class PersonRelease {
    * flag are outcomes.
    */
   public Future<ReleaseOutcome> release(Caller caller, NhsNumber patient, ReleaseOptions options) {
+    Optional<WitnessingBehind> behind = witnessing.flatMap(Witnessing::refusal);
+    if (behind.isPresent()) {
+      return Future.failedFuture(behind.get());
+    }
     // One snapshot for the whole release: a reload meanwhile cannot mix two sets.
     PolicySet set = policy.current();
     return asked(caller, patient, options, set)
@@ -148,6 +160,10 @@ public final class PersonRelease {
 
   /** Decides a release of the person without fetching it or counting it ({@link Permission}). */
   public Future<Permission> permission(Caller caller, NhsNumber patient, ReleaseOptions options) {
+    Optional<WitnessingBehind> behind = witnessing.flatMap(Witnessing::refusal);
+    if (behind.isPresent()) {
+      return Future.failedFuture(behind.get());
+    }
     PolicySet set = policy.current();
     return asked(caller, patient, options, set)
         .transform(

@@ -1,6 +1,7 @@
 package org.placeshare.gateway.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -134,5 +135,93 @@ class AuditVerifierNotesTest {
 
     assertThat(report.intact()).as(report.summary()).isTrue();
     assertThat(report.notesVerified()).isZero();
+  }
+
+  private final NoteSigner gpfed = NoteSigner.generateCosigner("witness.gpfed.example", RANDOM);
+  private final NoteSigner council = NoteSigner.generateCosigner("witness.council.example", RANDOM);
+
+  /** The note with each cosigner's line appended, as the gateway exports it. */
+  private static String cosigned(String note, NoteSigner... cosigners) {
+    String text = note.substring(0, note.indexOf("\n\n") + 1);
+    StringBuilder out = new StringBuilder(note);
+    for (NoteSigner c : cosigners) {
+      out.append(Cosignature.line(c, text, Instant.parse("2026-11-22T10:00:00Z")));
+    }
+    return out.toString();
+  }
+
+  private AuditVerifier.Report verifyWitnessed(
+      List<AuditVerifier.StoredLeaf> leaves, List<String> notes, int quorum) {
+    return AuditVerifier.verify(
+        leaves.iterator(),
+        List.of(jws(leaves, 10)),
+        auditKey.publicJwk(),
+        notes,
+        Optional.of(noteKey.verifierKey()),
+        new AuditVerifier.Witnesses(List.of(gpfed.verifierKey(), council.verifierKey()), quorum));
+  }
+
+  @Test
+  void verify_cosignaturesByTheWitnessKeys_passAndReportEachWitnesssLargestSize() {
+    List<AuditVerifier.StoredLeaf> leaves = leaves(10);
+    List<String> notes =
+        List.of(
+            cosigned(NoteCheckpoint.sign(noteKey, 4, rootAt(leaves, 4)).note(), gpfed, council),
+            cosigned(NoteCheckpoint.sign(noteKey, 10, rootAt(leaves, 10)).note(), gpfed));
+
+    AuditVerifier.Report report = verifyWitnessed(leaves, notes, 1);
+
+    assertThat(report.intact()).as(report.summary()).isTrue();
+    assertThat(report.witnesses())
+        .containsExactly(
+            new AuditVerifier.WitnessTally("witness.gpfed.example", 10, true),
+            new AuditVerifier.WitnessTally("witness.council.example", 4, false));
+    assertThat(report.summary())
+        .endsWith(
+            "witnesses: witness.gpfed.example cosigned up to size 10,"
+                + " witness.council.example cosigned up to size 4");
+  }
+
+  @Test
+  void verify_cosignatureThatDoesNotVerify_failsNamingTheWitnessAndTheSize() {
+    List<AuditVerifier.StoredLeaf> leaves = leaves(10);
+    String good = cosigned(NoteCheckpoint.sign(noteKey, 10, rootAt(leaves, 10)).note(), gpfed);
+    // The cosignature of another checkpoint (size 4) moved onto the note of size 10.
+    String other = cosigned(NoteCheckpoint.sign(noteKey, 4, rootAt(leaves, 4)).note(), council);
+    String moved = good + other.substring(other.lastIndexOf("\u2014 witness.council.example"));
+
+    AuditVerifier.Report report = verifyWitnessed(leaves, List.of(moved), 1);
+
+    assertThat(report.intact()).isFalse();
+    assertThat(report.summary())
+        .startsWith("a witness's cosignature on the checkpoint note of size 10 does not verify")
+        .contains(
+            "invalid signature for key witness.council.example+"
+                + String.format("%08x", council.verifierKey().keyHash()));
+  }
+
+  @Test
+  void verify_newestNoteBelowTheQuorum_failsSayingHowManyCosignedIt() {
+    List<AuditVerifier.StoredLeaf> leaves = leaves(10);
+    List<String> notes =
+        List.of(
+            cosigned(NoteCheckpoint.sign(noteKey, 4, rootAt(leaves, 4)).note(), gpfed, council),
+            cosigned(NoteCheckpoint.sign(noteKey, 10, rootAt(leaves, 10)).note(), gpfed));
+
+    AuditVerifier.Report report = verifyWitnessed(leaves, notes, 2);
+
+    assertThat(report.summary())
+        .isEqualTo(
+            "the newest checkpoint note (size 10) is not witnessed: cosigned by 1 of the 2"
+                + " witnesses given, and 2 are needed; witnesses: witness.gpfed.example cosigned up"
+                + " to size 10, witness.council.example cosigned up to size 4");
+  }
+
+  @Test
+  void witnesses_logKeyOrQuorumOutOfRange_refused() {
+    assertThatThrownBy(() -> new AuditVerifier.Witnesses(List.of(noteKey.verifierKey()), 1))
+        .hasMessageContaining("is not a witness's key");
+    assertThatThrownBy(() -> new AuditVerifier.Witnesses(List.of(gpfed.verifierKey()), 2))
+        .hasMessageContaining("quorum is 1 to the number of witness keys (1)");
   }
 }

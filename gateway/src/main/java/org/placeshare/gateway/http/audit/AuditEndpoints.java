@@ -9,6 +9,7 @@ import java.io.StringWriter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,6 +23,7 @@ import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditRecord;
 import org.placeshare.gateway.audit.AuditRetention;
 import org.placeshare.gateway.audit.AuditSearch;
+import org.placeshare.gateway.audit.Witnessing;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.Outcomes;
@@ -45,6 +47,7 @@ public final class AuditEndpoints {
   private final Pool pool;
   private final String gateway;
   private final PolicyStore policy;
+  private final Optional<Witnessing> witnessing;
   private final Clock clock;
 
   public AuditEndpoints(
@@ -53,12 +56,14 @@ public final class AuditEndpoints {
       Pool pool,
       String gateway,
       PolicyStore policy,
+      Optional<Witnessing> witnessing,
       Clock clock) {
     this.search = search;
     this.audit = audit;
     this.pool = pool;
     this.gateway = gateway;
     this.policy = policy;
+    this.witnessing = witnessing;
     this.clock = clock;
   }
 
@@ -253,7 +258,10 @@ public final class AuditEndpoints {
         .onSuccess(
             found -> {
               JsonArray list = new JsonArray();
-              for (AuditAlerts.Alert a : AuditAlerts.find(found)) {
+              List<AuditAlerts.Alert> all = new ArrayList<>(AuditAlerts.find(found));
+              // Witnessing's alerts are about now, not the window: raised while they hold.
+              witnessing.ifPresent(w -> all.addAll(w.alerts()));
+              for (AuditAlerts.Alert a : all) {
                 list.add(
                     new JsonObject()
                         .put("kind", a.kind())

@@ -5,9 +5,11 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.gateway.audit.AuditTree;
 import org.placeshare.gateway.audit.Checkpoint;
+import org.placeshare.gateway.audit.Witnessing;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.StrictJson;
@@ -21,17 +23,27 @@ import org.placeshare.gateway.http.edge.StrictJson;
 public final class AuditProofEndpoints {
 
   private final AuditTree tree;
+  private final Optional<Witnessing> witnessing;
 
-  public AuditProofEndpoints(AuditTree tree) {
+  /**
+   * @param witnessing when configured, the checkpoint served is the newest witnessed one with its
+   *     witnesses' cosignatures
+   */
+  public AuditProofEndpoints(AuditTree tree, Optional<Witnessing> witnessing) {
     this.tree = tree;
+    this.witnessing = witnessing;
   }
 
   /**
    * {@code GET /audit/checkpoint}: the latest checkpoint as a C2SP tlog-checkpoint signed note,
-   * {@code text/plain}, checked with the log's note verifier key by any transparency-log tool.
+   * {@code text/plain}, checked with the log's note verifier key by any transparency-log tool. With
+   * witnessing, the newest witnessed checkpoint (or, before any is, the newest) with the witnesses'
+   * cosignature lines after the log's signature: still a note the log's key alone opens.
    */
   public void checkpointNote(RoutingContext ctx) {
-    tree.latestNote()
+    witnessing
+        .map(Witnessing::servedNote)
+        .orElseGet(tree::latestNote)
         .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
         .onSuccess(
             note -> {

@@ -27,6 +27,7 @@ import org.placeshare.gateway.audit.AuditVerifier;
 import org.placeshare.gateway.audit.BreakGlassReviews;
 import org.placeshare.gateway.audit.Checkpoint;
 import org.placeshare.gateway.audit.ReviewRefused;
+import org.placeshare.gateway.audit.Witnessing;
 import org.placeshare.gateway.http.audit.AuditFilters;
 import org.placeshare.gateway.http.audit.ReviewFailures;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
@@ -54,6 +55,7 @@ public final class ConsoleOversightPages {
   private final Pool pool;
   private final AgreementUsage usage;
   private final ECKey auditPublicKey;
+  private final Optional<Witnessing> witnessing;
   private final Clock clock;
   private final AtomicReference<String> lastVerified = new AtomicReference<>();
 
@@ -65,6 +67,7 @@ public final class ConsoleOversightPages {
       Pool pool,
       AgreementUsage usage,
       ECKey auditPublicKey,
+      Optional<Witnessing> witnessing,
       Clock clock) {
     this.console = console;
     this.search = search;
@@ -73,6 +76,7 @@ public final class ConsoleOversightPages {
     this.pool = pool;
     this.usage = usage;
     this.auditPublicKey = auditPublicKey;
+    this.witnessing = witnessing;
     this.clock = clock;
   }
 
@@ -157,7 +161,9 @@ public final class ConsoleOversightPages {
         .onSuccess(
             found -> {
               List<AlertsPage.Alert> alerts = new ArrayList<>();
-              for (AuditAlerts.Alert a : AuditAlerts.find(found)) {
+              List<AuditAlerts.Alert> all = new ArrayList<>(AuditAlerts.find(found));
+              witnessing.ifPresent(w -> all.addAll(w.alerts()));
+              for (AuditAlerts.Alert a : all) {
                 alerts.add(new AlertsPage.Alert(a.kind(), a.description(), a.events()));
               }
               console.show(
@@ -237,7 +243,11 @@ public final class ConsoleOversightPages {
                       Console.chrome(ctx, "Log integrity"),
                       checkpoint,
                       Optional.ofNullable(lastVerified.get()),
-                      session.csrf()),
+                      session.csrf(),
+                      witnessing.map(
+                          w ->
+                              IntegrityPage.table(
+                                  w.status(), w.config().quorum(), clock.instant()))),
                   "console integrity");
             });
   }

@@ -10,6 +10,7 @@ import java.util.logging.Logger;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.audit.WitnessingBehind;
 
 /**
  * The one door for errors on FHIR routes: audits the failed request with everything known about it,
@@ -53,7 +54,13 @@ public final class FhirFailureHandler {
       return;
     }
     GatewayException known =
-        failure instanceof GatewayException g ? g : unexpected(status, failure, ctx);
+        failure instanceof GatewayException g
+            ? g
+            : failure instanceof WitnessingBehind w
+                ? new GatewayException(IssueType.TRANSIENT, w.getMessage(), w.auditDetail())
+                : unexpected(status, failure, ctx);
+    // Refused by the gateway's own rule (witnessing behind, failing closed), though it answers 503.
+    boolean refused = failure instanceof WitnessingBehind;
     if (status == 500 && !(failure instanceof GatewayException)) {
       LOG.log(Level.SEVERE, "request " + requestId(ctx) + " failed", failure);
     }
@@ -66,7 +73,7 @@ public final class FhirFailureHandler {
     AuditEvent event =
         s.event(
             clock.instant(),
-            status == 401 || status == 403 || s.concealedRefusal
+            status == 401 || status == 403 || s.concealedRefusal || refused
                 ? AuditEvent.Outcome.REFUSED
                 : AuditEvent.Outcome.FAILED,
             status,

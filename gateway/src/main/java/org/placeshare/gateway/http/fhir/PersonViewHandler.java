@@ -20,6 +20,7 @@ import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.SentDigest;
+import org.placeshare.gateway.audit.WitnessingBehind;
 import org.placeshare.gateway.household.HouseholdLearning;
 import org.placeshare.gateway.household.HouseholdRegister;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
@@ -425,6 +426,9 @@ public final class PersonViewHandler {
 
   /** The gateway's own storage failed the release: nothing was released. */
   static RuntimeException unavailable(Throwable e) {
+    if (e instanceof WitnessingBehind behind) {
+      return behind;
+    }
     if (e instanceof ReleaseUnavailable u && u.store() == ReleaseUnavailable.Store.RELEASE_COUNT) {
       return new AuditUnavailable(u.getCause());
     }
