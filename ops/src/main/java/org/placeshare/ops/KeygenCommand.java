@@ -34,7 +34,8 @@ import picocli.CommandLine.Option;
       KeygenCommand.Server.class,
       KeygenCommand.Client.class,
       KeygenCommand.Secret.class,
-      KeygenCommand.NoteKey.class
+      KeygenCommand.NoteKey.class,
+      KeygenCommand.WitnessKey.class
     })
 final class KeygenCommand {
 
@@ -229,9 +230,45 @@ final class KeygenCommand {
     }
   }
 
+  @Command(
+      name = "witness",
+      mixinStandardHelpOptions = true,
+      description =
+          "A witness's cosigning key (C2SP tlog-cosignature, Ed25519 type 0x04): STEM.key"
+              + " (private, PRIVATE+KEY form) and STEM.vkey, the verifier key name+hash+key to give"
+              + " the gateway's operator.")
+  static final class WitnessKey implements Callable<Integer> {
+    @Option(names = "--out", required = true, description = "folder to write to")
+    Path out;
+
+    @Option(
+        names = "--name",
+        required = true,
+        description = "the witness's name, a schema-less URL (e.g. witness.gpfed.example/w1)")
+    String name;
+
+    @Option(names = "--stem", defaultValue = "witness", description = "file name stem")
+    String stem;
+
+    @Override
+    public Integer call() throws Exception {
+      Path key = out.resolve(stem + ".key");
+      Path vkey = out.resolve(stem + ".vkey");
+      refuseOverwrite(key, vkey);
+      String verifier = writeKey(NoteSigner.generateCosigner(name, new SecureRandom()), key, vkey);
+      System.out.println("wrote " + key + " (private) and " + vkey);
+      System.out.println("verifier key " + verifier);
+      return 0;
+    }
+  }
+
   /** Writes a new note key (owner-only) and its verifier key; answers the verifier key. */
   static String writeNoteKey(String origin, Path key, Path vkey) throws IOException {
-    NoteSigner signer = NoteSigner.generate(origin, new SecureRandom());
+    return writeKey(NoteSigner.generate(origin, new SecureRandom()), key, vkey);
+  }
+
+  /** Writes a signing key (owner-only from its first byte) and its verifier key. */
+  private static String writeKey(NoteSigner signer, Path key, Path vkey) throws IOException {
     Files.createDirectories(key.toAbsolutePath().getParent());
     Files.writeString(key, "");
     Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));

@@ -27,7 +27,8 @@ import picocli.CommandLine.Parameters;
       KeygenCommand.class,
       AuditCommand.class,
       CohortCommand.class,
-      NotificationsCommand.class
+      NotificationsCommand.class,
+      WitnessCommand.class
     },
     description = "Placeshare: a cross-agency data-sharing gateway keyed on the NHS number.")
 public final class Ops {

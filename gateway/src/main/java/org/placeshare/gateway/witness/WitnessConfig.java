@@ -76,6 +76,18 @@ public record WitnessConfig(
     }
   }
 
+  /**
+   * Reads {@code witness.yaml}: {@code host}, {@code port}, {@code key} (the witness's {@code
+   * PRIVATE+KEY} file), {@code logs} (each {@code vkey} or {@code vkeyFile}, and an optional {@code
+   * origin}), {@code databaseUrlFile} (optional) and {@code dataDir} (default {@code data}); paths
+   * relative to the file's folder.
+   *
+   * @throws IllegalArgumentException naming the file and what is wrong in it
+   */
+  public static WitnessConfig load(Path file) {
+    return WitnessConfigFile.load(file);
+  }
+
   /** The keys trusted for checkpoints of {@code origin}; empty when the origin is unknown. */
   public List<NoteVerifierKey> keysFor(String origin) {
     return logs.stream().filter(l -> l.origin().equals(origin)).map(WitnessedLog::key).toList();

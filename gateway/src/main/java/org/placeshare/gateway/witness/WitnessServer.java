@@ -76,7 +76,7 @@ public final class WitnessServer {
    */
   public static Future<WitnessServer> start(
       Vertx vertx, WitnessConfig config, Pool pool, Clock clock) {
-    return WitnessState.open(pool)
+    return WitnessState.open(pool, config.cosigner().name())
         .compose(
             state -> {
               WitnessServer witness = new WitnessServer(config, state, clock);
@@ -86,6 +86,12 @@ public final class WitnessServer {
                       .setPort(config.port())
                       .setMaxInitialLineLength(MAX_URL_LENGTH)
                       .setMaxHeaderSize(MAX_HEADER_BYTES)
+                      // No Content-Type is required, and curl --data-binary sends a form's, so
+                      // the body also goes through the form decoder: its own limits (8 KiB, 1 KiB
+                      // buffered, 256 fields) must not refuse a body the cap allows (it was 400).
+                      .setMaxFormAttributeSize(MAX_BODY_BYTES)
+                      .setMaxFormBufferedBytes(MAX_BODY_BYTES)
+                      .setMaxFormFields(MAX_BODY_BYTES)
                       .setIdleTimeout(IDLE_SECONDS)
                       .setHttp2ClearTextEnabled(false);
               return vertx
@@ -166,9 +172,6 @@ public final class WitnessServer {
    */
   private NoteCheckpoint signedCheckpoint(AddCheckpointRequest request)
       throws MalformedRequest, WitnessRefusal {
-    if (request.oldSize() < 0) {
-      throw new MalformedRequest("the old size is negative");
-    }
     List<NoteVerifierKey> keys = config.keysFor(request.origin());
     if (keys.isEmpty()) {
       throw WitnessRefusal.because(404, "unknown log origin");

@@ -39,15 +39,19 @@ final class WitnessState {
 
   private final Pool pool;
 
-  private WitnessState(Pool pool) {
+  /** The witness's name: its rows are its own, whoever else shares the database. */
+  private final String witness;
+
+  private WitnessState(Pool pool, String witness) {
     this.pool = pool;
+    this.witness = witness;
   }
 
   /**
    * Creates the witness's tables when missing, under an advisory lock so two witnesses starting on
    * one database do not both create them.
    */
-  static Future<WitnessState> open(Pool pool) {
+  static Future<WitnessState> open(Pool pool, String witness) {
     return pool.withTransaction(
             conn ->
                 conn.query("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")")
@@ -65,13 +69,14 @@ final class WitnessState {
                                     .onSuccess(x -> LOG.info("created the witness's tables"))
                                     .mapEmpty()
                                 : Future.succeededFuture()))
-        .map(v -> new WitnessState(pool));
+        .map(v -> new WitnessState(pool, witness));
   }
 
   /** The latest checkpoint cosigned for {@code origin}, if any. */
   Future<Optional<Cosigned>> latest(String origin) {
-    return pool.preparedQuery("SELECT size, root FROM witness_checkpoint WHERE origin = $1")
-        .execute(Tuple.of(origin))
+    return pool.preparedQuery(
+            "SELECT size, root FROM witness_checkpoint WHERE witness = $1 AND origin = $2")
+        .execute(Tuple.of(witness, origin))
         .map(
             rows -> {
               if (rows.size() == 0) {
@@ -93,14 +98,20 @@ final class WitnessState {
     Future<RowSet<Row>> write =
         previous.isEmpty()
             ? pool.preparedQuery(
-                    "INSERT INTO witness_checkpoint (origin, size, root, note, cosigned_at)"
-                        + " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (origin) DO NOTHING")
+                    "INSERT INTO witness_checkpoint (origin, size, root, note, cosigned_at, witness)"
+                        + " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (witness, origin) DO NOTHING")
                 .execute(
                     Tuple.of(
-                        next.origin(), next.size(), Buffer.buffer(next.root()), next.note(), at))
+                        next.origin(),
+                        next.size(),
+                        Buffer.buffer(next.root()),
+                        next.note(),
+                        at,
+                        witness))
             : pool.preparedQuery(
                     "UPDATE witness_checkpoint SET size = $2, root = $3, note = $4,"
-                        + " cosigned_at = $5 WHERE origin = $1 AND size = $6 AND root = $7")
+                        + " cosigned_at = $5 WHERE origin = $1 AND size = $6 AND root = $7"
+                        + " AND witness = $8")
                 .execute(
                     Tuple.from(
                         new Object[] {
@@ -110,7 +121,8 @@ final class WitnessState {
                           next.note(),
                           at,
                           previous.get().size(),
-                          Buffer.buffer(previous.get().root())
+                          Buffer.buffer(previous.get().root()),
+                          witness
                         }));
     return write.map(rows -> rows.rowCount() == 1);
   }
@@ -126,20 +138,22 @@ final class WitnessState {
     return pool.withTransaction(
         conn ->
             conn.preparedQuery("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-                .execute(Tuple.of(EVIDENCE_LOCK, origin))
+                .execute(Tuple.of(EVIDENCE_LOCK, witness + "\n" + origin))
                 .compose(
                     v ->
                         conn.preparedQuery(
-                                "INSERT INTO witness_evidence (origin, body, received_at, reason)"
-                                    + " SELECT $1, $2, $3, $4 WHERE (SELECT count(*) FROM"
-                                    + " witness_evidence WHERE origin = $1) < $5")
+                                "INSERT INTO witness_evidence"
+                                    + " (origin, body, received_at, reason, witness)"
+                                    + " SELECT $1, $2, $3, $4, $6 WHERE (SELECT count(*) FROM"
+                                    + " witness_evidence WHERE origin = $1 AND witness = $6) < $5")
                             .execute(
                                 Tuple.of(
                                     origin,
                                     Buffer.buffer(body),
                                     OffsetDateTime.ofInstant(now, ZoneOffset.UTC),
                                     reason,
-                                    cap)))
+                                    cap,
+                                    witness)))
                 .map(rows -> rows.rowCount() == 1));
   }
 

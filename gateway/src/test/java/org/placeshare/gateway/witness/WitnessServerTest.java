@@ -433,7 +433,9 @@ class WitnessServerTest {
           case "nonCanonicalBase64" ->
               "old 3\n"
                   + hash.substring(0, 42)
-                  + (hash.charAt(42) == 'A' ? "B" : "A")
+                  // B (000001) and C (000010) set the low bits a 32-byte hash's last character
+                  // leaves zero: never a canonical encoding ('A' would be, for some hashes).
+                  + (hash.charAt(42) == 'B' ? "C" : "B")
                   + "=\n\n"
                   + note;
           case "sixtyFourProofLines" -> "old 3\n" + (hash + "\n").repeat(64) + "\n" + note;
@@ -496,6 +498,25 @@ class WitnessServerTest {
   }
 
   @Test
+  void addCheckpoint_asAFormPostOfALargeCheckpoint_isReadAsSent() throws Exception {
+    Log log = newLog();
+    // curl --data-binary sends a form's Content-Type; a checkpoint may carry extension lines.
+    String text =
+        log.key().name() + "\n4\n" + b64(log.root(4)) + "\nextension " + "x".repeat(20_000) + "\n";
+    String note = SignedNote.sign(text, log.key());
+
+    HttpResponse<String> r =
+        send(
+            HttpRequest.newBuilder(uri())
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(body(0, List.of(), note))));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    verifiedCosignatureTime(log, note, r.body());
+    assertThat(storedSize(log)).contains(4L);
+  }
+
+  @Test
   void addCheckpoint_concurrentRequestsFromOneSize_cosignOneAndNeverRollBack() throws Exception {
     Log log = newLog();
     int stored = 0;
@@ -542,6 +563,38 @@ class WitnessServerTest {
     assertThat(stale.statusCode()).isEqualTo(409);
     assertThat(stale.body()).isEqualTo("8\n");
     assertThat(post(log.request(8, 9)).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void twoWitnessesOfOneLog_onOneDatabase_keepEachTheirOwnView() throws Exception {
+    Log log = newLog();
+    assertThat(post(log.request(0, 8)).statusCode()).isEqualTo(200);
+    WitnessConfig second =
+        new WitnessConfig(
+            "127.0.0.1",
+            0,
+            NoteSigner.generateCosigner("witness.council.example/w1", RANDOM),
+            config.logs(),
+            Optional.empty(),
+            Path.of("target/unused-witness"));
+    WitnessServer other = WitnessServer.start(vertx, second, pool, clock).await();
+    try {
+      URI otherUri = URI.create("http://127.0.0.1:" + other.port() + "/add-checkpoint");
+      // The second has cosigned nothing of this log: it starts from 0, not from the first's 8.
+      HttpResponse<String> fromZero =
+          http.send(
+              HttpRequest.newBuilder(otherUri)
+                  .POST(HttpRequest.BodyPublishers.ofString(log.request(0, 5)))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(fromZero.statusCode()).isEqualTo(200);
+      // And the first is still at 8: the second's cosigning of 5 did not move it back.
+      HttpResponse<String> stale = post(log.request(5, 9));
+      assertThat(stale.statusCode()).isEqualTo(409);
+      assertThat(stale.body()).isEqualTo("8\n");
+    } finally {
+      other.close().await();
+    }
   }
 
   static String b64(byte[] b) {
