@@ -24,8 +24,8 @@ public final class AddCheckpoint {
 
   /**
    * A cosignature dated later than now by more than this is refused: the witness's clock is far
-   * off, and a verifier judging freshness by the cosignature's time would think the checkpoint newer
-   * than it is. Generous on purpose: a witness's clock minutes apart from the gateway's is an
+   * off, and a verifier judging freshness by the cosignature's time would think the checkpoint
+   * newer than it is. Generous on purpose: a witness's clock minutes apart from the gateway's is an
    * operator's slip to mend, not a reason to stop witnessing (with failClosed it would stop every
    * release).
    */
