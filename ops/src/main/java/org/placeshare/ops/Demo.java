@@ -188,6 +188,7 @@ final class Demo implements AutoCloseable {
       // Closed with the upstreams, after the gateway: its worker may be sending to them.
       servers.put("tell-us-once", tellUsOnce);
       awaitFirstSync(folder, base, clock);
+      DemoWitnesses.awaitWitnessed(base);
       return new Demo(vertx, gateway, folder, people, caseload, tellUsOnce, servers);
     } catch (Exception e) {
       for (AutoCloseable s : servers.values()) {

@@ -4,10 +4,16 @@ import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -123,6 +129,32 @@ final class DemoWitnesses implements AutoCloseable {
       throw e;
     }
     return new DemoWitnesses(started);
+  }
+
+  /** Longest the demo waits at start for a checkpoint both witnesses have cosigned. */
+  static final Duration FIRST_WITNESSED_WAIT = Duration.ofSeconds(20);
+
+  /**
+   * Waits (at most {@link #FIRST_WITNESSED_WAIT}) until the gateway serves a checkpoint both
+   * witnesses have cosigned, so the welcome's checkpoint line shows their cosignatures. Once one is
+   * witnessed the gateway serves the newest witnessed: the wait is needed once.
+   */
+  static void awaitWitnessed(String base) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + FIRST_WITNESSED_WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> checkpoint =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/audit/checkpoint")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (checkpoint.statusCode() == 200
+          && Arrays.stream(Partner.values())
+              .allMatch(p -> checkpoint.body().contains("\n\u2014 " + p.name + " "))) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    // The demo works without: the checkpoint is served with the cosignatures it has so far.
   }
 
   static Path key(DemoFolder folder, Partner p) {
