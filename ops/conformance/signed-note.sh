@@ -7,6 +7,10 @@
 #   ops/conformance/signed-note.sh      # needs ops/target/placeshare.jar (mvn package), go, and
 #                                       # Debian's golang-golang-x-mod-dev (.ci/run installs both)
 #
+# The checkpoint is also checked for the cosignatures (C2SP tlog-cosignature cosignature/v1) of the
+# demo's two partner witnesses, with their verifier keys (keys/witness-*.vkey), by the same Go
+# program written from the spec with crypto/ed25519 (Go's note package ignores cosignatures).
+#
 # Built offline in GOPATH mode against the Debian package's source in /usr/share/gocode: no module
 # download. Environment (optional): NOTE_PORT, the demo's port (default 18090).
 set -euo pipefail
@@ -60,14 +64,23 @@ done
 echo "signed-note: checkpoint from $BASE/audit/checkpoint:"
 sed 's/^/  /' "$WORK/checkpoint"
 echo "signed-note: verifier key $(cat "$DEMO/keys/audit-note.vkey")"
-if "$WORK/note-verify" -keyfile "$DEMO/keys/audit-note.vkey" "$WORK/checkpoint"; then
+WITNESSES=(-witness "$DEMO/keys/witness-gpfed.vkey" -witness "$DEMO/keys/witness-council.vkey")
+if "$WORK/note-verify" -keyfile "$DEMO/keys/audit-note.vkey" "${WITNESSES[@]}" -quorum 2 "$WORK/checkpoint"; then
   # A tampered copy must fail: the check is not one that passes whatever it is given.
   sed '2s/^\([0-9]*\)$/\19/' "$WORK/checkpoint" >"$WORK/tampered"
   if "$WORK/note-verify" -keyfile "$DEMO/keys/audit-note.vkey" "$WORK/tampered" 2>/dev/null; then
     echo "signed-note: a tampered checkpoint verified" >&2
     exit 1
   fi
-  echo "signed-note: the demo's checkpoint verifies with Go's note package; a tampered copy does not"
+  # A cosignature moved to another time must fail too: the witnesses' words are checked, not counted.
+  # Base64 characters 9 to 12 of the line hold bytes 6 to 8: the timestamp's, zeroed here.
+  sed '/witness\.gpfed/ s/ \([A-Za-z0-9+\/]\{8\}\)[A-Za-z0-9+\/]\{4\}/ \1AAAA/' "$WORK/checkpoint" >"$WORK/forged"
+  if cmp -s "$WORK/checkpoint" "$WORK/forged" \
+    || "$WORK/note-verify" -keyfile "$DEMO/keys/audit-note.vkey" "${WITNESSES[@]}" "$WORK/forged" 2>/dev/null; then
+    echo "signed-note: a forged cosignature verified" >&2
+    exit 1
+  fi
+  echo "signed-note: the demo's checkpoint verifies with Go's note package, and both witnesses' cosignatures verify; a tampered copy and a forged cosignature do not"
 else
   echo "signed-note: the demo's checkpoint does not verify with Go's note package" >&2
   exit 1

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -104,6 +105,14 @@ public final class Gateway {
     this.referenceIndex = referenceIndex;
     this.mappings = mappings;
     this.witnessing = witnessing;
+  }
+
+  /**
+   * The gateway's database, for a tool run in the same process beside it: the demo's witnesses keep
+   * their own tables there. Never a way around the gateway's own rules for its tables.
+   */
+  public Pool pool() {
+    return database.pool();
   }
 
   /** The audit tree: checkpoints and proofs. */

@@ -170,8 +170,13 @@ final class Demo implements AutoCloseable {
         }
         server.close();
       }
-      writeConfig(folder, host, port, urls);
+      List<Integer> witnessPorts = DemoWitnesses.ports(port);
+      writeConfig(folder, host, port, urls, DemoWitnesses.config(folder, witnessPorts));
       Gateway gateway = Gateway.start(vertx, GatewayConfig.load(folder.config()), clock).await();
+      // The partners' witnesses, once the database they share with the gateway is up: the
+      // gateway's submissions back off until they answer.
+      servers.put(
+          "witnesses", DemoWitnesses.start(vertx, gateway.pool(), folder, witnessPorts, clock));
       seedRegister(gateway, people, clock);
       DemoHouseholds.seed(gateway, people, clock);
       String base = "http://127.0.0.1:" + gateway.port();
@@ -183,6 +188,7 @@ final class Demo implements AutoCloseable {
       // Closed with the upstreams, after the gateway: its worker may be sending to them.
       servers.put("tell-us-once", tellUsOnce);
       awaitFirstSync(folder, base, clock);
+      DemoWitnesses.awaitWitnessed(base);
       return new Demo(vertx, gateway, folder, people, caseload, tellUsOnce, servers);
     } catch (Exception e) {
       for (AutoCloseable s : servers.values()) {
@@ -268,7 +274,12 @@ final class Demo implements AutoCloseable {
     }
   }
 
-  private static void writeConfig(DemoFolder folder, String host, int port, Map<String, URI> urls)
+  private static void writeConfig(
+      DemoFolder folder,
+      String host,
+      int port,
+      Map<String, URI> urls,
+      Map<String, Object> witnessing)
       throws Exception {
     Map<String, Object> config = new LinkedHashMap<>();
     config.put("host", host);
@@ -288,6 +299,7 @@ final class Demo implements AutoCloseable {
           folder.auditNoteVerifierKey());
     }
     config.put("auditNoteKey", folder.root.relativize(folder.auditNoteKey()).toString());
+    config.put("witnessing", witnessing);
     config.put("pseudonymKey", folder.root.relativize(folder.pseudonymKey()).toString());
     config.put(
         "consentIssuers",
@@ -597,6 +609,11 @@ final class Demo implements AutoCloseable {
             + folder.auditPublicKey()
             + " --export "
             + folder.auditExport());
+    out.println(
+        "# The log's checkpoint (public, no token), cosigned by the partners' witnesses (the GP"
+            + " federation's and the council's); their keys are in "
+            + folder.root.resolve("keys"));
+    out.println("curl -s " + baseUrl() + "/audit/checkpoint");
     out.println(
         "# The IG console: open "
             + baseUrl()

@@ -255,7 +255,7 @@ final class KeygenCommand {
       Path key = out.resolve(stem + ".key");
       Path vkey = out.resolve(stem + ".vkey");
       refuseOverwrite(key, vkey);
-      String verifier = writeKey(NoteSigner.generateCosigner(name, new SecureRandom()), key, vkey);
+      String verifier = writeWitnessKey(name, key, vkey);
       System.out.println("wrote " + key + " (private) and " + vkey);
       System.out.println("verifier key " + verifier);
       return 0;
@@ -265,6 +265,11 @@ final class KeygenCommand {
   /** Writes a new note key (owner-only) and its verifier key; answers the verifier key. */
   static String writeNoteKey(String origin, Path key, Path vkey) throws IOException {
     return writeKey(NoteSigner.generate(origin, new SecureRandom()), key, vkey);
+  }
+
+  /** Writes a new witness cosigning key (owner-only) and its verifier key; answers the latter. */
+  static String writeWitnessKey(String name, Path key, Path vkey) throws IOException {
+    return writeKey(NoteSigner.generateCosigner(name, new SecureRandom()), key, vkey);
   }
 
   /** Writes a signing key (owner-only from its first byte) and its verifier key. */

@@ -21,6 +21,8 @@ import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Provenance;
 import org.junit.jupiter.api.Test;
 import org.placeshare.fhir.Fhir;
+import org.placeshare.gateway.audit.NoteVerifierKey;
+import org.placeshare.gateway.audit.SignedNote;
 import org.placeshare.policy.NhsNumber;
 
 /** The README's first command, as a newcomer would use it: the printed curl lines work. */
@@ -108,12 +110,12 @@ class DemoTest {
         .extracting(HttpResponse::statusCode)
         .containsExactly(
             200, 200, 403, 200, 200, 200, 403, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200,
-            201, 202, 200, 200, 200, 200, 200, 200, 422);
+            200, 201, 202, 200, 200, 200, 200, 200, 200, 422);
     // The management listener's lines: metrics and health details, which the public port lacks.
-    assertThat(responses.get(19).body()).contains("placeshare_decisions_total");
-    assertThat(responses.get(20).body()).contains("\"sources\"");
+    assertThat(responses.get(20).body()).contains("placeshare_decisions_total");
+    assertThat(responses.get(21).body()).contains("\"sources\"");
     // The council traces the demo person from the school's record of them: one certain match.
-    Bundle traced = Fhir.json().parseResource(Bundle.class, responses.get(21).body());
+    Bundle traced = Fhir.json().parseResource(Bundle.class, responses.get(22).body());
     assertThat(traced.getEntry()).hasSize(1);
     assertThat(
             ((org.hl7.fhir.r4.model.Patient) traced.getEntryFirstRep().getResource())
@@ -166,18 +168,18 @@ class DemoTest {
     }
     // The police's steward sees the police's review queue, and only the police's source.
     io.vertx.core.json.JsonArray reviews =
-        new io.vertx.core.json.JsonObject(responses.get(22).body()).getJsonArray("reviews");
+        new io.vertx.core.json.JsonObject(responses.get(23).body()).getJsonArray("reviews");
     assertThat(reviews).isNotEmpty();
     assertThat(reviews.stream().map(r -> ((io.vertx.core.json.JsonObject) r).getString("source")))
         .containsOnly("police-npf");
     io.vertx.core.json.JsonArray stewarded =
-        new io.vertx.core.json.JsonObject(responses.get(23).body()).getJsonArray("sources");
+        new io.vertx.core.json.JsonObject(responses.get(24).body()).getJsonArray("sources");
     assertThat(stewarded).hasSize(1);
     assertThat(stewarded.getJsonObject(0).getString("source")).isEqualTo("police-npf");
     assertThat(stewarded.getJsonObject(0).getLong("linked")).isPositive();
     assertThat(stewarded.getJsonObject(0).getLong("awaitingReview")).isEqualTo(reviews.size());
     // The family's household view: a Group of the people shown, never the opted-out child.
-    Bundle household = Fhir.json().parseResource(Bundle.class, responses.get(24).body());
+    Bundle household = Fhir.json().parseResource(Bundle.class, responses.get(25).body());
     org.hl7.fhir.r4.model.Group group =
         (org.hl7.fhir.r4.model.Group) household.getEntryFirstRep().getResource();
     assertThat(group.getType()).isEqualTo(org.hl7.fhir.r4.model.Group.GroupType.PERSON);
@@ -186,10 +188,10 @@ class DemoTest {
         .hasSize(group.getQuantity());
     // The parent asked about, the partner and the child without an opt-out.
     assertThat(group.getQuantity()).isEqualTo(3);
-    assertThat(responses.get(24).body())
+    assertThat(responses.get(25).body())
         .doesNotContain(Demo.people().get(DemoHouseholds.OPTED_OUT_CHILD).nhsNumber().toString());
     // The care home is over the cap: refused whole, nobody released.
-    assertThat(responses.get(25).body())
+    assertThat(responses.get(26).body())
         .contains("this household has more than 12 members")
         .doesNotContain("\"Patient\"");
     Bundle council = Fhir.json().parseResource(Bundle.class, responses.get(0).body());
@@ -228,6 +230,16 @@ class DemoTest {
             export.toString());
     assertThat(code).as(verified.toString()).isZero();
     assertThat(verified.toString()).startsWith("the audit log verifies: ");
+    // The public checkpoint is cosigned by both partners' witnesses, whose keys the demo wrote.
+    List<NoteVerifierKey> keys = new ArrayList<>();
+    for (String name : List.of("audit-note", "witness-gpfed", "witness-council")) {
+      keys.add(
+          NoteVerifierKey.parse(
+              Files.readString(folder.resolve("keys/" + name + ".vkey")).strip()));
+    }
+    SignedNote.Opened checkpoint =
+        SignedNote.open(responses.get(15).body().getBytes(StandardCharsets.UTF_8), keys);
+    assertThat(keys).allSatisfy(k -> assertThat(checkpoint.signedBy(k)).as(k.name()).isTrue());
     assertThat(partial.statusCode()).isEqualTo(200);
     java.util.logging.Logger.getLogger("").removeHandler(capture);
     // The application logs of the whole run hold no NHS number of the demo's people and no token.
