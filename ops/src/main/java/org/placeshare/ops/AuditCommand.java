@@ -67,8 +67,8 @@ final class AuditCommand {
         names = "--witness-quorum",
         paramLabel = "K",
         description =
-            "how many of the witnesses given must have cosigned the newest checkpoint note"
-                + " (default: all of them)")
+            "how many of the witnesses given make a checkpoint note witnessed (default: all of"
+                + " them); the summary says up to which size the log is witnessed")
     Integer witnessQuorum;
 
     @ArgGroup(multiplicity = "1")

@@ -166,20 +166,34 @@ class AuditCommandTest {
   }
 
   @Test
-  void verify_newestNoteNotCosigned_failsBelowTheQuorum() throws Exception {
+  void verify_newestNoteNotCosigned_passesSayingTheEventsNotYetWitnessed() throws Exception {
     Path export =
         export(
             List.of(
                 cosigned(NoteCheckpoint.sign(noteKey, 5, rootAt(5)).note(), gpfed),
                 NoteCheckpoint.sign(noteKey, EVENTS, rootAt(EVENTS)).note()));
 
+    assertThat(verify(export, true, "--witness-key", witnessKeyFile())).as(err.toString()).isZero();
+    assertThat(out.toString())
+        .contains(
+            "witnessed by 1 of 1 up to size 5; the 4 events after it are not yet witnessed;"
+                + " witnesses: witness.gpfed.example cosigned up to size 5");
+  }
+
+  @Test
+  void verify_noNoteCosigned_failsBelowTheQuorum() throws Exception {
+    Path export =
+        export(
+            List.of(
+                NoteCheckpoint.sign(noteKey, 5, rootAt(5)).note(),
+                NoteCheckpoint.sign(noteKey, EVENTS, rootAt(EVENTS)).note()));
+
     assertThat(verify(export, true, "--witness-key", witnessKeyFile(), "--witness-quorum", "1"))
         .isEqualTo(1);
     assertThat(err.toString())
         .startsWith(
-            "the newest checkpoint note (size 9) is not witnessed: cosigned by 0 of the 1"
-                + " witnesses given, and 1 are needed; witnesses: witness.gpfed.example cosigned"
-                + " up to size 5");
+            "no checkpoint note is witnessed: none is cosigned by 1 of the 1 witnesses given;"
+                + " witnesses: witness.gpfed.example cosigned none");
   }
 
   @Test

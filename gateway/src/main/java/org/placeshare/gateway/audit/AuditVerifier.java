@@ -35,15 +35,11 @@ public final class AuditVerifier {
       Optional<Checkpoint> latest,
       Optional<String> problem,
       int notesVerified,
-      List<WitnessTally> witnesses) {
-
-    public Report {
-      witnesses = List.copyOf(witnesses);
-    }
+      Optional<Witnessed> witnessed) {
 
     public Report(
         long events, Optional<Checkpoint> latest, Optional<String> problem, int notesVerified) {
-      this(events, latest, problem, notesVerified, List.of());
+      this(events, latest, problem, notesVerified, Optional.empty());
     }
 
     public Report(long events, Optional<Checkpoint> latest, Optional<String> problem) {
@@ -79,13 +75,41 @@ public final class AuditVerifier {
                   + (notesVerified > 0
                       ? "; " + notesVerified + " checkpoint notes verified with the note key"
                       : "")
-                  + (witnesses.isEmpty() ? "" : "; " + tally(witnesses)));
+                  + witnessed.map(w -> "; " + w.words(events)).orElse(""));
     }
   }
 
   /**
-   * The witnesses whose cosignatures {@code audit verify} checks, and how many of them the newest
-   * checkpoint note needs.
+   * How far the witnesses given vouch for the log.
+   *
+   * @param size the largest checkpoint note cosigned by {@code quorum} of them (0: none)
+   * @param witnesses each witness with the largest note it cosigned
+   */
+  public record Witnessed(int quorum, long size, List<WitnessTally> witnesses) {
+    public Witnessed {
+      witnesses = List.copyOf(witnesses);
+    }
+
+    String words(long events) {
+      String behind =
+          events > size
+              ? "; the " + (events - size) + " events after it are not yet witnessed"
+              : "";
+      return "witnessed by "
+          + quorum
+          + " of "
+          + witnesses.size()
+          + " up to size "
+          + size
+          + behind
+          + "; "
+          + tally(witnesses);
+    }
+  }
+
+  /**
+   * The witnesses whose cosignatures {@code audit verify} checks, and how many of them make a
+   * checkpoint note witnessed.
    *
    * @param keys the witnesses' cosigner verifier keys (type 0x04)
    * @param quorum 1 to the number of keys; 0 only with no keys
@@ -108,11 +132,8 @@ public final class AuditVerifier {
     }
   }
 
-  /**
-   * One witness in the verified notes: the largest checkpoint size it cosigned (0 if none) and
-   * whether it cosigned the newest note.
-   */
-  public record WitnessTally(String name, long largest, boolean newest) {}
+  /** One witness in the verified notes: the largest checkpoint size it cosigned (0 if none). */
+  public record WitnessTally(String name, long largest) {}
 
   private static String tally(List<WitnessTally> witnesses) {
     List<String> words = new ArrayList<>();
@@ -149,8 +170,9 @@ public final class AuditVerifier {
   /**
    * Checks the log, its JWS checkpoints, its checkpoint notes with {@code noteKey} and, given
    * witnesses, every cosignature on the notes by their keys: one that does not verify fails the
-   * log, naming the witness and the note's size; the newest note must be cosigned by {@code quorum}
-   * of them. Cosignature lines by keys not given are ignored, as a note verifier does.
+   * log, naming the witness and the note's size; some note must be cosigned by {@code quorum} of
+   * them, and the report says up to which size the log is witnessed. Cosignature lines by keys not
+   * given are ignored, as a note verifier does.
    */
   public static Report verify(
       Iterator<StoredLeaf> leaves,
@@ -206,13 +228,13 @@ public final class AuditVerifier {
         }
       }
     }
-    List<WitnessTally> tallies = new ArrayList<>();
+    Optional<Witnessed> witnessed = Optional.empty();
     if (!witnesses.keys().isEmpty()) {
       Cosigned cosigned = cosignatures(notes, noteKey.get(), witnesses);
       if (cosigned.problem().isPresent()) {
         return new Report(0, Optional.empty(), cosigned.problem());
       }
-      tallies = cosigned.tallies();
+      witnessed = cosigned.witnessed();
     }
     int notesVerified = noteKey.isPresent() ? notes.size() : 0;
     checkpoints.sort(Comparator.comparingLong(Checkpoint::size));
@@ -295,14 +317,21 @@ public final class AuditVerifier {
                   + frontier.size()
                   + " are missing"));
     }
-    return new Report(frontier.size(), latest, Optional.empty(), notesVerified, tallies);
+    return new Report(frontier.size(), latest, Optional.empty(), notesVerified, witnessed);
   }
 
-  private record Cosigned(List<WitnessTally> tallies, Optional<String> problem) {}
+  private record Cosigned(Optional<Witnessed> witnessed, Optional<String> problem) {
+    static Cosigned problem(String words) {
+      return new Cosigned(Optional.empty(), Optional.of(words));
+    }
+  }
 
   /**
    * Every note opened with the log's key and the witnesses' (each note already verified with the
-   * log's key alone, so a signature that fails here is a witness's), and the quorum on the newest.
+   * log's key alone, so a signature that fails here is a witness's), and the quorum: the log is
+   * witnessed up to the largest note cosigned by {@code quorum} of them. A live log's newest note
+   * may not be cosigned yet, so the events after the witnessed one are reported, not failed; a log
+   * with no witnessed note at all fails.
    */
   private static Cosigned cosignatures(
       List<String> notes, NoteVerifierKey logKey, Witnesses witnesses) {
@@ -310,61 +339,48 @@ public final class AuditVerifier {
     keys.add(logKey);
     keys.addAll(witnesses.keys());
     long[] largest = new long[witnesses.keys().size()];
-    long newestSize = -1;
-    boolean[] onNewest = new boolean[largest.length];
+    long witnessed = -1;
     for (String n : notes) {
       long size = NoteCheckpoint.readUnverified(n).size();
       SignedNote.Opened opened;
       try {
         opened = SignedNote.open(n.getBytes(StandardCharsets.UTF_8), keys);
       } catch (IllegalArgumentException e) {
-        return new Cosigned(
-            List.of(),
-            Optional.of(
-                "a witness's cosignature on the checkpoint note of size "
-                    + size
-                    + " does not verify: "
-                    + e.getMessage()
-                    + " (witness keys given: "
-                    + names(witnesses.keys())
-                    + ")"));
+        return Cosigned.problem(
+            "a witness's cosignature on the checkpoint note of size "
+                + size
+                + " does not verify: "
+                + e.getMessage()
+                + " (witness keys given: "
+                + names(witnesses.keys())
+                + ")");
       }
-      boolean newest = size > newestSize;
-      if (newest) {
-        newestSize = size;
-      }
+      int count = 0;
       for (int i = 0; i < largest.length; i++) {
-        boolean by = opened.signedBy(witnesses.keys().get(i));
-        if (by) {
+        if (opened.signedBy(witnesses.keys().get(i))) {
           largest[i] = Math.max(largest[i], size);
+          count++;
         }
-        if (newest) {
-          onNewest[i] = by;
-        }
+      }
+      if (count >= witnesses.quorum()) {
+        witnessed = Math.max(witnessed, size);
       }
     }
     List<WitnessTally> tallies = new ArrayList<>();
-    int count = 0;
     for (int i = 0; i < largest.length; i++) {
-      tallies.add(new WitnessTally(witnesses.keys().get(i).name(), largest[i], onNewest[i]));
-      count += onNewest[i] ? 1 : 0;
+      tallies.add(new WitnessTally(witnesses.keys().get(i).name(), largest[i]));
     }
-    if (count < witnesses.quorum()) {
-      return new Cosigned(
-          tallies,
-          Optional.of(
-              "the newest checkpoint note (size "
-                  + newestSize
-                  + ") is not witnessed: cosigned by "
-                  + count
-                  + " of the "
-                  + largest.length
-                  + " witnesses given, and "
-                  + witnesses.quorum()
-                  + " are needed; "
-                  + tally(tallies)));
+    if (witnessed < 0) {
+      return Cosigned.problem(
+          "no checkpoint note is witnessed: none is cosigned by "
+              + witnesses.quorum()
+              + " of the "
+              + largest.length
+              + " witnesses given; "
+              + tally(tallies));
     }
-    return new Cosigned(tallies, Optional.empty());
+    return new Cosigned(
+        Optional.of(new Witnessed(witnesses.quorum(), witnessed, tallies)), Optional.empty());
   }
 
   private static String names(List<NoteVerifierKey> keys) {
