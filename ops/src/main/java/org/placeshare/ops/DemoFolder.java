@@ -11,11 +11,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.List;
 import org.placeshare.fhir.synthetic.Agency;
 import org.placeshare.fhir.synthetic.CouncilCareServer;
+import org.placeshare.policy.identity.SecretFile;
 import org.placeshare.policy.identity.SigningKey;
 
 /**
@@ -154,8 +154,7 @@ final class DemoFolder {
     if (!Files.exists(pseudonymKey())) {
       byte[] secret = new byte[32];
       new SecureRandom().nextBytes(secret);
-      Files.writeString(pseudonymKey(), Base64URL.encode(secret) + "\n");
-      Files.setPosixFilePermissions(pseudonymKey(), PosixFilePermissions.fromString("rw-------"));
+      SecretFile.write(pseudonymKey(), Base64URL.encode(secret) + "\n");
     }
     if (!Files.exists(issuerKey(Demo.GP))) {
       SigningKey issuer = SigningKey.generate();
@@ -178,9 +177,7 @@ final class DemoFolder {
       } catch (JOSEException e) {
         throw new IllegalStateException("an EC P-384 key could not be made", e);
       }
-      Files.writeString(systemClientPrivateJwk(Demo.BI_CLIENT), bi.toJSONString() + "\n");
-      Files.setPosixFilePermissions(
-          systemClientPrivateJwk(Demo.BI_CLIENT), PosixFilePermissions.fromString("rw-------"));
+      SecretFile.write(systemClientPrivateJwk(Demo.BI_CLIENT), bi.toJSONString() + "\n");
       Files.writeString(
           systemClientJwks(Demo.BI_CLIENT), new JWKSet(bi.toPublicJWK()).toString(false) + "\n");
     }

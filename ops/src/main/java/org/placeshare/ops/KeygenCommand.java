@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
@@ -14,6 +13,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import org.placeshare.gateway.audit.NoteSigner;
 import org.placeshare.policy.identity.Certificates;
+import org.placeshare.policy.identity.SecretFile;
 import org.placeshare.policy.identity.SigningKey;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -190,9 +190,7 @@ final class KeygenCommand {
       refuseOverwrite(out);
       byte[] secret = new byte[32];
       new SecureRandom().nextBytes(secret);
-      Files.createDirectories(out.toAbsolutePath().getParent());
-      Files.writeString(out, Base64URL.encode(secret) + "\n");
-      Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-------"));
+      SecretFile.write(out, Base64URL.encode(secret) + "\n");
       System.out.println("wrote " + out + " (secret; back it up: pseudonyms cannot be remade)");
       return 0;
     }
@@ -274,10 +272,7 @@ final class KeygenCommand {
 
   /** Writes a signing key (owner-only from its first byte) and its verifier key. */
   private static String writeKey(NoteSigner signer, Path key, Path vkey) throws IOException {
-    Files.createDirectories(key.toAbsolutePath().getParent());
-    Files.writeString(key, "");
-    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
-    Files.writeString(key, signer.encoded() + "\n");
+    SecretFile.write(key, signer.encoded() + "\n");
     String verifier = signer.verifierKey().encoded();
     Files.writeString(vkey, verifier + "\n");
     return verifier;

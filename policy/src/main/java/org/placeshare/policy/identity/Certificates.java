@@ -7,7 +7,6 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -67,12 +66,7 @@ public final class Certificates {
       try {
         Files.createDirectories(certificateFile.toAbsolutePath().getParent());
         Files.writeString(certificateFile, pem(certificate));
-        Files.writeString(keyFile, pem(new JcaPKCS8Generator(keys.getPrivate(), null)));
-        try {
-          Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException e) {
-          // Not a POSIX file system: the folder's own protection applies.
-        }
+        SecretFile.write(keyFile, pem(new JcaPKCS8Generator(keys.getPrivate(), null)));
       } catch (IOException e) {
         throw new PolicyException("cannot write " + certificateFile + ": " + e.getMessage(), e);
       }

@@ -16,7 +16,6 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -130,13 +129,7 @@ public final class SigningKey {
    */
   public void writePem(Path privateFile, Path publicFile) {
     try {
-      Files.createDirectories(privateFile.toAbsolutePath().getParent());
-      Files.writeString(privateFile, pem(new JcaPKCS8Generator(jwk.toECPrivateKey(), null)));
-      try {
-        Files.setPosixFilePermissions(privateFile, PosixFilePermissions.fromString("rw-------"));
-      } catch (UnsupportedOperationException e) {
-        // Not a POSIX file system: the folder's own protection applies.
-      }
+      SecretFile.write(privateFile, pem(new JcaPKCS8Generator(jwk.toECPrivateKey(), null)));
       Files.createDirectories(publicFile.toAbsolutePath().getParent());
       Files.writeString(publicFile, pem(jwk.toECPublicKey()));
     } catch (IOException | JOSEException e) {
