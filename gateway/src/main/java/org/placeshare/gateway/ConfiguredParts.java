@@ -28,6 +28,7 @@ import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.fhir.mapped.MappedSource;
 import org.placeshare.fhir.mapped.TracedSource;
 import org.placeshare.gateway.audit.NoteSigner;
+import org.placeshare.gateway.audit.NoteVerifierKey;
 import org.placeshare.gateway.config.ClientKeySets;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.mapping.MappingStore;
@@ -196,7 +197,6 @@ record ConfiguredParts(
     return sources;
   }
 
-  /** A secret read from its own file: one line, never logged. */
   /**
    * The note key, named for this log's origin: a key named otherwise would sign checkpoints whose
    * origin line no verifier of this log expects.
@@ -208,6 +208,13 @@ record ConfiguredParts(
     } catch (IllegalArgumentException e) {
       throw new PolicyException(file + ": " + e.getMessage(), e);
     }
+    if (key.verifierKey().type() != NoteVerifierKey.Type.ED25519) {
+      // A witness's cosigning key would start the gateway and then sign no checkpoint at all.
+      throw new PolicyException(
+          file
+              + ": this is a witness's cosigning key (type 0x04), not a log's note key: make one"
+              + " with placeshare keygen note");
+    }
     if (!key.name().equals(origin)) {
       throw new PolicyException(
           file
@@ -215,13 +222,14 @@ record ConfiguredParts(
               + key.name()
               + ", expected the log's origin "
               + origin
-              + " (placeshare keygen --note "
+              + " (placeshare keygen note --out keys --origin "
               + origin
               + ")");
     }
     return key;
   }
 
+  /** A secret read from its own file: one line, never logged. */
   private static String secret(Path file) {
     try {
       String value = Files.readString(file).strip();

@@ -90,6 +90,31 @@ class AuditCheckpointNoteTest {
   }
 
   @Test
+  void auditNoteKey_aWitnesssCosignerKey_isRefusedAtStart() {
+    // Named right but of type 0x04: it would start a gateway that then signs no checkpoint.
+    assertThatThrownBy(
+            () ->
+                GatewayFixture.start(
+                    dir.resolve("gw-cosigner"),
+                    TestPostgres.freshDatabase(),
+                    SigningKey.generate(),
+                    config -> {
+                      Path file = dir.resolve("cosigner-as-note.key");
+                      try {
+                        Files.writeString(
+                            file,
+                            NoteSigner.generateCosigner(
+                                    config.auditNoteOrigin(), new SecureRandom())
+                                .encoded());
+                      } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                      }
+                      return config.withAuditNoteKey(file);
+                    }))
+        .hasMessageContaining("a witness's cosigning key (type 0x04), not a log's note key");
+  }
+
+  @Test
   void checkpointJson_stillNeedsAToken() throws Exception {
     assertThat(fixture.get("/audit/checkpoint.json").statusCode()).isEqualTo(401);
   }

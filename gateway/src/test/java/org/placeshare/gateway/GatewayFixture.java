@@ -416,7 +416,6 @@ final class GatewayFixture implements AutoCloseable {
         cohorts);
   }
 
-  /** The configuration with these sources, in this order of authority. */
   /**
    * A signed-note key for the log's checkpoints, named for the fixture's origin, in {@code dir}.
    */

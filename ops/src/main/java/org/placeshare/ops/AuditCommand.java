@@ -90,6 +90,11 @@ final class AuditCommand {
           source.export != null ? AuditExport.read(source.export) : fromDatabase(source.database);
       Optional<NoteVerifierKey> notes =
           noteKey == null ? Optional.empty() : Optional.of(readVerifierKey(noteKey));
+      if (notes.isPresent() && notes.get().type() != NoteVerifierKey.Type.ED25519) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--note-key: " + notes.get().name() + " is a witness's key (type 0x04), not the log's");
+      }
       if (witnessQuorum != null && witnessKeys.isEmpty()) {
         throw new ParameterException(spec.commandLine(), "--witness-quorum needs --witness-key");
       }

@@ -37,6 +37,10 @@ public record NoteCheckpoint(String origin, long size, byte[] root, String note)
    * @throws IllegalArgumentException saying what is wrong
    */
   public static NoteCheckpoint verify(String note, NoteVerifierKey logKey) {
+    if (logKey.type() != NoteVerifierKey.Type.ED25519) {
+      throw new IllegalArgumentException(
+          logKey.name() + " is a witness's cosigner key (type 0x04), not the log's note key");
+    }
     SignedNote.Opened opened =
         SignedNote.open(note.getBytes(StandardCharsets.UTF_8), List.of(logKey));
     NoteCheckpoint c = parse(opened.text(), note);
@@ -83,6 +87,11 @@ public record NoteCheckpoint(String origin, long size, byte[] root, String note)
     }
     if (root.length != HASH_BYTES || !Base64.getEncoder().encodeToString(root).equals(lines[2])) {
       throw new IllegalArgumentException("the checkpoint's root is not a base64 SHA-256 hash");
+    }
+    for (int i = 3; i < lines.length - 1; i++) {
+      if (lines[i].isEmpty()) {
+        throw new IllegalArgumentException("the checkpoint has an empty extension line");
+      }
     }
     return new NoteCheckpoint(origin, size, root, note);
   }

@@ -151,7 +151,9 @@ public record NoteVerifierKey(String name, Type type, int keyHash, byte[] public
   static boolean validName(String name) {
     return name != null
         && !name.isEmpty()
-        && name.codePoints().noneMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c))
+        // U+0085 (NEL) is white space to Go's unicode.IsSpace but not to Java's isWhitespace.
+        && name.codePoints()
+            .noneMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c) || c == 0x85)
         && !name.contains("+");
   }
 

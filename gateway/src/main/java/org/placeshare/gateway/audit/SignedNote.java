@@ -133,6 +133,9 @@ public final class SignedNote {
       } catch (IllegalArgumentException e) {
         raw = new byte[0];
       }
+      if (!Base64.getEncoder().encodeToString(raw).equals(b64)) {
+        raw = new byte[0]; // padded and canonical only, as Go's note reads them
+      }
       if (!NoteVerifierKey.validName(name) || raw.length < 5) {
         throw new IllegalArgumentException("malformed note: a signature line");
       }

@@ -75,6 +75,14 @@ class SignedNoteTest {
   }
 
   @Test
+  void verifierKey_nameWithNextLine_isRefusedAsGoRefusesIt() {
+    // U+0085 is white space to Go's unicode.IsSpace, not to Java's isWhitespace.
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> NoteVerifierKey.of("Peter\u0085Neumann", new byte[32]));
+  }
+
+  @Test
   void open_goVector_verifiesKnownAndKeepsUnknownUnverified() {
     NoteVerifierKey peter = NoteVerifierKey.parse(PETER_VKEY);
     NoteVerifierKey enoch = NoteVerifierKey.parse(ENOCH_VKEY);
@@ -124,7 +132,9 @@ class SignedNoteTest {
             TEXT + "\n" + PETER_SIG.trim(), // last line unterminated
             TEXT + "\n" + PETER_SIG.replace("\u2014", "-"), // not an em dash
             TEXT.replace("\n", "\r\n") + "\n" + PETER_SIG, // a control character
-            TEXT + "\n" + "\u2014 Peter+Neumann AAAAAAAA\n")) { // '+' in the name
+            TEXT + "\n" + "\u2014 Peter+Neumann AAAAAAAA\n", // '+' in the name
+            // Unpadded base64 (Go's note refuses it): the same signature without its '='.
+            TEXT + "\n" + PETER_SIG.replace("=\n", "\n"))) {
       assertThrows(
           IllegalArgumentException.class,
           () -> SignedNote.open(bad.getBytes(StandardCharsets.UTF_8), peter),
@@ -179,7 +189,8 @@ class SignedNoteTest {
             "o\n042\n" + root + "\n",
             "o\n-1\n" + root + "\n",
             "o\n42\n" + Base64.getEncoder().encodeToString(new byte[31]) + "\n",
-            "\n42\n" + root + "\n")) {
+            "\n42\n" + root + "\n",
+            "o\n42\n" + root + "\n\nextension\n")) { // an empty extension line
       String note = SignedNote.sign(body, log);
       assertThrows(
           IllegalArgumentException.class,
