@@ -53,7 +53,15 @@ public final class Database {
         embedded -> {
           var builder = PgBuilder.pool().with(new PoolOptions().setMaxSize(POOL_SIZE));
           if (embedded == null) {
-            builder.connectingTo(PgConnectOptions.fromUri(url));
+            try {
+              builder.connectingTo(PgConnectOptions.fromUri(url));
+            } catch (RuntimeException e) {
+              // The driver's message quotes the URL, password and all: it never reaches a log.
+              return Future.failedFuture(
+                  new IllegalArgumentException(
+                      "the database URL is not a postgresql://user:password@host:port/database"
+                          + " URL"));
+            }
           } else {
             // Asked at each new connection: a restarted embedded server may be on another port.
             builder.connectingTo(

@@ -46,4 +46,19 @@ class DatabaseMigrationTest {
     // A restart is not news: "relation schema_migration already exists" was a WARNING each time.
     assertThat(logged).noneMatch(line -> line.contains("schema_migration"));
   }
+
+  @Test
+  void open_malformedUrl_failsWithoutQuotingThePassword() {
+    Vertx vertx = Vertx.vertx();
+    try {
+      Throwable failure =
+          Database.open(vertx, "postgresql://placeshare:S3cret-Pw@db.example:54x2/placeshare", null)
+              .cause();
+
+      assertThat(failure).isNotNull();
+      assertThat(failure.getMessage()).doesNotContain("S3cret").contains("database URL");
+    } finally {
+      vertx.close().await();
+    }
+  }
 }
