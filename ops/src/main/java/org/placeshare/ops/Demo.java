@@ -607,6 +607,12 @@ final class Demo implements AutoCloseable {
     out.println(
         "java -jar ops/target/placeshare.jar audit verify --key "
             + folder.auditPublicKey()
+            + " --note-key "
+            + folder.auditNoteVerifierKey()
+            + " --witness-key "
+            + DemoWitnesses.verifierKey(folder, DemoWitnesses.Partner.GP_FEDERATION)
+            + " --witness-key "
+            + DemoWitnesses.verifierKey(folder, DemoWitnesses.Partner.COUNCIL)
             + " --export "
             + folder.auditExport());
     out.println(

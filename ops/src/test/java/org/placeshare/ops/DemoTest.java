@@ -226,10 +226,18 @@ class DemoTest {
             "verify",
             "--key",
             folder.resolve("keys/audit.pub.pem").toString(),
+            "--note-key",
+            folder.resolve("keys/audit-note.vkey").toString(),
+            "--witness-key",
+            folder.resolve("keys/witness-gpfed.vkey").toString(),
+            "--witness-key",
+            folder.resolve("keys/witness-council.vkey").toString(),
             "--export",
             export.toString());
     assertThat(code).as(verified.toString()).isZero();
-    assertThat(verified.toString()).startsWith("the audit log verifies: ");
+    assertThat(verified.toString())
+        .startsWith("the audit log verifies: ")
+        .contains("witnessed by 2 of 2 up to size ");
     // The public checkpoint is cosigned by both partners' witnesses, whose keys the demo wrote.
     List<NoteVerifierKey> keys = new ArrayList<>();
     for (String name : List.of("audit-note", "witness-gpfed", "witness-council")) {

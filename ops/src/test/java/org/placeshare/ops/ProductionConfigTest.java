@@ -62,6 +62,27 @@ class ProductionConfigTest {
     for (String client : List.of("council-intel", "coventry-ae", "ig-console")) {
       ops("keygen", "key", "--out", e + "/keys/clients", "--name", client);
     }
+    // The note key is named for the log's origin: publicUrl's host and path (below) and /audit.
+    ops("keygen", "note", "--out", e + "/keys", "--origin", "localhost/audit");
+    // The partners' witnesses give their verifier keys; here made as a partner would.
+    ops(
+        "keygen",
+        "witness",
+        "--out",
+        e + "/keys/witnesses",
+        "--name",
+        "witness.gpfed.example",
+        "--stem",
+        "gpfed");
+    ops(
+        "keygen",
+        "witness",
+        "--out",
+        e + "/keys/witnesses",
+        "--name",
+        "witness.coventry.example",
+        "--stem",
+        "council");
     ops("keygen", "secret", "--out", e + "/secrets/pseudonym.key");
     ops("keygen", "ca", "--out", e + "/certs");
     ops(
