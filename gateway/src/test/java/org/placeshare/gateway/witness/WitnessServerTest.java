@@ -426,12 +426,14 @@ class WitnessServerTest {
     assertThat(post(log.request(0, 5)).statusCode()).isEqualTo(200);
     // Garbage hashes beside a genuine checkpoint the log signed: anyone could send this.
     String request = body(5, log.proof(4, 11), log.checkpoint(11));
-    List<String> warnings = new ArrayList<>();
-    Handler capture = capture(warnings);
+    clock.now.updateAndGet(t -> t.plus(WitnessServer.WARNING_INTERVAL));
+    List<String> lines = new ArrayList<>();
+    Handler capture = capture(lines);
 
     HttpResponse<String> r;
     try {
       r = post(request);
+      assertThat(post(request).statusCode()).isEqualTo(422);
     } finally {
       Logger.getLogger(WitnessServer.class.getName()).removeHandler(capture);
     }
@@ -441,9 +443,13 @@ class WitnessServerTest {
     assertThat(r.body()).startsWith("the consistency proof from 5 to 11 fails: ");
     assertThat(storedSize(log)).contains(5L);
     assertThat(evidence(log)).isEmpty();
-    // Logged without the body: origin and size, at most one a minute.
-    for (String w : warnings) {
-      assertThat(w).doesNotContain(b64(log.root(11))).doesNotContain(b64(log.proof(4, 11).get(0)));
+    // One WARNING for the two (at most one a minute), naming origin and size, never the body.
+    synchronized (lines) {
+      assertThat(lines).hasSize(1);
+      assertThat(lines.get(0))
+          .startsWith("WARNING refused " + log.key().name() + " at size 11: ")
+          .doesNotContain(b64(log.root(11)))
+          .doesNotContain(b64(log.proof(4, 11).get(0)));
     }
   }
 
@@ -711,6 +717,30 @@ class WitnessServerTest {
           .getOutputStream()
           .write(headers("Content-Length: " + (WitnessServer.MAX_BODY_BYTES + 1)));
 
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+      assertThat(answer).startsWith("HTTP/1.1 413 ");
+    }
+  }
+
+  @Test
+  void addCheckpoint_chunkedBodyPassingTheCap_answers413AndCloses() throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", witness.port())) {
+      socket.setSoTimeout(5000);
+      OutputStream out = socket.getOutputStream();
+      out.write(headers("Transfer-Encoding: chunked"));
+      byte[] chunk = "x".repeat(8192).getBytes(StandardCharsets.US_ASCII);
+      // No length declared: the last chunk sent takes the bytes received past the cap.
+      try {
+        for (int sent = 0; sent <= WitnessServer.MAX_BODY_BYTES; sent += chunk.length) {
+          out.write(("2000\r\n").getBytes(StandardCharsets.US_ASCII));
+          out.write(chunk);
+          out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+        }
+      } catch (IOException e) {
+        // closed while sending: the answer is read below
+      }
       String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 
       assertThat(answer).startsWith("HTTP/1.1 413 ");
