@@ -158,6 +158,45 @@ class WitnessCommandTest {
     }
   }
 
+  @Test
+  void witness_anUnreadableDatabaseUrl_failsNamingTheSettingNeverThePassword() throws Exception {
+    Path keys = keysDir.resolve("keys");
+    assertThat(run("keygen", "witness", "--name", "witness.gpfed.example/w1", "--out", "" + keys))
+        .isZero();
+    assertThat(
+            run(
+                "keygen",
+                "note",
+                "--name",
+                "coventry-audit",
+                "--origin",
+                "gw.example/coventry/audit",
+                "--out",
+                keys.toString()))
+        .isZero();
+    Files.writeString(
+        keysDir.resolve("database-url"),
+        "postgresql://witness:S3cret@db.gpfed.example:port/witness\n");
+    Path config = keysDir.resolve("witness.yaml");
+    Files.writeString(
+        config,
+        "host: 127.0.0.1\nport: 0\nkey: keys/witness.key\n"
+            + "logs: [{vkeyFile: keys/coventry-audit.vkey}]\ndatabaseUrlFile: database-url\n");
+    Path log = keysDir.resolve("witness.log");
+
+    Process witness = launch(config, log);
+    try {
+      assertThat(witness.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      String output = Files.readString(log);
+      assertThat(witness.exitValue()).as(output).isEqualTo(1);
+      assertThat(output)
+          .contains("witness did not start: databaseUrlFile: expected a PostgreSQL URL")
+          .doesNotContain("S3cret");
+    } finally {
+      witness.destroyForcibly().waitFor();
+    }
+  }
+
   private static Process launch(Path config, Path log) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     return new ProcessBuilder(

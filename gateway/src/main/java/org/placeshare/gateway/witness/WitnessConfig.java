@@ -1,6 +1,7 @@
 package org.placeshare.gateway.witness;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -70,7 +71,8 @@ public record WitnessConfig(
       if (!seen.add(log.origin() + "\n" + log.key().encoded())) {
         throw new IllegalArgumentException("log " + log.origin() + " is listed twice");
       }
-      if (log.key().equals(cosigner.verifierKey())) {
+      // The key bytes, not the verifier keys: a log's (0x01) never equals a cosigner's (0x04).
+      if (Arrays.equals(log.key().publicKey(), cosigner.verifierKey().publicKey())) {
         throw new IllegalArgumentException("the witness key cannot be a log's key");
       }
     }

@@ -38,7 +38,7 @@ public final class WitnessDatabase {
         embedded -> {
           var builder = PgBuilder.pool().with(new PoolOptions().setMaxSize(POOL_SIZE));
           if (embedded == null) {
-            builder.connectingTo(PgConnectOptions.fromUri(config.databaseUrl().get()));
+            builder.connectingTo(connectOptions(config.databaseUrl().get()));
           } else {
             // Asked at each new connection: a restarted embedded server may be on another port.
             builder.connectingTo(
@@ -46,6 +46,20 @@ public final class WitnessDatabase {
           }
           return new WitnessDatabase(vertx, builder.using(vertx).build(), embedded);
         });
+  }
+
+  /**
+   * The options of the configured URL. Its parser's message quotes the URL, password and all, and
+   * the command prints it: this one names the setting instead, and the cause is not kept.
+   */
+  static PgConnectOptions connectOptions(String url) {
+    try {
+      return PgConnectOptions.fromUri(url);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "databaseUrlFile: expected a PostgreSQL URL"
+              + " (postgresql://user:password@host:port/database); its URL cannot be read");
+    }
   }
 
   public Pool pool() {

@@ -8,12 +8,14 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.sqlclient.Pool;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.logging.Level;
@@ -45,24 +47,42 @@ public final class WitnessServer {
   public static final int MAX_BODY_BYTES = SignedNote.MAX_NOTE_BYTES + 4 * 1024;
 
   /**
-   * Refused requests kept as evidence per log, at most: each at most {@link #MAX_BODY_BYTES}, so a
-   * log (only requests signed by its key are kept) can fill at most ~7 MB of the witness's disk.
+   * Split views kept per log, at most: each two notes of at most {@link SignedNote#MAX_NOTE_BYTES},
+   * so ~13 MB of the witness's disk. One per (origin, size, root) and each signed by the log's key,
+   * so only the log itself can fill it, and the first one is already the proof.
    */
-  public static final int MAX_EVIDENCE_PER_LOG = 100;
+  public static final int MAX_SPLIT_VIEWS_PER_LOG = 100;
+
+  /**
+   * The time a request has, from its headers, to send its whole body; then the connection is
+   * closed. A checkpoint is a few hundred bytes: a client dribbling one would otherwise hold a
+   * connection for as long as it keeps each gap under the idle timeout.
+   */
+  static final Duration REQUEST_DEADLINE = Duration.ofSeconds(10);
+
+  /** Warnings any client can cause (a proof that fails, a replayed split view): one a minute. */
+  static final Duration WARNING_INTERVAL = Duration.ofMinutes(1);
 
   static final int MAX_URL_LENGTH = 1024;
   static final int MAX_HEADER_BYTES = 8 * 1024;
   static final int IDLE_SECONDS = 30;
 
+  // The request body, as read by readBody, for the handler after it.
+  private static final String BODY = "witness.body";
+
   private final WitnessConfig config;
   private final WitnessState state;
   private final Clock clock;
+  private final ThrottledWarning proofFailures;
+  private final ThrottledWarning replayedSplitViews;
   private HttpServer server;
 
   private WitnessServer(WitnessConfig config, WitnessState state, Clock clock) {
     this.config = config;
     this.state = state;
     this.clock = clock;
+    this.proofFailures = new ThrottledWarning(LOG, clock, WARNING_INTERVAL);
+    this.replayedSplitViews = new ThrottledWarning(LOG, clock, WARNING_INTERVAL);
   }
 
   /** Starts the witness on the system clock. */
@@ -86,12 +106,8 @@ public final class WitnessServer {
                       .setPort(config.port())
                       .setMaxInitialLineLength(MAX_URL_LENGTH)
                       .setMaxHeaderSize(MAX_HEADER_BYTES)
-                      // No Content-Type is required, and curl --data-binary sends a form's, so
-                      // the body also goes through the form decoder: its own limits (8 KiB, 1 KiB
-                      // buffered, 256 fields) must not refuse a body the cap allows (it was 400).
-                      .setMaxFormAttributeSize(MAX_BODY_BYTES)
-                      .setMaxFormBufferedBytes(MAX_BODY_BYTES)
-                      .setMaxFormFields(MAX_BODY_BYTES)
+                      // Vert.x's form limits stay at their defaults: the body is read raw
+                      // (readBody), never decoded as a form, whatever its Content-Type says.
                       .setIdleTimeout(IDLE_SECONDS)
                       .setHttp2ClearTextEnabled(false);
               return vertx
@@ -118,10 +134,8 @@ public final class WitnessServer {
 
   private Router routes(Vertx vertx) {
     Router router = Router.router(vertx);
-    router
-        .post("/add-checkpoint")
-        .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
-        .handler(this::addCheckpoint);
+    router.route().handler(this::withinDeadline);
+    router.post("/add-checkpoint").handler(this::readBody).handler(this::addCheckpoint);
     router.route("/add-checkpoint").handler(ctx -> ctx.fail(405));
     router.route().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(this::refused);
@@ -138,8 +152,74 @@ public final class WitnessServer {
     return server == null ? Future.succeededFuture() : server.close();
   }
 
+  /**
+   * Every request, whatever its route, has {@link #REQUEST_DEADLINE} from its headers to send its
+   * whole body; when it has not, its connection is closed (no answer: the client is not reading).
+   */
+  private void withinDeadline(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    if (!request.isEnded()) {
+      Vertx vertx = ctx.vertx();
+      long timer =
+          vertx.setTimer(
+              REQUEST_DEADLINE.toMillis(),
+              id -> {
+                if (!request.isEnded()) {
+                  request.connection().close();
+                }
+              });
+      request.end().onComplete(x -> vertx.cancelTimer(timer));
+    }
+    ctx.next();
+  }
+
+  /**
+   * Reads the body raw, as bytes, counting them against {@link #MAX_BODY_BYTES}: 413 as soon as the
+   * Content-Length or the bytes received pass it. Never decoded as a form (curl --data-binary sends
+   * a form's Content-Type, but the body is a tlog-witness request whatever it is called).
+   */
+  private void readBody(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (length != null && declaredTooLarge(length)) {
+      ctx.fail(413);
+      return;
+    }
+    Buffer body = Buffer.buffer();
+    boolean[] tooLarge = {false};
+    request.handler(
+        chunk -> {
+          if (tooLarge[0]) {
+            return; // answered 413; the connection closes once the answer is sent
+          }
+          if (body.length() + chunk.length() > MAX_BODY_BYTES) {
+            tooLarge[0] = true;
+            ctx.fail(413);
+            return;
+          }
+          body.appendBuffer(chunk);
+        });
+    request.endHandler(
+        v -> {
+          if (!tooLarge[0]) {
+            ctx.put(BODY, body.getBytes());
+            ctx.next();
+          }
+        });
+    request.resume();
+  }
+
+  /** Whether a Content-Length (Netty has checked it is one decimal number) is over the cap. */
+  private static boolean declaredTooLarge(String length) {
+    try {
+      return Long.parseLong(length.strip()) > MAX_BODY_BYTES;
+    } catch (NumberFormatException e) {
+      return true; // beyond a long
+    }
+  }
+
   private void addCheckpoint(RoutingContext ctx) {
-    byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+    byte[] body = ctx.get(BODY);
     AddCheckpointRequest request;
     NoteCheckpoint checkpoint;
     try {
@@ -155,10 +235,9 @@ public final class WitnessServer {
     String origin = checkpoint.origin();
     state
         .latest(origin)
-        .compose(cosigned -> step(cosigned, request, checkpoint, body))
+        .compose(cosigned -> step(cosigned, request, checkpoint))
         .onSuccess(
             cosignature -> {
-              LOG.info("cosigned " + origin + " at size " + checkpoint.size());
               ctx.response()
                   .putHeader(HttpHeaders.CONTENT_TYPE, WitnessRefusal.TEXT)
                   .end(cosignature);
@@ -208,57 +287,81 @@ public final class WitnessServer {
 
   /**
    * Checks the step from what is stored, records the checkpoint (atomically with the check of the
-   * old size), and makes the cosignature; or refuses, keeping the request as evidence when it may
-   * show the log misbehaving.
+   * old size), and makes the cosignature; or refuses, keeping a split view as evidence.
    */
   private Future<String> step(
-      Optional<Cosigned> cosigned,
-      AddCheckpointRequest request,
-      NoteCheckpoint checkpoint,
-      byte[] body) {
+      Optional<Cosigned> cosigned, AddCheckpointRequest request, NoteCheckpoint checkpoint) {
     Optional<CheckpointStep.Refused> refused = CheckpointStep.check(cosigned, request, checkpoint);
     if (refused.isPresent()) {
       WitnessRefusal refusal = refused.get().refusal();
-      if (refused.get().evidence().isEmpty()) {
-        return Future.failedFuture(refusal);
+      if (refused.get().splitView()) {
+        return keepSplitView(cosigned.get(), checkpoint)
+            .transform(x -> Future.failedFuture(refusal));
       }
-      String why = refused.get().evidence().get();
-      return state
-          .keepEvidence(checkpoint.origin(), body, clock.instant(), why, MAX_EVIDENCE_PER_LOG)
-          .onSuccess(
-              kept ->
-                  LOG.warning(
-                      "refused "
-                          + checkpoint.origin()
-                          + " at size "
-                          + checkpoint.size()
-                          + ": "
-                          + why
-                          + (kept ? "; kept as evidence" : "; evidence cap reached, not kept")))
-          .transform(x -> Future.failedFuture(refusal));
+      if (refusal.status() == 422) {
+        // Not evidence: anyone can attach garbage hashes to a genuine checkpoint. Never the body.
+        proofFailures.warn(
+            "refused "
+                + checkpoint.origin()
+                + " at size "
+                + checkpoint.size()
+                + ": "
+                + refusal.getMessage());
+      }
+      return Future.failedFuture(refusal);
     }
+    // Read once, before the compare-and-set: at this instant the log was at most at the stored
+    // size (it only grows), so the cosignature's time and the stored one are the same and true.
+    Instant now = clock.instant();
     return state
-        .advance(cosigned, checkpoint, clock.instant())
+        .advance(cosigned, checkpoint, now)
         .compose(
-            advanced ->
-                advanced
-                    ? Future.succeededFuture(cosign(checkpoint))
-                    // Another request moved the log on between the read and the write: out of step.
-                    : state
-                        .latest(checkpoint.origin())
-                        .compose(
-                            now -> {
-                              long size = now.map(Cosigned::size).orElse(0L);
-                              return Future.failedFuture(
-                                  WitnessRefusal.outOfStep(
-                                      size, "old size " + request.oldSize() + ", now " + size));
-                            }));
+            advanced -> {
+              if (!advanced) {
+                // Another request moved the log on between the read and the write: out of step.
+                return state
+                    .latest(checkpoint.origin())
+                    .compose(
+                        latest -> {
+                          long size = latest.map(Cosigned::size).orElse(0L);
+                          return Future.failedFuture(
+                              WitnessRefusal.outOfStep(
+                                  size, "old size " + request.oldSize() + ", now " + size));
+                        });
+              }
+              // A retry of the same size (anyone can replay one) is answered, but not logged.
+              if (cosigned.isEmpty() || checkpoint.size() > cosigned.get().size()) {
+                LOG.info("cosigned " + checkpoint.origin() + " at size " + checkpoint.size());
+              }
+              return Future.succeededFuture(cosign(checkpoint, now));
+            });
   }
 
-  private String cosign(NoteCheckpoint checkpoint) {
+  /** Keeps both halves of a split view, once per root, and says so (never a body). */
+  private Future<Boolean> keepSplitView(Cosigned cosigned, NoteCheckpoint second) {
+    String what =
+        "a second root for size "
+            + second.size()
+            + " of "
+            + second.origin()
+            + ", signed by the log";
+    return state
+        .keepSplitView(cosigned, second, clock.instant(), MAX_SPLIT_VIEWS_PER_LOG)
+        .onSuccess(
+            kept -> {
+              if (kept) {
+                LOG.warning(what + ": kept as evidence with the checkpoint cosigned for that size");
+              } else {
+                replayedSplitViews.warn(
+                    what + ": not kept (that root is kept already, or the cap is reached)");
+              }
+            });
+  }
+
+  private String cosign(NoteCheckpoint checkpoint, Instant time) {
     String note = checkpoint.note();
     String text = note.substring(0, note.lastIndexOf("\n\n") + 1);
-    return Cosignature.line(config.cosigner(), text, clock.instant());
+    return Cosignature.line(config.cosigner(), text, time);
   }
 
   /** The one failure door: a refusal's status and body, or a plain-text reason. */
@@ -288,9 +391,20 @@ public final class WitnessServer {
     if (status == 405) {
       ctx.response().putHeader(HttpHeaders.ALLOW, HttpMethod.POST.name());
     }
+    // A body not read to its end (413) is not read further: the connection closes after the answer.
+    boolean unread = !ctx.request().isEnded();
+    if (unread) {
+      ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+    }
     ctx.response()
         .setStatusCode(status)
         .putHeader(HttpHeaders.CONTENT_TYPE, WitnessRefusal.TEXT)
-        .end(reason + "\n");
+        .end(reason + "\n")
+        .onComplete(
+            x -> {
+              if (unread) {
+                ctx.request().connection().close();
+              }
+            });
   }
 }

@@ -9,6 +9,7 @@ import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -18,8 +19,8 @@ import org.placeshare.gateway.audit.NoteCheckpoint;
 
 /**
  * The witness's state in PostgreSQL: per log, the latest checkpoint it cosigned, moved forward only
- * by a compare-and-set on the size the request started from; and the evidence it keeps of refused
- * requests, capped per log.
+ * by a compare-and-set on the size the request started from; and the split views it keeps as
+ * evidence, both halves, capped per log.
  */
 final class WitnessState {
 
@@ -34,8 +35,8 @@ final class WitnessState {
 
   private static final String SCHEMA = "witness/schema.sql";
 
-  /** The latest cosigned tree head of a log. */
-  record Cosigned(long size, byte[] root) {}
+  /** The latest cosigned tree head of a log, and its checkpoint note as the log signed it. */
+  record Cosigned(long size, byte[] root, String note) {}
 
   private final Pool pool;
 
@@ -75,7 +76,7 @@ final class WitnessState {
   /** The latest checkpoint cosigned for {@code origin}, if any. */
   Future<Optional<Cosigned>> latest(String origin) {
     return pool.preparedQuery(
-            "SELECT size, root FROM witness_checkpoint WHERE witness = $1 AND origin = $2")
+            "SELECT size, root, note FROM witness_checkpoint WHERE witness = $1 AND origin = $2")
         .execute(Tuple.of(witness, origin))
         .map(
             rows -> {
@@ -83,7 +84,8 @@ final class WitnessState {
                 return Optional.empty();
               }
               Row row = rows.iterator().next();
-              return Optional.of(new Cosigned(row.getLong(0), row.getBuffer(1).getBytes()));
+              return Optional.of(
+                  new Cosigned(row.getLong(0), row.getBuffer(1).getBytes(), row.getString(2)));
             });
   }
 
@@ -91,10 +93,19 @@ final class WitnessState {
    * Records {@code next} as the latest cosigned checkpoint of its log if the stored one is still
    * {@code previous} (none: the log was never cosigned). One statement each way, so checking the
    * old size and persisting the new are atomic: a request that lost a race changes nothing and
-   * answers false, and the stored size never goes down.
+   * answers false, and the stored size never goes down. When {@code next} has the size and root of
+   * {@code previous} (a retry, which anyone can replay) nothing is written: it is only checked that
+   * the log is still there, so a retry cannot make the witness write.
    */
   Future<Boolean> advance(Optional<Cosigned> previous, NoteCheckpoint next, Instant now) {
     OffsetDateTime at = OffsetDateTime.ofInstant(now, ZoneOffset.UTC);
+    if (previous.isPresent() && sameTreeHead(previous.get(), next)) {
+      return pool.preparedQuery(
+              "SELECT 1 FROM witness_checkpoint WHERE origin = $1 AND size = $2 AND root = $3"
+                  + " AND witness = $4")
+          .execute(Tuple.of(next.origin(), next.size(), Buffer.buffer(next.root()), witness))
+          .map(rows -> rows.size() == 1);
+    }
     Future<RowSet<Row>> write =
         previous.isEmpty()
             ? pool.preparedQuery(
@@ -127,33 +138,46 @@ final class WitnessState {
     return write.map(rows -> rows.rowCount() == 1);
   }
 
+  static boolean sameTreeHead(Cosigned cosigned, NoteCheckpoint next) {
+    return cosigned.size() == next.size() && MessageDigest.isEqual(cosigned.root(), next.root());
+  }
+
   /**
-   * Keeps a refused request as evidence, unless {@code cap} requests are already kept for its log
-   * (the first ones are the proof; later ones are only counted in the log). A per-origin advisory
-   * lock makes the count and the insert one step, so the cap holds under concurrent requests.
+   * Keeps a split view: {@code second}, signed by the log with another root for the size of {@code
+   * cosigned}, beside the note the witness had cosigned for that size. Once per (origin, size,
+   * root), so a replay adds nothing; at most {@code cap} per log (only the log can sign new roots,
+   * so only a misbehaving log reaches it). A per-origin advisory lock makes the count and the
+   * insert one step, so the cap holds under concurrent requests.
    *
-   * @return whether it was kept
+   * @return whether it was kept now (false: already kept, or the cap reached)
    */
-  Future<Boolean> keepEvidence(String origin, byte[] body, Instant now, String reason, int cap) {
+  Future<Boolean> keepSplitView(Cosigned cosigned, NoteCheckpoint second, Instant now, int cap) {
     return pool.withTransaction(
         conn ->
             conn.preparedQuery("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-                .execute(Tuple.of(EVIDENCE_LOCK, witness + "\n" + origin))
+                .execute(Tuple.of(EVIDENCE_LOCK, witness + "\n" + second.origin()))
                 .compose(
                     v ->
                         conn.preparedQuery(
-                                "INSERT INTO witness_evidence"
-                                    + " (origin, body, received_at, reason, witness)"
-                                    + " SELECT $1, $2, $3, $4, $6 WHERE (SELECT count(*) FROM"
-                                    + " witness_evidence WHERE origin = $1 AND witness = $6) < $5")
+                                "INSERT INTO witness_evidence (witness, origin, size, root, note,"
+                                    + " cosigned_root, cosigned_note, received_at)"
+                                    + " SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE (SELECT"
+                                    + " count(*) FROM witness_evidence WHERE witness = $1"
+                                    + " AND origin = $2) < $9"
+                                    + " ON CONFLICT (witness, origin, size, root) DO NOTHING")
                             .execute(
-                                Tuple.of(
-                                    origin,
-                                    Buffer.buffer(body),
-                                    OffsetDateTime.ofInstant(now, ZoneOffset.UTC),
-                                    reason,
-                                    cap,
-                                    witness)))
+                                Tuple.from(
+                                    new Object[] {
+                                      witness,
+                                      second.origin(),
+                                      second.size(),
+                                      Buffer.buffer(second.root()),
+                                      second.note(),
+                                      Buffer.buffer(cosigned.root()),
+                                      cosigned.note(),
+                                      OffsetDateTime.ofInstant(now, ZoneOffset.UTC),
+                                      cap
+                                    })))
                 .map(rows -> rows.rowCount() == 1));
   }
 

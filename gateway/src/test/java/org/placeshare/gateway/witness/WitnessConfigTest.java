@@ -6,10 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.gateway.audit.NoteSigner;
+import org.placeshare.gateway.audit.NoteVerifierKey;
 
 /** {@code witness.yaml} read strictly: each mistake refused with what was expected. */
 class WitnessConfigTest {
@@ -95,6 +98,24 @@ class WitnessConfigTest {
 
     assertThatThrownBy(() -> WitnessConfig.load(file))
         .hasMessageContaining("is not a log's checkpoint key (type 0x01)");
+  }
+
+  @Test
+  void new_aLogKeyWithTheWitnessKeysPublicKey_isRefused() {
+    // The same Ed25519 key as a log's (0x01): not equal as verifier keys, the same key in fact.
+    NoteVerifierKey asLog =
+        NoteVerifierKey.of("gw.example/coventry/audit", cosigner.verifierKey().publicKey());
+
+    assertThatThrownBy(
+            () ->
+                new WitnessConfig(
+                    "127.0.0.1",
+                    0,
+                    cosigner,
+                    List.of(WitnessConfig.WitnessedLog.of(asLog)),
+                    Optional.empty(),
+                    dir))
+        .hasMessage("the witness key cannot be a log's key");
   }
 
   @Test

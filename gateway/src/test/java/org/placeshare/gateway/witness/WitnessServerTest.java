@@ -8,6 +8,11 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,6 +30,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,7 +55,7 @@ class WitnessServerTest {
 
   static final SecureRandom RANDOM = new SecureRandom();
   static final Instant T0 = Instant.parse("2025-03-01T09:00:00Z");
-  static final int LOGS = 40;
+  static final int LOGS = 60;
   static final int LEAVES = 64;
 
   static Vertx vertx;
@@ -60,7 +69,7 @@ class WitnessServerTest {
   static int nextLog;
 
   /** A clock the tests move. */
-  static final class TestClock extends Clock {
+  static class TestClock extends Clock {
     final AtomicReference<Instant> now;
 
     TestClock(Instant start) {
@@ -191,10 +200,21 @@ class WitnessServerTest {
     return rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getLong(0));
   }
 
+  static Instant storedCosignedAt(Log log) {
+    return pool.preparedQuery("SELECT cosigned_at FROM witness_checkpoint WHERE origin = $1")
+        .execute(Tuple.of(log.key().name()))
+        .await()
+        .iterator()
+        .next()
+        .getOffsetDateTime(0)
+        .toInstant();
+  }
+
   static List<Row> evidence(Log log) {
     List<Row> out = new ArrayList<>();
     pool.preparedQuery(
-            "SELECT origin, body, received_at, reason FROM witness_evidence WHERE origin = $1")
+            "SELECT origin, size, root, note, cosigned_root, cosigned_note, received_at"
+                + " FROM witness_evidence WHERE origin = $1 ORDER BY received_at, size")
         .execute(Tuple.of(log.key().name()))
         .await()
         .forEach(out::add);
@@ -256,6 +276,62 @@ class WitnessServerTest {
   }
 
   @Test
+  void addCheckpoint_sameSizeAndRootReplayed_writesNothingAndLogsNoInfo() throws Exception {
+    Log log = newLog();
+    assertThat(post(log.request(0, 6)).statusCode()).isEqualTo(200);
+    Instant cosignedAt = storedCosignedAt(log);
+    clock.now.updateAndGet(t -> t.plusSeconds(60));
+    List<String> lines = new ArrayList<>();
+    Handler capture = capture(lines);
+
+    try {
+      for (int i = 0; i < 3; i++) {
+        HttpResponse<String> replay = post(log.request(6, 6));
+        assertThat(replay.statusCode()).isEqualTo(200);
+        assertThat(verifiedCosignatureTime(log, log.checkpoint(6), replay.body()))
+            .isEqualTo(clock.instant().getEpochSecond());
+      }
+    } finally {
+      Logger.getLogger(WitnessServer.class.getName()).removeHandler(capture);
+    }
+
+    // The row is as the first cosigning left it: a replay did not write.
+    assertThat(storedCosignedAt(log)).isEqualTo(cosignedAt);
+    synchronized (lines) {
+      assertThat(lines).noneMatch(l -> l.contains(log.key().name()));
+    }
+  }
+
+  @Test
+  void addCheckpoint_onAMovingClock_storesAndSignsOneInstant() throws Exception {
+    Log log = newLog();
+    // Each reading of this clock is a second later than the last.
+    TestClock ticking =
+        new TestClock(T0) {
+          @Override
+          public Instant instant() {
+            return now.getAndUpdate(t -> t.plusSeconds(1));
+          }
+        };
+    WitnessServer other = WitnessServer.start(vertx, config, pool, ticking).await();
+    try {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + other.port() + "/add-checkpoint"))
+                  .POST(HttpRequest.BodyPublishers.ofString(log.request(0, 4)))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(verifiedCosignatureTime(log, log.checkpoint(4), r.body()))
+          .isEqualTo(storedCosignedAt(log).getEpochSecond());
+    } finally {
+      other.close().await();
+    }
+  }
+
+  @Test
   void addCheckpoint_sameSizeAndRootAgain_answersAFreshCosignature() throws Exception {
     Log log = newLog();
     HttpResponse<String> first = post(log.request(0, 6));
@@ -272,58 +348,141 @@ class WitnessServerTest {
   }
 
   @Test
-  void addCheckpoint_sameSizeDifferentRoot_answers409AndKeepsTheEvidence() throws Exception {
+  void addCheckpoint_sameSizeDifferentRoot_answers409AndKeepsBothHalvesOfTheSplitView()
+      throws Exception {
     Log log = newLog();
+    String cosignedNote = log.checkpoint(6);
     assertThat(post(log.request(0, 6)).statusCode()).isEqualTo(200);
     byte[] otherRoot = log.root(7);
-    String forked = body(6, List.of(), NoteCheckpoint.sign(log.key(), 6, otherRoot).note());
+    String secondNote = NoteCheckpoint.sign(log.key(), 6, otherRoot).note();
 
-    HttpResponse<String> r = post(forked);
+    HttpResponse<String> r = post(body(6, List.of(), secondNote));
 
     assertThat(r.statusCode()).isEqualTo(409);
     assertThat(r.body()).isEqualTo("6\n");
     List<Row> kept = evidence(log);
     assertThat(kept).hasSize(1);
-    assertThat(kept.get(0).getBuffer("body").toString(StandardCharsets.UTF_8)).isEqualTo(forked);
-    assertThat(kept.get(0).getString("reason")).isEqualTo("a second root for size 6");
+    assertThat(kept.get(0).getLong("size")).isEqualTo(6L);
+    assertThat(kept.get(0).getBuffer("root").getBytes()).isEqualTo(otherRoot);
+    assertThat(kept.get(0).getString("note")).isEqualTo(secondNote);
+    assertThat(kept.get(0).getBuffer("cosigned_root").getBytes()).isEqualTo(log.root(6));
+    assertThat(kept.get(0).getString("cosigned_note")).isEqualTo(cosignedNote);
+    assertThat(kept.get(0).getOffsetDateTime("received_at").toInstant()).isEqualTo(clock.instant());
   }
 
   @Test
-  void addCheckpoint_consistencyProofFails_answers422AndKeepsTheRequestAsEvidence()
+  void addCheckpoint_splitViewAfterTheLogMovedOn_stillHoldsTheNoteCosignedForThatSize()
       throws Exception {
     Log log = newLog();
-    assertThat(post(log.request(0, 5)).statusCode()).isEqualTo(200);
-    // A log that rewrote leaf 2: its new tree does not extend the cosigned one.
-    List<byte[]> rewritten = new ArrayList<>(log.leaves());
-    rewritten.set(2, Merkle.leafHash("rewritten".getBytes(StandardCharsets.UTF_8)));
-    Log forged = new Log(log.key(), rewritten);
-    String request = body(5, forged.proof(5, 11), forged.checkpoint(11));
+    String cosignedNote = log.checkpoint(6);
+    assertThat(post(log.request(0, 6)).statusCode()).isEqualTo(200);
+    String secondNote = NoteCheckpoint.sign(log.key(), 6, log.root(7)).note();
+    assertThat(post(body(6, List.of(), secondNote)).statusCode()).isEqualTo(409);
 
-    HttpResponse<String> r = post(request);
+    // The log moves on: the witness's own row for the log now holds size 9.
+    assertThat(post(log.request(6, 9)).statusCode()).isEqualTo(200);
+
+    List<Row> kept = evidence(log);
+    assertThat(kept).hasSize(1);
+    assertThat(kept.get(0).getString("note")).isEqualTo(secondNote);
+    assertThat(kept.get(0).getString("cosigned_note")).isEqualTo(cosignedNote);
+    // Both halves verify with the log's key alone: proof of a split view whoever reads it.
+    for (String half : List.of(secondNote, cosignedNote)) {
+      SignedNote.open(half.getBytes(StandardCharsets.UTF_8), List.of(log.key().verifierKey()));
+    }
+  }
+
+  @Test
+  void addCheckpoint_secondRootSentWithAnOlderOldSize_isKeptAsEvidence() throws Exception {
+    Log log = newLog();
+    assertThat(post(log.request(0, 6)).statusCode()).isEqualTo(200);
+    String secondNote = NoteCheckpoint.sign(log.key(), 6, log.root(7)).note();
+
+    HttpResponse<String> r = post(body(0, List.of(), secondNote));
+
+    assertThat(r.statusCode()).isEqualTo(409);
+    assertThat(r.body()).isEqualTo("6\n");
+    assertThat(evidence(log)).hasSize(1);
+    assertThat(evidence(log).get(0).getString("note")).isEqualTo(secondNote);
+  }
+
+  @Test
+  void addCheckpoint_splitViewReplayed_isKeptOnce() throws Exception {
+    Log log = newLog();
+    assertThat(post(log.request(0, 6)).statusCode()).isEqualTo(200);
+    String forked = body(6, List.of(), NoteCheckpoint.sign(log.key(), 6, log.root(7)).note());
+
+    for (int i = 0; i < 5; i++) {
+      clock.now.updateAndGet(t -> t.plusSeconds(1));
+      assertThat(post(forked).statusCode()).isEqualTo(409);
+    }
+
+    assertThat(evidence(log)).hasSize(1);
+  }
+
+  @Test
+  void addCheckpoint_consistencyProofFails_answers422AndKeepsNothing() throws Exception {
+    Log log = newLog();
+    assertThat(post(log.request(0, 5)).statusCode()).isEqualTo(200);
+    // Garbage hashes beside a genuine checkpoint the log signed: anyone could send this.
+    String request = body(5, log.proof(4, 11), log.checkpoint(11));
+    clock.now.updateAndGet(t -> t.plus(WitnessServer.WARNING_INTERVAL));
+    List<String> lines = new ArrayList<>();
+    Handler capture = capture(lines);
+
+    HttpResponse<String> r;
+    try {
+      r = post(request);
+      assertThat(post(request).statusCode()).isEqualTo(422);
+    } finally {
+      Logger.getLogger(WitnessServer.class.getName()).removeHandler(capture);
+    }
 
     assertThat(r.statusCode()).isEqualTo(422);
     assertThat(contentType(r)).isEqualTo("text/plain; charset=utf-8");
     assertThat(r.body()).startsWith("the consistency proof from 5 to 11 fails: ");
     assertThat(storedSize(log)).contains(5L);
-    List<Row> kept = evidence(log);
-    assertThat(kept).hasSize(1);
-    assertThat(kept.get(0).getString("origin")).isEqualTo(log.key().name());
-    assertThat(kept.get(0).getBuffer("body").toString(StandardCharsets.UTF_8)).isEqualTo(request);
-    assertThat(kept.get(0).getOffsetDateTime("received_at").toInstant()).isEqualTo(clock.instant());
-    assertThat(kept.get(0).getString("reason")).startsWith("the consistency proof from 5 to 11");
+    assertThat(evidence(log)).isEmpty();
+    // One WARNING for the two (at most one a minute), naming origin and size, never the body.
+    synchronized (lines) {
+      assertThat(lines).hasSize(1);
+      assertThat(lines.get(0))
+          .startsWith("WARNING refused " + log.key().name() + " at size 11: ")
+          .doesNotContain(b64(log.root(11)))
+          .doesNotContain(b64(log.proof(4, 11).get(0)));
+    }
   }
 
   @Test
-  void addCheckpoint_evidenceBeyondTheCap_isNotKept() throws Exception {
+  void addCheckpoint_manyFailingProofsThenASplitView_keepsTheSplitView() throws Exception {
     Log log = newLog();
     assertThat(post(log.request(0, 5)).statusCode()).isEqualTo(200);
     String bad = body(5, log.proof(4, 11), log.checkpoint(11));
-
-    for (int i = 0; i < WitnessServer.MAX_EVIDENCE_PER_LOG + 3; i++) {
+    for (int i = 0; i < WitnessServer.MAX_SPLIT_VIEWS_PER_LOG + 3; i++) {
       assertThat(post(bad).statusCode()).isEqualTo(422);
     }
 
-    assertThat(evidence(log)).hasSize(WitnessServer.MAX_EVIDENCE_PER_LOG);
+    String secondNote = NoteCheckpoint.sign(log.key(), 5, log.root(6)).note();
+    assertThat(post(body(5, List.of(), secondNote)).statusCode()).isEqualTo(409);
+
+    List<Row> kept = evidence(log);
+    assertThat(kept).hasSize(1);
+    assertThat(kept.get(0).getString("note")).isEqualTo(secondNote);
+  }
+
+  @Test
+  void addCheckpoint_splitViewsBeyondTheCap_areNotKept() throws Exception {
+    Log log = newLog();
+    assertThat(post(log.request(0, 5)).statusCode()).isEqualTo(200);
+
+    // A misbehaving log signing ever new roots for size 5: only the log can, and it is capped.
+    for (int i = 0; i < WitnessServer.MAX_SPLIT_VIEWS_PER_LOG + 3; i++) {
+      byte[] root = Merkle.leafHash(("fork " + i).getBytes(StandardCharsets.UTF_8));
+      String note = NoteCheckpoint.sign(log.key(), 5, root).note();
+      assertThat(post(body(5, List.of(), note)).statusCode()).isEqualTo(409);
+    }
+
+    assertThat(evidence(log)).hasSize(WitnessServer.MAX_SPLIT_VIEWS_PER_LOG);
   }
 
   @Test
@@ -517,6 +676,115 @@ class WitnessServerTest {
   }
 
   @Test
+  void addCheckpoint_bodySentOneByteASecond_isCutOffAtTheRequestDeadline() throws Exception {
+    Log log = newLog();
+    byte[] request = log.request(0, 3).getBytes(StandardCharsets.UTF_8);
+    long deadline = WitnessServer.REQUEST_DEADLINE.toMillis();
+    try (Socket socket = new Socket("127.0.0.1", witness.port())) {
+      socket.setSoTimeout(1000); // also the pace: one byte a second, each well within the idle time
+      OutputStream out = socket.getOutputStream();
+      InputStream in = socket.getInputStream();
+      out.write(headers("Content-Length: " + request.length));
+      long start = System.nanoTime();
+      boolean closed = false;
+      for (int sent = 0; sent < request.length - 1 && !closed; sent++) {
+        if (millisSince(start) > deadline + 6000) {
+          break;
+        }
+        try {
+          out.write(request[sent]);
+          out.flush();
+          closed = in.read() == -1;
+        } catch (SocketTimeoutException e) {
+          // still open
+        } catch (IOException e) {
+          closed = true; // reset
+        }
+      }
+      long elapsed = millisSince(start);
+
+      assertThat(closed).as("closed after %d ms", elapsed).isTrue();
+      assertThat(elapsed).isBetween(deadline - 1000, deadline + 6000);
+    }
+    assertThat(storedSize(log)).isEmpty();
+  }
+
+  @Test
+  void addCheckpoint_contentLengthOverTheCap_answers413BeforeAnyBody() throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", witness.port())) {
+      socket.setSoTimeout(5000);
+      socket
+          .getOutputStream()
+          .write(headers("Content-Length: " + (WitnessServer.MAX_BODY_BYTES + 1)));
+
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+      assertThat(answer).startsWith("HTTP/1.1 413 ");
+    }
+  }
+
+  @Test
+  void addCheckpoint_chunkedBodyPassingTheCap_answers413AndCloses() throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", witness.port())) {
+      socket.setSoTimeout(5000);
+      OutputStream out = socket.getOutputStream();
+      out.write(headers("Transfer-Encoding: chunked"));
+      byte[] chunk = "x".repeat(8192).getBytes(StandardCharsets.US_ASCII);
+      // No length declared: the last chunk sent takes the bytes received past the cap.
+      try {
+        for (int sent = 0; sent <= WitnessServer.MAX_BODY_BYTES; sent += chunk.length) {
+          out.write(("2000\r\n").getBytes(StandardCharsets.US_ASCII));
+          out.write(chunk);
+          out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+        }
+      } catch (IOException e) {
+        // closed while sending: the answer is read below
+      }
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+      assertThat(answer).startsWith("HTTP/1.1 413 ");
+    }
+  }
+
+  @Test
+  void addCheckpoint_aFormContentTypeBodyOverRawHttp_isReadAsSent() throws Exception {
+    Log log = newLog();
+    // As a form it would be thousands of empty fields; it is a checkpoint, read as bytes.
+    String text =
+        log.key().name() + "\n4\n" + b64(log.root(4)) + "\nextension " + "&".repeat(34_000) + "\n";
+    String note = SignedNote.sign(text, log.key());
+    byte[] request = body(0, List.of(), note).getBytes(StandardCharsets.UTF_8);
+
+    String answer;
+    try (Socket socket = new Socket("127.0.0.1", witness.port())) {
+      socket.setSoTimeout(5000);
+      OutputStream out = socket.getOutputStream();
+      out.write(
+          headers(
+              "Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n"
+                  + "Content-Length: "
+                  + request.length));
+      out.write(request);
+      out.flush();
+      answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    assertThat(answer).startsWith("HTTP/1.1 200 ");
+    verifiedCosignatureTime(log, note, answer.substring(answer.indexOf("\r\n\r\n") + 4));
+    assertThat(storedSize(log)).contains(4L);
+  }
+
+  static byte[] headers(String more) {
+    return ("POST /add-checkpoint HTTP/1.1\r\nHost: 127.0.0.1\r\n" + more + "\r\n\r\n")
+        .getBytes(StandardCharsets.US_ASCII);
+  }
+
+  static long millisSince(long nanos) {
+    return (System.nanoTime() - nanos) / 1_000_000;
+  }
+
+  @Test
   void addCheckpoint_concurrentRequestsFromOneSize_cosignOneAndNeverRollBack() throws Exception {
     Log log = newLog();
     int stored = 0;
@@ -595,6 +863,28 @@ class WitnessServerTest {
     } finally {
       other.close().await();
     }
+  }
+
+  /** Collects the witness's log lines at {@code level} and above; remove it when done. */
+  static Handler capture(List<String> lines) {
+    Handler handler =
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            synchronized (lines) {
+              lines.add(record.getLevel() + " " + record.getMessage());
+            }
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    handler.setLevel(Level.ALL);
+    Logger.getLogger(WitnessServer.class.getName()).addHandler(handler);
+    return handler;
   }
 
   static String b64(byte[] b) {
