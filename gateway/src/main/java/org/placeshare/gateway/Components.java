@@ -184,6 +184,7 @@ record Components(
             config.notifications(),
             metrics,
             tokens.jobCallers(),
+            witnessing,
             clock);
     var services =
         new GatewayRoutes.Services(

@@ -348,35 +348,47 @@ final class GatewayFixture implements AutoCloseable {
       Optional<GatewayConfig.Tls> tls,
       Optional<Path> auditKey,
       int clientRequestsPerMinute) {
-    return new GatewayConfig(
-        c.host(),
-        c.port(),
-        c.publicUrl(),
-        c.dataDir(),
-        c.databaseUrl(),
-        c.signingKey(),
-        agreements,
-        c.agreementSigners(),
-        c.agreementSignaturesRequired(),
-        c.policyPoll(),
-        c.organisations(),
-        clients,
-        c.sources(),
-        c.consentKey(),
-        issuers,
-        issuerTrustCa,
-        nationalOptOuts,
-        tls,
-        c.pseudonymKey(),
-        auditKey,
-        c.maxConcurrentRequests(),
-        clientRequestsPerMinute,
-        c.cohorts(),
-        c.clientsFile(),
-        c.management(),
-        c.linkage(),
-        c.referenceIndex(),
-        c.notifications());
+    return carried(
+        c,
+        new GatewayConfig(
+            c.host(),
+            c.port(),
+            c.publicUrl(),
+            c.dataDir(),
+            c.databaseUrl(),
+            c.signingKey(),
+            agreements,
+            c.agreementSigners(),
+            c.agreementSignaturesRequired(),
+            c.policyPoll(),
+            c.organisations(),
+            clients,
+            c.sources(),
+            c.consentKey(),
+            issuers,
+            issuerTrustCa,
+            nationalOptOuts,
+            tls,
+            c.pseudonymKey(),
+            auditKey,
+            c.maxConcurrentRequests(),
+            clientRequestsPerMinute,
+            c.cohorts(),
+            c.clientsFile(),
+            c.management(),
+            c.linkage(),
+            c.referenceIndex(),
+            c.notifications()));
+  }
+
+  /**
+   * {@code built} with the settings the older constructors it was made with leave out, as {@code c}
+   * has them: the copies above change one thing, never drop another.
+   */
+  private static GatewayConfig carried(GatewayConfig c, GatewayConfig built) {
+    GatewayConfig out = built.withNotifications(c.notifications()).withWitnessing(c.witnessing());
+    out = c.referenceIndex().map(out::withReferenceIndex).orElse(out);
+    return c.auditNoteKey().map(out::withAuditNoteKey).orElse(out);
   }
 
   /** Adds one of the test agreements to the folder and reloads: loaded when this returns. */
@@ -390,30 +402,32 @@ final class GatewayFixture implements AutoCloseable {
   /** The configuration with these cohort settings and a pseudonym key. */
   static GatewayConfig withCohorts(
       GatewayConfig c, GatewayConfig.Cohorts cohorts, Optional<Path> pseudonymKey) {
-    return new GatewayConfig(
-        c.host(),
-        c.port(),
-        c.publicUrl(),
-        c.dataDir(),
-        c.databaseUrl(),
-        c.signingKey(),
-        c.agreements(),
-        c.agreementSigners(),
-        c.agreementSignaturesRequired(),
-        c.policyPoll(),
-        c.organisations(),
-        c.clients(),
-        c.sources(),
-        c.consentKey(),
-        c.consentIssuers(),
-        c.issuerTrustCa(),
-        c.nationalOptOuts(),
-        c.tls(),
-        pseudonymKey,
-        c.auditKey(),
-        c.maxConcurrentRequests(),
-        c.clientRequestsPerMinute(),
-        cohorts);
+    return carried(
+        c,
+        new GatewayConfig(
+            c.host(),
+            c.port(),
+            c.publicUrl(),
+            c.dataDir(),
+            c.databaseUrl(),
+            c.signingKey(),
+            c.agreements(),
+            c.agreementSigners(),
+            c.agreementSignaturesRequired(),
+            c.policyPoll(),
+            c.organisations(),
+            c.clients(),
+            c.sources(),
+            c.consentKey(),
+            c.consentIssuers(),
+            c.issuerTrustCa(),
+            c.nationalOptOuts(),
+            c.tls(),
+            pseudonymKey,
+            c.auditKey(),
+            c.maxConcurrentRequests(),
+            c.clientRequestsPerMinute(),
+            cohorts));
   }
 
   /**
@@ -476,35 +490,37 @@ final class GatewayFixture implements AutoCloseable {
       GatewayConfig c,
       List<GatewayConfig.Organisation> organisations,
       List<GatewayConfig.Source> sources) {
-    return new GatewayConfig(
-        c.host(),
-        c.port(),
-        c.publicUrl(),
-        c.dataDir(),
-        c.databaseUrl(),
-        c.signingKey(),
-        c.agreements(),
-        c.agreementSigners(),
-        c.agreementSignaturesRequired(),
-        c.policyPoll(),
-        organisations,
-        c.clients(),
-        sources,
-        c.consentKey(),
-        c.consentIssuers(),
-        c.issuerTrustCa(),
-        c.nationalOptOuts(),
-        c.tls(),
-        c.pseudonymKey(),
-        c.auditKey(),
-        c.maxConcurrentRequests(),
-        c.clientRequestsPerMinute(),
-        c.cohorts(),
-        c.clientsFile(),
-        c.management(),
-        c.linkage(),
-        c.referenceIndex(),
-        c.notifications());
+    return carried(
+        c,
+        new GatewayConfig(
+            c.host(),
+            c.port(),
+            c.publicUrl(),
+            c.dataDir(),
+            c.databaseUrl(),
+            c.signingKey(),
+            c.agreements(),
+            c.agreementSigners(),
+            c.agreementSignaturesRequired(),
+            c.policyPoll(),
+            organisations,
+            c.clients(),
+            sources,
+            c.consentKey(),
+            c.consentIssuers(),
+            c.issuerTrustCa(),
+            c.nationalOptOuts(),
+            c.tls(),
+            c.pseudonymKey(),
+            c.auditKey(),
+            c.maxConcurrentRequests(),
+            c.clientRequestsPerMinute(),
+            c.cohorts(),
+            c.clientsFile(),
+            c.management(),
+            c.linkage(),
+            c.referenceIndex(),
+            c.notifications()));
   }
 
   /** The configuration with these clients registered. */

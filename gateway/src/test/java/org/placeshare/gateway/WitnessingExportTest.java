@@ -81,8 +81,6 @@ class WitnessingExportTest {
                           2,
                           dir.resolve("exports")),
                       Optional.of(secret))
-                  // withCohorts keeps only the older settings: the note key again.
-                  .withAuditNoteKey(config.auditNoteKey().orElseThrow())
                   .withWitnessing(
                       new WitnessingConfig(
                           List.of(
@@ -171,5 +169,46 @@ class WitnessingExportTest {
     assertThat(counts.getInteger("included")).isPositive();
     // Only the members a down source fails (as without witnessing), none for witnessing.
     assertThat(counts.getInteger("failed")).isLessThan(counts.getInteger("included"));
+
+    // The files written are records too: while witnessing falls behind again, none is sent.
+    String file =
+        CohortExportTest.path(
+            new JsonObject(done.body()).getJsonArray("output").getJsonObject(0).getString("url"));
+    assertThat(fixture.get(file, token).statusCode()).isEqualTo(200);
+    witness.close().await();
+    WitnessingTest.await(
+        () -> {
+          try {
+            return fixture.everything(person, view).statusCode() == 503;
+          } catch (Exception e) {
+            return false;
+          }
+        },
+        Duration.ofSeconds(20));
+    HttpResponse<String> held = fixture.get(file, token);
+    assertThat(held.statusCode()).isEqualTo(503);
+    assertThat(held.body()).contains("OperationOutcome").contains("witness");
+    witness =
+        WitnessServer.start(
+                witnessVertx,
+                new WitnessConfig(
+                    "127.0.0.1",
+                    witnessPort,
+                    cosigner,
+                    List.of(WitnessConfig.WitnessedLog.of(logKey.verifierKey())),
+                    Optional.empty(),
+                    dir.resolve("unused")),
+                witnessPool,
+                GatewayFixture.CLOCK)
+            .await();
+    WitnessingTest.await(
+        () -> {
+          try {
+            return fixture.get(file, token).statusCode() == 200;
+          } catch (Exception e) {
+            return false;
+          }
+        },
+        Duration.ofSeconds(20));
   }
 }

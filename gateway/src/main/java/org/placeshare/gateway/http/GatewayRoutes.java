@@ -322,7 +322,13 @@ public final class GatewayRoutes {
     router.post("/fhir/Patient/$export").handler(cohorts::patientExport);
     BulkJobEndpoints bulkJobs =
         new BulkJobEndpoints(
-            cohortStore, exportJobs, s.exportRunner(), s.audit(), s.publicUrl(), clock);
+            cohortStore,
+            exportJobs,
+            s.exportRunner(),
+            s.audit(),
+            s.publicUrl(),
+            s.witnessing(),
+            clock);
     router.get("/fhir/bulk-status/:job").handler(authentication::handle).handler(bulkJobs::status);
     router
         .delete("/fhir/bulk-status/:job")

@@ -34,6 +34,7 @@ import org.placeshare.fhir.CappedBody;
 import org.placeshare.fhir.SourceDescriptor;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.audit.Witnessing;
 import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
@@ -210,6 +211,9 @@ public final class DeliveryWorker {
   private boolean leaseAgain;
   private final Set<Future<Integer>> sending = ConcurrentHashMap.newKeySet();
 
+  /** When witnessing fails closed and is behind, nothing is sent (releases are held too). */
+  private final Optional<Witnessing> witnessing;
+
   public DeliveryWorker(
       Vertx vertx,
       Pool pool,
@@ -224,8 +228,10 @@ public final class DeliveryWorker {
       Settings settings,
       Metrics metrics,
       JobCallers callers,
+      Optional<Witnessing> witnessing,
       Clock clock) {
     this.vertx = vertx;
+    this.witnessing = witnessing;
     this.callers = callers;
     this.pool = pool;
     this.policy = policy;
@@ -339,6 +345,11 @@ public final class DeliveryWorker {
    * its outcome was written, 0 when not (its lease then expires and it is tried again).
    */
   private Future<List<Future<Integer>>> leaseAndSend(int most) {
+    if (witnessing.flatMap(Witnessing::refusal).isPresent()) {
+      // Failing closed while the audit log is not witnessed: a notification names a person, so
+      // none leaves; they wait in the outbox, no attempt counted, and go once it catches up.
+      return Future.succeededFuture(List.of());
+    }
     Instant now = clock.instant();
     return pool.preparedQuery(LEASE)
         .execute(

@@ -14,6 +14,8 @@ import java.util.UUID;
 import java.util.function.Consumer;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.audit.Witnessing;
+import org.placeshare.gateway.audit.WitnessingBehind;
 import org.placeshare.gateway.cohort.CohortSummary;
 import org.placeshare.gateway.cohort.Cohorts;
 import org.placeshare.gateway.cohort.ExportJobs;
@@ -38,14 +40,19 @@ public final class BulkJobEndpoints {
   private final String publicUrl;
   private final Clock clock;
 
+  /** A file is a release too: while witnessing fails closed and is behind, none is sent. */
+  private final Optional<Witnessing> witnessing;
+
   public BulkJobEndpoints(
       Cohorts cohorts,
       ExportJobs jobs,
       ExportRunner runner,
       AuditLog audit,
       String publicUrl,
+      Optional<Witnessing> witnessing,
       Clock clock) {
     this.cohorts = cohorts;
+    this.witnessing = witnessing;
     this.jobs = jobs;
     this.runner = runner;
     this.calls = new CohortCalls(audit, clock);
@@ -227,6 +234,11 @@ public final class BulkJobEndpoints {
                   : Optional.empty();
           if (file.isEmpty()) {
             ctx.fail(404, new GatewayException(IssueType.NOTFOUND, "no such file in this export"));
+            return;
+          }
+          Optional<WitnessingBehind> behind = witnessing.flatMap(Witnessing::refusal);
+          if (behind.isPresent()) {
+            ctx.fail(503, behind.get());
             return;
           }
           // Records leave here: the download is audited before a byte is sent.
