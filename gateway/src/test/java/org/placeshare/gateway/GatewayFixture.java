@@ -277,18 +277,29 @@ final class GatewayFixture implements AutoCloseable {
     return folder;
   }
 
-  /** The configuration signing audit checkpoints with another instance's key, as a fleet does. */
+  /**
+   * The configuration signing audit checkpoints with another instance's keys, as a fleet does: its
+   * JWS key and the note key beside it (every instance signs the one log's notes with one key).
+   */
   static GatewayConfig withAuditKey(GatewayConfig c, Path auditKey) {
-    return copy(
-        c,
-        c.agreements(),
-        c.clients(),
-        c.consentIssuers(),
-        c.issuerTrustCa(),
-        c.nationalOptOuts(),
-        c.tls(),
-        Optional.of(auditKey),
-        c.clientRequestsPerMinute());
+    return withNoteKeyBeside(
+        copy(
+            c,
+            c.agreements(),
+            c.clients(),
+            c.consentIssuers(),
+            c.issuerTrustCa(),
+            c.nationalOptOuts(),
+            c.tls(),
+            Optional.of(auditKey),
+            c.clientRequestsPerMinute()),
+        auditKey);
+  }
+
+  /** The note key of the instance whose audit key this is, if it has one. */
+  private static GatewayConfig withNoteKeyBeside(GatewayConfig c, Path auditKey) {
+    Path note = auditKey.resolveSibling("audit-note.key");
+    return Files.exists(note) ? c.withAuditNoteKey(note) : c;
   }
 
   /**
@@ -307,16 +318,18 @@ final class GatewayFixture implements AutoCloseable {
                         cl.purposes(),
                         cl.roles()))
             .toList();
-    return copy(
-        c,
-        other.resolve("agreements"),
-        clients,
-        c.consentIssuers(),
-        c.issuerTrustCa(),
-        c.nationalOptOuts(),
-        c.tls(),
-        Optional.of(other.resolve("audit.key.pem")),
-        c.clientRequestsPerMinute());
+    return withNoteKeyBeside(
+        copy(
+            c,
+            other.resolve("agreements"),
+            clients,
+            c.consentIssuers(),
+            c.issuerTrustCa(),
+            c.nationalOptOuts(),
+            c.tls(),
+            Optional.of(other.resolve("audit.key.pem")),
+            c.clientRequestsPerMinute()),
+        other.resolve("audit.key.pem"));
   }
 
   /** The configuration with other consent, trust, opt-out and TLS settings. */
