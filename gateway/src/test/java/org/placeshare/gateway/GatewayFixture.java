@@ -260,10 +260,20 @@ final class GatewayFixture implements AutoCloseable {
         id, ods, server.baseUrl().toString(), Duration.ofSeconds(5), types);
   }
 
+  /**
+   * A port where nothing listens, for a source that is down. A privileged one: a free ephemeral
+   * port, closed again, was later taken by another test's server in the same JVM (a witness, a
+   * receiver), and the "down" source answered 404. No test binds below 1024.
+   */
   private static int closedPort() throws IOException {
-    try (var socket = new java.net.ServerSocket(0)) {
-      return socket.getLocalPort();
+    for (int port : new int[] {1, 9, 19, 47}) {
+      try (var socket = new java.net.Socket()) {
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 200);
+      } catch (java.net.ConnectException refused) {
+        return port;
+      }
     }
+    throw new IOException("no closed privileged port on this machine");
   }
 
   private static Path copyAgreements(Path folder) throws IOException {
