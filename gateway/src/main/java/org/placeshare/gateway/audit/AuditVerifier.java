@@ -6,9 +6,11 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Checks the audit log with only the audit key's public half: every checkpoint's signature, every
@@ -123,10 +125,17 @@ public final class AuditVerifier {
         throw new IllegalArgumentException(
             "the witness quorum is 1 to the number of witness keys (" + keys.size() + ")");
       }
+      Set<String> distinct = new HashSet<>();
       for (NoteVerifierKey k : keys) {
         if (k.type() != NoteVerifierKey.Type.COSIGNATURE_V1) {
           throw new IllegalArgumentException(
               k.name() + " is not a witness's key (a cosignature/v1 key, type 0x04)");
+        }
+        // A cosignature/v1 does not commit to its signer's name: the same key given twice, or
+        // under two names, is one witness, and must not count twice towards the quorum.
+        if (!distinct.add(Base64.getEncoder().encodeToString(k.publicKey()))) {
+          throw new IllegalArgumentException(
+              "the witness key of " + k.name() + " is given twice (or under two names)");
         }
       }
     }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -50,6 +51,7 @@ final class WitnessingSection {
     }
     List<WitnessingConfig.Witness> witnesses = new ArrayList<>();
     Set<String> names = new HashSet<>();
+    Set<String> keys = new HashSet<>();
     for (int i = 0; i < listed.size(); i++) {
       String key = "witnessing.witnesses[" + i + "]";
       RawWitness w = listed.get(i);
@@ -60,6 +62,12 @@ final class WitnessingSection {
       }
       if (vkey != null && !names.add(vkey.name())) {
         problems.add(key + ".key: expected each witness once, got " + vkey.name() + " again");
+      }
+      // A cosignature/v1 does not commit to its signer's name: one key under two names would be
+      // one witness counted twice towards the quorum.
+      if (vkey != null && !keys.add(Base64.getEncoder().encodeToString(vkey.publicKey()))) {
+        problems.add(
+            key + ".key: expected each witness's own key, got " + vkey.name() + "'s key again");
       }
       if (url != null && vkey != null) {
         witnesses.add(new WitnessingConfig.Witness(url, vkey));
@@ -105,11 +113,22 @@ final class WitnessingSection {
     }
     try {
       URI url = new URI(ConfigChecks.strip(value.strip()));
-      if (!("http".equals(url.getScheme()) || "https".equals(url.getScheme()))
+      // Cosignatures cannot be forged, but whoever is on the path could answer a 409 naming a
+      // larger tree (a false fork alert, the witness held off): https, or http on loopback only.
+      boolean loopback =
+          "http".equals(url.getScheme())
+              && ("127.0.0.1".equals(url.getHost())
+                  || "localhost".equals(url.getHost())
+                  || "[::1]".equals(url.getHost()));
+      if (!("https".equals(url.getScheme()) || loopback)
           || url.getHost() == null
+          || url.getUserInfo() != null
           || url.getRawQuery() != null
           || url.getRawFragment() != null) {
-        problems.add(key + ": expected an http(s) URL without query or fragment, got " + value);
+        problems.add(
+            key
+                + ": expected an https URL (http only on loopback) without query or fragment, got "
+                + value);
         return null;
       }
       return url;

@@ -259,7 +259,8 @@ public final class GatewayRoutes {
         .handler(patients::parseSearch)
         .handler(personView::respond);
     PatientMatch match =
-        new PatientMatch(vertx, s.referenceIndex(), s.policy(), s.register(), s.audit(), clock);
+        new PatientMatch(
+            vertx, s.referenceIndex(), s.policy(), s.register(), s.audit(), s.witnessing(), clock);
     // As for Group: authenticated, authorised and counted before the body is read.
     router
         .post("/fhir/Patient/$match")

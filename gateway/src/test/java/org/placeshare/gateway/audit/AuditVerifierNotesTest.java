@@ -239,6 +239,21 @@ class AuditVerifierNotesTest {
   }
 
   @Test
+  void witnesses_oneKeyTwiceOrUnderTwoNames_refused() {
+    // Else one witness's cosignature would make "2 of 2": a cosignature does not commit to a name.
+    NoteVerifierKey alias =
+        NoteVerifierKey.of(
+            "witness.alias.example",
+            NoteVerifierKey.Type.COSIGNATURE_V1,
+            gpfed.verifierKey().publicKey());
+    assertThatThrownBy(
+            () -> new AuditVerifier.Witnesses(List.of(gpfed.verifierKey(), gpfed.verifierKey()), 2))
+        .hasMessageContaining("is given twice (or under two names)");
+    assertThatThrownBy(() -> new AuditVerifier.Witnesses(List.of(gpfed.verifierKey(), alias), 2))
+        .hasMessageContaining("is given twice (or under two names)");
+  }
+
+  @Test
   void witnesses_logKeyOrQuorumOutOfRange_refused() {
     assertThatThrownBy(() -> new AuditVerifier.Witnesses(List.of(noteKey.verifierKey()), 1))
         .hasMessageContaining("is not a witness's key");

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.gateway.audit.NoteSigner;
+import org.placeshare.gateway.audit.NoteVerifierKey;
 import org.placeshare.gateway.audit.WitnessingConfig;
 
 /** The {@code witnessing} section: read, defaulted, bounded, and strict about the key type. */
@@ -164,8 +165,8 @@ class WitnessingConfigTest {
     assertThatThrownBy(() -> GatewayConfig.load(file))
         .isInstanceOf(GatewayConfig.ConfigException.class)
         .hasMessageContaining(
-            "witnessing.witnesses[0].url: expected an http(s) URL without query or fragment, got"
-                + " ftp://127.0.0.1:7380")
+            "witnessing.witnesses[0].url: expected an https URL (http only on loopback) without"
+                + " query or fragment, got ftp://127.0.0.1:7380")
         .hasMessageContaining(
             "witnessing.witnesses[1].key: "
                 + dir.resolve("keys/garbage.vkey")
@@ -177,6 +178,55 @@ class WitnessingConfigTest {
                 + " again")
         .hasMessageContaining("witnessing.quorum: expected 1 to 4, got 5")
         .hasMessageContaining("witnessing.maxLag: expected PT2S to PT24H, got PT1S");
+  }
+
+  @Test
+  void witnessing_plainHttpOffLoopback_isRefused() throws Exception {
+    // Anyone on the path could answer a 409 naming a larger tree: a false fork alert.
+    Path file =
+        write(
+            NOTE_KEY
+                + """
+                witnessing:
+                  witnesses:
+                    - {url: http://witness.gpfed.example.nhs.uk, key: keys/gpfed.vkey}
+                    - {url: http://203.0.113.7:8080, key: keys/council.vkey}
+                """);
+
+    assertThatThrownBy(() -> GatewayConfig.load(file))
+        .isInstanceOf(GatewayConfig.ConfigException.class)
+        .hasMessageContaining(
+            "witnessing.witnesses[0].url: expected an https URL (http only on loopback)")
+        .hasMessageContaining(
+            "witnessing.witnesses[1].url: expected an https URL (http only on loopback)");
+  }
+
+  @Test
+  void witnessing_oneKeyUnderTwoNames_isRefused() throws Exception {
+    // A cosignature/v1 does not commit to the name: one key under two names is one witness.
+    NoteVerifierKey gpfed =
+        NoteVerifierKey.parse(Files.readString(dir.resolve("keys/gpfed.vkey")).strip());
+    Files.writeString(
+        dir.resolve("keys/alias.vkey"),
+        NoteVerifierKey.of(
+                "witness.alias.example", NoteVerifierKey.Type.COSIGNATURE_V1, gpfed.publicKey())
+            .encoded());
+    Path file =
+        write(
+            NOTE_KEY
+                + """
+                witnessing:
+                  witnesses:
+                    - {url: http://127.0.0.1:7380, key: keys/gpfed.vkey}
+                    - {url: http://127.0.0.1:7381, key: keys/alias.vkey}
+                  quorum: 2
+                """);
+
+    assertThatThrownBy(() -> GatewayConfig.load(file))
+        .isInstanceOf(GatewayConfig.ConfigException.class)
+        .hasMessageContaining(
+            "witnessing.witnesses[1].key: expected each witness's own key, got"
+                + " witness.alias.example's key again");
   }
 
   @Test

@@ -26,6 +26,8 @@ import org.placeshare.fhir.linkage.MatchProbability;
 import org.placeshare.fhir.linkage.ReferenceIndex;
 import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.AuditLog;
+import org.placeshare.gateway.audit.Witnessing;
+import org.placeshare.gateway.audit.WitnessingBehind;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.Outcomes;
@@ -83,14 +85,19 @@ public final class PatientMatch {
   private final AuditLog audit;
   private final Clock clock;
 
+  /** A trace discloses an NHS number: while witnessing fails closed and is behind, none is. */
+  private final Optional<Witnessing> witnessing;
+
   public PatientMatch(
       Vertx vertx,
       Optional<ReferenceIndex> index,
       PolicyStore policy,
       PatientRegister register,
       AuditLog audit,
+      Optional<Witnessing> witnessing,
       Clock clock) {
     this.vertx = vertx;
+    this.witnessing = witnessing;
     this.index = index;
     this.policy = policy;
     this.register = register;
@@ -129,6 +136,11 @@ public final class PatientMatch {
           501,
           new GatewayException(
               IssueType.NOTSUPPORTED, "tracing is not configured on this gateway"));
+      return;
+    }
+    Optional<WitnessingBehind> behind = witnessing.flatMap(Witnessing::refusal);
+    if (behind.isPresent()) {
+      ctx.fail(503, behind.get());
       return;
     }
     ctx.put(AGREEMENT, agreement.get());
