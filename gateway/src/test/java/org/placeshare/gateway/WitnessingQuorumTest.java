@@ -79,10 +79,11 @@ class WitnessingQuorumTest {
                 gpfedServer = witness(gpfed, "g");
                 councilServer = witness(council, "c");
                 gpfedProxy = SlowWitness.start(witnessVertx, gpfedServer.port(), SLOW, SLOW);
-                // Half a second later at first: the two are free on alternate ticks from then on.
+                // A second later at first: from then on each is free every other tick, the two
+                // on alternate ticks (each busy 1.5 s, half a second either side of a tick).
                 councilProxy =
                     SlowWitness.start(
-                        witnessVertx, councilServer.port(), SLOW.plusMillis(500), SLOW);
+                        witnessVertx, councilServer.port(), SLOW.plusMillis(1000), SLOW);
                 return config.withWitnessing(
                     new WitnessingConfig(
                         List.of(
