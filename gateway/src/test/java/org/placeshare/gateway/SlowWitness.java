@@ -9,13 +9,13 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.RequestOptions;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A real witness behind a real network delay: each request is forwarded to the witness after {@code
- * delay} ({@code first} for the first one), and its answer passed back as it came. While {@link
- * #refusing} it answers 503 at once, as a witness down for maintenance would. Test-only: the
- * witness behind it is the real {@code WitnessServer}, never a fake cosigner.
+ * delay} (plus, once, a hiccup's extra delay when one is asked for), and its answer passed back as
+ * it came. While {@link #refusing} it answers 503 at once, as a witness down for maintenance would.
+ * Test-only: the witness behind it is the real {@code WitnessServer}, never a fake cosigner.
  */
 final class SlowWitness {
 
@@ -23,25 +23,28 @@ final class SlowWitness {
 
   private final Vertx vertx;
   private final int witnessPort;
-  private final Duration first;
+  private final AtomicReference<Duration> hiccup = new AtomicReference<>();
   private final Duration delay;
-  private final AtomicInteger requests = new AtomicInteger();
   private final HttpClient client;
   private HttpServer server;
 
-  private SlowWitness(Vertx vertx, int witnessPort, Duration first, Duration delay) {
+  private SlowWitness(Vertx vertx, int witnessPort, Duration delay) {
     this.vertx = vertx;
     this.witnessPort = witnessPort;
-    this.first = first;
     this.delay = delay;
     this.client = vertx.createHttpClient();
   }
 
-  static SlowWitness start(Vertx vertx, int witnessPort, Duration first, Duration delay) {
-    SlowWitness proxy = new SlowWitness(vertx, witnessPort, first, delay);
+  static SlowWitness start(Vertx vertx, int witnessPort, Duration delay) {
+    SlowWitness proxy = new SlowWitness(vertx, witnessPort, delay);
     proxy.server =
         vertx.createHttpServer().requestHandler(proxy::forward).listen(0, "127.0.0.1").await();
     return proxy;
+  }
+
+  /** The next request waits {@code extra} longer, once: a network hiccup. */
+  void hiccupOnce(Duration extra) {
+    hiccup.set(extra);
   }
 
   int port() {
@@ -56,7 +59,8 @@ final class SlowWitness {
                 req.response().setStatusCode(503).end();
                 return;
               }
-              Duration wait = requests.getAndIncrement() == 0 ? first : delay;
+              Duration extra = hiccup.getAndSet(null);
+              Duration wait = extra == null ? delay : delay.plus(extra);
               vertx.setTimer(
                   wait.toMillis(),
                   t ->
