@@ -445,4 +445,45 @@ class WitnessingTest {
         Duration.ofSeconds(90));
     assertThat(fixture.get("/audit/alerts", ig).body()).doesNotContain("witnessing-behind");
   }
+
+  @Test
+  @Order(7)
+  void witnessFailingForGood_whileTheOthersMeetTheQuorum_raisesWitnessSilent() throws Exception {
+    String ig = fixture.token(GatewayFixture.IG_CLIENT, "ig-lead", "HOPERAT");
+    // The council's witness never gave a valid cosignature; the GP federation's meets quorum 1.
+    assertThat(view().statusCode()).isEqualTo(200);
+    await(
+        () -> {
+          try {
+            return fixture.get("/audit/alerts", ig).body().contains("witness-silent");
+          } catch (Exception e) {
+            return false;
+          }
+        },
+        Duration.ofSeconds(20));
+    String alerts = fixture.get("/audit/alerts", ig).body();
+    assertThat(alerts)
+        .contains("\"kind\":\"witness-silent\",\"who\":\"witness.council.example\"")
+        .contains("witness witness.council.example has cosigned nothing for")
+        .doesNotContain("\"who\":\"witness.gpfed.example\"")
+        .doesNotContain("witnessing-behind");
+  }
+
+  @Test
+  @Order(8)
+  void statusWithoutWitnessRows_stillCountsTheLag_andFailsClosed() throws Exception {
+    // Rows lost (a restored table, say): nothing is submitted, and the status must still see
+    // checkpoints waiting rather than read "no lag" from an empty table.
+    fixture.gateway.database().pool().query("DELETE FROM audit_witness").execute().await();
+    assertThat(view().statusCode()).isEqualTo(200);
+    await(
+        () -> {
+          try {
+            return view().statusCode() == 503;
+          } catch (Exception e) {
+            return false;
+          }
+        },
+        Duration.ofSeconds(20));
+  }
 }

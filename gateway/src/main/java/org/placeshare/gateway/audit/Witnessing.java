@@ -16,16 +16,27 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 
 /**
- * The gateway's side of C2SP tlog-witness: submits the newest checkpoint note to each configured
- * witness that has not cosigned it (with a consistency proof from the size it last cosigned), keeps
- * the verified cosignatures, serves the newest witnessed checkpoint with them, and knows how far
- * behind witnessing is: beyond {@code maxLag} an IG alert, and with {@code failClosed} releases
- * refused ({@link #refusal()}). Instances sharing a database share the state: a lease lets one of
- * them at a time submit to a witness, and a witness's recorded size only ever rises.
+ * The gateway's side of C2SP tlog-witness: submits checkpoint notes to each configured witness
+ * (with a consistency proof from the size it last cosigned), keeps the verified cosignatures,
+ * serves the newest witnessed checkpoint with them, and knows how far behind witnessing is: beyond
+ * {@code maxLag} an IG alert, and with {@code failClosed} releases refused ({@link #refusal()}).
+ *
+ * <p>A checkpoint is witnessed when the quorum cosigned that same size, so the witnesses are driven
+ * towards one size each round: a witness's next target is the largest checkpoint another witness
+ * has cosigned or is submitting that has not reached the quorum (it joins it), and only when there
+ * is none the newest. Witnesses slower than the tick therefore cannot phase-lock on alternate
+ * checkpoints, and one witness down holds no one back (nobody waits for it: it only ever joins).
+ *
+ * <p>Instances sharing a database share the state: a lease lets one of them at a time submit to a
+ * witness (recording the size it submits, for the others to join), and a witness's recorded size
+ * only ever rises. A witness shown to hold another root for a size this log holds raises {@code
+ * witness-fork}; one that claims a larger tree, {@code witness-ahead}; one that has not cosigned
+ * for longer than {@code maxLag} while the log grew, {@code witness-silent}.
  */
 public final class Witnessing {
 
@@ -47,14 +58,22 @@ public final class Witnessing {
   /** The last error is kept in words, shortened to this. */
   static final int MAX_ERROR_CHARS = 300;
 
-  /** One witness as the log knows it. */
+  /**
+   * One witness as the log knows it.
+   *
+   * @param ahead a size it claimed beyond this log's
+   * @param fork a size this log holds for which it holds another root
+   * @param lag how long the oldest checkpoint larger than its size has waited for it
+   */
   public record WitnessState(
       String name,
       long size,
       Optional<Instant> cosignedAt,
       Optional<Instant> attemptedAt,
       Optional<String> error,
-      Optional<Long> ahead) {}
+      Optional<Long> ahead,
+      Optional<Long> fork,
+      Duration lag) {}
 
   /**
    * Witnessing now.
@@ -83,6 +102,7 @@ public final class Witnessing {
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   private final Map<String, Integer> failures = new ConcurrentHashMap<>();
   private final Map<String, Instant> notBefore = new ConcurrentHashMap<>();
+  private final AtomicBoolean refreshing = new AtomicBoolean();
   private long timer = -1;
 
   public Witnessing(
@@ -146,7 +166,11 @@ public final class Witnessing {
     return Optional.of(new WitnessingBehind(lagWords(s)));
   }
 
-  /** The IG alerts witnessing raises now: behind for longer than allowed, a witness ahead. */
+  /**
+   * The IG alerts witnessing raises now: behind for longer than allowed; a witness ahead of the
+   * log, holding another root (a fork), or silent for longer than allowed while the log grew. The
+   * witness alerts are raised even while the quorum is met by the others.
+   */
   public List<AuditAlerts.Alert> alerts() {
     Status s = status.get();
     List<AuditAlerts.Alert> alerts = new ArrayList<>();
@@ -174,6 +198,39 @@ public final class Witnessing {
                               + s.newest()
                               + ": evidence of a fork or a rolled-back database",
                           List.of())));
+      w.fork()
+          .ifPresent(
+              n ->
+                  alerts.add(
+                      new AuditAlerts.Alert(
+                          "witness-fork",
+                          w.name(),
+                          "witness "
+                              + w.name()
+                              + " holds another root for size "
+                              + n
+                              + " than this log's: evidence of a fork (the log rewritten in"
+                              + " place, or its database restored and regrown past "
+                              + n
+                              + "); not retried until a cosignature is made again",
+                          List.of())));
+      if (w.lag().compareTo(config.maxLag()) > 0) {
+        alerts.add(
+            new AuditAlerts.Alert(
+                "witness-silent",
+                w.name(),
+                "witness "
+                    + w.name()
+                    + " has cosigned nothing for "
+                    + w.lag().toSeconds()
+                    + " s while the log grew past its size "
+                    + w.size()
+                    + " (at most "
+                    + config.maxLag().toSeconds()
+                    + " s allowed)"
+                    + w.error().map(e -> ": " + e).orElse(""),
+                List.of()));
+      }
     }
     return alerts;
   }
@@ -193,20 +250,20 @@ public final class Witnessing {
   }
 
   /**
-   * The checkpoint {@code GET /audit/checkpoint} serves: the newest witnessed one with its verified
-   * cosignatures after the log's signature, or, when none is witnessed yet, the newest with the
-   * cosignatures it has.
+   * The checkpoint {@code GET /audit/checkpoint} serves: the newest witnessed one (as of the last
+   * status read, each second) with its verified cosignatures after the log's signature, or, when
+   * none is witnessed yet, the newest with the cosignatures it has. Primary key reads only: the
+   * endpoint is public.
    */
   public Future<Optional<String>> servedNote() {
+    long witnessed = status.get().witnessed();
     return pool.preparedQuery(
-            "WITH witnessed AS ("
-                + WITNESSED
-                + "), pick AS (SELECT coalesce((SELECT size FROM witnessed),"
-                + " (SELECT max(size) FROM audit_checkpoint WHERE note IS NOT NULL)) AS size)"
-                + " SELECT c.note, (SELECT string_agg(s.line, '' ORDER BY s.witness)"
+            "SELECT c.note, (SELECT string_agg(s.line, '' ORDER BY s.witness)"
                 + " FROM audit_cosignature s WHERE s.size = c.size AND s.witness = ANY($1)) AS lines"
-                + " FROM audit_checkpoint c JOIN pick ON c.size = pick.size WHERE c.note IS NOT NULL")
-        .execute(Tuple.of(names(), config.quorum()))
+                + " FROM audit_checkpoint c WHERE c.note IS NOT NULL AND c.size = (CASE WHEN $2 > 0"
+                + " THEN $2 ELSE (SELECT max(size) FROM audit_checkpoint WHERE note IS NOT NULL)"
+                + " END)")
+        .execute(Tuple.of(names(), witnessed))
         .map(
             rows ->
                 rows.size() == 0
@@ -216,11 +273,6 @@ public final class Witnessing {
                             + Optional.ofNullable(rows.iterator().next().getString("lines"))
                                 .orElse("")));
   }
-
-  /** The newest checkpoint with cosignatures by {@code $2} of the witnesses named in {@code $1}. */
-  private static final String WITNESSED =
-      "SELECT size FROM audit_cosignature WHERE witness = ANY($1) GROUP BY size"
-          + " HAVING count(*) >= $2 ORDER BY size DESC LIMIT 1";
 
   private String[] names() {
     return config.witnesses().stream().map(WitnessingConfig.Witness::name).toArray(String[]::new);
@@ -250,27 +302,27 @@ public final class Witnessing {
     }
   }
 
-  /** Reads the witnesses' rows, the newest and newest witnessed checkpoints, and the lag. */
+  /**
+   * Reads each configured witness's state (whether or not it has a row yet), the newest and newest
+   * witnessed checkpoints, and the lag. One read at a time: while one runs, the status as last read
+   * is answered.
+   */
   Future<Status> refresh() {
+    if (!refreshing.compareAndSet(false, true)) {
+      return Future.succeededFuture(status.get());
+    }
     Instant now = clock.instant();
     return pool.preparedQuery(
-            "SELECT name, size, cosigned_at, attempted_at, error, ahead,"
-                + " (SELECT max(size) FROM audit_checkpoint WHERE note IS NOT NULL) AS newest,"
-                + " coalesce(("
-                + WITNESSED
-                + "), 0) AS witnessed,"
-                + " (SELECT min(created_at) FROM audit_checkpoint WHERE note IS NOT NULL"
-                + "   AND size > coalesce(("
-                + WITNESSED
-                + "), 0)) AS waiting"
-                + " FROM audit_witness WHERE name = ANY($1) ORDER BY name")
-        .execute(Tuple.of(names(), config.quorum()))
-        .map(
+            "SELECT n.name, coalesce(w.size, 0) AS size, w.cosigned_at, w.attempted_at, w.error,"
+                + " w.ahead, w.fork, (SELECT c.created_at FROM audit_checkpoint c"
+                + " WHERE c.size > coalesce(w.size, 0) AND c.note IS NOT NULL"
+                + " ORDER BY c.size LIMIT 1) AS waiting"
+                + " FROM unnest($1::text[]) AS n(name) LEFT JOIN audit_witness w ON w.name = n.name"
+                + " ORDER BY n.name")
+        .execute(Tuple.of(names()))
+        .compose(
             rows -> {
               List<WitnessState> witnesses = new ArrayList<>();
-              long newest = 0;
-              long witnessed = 0;
-              Duration lag = Duration.ZERO;
               for (Row r : rows) {
                 witnesses.add(
                     new WitnessState(
@@ -279,24 +331,49 @@ public final class Witnessing {
                         instant(r, "cosigned_at"),
                         instant(r, "attempted_at"),
                         Optional.ofNullable(r.getString("error")),
-                        Optional.ofNullable(r.getLong("ahead"))));
-                newest = Optional.ofNullable(r.getLong("newest")).orElse(0L);
-                witnessed = r.getLong("witnessed");
-                Optional<Instant> waiting = instant(r, "waiting");
-                lag =
-                    waiting
-                        .map(t -> Duration.between(t, now))
-                        .filter(d -> !d.isNegative())
-                        .orElse(Duration.ZERO);
+                        Optional.ofNullable(r.getLong("ahead")),
+                        Optional.ofNullable(r.getLong("fork")),
+                        waited(instant(r, "waiting"), now)));
               }
-              Status s =
-                  new Status(witnesses, newest, witnessed, lag, lag.compareTo(config.maxLag()) > 0);
-              status.set(s);
-              return s;
-            });
+              return pool.preparedQuery(
+                      "WITH witnessed AS ("
+                          + WitnessQueries.WITNESSED
+                          + ") SELECT (SELECT max(size) FROM audit_checkpoint"
+                          + " WHERE note IS NOT NULL) AS newest,"
+                          + " coalesce((SELECT size FROM witnessed), 0) AS witnessed,"
+                          + " (SELECT c.created_at FROM audit_checkpoint c WHERE c.note IS NOT NULL"
+                          + " AND c.size > coalesce((SELECT size FROM witnessed), 0)"
+                          + " ORDER BY c.size LIMIT 1) AS waiting")
+                  .execute(Tuple.of(names(), config.quorum()))
+                  .map(
+                      log -> {
+                        Row r = log.iterator().next();
+                        Duration lag = waited(instant(r, "waiting"), now);
+                        Status s =
+                            new Status(
+                                witnesses,
+                                Optional.ofNullable(r.getLong("newest")).orElse(0L),
+                                r.getLong("witnessed"),
+                                lag,
+                                lag.compareTo(config.maxLag()) > 0);
+                        status.set(s);
+                        return s;
+                      });
+            })
+        .eventually(() -> Future.succeededFuture(refreshing.getAndSet(false)));
   }
 
-  /** One round for one witness: if it has not cosigned the newest checkpoint, submit it. */
+  private static Duration waited(Optional<Instant> since, Instant now) {
+    return since
+        .map(t -> Duration.between(t, now))
+        .filter(d -> !d.isNegative())
+        .orElse(Duration.ZERO);
+  }
+
+  /**
+   * One round for one witness: if it has not cosigned the newest checkpoint, take its lease, pick
+   * its target ({@link WitnessQueries#TARGET}, else the newest) and submit it.
+   */
   Future<Void> submit(WitnessingConfig.Witness w) {
     return tree.latestNote()
         .compose(
@@ -311,9 +388,33 @@ public final class Witnessing {
                         if (old.isEmpty()) {
                           return Future.succeededFuture();
                         }
-                        return attempt(w, old.get(), newest, false).eventually(() -> release(w));
+                        return target(w, old.get(), newest)
+                            .compose(
+                                t -> attempt(w, old.get(), t, false).eventually(() -> release(w)));
                       });
             });
+  }
+
+  /**
+   * The checkpoint this witness should cosign next: the one it should join if any (recorded as the
+   * lease's target for the others to join too), else the newest.
+   */
+  private Future<NoteCheckpoint> target(
+      WitnessingConfig.Witness w, long own, NoteCheckpoint newest) {
+    long floor = Math.max(own, status.get().witnessed());
+    OffsetDateTime now = clock.instant().atOffset(ZoneOffset.UTC);
+    return pool.preparedQuery(WitnessQueries.TARGET)
+        .execute(Tuple.of(names(), config.quorum(), w.name(), floor, now))
+        .map(
+            rows ->
+                rows.size() == 0
+                    ? newest
+                    : NoteCheckpoint.readUnverified(rows.iterator().next().getString("note")))
+        .compose(
+            t ->
+                pool.preparedQuery("UPDATE audit_witness SET target = $2 WHERE name = $1")
+                    .execute(Tuple.of(w.name(), t.size()))
+                    .map(t));
   }
 
   /**
@@ -334,7 +435,8 @@ public final class Witnessing {
   }
 
   private Future<Void> release(WitnessingConfig.Witness w) {
-    return pool.preparedQuery("UPDATE audit_witness SET lease_until = NULL WHERE name = $1")
+    return pool.preparedQuery(
+            "UPDATE audit_witness SET lease_until = NULL, target = NULL WHERE name = $1")
         .execute(Tuple.of(w.name()))
         .mapEmpty();
   }
@@ -350,16 +452,29 @@ public final class Witnessing {
         .transform(
             answered -> {
               if (answered.failed()) {
-                return failed(w, "not reached: " + kind(answered.cause()), Optional.empty());
+                return failed(w, "not reached: " + kind(answered.cause()));
               }
               WitnessClient.Answer a = answered.result();
               if (a.status() == 200) {
                 return cosigned(w, checkpoint, a);
               }
               if (a.status() == 409) {
-                return conflict(w, checkpoint, a, retried);
+                return conflict(w, old, checkpoint, a, retried);
               }
-              return failed(w, "answered " + a.status() + reason(a.status()), Optional.empty());
+              if (a.status() == 422 && old > 0) {
+                // The proof is this log's own, from a size the witness said it holds: it holds
+                // another root for that size.
+                return fork(
+                    w,
+                    old,
+                    "refused this log's consistency proof from size "
+                        + old
+                        + " to "
+                        + checkpoint.size()
+                        + " (422): it holds another root for size "
+                        + old);
+              }
+              return failed(w, "answered " + a.status() + reason(a.status()));
             });
   }
 
@@ -369,8 +484,7 @@ public final class Witnessing {
     try {
       c = AddCheckpoint.cosignature(checkpoint.note(), a.body(), logKey, w.key(), clock.instant());
     } catch (IllegalArgumentException e) {
-      return failed(
-          w, "answered 200 without a valid cosignature: " + e.getMessage(), Optional.empty());
+      return failed(w, "answered 200 without a valid cosignature: " + e.getMessage());
     }
     OffsetDateTime now = clock.instant().atOffset(ZoneOffset.UTC);
     return pool.withTransaction(
@@ -388,8 +502,8 @@ public final class Witnessing {
                         x ->
                             conn.preparedQuery(
                                     "UPDATE audit_witness SET size = GREATEST(size, $2),"
-                                        + " cosigned_at = $3, error = NULL, ahead = NULL"
-                                        + " WHERE name = $1")
+                                        + " cosigned_at = $3, error = NULL, ahead = NULL,"
+                                        + " fork = NULL WHERE name = $1")
                                 .execute(Tuple.of(w.name(), checkpoint.size(), now))))
         .onSuccess(
             x -> {
@@ -400,12 +514,16 @@ public final class Witnessing {
   }
 
   /**
-   * The witness is at another size: from one this log holds, submit again at once with a proof from
-   * it (once); from a larger one, the witness has cosigned a tree this log does not have: raised,
-   * never retried blindly.
+   * The witness answered 409 to a submission from {@code sent}: it is at another size, or (when
+   * {@code sent} is the checkpoint's size) it holds another root for that size. From a size this
+   * log holds, submit again at once with a proof from it (once); the same size named again after
+   * that is the spec's same-size different-root conflict, a fork. A size larger than this log's is
+   * raised as ahead; one between the checkpoint and the log's size passes silently only if this
+   * gateway had the witness cosign it (another instance was quicker). Never retried blindly.
    */
   private Future<Void> conflict(
       WitnessingConfig.Witness w,
+      long sent,
       NoteCheckpoint checkpoint,
       WitnessClient.Answer a,
       boolean retried) {
@@ -413,7 +531,7 @@ public final class Witnessing {
     try {
       theirs = AddCheckpoint.conflictSize(a.contentType(), a.body());
     } catch (IllegalArgumentException e) {
-      return failed(w, "answered 409 unreadably: " + e.getMessage(), Optional.empty());
+      return failed(w, "answered 409 unreadably: " + e.getMessage());
     }
     return tree.size()
         .compose(
@@ -426,28 +544,69 @@ public final class Witnessing {
                         + " events, larger than this log's "
                         + ours
                         + ": a fork or a rolled-back database",
-                    Optional.of(theirs));
+                    Optional.of(theirs),
+                    Optional.empty());
+              }
+              if (theirs == sent && sent != checkpoint.size()) {
+                return failed(w, "answered 409 naming the old size it was sent (" + sent + ")");
+              }
+              if (theirs == sent) {
+                // Old size right, and still a conflict: the same size with another root.
+                return fork(
+                    w,
+                    theirs,
+                    "answered 409 to this log's checkpoint of size "
+                        + checkpoint.size()
+                        + " from its own size "
+                        + theirs
+                        + ": it holds another root for size "
+                        + theirs);
               }
               if (theirs > checkpoint.size()) {
-                // Another instance has had a newer checkpoint cosigned: the next round submits it.
-                return Future.succeededFuture();
+                return cosignedBy(w, theirs)
+                    .compose(
+                        known ->
+                            known
+                                ? Future.succeededFuture()
+                                : failed(
+                                    w,
+                                    "claims to have cosigned size "
+                                        + theirs
+                                        + ", which this gateway never had it cosign"));
               }
               if (retried) {
-                return failed(w, "out of step twice (it is at " + theirs + ")", Optional.empty());
+                return failed(w, "out of step twice (it is at " + theirs + ")");
               }
               return attempt(w, theirs, checkpoint, true);
             });
   }
 
-  private Future<Void> failed(WitnessingConfig.Witness w, String error, Optional<Long> ahead) {
+  private Future<Boolean> cosignedBy(WitnessingConfig.Witness w, long size) {
+    return pool.preparedQuery("SELECT 1 FROM audit_cosignature WHERE size = $1 AND witness = $2")
+        .execute(Tuple.of(size, w.name()))
+        .map(rows -> rows.size() > 0);
+  }
+
+  private Future<Void> fork(WitnessingConfig.Witness w, long size, String error) {
+    LOG.warning("witness " + w.name() + " holds another root for size " + size);
+    return failed(w, error, Optional.empty(), Optional.of(size));
+  }
+
+  private Future<Void> failed(WitnessingConfig.Witness w, String error) {
+    return failed(w, error, Optional.empty(), Optional.empty());
+  }
+
+  private Future<Void> failed(
+      WitnessingConfig.Witness w, String error, Optional<Long> ahead, Optional<Long> fork) {
     String words = error.length() > MAX_ERROR_CHARS ? error.substring(0, MAX_ERROR_CHARS) : error;
     int n = failures.merge(w.name(), 1, Integer::sum);
-    // A witness ahead of the log is not retried until an operator looks: the longest wait.
-    Duration wait = ahead.isPresent() ? BACKOFF_CAP : backoff(n);
+    // Evidence against the log is not retried until an operator looks: the longest wait.
+    Duration wait = ahead.isPresent() || fork.isPresent() ? BACKOFF_CAP : backoff(n);
     notBefore.put(w.name(), clock.instant().plus(wait));
     return pool.preparedQuery(
-            "UPDATE audit_witness SET error = $2, ahead = coalesce($3, ahead) WHERE name = $1")
-        .execute(Tuple.of(w.name(), words, ahead.orElse(null)))
+            "UPDATE audit_witness SET error = $2, ahead = coalesce($3, ahead),"
+                + " fork = coalesce($4, fork) WHERE name = $1")
+        .execute(Tuple.of(w.name(), words, ahead.orElse(null), fork.orElse(null)))
         .mapEmpty();
   }
 
