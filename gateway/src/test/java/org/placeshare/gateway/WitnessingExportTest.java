@@ -2,31 +2,19 @@ package org.placeshare.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.placeshare.gateway.audit.NoteSigner;
-import org.placeshare.gateway.audit.WitnessingConfig;
 import org.placeshare.gateway.config.GatewayConfig;
-import org.placeshare.gateway.witness.WitnessConfig;
-import org.placeshare.gateway.witness.WitnessServer;
 import org.placeshare.policy.identity.SigningKey;
 
 /**
@@ -37,26 +25,12 @@ import org.placeshare.policy.identity.SigningKey;
 class WitnessingExportTest {
 
   @TempDir static Path dir;
-  static Vertx witnessVertx;
-  static Pool witnessPool;
-  static NoteSigner cosigner =
-      NoteSigner.generateCosigner("witness.gpfed.example", new SecureRandom());
-  static NoteSigner logKey;
-  static int witnessPort;
-  static WitnessServer witness;
+  static TestWitness witness;
   static GatewayFixture fixture;
 
   @BeforeAll
   static void start() throws Exception {
-    witnessVertx = Vertx.vertx();
-    witnessPool =
-        PgBuilder.pool()
-            .connectingTo(PgConnectOptions.fromUri(TestPostgres.freshDatabase()))
-            .using(witnessVertx)
-            .build();
-    try (ServerSocket free = new ServerSocket(0)) {
-      witnessPort = free.getLocalPort(); // nothing listens there until the witness starts
-    }
+    witness = TestWitness.reserve("witness.gpfed.example");
     Path secret = dir.resolve("pseudonym.secret");
     Files.writeString(secret, com.nimbusds.jose.util.Base64URL.encode(new byte[32]).toString());
     fixture =
@@ -64,33 +38,19 @@ class WitnessingExportTest {
             dir.resolve("gw"),
             TestPostgres.freshDatabase(),
             SigningKey.generate(),
-            config -> {
-              try {
-                logKey = NoteSigner.parse(Files.readString(config.auditNoteKey().orElseThrow()));
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              }
-              return GatewayFixture.withCohorts(
-                      config,
-                      new GatewayConfig.Cohorts(
-                          30,
-                          2,
-                          Duration.ofSeconds(2),
-                          Duration.ofHours(1),
-                          10,
-                          2,
-                          dir.resolve("exports")),
-                      Optional.of(secret))
-                  .withWitnessing(
-                      new WitnessingConfig(
-                          List.of(
-                              new WitnessingConfig.Witness(
-                                  URI.create("http://127.0.0.1:" + witnessPort),
-                                  cosigner.verifierKey())),
-                          1,
-                          WitnessingConfig.MIN_MAX_LAG,
-                          true));
-            });
+            config ->
+                witness.failingClosed(
+                    GatewayFixture.withCohorts(
+                        config,
+                        new GatewayConfig.Cohorts(
+                            30,
+                            2,
+                            Duration.ofSeconds(2),
+                            Duration.ofHours(1),
+                            10,
+                            2,
+                            dir.resolve("exports")),
+                        Optional.of(secret))));
     fixture.addAgreement("gm-connect-population-health.yaml");
   }
 
@@ -99,11 +59,7 @@ class WitnessingExportTest {
     if (fixture != null) {
       fixture.close();
     }
-    if (witness != null) {
-      witness.close().await();
-    }
-    witnessPool.close().await();
-    witnessVertx.close().await();
+    witness.close();
   }
 
   static String jobStatus(String job) {
@@ -144,19 +100,7 @@ class WitnessingExportTest {
     assertThat(jobStatus(job)).isIn("queued", "running");
     assertThat(fixture.get(CohortExportTest.path(status), token).statusCode()).isEqualTo(202);
 
-    witness =
-        WitnessServer.start(
-                witnessVertx,
-                new WitnessConfig(
-                    "127.0.0.1",
-                    witnessPort,
-                    cosigner,
-                    List.of(WitnessConfig.WitnessedLog.of(logKey.verifierKey())),
-                    Optional.empty(),
-                    dir.resolve("unused")),
-                witnessPool,
-                GatewayFixture.CLOCK)
-            .await();
+    witness.start();
     HttpResponse<String> done = CohortExportTest.await(fixture, token, status);
 
     assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
@@ -175,7 +119,7 @@ class WitnessingExportTest {
         CohortExportTest.path(
             new JsonObject(done.body()).getJsonArray("output").getJsonObject(0).getString("url"));
     assertThat(fixture.get(file, token).statusCode()).isEqualTo(200);
-    witness.close().await();
+    witness.stop();
     WitnessingTest.await(
         () -> {
           try {
@@ -188,19 +132,7 @@ class WitnessingExportTest {
     HttpResponse<String> held = fixture.get(file, token);
     assertThat(held.statusCode()).isEqualTo(503);
     assertThat(held.body()).contains("OperationOutcome").contains("witness");
-    witness =
-        WitnessServer.start(
-                witnessVertx,
-                new WitnessConfig(
-                    "127.0.0.1",
-                    witnessPort,
-                    cosigner,
-                    List.of(WitnessConfig.WitnessedLog.of(logKey.verifierKey())),
-                    Optional.empty(),
-                    dir.resolve("unused")),
-                witnessPool,
-                GatewayFixture.CLOCK)
-            .await();
+    witness.start();
     WitnessingTest.await(
         () -> {
           try {
