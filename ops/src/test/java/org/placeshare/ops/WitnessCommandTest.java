@@ -190,7 +190,8 @@ class WitnessCommandTest {
       String output = Files.readString(log);
       assertThat(witness.exitValue()).as(output).isEqualTo(1);
       assertThat(output)
-          .contains("witness did not start: databaseUrlFile: expected a PostgreSQL URL")
+          .contains(
+              "witness did not start: databaseUrlFile: the database URL is not a PostgreSQL URL")
           .doesNotContain("S3cret");
     } finally {
       witness.destroyForcibly().waitFor();

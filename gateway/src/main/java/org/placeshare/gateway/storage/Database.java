@@ -45,13 +45,26 @@ public final class Database {
    * folder}; then applies pending migrations.
    */
   public static Future<Database> open(Vertx vertx, String url, Path folder) {
+    return connect(vertx, url, folder, POOL_SIZE)
+        .compose(
+            db ->
+                db.migrate()
+                    .map(db)
+                    .recover(e -> db.close().transform(closed -> Future.failedFuture(e))));
+  }
+
+  /**
+   * Connects to {@code url}, or when it is null starts the embedded server in {@code folder},
+   * without the gateway's migrations: for a program that keeps its own tables (the witness).
+   */
+  public static Future<Database> connect(Vertx vertx, String url, Path folder, int poolSize) {
     Future<EmbeddedPostgres> server =
         url == null
             ? vertx.executeBlocking(() -> EmbeddedPostgres.start(folder))
             : Future.succeededFuture(null);
     return server.compose(
         embedded -> {
-          var builder = PgBuilder.pool().with(new PoolOptions().setMaxSize(POOL_SIZE));
+          var builder = PgBuilder.pool().with(new PoolOptions().setMaxSize(poolSize));
           if (embedded == null) {
             try {
               builder.connectingTo(PgConnectOptions.fromUri(url));
@@ -59,19 +72,16 @@ public final class Database {
               // The driver's message quotes the URL, password and all: it never reaches a log.
               return Future.failedFuture(
                   new IllegalArgumentException(
-                      "the database URL is not a postgresql://user:password@host:port/database"
-                          + " URL"));
+                      "the database URL is not a PostgreSQL URL"
+                          + " (postgresql://user:password@host:port/database)"));
             }
           } else {
             // Asked at each new connection: a restarted embedded server may be on another port.
             builder.connectingTo(
                 () -> Future.succeededFuture(PgConnectOptions.fromUri(embedded.url())));
           }
-          Pool pool = builder.using(vertx).build();
-          Database db = new Database(vertx, pool, embedded);
-          return db.migrate()
-              .map(db)
-              .recover(e -> db.close().transform(closed -> Future.failedFuture(e)));
+          return Future.succeededFuture(
+              new Database(vertx, builder.using(vertx).build(), embedded));
         });
   }
 
