@@ -163,9 +163,9 @@ class AddCheckpointTest {
 
   @Test
   void backoff_doublesFromASecond_cappedAtAMinute() {
-    assertEquals(Witnessing.BACKOFF_BASE, Witnessing.backoff(1));
-    assertEquals(Witnessing.BACKOFF_BASE.multipliedBy(4), Witnessing.backoff(3));
-    assertEquals(Witnessing.BACKOFF_CAP, Witnessing.backoff(40));
+    assertEquals(WitnessSubmitter.BACKOFF_BASE, WitnessSubmitter.backoff(1));
+    assertEquals(WitnessSubmitter.BACKOFF_BASE.multipliedBy(4), WitnessSubmitter.backoff(3));
+    assertEquals(WitnessSubmitter.BACKOFF_CAP, WitnessSubmitter.backoff(40));
   }
 
   private static byte[] bytes(String s) {
