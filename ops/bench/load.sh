@@ -7,8 +7,8 @@
 #   (c) the direct baseline (issue 22): the upstream requests one view makes, made by a client
 #       straight to the sources, CONNECTIONS views' worth in flight, beside (d) the same view
 #       through the gateway by the same client; their ratio is the headline;
-#   (e, f) the same pair for a mix: every demo person, three clients (the frailty team and A&E with
-#       a consent per person, council intelligence without), each view once in turn.
+#   (e, f) the same pair for a mix: every demo person, two clients (the frailty team and A&E), a
+#       consent per person, each view once in turn (ViewLoadBenchmark.MIX_CLIENTS says why two).
 # For each run through the gateway: CPU per view of the gateway's threads, its PostgreSQL, the
 # sources' threads, from /proc (see cpu_ticks). Then the demo JVM's peak resident memory.
 #
