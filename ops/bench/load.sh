@@ -173,6 +173,8 @@ gateway_plan() {
       accept = match($0, /accept: [^\\]*/) ? "\tAccept: " substr($0, RSTART + 8, RLENGTH - 8) : ""
       print id[k] "\thttp://127.0.0.1:" port path accept }' target/load-strace.txt |
     awk -F'\t' 'NR == FNR { ok[$1]; next } ($1 in ok)' target/load-mix.ids - > target/load-direct.tsv
+  # The trace holds the views' tokens and is large: keep only what was taken from it.
+  rm -f target/load-strace.txt
   echo "--- capture: $(wc -l < target/load-mix.ids) of $(wc -l < target/load-views-new.tsv) views answered 200 (the others are left out of the mix: $(sort target/load-capture.status | uniq -c | awk '$2 != 200 { printf "%s x %s ", $1, $2 }')); upstream requests per view, by client:"
   cut -f1 target/load-direct.tsv | uniq -c | awk '{ split($2, c, "/"); n[c[1] " " $1]++ } END { for (k in n) { split(k, x, " "); printf "  %s: %d views of %d requests\n", x[1], n[k], x[2] } }' | sort
   echo "  (b)'s view, $SINGLE:"
