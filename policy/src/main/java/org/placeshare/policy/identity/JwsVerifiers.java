@@ -9,6 +9,7 @@ import java.security.Key;
 import java.security.Provider;
 import java.security.Security;
 import java.util.Locale;
+import java.util.Objects;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 
 /**
@@ -34,6 +35,13 @@ final class JwsVerifiers extends DefaultJWSVerifierFactory {
 
   private JwsVerifiers(Provider ecdsa) {
     this.ecdsa = ecdsa;
+  }
+
+  /**
+   * Loads the provider, if not yet loaded: a one-off cost better paid at start than by a caller.
+   */
+  static void load() {
+    Objects.requireNonNull(INSTANCE);
   }
 
   /** The provider ECDSA signatures are checked in, as named by the JCA, e.g. "BC". */
