@@ -113,6 +113,7 @@ final class Jwts {
       Clock clock) {
     DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
     processor.setJWSTypeVerifier(types);
+    processor.setJWSVerifierFactory(JwsVerifiers.INSTANCE);
     DefaultJWTClaimsVerifier<SecurityContext> claims =
         new DefaultJWTClaimsVerifier<>(exactMatch, requiredClaims) {
           @Override

@@ -16,6 +16,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -34,13 +35,18 @@ import org.placeshare.policy.identity.RegisteredClient;
 import org.placeshare.policy.identity.SigningKey;
 import org.placeshare.policy.identity.SmartScopes;
 import org.placeshare.policy.identity.TrustedIssuer;
+import org.placeshare.policy.identity.VerifiedClientAssertion;
 import org.placeshare.policy.identity.VerifiedConsent;
 
 /**
  * The cost of verifying an ES256 access token and an ES256 consent token: cold (every signature
  * checked, cache off) and with the verified-token cache, which skips only the signature; expiry
- * (and, for a consent, that its issuer still publishes the key) is still checked on every use. Run
- * with {@code ops/bench/tokens.sh}; results in docs/benchmarks.md.
+ * (and, for a consent, that its issuer still publishes the key) is still checked on every use. A
+ * client assertion is verified once per token request, so it has only a cold figure. {@code
+ * ecdsaProvider} chooses the provider the gateway checks ECDSA signatures in (BouncyCastle, the
+ * gateway's choice, or the JDK's SunEC); JMH runs each value in its own forks, and the property is
+ * set before the verifiers are first built. Run with {@code ops/bench/tokens.sh}, on any JDK of 17
+ * or later; results in docs/benchmarks.md.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -54,15 +60,21 @@ public class TokenBenchmark {
   private static final Clock CLOCK =
       Clock.fixed(Instant.parse("2026-11-22T10:00:00Z"), ZoneOffset.UTC);
 
+  @Param({"BC", "SunEC"})
+  public String ecdsaProvider;
+
   private AccessTokens coldAccess;
   private AccessTokens cachedAccess;
   private ConsentTokens coldConsent;
   private ConsentTokens cachedConsent;
   private String accessToken;
   private String consentToken;
+  private ClientAssertionVerifier assertions;
+  private String assertion;
 
   @Setup
   public void setUp() {
+    System.setProperty("placeshare.ecdsa.provider", ecdsaProvider);
     SigningKey gatewayKey = SigningKey.generate();
     SigningKey clientKey = SigningKey.generate();
     RegisteredClient client =
@@ -75,19 +87,14 @@ public class TokenBenchmark {
     String tokenUrl = GATEWAY + "/oauth2/token";
     coldAccess = new AccessTokens(gatewayKey, GATEWAY, Map.of(client.id(), client), CLOCK, 0);
     cachedAccess = new AccessTokens(gatewayKey, GATEWAY, Map.of(client.id(), client), CLOCK);
+    assertions = new ClientAssertionVerifier(Map.of(client.id(), client), tokenUrl, CLOCK);
+    assertion =
+        ClientAssertions.sign(
+            clientKey, client.id(), tokenUrl, "dr.jones", "clinician", PurposeOfUse.TREAT, CLOCK);
     accessToken =
         coldAccess
             .issue(
-                new ClientAssertionVerifier(Map.of(client.id(), client), tokenUrl, CLOCK)
-                    .verify(
-                        ClientAssertions.sign(
-                            clientKey,
-                            client.id(),
-                            tokenUrl,
-                            "dr.jones",
-                            "clinician",
-                            PurposeOfUse.TREAT,
-                            CLOCK)),
+                assertions.verify(assertion),
                 Optional.empty(),
                 SmartScopes.grant(Optional.empty(), Set.of("Patient")))
             .token();
@@ -134,5 +141,10 @@ public class TokenBenchmark {
   @Benchmark
   public VerifiedConsent consentTokenCached() {
     return cachedConsent.verify(consentToken);
+  }
+
+  @Benchmark
+  public VerifiedClientAssertion clientAssertion() {
+    return assertions.verify(assertion);
   }
 }
