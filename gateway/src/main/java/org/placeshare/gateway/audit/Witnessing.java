@@ -144,6 +144,17 @@ public final class Witnessing {
   }
 
   /**
+   * The alerts an IG lead sees: the patterns in the events of a window ({@link AuditAlerts}), then
+   * witnessing's, which are about now, not the window, and raised while they hold.
+   */
+  public static List<AuditAlerts.Alert> alerts(
+      List<AuditRecord> window, Optional<Witnessing> witnessing) {
+    List<AuditAlerts.Alert> all = new ArrayList<>(AuditAlerts.find(window));
+    witnessing.ifPresent(w -> all.addAll(w.alerts()));
+    return all;
+  }
+
+  /**
    * The IG alerts witnessing raises now: behind for longer than allowed; a witness ahead of the
    * log, holding another root (a fork), or silent for longer than allowed while the log grew. The
    * witness alerts are raised even while the quorum is met by the others.

@@ -148,7 +148,8 @@ public final class Database {
         .mapEmpty();
   }
 
-  private static String resource(String name) {
+  /** A resource of this module as text (migration scripts, the witness's schema). */
+  public static String resource(String name) {
     try (InputStream in = Database.class.getClassLoader().getResourceAsStream(name)) {
       if (in == null) {
         throw new IllegalStateException("missing resource " + name);

@@ -6,9 +6,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -16,6 +13,7 @@ import java.time.ZoneOffset;
 import java.util.Optional;
 import java.util.logging.Logger;
 import org.placeshare.gateway.audit.NoteCheckpoint;
+import org.placeshare.gateway.storage.Database;
 
 /**
  * The witness's state in PostgreSQL: per log, the latest checkpoint it cosigned, moved forward only
@@ -65,7 +63,7 @@ final class WitnessState {
                     .compose(
                         missing ->
                             missing.iterator().next().getBoolean(0)
-                                ? conn.query(resource(SCHEMA))
+                                ? conn.query(Database.resource(SCHEMA))
                                     .execute()
                                     .onSuccess(x -> LOG.info("created the witness's tables"))
                                     .mapEmpty()
@@ -179,16 +177,5 @@ final class WitnessState {
                                       cap
                                     })))
                 .map(rows -> rows.rowCount() == 1));
-  }
-
-  private static String resource(String name) {
-    try (InputStream in = WitnessState.class.getClassLoader().getResourceAsStream(name)) {
-      if (in == null) {
-        throw new IllegalStateException("missing resource " + name);
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read resource " + name, e);
-    }
   }
 }

@@ -9,7 +9,6 @@ import java.io.StringWriter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -258,10 +257,7 @@ public final class AuditEndpoints {
         .onSuccess(
             found -> {
               JsonArray list = new JsonArray();
-              List<AuditAlerts.Alert> all = new ArrayList<>(AuditAlerts.find(found));
-              // Witnessing's alerts are about now, not the window: raised while they hold.
-              witnessing.ifPresent(w -> all.addAll(w.alerts()));
-              for (AuditAlerts.Alert a : all) {
+              for (AuditAlerts.Alert a : Witnessing.alerts(found, witnessing)) {
                 list.add(
                     new JsonObject()
                         .put("kind", a.kind())

@@ -19,6 +19,7 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.gateway.audit.AuditSearch;
 import org.placeshare.gateway.http.edge.GatewayException;
+import org.placeshare.gateway.http.edge.StrictJson;
 import org.placeshare.policy.InvalidNhsNumberException;
 import org.placeshare.policy.NhsNumber;
 
@@ -101,7 +102,7 @@ record AuditEventQuery(
   static AuditEventQuery parse(MultiMap params) {
     for (String name : params.names()) {
       if (!PARAMETERS.contains(name)) {
-        throw invalid(
+        throw StrictJson.invalid(
             "AuditEvent search: unknown parameter "
                 + (name.length() > 40 ? name.substring(0, 40) + "..." : name)
                 + "; this search takes "
@@ -109,14 +110,15 @@ record AuditEventQuery(
       }
       List<String> values = params.getAll(name);
       if (values.size() > (name.equals("date") ? MAX_DATES : 1)) {
-        throw invalid(
+        throw StrictJson.invalid(
             name
                 + ": expected at most "
                 + (name.equals("date") ? MAX_DATES + " (a range)" : "one"));
       }
       for (String v : values) {
         if (v.isEmpty() || v.length() > MAX_VALUE_CHARS) {
-          throw invalid(name + ": expected a value of 1 to " + MAX_VALUE_CHARS + " characters");
+          throw StrictJson.invalid(
+              name + ": expected a value of 1 to " + MAX_VALUE_CHARS + " characters");
         }
       }
     }
@@ -138,7 +140,7 @@ record AuditEventQuery(
       Set<String> logOutcomes = new LinkedHashSet<>();
       for (Token t : tokens("outcome", outcome.get())) {
         if (t.system().isPresent() && !t.system().get().equals(OUTCOME_SYSTEM)) {
-          throw invalid(
+          throw StrictJson.invalid(
               "outcome: expected a code of " + OUTCOME_SYSTEM + ", got " + t.system().get());
         }
         switch (t.code()) {
@@ -146,7 +148,7 @@ record AuditEventQuery(
           case "4" -> logOutcomes.add("refused");
           case "8" -> logOutcomes.add("failed");
           case "12" -> {} // the log records no major failure: it would not be written
-          default -> throw invalid("outcome: expected 0, 4, 8 or 12, got " + t.code());
+          default -> throw StrictJson.invalid("outcome: expected 0, 4, 8 or 12, got " + t.code());
         }
       }
       outcomes.addAll(logOutcomes);
@@ -157,7 +159,7 @@ record AuditEventQuery(
     if (asked.isPresent()) {
       long n = number("_count", asked.get());
       if (n < 1) {
-        throw invalid("_count: expected 1 to " + MAX_COUNT + ", got " + n);
+        throw StrictJson.invalid("_count: expected 1 to " + MAX_COUNT + ", got " + n);
       }
       // FHIR lets a server answer fewer than asked: the cap is a page's size, not an error.
       count = (int) Math.min(n, MAX_COUNT);
@@ -212,7 +214,7 @@ record AuditEventQuery(
     Optional<String> identifier =
         one(params, PATIENT_IDENTIFIER).or(() -> one(params, "patient.identifier"));
     if (reference.isPresent() && identifier.isPresent()) {
-      throw invalid("patient: expected a reference or an identifier, not both");
+      throw StrictJson.invalid("patient: expected a reference or an identifier, not both");
     }
     if (reference.isPresent()) {
       String value = reference.get();
@@ -223,7 +225,7 @@ record AuditEventQuery(
       String value = identifier.get();
       int bar = value.indexOf('|');
       if (bar < 0 || !Fhir.NHS_NUMBER_SYSTEM.equals(value.substring(0, bar))) {
-        throw invalid(
+        throw StrictJson.invalid(
             PATIENT_IDENTIFIER
                 + ": expected "
                 + Fhir.NHS_NUMBER_SYSTEM
@@ -244,8 +246,9 @@ record AuditEventQuery(
 
   /** The user's id, as the audit API's {@code user} filter takes it: plain characters only. */
   private static String agent(String value) {
-    if (!value.matches("[A-Za-z0-9 ._@:-]{1,128}")) {
-      throw invalid("agent: expected a user id of 1 to 128 letters, digits, spaces or ._@:-");
+    if (!AuditFilters.PLAIN_VALUE.matcher(value).matches()) {
+      throw StrictJson.invalid(
+          "agent: expected a user id of 1 to 128 letters, digits, spaces or ._@:-");
     }
     return value;
   }
@@ -253,7 +256,7 @@ record AuditEventQuery(
   private static List<Token> tokens(String name, String value) {
     String[] values = value.split(",", -1);
     if (values.length > MAX_TOKENS) {
-      throw invalid(name + ": expected at most " + MAX_TOKENS + " values");
+      throw StrictJson.invalid(name + ": expected at most " + MAX_TOKENS + " values");
     }
     List<Token> out = new ArrayList<>();
     for (String v : values) {
@@ -261,7 +264,7 @@ record AuditEventQuery(
       String system = bar < 0 ? "" : v.substring(0, bar);
       String code = bar < 0 ? v : v.substring(bar + 1);
       if (code.isEmpty() || code.contains("|")) {
-        throw invalid(name + ": expected a code, or system|code");
+        throw StrictJson.invalid(name + ": expected a code, or system|code");
       }
       out.add(new Token(system.isEmpty() ? Optional.empty() : Optional.of(system), code));
     }
@@ -281,7 +284,8 @@ record AuditEventQuery(
     if (Set.of("eq", "ge", "gt", "le", "lt").contains(prefix)) {
       time = value.substring(2);
     } else if (Character.isLetter(value.charAt(0))) {
-      throw invalid("date: expected the prefix eq, ge, gt, le or lt, or none, got " + value);
+      throw StrictJson.invalid(
+          "date: expected the prefix eq, ge, gt, le or lt, or none, got " + value);
     } else {
       prefix = "eq";
     }
@@ -297,7 +301,7 @@ record AuditEventQuery(
         end = start.getNano() == 0 ? start.plusSeconds(1) : start.plus(1, ChronoUnit.MICROS);
       }
     } catch (DateTimeParseException e) {
-      throw invalid(
+      throw StrictJson.invalid(
           "date: expected a date (2026-03-01) or a time with its offset"
               + " (2026-03-01T10:15:30Z), after an optional prefix; got "
               + value);
@@ -319,15 +323,11 @@ record AuditEventQuery(
     try {
       long n = Long.parseLong(value);
       if (n < 0) {
-        throw invalid(name + ": expected a whole number of at least 0, got " + value);
+        throw StrictJson.invalid(name + ": expected a whole number of at least 0, got " + value);
       }
       return n;
     } catch (NumberFormatException e) {
-      throw invalid(name + ": expected a whole number, got " + value);
+      throw StrictJson.invalid(name + ": expected a whole number, got " + value);
     }
-  }
-
-  private static GatewayException invalid(String message) {
-    return new GatewayException(IssueType.INVALID, message);
   }
 }

@@ -7,6 +7,7 @@ import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.gateway.audit.AuditSearch;
 import org.placeshare.gateway.http.edge.GatewayException;
@@ -81,12 +82,15 @@ public final class AuditFilters {
   }
 
   /** A filter value: 1 to 128 plain characters; anything else is refused, never searched for. */
+  /** A filter value as the audit API and its FHIR search take it: plain characters only. */
+  static final Pattern PLAIN_VALUE = Pattern.compile("[A-Za-z0-9 ._@:-]{1,128}");
+
   private static Optional<String> param(RoutingContext ctx, String name) {
     String value = ctx.request().getParam(name);
     if (value == null || value.isEmpty()) {
       return Optional.empty();
     }
-    if (!value.matches("[A-Za-z0-9 ._@:-]{1,128}")) {
+    if (!PLAIN_VALUE.matcher(value).matches()) {
       throw StrictJson.invalid(name + ": expected 1 to 128 letters, digits, spaces or ._@:-");
     }
     return Optional.of(value);

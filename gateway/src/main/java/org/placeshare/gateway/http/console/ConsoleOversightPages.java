@@ -161,9 +161,7 @@ public final class ConsoleOversightPages {
         .onSuccess(
             found -> {
               List<AlertsPage.Alert> alerts = new ArrayList<>();
-              List<AuditAlerts.Alert> all = new ArrayList<>(AuditAlerts.find(found));
-              witnessing.ifPresent(w -> all.addAll(w.alerts()));
-              for (AuditAlerts.Alert a : all) {
+              for (AuditAlerts.Alert a : Witnessing.alerts(found, witnessing)) {
                 alerts.add(new AlertsPage.Alert(a.kind(), a.description(), a.events()));
               }
               console.show(
