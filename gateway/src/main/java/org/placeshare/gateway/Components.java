@@ -94,23 +94,22 @@ record Components(
     // Witnesses cosign the checkpoints signed as notes: the config requires the note key with them.
     Optional<Witnessing> witnessing =
         config.witnessing().configured()
-            ? parts
-                .auditNoteKey()
-                .map(
-                    k ->
-                        Optional.of(
-                            new Witnessing(
-                                vertx,
-                                db.pool(),
-                                tree,
-                                k.verifierKey(),
-                                config.witnessing(),
-                                clock)))
-                // Never silently unwitnessed (nor, failing closed, silently open): refuse to start.
-                .orElseThrow(
-                    () ->
-                        new IllegalStateException(
-                            "witnesses are configured but no auditNoteKey: they cosign notes"))
+            ? Optional.of(
+                new Witnessing(
+                    vertx,
+                    db.pool(),
+                    tree,
+                    parts
+                        .auditNoteKey()
+                        // Never silently unwitnessed (nor, failing closed, silently open).
+                        .orElseThrow(
+                            () ->
+                                new IllegalStateException(
+                                    "witnesses are configured but no auditNoteKey: they cosign"
+                                        + " notes"))
+                        .verifierKey(),
+                    config.witnessing(),
+                    clock))
             : Optional.empty();
     witnessing.ifPresent(metrics::witnessing);
     Optional<NationalOptOuts> optOuts =

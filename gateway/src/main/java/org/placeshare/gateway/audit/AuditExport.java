@@ -30,12 +30,7 @@ public final class AuditExport {
    *     signed notes)
    */
   public record Contents(
-      List<AuditVerifier.StoredLeaf> leaves, List<String> checkpoints, List<String> notes) {
-
-    public Contents(List<AuditVerifier.StoredLeaf> leaves, List<String> checkpoints) {
-      this(leaves, checkpoints, List.of());
-    }
-  }
+      List<AuditVerifier.StoredLeaf> leaves, List<String> checkpoints, List<String> notes) {}
 
   private AuditExport() {}
 

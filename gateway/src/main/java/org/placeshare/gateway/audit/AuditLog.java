@@ -306,16 +306,7 @@ public final class AuditLog {
     // The token's id (not the token): BALP's agent.policy names the authorization used.
     event.caller().flatMap(Caller::tokenId).ifPresent(id -> detail.put("tokenId", id));
     // Only a release that sent a body has one: older events' detail keeps its keys.
-    event
-        .sent()
-        .ifPresent(
-            s ->
-                detail.put(
-                    "sent",
-                    new JsonObject()
-                        .put("sha256", s.sha256())
-                        .put("bytes", s.bytes())
-                        .put("mediaType", s.mediaType())));
+    event.sent().ifPresent(s -> detail.put("sent", digest(new JsonObject(), s)));
     // Only an HTTP request's event has a client: older events' detail keeps its keys, and hashes
     // as it did.
     event.clientAddress().ifPresent(a -> detail.put("clientAddress", a));
@@ -323,13 +314,12 @@ public final class AuditLog {
       JsonArray files = new JsonArray();
       for (ExportedFile f : event.files()) {
         files.add(
-            new JsonObject()
-                .put("name", f.name())
-                .put("type", f.type())
-                .put("count", f.count())
-                .put("sha256", f.digest().sha256())
-                .put("bytes", f.digest().bytes())
-                .put("mediaType", f.digest().mediaType()));
+            digest(
+                new JsonObject()
+                    .put("name", f.name())
+                    .put("type", f.type())
+                    .put("count", f.count()),
+                f.digest()));
       }
       detail.put("files", files);
     }
@@ -342,5 +332,10 @@ public final class AuditLog {
         .put("relationshipClaim", event.relationshipClaim().orElse(null))
         .put("detail", event.detail())
         .put("latencyMillis", event.latencyMillis());
+  }
+
+  /** What was sent, in the keys and order the leaf hashes have always bound. */
+  private static JsonObject digest(JsonObject o, SentDigest d) {
+    return o.put("sha256", d.sha256()).put("bytes", d.bytes()).put("mediaType", d.mediaType());
   }
 }

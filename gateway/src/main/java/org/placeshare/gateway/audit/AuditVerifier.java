@@ -39,13 +39,8 @@ public final class AuditVerifier {
       int notesVerified,
       Optional<Witnessed> witnessed) {
 
-    public Report(
-        long events, Optional<Checkpoint> latest, Optional<String> problem, int notesVerified) {
-      this(events, latest, problem, notesVerified, Optional.empty());
-    }
-
     public Report(long events, Optional<Checkpoint> latest, Optional<String> problem) {
-      this(events, latest, problem, 0);
+      this(events, latest, problem, 0, Optional.empty());
     }
 
     public boolean intact() {

@@ -148,14 +148,8 @@ public final class Tiles {
         int at = (offset + i) * Merkle.HASH_BYTES;
         row.add(Arrays.copyOfRange(tile, at, at + Merkle.HASH_BYTES));
       }
-      while (row.size() > 1) {
-        List<byte[]> up = new ArrayList<>(row.size() / 2);
-        for (int i = 0; i < row.size(); i += 2) {
-          up.add(Merkle.nodeHash(row.get(i), row.get(i + 1)));
-        }
-        row = up;
-      }
-      return row.get(0);
+      // A power of two of hashes, so RFC 6962's split is pairwise: the subtree's root.
+      return Merkle.root(row);
     }
   }
 }

@@ -191,6 +191,7 @@ final class ConfigLoader {
       problems.add("consentKey: expected a key file when an issuer has viaGateway: true, got none");
     }
     Optional<Tls> tls = ServingSection.tls(problems, base, raw.tls());
+    Optional<Path> auditNoteKey = Optional.ofNullable(path(base, raw.auditNoteKey()));
     GatewayConfig config =
         new GatewayConfig(
             host,
@@ -221,12 +222,8 @@ final class ConfigLoader {
             LinkageSection.linkage(problems, raw.linkage()),
             ReferenceIndexSection.referenceIndex(problems, base, raw.referenceIndex()),
             NotificationsSection.notifications(problems, raw.notifications()),
-            Optional.ofNullable(path(base, raw.auditNoteKey())),
-            WitnessingSection.witnessing(
-                problems,
-                base,
-                raw.witnessing(),
-                Optional.ofNullable(path(base, raw.auditNoteKey()))));
+            auditNoteKey,
+            WitnessingSection.witnessing(problems, base, raw.witnessing(), auditNoteKey));
     if (tls.isEmpty() && host != null && !LOOPBACK.contains(host)) {
       problems.add(
           "tls: expected a certificate and privateKey when host is "

@@ -80,70 +80,6 @@ public record GatewayConfig(
     Optional<Path> auditNoteKey,
     WitnessingConfig witnessing) {
 
-  /** A configuration without witnessing (the default, as before witnesses were configurable). */
-  public GatewayConfig(
-      String host,
-      int port,
-      String publicUrl,
-      Path dataDir,
-      Optional<String> databaseUrl,
-      Path signingKey,
-      Path agreements,
-      List<Path> agreementSigners,
-      boolean agreementSignaturesRequired,
-      Duration policyPoll,
-      List<Organisation> organisations,
-      List<Client> clients,
-      List<Source> sources,
-      Optional<Path> consentKey,
-      List<ConsentIssuer> consentIssuers,
-      Optional<Path> issuerTrustCa,
-      Optional<Path> nationalOptOuts,
-      Optional<Tls> tls,
-      Optional<Path> pseudonymKey,
-      Optional<Path> auditKey,
-      int maxConcurrentRequests,
-      int clientRequestsPerMinute,
-      Cohorts cohorts,
-      Optional<ClientsFile> clientsFile,
-      Management management,
-      Linkage linkage,
-      Optional<ReferenceIndexConfig> referenceIndex,
-      DeliveryWorker.Settings notifications,
-      Optional<Path> auditNoteKey) {
-    this(
-        host,
-        port,
-        publicUrl,
-        dataDir,
-        databaseUrl,
-        signingKey,
-        agreements,
-        agreementSigners,
-        agreementSignaturesRequired,
-        policyPoll,
-        organisations,
-        clients,
-        sources,
-        consentKey,
-        consentIssuers,
-        issuerTrustCa,
-        nationalOptOuts,
-        tls,
-        pseudonymKey,
-        auditKey,
-        maxConcurrentRequests,
-        clientRequestsPerMinute,
-        cohorts,
-        clientsFile,
-        management,
-        linkage,
-        referenceIndex,
-        notifications,
-        auditNoteKey,
-        WitnessingConfig.NONE);
-  }
-
   /**
    * The reference demographic index (as PDS is in England) people are traced against: its FHIR base
    * URL, one deadline per search, and the same credentials a source may have. Absent, nothing is
@@ -300,7 +236,8 @@ public record GatewayConfig(
         linkage,
         referenceIndex,
         notifications,
-        Optional.empty());
+        Optional.empty(),
+        WitnessingConfig.NONE);
   }
 
   /** This configuration signing C2SP checkpoints with the note key in {@code file}. */
@@ -495,8 +432,7 @@ public record GatewayConfig(
         management,
         Linkage.defaults(),
         Optional.empty(),
-        DeliveryWorker.Settings.DEFAULTS,
-        Optional.empty());
+        DeliveryWorker.Settings.DEFAULTS);
   }
 
   /**

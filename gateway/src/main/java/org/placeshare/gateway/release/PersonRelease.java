@@ -119,10 +119,6 @@ public final class PersonRelease {
    * flag are outcomes.
    */
   public Future<ReleaseOutcome> release(Caller caller, NhsNumber patient, ReleaseOptions options) {
-    Optional<WitnessingBehind> behind = witnessing.flatMap(Witnessing::refusal);
-    if (behind.isPresent()) {
-      return Future.failedFuture(behind.get());
-    }
     // One snapshot for the whole release: a reload meanwhile cannot mix two sets.
     PolicySet set = policy.current();
     return asked(caller, patient, options, set)
@@ -160,10 +156,6 @@ public final class PersonRelease {
 
   /** Decides a release of the person without fetching it or counting it ({@link Permission}). */
   public Future<Permission> permission(Caller caller, NhsNumber patient, ReleaseOptions options) {
-    Optional<WitnessingBehind> behind = witnessing.flatMap(Witnessing::refusal);
-    if (behind.isPresent()) {
-      return Future.failedFuture(behind.get());
-    }
     PolicySet set = policy.current();
     return asked(caller, patient, options, set)
         .transform(
@@ -198,6 +190,11 @@ public final class PersonRelease {
    */
   private Future<DecisionRequest> asked(
       Caller caller, NhsNumber patient, ReleaseOptions options, PolicySet set) {
+    // Both a release and a permission start here: while witnessing fails closed, neither goes on.
+    Optional<WitnessingBehind> behind = witnessing.flatMap(Witnessing::refusal);
+    if (behind.isPresent()) {
+      return Future.failedFuture(behind.get());
+    }
     DecisionRequest base = question(caller, patient, options, clock.instant());
     List<String> capped = set.cappedAgreements(providers(), caller.organisation());
     return Future.all(
