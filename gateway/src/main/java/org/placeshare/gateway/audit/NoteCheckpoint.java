@@ -60,6 +60,16 @@ public record NoteCheckpoint(String origin, long size, byte[] root, String note)
     return parse(note.substring(0, split + 1), note);
   }
 
+  /**
+   * Reads the checkpoint of a note already opened (its signatures checked by whoever opened it),
+   * from the text the opening split off: the note is not split nor decoded again.
+   *
+   * @throws IllegalArgumentException if the text is not a checkpoint
+   */
+  public static NoteCheckpoint read(SignedNote.Opened opened, String note) {
+    return parse(opened.text(), note);
+  }
+
   /** The body: origin, size in decimal without leading zeros, a 32-byte base64 root. */
   static NoteCheckpoint parse(String text, String note) {
     String[] lines = text.split("\n", -1);

@@ -255,8 +255,9 @@ public final class WitnessServer {
     if (keys.isEmpty()) {
       throw WitnessRefusal.because(404, "unknown log origin");
     }
+    SignedNote.Opened opened;
     try {
-      SignedNote.open(request.note(), keys);
+      opened = SignedNote.open(request.note(), keys);
     } catch (IllegalArgumentException e) {
       if (malformed(e)) {
         throw new MalformedRequest(e.getMessage());
@@ -267,8 +268,7 @@ public final class WitnessServer {
     }
     NoteCheckpoint checkpoint;
     try {
-      checkpoint =
-          NoteCheckpoint.readUnverified(new String(request.note(), StandardCharsets.UTF_8));
+      checkpoint = NoteCheckpoint.read(opened, new String(request.note(), StandardCharsets.UTF_8));
     } catch (IllegalArgumentException e) {
       throw new MalformedRequest("the checkpoint: " + e.getMessage());
     }
