@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 PEOPLE=${1:-10000}
 HEAP=${HEAP:-1g}
 mvn -q -B -DskipTests package
-PORT=18280
+PORT=${PORT:-18280}   # PORT=... to run beside another demo
 MANAGEMENT_PORT=$((PORT + 1))   # the demo's management listener: metrics are not on the public port
 FOLDER=target/cohort-demo
 rm -rf "$FOLDER"

@@ -35,7 +35,7 @@ command -v strace >/dev/null || { echo "strace is needed: apt-get install strace
 mvn -q -B -DskipTests package
 CLIENT_CP="ops/target/test-classes:ops/target/placeshare.jar"
 client() { java -cp "$CLIENT_CP" org.placeshare.ops.ViewLoadBenchmark "$@"; }
-PORT=18180
+PORT=${PORT:-18180}   # PORT=... to run beside another demo
 FOLDER=target/load-demo
 rm -rf "$FOLDER"
 # The demo's per-client limit (600 a minute) would answer most of the load with 429: lift it.
