@@ -4,10 +4,7 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,8 +38,6 @@ final class AuditCommand {
               + " notes too. Exit 0 when it verifies, 1 naming the first problem.")
   static final class Verify implements Callable<Integer> {
     /** A verifier key is one short line; a bigger file is not one. */
-    static final long MAX_VKEY_FILE_BYTES = 4096;
-
     @Option(names = "--key", required = true, description = "the audit key's public half (PEM)")
     Path key;
 
@@ -89,7 +84,7 @@ final class AuditCommand {
       AuditExport.Contents contents =
           source.export != null ? AuditExport.read(source.export) : fromDatabase(source.database);
       Optional<NoteVerifierKey> notes =
-          noteKey == null ? Optional.empty() : Optional.of(readVerifierKey(noteKey));
+          noteKey == null ? Optional.empty() : Optional.of(NoteVerifierKey.read(noteKey));
       if (notes.isPresent() && notes.get().type() != NoteVerifierKey.Type.ED25519) {
         throw new ParameterException(
             spec.commandLine(),
@@ -105,7 +100,7 @@ final class AuditCommand {
       }
       List<NoteVerifierKey> witnesses = new ArrayList<>();
       for (Path file : witnessKeys) {
-        witnesses.add(readVerifierKey(file));
+        witnesses.add(NoteVerifierKey.read(file));
       }
       AuditVerifier.Witnesses witnessing;
       try {
@@ -127,17 +122,6 @@ final class AuditCommand {
       out.println(report.summary());
       out.flush();
       return report.intact() ? 0 : 1;
-    }
-
-    private static NoteVerifierKey readVerifierKey(Path file) throws IOException {
-      if (Files.size(file) > MAX_VKEY_FILE_BYTES) {
-        throw new IllegalArgumentException(file + ": not a note verifier key (too long)");
-      }
-      try {
-        return NoteVerifierKey.parse(Files.readString(file, StandardCharsets.UTF_8).strip());
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
-      }
     }
 
     private static AuditExport.Contents fromDatabase(String url) {

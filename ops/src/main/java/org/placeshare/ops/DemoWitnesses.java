@@ -108,8 +108,7 @@ final class DemoWitnesses implements AutoCloseable {
   static DemoWitnesses start(
       Vertx vertx, Pool pool, DemoFolder folder, List<Integer> ports, Clock clock)
       throws IOException {
-    NoteVerifierKey log =
-        NoteVerifierKey.parse(Files.readString(folder.auditNoteVerifierKey()).strip());
+    NoteVerifierKey log = NoteVerifierKey.read(folder.auditNoteVerifierKey());
     WITNESS_LOG.setLevel(Level.WARNING);
     List<WitnessServer> started = new ArrayList<>();
     try {

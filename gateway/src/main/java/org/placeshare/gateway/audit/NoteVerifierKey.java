@@ -1,7 +1,10 @@
 package org.placeshare.gateway.audit;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -52,6 +55,9 @@ public record NoteVerifierKey(String name, Type type, int keyHash, byte[] public
 
   /** A verifier key is short; a longer text is not one, and is not worth parsing. */
   static final int MAX_TEXT = 1024;
+
+  /** A vkey file is one line; anything this long is another file named by mistake. */
+  static final long MAX_FILE_BYTES = 4096;
 
   public NoteVerifierKey {
     if (!validName(name)) {
@@ -107,6 +113,26 @@ public record NoteVerifierKey(String name, Type type, int keyHash, byte[] public
         Type.of(key[0]),
         Integer.parseUnsignedInt(parts[1], 16),
         Arrays.copyOfRange(key, 1, key.length));
+  }
+
+  /**
+   * Reads a {@code .vkey} file (one key, surrounding whitespace ignored) under a size cap, for the
+   * three places an operator names one: the gateway's witnesses, the witness's logs and {@code
+   * audit verify}.
+   *
+   * @throws IllegalArgumentException naming the file and what is wrong with it
+   * @throws IOException when the file cannot be read
+   */
+  public static NoteVerifierKey read(Path file) throws IOException {
+    if (Files.size(file) > MAX_FILE_BYTES) {
+      throw new IllegalArgumentException(
+          file + ": not a note verifier key (larger than " + MAX_FILE_BYTES + " bytes)");
+    }
+    try {
+      return parse(Files.readString(file, StandardCharsets.UTF_8).strip());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
   }
 
   /** The text form, {@code name+hash+base64(type||key)}. */

@@ -6,7 +6,6 @@ import static org.placeshare.gateway.config.ConfigChecks.within;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -26,9 +25,6 @@ import org.placeshare.gateway.config.RawConfig.RawWitnessing;
  * quorum of 1 to n, a bounded {@code maxLag}, and {@code failClosed}.
  */
 final class WitnessingSection {
-
-  /** A vkey is one short line; a larger file is not one. */
-  static final long MAX_KEY_FILE_BYTES = 4096;
 
   private WitnessingSection() {}
 
@@ -145,11 +141,7 @@ final class WitnessingSection {
       return null;
     }
     try {
-      if (Files.size(file) > MAX_KEY_FILE_BYTES) {
-        problems.add(key + ": " + file + " is not a vkey (larger than " + MAX_KEY_FILE_BYTES + ")");
-        return null;
-      }
-      NoteVerifierKey vkey = NoteVerifierKey.parse(Files.readString(file).strip());
+      NoteVerifierKey vkey = NoteVerifierKey.read(file);
       if (vkey.type() != NoteVerifierKey.Type.COSIGNATURE_V1) {
         problems.add(
             key
@@ -163,7 +155,7 @@ final class WitnessingSection {
     } catch (IOException e) {
       problems.add(key + ": " + file + " cannot be read");
     } catch (IllegalArgumentException e) {
-      problems.add(key + ": " + file + ": " + e.getMessage());
+      problems.add(key + ": " + e.getMessage());
     }
     return null;
   }

@@ -181,6 +181,29 @@ class WitnessingConfigTest {
   }
 
   @Test
+  void witnessing_aKeyFileTooLargeForAVkey_isRefusedUnread() throws Exception {
+    // A key that parses after 4 KiB of padding is still another file named by mistake.
+    Files.writeString(
+        dir.resolve("keys/padded.vkey"),
+        " ".repeat(5000) + Files.readString(dir.resolve("keys/gpfed.vkey")));
+    Path file =
+        write(
+            NOTE_KEY
+                + """
+                witnessing:
+                  witnesses:
+                    - {url: http://127.0.0.1:7380, key: keys/padded.vkey}
+                """);
+
+    assertThatThrownBy(() -> GatewayConfig.load(file))
+        .isInstanceOf(GatewayConfig.ConfigException.class)
+        .hasMessageContaining(
+            "witnessing.witnesses[0].key: "
+                + dir.resolve("keys/padded.vkey")
+                + ": not a note verifier key (larger than 4096 bytes)");
+  }
+
+  @Test
   void witnessing_plainHttpOffLoopback_isRefused() throws Exception {
     // Anyone on the path could answer a 409 naming a larger tree: a false fork alert.
     Path file =
