@@ -144,14 +144,12 @@ final class AuditFhir {
           e.addSubtype(new Coding(RESTFUL, "operation", "operation"));
         }
         e.setAction(AuditEventAction.R);
-        restAgents(e, r, gateway);
       }
       case PATIENT_QUERY -> {
         e.getMeta().addProfile(PATIENT_QUERY);
         e.setType(new Coding(EVENT_TYPE, "rest", "Restful Operation"));
         e.addSubtype(new Coding(RESTFUL, "search-type", "search type"));
         e.setAction(AuditEventAction.E);
-        restAgents(e, r, gateway);
         // The one query the gateway answers: Patient by NHS number (PatientRest).
         String query = "Patient?identifier=" + Fhir.NHS_NUMBER_SYSTEM + "|" + r.nhsNumber();
         e.addEntity()
@@ -163,21 +161,20 @@ final class AuditFhir {
         e.setType(new Coding(DICOM, "110113", "Security Alert"));
         e.addSubtype(authzSubtype(r));
         e.setAction(AuditEventAction.E);
-        restAgents(e, r, gateway);
       }
       case TOKEN_ISSUE -> {
         e.setType(new Coding(DICOM, "110114", "User Authentication"));
         e.addSubtype(new Coding(DICOM, "110122", "Login"));
         e.setAction(AuditEventAction.E);
-        restAgents(e, r, gateway);
       }
       case OTHER -> {
         e.setType(new Coding(DICOM, "110100", "Application Activity"));
         e.addSubtype(new Coding(ACTION, r.action(), null));
         e.setAction(AuditEventAction.E);
-        restAgents(e, r, gateway);
       }
     }
+    // Every kind is a request: its user, client and server are the agents.
+    restAgents(e, r, gateway);
     patient(e, r);
     transaction(e, r);
     return e;
