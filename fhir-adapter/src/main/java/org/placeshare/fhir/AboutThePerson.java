@@ -149,13 +149,12 @@ public final class AboutThePerson {
 
   /** Clears every NHS-number identifier that is not the person's: nobody decided about them. */
   static void stripOtherNhsNumbers(Resource resource, NhsNumber asked) {
-    FhirTerser terser = Fhir.context().newTerser();
-    for (Reference ref : terser.getAllPopulatedChildElementsOfType(resource, Reference.class)) {
+    for (Reference ref : PopulatedElements.of(resource, Reference.class)) {
       if (isOtherNhsNumber(ref.getIdentifier(), asked)) {
         ref.setDisplay(null); // the display of a reference to someone else names them
       }
     }
-    for (Identifier id : terser.getAllPopulatedChildElementsOfType(resource, Identifier.class)) {
+    for (Identifier id : PopulatedElements.of(resource, Identifier.class)) {
       if (isOtherNhsNumber(id, asked)) {
         // An empty Identifier is not encoded: the element is gone from what leaves.
         id.setUse(null).setType(null).setSystem(null).setValue(null).setPeriod(null);
@@ -204,10 +203,7 @@ public final class AboutThePerson {
       if (!named) {
         return false;
       }
-      for (Reference ref :
-          Fhir.context()
-              .newTerser()
-              .getAllPopulatedChildElementsOfType(resource, Reference.class)) {
+      for (Reference ref : PopulatedElements.of(resource, Reference.class)) {
         if (namesAPatient(ref, resource) && names(ref, resource) != Naming.THE_PERSON) {
           return false;
         }

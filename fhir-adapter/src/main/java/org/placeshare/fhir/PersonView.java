@@ -291,8 +291,7 @@ public final class PersonView {
    * are resolved or removed by {@link BundleReferences}.
    */
   private static void dropInternalAddresses(Resource r, List<String> internal) {
-    for (UriType uri :
-        Fhir.context().newTerser().getAllPopulatedChildElementsOfType(r, UriType.class)) {
+    for (UriType uri : PopulatedElements.of(r, UriType.class)) {
       String value = uri.getValue();
       if (value != null) {
         String lower = value.toLowerCase(Locale.ROOT);
@@ -319,8 +318,7 @@ public final class PersonView {
    */
   private static void pointAtMergedPatient(
       Resource r, AboutThePerson.ThePatient thePatient, String patientUrl) {
-    for (Reference ref :
-        Fhir.context().newTerser().getAllPopulatedChildElementsOfType(r, Reference.class)) {
+    for (Reference ref : PopulatedElements.of(r, Reference.class)) {
       if (thePatient.names(ref, r) == AboutThePerson.Naming.THE_PERSON) {
         ref.setReference(patientUrl);
       }

@@ -54,7 +54,7 @@ public final class ReleaseObligations {
       return Optional.empty();
     }
     FhirTerser terser = Fhir.context().newTerser();
-    List<Coding> codings = terser.getAllPopulatedChildElementsOfType(resource, Coding.class);
+    List<Coding> codings = PopulatedElements.of(resource, Coding.class);
     if (codings.stream().anyMatch(c -> obligations.excludes(c.getSystem(), c.getCode()))) {
       return Optional.empty();
     }
@@ -80,7 +80,7 @@ public final class ReleaseObligations {
     }
     if (obligations.pseudonymKey().isPresent()) {
       String agreement = obligations.pseudonymKey().get();
-      for (Identifier i : terser.getAllPopulatedChildElementsOfType(resource, Identifier.class)) {
+      for (Identifier i : PopulatedElements.of(resource, Identifier.class)) {
         String system = i.getSystem();
         String value = i.getValue();
         i.setSystem(pseudonyms.isPresent() ? Pseudonyms.SYSTEM_PREFIX + agreement : null);
@@ -144,8 +144,7 @@ public final class ReleaseObligations {
    */
   static void pseudonymiseIds(
       Resource resource, String sourceUri, String agreement, Pseudonyms pseudonyms) {
-    FhirTerser terser = Fhir.context().newTerser();
-    for (Reference ref : terser.getAllPopulatedChildElementsOfType(resource, Reference.class)) {
+    for (Reference ref : PopulatedElements.of(resource, Reference.class)) {
       String target = ref.getReference();
       if (target == null || target.startsWith("urn:uuid:") || target.startsWith("#")) {
         continue;

@@ -1,0 +1,126 @@
+package org.placeshare.fhir;
+
+import ca.uhn.fhir.context.BaseRuntimeChildDefinition;
+import ca.uhn.fhir.context.BaseRuntimeElementCompositeDefinition;
+import ca.uhn.fhir.context.BaseRuntimeElementDefinition;
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.RuntimeChildDirectResource;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import org.hl7.fhir.instance.model.api.IBase;
+import org.hl7.fhir.instance.model.api.IBaseReference;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+/**
+ * The non-empty elements of one type in a resource, in the order and with the scope of HAPI's
+ * {@code FhirTerser.getAllPopulatedChildElementsOfType}: the resource's own elements, its contained
+ * resources, and the targets of its references that carry a resource with no id or a local one;
+ * never a resource embedded as a child ({@code Bundle.entry.resource}).
+ *
+ * <p>Why not the terser itself: for each element it copies the path of names down to it and asks
+ * every element whether it is empty, which asks each of its children again, so a resource's
+ * elements are asked once per level above them. Here the path is not kept, and only an element of
+ * the type asked for (or a reference before its target is followed) is asked whether it is empty:
+ * an empty element has no non-empty element below it, so nothing is found there either way. The
+ * release reads a record this way several times (compartment, NHS numbers, codes, identifiers,
+ * references, URIs), which made the terser the largest part of the gateway's own work on a view
+ * (issue 22).
+ */
+final class PopulatedElements {
+
+  private PopulatedElements() {}
+
+  /** The non-empty elements of {@code type} (or a subtype) in the resource, in document order. */
+  static <T extends IBase> List<T> of(IBaseResource resource, Class<T> type) {
+    List<T> found = new ArrayList<>();
+    walk(resource, type, true, (element, child) -> found.add(type.cast(element)));
+    return found;
+  }
+
+  /**
+   * Each non-empty element of {@code type}, in document order, with the child definition that holds
+   * it in its parent (null for the resource itself and for contained or referenced resources). The
+   * consumer may change the element it is given before the walk goes below it; it must not change
+   * the element's parents.
+   *
+   * @param followTargets whether to go into a reference's target resource that has no id or a local
+   *     one, as {@link #of} does; {@code FhirTerser.visit(IBase, IModelVisitor2)} does not
+   */
+  static void walk(
+      IBaseResource resource,
+      Class<? extends IBase> type,
+      boolean followTargets,
+      BiConsumer<IBase, BaseRuntimeChildDefinition> found) {
+    FhirContext context = Fhir.context();
+    Set<Object> path = Collections.newSetFromMap(new IdentityHashMap<>());
+    new Walk(context, type, followTargets, found, path)
+        .visit(resource, null, context.getResourceDefinition(resource));
+  }
+
+  private record Walk(
+      FhirContext context,
+      Class<? extends IBase> type,
+      boolean followTargets,
+      BiConsumer<IBase, BaseRuntimeChildDefinition> found,
+      Set<Object> path) {
+
+    private void visit(
+        IBase element,
+        BaseRuntimeChildDefinition child,
+        BaseRuntimeElementDefinition<?> definition) {
+      if (!path.add(element)) {
+        return; // a loop through a reference's target
+      }
+      if (type.isInstance(element) && !element.isEmpty()) {
+        found.accept(element, child);
+      }
+      if (followTargets && element instanceof IBaseReference ref && ref.getResource() != null) {
+        IBaseResource target = ref.getResource();
+        if ((!target.getIdElement().hasIdPart() || target.getIdElement().isLocal())
+            && !ref.isEmpty()) {
+          visit(target, null, context.getResourceDefinition(target));
+        }
+      }
+      BaseRuntimeElementDefinition<?> def = definition;
+      if (def.getChildType()
+          == BaseRuntimeElementDefinition.ChildTypeEnum.CONTAINED_RESOURCE_LIST) {
+        def = context.getElementDefinition(element.getClass());
+      }
+      switch (def.getChildType()) {
+        case RESOURCE, RESOURCE_BLOCK, COMPOSITE_DATATYPE -> {
+          for (BaseRuntimeChildDefinition next :
+              ((BaseRuntimeElementCompositeDefinition<?>) def).getChildrenAndExtension()) {
+            List<? extends IBase> values = next.getAccessor().getValues(element);
+            if (values == null) {
+              continue;
+            }
+            for (IBase value : values) {
+              if (value == null) {
+                continue;
+              }
+              BaseRuntimeElementDefinition<?> valueDef =
+                  next.getChildElementDefinitionByDatatype(value.getClass());
+              if (valueDef == null) {
+                valueDef = context.getElementDefinition(value.getClass());
+              }
+              if (followTargets && next instanceof RuntimeChildDirectResource) {
+                // An embedded resource is found, not entered, as the terser's search does.
+                if (type.isInstance(value) && !value.isEmpty()) {
+                  found.accept(value, next);
+                }
+              } else {
+                visit(value, next, valueDef);
+              }
+            }
+          }
+        }
+        default -> {} // primitives: nothing below them
+      }
+      path.remove(element);
+    }
+  }
+}
