@@ -14,6 +14,7 @@ import java.util.function.BiConsumer;
 import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.instance.model.api.IBaseReference;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IPrimitiveType;
 
 /**
  * The non-empty elements of one type in a resource, in the order and with the scope of HAPI's
@@ -68,11 +69,16 @@ final class PopulatedElements {
       BiConsumer<IBase, BaseRuntimeChildDefinition> found,
       Set<Object> path) {
 
+    /**
+     * One element and what is below it. Only resources are kept on the path: an element belongs to
+     * one resource, so a walk can come back to an element only through a reference's target.
+     */
     private void visit(
         IBase element,
         BaseRuntimeChildDefinition child,
         BaseRuntimeElementDefinition<?> definition) {
-      if (!path.add(element)) {
+      boolean resource = element instanceof IBaseResource;
+      if (resource && !path.add(element)) {
         return; // a loop through a reference's target
       }
       if (type.isInstance(element) && !element.isEmpty()) {
@@ -91,36 +97,45 @@ final class PopulatedElements {
         def = context.getElementDefinition(element.getClass());
       }
       switch (def.getChildType()) {
-        case RESOURCE, RESOURCE_BLOCK, COMPOSITE_DATATYPE -> {
-          for (BaseRuntimeChildDefinition next :
-              ((BaseRuntimeElementCompositeDefinition<?>) def).getChildrenAndExtension()) {
-            List<? extends IBase> values = next.getAccessor().getValues(element);
-            if (values == null) {
-              continue;
-            }
-            for (IBase value : values) {
-              if (value == null) {
-                continue;
-              }
-              BaseRuntimeElementDefinition<?> valueDef =
-                  next.getChildElementDefinitionByDatatype(value.getClass());
-              if (valueDef == null) {
-                valueDef = context.getElementDefinition(value.getClass());
-              }
-              if (followTargets && next instanceof RuntimeChildDirectResource) {
-                // An embedded resource is found, not entered, as the terser's search does.
-                if (type.isInstance(value) && !value.isEmpty()) {
-                  found.accept(value, next);
-                }
-              } else {
-                visit(value, next, valueDef);
-              }
-            }
-          }
-        }
+        case RESOURCE, RESOURCE_BLOCK, COMPOSITE_DATATYPE -> children(element, def);
         default -> {} // primitives: nothing below them
       }
-      path.remove(element);
+      if (resource) {
+        path.remove(element);
+      }
+    }
+
+    private void children(IBase element, BaseRuntimeElementDefinition<?> def) {
+      for (BaseRuntimeChildDefinition next :
+          ((BaseRuntimeElementCompositeDefinition<?>) def).getChildrenAndExtension()) {
+        List<? extends IBase> values = next.getAccessor().getValues(element);
+        if (values == null) {
+          continue;
+        }
+        for (IBase value : values) {
+          if (value == null) {
+            continue;
+          }
+          if (value instanceof IPrimitiveType<?>) {
+            // Most elements are primitives, and nothing is below them: only they are looked at.
+            if (type.isInstance(value) && !value.isEmpty()) {
+              found.accept(value, next);
+            }
+          } else if (followTargets && next instanceof RuntimeChildDirectResource) {
+            // An embedded resource is found, not entered, as the terser's search does.
+            if (type.isInstance(value) && !value.isEmpty()) {
+              found.accept(value, next);
+            }
+          } else {
+            BaseRuntimeElementDefinition<?> valueDef =
+                next.getChildElementDefinitionByDatatype(value.getClass());
+            visit(
+                value,
+                next,
+                valueDef != null ? valueDef : context.getElementDefinition(value.getClass()));
+          }
+        }
+      }
     }
   }
 }
