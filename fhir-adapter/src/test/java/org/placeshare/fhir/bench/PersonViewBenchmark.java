@@ -44,7 +44,8 @@ import org.placeshare.policy.SensitiveCodes;
 /**
  * The gateway's own work on a source's reply of 200 resources: parse the JSON Bundle, apply the
  * obligations (sensitive codes, generalisation, pseudonyms, labels) and assemble the view, and
- * serialise it. Upstream latency is not in it. Run with {@code ops/bench/person-view.sh}.
+ * serialise it; and all of it at once ({@link #view}), with the thread's CPU time per view.
+ * Upstream latency is not in it. Run with {@code ops/bench/person-view.sh}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
