@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # JMH benchmark of the person view: parse, apply obligations and serialise 200 resources.
-# Usage: bash ops/bench/person-view.sh [JMH options, e.g. -f 2 -wi 5]
+# Usage: [BENCH=regexp] bash ops/bench/person-view.sh [JMH options, e.g. -f 2 -wi 5 -prof gc]
+#   BENCH picks benchmarks (default all of PersonViewBenchmark; 'PersonViewBenchmark.view$' the
+#   whole view, whose thread CPU per view is printed after each iteration).
 # Results: target/jmh-person-view.txt; record them in docs/benchmarks.md with the machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -9,4 +11,4 @@ mvn -q -B -pl fhir-adapter -am install -DskipTests
 mvn -q -B -pl fhir-adapter test-compile dependency:build-classpath -Dmdep.outputFile="$PWD/target/fhir-bench.classpath"
 
 java -cp "fhir-adapter/target/test-classes:fhir-adapter/target/classes:$(cat target/fhir-bench.classpath)" \
-  org.openjdk.jmh.Main PersonViewBenchmark "$@" | tee target/jmh-person-view.txt
+  org.openjdk.jmh.Main "${BENCH:-PersonViewBenchmark}" "$@" | tee target/jmh-person-view.txt

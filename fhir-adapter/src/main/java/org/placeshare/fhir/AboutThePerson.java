@@ -103,12 +103,20 @@ public final class AboutThePerson {
     List<Resource> kept = new ArrayList<>();
     int leftOut = 0;
     for (Resource r : found.resources()) {
-      if (r instanceof Patient || !patient.isAbout(r)) {
+      if (r instanceof Patient) {
         // A Patient among the records is another Patient: the source's own came from its lookup.
         leftOut++;
         continue;
       }
-      stripOtherNhsNumbers(r, asked);
+      // One walk for both: whether it is about the person reads the references, which the
+      // stripping of other NHS numbers then changes only in their displays.
+      PopulatedElements.Two<Reference, Identifier> elements =
+          PopulatedElements.of(r, Reference.class, Identifier.class);
+      if (!patient.isAbout(r, elements.first())) {
+        leftOut++;
+        continue;
+      }
+      stripOtherNhsNumbers(elements.first(), elements.second(), asked);
       kept.add(r);
     }
     stripOtherNhsNumbers(found.patient(), asked);
@@ -149,13 +157,20 @@ public final class AboutThePerson {
 
   /** Clears every NHS-number identifier that is not the person's: nobody decided about them. */
   static void stripOtherNhsNumbers(Resource resource, NhsNumber asked) {
-    FhirTerser terser = Fhir.context().newTerser();
-    for (Reference ref : terser.getAllPopulatedChildElementsOfType(resource, Reference.class)) {
+    PopulatedElements.Two<Reference, Identifier> elements =
+        PopulatedElements.of(resource, Reference.class, Identifier.class);
+    stripOtherNhsNumbers(elements.first(), elements.second(), asked);
+  }
+
+  /** The same, given the resource's references and identifiers ({@link PopulatedElements}). */
+  private static void stripOtherNhsNumbers(
+      List<Reference> references, List<Identifier> identifiers, NhsNumber asked) {
+    for (Reference ref : references) {
       if (isOtherNhsNumber(ref.getIdentifier(), asked)) {
         ref.setDisplay(null); // the display of a reference to someone else names them
       }
     }
-    for (Identifier id : terser.getAllPopulatedChildElementsOfType(resource, Identifier.class)) {
+    for (Identifier id : identifiers) {
       if (isOtherNhsNumber(id, asked)) {
         // An empty Identifier is not encoded: the element is gone from what leaves.
         id.setUse(null).setType(null).setSystem(null).setValue(null).setPeriod(null);
@@ -190,7 +205,7 @@ public final class AboutThePerson {
      * In the person's Patient compartment, and in nobody else's; and naming no other patient
      * anywhere else, such as an Observation's focus.
      */
-    boolean isAbout(Resource resource) {
+    boolean isAbout(Resource resource, List<Reference> references) {
       boolean named = false;
       for (Reference ref : compartmentReferences(resource)) {
         switch (names(ref, resource)) {
@@ -204,10 +219,7 @@ public final class AboutThePerson {
       if (!named) {
         return false;
       }
-      for (Reference ref :
-          Fhir.context()
-              .newTerser()
-              .getAllPopulatedChildElementsOfType(resource, Reference.class)) {
+      for (Reference ref : references) {
         if (namesAPatient(ref, resource) && names(ref, resource) != Naming.THE_PERSON) {
           return false;
         }

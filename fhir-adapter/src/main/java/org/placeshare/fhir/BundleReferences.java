@@ -1,15 +1,10 @@
 package org.placeshare.fhir;
 
-import ca.uhn.fhir.context.BaseRuntimeChildDefinition;
-import ca.uhn.fhir.context.BaseRuntimeElementDefinition;
-import ca.uhn.fhir.util.IModelVisitor2;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.DomainResource;
 import org.hl7.fhir.r4.model.Reference;
@@ -54,25 +49,18 @@ final class BundleReferences {
    */
   static void resolve(
       Resource resource, Map<String, String> sameSource, Set<String> fullUrls, String sourceBase) {
-    Fhir.context()
-        .newTerser()
-        .visit(
-            resource,
-            new IModelVisitor2() {
-              @Override
-              public boolean acceptElement(
-                  IBase element,
-                  List<IBase> containing,
-                  List<BaseRuntimeChildDefinition> children,
-                  List<BaseRuntimeElementDefinition<?>> definitions) {
-                if (element instanceof Reference ref) {
-                  boolean required =
-                      !children.isEmpty() && children.get(children.size() - 1).getMin() > 0;
-                  resolve(ref, resource, sameSource, fullUrls, sourceBase, required);
-                }
-                return true;
-              }
-            });
+    PopulatedElements.walk(
+        resource,
+        Reference.class,
+        false,
+        (element, child) ->
+            resolve(
+                (Reference) element,
+                resource,
+                sameSource,
+                fullUrls,
+                sourceBase,
+                child != null && child.getMin() > 0));
   }
 
   private static void resolve(

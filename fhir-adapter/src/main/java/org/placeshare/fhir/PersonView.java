@@ -191,14 +191,28 @@ public final class PersonView {
           if (resource instanceof Patient) {
             continue;
           }
-          pointAtMergedPatient(resource, thePatient, patientUrl);
-          ReleaseObligations.apply(resource, grant.obligations(), pseudonyms)
+          // One walk for the references and the codes: pointing at the merged Patient changes
+          // the references' text only, so the codes the obligations read are the same.
+          PopulatedElements.Two<Reference, Coding> read =
+              PopulatedElements.of(resource, Reference.class, Coding.class);
+          pointAtMergedPatient(read.first(), resource, thePatient, patientUrl);
+          ReleaseObligations.apply(resource, grant.obligations(), pseudonyms, read.second())
               .ifPresent(
                   r -> {
                     // The audit names the source's own record; the recipient may see a pseudonym.
                     refs.add(r.fhirType() + "/" + r.getIdElement().getIdPart());
-                    pseudonymiseIds(r, source, grant, idPseudonyms);
-                    dropInternalAddresses(r, internal);
+                    // One walk again, after the obligations changed what the record holds:
+                    // pseudonymising references changes their text only, not the URIs.
+                    PopulatedElements.Two<Reference, UriType> kept =
+                        PopulatedElements.of(r, Reference.class, UriType.class);
+                    grant
+                        .obligations()
+                        .pseudonymKey()
+                        .ifPresent(
+                            agreement ->
+                                ReleaseObligations.pseudonymiseIds(
+                                    r, kept.first(), source.uri(), agreement, idPseudonyms));
+                    dropInternalAddresses(kept.second(), internal);
                     String fullUrl = add(bundle, source, r);
                     sameSource.put(r.fhirType() + "/" + r.getIdElement().getIdPart(), fullUrl);
                     placed.add(new Placed(r, source, sameSource));
@@ -291,8 +305,11 @@ public final class PersonView {
    * are resolved or removed by {@link BundleReferences}.
    */
   private static void dropInternalAddresses(Resource r, List<String> internal) {
-    for (UriType uri :
-        Fhir.context().newTerser().getAllPopulatedChildElementsOfType(r, UriType.class)) {
+    dropInternalAddresses(PopulatedElements.of(r, UriType.class), internal);
+  }
+
+  private static void dropInternalAddresses(List<UriType> uris, List<String> internal) {
+    for (UriType uri : uris) {
       String value = uri.getValue();
       if (value != null) {
         String lower = value.toLowerCase(Locale.ROOT);
@@ -319,8 +336,15 @@ public final class PersonView {
    */
   private static void pointAtMergedPatient(
       Resource r, AboutThePerson.ThePatient thePatient, String patientUrl) {
-    for (Reference ref :
-        Fhir.context().newTerser().getAllPopulatedChildElementsOfType(r, Reference.class)) {
+    pointAtMergedPatient(PopulatedElements.of(r, Reference.class), r, thePatient, patientUrl);
+  }
+
+  private static void pointAtMergedPatient(
+      List<Reference> references,
+      Resource r,
+      AboutThePerson.ThePatient thePatient,
+      String patientUrl) {
+    for (Reference ref : references) {
       if (thePatient.names(ref, r) == AboutThePerson.Naming.THE_PERSON) {
         ref.setReference(patientUrl);
       }

@@ -53,8 +53,19 @@ public final class ReleaseObligations {
     if (!obligations.resourceTypes().contains(resource.fhirType())) {
       return Optional.empty();
     }
+    return apply(resource, obligations, pseudonyms, PopulatedElements.of(resource, Coding.class));
+  }
+
+  /** The same, given the resource's codings ({@link PopulatedElements}), its type in scope. */
+  static Optional<Resource> apply(
+      Resource resource,
+      Obligations obligations,
+      Optional<Pseudonyms> pseudonyms,
+      List<Coding> codings) {
+    if (!obligations.resourceTypes().contains(resource.fhirType())) {
+      return Optional.empty();
+    }
     FhirTerser terser = Fhir.context().newTerser();
-    List<Coding> codings = terser.getAllPopulatedChildElementsOfType(resource, Coding.class);
     if (codings.stream().anyMatch(c -> obligations.excludes(c.getSystem(), c.getCode()))) {
       return Optional.empty();
     }
@@ -80,7 +91,7 @@ public final class ReleaseObligations {
     }
     if (obligations.pseudonymKey().isPresent()) {
       String agreement = obligations.pseudonymKey().get();
-      for (Identifier i : terser.getAllPopulatedChildElementsOfType(resource, Identifier.class)) {
+      for (Identifier i : PopulatedElements.of(resource, Identifier.class)) {
         String system = i.getSystem();
         String value = i.getValue();
         i.setSystem(pseudonyms.isPresent() ? Pseudonyms.SYSTEM_PREFIX + agreement : null);
@@ -144,8 +155,22 @@ public final class ReleaseObligations {
    */
   static void pseudonymiseIds(
       Resource resource, String sourceUri, String agreement, Pseudonyms pseudonyms) {
-    FhirTerser terser = Fhir.context().newTerser();
-    for (Reference ref : terser.getAllPopulatedChildElementsOfType(resource, Reference.class)) {
+    pseudonymiseIds(
+        resource,
+        PopulatedElements.of(resource, Reference.class),
+        sourceUri,
+        agreement,
+        pseudonyms);
+  }
+
+  /** The same, given the resource's references ({@link PopulatedElements}). */
+  static void pseudonymiseIds(
+      Resource resource,
+      List<Reference> references,
+      String sourceUri,
+      String agreement,
+      Pseudonyms pseudonyms) {
+    for (Reference ref : references) {
       String target = ref.getReference();
       if (target == null || target.startsWith("urn:uuid:") || target.startsWith("#")) {
         continue;

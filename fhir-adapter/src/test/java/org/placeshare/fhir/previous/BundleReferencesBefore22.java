@@ -1,0 +1,129 @@
+package org.placeshare.fhir.previous;
+
+import ca.uhn.fhir.context.BaseRuntimeChildDefinition;
+import ca.uhn.fhir.context.BaseRuntimeElementDefinition;
+import ca.uhn.fhir.util.IModelVisitor2;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.hl7.fhir.instance.model.api.IBase;
+import org.hl7.fhir.r4.model.CodeType;
+import org.hl7.fhir.r4.model.DomainResource;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+import org.placeshare.fhir.Fhir;
+
+/**
+ * Every reference in a released Bundle resolves inside it, or is removed. A source's record may
+ * point at records the decision did not release (another type, a sensitive code), at its own
+ * server's URLs, or at other servers: none of that can be followed by the recipient, and a URL is
+ * an internal address.
+ *
+ * <ul>
+ *   <li>A reference to a record of the same source that is in the Bundle is pointed at that entry's
+ *       {@code fullUrl} ({@code urn:uuid:}), as FHIR resolves references in a Bundle.
+ *   <li>A {@code urn:uuid:} reference resolves to an entry's {@code fullUrl}; a {@code #id} to a
+ *       resource contained in the same record.
+ *   <li>Anything else loses its {@code reference}. A logical reference (an identifier, such as an
+ *       ODS code) stays; the display stays unless it named a person. Where the element is required
+ *       and nothing is left, the Reference carries only a data-absent-reason of {@code masked}.
+ * </ul>
+ *
+ * @see <a href="https://hl7.org/fhir/R4/bundle.html#references">Resolving references in Bundles</a>
+ */
+final class BundleReferencesBefore22 {
+
+  static final String DATA_ABSENT_REASON =
+      "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
+
+  /** {@code Type/id} with an optional base before it and version after it. */
+  private static final Pattern REFERENCE =
+      Pattern.compile(
+          "(?:(.+)/)?([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\\-.]{1,64})(?:/_history/[A-Za-z0-9\\-.]{1,64})?");
+
+  private BundleReferencesBefore22() {}
+
+  /**
+   * Resolves or removes each reference of one released record.
+   *
+   * @param sameSource the source's released {@code Type/id} to the entry's full URL
+   * @param fullUrls every entry's full URL in the Bundle
+   * @param sourceBase the source's base URL: its absolute references name its own records
+   */
+  static void resolve(
+      Resource resource, Map<String, String> sameSource, Set<String> fullUrls, String sourceBase) {
+    Fhir.context()
+        .newTerser()
+        .visit(
+            resource,
+            new IModelVisitor2() {
+              @Override
+              public boolean acceptElement(
+                  IBase element,
+                  List<IBase> containing,
+                  List<BaseRuntimeChildDefinition> children,
+                  List<BaseRuntimeElementDefinition<?>> definitions) {
+                if (element instanceof Reference ref) {
+                  boolean required =
+                      !children.isEmpty() && children.get(children.size() - 1).getMin() > 0;
+                  resolve(ref, resource, sameSource, fullUrls, sourceBase, required);
+                }
+                return true;
+              }
+            });
+  }
+
+  private static void resolve(
+      Reference ref,
+      Resource within,
+      Map<String, String> sameSource,
+      Set<String> fullUrls,
+      String sourceBase,
+      boolean required) {
+    String target = ref.getReference();
+    if (target == null || target.isBlank()) {
+      return;
+    }
+    if (target.startsWith("urn:uuid:") && fullUrls.contains(target)) {
+      return;
+    }
+    if (target.startsWith("#") && contains(within, target.substring(1))) {
+      return;
+    }
+    Matcher m = REFERENCE.matcher(target);
+    String type = ref.getType();
+    if (m.matches()) {
+      type = m.group(2);
+      boolean onThisSource =
+          m.group(1) == null
+              || m.group(1).toLowerCase(Locale.ROOT).equals(sourceBase.toLowerCase(Locale.ROOT));
+      String fullUrl = onThisSource ? sameSource.get(m.group(2) + "/" + m.group(3)) : null;
+      if (fullUrl != null) {
+        ref.setReference(fullUrl);
+        return;
+      }
+    }
+    ref.setReference(null);
+    if (target.startsWith("#") || (type != null && AboutThePersonBefore22.PEOPLE.contains(type))) {
+      ref.setDisplay(null); // a person not in the view is not named in it either
+    }
+    if (required && ref.isEmpty()) {
+      ref.addExtension(DATA_ABSENT_REASON, new CodeType("masked"));
+    }
+  }
+
+  private static boolean contains(Resource within, String id) {
+    if (within instanceof DomainResource domain) {
+      for (Resource c : domain.getContained()) {
+        String cid = c.getIdElement().getIdPart();
+        if (cid != null && (cid.equals(id) || cid.equals("#" + id))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+}
