@@ -94,6 +94,9 @@ final class BundleReferences {
       }
     }
     ref.setReference(null);
+    // HAPI linked the reference to the record it names when both came in one reply, and would
+    // write the removed text back from that record's id: the link goes too.
+    ref.setResource(null);
     if (target.startsWith("#") || (type != null && AboutThePerson.PEOPLE.contains(type))) {
       ref.setDisplay(null); // a person not in the view is not named in it either
     }
