@@ -15,15 +15,12 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.StringJoiner;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
-import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Patient;
-import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.fhir.CappedBody;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.SourceAccess;
@@ -40,10 +37,11 @@ import org.placeshare.policy.NhsNumber;
  * A {@link ReferenceIndex} reached over FHIR R4 REST, as NHS PDS is: one fuzzy Patient search per
  * trace ({@code family}, {@code given}, {@code birthdate}, {@code gender}, {@code
  * address-postcode}, {@code _fuzzy-match=true}, {@code _max-results}). Each Patient returned is
- * read strictly ({@link IndexPatient}): one without exactly one valid NHS number, or with
- * demographics {@link Demographics} refuses, is skipped and counted, never trusted; and while it
- * is, no other candidate of that answer is CERTAIN (it might be the twin). The rest are graded by
- * {@link Matcher#rank}; the index's own {@code search.score} is never used to link.
+ * read strictly, from the answer's JSON ({@link IndexBundle}, as {@link IndexPatient} reads one):
+ * one without exactly one valid NHS number, or with demographics {@link Demographics} refuses, is
+ * skipped and counted, never trusted; and while it is, no other candidate of that answer is CERTAIN
+ * (it might be the twin). The rest are graded by {@link Matcher#rank}; the index's own {@code
+ * search.score} is never used to link.
  *
  * <p>Non-blocking; the body is capped while it arrives and parsed off the event loop; one deadline
  * covers the whole search. The index down, slow or answering garbage fails the future with an
@@ -241,31 +239,19 @@ public final class FhirReferenceIndex implements ReferenceIndex {
     return URLEncoder.encode(value, StandardCharsets.UTF_8);
   }
 
+  /** The candidates of one answer, read straight from its JSON ({@link IndexBundle}). */
   private Answer entries(Buffer body) {
-    Bundle bundle;
+    IndexBundle.Answer answer;
     try {
-      bundle = Fhir.json().parseResource(Bundle.class, body.toString(StandardCharsets.UTF_8));
-    } catch (DataFormatException | ClassCastException e) {
+      answer = IndexBundle.read(body.getBytes(), MAX_ENTRIES);
+    } catch (IndexBundle.NotABundle e) {
       throw failure("sent a reply that is not a FHIR R4 Bundle");
     }
-    if (bundle.getEntry().size() > MAX_ENTRIES) {
+    if (answer.entryCount() > MAX_ENTRIES) {
       throw failure("sent more than " + MAX_ENTRIES + " candidates");
     }
-    List<IndexEntry> entries = new ArrayList<>();
-    int refusedHere = 0;
-    for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
-      Resource resource = entry.getResource();
-      if (!(resource instanceof Patient patient)) {
-        continue; // an OperationOutcome of warnings: not a candidate
-      }
-      try {
-        entries.add(IndexPatient.read(patient));
-      } catch (IllegalArgumentException e) {
-        refused.increment();
-        refusedHere++;
-      }
-    }
-    return new Answer(entries, refusedHere);
+    refused.add(answer.refused());
+    return new Answer(answer.entries(), answer.refused());
   }
 
   private static UpstreamException failure(String what) {

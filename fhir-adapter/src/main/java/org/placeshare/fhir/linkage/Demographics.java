@@ -63,6 +63,7 @@ public record Demographics(
   private static final Pattern NAME_CHARACTERS = Pattern.compile("[A-Z .'\\-]*");
   private static final Pattern POSTCODE =
       Pattern.compile("([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})");
+  private static final Pattern WHITESPACE = Pattern.compile("\\s");
   private static final Pattern UPRN = Pattern.compile("[0-9]{1," + MAX_UPRN_LENGTH + "}");
 
   public Demographics {
@@ -149,26 +150,79 @@ public record Demographics(
   /**
    * Compatibility decomposition (NFKD) folds ligatures and width forms (ﬁ to fi, Ｅ to E) and
    * separates accents, which are then dropped; upper-casing may still lengthen a name (ß to SS).
+   * Plain ASCII, which nearly every name is, takes a single pass that gives the same result ({@link
+   * #foldAscii}); tracing folds every candidate's names, so this is on its hot path.
    */
   static String normaliseName(String name) {
+    return isAscii(name) ? foldAscii(name, true) : normaliseNameFully(name);
+  }
+
+  /** The general folding of {@link #normaliseName}, for any text. */
+  static String normaliseNameFully(String name) {
     String folded =
         Normalizer.normalize(name, Normalizer.Form.NFKD)
             .replaceAll("\\p{M}", "")
             .toUpperCase(Locale.ROOT);
     if (!NAME_CHARACTERS.matcher(folded).matches()) {
-      throw new IllegalArgumentException(
-          "expected a name of letters, spaces, hyphens, apostrophes and full stops");
+      throw new IllegalArgumentException(NOT_A_NAME);
     }
     // O'Brien and OBrien are one name; Smith-Jones and Smith Jones too.
     return folded.replaceAll("['.]", "").replace('-', ' ').trim().replaceAll(" +", " ");
   }
 
   static String normaliseAddressLine(String line) {
+    return isAscii(line) ? foldAscii(line, false) : normaliseAddressLineFully(line);
+  }
+
+  /** The general folding of {@link #normaliseAddressLine}, for any text. */
+  static String normaliseAddressLineFully(String line) {
     String folded =
         Normalizer.normalize(line, Normalizer.Form.NFKD)
             .replaceAll("\\p{M}", "")
             .toUpperCase(Locale.ROOT);
     return folded.replaceAll("[^A-Z0-9 ]", " ").trim().replaceAll(" +", " ");
+  }
+
+  private static final String NOT_A_NAME =
+      "expected a name of letters, spaces, hyphens, apostrophes and full stops";
+
+  private static boolean isAscii(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The full folding of ASCII text in one pass: for ASCII, NFKD changes nothing and there are no
+   * marks to drop. A name keeps letters, drops apostrophes and full stops, turns hyphens into
+   * spaces and refuses anything else; an address line keeps letters and digits and turns anything
+   * else into a space. Then spaces are trimmed and runs of them made one.
+   */
+  private static String foldAscii(String text, boolean name) {
+    StringBuilder out = new StringBuilder(text.length());
+    boolean space = false;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c >= 'a' && c <= 'z') {
+        c = (char) (c - ('a' - 'A'));
+      }
+      boolean kept = (c >= 'A' && c <= 'Z') || (!name && c >= '0' && c <= '9');
+      if (kept) {
+        if (space && out.length() > 0) {
+          out.append(' ');
+        }
+        space = false;
+        out.append(c);
+      } else if (!name || c == ' ' || c == '-') {
+        space = true;
+      } else if (c != '\'' && c != '.') {
+        throw new IllegalArgumentException(NOT_A_NAME);
+      }
+    }
+    return out.toString();
   }
 
   private static String requireName(String field, String name) {
@@ -207,7 +261,7 @@ public record Demographics(
               + " characters, got "
               + postcode.length());
     }
-    String compact = postcode.replaceAll("\\s", "").toUpperCase(Locale.ROOT);
+    String compact = WHITESPACE.matcher(postcode).replaceAll("").toUpperCase(Locale.ROOT);
     var matcher = POSTCODE.matcher(compact);
     if (!matcher.matches()) {
       throw new IllegalArgumentException("expected a UK postcode such as SR1 3AB");

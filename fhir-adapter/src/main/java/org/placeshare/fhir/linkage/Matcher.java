@@ -26,10 +26,17 @@ public final class Matcher {
   private Matcher() {}
 
   public static MatchScore score(Demographics a, Demographics b) {
+    return score(a, b, new NameSounds());
+  }
+
+  private static MatchScore score(Demographics a, Demographics b, NameSounds sounds) {
     Map<String, Level> levels = new LinkedHashMap<>();
     double total = 0;
     for (Comparison comparison : COMPARISONS) {
-      Level level = comparison.compare(a, b);
+      Level level =
+          comparison instanceof NameComparison names
+              ? names.compare(a, b, sounds)
+              : comparison.compare(a, b);
       levels.put(comparison.field(), level);
       total += level.weight();
     }
@@ -48,8 +55,9 @@ public final class Matcher {
   public static List<Candidate> rank(Demographics record, List<IndexEntry> index) {
     List<Candidate> scored = new ArrayList<>(index.size());
     int certain = 0;
+    NameSounds sounds = new NameSounds();
     for (IndexEntry entry : index) {
-      MatchScore score = score(record, entry.demographics());
+      MatchScore score = score(record, entry.demographics(), sounds);
       MatchGrade grade = MatchGrade.of(score.total());
       if (grade == MatchGrade.CERTAIN) {
         certain++;

@@ -4,8 +4,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
-import org.apache.commons.codec.language.DoubleMetaphone;
-import org.apache.commons.codec.language.Nysiis;
 import org.apache.commons.text.similarity.JaroWinklerSimilarity;
 
 /**
@@ -74,8 +72,6 @@ public final class NameComparison implements Comparison {
   static final int MIN_PREFIX_SHORT_FORM = 3;
 
   private static final JaroWinklerSimilarity JARO_WINKLER = new JaroWinklerSimilarity();
-  private static final DoubleMetaphone DOUBLE_METAPHONE = new DoubleMetaphone();
-  private static final Nysiis NYSIIS = new Nysiis();
 
   private final String field;
   private final Function<Demographics, String> name;
@@ -117,6 +113,11 @@ public final class NameComparison implements Comparison {
 
   @Override
   public Level compare(Demographics a, Demographics b) {
+    return compare(a, b, new NameSounds());
+  }
+
+  /** As {@link #compare(Demographics, Demographics)}, the names' sounds taken from a ranking's. */
+  Level compare(Demographics a, Demographics b, NameSounds sounds) {
     String x = name.apply(a);
     String y = name.apply(b);
     if (x == null || y == null) {
@@ -134,16 +135,10 @@ public final class NameComparison implements Comparison {
     if (similarity >= TYPO_SIMILARITY) {
       return typo;
     }
-    if (soundAlike(x, y)) {
+    if (sounds.alike(x, y)) {
       return soundsAlike;
     }
     return similarity >= CLOSE_SIMILARITY ? close : disagree;
-  }
-
-  static boolean soundAlike(String x, String y) {
-    return DOUBLE_METAPHONE.isDoubleMetaphoneEqual(x, y)
-        || DOUBLE_METAPHONE.isDoubleMetaphoneEqual(x, y, true)
-        || NYSIIS.encode(x).equals(NYSIIS.encode(y));
   }
 
   private static boolean isShortForm(String full, String shortForm) {

@@ -16,9 +16,11 @@ import java.time.DateTimeException;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.Date;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -87,19 +89,62 @@ public final class ReferencePatients implements IResourceProvider {
 
   private static final DoubleMetaphone METAPHONE = new DoubleMetaphone();
 
-  private final List<Entry> entries;
-  private final Map<String, Entry> byNhsNumber = new HashMap<>();
-  private final Map<String, List<Entry>> blocks = new HashMap<>();
+  private final Map<String, Filed> byNhsNumber = new HashMap<>();
+
+  /**
+   * The blocks of the fuzzy search, and the birth-date ones ({@code b:}) also serve the exact
+   * search, which requires the birth date: a search reads a few blocks, never every entry, so a
+   * million people cost what ten thousand do. Each block keeps the entries' order.
+   */
+  private final Map<String, List<Filed>> blocks = new HashMap<>();
 
   ReferencePatients(List<Entry> entries) {
-    this.entries = List.copyOf(entries);
-    for (Entry entry : this.entries) {
-      byNhsNumber.put(entry.person().nhsNumber().toString(), entry);
+    for (Entry entry : entries) {
+      Filed filed = new Filed(entry);
+      byNhsNumber.put(filed.nhs, filed);
       for (String key : blockingKeys(entry.person())) {
-        blocks.computeIfAbsent(key, k -> new ArrayList<>()).add(entry);
+        blocks.computeIfAbsent(key, k -> new ArrayList<>()).add(filed);
       }
     }
   }
+
+  /**
+   * An entry with what searches compare already folded (names, postcodes, the sounds of every
+   * family name), so that a search folds only its own parameters. Compared by identity.
+   */
+  static final class Filed {
+    final Entry entry;
+    final IndexPerson person;
+    final String nhs;
+    final String family;
+    final List<String> previousFamilies;
+    final String given;
+    final String postcode;
+    final List<String> previousPostcodes;
+    final Set<String> sounds;
+
+    Filed(Entry entry) {
+      this.entry = entry;
+      this.person = entry.person();
+      this.nhs = person.nhsNumber().toString();
+      this.family = fold(person.family());
+      this.previousFamilies =
+          person.previousFamilies().stream().map(ReferencePatients::fold).toList();
+      this.given = person.given() == null ? null : fold(person.given());
+      this.postcode = person.postcode() == null ? null : compactPostcode(person.postcode());
+      this.previousPostcodes =
+          person.previousPostcodes().stream().map(ReferencePatients::compactPostcode).toList();
+      Set<String> codes = new LinkedHashSet<>();
+      for (String f : person.previousFamilies()) {
+        codes.addAll(sounds(f));
+      }
+      codes.addAll(sounds(person.family()));
+      this.sounds = Set.copyOf(codes);
+    }
+  }
+
+  /** A candidate of one fuzzy search with its score, computed once. */
+  private record Scored(Filed filed, double score) {}
 
   @Override
   public Class<Patient> getResourceType() {
@@ -108,21 +153,21 @@ public final class ReferencePatients implements IResourceProvider {
 
   @Read
   public Patient read(@IdParam IdType id) {
-    Entry entry = byNhsNumber.get(id.getIdPart());
-    if (entry == null) {
+    Filed filed = byNhsNumber.get(id.getIdPart());
+    if (filed == null) {
       throw new ResourceNotFoundException(id);
     }
-    return patient(entry);
+    return patient(filed.entry);
   }
 
   @Search(allowUnknownParams = true)
   public List<IBaseResource> search(RequestDetails request) {
     Query query = Query.of(request.getParameters());
-    List<Entry> found = query.fuzzy() ? fuzzy(query) : exact(query);
+    List<Filed> found = query.fuzzy() ? fuzzy(query) : exact(query);
     List<IBaseResource> out = new ArrayList<>();
-    for (Entry entry : found) {
-      double score = query.score(entry.person());
-      Patient patient = patient(entry);
+    for (Filed filed : found) {
+      double score = query.score(filed);
+      Patient patient = patient(filed.entry);
       ResourceMetadataKeyEnum.ENTRY_SEARCH_MODE.put(patient, BundleEntrySearchModeEnum.MATCH);
       ResourceMetadataKeyEnum.ENTRY_SEARCH_SCORE.put(
           patient, BigDecimal.valueOf(score).setScale(2, RoundingMode.HALF_UP));
@@ -131,30 +176,32 @@ public final class ReferencePatients implements IResourceProvider {
     return out;
   }
 
-  private List<Entry> exact(Query query) {
-    return entries.stream()
-        .filter(e -> query.matchesExactly(e.person()))
+  /** Everyone born on the date (the one block an exact match must be in) who matches exactly. */
+  private List<Filed> exact(Query query) {
+    return blocks.getOrDefault("b:" + query.birthDate(), List.of()).stream()
+        .filter(query::matchesExactly)
         .limit(query.maxResults())
         .toList();
   }
 
-  private List<Entry> fuzzy(Query query) {
-    Set<Entry> candidates = new LinkedHashSet<>();
+  /** The people of the query's blocks, each scored once, best first (NHS number breaks ties). */
+  private List<Filed> fuzzy(Query query) {
+    Set<Filed> candidates = Collections.newSetFromMap(new IdentityHashMap<>());
+    List<Scored> scored = new ArrayList<>();
     for (String key : query.blockingKeys()) {
-      candidates.addAll(blocks.getOrDefault(key, List.of()));
+      for (Filed filed : blocks.getOrDefault(key, List.of())) {
+        if (candidates.add(filed)
+            && (query.identifier() == null || query.identifier().equals(filed.nhs))) {
+          scored.add(new Scored(filed, query.score(filed)));
+        }
+      }
     }
-    return candidates.stream()
-        .filter(e -> query.identifier() == null || query.identifier().equals(nhs(e)))
+    return scored.stream()
         .sorted(
-            Comparator.comparingDouble((Entry e) -> query.score(e.person()))
-                .reversed()
-                .thenComparing(ReferencePatients::nhs))
+            Comparator.comparingDouble(Scored::score).reversed().thenComparing(s -> s.filed().nhs))
         .limit(query.maxResults())
+        .map(Scored::filed)
         .toList();
-  }
-
-  private static String nhs(Entry e) {
-    return e.person().nhsNumber().toString();
   }
 
   /** The keys a person is filed under: their birth date, names by sound and year, postcodes. */
@@ -260,7 +307,9 @@ public final class ReferencePatients implements IResourceProvider {
       String postcode,
       String identifier,
       boolean fuzzy,
-      int maxResults) {
+      int maxResults,
+      Set<String> familySounds,
+      Optional<LocalDate> swappedBirthDate) {
 
     static Query of(Map<String, String[]> parameters) {
       for (String name : parameters.keySet()) {
@@ -312,15 +361,18 @@ public final class ReferencePatients implements IResourceProvider {
       }
       String postcode = one(parameters, "address-postcode");
       String given = one(parameters, "given");
+      String folded = fold(family);
       return new Query(
-          fold(family),
+          folded,
           given == null ? null : fold(given),
           birthDate,
           gender,
           postcode == null ? null : compactPostcode(postcode),
           identifier,
           "true".equals(fuzzy),
-          maxResults);
+          maxResults,
+          sounds(folded),
+          swapped(birthDate));
     }
 
     private static String one(Map<String, String[]> parameters, String name) {
@@ -357,23 +409,22 @@ public final class ReferencePatients implements IResourceProvider {
       }
     }
 
-    boolean matchesExactly(IndexPerson p) {
+    boolean matchesExactly(Filed p) {
       return familyAgrees(p)
-          && birthDate.equals(p.birthDate())
-          && (given == null || (p.given() != null && given.equals(fold(p.given()))))
-          && (gender == null || gender.equals(p.gender()))
+          && birthDate.equals(p.person.birthDate())
+          && (given == null || (p.given != null && given.equals(p.given)))
+          && (gender == null || gender.equals(p.person.gender()))
           && (postcode == null || postcodeAgrees(p))
-          && (identifier == null || identifier.equals(p.nhsNumber().toString()));
+          && (identifier == null || identifier.equals(p.nhs));
     }
 
-    private boolean familyAgrees(IndexPerson p) {
-      return family.equals(fold(p.family()))
-          || p.previousFamilies().stream().anyMatch(f -> family.equals(fold(f)));
+    private boolean familyAgrees(Filed p) {
+      return family.equals(p.family) || p.previousFamilies.contains(family);
     }
 
-    private boolean postcodeAgrees(IndexPerson p) {
-      return (p.postcode() != null && postcode.equals(compactPostcode(p.postcode())))
-          || p.previousPostcodes().stream().anyMatch(pc -> postcode.equals(compactPostcode(pc)));
+    private boolean postcodeAgrees(Filed p) {
+      return (p.postcode != null && postcode.equals(p.postcode))
+          || p.previousPostcodes.contains(postcode);
     }
 
     /**
@@ -381,21 +432,22 @@ public final class ReferencePatients implements IResourceProvider {
      * gender 0.05), with part credit for a family name that sounds the same, a swapped birth date,
      * a given initial and a postcode district. Orders candidates; never used to link.
      */
-    double score(IndexPerson p) {
+    double score(Filed p) {
       double score = 0;
       if (familyAgrees(p)) {
         score += 0.3;
       } else if (soundsAlike(p)) {
         score += 0.2;
       }
-      if (birthDate.equals(p.birthDate())) {
+      LocalDate theirDate = p.person.birthDate();
+      if (birthDate.equals(theirDate)) {
         score += 0.3;
-      } else if (swapped(birthDate).map(p.birthDate()::equals).orElse(false)
-          || birthDate.getYear() == p.birthDate().getYear()) {
+      } else if (swappedBirthDate.map(theirDate::equals).orElse(false)
+          || birthDate.getYear() == theirDate.getYear()) {
         score += 0.15;
       }
-      if (given != null && p.given() != null) {
-        String theirs = fold(p.given());
+      if (given != null && p.given != null) {
+        String theirs = p.given;
         if (given.equals(theirs)) {
           score += 0.2;
         } else if (!given.isEmpty() && !theirs.isEmpty() && given.charAt(0) == theirs.charAt(0)) {
@@ -405,22 +457,23 @@ public final class ReferencePatients implements IResourceProvider {
       if (postcode != null) {
         if (postcodeAgrees(p)) {
           score += 0.15;
-        } else if (p.postcode() != null
-            && outward(postcode).equals(outward(compactPostcode(p.postcode())))) {
+        } else if (p.postcode != null && outward(postcode).equals(outward(p.postcode))) {
           score += 0.05;
         }
       }
-      if (gender != null && gender.equals(p.gender())) {
+      if (gender != null && gender.equals(p.person.gender())) {
         score += 0.05;
       }
       return Math.min(1.0, score);
     }
 
-    private boolean soundsAlike(IndexPerson p) {
-      Set<String> ours = sounds(family);
-      List<String> families = new ArrayList<>(p.previousFamilies());
-      families.add(p.family());
-      return families.stream().anyMatch(f -> sounds(f).stream().anyMatch(ours::contains));
+    private boolean soundsAlike(Filed p) {
+      for (String code : familySounds) {
+        if (p.sounds.contains(code)) {
+          return true;
+        }
+      }
+      return false;
     }
 
     /** The outward code of a compact postcode: all but the last three characters. */

@@ -277,14 +277,37 @@ public final class TracingPopulation {
     return agencyRecords;
   }
 
-  /** The same size and seed give the same index and records on every machine. */
+  /** Where the index's NHS numbers start: nine digits in the 999 test range. */
+  private static final long FIRST_NUMBER = 999_100_000L;
+
+  private static final long RANGE_START = 999_000_000L;
+  private static final long RANGE_END = 999_999_999L;
+
+  /**
+   * The most people an index can hold: the valid NHS numbers of the 999 test range (one nine-digit
+   * stem in eleven has no check digit), 909,091 of them.
+   */
+  public static final int MAX_PEOPLE = 909_091;
+
+  /**
+   * The same size and seed give the same index and records on every machine. Numbers run up from
+   * 999 100 000 and, past the end of the 999 range, on from 999 000 000, so the populations of
+   * earlier sizes are unchanged.
+   */
   public static TracingPopulation generate(int size, long seed) {
+    if (size < 1 || size > MAX_PEOPLE) {
+      throw new IllegalArgumentException(
+          "expected 1 to " + MAX_PEOPLE + " people (the 999 test range), got " + size);
+    }
     Random random = new Random(seed);
     List<String> postcodes = postcodes(random);
     List<IndexPerson> index = new ArrayList<>(size);
-    long candidate = 999_100_000L;
+    long candidate = FIRST_NUMBER;
     while (index.size() < size) {
       NhsNumber number = NhsNumber.withCheckDigit(Long.toString(candidate++)).orElse(null);
+      if (candidate > RANGE_END) {
+        candidate = RANGE_START;
+      }
       if (number == null) {
         continue;
       }
