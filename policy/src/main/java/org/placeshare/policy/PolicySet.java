@@ -24,7 +24,7 @@ import java.util.TreeSet;
 public final class PolicySet {
 
   /** More agreements than this in one set is a misconfiguration, not a policy. */
-  public static final int MAX_AGREEMENTS = 2_000;
+  public static final int MAX_AGREEMENTS = 100_000;
 
   private static final Comparator<Agreement> ORDER =
       Comparator.comparing(Agreement::id)
