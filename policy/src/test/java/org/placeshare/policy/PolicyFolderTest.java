@@ -21,6 +21,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.policy.identity.JwsVerifiers;
 import org.placeshare.policy.identity.SigningKey;
 
 class PolicyFolderTest {
@@ -39,7 +40,8 @@ class PolicyFolderTest {
   }
 
   private static PolicyFolder.Options signed() {
-    return new PolicyFolder.Options(Optional.empty(), List.of(IG.publicJwk()), true);
+    return new PolicyFolder.Options(
+        Optional.empty(), List.of(IG.publicJwk()), true, JwsVerifiers.factory());
   }
 
   private void sign(Path file, SigningKey key) throws IOException {
@@ -126,7 +128,9 @@ class PolicyFolderTest {
   void load_alteredSignedFileEvenWhenNotRequired_isRefused() throws IOException {
     sign(good, IG);
     Files.writeString(good, AgreementFileTest.good() + "\n# edited\n");
-    var options = new PolicyFolder.Options(Optional.empty(), List.of(IG.publicJwk()), false);
+    var options =
+        new PolicyFolder.Options(
+            Optional.empty(), List.of(IG.publicJwk()), false, JwsVerifiers.factory());
 
     assertThatThrownBy(() -> PolicyFolder.load(folder, options, TODAY))
         .hasMessageContaining("the signature does not match the file");
@@ -156,7 +160,9 @@ class PolicyFolderTest {
     jws.sign(new ECDSASigner(key));
     Files.writeString(folder.resolve("coventry-direct-care.yaml.jws"), jws.serialize(true));
     Files.delete(folder.resolve("council.yml"));
-    var options = new PolicyFolder.Options(Optional.empty(), List.of(key.toPublicJWK()), true);
+    var options =
+        new PolicyFolder.Options(
+            Optional.empty(), List.of(key.toPublicJWK()), true, JwsVerifiers.factory());
 
     assertThatThrownBy(() -> PolicyFolder.load(folder, options, TODAY))
         .hasMessage("coventry-direct-care.yaml: expected typ agreement+jws, got JWT");
