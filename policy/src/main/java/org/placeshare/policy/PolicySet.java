@@ -338,13 +338,22 @@ public final class PolicySet {
           List.of());
     }
     LocalDate day = request.day();
-    // The first that permits, in decision order, among those that could: no words until found.
-    for (Agreement agreement : couldPermit(pair, request)) {
-      if (AgreementEvaluation.of(agreement, request, Words.NONE, day).permits()) {
+    // The first that permits, in decision order, among those that could. The first of them is
+    // evaluated with its words, as it most often permits; the others without, until one does.
+    List<Agreement> could = couldPermit(pair, request);
+    AgreementEvaluation first = null;
+    for (int i = 0; i < could.size(); i++) {
+      Agreement agreement = could.get(i);
+      AgreementEvaluation e =
+          AgreementEvaluation.of(agreement, request, i == 0 ? Words.ALL : Words.NONE, day);
+      if (i == 0) {
+        first = e;
+      }
+      if (e.permits()) {
         return permit(
             request,
             agreement,
-            AgreementEvaluation.of(agreement, request, Words.ALL, day),
+            i == 0 ? e : AgreementEvaluation.of(agreement, request, Words.ALL, day),
             candidates);
       }
     }
@@ -353,7 +362,11 @@ public final class PolicySet {
     Set<Refusal> kinds = EnumSet.noneOf(Refusal.class);
     AgreementEvaluation monitored = null;
     for (Agreement agreement : candidates) {
-      AgreementEvaluation e = AgreementEvaluation.of(agreement, request, Words.REFUSAL, day);
+      // The first one tried above has its refusal in words already; the same facts, the same one.
+      AgreementEvaluation e =
+          first != null && first.agreement == agreement
+              ? first
+              : AgreementEvaluation.of(agreement, request, Words.REFUSAL, day);
       if (e.refusal == Refusal.MONITOR_ONLY && monitored == null) {
         monitored = e;
       }
