@@ -52,10 +52,6 @@ final class AgreementEvaluation {
     this.today = today;
   }
 
-  static AgreementEvaluation of(Agreement agreement, DecisionRequest request) {
-    return of(agreement, request, Words.ALL, request.day());
-  }
-
   /**
    * @param today the request's day ({@link DecisionRequest#day()}), worked out once for all the
    *     agreements a decision evaluates

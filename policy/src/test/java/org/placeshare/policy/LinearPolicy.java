@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.placeshare.policy.AgreementEvaluation.Words;
 
 /**
  * The decisions as PolicySet made them before issue 22 indexed it further, kept as the oracle the
@@ -63,7 +64,7 @@ final class LinearPolicy {
 
   List<Agreement> permitting(DecisionRequest request) {
     return candidates(request.provider(), request.recipient()).stream()
-        .filter(a -> AgreementEvaluation.of(a, request).permits())
+        .filter(a -> AgreementEvaluation.of(a, request, Words.ALL, request.day()).permits())
         .toList();
   }
 
@@ -105,7 +106,7 @@ final class LinearPolicy {
     Set<Refusal> kinds = EnumSet.noneOf(Refusal.class);
     AgreementEvaluation monitored = null;
     for (Agreement agreement : candidates) {
-      AgreementEvaluation e = AgreementEvaluation.of(agreement, request);
+      AgreementEvaluation e = AgreementEvaluation.of(agreement, request, Words.ALL, request.day());
       if (e.permits()) {
         List<String> reasons = new ArrayList<>();
         reasons.add(

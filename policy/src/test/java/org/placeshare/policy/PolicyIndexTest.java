@@ -60,7 +60,7 @@ class PolicyIndexTest {
 
   @Test
   void otherQuestions_generatedPlace_equalTheLinearScan() {
-    List<DecisionRequest> requests = PLACE.requests(AGREEMENTS, 5_000, 11);
+    List<DecisionRequest> requests = PLACE.requests(AGREEMENTS, 2_000, 11);
     int traced = 0;
     for (DecisionRequest q : requests) {
       LocalDate day = q.day();
