@@ -41,6 +41,7 @@ import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.PolicyFolder;
 import org.placeshare.policy.PurposeOfUse;
 import org.placeshare.policy.identity.ClientKeys;
+import org.placeshare.policy.identity.JwsVerifiers;
 import org.placeshare.policy.identity.RegisteredClient;
 import org.placeshare.policy.identity.SigningKey;
 
@@ -120,7 +121,10 @@ record ConfiguredParts(
     List<ECKey> signers =
         config.agreementSigners().stream().map(SigningKey::readPublicPem).toList();
     return new PolicyFolder.Options(
-        Optional.of(registered), signers, config.agreementSignaturesRequired());
+        Optional.of(registered),
+        signers,
+        config.agreementSignaturesRequired(),
+        JwsVerifiers.factory());
   }
 
   private static Map<String, RegisteredClient> clients(

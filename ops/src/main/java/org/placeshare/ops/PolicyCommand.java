@@ -28,6 +28,7 @@ import org.placeshare.policy.PolicyException;
 import org.placeshare.policy.PolicyFolder;
 import org.placeshare.policy.PolicySet;
 import org.placeshare.policy.PurposeOfUse;
+import org.placeshare.policy.identity.JwsVerifiers;
 import org.placeshare.policy.identity.SigningKey;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -153,7 +154,8 @@ final class PolicyCommand {
     return new PolicyFolder.Options(
         Optional.of(registered),
         config.agreementSigners().stream().map(SigningKey::readPublicPem).toList(),
-        config.agreementSignaturesRequired());
+        config.agreementSignaturesRequired(),
+        JwsVerifiers.factory());
   }
 
   @Command(

@@ -27,6 +27,7 @@ import org.placeshare.policy.OdsCode;
 import org.placeshare.policy.PolicyFolder;
 import org.placeshare.policy.PurposeOfUse;
 import org.placeshare.policy.Refusal;
+import org.placeshare.policy.identity.JwsVerifiers;
 import org.placeshare.policy.identity.SigningKey;
 import picocli.CommandLine;
 
@@ -216,14 +217,18 @@ class PolicyCommandTest {
     assertThat(code).isZero();
     var options =
         new PolicyFolder.Options(
-            Optional.empty(), List.of(SigningKey.readPublicPem(dir.resolve("ig.pub.pem"))), true);
+            Optional.empty(),
+            List.of(SigningKey.readPublicPem(dir.resolve("ig.pub.pem"))),
+            true,
+            JwsVerifiers.factory());
     assertThat(PolicyFolder.load(inForce, options, TODAY).set().agreements())
         .hasSize(DemoFolder.AGREEMENTS.size());
   }
 
   @Test
   void safeguardingPartnership_releasesAFamilyMemberOnlyTheirIdentityConcernsAndFlags() {
-    var options = new PolicyFolder.Options(Optional.empty(), List.of(), false);
+    var options =
+        new PolicyFolder.Options(Optional.empty(), List.of(), false, JwsVerifiers.factory());
     var policy = PolicyFolder.load(inForce, options, TODAY).set();
     var practitioner =
         DecisionRequest.of(

@@ -10,6 +10,10 @@ import java.util.Set;
 /**
  * One agreement's answer to one request: every check in a fixed order, each passed check said in
  * words, and the first failed one as the refusal. Pure: the request carries everything.
+ *
+ * <p>The words cost more than the checks, so they are written only when wanted ({@link Words}): the
+ * outcome (permit, the kind of refusal, emergency, self-claim, consent, family clause) never
+ * depends on them, so an evaluation without words answers exactly as one with them.
  */
 final class AgreementEvaluation {
 
@@ -27,12 +31,34 @@ final class AgreementEvaluation {
   /** The family clause a member was permitted under; null when the person was asked about. */
   FamilyClause family;
 
-  private AgreementEvaluation(Agreement agreement) {
-    this.agreement = agreement;
+  /** Which words an evaluation writes. */
+  enum Words {
+    /** None: only whether it permits, and why not as a kind. */
+    NONE,
+    /** The refusal's words, for a deny that lists each agreement's refusal. */
+    REFUSAL,
+    /** Every passed check and the refusal, for a permit's reasons. */
+    ALL
   }
 
-  static AgreementEvaluation of(Agreement agreement, DecisionRequest request) {
-    AgreementEvaluation e = new AgreementEvaluation(agreement);
+  private final boolean sayPasses;
+  private final boolean sayRefusal;
+  private final LocalDate today;
+
+  private AgreementEvaluation(Agreement agreement, Words words, LocalDate today) {
+    this.agreement = agreement;
+    this.sayPasses = words == Words.ALL;
+    this.sayRefusal = words != Words.NONE;
+    this.today = today;
+  }
+
+  /**
+   * @param today the request's day ({@link DecisionRequest#day()}), worked out once for all the
+   *     agreements a decision evaluates
+   */
+  static AgreementEvaluation of(
+      Agreement agreement, DecisionRequest request, Words words, LocalDate today) {
+    AgreementEvaluation e = new AgreementEvaluation(agreement, words, today);
     e.run(request);
     return e;
   }
@@ -42,7 +68,6 @@ final class AgreementEvaluation {
   }
 
   private void run(DecisionRequest r) {
-    LocalDate today = r.day();
     boolean ok =
         inForce(today)
             && role(r)
@@ -63,30 +88,46 @@ final class AgreementEvaluation {
   }
 
   private boolean inForce(LocalDate today) {
-    String status = agreement.status().name().toLowerCase(Locale.ROOT);
     if (!agreement.status().permitsSharing()) {
-      return refuse(Refusal.NOT_IN_FORCE, "status is " + status + ", which permits nothing");
+      return refuse(
+          Refusal.NOT_IN_FORCE,
+          sayRefusal ? "status is " + status() + ", which permits nothing" : null);
     }
-    String dates = agreement.effective() + " to " + agreement.expires();
     if (!agreement.datesCover(today)) {
-      return refuse(Refusal.NOT_IN_FORCE, "not in force on " + today + " (" + dates + ")");
+      return refuse(
+          Refusal.NOT_IN_FORCE,
+          sayRefusal ? "not in force on " + today + " (" + dates() + ")" : null);
     }
-    return pass(status + " from " + dates);
+    return pass(sayPasses ? status() + " from " + dates() : null);
+  }
+
+  private String status() {
+    return agreement.status().name().toLowerCase(Locale.ROOT);
+  }
+
+  private String dates() {
+    return agreement.effective() + " to " + agreement.expires();
   }
 
   private boolean role(DecisionRequest r) {
     if (!agreement.recipients().get(r.recipient()).contains(r.role())) {
       return refuse(
-          Refusal.ROLE_NOT_ALLOWED, "role '" + r.role() + "' is not allowed for " + r.recipient());
+          Refusal.ROLE_NOT_ALLOWED,
+          sayRefusal ? "role '" + r.role() + "' is not allowed for " + r.recipient() : null);
     }
-    return pass(r.recipient() + " is a recipient and role '" + r.role() + "' is allowed");
+    return pass(
+        sayPasses
+            ? r.recipient() + " is a recipient and role '" + r.role() + "' is allowed"
+            : null);
   }
 
   private boolean purpose(DecisionRequest r) {
     if (!agreement.purposesOfUse().contains(r.purpose())) {
-      return refuse(Refusal.PURPOSE_NOT_ALLOWED, "purpose " + r.purpose() + " is not allowed");
+      return refuse(
+          Refusal.PURPOSE_NOT_ALLOWED,
+          sayRefusal ? "purpose " + r.purpose() + " is not allowed" : null);
     }
-    return pass("purpose " + r.purpose() + " is allowed");
+    return pass(sayPasses ? "purpose " + r.purpose() + " is allowed" : null);
   }
 
   /**
@@ -99,7 +140,9 @@ final class AgreementEvaluation {
       if (r.role().equals(NotificationClause.SUBSCRIBER_ROLE)) {
         return refuse(
             Refusal.ROLE_NOT_ALLOWED,
-            "role '" + r.role() + "' is told of changes, never given records on request");
+            sayRefusal
+                ? "role '" + r.role() + "' is told of changes, never given records on request"
+                : null);
       }
       return true;
     }
@@ -107,24 +150,28 @@ final class AgreementEvaluation {
     if (!agreement.notifies(kind, r.recipient(), r.role(), r.purpose())) {
       return refuse(
           Refusal.NOT_IN_NOTIFICATION_CLAUSE,
-          "the notification clause does not let "
-              + kind.code()
-              + " flow to "
-              + r.recipient()
-              + " as '"
-              + r.role()
-              + "' for "
-              + r.purpose());
+          sayRefusal
+              ? "the notification clause does not let "
+                  + kind.code()
+                  + " flow to "
+                  + r.recipient()
+                  + " as '"
+                  + r.role()
+                  + "' for "
+                  + r.purpose()
+              : null);
     }
     return pass(
-        "the notification clause lets "
-            + kind.code()
-            + " flow to "
-            + r.recipient()
-            + " as '"
-            + r.role()
-            + "' for "
-            + r.purpose());
+        sayPasses
+            ? "the notification clause lets "
+                + kind.code()
+                + " flow to "
+                + r.recipient()
+                + " as '"
+                + r.role()
+                + "' for "
+                + r.purpose()
+            : null);
   }
 
   /**
@@ -140,36 +187,45 @@ final class AgreementEvaluation {
     }
     if (agreement.family().isEmpty()) {
       return refuse(
-          Refusal.FAMILY_NOT_AGREED, "this agreement releases no one but the person asked about");
+          Refusal.FAMILY_NOT_AGREED,
+          sayRefusal ? "this agreement releases no one but the person asked about" : null);
     }
     Set<FamilyRelationship> through = r.familyUnder().getOrDefault(agreement.id(), Set.of());
     if (through.isEmpty()) {
       return refuse(
           Refusal.FAMILY_NOT_AGREED,
-          "this agreement did not permit the person asked about, so it releases none of their"
-              + " family");
+          sayRefusal
+              ? "this agreement did not permit the person asked about, so it releases none of their"
+                  + " family"
+              : null);
     }
     FamilyClause clause = agreement.family().get();
     List<String> asked = through.stream().map(FamilyRelationship::code).sorted().toList();
     if (through.stream().noneMatch(clause.relationships()::contains)) {
       return refuse(
           Refusal.FAMILY_NOT_AGREED,
-          "the family clause does not name the member's relationship "
-              + String.join(" or ", asked));
+          sayRefusal
+              ? "the family clause does not name the member's relationship "
+                  + String.join(" or ", asked)
+              : null);
     }
     if (!clause.purposesOfUse().contains(r.purpose())) {
       return refuse(
           Refusal.FAMILY_NOT_AGREED,
-          "the family clause does not name purpose " + r.purpose() + " for family members");
+          sayRefusal
+              ? "the family clause does not name purpose " + r.purpose() + " for family members"
+              : null);
     }
     family = clause;
     return pass(
-        "the family clause releases a member ("
-            + String.join(", ", asked)
-            + ") for "
-            + r.purpose()
-            + ", only "
-            + clause.resourceTypes().stream().sorted().toList());
+        sayPasses
+            ? "the family clause releases a member ("
+                + String.join(", ", asked)
+                + ") for "
+                + r.purpose()
+                + ", only "
+                + clause.resourceTypes().stream().sorted().toList()
+            : null);
   }
 
   private boolean sensitiveSource(DecisionRequest r) {
@@ -185,14 +241,18 @@ final class AgreementEvaluation {
     if (!unnamed.isEmpty()) {
       return refuse(
           Refusal.SENSITIVE_SOURCE_NOT_NAMED,
-          "the source holds "
-              + String.join(" and ", unnamed)
-              + " data, which this agreement does not name");
+          sayRefusal
+              ? "the source holds "
+                  + String.join(" and ", unnamed)
+                  + " data, which this agreement does not name"
+              : null);
     }
     return pass(
-        "the source's "
-            + r.providerHolds().stream().map(SensitiveCategory::code).sorted().toList()
-            + " data is named");
+        sayPasses
+            ? "the source's "
+                + r.providerHolds().stream().map(SensitiveCategory::code).sorted().toList()
+                + " data is named"
+            : null);
   }
 
   private boolean cohortExport(DecisionRequest r) {
@@ -202,18 +262,21 @@ final class AgreementEvaluation {
     var most = agreement.cohortExportMaxMembers();
     if (most.isEmpty()) {
       return refuse(
-          Refusal.COHORT_EXPORT_NOT_AGREED, "this agreement does not allow cohort export");
+          Refusal.COHORT_EXPORT_NOT_AGREED,
+          sayRefusal ? "this agreement does not allow cohort export" : null);
     }
     if (r.cohortSize() > most.getAsInt()) {
       return refuse(
           Refusal.COHORT_EXPORT_NOT_AGREED,
-          "a cohort of "
-              + r.cohortSize()
-              + " is larger than the "
-              + most.getAsInt()
-              + " this agreement allows");
+          sayRefusal
+              ? "a cohort of "
+                  + r.cohortSize()
+                  + " is larger than the "
+                  + most.getAsInt()
+                  + " this agreement allows"
+              : null);
     }
-    return pass("cohort export of " + r.cohortSize() + " people is allowed");
+    return pass(sayPasses ? "cohort export of " + r.cohortSize() + " people is allowed" : null);
   }
 
   private boolean cohort(DecisionRequest r) {
@@ -225,9 +288,11 @@ final class AgreementEvaluation {
     boolean lives =
         r.facts().postcodeDistrict().map(pilot.get().postcodeDistricts()::contains).orElse(false);
     if (!listed && !lives) {
-      return refuse(Refusal.OUTSIDE_PILOT_COHORT, "the person is outside the pilot cohort");
+      return refuse(
+          Refusal.OUTSIDE_PILOT_COHORT,
+          sayRefusal ? "the person is outside the pilot cohort" : null);
     }
-    return pass("the person is in the pilot cohort");
+    return pass(sayPasses ? "the person is in the pilot cohort" : null);
   }
 
   private boolean restricted(DecisionRequest r) {
@@ -235,32 +300,39 @@ final class AgreementEvaluation {
       return true;
     }
     if (ownRecords(r)) {
-      return pass(ownRecordsWords(r, "a restricted record (S-flag)"));
+      return pass(sayPasses ? ownRecordsWords(r, "a restricted record (S-flag)") : null);
     }
     if (!agreement.releasesRestricted() || !r.purpose().isDirectCare()) {
       return refuse(
           Refusal.RESTRICTED_RECORD,
-          "the person has a restricted record (S-flag) and this agreement withholds it");
+          sayRefusal
+              ? "the person has a restricted record (S-flag) and this agreement withholds it"
+              : null);
     }
-    return pass("restricted record released for direct care, as the agreement allows");
+    return pass(
+        sayPasses ? "restricted record released for direct care, as the agreement allows" : null);
   }
 
   private boolean optOut(DecisionRequest r) {
     if (r.purpose().isDirectCare()) {
-      return pass("the national data opt-out does not apply to direct care");
+      return pass(sayPasses ? "the national data opt-out does not apply to direct care" : null);
     }
     if (!agreement.optOutApplies()) {
-      return pass("the national data opt-out is not applied (" + basis() + ")");
+      return pass(sayPasses ? "the national data opt-out is not applied (" + basis() + ")" : null);
     }
     if (r.facts().optedOut() && ownRecords(r)) {
-      return pass(ownRecordsWords(r, "a national data opt-out"));
+      return pass(sayPasses ? ownRecordsWords(r, "a national data opt-out") : null);
     }
     if (r.facts().optedOut()) {
       return refuse(
           Refusal.NATIONAL_OPT_OUT,
-          "the person has registered a national data opt-out and " + r.purpose() + " is not care");
+          sayRefusal
+              ? "the person has registered a national data opt-out and "
+                  + r.purpose()
+                  + " is not care"
+              : null);
     }
-    return pass("no national data opt-out is registered");
+    return pass(sayPasses ? "no national data opt-out is registered" : null);
   }
 
   /**
@@ -282,23 +354,26 @@ final class AgreementEvaluation {
       return true;
     }
     if (r.facts().caredForBy(r.recipient(), rule.accepted())) {
-      return pass(r.recipient() + " has a care relationship on the register");
+      return pass(sayPasses ? r.recipient() + " has a care relationship on the register" : null);
     }
     if (rule.selfClaimAllowed() && r.relationshipClaim().isPresent()) {
       selfClaimed = true;
-      return pass("care relationship declared by the user, flagged for IG review");
+      return pass(
+          sayPasses ? "care relationship declared by the user, flagged for IG review" : null);
     }
     return refuse(
         Refusal.NO_CARE_RELATIONSHIP,
-        r.recipient()
-            + " has no care relationship with the person"
-            + (rule.selfClaimAllowed() ? " and none was declared" : ""));
+        sayRefusal
+            ? r.recipient()
+                + " has no care relationship with the person"
+                + (rule.selfClaimAllowed() ? " and none was declared" : "")
+            : null);
   }
 
   private boolean consentOrEmergency(DecisionRequest r) {
     ConsentRule rule = agreement.consent().rule();
     if (rule == ConsentRule.NONE) {
-      return pass("consent is not the basis (" + basis() + ")");
+      return pass(sayPasses ? "consent is not the basis (" + basis() + ")" : null);
     }
     // The first consent that fits wins; if none does, the first one's misfit is the refusal.
     Refusal firstMisfit = null;
@@ -309,7 +384,10 @@ final class AgreementEvaluation {
         refusal = null;
         refusalWords = null;
         consent = c;
-        return pass("consent " + c.id() + " (" + c.method().code() + ") covers this request");
+        return pass(
+            sayPasses
+                ? "consent " + c.id() + " (" + c.method().code() + ") covers this request"
+                : null);
       }
       if (firstMisfit == null) {
         firstMisfit = refusal;
@@ -324,24 +402,27 @@ final class AgreementEvaluation {
       }
       return refuse(
           Refusal.CONSENT_MISSING,
-          "consent is required and none was presented"
-              + (rule == ConsentRule.REQUIRED_OR_EMERGENCY
-                  ? "; no emergency reason was stated"
-                  : ""));
+          sayRefusal
+              ? "consent is required and none was presented"
+                  + (rule == ConsentRule.REQUIRED_OR_EMERGENCY
+                      ? "; no emergency reason was stated"
+                      : "")
+              : null);
     }
     // A consent that does not fit gives way to a stated emergency, where one is allowed.
     if (rule != ConsentRule.REQUIRED_OR_EMERGENCY) {
       return firstMisfit != null
           ? refuse(firstMisfit, firstMisfitWords)
-          : refuse(Refusal.EMERGENCY_NOT_ALLOWED, "emergency access is not allowed");
+          : refuse(
+              Refusal.EMERGENCY_NOT_ALLOWED, sayRefusal ? "emergency access is not allowed" : null);
     }
     if (!r.purpose().equals(PurposeOfUse.EMERGENCY_TREATMENT)) {
       return refuse(
           Refusal.EMERGENCY_NEEDS_ETREAT,
-          "emergency access needs purpose ETREAT, got " + r.purpose());
+          sayRefusal ? "emergency access needs purpose ETREAT, got " + r.purpose() : null);
     }
     emergency = true;
-    return pass("emergency access with a stated reason, flagged for IG review");
+    return pass(sayPasses ? "emergency access with a stated reason, flagged for IG review" : null);
   }
 
   /** True when a verified consent covers this request; otherwise the refusal says why not. */
@@ -349,33 +430,42 @@ final class AgreementEvaluation {
     if (!agreement.consent().trustedIssuers().contains(c.issuer())) {
       return refuse(
           Refusal.CONSENT_ISSUER_NOT_TRUSTED,
-          "consent "
-              + c.id()
-              + " was recorded by "
-              + c.issuer()
-              + ", which this agreement does not trust");
+          sayRefusal
+              ? "consent "
+                  + c.id()
+                  + " was recorded by "
+                  + c.issuer()
+                  + ", which this agreement does not trust"
+              : null);
     }
     if (!c.patient().equals(r.patient())) {
-      return refuse(Refusal.CONSENT_DOES_NOT_FIT, "consent " + c.id() + " is for another person");
+      return refuse(
+          Refusal.CONSENT_DOES_NOT_FIT,
+          sayRefusal ? "consent " + c.id() + " is for another person" : null);
     }
     if (!c.recipients().contains(r.recipient())) {
       return refuse(
-          Refusal.CONSENT_DOES_NOT_FIT, "consent " + c.id() + " does not name " + r.recipient());
+          Refusal.CONSENT_DOES_NOT_FIT,
+          sayRefusal ? "consent " + c.id() + " does not name " + r.recipient() : null);
     }
     if (!c.purposes().contains(r.purpose())) {
       return refuse(
           Refusal.CONSENT_DOES_NOT_FIT,
-          "consent " + c.id() + " does not cover purpose " + r.purpose());
+          sayRefusal ? "consent " + c.id() + " does not cover purpose " + r.purpose() : null);
     }
     if (c.narrow(agreement.resourceTypes()).isEmpty()) {
       return refuse(
           Refusal.CONSENT_DOES_NOT_FIT,
-          "consent " + c.id() + " covers none of the data this agreement shares");
+          sayRefusal
+              ? "consent " + c.id() + " covers none of the data this agreement shares"
+              : null);
     }
     if (r.at().isBefore(c.notBefore()) || !r.at().isBefore(c.expires())) {
       return refuse(
           Refusal.CONSENT_NOT_CURRENT,
-          "consent " + c.id() + " is valid from " + c.notBefore() + " to " + c.expires());
+          sayRefusal
+              ? "consent " + c.id() + " is valid from " + c.notBefore() + " to " + c.expires()
+              : null);
     }
     return true;
   }
@@ -389,13 +479,15 @@ final class AgreementEvaluation {
     if (used >= cap.getAsInt()) {
       return refuse(
           Refusal.DAILY_VOLUME_REACHED,
-          "the pilot's daily volume of "
-              + cap.getAsInt()
-              + " for "
-              + r.recipient()
-              + " is reached");
+          sayRefusal
+              ? "the pilot's daily volume of "
+                  + cap.getAsInt()
+                  + " for "
+                  + r.recipient()
+                  + " is reached"
+              : null);
     }
-    return pass("pilot volume today " + used + " of " + cap.getAsInt());
+    return pass(sayPasses ? "pilot volume today " + used + " of " + cap.getAsInt() : null);
   }
 
   private String basis() {
@@ -404,7 +496,9 @@ final class AgreementEvaluation {
   }
 
   private boolean pass(String words) {
-    passed.add(words);
+    if (sayPasses) {
+      passed.add(words);
+    }
     return true;
   }
 

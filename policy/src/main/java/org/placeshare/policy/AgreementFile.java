@@ -90,11 +90,16 @@ public final class AgreementFile {
    * @throws PolicyException listing every problem found, one per line
    */
   public static Agreement parse(String name, byte[] bytes) {
+    return parse(name, bytes, null);
+  }
+
+  /** As {@link #parse(String, byte[])}, for a caller that has hashed the bytes already. */
+  static Agreement parse(String name, byte[] bytes, String sha256) {
     Node root = StrictYaml.parse(name, bytes, MAX_FILE_BYTES);
     Problems problems = new Problems(name);
     Optional<Fields> top = Fields.open(root, "", problems, TOP_KEYS);
-    Agreement agreement =
-        top.map(f -> new Reading(f, problems).agreement(sha256(bytes))).orElse(null);
+    String hash = sha256 == null ? sha256(bytes) : sha256;
+    Agreement agreement = top.map(f -> new Reading(f, problems).agreement(hash)).orElse(null);
     problems.throwIfAny();
     return agreement;
   }

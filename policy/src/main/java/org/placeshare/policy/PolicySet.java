@@ -13,29 +13,47 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.placeshare.policy.AgreementEvaluation.Words;
 
 /**
  * An immutable snapshot of the agreements loaded, and the decision engine over them. Deny by
  * default: a request is permitted only when one agreement says yes to every part of it.
  *
- * <p>Agreements are indexed by provider and recipient, so a decision looks only at the few that
- * could apply, however many are loaded.
+ * <p>Agreements are indexed by provider and recipient, and within a pair by role and purpose, so a
+ * decision looks only at the few that could apply, however many are loaded; questions of one
+ * recipient (tracing, releasable types) look only at the agreements naming it, and an id finds its
+ * newest version at once.
  */
 public final class PolicySet {
 
   /** More agreements than this in one set is a misconfiguration, not a policy. */
-  public static final int MAX_AGREEMENTS = 2_000;
+  public static final int MAX_AGREEMENTS = 100_000;
 
   private static final Comparator<Agreement> ORDER =
       Comparator.comparing(Agreement::id)
           .thenComparing(Agreement::version, Comparator.reverseOrder());
 
   private final List<Agreement> agreements;
-  private final Map<OdsCode, Map<OdsCode, List<Agreement>>> byProviderAndRecipient;
+  private final Map<OdsCode, Map<OdsCode, Candidates>> byProviderAndRecipient;
+  private final Map<OdsCode, List<Agreement>> byRecipient;
+  private final Map<String, Agreement> newestById;
+
+  /**
+   * The agreements naming one provider and one recipient, in decision order, and among them, by
+   * role and purpose, those that could permit: in a sharing status and listing that role for the
+   * recipient and that purpose. An agreement outside that list refuses whatever the request's other
+   * facts, so a permit is looked for only in it; a deny still gives every agreement's refusal.
+   */
+  private record Candidates(List<Agreement> all, Map<Ask, List<Agreement>> couldPermit) {}
+
+  /** A recipient's role and purpose: what an agreement must list before any fact is looked at. */
+  private record Ask(String role, PurposeOfUse purpose) {}
 
   private PolicySet(List<Agreement> agreements) {
     this.agreements = agreements.stream().sorted(ORDER).toList();
     Map<OdsCode, Map<OdsCode, List<Agreement>>> index = new HashMap<>();
+    Map<OdsCode, List<Agreement>> recipients = new HashMap<>();
+    Map<String, Agreement> ids = new HashMap<>();
     for (Agreement a : this.agreements) {
       for (OdsCode provider : a.providers()) {
         for (OdsCode recipient : a.recipients().keySet()) {
@@ -45,13 +63,38 @@ public final class PolicySet {
               .add(a);
         }
       }
+      for (OdsCode recipient : a.recipients().keySet()) {
+        recipients.computeIfAbsent(recipient, r -> new ArrayList<>()).add(a);
+      }
+      ids.putIfAbsent(a.id(), a); // the first in decision order is the newest version
     }
-    index.replaceAll(
-        (p, byRecipient) -> {
-          byRecipient.replaceAll((r, list) -> List.copyOf(list));
-          return Map.copyOf(byRecipient);
+    Map<OdsCode, Map<OdsCode, Candidates>> pairs = new HashMap<>();
+    index.forEach(
+        (provider, byRecipient) -> {
+          Map<OdsCode, Candidates> row = new HashMap<>();
+          byRecipient.forEach((recipient, list) -> row.put(recipient, candidates(recipient, list)));
+          pairs.put(provider, Map.copyOf(row));
         });
-    this.byProviderAndRecipient = Map.copyOf(index);
+    this.byProviderAndRecipient = Map.copyOf(pairs);
+    recipients.replaceAll((r, list) -> List.copyOf(list));
+    this.byRecipient = Map.copyOf(recipients);
+    this.newestById = Map.copyOf(ids);
+  }
+
+  private static Candidates candidates(OdsCode recipient, List<Agreement> all) {
+    Map<Ask, List<Agreement>> couldPermit = new HashMap<>();
+    for (Agreement a : all) {
+      if (!a.status().permitsSharing()) {
+        continue;
+      }
+      for (String role : a.recipients().get(recipient)) {
+        for (PurposeOfUse purpose : a.purposesOfUse()) {
+          couldPermit.computeIfAbsent(new Ask(role, purpose), k -> new ArrayList<>()).add(a);
+        }
+      }
+    }
+    couldPermit.replaceAll((k, list) -> List.copyOf(list));
+    return new Candidates(List.copyOf(all), Map.copyOf(couldPermit));
   }
 
   /** A set with no organisation register: parties are not checked against one. */
@@ -141,7 +184,7 @@ public final class PolicySet {
 
   /** The newest version of an agreement, if loaded. */
   public Optional<Agreement> find(String id) {
-    return agreements.stream().filter(a -> a.id().equals(id)).findFirst();
+    return Optional.ofNullable(newestById.get(id));
   }
 
   /**
@@ -180,7 +223,7 @@ public final class PolicySet {
    */
   public Optional<Agreement> tracingAgreement(
       OdsCode recipient, String role, PurposeOfUse purpose, LocalDate day) {
-    return agreements.stream()
+    return byRecipient.getOrDefault(recipient, List.of()).stream()
         .filter(a -> a.permitsTracing(recipient, role, purpose, day))
         .findFirst();
   }
@@ -195,7 +238,7 @@ public final class PolicySet {
       OdsCode recipient, String role, PurposeOfUse purpose, Instant at) {
     LocalDate day = LocalDate.ofInstant(at, AgreementEvaluation.ENGLAND);
     Set<String> types = new TreeSet<>();
-    for (Agreement a : agreements) {
+    for (Agreement a : byRecipient.getOrDefault(recipient, List.of())) {
       Set<String> roles = a.recipients().get(recipient);
       if (a.inForceOn(day)
           && !a.monitorOnly()
@@ -215,16 +258,27 @@ public final class PolicySet {
    * nothing, so it is never among them.
    */
   public List<Agreement> permitting(DecisionRequest request) {
-    return candidates(request.provider(), request.recipient()).stream()
-        .filter(a -> AgreementEvaluation.of(a, request).permits())
+    LocalDate day = request.day();
+    return couldPermit(pair(request.provider(), request.recipient()), request).stream()
+        .filter(a -> AgreementEvaluation.of(a, request, Words.NONE, day).permits())
         .toList();
   }
 
   /** The agreements that could apply to this provider and recipient, in decision order. */
   public List<Agreement> candidates(OdsCode provider, OdsCode recipient) {
-    return byProviderAndRecipient
-        .getOrDefault(provider, Map.of())
-        .getOrDefault(recipient, List.of());
+    return pair(provider, recipient).all();
+  }
+
+  private static final Candidates NONE = new Candidates(List.of(), Map.of());
+
+  private Candidates pair(OdsCode provider, OdsCode recipient) {
+    Map<OdsCode, Candidates> row = byProviderAndRecipient.get(provider);
+    Candidates pair = row == null ? null : row.get(recipient);
+    return pair == null ? NONE : pair;
+  }
+
+  private static List<Agreement> couldPermit(Candidates pair, DecisionRequest request) {
+    return pair.couldPermit().getOrDefault(new Ask(request.role(), request.purpose()), List.of());
   }
 
   /**
@@ -269,7 +323,8 @@ public final class PolicySet {
    * none, the deny lists why each agreement naming this provider and recipient refused.
    */
   public Decision decide(DecisionRequest request) {
-    List<Agreement> candidates = candidates(request.provider(), request.recipient());
+    Candidates pair = pair(request.provider(), request.recipient());
+    List<Agreement> candidates = pair.all();
     if (candidates.isEmpty()) {
       return Decision.deny(
           request.provider(),
@@ -282,33 +337,36 @@ public final class PolicySet {
           Set.of(Refusal.NO_AGREEMENT),
           List.of());
     }
+    LocalDate day = request.day();
+    // The first that permits, in decision order, among those that could. The first of them is
+    // evaluated with its words, as it most often permits; the others without, until one does.
+    List<Agreement> could = couldPermit(pair, request);
+    AgreementEvaluation first = null;
+    for (int i = 0; i < could.size(); i++) {
+      Agreement agreement = could.get(i);
+      AgreementEvaluation e =
+          AgreementEvaluation.of(agreement, request, i == 0 ? Words.ALL : Words.NONE, day);
+      if (i == 0) {
+        first = e;
+      }
+      if (e.permits()) {
+        return permit(
+            request,
+            agreement,
+            i == 0 ? e : AgreementEvaluation.of(agreement, request, Words.ALL, day),
+            candidates);
+      }
+    }
+    // None permits: every candidate's refusal, in decision order.
     List<String> refusals = new ArrayList<>();
     Set<Refusal> kinds = EnumSet.noneOf(Refusal.class);
     AgreementEvaluation monitored = null;
     for (Agreement agreement : candidates) {
-      AgreementEvaluation e = AgreementEvaluation.of(agreement, request);
-      if (e.permits()) {
-        List<String> reasons = new ArrayList<>();
-        reasons.add(
-            agreement.reference()
-                + " permits "
-                + request.recipient()
-                + granted(request, agreement, e)
-                + " from "
-                + request.provider()
-                + " for "
-                + request.purpose());
-        reasons.addAll(e.passed);
-        return Decision.permit(
-            request.provider(),
-            agreement,
-            reasons,
-            candidates,
-            e.emergency,
-            e.selfClaimed,
-            e.consent,
-            e.family == null ? null : e.family.resourceTypes());
-      }
+      // The first one tried above has its refusal in words already; the same facts, the same one.
+      AgreementEvaluation e =
+          first != null && first.agreement == agreement
+              ? first
+              : AgreementEvaluation.of(agreement, request, Words.REFUSAL, day);
       if (e.refusal == Refusal.MONITOR_ONLY && monitored == null) {
         monitored = e;
       }
@@ -321,5 +379,32 @@ public final class PolicySet {
         refusals,
         kinds,
         candidates);
+  }
+
+  private static Decision permit(
+      DecisionRequest request,
+      Agreement agreement,
+      AgreementEvaluation e,
+      List<Agreement> candidates) {
+    List<String> reasons = new ArrayList<>();
+    reasons.add(
+        agreement.reference()
+            + " permits "
+            + request.recipient()
+            + granted(request, agreement, e)
+            + " from "
+            + request.provider()
+            + " for "
+            + request.purpose());
+    reasons.addAll(e.passed);
+    return Decision.permit(
+        request.provider(),
+        agreement,
+        reasons,
+        candidates,
+        e.emergency,
+        e.selfClaimed,
+        e.consent,
+        e.family == null ? null : e.family.resourceTypes());
   }
 }

@@ -21,6 +21,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.placeshare.policy.identity.JwsVerifiers;
 import org.placeshare.policy.identity.SigningKey;
 
 class PolicyFolderTest {
@@ -39,7 +40,8 @@ class PolicyFolderTest {
   }
 
   private static PolicyFolder.Options signed() {
-    return new PolicyFolder.Options(Optional.empty(), List.of(IG.publicJwk()), true);
+    return new PolicyFolder.Options(
+        Optional.empty(), List.of(IG.publicJwk()), true, JwsVerifiers.factory());
   }
 
   private void sign(Path file, SigningKey key) throws IOException {
@@ -126,7 +128,9 @@ class PolicyFolderTest {
   void load_alteredSignedFileEvenWhenNotRequired_isRefused() throws IOException {
     sign(good, IG);
     Files.writeString(good, AgreementFileTest.good() + "\n# edited\n");
-    var options = new PolicyFolder.Options(Optional.empty(), List.of(IG.publicJwk()), false);
+    var options =
+        new PolicyFolder.Options(
+            Optional.empty(), List.of(IG.publicJwk()), false, JwsVerifiers.factory());
 
     assertThatThrownBy(() -> PolicyFolder.load(folder, options, TODAY))
         .hasMessageContaining("the signature does not match the file");
@@ -156,10 +160,109 @@ class PolicyFolderTest {
     jws.sign(new ECDSASigner(key));
     Files.writeString(folder.resolve("coventry-direct-care.yaml.jws"), jws.serialize(true));
     Files.delete(folder.resolve("council.yml"));
-    var options = new PolicyFolder.Options(Optional.empty(), List.of(key.toPublicJWK()), true);
+    var options =
+        new PolicyFolder.Options(
+            Optional.empty(), List.of(key.toPublicJWK()), true, JwsVerifiers.factory());
 
     assertThatThrownBy(() -> PolicyFolder.load(folder, options, TODAY))
         .hasMessage("coventry-direct-care.yaml: expected typ agreement+jws, got JWT");
+  }
+
+  @Test
+  void reload_unchangedSignedFiles_keepTheAgreementsTheyGave() throws IOException {
+    sign(good, IG);
+    sign(folder.resolve("council.yml"), IG);
+    PolicyFolder.Loaded inForce = PolicyFolder.load(folder, signed(), TODAY);
+
+    PolicyFolder.Loaded again = PolicyFolder.reload(folder, signed(), TODAY, inForce);
+
+    assertThat(again.fingerprint()).isEqualTo(inForce.fingerprint());
+    assertThat(again.set().agreements()).isEqualTo(inForce.set().agreements());
+    // Not parsed again: the very agreements of the set in force.
+    assertThat(again.set().agreements().get(0)).isSameAs(inForce.set().agreements().get(0));
+  }
+
+  @Test
+  void reload_fileChangedUnderItsOldSignature_isVerifiedAgainAndRefused() throws IOException {
+    sign(good, IG);
+    sign(folder.resolve("council.yml"), IG);
+    PolicyFolder.Loaded inForce = PolicyFolder.load(folder, signed(), TODAY);
+    // Same name, same size class, same signature file: only the bytes say it changed.
+    Files.writeString(good, AgreementFileTest.good().replace("[clinician]", "[clinicia1]"));
+
+    assertThatThrownBy(() -> PolicyFolder.reload(folder, signed(), TODAY, inForce))
+        .hasMessage(
+            "coventry-direct-care.yaml: the signature does not match the file (changed since it was signed?)");
+  }
+
+  @Test
+  void reload_signatureReplacedOverUnchangedFile_isVerifiedAgainAndRefused() throws IOException {
+    sign(good, IG);
+    sign(folder.resolve("council.yml"), IG);
+    PolicyFolder.Loaded inForce = PolicyFolder.load(folder, signed(), TODAY);
+    sign(good, SigningKey.generate());
+
+    assertThatThrownBy(() -> PolicyFolder.reload(folder, signed(), TODAY, inForce))
+        .hasMessageStartingWith(
+            "coventry-direct-care.yaml: expected a signature by a trusted IG key");
+  }
+
+  @Test
+  void reload_withOtherOptions_checksEveryFileAgain() throws IOException {
+    sign(good, IG);
+    sign(folder.resolve("council.yml"), IG);
+    PolicyFolder.Loaded inForce = PolicyFolder.load(folder, signed(), TODAY);
+    SigningKey newIg = SigningKey.generate();
+    var onlyTheNewKey =
+        new PolicyFolder.Options(
+            Optional.empty(), List.of(newIg.publicJwk()), true, JwsVerifiers.factory());
+
+    assertThatThrownBy(() -> PolicyFolder.reload(folder, onlyTheNewKey, TODAY, inForce))
+        .hasMessageContaining("coventry-direct-care.yaml: expected a signature by a trusted IG key")
+        .hasMessageContaining("council.yml: expected a signature by a trusted IG key");
+  }
+
+  @Test
+  void reload_brokenFile_isRefusedAndAFixedOneLoadsAgain() throws IOException {
+    PolicyFolder.Loaded inForce = PolicyFolder.load(folder, PolicyFolder.Options.LENIENT, TODAY);
+    Files.writeString(good, AgreementFileTest.good().replace("status: active", "status: live"));
+
+    assertThatThrownBy(
+            () -> PolicyFolder.reload(folder, PolicyFolder.Options.LENIENT, TODAY, inForce))
+        .hasMessageContaining("coventry-direct-care.yaml:9:9: status:");
+    assertThat(inForce.set().agreements()).hasSize(2);
+
+    Files.writeString(good, AgreementFileTest.good().replace("version: 1", "version: 2"));
+    PolicyFolder.Loaded fixed =
+        PolicyFolder.reload(folder, PolicyFolder.Options.LENIENT, TODAY, inForce);
+    assertThat(fixed.set().find("coventry-direct-care").orElseThrow().version()).isEqualTo(2);
+  }
+
+  @Test
+  void load_manyFiles_checkedOnSeveralThreads_giveTheSetAndProblemsInFileOrder()
+      throws IOException {
+    AgreementCorpus place = new AgreementCorpus(300, 22);
+    Path many = folder.resolve("many");
+    Files.createDirectories(many);
+    for (int i = 0; i < place.size(); i++) {
+      Files.write(many.resolve(AgreementCorpus.fileName(i)), place.file(i));
+    }
+    assertThat(place.size()).isGreaterThan(PolicyFolder.PARALLEL_FROM);
+
+    PolicyFolder.Loaded loaded = PolicyFolder.load(many, PolicyFolder.Options.LENIENT, TODAY);
+    assertThat(loaded.set().agreements()).isEqualTo(PolicySet.of(place.agreements()).agreements());
+
+    // Two broken files far apart: both reported, in file order, and nothing loads.
+    Files.writeString(many.resolve(AgreementCorpus.fileName(250)), "id: [");
+    Files.writeString(many.resolve(AgreementCorpus.fileName(7)), "id: [");
+    assertThatThrownBy(() -> PolicyFolder.load(many, PolicyFolder.Options.LENIENT, TODAY))
+        .satisfies(
+            e -> {
+              List<String> lines = e.getMessage().lines().toList();
+              assertThat(lines).anyMatch(l -> l.startsWith(AgreementCorpus.fileName(7)));
+              assertThat(lines).anyMatch(l -> l.startsWith(AgreementCorpus.fileName(250)));
+              assertThat(lines.get(0)).startsWith(AgreementCorpus.fileName(7));
+            });
   }
 
   @Test

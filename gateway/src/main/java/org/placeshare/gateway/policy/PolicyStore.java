@@ -109,7 +109,10 @@ public final class PolicyStore {
     Instant now = clock.instant();
     Status before = status.get();
     try {
-      PolicyFolder.Loaded loaded = PolicyFolder.load(folder, options, LocalDate.now(clock));
+      // Unchanged files (the same bytes and signature) keep what they gave; changed ones are
+      // verified and parsed again. A refused reload leaves current as it was.
+      PolicyFolder.Loaded loaded =
+          PolicyFolder.reload(folder, options, LocalDate.now(clock), current.get());
       boolean changed = !loaded.fingerprint().equals(current.get().fingerprint());
       if (changed) {
         current.set(loaded);

@@ -41,7 +41,7 @@ import org.placeshare.policy.PurposeOfUse;
 @Fork(1)
 public class DecisionBenchmark {
 
-  @Param({"1", "100", "1000"})
+  @Param({"1", "100", "1000", "10000", "100000"})
   int agreements;
 
   PolicySet policy;
