@@ -91,8 +91,9 @@ public final class DatabaseExportStore implements ExportStore {
                                     ? Future.succeededFuture(length)
                                     : conn.preparedQuery(INSERT).executeBatch(parts).map(length))));
     if (stored != offset) {
-      throw new IllegalStateException(
-          "the export's " + type + " file is not the length its progress recorded");
+      // Cut back or deleted under the writer (a cancel, a lease lost): the write's failure.
+      throw new ExportStoreException(
+          "the export's " + type + " file is not the length its progress recorded", null);
     }
   }
 

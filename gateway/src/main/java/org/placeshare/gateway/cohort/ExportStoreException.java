@@ -13,6 +13,6 @@ public final class ExportStoreException extends UncheckedIOException {
   private static final long serialVersionUID = 1L;
 
   public ExportStoreException(String message, Throwable cause) {
-    super(message, cause instanceof IOException io ? io : new IOException(cause));
+    super(message, cause instanceof IOException io ? io : new IOException(message, cause));
   }
 }

@@ -45,13 +45,14 @@ public final class FolderExportStore implements ExportStore {
 
   @Override
   public void append(UUID job, String type, long offset, byte[] bytes) {
+    // No folder made here: resume makes it, and a folder deleted under a running job (its cancel)
+    // is the write's failure.
     try {
-      Files.createDirectories(folder(job));
       try (FileChannel c =
           FileChannel.open(path(job, type), StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
         if (c.size() != offset) {
-          throw new IllegalStateException(
-              "the export's " + type + " file is not the length its progress recorded");
+          throw new ExportStoreException(
+              "the export's " + type + " file is not the length its progress recorded", null);
         }
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         while (buffer.hasRemaining()) {

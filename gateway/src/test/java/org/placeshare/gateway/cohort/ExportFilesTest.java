@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.Patient;
@@ -166,6 +167,7 @@ class ExportFilesTest {
   void append_atAnOffsetThatIsNotTheFilesLength_isRefused(String kind) {
     ExportStore store = store(kind);
     UUID job = job();
+    store.resume(job, Map.of());
     store.append(job, "Patient", 0, "{}\n".getBytes(StandardCharsets.UTF_8));
 
     // Two writers of one file (a lease lost under a slow append) cannot interleave lines.
@@ -179,6 +181,7 @@ class ExportFilesTest {
   void database_aFileLargerThanAPart_isStoredInPartsAndReadBackWhole() {
     ExportStore store = store("database");
     UUID job = job();
+    store.resume(job, Map.of());
     byte[] big = new byte[DatabaseExportStore.PART_BYTES * 2 + 17];
     for (int i = 0; i < big.length; i++) {
       big[i] = (byte) ('a' + i % 26);
