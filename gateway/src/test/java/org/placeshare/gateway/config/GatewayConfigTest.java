@@ -149,6 +149,13 @@ class GatewayConfigTest {
 
     assertThat(folder.cohorts().store()).isEqualTo(GatewayConfig.Cohorts.FileStore.FOLDER);
     assertThat(database.cohorts().store()).isEqualTo(GatewayConfig.Cohorts.FileStore.DATABASE);
+    assertThat(
+            GatewayConfig.load(
+                    write("cohorts: {keepHours: 2}\n"),
+                    java.util.Map.of("PLACESHARE_COHORTS_STORE", "database"))
+                .cohorts())
+        .extracting(GatewayConfig.Cohorts::store, GatewayConfig.Cohorts::keep)
+        .containsExactly(GatewayConfig.Cohorts.FileStore.DATABASE, java.time.Duration.ofHours(2));
     assertThatThrownBy(() -> GatewayConfig.load(write("cohorts: {store: s3}\n")))
         .hasMessageContaining("cohorts.store: expected folder or database, got s3");
     // Files in the database and in a folder at once: one of them is a mistake.
