@@ -9,9 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
@@ -73,11 +71,16 @@ public final class ExportStoreBenchmark {
                   })
               .listen(port, "127.0.0.1")
               .await();
-      List<byte[]> appends = appends(megabytes, appendKib);
-      long total = appends.stream().mapToLong(a -> a.length).sum();
+      // Made afresh for each round from one seed, an append at a time: the file is never in the
+      // heap.
+      long total = 0;
+      int count = 0;
+      for (Appends a = new Appends(megabytes, appendKib); a.hasNext(); count++) {
+        total += a.next().length;
+      }
       System.out.printf(
           "file: %.1f MB of NDJSON in %d appends of %d KiB; heap limit %d MiB; parts' storage %s%n",
-          total / 1e6, appends.size(), appendKib, Runtime.getRuntime().maxMemory() >> 20, storage);
+          total / 1e6, count, appendKib, Runtime.getRuntime().maxMemory() >> 20, storage);
       System.out.println(
           "round store    | write MB/s  cpu ms/MB (jvm+pg) | digest MB/s | download MB/s  cpu"
               + " ms/MB (jvm+pg)  heap +MiB  stored MB");
@@ -91,9 +94,10 @@ public final class ExportStoreBenchmark {
         Cpu before = Cpu.now(postgres.pid());
         long t0 = System.nanoTime();
         long offset = 0;
-        for (byte[] a : appends) {
-          store.append(job, "Condition", offset, a);
-          offset += a.length;
+        for (Appends a = new Appends(megabytes, appendKib); a.hasNext(); ) {
+          byte[] bytes = a.next();
+          store.append(job, "Condition", offset, bytes);
+          offset += bytes.length;
         }
         double write = seconds(t0);
         Cpu written = Cpu.now(postgres.pid());
@@ -161,14 +165,24 @@ public final class ExportStoreBenchmark {
   }
 
   /** NDJSON lines shaped like a Condition of the export, ids random (so compression is fair). */
-  private static List<byte[]> appends(int megabytes, int appendKib) {
-    Random random = new Random(22);
-    List<byte[]> out = new ArrayList<>();
-    long target = megabytes * 1_000_000L;
-    long made = 0;
-    StringBuilder chunk = new StringBuilder();
-    while (made < target) {
-      while (chunk.length() < appendKib * 1024) {
+  private static final class Appends {
+    private final Random random = new Random(22);
+    private final long target;
+    private final int appendBytes;
+    private long made;
+
+    Appends(int megabytes, int appendKib) {
+      this.target = megabytes * 1_000_000L;
+      this.appendBytes = appendKib * 1024;
+    }
+
+    boolean hasNext() {
+      return made < target;
+    }
+
+    byte[] next() {
+      StringBuilder chunk = new StringBuilder();
+      while (chunk.length() < appendBytes) {
         chunk
             .append("{\"resourceType\":\"Condition\",\"id\":\"")
             .append(new UUID(random.nextLong(), random.nextLong()))
@@ -191,11 +205,9 @@ public final class ExportStoreBenchmark {
             .append("\"}\n");
       }
       byte[] bytes = chunk.toString().getBytes(StandardCharsets.UTF_8);
-      out.add(bytes);
       made += bytes.length;
-      chunk.setLength(0);
+      return bytes;
     }
-    return out;
   }
 
   /** Downloads with curl, a process of its own: the JVM's CPU is then the server's alone. */
