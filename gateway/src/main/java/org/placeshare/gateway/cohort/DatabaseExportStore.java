@@ -1,6 +1,7 @@
 package org.placeshare.gateway.cohort;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
@@ -182,7 +183,9 @@ public final class DatabaseExportStore implements ExportStore {
     @Override
     public Future<Void> send(HttpServerResponse response) {
       response.putHeader("Content-Length", Long.toString(length));
-      return from(0, response)
+      Promise<Void> sent = Promise.promise();
+      from(0, response, sent);
+      return sent.future()
           .onFailure(
               e -> {
                 // A short body under a Content-Length is an error to every client: never a whole
@@ -191,27 +194,35 @@ public final class DatabaseExportStore implements ExportStore {
               });
     }
 
-    private Future<Void> from(long at, HttpServerResponse response) {
+    /**
+     * Sends the part at {@code at}, then the next, each step started afresh when the last is
+     * written: not a chain of futures each holding its part, which would keep the whole file.
+     */
+    private void from(long at, HttpServerResponse response, Promise<Void> sent) {
       if (at == length) {
-        return response.end();
+        response.end().onComplete(sent);
+        return;
       }
-      return pool.preparedQuery(NEXT)
+      pool.preparedQuery(NEXT)
           .execute(Tuple.of(job, type, at))
-          .compose(
-              rows -> {
-                if (rows.size() == 0) {
-                  return Future.failedFuture(
-                      new IllegalStateException(
-                          "the export's " + type + " file ends early in the database"));
-                }
-                Buffer part = part(rows.iterator().next(), type, at);
-                if (at + part.length() > length) {
-                  return Future.failedFuture(
-                      new IllegalStateException(
-                          "the export's " + type + " file grew while it was sent"));
-                }
-                return response.write(part).compose(v -> from(at + part.length(), response));
-              });
+          .compose(rows -> write(rows, at, response))
+          .onSuccess(next -> from(next, response, sent))
+          .onFailure(sent::fail);
+    }
+
+    /** Writes the part at {@code at}; the offset after it once it is written out. */
+    private Future<Long> write(RowSet<Row> rows, long at, HttpServerResponse response) {
+      if (rows.size() == 0) {
+        return Future.failedFuture(
+            new IllegalStateException("the export's " + type + " file ends early in the database"));
+      }
+      Buffer part = part(rows.iterator().next(), type, at);
+      long next = at + part.length();
+      if (next > length) {
+        return Future.failedFuture(
+            new IllegalStateException("the export's " + type + " file grew while it was sent"));
+      }
+      return response.write(part).map(next);
     }
   }
 

@@ -45,6 +45,9 @@ public final class ExportStoreBenchmark {
       // STORAGE=external: parts kept uncompressed (the column's default, extended, lets
       // PostgreSQL compress them with pglz), to weigh the CPU against the space.
       String storage = System.getenv().getOrDefault("STORAGE", "extended");
+      // A run stopped part way leaves its jobs in the folder's database: their parts go with them.
+      db.pool().query("DELETE FROM cohort").execute().await();
+      db.pool().query("VACUUM FULL export_file_part").execute().await();
       db.pool()
           .query("ALTER TABLE export_file_part ALTER COLUMN bytes SET STORAGE " + storage)
           .execute()
