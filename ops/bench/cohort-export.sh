@@ -6,7 +6,8 @@
 # /metrics on the management listener (the demo's port + 1) during the export (peak and before), and
 # the JVM's peak resident memory. The sources
 # run in the same JVM, so the resident figure includes their records too.
-# Usage: [HEAP=1g] bash ops/bench/cohort-export.sh [PEOPLE]   (the demo default: 8 members at a time)
+# Usage: [HEAP=1g] [STORE=folder|database] bash ops/bench/cohort-export.sh [PEOPLE]
+#        (the demo default: 8 members at a time; STORE: where the job's files are kept, cohorts.store)
 # Results: target/cohort-export.txt; record them in docs/benchmarks.md with the machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,7 +18,8 @@ PORT=${PORT:-18280}   # PORT=... to run beside another demo
 MANAGEMENT_PORT=$((PORT + 1))   # the demo's management listener: metrics are not on the public port
 FOLDER=target/cohort-demo
 rm -rf "$FOLDER"
-java -Xmx"$HEAP" -jar ops/target/placeshare.jar demo --folder "$FOLDER" --port "$PORT" --people "$PEOPLE" \
+STORE=${STORE:-folder}
+PLACESHARE_COHORTS_STORE=$STORE java -Xmx"$HEAP" -jar ops/target/placeshare.jar demo --folder "$FOLDER" --port "$PORT" --people "$PEOPLE" \
   > target/cohort-demo.out 2> target/cohort-demo.err &
 DEMO=$!
 trap 'kill $DEMO 2>/dev/null || true' EXIT
@@ -45,7 +47,7 @@ LIVE=$(awk 'NF == 2 && $2 > l {l = $2} END {print l}' target/cohort-heap.txt)
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "machine: $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, $(java -version 2>&1 | head -1)"
-  echo "cohort: $PEOPLE people, 8 members at a time"
+  echo "cohort: $PEOPLE people, 8 members at a time, files in the $STORE store; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "time to finish: $(echo "$END - $START" | bc) s (kick-off to the last file downloaded)"
   head -1 target/cohort-export.out
   echo "files: $(tail -n +2 target/cohort-export.out | awk '{print $2, $3}' | paste -sd ',' -)"

@@ -13,8 +13,10 @@ import org.placeshare.gateway.audit.AuditLog;
 import org.placeshare.gateway.audit.AuditTree;
 import org.placeshare.gateway.audit.Witnessing;
 import org.placeshare.gateway.cohort.Cohorts;
+import org.placeshare.gateway.cohort.DatabaseExportStore;
 import org.placeshare.gateway.cohort.ExportJobs;
 import org.placeshare.gateway.cohort.ExportRunner;
+import org.placeshare.gateway.cohort.FolderExportStore;
 import org.placeshare.gateway.cohort.MemberRelease;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.consent.ConsentRegister;
@@ -143,7 +145,10 @@ record Components(
             db.pool(),
             new HouseholdRegister(db.pool()),
             audit,
-            c.directory(),
+            // The folder on this machine, or the database every instance of a fleet reaches.
+            c.store() == GatewayConfig.Cohorts.FileStore.DATABASE
+                ? new DatabaseExportStore(db.pool())
+                : new FolderExportStore(c.directory()),
             new ExportRunner.Settings(c.concurrency(), c.lease(), c.keep(), c.suppressBelow()),
             metrics,
             revocations::refusal,

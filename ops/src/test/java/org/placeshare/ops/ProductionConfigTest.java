@@ -162,6 +162,8 @@ class ProductionConfigTest {
       assertThat(config.host()).isEqualTo("0.0.0.0");
       assertThat(config.management().host()).isEqualTo("127.0.0.1");
       assertThat(config.mutualTls()).isTrue();
+      // A fleet's export files are where every instance reaches them.
+      assertThat(config.cohorts().store()).isEqualTo(GatewayConfig.Cohorts.FileStore.DATABASE);
       Gateway gateway = Gateway.start(vertx, config, Clock.systemUTC()).await();
       try {
         WebClient client =

@@ -7,7 +7,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -87,7 +86,7 @@ public final class ExportRunner {
       Pool pool,
       HouseholdRegister households,
       AuditLog audit,
-      Path directory,
+      ExportStore store,
       Settings settings,
       Metrics metrics,
       Function<Caller, Future<Optional<String>>> standing,
@@ -98,7 +97,7 @@ public final class ExportRunner {
     this.cohorts = cohorts;
     this.members = members;
     this.audit = audit;
-    this.files = new ExportFiles(directory);
+    this.files = new ExportFiles(store);
     this.recorder = new ChunkRecorder(vertx, audit, files, metrics, clock);
     this.households = new ExportHouseholds(pool, households, members);
     this.settings = settings;
@@ -117,7 +116,7 @@ public final class ExportRunner {
   }
 
   /** The job's file of one type, if it exists (the name is checked first). */
-  public Optional<Path> file(UUID job, String type) {
+  public Future<Optional<ExportStore.StoredFile>> file(UUID job, String type) {
     return files.file(job, type);
   }
 
@@ -243,6 +242,7 @@ public final class ExportRunner {
                               job,
                               "the export's files could not be prepared: "
                                   + (e instanceof IllegalStateException
+                                          || e instanceof ExportStoreException
                                       ? e.getMessage()
                                       : e.getClass().getSimpleName())));
             });
@@ -432,7 +432,10 @@ public final class ExportRunner {
             found ->
                 isCancelled(found)
                     ? cancelled(job)
-                    : fail(job, "the export's files could not be written"))
+                    : fail(
+                        job,
+                        "the export's files could not be written"
+                            + (e instanceof ExportStoreException ? ": " + e.getMessage() : "")))
         .compose(v -> Future.failedFuture(new Stopped()));
   }
 

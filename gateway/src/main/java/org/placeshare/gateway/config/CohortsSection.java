@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.placeshare.gateway.config.GatewayConfig.Cohorts;
+import org.placeshare.gateway.config.GatewayConfig.Cohorts.FileStore;
 import org.placeshare.gateway.config.RawConfig.RawCohorts;
 
 /** Cohort limits, each defaulted and bounded. */
@@ -29,7 +30,8 @@ final class CohortsSection {
             c.keepHours() == null ? d.keep() : Duration.ofHours(c.keepHours()),
             c.suppressBelow() == null ? d.suppressBelow() : c.suppressBelow(),
             c.maxJobsPerClient() == null ? d.maxJobsPerClient() : c.maxJobsPerClient(),
-            c.directory() == null ? d.directory() : path(base, c.directory()));
+            c.directory() == null ? d.directory() : path(base, c.directory()),
+            store(problems, c));
     within(problems, "cohorts.maxMembers", cohorts.maxMembers(), 1, 1_000_000);
     within(problems, "cohorts.concurrency", cohorts.concurrency(), 1, 256);
     within(problems, "cohorts.leaseSeconds", cohorts.lease().toSeconds(), 2, 3600);
@@ -37,5 +39,23 @@ final class CohortsSection {
     within(problems, "cohorts.suppressBelow", cohorts.suppressBelow(), 2, 1000);
     within(problems, "cohorts.maxJobsPerClient", cohorts.maxJobsPerClient(), 1, 100);
     return cohorts;
+  }
+
+  /**
+   * {@code folder} (the default) or {@code database}; a folder named for the database is refused.
+   */
+  private static FileStore store(List<String> problems, RawCohorts c) {
+    if (c.store() == null || c.store().equals(FileStore.FOLDER.code())) {
+      return FileStore.FOLDER;
+    }
+    if (!c.store().equals(FileStore.DATABASE.code())) {
+      problems.add("cohorts.store: expected folder or database, got " + c.store());
+      return FileStore.FOLDER;
+    }
+    if (c.directory() != null) {
+      // Contradictory: files said to be in the database and in a folder.
+      problems.add("cohorts.directory: the files are in the database (store: database); remove it");
+    }
+    return FileStore.DATABASE;
   }
 }

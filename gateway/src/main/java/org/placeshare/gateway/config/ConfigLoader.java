@@ -89,6 +89,11 @@ final class ConfigLoader {
             GatewayConfig.ENV_PREFIX + "MANAGEMENT_PORT: expected a whole number");
       }
     }
+    // A single machine keeps export files in its folder, a fleet in the database: per environment.
+    String cohortsStore = env.get(GatewayConfig.ENV_PREFIX + "COHORTS_STORE");
+    if (cohortsStore != null) {
+      tree.withObjectProperty("cohorts").put("store", cohortsStore.strip());
+    }
     JsonNode secretFile = tree.remove("databaseUrlFile");
     if (secretFile != null && !tree.has("databaseUrl")) {
       tree.put("databaseUrl", Files.readString(base.resolve(secretFile.asText())).strip());

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -474,7 +475,9 @@ public record GatewayConfig(
    * @param keep how long a finished job's files are kept
    * @param suppressBelow population figures under this are suppressed
    * @param maxJobsPerClient jobs a client may have queued or running at once
-   * @param directory where job files are written; shared storage when several instances run
+   * @param directory where job files are written when {@code store} is the folder
+   * @param store where job files are kept: this machine's folder, or the database every instance
+   *     reaches
    */
   public record Cohorts(
       int maxMembers,
@@ -483,7 +486,41 @@ public record GatewayConfig(
       Duration keep,
       int suppressBelow,
       int maxJobsPerClient,
-      Path directory) {
+      Path directory,
+      FileStore store) {
+
+    /** Where a job's files are kept ({@code cohorts.store}). */
+    public enum FileStore {
+      /** Under {@code directory} on this machine: the single-machine default. */
+      FOLDER,
+      /** In the gateway's PostgreSQL, so that every instance of a fleet serves any job's files. */
+      DATABASE;
+
+      /** The word in gateway.yaml. */
+      public String code() {
+        return name().toLowerCase(Locale.ROOT);
+      }
+    }
+
+    /** Files in {@code directory}, as before the store could be chosen. */
+    public Cohorts(
+        int maxMembers,
+        int concurrency,
+        Duration lease,
+        Duration keep,
+        int suppressBelow,
+        int maxJobsPerClient,
+        Path directory) {
+      this(
+          maxMembers,
+          concurrency,
+          lease,
+          keep,
+          suppressBelow,
+          maxJobsPerClient,
+          directory,
+          FileStore.FOLDER);
+    }
 
     /** The defaults, with files under {@code dataDir/exports}. */
     public static Cohorts defaults(Path dataDir) {
@@ -494,7 +531,8 @@ public record GatewayConfig(
           Duration.ofHours(24),
           10,
           2,
-          dataDir.resolve("exports"));
+          dataDir.resolve("exports"),
+          FileStore.FOLDER);
     }
   }
 

@@ -81,7 +81,8 @@ record RawConfig(
       Long keepHours,
       Integer suppressBelow,
       Integer maxJobsPerClient,
-      String directory) {}
+      String directory,
+      String store) {}
 
   record RawConsentIssuer(
       String organisation,

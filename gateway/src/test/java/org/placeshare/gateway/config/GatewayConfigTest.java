@@ -143,6 +143,29 @@ class GatewayConfigTest {
   }
 
   @Test
+  void cohortsStore_theFolderByDefault_theDatabaseWhenSet_andStrict() throws Exception {
+    GatewayConfig folder = GatewayConfig.load(write("cohorts: {directory: shared/x}\n"));
+    GatewayConfig database = GatewayConfig.load(write("cohorts: {store: database}\n"));
+
+    assertThat(folder.cohorts().store()).isEqualTo(GatewayConfig.Cohorts.FileStore.FOLDER);
+    assertThat(database.cohorts().store()).isEqualTo(GatewayConfig.Cohorts.FileStore.DATABASE);
+    assertThat(
+            GatewayConfig.load(
+                    write("cohorts: {keepHours: 2}\n"),
+                    java.util.Map.of("PLACESHARE_COHORTS_STORE", "database"))
+                .cohorts())
+        .extracting(GatewayConfig.Cohorts::store, GatewayConfig.Cohorts::keep)
+        .containsExactly(GatewayConfig.Cohorts.FileStore.DATABASE, java.time.Duration.ofHours(2));
+    assertThatThrownBy(() -> GatewayConfig.load(write("cohorts: {store: s3}\n")))
+        .hasMessageContaining("cohorts.store: expected folder or database, got s3");
+    // Files in the database and in a folder at once: one of them is a mistake.
+    assertThatThrownBy(
+            () -> GatewayConfig.load(write("cohorts: {store: database, directory: shared/x}\n")))
+        .hasMessageContaining(
+            "cohorts.directory: the files are in the database (store: database); remove it");
+  }
+
+  @Test
   void management_onLoopbackByDefault_setOrOverridden_andNeverOnThePublicPort() throws Exception {
     assertThat(GatewayConfig.load(write("")).management())
         .isEqualTo(new GatewayConfig.Management("127.0.0.1", 9464));

@@ -4,7 +4,6 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
@@ -20,6 +19,7 @@ import org.placeshare.gateway.cohort.CohortSummary;
 import org.placeshare.gateway.cohort.Cohorts;
 import org.placeshare.gateway.cohort.ExportJobs;
 import org.placeshare.gateway.cohort.ExportRunner;
+import org.placeshare.gateway.cohort.ExportStore;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.HttpDate;
 import org.placeshare.gateway.http.edge.Outcomes;
@@ -228,30 +228,55 @@ public final class BulkJobEndpoints {
         ctx,
         state,
         job -> {
-          Optional<Path> file =
-              job.status() == ExportJobs.Status.COMPLETE && name.endsWith(".ndjson")
-                  ? runner.file(job.id(), name.substring(0, name.length() - ".ndjson".length()))
-                  : Optional.empty();
-          if (file.isEmpty()) {
-            ctx.fail(404, new GatewayException(IssueType.NOTFOUND, "no such file in this export"));
+          if (job.status() != ExportJobs.Status.COMPLETE || !name.endsWith(".ndjson")) {
+            ctx.fail(404, noSuchFile());
             return;
           }
-          Optional<WitnessingBehind> behind = witnessing.flatMap(Witnessing::refusal);
-          if (behind.isPresent()) {
-            ctx.fail(503, behind.get());
-            return;
-          }
-          // Records leave here: the download is audited before a byte is sent.
-          calls.audited(
-              ctx,
-              state,
-              200,
-              "file " + name + " of export " + job.id() + " downloaded",
-              () ->
-                  Outcomes.noStore(ctx.response())
-                      .putHeader("Content-Type", "application/fhir+ndjson")
-                      .sendFile(file.get().toString()));
+          runner
+              .file(job.id(), name.substring(0, name.length() - ".ndjson".length()))
+              .onFailure(e -> ctx.fail(503, CohortCalls.storageUnavailable(e)))
+              .onSuccess(file -> send(ctx, state, job, name, file));
         });
+  }
+
+  private void send(
+      RoutingContext ctx,
+      RequestState state,
+      ExportJobs.Job job,
+      String name,
+      Optional<ExportStore.StoredFile> file) {
+    if (file.isEmpty()) {
+      ctx.fail(404, noSuchFile());
+      return;
+    }
+    Optional<WitnessingBehind> behind = witnessing.flatMap(Witnessing::refusal);
+    if (behind.isPresent()) {
+      ctx.fail(503, behind.get());
+      return;
+    }
+    // Records leave here: the download is audited before a byte is sent.
+    calls.audited(
+        ctx,
+        state,
+        200,
+        "file " + name + " of export " + job.id() + " downloaded",
+        () ->
+            file.get()
+                .send(
+                    Outcomes.noStore(ctx.response())
+                        .putHeader("Content-Type", "application/fhir+ndjson"))
+                .onFailure(
+                    e -> {
+                      // Before the first byte, an answer; after it, the store has reset the
+                      // response, and the client sees a body shorter than its length.
+                      if (!ctx.response().headWritten()) {
+                        ctx.fail(503, CohortCalls.storageUnavailable(e));
+                      }
+                    }));
+  }
+
+  private static GatewayException noSuchFile() {
+    return new GatewayException(IssueType.NOTFOUND, "no such file in this export");
   }
 
   /** Media ranges under which an NDJSON file may be sent ({@code Accept} absent: any). */
