@@ -14,9 +14,12 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.placeshare.gateway.register.PilotCount;
+import org.placeshare.policy.Agreement;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.identity.Caller;
 
@@ -27,6 +30,12 @@ import org.placeshare.policy.identity.Caller;
  * holds under load without any event waiting for a timer. Each batch locks the one tree row, takes
  * the next leaf indices and stores the tree's new right edge, so every instance on the database
  * appends to one log with one sequence and one tree.
+ *
+ * <p>A release that owes the pilots' daily volumes a count ({@link PilotCount}) is counted in the
+ * same transaction as its event (issue 22): the count, the cap check and the event commit together,
+ * in one batch for the whole group, so a view makes no transaction of its own for them. A release
+ * whose cap was reached is not appended; its append fails with {@link PilotCount.Reached}, and the
+ * others of its batch go on.
  */
 public final class AuditLog {
 
@@ -41,7 +50,10 @@ public final class AuditLog {
           + " $15, $16)";
   private static final String UPDATE_TREE = "UPDATE audit_tree SET size = $1, frontier = $2";
 
-  private record Pending(AuditEvent event, Promise<Long> done) {}
+  private record Pending(AuditEvent event, Optional<PilotCount> count, Promise<Long> done) {}
+
+  /** What a batch did with one pending event: its leaf index, or the caps that refused it. */
+  private record Committed(long index, List<Agreement> reached) {}
 
   /** Told of each committed batch: for the metrics of group commit. */
   @FunctionalInterface
@@ -86,10 +98,19 @@ public final class AuditLog {
 
   /** Appends one event; the future holds its leaf index once it is committed. */
   public Future<Long> append(AuditEvent event) {
+    return append(event, Optional.empty());
+  }
+
+  /**
+   * Appends the event of a release together with the count it owes the pilots, in one transaction:
+   * both commit, or neither. Fails with {@link PilotCount.Reached}, nothing appended or counted,
+   * when a cap was reached since the decision.
+   */
+  public Future<Long> append(AuditEvent event, Optional<PilotCount> count) {
     Promise<Long> done = Promise.promise();
     boolean start;
     synchronized (this) {
-      queue.add(new Pending(event, done));
+      queue.add(new Pending(event, count, done));
       start = !flushing;
       flushing = true;
     }
@@ -114,43 +135,84 @@ public final class AuditLog {
     pool.withTransaction(conn -> commit(conn, batch))
         .onComplete(
             committed -> {
-              if (committed.succeeded()) {
-                observer.committed(batch.size(), System.nanoTime() - started);
+              int appended =
+                  committed.succeeded()
+                      ? (int) committed.result().stream().filter(c -> c.reached().isEmpty()).count()
+                      : 0;
+              if (appended > 0) {
+                observer.committed(appended, System.nanoTime() - started);
               }
               for (int i = 0; i < batch.size(); i++) {
-                if (committed.succeeded()) {
-                  batch.get(i).done().complete(committed.result() + i);
+                Pending p = batch.get(i);
+                if (committed.failed()) {
+                  p.done().fail(committed.cause());
+                } else if (committed.result().get(i).reached().isEmpty()) {
+                  p.done().complete(committed.result().get(i).index());
                 } else {
-                  batch.get(i).done().fail(committed.cause());
+                  p.done()
+                      .fail(
+                          new PilotCount.Reached(
+                              committed.result().get(i).reached(),
+                              p.count().orElseThrow().recipient()));
                 }
               }
               flush();
             });
   }
 
-  /** Inserts a batch at the tree's next indices; the future holds the first index. */
-  private static Future<Long> commit(SqlConnection conn, List<Pending> batch) {
-    return conn.query(LOCK_TREE)
-        .execute()
+  /**
+   * Counts what the batch owes the pilots, then inserts the events that may go at the tree's next
+   * indices, in batch order. The counts and the tree's lock are sent together (pipelined), as are
+   * the events and the tiles: the counts take their rows' locks before the tree's, on every
+   * instance, so no two batches wait on each other in a cycle.
+   */
+  private static Future<List<Committed>> commit(SqlConnection conn, List<Pending> batch) {
+    List<Integer> owing = new ArrayList<>();
+    List<PilotCount> counts = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i++) {
+      if (batch.get(i).count().isPresent()) {
+        owing.add(i);
+        counts.add(batch.get(i).count().get());
+      }
+    }
+    Future<List<List<Agreement>>> counted =
+        counts.isEmpty() ? Future.succeededFuture(List.of()) : PilotCount.take(conn, counts);
+    Future<Row> locked = conn.query(LOCK_TREE).execute().map(rows -> rows.iterator().next());
+    return Future.all(counted, locked)
         .compose(
-            rows -> {
-              Row tree = rows.iterator().next();
+            both -> {
+              List<List<Agreement>> reached = new ArrayList<>();
+              batch.forEach(p -> reached.add(List.of()));
+              for (int k = 0; k < owing.size(); k++) {
+                reached.set(owing.get(k), counted.result().get(k));
+              }
+              Row tree = locked.result();
               long first = tree.getLong("size");
               Frontier frontier = new Frontier(first, hashes(tree.getArrayOfBuffers("frontier")));
               List<Tuple> inserts = new ArrayList<>();
+              List<Committed> committed = new ArrayList<>();
               Tiles.Appends tiles = new Tiles.Appends();
               for (int i = 0; i < batch.size(); i++) {
-                AuditRecord record = record(batch.get(i).event(), first + i);
+                if (!reached.get(i).isEmpty()) {
+                  committed.add(new Committed(-1, reached.get(i)));
+                  continue;
+                }
+                long index = frontier.size();
+                AuditRecord record = record(batch.get(i).event(), index);
                 byte[] leaf = record.leafHash();
                 frontier.append(leaf, tiles);
                 inserts.add(tuple(record, leaf));
+                committed.add(new Committed(index, List.of()));
+              }
+              if (inserts.isEmpty()) {
+                return Future.succeededFuture(committed);
               }
               Buffer[] edge = frontier.hashes().stream().map(Buffer::buffer).toArray(Buffer[]::new);
               // Tiles in the same transaction as the leaves: both commit, or neither does.
-              return conn.preparedQuery(INSERT)
-                  .executeBatch(inserts)
-                  .compose(x -> AuditTiles.writeWithTree(conn, tiles, frontier.size(), edge))
-                  .map(first);
+              return Future.all(
+                      conn.preparedQuery(INSERT).executeBatch(inserts),
+                      AuditTiles.writeWithTree(conn, tiles, frontier.size(), edge))
+                  .map(committed);
             });
   }
 

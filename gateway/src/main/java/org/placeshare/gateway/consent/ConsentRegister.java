@@ -67,6 +67,14 @@ public final class ConsentRegister {
       "UPDATE consent SET standing = true WHERE jti = $1 AND NOT standing";
   private static final String FOR_PATIENT =
       "SELECT " + COLUMNS + " FROM consent WHERE nhs_number = $1 ORDER BY first_seen_at, jti";
+
+  /** The person's consents and the one with the presented token's id, whoever it is for. */
+  private static final String FOR_RELEASE =
+      "SELECT "
+          + COLUMNS
+          + ", token = $2 AS presented FROM consent WHERE nhs_number = $1 OR jti = $3"
+          + " ORDER BY first_seen_at, jti";
+
   private static final String WITHDRAW =
       "UPDATE consent SET withdrawn_at = $2, withdrawn_by = $3, withdrawal_reason = $4"
           + " WHERE jti = $1 AND withdrawn_at IS NULL";
@@ -84,24 +92,6 @@ public final class ConsentRegister {
   public Future<Registered> keep(
       VerifiedConsent verified, boolean standing, String by, Instant now) {
     Consent c = verified.consent();
-    Tuple row =
-        Tuple.tuple()
-            .addString(c.id())
-            .addString(c.issuer().value())
-            .addString(c.patient().toString())
-            .addArrayOfString(
-                c.recipients().stream().map(OdsCode::value).sorted().toArray(String[]::new))
-            .addArrayOfString(
-                c.purposes().stream().map(PurposeOfUse::code).sorted().toArray(String[]::new))
-            .addArrayOfString(c.scopes().stream().sorted().toArray(String[]::new))
-            .addString(c.method().code())
-            .addString(c.recordedBy())
-            .addOffsetDateTime(c.notBefore().atOffset(ZoneOffset.UTC))
-            .addOffsetDateTime(c.expires().atOffset(ZoneOffset.UTC))
-            .addString(verified.token())
-            .addBoolean(standing)
-            .addOffsetDateTime(now.atOffset(ZoneOffset.UTC))
-            .addString(by);
     // Most presented tokens are known already: one read answers them, without a write.
     return pool.preparedQuery(BY_ID)
         .execute(Tuple.of(c.id()))
@@ -113,8 +103,70 @@ public final class ConsentRegister {
                       : compare(known.iterator().next(), verified, standing);
               return answer.isPresent()
                   ? Future.succeededFuture(answer.get())
-                  : register(row, verified, standing);
+                  : register(row(verified, standing, by, now), verified, standing);
             });
+  }
+
+  /**
+   * A consent presented with a request, kept (not standing), and the person's standing consents not
+   * withdrawn: what a release weighs. One read answers both when the token is known already, as
+   * most presented tokens are (issue 22: a consented view made two).
+   */
+  public record Presented(Registered registered, List<Consent> standing) {
+    public Presented {
+      standing = List.copyOf(standing);
+    }
+  }
+
+  /**
+   * Keeps a presented consent for {@code patient} and reads their standing ones ({@link
+   * Presented}).
+   */
+  public Future<Presented> keepPresented(
+      VerifiedConsent verified, NhsNumber patient, String by, Instant now) {
+    String id = verified.consent().id();
+    return pool.preparedQuery(FOR_RELEASE)
+        .execute(Tuple.of(patient.toString(), verified.token(), id))
+        .compose(
+            rows -> {
+              List<Consent> standing = new ArrayList<>();
+              Optional<Registered> known = Optional.empty();
+              for (Row r : rows) {
+                Entry e = entry(r);
+                if (e.consent().id().equals(id)) {
+                  known = compare(r.getBoolean("presented"), e.withdrawn(), e.standing(), false);
+                }
+                // The id's row may be another person's consent (a clash): never theirs to weigh.
+                if (e.consent().patient().equals(patient) && e.standing() && !e.withdrawn()) {
+                  standing.add(e.consent());
+                }
+              }
+              return known.isPresent()
+                  ? Future.succeededFuture(new Presented(known.get(), standing))
+                  : register(row(verified, false, by, now), verified, false)
+                      .map(registered -> new Presented(registered, standing));
+            });
+  }
+
+  private static Tuple row(VerifiedConsent verified, boolean standing, String by, Instant now) {
+    Consent c = verified.consent();
+    return Tuple.tuple()
+        .addString(c.id())
+        .addString(c.issuer().value())
+        .addString(c.patient().toString())
+        .addArrayOfString(
+            c.recipients().stream().map(OdsCode::value).sorted().toArray(String[]::new))
+        .addArrayOfString(
+            c.purposes().stream().map(PurposeOfUse::code).sorted().toArray(String[]::new))
+        .addArrayOfString(c.scopes().stream().sorted().toArray(String[]::new))
+        .addString(c.method().code())
+        .addString(c.recordedBy())
+        .addOffsetDateTime(c.notBefore().atOffset(ZoneOffset.UTC))
+        .addOffsetDateTime(c.expires().atOffset(ZoneOffset.UTC))
+        .addString(verified.token())
+        .addBoolean(standing)
+        .addOffsetDateTime(now.atOffset(ZoneOffset.UTC))
+        .addString(by);
   }
 
   /** Registers the consent; if its id was taken meanwhile, compares, and makes it standing. */
@@ -151,13 +203,22 @@ public final class ConsentRegister {
    */
   private static Optional<Registered> compare(
       Row existing, VerifiedConsent verified, boolean standing) {
-    if (!existing.getString("token").equals(verified.token())) {
+    return compare(
+        existing.getString("token").equals(verified.token()),
+        existing.getOffsetDateTime("withdrawn_at") != null,
+        existing.getBoolean("standing"),
+        standing);
+  }
+
+  private static Optional<Registered> compare(
+      boolean sameToken, boolean withdrawn, boolean standingNow, boolean standing) {
+    if (!sameToken) {
       return Optional.of(Registered.CONFLICT);
     }
-    if (existing.getOffsetDateTime("withdrawn_at") != null) {
+    if (withdrawn) {
       return Optional.of(Registered.WITHDRAWN);
     }
-    if (standing && !existing.getBoolean("standing")) {
+    if (standing && !standingNow) {
       return Optional.empty();
     }
     return Optional.of(Registered.ALREADY);

@@ -9,6 +9,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -35,10 +36,17 @@ public final class PatientRegister {
   public record Entry(
       NhsNumber patient, boolean optedOut, boolean restricted, Optional<String> postcodeDistrict) {}
 
+  /**
+   * The register's entry (if any) and the open care relationships, in one statement: a view asks
+   * for both, and one round trip is half the work of two (issue 22).
+   */
   private static final String FACTS =
-      "SELECT opted_out, restricted, postcode_district FROM patient_register WHERE nhs_number = $1";
-  private static final String RELATIONSHIPS =
-      "SELECT organisation, kind FROM care_relationship WHERE nhs_number = $1 AND ended_at IS NULL";
+      "SELECT p.opted_out, p.restricted, p.postcode_district, c.organisations, c.kinds"
+          + " FROM (SELECT 1) AS one LEFT JOIN patient_register p ON p.nhs_number = $1"
+          + " CROSS JOIN LATERAL (SELECT array_agg(organisation) AS organisations,"
+          + " array_agg(kind) AS kinds FROM care_relationship WHERE nhs_number = $1"
+          + " AND ended_at IS NULL) AS c";
+
   private static final String UPSERT =
       "INSERT INTO patient_register (nhs_number, opted_out, restricted, postcode_district,"
           + " updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (nhs_number) DO UPDATE SET"
@@ -46,13 +54,20 @@ public final class PatientRegister {
 
   /**
    * A relationship learnt, or seen again: refreshed at most daily, so that every view of a known
-   * person does not rewrite the same rows (a dead row and a WAL flush each).
+   * person does not rewrite the same rows (a dead row and a WAL flush each). A row fresh and open
+   * is not even proposed for insertion: a conflict would lock it (a WAL record, a transaction id, a
+   * WAL flush at its commit, and a wait for every other view of the person), for an update its
+   * condition then skips (issue 22: under load these waits were the database's largest).
    */
   private static final String RELATE =
-      "INSERT INTO care_relationship (nhs_number, organisation, kind, recorded_at) VALUES ($1,"
-          + " $2, $3, $4) ON CONFLICT (nhs_number, organisation, kind) DO UPDATE SET recorded_at ="
-          + " $4, ended_at = NULL WHERE care_relationship.ended_at IS NOT NULL OR"
-          + " care_relationship.recorded_at < $4 - interval '1 day'";
+      "INSERT INTO care_relationship (nhs_number, organisation, kind, recorded_at)"
+          + " SELECT $1::char(10), $2::text, $3::text, $4::timestamptz WHERE NOT EXISTS (SELECT 1"
+          + " FROM care_relationship WHERE nhs_number = $1::char(10) AND organisation = $2::text"
+          + " AND kind = $3::text AND ended_at IS NULL AND recorded_at >= $4::timestamptz -"
+          + " interval '1 day') ON CONFLICT (nhs_number, organisation, kind) DO UPDATE SET"
+          + " recorded_at = excluded.recorded_at, ended_at = NULL WHERE"
+          + " care_relationship.ended_at IS NOT NULL OR care_relationship.recorded_at <"
+          + " excluded.recorded_at - interval '1 day'";
 
   private static final String USAGE =
       "SELECT agreement_id, released FROM pilot_usage WHERE recipient = $1 AND day = $2 AND"
@@ -72,36 +87,25 @@ public final class PatientRegister {
 
   /** What is known of the person; {@link PatientFacts#UNKNOWN}'s defaults where nothing is. */
   public Future<PatientFacts> facts(NhsNumber patient) {
-    Tuple key = Tuple.of(patient.toString());
-    Future<Optional<Row>> entry =
-        pool.preparedQuery(FACTS)
-            .execute(key)
-            .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next()));
-    Future<Set<CareRelationship>> relationships =
-        pool.preparedQuery(RELATIONSHIPS)
-            .execute(key)
-            .map(
-                rows -> {
-                  Set<CareRelationship> set = new HashSet<>();
-                  for (Row row : rows) {
-                    RelationshipKind.of(row.getString("kind"))
-                        .ifPresent(
-                            kind ->
-                                set.add(
-                                    new CareRelationship(
-                                        OdsCode.of(row.getString("organisation")), kind)));
-                  }
-                  return set;
-                });
-    return Future.all(entry, relationships)
+    return pool.preparedQuery(FACTS)
+        .execute(Tuple.of(patient.toString()))
         .map(
-            all -> {
-              Optional<Row> row = entry.result();
+            rows -> {
+              Row row = rows.iterator().next();
+              Set<CareRelationship> relationships = new HashSet<>();
+              String[] organisations = row.getArrayOfStrings("organisations");
+              String[] kinds = row.getArrayOfStrings("kinds");
+              for (int i = 0; organisations != null && i < organisations.length; i++) {
+                OdsCode organisation = OdsCode.of(organisations[i]);
+                RelationshipKind.of(kinds[i])
+                    .ifPresent(kind -> relationships.add(new CareRelationship(organisation, kind)));
+              }
+              // No entry: PatientFacts.UNKNOWN's defaults (the left join's nulls).
               return new PatientFacts(
-                  row.map(r -> r.getBoolean("opted_out")).orElse(false),
-                  row.map(r -> r.getBoolean("restricted")).orElse(false),
-                  row.map(r -> r.getString("postcode_district")),
-                  relationships.result());
+                  Boolean.TRUE.equals(row.getBoolean("opted_out")),
+                  Boolean.TRUE.equals(row.getBoolean("restricted")),
+                  Optional.ofNullable(row.getString("postcode_district")),
+                  relationships);
             });
   }
 
@@ -141,6 +145,30 @@ public final class PatientRegister {
     return rows.isEmpty()
         ? Future.succeededFuture()
         : pool.withTransaction(c -> c.preparedQuery(RELATE).executeBatch(rows)).mapEmpty();
+  }
+
+  /**
+   * Records the care relationships a view showed, in one batch (one round trip however many; issue
+   * 22), in key order so that two views of one person never wait on each other's rows in a cycle.
+   */
+  public Future<Void> relateEach(
+      NhsNumber patient, Collection<CareRelationship> relationships, Instant now) {
+    List<Tuple> rows =
+        relationships.stream()
+            .sorted(
+                Comparator.comparing((CareRelationship c) -> c.organisation().value())
+                    .thenComparing(c -> c.kind().code()))
+            .map(
+                c ->
+                    Tuple.of(
+                        patient.toString(),
+                        c.organisation().value(),
+                        c.kind().code(),
+                        now.atOffset(ZoneOffset.UTC)))
+            .toList();
+    return rows.isEmpty()
+        ? Future.succeededFuture()
+        : pool.preparedQuery(RELATE).executeBatch(rows).mapEmpty();
   }
 
   /** Records that an organisation cares for a person. */

@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -14,7 +15,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.logging.Logger;
-import java.util.stream.Collectors;
 import org.placeshare.fhir.CareRelationships;
 import org.placeshare.fhir.PersonView;
 import org.placeshare.fhir.Pseudonyms;
@@ -31,9 +31,11 @@ import org.placeshare.gateway.observability.Metrics;
 import org.placeshare.gateway.policy.FlagConcealment;
 import org.placeshare.gateway.policy.PolicyStore;
 import org.placeshare.gateway.register.PatientRegister;
+import org.placeshare.gateway.register.PilotCount;
 import org.placeshare.gateway.release.ReleaseOutcome.Lookup;
 import org.placeshare.gateway.release.ReleaseOutcome.Trail;
 import org.placeshare.policy.Agreement;
+import org.placeshare.policy.CareRelationship;
 import org.placeshare.policy.Decision;
 import org.placeshare.policy.DecisionRequest;
 import org.placeshare.policy.NhsNumber;
@@ -119,6 +121,24 @@ public final class PersonRelease {
    * flag are outcomes.
    */
   public Future<ReleaseOutcome> release(Caller caller, NhsNumber patient, ReleaseOptions options) {
+    return release(caller, patient, options, Counting.NOW);
+  }
+
+  /** When a release is counted against the pilots' daily volumes. */
+  public enum Counting {
+    /** Before the outcome is answered, in a transaction of its own: a refusal is CapReached. */
+    NOW,
+    /**
+     * With the audit event, in its transaction: the outcome carries the count owed ({@link
+     * ReleaseOutcome.Released#owed}) for the audit log's append, which refuses the release if the
+     * cap was reached meanwhile (issue 22: a view makes no transaction of its own for its count).
+     */
+    WITH_AUDIT
+  }
+
+  /** As {@link #release(Caller, NhsNumber, ReleaseOptions)}, counted as {@code counting} says. */
+  public Future<ReleaseOutcome> release(
+      Caller caller, NhsNumber patient, ReleaseOptions options, Counting counting) {
     // One snapshot for the whole release: a reload meanwhile cannot mix two sets.
     PolicySet set = policy.current();
     return asked(caller, patient, options, set)
@@ -131,7 +151,7 @@ public final class PersonRelease {
                             ReleaseOutcome.Ground.CONSENT_TOKEN, refused.getMessage(), Trail.NONE))
                     : Future.failedFuture(asked.cause());
               }
-              return decideAndFetch(caller, set, asked.result(), options);
+              return decideAndFetch(caller, set, asked.result(), options, counting);
             });
   }
 
@@ -249,15 +269,14 @@ public final class PersonRelease {
    * see a person later.
    */
   public Future<Void> learnRelationships(NhsNumber patient, ReleaseOutcome.Released released) {
-    Instant now = clock.instant();
-    List<Future<Void>> writes = new ArrayList<>();
+    Set<CareRelationship> seen = new HashSet<>();
     for (SourceRecords r : released.results()) {
       if (r instanceof SourceRecords.Found found) {
-        CareRelationships.in(found).forEach(c -> writes.add(register.relate(patient, c, now)));
+        seen.addAll(CareRelationships.in(found));
       }
     }
-    return Future.all(writes)
-        .<Void>mapEmpty()
+    return register
+        .relateEach(patient, seen, clock.instant())
         .recover(
             e -> {
               LOG.warning("relationship register not updated: " + e.getClass().getSimpleName());
@@ -317,7 +336,11 @@ public final class PersonRelease {
   }
 
   private Future<ReleaseOutcome> decideAndFetch(
-      Caller caller, PolicySet set, DecisionRequest base, ReleaseOptions options) {
+      Caller caller,
+      PolicySet set,
+      DecisionRequest base,
+      ReleaseOptions options,
+      Counting counting) {
     Map<String, DecisionRequest> questions = new LinkedHashMap<>();
     Map<String, Decision> decided = new LinkedHashMap<>();
     Map<String, Decision> permitted = new LinkedHashMap<>();
@@ -406,7 +429,8 @@ public final class PersonRelease {
               synchronized (lookups) {
                 asked = trail.withLookups(lookups);
               }
-              return released(caller, base, options, results, permitted, grants, withheld, asked);
+              return released(
+                  caller, base, options, results, permitted, grants, withheld, asked, counting);
             });
   }
 
@@ -446,7 +470,8 @@ public final class PersonRelease {
       Map<String, Decision> permitted,
       Map<String, PersonView.Grant> grants,
       List<SourceDescriptor> withheld,
-      Trail trail) {
+      Trail trail,
+      Counting counting) {
     List<String> problems = problems(results);
     boolean found = results.stream().anyMatch(r -> r instanceof SourceRecords.Found);
     if (!found) {
@@ -488,6 +513,16 @@ public final class PersonRelease {
                     + released(options)
                     + view.leftOutNote(),
             trail);
+    if (counting == Counting.WITH_AUDIT) {
+      return Future.succeededFuture(
+          new ReleaseOutcome.Released(
+              view,
+              event,
+              results,
+              problems,
+              trail,
+              PilotCount.of(permitted.values(), request.recipient(), request.day())));
+    }
     // A pilot's cap reached by others since the decision: refused after all.
     return register
         .countReleases(permitted.values(), request.recipient(), request.day())
@@ -498,7 +533,8 @@ public final class PersonRelease {
         .map(
             reached ->
                 reached.isEmpty()
-                    ? new ReleaseOutcome.Released(view, event, results, problems, trail)
+                    ? new ReleaseOutcome.Released(
+                        view, event, results, problems, trail, Optional.empty())
                     : new ReleaseOutcome.CapReached(
                         capReached(reached, request.recipient()), trail));
   }
@@ -525,15 +561,6 @@ public final class PersonRelease {
   }
 
   private static List<String> capReached(List<Agreement> reached, OdsCode recipient) {
-    return reached.stream()
-        .map(
-            a ->
-                a.id()
-                    + ": the pilot's daily volume of "
-                    + a.dailyVolume().getAsInt()
-                    + " for "
-                    + recipient
-                    + " was reached while this request was answered")
-        .collect(Collectors.toList());
+    return PilotCount.reasons(reached, recipient);
   }
 }

@@ -32,9 +32,8 @@ final class ReleaseConsents {
    * token is kept (not standing) so that it can be listed and withdrawn.
    */
   Future<List<Consent>> forRelease(Caller caller, NhsNumber patient, Optional<String> token) {
-    Future<List<Consent>> standing = consents.standing(patient);
     if (token.isEmpty()) {
-      return standing;
+      return consents.standing(patient);
     }
     return verifier
         .verify(token.get())
@@ -45,33 +44,30 @@ final class ReleaseConsents {
                         e instanceof TokenException
                             ? e.getMessage()
                             : e.getClass().getSimpleName())))
-        .compose(presented -> keep(caller, presented, standing));
+        .compose(presented -> keep(caller, patient, presented));
   }
 
-  private Future<List<Consent>> keep(
-      Caller caller, VerifiedConsent presented, Future<List<Consent>> standing) {
+  /** Keeps the presented consent and reads the standing ones in one round trip, when known. */
+  private Future<List<Consent>> keep(Caller caller, NhsNumber patient, VerifiedConsent presented) {
     String by = caller.clientId() + "/" + caller.userId() + " (" + caller.organisation() + ")";
     return consents
-        .keep(presented, false, by, clock.instant())
+        .keepPresented(presented, patient, by, clock.instant())
         .compose(
             kept -> {
-              if (kept == ConsentRegister.Registered.WITHDRAWN) {
+              if (kept.registered() == ConsentRegister.Registered.WITHDRAWN) {
                 return Future.failedFuture(
                     new Refused("consent " + presented.consent().id() + " was withdrawn"));
               }
-              if (kept == ConsentRegister.Registered.CONFLICT) {
+              if (kept.registered() == ConsentRegister.Registered.CONFLICT) {
                 return Future.failedFuture(
                     new Refused("another consent already has this token's id"));
               }
-              return standing.map(
-                  list -> {
-                    List<Consent> all = new ArrayList<>();
-                    all.add(presented.consent());
-                    list.stream()
-                        .filter(c -> !c.id().equals(presented.consent().id()))
-                        .forEach(all::add);
-                    return all;
-                  });
+              List<Consent> all = new ArrayList<>();
+              all.add(presented.consent());
+              kept.standing().stream()
+                  .filter(c -> !c.id().equals(presented.consent().id()))
+                  .forEach(all::add);
+              return Future.succeededFuture(all);
             });
   }
 

@@ -11,6 +11,7 @@ import org.placeshare.fhir.DataQuality;
 import org.placeshare.fhir.PersonView;
 import org.placeshare.fhir.SourceRecords;
 import org.placeshare.gateway.audit.AuditEvent;
+import org.placeshare.gateway.register.PilotCount;
 
 /**
  * What became of one {@link PersonRelease}: each kind says what the caller may be told, and every
@@ -78,17 +79,32 @@ public sealed interface ReleaseOutcome {
    * Records released: the view as it leaves, the event that must be durable before it does, the
    * sources' answers (for the care relationships they show), and the sources that failed on the way
    * (a hidden source known to be failing among them, as it would have failed).
+   *
+   * @param owed the count owed to the pilots' daily volumes, to be taken with the event in the
+   *     audit append's transaction; empty when the release was counted already, or nothing is
+   *     capped
    */
   record Released(
       PersonView.Released view,
       AuditEvent event,
       List<SourceRecords> results,
       List<String> problems,
-      Trail trail)
+      Trail trail,
+      Optional<PilotCount> owed)
       implements ReleaseOutcome {
     public Released {
       results = List.copyOf(results);
       problems = List.copyOf(problems);
+    }
+
+    /** A release already counted (or owing nothing): what every path but the view's makes. */
+    public Released(
+        PersonView.Released view,
+        AuditEvent event,
+        List<SourceRecords> results,
+        List<String> problems,
+        Trail trail) {
+      this(view, event, results, problems, trail, Optional.empty());
     }
   }
 

@@ -31,6 +31,7 @@ import org.placeshare.gateway.http.edge.Outcomes;
 import org.placeshare.gateway.http.edge.RequestState;
 import org.placeshare.gateway.http.edge.StrictJson;
 import org.placeshare.gateway.observability.Metrics;
+import org.placeshare.gateway.register.PilotCount;
 import org.placeshare.gateway.release.PersonRelease;
 import org.placeshare.gateway.release.ReleaseOptions;
 import org.placeshare.gateway.release.ReleaseOutcome;
@@ -265,7 +266,8 @@ public final class PersonViewHandler {
       return;
     }
     release
-        .release(state.caller, state.patient, options)
+        // The pilots' count is taken with the audit event, in its transaction (issue 22).
+        .release(state.caller, state.patient, options, PersonRelease.Counting.WITH_AUDIT)
         .onFailure(e -> ctx.fail(503, unavailable(e)))
         .onSuccess(outcome -> timed(ctx, state, outcome, System.nanoTime() - asked));
   }
@@ -382,8 +384,9 @@ public final class PersonViewHandler {
                         state.stamped(
                             released
                                 .event()
-                                .withSent(SentDigest.of(json, FhirFormat.contentType(ctx)))))
-                    .recover(e -> Future.failedFuture(new AuditUnavailable(e)))
+                                .withSent(SentDigest.of(json, FhirFormat.contentType(ctx)))),
+                        released.owed())
+                    .recover(e -> Future.failedFuture(notAppended(e)))
                     .map(seq -> json))
         .onSuccess(
             json -> {
@@ -400,6 +403,19 @@ public final class PersonViewHandler {
                         ? 503
                         : e instanceof GatewayException g && g.status() > 0 ? g.status() : 500,
                     e));
+  }
+
+  /**
+   * Why a release's event was not appended: a pilot's cap reached since the decision (refused as
+   * the decision would have refused it a moment later, and audited as that refusal), else the audit
+   * log is unavailable.
+   */
+  private static RuntimeException notAppended(Throwable e) {
+    if (e instanceof PilotCount.Reached reached) {
+      return new GatewayException(
+          403, IssueType.FORBIDDEN, REFUSED, String.join("\n", reached.reasons()));
+    }
+    return new AuditUnavailable(e);
   }
 
   private void countReleased(ReleaseOutcome.Released released) {

@@ -9,18 +9,19 @@ import org.hl7.fhir.r4.model.OperationOutcome.IssueType;
 import org.placeshare.gateway.http.edge.AuditUnavailable;
 import org.placeshare.gateway.http.edge.GatewayException;
 import org.placeshare.gateway.http.edge.RequestState;
-import org.placeshare.gateway.storage.ClientRequestCounts;
+import org.placeshare.gateway.storage.ClientAllowances;
 
 /**
  * A per-client rate limit on person-level requests (views, cohort registrations and bulk job
- * kick-offs), counted in PostgreSQL per minute so it holds across every instance. Beyond it the
+ * kick-offs), counted in PostgreSQL per minute so it holds across every instance (each instance
+ * claims a batch of the minute's requests at a time: {@link ClientAllowances}). Beyond it the
  * answer is 429 with {@code Retry-After} to the next minute. (Per-agreement limits are the pilots'
  * daily volumes, decided by the policy.) Traces ({@code Patient/$match}) are counted apart from
  * views: a client's traces do not eat its views' allowance, nor theirs.
  */
 public final class RateLimit {
 
-  private final ClientRequestCounts counts;
+  private final ClientAllowances allowances;
   private final int perMinute;
   private final String counter;
   private final String what;
@@ -37,7 +38,7 @@ public final class RateLimit {
   }
 
   private RateLimit(Pool pool, int perMinute, String counter, String what, Clock clock) {
-    this.counts = new ClientRequestCounts(pool);
+    this.allowances = new ClientAllowances(pool, perMinute);
     this.perMinute = perMinute;
     this.counter = counter;
     this.what = what;
@@ -48,12 +49,12 @@ public final class RateLimit {
     String client = RequestState.get(ctx).caller.clientId();
     Instant now = clock.instant();
     Instant window = now.truncatedTo(ChronoUnit.MINUTES);
-    counts
-        .countOne(client + counter, window)
+    allowances
+        .take(client + counter, window)
         .onFailure(e -> ctx.fail(503, new AuditUnavailable(e)))
         .onSuccess(
-            requests -> {
-              if (requests > perMinute) {
+            within -> {
+              if (!within) {
                 long wait = Math.max(1, 60 - (now.getEpochSecond() - window.getEpochSecond()));
                 ctx.response().putHeader("Retry-After", Long.toString(wait));
                 ctx.fail(
