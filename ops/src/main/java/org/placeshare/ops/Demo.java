@@ -54,7 +54,7 @@ final class Demo implements AutoCloseable {
   static final int PEOPLE = 50;
 
   /** The most synthetic people the demo makes: a population for the cohort benchmark. */
-  static final int MAX_PEOPLE = 20_000;
+  static final int MAX_PEOPLE = 100_000;
 
   /** The demo GP practice, which records consents and signs them with its own key. */
   static final String GP = "Y90001";
@@ -288,6 +288,9 @@ final class Demo implements AutoCloseable {
     // Metrics and health details on their own loopback listener, next to the demo's port.
     config.put("management", Map.of("host", "127.0.0.1", "port", managementPort(port)));
     config.put("dataDir", "data");
+    // The council's caseload is every synthetic person, up to the largest population the demo
+    // makes.
+    config.put("cohorts", Map.of("maxMembers", MAX_PEOPLE));
     config.put("signingKey", folder.root.relativize(folder.gatewayKey()).toString());
     config.put("agreements", "agreements");
     config.put("consentKey", folder.root.relativize(folder.consentKey()).toString());
