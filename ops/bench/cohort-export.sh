@@ -8,13 +8,14 @@
 # run in the same JVM, so the resident figure includes their records too.
 # It also reports the CPU per member by kind of thread (gateway, its PostgreSQL, the sources, the
 # JVM's GC/JIT), counted from /proc as load.sh counts per view.
-# Usage: [HEAP=1g] [JAVA_OPTS=...] bash ops/bench/cohort-export.sh [PEOPLE]   (the demo default: 8
+# Usage: [HEAP=1g] [CONCURRENCY=8] [JAVA_OPTS=...] bash ops/bench/cohort-export.sh [PEOPLE]   (the demo default: 8
 # members at a time); JAVA_OPTS go to the demo JVM, e.g. -XX:StartFlightRecording=filename=x.jfr
 # Results: target/cohort-export.txt; record them in docs/benchmarks.md with the machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PEOPLE=${1:-10000}
 HEAP=${HEAP:-1g}
+CONCURRENCY=${CONCURRENCY:-8}   # members a job decides and fetches at once (cohorts.concurrency)
 mvn -q -B -DskipTests package
 PORT=${PORT:-18280}   # PORT=... to run beside another demo
 MANAGEMENT_PORT=$((PORT + 1))   # the demo's management listener: metrics are not on the public port
@@ -22,7 +23,7 @@ FOLDER=target/cohort-demo
 mkdir -p target
 rm -rf "$FOLDER"
 # shellcheck disable=SC2086
-java -Xmx"$HEAP" ${JAVA_OPTS:-} -jar ops/target/placeshare.jar demo --folder "$FOLDER" --port "$PORT" --people "$PEOPLE" \
+java -Xmx"$HEAP" ${JAVA_OPTS:-} -jar ops/target/placeshare.jar demo --folder "$FOLDER" --port "$PORT" --people "$PEOPLE" --cohort-concurrency "$CONCURRENCY" \
   > target/cohort-demo.out 2> target/cohort-demo.err &
 DEMO=$!
 trap 'kill $DEMO 2>/dev/null || true' EXIT
@@ -89,7 +90,7 @@ LIVE=$(awk 'NF == 2 && $2 > l {l = $2} END {print l}' target/cohort-heap.txt)
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "machine: $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, $(java -version 2>&1 | head -1)"
-  echo "cohort: $PEOPLE people, 8 members at a time"
+  echo "cohort: $PEOPLE people, $CONCURRENCY members at a time"
   echo "load average before the export: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "time to finish: $(echo "$END - $START" | bc) s (kick-off to the last file downloaded), $(echo "scale=1; $PEOPLE / ($END - $START)" | bc) members/s"
   cpu_per_member "$CPU_BEFORE" "$CPU_AFTER" "$PEOPLE"
