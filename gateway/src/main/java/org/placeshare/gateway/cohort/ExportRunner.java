@@ -291,32 +291,60 @@ public final class ExportRunner {
    */
   private Future<Void> chunks(
       ExportJobs.Job job, int size, int position, JsonObject progress, Future<Ahead> current) {
-    return current.compose(
-        ahead -> {
+    Promise<Void> done = Promise.promise();
+    step(job, size, position, progress, current, done);
+    return done.future();
+  }
+
+  /**
+   * One chunk of {@link #chunks}. The loop goes on through callbacks, not through futures composed
+   * one inside the next: each level of such a chain would hold its chunk's records until the job
+   * ends, and memory would grow with the cohort.
+   */
+  private void step(
+      ExportJobs.Job job,
+      int size,
+      int position,
+      JsonObject progress,
+      Future<Ahead> current,
+      Promise<Void> done) {
+    current.onComplete(
+        released -> {
+          if (released.failed()) {
+            done.fail(released.cause());
+            return;
+          }
+          Ahead ahead = released.result();
           if (ahead instanceof End) {
-            return finish(job, size, progress);
+            finish(job, size, progress).onComplete(done);
+            return;
           }
           if (ahead instanceof Refused refused) {
-            return fail(job, refused.why()).compose(v -> Future.failedFuture(new Stopped()));
+            fail(job, refused.why())
+                .compose(v -> Future.<Void>failedFuture(new Stopped()))
+                .onComplete(done);
+            return;
           }
           Released chunk = (Released) ahead;
           int next = position + chunk.batch().size();
           Future<Ahead> following = stopping ? null : release(job, size, next);
-          return record(job, size, position, chunk, progress)
-              .transform(
+          record(job, size, position, chunk, progress)
+              .onComplete(
                   recorded -> {
                     // Whatever became of this chunk, the one released ahead has settled first.
                     Future<Void> settled =
                         following == null ? Future.succeededFuture() : settle(following);
                     if (recorded.failed()) {
-                      return settled.compose(v -> Future.failedFuture(recorded.cause()));
+                      settled
+                          .compose(v -> Future.<Void>failedFuture(recorded.cause()))
+                          .onComplete(done);
+                    } else if (!recorded.result()) {
+                      settled.compose(v -> cancelled(job)).onComplete(done);
+                    } else if (following == null) {
+                      done.complete();
+                    } else {
+                      step(job, size, next, progress, following, done);
                     }
-                    if (!recorded.result()) {
-                      return settled.compose(v -> cancelled(job));
-                    }
-                    return following == null
-                        ? Future.succeededFuture()
-                        : chunks(job, size, next, progress, following);
                   });
         });
   }
