@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.hl7.fhir.r4.model.Resource;
@@ -188,26 +189,30 @@ public final class ExportRunner {
   }
 
   /**
-   * Why the job may not go on, if it may not: it goes on only while the job's client stands as it
-   * did at the kick-off: registered for the same organisation and purpose on this instance, and
-   * neither suspended nor removed anywhere in the fleet. Asked before every chunk is released, so a
-   * suspension made through any instance stops the job here before its next chunk.
+   * Goes on only while the job's client stands as it did at the kick-off: registered for the same
+   * organisation and purpose on this instance, and neither suspended nor removed anywhere in the
+   * fleet. Asked before every chunk, so a suspension made through any instance stops the job here
+   * before its next chunk.
    */
-  private Future<Optional<String>> refusal(ExportJobs.Job job) {
+  private Future<Void> standing(ExportJobs.Job job, Supplier<Future<Void>> go) {
     return standing
         .apply(job.caller())
-        .map(
-            refusal ->
-                refusal.map(
-                    r ->
-                        r.startsWith("its client is not registered")
-                            ? "client "
-                                + job.caller().clientId()
-                                + " is no longer registered for "
-                                + job.caller().organisation().value()
-                                + " and purpose "
-                                + job.caller().purpose().code()
-                            : r));
+        .compose(
+            refusal -> {
+              if (refusal.isEmpty()) {
+                return go.get();
+              }
+              String why =
+                  refusal.get().startsWith("its client is not registered")
+                      ? "client "
+                          + job.caller().clientId()
+                          + " is no longer registered for "
+                          + job.caller().organisation().value()
+                          + " and purpose "
+                          + job.caller().purpose().code()
+                      : refusal.get();
+              return fail(job, why).compose(v -> Future.failedFuture(new Stopped()));
+            });
   }
 
   private Future<Void> start(ExportJobs.Job job) {
@@ -244,135 +249,50 @@ public final class ExportRunner {
             });
   }
 
-  /**
-   * A chunk read from the cohort and released, not yet recorded: its members and their outcomes, or
-   * the end of the cohort, or the client's standing refused before it was released.
-   */
-  private sealed interface Ahead {}
-
-  private record Released(List<NhsNumber> batch, List<MemberRelease.Outcome> outcomes)
-      implements Ahead {}
-
-  private record End() implements Ahead {}
-
-  private record Refused(String why) implements Ahead {}
-
   private Future<Void> chunk(ExportJobs.Job job, int size, int position, JsonObject progress) {
     if (stopping) {
       return Future.succeededFuture();
     }
-    return chunks(job, size, position, progress, release(job, size, position));
+    return standing(job, () -> members(job, size, position, progress));
   }
 
-  /** The chunk at {@code position} read and released, once the job's client still stands. */
-  private Future<Ahead> release(ExportJobs.Job job, int size, int position) {
-    return refusal(job)
+  private Future<Void> members(ExportJobs.Job job, int size, int position, JsonObject progress) {
+    return cohorts
+        .members(job.cohort(), position, settings.concurrency() * CHUNK_PER_WORKER)
         .compose(
-            refused ->
-                refused.isPresent()
-                    ? Future.succeededFuture(new Refused(refused.get()))
-                    : cohorts
-                        .members(job.cohort(), position, settings.concurrency() * CHUNK_PER_WORKER)
-                        .compose(
-                            batch ->
-                                batch.isEmpty()
-                                    ? Future.succeededFuture(new End())
-                                    : releaseAll(job, size, batch)
-                                        .map(outcomes -> new Released(batch, outcomes))));
-  }
-
-  /**
-   * Records the chunk at {@code position} once released, while the next chunk is released: the
-   * sources and the gateway's threads are busy with the next members while this chunk is audited,
-   * written and checkpointed. At most two chunks are held, whatever the cohort's size. A chunk is
-   * recorded only after the one before it is checkpointed, so the files and the audit keep cohort
-   * order; on a stop the chunk released ahead is recorded too (its releases were counted), and no
-   * further one is started.
-   */
-  private Future<Void> chunks(
-      ExportJobs.Job job, int size, int position, JsonObject progress, Future<Ahead> current) {
-    Promise<Void> done = Promise.promise();
-    step(job, size, position, progress, current, done);
-    return done.future();
-  }
-
-  /**
-   * One chunk of {@link #chunks}. The loop goes on through callbacks, not through futures composed
-   * one inside the next: each level of such a chain would hold its chunk's records until the job
-   * ends, and memory would grow with the cohort.
-   */
-  private void step(
-      ExportJobs.Job job,
-      int size,
-      int position,
-      JsonObject progress,
-      Future<Ahead> current,
-      Promise<Void> done) {
-    current.onComplete(
-        released -> {
-          if (released.failed()) {
-            done.fail(released.cause());
-            return;
-          }
-          Ahead ahead = released.result();
-          if (ahead instanceof End) {
-            finish(job, size, progress).onComplete(done);
-            return;
-          }
-          if (ahead instanceof Refused refused) {
-            fail(job, refused.why())
-                .compose(v -> Future.<Void>failedFuture(new Stopped()))
-                .onComplete(done);
-            return;
-          }
-          Released chunk = (Released) ahead;
-          int next = position + chunk.batch().size();
-          Future<Ahead> following = stopping ? null : release(job, size, next);
-          record(job, size, position, chunk, progress)
-              .onComplete(
-                  recorded -> {
-                    // Whatever became of this chunk, the one released ahead has settled first.
-                    Future<Void> settled =
-                        following == null ? Future.succeededFuture() : settle(following);
-                    if (recorded.failed()) {
-                      settled
-                          .compose(v -> Future.<Void>failedFuture(recorded.cause()))
-                          .onComplete(done);
-                    } else if (!recorded.result()) {
-                      settled.compose(v -> cancelled(job)).onComplete(done);
-                    } else if (following == null) {
-                      done.complete();
-                    } else {
-                      step(job, size, next, progress, following, done);
-                    }
-                  });
-        });
-  }
-
-  /** Completes once the future has, whatever its outcome. */
-  private static Future<Void> settle(Future<?> future) {
-    return future.transform(x -> Future.succeededFuture());
-  }
-
-  /**
-   * A released chunk made final: its members' households followed, their audit events made durable,
-   * their records written, then the checkpoint. False when the job is no longer this instance's
-   * (cancelled, or its lease taken over).
-   */
-  private Future<Boolean> record(
-      ExportJobs.Job job, int size, int position, Released chunk, JsonObject progress) {
-    return households
-        .follow(job, size, chunk.batch(), chunk.outcomes(), settings.concurrency())
-        .compose(
-            followed ->
-                recorder
-                    .record(job, chunk.outcomes(), followed, progress, settings.suppressBelow())
-                    .compose(v -> households.remember(job, position, followed)))
-        .recover(e -> unwritable(job, e))
-        .compose(
-            v ->
-                jobs.checkpoint(
-                    job.id(), owner, position + chunk.batch().size(), progress, settings.lease()));
+            batch -> {
+              if (batch.isEmpty()) {
+                return finish(job, size, progress);
+              }
+              return releaseAll(job, size, batch)
+                  .compose(
+                      outcomes ->
+                          households
+                              .follow(job, size, batch, outcomes, settings.concurrency())
+                              .compose(
+                                  followed ->
+                                      recorder
+                                          .record(
+                                              job,
+                                              outcomes,
+                                              followed,
+                                              progress,
+                                              settings.suppressBelow())
+                                          .compose(
+                                              v -> households.remember(job, position, followed)))
+                              .recover(e -> unwritable(job, e)))
+                  .compose(
+                      v ->
+                          jobs.checkpoint(
+                              job.id(), owner, position + batch.size(), progress, settings.lease()))
+                  .compose(
+                      ours -> {
+                        if (!ours) {
+                          return cancelled(job);
+                        }
+                        return chunk(job, size, position + batch.size(), progress);
+                      });
+            });
   }
 
   /** Every member of the chunk, at most {@code concurrency} at once; outcomes in cohort order. */
