@@ -6,25 +6,67 @@
 # /metrics on the management listener (the demo's port + 1) during the export (peak and before), and
 # the JVM's peak resident memory. The sources
 # run in the same JVM, so the resident figure includes their records too.
-# Usage: [HEAP=1g] [STORE=folder|database] bash ops/bench/cohort-export.sh [PEOPLE]
-#        (the demo default: 8 members at a time; STORE: where the job's files are kept, cohorts.store)
+# It also reports the CPU per member by kind of thread (gateway, its PostgreSQL, the sources, the
+# JVM's GC/JIT), counted from /proc as load.sh counts per view.
+# Usage: [HEAP=1g] [CONCURRENCY=8] [STORE=folder|database] [JAVA_OPTS=...] bash ops/bench/cohort-export.sh [PEOPLE]
+#        (the demo default: 8 members at a time; STORE: where the job's files are kept, cohorts.store);
+#        JAVA_OPTS go to the demo JVM, e.g. -XX:StartFlightRecording=filename=x.jfr
 # Results: target/cohort-export.txt; record them in docs/benchmarks.md with the machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PEOPLE=${1:-10000}
 HEAP=${HEAP:-1g}
+CONCURRENCY=${CONCURRENCY:-8}   # members a job decides and fetches at once (cohorts.concurrency)
 mvn -q -B -DskipTests package
 PORT=${PORT:-18280}   # PORT=... to run beside another demo
 MANAGEMENT_PORT=$((PORT + 1))   # the demo's management listener: metrics are not on the public port
 FOLDER=target/cohort-demo
+mkdir -p target
 rm -rf "$FOLDER"
 STORE=${STORE:-folder}
-PLACESHARE_COHORTS_STORE=$STORE java -Xmx"$HEAP" -jar ops/target/placeshare.jar demo --folder "$FOLDER" --port "$PORT" --people "$PEOPLE" \
+# shellcheck disable=SC2086
+PLACESHARE_COHORTS_STORE=$STORE java -Xmx"$HEAP" ${JAVA_OPTS:-} -jar ops/target/placeshare.jar demo --folder "$FOLDER" --port "$PORT" --people "$PEOPLE" --cohort-concurrency "$CONCURRENCY" \
   > target/cohort-demo.out 2> target/cohort-demo.err &
 DEMO=$!
 trap 'kill $DEMO 2>/dev/null || true' EXIT
-for _ in $(seq 600); do grep -q "^java -jar.*cohort export" target/cohort-demo.out 2>/dev/null && break; sleep 0.5; done
+# A population of 100,000 takes minutes to generate, index and register: wait up to 20 minutes.
+for _ in $(seq 2400); do
+  grep -q "^java -jar.*cohort export" target/cohort-demo.out 2>/dev/null && break
+  kill -0 $DEMO 2>/dev/null || { echo "the demo ended before it was ready:"; tail -20 target/cohort-demo.err; exit 1; }
+  sleep 0.5
+done
 EXPORT=$(grep "^java -jar.*cohort export" target/cohort-demo.out | head -1 | sed 's|^java -jar ops/target/placeshare.jar ||')
+
+# CPU of the demo JVM by kind of thread, and of its PostgreSQL, in clock ticks (user + system), as
+# load.sh counts them (see its cpu_ticks): gateway (vert.x threads), sources (Jetty qtp*/Scheduler-*,
+# the JDK HTTP servers), jvm (GC, JIT, VM), other, the process in all, and its PostgreSQL.
+cpu_ticks() {
+  local threads total pg
+  threads=$(cat /proc/$DEMO/task/*/stat 2>/dev/null |
+    awk '{ c = $0; sub(/^[0-9]+ \(/, "", c); sub(/\) [A-Za-z] .*$/, "", c)
+      r = $0; sub(/^.*\) /, "", r); split(r, f, " "); t = f[12] + f[13]
+      if (c ~ /^vert\.?x/) g += t
+      else if (c ~ /^(qtp|Scheduler-|HTTP-Dispatcher|idle-timeout)/) s += t
+      else if (c ~ /^(GC Thread|G1 |C1 Compiler|C2 Compiler|VM |Sweeper|Monitor Deflat|Service Thread|Common-Cleaner|Reference Handl|Finalizer|Signal Dispatch|Notification Th)/) j += t
+      else o += t }
+      END { print g + 0, s + 0, j + 0, o + 0 }')
+  total=$(sed -E 's/^.*\) //' "/proc/$DEMO/stat" | awk '{ print $12 + $13 }')
+  pg=$(cat /proc/[0-9]*/stat 2>/dev/null |
+    awk -v demo="$DEMO" '{ pid = $1; c = $0; sub(/^[0-9]+ \(/, "", c); sub(/\) [A-Za-z] .*$/, "", c)
+      r = $0; sub(/^.*\) /, "", r); split(r, f, " ")
+      ppid[pid] = f[2]; comm[pid] = c; own[pid] = f[12] + f[13]; reaped[pid] = f[14] + f[15] }
+      END { for (p in comm) if (comm[p] == "postgres" && ppid[p] == demo) pm = p
+            t = own[pm] + reaped[pm]; for (p in ppid) if (ppid[p] == pm && pm != "") t += own[p]
+            print t + 0 }')
+  echo "$threads $total $pg"
+}
+cpu_per_member() {
+  awk -v n="$3" -v hz="$(getconf CLK_TCK)" -v before="$1" -v after="$2" 'BEGIN {
+    split(before, b, " "); split(after, a, " ")
+    for (i = 1; i <= 6; i++) d[i] = (a[i] - b[i]) * 1000 / hz / n
+    printf "CPU per member: gateway threads %.2f ms, its PostgreSQL %.2f ms; sources %.2f ms; JVM GC/JIT/VM %.2f ms (shared); other %.2f ms; demo JVM in all %.2f ms (%d members)\n",
+      d[1], d[6], d[2], d[3], d[4], d[5], n }'
+}
 
 # Heap in use (MiB), and the old generation's size after the last collection (live data).
 heap() {
@@ -37,18 +79,23 @@ BEFORE=$(heap)
 : > target/cohort-heap.txt
 ( while kill -0 $DEMO 2>/dev/null; do heap >> target/cohort-heap.txt; echo >> target/cohort-heap.txt; sleep 0.5; done ) &
 SAMPLER=$!
+CPU_BEFORE=$(cpu_ticks)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$(date +%s.%N)
 # shellcheck disable=SC2086
 java -jar ops/target/placeshare.jar $EXPORT > target/cohort-export.out 2> target/cohort-export.err
 END=$(date +%s.%N)
+CPU_AFTER=$(cpu_ticks)
 kill $SAMPLER 2>/dev/null || true
 PEAK=$(awk 'NF == 2 && $1 > p {p = $1} END {print p}' target/cohort-heap.txt)
 LIVE=$(awk 'NF == 2 && $2 > l {l = $2} END {print l}' target/cohort-heap.txt)
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "machine: $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, $(java -version 2>&1 | head -1)"
-  echo "cohort: $PEOPLE people, 8 members at a time, files in the $STORE store; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "time to finish: $(echo "$END - $START" | bc) s (kick-off to the last file downloaded)"
+  echo "cohort: $PEOPLE people, $CONCURRENCY members at a time, files in the $STORE store"
+  echo "load average before the export: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "time to finish: $(echo "$END - $START" | bc) s (kick-off to the last file downloaded), $(echo "scale=1; $PEOPLE / ($END - $START)" | bc) members/s"
+  cpu_per_member "$CPU_BEFORE" "$CPU_AFTER" "$PEOPLE"
   head -1 target/cohort-export.out
   echo "files: $(tail -n +2 target/cohort-export.out | awk '{print $2, $3}' | paste -sd ',' -)"
   echo "demo JVM heap in use (sampled every 0.5 s): before the export ${BEFORE%% *} MiB, peak ${PEAK} MiB during it (-Xmx$HEAP)"

@@ -54,7 +54,12 @@ final class Demo implements AutoCloseable {
   static final int PEOPLE = 50;
 
   /** The most synthetic people the demo makes: a population for the cohort benchmark. */
-  static final int MAX_PEOPLE = 20_000;
+  static final int MAX_PEOPLE = 100_000;
+
+  /**
+   * Members a bulk job decides and fetches at once, unless told otherwise: the gateway's default.
+   */
+  static final int COHORT_CONCURRENCY = 8;
 
   /** The demo GP practice, which records consents and signs them with its own key. */
   static final String GP = "Y90001";
@@ -132,6 +137,22 @@ final class Demo implements AutoCloseable {
   static Demo start(
       DemoFolder folder, String host, int port, Clock clock, Set<String> down, int size)
       throws Exception {
+    return start(folder, host, port, clock, down, size, COHORT_CONCURRENCY);
+  }
+
+  /**
+   * @param cohortConcurrency members a bulk job decides and fetches at once ({@code
+   *     cohorts.concurrency}), for the cohort benchmark
+   */
+  static Demo start(
+      DemoFolder folder,
+      String host,
+      int port,
+      Clock clock,
+      Set<String> down,
+      int size,
+      int cohortConcurrency)
+      throws Exception {
     if (size < PEOPLE || size > MAX_PEOPLE) {
       throw new IllegalArgumentException(
           "--people: expected " + PEOPLE + " to " + MAX_PEOPLE + ", got " + size);
@@ -171,7 +192,8 @@ final class Demo implements AutoCloseable {
         server.close();
       }
       List<Integer> witnessPorts = DemoWitnesses.ports(port);
-      writeConfig(folder, host, port, urls, DemoWitnesses.config(folder, witnessPorts));
+      writeConfig(
+          folder, host, port, urls, DemoWitnesses.config(folder, witnessPorts), cohortConcurrency);
       Gateway gateway = Gateway.start(vertx, GatewayConfig.load(folder.config()), clock).await();
       // The partners' witnesses, once the database they share with the gateway is up: the
       // gateway's submissions back off until they answer.
@@ -279,7 +301,8 @@ final class Demo implements AutoCloseable {
       String host,
       int port,
       Map<String, URI> urls,
-      Map<String, Object> witnessing)
+      Map<String, Object> witnessing,
+      int cohortConcurrency)
       throws Exception {
     Map<String, Object> config = new LinkedHashMap<>();
     config.put("host", host);
@@ -288,6 +311,9 @@ final class Demo implements AutoCloseable {
     // Metrics and health details on their own loopback listener, next to the demo's port.
     config.put("management", Map.of("host", "127.0.0.1", "port", managementPort(port)));
     config.put("dataDir", "data");
+    // The council's caseload is every synthetic person, up to the largest population the demo
+    // makes.
+    config.put("cohorts", Map.of("maxMembers", MAX_PEOPLE, "concurrency", cohortConcurrency));
     config.put("signingKey", folder.root.relativize(folder.gatewayKey()).toString());
     config.put("agreements", "agreements");
     config.put("consentKey", folder.root.relativize(folder.consentKey()).toString());

@@ -75,14 +75,24 @@ public final class Ops {
         names = "--people",
         defaultValue = "50",
         description =
-            "synthetic people the sources hold, 50 to 20000 (default ${DEFAULT-VALUE}); the"
+            "synthetic people the sources hold, 50 to 100000 (default ${DEFAULT-VALUE}); the"
                 + " council's caseload is all of them")
     int people;
+
+    @Option(
+        names = "--cohort-concurrency",
+        defaultValue = "8",
+        description =
+            "cohort members a bulk job decides and fetches at once, 1 to 256 (default"
+                + " ${DEFAULT-VALUE}, the gateway's): for the cohort export benchmark")
+    int cohortConcurrency;
 
     @Override
     public Integer call() throws Exception {
       Clock clock = Clock.systemUTC();
-      Demo demo = Demo.start(new DemoFolder(folder), "127.0.0.1", port, clock, down, people);
+      Demo demo =
+          Demo.start(
+              new DemoFolder(folder), "127.0.0.1", port, clock, down, people, cohortConcurrency);
       GracefulStop.install("demo", demo::close);
       demo.printWelcome(System.out, clock);
       demo.printTellUsOnce(System.out, clock);

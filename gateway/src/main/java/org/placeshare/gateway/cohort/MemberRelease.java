@@ -11,6 +11,7 @@ import org.placeshare.gateway.audit.AuditEvent;
 import org.placeshare.gateway.audit.WitnessingBehind;
 import org.placeshare.gateway.policy.FlagConcealment;
 import org.placeshare.gateway.release.PersonRelease;
+import org.placeshare.gateway.release.ReadAhead;
 import org.placeshare.gateway.release.ReleaseOptions;
 import org.placeshare.gateway.release.ReleaseOutcome;
 import org.placeshare.policy.NhsNumber;
@@ -138,12 +139,32 @@ public final class MemberRelease {
       NhsNumber patient,
       Optional<Set<String>> types,
       Optional<Instant> since) {
+    return release(job, cohortSize, patient, types, since, ReadAhead.NONE);
+  }
+
+  /** As {@link #release}, deciding on what was read ahead for the member's chunk. */
+  public Future<Outcome> release(
+      ExportJobs.Job job,
+      int cohortSize,
+      NhsNumber patient,
+      Optional<Set<String>> types,
+      Optional<Instant> since,
+      ReadAhead read) {
     return release
         .release(
             job.caller(),
             patient,
-            ReleaseOptions.member(job.id(), cohortSize, ACTION, types, since))
+            ReleaseOptions.member(job.id(), cohortSize, ACTION, types, since),
+            read)
         .map(MemberRelease::told);
+  }
+
+  /**
+   * The facts and standing consents of a chunk's members, read at once. When the read fails, each
+   * member reads its own as before (and fails, or pauses the job, as a single read would).
+   */
+  public Future<ReadAhead> readAhead(List<NhsNumber> chunk) {
+    return release.readAhead(chunk).otherwise(ReadAhead.NONE);
   }
 
   /**

@@ -8,8 +8,11 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -75,6 +78,10 @@ public final class ConsentRegister {
           + ", token = $2 AS presented FROM consent WHERE nhs_number = $1 OR jti = $3"
           + " ORDER BY first_seen_at, jti";
 
+  private static final String FOR_PATIENTS =
+      "SELECT "
+          + COLUMNS
+          + " FROM consent WHERE nhs_number = ANY($1) ORDER BY nhs_number, first_seen_at, jti";
   private static final String WITHDRAW =
       "UPDATE consent SET withdrawn_at = $2, withdrawn_by = $3, withdrawal_reason = $4"
           + " WHERE jti = $1 AND withdrawn_at IS NULL";
@@ -234,6 +241,31 @@ public final class ConsentRegister {
                     .filter(e -> e.standing() && !e.withdrawn())
                     .map(Entry::consent)
                     .toList());
+  }
+
+  /**
+   * Each person's standing consents not withdrawn, as {@link #standing} reads them for one, in one
+   * query whatever their number: a bulk job reads a chunk's members at once. Every person asked for
+   * is in the answer, with an empty list when they have none.
+   */
+  public Future<Map<NhsNumber, List<Consent>>> standingOf(Collection<NhsNumber> patients) {
+    return pool.preparedQuery(FOR_PATIENTS)
+        .execute(Tuple.of(patients.stream().map(NhsNumber::toString).toArray(String[]::new)))
+        .map(
+            rows -> {
+              Map<NhsNumber, List<Consent>> standing = new HashMap<>();
+              patients.forEach(p -> standing.put(p, new ArrayList<>()));
+              for (Row r : rows) {
+                Entry e = entry(r);
+                if (e.standing() && !e.withdrawn()) {
+                  standing
+                      .computeIfAbsent(e.consent().patient(), p -> new ArrayList<>())
+                      .add(e.consent());
+                }
+              }
+              standing.replaceAll((p, list) -> List.copyOf(list));
+              return standing;
+            });
   }
 
   public Future<List<Entry>> forPatient(NhsNumber patient) {

@@ -47,6 +47,12 @@ public final class PatientRegister {
           + " array_agg(kind) AS kinds FROM care_relationship WHERE nhs_number = $1"
           + " AND ended_at IS NULL) AS c";
 
+  private static final String FACTS_OF_MANY =
+      "SELECT nhs_number, opted_out, restricted, postcode_district FROM patient_register WHERE"
+          + " nhs_number = ANY($1)";
+  private static final String RELATIONSHIPS_OF_MANY =
+      "SELECT nhs_number, organisation, kind FROM care_relationship WHERE nhs_number = ANY($1) AND"
+          + " ended_at IS NULL";
   private static final String UPSERT =
       "INSERT INTO patient_register (nhs_number, opted_out, restricted, postcode_district,"
           + " updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (nhs_number) DO UPDATE SET"
@@ -106,6 +112,60 @@ public final class PatientRegister {
                   Boolean.TRUE.equals(row.getBoolean("restricted")),
                   Optional.ofNullable(row.getString("postcode_district")),
                   relationships);
+            });
+  }
+
+  /**
+   * What is known of each of these people, as {@link #facts} reads it for one, in two queries
+   * whatever their number: a bulk job reads a chunk's members at once. Every person asked for is in
+   * the answer, with {@link PatientFacts#UNKNOWN}'s defaults where nothing is known.
+   */
+  public Future<Map<NhsNumber, PatientFacts>> factsOf(Collection<NhsNumber> patients) {
+    Tuple keys = Tuple.of(patients.stream().map(NhsNumber::toString).toArray(String[]::new));
+    Future<Map<String, Row>> entries =
+        pool.preparedQuery(FACTS_OF_MANY)
+            .execute(keys)
+            .map(
+                rows -> {
+                  Map<String, Row> byNumber = new HashMap<>();
+                  rows.forEach(r -> byNumber.put(r.getString("nhs_number"), r));
+                  return byNumber;
+                });
+    Future<Map<String, Set<CareRelationship>>> relationships =
+        pool.preparedQuery(RELATIONSHIPS_OF_MANY)
+            .execute(keys)
+            .map(
+                rows -> {
+                  Map<String, Set<CareRelationship>> byNumber = new HashMap<>();
+                  for (Row row : rows) {
+                    RelationshipKind.of(row.getString("kind"))
+                        .ifPresent(
+                            kind ->
+                                byNumber
+                                    .computeIfAbsent(
+                                        row.getString("nhs_number"), k -> new HashSet<>())
+                                    .add(
+                                        new CareRelationship(
+                                            OdsCode.of(row.getString("organisation")), kind)));
+                  }
+                  return byNumber;
+                });
+    return Future.all(entries, relationships)
+        .map(
+            all -> {
+              Map<NhsNumber, PatientFacts> facts = new HashMap<>();
+              for (NhsNumber patient : patients) {
+                String key = patient.toString();
+                Optional<Row> row = Optional.ofNullable(entries.result().get(key));
+                facts.put(
+                    patient,
+                    new PatientFacts(
+                        row.map(r -> r.getBoolean("opted_out")).orElse(false),
+                        row.map(r -> r.getBoolean("restricted")).orElse(false),
+                        row.map(r -> r.getString("postcode_district")),
+                        relationships.result().getOrDefault(key, Set.of())));
+              }
+              return facts;
             });
   }
 

@@ -121,7 +121,7 @@ public final class PersonRelease {
    * flag are outcomes.
    */
   public Future<ReleaseOutcome> release(Caller caller, NhsNumber patient, ReleaseOptions options) {
-    return release(caller, patient, options, Counting.NOW);
+    return release(caller, patient, options, Counting.NOW, ReadAhead.NONE);
   }
 
   /** When a release is counted against the pilots' daily volumes. */
@@ -139,9 +139,24 @@ public final class PersonRelease {
   /** As {@link #release(Caller, NhsNumber, ReleaseOptions)}, counted as {@code counting} says. */
   public Future<ReleaseOutcome> release(
       Caller caller, NhsNumber patient, ReleaseOptions options, Counting counting) {
+    return release(caller, patient, options, counting, ReadAhead.NONE);
+  }
+
+  /**
+   * As {@link #release(Caller, NhsNumber, ReleaseOptions)}, deciding on the person's facts and
+   * standing consents in {@code read} when it holds them (read for a bulk job's chunk at once,
+   * {@link #readAhead}).
+   */
+  public Future<ReleaseOutcome> release(
+      Caller caller, NhsNumber patient, ReleaseOptions options, ReadAhead read) {
+    return release(caller, patient, options, Counting.NOW, read);
+  }
+
+  private Future<ReleaseOutcome> release(
+      Caller caller, NhsNumber patient, ReleaseOptions options, Counting counting, ReadAhead read) {
     // One snapshot for the whole release: a reload meanwhile cannot mix two sets.
     PolicySet set = policy.current();
-    return asked(caller, patient, options, set)
+    return asked(caller, patient, options, set, read)
         .transform(
             asked -> {
               if (asked.failed()) {
@@ -177,7 +192,7 @@ public final class PersonRelease {
   /** Decides a release of the person without fetching it or counting it ({@link Permission}). */
   public Future<Permission> permission(Caller caller, NhsNumber patient, ReleaseOptions options) {
     PolicySet set = policy.current();
-    return asked(caller, patient, options, set)
+    return asked(caller, patient, options, set, ReadAhead.NONE)
         .transform(
             asked -> {
               if (asked.failed()) {
@@ -208,8 +223,24 @@ public final class PersonRelease {
    * counts of today, the consents. Fails with {@link ReleaseConsents.Refused} for a presented token
    * that does not hold, else with {@link ReleaseUnavailable} when the gateway's storage fails.
    */
+  /**
+   * The facts and standing consents of these people, read at once (a bulk job's chunk): fewer round
+   * trips to the database than a read for each. Fails with {@link ReleaseUnavailable} when the
+   * gateway's storage fails.
+   */
+  public Future<ReadAhead> readAhead(List<NhsNumber> people) {
+    return Future.all(register.factsOf(people), consents.standingOf(people))
+        .transform(
+            all ->
+                all.failed()
+                    ? Future.failedFuture(
+                        new ReleaseUnavailable(ReleaseUnavailable.Store.REGISTER, all.cause()))
+                    : Future.succeededFuture(
+                        new ReadAhead(all.result().resultAt(0), all.result().resultAt(1))));
+  }
+
   private Future<DecisionRequest> asked(
-      Caller caller, NhsNumber patient, ReleaseOptions options, PolicySet set) {
+      Caller caller, NhsNumber patient, ReleaseOptions options, PolicySet set, ReadAhead read) {
     // Both a release and a permission start here: while witnessing fails closed, neither goes on.
     Optional<WitnessingBehind> behind = witnessing.flatMap(Witnessing::refusal);
     if (behind.isPresent()) {
@@ -217,10 +248,17 @@ public final class PersonRelease {
     }
     DecisionRequest base = question(caller, patient, options, clock.instant());
     List<String> capped = set.cappedAgreements(providers(), caller.organisation());
+    // Read ahead for a chunk, or read now; a presented token is always verified and kept here.
+    Optional<ReadAhead.Known> known =
+        options.consentToken().isEmpty() ? read.of(patient) : Optional.empty();
     return Future.all(
-            register.facts(patient),
+            known.isPresent()
+                ? Future.succeededFuture(known.get().facts())
+                : register.facts(patient),
             register.releasedOn(caller.organisation(), base.day(), capped),
-            consents.forRelease(caller, patient, options.consentToken()))
+            known.isPresent()
+                ? Future.succeededFuture(known.get().standing())
+                : consents.forRelease(caller, patient, options.consentToken()))
         .transform(
             all -> {
               if (all.failed()) {

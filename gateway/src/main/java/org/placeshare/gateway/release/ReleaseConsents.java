@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.placeshare.gateway.consent.ConsentRegister;
 import org.placeshare.gateway.consent.ConsentVerifier;
@@ -45,6 +46,11 @@ final class ReleaseConsents {
                             ? e.getMessage()
                             : e.getClass().getSimpleName())))
         .compose(presented -> keep(caller, patient, presented));
+  }
+
+  /** Each person's standing consents, read at once ({@link ConsentRegister#standingOf}). */
+  Future<Map<NhsNumber, List<Consent>>> standingOf(List<NhsNumber> people) {
+    return consents.standingOf(people);
   }
 
   /** Keeps the presented consent and reads the standing ones in one round trip, when known. */
