@@ -72,6 +72,9 @@ final class BundleReferences {
       boolean required) {
     String target = ref.getReference();
     if (target == null || target.isBlank()) {
+      // Text removed earlier (a pseudonymised release drops what it cannot pseudonymise): HAPI
+      // would write it back from a linked record's id, the source's own URL with it.
+      ref.setResource(null);
       return;
     }
     if (target.startsWith("urn:uuid:") && fullUrls.contains(target)) {

@@ -16,6 +16,7 @@ import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DomainResource;
 import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.Test;
+import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.OdsCode;
 
 /**
@@ -45,26 +46,79 @@ class ReleasedReferencesTest {
             continue; // the sources disagree about the person: nothing is released
           }
           String what = person.name() + " under " + named.name() + (keyed ? ", keyed" : "");
-          Bundle bundle = Fhir.json().parseResource(Bundle.class, json.get());
-          Set<String> targets = new HashSet<>();
-          for (Bundle.BundleEntryComponent e : bundle.getEntry()) {
-            targets.add(e.getFullUrl());
-            if (e.getResource() instanceof DomainResource d) {
-              for (Resource c : d.getContained()) {
-                targets.add("#" + c.getIdElement().getIdPart().replaceFirst("^#", ""));
-              }
-            }
-          }
-          Matcher m = REFERENCE.matcher(json.get());
-          while (m.find()) {
-            assertThat(targets).as(what).contains(m.group(1));
-            references++;
-          }
+          references += assertEveryReferenceResolves(what, json.get());
         }
       }
     }
     // The corpus releases references, so the check above is not vacuous.
     assertThat(references).isGreaterThan(1_000);
+  }
+
+  /**
+   * An absolute reference (how a source that answers with full URLs names its records) to a record
+   * withheld for a sensitive code, under pseudonyms: the pseudonymisation removes the text it
+   * cannot pseudonymise, and HAPI's link must not write the source's URL back.
+   */
+  @Test
+  void release_absoluteReferenceToAWithheldRecord_underPseudonyms_leavesNoSourceAddressOrId() {
+    ReleaseCorpus.Named everyType =
+        ReleaseCorpus.obligations().stream()
+            .filter(n -> n.name().equals("every type, other people false"))
+            .findFirst()
+            .orElseThrow();
+    for (boolean fullUrls : List.of(true, false)) {
+      String base = "http://gp.example:8080/fhir/";
+      String reply =
+          """
+          {"resourceType": "Bundle", "type": "searchset", "entry": [
+            {%1$s"resource": {"resourceType": "Patient", "id": "p1", "identifier": [
+              {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990000018"}]}},
+            {%2$s"resource": {"resourceType": "Observation", "id": "o1", "status": "final",
+              "code": {"text": "panel"}, "subject": {"reference": "Patient/p1"},
+              "hasMember": [{"reference": "%4$sObservation/o2"}]}},
+            {%3$s"resource": {"resourceType": "Observation", "id": "o2", "status": "final",
+              "code": {"coding": [{"system": "http://snomed.info/sct", "code": "86406008"}]},
+              "subject": {"reference": "Patient/p1"}}}]}
+          """
+              .formatted(
+                  fullUrls ? "\"fullUrl\": \"" + base + "Patient/p1\", " : "",
+                  fullUrls ? "\"fullUrl\": \"" + base + "Observation/o1\", " : "",
+                  fullUrls ? "\"fullUrl\": \"" + base + "Observation/o2\", " : "",
+                  base);
+      ReleaseCorpus.Person person =
+          new ReleaseCorpus.Person(
+              "absolute reference",
+              NhsNumber.parse("9990000018"),
+              List.of(new ReleaseCorpus.Reply(ReleaseCorpus.GP, reply)));
+      String what = fullUrls ? "with full URLs" : "without full URLs";
+
+      String json = released(person, everyType, true).orElseThrow();
+
+      assertThat(json).as(what).contains("\"Observation\"").doesNotContain("86406008");
+      assertThat(json).as(what).doesNotContain("gp.example").doesNotContain("Observation/o2");
+      assertEveryReferenceResolves(what, json);
+    }
+  }
+
+  /** Checks each reference in the JSON names an entry or a contained resource; their number. */
+  private static int assertEveryReferenceResolves(String what, String json) {
+    Bundle bundle = Fhir.json().parseResource(Bundle.class, json);
+    Set<String> targets = new HashSet<>();
+    for (Bundle.BundleEntryComponent e : bundle.getEntry()) {
+      targets.add(e.getFullUrl());
+      if (e.getResource() instanceof DomainResource d) {
+        for (Resource c : d.getContained()) {
+          targets.add("#" + c.getIdElement().getIdPart().replaceFirst("^#", ""));
+        }
+      }
+    }
+    int references = 0;
+    Matcher m = REFERENCE.matcher(json);
+    while (m.find()) {
+      assertThat(targets).as(what).contains(m.group(1));
+      references++;
+    }
+    return references;
   }
 
   private static Optional<String> released(
