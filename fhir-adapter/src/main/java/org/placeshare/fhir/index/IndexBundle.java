@@ -1,7 +1,10 @@
 package org.placeshare.fhir.index;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.time.DateTimeException;
 import java.time.LocalDate;
@@ -47,8 +50,16 @@ final class IndexBundle {
   /** The Patients read from one answer, how many Patients were refused, how many entries. */
   record Answer(List<IndexEntry> entries, int refused, int entryCount) {}
 
-  // Jackson's ObjectMapper is thread-safe once configured: one for every answer.
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Jackson's ObjectMapper is thread-safe once configured: one for every answer. As strict as
+   * HAPI's reader, which refuses anything after the Bundle, and stricter about a key given twice in
+   * one object (a second {@code identifier} must not quietly replace the first).
+   */
+  private static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .build();
 
   private static final Pattern FULL_DATE = Pattern.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}");
 
@@ -104,8 +115,15 @@ final class IndexBundle {
       if (!resource.isObject() || !resource.path("resourceType").isTextual()) {
         throw new NotABundle("an entry's resource has no resourceType");
       }
-      if (!"Patient".equals(resource.get("resourceType").textValue())) {
-        continue; // an OperationOutcome of warnings: not a candidate
+      String type = resource.get("resourceType").textValue();
+      if ("OperationOutcome".equals(type)) {
+        continue; // warnings: not a candidate
+      }
+      if (!"Patient".equals(type)) {
+        // HAPI refused a resource type it does not know; a known other type is not a candidate,
+        // and is counted as refused so that it still stands in the way of a certain match.
+        refused++;
+        continue;
       }
       try {
         read.add(patient(resource));

@@ -177,11 +177,29 @@ class IndexBundleTest {
             "{\"resourceType\":\"Patient\"}",
             "{\"resourceType\":\"Bundle\",\"entry\":{}}",
             "{\"resourceType\":\"Bundle\",\"entry\":[7]}",
-            "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"id\":\"x\"}}]}")) {
+            "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"id\":\"x\"}}]}",
+            // Whatever follows the Bundle (HAPI's reader refuses it too), and a key given twice.
+            "{\"resourceType\":\"Bundle\"} {\"resourceType\":\"Bundle\"}",
+            "{\"resourceType\":\"Bundle\"} garbage",
+            "{\"resourceType\":\"Bundle\",\"entry\":[],\"entry\":[]}")) {
       assertThatThrownBy(() -> IndexBundle.read(json.getBytes(StandardCharsets.UTF_8), 50))
           .as(json)
           .isInstanceOf(IndexBundle.NotABundle.class);
     }
+  }
+
+  @Test
+  void read_anEntryOfAnotherType_isCountedRefused_soItStillStandsInTheWayOfACertainMatch() {
+    String json =
+        "{\"resourceType\":\"Bundle\",\"entry\":["
+            + "{\"resource\":{\"resourceType\":\"OperationOutcome\"}},"
+            + "{\"resource\":{\"resourceType\":\"patient\",\"id\":\"twin\"}},"
+            + "{\"resource\":{\"resourceType\":\"Observation\",\"id\":\"o\"}}]}";
+
+    IndexBundle.Answer answer = IndexBundle.read(json.getBytes(StandardCharsets.UTF_8), 50);
+
+    assertThat(answer.entries()).isEmpty();
+    assertThat(answer.refused()).isEqualTo(2); // not the OperationOutcome of warnings
   }
 
   /**
