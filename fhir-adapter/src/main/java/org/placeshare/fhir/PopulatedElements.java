@@ -13,9 +13,12 @@ import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 import org.hl7.fhir.instance.model.api.IBase;
+import org.hl7.fhir.instance.model.api.IBaseExtension;
+import org.hl7.fhir.instance.model.api.IBaseHasExtensions;
 import org.hl7.fhir.instance.model.api.IBaseReference;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IPrimitiveType;
+import org.hl7.fhir.r4.model.Extension;
 
 /**
  * The non-empty elements of one type in a resource, in the order and with the scope of HAPI's
@@ -151,6 +154,7 @@ final class PopulatedElements {
             if (type.test(value) && !value.isEmpty()) {
               found.accept(value, next);
             }
+            primitiveExtensions(value);
           } else if (followTargets && next instanceof RuntimeChildDirectResource) {
             // An embedded resource is found, not entered, as the terser's search does.
             if (type.test(value) && !value.isEmpty()) {
@@ -163,6 +167,28 @@ final class PopulatedElements {
                 value,
                 next,
                 valueDef != null ? valueDef : context.getElementDefinition(value.getClass()));
+          }
+        }
+      }
+    }
+
+    /**
+     * A primitive's extensions ({@code "_recordedDate": {"extension": [...]}}), each walked as an
+     * element, as an extension on a composite is: a source can put a code, an identifier, a
+     * reference or a URI there as well, and every check that reads this walk must see it. HAPI's
+     * terser does not go below a primitive, so this is what the walk finds beyond it.
+     */
+    private void primitiveExtensions(IBase primitive) {
+      if (primitive instanceof IBaseHasExtensions withExtensions && withExtensions.hasExtension()) {
+        BaseRuntimeElementCompositeDefinition<?> extension =
+            (BaseRuntimeElementCompositeDefinition<?>)
+                context.getElementDefinition(Extension.class);
+        // The child that holds an extension in an extension: optional and repeating, as it is
+        // on a primitive.
+        BaseRuntimeChildDefinition holder = extension.getChildByName("extension");
+        for (IBaseExtension<?, ?> e : withExtensions.getExtension()) {
+          if (e != null) {
+            visit(e, holder, extension);
           }
         }
       }

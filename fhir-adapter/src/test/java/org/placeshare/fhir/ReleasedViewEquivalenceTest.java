@@ -16,9 +16,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.instance.model.api.IBaseReference;
+import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IPrimitiveType;
+import org.hl7.fhir.r4.model.Basic;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.PrimitiveType;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.UriType;
@@ -164,6 +168,7 @@ class ReleasedViewEquivalenceTest {
   @Test
   void populatedElements_findWhatTheTerserFinds_inTheSameOrder_onTheCorpus() {
     int compared = 0;
+    int beyondTheTerser = 0;
     for (ReleaseCorpus.Person person : ReleaseCorpus.people()) {
       for (ReleaseCorpus.Reply reply : person.replies()) {
         SourceRecords.Found found = reply.found();
@@ -180,11 +185,13 @@ class ReleasedViewEquivalenceTest {
                   IPrimitiveType.class,
                   Resource.class,
                   IBase.class)) {
-            List<? extends IBase> terser =
-                Fhir.context().newTerser().getAllPopulatedChildElementsOfType(r, type);
+            List<? extends IBase> terser = terserAndPrimitiveExtensions(r, type);
             List<? extends IBase> walked = PopulatedElements.of(r, type);
             assertThat(identities(walked)).as(r.getId() + " " + type).isEqualTo(identities(terser));
             compared += terser.size();
+            beyondTheTerser +=
+                terser.size()
+                    - Fhir.context().newTerser().getAllPopulatedChildElementsOfType(r, type).size();
           }
           assertThat(referencesWithTheirChild(r, true))
               .as(r.getId())
@@ -193,6 +200,36 @@ class ReleasedViewEquivalenceTest {
       }
     }
     assertThat(compared).isGreaterThan(10_000);
+    // The hostile source's primitive extensions: what the walk finds beyond the terser is checked.
+    assertThat(beyondTheTerser).isPositive();
+  }
+
+  /**
+   * What the terser finds of a type, and what it would find in each extension of a primitive were
+   * that extension on a resource, right after the primitive: HAPI's terser does not go below a
+   * primitive, and the walk does (a source can put anything in a primitive's extension). Each such
+   * extension is put, itself and not a copy, on an empty carrier resource, which is left out.
+   */
+  private static List<IBase> terserAndPrimitiveExtensions(
+      IBaseResource r, Class<? extends IBase> type) {
+    List<IBase> out = new ArrayList<>();
+    for (IBase e : Fhir.context().newTerser().getAllPopulatedChildElementsOfType(r, IBase.class)) {
+      if (type.isInstance(e)) {
+        out.add(e);
+      }
+      if (e instanceof PrimitiveType<?> primitive) {
+        for (Extension extension : primitive.getExtension()) {
+          Basic carrier = new Basic();
+          carrier.getExtension().add(extension);
+          for (IBase found : terserAndPrimitiveExtensions(carrier, type)) {
+            if (found != carrier) {
+              out.add(found);
+            }
+          }
+        }
+      }
+    }
+    return out;
   }
 
   /** Objects by identity, in order: the same elements, not equal ones. */
