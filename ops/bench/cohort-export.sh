@@ -37,29 +37,8 @@ for _ in $(seq 2400); do
 done
 EXPORT=$(grep "^java -jar.*cohort export" target/cohort-demo.out | head -1 | sed 's|^java -jar ops/target/placeshare.jar ||')
 
-# CPU of the demo JVM by kind of thread, and of its PostgreSQL, in clock ticks (user + system), as
-# load.sh counts them (see its cpu_ticks): gateway (vert.x threads), sources (Jetty qtp*/Scheduler-*,
-# the JDK HTTP servers), jvm (GC, JIT, VM), other, the process in all, and its PostgreSQL.
-cpu_ticks() {
-  local threads total pg
-  threads=$(cat /proc/$DEMO/task/*/stat 2>/dev/null |
-    awk '{ c = $0; sub(/^[0-9]+ \(/, "", c); sub(/\) [A-Za-z] .*$/, "", c)
-      r = $0; sub(/^.*\) /, "", r); split(r, f, " "); t = f[12] + f[13]
-      if (c ~ /^vert\.?x/) g += t
-      else if (c ~ /^(qtp|Scheduler-|HTTP-Dispatcher|idle-timeout)/) s += t
-      else if (c ~ /^(GC Thread|G1 |C1 Compiler|C2 Compiler|VM |Sweeper|Monitor Deflat|Service Thread|Common-Cleaner|Reference Handl|Finalizer|Signal Dispatch|Notification Th)/) j += t
-      else o += t }
-      END { print g + 0, s + 0, j + 0, o + 0 }')
-  total=$(sed -E 's/^.*\) //' "/proc/$DEMO/stat" | awk '{ print $12 + $13 }')
-  pg=$(cat /proc/[0-9]*/stat 2>/dev/null |
-    awk -v demo="$DEMO" '{ pid = $1; c = $0; sub(/^[0-9]+ \(/, "", c); sub(/\) [A-Za-z] .*$/, "", c)
-      r = $0; sub(/^.*\) /, "", r); split(r, f, " ")
-      ppid[pid] = f[2]; comm[pid] = c; own[pid] = f[12] + f[13]; reaped[pid] = f[14] + f[15] }
-      END { for (p in comm) if (comm[p] == "postgres" && ppid[p] == demo) pm = p
-            t = own[pm] + reaped[pm]; for (p in ppid) if (ppid[p] == pm && pm != "") t += own[p]
-            print t + 0 }')
-  echo "$threads $total $pg"
-}
+# cpu_ticks: CPU of the demo JVM by kind of thread, and of its PostgreSQL (see cpu-ticks.sh).
+. ops/bench/cpu-ticks.sh
 cpu_per_member() {
   awk -v n="$3" -v hz="$(getconf CLK_TCK)" -v before="$1" -v after="$2" 'BEGIN {
     split(before, b, " "); split(after, a, " ")
