@@ -107,13 +107,9 @@ final class ExportFiles {
 
   private void write(UUID job, String type, String text, int count, JsonObject files) {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-    store.append(
-        job,
-        type,
-        files.containsKey(type) ? files.getJsonObject(type).getLong("bytes") : 0L,
-        bytes);
     JsonObject recorded =
         files.getJsonObject(type, new JsonObject().put("bytes", 0L).put("count", 0));
+    store.append(job, type, recorded.getLong("bytes"), bytes);
     files.put(
         type,
         new JsonObject()

@@ -132,17 +132,8 @@ public final class MemberRelease {
    * the IG lead's counts), or failed.
    *
    * @param types the resource types asked for ({@code _type}), if narrowed
+   * @param read what was read ahead for the member's chunk ({@link ReadAhead#NONE}: read now)
    */
-  public Future<Outcome> release(
-      ExportJobs.Job job,
-      int cohortSize,
-      NhsNumber patient,
-      Optional<Set<String>> types,
-      Optional<Instant> since) {
-    return release(job, cohortSize, patient, types, since, ReadAhead.NONE);
-  }
-
-  /** As {@link #release}, deciding on what was read ahead for the member's chunk. */
   public Future<Outcome> release(
       ExportJobs.Job job,
       int cohortSize,

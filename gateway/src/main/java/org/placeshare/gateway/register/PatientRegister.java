@@ -12,7 +12,6 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -78,12 +77,6 @@ public final class PatientRegister {
   private static final String USAGE =
       "SELECT agreement_id, released FROM pilot_usage WHERE recipient = $1 AND day = $2 AND"
           + " agreement_id = ANY($3)";
-
-  /** Counts one release, only under the cap: no row comes back when the cap is reached. */
-  private static final String COUNT_RELEASE =
-      "INSERT INTO pilot_usage (agreement_id, recipient, day, released) VALUES ($1, $2, $3, 1)"
-          + " ON CONFLICT (agreement_id, recipient, day) DO UPDATE SET released ="
-          + " pilot_usage.released + 1 WHERE pilot_usage.released < $4 RETURNING released";
 
   private final Pool pool;
 
@@ -192,16 +185,7 @@ public final class PatientRegister {
   public Future<Void> relateAll(
       Map<NhsNumber, ? extends Collection<CareRelationship>> relationships, Instant now) {
     List<Tuple> rows = new ArrayList<>();
-    relationships.forEach(
-        (patient, cares) ->
-            cares.forEach(
-                c ->
-                    rows.add(
-                        Tuple.of(
-                            patient.toString(),
-                            c.organisation().value(),
-                            c.kind().code(),
-                            now.atOffset(ZoneOffset.UTC)))));
+    relationships.forEach((patient, cares) -> cares.forEach(c -> rows.add(row(patient, c, now))));
     return rows.isEmpty()
         ? Future.succeededFuture()
         : pool.withTransaction(c -> c.preparedQuery(RELATE).executeBatch(rows)).mapEmpty();
@@ -218,13 +202,7 @@ public final class PatientRegister {
             .sorted(
                 Comparator.comparing((CareRelationship c) -> c.organisation().value())
                     .thenComparing(c -> c.kind().code()))
-            .map(
-                c ->
-                    Tuple.of(
-                        patient.toString(),
-                        c.organisation().value(),
-                        c.kind().code(),
-                        now.atOffset(ZoneOffset.UTC)))
+            .map(c -> row(patient, c, now))
             .toList();
     return rows.isEmpty()
         ? Future.succeededFuture()
@@ -233,14 +211,16 @@ public final class PatientRegister {
 
   /** Records that an organisation cares for a person. */
   public Future<Void> relate(NhsNumber patient, CareRelationship relationship, Instant now) {
-    return pool.preparedQuery(RELATE)
-        .execute(
-            Tuple.of(
-                patient.toString(),
-                relationship.organisation().value(),
-                relationship.kind().code(),
-                now.atOffset(ZoneOffset.UTC)))
-        .mapEmpty();
+    return pool.preparedQuery(RELATE).execute(row(patient, relationship, now)).mapEmpty();
+  }
+
+  /** A care relationship as {@code RELATE} takes it. */
+  private static Tuple row(NhsNumber patient, CareRelationship c, Instant now) {
+    return Tuple.of(
+        patient.toString(),
+        c.organisation().value(),
+        c.kind().code(),
+        now.atOffset(ZoneOffset.UTC));
   }
 
   /** Releases so far on {@code day} to a recipient, by agreement id, for the pilot caps. */
@@ -268,22 +248,18 @@ public final class PatientRegister {
    */
   public Future<List<Agreement>> countReleases(
       Collection<Decision> permits, OdsCode recipient, LocalDate day) {
-    Map<String, Agreement> capped = new LinkedHashMap<>();
-    permits.stream()
-        .map(d -> d.agreement().orElseThrow())
-        .filter(a -> a.dailyVolume().isPresent())
-        .forEach(a -> capped.putIfAbsent(a.id(), a));
-    if (capped.isEmpty()) {
+    Optional<PilotCount> owed = PilotCount.of(permits, recipient, day);
+    if (owed.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
     return pool.withTransaction(
             conn -> {
               Future<List<Agreement>> full = Future.succeededFuture(new ArrayList<>());
-              for (Agreement a : capped.values()) {
+              for (Agreement a : owed.get().capped()) {
                 full =
                     full.compose(
                         reached ->
-                            conn.preparedQuery(COUNT_RELEASE)
+                            conn.preparedQuery(PilotCount.COUNT_RELEASE)
                                 .execute(
                                     Tuple.of(
                                         a.id(), recipient.value(), day, a.dailyVolume().getAsInt()))

@@ -150,10 +150,6 @@ public record PilotCount(List<Agreement> capped, OdsCode recipient, LocalDate da
       this.recipient = recipient;
     }
 
-    public List<Agreement> agreements() {
-      return agreements;
-    }
-
     /** The refusal's lines, as {@link PilotCount#reasons}. */
     public List<String> reasons() {
       return PilotCount.reasons(agreements, recipient);

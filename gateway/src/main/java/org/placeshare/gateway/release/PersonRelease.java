@@ -219,11 +219,6 @@ public final class PersonRelease {
   }
 
   /**
-   * The question about the person with what it depends on read: the register's facts, the pilots'
-   * counts of today, the consents. Fails with {@link ReleaseConsents.Refused} for a presented token
-   * that does not hold, else with {@link ReleaseUnavailable} when the gateway's storage fails.
-   */
-  /**
    * The facts and standing consents of these people, read at once (a bulk job's chunk): fewer round
    * trips to the database than a read for each. Fails with {@link ReleaseUnavailable} when the
    * gateway's storage fails.
@@ -239,6 +234,11 @@ public final class PersonRelease {
                         new ReadAhead(all.result().resultAt(0), all.result().resultAt(1))));
   }
 
+  /**
+   * The question about the person with what it depends on read: the register's facts, the pilots'
+   * counts of today, the consents. Fails with {@link ReleaseConsents.Refused} for a presented token
+   * that does not hold, else with {@link ReleaseUnavailable} when the gateway's storage fails.
+   */
   private Future<DecisionRequest> asked(
       Caller caller, NhsNumber patient, ReleaseOptions options, PolicySet set, ReadAhead read) {
     // Both a release and a permission start here: while witnessing fails closed, neither goes on.
@@ -574,7 +574,7 @@ public final class PersonRelease {
                     ? new ReleaseOutcome.Released(
                         view, event, results, problems, trail, Optional.empty())
                     : new ReleaseOutcome.CapReached(
-                        capReached(reached, request.recipient()), trail));
+                        PilotCount.reasons(reached, request.recipient()), trail));
   }
 
   private static String released(ReleaseOptions options) {
@@ -596,9 +596,5 @@ public final class PersonRelease {
    */
   public static String householdNote(ReleaseOptions.HouseholdMember member) {
     return "seen as a member of a household viewed in request " + member.requestId();
-  }
-
-  private static List<String> capReached(List<Agreement> reached, OdsCode recipient) {
-    return PilotCount.reasons(reached, recipient);
   }
 }

@@ -96,16 +96,6 @@ public sealed interface ReleaseOutcome {
       results = List.copyOf(results);
       problems = List.copyOf(problems);
     }
-
-    /** A release already counted (or owing nothing): what every path but the view's makes. */
-    public Released(
-        PersonView.Released view,
-        AuditEvent event,
-        List<SourceRecords> results,
-        List<String> problems,
-        Trail trail) {
-      this(view, event, results, problems, trail, Optional.empty());
-    }
   }
 
   /**
