@@ -211,6 +211,10 @@ final class ViewLoadBenchmark {
     final Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
     final Set<String> answers;
     final AtomicLong failed = new AtomicLong();
+
+    /** The requests sent and not yet answered or failed, by a key of each. */
+    final Map<Object, String> inFlight = new ConcurrentHashMap<>();
+
     final List<Long> nanos = new ArrayList<>();
     double seconds;
 
@@ -261,6 +265,10 @@ final class ViewLoadBenchmark {
     // Every request has a timeout, so the loops end soon after the time is up; if not, say so.
     if (!done.await(seconds + 3L * REQUEST_TIMEOUT_MILLIS / 1000, TimeUnit.SECONDS)) {
       System.err.println(done.getCount() + " of " + connections + " loops never ended: a bug");
+      // What is still waiting, to find which request outlived its timeouts (synthetic people).
+      tally.inFlight.values().stream()
+          .limit(5)
+          .forEach(url -> System.err.println("  still in flight: " + url));
       System.exit(1);
     }
     tally.seconds = (System.nanoTime() - start) / 1e9;
@@ -281,14 +289,23 @@ final class ViewLoadBenchmark {
     }
     List<Request> view = views.get((int) (next.getAndIncrement() % views.size()));
     long began = System.nanoTime();
-    view(client, view, tally)
-        .onComplete(
-            x -> {
-              tally.view(System.nanoTime() - began);
-              // On the context, not in this callback: a view that completed at once must not
-              // recurse into the next one.
-              vertx.runOnContext(y -> loop(vertx, client, views, next, end, tally, done));
-            });
+    Future<Void> made;
+    try {
+      made = view(client, view, tally);
+    } catch (RuntimeException e) {
+      // Thrown, not failed: without this the loop would stop here and never be counted done.
+      if (tally.failed.getAndIncrement() == 0) {
+        System.err.println("first failed view: " + view.get(0).url() + ": " + e);
+      }
+      made = Future.failedFuture(e);
+    }
+    made.onComplete(
+        x -> {
+          tally.view(System.nanoTime() - began);
+          // On the context, not in this callback: a view that completed at once must not
+          // recurse into the next one.
+          vertx.runOnContext(y -> loop(vertx, client, views, next, end, tally, done));
+        });
   }
 
   /** A view's requests as the gateway made them: per server the first, then the rest at once. */
@@ -327,6 +344,8 @@ final class ViewLoadBenchmark {
       int colon = header.indexOf(": ");
       options.putHeader(header.substring(0, colon), header.substring(colon + 2));
     }
+    Object key = new Object();
+    tally.inFlight.put(key, r.url());
     return client
         .request(options)
         .compose(request -> request.send())
@@ -353,6 +372,7 @@ final class ViewLoadBenchmark {
               if (tally.failed.getAndIncrement() == 0) {
                 System.err.println("first failed request: " + r.url() + ": " + e);
               }
-            });
+            })
+        .onComplete(x -> tally.inFlight.remove(key));
   }
 }
