@@ -27,9 +27,9 @@ import org.placeshare.policy.SensitiveCodes;
  */
 class PrimitiveExtensionsTest {
 
-  private static final OdsCode RECIPIENT = OdsCode.of("E08000026");
-  private static final Instant NOW = Instant.parse("2026-11-30T06:00:00Z");
-  private static final byte[] KEY = "corpus pseudonym key of 32 bytes!".getBytes();
+  private static final OdsCode RECIPIENT = ReleaseCorpus.RECIPIENT;
+  private static final Instant NOW = ReleaseCorpus.NOW;
+  private static final byte[] KEY = ReleaseCorpus.KEY;
   private static final NhsNumber ASKED = NhsNumber.parse("9990000018");
 
   /** A reference as written in FHIR JSON: the value of any {@code "reference"} member. */

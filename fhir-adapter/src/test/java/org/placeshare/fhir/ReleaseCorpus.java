@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -94,7 +95,44 @@ final class ReleaseCorpus {
   static final SourceDescriptor COUNCIL =
       source("council", "E08000026", "https://council.example/care");
 
+  /** Who the corpus is released to, when, and the pseudonym key of a keyed release. */
+  static final OdsCode RECIPIENT = OdsCode.of("E08000026");
+
+  static final Instant NOW = Instant.parse("2026-11-30T06:00:00Z");
+  static final byte[] KEY = "corpus pseudonym key of 32 bytes!".getBytes(StandardCharsets.UTF_8);
+
   private ReleaseCorpus() {}
+
+  /**
+   * The person released under the obligations from every reply, as the gateway releases; empty when
+   * the sources disagree about the person ({@link AboutThePerson.Conflict}, its message given).
+   */
+  static Released release(Person person, Named named, boolean keyed) {
+    List<SourceRecords> results = new ArrayList<>();
+    Map<String, PersonView.Grant> grants = new LinkedHashMap<>();
+    try {
+      for (Reply reply : person.replies()) {
+        results.add(AboutThePerson.check(person.asked(), reply.found()));
+        grants.put(reply.source().id(), new PersonView.Grant(named.obligations(), "corpus@1#sha"));
+      }
+    } catch (AboutThePerson.Conflict e) {
+      return new Released(Optional.empty(), e.getMessage());
+    }
+    return new Released(
+        Optional.of(
+            PersonView.assemble(
+                person.asked(),
+                RECIPIENT,
+                results,
+                grants,
+                List.of(COUNCIL),
+                keyed ? Optional.of(new Pseudonyms(KEY)) : Optional.empty(),
+                NOW)),
+        "");
+  }
+
+  /** A release of the corpus: the view, or the sources' conflict that refused it. */
+  record Released(Optional<PersonView.Released> view, String conflict) {}
 
   static SourceDescriptor source(String id, String ods, String base) {
     return new SourceDescriptor(

@@ -2,12 +2,8 @@ package org.placeshare.fhir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -17,7 +13,6 @@ import org.hl7.fhir.r4.model.DomainResource;
 import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.Test;
 import org.placeshare.policy.NhsNumber;
-import org.placeshare.policy.OdsCode;
 
 /**
  * Every reference that leaves resolves inside the released Bundle, read from the bytes sent. HAPI
@@ -27,10 +22,6 @@ import org.placeshare.policy.OdsCode;
  * source's own id, even under pseudonyms.
  */
 class ReleasedReferencesTest {
-
-  private static final OdsCode RECIPIENT = OdsCode.of("E08000026");
-  private static final Instant NOW = Instant.parse("2026-11-30T06:00:00Z");
-  private static final byte[] KEY = "corpus pseudonym key of 32 bytes!".getBytes();
 
   /** A reference as written in FHIR JSON: the value of any {@code "reference"} member. */
   private static final Pattern REFERENCE = Pattern.compile("\"reference\"\\s*:\\s*\"([^\"]*)\"");
@@ -123,25 +114,6 @@ class ReleasedReferencesTest {
 
   private static Optional<String> released(
       ReleaseCorpus.Person person, ReleaseCorpus.Named named, boolean keyed) {
-    List<SourceRecords> results = new ArrayList<>();
-    Map<String, PersonView.Grant> grants = new LinkedHashMap<>();
-    try {
-      for (ReleaseCorpus.Reply reply : person.replies()) {
-        results.add(AboutThePerson.check(person.asked(), reply.found()));
-        grants.put(reply.source().id(), new PersonView.Grant(named.obligations(), "corpus@1#sha"));
-      }
-    } catch (AboutThePerson.Conflict e) {
-      return Optional.empty();
-    }
-    PersonView.Released released =
-        PersonView.assemble(
-            person.asked(),
-            RECIPIENT,
-            results,
-            grants,
-            List.of(ReleaseCorpus.COUNCIL),
-            keyed ? Optional.of(new Pseudonyms(KEY)) : Optional.empty(),
-            NOW);
-    return Optional.of(Fhir.encode(released.bundle()));
+    return ReleaseCorpus.release(person, named, keyed).view().map(v -> Fhir.encode(v.bundle()));
   }
 }

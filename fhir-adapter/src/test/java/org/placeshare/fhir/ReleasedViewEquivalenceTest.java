@@ -40,9 +40,9 @@ import org.placeshare.policy.OdsCode;
  */
 class ReleasedViewEquivalenceTest {
 
-  private static final OdsCode RECIPIENT = OdsCode.of("E08000026");
-  private static final Instant NOW = Instant.parse("2026-11-30T06:00:00Z");
-  private static final byte[] KEY = "corpus pseudonym key of 32 bytes!".getBytes();
+  private static final OdsCode RECIPIENT = ReleaseCorpus.RECIPIENT;
+  private static final Instant NOW = ReleaseCorpus.NOW;
+  private static final byte[] KEY = ReleaseCorpus.KEY;
 
   /** The UUIDs made at random for each release: the Bundle's, its entries' and Provenances'. */
   private static final String RANDOM_UUID =
@@ -91,25 +91,11 @@ class ReleasedViewEquivalenceTest {
 
   private static Outcome after(
       ReleaseCorpus.Person person, ReleaseCorpus.Named named, boolean keyed) {
-    List<SourceRecords> results = new ArrayList<>();
-    Map<String, PersonView.Grant> grants = new LinkedHashMap<>();
-    try {
-      for (ReleaseCorpus.Reply reply : person.replies()) {
-        results.add(AboutThePerson.check(person.asked(), reply.found()));
-        grants.put(reply.source().id(), new PersonView.Grant(named.obligations(), "corpus@1#sha"));
-      }
-    } catch (AboutThePerson.Conflict e) {
-      return new Outcome("conflict: " + e.getMessage(), "");
+    ReleaseCorpus.Released r = ReleaseCorpus.release(person, named, keyed);
+    if (r.view().isEmpty()) {
+      return new Outcome("conflict: " + r.conflict(), "");
     }
-    PersonView.Released released =
-        PersonView.assemble(
-            person.asked(),
-            RECIPIENT,
-            results,
-            grants,
-            List.of(ReleaseCorpus.COUNCIL),
-            keyed ? Optional.of(new Pseudonyms(KEY)) : Optional.empty(),
-            NOW);
+    PersonView.Released released = r.view().get();
     return new Outcome(
         numbered(Fhir.encode(released.bundle()), keyed),
         released.referencesBySource()
