@@ -62,6 +62,21 @@ VIEW="$GATEWAY/fhir/Patient/$PERSON/\$everything"
 
 . ops/bench/cpu-ticks.sh
 HZ=$(getconf CLK_TCK)
+# The PostgreSQL processes' ticks by kind (the title each sets: client backend, walwriter,
+# checkpointer, autovacuum worker, ...), as "kind ticks" lines; the postmaster's reaped children
+# (backends and workers that ended) under "ended".
+pg_kinds() {
+  local pm
+  pm=$(awk -v demo="$DEMO" '$4 == demo { print $1 }' /proc/[0-9]*/stat 2>/dev/null | while read -r p; do
+    [ "$(cat /proc/$p/comm 2>/dev/null)" = postgres ] && echo "$p"; done | head -1)
+  [ -n "$pm" ] || return 0
+  sed -E 's/^.*\) //' "/proc/$pm/stat" | awk '{ print "postmaster", $12 + $13; print "ended", $14 + $15 }'
+  for p in $(awk -v pm="$pm" '{ r = $0; sub(/^.*\) /, "", r); split(r, f, " "); if (f[2] == pm) print $1 }' /proc/[0-9]*/stat 2>/dev/null); do
+    kind=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | sed -E 's/^postgres: //; s/ +$//')
+    case "$kind" in *"127.0.0.1("*) kind="client backend" ;; esac
+    echo "$kind $(sed -E 's/^.*\) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')"
+  done | awk '{ t = $NF; $NF = ""; sub(/ $/, ""); k[$0] += t } END { for (x in k) print x, k[x] }'
+}
 wrk -t2 -c8 -d30s -H "$AUTH" -H "$CONSENT" "$VIEW" > /dev/null
 
 {
@@ -69,9 +84,11 @@ wrk -t2 -c8 -d30s -H "$AUTH" -H "$CONSENT" "$VIEW" > /dev/null
   for RUN in $(seq "$RUNS"); do
     [ "$STATEMENTS" = 1 ] && sql -c "SELECT pg_stat_statements_reset()" > /dev/null
     LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+    KINDS_BEFORE=$(pg_kinds)
     BEFORE=$(cpu_ticks)
     OUT=$(wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" -H "$AUTH" -H "$CONSENT" "$VIEW")
     AFTER=$(cpu_ticks)
+    KINDS_AFTER=$(pg_kinds)
     VIEWS=$(grep -o '[0-9]* requests in' <<< "$OUT" | tr -dc 0-9)
     grep -q "Non-2xx" <<< "$OUT" && { echo "$OUT"; echo "some views were not 2xx" >&2; exit 1; }
     awk -v views="$VIEWS" -v hz="$HZ" -v before="$BEFORE" -v after="$AFTER" -v load="$LOAD" -v run="$RUN" \
@@ -80,6 +97,10 @@ wrk -t2 -c8 -d30s -H "$AUTH" -H "$CONSENT" "$VIEW" > /dev/null
       for (i = 1; i <= 6; i++) d[i] = (a[i] - b[i]) * 1000 / hz / views
       printf "run %d (load average %s): %d views, %s views/s; CPU per view: its PostgreSQL %.2f ms, gateway threads %.2f ms, sources %.2f ms, JVM GC/JIT/VM %.2f ms\n",
         run, load, views, rate, d[6], d[1], d[2], d[3] }'
+    # A kind's ticks per view; a process that ended in the run moves from its kind to "ended".
+    printf '%s\n' "$KINDS_BEFORE" | sed 's/^/b /' | cat - <(printf '%s\n' "$KINDS_AFTER" | sed 's/^/a /') |
+      awk -v views="$VIEWS" -v hz="$HZ" '{ w = $1; t = $NF; $1 = ""; $NF = ""; gsub(/^ +| +$/, ""); if (w == "a") d[$0] += t; else d[$0] -= t }
+        END { printf "  PostgreSQL by process, ms per view:"; for (k in d) if (d[k] != 0) printf " %s %.3f;", k, d[k] * 1000 / hz / views; print "" }'
     if [ "$STATEMENTS" = 1 ]; then
       echo "  per view: calls, execution ms, planning ms, plans built; statement"
       sql -F' ' -c "SELECT to_char(sum(calls) / $VIEWS.0, 'FM990.00'), to_char(sum(total_exec_time) / $VIEWS, 'FM990.0000'),
