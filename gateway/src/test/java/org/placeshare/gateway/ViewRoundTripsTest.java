@@ -22,10 +22,10 @@ import org.placeshare.policy.NhsNumber;
  * the gateway waits for: a Sync after executing statements, or a simple query (BEGIN, COMMIT).
  * Statements merely prepared and the instance's timers (checkpoints, job and delivery polls,
  * sweeps) are left out: neither is the view's. Since issue 22 the pool keeps its prepared
- * statements, so a statement is prepared in a round trip of its own only at a pool connection's
- * first use of it (a steady view here shows two or three such); before, every execution was
- * preceded by one, about 11 a view on top of the 13 below ({@link
- * #views_prepareEachStatementOncePerConnection}).
+ * statements, so a statement is prepared, in a round trip of its own, only at a pool connection's
+ * first use of it (a steady view here shows two or three such). Before, each execution was preceded
+ * by one: 10 more a view, one for each statement below but BEGIN, COMMIT and the tree lock, which
+ * are simple queries ({@link #views_prepareEachStatementOncePerConnection}).
  */
 class ViewRoundTripsTest {
 
