@@ -25,8 +25,13 @@ import java.util.Map;
  */
 final class PgWireTap implements AutoCloseable {
 
-  /** One round trip: the statements executed before its Sync, or the simple query's text. */
-  record RoundTrip(long atNanos, List<String> statements) {}
+  /**
+   * One round trip: the statements executed before its Sync, or the simple query's text; and the
+   * statements parsed (prepared) in it, which a client that keeps its prepared statements sends
+   * once a connection, and one that does not sends before every execution, in a round trip of their
+   * own; and the connection it was made on, numbered from 1 in the order they opened.
+   */
+  record RoundTrip(long atNanos, int connection, List<String> statements, List<String> parsed) {}
 
   private static final int SSL_REQUEST = 80877103;
   private static final int GSS_REQUEST = 80877104;
@@ -59,6 +64,11 @@ final class PgWireTap implements AutoCloseable {
     return url.replace(":" + upstreamPort + "/", ":" + listener.getLocalPort() + "/");
   }
 
+  /** Every round trip recorded, in order. */
+  synchronized List<RoundTrip> all() {
+    return List.copyOf(trips);
+  }
+
   /** The round trips recorded since {@code fromNanos} ({@link System#nanoTime}). */
   synchronized List<RoundTrip> since(long fromNanos) {
     return trips.stream().filter(t -> t.atNanos() >= fromNanos).toList();
@@ -69,11 +79,16 @@ final class PgWireTap implements AutoCloseable {
       try {
         Socket client = listener.accept();
         Socket server = new Socket(upstreamHost, upstreamPort);
+        int connection;
         synchronized (this) {
           sockets.add(client);
           sockets.add(server);
+          connection = sockets.size() / 2;
         }
-        thread(() -> frontend(client.getInputStream(), server.getOutputStream()), client, server);
+        thread(
+            () -> frontend(connection, client.getInputStream(), server.getOutputStream()),
+            client,
+            server);
         thread(() -> copy(server.getInputStream(), client.getOutputStream()), client, server);
       } catch (IOException e) {
         return;
@@ -123,7 +138,7 @@ final class PgWireTap implements AutoCloseable {
   }
 
   /** Relays the client's messages, reading each to record the round trips. */
-  private void frontend(InputStream raw, OutputStream out) throws IOException {
+  private void frontend(int connection, InputStream raw, OutputStream out) throws IOException {
     DataInputStream in = new DataInputStream(raw);
     // Untyped first messages: the startup message, after an SSL or GSS request refused.
     while (true) {
@@ -140,6 +155,7 @@ final class PgWireTap implements AutoCloseable {
     }
     Map<String, String> prepared = new HashMap<>();
     List<String> pending = new ArrayList<>();
+    List<String> parsed = new ArrayList<>();
     while (true) {
       int type = in.read();
       if (type < 0) {
@@ -151,12 +167,14 @@ final class PgWireTap implements AutoCloseable {
         case 'P' -> {
           String[] parts = cStrings(body, 2);
           prepared.put(parts[0], parts[1]);
+          parsed.add(parts[1]);
         }
         case 'B' -> pending.add(prepared.getOrDefault(cStrings(body, 2)[1], "?"));
-        case 'Q' -> record(List.of(cStrings(body, 1)[0]));
+        case 'Q' -> record(connection, List.of(cStrings(body, 1)[0]), List.of());
         case 'S' -> {
-          record(List.copyOf(pending));
+          record(connection, List.copyOf(pending), List.copyOf(parsed));
           pending.clear();
+          parsed.clear();
         }
         default -> {}
       }
@@ -167,8 +185,8 @@ final class PgWireTap implements AutoCloseable {
     }
   }
 
-  private synchronized void record(List<String> statements) {
-    trips.add(new RoundTrip(System.nanoTime(), statements));
+  private synchronized void record(int connection, List<String> statements, List<String> parsed) {
+    trips.add(new RoundTrip(System.nanoTime(), connection, statements, parsed));
   }
 
   private static String[] cStrings(byte[] body, int count) {
