@@ -72,8 +72,9 @@ final class LinkedTargets {
 
   /** A resource HAPI encodes as itself (not contained): its own contained ones are its own. */
   private void encoded(IBaseResource resource) {
-    Set<IBaseResource> own = Collections.newSetFromMap(new IdentityHashMap<>());
-    if (resource instanceof DomainResource domain) {
+    Set<IBaseResource> own = Set.of(); // most records contain nothing: no set made for them
+    if (resource instanceof DomainResource domain && domain.hasContained()) {
+      own = Collections.newSetFromMap(new IdentityHashMap<>());
       for (Resource c : domain.getContained()) {
         own.add(c);
       }
