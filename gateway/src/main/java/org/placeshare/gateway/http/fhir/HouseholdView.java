@@ -418,7 +418,9 @@ public final class HouseholdView {
     FhirFormat format = FhirFormat.of(ctx);
     vertx
         .executeBlocking(
-            () -> format.encode(HouseholdBundle.assemble(own.view(), views, household.day(), now)),
+            () ->
+                format.encodeRelease(
+                    HouseholdBundle.assemble(own.view(), views, household.day(), now)),
             false)
         .compose(
             json -> {

@@ -375,7 +375,8 @@ public final class PersonViewHandler {
   private void respond(RoutingContext ctx, RequestState state, ReleaseOutcome.Released released) {
     FhirFormat format = FhirFormat.of(ctx);
     vertx
-        .executeBlocking(() -> format.encode(shaped(ctx, state, released.view().bundle())), false)
+        .executeBlocking(
+            () -> format.encodeRelease(shaped(ctx, state, released.view().bundle())), false)
         .compose(
             json ->
                 audit

@@ -1,0 +1,262 @@
+package org.placeshare.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.context.FhirContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.DateTimeType;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+import org.junit.jupiter.api.Test;
+import org.placeshare.policy.NhsNumber;
+
+/**
+ * {@link ReleasedJson} writes what HAPI's encoder writes ({@link Fhir#encode}), byte for byte: on
+ * every release of the corpus ({@link ReleaseCorpus}), on a hostile reply whose references name
+ * records with no id, contained records and entries under local ids, released as the gateway
+ * releases, and on Bundles where HAPI's search for resources to contain does change what is
+ * written. Each side encodes a model of its own, made the same way, as encoding may change the
+ * model.
+ */
+class ReleasedJsonTest {
+
+  /** The UUIDs and pseudonyms made at random for each release (ReleasedViewEquivalenceTest). */
+  private static final Pattern RANDOM =
+      Pattern.compile(
+          "[0-9a-f]{8}-[0-9a-f]{4}-[48][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|[0-9a-f]{32}");
+
+  @Test
+  void encode_everyReleaseOfTheCorpus_writesHapisBytes() {
+    int searchSkipped = 0;
+    for (ReleaseCorpus.Person person : ReleaseCorpus.people()) {
+      for (ReleaseCorpus.Named named : ReleaseCorpus.obligations()) {
+        for (boolean keyed : List.of(true, false)) {
+          ReleaseCorpus.Released hapi = ReleaseCorpus.release(person, named, keyed);
+          if (hapi.view().isEmpty()) {
+            continue; // the sources disagree: nothing is released, nothing encoded
+          }
+          Bundle view = ReleaseCorpus.release(person, named, keyed).view().orElseThrow().bundle();
+          if (LinkedTargets.nothingToContain(view)) {
+            searchSkipped++;
+          }
+          assertThat(numbered(ReleasedJson.encode(view)))
+              .as(person.name() + " under " + named.name() + (keyed ? ", keyed" : ""))
+              .isEqualTo(numbered(Fhir.encode(hapi.view().get().bundle())));
+        }
+      }
+    }
+    // The lever is in use: the corpus's releases skip HAPI's search.
+    assertThat(searchSkipped).isGreaterThan(1_000);
+  }
+
+  @Test
+  void encode_hostileReplyOfLinkedTargets_releasedAsTheGatewayReleases_writesHapisBytes() {
+    ReleaseCorpus.Person person =
+        new ReleaseCorpus.Person(
+            "linked targets",
+            NhsNumber.parse("9990000018"),
+            List.of(new ReleaseCorpus.Reply(ReleaseCorpus.GP, resource("linked-targets-gp.json"))));
+    int views = 0;
+    for (ReleaseCorpus.Named named : ReleaseCorpus.obligations()) {
+      for (boolean keyed : List.of(true, false)) {
+        ReleaseCorpus.Released hapi = ReleaseCorpus.release(person, named, keyed);
+        Bundle view = ReleaseCorpus.release(person, named, keyed).view().orElseThrow().bundle();
+        assertThat(numbered(ReleasedJson.encode(view)))
+            .as(named.name() + (keyed ? ", keyed" : ""))
+            .isEqualTo(numbered(Fhir.encode(hapi.view().orElseThrow().bundle())));
+        views++;
+      }
+    }
+    assertThat(views).isGreaterThan(30);
+  }
+
+  @Test
+  void encode_hostileReplyOfLinkedTargets_asParsed_writesHapisBytes() {
+    String json = resource("linked-targets-gp.json");
+    Bundle parsed = Fhir.json().parseResource(Bundle.class, json);
+    // As parsed, a reference names the entry with no id by its full URL: HAPI contains nothing.
+    assertThat(numbered(ReleasedJson.encode(parsed)))
+        .isEqualTo(numbered(Fhir.encode(Fhir.json().parseResource(Bundle.class, json))));
+  }
+
+  @Test
+  void encode_targetWithNoId_isContained_asHapiContainsIt() {
+    assertSameBytes(
+        () -> {
+          Condition c = condition("c1");
+          c.getEvidenceFirstRep().addDetail().setResource(observation(null));
+          return bundle(c);
+        },
+        true);
+  }
+
+  @Test
+  void encode_targetWithLocalIdNotContained_isContained_asHapiContainsIt() {
+    assertSameBytes(
+        () -> {
+          Condition c = condition("c1");
+          c.getEvidenceFirstRep().addDetail(new Reference("#x")).getDetail().get(0);
+          c.getEvidenceFirstRep().getDetail().get(0).setResource(observation("#x"));
+          return bundle(c);
+        },
+        true);
+  }
+
+  @Test
+  void encode_targetContainedInAnotherEntry_isContainedAgain_asHapiDoes() {
+    assertSameBytes(
+        () -> {
+          Observation shared = observation("s1");
+          Condition first = condition("c1");
+          first.addContained(shared);
+          first.getEvidenceFirstRep().addDetail(new Reference("#s1")).getDetail();
+          first.getEvidenceFirstRep().getDetail().get(0).setResource(shared);
+          Condition second = condition("c2");
+          second.getEvidenceFirstRep().addDetail().setResource(shared);
+          return bundle(first, second);
+        },
+        true);
+  }
+
+  @Test
+  void encode_targetWithNoId_inAContainedRecord_isContained_asHapiContainsIt() {
+    assertSameBytes(
+        () -> {
+          Observation inner = observation("in");
+          inner.addHasMember().setResource(observation(null));
+          Condition c = condition("c1");
+          c.addContained(inner);
+          c.getEvidenceFirstRep().addDetail(new Reference("#in"));
+          return bundle(c);
+        },
+        true);
+  }
+
+  @Test
+  void encode_targetWithNoId_inAnExtension_isContained_asHapiContainsIt() {
+    assertSameBytes(
+        () -> {
+          Condition c = condition("c1");
+          Reference ref = new Reference();
+          ref.setResource(observation(null));
+          c.getCode().getCodingFirstRep().addExtension("https://example.org/by", ref);
+          return bundle(c);
+        },
+        true);
+  }
+
+  @Test
+  void encode_targetWithNoId_inAPrimitivesExtension_isWrittenAsHapiWritesIt() {
+    assertSameBytes(
+        () -> {
+          Condition c = condition("c1");
+          Reference ref = new Reference("Observation/elsewhere");
+          ref.setResource(observation(null));
+          c.setRecordedDateElement(new DateTimeType());
+          c.getRecordedDateElement().addExtension("https://example.org/from", ref);
+          return bundle(c);
+        },
+        false);
+  }
+
+  @Test
+  void encode_targetsWithIdsAndContainedOnes_skipTheSearch_andWriteHapisBytes() {
+    assertSameBytes(
+        () -> {
+          Observation o = observation("Observation/o1");
+          Observation inner = observation("in");
+          Condition c = condition("c1");
+          c.addContained(inner);
+          c.getEvidenceFirstRep().addDetail(new Reference("#in")).getDetail();
+          c.getEvidenceFirstRep().getDetail().get(0).setResource(inner);
+          // No text: HAPI writes the target's id.
+          c.getEvidenceFirstRep().addDetail().setResource(o);
+          return bundle(c, o);
+        },
+        false);
+  }
+
+  /** Both encoders on models made alike, and whether HAPI's search is needed for one. */
+  private static void assertSameBytes(Supplier<Bundle> made, boolean searchNeeded) {
+    Bundle ours = made.get();
+    assertThat(LinkedTargets.nothingToContain(ours)).isEqualTo(!searchNeeded);
+    // HAPI gives a resource it contains a random id: numbered, as a release's random values are.
+    String expected = numbered(Fhir.encode(made.get()));
+    assertThat(numbered(ReleasedJson.encode(ours))).isEqualTo(expected);
+    if (searchNeeded) {
+      // The case is what it says: without the search, HAPI would have written something else.
+      assertThat(numbered(withoutSearch(made.get()))).isNotEqualTo(expected);
+    }
+  }
+
+  private static String withoutSearch(Bundle bundle) {
+    FhirContext context = FhirContext.forR4();
+    context.getParserOptions().setAutoContainReferenceTargetsWithNoId(false);
+    return context.newJsonParser().encodeResourceToString(bundle);
+  }
+
+  private static Bundle bundle(Resource... resources) {
+    Bundle b = new Bundle().setType(Bundle.BundleType.SEARCHSET);
+    for (Resource r : resources) {
+      b.addEntry().setResource(r);
+    }
+    Patient p = new Patient();
+    p.setId("Patient/p1");
+    b.addEntry().setFullUrl("urn:uuid:5f1d2c3b-1a2b-4c3d-8e4f-5a6b7c8d9e0f").setResource(p);
+    return b;
+  }
+
+  private static Condition condition(String id) {
+    Condition c = new Condition();
+    c.setId(id);
+    c.setSubject(new Reference("Patient/p1"));
+    c.setCode(new CodeableConcept(new Coding("http://snomed.info/sct", "44054006", null)));
+    return c;
+  }
+
+  private static Observation observation(String id) {
+    Observation o = new Observation();
+    if (id != null) {
+      o.setId(id);
+    }
+    o.setStatus(Observation.ObservationStatus.FINAL);
+    o.getCode().setText("linked");
+    return o;
+  }
+
+  /** Each random value replaced by the order it first appears in. */
+  private static String numbered(String json) {
+    Map<String, Integer> seen = new LinkedHashMap<>();
+    Matcher m = RANDOM.matcher(json);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      int n = seen.computeIfAbsent(m.group(), k -> seen.size());
+      m.appendReplacement(out, "random-" + n);
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  private static String resource(String name) {
+    try (InputStream in = ReleasedJsonTest.class.getResourceAsStream("released-json/" + name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
