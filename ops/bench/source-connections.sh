@@ -9,9 +9,12 @@
 #       the gateway's threads and of the sources' threads, from /proc (cpu-ticks.sh).
 # A client that reuses its connections opens none per view once its pool is full; one defeated
 # (a body not read to its end, a Connection: close, a client per request) opens one per request.
-# JAVA_OPTS is passed to the demo's JVM (for A/B runs of a client setting).
-# Needs wrk and strace, and ptrace of the demo (root, or ptrace_scope 0).
-# Usage: [PORT=18400] [JAVA_OPTS=...] bash ops/bench/source-connections.sh [SECONDS [CONNECTIONS]]
+# JAVA_OPTS is passed to the demo's JVM (for A/B runs of a client setting). With ALLOCATIONS=1,
+# run (3) is recorded by Java Flight Recorder (settings=profile) and its allocation samples of the
+# gateway's threads are summed by the part of the source request path they were made in
+# (source-allocations.py); the recorder's own cost then counts in that run's CPU.
+# Needs wrk, strace (and for ALLOCATIONS=1 the JDK's jcmd and jfr, and python3), and ptrace of the demo (root, or ptrace_scope 0).
+# Usage: [PORT=18400] [JAVA_OPTS=...] [ALLOCATIONS=1] bash ops/bench/source-connections.sh [SECONDS [CONNECTIONS]]
 # Results: target/source-connections.txt
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,7 +25,7 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; ex
 command -v strace >/dev/null || { echo "strace is needed: apt-get install strace" >&2; exit 2; }
 [ -f ops/target/placeshare.jar ] || mvn -q -B -DskipTests package
 FOLDER=target/connections-demo
-rm -rf "$FOLDER"
+rm -rf "$FOLDER" target/connections-demo.out  # a stale .out would be read as the new demo ready
 export PLACESHARE_CLIENT_REQUESTS_PER_MINUTE=1000000
 # shellcheck disable=SC2086
 java -Xmx512m ${JAVA_OPTS:-} -jar ops/target/placeshare.jar demo --folder "$FOLDER" --port "$PORT" \
@@ -66,9 +69,13 @@ wrk -t2 -c8 -d10s -H "$AUTH" -H "$CONSENT" "$VIEW" > /dev/null
     echo "$ID: $(ss -tnH state established "( dport = :$P )" | wc -l)"
   done
   echo "--- (3) CPU per view, $SECONDS_EACH s at $CONNECTIONS connections (no strace)"
+  [ "${ALLOCATIONS:-0}" = 1 ] && jcmd "$DEMO" JFR.start name=sources settings=profile > /dev/null
   BEFORE=$(cpu_ticks)
   OUT=$(wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -H "$AUTH" -H "$CONSENT" "$VIEW")
   AFTER=$(cpu_ticks)
+  if [ "${ALLOCATIONS:-0}" = 1 ]; then
+    jcmd "$DEMO" JFR.stop name=sources filename="$PWD/target/source-connections.jfr" > /dev/null
+  fi
   VIEWS=$(wrk_views "$OUT")
   echo "$OUT" | grep -E 'Requests/sec|Non-2xx| 50%| 99%'
   awk -v views="$VIEWS" -v hz="$(getconf CLK_TCK)" -v before="$BEFORE" -v after="$AFTER" 'BEGIN {
@@ -76,6 +83,13 @@ wrk -t2 -c8 -d10s -H "$AUTH" -H "$CONSENT" "$VIEW" > /dev/null
     for (i = 1; i <= 6; i++) d[i] = (a[i] - b[i]) * 1000 / hz / views
     printf "CPU per view: gateway threads %.3f ms, sources %.3f ms, its PostgreSQL %.3f ms, JVM GC/JIT/VM %.3f ms, demo JVM in all %.3f ms (%d views)\n",
       d[1], d[2], d[6], d[3], d[5], views }'
+  if [ "${ALLOCATIONS:-0}" = 1 ]; then
+    echo "--- (4) allocation samples of the gateway's threads in run (3), by where they were made"
+    jfr print --json --stack-depth 64 --events jdk.ObjectAllocationSample target/source-connections.jfr \
+      > target/source-allocations.json
+    python3 ops/bench/source-allocations.py target/source-allocations.json "$VIEWS"
+    rm -f target/source-allocations.json
+  fi
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee target/source-connections.txt
 rm -f target/connections-strace.txt
