@@ -28,7 +28,7 @@ public record SourceAccess(
       new SourceAccess(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
 
   /** Connections kept to one source: views and cohort jobs in flight share them. */
-  static final int MAX_CONNECTIONS = 16;
+  public static final int MAX_CONNECTIONS = 16;
 
   /**
    * An HTTP client for a source: this access's TLS trust and certificate, connect and idle timeouts

@@ -15,8 +15,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -37,10 +39,12 @@ public final class FhirSourceServer implements AutoCloseable {
 
   private final Server jetty;
   private final URI baseUrl;
+  private final AtomicInteger connectionsOpened;
 
-  private FhirSourceServer(Server jetty, URI baseUrl) {
+  private FhirSourceServer(Server jetty, URI baseUrl, AtomicInteger connectionsOpened) {
     this.jetty = jetty;
     this.baseUrl = baseUrl;
+    this.connectionsOpened = connectionsOpened;
   }
 
   /** Starts on 127.0.0.1 at the given port (0 for any free one). */
@@ -64,17 +68,33 @@ public final class FhirSourceServer implements AutoCloseable {
     fhir.setPagingProvider(paging);
 
     Server jetty = new Server(new InetSocketAddress("127.0.0.1", port));
+    AtomicInteger opened = new AtomicInteger();
+    jetty.getConnectors()[0].addEventListener(
+        new Connection.Listener() {
+          @Override
+          public void onOpened(Connection connection) {
+            opened.incrementAndGet();
+          }
+        });
     ServletContextHandler context = new ServletContextHandler();
     context.setContextPath("/");
     context.addServlet(new ServletHolder(fhir), "/fhir/*");
     jetty.setHandler(context);
     jetty.start();
     int actual = ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
-    return new FhirSourceServer(jetty, URI.create("http://127.0.0.1:" + actual + "/fhir"));
+    return new FhirSourceServer(jetty, URI.create("http://127.0.0.1:" + actual + "/fhir"), opened);
   }
 
   public URI baseUrl() {
     return baseUrl;
+  }
+
+  /**
+   * TCP connections this server has accepted since it started: how a test sees whether its clients
+   * reuse their connections (one per request would mean keep-alive is defeated).
+   */
+  public int connectionsOpened() {
+    return connectionsOpened.get();
   }
 
   @Override
