@@ -70,11 +70,13 @@ final class BundleReferences {
       Set<String> fullUrls,
       String sourceBase,
       boolean required) {
+    // HAPI's parser links a reference to any entry of the same reply whose full URL or id it
+    // names, whatever that entry is (another person, a record withheld for a sensitive code). The
+    // encoder writes a reference's text from that record's id when the text is empty, and
+    // contains the record when its id is empty or local: a released reference is its text alone.
+    ref.setResource(null);
     String target = ref.getReference();
     if (target == null || target.isBlank()) {
-      // Text removed earlier (a pseudonymised release drops what it cannot pseudonymise): HAPI
-      // would write it back from a linked record's id, the source's own URL with it.
-      ref.setResource(null);
       return;
     }
     if (target.startsWith("urn:uuid:") && fullUrls.contains(target)) {
@@ -97,9 +99,6 @@ final class BundleReferences {
       }
     }
     ref.setReference(null);
-    // HAPI linked the reference to the record it names when both came in one reply, and would
-    // write the removed text back from that record's id: the link goes too.
-    ref.setResource(null);
     if (target.startsWith("#") || (type != null && AboutThePerson.PEOPLE.contains(type))) {
       ref.setDisplay(null); // a person not in the view is not named in it either
     }

@@ -122,8 +122,9 @@ final class LinkedTargets {
       return; // HAPI registers the resource's contained ones first: already contained
     }
     IIdType id = target.getIdElement();
-    String value = id == null ? null : id.getValue();
-    if (value == null || value.isBlank() || value.startsWith("#") || id.isLocal()) {
+    // HAPI's search contains a target whose id is empty or local, and walks into one whose id has
+    // no id part ("x/", "http://h/Observation/"): either way, leave the encode to HAPI.
+    if (id == null || !id.hasIdPart() || id.isLocal() || id.getValue().startsWith("#")) {
       wouldContain = true;
     } else {
       outside.add(target);

@@ -212,7 +212,7 @@ public final class PersonView {
                             agreement ->
                                 ReleaseObligations.pseudonymiseIds(
                                     r, kept.first(), source.uri(), agreement, idPseudonyms));
-                    dropInternalAddresses(kept.second(), internal);
+                    dropInternalAddresses(r, kept.second(), internal);
                     String fullUrl = add(bundle, source, r);
                     sameSource.put(r.fhirType() + "/" + r.getIdElement().getIdPart(), fullUrl);
                     placed.add(new Placed(r, source, sameSource));
@@ -302,16 +302,19 @@ public final class PersonView {
   /**
    * Drops every URI value (an attachment's URL, an identifier's system, implicit rules) pointing at
    * a source's server: an internal address, which the recipient could not follow anyway. References
-   * are resolved or removed by {@link BundleReferences}.
+   * are resolved or removed by {@link BundleReferences}. The record's own id is not one of them:
+   * HAPI gives a record of a search reply its entry's full URL (the source's address) as its id,
+   * and the view names the record by that id's last part ({@link #add}); dropped, every record of a
+   * type would be {@code Type/null}, and references between them would resolve to the wrong one.
    */
   private static void dropInternalAddresses(Resource r, List<String> internal) {
-    dropInternalAddresses(PopulatedElements.of(r, UriType.class), internal);
+    dropInternalAddresses(r, PopulatedElements.of(r, UriType.class), internal);
   }
 
-  private static void dropInternalAddresses(List<UriType> uris, List<String> internal) {
+  private static void dropInternalAddresses(Resource r, List<UriType> uris, List<String> internal) {
     for (UriType uri : uris) {
       String value = uri.getValue();
-      if (value != null) {
+      if (value != null && uri != r.getIdElement()) {
         String lower = value.toLowerCase(Locale.ROOT);
         if (internal.stream().anyMatch(lower::startsWith)) {
           uri.setValue(null);

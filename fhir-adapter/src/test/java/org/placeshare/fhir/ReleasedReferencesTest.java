@@ -2,13 +2,16 @@ package org.placeshare.fhir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.DomainResource;
 import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.Test;
@@ -89,6 +92,57 @@ class ReleasedReferencesTest {
       assertThat(json).as(what).doesNotContain("gp.example").doesNotContain("Observation/o2");
       assertEveryReferenceResolves(what, json);
     }
+  }
+
+  /**
+   * A source that answers with full URLs (as HAPI's server does): HAPI gives each parsed record its
+   * entry's full URL as its id. The view names each record by that id's last part, and a reference
+   * between two of its released records resolves to the one it names, not to another of its type.
+   */
+  @Test
+  void release_sourceAnsweringWithFullUrls_keepsEachRecordsIdAndResolvesReferencesBetweenThem() {
+    ReleaseCorpus.Named everyType =
+        ReleaseCorpus.obligations().stream()
+            .filter(n -> n.name().equals("every type, nothing withheld, other people false"))
+            .findFirst()
+            .orElseThrow();
+    String base = "http://gp.example:8080/fhir/";
+    String reply =
+        """
+        {"resourceType": "Bundle", "type": "searchset", "entry": [
+          {"fullUrl": "%1$sPatient/p1", "resource": {"resourceType": "Patient", "id": "p1",
+            "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990000018"}]}},
+          {"fullUrl": "%1$sEncounter/e1", "resource": {"resourceType": "Encounter", "id": "e1",
+            "status": "finished", "class": {"code": "AMB"}, "subject": {"reference": "Patient/p1"}}},
+          {"fullUrl": "%1$sEncounter/e2", "resource": {"resourceType": "Encounter", "id": "e2",
+            "status": "finished", "class": {"code": "IMP"}, "subject": {"reference": "Patient/p1"}}},
+          {"fullUrl": "%1$sCondition/c1", "resource": {"resourceType": "Condition", "id": "c1",
+            "code": {"text": "frailty"}, "subject": {"reference": "Patient/p1"},
+            "encounter": {"reference": "Encounter/e1"}}}]}
+        """
+            .formatted(base);
+    ReleaseCorpus.Person person =
+        new ReleaseCorpus.Person(
+            "full URLs",
+            NhsNumber.parse("9990000018"),
+            List.of(new ReleaseCorpus.Reply(ReleaseCorpus.GP, reply)));
+
+    String json = released(person, everyType, false).orElseThrow();
+
+    Bundle view = Fhir.json().parseResource(Bundle.class, json);
+    Map<String, String> fullUrlById = new HashMap<>();
+    String encounterOfCondition = null;
+    for (Bundle.BundleEntryComponent e : view.getEntry()) {
+      Resource r = e.getResource();
+      fullUrlById.put(r.fhirType() + "/" + r.getIdElement().getIdPart(), e.getFullUrl());
+      if (r instanceof Condition c) {
+        encounterOfCondition = c.getEncounter().getReference();
+      }
+    }
+    assertThat(fullUrlById).containsKeys("Encounter/e1", "Encounter/e2", "Condition/c1");
+    assertThat(json).doesNotContain("\"id\":\"null\"").doesNotContain("gp.example");
+    assertThat(encounterOfCondition).isEqualTo(fullUrlById.get("Encounter/e1"));
+    assertEveryReferenceResolves("full URLs", json);
   }
 
   /** Checks each reference in the JSON names an entry or a contained resource; their number. */

@@ -301,7 +301,9 @@ public final class PersonViewBefore22 {
     for (UriType uri :
         Fhir.context().newTerser().getAllPopulatedChildElementsOfType(r, UriType.class)) {
       String value = uri.getValue();
-      if (value != null) {
+      // The record's own id stays (a fix made after issue 22, here too: the comparison is of
+      // issue 22's levers, not of that fault; see PersonView.dropInternalAddresses).
+      if (value != null && uri != r.getIdElement()) {
         String lower = value.toLowerCase(Locale.ROOT);
         if (internal.stream().anyMatch(lower::startsWith)) {
           uri.setValue(null);
