@@ -345,28 +345,42 @@ final class ViewLoadBenchmark {
       options.putHeader(header.substring(0, colon), header.substring(colon + 2));
     }
     Object key = new Object();
-    tally.inFlight.put(key, r.url());
+    tally.inFlight.put(key, r.url() + " [waiting for a connection]");
     return client
         .request(options)
-        .compose(request -> request.send())
         .compose(
-            response ->
-                response
-                    .body()
-                    .map(
-                        (Buffer body) -> {
-                          if (!tally.answered(response.statusCode())) {
-                            // The first unexpected answer, to see what it was (synthetic data).
-                            System.err.println(
-                                "unexpected "
-                                    + response.statusCode()
-                                    + " from "
-                                    + r.url()
-                                    + ": "
-                                    + body.toString().substring(0, Math.min(400, body.length())));
-                          }
-                          return (Void) null;
-                        }))
+            request -> {
+              tally.inFlight.put(
+                  key, r.url() + " [sent on " + Thread.currentThread().getName() + "]");
+              return request.send();
+            })
+        .compose(
+            response -> {
+              tally.inFlight.put(
+                  key,
+                  r.url()
+                      + " [answered "
+                      + response.statusCode()
+                      + ", body asked for on "
+                      + Thread.currentThread().getName()
+                      + "]");
+              return response
+                  .body()
+                  .map(
+                      (Buffer body) -> {
+                        if (!tally.answered(response.statusCode())) {
+                          // The first unexpected answer, to see what it was (synthetic data).
+                          System.err.println(
+                              "unexpected "
+                                  + response.statusCode()
+                                  + " from "
+                                  + r.url()
+                                  + ": "
+                                  + body.toString().substring(0, Math.min(400, body.length())));
+                        }
+                        return (Void) null;
+                      });
+            })
         .onFailure(
             e -> {
               if (tally.failed.getAndIncrement() == 0) {
