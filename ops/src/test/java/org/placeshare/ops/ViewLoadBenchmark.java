@@ -59,9 +59,12 @@ import org.placeshare.policy.identity.SigningKey;
  *       minutes, so the harness writes a plan just before each run) and a GP-signed consent per
  *       person, made as the demo makes its own.
  *   <li>{@code run PLAN CONNECTIONS SECONDS WARMUP POOL ANSWERS [ENTRY]}: drives the plan (or one
- *       entry of it) for WARMUP then SECONDS, with POOL connections per server; ANSWERS are the
- *       statuses expected (200 through the gateway; 200,404 directly, where a source answers 404
- *       for a person it does not hold, as it answered the gateway).
+ *       entry of it) for WARMUP then SECONDS, with POOL connections per server (shared out among
+ *       the {@link #LANES}); ANSWERS are the statuses expected (200 through the gateway; 200,404
+ *       directly, where a source answers 404 for a person it does not hold, as it answered the
+ *       gateway). Exits 1 when an answer was unexpected or a request failed or passed its {@link
+ *       #REQUEST_DEADLINE_MILLIS deadline}, after printing the figures, the first such answer and
+ *       failure, and every request that passed its deadline.
  * </ul>
  *
  * A plan is tab-separated lines: the view's id ({@code client/nhsNumber}), a URL, then headers
@@ -128,8 +131,10 @@ final class ViewLoadBenchmark {
   public static void main(String[] args) throws Exception {
     switch (args.length == 0 ? "" : args[0]) {
       case "views" -> views(Path.of(args[1]), args[2], Path.of(args[3]));
-      case "run" ->
-          System.exit(
+      case "run" -> {
+        int status;
+        try {
+          status =
               run(
                   Path.of(args[1]),
                   Integer.parseInt(args[2]),
@@ -137,7 +142,15 @@ final class ViewLoadBenchmark {
                   Integer.parseInt(args[4]),
                   Integer.parseInt(args[5]),
                   Set.of(args[6].split(",")),
-                  args.length > 7 ? args[7] : null));
+                  args.length > 7 ? args[7] : null);
+        } catch (Exception | Error e) {
+          // Exit, not just end main: the lanes' event loops would keep the JVM, and the harness
+          // waiting on it, alive for ever.
+          e.printStackTrace();
+          status = 2;
+        }
+        System.exit(status);
+      }
       default -> {
         System.err.println(
             "usage: views FOLDER GATEWAY OUT"
@@ -415,10 +428,14 @@ final class ViewLoadBenchmark {
             .setTimer(
                 REQUEST_DEADLINE_MILLIS,
                 id -> {
-                  String stood = tally.inFlight.get(key);
-                  if (done.tryFail(new TimeoutException("no answer within the deadline"))) {
+                  // On the lane's one thread, as every completion of done: no race with them.
+                  if (!done.future().isComplete()) {
                     System.err.println(
-                        "no answer within " + REQUEST_DEADLINE_MILLIS + " ms: " + stood);
+                        "no answer within "
+                            + REQUEST_DEADLINE_MILLIS
+                            + " ms: "
+                            + tally.inFlight.get(key));
+                    done.fail(new TimeoutException("no answer within the deadline"));
                     if (sent[0] != null) {
                       sent[0].reset();
                     }
