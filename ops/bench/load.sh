@@ -43,8 +43,16 @@ export PLACESHARE_CLIENT_REQUESTS_PER_MINUTE=1000000
 java -Xmx512m -jar ops/target/placeshare.jar demo --folder "$FOLDER" --port "$PORT" > target/load-demo.out 2> target/load-demo.err &
 DEMO=$!
 trap 'kill $DEMO 2>/dev/null || true' EXIT
-# The printed lines come one by one (tokens are minted as they go): wait for the last.
-for _ in $(seq 120); do grep -q "^Stop with Ctrl-C" target/load-demo.out 2>/dev/null && break; sleep 0.5; done
+# The printed lines come one by one (tokens are minted as they go): wait for the last. On a busy
+# machine the demo took more than a minute to start, and the harness went on without it: wait
+# longer, and stop with a reason if it does not come up or exits.
+DEMO_START_SECONDS=300
+for _ in $(seq $(( DEMO_START_SECONDS * 2 ))); do
+  grep -q "^Stop with Ctrl-C" target/load-demo.out 2>/dev/null && break
+  kill -0 "$DEMO" 2>/dev/null || break
+  sleep 0.5
+done
+grep -q "^Stop with Ctrl-C" target/load-demo.out 2>/dev/null || { echo "the demo did not start within $DEMO_START_SECONDS s, or exited: see target/load-demo.err" >&2; exit 1; }
 
 GATEWAY="http://127.0.0.1:$PORT"
 GP=$(grep -A2 "id: \"gp-y90001\"\|id: gp-y90001" "$FOLDER/gateway.yaml" | grep -o 'http://[^"]*' | head -1)
