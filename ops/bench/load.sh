@@ -43,8 +43,16 @@ export PLACESHARE_CLIENT_REQUESTS_PER_MINUTE=1000000
 java -Xmx512m -jar ops/target/placeshare.jar demo --folder "$FOLDER" --port "$PORT" > target/load-demo.out 2> target/load-demo.err &
 DEMO=$!
 trap 'kill $DEMO 2>/dev/null || true' EXIT
-# The printed lines come one by one (tokens are minted as they go): wait for the last.
-for _ in $(seq 120); do grep -q "^Stop with Ctrl-C" target/load-demo.out 2>/dev/null && break; sleep 0.5; done
+# The printed lines come one by one (tokens are minted as they go): wait for the last. On a busy
+# machine the demo took more than a minute to start, and the harness went on without it: wait
+# longer, and stop with a reason if it does not come up or exits.
+DEMO_START_SECONDS=300
+for _ in $(seq $(( DEMO_START_SECONDS * 2 ))); do
+  grep -q "^Stop with Ctrl-C" target/load-demo.out 2>/dev/null && break
+  kill -0 "$DEMO" 2>/dev/null || break
+  sleep 0.5
+done
+grep -q "^Stop with Ctrl-C" target/load-demo.out 2>/dev/null || { echo "the demo did not start within $DEMO_START_SECONDS s, or exited: see target/load-demo.err" >&2; exit 1; }
 
 GATEWAY="http://127.0.0.1:$PORT"
 GP=$(grep -A2 "id: \"gp-y90001\"\|id: gp-y90001" "$FOLDER/gateway.yaml" | grep -o 'http://[^"]*' | head -1)
@@ -83,10 +91,19 @@ run() { wrk -t"$(( $1 < 2 ? $1 : 2 ))" -c"$1" -d"${SECONDS_EACH}s" --latency "${
 client_run() {
   local before after out
   before=$(cpu_ticks)
-  out=$(client run "$2" "$CONNECTIONS" "$SECONDS_EACH" "$CLIENT_WARMUP" "$3" "$4" "${@:5}") || { echo "$out"; echo "unexpected answers or failed requests in: $1" >&2; exit 1; }
+  local status=0
+  out=$(client run "$2" "$CONNECTIONS" "$SECONDS_EACH" "$CLIENT_WARMUP" "$3" "$4" "${@:5}" 2>target/load-client.err) || status=$?
   after=$(cpu_ticks)
+  # A run that did not finish has no figures: stop. One that finished with unexpected answers or
+  # failed requests (each request has a deadline, so every run finishes) prints its figures
+  # marked, and the harness fails at the end, as for wrk's non-2xx.
+  grep -q ' views/s' <<< "$out" || { echo "$out"; cat target/load-client.err >&2; echo "the client did not finish: $1" >&2; exit 1; }
   echo "--- $1, $CONNECTIONS views in flight"
   echo "$out" | grep -v '^views-all:'
+  if [ "$status" -ne 0 ]; then
+    echo "client run not clean (unexpected answers or failed requests; the client said:)"
+    sed 's/^/  /' target/load-client.err | head -20
+  fi
   cpu_per_view "$before" "$after" "$(client_views "$out")"
   LAST_VIEWS_PER_SECOND=$(views_per_second "$out")
 }
@@ -165,7 +182,7 @@ gateway_plan() {
   echo "=== view/direct, the mix, $CONNECTIONS in flight: $(awk -v v="$VIEW_MIX" -v d="$DIRECT_MIX" 'BEGIN { printf "%.2f (%s views/s through the gateway, %s views'"'"' worth/s direct)", v / d, v, d }')"
 } | tee target/load.txt
 # A run with refusals or errors measured something else: say so, and fail.
-if grep -q "Non-2xx" target/load.txt || ! grep -q "^=== view/direct, the mix" target/load.txt; then
+if grep -q "Non-2xx\|^client run not clean" target/load.txt || ! grep -q "^=== view/direct, the mix" target/load.txt; then
   echo "some responses were not 2xx, or a run failed: these figures do not measure the view" >&2
   exit 1
 fi

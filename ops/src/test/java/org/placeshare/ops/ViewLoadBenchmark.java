@@ -1,11 +1,14 @@
 package org.placeshare.ops;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -26,6 +29,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.placeshare.fhir.synthetic.SyntheticPerson;
@@ -55,9 +59,12 @@ import org.placeshare.policy.identity.SigningKey;
  *       minutes, so the harness writes a plan just before each run) and a GP-signed consent per
  *       person, made as the demo makes its own.
  *   <li>{@code run PLAN CONNECTIONS SECONDS WARMUP POOL ANSWERS [ENTRY]}: drives the plan (or one
- *       entry of it) for WARMUP then SECONDS, with POOL connections per server; ANSWERS are the
- *       statuses expected (200 through the gateway; 200,404 directly, where a source answers 404
- *       for a person it does not hold, as it answered the gateway).
+ *       entry of it) for WARMUP then SECONDS, with POOL connections per server (shared out among
+ *       the {@link #LANES}); ANSWERS are the statuses expected (200 through the gateway; 200,404
+ *       directly, where a source answers 404 for a person it does not hold, as it answered the
+ *       gateway). Exits 1 when an answer was unexpected or a request failed or passed its {@link
+ *       #REQUEST_DEADLINE_MILLIS deadline}, after printing the figures, the first such answer and
+ *       failure, and every request that passed its deadline.
  * </ul>
  *
  * A plan is tab-separated lines: the view's id ({@code client/nhsNumber}), a URL, then headers
@@ -75,18 +82,60 @@ final class ViewLoadBenchmark {
           new MixClient(DemoClient.FRAILTY_TEAM, "TREAT", true),
           new MixClient(DemoClient.COVENTRY_AE, "TREAT", true));
 
-  /** Longest wait for a connection or for the next bytes of an answer. */
-  static final int REQUEST_TIMEOUT_MILLIS = 10_000;
+  /**
+   * Longest a request may take, from asking for a connection to the last byte of its body; one that
+   * takes longer is reset and counted as failed. Vert.x's own timeouts do not bound the body: in
+   * 5.0.10 a request's idle timeout is cancelled when the response's head arrives, so a body whose
+   * end never reaches its handler would wait for ever.
+   */
+  static final int REQUEST_DEADLINE_MILLIS = 10_000;
+
+  /**
+   * Requests a view makes one after another at most: per server the first (the Patient search),
+   * then the rest at once. With {@link #REQUEST_DEADLINE_MILLIS} this bounds a view's time.
+   */
+  static final int REQUESTS_IN_TURN = 2;
+
+  /** Time allowed past the deadlines for the loops to see the time is up and say so. */
+  static final int LOOPS_END_SLACK_SECONDS = 5;
+
+  /**
+   * The client's lanes: each one event loop with its own HTTP client and pool, and its own share of
+   * the loops. Why not one client on many event loops: Vert.x 5.0.10 (its issue 6038, fixed in
+   * 5.0.12) loses a response's end that arrives before {@code body()} has set its handler when the
+   * two run on different threads, and one pool shared by requests from several event loops hands
+   * connections across them; the request, and its view, then never end (seen in 1 of 48 runs). In a
+   * lane the requests are made, their connections live and their answers are read on one thread, as
+   * the gateway does for each source ({@code SourceFetch}). One lane per core; both sides of the
+   * ratio are made by the same lanes.
+   */
+  static final int LANES = Math.max(1, Runtime.getRuntime().availableProcessors());
 
   record MixClient(DemoClient client, String purpose, boolean consent) {}
 
   record Request(String url, List<String> headers) {}
 
+  /** One event loop, its one context, and an HTTP client used only from that context. */
+  record Lane(Vertx vertx, Context context, HttpClientAgent client) {
+
+    static Lane open(int pool) {
+      Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+      return new Lane(
+          vertx,
+          vertx.getOrCreateContext(),
+          vertx.createHttpClient(
+              new HttpClientOptions().setMaxHeaderSize(16 * 1024),
+              new PoolOptions().setHttp1MaxSize(Math.max(1, pool))));
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     switch (args.length == 0 ? "" : args[0]) {
       case "views" -> views(Path.of(args[1]), args[2], Path.of(args[3]));
-      case "run" ->
-          System.exit(
+      case "run" -> {
+        int status;
+        try {
+          status =
               run(
                   Path.of(args[1]),
                   Integer.parseInt(args[2]),
@@ -94,7 +143,15 @@ final class ViewLoadBenchmark {
                   Integer.parseInt(args[4]),
                   Integer.parseInt(args[5]),
                   Set.of(args[6].split(",")),
-                  args.length > 7 ? args[7] : null));
+                  args.length > 7 ? args[7] : null);
+        } catch (Exception | Error e) {
+          // Exit, not just end main: the lanes' event loops would keep the JVM, and the harness
+          // waiting on it, alive for ever.
+          e.printStackTrace();
+          status = 2;
+        }
+        System.exit(status);
+      }
       default -> {
         System.err.println(
             "usage: views FOLDER GATEWAY OUT"
@@ -167,14 +224,16 @@ final class ViewLoadBenchmark {
       throw new IllegalArgumentException("no view " + (only == null ? "in the plan" : only));
     }
     List<List<Request>> views = new ArrayList<>(plan.values());
-    Vertx vertx = Vertx.vertx();
-    HttpClientAgent client =
-        vertx.createHttpClient(
-            new HttpClientOptions().setMaxHeaderSize(16 * 1024),
-            new PoolOptions().setHttp1MaxSize(pool));
-    Tally warm = drive(vertx, client, views, connections, warmup, answers);
-    Tally measured = drive(vertx, client, views, connections, seconds, answers);
-    vertx.close().await();
+    List<Lane> lanes = new ArrayList<>();
+    for (int i = 0; i < LANES; i++) {
+      // POOL connections a server in all, shared out among the lanes.
+      lanes.add(Lane.open(pool / LANES + (i < pool % LANES ? 1 : 0)));
+    }
+    Tally warm = drive(lanes, views, connections, warmup, answers);
+    Tally measured = drive(lanes, views, connections, seconds, answers);
+    for (Lane lane : lanes) {
+      lane.vertx().close().await();
+    }
     long requestsPerView = views.stream().mapToLong(List::size).sum() / views.size();
     System.out.printf(
         "%d views (%d distinct, about %d requests each) in %.1f s: %.1f views/s, %.0f requests/s;"
@@ -212,7 +271,7 @@ final class ViewLoadBenchmark {
     final Set<String> answers;
     final AtomicLong failed = new AtomicLong();
 
-    /** The requests sent and not yet answered or failed, by a key of each. */
+    /** The requests not yet ended, by a key of each: its URL and where it stands. */
     final Map<Object, String> inFlight = new ConcurrentHashMap<>();
 
     final List<Long> nanos = new ArrayList<>();
@@ -245,10 +304,12 @@ final class ViewLoadBenchmark {
     }
   }
 
-  /** CONNECTIONS loops, each making one view after another until the time is up. */
+  /**
+   * CONNECTIONS loops, each making one view after another until the time is up, dealt round the
+   * lanes; a loop runs on its lane's context throughout.
+   */
   private static Tally drive(
-      Vertx vertx,
-      HttpClientAgent client,
+      List<Lane> lanes,
       List<List<Request>> views,
       int connections,
       int seconds,
@@ -260,14 +321,26 @@ final class ViewLoadBenchmark {
     long end = start + Duration.ofSeconds(seconds).toNanos();
     CountDownLatch done = new CountDownLatch(connections);
     for (int i = 0; i < connections; i++) {
-      loop(vertx, client, views, next, end, tally, done);
+      Lane lane = lanes.get(i % lanes.size());
+      lane.context().runOnContext(x -> loop(lane, views, next, end, tally, done));
     }
-    // Every request has a timeout, so the loops end soon after the time is up; if not, say so.
-    if (!done.await(seconds + 3L * REQUEST_TIMEOUT_MILLIS / 1000, TimeUnit.SECONDS)) {
-      System.err.println(done.getCount() + " of " + connections + " loops never ended: a bug");
-      // What is still waiting, to find which request outlived its timeouts (synthetic people).
+    // Every request ends by its deadline, and a view makes at most REQUESTS_IN_TURN one after
+    // another, so every loop ends by then. If one does not, the harness itself is wrong: say what
+    // is still waiting and stop, as the next run would share its lanes.
+    long allowed =
+        seconds
+            + REQUESTS_IN_TURN * (long) REQUEST_DEADLINE_MILLIS / 1000
+            + LOOPS_END_SLACK_SECONDS;
+    if (!done.await(allowed, TimeUnit.SECONDS)) {
+      System.err.println(
+          done.getCount()
+              + " of "
+              + connections
+              + " loops did not end within "
+              + allowed
+              + " s, past every request's deadline: a bug of the load client");
       tally.inFlight.values().stream()
-          .limit(5)
+          .limit(10)
           .forEach(url -> System.err.println("  still in flight: " + url));
       System.exit(1);
     }
@@ -276,8 +349,7 @@ final class ViewLoadBenchmark {
   }
 
   private static void loop(
-      Vertx vertx,
-      HttpClientAgent client,
+      Lane lane,
       List<List<Request>> views,
       AtomicLong next,
       long end,
@@ -291,7 +363,7 @@ final class ViewLoadBenchmark {
     long began = System.nanoTime();
     Future<Void> made;
     try {
-      made = view(client, view, tally);
+      made = view(lane, view, tally);
     } catch (RuntimeException e) {
       // Thrown, not failed: without this the loop would stop here and never be counted done.
       if (tally.failed.getAndIncrement() == 0) {
@@ -304,12 +376,12 @@ final class ViewLoadBenchmark {
           tally.view(System.nanoTime() - began);
           // On the context, not in this callback: a view that completed at once must not
           // recurse into the next one.
-          vertx.runOnContext(y -> loop(vertx, client, views, next, end, tally, done));
+          lane.context().runOnContext(y -> loop(lane, views, next, end, tally, done));
         });
   }
 
   /** A view's requests as the gateway made them: per server the first, then the rest at once. */
-  private static Future<Void> view(HttpClientAgent client, List<Request> view, Tally tally) {
+  private static Future<Void> view(Lane lane, List<Request> view, Tally tally) {
     Map<String, List<Request>> byServer = new LinkedHashMap<>();
     for (Request r : view) {
       URI uri = URI.create(r.url());
@@ -318,12 +390,12 @@ final class ViewLoadBenchmark {
     List<Future<Void>> servers = new ArrayList<>();
     for (List<Request> requests : byServer.values()) {
       servers.add(
-          get(client, requests.get(0), tally)
+          get(lane, requests.get(0), tally)
               .compose(
                   first ->
                       Future.all(
                               requests.subList(1, requests.size()).stream()
-                                  .map(r -> get(client, r, tally))
+                                  .map(r -> get(lane, r, tally))
                                   .toList())
                           .<Void>mapEmpty()));
     }
@@ -332,41 +404,83 @@ final class ViewLoadBenchmark {
     return all.future();
   }
 
-  private static Future<Void> get(HttpClientAgent client, Request r, Tally tally) {
-    // A request that never ends fails (and fails the run) instead of holding it up for ever.
+  /**
+   * One GET, its body read whole, within {@link #REQUEST_DEADLINE_MILLIS}; on the lane's context.
+   * Completes either way: a request past its deadline is reset (closing its connection) and counted
+   * as failed, with its URL and where it stood.
+   */
+  private static Future<Void> get(Lane lane, Request r, Tally tally) {
     RequestOptions options =
         new RequestOptions()
             .setMethod(HttpMethod.GET)
             .setAbsoluteURI(r.url())
-            .setConnectTimeout(REQUEST_TIMEOUT_MILLIS)
-            .setIdleTimeout(REQUEST_TIMEOUT_MILLIS);
+            // Gives up the wait in the pool's queue, which the deadline alone would leave queued.
+            .setConnectTimeout(REQUEST_DEADLINE_MILLIS);
     for (String header : r.headers()) {
       int colon = header.indexOf(": ");
       options.putHeader(header.substring(0, colon), header.substring(colon + 2));
     }
     Object key = new Object();
-    tally.inFlight.put(key, r.url());
-    return client
+    tally.inFlight.put(key, r.url() + " [waiting for a connection]");
+    Promise<Void> done = Promise.promise();
+    HttpClientRequest[] sent = {null};
+    long deadline =
+        lane.vertx()
+            .setTimer(
+                REQUEST_DEADLINE_MILLIS,
+                id -> {
+                  // On the lane's one thread, as every completion of done: no race with them.
+                  if (!done.future().isComplete()) {
+                    System.err.println(
+                        "no answer within "
+                            + REQUEST_DEADLINE_MILLIS
+                            + " ms: "
+                            + tally.inFlight.get(key));
+                    done.fail(new TimeoutException("no answer within the deadline"));
+                    if (sent[0] != null) {
+                      sent[0].reset();
+                    }
+                  }
+                });
+    lane.client()
         .request(options)
-        .compose(request -> request.send())
         .compose(
-            response ->
-                response
-                    .body()
-                    .map(
-                        (Buffer body) -> {
-                          if (!tally.answered(response.statusCode())) {
-                            // The first unexpected answer, to see what it was (synthetic data).
-                            System.err.println(
-                                "unexpected "
-                                    + response.statusCode()
-                                    + " from "
-                                    + r.url()
-                                    + ": "
-                                    + body.toString().substring(0, Math.min(400, body.length())));
-                          }
-                          return (Void) null;
-                        }))
+            request -> {
+              sent[0] = request;
+              tally.inFlight.put(key, r.url() + " [sent]");
+              return request.send();
+            })
+        .compose(
+            response -> {
+              tally.inFlight.put(
+                  key, r.url() + " [answered " + response.statusCode() + ", reading its body]");
+              return response
+                  .body()
+                  .map(
+                      (Buffer body) -> {
+                        if (!tally.answered(response.statusCode())) {
+                          // The first unexpected answer, to see what it was (synthetic data).
+                          System.err.println(
+                              "unexpected "
+                                  + response.statusCode()
+                                  + " from "
+                                  + r.url()
+                                  + ": "
+                                  + body.toString().substring(0, Math.min(400, body.length())));
+                        }
+                        return (Void) null;
+                      });
+            })
+        .onComplete(
+            ended -> {
+              lane.vertx().cancelTimer(deadline);
+              if (ended.succeeded()) {
+                done.tryComplete();
+              } else {
+                done.tryFail(ended.cause());
+              }
+            });
+    return done.future()
         .onFailure(
             e -> {
               if (tally.failed.getAndIncrement() == 0) {
