@@ -42,12 +42,10 @@ import org.placeshare.policy.identity.SigningKey;
 /**
  * A hostile source (a real HAPI {@link RestfulServer}) whose Condition search reply carries, next
  * to the person's Condition, an entry that is no record of the search: another person's Patient
- * under the full URL {@code Encounter/null} and a local id ({@code #y}). HAPI's parser links the
- * Condition's {@code encounter} reference ({@code Encounter/null}) to that entry by its full URL.
- * The view keeps the reference, and with it the link: the source's released Encounter (its own
- * search) is {@code Encounter/null} in the view, as its id, an address of the source, is dropped
- * with the source's other addresses. HAPI's encoder then contains the linked Patient in the
- * released Condition.
+ * under the full URL {@code Encounter/e3} and a local id ({@code #y}). HAPI's parser links the
+ * Condition's {@code encounter} reference ({@code Encounter/e3}) to that entry by its full URL. The
+ * view keeps the reference, as it names the source's released Encounter (its own search), and the
+ * link went with it: HAPI's encoder then contained the linked Patient in the released Condition.
  */
 class LinkedTargetReleaseTest {
 
@@ -156,7 +154,7 @@ class LinkedTargetReleaseTest {
       c.setId("c1");
       c.setSubject(new Reference("Patient/lt-p"));
       c.getCode().addCoding().setSystem("http://snomed.info/sct").setCode("38341003");
-      c.setEncounter(new Reference("Encounter/null"));
+      c.setEncounter(new Reference("Encounter/e3"));
       return List.of(c);
     }
   }
@@ -178,7 +176,7 @@ class LinkedTargetReleaseTest {
     }
   }
 
-  /** The Condition search's reply gains an entry: another person, under Encounter/null. */
+  /** The Condition search's reply gains an entry: another person, under Encounter/e3. */
   @Interceptor
   static final class StrayEntry {
     @Hook(Pointcut.SERVER_OUTGOING_RESPONSE)
@@ -189,7 +187,7 @@ class LinkedTargetReleaseTest {
         other.setId("#y");
         other.addIdentifier().setSystem(Fhir.NHS_NUMBER_SYSTEM).setValue(SOMEONE_ELSE.toString());
         other.addName().setFamily(MARKER);
-        bundle.addEntry().setFullUrl("Encounter/null").setResource(other);
+        bundle.addEntry().setFullUrl("Encounter/e3").setResource(other);
       }
       return true;
     }
