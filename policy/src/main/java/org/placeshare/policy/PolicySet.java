@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.placeshare.policy.AgreementEvaluation.Wording;
 import org.placeshare.policy.AgreementEvaluation.Words;
 
 /**
@@ -357,28 +358,24 @@ public final class PolicySet {
             candidates);
       }
     }
-    // None permits: every candidate's refusal, in decision order.
-    List<String> refusals = new ArrayList<>();
+    // None permits: every candidate's refusal, in decision order, kept unsaid until read.
+    Wording[] refusals = new Wording[candidates.size()];
     Set<Refusal> kinds = EnumSet.noneOf(Refusal.class);
-    AgreementEvaluation monitored = null;
-    for (Agreement agreement : candidates) {
-      // The first one tried above has its refusal in words already; the same facts, the same one.
+    Agreement monitored = null;
+    for (int i = 0; i < refusals.length; i++) {
+      Agreement agreement = candidates.get(i);
+      // The first one tried above has its refusal already; the same facts, the same one.
       AgreementEvaluation e =
           first != null && first.agreement == agreement
               ? first
               : AgreementEvaluation.of(agreement, request, Words.REFUSAL, day);
       if (e.refusal == Refusal.MONITOR_ONLY && monitored == null) {
-        monitored = e;
+        monitored = agreement;
       }
       kinds.add(e.refusal);
-      refusals.add(agreement.reference() + ": " + e.refusalWords);
+      refusals[i] = e.refusalWording;
     }
-    return Decision.deny(
-        request.provider(),
-        monitored == null ? null : monitored.agreement,
-        refusals,
-        kinds,
-        candidates);
+    return Decision.refused(request.provider(), monitored, refusals, kinds, candidates);
   }
 
   private static Decision permit(
