@@ -116,7 +116,17 @@ final class AgreementEvaluation {
     if (!agreement.datesCover(today)) {
       return refuse(
           Refusal.NOT_IN_FORCE,
-          sayRefusal ? () -> "not in force on " + today + " (" + dates() + ")" : null);
+          sayRefusal
+              ? () ->
+                  // dates() in the same concatenation, without a string of its own
+                  "not in force on "
+                      + today
+                      + " ("
+                      + agreement.effective()
+                      + " to "
+                      + agreement.expires()
+                      + ")"
+              : null);
     }
     return pass(sayPasses ? status() + " from " + dates() : null);
   }

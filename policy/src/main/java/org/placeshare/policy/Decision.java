@@ -189,7 +189,9 @@ public final class Decision {
   private static List<String> say(List<Agreement> considered, Wording[] unsaid) {
     String[] lines = new String[unsaid.length];
     for (int i = 0; i < lines.length; i++) {
-      lines[i] = considered.get(i).reference() + ": " + unsaid[i].say();
+      Agreement a = considered.get(i);
+      // a.reference() in the same concatenation, without a string of its own
+      lines[i] = a.id() + "@" + a.version() + ": " + unsaid[i].say();
     }
     return List.of(lines);
   }
