@@ -109,29 +109,15 @@ final class AgreementEvaluation {
 
   private boolean inForce(LocalDate today) {
     if (!agreement.status().permitsSharing()) {
-      return refuse(
-          Refusal.NOT_IN_FORCE,
-          sayRefusal ? () -> "status is " + status() + ", which permits nothing" : null);
+      return refuse(Refusal.NOT_IN_FORCE, sayRefusal ? statusRefused(agreement) : null);
     }
     if (!agreement.datesCover(today)) {
-      return refuse(
-          Refusal.NOT_IN_FORCE,
-          sayRefusal
-              ? () ->
-                  // dates() in the same concatenation, without a string of its own
-                  "not in force on "
-                      + today
-                      + " ("
-                      + agreement.effective()
-                      + " to "
-                      + agreement.expires()
-                      + ")"
-              : null);
+      return refuse(Refusal.NOT_IN_FORCE, sayRefusal ? datesRefused(agreement, today) : null);
     }
-    return pass(sayPasses ? status() + " from " + dates() : null);
+    return pass(sayPasses ? status(agreement) + " from " + dates() : null);
   }
 
-  private String status() {
+  private static String status(Agreement agreement) {
     return agreement.status().name().toLowerCase(Locale.ROOT);
   }
 
@@ -141,9 +127,7 @@ final class AgreementEvaluation {
 
   private boolean role(DecisionRequest r) {
     if (!agreement.recipients().get(r.recipient()).contains(r.role())) {
-      return refuse(
-          Refusal.ROLE_NOT_ALLOWED,
-          sayRefusal ? () -> "role '" + r.role() + "' is not allowed for " + r.recipient() : null);
+      return refuse(Refusal.ROLE_NOT_ALLOWED, sayRefusal ? roleRefused(r) : null);
     }
     return pass(
         sayPasses
@@ -153,11 +137,65 @@ final class AgreementEvaluation {
 
   private boolean purpose(DecisionRequest r) {
     if (!agreement.purposesOfUse().contains(r.purpose())) {
-      return refuse(
-          Refusal.PURPOSE_NOT_ALLOWED,
-          sayRefusal ? () -> "purpose " + r.purpose() + " is not allowed" : null);
+      return refuse(Refusal.PURPOSE_NOT_ALLOWED, sayRefusal ? purposeRefused(r) : null);
     }
     return pass(sayPasses ? "purpose " + r.purpose() + " is allowed" : null);
+  }
+
+  private static Wording statusRefused(Agreement agreement) {
+    return () -> "status is " + status(agreement) + ", which permits nothing";
+  }
+
+  private static Wording datesRefused(Agreement agreement, LocalDate today) {
+    // The agreement's dates in the same concatenation, without a string of their own.
+    return () ->
+        "not in force on "
+            + today
+            + " ("
+            + agreement.effective()
+            + " to "
+            + agreement.expires()
+            + ")";
+  }
+
+  private static Wording roleRefused(DecisionRequest r) {
+    return () -> "role '" + r.role() + "' is not allowed for " + r.recipient();
+  }
+
+  private static Wording purposeRefused(DecisionRequest r) {
+    return () -> "purpose " + r.purpose() + " is not allowed";
+  }
+
+  /**
+   * The refusal of an agreement that {@link PolicySet}'s index passed over for the request's role
+   * and purpose: in a status that shares nothing, or not listing the role for the recipient or the
+   * purpose. Such an agreement refuses at one of {@link #run}'s first checks, so only those run, in
+   * the same order and with the same words, and no evaluation is made: a deny at a pair many
+   * agreements name is mostly these.
+   *
+   * @param words where the refusal's words go, at {@code at}
+   * @return the kind of refusal; null if the agreement passes those checks after all, when the
+   *     caller evaluates it in full
+   */
+  static Refusal refusedOutsideAsk(
+      Agreement agreement, DecisionRequest r, LocalDate today, Wording[] words, int at) {
+    if (!agreement.status().permitsSharing()) {
+      words[at] = statusRefused(agreement);
+      return Refusal.NOT_IN_FORCE;
+    }
+    if (!agreement.datesCover(today)) {
+      words[at] = datesRefused(agreement, today);
+      return Refusal.NOT_IN_FORCE;
+    }
+    if (!agreement.recipients().get(r.recipient()).contains(r.role())) {
+      words[at] = roleRefused(r);
+      return Refusal.ROLE_NOT_ALLOWED;
+    }
+    if (!agreement.purposesOfUse().contains(r.purpose())) {
+      words[at] = purposeRefused(r);
+      return Refusal.PURPOSE_NOT_ALLOWED;
+    }
+    return null;
   }
 
   /**

@@ -358,22 +358,33 @@ public final class PolicySet {
             candidates);
       }
     }
-    // None permits: every candidate's refusal, in decision order, kept unsaid until read.
+    // None permits: every candidate's refusal, in decision order, kept unsaid until read. Those
+    // the search tried are evaluated again with their refusal (the first has it already); those
+    // outside the role and purpose refuse at the first checks, which are all that is run.
     Wording[] refusals = new Wording[candidates.size()];
     Set<Refusal> kinds = EnumSet.noneOf(Refusal.class);
     Agreement monitored = null;
+    int tried = 0; // the next of `could`, a subsequence of the candidates in the same order
     for (int i = 0; i < refusals.length; i++) {
       Agreement agreement = candidates.get(i);
-      // The first one tried above has its refusal already; the same facts, the same one.
-      AgreementEvaluation e =
-          first != null && first.agreement == agreement
-              ? first
-              : AgreementEvaluation.of(agreement, request, Words.REFUSAL, day);
-      if (e.refusal == Refusal.MONITOR_ONLY && monitored == null) {
-        monitored = agreement;
+      Refusal kind = null;
+      if (tried < could.size() && could.get(tried) == agreement) {
+        tried++;
+      } else {
+        kind = AgreementEvaluation.refusedOutsideAsk(agreement, request, day, refusals, i);
       }
-      kinds.add(e.refusal);
-      refusals[i] = e.refusalWording;
+      if (kind == null) {
+        AgreementEvaluation e =
+            first != null && first.agreement == agreement
+                ? first
+                : AgreementEvaluation.of(agreement, request, Words.REFUSAL, day);
+        if (e.refusal == Refusal.MONITOR_ONLY && monitored == null) {
+          monitored = agreement;
+        }
+        kind = e.refusal;
+        refusals[i] = e.refusalWording;
+      }
+      kinds.add(kind);
     }
     return Decision.refused(request.provider(), monitored, refusals, kinds, candidates);
   }
