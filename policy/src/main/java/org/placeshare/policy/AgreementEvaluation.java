@@ -112,7 +112,8 @@ final class AgreementEvaluation {
       return refuse(Refusal.NOT_IN_FORCE, sayRefusal ? statusRefused(agreement) : null);
     }
     if (!agreement.datesCover(today)) {
-      return refuse(Refusal.NOT_IN_FORCE, sayRefusal ? datesRefused(agreement, today) : null);
+      return refuse(
+          Refusal.NOT_IN_FORCE, sayRefusal ? datesRefused(agreement, today::toString) : null);
     }
     return pass(sayPasses ? status(agreement) + " from " + dates() : null);
   }
@@ -146,11 +147,15 @@ final class AgreementEvaluation {
     return () -> "status is " + status(agreement) + ", which permits nothing";
   }
 
-  private static Wording datesRefused(Agreement agreement, LocalDate today) {
+  /**
+   * @param today the request's day in words ({@code LocalDate.toString}), which the refusals of one
+   *     deny share
+   */
+  private static Wording datesRefused(Agreement agreement, Wording today) {
     // The agreement's dates in the same concatenation, without a string of their own.
     return () ->
         "not in force on "
-            + today
+            + today.say()
             + " ("
             + agreement.effective()
             + " to "
@@ -167,35 +172,80 @@ final class AgreementEvaluation {
   }
 
   /**
-   * The refusal of an agreement that {@link PolicySet}'s index passed over for the request's role
-   * and purpose: in a status that shares nothing, or not listing the role for the recipient or the
-   * purpose. Such an agreement refuses at one of {@link #run}'s first checks, so only those run, in
-   * the same order and with the same words, and no evaluation is made: a deny at a pair many
-   * agreements name is mostly these.
-   *
-   * @param words where the refusal's words go, at {@code at}
-   * @return the kind of refusal; null if the agreement passes those checks after all, when the
-   *     caller evaluates it in full
+   * One deny's refusals of the agreements that {@link PolicySet}'s index passed over for the
+   * request's role and purpose: in a status that shares nothing, or not listing the role for the
+   * recipient or the purpose. Such an agreement refuses at one of {@link #run}'s first checks, so
+   * only those run, in the same order and with the same words, and no evaluation is made: a deny at
+   * a pair many agreements name is mostly these. The words its refusals share (the role's, the
+   * purpose's, the day's) are said once for the deny, however many agreements give them.
    */
-  static Refusal refusedOutsideAsk(
-      Agreement agreement, DecisionRequest r, LocalDate today, Wording[] words, int at) {
-    if (!agreement.status().permitsSharing()) {
-      words[at] = statusRefused(agreement);
-      return Refusal.NOT_IN_FORCE;
+  static final class OutsideAsk {
+    private final DecisionRequest request;
+    private final LocalDate today;
+    private Wording role;
+    private Wording purpose;
+    private Wording day;
+
+    OutsideAsk(DecisionRequest request, LocalDate today) {
+      this.request = request;
+      this.today = today;
     }
-    if (!agreement.datesCover(today)) {
-      words[at] = datesRefused(agreement, today);
-      return Refusal.NOT_IN_FORCE;
+
+    /**
+     * @param words where the refusal's words go, at {@code at}
+     * @return the kind of refusal; null if the agreement passes those checks after all, when the
+     *     caller evaluates it in full
+     */
+    Refusal refuse(Agreement agreement, Wording[] words, int at) {
+      if (!agreement.status().permitsSharing()) {
+        words[at] = statusRefused(agreement);
+        return Refusal.NOT_IN_FORCE;
+      }
+      if (!agreement.datesCover(today)) {
+        if (day == null) {
+          day = new SaidOnce(today::toString);
+        }
+        words[at] = datesRefused(agreement, day);
+        return Refusal.NOT_IN_FORCE;
+      }
+      if (!agreement.recipients().get(request.recipient()).contains(request.role())) {
+        if (role == null) {
+          role = new SaidOnce(roleRefused(request));
+        }
+        words[at] = role;
+        return Refusal.ROLE_NOT_ALLOWED;
+      }
+      if (!agreement.purposesOfUse().contains(request.purpose())) {
+        if (purpose == null) {
+          purpose = new SaidOnce(purposeRefused(request));
+        }
+        words[at] = purpose;
+        return Refusal.PURPOSE_NOT_ALLOWED;
+      }
+      return null;
     }
-    if (!agreement.recipients().get(r.recipient()).contains(r.role())) {
-      words[at] = roleRefused(r);
-      return Refusal.ROLE_NOT_ALLOWED;
+  }
+
+  /** Words said the first time they are read and kept: one decision's refusals share them. */
+  private static final class SaidOnce implements Wording {
+    private final Wording words;
+
+    /** Two threads reading at once say the same words; either string may stay. */
+    private volatile String said;
+
+    SaidOnce(Wording words) {
+      this.words = words;
     }
-    if (!agreement.purposesOfUse().contains(r.purpose())) {
-      words[at] = purposeRefused(r);
-      return Refusal.PURPOSE_NOT_ALLOWED;
+
+    @Override
+    public String say() {
+      String s = said;
+      if (s == null) {
+        s = words.say();
+        said = s;
+      }
+      return s;
     }
-    return null;
   }
 
   /**

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.placeshare.policy.AgreementEvaluation.OutsideAsk;
 import org.placeshare.policy.AgreementEvaluation.Wording;
 import org.placeshare.policy.AgreementEvaluation.Words;
 
@@ -364,6 +365,7 @@ public final class PolicySet {
     Wording[] refusals = new Wording[candidates.size()];
     Set<Refusal> kinds = EnumSet.noneOf(Refusal.class);
     Agreement monitored = null;
+    OutsideAsk outside = new OutsideAsk(request, day);
     int tried = 0; // the next of `could`, a subsequence of the candidates in the same order
     for (int i = 0; i < refusals.length; i++) {
       Agreement agreement = candidates.get(i);
@@ -371,7 +373,7 @@ public final class PolicySet {
       if (tried < could.size() && could.get(tried) == agreement) {
         tried++;
       } else {
-        kind = AgreementEvaluation.refusedOutsideAsk(agreement, request, day, refusals, i);
+        kind = outside.refuse(agreement, refusals, i);
       }
       if (kind == null) {
         AgreementEvaluation e =
