@@ -197,6 +197,20 @@ final class AgreementEvaluation {
      *     caller evaluates it in full
      */
     Refusal refuse(Agreement agreement, Wording[] words, int at) {
+      return refuse(
+          agreement,
+          agreement.recipients().get(request.recipient()).contains(request.role()),
+          agreement.purposesOfUse().contains(request.purpose()),
+          words,
+          at);
+    }
+
+    /**
+     * The same, told by the pair's tables whether the agreement lists the request's role for the
+     * recipient and its purpose.
+     */
+    Refusal refuse(
+        Agreement agreement, boolean listsRole, boolean listsPurpose, Wording[] words, int at) {
       if (!agreement.status().permitsSharing()) {
         words[at] = statusRefused(agreement);
         return Refusal.NOT_IN_FORCE;
@@ -208,14 +222,14 @@ final class AgreementEvaluation {
         words[at] = datesRefused(agreement, day);
         return Refusal.NOT_IN_FORCE;
       }
-      if (!agreement.recipients().get(request.recipient()).contains(request.role())) {
+      if (!listsRole) {
         if (role == null) {
           role = new SaidOnce(roleRefused(request));
         }
         words[at] = role;
         return Refusal.ROLE_NOT_ALLOWED;
       }
-      if (!agreement.purposesOfUse().contains(request.purpose())) {
+      if (!listsPurpose) {
         if (purpose == null) {
           purpose = new SaidOnce(purposeRefused(request));
         }
