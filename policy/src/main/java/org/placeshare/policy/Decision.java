@@ -174,7 +174,8 @@ public final class Decision {
 
   /**
    * Why, in words an IG lead reads in the audit: for a permit, every check passed; for a deny, each
-   * agreement's refusal.
+   * agreement's refusal ({@code id@version: words}, in decision order). A deny's words are written
+   * the first time this is read, and are the same list thereafter.
    */
   public List<String> reasons() {
     List<String> said = reasons;
