@@ -1,5 +1,7 @@
 package org.placeshare.policy;
 
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -54,12 +56,20 @@ public final class Decision {
     this.agreement = agreement;
     this.reasons = reasons == null ? null : List.copyOf(reasons);
     this.unsaid = unsaid;
-    this.refusals = Set.copyOf(refusals);
+    this.refusals = kinds(refusals);
     this.considered = List.copyOf(considered);
     this.emergency = emergency;
     this.selfClaimedRelationship = selfClaimedRelationship;
     this.consent = consent;
     this.familyTypes = familyTypes == null ? null : Set.copyOf(familyTypes);
+  }
+
+  /**
+   * The kinds as an unmodifiable copy. An {@link EnumSet} stays one (bits, in declaration order):
+   * {@link Set#copyOf} would hash it into a {@code HashSet} first, which a deny's profile showed.
+   */
+  private static Set<Refusal> kinds(Set<Refusal> refusals) {
+    return refusals.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(refusals));
   }
 
   /**
