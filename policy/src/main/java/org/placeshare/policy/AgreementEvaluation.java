@@ -13,7 +13,8 @@ import java.util.Set;
  *
  * <p>The words cost more than the checks, so they are written only when wanted ({@link Words}): the
  * outcome (permit, the kind of refusal, emergency, self-claim, consent, family clause) never
- * depends on them, so an evaluation without words answers exactly as one with them.
+ * depends on them, so an evaluation without words answers exactly as one with them. A refusal's
+ * words are kept unsaid ({@link Wording}) until read.
  */
 final class AgreementEvaluation {
 
@@ -21,9 +22,12 @@ final class AgreementEvaluation {
   static final ZoneId ENGLAND = ZoneId.of("Europe/London");
 
   final Agreement agreement;
-  final List<String> passed = new ArrayList<>();
+  final List<String> passed;
   Refusal refusal;
-  String refusalWords;
+
+  /** The refusal's words, said when read; null when the evaluation writes no words. */
+  Wording refusalWording;
+
   boolean emergency;
   boolean selfClaimed;
   Consent consent;
@@ -35,10 +39,24 @@ final class AgreementEvaluation {
   enum Words {
     /** None: only whether it permits, and why not as a kind. */
     NONE,
-    /** The refusal's words, for a deny that lists each agreement's refusal. */
+    /**
+     * The refusal's words, for a deny that lists each agreement's refusal: kept as a {@link
+     * Wording}, said only when the deny's reasons are read.
+     */
     REFUSAL,
-    /** Every passed check and the refusal, for a permit's reasons. */
+    /** Every passed check (said at once) and the refusal, for a permit's reasons. */
     ALL
+  }
+
+  /**
+   * A refusal's words, not yet said: the refusal site and the few values it names (the agreement,
+   * the request, a consent), all immutable, so saying them later gives the words that saying them
+   * at once would have given. A deny among many agreements records one of these for each, and
+   * strings are written only if the reasons are read.
+   */
+  @FunctionalInterface
+  interface Wording {
+    String say();
   }
 
   private final boolean sayPasses;
@@ -48,6 +66,7 @@ final class AgreementEvaluation {
   private AgreementEvaluation(Agreement agreement, Words words, LocalDate today) {
     this.agreement = agreement;
     this.sayPasses = words == Words.ALL;
+    this.passed = sayPasses ? new ArrayList<>() : List.of();
     this.sayRefusal = words != Words.NONE;
     this.today = today;
   }
@@ -83,25 +102,23 @@ final class AgreementEvaluation {
             && consentOrEmergency(r)
             && volume(r);
     if (ok && agreement.monitorOnly()) {
-      refuse(Refusal.MONITOR_ONLY, "monitor-only pilot: would have permitted, nothing released");
+      refuse(
+          Refusal.MONITOR_ONLY, () -> "monitor-only pilot: would have permitted, nothing released");
     }
   }
 
   private boolean inForce(LocalDate today) {
     if (!agreement.status().permitsSharing()) {
-      return refuse(
-          Refusal.NOT_IN_FORCE,
-          sayRefusal ? "status is " + status() + ", which permits nothing" : null);
+      return refuse(Refusal.NOT_IN_FORCE, sayRefusal ? statusRefused(agreement) : null);
     }
     if (!agreement.datesCover(today)) {
       return refuse(
-          Refusal.NOT_IN_FORCE,
-          sayRefusal ? "not in force on " + today + " (" + dates() + ")" : null);
+          Refusal.NOT_IN_FORCE, sayRefusal ? datesRefused(agreement, today::toString) : null);
     }
-    return pass(sayPasses ? status() + " from " + dates() : null);
+    return pass(sayPasses ? status(agreement) + " from " + dates() : null);
   }
 
-  private String status() {
+  private static String status(Agreement agreement) {
     return agreement.status().name().toLowerCase(Locale.ROOT);
   }
 
@@ -111,9 +128,7 @@ final class AgreementEvaluation {
 
   private boolean role(DecisionRequest r) {
     if (!agreement.recipients().get(r.recipient()).contains(r.role())) {
-      return refuse(
-          Refusal.ROLE_NOT_ALLOWED,
-          sayRefusal ? "role '" + r.role() + "' is not allowed for " + r.recipient() : null);
+      return refuse(Refusal.ROLE_NOT_ALLOWED, sayRefusal ? roleRefused(r) : null);
     }
     return pass(
         sayPasses
@@ -123,11 +138,128 @@ final class AgreementEvaluation {
 
   private boolean purpose(DecisionRequest r) {
     if (!agreement.purposesOfUse().contains(r.purpose())) {
-      return refuse(
-          Refusal.PURPOSE_NOT_ALLOWED,
-          sayRefusal ? "purpose " + r.purpose() + " is not allowed" : null);
+      return refuse(Refusal.PURPOSE_NOT_ALLOWED, sayRefusal ? purposeRefused(r) : null);
     }
     return pass(sayPasses ? "purpose " + r.purpose() + " is allowed" : null);
+  }
+
+  private static Wording statusRefused(Agreement agreement) {
+    return () -> "status is " + status(agreement) + ", which permits nothing";
+  }
+
+  /**
+   * @param today the request's day in words ({@code LocalDate.toString}), which the refusals of one
+   *     deny share
+   */
+  private static Wording datesRefused(Agreement agreement, Wording today) {
+    // The agreement's dates in the same concatenation, without a string of their own.
+    return () ->
+        "not in force on "
+            + today.say()
+            + " ("
+            + agreement.effective()
+            + " to "
+            + agreement.expires()
+            + ")";
+  }
+
+  private static Wording roleRefused(DecisionRequest r) {
+    return () -> "role '" + r.role() + "' is not allowed for " + r.recipient();
+  }
+
+  private static Wording purposeRefused(DecisionRequest r) {
+    return () -> "purpose " + r.purpose() + " is not allowed";
+  }
+
+  /**
+   * One deny's refusals of the agreements that {@link PolicySet}'s index passed over for the
+   * request's role and purpose: in a status that shares nothing, or not listing the role for the
+   * recipient or the purpose. Such an agreement refuses at one of {@link #run}'s first checks, so
+   * only those run, in the same order and with the same words, and no evaluation is made: a deny at
+   * a pair many agreements name is mostly these. The words its refusals share (the role's, the
+   * purpose's, the day's) are said once for the deny, however many agreements give them.
+   */
+  static final class OutsideAsk {
+    private final DecisionRequest request;
+    private final LocalDate today;
+    private Wording role;
+    private Wording purpose;
+    private Wording day;
+
+    OutsideAsk(DecisionRequest request, LocalDate today) {
+      this.request = request;
+      this.today = today;
+    }
+
+    /**
+     * @param words where the refusal's words go, at {@code at}
+     * @return the kind of refusal; null if the agreement passes those checks after all, when the
+     *     caller evaluates it in full
+     */
+    Refusal refuse(Agreement agreement, Wording[] words, int at) {
+      return refuse(
+          agreement,
+          agreement.recipients().get(request.recipient()).contains(request.role()),
+          agreement.purposesOfUse().contains(request.purpose()),
+          words,
+          at);
+    }
+
+    /**
+     * The same, told by the pair's tables whether the agreement lists the request's role for the
+     * recipient and its purpose.
+     */
+    Refusal refuse(
+        Agreement agreement, boolean listsRole, boolean listsPurpose, Wording[] words, int at) {
+      if (!agreement.status().permitsSharing()) {
+        words[at] = statusRefused(agreement);
+        return Refusal.NOT_IN_FORCE;
+      }
+      if (!agreement.datesCover(today)) {
+        if (day == null) {
+          day = new SaidOnce(today::toString);
+        }
+        words[at] = datesRefused(agreement, day);
+        return Refusal.NOT_IN_FORCE;
+      }
+      if (!listsRole) {
+        if (role == null) {
+          role = new SaidOnce(roleRefused(request));
+        }
+        words[at] = role;
+        return Refusal.ROLE_NOT_ALLOWED;
+      }
+      if (!listsPurpose) {
+        if (purpose == null) {
+          purpose = new SaidOnce(purposeRefused(request));
+        }
+        words[at] = purpose;
+        return Refusal.PURPOSE_NOT_ALLOWED;
+      }
+      return null;
+    }
+  }
+
+  /** Words said the first time they are read and kept: one decision's refusals share them. */
+  private static final class SaidOnce implements Wording {
+    private final Wording words;
+
+    /** Two threads reading at once say the same words; either string may stay. */
+    private volatile String said;
+
+    SaidOnce(Wording words) {
+      this.words = words;
+    }
+
+    @Override
+    public String say() {
+      String s = said;
+      if (s == null) {
+        s = words.say();
+        said = s;
+      }
+      return s;
+    }
   }
 
   /**
@@ -141,7 +273,7 @@ final class AgreementEvaluation {
         return refuse(
             Refusal.ROLE_NOT_ALLOWED,
             sayRefusal
-                ? "role '" + r.role() + "' is told of changes, never given records on request"
+                ? () -> "role '" + r.role() + "' is told of changes, never given records on request"
                 : null);
       }
       return true;
@@ -151,14 +283,15 @@ final class AgreementEvaluation {
       return refuse(
           Refusal.NOT_IN_NOTIFICATION_CLAUSE,
           sayRefusal
-              ? "the notification clause does not let "
-                  + kind.code()
-                  + " flow to "
-                  + r.recipient()
-                  + " as '"
-                  + r.role()
-                  + "' for "
-                  + r.purpose()
+              ? () ->
+                  "the notification clause does not let "
+                      + kind.code()
+                      + " flow to "
+                      + r.recipient()
+                      + " as '"
+                      + r.role()
+                      + "' for "
+                      + r.purpose()
               : null);
     }
     return pass(
@@ -188,15 +321,16 @@ final class AgreementEvaluation {
     if (agreement.family().isEmpty()) {
       return refuse(
           Refusal.FAMILY_NOT_AGREED,
-          sayRefusal ? "this agreement releases no one but the person asked about" : null);
+          sayRefusal ? () -> "this agreement releases no one but the person asked about" : null);
     }
     Set<FamilyRelationship> through = r.familyUnder().getOrDefault(agreement.id(), Set.of());
     if (through.isEmpty()) {
       return refuse(
           Refusal.FAMILY_NOT_AGREED,
           sayRefusal
-              ? "this agreement did not permit the person asked about, so it releases none of their"
-                  + " family"
+              ? () ->
+                  "this agreement did not permit the person asked about, so it releases none of their"
+                      + " family"
               : null);
     }
     FamilyClause clause = agreement.family().get();
@@ -205,15 +339,17 @@ final class AgreementEvaluation {
       return refuse(
           Refusal.FAMILY_NOT_AGREED,
           sayRefusal
-              ? "the family clause does not name the member's relationship "
-                  + String.join(" or ", asked)
+              ? () ->
+                  "the family clause does not name the member's relationship "
+                      + String.join(" or ", asked)
               : null);
     }
     if (!clause.purposesOfUse().contains(r.purpose())) {
       return refuse(
           Refusal.FAMILY_NOT_AGREED,
           sayRefusal
-              ? "the family clause does not name purpose " + r.purpose() + " for family members"
+              ? () ->
+                  "the family clause does not name purpose " + r.purpose() + " for family members"
               : null);
     }
     family = clause;
@@ -242,9 +378,10 @@ final class AgreementEvaluation {
       return refuse(
           Refusal.SENSITIVE_SOURCE_NOT_NAMED,
           sayRefusal
-              ? "the source holds "
-                  + String.join(" and ", unnamed)
-                  + " data, which this agreement does not name"
+              ? () ->
+                  "the source holds "
+                      + String.join(" and ", unnamed)
+                      + " data, which this agreement does not name"
               : null);
     }
     return pass(
@@ -263,17 +400,18 @@ final class AgreementEvaluation {
     if (most.isEmpty()) {
       return refuse(
           Refusal.COHORT_EXPORT_NOT_AGREED,
-          sayRefusal ? "this agreement does not allow cohort export" : null);
+          sayRefusal ? () -> "this agreement does not allow cohort export" : null);
     }
     if (r.cohortSize() > most.getAsInt()) {
       return refuse(
           Refusal.COHORT_EXPORT_NOT_AGREED,
           sayRefusal
-              ? "a cohort of "
-                  + r.cohortSize()
-                  + " is larger than the "
-                  + most.getAsInt()
-                  + " this agreement allows"
+              ? () ->
+                  "a cohort of "
+                      + r.cohortSize()
+                      + " is larger than the "
+                      + most.getAsInt()
+                      + " this agreement allows"
               : null);
     }
     return pass(sayPasses ? "cohort export of " + r.cohortSize() + " people is allowed" : null);
@@ -290,7 +428,7 @@ final class AgreementEvaluation {
     if (!listed && !lives) {
       return refuse(
           Refusal.OUTSIDE_PILOT_COHORT,
-          sayRefusal ? "the person is outside the pilot cohort" : null);
+          sayRefusal ? () -> "the person is outside the pilot cohort" : null);
     }
     return pass(sayPasses ? "the person is in the pilot cohort" : null);
   }
@@ -306,7 +444,7 @@ final class AgreementEvaluation {
       return refuse(
           Refusal.RESTRICTED_RECORD,
           sayRefusal
-              ? "the person has a restricted record (S-flag) and this agreement withholds it"
+              ? () -> "the person has a restricted record (S-flag) and this agreement withholds it"
               : null);
     }
     return pass(
@@ -327,9 +465,10 @@ final class AgreementEvaluation {
       return refuse(
           Refusal.NATIONAL_OPT_OUT,
           sayRefusal
-              ? "the person has registered a national data opt-out and "
-                  + r.purpose()
-                  + " is not care"
+              ? () ->
+                  "the person has registered a national data opt-out and "
+                      + r.purpose()
+                      + " is not care"
               : null);
     }
     return pass(sayPasses ? "no national data opt-out is registered" : null);
@@ -364,9 +503,10 @@ final class AgreementEvaluation {
     return refuse(
         Refusal.NO_CARE_RELATIONSHIP,
         sayRefusal
-            ? r.recipient()
-                + " has no care relationship with the person"
-                + (rule.selfClaimAllowed() ? " and none was declared" : "")
+            ? () ->
+                r.recipient()
+                    + " has no care relationship with the person"
+                    + (rule.selfClaimAllowed() ? " and none was declared" : "")
             : null);
   }
 
@@ -377,12 +517,12 @@ final class AgreementEvaluation {
     }
     // The first consent that fits wins; if none does, the first one's misfit is the refusal.
     Refusal firstMisfit = null;
-    String firstMisfitWords = null;
+    Wording firstMisfitWording = null;
     for (Consent c : r.consents()) {
       if (fits(c, r)) {
         // An earlier consent's misfit no longer stands.
         refusal = null;
-        refusalWords = null;
+        refusalWording = null;
         consent = c;
         return pass(
             sayPasses
@@ -391,35 +531,37 @@ final class AgreementEvaluation {
       }
       if (firstMisfit == null) {
         firstMisfit = refusal;
-        firstMisfitWords = refusalWords;
+        firstMisfitWording = refusalWording;
       }
     }
     refusal = null;
-    refusalWords = null;
+    refusalWording = null;
     if (r.emergencyReason().isEmpty()) {
       if (firstMisfit != null) {
-        return refuse(firstMisfit, firstMisfitWords);
+        return refuse(firstMisfit, firstMisfitWording);
       }
       return refuse(
           Refusal.CONSENT_MISSING,
           sayRefusal
-              ? "consent is required and none was presented"
-                  + (rule == ConsentRule.REQUIRED_OR_EMERGENCY
-                      ? "; no emergency reason was stated"
-                      : "")
+              ? () ->
+                  "consent is required and none was presented"
+                      + (rule == ConsentRule.REQUIRED_OR_EMERGENCY
+                          ? "; no emergency reason was stated"
+                          : "")
               : null);
     }
     // A consent that does not fit gives way to a stated emergency, where one is allowed.
     if (rule != ConsentRule.REQUIRED_OR_EMERGENCY) {
       return firstMisfit != null
-          ? refuse(firstMisfit, firstMisfitWords)
+          ? refuse(firstMisfit, firstMisfitWording)
           : refuse(
-              Refusal.EMERGENCY_NOT_ALLOWED, sayRefusal ? "emergency access is not allowed" : null);
+              Refusal.EMERGENCY_NOT_ALLOWED,
+              sayRefusal ? () -> "emergency access is not allowed" : null);
     }
     if (!r.purpose().equals(PurposeOfUse.EMERGENCY_TREATMENT)) {
       return refuse(
           Refusal.EMERGENCY_NEEDS_ETREAT,
-          sayRefusal ? "emergency access needs purpose ETREAT, got " + r.purpose() : null);
+          sayRefusal ? () -> "emergency access needs purpose ETREAT, got " + r.purpose() : null);
     }
     emergency = true;
     return pass(sayPasses ? "emergency access with a stated reason, flagged for IG review" : null);
@@ -431,40 +573,41 @@ final class AgreementEvaluation {
       return refuse(
           Refusal.CONSENT_ISSUER_NOT_TRUSTED,
           sayRefusal
-              ? "consent "
-                  + c.id()
-                  + " was recorded by "
-                  + c.issuer()
-                  + ", which this agreement does not trust"
+              ? () ->
+                  "consent "
+                      + c.id()
+                      + " was recorded by "
+                      + c.issuer()
+                      + ", which this agreement does not trust"
               : null);
     }
     if (!c.patient().equals(r.patient())) {
       return refuse(
           Refusal.CONSENT_DOES_NOT_FIT,
-          sayRefusal ? "consent " + c.id() + " is for another person" : null);
+          sayRefusal ? () -> "consent " + c.id() + " is for another person" : null);
     }
     if (!c.recipients().contains(r.recipient())) {
       return refuse(
           Refusal.CONSENT_DOES_NOT_FIT,
-          sayRefusal ? "consent " + c.id() + " does not name " + r.recipient() : null);
+          sayRefusal ? () -> "consent " + c.id() + " does not name " + r.recipient() : null);
     }
     if (!c.purposes().contains(r.purpose())) {
       return refuse(
           Refusal.CONSENT_DOES_NOT_FIT,
-          sayRefusal ? "consent " + c.id() + " does not cover purpose " + r.purpose() : null);
+          sayRefusal ? () -> "consent " + c.id() + " does not cover purpose " + r.purpose() : null);
     }
     if (c.narrow(agreement.resourceTypes()).isEmpty()) {
       return refuse(
           Refusal.CONSENT_DOES_NOT_FIT,
           sayRefusal
-              ? "consent " + c.id() + " covers none of the data this agreement shares"
+              ? () -> "consent " + c.id() + " covers none of the data this agreement shares"
               : null);
     }
     if (r.at().isBefore(c.notBefore()) || !r.at().isBefore(c.expires())) {
       return refuse(
           Refusal.CONSENT_NOT_CURRENT,
           sayRefusal
-              ? "consent " + c.id() + " is valid from " + c.notBefore() + " to " + c.expires()
+              ? () -> "consent " + c.id() + " is valid from " + c.notBefore() + " to " + c.expires()
               : null);
     }
     return true;
@@ -480,11 +623,12 @@ final class AgreementEvaluation {
       return refuse(
           Refusal.DAILY_VOLUME_REACHED,
           sayRefusal
-              ? "the pilot's daily volume of "
-                  + cap.getAsInt()
-                  + " for "
-                  + r.recipient()
-                  + " is reached"
+              ? () ->
+                  "the pilot's daily volume of "
+                      + cap.getAsInt()
+                      + " for "
+                      + r.recipient()
+                      + " is reached"
               : null);
     }
     return pass(sayPasses ? "pilot volume today " + used + " of " + cap.getAsInt() : null);
@@ -502,9 +646,9 @@ final class AgreementEvaluation {
     return true;
   }
 
-  private boolean refuse(Refusal kind, String words) {
+  private boolean refuse(Refusal kind, Wording words) {
     refusal = kind;
-    refusalWords = words;
+    refusalWording = words;
     return false;
   }
 }

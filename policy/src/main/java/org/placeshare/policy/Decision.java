@@ -1,9 +1,12 @@
 package org.placeshare.policy;
 
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.placeshare.policy.AgreementEvaluation.Wording;
 
 /**
  * The policy's answer for one caller, one person, one source. Only {@link PolicySet} makes one, so
@@ -19,7 +22,16 @@ public final class Decision {
   private final Effect effect;
   private final OdsCode provider;
   private final Agreement agreement;
-  private final List<String> reasons;
+
+  /** The reasons in words: given at once, or for a deny among agreements, said when first read. */
+  private volatile List<String> reasons;
+
+  /**
+   * For a deny among agreements, each considered agreement's refusal in the same order, not yet in
+   * words; null when the reasons were given in words. Owned by this decision, never changed.
+   */
+  private final Wording[] unsaid;
+
   private final Set<Refusal> refusals;
   private final List<Agreement> considered;
   private final boolean emergency;
@@ -32,6 +44,7 @@ public final class Decision {
       OdsCode provider,
       Agreement agreement,
       List<String> reasons,
+      Wording[] unsaid,
       Set<Refusal> refusals,
       List<Agreement> considered,
       boolean emergency,
@@ -41,13 +54,22 @@ public final class Decision {
     this.effect = effect;
     this.provider = provider;
     this.agreement = agreement;
-    this.reasons = List.copyOf(reasons);
-    this.refusals = Set.copyOf(refusals);
+    this.reasons = reasons == null ? null : List.copyOf(reasons);
+    this.unsaid = unsaid;
+    this.refusals = kinds(refusals);
     this.considered = List.copyOf(considered);
     this.emergency = emergency;
     this.selfClaimedRelationship = selfClaimedRelationship;
     this.consent = consent;
     this.familyTypes = familyTypes == null ? null : Set.copyOf(familyTypes);
+  }
+
+  /**
+   * The kinds as an unmodifiable copy. An {@link EnumSet} stays one (bits, in declaration order):
+   * {@link Set#copyOf} would hash it into a {@code HashSet} first, which a deny's profile showed.
+   */
+  private static Set<Refusal> kinds(Set<Refusal> refusals) {
+    return refusals.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(refusals));
   }
 
   /**
@@ -68,6 +90,7 @@ public final class Decision {
         provider,
         agreement,
         reasons,
+        null,
         Set.of(),
         considered,
         emergency,
@@ -87,7 +110,50 @@ public final class Decision {
       Set<Refusal> refusals,
       List<Agreement> considered) {
     return new Decision(
-        Effect.DENY, provider, monitored, reasons, refusals, considered, false, false, null, null);
+        Effect.DENY,
+        provider,
+        monitored,
+        reasons,
+        null,
+        refusals,
+        considered,
+        false,
+        false,
+        null,
+        null);
+  }
+
+  /**
+   * A deny among agreements: {@code unsaid} holds each considered agreement's refusal, in the same
+   * order, to be put in words ({@code id@version: words}) only when {@link #reasons} is read. A
+   * deny among a hundred agreements would otherwise write a hundred strings that a caller who asks
+   * only whether it was permitted never reads. The array is the decision's from now on.
+   */
+  static Decision refused(
+      OdsCode provider,
+      Agreement monitored,
+      Wording[] unsaid,
+      Set<Refusal> refusals,
+      List<Agreement> considered) {
+    if (unsaid.length != considered.size()) {
+      throw new IllegalArgumentException(
+          "expected a refusal for each of the "
+              + considered.size()
+              + " agreements considered, got "
+              + unsaid.length);
+    }
+    return new Decision(
+        Effect.DENY,
+        provider,
+        monitored,
+        null,
+        unsaid,
+        refusals,
+        considered,
+        false,
+        false,
+        null,
+        null);
   }
 
   public Effect effect() {
@@ -118,10 +184,27 @@ public final class Decision {
 
   /**
    * Why, in words an IG lead reads in the audit: for a permit, every check passed; for a deny, each
-   * agreement's refusal.
+   * agreement's refusal ({@code id@version: words}, in decision order). A deny's words are written
+   * the first time this is read, and are the same list thereafter.
    */
   public List<String> reasons() {
-    return reasons;
+    List<String> said = reasons;
+    if (said == null) {
+      // Two threads racing here say the same words; either list may stay.
+      said = say(considered, unsaid);
+      reasons = said;
+    }
+    return said;
+  }
+
+  private static List<String> say(List<Agreement> considered, Wording[] unsaid) {
+    String[] lines = new String[unsaid.length];
+    for (int i = 0; i < lines.length; i++) {
+      Agreement a = considered.get(i);
+      // a.reference() in the same concatenation, without a string of its own
+      lines[i] = a.id() + "@" + a.version() + ": " + unsaid[i].say();
+    }
+    return List.of(lines);
   }
 
   /** The kinds of refusal behind a deny; empty for a permit. */

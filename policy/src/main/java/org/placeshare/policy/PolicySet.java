@@ -3,6 +3,7 @@ package org.placeshare.policy;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.EnumSet;
@@ -13,6 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.placeshare.policy.AgreementEvaluation.OutsideAsk;
+import org.placeshare.policy.AgreementEvaluation.Wording;
 import org.placeshare.policy.AgreementEvaluation.Words;
 
 /**
@@ -44,7 +47,24 @@ public final class PolicySet {
    * recipient and that purpose. An agreement outside that list refuses whatever the request's other
    * facts, so a permit is looked for only in it; a deny still gives every agreement's refusal.
    */
-  private record Candidates(List<Agreement> all, Map<Ask, List<Agreement>> couldPermit) {}
+  private record Candidates(
+      List<Agreement> all, Map<Ask, List<Agreement>> couldPermit, Listed listed) {}
+
+  /**
+   * A pair named by at least this many agreements also keeps which of them list each role and each
+   * purpose ({@link Listed}), so that its deny tells the agreements outside the request's role and
+   * purpose apart by reading bits rather than by looking up each one's roles and purposes. Few
+   * pairs are this busy, so the tables cost little memory.
+   */
+  static final int BUSY_PAIR = 16;
+
+  /**
+   * For a busy pair: by role (for the pair's recipient) and by purpose, the positions in {@code
+   * all} of the agreements that list it. Made once with the set and never changed.
+   */
+  private record Listed(Map<String, BitSet> byRole, Map<PurposeOfUse, BitSet> byPurpose) {}
+
+  private static final BitSet NOT_LISTED = new BitSet();
 
   /** A recipient's role and purpose: what an agreement must list before any fact is looked at. */
   private record Ask(String role, PurposeOfUse purpose) {}
@@ -94,7 +114,25 @@ public final class PolicySet {
       }
     }
     couldPermit.replaceAll((k, list) -> List.copyOf(list));
-    return new Candidates(List.copyOf(all), Map.copyOf(couldPermit));
+    return new Candidates(List.copyOf(all), Map.copyOf(couldPermit), listed(recipient, all));
+  }
+
+  private static Listed listed(OdsCode recipient, List<Agreement> all) {
+    if (all.size() < BUSY_PAIR) {
+      return null;
+    }
+    Map<String, BitSet> byRole = new HashMap<>();
+    Map<PurposeOfUse, BitSet> byPurpose = new HashMap<>();
+    for (int i = 0; i < all.size(); i++) {
+      Agreement a = all.get(i);
+      for (String role : a.recipients().get(recipient)) {
+        byRole.computeIfAbsent(role, k -> new BitSet()).set(i);
+      }
+      for (PurposeOfUse purpose : a.purposesOfUse()) {
+        byPurpose.computeIfAbsent(purpose, k -> new BitSet()).set(i);
+      }
+    }
+    return new Listed(Map.copyOf(byRole), Map.copyOf(byPurpose));
   }
 
   /** A set with no organisation register: parties are not checked against one. */
@@ -269,7 +307,7 @@ public final class PolicySet {
     return pair(provider, recipient).all();
   }
 
-  private static final Candidates NONE = new Candidates(List.of(), Map.of());
+  private static final Candidates NONE = new Candidates(List.of(), Map.of(), null);
 
   private Candidates pair(OdsCode provider, OdsCode recipient) {
     Map<OdsCode, Candidates> row = byProviderAndRecipient.get(provider);
@@ -357,28 +395,44 @@ public final class PolicySet {
             candidates);
       }
     }
-    // None permits: every candidate's refusal, in decision order.
-    List<String> refusals = new ArrayList<>();
+    // None permits: every candidate's refusal, in decision order, kept unsaid until read. Those
+    // the search tried are evaluated again with their refusal (the first has it already); those
+    // outside the role and purpose refuse at the first checks, which are all that is run.
+    Wording[] refusals = new Wording[candidates.size()];
     Set<Refusal> kinds = EnumSet.noneOf(Refusal.class);
-    AgreementEvaluation monitored = null;
-    for (Agreement agreement : candidates) {
-      // The first one tried above has its refusal in words already; the same facts, the same one.
-      AgreementEvaluation e =
-          first != null && first.agreement == agreement
-              ? first
-              : AgreementEvaluation.of(agreement, request, Words.REFUSAL, day);
-      if (e.refusal == Refusal.MONITOR_ONLY && monitored == null) {
-        monitored = e;
+    Agreement monitored = null;
+    OutsideAsk outside = new OutsideAsk(request, day);
+    Listed listed = pair.listed();
+    BitSet listRole =
+        listed == null ? null : listed.byRole().getOrDefault(request.role(), NOT_LISTED);
+    BitSet listPurpose =
+        listed == null ? null : listed.byPurpose().getOrDefault(request.purpose(), NOT_LISTED);
+    int tried = 0; // the next of `could`, a subsequence of the candidates in the same order
+    for (int i = 0; i < refusals.length; i++) {
+      Agreement agreement = candidates.get(i);
+      Refusal kind = null;
+      if (tried < could.size() && could.get(tried) == agreement) {
+        tried++;
+      } else {
+        kind =
+            listed == null
+                ? outside.refuse(agreement, refusals, i)
+                : outside.refuse(agreement, listRole.get(i), listPurpose.get(i), refusals, i);
       }
-      kinds.add(e.refusal);
-      refusals.add(agreement.reference() + ": " + e.refusalWords);
+      if (kind == null) {
+        AgreementEvaluation e =
+            first != null && first.agreement == agreement
+                ? first
+                : AgreementEvaluation.of(agreement, request, Words.REFUSAL, day);
+        if (e.refusal == Refusal.MONITOR_ONLY && monitored == null) {
+          monitored = agreement;
+        }
+        kind = e.refusal;
+        refusals[i] = e.refusalWording;
+      }
+      kinds.add(kind);
     }
-    return Decision.deny(
-        request.provider(),
-        monitored == null ? null : monitored.agreement,
-        refusals,
-        kinds,
-        candidates);
+    return Decision.refused(request.provider(), monitored, refusals, kinds, candidates);
   }
 
   private static Decision permit(

@@ -10,12 +10,13 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import org.placeshare.policy.AgreementEvaluation.Words;
+import org.placeshare.policy.WordedEvaluation.Words;
 
 /**
  * The decisions as PolicySet made them before issue 22 indexed it further, kept as the oracle the
  * index is compared with: every agreement scanned in decision order for each question, the
- * evaluation loop copied as it was. Test code only.
+ * evaluation loop copied as it was, and each agreement evaluated by {@link WordedEvaluation}, the
+ * evaluation as it was, which writes every word at once. Test code only.
  */
 final class LinearPolicy {
 
@@ -41,7 +42,7 @@ final class LinearPolicy {
   }
 
   Set<String> releasableTypes(OdsCode recipient, String role, PurposeOfUse purpose, Instant at) {
-    LocalDate day = LocalDate.ofInstant(at, AgreementEvaluation.ENGLAND);
+    LocalDate day = LocalDate.ofInstant(at, WordedEvaluation.ENGLAND);
     Set<String> types = new TreeSet<>();
     for (Agreement a : agreements) {
       Set<String> roles = a.recipients().get(recipient);
@@ -64,7 +65,7 @@ final class LinearPolicy {
 
   List<Agreement> permitting(DecisionRequest request) {
     return candidates(request.provider(), request.recipient()).stream()
-        .filter(a -> AgreementEvaluation.of(a, request, Words.ALL, request.day()).permits())
+        .filter(a -> WordedEvaluation.of(a, request, Words.ALL, request.day()).permits())
         .toList();
   }
 
@@ -77,8 +78,7 @@ final class LinearPolicy {
         .toList();
   }
 
-  private static String granted(
-      DecisionRequest request, Agreement agreement, AgreementEvaluation e) {
+  private static String granted(DecisionRequest request, Agreement agreement, WordedEvaluation e) {
     if (request.event().isPresent()) {
       return " to be told of " + request.event().get().code();
     }
@@ -104,9 +104,9 @@ final class LinearPolicy {
     }
     List<String> refusals = new ArrayList<>();
     Set<Refusal> kinds = EnumSet.noneOf(Refusal.class);
-    AgreementEvaluation monitored = null;
+    WordedEvaluation monitored = null;
     for (Agreement agreement : candidates) {
-      AgreementEvaluation e = AgreementEvaluation.of(agreement, request, Words.ALL, request.day());
+      WordedEvaluation e = WordedEvaluation.of(agreement, request, Words.ALL, request.day());
       if (e.permits()) {
         List<String> reasons = new ArrayList<>();
         reasons.add(

@@ -27,8 +27,9 @@ import org.placeshare.policy.PurposeOfUse;
  * of every kind, some for pairs no agreement names); {@code typicalPermit} and {@code typicalDeny}
  * are one of each from that mix; {@code hubPermit} and {@code hubDeny} ask of the pair named by
  * about 100 agreements, the worst case, where a deny must give every one's refusal and the permit
- * is the latest in decision order that could be found. Run with {@code
- * ops/bench/policy-decisions.sh}; results in docs/benchmarks.md.
+ * is the latest in decision order that could be found. {@code mixedReasons} and {@code
+ * hubDenyReasons} also read the decision's reasons, as the gateway's audit and OperationOutcome do.
+ * Run with {@code ops/bench/policy-decisions.sh}; results in docs/benchmarks.md.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -139,5 +140,15 @@ public class PlaceDecisionBenchmark {
   @Benchmark
   public Decision hubDeny() {
     return policy.decide(hubDeny);
+  }
+
+  @Benchmark
+  public List<String> mixedReasons() {
+    return policy.decide(mix[next++ & (mix.length - 1)]).reasons();
+  }
+
+  @Benchmark
+  public List<String> hubDenyReasons() {
+    return policy.decide(hubDeny).reasons();
   }
 }
