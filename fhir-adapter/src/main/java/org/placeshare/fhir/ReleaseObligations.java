@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBase;
@@ -111,10 +112,17 @@ public final class ReleaseObligations {
   /**
    * Other people's details in the person's records, where the agreement does not name them ({@code
    * data.otherPeople}): a RelatedPerson keeps the relationship but not who they are, the Patient's
-   * contacts and links go, and people contained in a record go. Their NHS numbers never leave at
-   * all ({@link AboutThePerson}).
+   * contacts and links go, and people contained in a record go; a reference to another person keeps
+   * its target but not their name. Their NHS numbers never leave at all ({@link AboutThePerson}).
    */
   static void withholdOtherPeople(Resource resource) {
+    // A reference's display is the source's words for whom it names: for a relative, the name
+    // the RelatedPerson itself no longer carries, even where the reference resolves to it.
+    for (Reference ref : PopulatedElements.of(resource, Reference.class)) {
+      if (namesAnotherPerson(ref)) {
+        ref.setDisplay(null);
+      }
+    }
     if (resource instanceof Patient patient) {
       patient.getContact().clear();
       patient.getLink().clear();
@@ -130,6 +138,32 @@ public final class ReleaseObligations {
       domain.getContained().removeIf(c -> AboutThePerson.PEOPLE.contains(c.fhirType()));
     }
   }
+
+  /** {@code Type/id} at the end of a reference, with an optional base before and version after. */
+  private static final Pattern TYPED =
+      Pattern.compile("(?:^|/)([A-Z][A-Za-z]{1,63})/[^/]+(?:/_history/[^/]+)?$");
+
+  /**
+   * Whether a reference names a Person or a RelatedPerson by any of its type, its text or the
+   * record HAPI linked it to: the source wrote all three, and any one saying so is enough.
+   */
+  private static boolean namesAnotherPerson(Reference ref) {
+    if (ref.hasType() && OTHER_PEOPLE.contains(ref.getType())) {
+      return true;
+    }
+    if (ref.getResource() != null && OTHER_PEOPLE.contains(ref.getResource().fhirType())) {
+      return true;
+    }
+    String text = ref.getReference();
+    if (text == null) {
+      return false;
+    }
+    Matcher m = TYPED.matcher(text);
+    return m.find() && OTHER_PEOPLE.contains(m.group(1));
+  }
+
+  /** People other than the person whose view it is: the Patient is the person or not released. */
+  private static final Set<String> OTHER_PEOPLE = Set.of("Person", "RelatedPerson");
 
   private static void dropNarrative(Resource resource) {
     if (resource instanceof DomainResource domain) {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBase;
@@ -104,7 +105,35 @@ public final class ReleaseObligationsBefore22 {
    * contacts and links go, and people contained in a record go. Their NHS numbers never leave at
    * all ({@link AboutThePersonBefore22}).
    */
+  private static final Pattern TYPED =
+      Pattern.compile("(?:^|/)([A-Z][A-Za-z]{1,63})/[^/]+(?:/_history/[^/]+)?$");
+
+  private static final Set<String> OTHER_PEOPLE = Set.of("Person", "RelatedPerson");
+
+  private static boolean namesAnotherPerson(Reference ref) {
+    if (ref.hasType() && OTHER_PEOPLE.contains(ref.getType())) {
+      return true;
+    }
+    if (ref.getResource() != null && OTHER_PEOPLE.contains(ref.getResource().fhirType())) {
+      return true;
+    }
+    String text = ref.getReference();
+    if (text == null) {
+      return false;
+    }
+    Matcher m = TYPED.matcher(text);
+    return m.find() && OTHER_PEOPLE.contains(m.group(1));
+  }
+
   static void withholdOtherPeople(Resource resource) {
+    // A fix made after issue 22, here too (the comparison is of issue 22's levers, not of that
+    // fault): a reference to another person loses its display (ReleaseObligations).
+    for (Reference ref :
+        Fhir.context().newTerser().getAllPopulatedChildElementsOfType(resource, Reference.class)) {
+      if (namesAnotherPerson(ref)) {
+        ref.setDisplay(null);
+      }
+    }
     if (resource instanceof Patient patient) {
       patient.getContact().clear();
       patient.getLink().clear();
