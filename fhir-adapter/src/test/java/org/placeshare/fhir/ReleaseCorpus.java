@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Patient;
@@ -277,6 +279,29 @@ final class ReleaseCorpus {
                 Optional.of("V"),
                 false)));
     return all;
+  }
+
+  /** The corpus's obligations of that name. */
+  static Named named(String name) {
+    return obligations().stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  /** The UUIDs and pseudonyms made at random for each release (ReleasedViewEquivalenceTest). */
+  private static final Pattern RANDOM =
+      Pattern.compile(
+          "[0-9a-f]{8}-[0-9a-f]{4}-[48][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|[0-9a-f]{32}");
+
+  /** Each random value replaced by the order it first appears in. */
+  static String numbered(String json) {
+    Map<String, Integer> seen = new LinkedHashMap<>();
+    Matcher m = RANDOM.matcher(json);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      int n = seen.computeIfAbsent(m.group(), k -> seen.size());
+      m.appendReplacement(out, "random-" + n);
+    }
+    m.appendTail(out);
+    return out.toString();
   }
 
   private static String resource(String name) {

@@ -7,12 +7,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
@@ -35,11 +31,6 @@ import org.placeshare.policy.NhsNumber;
  */
 class ReleasedJsonTest {
 
-  /** The UUIDs and pseudonyms made at random for each release (ReleasedViewEquivalenceTest). */
-  private static final Pattern RANDOM =
-      Pattern.compile(
-          "[0-9a-f]{8}-[0-9a-f]{4}-[48][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|[0-9a-f]{32}");
-
   @Test
   void encode_everyReleaseOfTheCorpus_writesHapisBytes() {
     int searchSkipped = 0;
@@ -54,9 +45,9 @@ class ReleasedJsonTest {
           if (LinkedTargets.nothingToContain(view)) {
             searchSkipped++;
           }
-          assertThat(numbered(ReleasedJson.encode(view)))
+          assertThat(ReleaseCorpus.numbered(ReleasedJson.encode(view)))
               .as(person.name() + " under " + named.name() + (keyed ? ", keyed" : ""))
-              .isEqualTo(numbered(Fhir.encode(hapi.view().get().bundle())));
+              .isEqualTo(ReleaseCorpus.numbered(Fhir.encode(hapi.view().get().bundle())));
         }
       }
     }
@@ -76,9 +67,9 @@ class ReleasedJsonTest {
       for (boolean keyed : List.of(true, false)) {
         ReleaseCorpus.Released hapi = ReleaseCorpus.release(person, named, keyed);
         Bundle view = ReleaseCorpus.release(person, named, keyed).view().orElseThrow().bundle();
-        assertThat(numbered(ReleasedJson.encode(view)))
+        assertThat(ReleaseCorpus.numbered(ReleasedJson.encode(view)))
             .as(named.name() + (keyed ? ", keyed" : ""))
-            .isEqualTo(numbered(Fhir.encode(hapi.view().orElseThrow().bundle())));
+            .isEqualTo(ReleaseCorpus.numbered(Fhir.encode(hapi.view().orElseThrow().bundle())));
         views++;
       }
     }
@@ -90,8 +81,9 @@ class ReleasedJsonTest {
     String json = resource("linked-targets-gp.json");
     Bundle parsed = Fhir.json().parseResource(Bundle.class, json);
     // As parsed, a reference names the entry with no id by its full URL: HAPI contains nothing.
-    assertThat(numbered(ReleasedJson.encode(parsed)))
-        .isEqualTo(numbered(Fhir.encode(Fhir.json().parseResource(Bundle.class, json))));
+    assertThat(ReleaseCorpus.numbered(ReleasedJson.encode(parsed)))
+        .isEqualTo(
+            ReleaseCorpus.numbered(Fhir.encode(Fhir.json().parseResource(Bundle.class, json))));
   }
 
   @Test
@@ -196,11 +188,11 @@ class ReleasedJsonTest {
     Bundle ours = made.get();
     assertThat(LinkedTargets.nothingToContain(ours)).isEqualTo(!searchNeeded);
     // HAPI gives a resource it contains a random id: numbered, as a release's random values are.
-    String expected = numbered(Fhir.encode(made.get()));
-    assertThat(numbered(ReleasedJson.encode(ours))).isEqualTo(expected);
+    String expected = ReleaseCorpus.numbered(Fhir.encode(made.get()));
+    assertThat(ReleaseCorpus.numbered(ReleasedJson.encode(ours))).isEqualTo(expected);
     if (searchNeeded) {
       // The case is what it says: without the search, HAPI would have written something else.
-      assertThat(numbered(withoutSearch(made.get()))).isNotEqualTo(expected);
+      assertThat(ReleaseCorpus.numbered(withoutSearch(made.get()))).isNotEqualTo(expected);
     }
   }
 
@@ -237,19 +229,6 @@ class ReleasedJsonTest {
     o.setStatus(Observation.ObservationStatus.FINAL);
     o.getCode().setText("linked");
     return o;
-  }
-
-  /** Each random value replaced by the order it first appears in. */
-  private static String numbered(String json) {
-    Map<String, Integer> seen = new LinkedHashMap<>();
-    Matcher m = RANDOM.matcher(json);
-    StringBuilder out = new StringBuilder();
-    while (m.find()) {
-      int n = seen.computeIfAbsent(m.group(), k -> seen.size());
-      m.appendReplacement(out, "random-" + n);
-    }
-    m.appendTail(out);
-    return out.toString();
   }
 
   private static String resource(String name) {

@@ -21,10 +21,7 @@ class ReleasedOtherPeopleDisplayTest {
   @Test
   void release_referenceToReleasedRelatedPerson_otherPeopleFalse_doesNotNameThem() {
     ReleaseCorpus.Named noOtherPeople =
-        ReleaseCorpus.obligations().stream()
-            .filter(n -> n.name().equals("every type, nothing withheld, other people false"))
-            .findFirst()
-            .orElseThrow();
+        ReleaseCorpus.named("every type, nothing withheld, other people false");
     for (boolean fullUrls : List.of(true, false)) {
       String base = "http://gp.example:8080/fhir/";
       String reply =

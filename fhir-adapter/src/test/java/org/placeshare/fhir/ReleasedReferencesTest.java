@@ -55,11 +55,7 @@ class ReleasedReferencesTest {
    */
   @Test
   void release_absoluteReferenceToAWithheldRecord_underPseudonyms_leavesNoSourceAddressOrId() {
-    ReleaseCorpus.Named everyType =
-        ReleaseCorpus.obligations().stream()
-            .filter(n -> n.name().equals("every type, other people false"))
-            .findFirst()
-            .orElseThrow();
+    ReleaseCorpus.Named everyType = ReleaseCorpus.named("every type, other people false");
     for (boolean fullUrls : List.of(true, false)) {
       String base = "http://gp.example:8080/fhir/";
       String reply =
@@ -102,10 +98,7 @@ class ReleasedReferencesTest {
   @Test
   void release_sourceAnsweringWithFullUrls_keepsEachRecordsIdAndResolvesReferencesBetweenThem() {
     ReleaseCorpus.Named everyType =
-        ReleaseCorpus.obligations().stream()
-            .filter(n -> n.name().equals("every type, nothing withheld, other people false"))
-            .findFirst()
-            .orElseThrow();
+        ReleaseCorpus.named("every type, nothing withheld, other people false");
     String base = "http://gp.example:8080/fhir/";
     String reply =
         """
