@@ -192,11 +192,13 @@ public final class PersonView {
             continue;
           }
           // One walk for the references and the codes: pointing at the merged Patient changes
-          // the references' text only, so the codes the obligations read are the same.
+          // the references' text only, so the references and codes the obligations read (other
+          // people's names, sensitive codes) are the same elements.
           PopulatedElements.Two<Reference, Coding> read =
               PopulatedElements.of(resource, Reference.class, Coding.class);
           pointAtMergedPatient(read.first(), resource, thePatient, patientUrl);
-          ReleaseObligations.apply(resource, grant.obligations(), pseudonyms, read.second())
+          ReleaseObligations.apply(
+                  resource, grant.obligations(), pseudonyms, read.first(), read.second())
               .ifPresent(
                   r -> {
                     // The audit names the source's own record; the recipient may see a pseudonym.

@@ -54,14 +54,20 @@ public final class ReleaseObligations {
     if (!obligations.resourceTypes().contains(resource.fhirType())) {
       return Optional.empty();
     }
-    return apply(resource, obligations, pseudonyms, PopulatedElements.of(resource, Coding.class));
+    PopulatedElements.Two<Reference, Coding> read =
+        PopulatedElements.of(resource, Reference.class, Coding.class);
+    return apply(resource, obligations, pseudonyms, read.first(), read.second());
   }
 
-  /** The same, given the resource's codings ({@link PopulatedElements}), its type in scope. */
+  /**
+   * The same, given the resource's references and codings ({@link PopulatedElements}), its type in
+   * scope.
+   */
   static Optional<Resource> apply(
       Resource resource,
       Obligations obligations,
       Optional<Pseudonyms> pseudonyms,
+      List<Reference> references,
       List<Coding> codings) {
     if (!obligations.resourceTypes().contains(resource.fhirType())) {
       return Optional.empty();
@@ -88,7 +94,7 @@ public final class ReleaseObligations {
       generalise(terser, resource, g.getKey(), g.getValue());
     }
     if (!obligations.otherPeople()) {
-      withholdOtherPeople(resource);
+      withholdOtherPeople(resource, references);
     }
     if (obligations.pseudonymKey().isPresent()) {
       String agreement = obligations.pseudonymKey().get();
@@ -115,10 +121,10 @@ public final class ReleaseObligations {
    * contacts and links go, and people contained in a record go; a reference to another person keeps
    * its target but not their name. Their NHS numbers never leave at all ({@link AboutThePerson}).
    */
-  static void withholdOtherPeople(Resource resource) {
+  static void withholdOtherPeople(Resource resource, List<Reference> references) {
     // A reference's display is the source's words for whom it names: for a relative, the name
     // the RelatedPerson itself no longer carries, even where the reference resolves to it.
-    for (Reference ref : PopulatedElements.of(resource, Reference.class)) {
+    for (Reference ref : references) {
       if (namesAnotherPerson(ref)) {
         ref.setDisplay(null);
       }

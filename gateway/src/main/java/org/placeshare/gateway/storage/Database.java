@@ -34,14 +34,14 @@ public final class Database {
    * runs stay prepared: PostgreSQL parses and plans each once a connection instead of at every use,
    * and the client skips the round trip that prepared it each time (issue 22).
    */
-  static final int PREPARED_STATEMENTS_KEPT = 256;
+  private static final int PREPARED_STATEMENTS_KEPT = 256;
 
   /**
    * The longest statement text kept prepared; a longer one is prepared at each use. Well above the
    * longest a view or a timer runs (the delivery lease, 1,404 characters); the client's default,
    * 2,048, would leave little room for a statement that grows.
    */
-  static final int PREPARED_STATEMENT_MAX_CHARS = 4096;
+  private static final int PREPARED_STATEMENT_MAX_CHARS = 4096;
 
   // An arbitrary constant that names the migration lock among the server's advisory locks.
   private static final long MIGRATION_LOCK = 0x706c616365L;
