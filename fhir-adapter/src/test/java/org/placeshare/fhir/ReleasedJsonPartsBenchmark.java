@@ -20,9 +20,10 @@ import org.placeshare.fhir.bench.ThreadCpu;
  * {@link ReleasedJson}'s encode of the view of {@code PersonViewBenchmark} in its parts, each in a
  * fork of its own: HAPI's encoder as the gateway used it before ({@link #hapiEncode}), the same
  * without its search for resources to contain ({@link #noContainEncode}), and the check that makes
- * skipping that search safe ({@link #guard}, {@link LinkedTargets}). ReleasedJson costs the last
- * two. Here, in the package, as the check is not public; run like the other benchmarks of the
- * module ({@code BENCH=ReleasedJsonPartsBenchmark bash ops/bench/person-view.sh -prof gc}).
+ * skipping that search safe ({@link #guard}, {@link LinkedTargets}, the gateway's guard until every
+ * released reference's link was cleared; ReleasedJson is now the second alone). Here, in the
+ * package, as the check is not public; run like the other benchmarks of the module ({@code
+ * BENCH=ReleasedJsonPartsBenchmark bash ops/bench/person-view.sh -prof gc}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
