@@ -124,8 +124,6 @@ class AuditCrashTest {
                                 .build(),
                             HttpResponse.BodyHandlers.ofString());
                     r.headers().firstValue("X-Request-ID").ifPresent(answered::add);
-                    System.err.println(
-                        "DEBUG " + r.statusCode() + " " + r.headers().map().keySet());
                   } catch (Exception e) {
                     // the gateway was killed under this request: it got no answer
                   }
