@@ -4,6 +4,7 @@ import ca.uhn.fhir.context.RuntimeResourceDefinition;
 import ca.uhn.fhir.context.RuntimeSearchParam;
 import ca.uhn.fhir.util.FhirTerser;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -37,6 +38,11 @@ import org.placeshare.policy.NhsNumber;
  *       number or by its type) must name this source's Patient too: it says whom the record is
  *       about as much as the compartment does.
  *   <li>Another person's NHS number is stripped wherever it appears in what is kept.
+ *   <li>Every record kept has a FHIR id, and no other record of its type from the source has the
+ *       same one: the view and the audit name each record by its type and id, and a record that
+ *       cannot be named, or is named twice, could not be told apart from another in either. The
+ *       first of a repeated id is kept (a server's pages can shift while they are read); the
+ *       others, and records without a FHIR id, are left out and the source's part says how many.
  * </ul>
  *
  * @see <a href="https://hl7.org/fhir/R4/compartmentdefinition-patient.html">Patient compartment</a>
@@ -63,6 +69,9 @@ public final class AboutThePerson {
   private static final Pattern REFERENCE =
       Pattern.compile(
           "(?:(.+)/)?([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\\-.]{1,64})(?:/_history/[A-Za-z0-9\\-.]{1,64})?");
+
+  /** FHIR R4's id type: 1 to 64 letters, digits, '-' and '.'. */
+  private static final Pattern FHIR_ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
 
   /** R4 compartment paths say "X.subject.where(resolve() is Patient)"; the type is read below. */
   private static final Pattern WHERE_RESOLVE =
@@ -101,7 +110,10 @@ public final class AboutThePerson {
     ThePatient patient =
         new ThePatient(found.patient().getIdElement().getIdPart(), found.source(), asked);
     List<Resource> kept = new ArrayList<>();
+    Set<String> named = new HashSet<>();
     int leftOut = 0;
+    int withoutId = 0;
+    int repeated = 0;
     for (Resource r : found.resources()) {
       if (r instanceof Patient) {
         // A Patient among the records is another Patient: the source's own came from its lookup.
@@ -116,17 +128,50 @@ public final class AboutThePerson {
         leftOut++;
         continue;
       }
+      String id = r.getIdElement().getIdPart();
+      if (!isFhirId(id)) {
+        withoutId++;
+        continue;
+      }
+      if (!named.add(r.fhirType() + "/" + id)) {
+        repeated++;
+        continue;
+      }
       stripOtherNhsNumbers(elements.first(), elements.second(), asked);
       kept.add(r);
     }
     stripOtherNhsNumbers(found.patient(), asked);
+    List<String> warnings = new ArrayList<>(found.warnings());
+    if (withoutId > 0) {
+      warnings.add(
+          "sent "
+              + records(withoutId)
+              + " without a FHIR id; "
+              + (withoutId == 1 ? "it is" : "they are")
+              + " missing from this view");
+    }
+    if (repeated > 0) {
+      warnings.add(
+          "sent "
+              + records(repeated)
+              + " with the id of another record of the same type; only the first is in this view");
+    }
     return new SourceRecords.Found(
         found.source(),
         found.patient(),
         kept,
-        found.warnings(),
+        warnings,
         found.notAboutThePerson() + leftOut,
         found.links());
+  }
+
+  private static String records(int n) {
+    return n + (n == 1 ? " record" : " records");
+  }
+
+  /** Whether {@code id} (an id part: no type, no version) is a FHIR R4 id. */
+  public static boolean isFhirId(String id) {
+    return id != null && FHIR_ID.matcher(id).matches();
   }
 
   /**
@@ -150,8 +195,9 @@ public final class AboutThePerson {
     if (numbers.size() > 1) {
       throw new Conflict("its Patient carries " + numbers.size() + " NHS numbers, not one");
     }
-    if (patient.getIdElement().getIdPart() == null) {
-      throw new Conflict("its Patient has no id, so its records cannot be told to be about it");
+    if (!isFhirId(patient.getIdElement().getIdPart())) {
+      throw new Conflict(
+          "its Patient has no FHIR id, so its records cannot be told to be about it");
     }
   }
 

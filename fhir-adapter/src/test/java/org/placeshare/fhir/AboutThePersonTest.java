@@ -237,4 +237,56 @@ class AboutThePersonTest {
     String json = Fhir.encode(((SourceRecords.Found) result).resources().get(0));
     assertThat(json).doesNotContain("0026");
   }
+
+  @Test
+  void check_recordsWithoutAFhirId_areLeftOutAndSaid() {
+    Condition longest = condition("a".repeat(64), new Reference("Patient/p1"));
+    Condition none = condition(null, new Reference("Patient/p1"));
+    Condition space = condition("c 1", new Reference("Patient/p1"));
+    Condition tooLong = condition("a".repeat(65), new Reference("Patient/p1"));
+    Condition markup = condition("c<1>", new Reference("Patient/p1"));
+    Condition control = condition("c1\u0000", new Reference("Patient/p1"));
+
+    SourceRecords.Found result =
+        (SourceRecords.Found)
+            AboutThePerson.check(ASKED, found(longest, none, space, tooLong, markup, control));
+
+    assertThat(kept(result)).containsExactly("a".repeat(64));
+    assertThat(result.warnings())
+        .containsExactly("sent 5 records without a FHIR id; they are missing from this view");
+    assertThat(result.notAboutThePerson()).isZero();
+  }
+
+  @Test
+  void check_anIdRepeatedInOneType_keepsTheFirstAndSaysSo() {
+    Condition first = condition("c1", new Reference("Patient/p1"));
+    first.getCode().setText("first");
+    Condition second = condition("c1", new Reference("Patient/p1"));
+    second.getCode().setText("second");
+    Encounter sameIdOtherType = new Encounter();
+    sameIdOtherType.setId("c1");
+    sameIdOtherType.setSubject(new Reference("Patient/p1"));
+
+    SourceRecords.Found result =
+        (SourceRecords.Found) AboutThePerson.check(ASKED, found(first, second, sameIdOtherType));
+
+    assertThat(result.resources()).containsExactly(first, sameIdOtherType);
+    assertThat(result.warnings())
+        .containsExactly(
+            "sent 1 record with the id of another record of the same type; only the first is in"
+                + " this view");
+  }
+
+  @Test
+  void requireThePerson_aPatientWithoutAFhirId_isAConflict() {
+    for (String id : new String[] {null, "p 1", "p".repeat(65)}) {
+      Patient p = patient(ASKED);
+      p.setId(id);
+      assertThatThrownBy(() -> AboutThePerson.requireThePerson(p, ASKED))
+          .as(String.valueOf(id))
+          .hasMessage(
+              "answered with a conflict: its Patient has no FHIR id, so its records cannot be told"
+                  + " to be about it");
+    }
+  }
 }

@@ -33,6 +33,7 @@ import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
+import org.placeshare.fhir.AboutThePerson;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.UpstreamException;
 import org.placeshare.fhir.linkage.Demographics;
@@ -56,6 +57,8 @@ public final class SourceMapping {
 
   static final int MAX_FILE_BYTES = 64 * 1024;
   private static final int MAX_ENTRIES = 200;
+
+  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   /** The most pages a roster section may allow: a mapping file cannot raise it. */
   public static final int MAX_ROSTER_PAGES = 10_000;
@@ -820,8 +823,32 @@ public final class SourceMapping {
     return Optional.ofNullable(coded).map(Coded::code);
   }
 
+  /**
+   * An item's local id as a FHIR id, or null when it has none or it would be longer than FHIR
+   * allows. Local reference numbers often hold a '/' or a space ({@code INC/25/00003}); given to
+   * HAPI as written, such an id is cut to its last part ({@code 00003}), and two items become one.
+   * One that is not a FHIR id already has each UTF-8 byte outside letters, digits and '-' written
+   * as '.' and two hex digits ({@code INC.2F25.2F00003}), so that different ids stay different.
+   */
+  static String itemId(String local) {
+    if (local == null || AboutThePerson.isFhirId(local)) {
+      return local;
+    }
+    StringBuilder id = new StringBuilder();
+    for (byte b : local.getBytes(StandardCharsets.UTF_8)) {
+      char c = (char) (b & 0xff);
+      if (c < 0x80 && (Character.isLetterOrDigit(c) || c == '-')) {
+        id.append(c);
+      } else {
+        id.append('.').append(HEX[(b >> 4) & 0xf]).append(HEX[b & 0xf]);
+      }
+    }
+    return AboutThePerson.isFhirId(id.toString()) ? id.toString() : null;
+  }
+
   private static Optional<Resource> resource(ResourceRule rule, JsonNode item, String patientId) {
-    String itemId = text(item, rule.id());
+    String local = text(item, rule.id());
+    String itemId = itemId(local);
     if (itemId == null) {
       return Optional.empty();
     }
@@ -851,7 +878,7 @@ public final class SourceMapping {
               system ->
                   ((Identifier) terser.addElement(resource, "identifier"))
                       .setSystem(system)
-                      .setValue(itemId));
+                      .setValue(local)); // the agency's own reference, as its staff write it
     } catch (RuntimeException e) {
       return Optional.empty(); // a value the element refuses, such as a malformed date
     }

@@ -142,6 +142,41 @@ class MappedSourceTest {
   }
 
   @Test
+  void fetch_itemIdsThatAreNotFhirIds_becomeFhirIdsThatStayDifferent() throws Exception {
+    // Given to HAPI as written, "INC/24/1" and "INC/25/1" would both be the record "1".
+    String reply =
+        """
+        {"person": {"personId": "asc-0", "nhsNo": "%s", "surname": "Ids"}, "services": [
+          {"ref": "INC/24/1", "state": "open", "serviceType": "HC", "started": "2025-01-01"},
+          {"ref": "INC/25/1", "state": "open", "serviceType": "HC", "started": "2024-01-01"},
+          {"ref": "Café 7.1", "state": "open", "serviceType": "HC", "started": "2024-01-01"},
+          {"ref": "svc-1.2", "state": "open", "serviceType": "HC", "started": "2023-01-01"},
+          {"ref": "%s", "state": "open", "serviceType": "HC", "started": "2023-01-01"}]}
+        """
+            .formatted(people.get(0).nhsNumber(), "/".repeat(22));
+    var server =
+        vertx
+            .createHttpServer()
+            .requestHandler(req -> req.response().end(reply))
+            .listen(0, "127.0.0.1")
+            .await();
+    try {
+      SourceRecords.Found found =
+          (SourceRecords.Found) fetch(URI.create("http://127.0.0.1:" + server.actualPort()), 0);
+
+      assertThat(found.resources())
+          .extracting(r -> r.getIdElement().getIdPart())
+          .containsExactly("INC.2F24.2F1", "INC.2F25.2F1", "Caf.C3.A9.207.2E1", "svc-1.2");
+      // 22 slashes would be 66 characters: too long for a FHIR id, so left out and counted.
+      assertThat(found.warnings())
+          .containsExactly(
+              "has 1 records that could not be mapped to FHIR R4; they are missing from this view");
+    } finally {
+      server.close().await();
+    }
+  }
+
+  @Test
   void load_listsEveryMistakeWithItsLineAndColumn() throws Exception {
     Path bad = dir.resolve("bad.yaml");
     Files.writeString(
