@@ -5,8 +5,10 @@ import java.math.RoundingMode;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Date;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -15,13 +17,19 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.hl7.fhir.instance.model.api.IBase;
+import org.hl7.fhir.instance.model.api.IBaseExtension;
+import org.hl7.fhir.instance.model.api.IBaseHasExtensions;
+import org.hl7.fhir.instance.model.api.IBaseHasModifierExtensions;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.DecimalType;
+import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
@@ -160,6 +168,7 @@ public final class PersonView {
         }
         List<String> refs = new ArrayList<>();
         List<Reference> targets = new ArrayList<>();
+        int undefined = 0;
         Map<String, String> sameSource = new LinkedHashMap<>();
         String sourcePatientId = found.patient().getIdElement().getIdPart();
         String sourcePatient = "Patient/" + sourcePatientId;
@@ -168,13 +177,13 @@ public final class PersonView {
         if (!patientAdded) {
           pointAtMergedPatient(found.patient(), thePatient, patientUrl);
           Optional<Resource> patient =
-              ReleaseObligations.apply(found.patient(), grant.obligations(), pseudonyms);
+              ReleaseObligations.apply(found.patient(), grant.obligations(), pseudonyms)
+                  .filter(p -> dropInternalAddresses(p, internal));
           if (patient.isPresent()) {
             Resource merged = patient.get();
             pseudonymiseIds(merged, source, grant, idPseudonyms);
             merged.setId(patientId);
             merged.getMeta().setSource(source.uri());
-            dropInternalAddresses(merged, internal);
             bundle
                 .addEntry()
                 .setFullUrl(patientUrl)
@@ -197,32 +206,49 @@ public final class PersonView {
           PopulatedElements.Two<Reference, Coding> read =
               PopulatedElements.of(resource, Reference.class, Coding.class);
           pointAtMergedPatient(read.first(), resource, thePatient, patientUrl);
-          ReleaseObligations.apply(
-                  resource, grant.obligations(), pseudonyms, read.first(), read.second())
+          Optional<Resource> obliged =
+              ReleaseObligations.apply(
+                  resource, grant.obligations(), pseudonyms, read.first(), read.second());
+          if (obliged.isEmpty()) {
+            continue;
+          }
+          Resource r = obliged.get();
+          // One walk again, after the obligations changed what the record holds: pseudonymising
+          // references changes their text only, not the URIs.
+          PopulatedElements.Two<Reference, UriType> kept =
+              PopulatedElements.of(r, Reference.class, UriType.class);
+          if (!dropInternalAddresses(r, kept.second(), internal)) {
+            undefined++;
+            continue;
+          }
+          // The audit names the source's own record; the recipient may see a pseudonym.
+          refs.add(r.fhirType() + "/" + r.getIdElement().getIdPart());
+          grant
+              .obligations()
+              .pseudonymKey()
               .ifPresent(
-                  r -> {
-                    // The audit names the source's own record; the recipient may see a pseudonym.
-                    refs.add(r.fhirType() + "/" + r.getIdElement().getIdPart());
-                    // One walk again, after the obligations changed what the record holds:
-                    // pseudonymising references changes their text only, not the URIs.
-                    PopulatedElements.Two<Reference, UriType> kept =
-                        PopulatedElements.of(r, Reference.class, UriType.class);
-                    grant
-                        .obligations()
-                        .pseudonymKey()
-                        .ifPresent(
-                            agreement ->
-                                ReleaseObligations.pseudonymiseIds(
-                                    r, kept.first(), source.uri(), agreement, idPseudonyms));
-                    dropInternalAddresses(r, kept.second(), internal);
-                    String fullUrl = add(bundle, source, r);
-                    sameSource.put(r.fhirType() + "/" + r.getIdElement().getIdPart(), fullUrl);
-                    placed.add(new Placed(r, source, sameSource));
-                    targets.add(new Reference(fullUrl));
-                  });
+                  agreement ->
+                      ReleaseObligations.pseudonymiseIds(
+                          r, kept.first(), source.uri(), agreement, idPseudonyms));
+          String fullUrl = add(bundle, source, r);
+          sameSource.put(r.fhirType() + "/" + r.getIdElement().getIdPart(), fullUrl);
+          placed.add(new Placed(r, source, sameSource));
+          targets.add(new Reference(fullUrl));
         }
         released.put(source.id(), List.copyOf(refs));
         found.warnings().forEach(w -> addOutcome(bundle, source, w, ""));
+        if (undefined > 0) {
+          addOutcome(
+              bundle,
+              source,
+              "sent "
+                  + undefined
+                  + (undefined == 1 ? " record" : " records")
+                  + " with a modifier extension defined only at its own address; "
+                  + (undefined == 1 ? "it is" : "they are")
+                  + " missing from this view",
+              "");
+        }
         if (!targets.isEmpty()) {
           provenances.add(provenance(source, grant.agreement(), targets, found.links(), now));
         }
@@ -308,21 +334,48 @@ public final class PersonView {
    * HAPI gives a record of a search reply its entry's full URL (the source's address) as its id,
    * and the view names the record by that id's last part ({@link #add}); dropped, every record of a
    * type would be {@code Type/null}, and references between them would resolve to the wrong one.
+   *
+   * <p>An extension whose URL points there goes whole: its URL says what it means, and FHIR has no
+   * extension without one. A modifier extension cannot go, as it changes the meaning of what it is
+   * on, so a record with one pointing there is not released.
+   *
+   * @return false when the record must not be released
    */
-  private static void dropInternalAddresses(Resource r, List<String> internal) {
-    dropInternalAddresses(r, PopulatedElements.of(r, UriType.class), internal);
+  private static boolean dropInternalAddresses(Resource r, List<String> internal) {
+    return dropInternalAddresses(r, PopulatedElements.of(r, UriType.class), internal);
   }
 
-  private static void dropInternalAddresses(Resource r, List<UriType> uris, List<String> internal) {
+  private static boolean dropInternalAddresses(
+      Resource r, List<UriType> uris, List<String> internal) {
+    Set<UriType> dropped = Collections.newSetFromMap(new IdentityHashMap<>());
     for (UriType uri : uris) {
       String value = uri.getValue();
       if (value != null && uri != r.getIdElement()) {
         String lower = value.toLowerCase(Locale.ROOT);
         if (internal.stream().anyMatch(lower::startsWith)) {
-          uri.setValue(null);
+          dropped.add(uri);
         }
       }
     }
+    if (dropped.isEmpty()) {
+      return true; // nearly always: the walks below are for the rare record that has some
+    }
+    Predicate<IBaseExtension<?, ?>> pointsThere =
+        e -> e instanceof Extension x && dropped.contains(x.getUrlElement());
+    List<IBase> elements = PopulatedElements.of(r, IBase.class);
+    for (IBase element : elements) {
+      if (element instanceof IBaseHasModifierExtensions m
+          && m.getModifierExtension().stream().anyMatch(pointsThere)) {
+        return false;
+      }
+    }
+    for (IBase element : elements) {
+      if (element instanceof IBaseHasExtensions e) {
+        e.getExtension().removeIf(pointsThere);
+      }
+    }
+    dropped.forEach(uri -> uri.setValue(null));
+    return true;
   }
 
   private static void pseudonymiseIds(

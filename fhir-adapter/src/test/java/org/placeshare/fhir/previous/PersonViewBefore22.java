@@ -1,12 +1,15 @@
 package org.placeshare.fhir.previous;
 
+import ca.uhn.fhir.util.FhirTerser;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Date;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -17,11 +20,15 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.hl7.fhir.instance.model.api.IBase;
+import org.hl7.fhir.instance.model.api.IBaseHasExtensions;
+import org.hl7.fhir.instance.model.api.IBaseHasModifierExtensions;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.DecimalType;
+import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
@@ -168,6 +175,7 @@ public final class PersonViewBefore22 {
         List<String> refs = new ArrayList<>();
         List<Reference> targets = new ArrayList<>();
         Map<String, String> sameSource = new LinkedHashMap<>();
+        int[] undefined = {0};
         String sourcePatientId = found.patient().getIdElement().getIdPart();
         String sourcePatient = "Patient/" + sourcePatientId;
         AboutThePersonBefore22.ThePatient thePatient =
@@ -175,13 +183,13 @@ public final class PersonViewBefore22 {
         if (!patientAdded) {
           pointAtMergedPatient(found.patient(), thePatient, patientUrl);
           Optional<Resource> patient =
-              ReleaseObligationsBefore22.apply(found.patient(), grant.obligations(), pseudonyms);
+              ReleaseObligationsBefore22.apply(found.patient(), grant.obligations(), pseudonyms)
+                  .filter(p -> dropInternalAddresses(p, internal));
           if (patient.isPresent()) {
             Resource merged = patient.get();
             pseudonymiseIds(merged, source, grant, idPseudonyms);
             merged.setId(patientId);
             merged.getMeta().setSource(source.uri());
-            dropInternalAddresses(merged, internal);
             bundle
                 .addEntry()
                 .setFullUrl(patientUrl)
@@ -202,10 +210,13 @@ public final class PersonViewBefore22 {
           ReleaseObligationsBefore22.apply(resource, grant.obligations(), pseudonyms)
               .ifPresent(
                   r -> {
+                    if (!dropInternalAddresses(r, internal)) {
+                      undefined[0]++;
+                      return;
+                    }
                     // The audit names the source's own record; the recipient may see a pseudonym.
                     refs.add(r.fhirType() + "/" + r.getIdElement().getIdPart());
                     pseudonymiseIds(r, source, grant, idPseudonyms);
-                    dropInternalAddresses(r, internal);
                     String fullUrl = add(bundle, source, r);
                     sameSource.put(r.fhirType() + "/" + r.getIdElement().getIdPart(), fullUrl);
                     placed.add(new Placed(r, source, sameSource));
@@ -214,6 +225,18 @@ public final class PersonViewBefore22 {
         }
         released.put(source.id(), List.copyOf(refs));
         found.warnings().forEach(w -> addOutcome(bundle, source, w, ""));
+        if (undefined[0] > 0) {
+          addOutcome(
+              bundle,
+              source,
+              "sent "
+                  + undefined[0]
+                  + (undefined[0] == 1 ? " record" : " records")
+                  + " with a modifier extension defined only at its own address; "
+                  + (undefined[0] == 1 ? "it is" : "they are")
+                  + " missing from this view",
+              "");
+        }
         if (!targets.isEmpty()) {
           provenances.add(provenance(source, grant.agreement(), targets, found.links(), now));
         }
@@ -297,19 +320,38 @@ public final class PersonViewBefore22 {
    * a source's server: an internal address, which the recipient could not follow anyway. References
    * are resolved or removed by {@link BundleReferencesBefore22}.
    */
-  private static void dropInternalAddresses(Resource r, List<String> internal) {
-    for (UriType uri :
-        Fhir.context().newTerser().getAllPopulatedChildElementsOfType(r, UriType.class)) {
+  private static boolean dropInternalAddresses(Resource r, List<String> internal) {
+    FhirTerser terser = Fhir.context().newTerser();
+    Set<UriType> dropped = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (UriType uri : terser.getAllPopulatedChildElementsOfType(r, UriType.class)) {
       String value = uri.getValue();
       // The record's own id stays (a fix made after issue 22, here too: the comparison is of
       // issue 22's levers, not of that fault; see PersonView.dropInternalAddresses).
       if (value != null && uri != r.getIdElement()) {
         String lower = value.toLowerCase(Locale.ROOT);
         if (internal.stream().anyMatch(lower::startsWith)) {
-          uri.setValue(null);
+          dropped.add(uri);
         }
       }
     }
+    // So is the handling of extensions defined at the source (made after issue 22, as above): a
+    // plain one goes whole, a modifier one keeps its record back.
+    List<IBase> elements = terser.getAllPopulatedChildElementsOfType(r, IBase.class);
+    for (IBase element : elements) {
+      if (element instanceof IBaseHasModifierExtensions m
+          && m.getModifierExtension().stream()
+              .anyMatch(e -> e instanceof Extension x && dropped.contains(x.getUrlElement()))) {
+        return false;
+      }
+    }
+    for (IBase element : elements) {
+      if (element instanceof IBaseHasExtensions h) {
+        h.getExtension()
+            .removeIf(e -> e instanceof Extension x && dropped.contains(x.getUrlElement()));
+      }
+    }
+    dropped.forEach(uri -> uri.setValue(null));
+    return true;
   }
 
   private static void pseudonymiseIds(
