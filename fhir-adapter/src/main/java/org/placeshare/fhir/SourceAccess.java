@@ -33,7 +33,9 @@ public record SourceAccess(
   /**
    * An HTTP client for a source: this access's TLS trust and certificate, connect and idle timeouts
    * of the source's deadline, a cap on the headers it may send, and a pool of {@value
-   * #MAX_CONNECTIONS} connections.
+   * #MAX_CONNECTIONS} connections. Vert.x applies the idle timeout only while a request is in
+   * flight (a source that stops sending part way loses the connection); a connection unused in the
+   * pool stays for the keep-alive timeout, 60 s ({@code FhirRestSourceTest}).
    */
   public HttpClientAgent client(Vertx vertx, Duration deadline) {
     int millis = (int) deadline.toMillis();

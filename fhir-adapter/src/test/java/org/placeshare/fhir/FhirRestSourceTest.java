@@ -352,6 +352,32 @@ class FhirRestSourceTest {
     assertThat(((SourceRecords.Failed) result).reason()).isEqualTo("did not answer within 300 ms");
   }
 
+  /**
+   * A connection waits in the pool longer than the source's deadline, which is also the client's
+   * idle timeout: Vert.x applies that only while a request is in flight, and closes an unused
+   * pooled connection after its keep-alive timeout (60 s). Were it otherwise, a view every few
+   * seconds would open a new connection each time (over TLS, a handshake each time).
+   */
+  @Test
+  void fetch_twoFetchesFurtherApartThanTheDeadline_shareOneConnection() throws Exception {
+    NhsNumber nhs = people.get(0).nhsNumber();
+    fetch(gp.baseUrl(), Duration.ofSeconds(5), nhs, Set.of("Patient")); // the server warmed
+    FhirRestSource source = source(gp.baseUrl(), Duration.ofSeconds(1));
+    try {
+      assertThat(source.fetch(nhs, Set.of("Patient")).await())
+          .isInstanceOf(SourceRecords.Found.class);
+      int opened = gp.connectionsOpened();
+
+      Thread.sleep(2_000); // twice the deadline, and the client's idle timeout
+      assertThat(source.fetch(nhs, Set.of("Patient")).await())
+          .isInstanceOf(SourceRecords.Found.class);
+
+      assertThat(gp.connectionsOpened()).isEqualTo(opened);
+    } finally {
+      source.close().await();
+    }
+  }
+
   /** A real FHIR server holding one person with {@code conditions} conditions. */
   private static FhirSourceServer manyConditions(SyntheticPerson person, int conditions)
       throws Exception {
