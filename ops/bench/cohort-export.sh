@@ -22,7 +22,7 @@ PORT=${PORT:-18280}   # PORT=... to run beside another demo
 MANAGEMENT_PORT=$((PORT + 1))   # the demo's management listener: metrics are not on the public port
 FOLDER=target/cohort-demo
 mkdir -p target
-rm -rf "$FOLDER"
+rm -rf "$FOLDER" target/cohort-demo.out  # a stale .out would read as the new demo ready
 STORE=${STORE:-folder}
 # shellcheck disable=SC2086
 PLACESHARE_COHORTS_STORE=$STORE java -Xmx"$HEAP" ${JAVA_OPTS:-} -jar ops/target/placeshare.jar demo --folder "$FOLDER" --port "$PORT" --people "$PEOPLE" --cohort-concurrency "$CONCURRENCY" \

@@ -37,7 +37,7 @@ CLIENT_CP="ops/target/test-classes:ops/target/placeshare.jar"
 client() { java -cp "$CLIENT_CP" org.placeshare.ops.ViewLoadBenchmark "$@"; }
 PORT=${PORT:-18180}   # PORT=... to run beside another demo
 FOLDER=target/load-demo
-rm -rf "$FOLDER"
+rm -rf "$FOLDER" target/load-demo.out  # a stale .out would read as the new demo ready
 # The demo's per-client limit (600 a minute) would answer most of the load with 429: lift it.
 export PLACESHARE_CLIENT_REQUESTS_PER_MINUTE=1000000
 java -Xmx512m -jar ops/target/placeshare.jar demo --folder "$FOLDER" --port "$PORT" > target/load-demo.out 2> target/load-demo.err &

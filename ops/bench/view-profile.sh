@@ -14,7 +14,7 @@ PORT=${PORT:-18190}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
 [ -f ops/target/placeshare.jar ] || mvn -q -B -DskipTests package
 FOLDER=target/profile-demo
-rm -rf "$FOLDER" target/view-profile.jfr
+rm -rf "$FOLDER" target/view-profile.jfr target/profile-demo.out  # a stale .out would read as ready
 export PLACESHARE_CLIENT_REQUESTS_PER_MINUTE=1000000
 java -Xmx512m -XX:StartFlightRecording=settings=profile,filename=target/view-profile.jfr,dumponexit=true \
   -jar ops/target/placeshare.jar demo --folder "$FOLDER" --port "$PORT" > target/profile-demo.out 2> target/profile-demo.err &
