@@ -10,6 +10,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -697,7 +700,11 @@ public final class SourceMapping {
     if (ownId == null) {
       return Optional.empty();
     }
-    String patientId = as.orElse(ownId);
+    // Written as the items' ids are, so that the records' subject names the Patient.
+    String patientId = fhirId(as.orElse(ownId));
+    if (patientId == null) {
+      return Optional.empty();
+    }
     Patient p = new Patient();
     p.setId(patientId);
     if (!traced()) {
@@ -824,18 +831,27 @@ public final class SourceMapping {
   }
 
   /**
-   * An item's local id as a FHIR id, or null when it has none or it would be longer than FHIR
-   * allows. Local reference numbers often hold a '/' or a space ({@code INC/25/00003}); given to
-   * HAPI as written, such an id is cut to its last part ({@code 00003}), and two items become one.
-   * One that is not a FHIR id already has each UTF-8 byte outside letters, digits and '-' written
-   * as '.' and two hex digits ({@code INC.2F25.2F00003}), so that different ids stay different.
+   * A local id (a person's or an item's) as a FHIR id, or null when there is none or it would be
+   * longer than FHIR allows. Local reference numbers often hold a '/' or a space ({@code
+   * INC/25/00003}); given to HAPI as written, such an id is cut to its last part ({@code 00003}),
+   * and two items become one. An id that is a FHIR id without a '.' stays as it is; any other has
+   * each UTF-8 byte but letters, digits and '-' written as '.' and two hex digits ({@code
+   * INC.2F25.2F00003}): only converted ids hold a '.', so two local ids never become one. Text that
+   * is not well-formed (a lone surrogate) has no id.
    */
-  static String itemId(String local) {
-    if (local == null || AboutThePerson.isFhirId(local)) {
+  static String fhirId(String local) {
+    if (local == null || (AboutThePerson.isFhirId(local) && local.indexOf('.') < 0)) {
       return local;
     }
+    ByteBuffer bytes;
+    try {
+      bytes = StandardCharsets.UTF_8.newEncoder().encode(CharBuffer.wrap(local));
+    } catch (CharacterCodingException e) {
+      return null;
+    }
     StringBuilder id = new StringBuilder();
-    for (byte b : local.getBytes(StandardCharsets.UTF_8)) {
+    while (bytes.hasRemaining()) {
+      byte b = bytes.get();
       char c = (char) (b & 0xff);
       if (c < 0x80 && (Character.isLetterOrDigit(c) || c == '-')) {
         id.append(c);
@@ -848,7 +864,7 @@ public final class SourceMapping {
 
   private static Optional<Resource> resource(ResourceRule rule, JsonNode item, String patientId) {
     String local = text(item, rule.id());
-    String itemId = itemId(local);
+    String itemId = fhirId(local);
     if (itemId == null) {
       return Optional.empty();
     }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -142,18 +144,76 @@ class MappedSourceTest {
   }
 
   @Test
-  void fetch_itemIdsThatAreNotFhirIds_becomeFhirIdsThatStayDifferent() throws Exception {
+  void fetch_itemIdsThatAreNotFhirIds_becomeFhirIdsThatStayDifferent() {
     // Given to HAPI as written, "INC/24/1" and "INC/25/1" would both be the record "1".
+    SourceRecords.Found found =
+        (SourceRecords.Found)
+            fetchReply(
+                "asc-0",
+                "INC/24/1",
+                "INC/25/1",
+                "INC.2F24.2F1",
+                "Café 7.1",
+                "svc-1",
+                "/".repeat(22));
+
+    assertThat(found.resources())
+        .extracting(r -> r.getIdElement().getIdPart())
+        .containsExactly(
+            "INC.2F24.2F1", "INC.2F25.2F1", "INC.2E2F24.2E2F1", "Caf.C3.A9.207.2E1", "svc-1");
+    // 22 slashes would be 66 characters, too long for a FHIR id.
+    assertThat(found.warnings())
+        .containsExactly(
+            "has 1 records that could not be mapped to FHIR R4; they are missing from this view");
+  }
+
+  @Test
+  void fhirId_aLoneSurrogateIsNoId_ratherThanTheSameAsAQuestionMark() {
+    // String.getBytes would write each as '?': "A\uD800", "A\uDC00" and "A?" would be one id.
+    assertThat(SourceMapping.fhirId("A?")).isEqualTo("A.3F");
+    assertThat(SourceMapping.fhirId("A\uD800")).isNull();
+    assertThat(SourceMapping.fhirId("A\uDC00")).isNull();
+    assertThat(SourceMapping.fhirId("a-1")).isEqualTo("a-1");
+    assertThat(SourceMapping.fhirId("x".repeat(64))).isEqualTo("x".repeat(64));
+    assertThat(SourceMapping.fhirId("x".repeat(65))).isNull();
+  }
+
+  @Test
+  void fetch_aPersonIdThatIsNotAFhirId_isWrittenAsTheItemsAre_andKeepsTheirRecords() {
+    for (String personId : new String[] {"asc/0", "asc 0", "asc.0"}) {
+      SourceRecords result = fetchReply(personId, "s1");
+
+      SourceRecords.Found found = (SourceRecords.Found) result;
+      assertThat(found.patient().getIdElement().getIdPart())
+          .isEqualTo(SourceMapping.fhirId(personId));
+      assertThat(found.resources()).as(personId).hasSize(1);
+      assertThat(found.notAboutThePerson()).isZero();
+    }
+  }
+
+  /**
+   * The council answering every lookup for person 0 with these ids, fetched as the gateway does.
+   */
+  private static SourceRecords fetchReply(String personId, String... serviceRefs) {
+    JsonArray services = new JsonArray();
+    for (String ref : serviceRefs) {
+      services.add(
+          new JsonObject()
+              .put("ref", ref)
+              .put("state", "open")
+              .put("serviceType", "HC")
+              .put("started", "2025-01-01"));
+    }
     String reply =
-        """
-        {"person": {"personId": "asc-0", "nhsNo": "%s", "surname": "Ids"}, "services": [
-          {"ref": "INC/24/1", "state": "open", "serviceType": "HC", "started": "2025-01-01"},
-          {"ref": "INC/25/1", "state": "open", "serviceType": "HC", "started": "2024-01-01"},
-          {"ref": "Café 7.1", "state": "open", "serviceType": "HC", "started": "2024-01-01"},
-          {"ref": "svc-1.2", "state": "open", "serviceType": "HC", "started": "2023-01-01"},
-          {"ref": "%s", "state": "open", "serviceType": "HC", "started": "2023-01-01"}]}
-        """
-            .formatted(people.get(0).nhsNumber(), "/".repeat(22));
+        new JsonObject()
+            .put(
+                "person",
+                new JsonObject()
+                    .put("personId", personId)
+                    .put("nhsNo", people.get(0).nhsNumber().toString())
+                    .put("surname", "Ids"))
+            .put("services", services)
+            .encode();
     var server =
         vertx
             .createHttpServer()
@@ -161,16 +221,7 @@ class MappedSourceTest {
             .listen(0, "127.0.0.1")
             .await();
     try {
-      SourceRecords.Found found =
-          (SourceRecords.Found) fetch(URI.create("http://127.0.0.1:" + server.actualPort()), 0);
-
-      assertThat(found.resources())
-          .extracting(r -> r.getIdElement().getIdPart())
-          .containsExactly("INC.2F24.2F1", "INC.2F25.2F1", "Caf.C3.A9.207.2E1", "svc-1.2");
-      // 22 slashes would be 66 characters: too long for a FHIR id, so left out and counted.
-      assertThat(found.warnings())
-          .containsExactly(
-              "has 1 records that could not be mapped to FHIR R4; they are missing from this view");
+      return fetch(URI.create("http://127.0.0.1:" + server.actualPort()), 0);
     } finally {
       server.close().await();
     }
