@@ -5,10 +5,8 @@ import java.math.RoundingMode;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.Date;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -17,19 +15,13 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.hl7.fhir.instance.model.api.IBase;
-import org.hl7.fhir.instance.model.api.IBaseExtension;
-import org.hl7.fhir.instance.model.api.IBaseHasExtensions;
-import org.hl7.fhir.instance.model.api.IBaseHasModifierExtensions;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.DecimalType;
-import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
@@ -150,7 +142,11 @@ public final class PersonView {
     String patientUrl = "urn:uuid:" + patientId;
     // Ids are pseudonymised under the gateway's key, or without one under a key for this release.
     Pseudonyms idPseudonyms = pseudonyms.orElseGet(Pseudonyms::forOneRelease);
-    List<String> internal = internalOrigins(results, withheld);
+    InternalAddresses internal =
+        InternalAddresses.of(
+            Stream.concat(results.stream().map(SourceRecords::source), withheld.stream())
+                .map(SourceDescriptor::baseUrl)
+                .toList());
     Map<String, List<String>> released = new LinkedHashMap<>();
     Map<String, Integer> notAbout = new LinkedHashMap<>();
     List<Provenance> provenances = new ArrayList<>();
@@ -177,8 +173,13 @@ public final class PersonView {
         if (!patientAdded) {
           pointAtMergedPatient(found.patient(), thePatient, patientUrl);
           Optional<Resource> patient =
-              ReleaseObligations.apply(found.patient(), grant.obligations(), pseudonyms)
-                  .filter(p -> dropInternalAddresses(p, internal));
+              ReleaseObligations.apply(found.patient(), grant.obligations(), pseudonyms);
+          if (patient.isPresent()
+              && !internal.drop(
+                  patient.get(), PopulatedElements.of(patient.get(), UriType.class))) {
+            undefined++;
+            patient = Optional.empty();
+          }
           if (patient.isPresent()) {
             Resource merged = patient.get();
             pseudonymiseIds(merged, source, grant, idPseudonyms);
@@ -217,7 +218,7 @@ public final class PersonView {
           // references changes their text only, not the URIs.
           PopulatedElements.Two<Reference, UriType> kept =
               PopulatedElements.of(r, Reference.class, UriType.class);
-          if (!dropInternalAddresses(r, kept.second(), internal)) {
+          if (!internal.drop(r, kept.second())) {
             undefined++;
             continue;
           }
@@ -312,70 +313,6 @@ public final class PersonView {
         + u.substring(16, 20)
         + "-"
         + u.substring(20);
-  }
-
-  /** Each source's scheme, host and port: no released value may point there. */
-  private static List<String> internalOrigins(
-      List<SourceRecords> results, List<SourceDescriptor> withheld) {
-    List<String> origins = new ArrayList<>();
-    Stream.concat(results.stream().map(SourceRecords::source), withheld.stream())
-        .map(SourceDescriptor::baseUrl)
-        .filter(u -> u.getScheme() != null && u.getRawAuthority() != null)
-        .map(u -> (u.getScheme() + "://" + u.getRawAuthority()).toLowerCase(Locale.ROOT))
-        .distinct()
-        .forEach(origins::add);
-    return origins;
-  }
-
-  /**
-   * Drops every URI value (an attachment's URL, an identifier's system, implicit rules) pointing at
-   * a source's server: an internal address, which the recipient could not follow anyway. References
-   * are resolved or removed by {@link BundleReferences}. The record's own id is not one of them:
-   * HAPI gives a record of a search reply its entry's full URL (the source's address) as its id,
-   * and the view names the record by that id's last part ({@link #add}); dropped, every record of a
-   * type would be {@code Type/null}, and references between them would resolve to the wrong one.
-   *
-   * <p>An extension whose URL points there goes whole: its URL says what it means, and FHIR has no
-   * extension without one. A modifier extension cannot go, as it changes the meaning of what it is
-   * on, so a record with one pointing there is not released.
-   *
-   * @return false when the record must not be released
-   */
-  private static boolean dropInternalAddresses(Resource r, List<String> internal) {
-    return dropInternalAddresses(r, PopulatedElements.of(r, UriType.class), internal);
-  }
-
-  private static boolean dropInternalAddresses(
-      Resource r, List<UriType> uris, List<String> internal) {
-    Set<UriType> dropped = Collections.newSetFromMap(new IdentityHashMap<>());
-    for (UriType uri : uris) {
-      String value = uri.getValue();
-      if (value != null && uri != r.getIdElement()) {
-        String lower = value.toLowerCase(Locale.ROOT);
-        if (internal.stream().anyMatch(lower::startsWith)) {
-          dropped.add(uri);
-        }
-      }
-    }
-    if (dropped.isEmpty()) {
-      return true; // nearly always: the walks below are for the rare record that has some
-    }
-    Predicate<IBaseExtension<?, ?>> pointsThere =
-        e -> e instanceof Extension x && dropped.contains(x.getUrlElement());
-    List<IBase> elements = PopulatedElements.of(r, IBase.class);
-    for (IBase element : elements) {
-      if (element instanceof IBaseHasModifierExtensions m
-          && m.getModifierExtension().stream().anyMatch(pointsThere)) {
-        return false;
-      }
-    }
-    for (IBase element : elements) {
-      if (element instanceof IBaseHasExtensions e) {
-        e.getExtension().removeIf(pointsThere);
-      }
-    }
-    dropped.forEach(uri -> uri.setValue(null));
-    return true;
   }
 
   private static void pseudonymiseIds(

@@ -87,4 +87,126 @@ class ReleasedExtensionAddressesTest {
       }
     }
   }
+
+  /**
+   * A modifier extension whose own URL is elsewhere but which holds the source's address (a part, a
+   * value, or in a contained resource): dropping that would change what the modifier says, so the
+   * record stays behind as one whose modifier's URL points there.
+   */
+  @Test
+  void release_aModifierExtensionHoldingTheSourcesAddress_keepsItsRecordBack() {
+    String reply =
+        """
+        {"resourceType": "Bundle", "type": "searchset", "entry": [
+          {"resource": {"resourceType": "Patient", "id": "p1",
+            "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990000018"}]}},
+          {"resource": {"resourceType": "Condition", "id": "nested",
+            "modifierExtension": [{"url": "https://ext.example/fhir/StructureDefinition/negated",
+              "extension": [{"url": "%1$sreason", "valueBoolean": true}]}],
+            "code": {"text": "nested-part-marker"}, "subject": {"reference": "Patient/p1"}}},
+          {"resource": {"resourceType": "Condition", "id": "valueuri",
+            "modifierExtension": [{"url": "https://ext.example/fhir/StructureDefinition/refuted-by",
+              "valueUri": "%1$sprotocol-7"}],
+            "code": {"text": "value-uri-marker"}, "subject": {"reference": "Patient/p1"}}},
+          {"resource": {"resourceType": "Condition", "id": "incontained",
+            "contained": [{"resourceType": "Observation", "id": "o1", "status": "final",
+              "code": {"text": "x"},
+              "modifierExtension": [{"url": "https://ext.example/fhir/StructureDefinition/negated",
+                "extension": [{"url": "%1$sreason", "valueBoolean": true}]}]}],
+            "evidence": [{"detail": [{"reference": "#o1"}]}],
+            "code": {"text": "contained-marker"}, "subject": {"reference": "Patient/p1"}}},
+          {"resource": {"resourceType": "Condition", "id": "plain",
+            "modifierExtension": [{"url": "https://ext.example/fhir/StructureDefinition/negated",
+              "valueBoolean": true}],
+            "extension": [{"url": "%1$slocal", "valueString": "x"}],
+            "code": {"text": "plain-marker"}, "subject": {"reference": "Patient/p1"}}}]}
+        """
+            .formatted(LOCAL);
+
+    PersonView.Released view = release(reply);
+    String json = Fhir.encode(view.bundle());
+
+    assertThat(view.referencesBySource().get("gp"))
+        .containsExactly("Patient/p1", "Condition/plain");
+    assertThat(json)
+        .doesNotContain("nested-part-marker")
+        .doesNotContain("value-uri-marker")
+        .doesNotContain("contained-marker");
+    // A modifier extension with nothing of the source's in it leaves as it came.
+    assertThat(json)
+        .contains("plain-marker")
+        .contains("ext.example/fhir/StructureDefinition/negated");
+    assertThat(json).contains("sent 3 records with a modifier extension defined only at its own");
+  }
+
+  /** The Patient kept back for such a modifier extension is said, as any record is. */
+  @Test
+  void release_aPatientKeptBackForAModifierExtension_isSaidInTheView() {
+    String reply =
+        """
+        {"resourceType": "Bundle", "type": "searchset", "entry": [
+          {"resource": {"resourceType": "Patient", "id": "p1",
+            "modifierExtension": [{"url": "%1$snot-confirmed", "valueBoolean": true}],
+            "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990000018"}]}},
+          {"resource": {"resourceType": "Condition", "id": "c1",
+            "code": {"text": "frailty"}, "subject": {"reference": "Patient/p1"}}}]}
+        """
+            .formatted(LOCAL);
+
+    PersonView.Released view = release(reply);
+    String json = Fhir.encode(view.bundle());
+
+    assertThat(view.referencesBySource().get("gp")).containsExactly("Condition/c1");
+    assertThat(json)
+        .contains(
+            "source gp (Y90001) sent 1 record with a modifier extension defined only at its own"
+                + " address; it is missing from this view");
+  }
+
+  /** The source's server written another way is still the source's server. */
+  @Test
+  void release_theSourcesServerWrittenAnotherWay_isStillDropped() {
+    String reply =
+        """
+        {"resourceType": "Bundle", "type": "searchset", "entry": [
+          {"resource": {"resourceType": "Patient", "id": "p1",
+            "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990000018"}]}},
+          {"resource": {"resourceType": "Condition", "id": "c1",
+            "extension": [
+              {"url": "http://staff@gp.example:8080/fhir/StructureDefinition/a", "valueString": "v1"},
+              {"url": "http://GP.example.:8080/fhir/StructureDefinition/b", "valueString": "v2"},
+              {"url": "http://gp.example:08080/fhir/StructureDefinition/c", "valueString": "v3"},
+              {"url": " http://gp.example:8080/fhir/StructureDefinition/d", "valueString": "v4"},
+              {"url": "http://gp.example:8080 /not a uri", "valueString": "v5"},
+              {"url": "http://gp.example:80800/fhir/StructureDefinition/e", "valueString": "kept-1"},
+              {"url": "http://gp.example/fhir/StructureDefinition/f", "valueString": "kept-2"}],
+            "code": {"text": "frailty"}, "subject": {"reference": "Patient/p1"}}},
+          {"resource": {"resourceType": "Condition", "id": "c2",
+            "modifierExtension": [
+              {"url": "http://staff@gp.example:8080/fhir/StructureDefinition/m", "valueBoolean": true}],
+            "code": {"text": "modifier-marker"}, "subject": {"reference": "Patient/p1"}}}]}
+        """;
+
+    PersonView.Released view = release(reply);
+    String json = Fhir.encode(view.bundle());
+
+    // Another port (80800 is not 8080; no port is 80) is another server: those stay.
+    assertThat(json).contains("kept-1").contains("kept-2");
+    assertThat(json.replace("gp.example:80800", "").replace("gp.example/fhir", ""))
+        .doesNotContain("gp.example");
+    assertThat(json).doesNotContain("\"v1\"").doesNotContain("\"v5\"");
+    assertThat(view.referencesBySource().get("gp")).containsExactly("Patient/p1", "Condition/c1");
+  }
+
+  private static PersonView.Released release(String reply) {
+    ReleaseCorpus.Person person =
+        new ReleaseCorpus.Person(
+            "extensions at the source",
+            NhsNumber.parse("9990000018"),
+            List.of(new ReleaseCorpus.Reply(ReleaseCorpus.GP, reply)));
+    return ReleaseCorpus.release(
+            person, ReleaseCorpus.named("every type, nothing withheld, other people false"), false)
+        .view()
+        .orElseThrow();
+  }
 }

@@ -1,0 +1,154 @@
+package org.placeshare.fhir;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Predicate;
+import org.hl7.fhir.instance.model.api.IBase;
+import org.hl7.fhir.instance.model.api.IBaseExtension;
+import org.hl7.fhir.instance.model.api.IBaseHasExtensions;
+import org.hl7.fhir.instance.model.api.IBaseHasModifierExtensions;
+import org.hl7.fhir.r4.model.Base;
+import org.hl7.fhir.r4.model.Extension;
+import org.hl7.fhir.r4.model.Property;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.UriType;
+
+/**
+ * The sources' servers, which no released value may point at: an internal address, which the
+ * recipient could not follow anyway. A URI names a server by its scheme, host and port however it
+ * is written (any case, a user before the host, a trailing dot, a port with leading zeros or left
+ * to the scheme's default, spaces around it); a value that is not a URI names one if it holds its
+ * host.
+ */
+final class InternalAddresses {
+
+  /** A source's server. */
+  private record Origin(String scheme, String host, int port) {
+    boolean is(URI uri) {
+      return scheme.equalsIgnoreCase(uri.getScheme())
+          && host.equals(hostOf(uri))
+          && port == portOf(uri.getScheme(), uri.getPort());
+    }
+  }
+
+  private final List<Origin> origins;
+
+  private InternalAddresses(List<Origin> origins) {
+    this.origins = origins;
+  }
+
+  /** The servers at these base URLs. */
+  static InternalAddresses of(List<URI> baseUrls) {
+    return new InternalAddresses(
+        baseUrls.stream()
+            .filter(u -> u.getScheme() != null && hostOf(u) != null)
+            .map(
+                u ->
+                    new Origin(
+                        u.getScheme().toLowerCase(Locale.ROOT),
+                        hostOf(u),
+                        portOf(u.getScheme(), u.getPort())))
+            .distinct()
+            .toList());
+  }
+
+  /** Whether a URI value points at one of the servers. */
+  boolean names(String value) {
+    String v = value.strip();
+    try {
+      URI uri = new URI(v);
+      if (hostOf(uri) != null) {
+        return origins.stream().anyMatch(o -> o.is(uri));
+      }
+    } catch (URISyntaxException e) {
+      // not a URI: read below as text
+    }
+    String lower = v.toLowerCase(Locale.ROOT);
+    return origins.stream().anyMatch(o -> lower.contains(o.host()));
+  }
+
+  /**
+   * Drops every URI value (an attachment's URL, an identifier's system, implicit rules) pointing at
+   * a source's server. References are resolved or removed by {@link BundleReferences}. The record's
+   * own id is not one of them: HAPI gives a record of a search reply its entry's full URL (the
+   * source's address) as its id, and the view names the record by that id's last part; dropped,
+   * every record of a type would be {@code Type/null}, and references between them would resolve to
+   * the wrong one.
+   *
+   * <p>An extension whose URL points there goes whole: its URL says what it means, and FHIR has no
+   * extension without one. A modifier extension changes the meaning of what it is on, so neither it
+   * nor anything in it may go: a record with one holding such a value is not released.
+   *
+   * @param uris the record's URI elements ({@link PopulatedElements})
+   * @return false when the record must not be released
+   */
+  boolean drop(Resource r, List<UriType> uris) {
+    Set<Base> dropped = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (UriType uri : uris) {
+      if (uri.getValue() != null && uri != r.getIdElement() && names(uri.getValue())) {
+        dropped.add(uri);
+      }
+    }
+    if (dropped.isEmpty()) {
+      return true; // nearly always: the walks below are for the rare record that has some
+    }
+    List<IBase> elements = PopulatedElements.of(r, IBase.class);
+    for (IBase element : elements) {
+      if (element instanceof IBaseHasModifierExtensions m
+          && m.getModifierExtension().stream().anyMatch(x -> holdsAny((Base) x, dropped))) {
+        return false;
+      }
+    }
+    Predicate<IBaseExtension<?, ?>> namedThere =
+        x -> x instanceof Extension e && dropped.contains(e.getUrlElement());
+    for (IBase element : elements) {
+      if (element instanceof IBaseHasExtensions e) {
+        e.getExtension().removeIf(namedThere);
+      }
+    }
+    dropped.forEach(uri -> ((UriType) uri).setValue(null));
+    return true;
+  }
+
+  /** Whether {@code element} or anything below it is one of {@code these}. */
+  private static boolean holdsAny(Base element, Set<Base> these) {
+    if (these.contains(element)) {
+      return true;
+    }
+    for (Property child : element.children()) {
+      for (Base value : child.getValues()) {
+        if (value != null && holdsAny(value, these)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The host, lower case, without the trailing dot of a fully qualified name; null if none. */
+  private static String hostOf(URI uri) {
+    String host = uri.getHost();
+    if (host == null) {
+      return null;
+    }
+    host = host.toLowerCase(Locale.ROOT);
+    return host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+  }
+
+  /** The port, or the scheme's own where none is written. */
+  private static int portOf(String scheme, int port) {
+    if (port != -1) {
+      return port;
+    }
+    return switch (scheme == null ? "" : scheme.toLowerCase(Locale.ROOT)) {
+      case "http" -> 80;
+      case "https" -> 443;
+      default -> -1;
+    };
+  }
+}
