@@ -2,6 +2,8 @@ package org.placeshare.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.IParser;
+import java.util.List;
+import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
@@ -34,5 +36,15 @@ public final class Fhir {
 
   public static String encode(IBaseResource resource) {
     return json().encodeResourceToString(resource);
+  }
+
+  /**
+   * The non-empty elements of {@code type} in a resource and its contained resources, the
+   * extensions on its primitives included: HAPI's terser does not go below a primitive, so a
+   * reference in {@code "_recordedDate": {"extension": [...]}} is missed by it ({@link
+   * PopulatedElements}).
+   */
+  public static <T extends IBase> List<T> populated(IBaseResource resource, Class<T> type) {
+    return PopulatedElements.of(resource, type);
   }
 }

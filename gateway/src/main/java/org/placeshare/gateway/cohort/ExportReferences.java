@@ -31,8 +31,7 @@ final class ExportReferences {
     List<Resource> resources =
         matched.stream().map(Bundle.BundleEntryComponent::getResource).toList();
     for (Resource r : resources) {
-      for (Reference ref :
-          Fhir.context().newTerser().getAllPopulatedChildElementsOfType(r, Reference.class)) {
+      for (Reference ref : Fhir.populated(r, Reference.class)) {
         String plain = ref.getReference() == null ? null : byFullUrl.get(ref.getReference());
         if (plain != null) {
           ref.setReference(plain);
