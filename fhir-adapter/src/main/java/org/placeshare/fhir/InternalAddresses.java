@@ -2,6 +2,8 @@ package org.placeshare.fhir;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -22,8 +24,8 @@ import org.hl7.fhir.r4.model.UriType;
  * The sources' servers, which no released value may point at: an internal address, which the
  * recipient could not follow anyway. A URI names a server by its scheme, host and port however it
  * is written (any case, a user before the host, a trailing dot, a port with leading zeros or left
- * to the scheme's default, spaces around it); a value that is not a URI names one if it holds its
- * host.
+ * to the scheme's default, spaces around it); a value that is not a URI, or has no host a URI
+ * parser reads, names one if it holds its host, percent-encoded or not.
  */
 final class InternalAddresses {
 
@@ -59,6 +61,11 @@ final class InternalAddresses {
 
   /** Whether a URI value points at one of the servers. */
   boolean names(String value) {
+    // Nearly every URI in a record is a code system's or a profile's: one without a server's host
+    // in it, written plainly or percent-encoded, is not parsed (a view holds hundreds).
+    if (value.indexOf('%') < 0 && origins.stream().noneMatch(o -> holdsIgnoringCase(value, o))) {
+      return false;
+    }
     String v = value.strip();
     try {
       URI uri = new URI(v);
@@ -68,8 +75,27 @@ final class InternalAddresses {
     } catch (URISyntaxException e) {
       // not a URI: read below as text
     }
-    String lower = v.toLowerCase(Locale.ROOT);
-    return origins.stream().anyMatch(o -> lower.contains(o.host()));
+    String text = decoded(v);
+    return origins.stream().anyMatch(o -> holdsIgnoringCase(text, o));
+  }
+
+  private static boolean holdsIgnoringCase(String text, Origin origin) {
+    String host = origin.host();
+    for (int i = 0; i + host.length() <= text.length(); i++) {
+      if (text.regionMatches(true, i, host, 0, host.length())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The text with its percent escapes decoded, where they are well formed. */
+  private static String decoded(String text) {
+    try {
+      return URLDecoder.decode(text, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return text;
+    }
   }
 
   /**

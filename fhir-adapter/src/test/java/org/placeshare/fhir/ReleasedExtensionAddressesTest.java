@@ -178,6 +178,7 @@ class ReleasedExtensionAddressesTest {
               {"url": "http://gp.example:08080/fhir/StructureDefinition/c", "valueString": "v3"},
               {"url": " http://gp.example:8080/fhir/StructureDefinition/d", "valueString": "v4"},
               {"url": "http://gp.example:8080 /not a uri", "valueString": "v5"},
+              {"url": "http://gp%2Eexample:8080/fhir/StructureDefinition/g", "valueString": "v6"},
               {"url": "http://gp.example:80800/fhir/StructureDefinition/e", "valueString": "kept-1"},
               {"url": "http://gp.example/fhir/StructureDefinition/f", "valueString": "kept-2"}],
             "code": {"text": "frailty"}, "subject": {"reference": "Patient/p1"}}},
@@ -194,7 +195,11 @@ class ReleasedExtensionAddressesTest {
     assertThat(json).contains("kept-1").contains("kept-2");
     assertThat(json.replace("gp.example:80800", "").replace("gp.example/fhir", ""))
         .doesNotContain("gp.example");
-    assertThat(json).doesNotContain("\"v1\"").doesNotContain("\"v5\"");
+    assertThat(json)
+        .doesNotContain("\"v1\"")
+        .doesNotContain("\"v5\"")
+        .doesNotContain("\"v6\"")
+        .doesNotContain("gp%2Eexample");
     assertThat(view.referencesBySource().get("gp")).containsExactly("Patient/p1", "Condition/c1");
   }
 
