@@ -5,22 +5,16 @@ import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.annotation.OptionalParam;
 import ca.uhn.fhir.rest.annotation.Search;
-import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.api.server.ResponseDetails;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.RestfulServer;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
-import org.eclipse.jetty.ee10.servlet.ServletHolder;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Condition;
@@ -68,8 +62,7 @@ final class HostileFhirSource implements AutoCloseable {
   /** Encounter searches answered: a paging loop shows here. */
   final AtomicInteger encounterPages = new AtomicInteger();
 
-  private final Server jetty;
-  private final URI baseUrl;
+  private final FhirServerInJetty server;
 
   HostileFhirSource(
       NhsNumber honest,
@@ -85,26 +78,18 @@ final class HostileFhirSource implements AutoCloseable {
     this.twoPatients = twoPatients;
     this.looping = looping;
     this.someoneElse = someoneElse;
-    RestfulServer fhir = new RestfulServer(Fhir.context());
-    fhir.setDefaultResponseEncoding(EncodingEnum.JSON);
-    fhir.setResourceProviders(
-        new Patients(),
-        new Everything(Condition.class, conditions()),
-        new Everything(Encounter.class, List.of(encounter("e-loop", "h-loop"))),
-        new Everything(RelatedPerson.class, List.of(carer())));
-    fhir.registerInterceptor(new SelfLoop());
-    jetty = new Server(new InetSocketAddress("127.0.0.1", 0));
-    ServletContextHandler context = new ServletContextHandler();
-    context.setContextPath("/");
-    context.addServlet(new ServletHolder(fhir), "/fhir/*");
-    jetty.setHandler(context);
-    jetty.start();
-    int port = ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
-    baseUrl = URI.create("http://127.0.0.1:" + port + "/fhir");
+    server =
+        FhirServerInJetty.start(
+            List.of(
+                new Patients(),
+                new Everything(Condition.class, conditions()),
+                new Everything(Encounter.class, List.of(encounter("e-loop", "h-loop"))),
+                new Everything(RelatedPerson.class, List.of(carer()))),
+            new SelfLoop());
   }
 
   URI baseUrl() {
-    return baseUrl;
+    return server.baseUrl();
   }
 
   private static Patient patient(String id, NhsNumber... numbers) {
@@ -221,6 +206,6 @@ final class HostileFhirSource implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    jetty.stop();
+    server.close();
   }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.rest.annotation.OptionalParam;
 import ca.uhn.fhir.rest.annotation.Search;
-import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.IResourceProvider;
@@ -12,16 +11,11 @@ import ca.uhn.fhir.rest.server.RestfulServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
-import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
-import org.eclipse.jetty.ee10.servlet.ServletHolder;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.Patient;
@@ -48,21 +42,12 @@ class RecordIdsReleaseTest {
 
   @TempDir static Path dir;
   static GatewayFixture fixture;
-  static Server jetty;
+  static FhirServerInJetty upstream;
 
   @BeforeAll
   static void start() throws Exception {
-    RestfulServer fhir = new RestfulServer(Fhir.context());
-    fhir.setDefaultResponseEncoding(EncodingEnum.JSON);
-    fhir.setResourceProviders(new Patients(), new Conditions());
-    jetty = new Server(new InetSocketAddress("127.0.0.1", 0));
-    ServletContextHandler context = new ServletContextHandler();
-    context.setContextPath("/");
-    context.addServlet(new ServletHolder(fhir), "/fhir/*");
-    jetty.setHandler(context);
-    jetty.start();
-    int port = ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
-    String base = "http://127.0.0.1:" + port + "/fhir";
+    upstream = FhirServerInJetty.start(List.of(new Patients(), new Conditions()));
+    String base = upstream.baseUrl().toString();
     fixture =
         GatewayFixture.start(
             dir.resolve("gw"),
@@ -82,8 +67,8 @@ class RecordIdsReleaseTest {
     if (fixture != null) {
       fixture.close();
     }
-    if (jetty != null) {
-      jetty.stop();
+    if (upstream != null) {
+      upstream.close();
     }
   }
 
