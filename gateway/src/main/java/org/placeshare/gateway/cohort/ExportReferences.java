@@ -1,9 +1,14 @@
 package org.placeshare.gateway.cohort;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.fhir.Fhir;
@@ -12,6 +17,13 @@ import org.placeshare.fhir.Fhir;
  * A member's released records as they go into NDJSON files, where there is no Bundle: references
  * between them, which in the view point at entries' {@code urn:uuid:} full URLs, become {@code
  * Type/id} of the record in the export (FHIR Bulk Data: references are relative to the files).
+ *
+ * <p>Every member's records of a type share one file, and sources number their records their own
+ * way ({@code Encounter/1} at the GP and at the trust), so the id a source gave a record could name
+ * another source's record, or another member's, in the files. Each record but the Patient (whose id
+ * is already the member's own, a keyed pseudonym) is given an id of its own in the export: the
+ * first 128 bits, in hex, of SHA-256 over its source ({@code meta.source}), type and id in the
+ * view. It is the same in every export of that record, and differs between sources.
  */
 final class ExportReferences {
 
@@ -26,6 +38,9 @@ final class ExportReferences {
     Map<String, String> byFullUrl = new HashMap<>();
     for (Bundle.BundleEntryComponent e : matched) {
       Resource r = e.getResource();
+      if (!(r instanceof Patient)) {
+        r.setId(exportId(r));
+      }
       byFullUrl.put(e.getFullUrl(), r.fhirType() + "/" + r.getIdElement().getIdPart());
     }
     List<Resource> resources =
@@ -39,5 +54,17 @@ final class ExportReferences {
       }
     }
     return resources;
+  }
+
+  private static String exportId(Resource r) {
+    String named =
+        r.getMeta().getSource() + "|" + r.fhirType() + "|" + r.getIdElement().getIdPart();
+    try {
+      byte[] hash =
+          MessageDigest.getInstance("SHA-256").digest(named.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(hash, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
   }
 }

@@ -48,12 +48,66 @@ class ExportReferencesTest {
     List<Resource> plain = ExportReferences.plain(bundle);
 
     Condition exported = (Condition) plain.get(2);
+    String encounterId = "Encounter/" + plain.get(1).getIdElement().getIdPart();
     assertThat(exported.getSubject().getReference())
         .isEqualTo("Patient/8e4f74b9-a425-8d60-9e8f-e62a6bf1c2c4");
-    assertThat(exported.getEncounter().getReference()).isEqualTo("Encounter/e1");
+    assertThat(exported.getEncounter().getReference()).isEqualTo(encounterId);
     Reference inPrimitive =
         (Reference) exported.getRecordedDateElement().getExtensionFirstRep().getValue();
-    assertThat(inPrimitive.getReference()).isEqualTo("Encounter/e1");
+    assertThat(inPrimitive.getReference()).isEqualTo(encounterId);
+  }
+
+  /**
+   * Two sources that number their records alike (Encounter/1, Condition/1): in the files, which
+   * every member's records share, each record keeps an id of its own and each reference the record
+   * it named. With the sources' ids, a reader would resolve one source's Condition to the other
+   * source's Encounter, or to another member's.
+   */
+  @Test
+  void plain_sameTypeAndIdFromTwoSources_staysTwoRecordsAndTwoTargets() {
+    Patient patient = new Patient();
+    patient.setId("8e4f74b9-a425-8d60-9e8f-e62a6bf1c2c4");
+    Bundle bundle = new Bundle();
+    match(bundle, PATIENT, patient);
+    match(bundle, ENCOUNTER, encounter("urn:placeshare:source:Y90001:gp"));
+    match(bundle, CONDITION, numberOne("urn:placeshare:source:Y90001:gp", ENCOUNTER));
+    String acuteEncounter = "urn:uuid:0b1c2d3e-0000-4000-8000-000000000003";
+    match(bundle, acuteEncounter, encounter("urn:placeshare:source:R1A:acute"));
+    match(
+        bundle,
+        "urn:uuid:0b1c2d3e-0000-4000-8000-000000000004",
+        numberOne("urn:placeshare:source:R1A:acute", acuteEncounter));
+
+    List<Resource> plain = ExportReferences.plain(bundle);
+
+    assertThat(plain.stream().map(r -> r.fhirType() + "/" + r.getIdElement().getIdPart()))
+        .doesNotHaveDuplicates();
+    assertThat(((Condition) plain.get(2)).getEncounter().getReference())
+        .isEqualTo("Encounter/" + plain.get(1).getIdElement().getIdPart());
+    assertThat(((Condition) plain.get(4)).getEncounter().getReference())
+        .isEqualTo("Encounter/" + plain.get(3).getIdElement().getIdPart());
+    // The same record has the same id in the next export.
+    Bundle again = new Bundle();
+    match(again, ENCOUNTER, encounter("urn:placeshare:source:Y90001:gp"));
+    assertThat(ExportReferences.plain(again).get(0).getIdElement().getIdPart())
+        .isEqualTo(plain.get(1).getIdElement().getIdPart());
+  }
+
+  private static Encounter encounter(String source) {
+    Encounter e = new Encounter();
+    e.setId("Encounter/1");
+    e.getMeta().setSource(source);
+    e.setSubject(new Reference(PATIENT));
+    return e;
+  }
+
+  private static Condition numberOne(String source, String encounter) {
+    Condition c = new Condition();
+    c.setId("Condition/1");
+    c.getMeta().setSource(source);
+    c.setSubject(new Reference(PATIENT));
+    c.setEncounter(new Reference(encounter));
+    return c;
   }
 
   private static void match(Bundle bundle, String fullUrl, Resource resource) {
