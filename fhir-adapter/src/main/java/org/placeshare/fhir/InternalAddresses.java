@@ -4,12 +4,14 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.text.Normalizer;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.instance.model.api.IBaseExtension;
 import org.hl7.fhir.instance.model.api.IBaseHasExtensions;
@@ -32,11 +34,20 @@ final class InternalAddresses {
   /** A source's server. */
   private record Origin(String scheme, String host, int port) {
     boolean is(URI uri) {
+      if (!host.equals(hostOf(uri))) {
+        return false;
+      }
+      if (uri.getScheme() == null) {
+        // Scheme-relative ("//host:port/x"): a browser reads it with the page's scheme.
+        return uri.getPort() == -1 || uri.getPort() == port;
+      }
       return scheme.equalsIgnoreCase(uri.getScheme())
-          && host.equals(hostOf(uri))
           && port == portOf(uri.getScheme(), uri.getPort());
     }
   }
+
+  /** ASCII tab, line feed and carriage return. */
+  private static final Pattern BREAKS = Pattern.compile("[\\t\\n\\r]");
 
   private final List<Origin> origins;
 
@@ -48,25 +59,40 @@ final class InternalAddresses {
   static InternalAddresses of(List<URI> baseUrls) {
     return new InternalAddresses(
         baseUrls.stream()
-            .filter(u -> u.getScheme() != null && hostOf(u) != null)
+            .filter(u -> u.getScheme() != null && u.getRawAuthority() != null)
             .map(
                 u ->
                     new Origin(
                         u.getScheme().toLowerCase(Locale.ROOT),
-                        hostOf(u),
+                        hostOf(u) != null ? hostOf(u) : authorityHost(u.getRawAuthority()),
                         portOf(u.getScheme(), u.getPort())))
             .distinct()
             .toList());
   }
 
+  /**
+   * The host of an authority {@link URI} reads as a registry name (an underscore, as in a
+   * container's service name, or letters beyond ASCII), without a user before it or a port after.
+   */
+  private static String authorityHost(String authority) {
+    String host = authority.substring(authority.lastIndexOf('@') + 1);
+    int colon = host.lastIndexOf(':');
+    if (colon >= 0 && host.indexOf(']') < colon) {
+      host = host.substring(0, colon);
+    }
+    host = host.toLowerCase(Locale.ROOT);
+    return host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+  }
+
   /** Whether a URI value points at one of the servers. */
   boolean names(String value) {
-    // Nearly every URI in a record is a code system's or a profile's: one without a server's host
-    // in it, written plainly or percent-encoded, is not parsed (a view holds hundreds).
-    if (value.indexOf('%') < 0 && origins.stream().noneMatch(o -> holdsIgnoringCase(value, o))) {
+    // Nearly every URI in a record is a code system's or a profile's: one in plain ASCII without a
+    // server's host in it is not parsed (a view holds hundreds).
+    if (isPlainAscii(value) && origins.stream().noneMatch(o -> holdsIgnoringCase(value, o))) {
       return false;
     }
-    String v = value.strip();
+    // A URL parser as browsers have it drops tabs and line breaks anywhere in a URL.
+    String v = BREAKS.matcher(value.strip()).replaceAll("");
     try {
       URI uri = new URI(v);
       if (hostOf(uri) != null) {
@@ -75,8 +101,24 @@ final class InternalAddresses {
     } catch (URISyntaxException e) {
       // not a URI: read below as text
     }
-    String text = decoded(v);
+    // Read as such a parser reads a host: full-width letters and ideographic full stops are the
+    // ASCII ones (NFKC, UTS 46).
+    String text =
+        Normalizer.normalize(decoded(v), Normalizer.Form.NFKC)
+            .replace('\u3002', '.')
+            .replace('\uff61', '.');
     return origins.stream().anyMatch(o -> holdsIgnoringCase(text, o));
+  }
+
+  /** Printable ASCII without a percent escape: what a host can hide in is none of it. */
+  private static boolean isPlainAscii(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < 0x20 || c > 0x7e || c == '%') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean holdsIgnoringCase(String text, Origin origin) {
