@@ -15,10 +15,8 @@ import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.instance.model.api.IBaseExtension;
 import org.hl7.fhir.instance.model.api.IBaseHasExtensions;
-import org.hl7.fhir.instance.model.api.IBaseHasModifierExtensions;
 import org.hl7.fhir.r4.model.Base;
 import org.hl7.fhir.r4.model.Extension;
-import org.hl7.fhir.r4.model.Property;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.UriType;
 
@@ -165,37 +163,18 @@ final class InternalAddresses {
     if (dropped.isEmpty()) {
       return true; // nearly always: the walks below are for the rare record that has some
     }
-    List<IBase> elements = PopulatedElements.of(r, IBase.class);
-    for (IBase element : elements) {
-      if (element instanceof IBaseHasModifierExtensions m
-          && m.getModifierExtension().stream().anyMatch(x -> holdsAny((Base) x, dropped))) {
-        return false;
-      }
+    if (ModifierExtensions.hold(r, dropped::contains)) {
+      return false;
     }
     Predicate<IBaseExtension<?, ?>> namedThere =
         x -> x instanceof Extension e && dropped.contains(e.getUrlElement());
-    for (IBase element : elements) {
+    for (IBase element : PopulatedElements.of(r, IBase.class)) {
       if (element instanceof IBaseHasExtensions e) {
         e.getExtension().removeIf(namedThere);
       }
     }
     dropped.forEach(uri -> ((UriType) uri).setValue(null));
     return true;
-  }
-
-  /** Whether {@code element} or anything below it is one of {@code these}. */
-  private static boolean holdsAny(Base element, Set<Base> these) {
-    if (these.contains(element)) {
-      return true;
-    }
-    for (Property child : element.children()) {
-      for (Base value : child.getValues()) {
-        if (value != null && holdsAny(value, these)) {
-          return true;
-        }
-      }
-    }
-    return false;
   }
 
   /** The host, lower case, without the trailing dot of a fully qualified name; null if none. */

@@ -175,8 +175,10 @@ public final class PersonView {
           Optional<Resource> patient =
               ReleaseObligations.apply(found.patient(), grant.obligations(), pseudonyms);
           if (patient.isPresent()
-              && !internal.drop(
-                  patient.get(), PopulatedElements.of(patient.get(), UriType.class))) {
+              && !leavesWhole(
+                  patient.get(),
+                  PopulatedElements.of(patient.get(), Reference.class, UriType.class),
+                  internal)) {
             undefined++;
             patient = Optional.empty();
           }
@@ -218,7 +220,7 @@ public final class PersonView {
           // references changes their text only, not the URIs.
           PopulatedElements.Two<Reference, UriType> kept =
               PopulatedElements.of(r, Reference.class, UriType.class);
-          if (!internal.drop(r, kept.second())) {
+          if (!leavesWhole(r, kept, internal)) {
             undefined++;
             continue;
           }
@@ -245,7 +247,7 @@ public final class PersonView {
               "sent "
                   + undefined
                   + (undefined == 1 ? " record" : " records")
-                  + " with a modifier extension defined only at its own address; "
+                  + " with a modifier extension that cannot leave as it came; "
                   + (undefined == 1 ? "it is" : "they are")
                   + " missing from this view",
               "");
@@ -313,6 +315,17 @@ public final class PersonView {
         + u.substring(16, 20)
         + "-"
         + u.substring(20);
+  }
+
+  /**
+   * Drops the internal addresses the record holds ({@link InternalAddresses}); false for a record
+   * that must stay behind, as a modifier extension in it holds one or names another record ({@link
+   * ModifierExtensions}).
+   */
+  private static boolean leavesWhole(
+      Resource r, PopulatedElements.Two<Reference, UriType> walked, InternalAddresses internal) {
+    return internal.drop(r, walked.second())
+        && !(walked.modifierExtensions() && ModifierExtensions.nameAnotherRecord(r));
   }
 
   private static void pseudonymiseIds(

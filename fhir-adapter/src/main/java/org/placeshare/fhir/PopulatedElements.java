@@ -47,8 +47,13 @@ final class PopulatedElements {
     return found;
   }
 
-  /** What {@link #of} finds for two types, in one walk. */
-  record Two<A extends IBase, B extends IBase>(List<A> first, List<B> second) {}
+  /**
+   * What {@link #of} finds for two types, in one walk, and whether the walk passed a modifier
+   * extension ({@link ModifierExtensions}): a record nearly never has one, and this saves it a walk
+   * to find out.
+   */
+  record Two<A extends IBase, B extends IBase>(
+      List<A> first, List<B> second, boolean modifierExtensions) {}
 
   /**
    * {@code of(resource, a)} and {@code of(resource, b)} in one walk, for two types neither of which
@@ -59,6 +64,7 @@ final class PopulatedElements {
     List<A> first = new ArrayList<>();
     List<B> second = new ArrayList<>();
     FhirContext context = Fhir.context();
+    boolean[] modifiers = {false};
     new Walk(
             context,
             e -> a.isInstance(e) || b.isInstance(e),
@@ -70,9 +76,10 @@ final class PopulatedElements {
                 second.add(b.cast(element));
               }
             },
-            Collections.newSetFromMap(new IdentityHashMap<>()))
+            Collections.newSetFromMap(new IdentityHashMap<>()),
+            modifiers)
         .visit(resource, null, context.getResourceDefinition(resource));
-    return new Two<>(first, second);
+    return new Two<>(first, second, modifiers[0]);
   }
 
   /**
@@ -91,7 +98,7 @@ final class PopulatedElements {
       BiConsumer<IBase, BaseRuntimeChildDefinition> found) {
     FhirContext context = Fhir.context();
     Set<Object> path = Collections.newSetFromMap(new IdentityHashMap<>());
-    new Walk(context, type::isInstance, followTargets, found, path)
+    new Walk(context, type::isInstance, followTargets, found, path, new boolean[1])
         .visit(resource, null, context.getResourceDefinition(resource));
   }
 
@@ -100,7 +107,8 @@ final class PopulatedElements {
       Predicate<IBase> type,
       boolean followTargets,
       BiConsumer<IBase, BaseRuntimeChildDefinition> found,
-      Set<Object> path) {
+      Set<Object> path,
+      boolean[] modifiers) {
 
     /**
      * One element and what is below it. Only resources are kept on the path: an element belongs to
@@ -161,6 +169,10 @@ final class PopulatedElements {
               found.accept(value, next);
             }
           } else {
+            if (value instanceof IBaseExtension<?, ?>
+                && "modifierExtension".equals(next.getElementName())) {
+              modifiers[0] = true;
+            }
             BaseRuntimeElementDefinition<?> valueDef =
                 next.getChildElementDefinitionByDatatype(value.getClass());
             visit(

@@ -75,8 +75,8 @@ class ReleasedExtensionAddressesTest {
     assertThat(view.referencesBySource().get("gp")).containsExactly("Patient/p1", "Condition/c1");
     assertThat(json)
         .contains(
-            "source gp (Y90001) sent 2 records with a modifier extension defined only at its own"
-                + " address; they are missing from this view");
+            "source gp (Y90001) sent 2 records with a modifier extension that cannot leave"
+                + " as it came; they are missing from this view");
     // Every extension released has its URL: none was left as an empty shell.
     Bundle released = Fhir.json().parseResource(Bundle.class, json);
     for (Bundle.BundleEntryComponent e : released.getEntry()) {
@@ -136,7 +136,7 @@ class ReleasedExtensionAddressesTest {
     assertThat(json)
         .contains("plain-marker")
         .contains("ext.example/fhir/StructureDefinition/negated");
-    assertThat(json).contains("sent 3 records with a modifier extension defined only at its own");
+    assertThat(json).contains("sent 3 records with a modifier extension that cannot leave as it");
   }
 
   /** The Patient kept back for such a modifier extension is said, as any record is. */
@@ -159,8 +159,8 @@ class ReleasedExtensionAddressesTest {
     assertThat(view.referencesBySource().get("gp")).containsExactly("Condition/c1");
     assertThat(json)
         .contains(
-            "source gp (Y90001) sent 1 record with a modifier extension defined only at its own"
-                + " address; it is missing from this view");
+            "source gp (Y90001) sent 1 record with a modifier extension that cannot leave"
+                + " as it came; it is missing from this view");
   }
 
   /** The source's server written another way is still the source's server. */
@@ -201,6 +201,54 @@ class ReleasedExtensionAddressesTest {
         .doesNotContain("\"v6\"")
         .doesNotContain("gp%2Eexample");
     assertThat(view.referencesBySource().get("gp")).containsExactly("Patient/p1", "Condition/c1");
+  }
+
+  /**
+   * A modifier extension naming another record: whether that record is released is known only once
+   * the view is built, and a reference not released is removed, which would leave the modifier
+   * saying something else. The record stays behind; one naming only what it contains leaves.
+   */
+  @Test
+  void release_aModifierExtensionNamingAnotherRecord_keepsItsRecordBack() {
+    String reply =
+        """
+        {"resourceType": "Bundle", "type": "searchset", "entry": [
+          {"resource": {"resourceType": "Patient", "id": "p1",
+            "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990000018"}]}},
+          {"resource": {"resourceType": "Observation", "id": "o1", "status": "final",
+            "code": {"text": "released-observation"}, "subject": {"reference": "Patient/p1"}}},
+          {"resource": {"resourceType": "Condition", "id": "absolute",
+            "modifierExtension": [{"url": "https://ext.example/fhir/StructureDefinition/refuted-by",
+              "valueReference": {"reference": "%1$sObservation/o9"}}],
+            "code": {"text": "absolute-marker"}, "subject": {"reference": "Patient/p1"}}},
+          {"resource": {"resourceType": "Condition", "id": "unreleased",
+            "modifierExtension": [{"url": "https://ext.example/fhir/StructureDefinition/refuted-by",
+              "valueReference": {"reference": "Observation/not-released"}}],
+            "code": {"text": "unreleased-marker"}, "subject": {"reference": "Patient/p1"}}},
+          {"resource": {"resourceType": "Condition", "id": "released",
+            "modifierExtension": [{"url": "https://ext.example/fhir/StructureDefinition/refuted-by",
+              "valueReference": {"reference": "Observation/o1"}}],
+            "code": {"text": "released-marker"}, "subject": {"reference": "Patient/p1"}}},
+          {"resource": {"resourceType": "Condition", "id": "contained",
+            "contained": [{"resourceType": "Observation", "id": "x", "status": "final",
+              "code": {"text": "x"}}],
+            "modifierExtension": [{"url": "https://ext.example/fhir/StructureDefinition/refuted-by",
+              "valueReference": {"reference": "#x"}}],
+            "code": {"text": "contained-marker"}, "subject": {"reference": "Patient/p1"}}}]}
+        """
+            .formatted("http://gp.example:8080/fhir/");
+
+    PersonView.Released view = release(reply);
+    String json = Fhir.encode(view.bundle());
+
+    assertThat(view.referencesBySource().get("gp"))
+        .containsExactly("Patient/p1", "Observation/o1", "Condition/contained");
+    assertThat(json)
+        .doesNotContain("absolute-marker")
+        .doesNotContain("unreleased-marker")
+        .doesNotContain("released-marker")
+        .contains("contained-marker")
+        .contains("sent 3 records with a modifier extension that cannot leave as it came");
   }
 
   private static PersonView.Released release(String reply) {

@@ -232,7 +232,7 @@ public final class PersonViewBefore22 {
               "sent "
                   + undefined[0]
                   + (undefined[0] == 1 ? " record" : " records")
-                  + " with a modifier extension defined only at its own address; "
+                  + " with a modifier extension that cannot leave as it came; "
                   + (undefined[0] == 1 ? "it is" : "they are")
                   + " missing from this view",
               "");
