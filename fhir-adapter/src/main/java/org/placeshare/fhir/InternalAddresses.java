@@ -121,9 +121,19 @@ final class InternalAddresses {
 
   private static boolean holdsIgnoringCase(String text, Origin origin) {
     String host = origin.host();
-    for (int i = 0; i + host.length() <= text.length(); i++) {
+    char lower = host.charAt(0);
+    char upper = Character.toUpperCase(lower);
+    // indexOf finds the host's first letter quickly; only there is the rest compared.
+    for (int i = text.indexOf(lower); i >= 0; i = text.indexOf(lower, i + 1)) {
       if (text.regionMatches(true, i, host, 0, host.length())) {
         return true;
+      }
+    }
+    if (upper != lower) {
+      for (int i = text.indexOf(upper); i >= 0; i = text.indexOf(upper, i + 1)) {
+        if (text.regionMatches(true, i, host, 0, host.length())) {
+          return true;
+        }
       }
     }
     return false;
