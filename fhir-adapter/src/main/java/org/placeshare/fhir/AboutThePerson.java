@@ -143,12 +143,7 @@ public final class AboutThePerson {
     stripOtherNhsNumbers(found.patient(), asked);
     List<String> warnings = new ArrayList<>(found.warnings());
     if (withoutId > 0) {
-      warnings.add(
-          "sent "
-              + records(withoutId)
-              + " without a FHIR id; "
-              + (withoutId == 1 ? "it is" : "they are")
-              + " missing from this view");
+      warnings.add(missing(withoutId, "without a FHIR id"));
     }
     if (repeated > 0) {
       warnings.add(
@@ -167,6 +162,17 @@ public final class AboutThePerson {
 
   private static String records(int n) {
     return n + (n == 1 ? " record" : " records");
+  }
+
+  /** "sent 2 records {@code what}; they are missing from this view", for a source's part. */
+  static String missing(int n, String what) {
+    return "sent "
+        + records(n)
+        + " "
+        + what
+        + "; "
+        + (n == 1 ? "it is" : "they are")
+        + " missing from this view";
   }
 
   /** Whether {@code id} (an id part: no type, no version) is a FHIR R4 id. */

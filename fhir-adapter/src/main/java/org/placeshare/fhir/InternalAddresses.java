@@ -62,7 +62,7 @@ final class InternalAddresses {
                 u ->
                     new Origin(
                         u.getScheme().toLowerCase(Locale.ROOT),
-                        hostOf(u) != null ? hostOf(u) : authorityHost(u.getRawAuthority()),
+                        u.getHost() != null ? hostOf(u) : authorityHost(u.getRawAuthority()),
                         portOf(u.getScheme(), u.getPort())))
             .distinct()
             .toList());
@@ -78,8 +78,7 @@ final class InternalAddresses {
     if (colon >= 0 && host.indexOf(']') < colon) {
       host = host.substring(0, colon);
     }
-    host = host.toLowerCase(Locale.ROOT);
-    return host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+    return bareHost(host);
   }
 
   /** Whether a URI value points at one of the servers. */
@@ -123,17 +122,14 @@ final class InternalAddresses {
     String host = origin.host();
     char lower = host.charAt(0);
     char upper = Character.toUpperCase(lower);
-    // indexOf finds the host's first letter quickly; only there is the rest compared.
-    for (int i = text.indexOf(lower); i >= 0; i = text.indexOf(lower, i + 1)) {
+    return holdsFrom(text, host, lower) || (upper != lower && holdsFrom(text, host, upper));
+  }
+
+  /** indexOf finds the host's first letter quickly; only there is the rest compared. */
+  private static boolean holdsFrom(String text, String host, char first) {
+    for (int i = text.indexOf(first); i >= 0; i = text.indexOf(first, i + 1)) {
       if (text.regionMatches(true, i, host, 0, host.length())) {
         return true;
-      }
-    }
-    if (upper != lower) {
-      for (int i = text.indexOf(upper); i >= 0; i = text.indexOf(upper, i + 1)) {
-        if (text.regionMatches(true, i, host, 0, host.length())) {
-          return true;
-        }
       }
     }
     return false;
@@ -193,8 +189,13 @@ final class InternalAddresses {
     if (host == null) {
       return null;
     }
-    host = host.toLowerCase(Locale.ROOT);
-    return host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+    return bareHost(host);
+  }
+
+  /** Lower case, without the trailing dot of a fully qualified name. */
+  private static String bareHost(String host) {
+    String lower = host.toLowerCase(Locale.ROOT);
+    return lower.endsWith(".") ? lower.substring(0, lower.length() - 1) : lower;
   }
 
   /** The port, or the scheme's own where none is written. */

@@ -174,17 +174,15 @@ public final class PersonView {
           pointAtMergedPatient(found.patient(), thePatient, patientUrl);
           Optional<Resource> patient =
               ReleaseObligations.apply(found.patient(), grant.obligations(), pseudonyms);
-          if (patient.isPresent()
-              && !leavesWhole(
-                  patient.get(),
-                  PopulatedElements.of(patient.get(), Reference.class, UriType.class),
-                  internal)) {
+          PopulatedElements.Two<Reference, UriType> walked =
+              patient
+                  .map(p -> PopulatedElements.of(p, Reference.class, UriType.class))
+                  .orElse(null);
+          if (patient.isPresent() && !leavesWhole(patient.get(), walked, internal)) {
             undefined++;
-            patient = Optional.empty();
-          }
-          if (patient.isPresent()) {
+          } else if (patient.isPresent()) {
             Resource merged = patient.get();
-            pseudonymiseIds(merged, source, grant, idPseudonyms);
+            pseudonymiseIds(merged, walked.first(), source, grant, idPseudonyms);
             merged.setId(patientId);
             merged.getMeta().setSource(source.uri());
             bundle
@@ -226,13 +224,7 @@ public final class PersonView {
           }
           // The audit names the source's own record; the recipient may see a pseudonym.
           refs.add(r.fhirType() + "/" + r.getIdElement().getIdPart());
-          grant
-              .obligations()
-              .pseudonymKey()
-              .ifPresent(
-                  agreement ->
-                      ReleaseObligations.pseudonymiseIds(
-                          r, kept.first(), source.uri(), agreement, idPseudonyms));
+          pseudonymiseIds(r, kept.first(), source, grant, idPseudonyms);
           String fullUrl = add(bundle, source, r);
           sameSource.put(r.fhirType() + "/" + r.getIdElement().getIdPart(), fullUrl);
           placed.add(new Placed(r, source, sameSource));
@@ -244,12 +236,8 @@ public final class PersonView {
           addOutcome(
               bundle,
               source,
-              "sent "
-                  + undefined
-                  + (undefined == 1 ? " record" : " records")
-                  + " with a modifier extension that cannot leave as it came; "
-                  + (undefined == 1 ? "it is" : "they are")
-                  + " missing from this view",
+              AboutThePerson.missing(
+                  undefined, "with a modifier extension that cannot leave as it came"),
               "");
         }
         if (!targets.isEmpty()) {
@@ -328,14 +316,20 @@ public final class PersonView {
         && !(walked.modifierExtensions() && ModifierExtensions.nameAnotherRecord(r));
   }
 
+  /** Under an agreement that shares under pseudonyms, the record's id and its references'. */
   private static void pseudonymiseIds(
-      Resource r, SourceDescriptor source, Grant grant, Pseudonyms pseudonyms) {
+      Resource r,
+      List<Reference> references,
+      SourceDescriptor source,
+      Grant grant,
+      Pseudonyms pseudonyms) {
     grant
         .obligations()
         .pseudonymKey()
         .ifPresent(
             agreement ->
-                ReleaseObligations.pseudonymiseIds(r, source.uri(), agreement, pseudonyms));
+                ReleaseObligations.pseudonymiseIds(
+                    r, references, source.uri(), agreement, pseudonyms));
   }
 
   /**

@@ -21,6 +21,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -61,7 +62,7 @@ public final class SourceMapping {
   static final int MAX_FILE_BYTES = 64 * 1024;
   private static final int MAX_ENTRIES = 200;
 
-  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+  private static final HexFormat UPPER_HEX = HexFormat.of().withUpperCase();
 
   /** The most pages a roster section may allow: a mapping file cannot raise it. */
   public static final int MAX_ROSTER_PAGES = 10_000;
@@ -856,7 +857,7 @@ public final class SourceMapping {
       if (c < 0x80 && (Character.isLetterOrDigit(c) || c == '-')) {
         id.append(c);
       } else {
-        id.append('.').append(HEX[(b >> 4) & 0xf]).append(HEX[b & 0xf]);
+        id.append('.').append(UPPER_HEX.toHexDigits(b));
       }
     }
     return AboutThePerson.isFhirId(id.toString()) ? id.toString() : null;

@@ -37,7 +37,7 @@ public record SentDigest(String sha256, long bytes, String mediaType) {
     return new SentDigest(HexFormat.of().formatHex(sha256(sent)), sent.length, mediaType);
   }
 
-  static byte[] sha256(byte[] data) {
+  public static byte[] sha256(byte[] data) {
     try {
       return MessageDigest.getInstance("SHA-256").digest(data);
     } catch (NoSuchAlgorithmException e) {

@@ -1,8 +1,6 @@
 package org.placeshare.gateway.cohort;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -12,6 +10,7 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.fhir.Fhir;
+import org.placeshare.gateway.audit.SentDigest;
 
 /**
  * A member's released records as they go into NDJSON files, where there is no Bundle: references
@@ -59,12 +58,7 @@ final class ExportReferences {
   private static String exportId(Resource r) {
     String named =
         r.getMeta().getSource() + "|" + r.fhirType() + "|" + r.getIdElement().getIdPart();
-    try {
-      byte[] hash =
-          MessageDigest.getInstance("SHA-256").digest(named.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(hash, 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java runtime has SHA-256", e);
-    }
+    return HexFormat.of()
+        .formatHex(SentDigest.sha256(named.getBytes(StandardCharsets.UTF_8)), 0, 16);
   }
 }
