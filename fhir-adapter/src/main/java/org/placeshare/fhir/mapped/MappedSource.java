@@ -137,13 +137,17 @@ public final class MappedSource implements RecordSource {
     List<Resource> resources =
         mapped.get().resources().stream().filter(r -> types.contains(r.fhirType())).toList();
     List<String> warnings =
-        mapped.get().unmapped() == 0
-            ? List.of()
-            : List.of(
-                "has "
-                    + mapped.get().unmapped()
-                    + " records that could not be mapped to FHIR R4; they are missing from this view");
+        mapped.get().unmapped() == 0 ? List.of() : List.of(unmapped(mapped.get().unmapped()));
     return new SourceRecords.Found(descriptor, mapped.get().patient(), resources, warnings);
+  }
+
+  /** The warning for items a mapping could not make records of: how many. */
+  static String unmapped(int n) {
+    return n == 1
+        ? "has a record that could not be mapped to FHIR R4; it is missing from this view"
+        : "has "
+            + n
+            + " records that could not be mapped to FHIR R4; they are missing from this view";
   }
 
   @Override

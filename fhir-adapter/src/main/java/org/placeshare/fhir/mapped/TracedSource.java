@@ -293,11 +293,7 @@ public final class TracedSource implements RecordSource, Roster {
                 warnings.add(changedSinceLinked(changed));
               }
               if (unmapped > 0) {
-                warnings.add(
-                    "has "
-                        + unmapped
-                        + " records that could not be mapped to FHIR R4; they are missing from"
-                        + " this view");
+                warnings.add(MappedSource.unmapped(unmapped));
               }
               trouble.ifPresent(
                   t ->

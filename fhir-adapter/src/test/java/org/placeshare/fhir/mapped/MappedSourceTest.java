@@ -104,7 +104,7 @@ class MappedSourceTest {
     assertThat(found.resources()).hasSize(1);
     assertThat(found.warnings())
         .containsExactly(
-            "has 1 records that could not be mapped to FHIR R4; they are missing from this view");
+            "has a record that could not be mapped to FHIR R4; it is missing from this view");
   }
 
   @Test
@@ -164,7 +164,7 @@ class MappedSourceTest {
     // 22 slashes would be 66 characters, too long for a FHIR id.
     assertThat(found.warnings())
         .containsExactly(
-            "has 1 records that could not be mapped to FHIR R4; they are missing from this view");
+            "has a record that could not be mapped to FHIR R4; it is missing from this view");
   }
 
   @Test
