@@ -174,27 +174,27 @@ public final class PersonView {
           pointAtMergedPatient(found.patient(), thePatient, patientUrl);
           Optional<Resource> patient =
               ReleaseObligations.apply(found.patient(), grant.obligations(), pseudonyms);
-          PopulatedElements.Two<Reference, UriType> walked =
-              patient
-                  .map(p -> PopulatedElements.of(p, Reference.class, UriType.class))
-                  .orElse(null);
-          if (patient.isPresent() && !leavesWhole(patient.get(), walked, internal)) {
-            undefined++;
-          } else if (patient.isPresent()) {
+          if (patient.isPresent()) {
             Resource merged = patient.get();
-            pseudonymiseIds(merged, walked.first(), source, grant, idPseudonyms);
-            merged.setId(patientId);
-            merged.getMeta().setSource(source.uri());
-            bundle
-                .addEntry()
-                .setFullUrl(patientUrl)
-                .setResource(merged)
-                .getSearch()
-                .setMode(Bundle.SearchEntryMode.MATCH);
-            placed.add(new Placed(merged, source, sameSource));
-            refs.add(sourcePatient);
-            targets.add(new Reference(patientUrl));
-            patientAdded = true;
+            PopulatedElements.Two<Reference, UriType> walked =
+                PopulatedElements.of(merged, Reference.class, UriType.class);
+            if (!leavesWhole(merged, walked, internal)) {
+              undefined++;
+            } else {
+              pseudonymiseIds(merged, walked.first(), source, grant, idPseudonyms);
+              merged.setId(patientId);
+              merged.getMeta().setSource(source.uri());
+              bundle
+                  .addEntry()
+                  .setFullUrl(patientUrl)
+                  .setResource(merged)
+                  .getSearch()
+                  .setMode(Bundle.SearchEntryMode.MATCH);
+              placed.add(new Placed(merged, source, sameSource));
+              refs.add(sourcePatient);
+              targets.add(new Reference(patientUrl));
+              patientAdded = true;
+            }
           }
         }
         for (Resource resource : found.resources()) {

@@ -860,7 +860,8 @@ public final class SourceMapping {
         id.append('.').append(UPPER_HEX.toHexDigits(b));
       }
     }
-    return AboutThePerson.isFhirId(id.toString()) ? id.toString() : null;
+    String converted = id.toString();
+    return AboutThePerson.isFhirId(converted) ? converted : null;
   }
 
   private static Optional<Resource> resource(ResourceRule rule, JsonNode item, String patientId) {
