@@ -43,9 +43,13 @@ class CohortResumeTest {
   @TempDir Path dir;
   GatewayFixture first;
   GatewayFixture second;
+  FirstChunkStop firstChunk;
 
   @AfterEach
   void stop() throws Exception {
+    if (firstChunk != null) {
+      firstChunk.close();
+    }
     if (second != null) {
       second.close();
     }
@@ -61,21 +65,23 @@ class CohortResumeTest {
     String database = TestPostgres.freshDatabase();
     Path secret = dir.resolve("pseudonym.secret");
     Files.writeString(secret, com.nimbusds.jose.util.Base64URL.encode(new byte[32]).toString());
+    firstChunk = new FirstChunkStop();
     first =
         GatewayFixture.start(
             dir.resolve("a"),
             database,
             SigningKey.generate(),
-            c -> GatewayFixture.withCohorts(c, oneByOne(dir), Optional.of(secret)));
+            c ->
+                firstChunk.withHoldingGp(
+                    GatewayFixture.withCohorts(c, oneByOne(dir), Optional.of(secret))));
     first.addAgreement("gm-connect-population-health.yaml");
     String token = first.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "PUBHLTH");
     List<String> everyone = CohortExportTest.everyone(first);
     String group = CohortExportTest.registered(first, token, everyone);
+    firstChunk.arm();
     String status = CohortExportTest.kickOff(first, token, group, "$export");
     String job = status.substring(status.lastIndexOf('/') + 1);
-    waitForProgress(first, token, status);
-
-    first.close();
+    firstChunk.stopInTheFirstChunk(first);
     first = null;
     int stoppedAt = position(database, job);
     assertThat(stoppedAt).as("stopped mid-job").isBetween(1, everyone.size() - 1);
@@ -194,19 +200,6 @@ class CohortResumeTest {
       Thread.sleep(50);
     }
     throw new AssertionError("the job did not end");
-  }
-
-  private static void waitForProgress(GatewayFixture f, String token, String status)
-      throws Exception {
-    for (int i = 0; i < 200; i++) {
-      HttpResponse<String> r = f.get(CohortExportTest.path(status), token);
-      assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
-      if (!r.headers().firstValue("X-Progress").orElse("").startsWith("0 ")) {
-        return;
-      }
-      Thread.sleep(20);
-    }
-    throw new AssertionError("the job made no progress");
   }
 
   private static int position(String database, String job) {

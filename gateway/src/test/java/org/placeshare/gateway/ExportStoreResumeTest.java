@@ -34,9 +34,13 @@ class ExportStoreResumeTest {
   @TempDir Path dir;
   GatewayFixture first;
   GatewayFixture second;
+  FirstChunkStop firstChunk;
 
   @AfterEach
   void stop() throws Exception {
+    if (firstChunk != null) {
+      firstChunk.close();
+    }
     if (second != null) {
       second.close();
     }
@@ -51,28 +55,23 @@ class ExportStoreResumeTest {
     String database = TestPostgres.freshDatabase();
     Path secret = dir.resolve("pseudonym.secret");
     Files.writeString(secret, com.nimbusds.jose.util.Base64URL.encode(new byte[32]).toString());
+    firstChunk = new FirstChunkStop();
     first =
         GatewayFixture.start(
             dir.resolve("a"),
             database,
             SigningKey.generate(),
             c ->
-                GatewayFixture.withCohorts(
-                    c, ExportFleetTest.inTheDatabase(dir.resolve("a")), Optional.of(secret)));
+                firstChunk.withHoldingGp(
+                    GatewayFixture.withCohorts(
+                        c, ExportFleetTest.inTheDatabase(dir.resolve("a")), Optional.of(secret))));
     first.addAgreement("gm-connect-population-health.yaml");
     String token = first.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "PUBHLTH");
     String group = CohortExportTest.registered(first, token, CohortExportTest.everyone(first));
+    firstChunk.arm();
     String status = CohortExportTest.kickOff(first, token, group, "$export");
     UUID job = UUID.fromString(status.substring(status.lastIndexOf('/') + 1));
-    for (int i = 0; i < 400; i++) {
-      HttpResponse<String> r = first.get(CohortExportTest.path(status), token);
-      assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
-      if (!r.headers().firstValue("X-Progress").orElse("").startsWith("0 ")) {
-        break;
-      }
-      Thread.sleep(10);
-    }
-    first.close();
+    firstChunk.stopInTheFirstChunk(first);
     first = null;
     int stoppedAt;
     io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();

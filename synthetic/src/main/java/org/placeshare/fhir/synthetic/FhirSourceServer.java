@@ -49,6 +49,15 @@ public final class FhirSourceServer implements AutoCloseable {
 
   /** Starts on 127.0.0.1 at the given port (0 for any free one). */
   public static FhirSourceServer start(int port, List<Resource> resources) throws Exception {
+    return start(port, resources, new Object[0]);
+  }
+
+  /**
+   * As above, each HAPI interceptor registered with the server: how a test makes a source slow, or
+   * holds its answer at a chosen moment.
+   */
+  public static FhirSourceServer start(int port, List<Resource> resources, Object... interceptors)
+      throws Exception {
     Map<String, List<Resource>> byType = new LinkedHashMap<>();
     for (Resource r : resources) {
       byType.computeIfAbsent(r.fhirType(), t -> new ArrayList<>()).add(r);
@@ -66,6 +75,9 @@ public final class FhirSourceServer implements AutoCloseable {
     paging.setDefaultPageSize(PAGE_SIZE);
     paging.setMaximumPageSize(PAGE_SIZE);
     fhir.setPagingProvider(paging);
+    for (Object interceptor : interceptors) {
+      fhir.registerInterceptor(interceptor);
+    }
 
     Server jetty = new Server(new InetSocketAddress("127.0.0.1", port));
     AtomicInteger opened = new AtomicInteger();
