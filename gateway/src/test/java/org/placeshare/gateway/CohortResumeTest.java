@@ -43,12 +43,12 @@ class CohortResumeTest {
   @TempDir Path dir;
   GatewayFixture first;
   GatewayFixture second;
-  FirstChunkStop firstChunk;
+  HeldGp gp;
 
   @AfterEach
   void stop() throws Exception {
-    if (firstChunk != null) {
-      firstChunk.close();
+    if (gp != null) {
+      gp.close();
     }
     if (second != null) {
       second.close();
@@ -65,23 +65,21 @@ class CohortResumeTest {
     String database = TestPostgres.freshDatabase();
     Path secret = dir.resolve("pseudonym.secret");
     Files.writeString(secret, com.nimbusds.jose.util.Base64URL.encode(new byte[32]).toString());
-    firstChunk = new FirstChunkStop();
+    gp = new HeldGp();
     first =
         GatewayFixture.start(
             dir.resolve("a"),
             database,
             SigningKey.generate(),
-            c ->
-                firstChunk.withHoldingGp(
-                    GatewayFixture.withCohorts(c, oneByOne(dir), Optional.of(secret))));
+            c -> gp.in(GatewayFixture.withCohorts(c, oneByOne(dir), Optional.of(secret))));
     first.addAgreement("gm-connect-population-health.yaml");
     String token = first.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "PUBHLTH");
     List<String> everyone = CohortExportTest.everyone(first);
     String group = CohortExportTest.registered(first, token, everyone);
-    firstChunk.arm();
+    gp.arm();
     String status = CohortExportTest.kickOff(first, token, group, "$export");
     String job = status.substring(status.lastIndexOf('/') + 1);
-    firstChunk.stopInTheFirstChunk(first);
+    gp.stopInTheFirstChunk(first);
     first = null;
     int stoppedAt = position(database, job);
     assertThat(stoppedAt).as("stopped mid-job").isBetween(1, everyone.size() - 1);

@@ -34,12 +34,12 @@ class ExportStoreResumeTest {
   @TempDir Path dir;
   GatewayFixture first;
   GatewayFixture second;
-  FirstChunkStop firstChunk;
+  HeldGp gp;
 
   @AfterEach
   void stop() throws Exception {
-    if (firstChunk != null) {
-      firstChunk.close();
+    if (gp != null) {
+      gp.close();
     }
     if (second != null) {
       second.close();
@@ -55,23 +55,23 @@ class ExportStoreResumeTest {
     String database = TestPostgres.freshDatabase();
     Path secret = dir.resolve("pseudonym.secret");
     Files.writeString(secret, com.nimbusds.jose.util.Base64URL.encode(new byte[32]).toString());
-    firstChunk = new FirstChunkStop();
+    gp = new HeldGp();
     first =
         GatewayFixture.start(
             dir.resolve("a"),
             database,
             SigningKey.generate(),
             c ->
-                firstChunk.withHoldingGp(
+                gp.in(
                     GatewayFixture.withCohorts(
                         c, ExportFleetTest.inTheDatabase(dir.resolve("a")), Optional.of(secret))));
     first.addAgreement("gm-connect-population-health.yaml");
     String token = first.token(GatewayFixture.COUNCIL_CLIENT, "analyst", "PUBHLTH");
     String group = CohortExportTest.registered(first, token, CohortExportTest.everyone(first));
-    firstChunk.arm();
+    gp.arm();
     String status = CohortExportTest.kickOff(first, token, group, "$export");
     UUID job = UUID.fromString(status.substring(status.lastIndexOf('/') + 1));
-    firstChunk.stopInTheFirstChunk(first);
+    gp.stopInTheFirstChunk(first);
     first = null;
     int stoppedAt;
     io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();

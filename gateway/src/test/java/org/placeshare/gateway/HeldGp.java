@@ -17,11 +17,11 @@ import org.placeshare.fhir.synthetic.SyntheticRecords;
 import org.placeshare.gateway.config.GatewayConfig;
 
 /**
- * Stops a gateway's cohort job in its first chunk, however fast the machine. The fixture's GP is
- * replaced by one (the same records) that holds its answer about the job's second member until the
- * stop has been asked; a wait for progress alone let a fast machine finish the whole job first.
+ * The fixture's GP (the same records) holding its answer about a cohort job's second member until
+ * the test lets it go: how a test acts while the job's first chunk is in hand, however fast the
+ * machine. A wait for progress alone let a fast machine finish the whole job first.
  */
-final class FirstChunkStop implements AutoCloseable {
+final class HeldGp implements AutoCloseable {
 
   /** Holds the answer about the second person asked for, once armed, until let go. */
   @Interceptor
@@ -49,7 +49,7 @@ final class FirstChunkStop implements AutoCloseable {
   private final SecondMemberGate gate = new SecondMemberGate();
   private final FhirSourceServer gp;
 
-  FirstChunkStop() throws Exception {
+  HeldGp() throws Exception {
     gp =
         FhirSourceServer.start(
             0,
@@ -58,8 +58,8 @@ final class FirstChunkStop implements AutoCloseable {
             gate);
   }
 
-  /** The configuration with the fixture's GP source read from the holding one. */
-  GatewayConfig withHoldingGp(GatewayConfig c) {
+  /** The configuration with the fixture's GP source read from this one. */
+  GatewayConfig in(GatewayConfig c) {
     return GatewayFixture.withSources(
         c,
         c.sources().stream()
@@ -81,23 +81,33 @@ final class FirstChunkStop implements AutoCloseable {
     gate.armed = true;
   }
 
-  /**
-   * Waits for the job to reach its second member, asks the stop, then lets the GP answer: the chunk
-   * in hand finishes and is checkpointed, and no chunk after it starts. Then closes the gateway.
-   */
-  void stopInTheFirstChunk(GatewayFixture f) throws Exception {
+  /** Waits until the job asks about its second member: its first chunk is in hand. */
+  void awaitSecondMember() throws InterruptedException {
     assertThat(gate.held.await(30, TimeUnit.SECONDS))
         .as("the job reached its second member")
         .isTrue();
-    Future<Void> stopped = f.gateway.stopCohortJobs();
+  }
+
+  /** Lets the GP answer, and every question after. */
+  void letGo() {
     gate.letGo.countDown();
+  }
+
+  /**
+   * Stops the gateway while the job's first chunk is in hand: the stop is asked before the GP
+   * answers, so that chunk finishes and is checkpointed and no chunk after it starts.
+   */
+  void stopInTheFirstChunk(GatewayFixture f) throws Exception {
+    awaitSecondMember();
+    Future<Void> stopped = f.gateway.stopCohortJobs();
+    letGo();
     stopped.await();
     f.close();
   }
 
   @Override
   public void close() throws Exception {
-    gate.letGo.countDown();
+    letGo();
     gp.close();
   }
 }
