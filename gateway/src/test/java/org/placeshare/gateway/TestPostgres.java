@@ -13,6 +13,8 @@ import org.placeshare.gateway.storage.EmbeddedPostgres;
  */
 public final class TestPostgres {
 
+  private static final String RUN =
+      Long.toHexString(new java.security.SecureRandom().nextLong() & Long.MAX_VALUE);
   private static final AtomicInteger DATABASES = new AtomicInteger();
   private static EmbeddedPostgres server;
 
@@ -23,7 +25,9 @@ public final class TestPostgres {
       server = EmbeddedPostgres.start(Path.of("target/test-postgres"));
       Runtime.getRuntime().addShutdownHook(new Thread(server::close));
     }
-    String name = "test_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
+    // The server's folder outlives the JVM (target/), and a container reuses its process ids: a
+    // random run id keeps one run's names from meeting an earlier run's databases.
+    String name = "test_" + RUN + "_" + DATABASES.incrementAndGet();
     Vertx vertx = Vertx.vertx();
     try {
       var client =
