@@ -116,9 +116,15 @@ class MappingReloadTest {
     return row.getLong(0);
   }
 
-  /** Waits for the file poll (200 ms in the fixture) to have run a few times. */
-  private static void afterAFewPolls() throws InterruptedException {
-    Thread.sleep(5 * GatewayFixture.POLICY_POLL.toMillis());
+  /**
+   * Waits for the poll (200 ms in the fixture) to have taken the change and audited what it did,
+   * then a few polls more, so a second reload of the same change would be counted.
+   */
+  private static void afterTheReload(String outcome, String detail) throws InterruptedException {
+    for (int i = 0; i < 200 && audited(outcome, detail) == 0; i++) {
+      Thread.sleep(50);
+    }
+    Thread.sleep(3 * GatewayFixture.POLICY_POLL.toMillis());
   }
 
   @Test
@@ -129,7 +135,7 @@ class MappingReloadTest {
     String original = Files.readString(mapping);
     Files.writeString(
         mapping, original.replace("HC: {code: home-care,", "HC: {code: home-care-package,"));
-    afterAFewPolls();
+    afterTheReload("permitted", "mapping of source council-asc reloaded: coventry-asc-v1%");
 
     assertThat(serviceTypes()).containsExactly("home-care-package");
     assertThat(audited("permitted", "mapping of source council-asc reloaded: coventry-asc-v1%"))
@@ -141,7 +147,7 @@ class MappingReloadTest {
         original
             .replace("HC: {code: home-care,", "HC: {code: home-care-package,")
             .replace("period.end: ended", "period.finish: ended"));
-    afterAFewPolls();
+    afterTheReload("refused", "mapping of source council-asc refused%");
 
     assertThat(serviceTypes()).containsExactly("home-care-package");
     assertThat(

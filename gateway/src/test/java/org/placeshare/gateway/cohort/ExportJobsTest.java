@@ -80,16 +80,23 @@ class ExportJobsTest {
                 false)
             .await();
 
-    var a = jobs.claim("instance-a", Duration.ofSeconds(2)).await();
+    var a = jobs.claim("instance-a", Duration.ofSeconds(30)).await();
     assertThat(a).map(ExportJobs.Job::id).hasValue(job.id());
     assertThat(
             jobs.checkpoint(
-                    job.id(), "instance-a", 1, new JsonObject().put("k", 1), Duration.ofSeconds(2))
+                    job.id(), "instance-a", 1, new JsonObject().put("k", 1), Duration.ofSeconds(30))
                 .await())
         .isTrue();
-    assertThat(jobs.claim("instance-b", Duration.ofSeconds(2)).await()).isEmpty();
+    assertThat(jobs.claim("instance-b", Duration.ofSeconds(30)).await()).isEmpty();
 
-    Thread.sleep(2500);
+    // Instance a goes quiet until its lease lapses: the lease's end moved into the past, not
+    // slept through, so a slow machine cannot lose the lease before the claim above.
+    database
+        .pool()
+        .preparedQuery(
+            "UPDATE export_job SET lease_until = now() - interval '1 second' WHERE id = $1")
+        .execute(io.vertx.sqlclient.Tuple.of(job.id()))
+        .await();
     var b = jobs.claim("instance-b", Duration.ofSeconds(30)).await();
 
     assertThat(b).isPresent();
