@@ -2,6 +2,7 @@ package org.placeshare.gateway.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
@@ -10,6 +11,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class AdmissionTest {
@@ -26,7 +29,17 @@ class AdmissionTest {
               java.time.Clock.systemUTC());
       Router router = Router.router(vertx);
       router.route().handler(admission::handle);
-      router.get("/slow").handler(ctx -> vertx.setTimer(500, t -> ctx.response().end("done")));
+      // The first request is held inside until the test has seen the second refused: the cap is
+      // full for as long as the test needs, however slow the machine.
+      CountDownLatch inside = new CountDownLatch(1);
+      Promise<Void> letGo = Promise.promise();
+      router
+          .get("/slow")
+          .handler(
+              ctx -> {
+                inside.countDown();
+                letGo.future().onComplete(x -> ctx.response().end("done"));
+              });
       HttpServer server = vertx.createHttpServer().requestHandler(router).listen(0).await();
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       HttpRequest slow =
@@ -35,8 +48,9 @@ class AdmissionTest {
 
       CompletableFuture<HttpResponse<String>> first =
           http.sendAsync(slow, HttpResponse.BodyHandlers.ofString());
-      Thread.sleep(150);
+      assertThat(inside.await(30, TimeUnit.SECONDS)).isTrue();
       HttpResponse<String> second = http.send(slow, HttpResponse.BodyHandlers.ofString());
+      letGo.complete();
 
       assertThat(second.statusCode()).isEqualTo(503);
       assertThat(second.headers().firstValue("Retry-After")).hasValue("1");
@@ -44,7 +58,7 @@ class AdmissionTest {
       assertThat(first.get().statusCode()).isEqualTo(200);
       assertThat(first.get().headers().firstValue("Strict-Transport-Security")).isPresent();
       // Freed when the server has finished the response, a moment after the client has it.
-      for (int i = 0; i < 50 && admission.inFlight() > 0; i++) {
+      for (int i = 0; i < 500 && admission.inFlight() > 0; i++) {
         Thread.sleep(10);
       }
       assertThat(admission.inFlight()).isZero();
