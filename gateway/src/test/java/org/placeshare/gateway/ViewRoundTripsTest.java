@@ -178,11 +178,36 @@ class ViewRoundTripsTest {
     while (GatewayFixture.CLOCK.instant().atZone(ZoneOffset.UTC).getSecond() > 40) {
       Thread.sleep(200);
     }
+    long first = System.nanoTime();
     assertThat(view.ask().statusCode()).isEqualTo(200);
-    Thread.sleep(1000);
+    awaitQuiet(first);
     long from = System.nanoTime();
     assertThat(view.ask().statusCode()).isEqualTo(200);
-    Thread.sleep(1500);
+    return awaitQuiet(from);
+  }
+
+  /**
+   * The view's round trips since {@code from}, once its writes after the answer have landed: no new
+   * one for half a second (a fixed sleep let a slow machine's late writes fall into the next view's
+   * count).
+   */
+  private static List<String> awaitQuiet(long from) throws InterruptedException {
+    List<String> purposes = purposes(from);
+    long quietSince = System.nanoTime();
+    for (int i = 0; i < 400; i++) {
+      Thread.sleep(50);
+      List<String> now = purposes(from);
+      if (now.size() != purposes.size()) {
+        purposes = now;
+        quietSince = System.nanoTime();
+      } else if (System.nanoTime() - quietSince > 500_000_000L) {
+        return purposes;
+      }
+    }
+    throw new AssertionError("the view's round trips did not settle: " + purposes);
+  }
+
+  private static List<String> purposes(long from) {
     List<String> purposes = new ArrayList<>();
     for (PgWireTap.RoundTrip trip : tap.since(from)) {
       if (trip.statements().isEmpty()
