@@ -178,11 +178,12 @@ class NotificationStallTest {
     }
     assertThat(honestArrivedAt.get()).as("the honest notification never arrived").isNotZero();
     Duration waited = Duration.ofNanos(honestArrivedAt.get() - before);
-    // One deadline (the hung sends holding every slot let go) and a poll, with room for a busy
-    // machine; a round barrier with old rows first took five deadlines here.
+    // One deadline (the hung sends holding every slot let go) and a poll, measured at 0.5-0.8 s;
+    // a round barrier with old rows first took five deadlines here. The bound sits halfway, so a
+    // busy machine's pauses do not read as a stall.
     assertThat(waited)
         .as("the honest subscriber waited %s", waited)
-        .isLessThan(TIMED.deadline().plus(TIMED.pollEvery()).plusMillis(700));
+        .isLessThan(TIMED.deadline().multipliedBy(5).dividedBy(2));
     assertThat(hung.get()).as("the hanging receiver was tried").isPositive();
     assertThat(hung.get())
         .as("at most one send in flight per hung subscription: twenty, not a hundred")
