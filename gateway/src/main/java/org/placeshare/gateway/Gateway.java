@@ -274,6 +274,11 @@ public final class Gateway {
     return runner.stop();
   }
 
+  /** For tests in this package: witnessing, when configured. */
+  Optional<Witnessing> witnessing() {
+    return witnessing;
+  }
+
   /** For tests in this package: the id under which this instance's runner leases cohort jobs. */
   String exportRunnerOwner() {
     return runner.owner();

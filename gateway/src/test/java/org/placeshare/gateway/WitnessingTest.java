@@ -367,7 +367,12 @@ class WitnessingTest {
           Duration.ofSeconds(20));
       // Read before the page: its own audited load is cosigned a second later, moving the row.
       long size = witnessRow("witness.gpfed.example").getLong("size");
-      Thread.sleep(2_000); // two of the status refreshes (each second)
+      // The page renders the status of its moment, refreshed each second: waited for, not slept.
+      await(
+          () ->
+              fixture.gateway.witnessing().orElseThrow().status().witnesses().stream()
+                  .anyMatch(w -> w.name().equals("witness.gpfed.example") && w.size() == size),
+          Duration.ofSeconds(20));
       browser.get(fixture.url("/console/integrity").toString());
       String witnesses = browser.findElement(By.id("witnesses")).getText();
       assertThat(witnesses)
