@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +22,6 @@ import org.placeshare.fhir.synthetic.FhirSourceServer;
 import org.placeshare.fhir.synthetic.SyntheticPerson;
 import org.placeshare.fhir.synthetic.SyntheticPopulation;
 import org.placeshare.fhir.synthetic.SyntheticRecords;
-import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.NhsNumber;
 
@@ -56,21 +54,7 @@ class FlagConcealmentTest {
             dir,
             TestPostgres.freshDatabase(),
             org.placeshare.policy.identity.SigningKey.generate(),
-            c ->
-                GatewayFixture.withSources(
-                    c,
-                    c.sources().stream()
-                        .map(
-                            s ->
-                                s.id().equals("council-asc")
-                                    ? new GatewayConfig.Source(
-                                        s.id(),
-                                        s.organisation(),
-                                        council.baseUrl().toString(),
-                                        Duration.ofSeconds(5),
-                                        s.resourceTypes())
-                                    : s)
-                        .toList()));
+            c -> GatewayFixture.withSourceAt(c, "council-asc", council));
     inOwnSource = fixture.people.get(0);
     notInOwnSource = fixture.people.get(1);
     fixture

@@ -480,16 +480,16 @@ final class GatewayFixture implements AutoCloseable {
             SyntheticRecords.Kind.GP, "asc", SyntheticPopulation.generate(20, 42)));
   }
 
-  /** The configuration with {@code council-asc} read from the given server. */
-  static GatewayConfig withCouncilSourceAt(GatewayConfig c, FhirSourceServer council) {
+  /** The configuration with the fixture's source {@code id} read from the given server. */
+  static GatewayConfig withSourceAt(GatewayConfig c, String id, FhirSourceServer server) {
     List<GatewayConfig.Source> sources = new ArrayList<>();
     for (GatewayConfig.Source s : c.sources()) {
       sources.add(
-          s.id().equals("council-asc")
+          s.id().equals(id)
               ? new GatewayConfig.Source(
                   s.id(),
                   s.organisation(),
-                  council.baseUrl().toString(),
+                  server.baseUrl().toString(),
                   Duration.ofSeconds(5),
                   s.resourceTypes())
               : s);

@@ -17,7 +17,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,7 +39,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.placeshare.fhir.Fhir;
 import org.placeshare.fhir.synthetic.FhirSourceServer;
 import org.placeshare.fhir.synthetic.SyntheticRecords;
-import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.gateway.register.PatientRegister;
 import org.placeshare.policy.NhsNumber;
 
@@ -75,21 +73,7 @@ class HapiClientTest {
             dir,
             TestPostgres.freshDatabase(),
             org.placeshare.policy.identity.SigningKey.generate(),
-            c ->
-                GatewayFixture.withSources(
-                    c,
-                    c.sources().stream()
-                        .map(
-                            s ->
-                                s.id().equals("council-asc")
-                                    ? new GatewayConfig.Source(
-                                        s.id(),
-                                        s.organisation(),
-                                        council.baseUrl().toString(),
-                                        Duration.ofSeconds(5),
-                                        s.resourceTypes())
-                                    : s)
-                        .toList()));
+            c -> GatewayFixture.withSourceAt(c, "council-asc", council));
     // Cohorts and their export, for population health.
     fixture.addAgreement("gm-connect-population-health.yaml");
     // Opted out of sharing beyond direct care: hidden from the council's analysts.

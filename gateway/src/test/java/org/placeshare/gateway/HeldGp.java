@@ -60,20 +60,7 @@ final class HeldGp implements AutoCloseable {
 
   /** The configuration with the fixture's GP source read from this one. */
   GatewayConfig in(GatewayConfig c) {
-    return GatewayFixture.withSources(
-        c,
-        c.sources().stream()
-            .map(
-                s ->
-                    s.id().equals("gp-y90001")
-                        ? new GatewayConfig.Source(
-                            s.id(),
-                            s.organisation(),
-                            gp.baseUrl().toString(),
-                            s.deadline(),
-                            s.resourceTypes())
-                        : s)
-            .toList());
+    return GatewayFixture.withSourceAt(c, "gp-y90001", gp);
   }
 
   /** From now on the people the GP is asked about are counted: call just before the kick-off. */

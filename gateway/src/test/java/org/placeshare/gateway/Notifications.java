@@ -116,8 +116,8 @@ final class Notifications {
             Set.of("HOPERAT"),
             Set.of("event-reporter")));
     clients.addAll(List.of(more));
-    return GatewayFixture.withCouncilSourceAt(
-        GatewayFixture.withClients(c, clients), councilSource);
+    return GatewayFixture.withSourceAt(
+        GatewayFixture.withClients(c, clients), "council-asc", councilSource);
   }
 
   /** The client as a subscriber and analyst for HOPERAT, notified at 127.0.0.1. */

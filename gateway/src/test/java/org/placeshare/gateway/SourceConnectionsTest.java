@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -19,7 +18,6 @@ import org.placeshare.fhir.synthetic.FhirSourceServer;
 import org.placeshare.fhir.synthetic.SyntheticPerson;
 import org.placeshare.fhir.synthetic.SyntheticPopulation;
 import org.placeshare.fhir.synthetic.SyntheticRecords;
-import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.policy.identity.SigningKey;
 
 /**
@@ -61,23 +59,9 @@ class SourceConnectionsTest {
             dir,
             TestPostgres.freshDatabase(),
             SigningKey.generate(),
-            c -> {
-              List<GatewayConfig.Source> sources = new ArrayList<>();
-              for (GatewayConfig.Source s : c.sources()) {
-                FhirSourceServer counted =
-                    s.id().equals("gp-y90001") ? gp : s.id().equals("acute-r9a") ? acute : null;
-                sources.add(
-                    counted == null
-                        ? s
-                        : new GatewayConfig.Source(
-                            s.id(),
-                            s.organisation(),
-                            counted.baseUrl().toString(),
-                            Duration.ofSeconds(5),
-                            s.resourceTypes()));
-              }
-              return GatewayFixture.withSources(c, sources);
-            });
+            c ->
+                GatewayFixture.withSourceAt(
+                    GatewayFixture.withSourceAt(c, "gp-y90001", gp), "acute-r9a", acute));
     clinician = fixture.token(GatewayFixture.AE_CLIENT, "clinician", "TREAT");
   }
 

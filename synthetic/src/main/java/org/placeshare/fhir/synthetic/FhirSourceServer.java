@@ -47,14 +47,9 @@ public final class FhirSourceServer implements AutoCloseable {
     this.connectionsOpened = connectionsOpened;
   }
 
-  /** Starts on 127.0.0.1 at the given port (0 for any free one). */
-  public static FhirSourceServer start(int port, List<Resource> resources) throws Exception {
-    return start(port, resources, new Object[0]);
-  }
-
   /**
-   * As above, each HAPI interceptor registered with the server: how a test makes a source slow, or
-   * holds its answer at a chosen moment.
+   * Starts on 127.0.0.1 at the given port (0 for any free one), each HAPI interceptor registered
+   * with the server: how a test holds a source's answer at a chosen moment.
    */
   public static FhirSourceServer start(int port, List<Resource> resources, Object... interceptors)
       throws Exception {
