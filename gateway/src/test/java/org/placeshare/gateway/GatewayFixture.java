@@ -480,6 +480,16 @@ final class GatewayFixture implements AutoCloseable {
             SyntheticRecords.Kind.GP, "asc", SyntheticPopulation.generate(20, 42)));
   }
 
+  /** The fixture's GP ({@code gp-y90001}), as a test counts what it was asked. */
+  FhirSourceServer gpSource() {
+    return upstreams.get(0);
+  }
+
+  /** The fixture's acute trust ({@code acute-r9a}). */
+  FhirSourceServer acuteSource() {
+    return upstreams.get(1);
+  }
+
   /** The configuration with the fixture's source {@code id} read from the given server. */
   static GatewayConfig withSourceAt(GatewayConfig c, String id, FhirSourceServer server) {
     List<GatewayConfig.Source> sources = new ArrayList<>();

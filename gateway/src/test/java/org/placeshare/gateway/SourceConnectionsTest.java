@@ -16,9 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.fhir.SourceAccess;
 import org.placeshare.fhir.synthetic.FhirSourceServer;
 import org.placeshare.fhir.synthetic.SyntheticPerson;
-import org.placeshare.fhir.synthetic.SyntheticPopulation;
-import org.placeshare.fhir.synthetic.SyntheticRecords;
-import org.placeshare.policy.identity.SigningKey;
 
 /**
  * The gateway keeps its connections to a source open and reuses them (issue 22): the sources' TCP
@@ -47,21 +44,9 @@ class SourceConnectionsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    List<SyntheticPerson> people = SyntheticPopulation.generate(20, 42);
-    gp =
-        FhirSourceServer.start(
-            0, SyntheticRecords.forSource(SyntheticRecords.Kind.GP, "gp", people));
-    acute =
-        FhirSourceServer.start(
-            0, SyntheticRecords.forSource(SyntheticRecords.Kind.ACUTE, "acute", people));
-    fixture =
-        GatewayFixture.start(
-            dir,
-            TestPostgres.freshDatabase(),
-            SigningKey.generate(),
-            c ->
-                GatewayFixture.withSourceAt(
-                    GatewayFixture.withSourceAt(c, "gp-y90001", gp), "acute-r9a", acute));
+    fixture = GatewayFixture.start(dir, TestPostgres.freshDatabase());
+    gp = fixture.gpSource();
+    acute = fixture.acuteSource();
     clinician = fixture.token(GatewayFixture.AE_CLIENT, "clinician", "TREAT");
   }
 
@@ -69,11 +54,6 @@ class SourceConnectionsTest {
   static void stop() throws Exception {
     if (fixture != null) {
       fixture.close();
-    }
-    for (FhirSourceServer server : new FhirSourceServer[] {gp, acute}) {
-      if (server != null) {
-        server.close();
-      }
     }
   }
 

@@ -56,7 +56,7 @@ public final class PolicySet {
    * purpose apart by reading bits rather than by looking up each one's roles and purposes. Few
    * pairs are this busy, so the tables cost little memory.
    */
-  static final int BUSY_PAIR = 16;
+  private static final int BUSY_PAIR = 16;
 
   /**
    * For a busy pair: by role (for the pair's recipient) and by purpose, the positions in {@code
