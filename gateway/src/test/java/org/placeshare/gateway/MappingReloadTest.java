@@ -120,10 +120,8 @@ class MappingReloadTest {
    * Waits for the poll (200 ms in the fixture) to have taken the change and audited what it did,
    * then a few polls more, so a second reload of the same change would be counted.
    */
-  private static void afterTheReload(String outcome, String detail) throws InterruptedException {
-    for (int i = 0; i < 200 && audited(outcome, detail) == 0; i++) {
-      Thread.sleep(50);
-    }
+  private static void afterTheReload(String outcome, String detail) throws Exception {
+    WitnessingTest.await(() -> audited(outcome, detail) > 0, Duration.ofSeconds(10));
     Thread.sleep(3 * GatewayFixture.POLICY_POLL.toMillis());
   }
 

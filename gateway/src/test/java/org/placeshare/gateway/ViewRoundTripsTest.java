@@ -144,6 +144,7 @@ class ViewRoundTripsTest {
     NhsNumber person = fixture.firstPerson().nhsNumber();
     String clinician = fixture.token(GatewayFixture.AE_CLIENT, "clinician", "TREAT");
     String consent = fixture.gpConsent("round-trips-prepared", person, "TREAT");
+    long from = System.nanoTime();
     for (int i = 0; i < 4; i++) {
       assertThat(
               fixture
@@ -151,7 +152,7 @@ class ViewRoundTripsTest {
                   .statusCode())
           .isEqualTo(200);
     }
-    Thread.sleep(1500);
+    awaitQuiet(from);
 
     Map<Integer, List<String>> parsed = new HashMap<>();
     for (PgWireTap.RoundTrip trip : tap.all()) {
