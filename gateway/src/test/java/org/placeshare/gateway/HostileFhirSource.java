@@ -25,6 +25,7 @@ import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.RelatedPerson;
 import org.hl7.fhir.r4.model.Resource;
 import org.placeshare.fhir.Fhir;
+import org.placeshare.fhir.synthetic.FhirSourceServer;
 import org.placeshare.policy.NhsNumber;
 
 /**
@@ -62,7 +63,7 @@ final class HostileFhirSource implements AutoCloseable {
   /** Encounter searches answered: a paging loop shows here. */
   final AtomicInteger encounterPages = new AtomicInteger();
 
-  private final FhirServerInJetty server;
+  private final FhirSourceServer server;
 
   HostileFhirSource(
       NhsNumber honest,
@@ -79,7 +80,7 @@ final class HostileFhirSource implements AutoCloseable {
     this.looping = looping;
     this.someoneElse = someoneElse;
     server =
-        FhirServerInJetty.start(
+        FhirSourceServer.serving(
             List.of(
                 new Patients(),
                 new Everything(Condition.class, conditions()),

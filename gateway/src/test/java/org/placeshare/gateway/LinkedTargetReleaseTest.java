@@ -29,6 +29,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.fhir.Fhir;
+import org.placeshare.fhir.synthetic.FhirSourceServer;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.identity.SigningKey;
@@ -50,12 +51,12 @@ class LinkedTargetReleaseTest {
 
   @TempDir static Path dir;
   static GatewayFixture fixture;
-  static FhirServerInJetty upstream;
+  static FhirSourceServer upstream;
 
   @BeforeAll
   static void start() throws Exception {
     upstream =
-        FhirServerInJetty.start(
+        FhirSourceServer.serving(
             List.of(new Patients(), new Conditions(), new Encounters()), new StrayEntry());
     String base = upstream.baseUrl().toString();
     fixture =

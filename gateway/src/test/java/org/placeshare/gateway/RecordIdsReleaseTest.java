@@ -25,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.placeshare.fhir.Fhir;
+import org.placeshare.fhir.synthetic.FhirSourceServer;
 import org.placeshare.gateway.config.GatewayConfig;
 import org.placeshare.policy.NhsNumber;
 import org.placeshare.policy.identity.SigningKey;
@@ -42,11 +43,11 @@ class RecordIdsReleaseTest {
 
   @TempDir static Path dir;
   static GatewayFixture fixture;
-  static FhirServerInJetty upstream;
+  static FhirSourceServer upstream;
 
   @BeforeAll
   static void start() throws Exception {
-    upstream = FhirServerInJetty.start(List.of(new Patients(), new Conditions()));
+    upstream = FhirSourceServer.serving(List.of(new Patients(), new Conditions()));
     String base = upstream.baseUrl().toString();
     fixture =
         GatewayFixture.start(

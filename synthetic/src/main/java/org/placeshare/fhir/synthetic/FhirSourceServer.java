@@ -70,10 +70,26 @@ public final class FhirSourceServer implements AutoCloseable {
     paging.setDefaultPageSize(PAGE_SIZE);
     paging.setMaximumPageSize(PAGE_SIZE);
     fhir.setPagingProvider(paging);
+    return serve(port, fhir, interceptors);
+  }
+
+  /**
+   * Serves these providers on a free port, without paging, each interceptor registered: the
+   * upstream of tests whose source says something the synthetic sources never would.
+   */
+  public static FhirSourceServer serving(List<IResourceProvider> providers, Object... interceptors)
+      throws Exception {
+    RestfulServer fhir = new RestfulServer(SyntheticRecords.FHIR);
+    fhir.setDefaultResponseEncoding(EncodingEnum.JSON);
+    fhir.setResourceProviders(providers);
+    return serve(0, fhir, interceptors);
+  }
+
+  private static FhirSourceServer serve(int port, RestfulServer fhir, Object... interceptors)
+      throws Exception {
     for (Object interceptor : interceptors) {
       fhir.registerInterceptor(interceptor);
     }
-
     Server jetty = new Server(new InetSocketAddress("127.0.0.1", port));
     AtomicInteger opened = new AtomicInteger();
     jetty.getConnectors()[0].addEventListener(
