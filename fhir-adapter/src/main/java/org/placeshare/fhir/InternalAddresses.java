@@ -157,9 +157,10 @@ final class InternalAddresses {
    * nor anything in it may go: a record with one holding such a value is not released.
    *
    * @param uris the record's URI elements ({@link PopulatedElements})
+   * @param modifierExtensions whether the same walk passed a modifier extension
    * @return false when the record must not be released
    */
-  boolean drop(Resource r, List<UriType> uris) {
+  boolean drop(Resource r, List<UriType> uris, boolean modifierExtensions) {
     Set<Base> dropped = Collections.newSetFromMap(new IdentityHashMap<>());
     for (UriType uri : uris) {
       if (uri.getValue() != null && uri != r.getIdElement() && names(uri.getValue())) {
@@ -169,7 +170,7 @@ final class InternalAddresses {
     if (dropped.isEmpty()) {
       return true; // nearly always: the walks below are for the rare record that has some
     }
-    if (ModifierExtensions.hold(r, dropped::contains)) {
+    if (modifierExtensions && ModifierExtensions.hold(r, dropped::contains)) {
       return false;
     }
     Predicate<IBaseExtension<?, ?>> namedThere =

@@ -312,7 +312,7 @@ public final class PersonView {
    */
   private static boolean leavesWhole(
       Resource r, PopulatedElements.Two<Reference, UriType> walked, InternalAddresses internal) {
-    return internal.drop(r, walked.second())
+    return internal.drop(r, walked.second(), walked.modifierExtensions())
         && !(walked.modifierExtensions() && ModifierExtensions.nameAnotherRecord(r));
   }
 
