@@ -190,20 +190,10 @@ public final class ReleaseObligations {
    * records. Absolute references, which would name another server's record, are dropped; the
    * gateway's own ({@code urn:uuid:}) and contained ({@code #}) references stay.
    *
+   * @param references the resource's references ({@link PopulatedElements})
    * @param sourceUri where the ids are unique (the source's logical URI, which survives a move of
    *     its server): two sources' ids never share a pseudonym
    */
-  static void pseudonymiseIds(
-      Resource resource, String sourceUri, String agreement, Pseudonyms pseudonyms) {
-    pseudonymiseIds(
-        resource,
-        PopulatedElements.of(resource, Reference.class),
-        sourceUri,
-        agreement,
-        pseudonyms);
-  }
-
-  /** The same, given the resource's references ({@link PopulatedElements}). */
   static void pseudonymiseIds(
       Resource resource,
       List<Reference> references,

@@ -149,8 +149,8 @@ final class ReleaseCorpus {
     synthetic(SyntheticRecords.Kind.ACUTE, "acute", ACUTE, demo, replies);
     synthetic(SyntheticRecords.Kind.COUNCIL, "council", COUNCIL, demo, replies);
     replies.forEach((n, r) -> people.add(new Person("demo " + n, n, r)));
-    Reply hostile = new Reply(GP, resource("hostile-gp.json"));
-    Reply second = new Reply(ACUTE, resource("second-acute.json"));
+    Reply hostile = new Reply(GP, resource("release-corpus/hostile-gp.json"));
+    Reply second = new Reply(ACUTE, resource("release-corpus/second-acute.json"));
     NhsNumber asked = NhsNumber.parse("9990000018");
     people.add(new Person("hostile source", asked, List.of(hostile)));
     people.add(new Person("hostile source and a second", asked, List.of(hostile, second)));
@@ -304,8 +304,9 @@ final class ReleaseCorpus {
     return out.toString();
   }
 
-  private static String resource(String name) {
-    try (InputStream in = ReleaseCorpus.class.getResourceAsStream("release-corpus/" + name)) {
+  /** A test resource of this package, by its path under the package's folder. */
+  static String resource(String path) {
+    try (InputStream in = ReleaseCorpus.class.getResourceAsStream(path)) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -9,6 +9,7 @@ import java.util.Set;
 import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.DateType;
 import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Reference;
 import org.junit.jupiter.api.Test;
 import org.placeshare.policy.CodeNarrowing;
 import org.placeshare.policy.Generalisation;
@@ -181,8 +182,10 @@ class ReleaseObligationsTest {
     String gp = "http://gp.example/fhir";
     Condition once = held();
     Condition again = held();
-    ReleaseObligations.pseudonymiseIds(once, gp, "agreement", key);
-    ReleaseObligations.pseudonymiseIds(again, gp, "agreement", key);
+    ReleaseObligations.pseudonymiseIds(
+        once, PopulatedElements.of(once, Reference.class), gp, "agreement", key);
+    ReleaseObligations.pseudonymiseIds(
+        again, PopulatedElements.of(again, Reference.class), gp, "agreement", key);
 
     String id = once.getIdElement().getIdPart();
     assertThat(id).matches("[0-9a-f]{32}").isEqualTo(again.getIdElement().getIdPart());
@@ -197,9 +200,19 @@ class ReleaseObligationsTest {
     assertThat(Fhir.encode(once)).doesNotContain("gp-3").doesNotContain("elsewhere");
 
     Condition otherAgreement = held();
-    ReleaseObligations.pseudonymiseIds(otherAgreement, gp, "another-agreement", key);
+    ReleaseObligations.pseudonymiseIds(
+        otherAgreement,
+        PopulatedElements.of(otherAgreement, Reference.class),
+        gp,
+        "another-agreement",
+        key);
     Condition otherSource = held();
-    ReleaseObligations.pseudonymiseIds(otherSource, "http://acute.example/fhir", "agreement", key);
+    ReleaseObligations.pseudonymiseIds(
+        otherSource,
+        PopulatedElements.of(otherSource, Reference.class),
+        "http://acute.example/fhir",
+        "agreement",
+        key);
     assertThat(otherAgreement.getIdElement().getIdPart()).isNotEqualTo(id);
     assertThat(otherSource.getIdElement().getIdPart()).isNotEqualTo(id);
   }

@@ -45,19 +45,8 @@ class ReleasedExtensionAddressesTest {
             "code": {"text": "backbone-modifier-marker"}, "subject": {"reference": "Patient/p1"}}}]}
         """
             .formatted(LOCAL);
-    ReleaseCorpus.Person person =
-        new ReleaseCorpus.Person(
-            "extensions at the source",
-            NhsNumber.parse("9990000018"),
-            List.of(new ReleaseCorpus.Reply(ReleaseCorpus.GP, reply)));
 
-    PersonView.Released view =
-        ReleaseCorpus.release(
-                person,
-                ReleaseCorpus.named("every type, nothing withheld, other people false"),
-                false)
-            .view()
-            .orElseThrow();
+    PersonView.Released view = release(reply);
     String json = Fhir.encode(view.bundle());
 
     assertThat(json).doesNotContain("gp.example");

@@ -2,10 +2,6 @@ package org.placeshare.fhir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.Supplier;
 import org.hl7.fhir.r4.model.Bundle;
@@ -61,7 +57,10 @@ class ReleasedJsonTest {
         new ReleaseCorpus.Person(
             "linked targets",
             NhsNumber.parse("9990000018"),
-            List.of(new ReleaseCorpus.Reply(ReleaseCorpus.GP, resource("linked-targets-gp.json"))));
+            List.of(
+                new ReleaseCorpus.Reply(
+                    ReleaseCorpus.GP,
+                    ReleaseCorpus.resource("released-json/linked-targets-gp.json"))));
     int views = 0;
     for (ReleaseCorpus.Named named : ReleaseCorpus.obligations()) {
       for (boolean keyed : List.of(true, false)) {
@@ -78,7 +77,7 @@ class ReleasedJsonTest {
 
   @Test
   void encode_hostileReplyOfLinkedTargets_asParsed_writesHapisBytes() {
-    String json = resource("linked-targets-gp.json");
+    String json = ReleaseCorpus.resource("released-json/linked-targets-gp.json");
     Bundle parsed = Fhir.json().parseResource(Bundle.class, json);
     // As parsed, a reference names the entry with no id by its full URL: HAPI contains nothing.
     assertThat(ReleaseCorpus.numbered(ReleasedJson.encode(parsed)))
@@ -246,13 +245,5 @@ class ReleasedJsonTest {
     o.setStatus(Observation.ObservationStatus.FINAL);
     o.getCode().setText("linked");
     return o;
-  }
-
-  private static String resource(String name) {
-    try (InputStream in = ReleasedJsonTest.class.getResourceAsStream("released-json/" + name)) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

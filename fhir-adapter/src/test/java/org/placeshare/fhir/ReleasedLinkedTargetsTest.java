@@ -2,10 +2,6 @@ package org.placeshare.fhir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -123,16 +119,8 @@ class ReleasedLinkedTargetsTest {
   }
 
   private static Bundle parse(String name) {
-    return Fhir.json().parseResource(Bundle.class, resource(name));
-  }
-
-  private static String resource(String name) {
-    try (InputStream in =
-        ReleasedLinkedTargetsTest.class.getResourceAsStream(
-            "released-json/linked-withheld/" + name)) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return Fhir.json()
+        .parseResource(
+            Bundle.class, ReleaseCorpus.resource("released-json/linked-withheld/" + name));
   }
 }

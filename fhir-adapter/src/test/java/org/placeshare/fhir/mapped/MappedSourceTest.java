@@ -125,22 +125,12 @@ class MappedSourceTest {
         "{\"person\":{\"personId\":\"asc-x\",\"nhsNo\":\""
             + people.get(1).nhsNumber()
             + "\",\"surname\":\"Else\"},\"services\":[]}";
-    var server =
-        vertx
-            .createHttpServer()
-            .requestHandler(req -> req.response().end(someoneElse))
-            .listen(0, "127.0.0.1")
-            .await();
-    try {
-      SourceRecords result = fetch(URI.create("http://127.0.0.1:" + server.actualPort()), 0);
+    SourceRecords result = fetchAnswering(someoneElse);
 
-      assertThat(((SourceRecords.Failed) result).reason())
-          .isEqualTo(
-              "answered with a conflict: its Patient for this NHS number carries another NHS"
-                  + " number");
-    } finally {
-      server.close().await();
-    }
+    assertThat(((SourceRecords.Failed) result).reason())
+        .isEqualTo(
+            "answered with a conflict: its Patient for this NHS number carries another NHS"
+                + " number");
   }
 
   @Test
@@ -214,6 +204,11 @@ class MappedSourceTest {
                     .put("surname", "Ids"))
             .put("services", services)
             .encode();
+    return fetchAnswering(reply);
+  }
+
+  /** Fetched as the gateway does from a council that answers every lookup with this reply. */
+  private static SourceRecords fetchAnswering(String reply) {
     var server =
         vertx
             .createHttpServer()
