@@ -43,26 +43,13 @@ export PLACESHARE_CLIENT_REQUESTS_PER_MINUTE=1000000
 java -Xmx512m -jar ops/target/placeshare.jar demo --folder "$FOLDER" --port "$PORT" > target/load-demo.out 2> target/load-demo.err &
 DEMO=$!
 trap 'kill $DEMO 2>/dev/null || true' EXIT
-# The printed lines come one by one (tokens are minted as they go): wait for the last. On a busy
-# machine the demo took more than a minute to start, and the harness went on without it: wait
-# longer, and stop with a reason if it does not come up or exits.
-DEMO_START_SECONDS=300
-for _ in $(seq $(( DEMO_START_SECONDS * 2 ))); do
-  grep -q "^Stop with Ctrl-C" target/load-demo.out 2>/dev/null && break
-  kill -0 "$DEMO" 2>/dev/null || break
-  sleep 0.5
-done
-grep -q "^Stop with Ctrl-C" target/load-demo.out 2>/dev/null || { echo "the demo did not start within $DEMO_START_SECONDS s, or exited: see target/load-demo.err" >&2; exit 1; }
+. ops/bench/demo.sh
+# On a busy machine the demo took more than a minute to start, and the harness went on without it.
+await_demo target/load-demo.out "$DEMO" 300
 
 GATEWAY="http://127.0.0.1:$PORT"
 GP=$(grep -A2 "id: \"gp-y90001\"\|id: gp-y90001" "$FOLDER/gateway.yaml" | grep -o 'http://[^"]*' | head -1)
-PERSON=$(grep -o '/fhir/Patient/[0-9]\{10\}/' target/load-demo.out | head -1 | tr -dc 0-9)
-# The frailty team's consented view: the one that reads all three sources (seven upstream
-# requests); A&E's consented view (the first such line) reads no social care.
-CONSENT_LINE=$(grep "^curl.*X-Consent-Token" target/load-demo.out | sed -n 2p)
-AUTH=$(echo "$CONSENT_LINE" | grep -o "Authorization: Bearer [^']*")
-CONSENT=$(echo "$CONSENT_LINE" | grep -o "X-Consent-Token: [^']*")
-VIEW="$GATEWAY/fhir/Patient/$PERSON/\$everything"
+view_credentials target/load-demo.out "$PORT"
 SOURCE="$GP/Patient?identifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C$PERSON"
 # The client runs' single view: the same client and person as (b).
 SINGLE="coventry-frailty/$PERSON"

@@ -27,13 +27,13 @@ mkdir -p target
 # As load.sh: the demo's per-client limit would answer most of the load with 429.
 export PLACESHARE_CLIENT_REQUESTS_PER_MINUTE=1000000
 
+. ops/bench/demo.sh
 DEMO=""
 start_demo() {
   : > target/pg-statements-demo.out
   java -Xmx512m -jar "$JAR" demo --folder "$FOLDER" --port "$PORT" > target/pg-statements-demo.out 2> target/pg-statements-demo.err &
   DEMO=$!
-  for _ in $(seq 240); do grep -q "^Stop with Ctrl-C" target/pg-statements-demo.out 2>/dev/null && break; sleep 0.5; done
-  grep -q "^Stop with Ctrl-C" target/pg-statements-demo.out || { echo "the demo did not start" >&2; exit 1; }
+  await_demo target/pg-statements-demo.out "$DEMO" 120
   DB_PORT=$(grep -o 'embedded PostgreSQL ready on 127.0.0.1:[0-9]*' target/pg-statements-demo.err | grep -o '[0-9]*$' | tail -1)
   PGPASSWORD=$(tr -d '\n' < "$(find "$FOLDER" -name password | head -1)")
   export PGPASSWORD
@@ -52,13 +52,8 @@ if [ "$STATEMENTS" = 1 ]; then
   sql -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
 fi
 
-GATEWAY="http://127.0.0.1:$PORT"
-PERSON=$(grep -o '/fhir/Patient/[0-9]\{10\}/' target/pg-statements-demo.out | head -1 | tr -dc 0-9)
 # load.sh's (b): the frailty team's consented view, which reads all three sources.
-CONSENT_LINE=$(grep "^curl.*X-Consent-Token" target/pg-statements-demo.out | sed -n 2p)
-AUTH=$(echo "$CONSENT_LINE" | grep -o "Authorization: Bearer [^']*")
-CONSENT=$(echo "$CONSENT_LINE" | grep -o "X-Consent-Token: [^']*")
-VIEW="$GATEWAY/fhir/Patient/$PERSON/\$everything"
+view_credentials target/pg-statements-demo.out "$PORT"
 
 . ops/bench/cpu-ticks.sh
 HZ=$(getconf CLK_TCK)

@@ -32,12 +32,9 @@ java -Xmx512m ${JAVA_OPTS:-} -jar ops/target/placeshare.jar demo --folder "$FOLD
   > target/connections-demo.out 2> target/connections-demo.err &
 DEMO=$!
 trap 'kill $DEMO 2>/dev/null || true' EXIT
-for _ in $(seq 240); do grep -q "^Stop with Ctrl-C" target/connections-demo.out 2>/dev/null && break; sleep 0.5; done
-PERSON=$(grep -o '/fhir/Patient/[0-9]\{10\}/' target/connections-demo.out | head -1 | tr -dc 0-9)
-CONSENT_LINE=$(grep "^curl.*X-Consent-Token" target/connections-demo.out | sed -n 2p)
-AUTH=$(echo "$CONSENT_LINE" | grep -o "Authorization: Bearer [^']*")
-CONSENT=$(echo "$CONSENT_LINE" | grep -o "X-Consent-Token: [^']*")
-VIEW="http://127.0.0.1:$PORT/fhir/Patient/$PERSON/\$everything"
+. ops/bench/demo.sh
+await_demo target/connections-demo.out "$DEMO" 120
+view_credentials target/connections-demo.out "$PORT"
 # The sources the view reads, by id and port, from the demo's configuration.
 SOURCES=$(awk '/^referenceIndex:/{ id = "reference-index" } /^[ -]*id: /{ gsub(/"/, "", $NF); id = $NF } /baseUrl: "http:\/\/127.0.0.1:/{ p = $0; sub(/.*127\.0\.0\.1:/, "", p); sub(/[^0-9].*/, "", p); print id ":" p }' "$FOLDER/gateway.yaml")
 

@@ -20,12 +20,9 @@ java -Xmx512m -XX:StartFlightRecording=settings=profile,filename=target/view-pro
   -jar ops/target/placeshare.jar demo --folder "$FOLDER" --port "$PORT" > target/profile-demo.out 2> target/profile-demo.err &
 DEMO=$!
 trap 'kill $DEMO 2>/dev/null || true' EXIT
-for _ in $(seq 240); do grep -q "^Stop with Ctrl-C" target/profile-demo.out 2>/dev/null && break; sleep 0.5; done
-PERSON=$(grep -o '/fhir/Patient/[0-9]\{10\}/' target/profile-demo.out | head -1 | tr -dc 0-9)
-CONSENT_LINE=$(grep "^curl.*X-Consent-Token" target/profile-demo.out | sed -n 2p)
-AUTH=$(echo "$CONSENT_LINE" | grep -o "Authorization: Bearer [^']*")
-CONSENT=$(echo "$CONSENT_LINE" | grep -o "X-Consent-Token: [^']*")
-VIEW="http://127.0.0.1:$PORT/fhir/Patient/$PERSON/\$everything"
+. ops/bench/demo.sh
+await_demo target/profile-demo.out "$DEMO" 120
+view_credentials target/profile-demo.out "$PORT"
 # Warm-up (JIT, pools), then the measured run; the recording and the summary hold both.
 wrk -t2 -c8 -d10s -H "$AUTH" -H "$CONSENT" "$VIEW" > /dev/null
 WRK=$(wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -H "$AUTH" -H "$CONSENT" "$VIEW")
